@@ -1,0 +1,34 @@
+# The two commands of the README. Each installs what it needs and is quick when it is there.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kam-installed
+DEMO_PACK := data/demo/pack/accounts.csv
+
+.PHONY: demo test setup lint clean
+
+## demo: install, generate the demo client and run its whole engagement into reports/demo/latest
+demo: $(STAMP)
+	@$(BIN)/kam demo
+
+## test: install and run the whole test suite (unit, notebooks, end-to-end)
+test: $(STAMP) $(DEMO_PACK)
+	@$(BIN)/python -m pytest -q --nbval-lax tests notebooks
+
+## setup: only install (.venv, the package, system packages for the PDF engine)
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bootstrap.sh
+	@touch $@
+
+# the notebooks' default engagement is the demo: generate its pack without running it
+$(DEMO_PACK): $(STAMP) kamlib/demo.py
+	@$(BIN)/kam demo --no-run
+
+lint: $(STAMP)
+	@$(BIN)/ruff check kamlib tests && $(BIN)/ruff format --check kamlib tests
+
+clean:
+	rm -rf $(VENV) reports/*/ data/demo/pack

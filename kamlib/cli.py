@@ -1,0 +1,186 @@
+"""The ``kam`` command: init, validate, run, demo. A thin layer over kamlib."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import KamError
+
+app = typer.Typer(
+    help="The KAM workbook: run a key account management engagement from the client's data "
+    "to client-ready reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _say(text: str = "") -> None:
+    typer.echo(text)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder of the new engagement, e.g. data/acme.")],
+    client: Annotated[str, typer.Option(help="Client name for the reports.")] = "",
+    as_of: Annotated[
+        str, typer.Option(help="As-of date YYYY-MM-DD (default: end of last month).")
+    ] = "",
+) -> None:
+    """Start an engagement: a commented config and the Excel intake form to send the client."""
+    import datetime as dt
+
+    from .config import render_config
+    from .intake import write_intake
+    from .paths import CONFIG_NAME
+
+    config = folder / CONFIG_NAME
+    if config.exists():
+        raise KamError(
+            f"{config} already exists; nothing was changed. Fix: choose a new folder "
+            "or edit that config."
+        )
+    if as_of:
+        try:
+            dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise KamError(f"--as-of '{as_of}' is not a date: write YYYY-MM-DD.") from None
+    else:
+        as_of = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = client or folder.resolve().name.replace("_", " ").replace("-", " ").title()
+    header = (
+        f"# Engagement config for {name}. Every setting is shown with its default;\n"
+        "# delete what you do not change. Check it with: kam validate "
+        f"{folder}\n\n"
+    )
+    text = header + render_config({"client": name, "as_of": as_of, "data": "datapack.xlsx"})
+    write_intake(folder / "datapack.xlsx")
+    config.write_text(text + "\n", encoding="utf-8")
+    _say(f"Created {config}")
+    _say(f"Created {folder / 'datapack.xlsx'}  (the intake form: send it to the client)")
+    _say(f"Next: fill the form, then  kam validate {folder}  and  kam run {folder}")
+
+
+@app.command()
+def validate(
+    engagement: Annotated[
+        str, typer.Argument(help="Engagement folder, config file, or name under data/.")
+    ],
+) -> None:
+    """Check an engagement's config and data pack; list every error and warning."""
+    from .engagement import open_engagement
+    from .review import analysis_findings
+
+    eng = open_engagement(engagement, strict=False)
+    cfg, pack = eng.config, eng.pack
+    findings = list(pack.findings)
+    if not pack.errors and "accounts" in pack.tables and "revenue" in pack.tables:
+        findings += analysis_findings(
+            pack,
+            cfg.as_of,
+            cfg.setting("trailing_months"),
+            cfg.setting("data_review.outlier_change"),
+            cfg.setting("data_review.examples"),
+        )
+    _say(f"{cfg.client}: config {cfg.path}")
+    _say(
+        f"data pack {cfg.data} ({pack.form}); tables: "
+        + ", ".join(f"{t} {len(df):,}" for t, df in pack.tables.items())
+    )
+    for level in ("error", "warning", "info"):
+        items = [f for f in findings if f.level == level]
+        if items:
+            _say(f"\n{len(items)} {level}{'s' if len(items) != 1 else ''}:")
+            for f in items:
+                _say(f"  - {f.message}")
+    errors = sum(f.level == "error" for f in findings)
+    if errors:
+        raise KamError(f"\nThe data pack has {errors} error(s): fix them and validate again.")
+    _say("\nOK: the data pack can be analysed.")
+
+
+@app.command()
+def run(
+    engagement: Annotated[
+        str, typer.Argument(help="Engagement folder, config file, or name under data/.")
+    ],
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this step (repeat for several).")
+    ] = None,
+    reports: Annotated[
+        Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
+) -> None:
+    """Run the engagement's notebooks and render the client reports."""
+    from .runner import available_steps, run_engagement
+
+    t0 = time.perf_counter()
+    steps = [s.name for s in available_steps()]
+    _say(f"Running {engagement}: {', '.join(only or steps)}")
+    result = run_engagement(
+        engagement, only=only, reports=reports, pdf=pdf, progress=lambda line: _say(f"  {line}")
+    )
+    _say(f"Done in {time.perf_counter() - t0:.1f} s. Reports: {result.latest}/")
+
+
+@app.command()
+def demo(
+    accounts: Annotated[int, typer.Option(min=10, help="Number of business customers.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 42,
+    form: Annotated[str, typer.Option("--format", help="csv, parquet or excel.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Engagement folder to create (default: data/demo).")
+    ] = None,
+    run_it: Annotated[
+        bool, typer.Option("--run/--no-run", help="Run the engagement after generating it.")
+    ] = True,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
+) -> None:
+    """Generate the demo client (a European B2B telecom) and run its engagement."""
+    from .demo import generate
+    from .intake import write_pack
+    from .paths import CONFIG_NAME, DATA
+
+    if form not in {"csv", "parquet", "excel"}:
+        raise KamError(f"--format '{form}' is not known: use csv, parquet or excel.")
+    folder = (out or DATA / "demo").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    tables = generate(accounts=accounts, seed=seed)
+    target = folder / ("datapack.xlsx" if form == "excel" else "pack")
+    write_pack(tables, target, form)
+    config = folder / CONFIG_NAME
+    template = DATA / "demo" / CONFIG_NAME
+    if config != template.resolve() and not config.exists():
+        text = template.read_text(encoding="utf-8").replace("data: pack", f"data: {target.name}")
+        config.write_text(text, encoding="utf-8")
+    _say(
+        f"Demo client: {accounts:,} accounts, {len(tables['revenue']):,} revenue rows → {target} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+    if run_it:
+        run(str(folder), only=None, reports=None, pdf=pdf)
+
+
+def main() -> None:
+    """Entry point: a KamError is one clear message and exit code 2, never a traceback."""
+    try:
+        app()
+    except KamError as exc:
+        typer.echo(f"error: {str(exc).strip()}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

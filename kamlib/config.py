@@ -1,0 +1,355 @@
+"""The engagement config: one YAML per engagement, validated on load.
+
+One schema (``SCHEMA``) gives every setting its kind, default (from METHOD.md) and
+documentation; it drives validation, the did-you-mean on unknown keys, and the
+commented config that ``kam init`` writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .paths import resolve_engagement
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Setting:
+    kind: str  # str, date, int, number, share, bool, colour, choice, path, list, columns, tables
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+    low: float | None = None
+
+
+SERVICE_ELEMENTS = [
+    "quality of products",
+    "logistic service",
+    "product development and innovation",
+    "variety of the product portfolio",
+    "technical support",
+    "information and advice",
+    "supply chain integration",
+    "training",
+    "finance",
+    "marketing support",
+]
+
+SCHEMA: dict[str, Any] = {
+    "client": Setting("str", REQUIRED, "Client name, as it appears on every page"),
+    "engagement": Setting("str", "Key account management review", "Engagement title on the cover"),
+    "currency": Setting(
+        "str", "EUR", "Currency of every amount in the data pack (one per engagement)"
+    ),
+    "as_of": Setting("date", REQUIRED, "End of the analysis: the trailing 12 months end here"),
+    "data": Setting(
+        "path",
+        "datapack.xlsx",
+        "The data pack: a folder of CSV or Parquet files, or "
+        "one Excel workbook; relative to this file",
+    ),
+    "decimal": Setting(
+        "choice", ".", "Decimal separator in numbers written as text", choices=(".", ",")
+    ),
+    "mapping": {
+        "tables": Setting(
+            "tables", {}, "Client's file or sheet name for a table, e.g. accounts: Customers"
+        ),
+        "columns": Setting(
+            "columns",
+            {},
+            "Client's column names per table, e.g. accounts: {Customer No: account_id}",
+        ),
+    },
+    "method": {
+        "trailing_months": Setting(
+            "int", 12, "Months in the trailing window of the financial screen", low=1
+        ),
+        "programme_start": Setting(
+            "date", None, "Start of the KAM programme (baseline before it)", nullable=True
+        ),
+        "churn_inactive_months": Setting(
+            "int",
+            3,
+            "Months without revenue after which a customer "
+            "counts as churned (when no churn table says so)",
+            low=1,
+        ),
+        "data_review": {
+            "outlier_change": Setting(
+                "share",
+                0.8,
+                "Flag accounts whose trailing revenue moved "
+                "more than this share vs the prior period (0.8 = +/-80 %)",
+            ),
+            "examples": Setting("int", 5, "How many example rows or keys a finding shows", low=1),
+        },
+        "segmentation": {
+            "weights": {
+                "finance": Setting("share", 0.5, "Weight of the financial dimension"),
+                "strategy": Setting("share", 0.25, "Weight of strategic compatibility"),
+                "attitude": Setting("share", 0.25, "Weight of attitude"),
+            },
+            "accounts_per_manager": Setting(
+                "list", [5, 10], "Key accounts per manager, rule of thumb (low and high)"
+            ),
+            "roll_up_groups": Setting(
+                "bool", False, "Score accounts as groups when parent_id is present"
+            ),
+        },
+        "service_model": {
+            "elements": Setting("list", SERVICE_ELEMENTS, "Service elements rated by customers"),
+            "min_respondents": Setting(
+                "int", 3, "Cells with fewer respondents are greyed out", low=1
+            ),
+        },
+        "profitability": {
+            "activity_rates": Setting(
+                "tables",
+                {},
+                "Unit cost per activity, used when the data "
+                "pack has no activity_rates table, e.g. visit: 450",
+            ),
+        },
+    },
+    "brand": {
+        "primary_colour": Setting(
+            "colour", "#0B3D91", "Main colour of reports and charts (#RRGGBB)"
+        ),
+        "logo": Setting(
+            "path",
+            None,
+            "Logo shown on the cover (PNG or SVG), relative to this file",
+            nullable=True,
+        ),
+        "paper": Setting("choice", "A4", "Paper size of the PDF", choices=("A4", "Letter")),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated engagement config. ``method`` and ``brand`` are plain nested dicts."""
+
+    path: Path
+    client: str
+    engagement: str
+    currency: str
+    as_of: dt.date
+    data: Path
+    decimal: str
+    mapping: dict
+    method: dict
+    brand: dict
+    raw: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Engagement name: the folder holding the config (``data/demo`` -> ``demo``)."""
+        return self.path.parent.name
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def setting(self, dotted: str) -> Any:
+        """A method setting by dotted name, e.g. ``"segmentation.weights.finance"``."""
+        node: Any = self.method
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+
+def _suggest(key: str, options: list[str]) -> str:
+    match = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
+    return f" Did you mean '{match[0]}'?" if match else f" Known keys here: {', '.join(options)}."
+
+
+def _check(name: str, s: Setting, value: Any) -> tuple[Any, str | None]:
+    """Return (normalised value, problem or None)."""
+    if value is None:
+        return (None, None) if s.nullable or s.default is None else (None, "is empty")
+    k = s.kind
+    if k == "str":
+        return (
+            (str(value), None) if isinstance(value, str | int | float) else (value, "must be text")
+        )
+    if k == "date":
+        if isinstance(value, dt.datetime):
+            return value.date(), None
+        if isinstance(value, dt.date):
+            return value, None
+        try:
+            return dt.date.fromisoformat(str(value).strip()), None
+        except ValueError:
+            return value, f"must be a date written YYYY-MM-DD, got '{value}'"
+    if k == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return value, f"must be a whole number, got '{value}'"
+        if s.low is not None and value < s.low:
+            return value, f"must be at least {s.low:g}, got {value}"
+        return value, None
+    if k == "share":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            return value, f"must be a number between 0 and 1 (0.8 = 80 %), got '{value}'"
+        return float(value), None
+    if k == "bool":
+        return (value, None) if isinstance(value, bool) else (value, "must be true or false")
+    if k == "colour":
+        ok = isinstance(value, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", value.strip())
+        return (
+            (value.strip(), None)
+            if ok
+            else (value, f"must be a colour like #0B3D91, got '{value}'")
+        )
+    if k == "choice":
+        if str(value) in s.choices:
+            return str(value), None
+        return value, f"must be one of {', '.join(repr(c) for c in s.choices)}, got '{value}'"
+    if k == "path":
+        return (
+            (str(value), None)
+            if isinstance(value, str)
+            else (value, "must be a file or folder path")
+        )
+    if k == "list":
+        return (list(value), None) if isinstance(value, list) else (value, "must be a list")
+    if k in {"tables", "columns"}:
+        if not isinstance(value, dict):
+            return value, "must be a mapping (name: value lines)"
+        if k == "columns" and not all(isinstance(v, dict) for v in value.values()):
+            return value, "must map each table to {client column: our column}"
+        return dict(value), None
+    raise AssertionError(k)
+
+
+def _validate(node: dict, schema: dict, prefix: str, problems: list[str]) -> dict:
+    out: dict[str, Any] = {}
+    for key in node:
+        if key not in schema:
+            problems.append(f"unknown setting '{prefix}{key}'.{_suggest(str(key), list(schema))}")
+    for key, spec in schema.items():
+        where = f"{prefix}{key}"
+        if isinstance(spec, dict):
+            sub = node.get(key, {})
+            if sub is None:
+                sub = {}
+            if not isinstance(sub, dict):
+                problems.append(f"'{where}' must be a section of settings, got '{sub}'")
+                sub = {}
+            out[key] = _validate(sub, spec, f"{where}.", problems)
+            continue
+        if key not in node:
+            if spec.default is REQUIRED:
+                problems.append(f"'{where}' is required: {spec.doc.lower()}")
+                continue
+            out[key] = spec.default
+            continue
+        value, problem = _check(where, spec, node[key])
+        if problem:
+            problems.append(f"'{where}' {problem}")
+        out[key] = value
+    return out
+
+
+def validate_config(raw: dict, source: str = "engagement.yml") -> dict:
+    """Validate a raw config and fill in defaults; raise ConfigError listing every problem."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the file must hold settings as 'name: value' lines.")
+    problems: list[str] = []
+    out = _validate(raw, SCHEMA, "", problems)
+    weights = out["method"]["segmentation"]["weights"]
+    if not problems and sum(weights.values()) <= 0:
+        problems.append("'method.segmentation.weights' must not all be zero")
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(
+            f"{source} has {len(problems)} problem(s):\n{lines}\n"
+            "Fix them in the file; `kam init` writes a commented example."
+        )
+    return out
+
+
+def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
+    """Load and validate an engagement config from a folder, YAML file or name under data/.
+
+    ``overrides`` replace top-level settings (e.g. ``{"as_of": "2026-06-30"}`` from a
+    notebook parameter) and are validated like the file.
+    """
+    path = resolve_engagement(ref)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}). Fix: save it as UTF-8 text.") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"{path}: not valid YAML{where}. Fix the indentation or quoting there."
+        ) from None
+    if isinstance(raw, dict):
+        raw = {**raw, **{k: v for k, v in (overrides or {}).items() if v not in (None, "")}}
+    values = validate_config(raw, source=str(path))
+    data = (path.parent / values["data"]).resolve()
+    brand = dict(values["brand"])
+    if brand["logo"]:
+        logo = (path.parent / brand["logo"]).resolve()
+        if not logo.is_file():
+            raise ConfigError(
+                f"{path}: 'brand.logo' file {logo} does not exist. Fix the path "
+                "(relative to the config) or remove the setting."
+            )
+        brand["logo"] = logo
+    return Config(
+        path=path,
+        client=values["client"],
+        engagement=values["engagement"],
+        currency=values["currency"],
+        as_of=values["as_of"],
+        data=data,
+        decimal=values["decimal"],
+        mapping=values["mapping"],
+        method=values["method"],
+        brand=brand,
+        raw=raw,
+    )
+
+
+def _yaml_value(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"' if (not v or v[0] in "#.,{[" or ":" in v) else v
+    if isinstance(v, list | dict):
+        return yaml.safe_dump(v, default_flow_style=True, width=10_000).strip()
+    return str(v)
+
+
+def render_config(values: dict, schema: dict | None = None, indent: int = 0) -> str:
+    """A commented YAML config: every setting with its documentation and current value."""
+    schema = SCHEMA if schema is None else schema
+    pad = "  " * indent
+    lines: list[str] = []
+    for key, spec in schema.items():
+        if isinstance(spec, dict):
+            lines.append(f"{pad}{key}:")
+            lines.append(render_config(values.get(key, {}), spec, indent + 1))
+            continue
+        value = values.get(key, None if spec.default is REQUIRED else spec.default)
+        lines.append(f"{pad}# {spec.doc}")
+        lines.append(f"{pad}{key}: {_yaml_value(value)}")
+    return "\n".join(lines)

@@ -1,0 +1,806 @@
+"""Read and validate a client's data pack (DATAPACK.md).
+
+A pack is a folder of CSV files, a folder of Parquet files, or one Excel workbook with
+one sheet per table. Table and column names match ignoring case, spaces, dashes and
+underscores; the config may map the client's own names. Every value is parsed to its
+type; anything that cannot be read is reported with file, column, rows and the fix.
+
+Each table's index is the row number in its source (the header is row 1 in CSV and
+Excel), so any finding can point the data owner at the exact rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, DataPackError
+from .schema import TABLES, Column, Table
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+FORMS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+EXCEL = {".xlsx", ".xlsm"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the data owner should know about the pack."""
+
+    level: str  # error | warning | info
+    table: str
+    source: str  # file, and sheet for Excel
+    column: str
+    rows: int  # how many rows are affected (0 when it is about the table or file)
+    examples: tuple[str, ...]
+    message: str  # names file, column, rows and the fix
+    action: str  # what the analysis does about it
+
+
+@dataclass
+class DataPack:
+    """The parsed tables of a pack, with where each came from and what was found."""
+
+    path: Path
+    form: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        """True when the table is present (and non-empty) and has the column with some value."""
+        df = self.tables.get(table)
+        if df is None or df.empty:
+            return False
+        return column is None or (column in df.columns and bool(df[column].notna().any()))
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARNING]
+
+
+def norm(name: object) -> str:
+    """Normalise a table or column name: lower case, no spaces, dashes or underscores."""
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def _closest(name: str, options: Iterable[str]) -> str:
+    options = list(options)
+    by_norm = {norm(o): o for o in options}
+    match = difflib.get_close_matches(norm(name), list(by_norm), n=1, cutoff=0.6)
+    return f" The closest is '{by_norm[match[0]]}'." if match else ""
+
+
+def _examples(index: pd.Index, values: pd.Series | None, k: int) -> tuple[str, ...]:
+    out = []
+    for i, row in enumerate(index[:k]):
+        if values is None:
+            out.append(f"{row}")
+        else:
+            out.append(f"{row}: '{values.iloc[i]}'")
+    return tuple(out)
+
+
+class Collector:
+    """Gathers findings with uniformly worded messages."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        level: str,
+        table: str,
+        source: str,
+        column: str,
+        text: str,
+        fix: str,
+        action: str,
+        rows: pd.Index | None = None,
+        values: pd.Series | None = None,
+        keys: Iterable[str] | None = None,
+    ) -> None:
+        n = 0 if rows is None else len(rows)
+        examples: tuple[str, ...] = ()
+        where = source + (f", column '{column}'" if column else "")
+        if keys is not None:
+            keys = list(keys)
+            examples = tuple(keys[: self.k])
+            more = f", +{len(keys) - self.k} more" if len(keys) > self.k else ""
+            detail = f" ({'; '.join(examples)}{more})"
+        elif rows is not None and n:
+            examples = _examples(rows, values, self.k)
+            more = f", +{n - self.k} more" if n > self.k else ""
+            label = "row" if n == 1 else "rows"
+            detail = f" ({label} {', '.join(examples)}{more})"
+        else:
+            detail = ""
+        count = f"{n:,} row{'s' if n != 1 else ''} " if rows is not None else ""
+        if rows is not None and n == 1:  # "1 row is", not "1 row are"
+            text = re.sub(r"^(are|have)\b", lambda m: {"are": "is", "have": "has"}[m[1]], text)
+        message = f"{where}: {count}{text}{detail}. {fix}".replace("..", ".")
+        self.findings.append(Finding(level, table, source, column, n, examples, message, action))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _detect(
+    path: Path, mapping: dict, out: Collector
+) -> tuple[str, dict[str, tuple[Path, str]], list[str]]:
+    """Return the form, per table the (file, sheet-or-empty) found, and every name seen."""
+    if not path.exists():
+        out.add(
+            ERROR,
+            "",
+            str(path),
+            "",
+            "does not exist",
+            "Fix: set 'data' in the engagement config to the pack's folder or workbook.",
+            "stops the run",
+        )
+        return "missing", {}, []
+    wanted = {t: norm(mapping.get(t, t)) for t in TABLES}
+    found: dict[str, tuple[Path, str]] = {}
+    if path.is_file():
+        if path.suffix.lower() not in EXCEL:
+            out.add(
+                ERROR,
+                "",
+                path.name,
+                "",
+                "is not a data pack",
+                "Fix: point 'data' at a folder of CSV or Parquet files, or an .xlsx workbook.",
+                "stops the run",
+            )
+            return "unknown", {}, []
+        try:
+            sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+        except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
+            out.add(
+                ERROR,
+                "",
+                path.name,
+                "",
+                f"is not a readable Excel workbook ({exc})",
+                "Fix: save it from Excel as .xlsx.",
+                "stops the run",
+            )
+            return "broken", {}, []
+        names = {norm(s): s for s in sheets}
+        for table, key in wanted.items():
+            if key in names:
+                found[table] = (path, names.pop(key))
+        for sheet in names.values():
+            if sheet.startswith("_"):  # the intake form's own notes sheet
+                continue
+            out.add(
+                INFO,
+                "",
+                f"{path.name}, sheet '{sheet}'",
+                "",
+                "is not a table of the pack",
+                f"It is ignored.{_closest(sheet, TABLES)} Rename it or map it in the config "
+                "(mapping.tables) if it should be read.",
+                "ignored",
+            )
+        return "excel", found, list(sheets)
+    files = [p for p in sorted(path.iterdir()) if p.suffix.lower() in FORMS and p.is_file()]
+    by_key: dict[str, list[Path]] = {}
+    for p in files:
+        by_key.setdefault(norm(p.stem), []).append(p)
+    forms = set()
+    for table, key in wanted.items():
+        hits = by_key.pop(key, [])
+        if len(hits) > 1:
+            out.add(
+                ERROR,
+                table,
+                ", ".join(h.name for h in hits),
+                "",
+                f"are all the '{table}' table",
+                "Fix: keep one file per table.",
+                "stops the run",
+            )
+        elif hits:
+            found[table] = (hits[0], "")
+            forms.add(FORMS[hits[0].suffix.lower()])
+    for hits in by_key.values():
+        for p in hits:
+            out.add(
+                INFO,
+                "",
+                p.name,
+                "",
+                "is not a table of the pack",
+                f"It is ignored.{_closest(p.stem, TABLES)} Rename it or map it in the config "
+                "(mapping.tables) if it should be read.",
+                "ignored",
+            )
+    if not files and any(p.suffix.lower() in EXCEL for p in path.iterdir()):
+        out.add(
+            ERROR,
+            "",
+            str(path),
+            "",
+            "holds an Excel workbook, not CSV or Parquet files",
+            "Fix: point 'data' at the workbook itself.",
+            "stops the run",
+        )
+    form = "parquet" if forms == {"parquet"} else "mixed" if len(forms) > 1 else "csv"
+    return form, found, [p.name for p in files]
+
+
+def _sniff(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFrame | None:
+    raw = file.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if b"\x00" in raw[:4096]:
+        out.add(
+            ERROR,
+            table,
+            source,
+            "",
+            "is not a text (CSV) file",
+            "Fix: export the table from its system as CSV (comma or semicolon separated).",
+            "stops the run",
+        )
+        return None
+    if encoding != "utf-8-sig":
+        out.add(
+            INFO,
+            table,
+            source,
+            "",
+            "is not UTF-8; it was read as Windows-1252",
+            "Check that accented names look right; save as UTF-8 to be sure.",
+            "read",
+        )
+    try:
+        df = pd.read_csv(
+            file,
+            dtype=str,
+            keep_default_na=False,
+            sep=_sniff(text[:65536]),
+            encoding=encoding,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (pd.errors.ParserError, ValueError) as exc:
+        out.add(
+            ERROR,
+            table,
+            source,
+            "",
+            f"cannot be read as CSV ({str(exc).strip()})",
+            "Fix: check quoting and that every line has the same number of columns.",
+            "stops the run",
+        )
+        return None
+    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    return df
+
+
+def _read_excel(file: Path, sheet: str, table: str, source: str, out: Collector) -> pd.DataFrame:
+    df = pd.read_excel(file, sheet_name=sheet, dtype=object, engine="openpyxl")
+    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    df = df.dropna(how="all")
+    if len(df.columns):
+        first = df.iloc[:, 0].astype(str).str.strip()
+        notes = first.str.startswith("#")
+        if notes.any():
+            df = df[~notes]
+    df.columns = [str(c) for c in df.columns]
+    df = df.loc[:, [c for c in df.columns if not c.startswith("Unnamed:")]]
+    return df
+
+
+def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.DataFrame | None:
+    try:
+        df = pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        out.add(
+            ERROR,
+            table,
+            source,
+            "",
+            f"is not a readable Parquet file ({type(exc).__name__})",
+            "Fix: write it again with pandas/pyarrow, or deliver CSV instead.",
+            "stops the run",
+        )
+        return None
+    df = df.reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    return df
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        return s.isna() | (s.astype(str).str.strip() == "")
+    return s.isna()
+
+
+def _text(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s) or s.dtype == object:
+        # Excel stores ids like 1001 as floats; keep them as "1001", not "1001.0"
+        def one(v: object) -> object:
+            if isinstance(v, float) and v.is_integer():
+                return str(int(v))
+            if isinstance(v, pd.Timestamp):
+                return v.strftime("%Y-%m-%d")
+            return v
+
+        s = s.map(one)
+    out = s.astype("string").str.strip()
+    return out.where(out != "", pd.NA).astype(object).where(out.notna(), None)
+
+
+_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+
+
+def _number(s: pd.Series, decimal: str) -> pd.Series:
+    """Parse plain numbers; text with thousands separators or symbols is not guessed at."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(float)
+    is_num = pd.Series(False, index=s.index)
+    if s.dtype == object:  # Excel cells hold real numbers next to text
+        is_num = s.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool))
+    text = s.where(~is_num).astype("string").str.strip()
+    if decimal == ",":
+        text = text.where(~text.str.contains(".", regex=False))  # 1.234,5 is ambiguous
+        text = text.str.replace(",", ".", regex=False)
+    ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    parsed = pd.to_numeric(text.where(ok), errors="coerce").astype(float)
+    if is_num.any():
+        parsed = parsed.where(~is_num, pd.to_numeric(s.where(is_num), errors="coerce"))
+    return parsed.astype(float)
+
+
+def _date(s: pd.Series, periods: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s.astype("datetime64[ns]")
+    text = (
+        s.map(
+            lambda v: (
+                v.strftime("%Y-%m-%d")
+                if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "strftime")
+                else v
+            )
+        )
+        .astype("string")
+        .str.strip()
+    )
+    if periods:
+        is_period = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False)
+        text = text.where(~is_period, text + "-01")
+    # Strict ISO: YYYY-MM-DD, optionally with a time that is dropped
+    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")[0]
+    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce", cache=True)
+
+
+_YES = {"yes", "y", "true", "1", "x"}
+_NO = {"no", "n", "false", "0"}
+
+
+def _yesno(s: pd.Series) -> pd.Series:
+    def one(v: object) -> object:
+        if isinstance(v, bool):
+            return v
+        t = str(v).strip().lower()
+        if t.endswith(".0"):
+            t = t[:-2]
+        return True if t in _YES else False if t in _NO else None
+
+    return s.map(one).astype(object)
+
+
+def _parse_column(
+    df: pd.DataFrame, col: Column, table: str, source: str, decimal: str, out: Collector
+) -> pd.Series:
+    s = df[col.name]
+    blank = _blank(s)
+    if col.required and blank.any():
+        rows = df.index[blank]
+        out.add(
+            ERROR,
+            table,
+            source,
+            col.name,
+            "have no value",
+            f"Fix: fill in {col.name} ({col.kind_help}) or remove those rows.",
+            "stops the run",
+            rows=rows,
+        )
+    kind = col.kind
+    if kind == "text":
+        return _text(s)
+    if kind in {"date", "period"}:
+        parsed = _date(s, periods=kind == "period")
+        fix = (
+            "Fix: write dates as YYYY-MM-DD"
+            + (" or months as YYYY-MM" if kind == "period" else "")
+            + " (e.g. 2026-09-30)."
+        )
+        what = "have a date that cannot be read"
+    elif kind in {"number", "rating", "score10", "probability"}:
+        if kind == "probability" and not pd.api.types.is_numeric_dtype(s):
+            text = s.astype("string").str.strip()
+            pct = text.str.fullmatch(r"[+-]?\d+(\.\d+)?\s*%").fillna(False)
+            parsed = _number(s.where(~pct, text.str.rstrip("% ")), decimal)
+            parsed = parsed.where(~pct, parsed / 100)
+        else:
+            parsed = _number(s, decimal)
+        sep = "a decimal comma" if decimal == "," else "a decimal point"
+        fix = (
+            f"Fix: write plain numbers with {sep} and no thousands separators or currency "
+            "symbols (e.g. 18250.5), or set 'decimal' in the config."
+        )
+        what = "have a number that cannot be read"
+    elif kind == "yesno":
+        parsed = _yesno(s)
+        fix = "Fix: write yes or no."
+        what = "are neither yes nor no"
+    elif kind == "choice":
+        lower = _text(s).map(lambda v: v.lower() if isinstance(v, str) else v)
+        parsed = lower.where(lower.isin(col.choices), None)
+        fix = f"Fix: use one of {', '.join(col.choices)}."
+        what = "have a value that is not allowed"
+    else:  # pragma: no cover - schema and parser are kept in step by tests
+        raise AssertionError(kind)
+    bad = parsed.isna() & ~blank
+    if bad.any():
+        out.add(
+            ERROR,
+            table,
+            source,
+            col.name,
+            what,
+            fix,
+            "stops the run",
+            rows=df.index[bad],
+            values=s[bad],
+        )
+    limits = {"rating": (1, 5), "score10": (0, 10), "probability": (0, 1)}.get(kind)
+    if limits:
+        lo, hi = limits
+        outside = parsed.notna() & ((parsed < lo) | (parsed > hi))
+        if outside.any():
+            out.add(
+                ERROR,
+                table,
+                source,
+                col.name,
+                f"are outside {lo}-{hi}",
+                f"Fix: {col.name} is a {col.kind_help}; correct or blank those values.",
+                "stops the run",
+                rows=df.index[outside],
+                values=s[outside],
+            )
+    return parsed
+
+
+def _match_columns(
+    df: pd.DataFrame, spec: Table, source: str, mapping: dict, out: Collector
+) -> pd.DataFrame | None:
+    client_map = {norm(k): v for k, v in (mapping.get(spec.name) or {}).items()}
+    unknown_targets = [v for v in client_map.values() if v not in spec.column_names]
+    if unknown_targets:
+        raise ConfigError(
+            f"mapping.columns.{spec.name} maps to unknown column(s) {', '.join(unknown_targets)}."
+            f" Columns of {spec.name}: {', '.join(spec.column_names)}."
+        )
+    ours = {norm(c): c for c in spec.column_names}
+    rename: dict[str, str] = {}
+    for col in df.columns:
+        target = client_map.get(norm(col)) or ours.get(norm(col))
+        if target is None:
+            continue
+        if target in rename.values():
+            first = next(k for k, v in rename.items() if v == target)
+            out.add(
+                ERROR,
+                spec.name,
+                source,
+                col,
+                f"and column '{first}' are both '{target}'",
+                "Fix: delete or rename one of them.",
+                "stops the run",
+            )
+            return None
+        rename[col] = target
+    extra = [c for c in df.columns if c not in rename]
+    if extra:
+        out.add(
+            INFO,
+            spec.name,
+            source,
+            "",
+            f"has columns the workbook does not use: {', '.join(map(str, extra))}",
+            "They are ignored; map them in the config "
+            "(mapping.columns) if one is a known column under another name.",
+            "ignored",
+        )
+    missing = [c for c in spec.required_columns if c not in rename.values()]
+    if missing:
+        for m in missing:
+            out.add(
+                ERROR,
+                spec.name,
+                source,
+                m,
+                "required column is missing",
+                f"Columns found: {', '.join(map(str, df.columns)) or 'none'}.{_closest(m, extra)}"
+                f" Fix: add the column or map the client's name to '{m}' in the config "
+                "(mapping.columns).",
+                "stops the run",
+            )
+        return None
+    return df[list(rename)].rename(columns=rename)
+
+
+def _check_keys(df: pd.DataFrame, spec: Table, source: str, out: Collector) -> None:
+    if not spec.key:
+        return
+    key = list(spec.key)
+    present = df[key].notna().all(axis=1)
+    dup = df[present].duplicated(key, keep=False)
+    if dup.any():
+        d = df[present][dup]
+        groups = d.groupby(key, sort=False).apply(lambda g: list(g.index), include_groups=False)
+        keys = [
+            f"{k if isinstance(k, str) else '/'.join(map(str, k))} in rows "
+            f"{', '.join(map(str, rows))}"
+            for k, rows in groups.items()
+        ]
+        out.add(
+            ERROR,
+            spec.name,
+            source,
+            "/".join(key),
+            f"duplicate {'/'.join(key)} values (each must be unique)",
+            "Fix: keep one row per key, or merge the rows.",
+            "stops the run",
+            keys=keys,
+        )
+
+
+def _check_references(
+    tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector
+) -> None:
+    if "accounts" not in tables:
+        return
+    known = set(tables["accounts"]["account_id"].dropna())
+    for name, df in list(tables.items()):
+        if name == "accounts" or "account_id" not in df.columns or df.empty:
+            continue
+        unknown = df["account_id"].notna() & ~df["account_id"].isin(known)
+        if not unknown.any():
+            continue
+        rows = df.index[unknown]
+        ids = df.loc[unknown, "account_id"]
+        n_ids = ids.nunique()
+        if name == "revenue":
+            out.add(
+                ERROR,
+                name,
+                sources[name],
+                "account_id",
+                f"are for {n_ids} account id(s) not in the accounts table",
+                "Fix: add the accounts to the accounts table, or correct the ids.",
+                "stops the run",
+                rows=rows,
+                values=ids,
+            )
+        else:
+            out.add(
+                WARNING,
+                name,
+                sources[name],
+                "account_id",
+                f"are for {n_ids} account id(s) not in the accounts table",
+                "These rows are left out of the analysis; add the accounts or correct the "
+                "ids to include them.",
+                "rows left out",
+                rows=rows,
+                values=ids,
+            )
+            tables[name] = df[~unknown]
+    acc = tables["accounts"]
+    if "parent_id" in acc.columns:
+        orphan = acc["parent_id"].notna() & ~acc["parent_id"].isin(known)
+        if orphan.any():
+            out.add(
+                WARNING,
+                "accounts",
+                sources["accounts"],
+                "parent_id",
+                "name a parent that is not itself in the accounts table",
+                "The group is kept under its id, without a name; add the parent account "
+                "to name it.",
+                "kept",
+                rows=acc.index[orphan],
+                values=acc.loc[orphan, "parent_id"],
+            )
+
+
+def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector) -> None:
+    rev = tables.get("revenue")
+    if rev is not None and not rev.empty and "amount" in rev.columns:
+        neg = rev["amount"] < 0
+        if neg.any():
+            out.add(
+                WARNING,
+                "revenue",
+                sources["revenue"],
+                "amount",
+                "are negative",
+                "Kept as credit notes; check they are not sign errors.",
+                "kept",
+                rows=rev.index[neg],
+                values=rev.loc[neg, "amount"],
+            )
+        zero = rev["amount"] == 0
+        if zero.any():
+            out.add(
+                WARNING,
+                "revenue",
+                sources["revenue"],
+                "amount",
+                "are zero",
+                "Kept; they do not change any total.",
+                "kept",
+                rows=rev.index[zero],
+            )
+        if "list_amount" in rev.columns:
+            below = (rev["amount"] > 0) & (rev["list_amount"] < rev["amount"] - 0.005)
+            if below.any():
+                out.add(
+                    WARNING,
+                    "revenue",
+                    sources["revenue"],
+                    "list_amount",
+                    "have a list amount below the net amount (a negative discount)",
+                    "Kept; check the list prices.",
+                    "kept",
+                    rows=rev.index[below],
+                    values=rev.loc[below, "list_amount"],
+                )
+    act, rates = tables.get("activities"), tables.get("activity_rates")
+    if act is not None and rates is not None and not act.empty and not rates.empty:
+        unpriced = ~act["activity"].isin(set(rates["activity"]))
+        if unpriced.any():
+            names = sorted(act.loc[unpriced, "activity"].dropna().unique())
+            out.add(
+                WARNING,
+                "activities",
+                sources["activities"],
+                "activity",
+                f"have an activity with no unit cost in activity_rates ({', '.join(names)})",
+                "They carry no cost-to-serve; add their unit cost to activity_rates or to "
+                "the config.",
+                "no cost",
+                rows=act.index[unpriced],
+            )
+
+
+def read_datapack(
+    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5
+) -> DataPack:
+    """Read and validate a pack; never raises for bad data, returns every finding.
+
+    Parameters
+    ----------
+    path : folder of CSV/Parquet files, or an Excel workbook.
+    mapping : ``{"tables": {table: client name}, "columns": {table: {client col: col}}}``.
+    decimal : ``"."`` or ``","``, for numbers written as text.
+    examples : how many example rows a finding names.
+    """
+    mapping = mapping or {}
+    out = Collector(examples)
+    path = Path(path)
+    unknown = [t for t in (mapping.get("tables") or {}) if t not in TABLES] + [
+        t for t in (mapping.get("columns") or {}) if t not in TABLES
+    ]
+    if unknown:
+        raise ConfigError(
+            f"mapping names unknown table(s) {', '.join(unknown)}."
+            f"{_closest(unknown[0], TABLES)} Tables: {', '.join(TABLES)}."
+        )
+    form, found, seen = _detect(path, mapping.get("tables") or {}, out)
+    pack = DataPack(path=path, form=form)
+    for name, spec in TABLES.items():
+        if name not in found:
+            if spec.required and form in {"csv", "parquet", "mixed", "excel"}:
+                out.add(
+                    ERROR,
+                    name,
+                    path.name,
+                    "",
+                    f"required table '{name}' is missing",
+                    f"Found: {', '.join(seen) or 'nothing'}."
+                    f"{_closest(name, [Path(n).stem for n in seen])} Fix: add "
+                    f"{name}.csv (or a sheet '{name}'), or map the client's name in the config "
+                    "(mapping.tables).",
+                    "stops the run",
+                )
+            continue
+        file, sheet = found[name]
+        source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
+        if file.stat().st_size == 0:
+            df = pd.DataFrame()
+        elif sheet:
+            df = _read_excel(file, sheet, name, source, out)
+        elif FORMS[file.suffix.lower()] == "csv":
+            df = _read_csv(file, source, name, out)
+        else:
+            df = _read_parquet(file, name, source, out)
+        if df is None:
+            continue
+        if df.empty:
+            level = ERROR if spec.required else WARNING
+            out.add(
+                level,
+                name,
+                source,
+                "",
+                "is empty (no data rows)",
+                "Fix: export the table again with its rows."
+                if spec.required
+                else "It is treated as absent; deliver its rows to use it.",
+                "stops the run" if spec.required else "treated as absent",
+            )
+            continue
+        matched = _match_columns(df, spec, source, mapping.get("columns") or {}, out)
+        if matched is None:
+            continue
+        parsed = pd.DataFrame(index=matched.index)
+        for col in spec.columns:
+            if col.name in matched.columns:
+                parsed[col.name] = _parse_column(matched, col, name, source, decimal, out)
+        _check_keys(parsed, spec, source, out)
+        pack.tables[name] = parsed
+        pack.sources[name] = source
+    _check_references(pack.tables, pack.sources, out)
+    _check_values(pack.tables, pack.sources, out)
+    pack.findings = out.findings
+    return pack
+
+
+def load_datapack(
+    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5
+) -> DataPack:
+    """Read a pack and raise :class:`DataPackError` listing every error, if there is any."""
+    pack = read_datapack(path, mapping, decimal, examples)
+    if pack.errors:
+        raise DataPackError(pack.errors, source=str(path))
+    return pack

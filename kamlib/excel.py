@@ -1,0 +1,132 @@
+"""Excel deliverables: tidy sheets a client can filter, and no cell that becomes a formula."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+FORMULA_START = ("=", "+", "-", "@")
+FORMATS = {
+    "money": "#,##0",
+    "money2": "#,##0.00",
+    "int": "#,##0",
+    "number": "#,##0.0",
+    "pct": "0.0%",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+}
+
+
+def put(ws: Worksheet, row: int, col: int, value: object):
+    """Write one value; text that looks like a formula stays text (no formula injection)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ws.cell(row, col)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    cell = ws.cell(row, col, value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _guess_format(name: str, s: pd.Series) -> str | None:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return FORMATS["date"]
+    if pd.api.types.is_bool_dtype(s):
+        return None
+    if pd.api.types.is_integer_dtype(s):
+        return FORMATS["int"]
+    if pd.api.types.is_float_dtype(s):
+        lname = name.lower()
+        if any(w in lname for w in ("pct", "share", "%", "margin", "rate")):
+            return FORMATS["pct"]
+        return FORMATS["money"] if s.abs().max(skipna=True) >= 100 else FORMATS["number"]
+    return None
+
+
+def write_frame(
+    ws: Worksheet,
+    df: pd.DataFrame,
+    colour: str = "#0B3D91",
+    formats: Mapping[str, str] | None = None,
+    start_row: int = 1,
+) -> None:
+    """Write a frame as a table: styled frozen header, filters, number formats, widths.
+
+    ``formats`` maps a column to a key of ``FORMATS`` or an Excel number format.
+    """
+    formats = dict(formats or {})
+    fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
+    header_font = Font(bold=True, color="FFFFFF")
+    for j, name in enumerate(df.columns, 1):
+        c = put(ws, start_row, j, str(name))
+        c.fill, c.font = fill, header_font
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+    values = df.astype(object).where(df.notna(), None).to_numpy()
+    for i, row in enumerate(values, start_row + 1):
+        for j, v in enumerate(row, 1):
+            put(ws, i, j, v)
+    for j, name in enumerate(df.columns, 1):
+        fmt = formats.get(name) or _guess_format(str(name), df[name])
+        fmt = FORMATS.get(fmt, fmt) if fmt else None
+        letter = get_column_letter(j)
+        if fmt:
+            for i in range(start_row + 1, start_row + 1 + len(df)):
+                ws[f"{letter}{i}"].number_format = fmt
+        sample = [len(str(name))] + [len(str(v)) for v in df[name].head(200) if v is not None]
+        ws.column_dimensions[letter].width = min(max(10, max(sample) + 2), 60)
+    ws.freeze_panes = ws.cell(start_row + 1, 1)
+    if len(df.columns):
+        last = get_column_letter(len(df.columns))
+        ws.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(df), 1)}"
+
+
+def atomic_save(wb: Workbook, path: str | Path) -> Path:
+    """Save a workbook so that a crash never leaves a half-written file in its place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=f".{path.stem}-")
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def export_workbook(
+    path: str | Path,
+    sheets: Mapping[str, pd.DataFrame],
+    colour: str = "#0B3D91",
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+) -> Path:
+    """Write several frames to one workbook, one sheet each (names cut to Excel's 31 chars).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.xlsx"
+    >>> export_workbook(p, {"Accounts": pd.DataFrame({"a": [1]})}).name
+    'x.xlsx'
+    """
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in sheets.items():
+        ws = wb.create_sheet(str(name)[:31])
+        write_frame(ws, df, colour, (formats or {}).get(name))
+    return atomic_save(wb, path)

@@ -1,0 +1,52 @@
+"""Where things live. Every path the workbook uses comes from here, never from the cwd."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+TEMPLATES = ROOT / "templates"
+DATA = ROOT / "data"
+CONFIG_NAME = "engagement.yml"
+
+
+def reports_root() -> Path:
+    """Folder that receives ``<engagement>/<run-id>/``; ``KAM_REPORTS`` overrides it."""
+    return Path(os.environ.get("KAM_REPORTS") or ROOT / "reports").resolve()
+
+
+def resolve_engagement(ref: str | os.PathLike) -> Path:
+    """Find an engagement's config file from a folder, a YAML file or a bare name.
+
+    A bare name (``demo``) means ``data/<name>/engagement.yml`` in the workbook.
+
+    Examples
+    --------
+    >>> resolve_engagement("demo").name
+    'engagement.yml'
+    """
+    text = str(ref).strip()
+    if not text:
+        raise ConfigError("No engagement given: pass a folder, a YAML file or a name under data/.")
+    path = Path(text).expanduser()
+    candidates = []
+    if path.suffix.lower() in {".yml", ".yaml"}:
+        candidates.append(path)
+    else:
+        candidates += [path / CONFIG_NAME, path / "engagement.yaml"]
+        if not path.is_absolute() and len(path.parts) == 1:
+            candidates += [DATA / text / CONFIG_NAME]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    known = sorted(p.parent.name for p in DATA.glob(f"*/{CONFIG_NAME}"))
+    hint = f" Engagements under data/: {', '.join(known)}." if known else ""
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        f"No engagement config found for '{text}' (looked for {looked})."
+        f"{hint} Fix: pass the engagement folder, or create one with `kam init DIR`."
+    )

@@ -1,0 +1,140 @@
+"""Executed notebook -> client deliverables: self-contained HTML, and a paged PDF.
+
+The HTML comes from our nbconvert template (``templates/kam``, which extends the stock
+``lab`` template); the PDF is the same HTML laid out by WeasyPrint (CSS paged media:
+running header, page numbers, contents with page numbers).
+
+Cell tags (the whole vocabulary):
+
+* ``parameters`` / ``injected-parameters`` — papermill's; never shown in a report.
+* ``remove`` — the cell (input and output) is left out of the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from .paths import TEMPLATES
+
+REMOVE_TAGS = {"remove", "parameters", "injected-parameters"}
+
+
+class CleanOutputs(Preprocessor):
+    """Drop what a client must never see: stderr, warnings, errors, bare text reprs."""
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: D102 - nbconvert API
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.output_type == "stream" and out.get("name") == "stderr":
+                    continue
+                if out.output_type == "error":
+                    continue
+                data = out.get("data", {})
+                if out.output_type in {"execute_result", "display_data"} and set(data) <= {
+                    "text/plain"
+                }:
+                    continue
+                kept.append(out)
+            cell.outputs = kept
+        return cell, resources
+
+
+def _data_uri(path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _exporter() -> HTMLExporter:
+    exporter = HTMLExporter(template_name="kam", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    remove = TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, enabled=True)
+    exporter.register_preprocessor(remove, enabled=True)
+    exporter.register_preprocessor(CleanOutputs(), enabled=True)
+    return exporter
+
+
+def add_contents(html: str) -> str:
+    """Number-free contents list from the report's h2/h3 headings, linked by id."""
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.find("main")
+    items = []
+    for i, h in enumerate(main.find_all(["h2", "h3"]) if main else []):
+        if not h.get("id"):
+            h["id"] = f"section-{i}"
+        for a in h.find_all("a", class_="anchor-link"):
+            a.decompose()
+        items.append(
+            f'<li class="toc-{h.name}"><a href="#{h["id"]}">{h.get_text(strip=True)}</a></li>'
+        )
+    return str(soup).replace("<!-- kam:toc -->", f"<ol>{''.join(items)}</ol>", 1)
+
+
+def report_meta(config, title: str) -> dict:
+    """What the template needs from the engagement config to draw cover, header and footer."""
+    logo = config.brand.get("logo")
+    return {
+        "client": config.client,
+        "engagement": config.engagement,
+        "title": title,
+        "as_of": f"{config.as_of:%-d %B %Y}",
+        "colour": config.brand["primary_colour"],
+        "paper": config.brand["paper"],
+        "logo": _data_uri(Path(logo)) if logo else "",
+        "running_head": f"{config.client} · {title}",
+    }
+
+
+def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
+    """A self-contained HTML report of an executed notebook."""
+    body, _ = _exporter().from_notebook_node(nb, resources={"kam": meta})
+    return add_contents(body)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def render_pdf(html: str) -> bytes:
+    """The paged PDF of a report's HTML."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return HTML(string=html).write_pdf()
+
+
+def render(executed: str | Path, out_dir: str | Path, meta: dict, pdf: bool = True) -> list[Path]:
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook; return the paths."""
+    executed, out_dir = Path(executed), Path(out_dir)
+    nb = nbformat.read(executed, as_version=4)
+    html = render_html(nb, meta)
+    written = [out_dir / f"{executed.stem}.html"]
+    _atomic_write(written[0], html.encode("utf-8"))
+    if pdf:
+        written.append(out_dir / f"{executed.stem}.pdf")
+        _atomic_write(written[1], render_pdf(html))
+    return written

@@ -1,0 +1,384 @@
+"""Step 0 — data review: is the client's data fit for the analysis?
+
+Each function takes the loaded pack (or a table of it) and returns a new frame; the
+notebook only displays them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
+from .periods import in_window, trailing_window
+from .schema import TABLES
+
+DATED = {
+    "revenue": "date",
+    "activities": "date",
+    "service_ratings": "date",
+    "surveys": "date",
+    "churn": "date",
+    "opportunities": "created",
+    "contacts": "last_contact",
+}
+
+#: What each step needs, and what it does without the optional part.
+READINESS = [
+    (
+        "1 Segmentation",
+        "revenue",
+        "cost",
+        "gross profit and margin are not computed; scoring uses revenue only",
+    ),
+    ("1 Segmentation", "accounts", "estimated_wallet", "potential falls back to revenue growth"),
+    (
+        "1 Segmentation",
+        "accounts",
+        "strategic_fit",
+        "strategic compatibility is not scored; weights are re-normalised",
+    ),
+    ("1 Segmentation", "accounts", "loyalty", "attitude is not scored; weights are re-normalised"),
+    (
+        "1 Segmentation",
+        "accounts",
+        "buyer_orientation",
+        "orientation is derived from ratings and discounts",
+    ),
+    (
+        "2 Service model",
+        "service_ratings",
+        None,
+        "no importance matrix or gap analysis; package costs only",
+    ),
+    ("3 Profitability", "activities", None, "cost-to-serve cannot be computed; gross margin only"),
+    ("3 Profitability", "revenue", "list_amount", "the price waterfall starts at net revenue"),
+    ("4 Account plans", "contacts", None, "no stakeholder map"),
+    ("4 Account plans", "opportunities", None, "no weighted pipeline in the growth targets"),
+    ("4 Account plans", "plan_inputs", None, "every account-manager field shows 'to complete'"),
+    ("5 KPI review", "surveys", None, "NPS and CSAT are shown as not available"),
+    ("5 KPI review", "churn", None, "churn is inferred from months without revenue"),
+]
+
+
+def table_overview(pack: DataPack) -> pd.DataFrame:
+    """One row per table of the data dictionary: present or not, rows, columns, period."""
+    rows = []
+    for name, spec in TABLES.items():
+        df = pack.tables.get(name)
+        present = df is not None and not df.empty
+        date_col = DATED.get(name)
+        first = last = None
+        if present and date_col and date_col in df.columns and df[date_col].notna().any():
+            first, last = df[date_col].min(), df[date_col].max()
+        rows.append(
+            {
+                "table": name,
+                "required": "yes" if spec.required else "no",
+                "status": "present" if present else "missing",
+                "source": pack.sources.get(name, ""),
+                "rows": len(df) if present else 0,
+                "columns filled": (int(df.notna().any().sum()) if present else 0),
+                "columns known": len(spec.columns),
+                "from": first.strftime("%Y-%m-%d") if first is not None else "",
+                "to": last.strftime("%Y-%m-%d") if last is not None else "",
+                "used by": ", ".join(spec.used_by),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def completeness(pack: DataPack) -> pd.DataFrame:
+    """Share of rows with a value, per table and column, for the tables present."""
+    rows = []
+    for name, df in pack.tables.items():
+        spec = TABLES[name]
+        for col in spec.columns:
+            filled = (
+                float(df[col.name].notna().mean()) if col.name in df.columns and len(df) else 0.0
+            )
+            rows.append(
+                {
+                    "table": name,
+                    "column": col.name,
+                    "required": "yes" if col.required else "no",
+                    "filled": filled,
+                    "missing rows": int(round((1 - filled) * len(df))),
+                }
+            )
+    return pd.DataFrame(rows, columns=["table", "column", "required", "filled", "missing rows"])
+
+
+def monthly_revenue(revenue: pd.DataFrame) -> pd.DataFrame:
+    """Revenue and number of invoiced accounts per calendar month."""
+    df = revenue.assign(month=revenue["date"].dt.to_period("M").dt.to_timestamp())
+    out = df.groupby("month").agg(revenue=("amount", "sum"), accounts=("account_id", "nunique"))
+    full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
+    return out.reindex(full, fill_value=0).rename_axis("month").reset_index()
+
+
+def revenue_change(revenue: pd.DataFrame, as_of: dt.date | str, months: int = 12) -> pd.DataFrame:
+    """Per account: trailing revenue, prior-period revenue and the change between them."""
+    cur = in_window(revenue["date"], trailing_window(as_of, months))
+    pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
+    g = (
+        pd.DataFrame(
+            {
+                "account_id": revenue["account_id"],
+                "trailing": revenue["amount"].where(cur, 0.0),
+                "prior": revenue["amount"].where(pri, 0.0),
+            }
+        )
+        .groupby("account_id", sort=True)
+        .sum()
+    )
+    g["change"] = (g["trailing"] / g["prior"] - 1).where(g["prior"] > 0)
+    return g.reset_index()
+
+
+def analysis_findings(
+    pack: DataPack,
+    as_of: dt.date | str,
+    months: int = 12,
+    outlier_change: float = 0.8,
+    examples: int = 5,
+) -> list[Finding]:
+    """Findings that depend on the engagement (as-of date, window), on top of validation's."""
+    out = Collector(examples)
+    acc, rev = pack["accounts"], pack["revenue"]
+    src_acc, src_rev = pack.sources["accounts"], pack.sources["revenue"]
+    as_of_ts = pd.Timestamp(as_of)
+    later = rev["date"] > as_of_ts
+    if later.any():
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            "date",
+            f"are dated after the as-of date {as_of_ts:%Y-%m-%d}",
+            "They are left out of every figure; move the as-of date if they should count.",
+            "left out",
+            rows=rev.index[later],
+            values=rev.loc[later, "date"].dt.strftime("%Y-%m-%d"),
+        )
+    invoiced = set(rev["account_id"])
+    never = acc.loc[~acc["account_id"].isin(invoiced), "account_id"]
+    if len(never):
+        out.add(
+            WARNING,
+            "accounts",
+            src_acc,
+            "account_id",
+            "have no revenue at all",
+            "They stay in the customer count with zero revenue; remove them from the "
+            "accounts table if they are not customers.",
+            "kept at zero",
+            rows=never.index,
+            values=never,
+        )
+    window = trailing_window(as_of, months)
+    recent = set(rev.loc[in_window(rev["date"], window), "account_id"])
+    idle = acc.loc[acc["account_id"].isin(invoiced) & ~acc["account_id"].isin(recent), "account_id"]
+    if len(idle):
+        out.add(
+            INFO,
+            "accounts",
+            src_acc,
+            "account_id",
+            f"have no revenue in the trailing {months} months (lapsed customers)",
+            "They count as churned in the KPI review unless revenue is missing from the pack.",
+            "treated as lapsed",
+            rows=idle.index,
+            values=idle,
+        )
+    span = rev.loc[rev["date"] <= as_of_ts, "date"]
+    if len(span):
+        first = span.min()
+        need = trailing_window(as_of, months, back=1)[0]
+        if first > need + pd.DateOffset(days=31):
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                f"starts on {first:%Y-%m-%d}: less than {2 * months} months before the as-of date",
+                "Growth vs the prior period "
+                "is computed on the months available and marked as partial; deliver older "
+                "revenue to complete it.",
+                "partial growth",
+            )
+        months_seen = set(span.dt.to_period("M"))
+        all_months = pd.period_range(first.to_period("M"), as_of_ts.to_period("M"), freq="M")
+        gaps = [str(m) for m in all_months if m not in months_seen]
+        if gaps:
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                "has months with no revenue at all",
+                "Check the extract is complete; totals for those months are zero.",
+                "kept as zero",
+                keys=gaps,
+            )
+    key_cols = [
+        c
+        for c in ("account_id", "date", "product", "amount", "invoice_id")
+        if c in rev.columns and rev[c].notna().any()
+    ]
+    dup = rev.duplicated(key_cols, keep="first")
+    if dup.any():
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            ", ".join(key_cols),
+            "repeat an earlier row exactly (same " + ", ".join(key_cols) + ")",
+            "They are kept, as invoice lines can repeat; remove them if they are double-counted.",
+            "kept",
+            rows=rev.index[dup],
+        )
+    change = revenue_change(rev[~later], as_of, months)
+    moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
+    big = change[moved].sort_values("change")
+    if len(big):
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            "amount",
+            f"of {len(big)} accounts: their trailing "
+            f"{months} months moved more than ±{outlier_change:.0%} vs the prior "
+            f"{months}",
+            "Kept; check each is real (lost contract, acquisition, re-billing) "
+            "and not a data error.",
+            "kept",
+            rows=None,
+            keys=[f"{r.account_id} ({r.change:+.0%})" for r in big.itertuples()],
+        )
+    return out.findings
+
+
+def findings_table(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a table, errors first, then warnings, then notes."""
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    df = pd.DataFrame(
+        [
+            {
+                "level": f.level,
+                "table": f.table or "(pack)",
+                "source": f.source,
+                "column": f.column,
+                "rows": f.rows,
+                "examples": "; ".join(f.examples),
+                "what the analysis does": f.action,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+        columns=[
+            "level",
+            "table",
+            "source",
+            "column",
+            "rows",
+            "examples",
+            "what the analysis does",
+            "message",
+        ],
+    )
+    return df.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def readiness(pack: DataPack) -> pd.DataFrame:
+    """Per step, the optional data it would use, whether it is there, and the consequence."""
+    rows = []
+    for step, table, column, without in READINESS:
+        ok = pack.has(table, column)
+        rows.append(
+            {
+                "step": step,
+                "needs": f"{table}.{column}" if column else table,
+                "available": "yes" if ok else "no",
+                "without it": "" if ok else without,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def headline(
+    pack: DataPack, findings: list[Finding], as_of: dt.date | str, months: int = 12
+) -> dict:
+    """The numbers of the executive summary."""
+    rev = pack["revenue"]
+    window = trailing_window(as_of, months)
+    cur = rev.loc[in_window(rev["date"], window)]
+    present = [t for t in TABLES if pack.has(t)]
+    return {
+        "accounts": len(pack["accounts"]),
+        "invoiced_accounts": int(cur["account_id"].nunique()),
+        "revenue_rows": len(rev),
+        "trailing_revenue": float(cur["amount"].sum()),
+        "first_month": rev["date"].min().strftime("%Y-%m"),
+        "last_month": rev["date"].max().strftime("%Y-%m"),
+        "months": int(rev["date"].dt.to_period("M").nunique()),
+        "tables_present": len(present),
+        "tables_known": len(TABLES),
+        "optional_missing": [t for t in TABLES if t not in present],
+        "errors": sum(f.level == ERROR for f in findings),
+        "warnings": sum(f.level == WARNING for f in findings),
+        "notes": sum(f.level == INFO for f in findings),
+    }
+
+
+def summary_text(head: dict, currency: str = "EUR") -> str:
+    """The executive summary in words, from :func:`headline`'s numbers."""
+    from . import fmt
+
+    parts = [
+        f"The data pack covers **{fmt.count(head['accounts'])} customers** and "
+        f"{fmt.count(head['revenue_rows'])} revenue rows from {head['first_month']} to "
+        f"{head['last_month']} ({head['months']} months). In the trailing 12 months, "
+        f"{fmt.count(head['invoiced_accounts'])} customers were invoiced "
+        f"**{fmt.money(head['trailing_revenue'], currency)}**.",
+    ]
+    if head["errors"]:
+        parts.append(
+            f"**{fmt.plural(head['errors'], 'error')} stop the analysis**: they are "
+            "listed first below, each with its fix."
+        )
+    else:
+        parts.append("**No errors: the data is fit for the analysis.**")
+    if head["warnings"]:
+        parts.append(
+            f"{fmt.plural(head['warnings'], 'warning')} and {fmt.plural(head['notes'], 'note')}"
+            " are listed below, each with what the analysis does about it."
+        )
+    missing = head["optional_missing"]
+    if missing:
+        parts.append(
+            f"{head['tables_present']} of {head['tables_known']} tables were delivered; "
+            f"missing: {', '.join(missing)}. The sections that need them say so and are "
+            "skipped."
+        )
+    else:
+        parts.append(f"All {head['tables_known']} tables of the data pack were delivered.")
+    return " ".join(parts)
+
+
+def export(
+    output_dir: str, name: str, sheets: dict[str, pd.DataFrame], colour: str = "#0B3D91"
+) -> str:
+    """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
+    from pathlib import Path
+
+    from .excel import export_workbook
+
+    if not output_dir:
+        return ""
+    return str(
+        export_workbook(
+            Path(output_dir) / name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
+        )
+    )

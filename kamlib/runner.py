@@ -1,0 +1,271 @@
+"""Run an engagement: each step's notebook through papermill, then HTML, PDF and a manifest.
+
+A run writes into a new folder ``reports/<engagement>/<run-id>/``; only when every step
+has succeeded does ``reports/<engagement>/latest`` move to it. A failed run keeps its
+failed executed notebook for inspection and leaves ``latest`` as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from .config import Config, load_config
+from .datapack import load_datapack
+from .errors import KamError, ParameterError, RunError
+from .paths import NOTEBOOKS, reports_root
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    notebook: str
+    title: str
+
+
+STEPS = [
+    Step("data_review", "00_data_review.ipynb", "Data review"),
+    Step("segmentation", "01_segmentation.ipynb", "Key account segmentation"),
+    Step("service_model", "02_service_model.ipynb", "Service model"),
+    Step("profitability", "03_profitability.ipynb", "Account profitability"),
+    Step("kpi_review", "05_kpi_review.ipynb", "KPI review"),
+]
+PACKAGES = [
+    "kamlib",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "seaborn",
+    "openpyxl",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "weasyprint",
+    "pyyaml",
+]
+
+
+def available_steps() -> list[Step]:
+    """The steps whose notebook exists in this version of the workbook."""
+    return [s for s in STEPS if (NOTEBOOKS / s.notebook).is_file()]
+
+
+def select_steps(only: list[str] | None) -> list[Step]:
+    steps = available_steps()
+    if not only:
+        return steps
+    names = {s.name: s for s in steps}
+    unknown = [o for o in only if o not in names]
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], list(names), n=1)
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        raise ParameterError(f"Unknown step '{unknown[0]}'.{hint} Steps: {', '.join(names)}.")
+    return [s for s in steps if s.name in only]
+
+
+def check_parameters(notebook: Path, params: dict) -> None:
+    """Fail clearly on a parameter the notebook does not declare (papermill only warns)."""
+    import papermill as pm
+
+    declared = list(pm.inspect_notebook(str(notebook)))
+    for name in params:
+        if name not in declared:
+            near = difflib.get_close_matches(name, declared, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise ParameterError(
+                f"{notebook.name} has no parameter '{name}'.{hint} "
+                f"Its parameters: {', '.join(declared)}."
+            )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_files(config: Config) -> dict[str, str]:
+    """Every input file of the run with its SHA-256: the config and the data pack."""
+    files = [config.path]
+    data = config.data
+    files += sorted(p for p in data.iterdir() if p.is_file()) if data.is_dir() else [data]
+    if config.brand.get("logo"):
+        files.append(Path(config.brand["logo"]))
+    return {str(p): _sha256(p) for p in files}
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[p] = metadata.version(p)
+    return out
+
+
+@contextlib.contextmanager
+def _kernel_stderr_to(log: Path) -> Iterator[None]:
+    """Send what kernels print on stderr to a log file, not to the consultant's terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("ab") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _new_run_dir(root: Path) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for i in range(100):
+        run = root / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            run.mkdir(parents=True)
+            return run
+        except FileExistsError:
+            continue
+    raise RunError(f"Cannot create a run folder under {root}.")
+
+
+def _point_latest(root: Path, run: Path) -> None:
+    link = root / "latest"
+    tmp = root / f".latest-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(run.name, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def _failure(step: Step, executed: Path, exc: Exception) -> RunError:
+    cell = getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f" in cell {cell + 1}" if isinstance(cell, int) else ""
+    source = ""
+    with contextlib.suppress(Exception):
+        import nbformat
+
+        nb = nbformat.read(executed, as_version=4)
+        for c in nb.cells:
+            if any(o.get("output_type") == "error" for o in c.get("outputs", [])):
+                first = c.source.strip().splitlines()[0] if c.source.strip() else ""
+                source = f" (`{first[:60]}`)"
+                break
+    if ename in {"DataPackError", "ConfigError", "ParameterError", "KamError"}:
+        reason = evalue
+    else:
+        reason = f"{ename}: {evalue}"
+    return RunError(
+        f"{step.notebook} failed{where}{source}: {reason}\n"
+        f"The executed notebook is kept at {executed} for inspection; the previous "
+        "'latest' reports are unchanged."
+    )
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    latest: Path
+    steps: list[dict] = field(default_factory=list)
+
+
+def run_engagement(
+    engagement: str | Path,
+    only: list[str] | None = None,
+    reports: str | Path | None = None,
+    pdf: bool = True,
+    progress: Callable[[str], None] = lambda _: None,
+) -> RunResult:
+    """Run an engagement's steps into a new run folder and point ``latest`` at it.
+
+    Raises :class:`KamError` subclasses for bad input (before anything is written) and
+    :class:`RunError` when a notebook fails.
+    """
+    import papermill as pm
+
+    from .render import render, report_meta
+
+    config = load_config(engagement)
+    steps = select_steps(only)
+    if not steps:
+        raise RunError("This workbook has no step notebooks to run.")
+    load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
+    params = {"engagement": str(config.path)}
+    for step in steps:
+        check_parameters(NOTEBOOKS / step.notebook, {**params, "output_dir": ""})
+    root = Path(reports) if reports else reports_root()
+    root = (root / config.name).resolve()
+    run = _new_run_dir(root)
+    started = dt.datetime.now()
+    manifest = {
+        "engagement": config.name,
+        "client": config.client,
+        "run_id": run.name,
+        "as_of": config.as_of.isoformat(),
+        "started": started.isoformat(timespec="seconds"),
+        "status": "running",
+        "parameters": {**params, "output_dir": str(run)},
+        "inputs": input_files(config),
+        "versions": versions(),
+        "steps": [],
+    }
+    result = RunResult(run_dir=run, latest=root / "latest")
+    try:
+        for step in steps:
+            t0 = time.perf_counter()
+            executed = run / step.notebook
+            try:
+                with _kernel_stderr_to(run / "kernel.log"):
+                    pm.execute_notebook(
+                        str(NOTEBOOKS / step.notebook),
+                        str(executed),
+                        parameters={**params, "output_dir": str(run)},
+                        kernel_name="python3",
+                        progress_bar=False,
+                        log_output=False,
+                        cwd=str(NOTEBOOKS),
+                    )
+            except Exception as exc:  # papermill wraps every notebook failure
+                raise _failure(step, executed, exc) from None
+            t1 = time.perf_counter()
+            outputs = render(executed, run, report_meta(config, step.title), pdf=pdf)
+            t2 = time.perf_counter()
+            extra = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
+            entry = {
+                "step": step.name,
+                "notebook": step.notebook,
+                "execute_seconds": round(t1 - t0, 2),
+                "render_seconds": round(t2 - t1, 2),
+                "outputs": [executed.name] + [p.name for p in outputs] + extra,
+            }
+            manifest["steps"].append(entry)
+            result.steps.append(entry)
+            kinds = ", ".join(Path(o).suffix.lstrip(".") for o in entry["outputs"][1:])
+            progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
+        manifest["status"] = "succeeded"
+    except KamError as exc:
+        manifest["status"] = "failed"
+        manifest["error"] = str(exc)
+        raise
+    finally:
+        manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+        (run / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _point_latest(root, run)
+    return result

@@ -1,0 +1,102 @@
+"""Tables in reports: formatted, right-aligned numbers, compact enough to fit an A4 page."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+from IPython.display import HTML
+
+from . import fmt
+
+Formatter = Callable[[object], str]
+
+
+def _formatter(kind: str, currency: str) -> Formatter:
+    if kind == "money":
+        return lambda v: fmt.money(v, currency, short=False)
+    if kind == "money_short":
+        return lambda v: fmt.money(v, currency)
+    if kind == "pct":
+        return lambda v: fmt.pct(v, 1)
+    if kind == "pct0":
+        return lambda v: fmt.pct(v, 0)
+    if kind == "int":
+        return fmt.count
+    if kind == "number":
+        return lambda v: "n/a" if fmt._missing(v) else f"{v:,.1f}"
+    if kind == "date":
+        return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
+    if kind == "month":
+        return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%b %Y")
+    return lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def table_html(
+    df: pd.DataFrame,
+    formats: Mapping[str, str] | None = None,
+    currency: str = "EUR",
+    tags: Mapping[str, str] | None = None,
+    max_rows: int | None = None,
+    caption: str = "",
+    note: str = "",
+    wide: bool = False,
+) -> str:
+    """Render a frame as a report table.
+
+    Parameters
+    ----------
+    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``int``, ``number``,
+        ``date``, ``month`` or ``text``; numbers without a format show as ``int``.
+    tags : column -> prefix; each value is drawn as a coloured tag ``tag-<prefix>-<value>``.
+    max_rows : show at most this many rows and say how many there are.
+    wide : a smaller font for tables with many columns.
+    """
+    formats = dict(formats or {})
+    tags = dict(tags or {})
+    shown = df if max_rows is None else df.head(max_rows)
+    numeric = {
+        c
+        for c in df.columns
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    }
+    cells = {}
+    for c in df.columns:
+        kind = formats.get(c, "int" if c in numeric else "text")
+        f = _formatter(kind, currency)
+        cells[c] = [f(v) for v in shown[c]]
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>'
+        for c in df.columns
+    )
+    body = []
+    for i in range(len(shown)):
+        tds = []
+        for c in df.columns:
+            text = html.escape(cells[c][i])
+            if c in tags and text:
+                slug = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+                text = f'<span class="tag tag-{tags[c]}-{slug}">{text}</span>'
+            tds.append(f'<td class="{"num" if c in numeric else ""}">{text}</td>')
+        body.append(f"<tr>{''.join(tds)}</tr>")
+    notes = []
+    if max_rows is not None and len(df) > max_rows:
+        notes.append(
+            f"Showing {max_rows} of {fmt.count(len(df))} rows; the full list is in the "
+            "Excel export."
+        )
+    if note:
+        notes.append(note)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    foot = "".join(f'<p class="table-note">{html.escape(n)}</p>' for n in notes)
+    cls = "kam-table wide" if wide or len(df.columns) > 7 else "kam-table"
+    return (
+        f'<div class="table-wrap"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{foot}</div>"
+    )
+
+
+def show(df: pd.DataFrame, **kwargs: object) -> HTML:
+    """Display a frame as a report table (see :func:`table_html`)."""
+    return HTML(table_html(df, **kwargs))

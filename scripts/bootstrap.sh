@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install everything the workbook needs on a Debian machine with Python 3.11:
+# system packages for the PDF engine (only when missing), a .venv, and the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-inter
+                 fonts-dejavu-core)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";
+            else return 1; fi; }
+
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  echo "Installing system packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+      >/dev/null
+}
+
+# 1. system packages (WeasyPrint needs Pango; the reports use the Inter font)
+if command -v dpkg-query >/dev/null; then
+  missing=()
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ] && ! apt_install "${missing[@]}"; then
+    echo "error: could not install ${missing[*]}: install them with apt-get as root, then re-run." >&2
+    exit 1
+  fi
+fi
+
+# 2. the virtual environment
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    apt_install python3-venv || { echo "error: '$PYTHON -m venv' failed; install python3-venv." >&2; exit 1; }
+    "$PYTHON" -m venv "$VENV"
+  fi
+fi
+
+# 3. the package and its dependencies (uv is fast; pip is the fallback)
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check uv 2>/dev/null || true
+export UV_COMPILE_BYTECODE=1  # kernels start ~2 s faster with compiled bytecode
+if [ -x "$VENV/bin/uv" ]; then
+  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e ".[test]"
+else
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --compile -e ".[test]"
+fi
+echo "Installed: $("$VENV/bin/kam" --help >/dev/null && echo kam) in $VENV"

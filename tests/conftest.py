@@ -1,0 +1,53 @@
+"""Shared fixtures: small hand-made packs written to a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kamlib.paths import DATA
+
+EXAMPLE = DATA / "example"
+
+
+def accounts_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3"],
+            "account_name": ["Alpha GmbH", "Beta SA", "Gamma BV"],
+            "channel": ["direct", "partner", "online"],
+        }
+    )
+
+
+def revenue_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A2", "A3"],
+            "date": ["2026-01", "2026-02", "2026-01-15", "2025-12"],
+            "amount": ["100.5", "200", "50", "10"],
+        }
+    )
+
+
+def write_csvs(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def pack_dir(tmp_path: Path) -> Path:
+    """A minimal valid pack: accounts and revenue only."""
+    return write_csvs(tmp_path / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
+
+
+def write_engagement(folder: Path, data: str = "pack", extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "engagement.yml").write_text(
+        f"client: Testco Industries\nas_of: 2026-03-31\ndata: {data}\n{extra}", encoding="utf-8"
+    )
+    return folder

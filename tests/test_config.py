@@ -1,0 +1,100 @@
+"""The engagement config: defaults, validation, did-you-mean, the commented template."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from conftest import write_engagement
+
+from kamlib.config import SCHEMA, load_config, render_config, validate_config
+from kamlib.errors import ConfigError
+from kamlib.paths import resolve_engagement
+
+
+def test_defaults_come_from_the_method(tmp_path):
+    cfg = load_config(write_engagement(tmp_path / "e"))
+    assert cfg.client == "Testco Industries"
+    assert cfg.as_of == dt.date(2026, 3, 31)
+    assert cfg.setting("segmentation.weights") == {
+        "finance": 0.5,
+        "strategy": 0.25,
+        "attitude": 0.25,
+    }
+    assert cfg.setting("service_model.min_respondents") == 3
+    assert cfg.setting("data_review.outlier_change") == 0.8
+    assert cfg.data == (tmp_path / "e" / "pack").resolve()
+    assert cfg.name == "e"
+
+
+def test_unknown_key_is_an_error_with_did_you_mean(tmp_path):
+    folder = write_engagement(
+        tmp_path / "e", extra="method:\n  segmentaton:\n    roll_up_groups: true\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(folder)
+    assert "unknown setting 'method.segmentaton'. Did you mean 'segmentation'?" in str(e.value)
+
+
+def test_every_problem_is_listed_at_once():
+    with pytest.raises(ConfigError) as e:
+        validate_config({"as_of": "30.09.2026", "brand": {"primary_colour": "blue", "paper": "A3"}})
+    msg = str(e.value)
+    assert "'client' is required" in msg
+    assert "'as_of' must be a date written YYYY-MM-DD, got '30.09.2026'" in msg
+    assert "'brand.primary_colour' must be a colour like #0B3D91, got 'blue'" in msg
+    assert "'brand.paper' must be one of 'A4', 'Letter', got 'A3'" in msg
+    assert "4 problem(s)" in msg
+
+
+def test_shares_and_whole_numbers_are_checked():
+    with pytest.raises(
+        ConfigError, match="'method.data_review.outlier_change' must be a number between 0 and 1"
+    ):
+        validate_config(
+            {
+                "client": "x",
+                "as_of": "2026-01-31",
+                "method": {"data_review": {"outlier_change": 80}},
+            }
+        )
+    with pytest.raises(ConfigError, match="'method.trailing_months' must be at least 1"):
+        validate_config({"client": "x", "as_of": "2026-01-31", "method": {"trailing_months": 0}})
+
+
+def test_overrides_replace_and_are_validated(tmp_path):
+    folder = write_engagement(tmp_path / "e")
+    assert load_config(folder, overrides={"as_of": "2025-12-31"}).as_of == dt.date(2025, 12, 31)
+    with pytest.raises(ConfigError, match="'as_of' must be a date"):
+        load_config(folder, overrides={"as_of": "last month"})
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    folder = tmp_path / "e"
+    folder.mkdir()
+    (folder / "engagement.yml").write_text("client: x\nas_of: 2026-01-31\n  data: [\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d+"):
+        load_config(folder)
+
+
+def test_missing_engagement_names_where_it_looked(tmp_path):
+    with pytest.raises(ConfigError, match="No engagement config found for") as e:
+        resolve_engagement(tmp_path / "none")
+    assert "kam init" in str(e.value)
+    assert resolve_engagement("demo").parent.name == "demo"
+
+
+def test_missing_logo_is_reported(tmp_path):
+    folder = write_engagement(tmp_path / "e", extra="brand:\n  logo: logo.png\n")
+    with pytest.raises(ConfigError, match="'brand.logo' file .* does not exist"):
+        load_config(folder)
+
+
+def test_commented_template_is_a_valid_config():
+    text = render_config({"client": "Acme", "as_of": "2026-06-30"})
+    assert "# Client name, as it appears on every page" in text
+    values = validate_config(yaml.safe_load(text))
+    assert values["client"] == "Acme"
+    assert values["method"]["segmentation"]["accounts_per_manager"] == [5, 10]
+    assert set(values) == set(SCHEMA)

@@ -1,0 +1,266 @@
+"""Loading, matching, mapping and validation of the data pack (DATAPACK.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import accounts_frame, revenue_frame, write_csvs
+
+from kamlib.datapack import load_datapack, norm, read_datapack
+from kamlib.errors import ConfigError, DataPackError
+
+
+def errors_of(pack):
+    return [f.message for f in pack.errors]
+
+
+def test_minimal_pack_loads_with_types(pack_dir):
+    pack = load_datapack(pack_dir)
+    rev = pack["revenue"]
+    assert pack.form == "csv"
+    assert rev["amount"].tolist() == [100.5, 200.0, 50.0, 10.0]
+    assert rev["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-01-01",
+        "2026-02-01",
+        "2026-01-15",
+        "2025-12-01",
+    ]
+    # the index is the row number in the file: header is row 1
+    assert rev.index.tolist() == [2, 3, 4, 5]
+    assert not pack.has("activities")
+
+
+def test_names_match_ignoring_case_spaces_dashes_underscores(tmp_path):
+    acc = accounts_frame().rename(
+        columns={"account_id": "Account ID", "account_name": "account-name"}
+    )
+    write_csvs(tmp_path / "p", {"Accounts": acc, "REVENUE": revenue_frame()})
+    pack = load_datapack(tmp_path / "p")
+    assert list(pack["accounts"].columns[:2]) == ["account_id", "account_name"]
+    assert norm(" Account_ID-x ") == "accountidx"
+
+
+def test_config_mapping_of_sheets_and_columns(tmp_path):
+    acc = accounts_frame().rename(columns={"account_id": "Customer No", "account_name": "Name"})
+    rev = revenue_frame().rename(columns={"account_id": "Customer No", "amount": "Net Sales"})
+    write_csvs(tmp_path / "p", {"Customers": acc, "Sales": rev})
+    mapping = {
+        "tables": {"accounts": "Customers", "revenue": "Sales"},
+        "columns": {
+            "accounts": {"Customer No": "account_id", "Name": "account_name"},
+            "revenue": {"Customer No": "account_id", "Net Sales": "amount"},
+        },
+    }
+    pack = load_datapack(tmp_path / "p", mapping=mapping)
+    assert pack["revenue"]["amount"].sum() == pytest.approx(360.5)
+
+
+def test_mapping_to_unknown_column_is_a_config_error(tmp_path, pack_dir):
+    with pytest.raises(ConfigError, match="unknown column"):
+        read_datapack(pack_dir, mapping={"columns": {"accounts": {"Nr": "acount_id"}}})
+    with pytest.raises(ConfigError, match="closest is 'accounts'"):
+        read_datapack(pack_dir, mapping={"tables": {"acounts": "X"}})
+
+
+def test_missing_required_table_names_what_was_found(tmp_path):
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenu": revenue_frame()})
+    with pytest.raises(DataPackError) as e:
+        load_datapack(tmp_path / "p")
+    msg = str(e.value)
+    assert "required table 'revenue' is missing" in msg
+    assert "revenu.csv" in msg and "closest is 'revenu'" in msg
+
+
+def test_missing_required_column_lists_columns_and_closest(tmp_path):
+    rev = revenue_frame().rename(columns={"amount": "amonut"})
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenue": rev})
+    (msg,) = errors_of(read_datapack(tmp_path / "p"))
+    assert msg.startswith("revenue.csv, column 'amount': required column is missing")
+    assert "Columns found: account_id, date, amonut" in msg
+    assert "closest is 'amonut'" in msg
+
+
+def test_duplicate_account_ids_name_keys_and_rows(tmp_path):
+    acc = pd.concat([accounts_frame(), accounts_frame().iloc[[1]]])
+    write_csvs(tmp_path / "p", {"accounts": acc, "revenue": revenue_frame()})
+    (msg,) = errors_of(read_datapack(tmp_path / "p"))
+    assert "accounts.csv, column 'account_id'" in msg
+    assert "duplicate account_id" in msg
+    assert "A2 in rows 3, 5" in msg
+
+
+def test_revenue_for_unknown_account_is_an_error_with_rows(tmp_path):
+    rev = pd.concat(
+        [
+            revenue_frame(),
+            pd.DataFrame({"account_id": ["ZZ9"], "date": ["2026-01"], "amount": ["5"]}),
+        ]
+    )
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenue": rev})
+    (msg,) = errors_of(read_datapack(tmp_path / "p"))
+    assert msg.startswith(
+        "revenue.csv, column 'account_id': 1 row is for 1 account id(s) not in "
+        "the accounts table (row 6: 'ZZ9')"
+    )
+
+
+def test_unknown_account_in_optional_table_is_a_warning_and_rows_are_left_out(pack_dir):
+    write_csvs(
+        pack_dir,
+        {
+            "churn": pd.DataFrame(
+                {"account_id": ["A1", "NOPE"], "date": ["2026-01-31", "2026-02-28"]}
+            )
+        },
+    )
+    pack = read_datapack(pack_dir)
+    assert not pack.errors
+    (w,) = [f for f in pack.warnings if f.table == "churn"]
+    assert w.rows == 1 and w.examples == ("3: 'NOPE'",)
+    assert pack["churn"]["account_id"].tolist() == ["A1"]
+
+
+def test_unparseable_dates_and_numbers_name_rows_and_values(tmp_path):
+    rev = revenue_frame()
+    rev.loc[1, "date"] = "31/02/2026"
+    rev.loc[2, "amount"] = "1,234.50"
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenue": rev})
+    msgs = errors_of(read_datapack(tmp_path / "p"))
+    assert any(
+        m.startswith(
+            "revenue.csv, column 'date': 1 row has a date that cannot be read (row 3: '31/02/2026')"
+        )
+        and "YYYY-MM-DD" in m
+        for m in msgs
+    )
+    assert any(
+        m.startswith(
+            "revenue.csv, column 'amount': 1 row has a number that cannot be "
+            "read (row 4: '1,234.50')"
+        )
+        for m in msgs
+    )
+
+
+def test_decimal_comma_is_read_when_the_config_says_so(tmp_path):
+    rev = revenue_frame()
+    rev["amount"] = ["100,5", "200", "50", "10,25"]
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenue": rev})
+    pack = load_datapack(tmp_path / "p", decimal=",")
+    assert pack["revenue"]["amount"].tolist() == [100.5, 200.0, 50.0, 10.25]
+
+
+def test_semicolon_separated_csv_is_read(tmp_path):
+    p = tmp_path / "p"
+    write_csvs(p, {"revenue": revenue_frame()})
+    accounts_frame().to_csv(p / "accounts.csv", index=False, sep=";")
+    assert len(load_datapack(p)["accounts"]) == 3
+
+
+def test_ratings_out_of_range_and_bad_choices(pack_dir):
+    acc = accounts_frame().assign(loyalty=[1, 6, 3], buyer_orientation=["Price", "loyal", ""])
+    write_csvs(pack_dir, {"accounts": acc})
+    msgs = errors_of(read_datapack(pack_dir))
+    assert any("column 'loyalty': 1 row is outside 1-5 (row 3: '6')" in m for m in msgs)
+    assert any(
+        "column 'buyer_orientation': 1 row has a value that is not allowed (row 3: "
+        "'loyal'). Fix: use one of price, loyalty." in m
+        for m in msgs
+    )
+    assert len(msgs) == 2  # "Price" matches case-insensitively; blank is allowed
+
+
+def test_probability_accepts_percent_text_and_yes_no(pack_dir):
+    write_csvs(
+        pack_dir,
+        {
+            "opportunities": pd.DataFrame(
+                {
+                    "account_id": ["A1", "A2"],
+                    "opportunity_id": ["O1", "O2"],
+                    "amount": [10, 20],
+                    "status": ["open", "Won"],
+                    "probability": ["60%", "0.25"],
+                }
+            ),
+            "contacts": pd.DataFrame(
+                {"account_id": ["A1", "A1"], "name": ["X", "Y"], "senior": ["yes", "N"]}
+            ),
+        },
+    )
+    pack = load_datapack(pack_dir)
+    assert pack["opportunities"]["probability"].tolist() == [0.6, 0.25]
+    assert pack["opportunities"]["status"].tolist() == ["open", "won"]
+    assert pack["contacts"]["senior"].tolist() == [True, False]
+
+
+def test_empty_files(pack_dir):
+    (pack_dir / "surveys.csv").write_text("")
+    pack = read_datapack(pack_dir)
+    assert not pack.errors
+    (w,) = [f for f in pack.warnings if f.table == "surveys"]
+    assert "surveys.csv: is empty" in w.message and w.action == "treated as absent"
+    (pack_dir / "accounts.csv").write_text("account_id,account_name\n")
+    (msg,) = errors_of(read_datapack(pack_dir))
+    assert msg.startswith("accounts.csv: is empty (no data rows)")
+
+
+def test_files_that_are_not_what_their_name_says(pack_dir, tmp_path):
+    (pack_dir / "surveys.csv").write_bytes(b"\x00\x01\x02PK\x00binary")
+    msgs = errors_of(read_datapack(pack_dir))
+    assert msgs == [
+        "surveys.csv: is not a text (CSV) file. Fix: export the table from its system "
+        "as CSV (comma or semicolon separated)."
+    ]
+    bad = tmp_path / "pack.xlsx"
+    bad.write_text("not a zip")
+    (msg,) = errors_of(read_datapack(bad))
+    assert msg.startswith("pack.xlsx: is not a readable Excel workbook")
+    (pack_dir / "surveys.csv").unlink()
+    (pack_dir / "churn.parquet").write_text("nope")
+    (msg,) = errors_of(read_datapack(pack_dir))
+    assert msg.startswith("churn.parquet: is not a readable Parquet file")
+
+
+def test_missing_path_is_one_clear_error(tmp_path):
+    (msg,) = errors_of(read_datapack(tmp_path / "nowhere"))
+    assert "does not exist" in msg and "Fix: set 'data'" in msg
+
+
+def test_parquet_and_excel_forms_give_the_same_tables(tmp_path, pack_dir):
+    from kamlib.intake import write_pack
+
+    csv = load_datapack(pack_dir)
+    tables = {"accounts": accounts_frame(), "revenue": revenue_frame()}
+    pq = load_datapack(write_pack(tables, tmp_path / "pq", "parquet"))
+    xl = load_datapack(write_pack(tables, tmp_path / "pack.xlsx", "excel"))
+    assert pq.form == "parquet" and xl.form == "excel"
+    for other in (pq, xl):
+        pd.testing.assert_series_equal(
+            other["revenue"]["amount"].reset_index(drop=True),
+            csv["revenue"]["amount"].reset_index(drop=True),
+        )
+        assert other["accounts"]["account_id"].tolist() == ["A1", "A2", "A3"]
+    # Excel rows are numbered as Excel shows them: header 1, notes 2, data from 3
+    assert xl["accounts"].index.tolist() == [3, 4, 5]
+
+
+def test_excel_ids_stored_as_numbers_stay_text(tmp_path):
+    from kamlib.intake import write_pack
+
+    acc = accounts_frame().assign(account_id=[1001, 1002, 1003])
+    rev = revenue_frame().assign(account_id=[1001, 1001, 1002, 1003])
+    pack = load_datapack(
+        write_pack({"accounts": acc, "revenue": rev}, tmp_path / "x.xlsx", "excel")
+    )
+    assert pack["accounts"]["account_id"].tolist() == ["1001", "1002", "1003"]
+
+
+def test_credit_notes_are_kept_with_a_warning(pack_dir):
+    rev = revenue_frame()
+    rev.loc[3, "amount"] = "-10"
+    write_csvs(pack_dir, {"revenue": rev})
+    pack = load_datapack(pack_dir)
+    (w,) = pack.warnings
+    assert "1 row is negative (row 5: '-10.0')" in w.message
+    assert pack["revenue"]["amount"].sum() == pytest.approx(340.5)

@@ -1,0 +1,214 @@
+"""The whole engagement, run as a consultant runs it, and the deliverables checked as a client
+reads them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import EXAMPLE, accounts_frame, revenue_frame, write_csvs, write_engagement
+from pypdf import PdfReader
+
+from kamlib import runner
+from kamlib.errors import RunError
+from kamlib.paths import NOTEBOOKS
+
+KAM = [sys.executable, "-m", "kamlib.cli"]
+
+
+def kam(*args: str, cwd: Path | None = None, env: dict | None = None):
+    return subprocess.run(
+        [*KAM, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    """`kam run` on the small Excel example pack, into a temporary reports folder."""
+    reports = tmp_path_factory.mktemp("reports")
+    done = kam("run", str(EXAMPLE), "--reports", str(reports))
+    assert done.returncode == 0, done.stderr
+    return reports / "example", done
+
+
+def test_run_prints_a_progress_line_per_notebook(example_run):
+    _, done = example_run
+    assert re.search(r"00_data_review\.ipynb\s+\d+\.\d s\s+→ html, pdf, xlsx", done.stdout)
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_latest_holds_the_deliverables_and_manifest(example_run):
+    root, _ = example_run
+    latest = root / "latest"
+    assert latest.is_symlink()
+    names = {p.name for p in latest.iterdir()}
+    assert {
+        "00_data_review.ipynb",
+        "00_data_review.html",
+        "00_data_review.pdf",
+        "00_data_review.xlsx",
+        "manifest.json",
+    } <= names
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert manifest["client"] == "Example Client (small pack)"
+    assert any(k.endswith("datapack.xlsx") and len(v) == 64 for k, v in manifest["inputs"].items())
+    assert manifest["versions"]["papermill"]
+    assert manifest["steps"][0]["execute_seconds"] > 0
+
+
+def test_html_is_a_client_deliverable(example_run):
+    html = (example_run[0] / "latest" / "00_data_review.html").read_text()
+    assert "Example Client (small pack)" in html
+    assert "Confidential" in html
+    assert "Traceback" not in html and "Warning" not in html
+    assert "cm-editor" not in html and "highlight-ipynb" not in html, "code must not be shown"
+    assert "import kamlib" not in html
+    # self-contained: no external scripts, styles, images or fonts
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html and "@import" not in html
+    assert html.count("data:image/png;base64") >= 2
+    assert "Executive summary" in html and "40 customers" in html
+
+
+def test_pdf_has_cover_page_numbers_and_running_header(example_run):
+    reader = PdfReader(example_run[0] / "latest" / "00_data_review.pdf")
+    assert len(reader.pages) >= 4
+    assert reader.pages[0].page_box_size if hasattr(reader.pages[0], "page_box_size") else True
+    width_mm = float(reader.pages[0].mediabox.width) / 72 * 25.4
+    assert abs(width_mm - 210) < 1  # A4
+    cover = reader.pages[0].extract_text()
+    assert "Data review" in cover and "Page 1" not in cover
+    second = reader.pages[1].extract_text()
+    assert f"Page 2 of {len(reader.pages)}" in second
+    assert "Example Client (small pack) · Data review" in second
+
+
+def test_excel_export_opens(example_run):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(example_run[0] / "latest" / "00_data_review.xlsx")
+    assert wb.sheetnames == ["Findings", "Tables", "Completeness", "Readiness"]
+    assert wb["Findings"].freeze_panes == "A2"
+
+
+def test_failed_run_keeps_latest_and_the_failed_notebook(example_run, tmp_path, monkeypatch):
+    root, _ = example_run
+    before = os.readlink(root / "latest")
+    broken = tmp_path / "notebooks"
+    broken.mkdir()
+    nb = nbformat.read(NOTEBOOKS / "00_data_review.ipynb", as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(nb, broken / "00_data_review.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOKS", broken)
+    with pytest.raises(RunError) as e:
+        runner.run_engagement(EXAMPLE, reports=root.parent)
+    msg = str(e.value)
+    assert "00_data_review.ipynb failed in cell 6 (`1 / 0`): ZeroDivisionError" in msg
+    assert "previous 'latest' reports are unchanged" in msg
+    assert os.readlink(root / "latest") == before
+    failed = [p for p in root.iterdir() if p.name not in {"latest", before}]
+    assert len(failed) == 1
+    assert (failed[0] / "00_data_review.ipynb").is_file()
+    assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_validate_rejects_bad_packs_with_clear_messages(tmp_path):
+    bad = {
+        "missing column": (
+            {"accounts": accounts_frame().drop(columns="account_name"), "revenue": revenue_frame()},
+            ["accounts.csv", "'account_name'", "required column is missing"],
+        ),
+        "duplicate ids": (
+            {
+                "accounts": accounts_frame().assign(account_id=["A1", "A1", "A3"]),
+                "revenue": revenue_frame(),
+            },
+            ["accounts.csv", "'account_id'", "A1 in rows 2, 3"],
+        ),
+        "unknown account": (
+            {"accounts": accounts_frame().iloc[:2], "revenue": revenue_frame()},
+            ["revenue.csv", "'account_id'", "row 5: 'A3'"],
+        ),
+        "bad date": (
+            {
+                "accounts": accounts_frame(),
+                "revenue": revenue_frame().assign(date=["2026-01", "Jan 26", "2026-01", "2025-12"]),
+            },
+            ["revenue.csv", "'date'", "row 3: 'Jan 26'"],
+        ),
+    }
+    for case, (tables, expected) in bad.items():
+        folder = write_engagement(tmp_path / case.replace(" ", "_"))
+        write_csvs(folder / "pack", tables)
+        done = kam("validate", str(folder))
+        assert done.returncode == 2, case
+        assert "Traceback" not in done.stderr + done.stdout, case
+        for text in expected:
+            assert text in done.stdout, (case, text, done.stdout)
+        assert "error" in done.stderr
+
+
+def test_run_stops_before_writing_anything_on_bad_data(tmp_path):
+    folder = write_engagement(tmp_path / "bad")
+    write_csvs(folder / "pack", {"accounts": accounts_frame().iloc[:2], "revenue": revenue_frame()})
+    reports = tmp_path / "reports"
+    done = kam("run", str(folder), "--reports", str(reports))
+    assert done.returncode == 2
+    assert "revenue.csv, column 'account_id'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not reports.exists()
+
+
+def test_cli_bad_input_is_one_clear_message(tmp_path):
+    done = kam("run", str(EXAMPLE), "--only", "segmentaton")
+    assert done.returncode == 2 and "Unknown step 'segmentaton'" in done.stderr
+    done = kam("run", str(tmp_path / "nowhere"))
+    assert done.returncode == 2 and "No engagement config found" in done.stderr
+    folder = write_engagement(tmp_path / "e", extra="brand:\n  colour: red\n")
+    done = kam("validate", str(folder))
+    assert done.returncode == 2
+    assert "unknown setting 'brand.colour'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_init_writes_config_and_intake_form_and_never_overwrites(tmp_path):
+    folder = tmp_path / "acme"
+    done = kam("init", str(folder), "--client", "ACME Corp", "--as-of", "2026-06-30")
+    assert done.returncode == 0, done.stderr
+    text = (folder / "engagement.yml").read_text()
+    assert "client: ACME Corp" in text and "as_of: 2026-06-30" in text
+    assert (folder / "datapack.xlsx").is_file()
+    # the empty form validates to a clear "fill me" message, not a crash
+    done = kam("validate", str(folder))
+    assert done.returncode == 2 and "sheet 'accounts': is empty" in done.stdout
+    again = kam("init", str(folder))
+    assert again.returncode == 2 and "already exists; nothing was changed" in again.stderr
+
+
+def test_help_everywhere():
+    for args in ([], ["init"], ["validate"], ["run"], ["demo"]):
+        done = kam(*args, "--help")
+        assert done.returncode == 0 and "Usage" in done.stdout
+
+
+def test_demo_out_folder_generates_parquet_pack(tmp_path):
+    done = kam(
+        "demo", "--accounts", "30", "--format", "parquet", "--out", str(tmp_path / "d"), "--no-run"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "d" / "pack" / "revenue.parquet").is_file()
+    assert "data: pack" in (tmp_path / "d" / "engagement.yml").read_text()
+    shutil.rmtree(tmp_path / "d")

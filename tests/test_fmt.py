@@ -1,0 +1,32 @@
+import pandas as pd
+
+from kamlib import fmt
+from kamlib.tables import table_html
+
+
+def test_money_pct_count():
+    assert fmt.money(1_234_567) == "€1.2 M"
+    assert fmt.money(12_345) == "€12 k"
+    assert fmt.money(999) == "€999"
+    assert fmt.money(-2_500_000, "GBP") == "−£2.5 M"
+    assert fmt.money(None) == "n/a"
+    assert fmt.pct(0.734) == "73 %"
+    assert fmt.pct(-0.051, 1, signed=True) == "−5.1 %"
+    assert fmt.count(1500) == "1,500"
+    assert fmt.plural(1, "account") == "1 account" and fmt.plural(2, "account") == "2 accounts"
+
+
+def test_table_html_formats_escapes_and_limits_rows():
+    df = pd.DataFrame(
+        {
+            "name": ["<b>A</b>", "B", "C"],
+            "revenue": [1234.5, 10.0, None],
+            "share": [0.5, 0.25, 0.125],
+        }
+    )
+    html = table_html(df, formats={"revenue": "money", "share": "pct"}, max_rows=2)
+    assert "&lt;b&gt;A&lt;/b&gt;" in html
+    assert "€1,234" in html or "€1,235" in html
+    assert "50.0 %" in html and "12.5 %" not in html
+    assert "Showing 2 of 3 rows" in html
+    assert '<td class="num">' in html

@@ -1,0 +1,59 @@
+"""Notebooks are narrative: parameters papermill can read, no logic, stored without outputs."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import papermill as pm
+import pytest
+
+from kamlib.errors import ParameterError
+from kamlib.paths import NOTEBOOKS
+from kamlib.runner import available_steps, check_parameters, select_steps
+
+NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_parameters_cell_is_readable_by_papermill(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "exactly one cell tagged 'parameters'"
+    assigned = [n.targets[0].id for n in ast.parse(cells[0].source).body]
+    declared = list(pm.inspect_notebook(str(path)))
+    assert declared == assigned  # papermill drops lines it cannot parse (e.g. '=' in a comment)
+    assert "engagement" in declared
+    for line in cells[0].source.splitlines():
+        assert "  # " in line, f"parameter without a comment: {line}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_stored_without_outputs_and_without_logic(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not cell.outputs and cell.execution_count is None
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.For | ast.While), (
+                f"{path.name}: logic belongs in kamlib, not in a notebook cell"
+            )
+
+
+def test_unknown_parameter_is_an_error_with_did_you_mean():
+    nb = NOTEBOOKS / "00_data_review.ipynb"
+    check_parameters(nb, {"engagement": "x", "output_dir": ""})
+    with pytest.raises(
+        ParameterError, match="has no parameter 'enagement'. Did you mean 'engagement'?"
+    ):
+        check_parameters(nb, {"enagement": "x"})
+
+
+def test_steps_selection():
+    assert [s.name for s in available_steps()][0] == "data_review"
+    with pytest.raises(
+        ParameterError, match="Unknown step 'data_reveiw'. Did you mean 'data_review'?"
+    ):
+        select_steps(["data_reveiw"])

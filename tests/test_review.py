@@ -1,0 +1,132 @@
+"""Step 0 computations on small hand-made packs with known answers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import accounts_frame, write_csvs
+
+from kamlib import review
+from kamlib.datapack import load_datapack
+from kamlib.periods import trailing_window
+
+
+def make_pack(tmp_path, revenue: pd.DataFrame, accounts: pd.DataFrame | None = None):
+    return load_datapack(
+        write_csvs(
+            tmp_path / "p",
+            {
+                "accounts": accounts if accounts is not None else accounts_frame(),
+                "revenue": revenue,
+            },
+        )
+    )
+
+
+def rev(rows):
+    return pd.DataFrame(rows, columns=["account_id", "date", "amount"])
+
+
+def test_trailing_window_bounds():
+    start, end = trailing_window("2026-03-31", 12)
+    assert (start, end) == (pd.Timestamp("2025-03-31"), pd.Timestamp("2026-03-31"))
+    assert trailing_window("2026-03-31", 12, back=1) == (
+        pd.Timestamp("2024-03-31"),
+        pd.Timestamp("2025-03-31"),
+    )
+
+
+def test_revenue_change_known_answer(tmp_path):
+    pack = make_pack(
+        tmp_path,
+        rev(
+            [
+                ("A1", "2026-03", 150),
+                ("A1", "2025-03", 100),  # +50 %
+                ("A2", "2025-06", 80),
+                ("A2", "2024-06", 100),  # -20 %
+                ("A3", "2025-02", 40),  # prior only -> -100 %
+                ("A3", "2024-03", 999),  # outside both windows
+            ]
+        ),
+    )
+    ch = review.revenue_change(pack["revenue"], "2026-03-31", 12).set_index("account_id")
+    assert ch.loc["A1", "change"] == pytest.approx(0.5)
+    assert ch.loc["A2", "change"] == pytest.approx(-0.2)
+    assert ch.loc["A3", "trailing"] == 0 and ch.loc["A3", "prior"] == 40
+    assert ch.loc["A3", "change"] == pytest.approx(-1.0)
+
+
+def test_analysis_findings(tmp_path):
+    acc = pd.concat(
+        [accounts_frame(), pd.DataFrame({"account_id": ["A4"], "account_name": ["Delta AB"]})]
+    )
+    pack = make_pack(
+        tmp_path,
+        rev(
+            [
+                ("A1", "2026-03", 300),
+                ("A1", "2025-03", 100),  # +200 %: outlier
+                ("A2", "2026-01", 90),
+                ("A2", "2025-01", 100),  # -10 %: fine
+                ("A3", "2025-02", 40),  # lapsed, not an outlier
+                ("A2", "2026-05", 5),  # after as-of
+            ]
+        ),
+        accounts=acc,
+    )
+    found = review.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
+    text = "\n".join(f.message for f in found)
+    assert "1 row is dated after the as-of date 2026-03-31" in text
+    assert "1 row has no revenue at all (row 5: 'A4')" in text
+    assert "no revenue in the trailing 12 months" in text and "'A3'" in text
+    (outlier,) = [f for f in found if "moved more than" in f.message]
+    assert outlier.examples == ("A1 (+200%)",)
+    assert any("has months with no revenue at all" in m for m in text.splitlines())
+
+
+def test_monthly_revenue_fills_missing_months(tmp_path):
+    pack = make_pack(
+        tmp_path, rev([("A1", "2026-01", 10), ("A2", "2026-01", 5), ("A1", "2026-03", 7)])
+    )
+    m = review.monthly_revenue(pack["revenue"])
+    assert m["revenue"].tolist() == [15, 0, 7]
+    assert m["accounts"].tolist() == [2, 0, 1]
+
+
+def test_completeness_and_overview(tmp_path):
+    acc = accounts_frame().assign(industry=["Retail", None, None])
+    pack = make_pack(tmp_path, rev([("A1", "2026-01", 10)]), accounts=acc)
+    comp = review.completeness(pack).set_index(["table", "column"])
+    assert comp.loc[("accounts", "industry"), "filled"] == pytest.approx(1 / 3)
+    assert comp.loc[("accounts", "industry"), "missing rows"] == 2
+    assert comp.loc[("accounts", "region"), "filled"] == 0
+    ov = review.table_overview(pack).set_index("table")
+    assert ov.loc["revenue", "rows"] == 1 and ov.loc["revenue", "from"] == "2026-01-01"
+    assert ov.loc["surveys", "status"] == "missing"
+
+
+def test_readiness_and_headline(tmp_path):
+    pack = make_pack(tmp_path, rev([("A1", "2026-01", 10), ("A2", "2025-01", 5)]))
+    ready = review.readiness(pack).set_index("needs")
+    assert ready.loc["activities", "available"] == "no"
+    assert "cost-to-serve cannot be computed" in ready.loc["activities", "without it"]
+    head = review.headline(pack, [], "2026-03-31", 12)
+    assert head["trailing_revenue"] == 10 and head["invoiced_accounts"] == 1
+    assert head["months"] == 2 and head["tables_present"] == 2
+    text = review.summary_text(head)
+    assert "**3 customers**" in text and "**€10**" in text and "No errors" in text
+    assert "missing: activities" in text
+
+
+def test_findings_table_orders_errors_first():
+    from kamlib.datapack import Finding
+
+    fs = [
+        Finding("info", "t", "s", "c", 1, (), "note", "x"),
+        Finding("error", "t", "s", "c", 1, (), "bad", "stops the run"),
+        Finding("warning", "", "s", "c", 1, (), "hmm", "kept"),
+    ]
+    t = review.findings_table(fs)
+    assert t["level"].tolist() == ["error", "warning", "info"]
+    assert t["table"].tolist() == ["t", "(pack)", "t"]
