@@ -15,7 +15,7 @@ import csv
 import difflib
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,28 +344,40 @@ def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.Dat
 # --------------------------------------------------------------------------- parsing
 
 
+def _on_uniques(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Parse each distinct value once: ids, dates and codes repeat across millions of rows."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0 or len(uniques) > len(s) // 2:
+        return parse(s)
+    parsed = parse(pd.Series(uniques, dtype=object))
+    taken = parsed.iloc[np.where(codes < 0, 0, codes)].to_numpy()
+    out = pd.Series(taken, index=s.index, dtype=parsed.dtype)
+    return out.where(codes >= 0)
+
+
 def _blank(s: pd.Series) -> pd.Series:
     if s.dtype == object or pd.api.types.is_string_dtype(s):
-        return s.isna() | (s.astype(str).str.strip() == "")
+        blank = _on_uniques(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
+        return blank.astype(object).where(blank.notna(), True).astype(bool)
     return s.isna()
 
 
-def _text(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(s) or s.dtype == object:
+def _clean_text(s: pd.Series) -> pd.Series:
+    def one(v: object) -> object:
         # Excel stores ids like 1001 as floats; keep them as "1001", not "1001.0"
-        def one(v: object) -> object:
-            if isinstance(v, float) and v.is_integer():
-                return str(int(v))
-            if isinstance(v, pd.Timestamp):
-                return v.strftime("%Y-%m-%d")
-            return v
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, pd.Timestamp):
+            return v.strftime("%Y-%m-%d")
+        return v
 
-        s = s.map(one)
-    out = s.astype("string").str.strip()
+    out = s.map(one).astype("string").str.strip()
     return out.where(out != "", pd.NA).astype(object).where(out.notna(), None)
 
 
-_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+def _text(s: pd.Series) -> pd.Series:
+    out = _on_uniques(s, _clean_text)
+    return out.astype(object).where(out.notna(), None)
 
 
 def _number(s: pd.Series, decimal: str) -> pd.Series:
@@ -379,24 +391,19 @@ def _number(s: pd.Series, decimal: str) -> pd.Series:
     if decimal == ",":
         text = text.where(~text.str.contains(".", regex=False))  # 1.234,5 is ambiguous
         text = text.str.replace(",", ".", regex=False)
-    ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-    parsed = pd.to_numeric(text.where(ok), errors="coerce").astype(float)
+    parsed = pd.to_numeric(text, errors="coerce").astype(float)
+    parsed = parsed.where(np.isfinite(parsed))  # "inf" and "nan" are not amounts
     if is_num.any():
         parsed = parsed.where(~is_num, pd.to_numeric(s.where(is_num), errors="coerce"))
     return parsed.astype(float)
 
 
-def _date(s: pd.Series, periods: bool) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s.astype("datetime64[ns]")
+_ISO = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+
+
+def _parse_dates(s: pd.Series, periods: bool) -> pd.Series:
     text = (
-        s.map(
-            lambda v: (
-                v.strftime("%Y-%m-%d")
-                if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "strftime")
-                else v
-            )
-        )
+        s.map(lambda v: v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else v)
         .astype("string")
         .str.strip()
     )
@@ -404,8 +411,14 @@ def _date(s: pd.Series, periods: bool) -> pd.Series:
         is_period = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False)
         text = text.where(~is_period, text + "-01")
     # Strict ISO: YYYY-MM-DD, optionally with a time that is dropped
-    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")[0]
-    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce", cache=True)
+    iso = text.str.extract(_ISO)[0]
+    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+
+
+def _date(s: pd.Series, periods: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s.astype("datetime64[ns]")
+    return _on_uniques(s, lambda u: _parse_dates(u, periods)).astype("datetime64[ns]")
 
 
 _YES = {"yes", "y", "true", "1", "x"}

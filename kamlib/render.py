@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -23,7 +21,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from .paths import TEMPLATES
+from .paths import TEMPLATES, atomic_path
 
 REMOVE_TAGS = {"remove", "parameters", "injected-parameters"}
 
@@ -104,16 +102,8 @@ def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def render_pdf(html: str) -> bytes:
