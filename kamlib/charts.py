@@ -96,8 +96,14 @@ def monthly_revenue(
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title("Revenue and invoiced accounts per month")
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(handles, ["Revenue", "Invoiced accounts"], loc="upper center", ncol=2, fontsize=8,
-              bbox_to_anchor=(0.5, -0.12))
+    ax.legend(
+        handles,
+        ["Revenue", "Invoiced accounts"],
+        loc="upper center",
+        ncol=2,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.12),
+    )
     return _done(fig)
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 import yaml
-from conftest import write_engagement
 
+from conftest import write_engagement
 from kamlib.config import SCHEMA, load_config, render_config, validate_config
 from kamlib.errors import ConfigError
 from kamlib.paths import resolve_engagement

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import accounts_frame, revenue_frame, write_csvs
 
+from conftest import accounts_frame, revenue_frame, write_csvs
 from kamlib.datapack import load_datapack, norm, read_datapack
 from kamlib.errors import ConfigError, DataPackError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EXAMPLE
 
+from conftest import EXAMPLE
 from kamlib.datapack import load_datapack
 from kamlib.demo import ACTIVITY_RATES, generate
 from kamlib.intake import write_pack

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import EXAMPLE, accounts_frame, revenue_frame, write_csvs, write_engagement
 from pypdf import PdfReader
 
+from conftest import EXAMPLE, accounts_frame, revenue_frame, write_csvs, write_engagement
 from kamlib import runner
 from kamlib.errors import RunError
 from kamlib.paths import NOTEBOOKS

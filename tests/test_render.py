@@ -12,7 +12,8 @@ from kamlib.config import load_config
 from kamlib.render import render_html, render_pdf, report_meta
 
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def executed() -> nbformat.NotebookNode:
@@ -23,12 +24,18 @@ def executed() -> nbformat.NotebookNode:
     noisy = new_code_cell("import warnings; warnings.warn('boo')")
     noisy.outputs = [
         new_output("stream", name="stderr", text="UserWarning: DO-NOT-SHOW\n"),
-        new_output("execute_result", data={"text/plain": "<Figure size 640x480>"},
-                   execution_count=1),
+        new_output(
+            "execute_result", data={"text/plain": "<Figure size 640x480>"}, execution_count=1
+        ),
         new_output("display_data", data={"text/html": "<p>VISIBLE-TABLE</p>"}),
     ]
-    nb.cells = [new_markdown_cell("## First section\n\nSome words."), params, hidden, noisy,
-                new_markdown_cell("## Second section")]
+    nb.cells = [
+        new_markdown_cell("## First section\n\nSome words."),
+        params,
+        hidden,
+        noisy,
+        new_markdown_cell("## Second section"),
+    ]
     return nb
 
 

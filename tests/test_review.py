@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import accounts_frame, write_csvs
 
+from conftest import accounts_frame, write_csvs
 from kamlib import review
 from kamlib.datapack import load_datapack
 from kamlib.periods import trailing_window
