@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,15 +119,26 @@ def run(
         Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", help="Notebook parameter NAME=VALUE, e.g. -p as_of=2026-06-30."
+        ),
+    ] = None,
 ) -> None:
     """Run the engagement's notebooks and render the client reports."""
-    from .runner import available_steps, run_engagement
+    from .runner import available_steps, parse_parameters, run_engagement
 
     t0 = time.perf_counter()
     steps = [s.name for s in available_steps()]
     _say(f"Running {engagement}: {', '.join(only or steps)}")
     result = run_engagement(
-        engagement, only=only, reports=reports, pdf=pdf, progress=lambda line: _say(f"  {line}")
+        engagement,
+        only=only,
+        reports=reports,
+        pdf=pdf,
+        progress=lambda line: _say(f"  {line}"),
+        parameters=parse_parameters(param),
     )
     _say(f"Done in {time.perf_counter() - t0:.1f} s. Reports: {result.latest}/")
 
@@ -167,7 +179,7 @@ def demo(
         f"({time.perf_counter() - t0:.1f} s)"
     )
     if run_it:
-        run(str(folder), only=None, reports=None, pdf=pdf)
+        run(str(folder), only=None, reports=None, pdf=pdf, param=None)
 
 
 def main() -> None:
@@ -180,6 +192,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("KAM_DEBUG"):
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in the "
+            "workbook; run again with KAM_DEBUG=1 to see the details.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

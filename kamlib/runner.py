@@ -186,12 +186,33 @@ class RunResult:
     steps: list[dict] = field(default_factory=list)
 
 
+RESERVED = {"engagement", "output_dir"}
+
+
+def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
+    """``["as_of=2026-06-30"]`` -> ``{"as_of": "2026-06-30"}``; reserved names are refused."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ParameterError(f"Parameter '{pair}' is not NAME=VALUE (e.g. as_of=2026-06-30).")
+        if name in RESERVED:
+            raise ParameterError(
+                f"Parameter '{name}' is set by the runner; pass the engagement as the argument "
+                "and --reports for the output folder."
+            )
+        out[name] = value
+    return out
+
+
 def run_engagement(
     engagement: str | Path,
     only: list[str] | None = None,
     reports: str | Path | None = None,
     pdf: bool = True,
     progress: Callable[[str], None] = lambda _: None,
+    parameters: dict[str, str] | None = None,
 ) -> RunResult:
     """Run an engagement's steps into a new run folder and point ``latest`` at it.
 
@@ -202,12 +223,13 @@ def run_engagement(
 
     from .render import render, report_meta
 
-    config = load_config(engagement)
+    extra = dict(parameters or {})
+    config = load_config(engagement, overrides={"as_of": extra.get("as_of", "")})
     steps = select_steps(only)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
     load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
-    params = {"engagement": str(config.path)}
+    params = {"engagement": str(config.path), **extra}
     for step in steps:
         check_parameters(NOTEBOOKS / step.notebook, {**params, "output_dir": ""})
     root = Path(reports) if reports else reports_root()
@@ -247,13 +269,13 @@ def run_engagement(
             t1 = time.perf_counter()
             outputs = render(executed, run, report_meta(config, step.title), pdf=pdf)
             t2 = time.perf_counter()
-            extra = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
+            exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
             entry = {
                 "step": step.name,
                 "notebook": step.notebook,
                 "execute_seconds": round(t1 - t0, 2),
                 "render_seconds": round(t2 - t1, 2),
-                "outputs": [executed.name] + [p.name for p in outputs] + extra,
+                "outputs": [executed.name] + [p.name for p in outputs] + exports,
             }
             manifest["steps"].append(entry)
             result.steps.append(entry)

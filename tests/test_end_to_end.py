@@ -184,6 +184,18 @@ def test_cli_bad_input_is_one_clear_message(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_unknown_or_bad_parameters_are_refused_before_anything_runs(tmp_path):
+    reports = tmp_path / "r"
+    done = kam("run", str(EXAMPLE), "-p", "as_off=2026-06-30", "--reports", str(reports))
+    assert done.returncode == 2
+    assert "has no parameter 'as_off'. Did you mean 'as_of'?" in done.stderr
+    done = kam("run", str(EXAMPLE), "-p", "as_of=June", "--reports", str(reports))
+    assert done.returncode == 2 and "'as_of' must be a date" in done.stderr
+    done = kam("run", str(EXAMPLE), "-p", "output_dir=/tmp", "--reports", str(reports))
+    assert done.returncode == 2 and "is set by the runner" in done.stderr
+    assert not reports.exists()
+
+
 def test_init_writes_config_and_intake_form_and_never_overwrites(tmp_path):
     folder = tmp_path / "acme"
     done = kam("init", str(folder), "--client", "ACME Corp", "--as-of", "2026-06-30")
