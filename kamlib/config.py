@@ -95,6 +95,60 @@ SCHEMA: dict[str, Any] = {
             "examples": Setting("int", 5, "How many example rows or keys a finding shows", low=1),
         },
         "segmentation": {
+            "thresholds": {
+                "min_revenue": Setting(
+                    "number", None, "Candidates: minimum trailing 12-month revenue", nullable=True
+                ),
+                "min_gross_profit": Setting(
+                    "number", None, "Candidates: minimum trailing gross profit", nullable=True
+                ),
+                "min_potential": Setting(
+                    "number", None, "Candidates: minimum potential (headroom)", nullable=True
+                ),
+                "revenue_share": Setting(
+                    "share",
+                    None,
+                    "Candidates: the top accounts covering this share of revenue; with no "
+                    "threshold set, the recommended line of the sensitivity is used",
+                    nullable=True,
+                ),
+            },
+            "tiers": {
+                "tier_1": Setting(
+                    "list", [0.97, 0.80], "Tier 1: minimum revenue and potential percentile"
+                ),
+                "tier_2": Setting(
+                    "list", [0.90, 0.60], "Tier 2: minimum revenue and potential percentile"
+                ),
+                "tier_3": Setting(
+                    "list", [0.75, 0.40], "Tier 3: minimum revenue and potential percentile"
+                ),
+                "development": Setting(
+                    "list",
+                    [0.40, 0.90],
+                    "Development track: minimum revenue and potential "
+                    "percentile (below the key-account line)",
+                ),
+                "core": Setting(
+                    "share", 0.5, "Non-key customers at or above this revenue percentile are core"
+                ),
+            },
+            "min_score": Setting(
+                "number",
+                40,
+                "Candidates need this compatibility score (0-100) to become key",
+                low=0,
+            ),
+            "manager_cost": Setting(
+                "number", 180000, "Fully loaded annual cost of one key account manager", low=0
+            ),
+            "service_cost": Setting(
+                "number",
+                25000,
+                "Annual cost of the key-account service package per account "
+                "(until the service model step prices it)",
+                low=0,
+            ),
             "weights": {
                 "finance": Setting("share", 0.5, "Weight of the financial dimension"),
                 "strategy": Setting("share", 0.25, "Weight of strategic compatibility"),
@@ -199,6 +253,12 @@ def _check(name: str, s: Setting, value: Any) -> tuple[Any, str | None]:
         if s.low is not None and value < s.low:
             return value, f"must be at least {s.low:g}, got {value}"
         return value, None
+    if k == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value, f"must be a number, got '{value}'"
+        if s.low is not None and value < s.low:
+            return value, f"must be at least {s.low:g}, got {value}"
+        return float(value), None
     if k == "share":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             return value, f"must be a number between 0 and 1 (0.8 = 80 %), got '{value}'"

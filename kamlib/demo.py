@@ -769,9 +769,12 @@ def _churn(rng: np.random.Generator, acc: pd.DataFrame, facts: dict) -> pd.DataF
     )
 
 
-def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
+def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd.DataFrame:
     order = hidden.sort_values("rank").index.to_numpy()
     n = len(order)
+    last12 = sorted(rev["date"].unique())[-12:]
+    trailing = rev[rev["date"].isin(last12)].groupby("account_id")["amount"].sum()
+    trailing = trailing.sort_values(ascending=False, kind="stable")
     rows = []
     mid = order[int(n * 0.3) : int(n * 0.45)]
     if len(mid):
@@ -787,11 +790,10 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
                 "by": "Sophie Laurent (engagement lead)",
             }
         )
-    if n > 30:
-        demote = order[24]
+    if len(trailing) > 30:  # a large, active account the client wants out of the programme
         rows.append(
             {
-                "account_id": acc.at[demote, "account_id"],
+                "account_id": trailing.index[24],
                 "key": "no",
                 "tier": None,
                 "segment": None,
@@ -857,7 +859,7 @@ def generate(
         "contacts": _contacts(rng, spec, acc, hidden, facts),
         "opportunities": _opportunities(rng, spec, acc, hidden, facts),
         "churn": _churn(rng, acc, facts),
-        "overrides": _overrides(acc, hidden),
+        "overrides": _overrides(acc, hidden, rev),
         "plan_inputs": _plan_inputs(acc, hidden),
     }
     acc = tables["accounts"]
