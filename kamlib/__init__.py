@@ -8,7 +8,7 @@ from .config import Config, load_config
 from .datapack import DataPack, Finding, load_datapack, read_datapack
 from .engagement import Engagement, open_engagement
 from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
-from .notebook import callout, kpis, md, start
+from .notebook import callout, kpis, md, notes, start
 from .periods import in_window, trailing_window
 from .tables import show
 
@@ -29,6 +29,7 @@ __all__ = [
     "load_config",
     "load_datapack",
     "md",
+    "notes",
     "open_engagement",
     "read_datapack",
     "show",

@@ -122,3 +122,159 @@ def completeness_bars(comp: pd.DataFrame) -> Figure:
     ax.set_title("Completeness per table")
     ax.legend(loc="lower right", fontsize=8, frameon=True)
     return _done(fig)
+
+
+def pareto_curve(
+    revenue: pd.DataFrame, gross_profit: pd.DataFrame | None = None, key_share: float | None = None
+) -> Figure:
+    """Cumulative share of revenue (and gross profit) against the share of customers."""
+    fig, ax = plt.subplots(figsize=(8.0, 3.8))
+    ax.plot(
+        revenue["customer_share"],
+        revenue["value_share"],
+        color=palette()[0],
+        lw=2.2,
+        label="Revenue",
+    )
+    if gross_profit is not None:
+        ax.plot(
+            gross_profit["customer_share"],
+            gross_profit["value_share"],
+            color=OKABE_ITO[1],
+            lw=2,
+            label="Gross profit",
+        )
+    ax.plot([0, 1], [0, 1], color=GREY, lw=1, ls=":", label="Equal shares")
+    if key_share:
+        ax.axvspan(0, key_share, color=palette()[0], alpha=0.08, lw=0)
+        ax.text(
+            key_share, 0.04, f" key accounts: {key_share:.0%} of customers", fontsize=8, color=INK
+        )
+    hit = revenue.loc[revenue["value_share"] >= 0.8, "customer_share"]
+    if len(hit):
+        x = float(hit.iloc[0])
+        ax.plot([x, x, 0], [0, 0.8, 0.8], color=INK, lw=0.8, ls="--")
+        ax.annotate(
+            f"{x:.0%} of customers make 80 % of revenue",
+            (x, 0.8),
+            xytext=(x + 0.06, 0.62),
+            fontsize=8,
+            color=INK,
+            arrowprops={"arrowstyle": "-", "color": GREY},
+        )
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(
+        0,
+        max(1.02, float(gross_profit["value_share"].max()) * 1.02)
+        if gross_profit is not None
+        else 1.02,
+    )
+    ax.set_xlabel("Share of customers, largest first")
+    ax.set_ylabel("Cumulative share")
+    ax.set_title("Pareto curve")
+    ax.legend(loc="lower right", fontsize=8)
+    return _done(fig)
+
+
+def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str = "EUR") -> Figure:
+    """Coverage (left) and marginal gross profit vs the model's cost per account (right)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
+    x = sens["key_accounts"]
+    ax1.plot(x, sens["revenue_share"], marker="o", ms=3, color=palette()[0], label="Revenue")
+    ax1.plot(
+        x, sens["gross_profit_share"], marker="o", ms=3, color=OKABE_ITO[1], label="Gross profit"
+    )
+    ax1.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax1.set_ylim(0, 1)
+    ax1.set_xlabel("Number of key accounts")
+    ax1.set_title("Share covered")
+    ax1.legend(fontsize=8, loc="lower right")
+    colours = [palette()[0] if p else OKABE_ITO[5] for p in sens["pays"]]
+    ax2.bar(x, sens["marginal_gp"], width=(x.max() - x.min()) / len(x) * 0.6, color=colours)
+    ax2.axhline(float(sens["cost_per_account"].iloc[0]), color=INK, lw=1.2, ls="--")
+    ax2.text(
+        x.max(),
+        float(sens["cost_per_account"].iloc[0]),
+        "cost per key account ",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color=INK,
+    )
+    money_axis(ax2, currency)
+    ax2.set_xlabel("Number of key accounts")
+    ax2.set_title("Gross profit of the added accounts")
+    for ax in (ax1, ax2):
+        ax.axvline(line, color=GREY, lw=1, ls=":")
+    ax1.text(line, 0.03, f" line: {line}", fontsize=8, color=INK)
+    return _done(fig)
+
+
+def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure:
+    """Attractiveness vs compatibility, bubble = revenue, colour = segment.
+
+    ``table`` holds the accounts to draw with ``attractiveness``, ``fit``, ``revenue``,
+    ``segment`` and ``account_name``; the ``label`` largest are named.
+    """
+    fig, ax = plt.subplots(figsize=(9.0, 5.4))
+    segments = list(dict.fromkeys(table.sort_values("segment")["segment"]))
+    colours = dict(zip(segments, palette(len(segments)), strict=True))
+    size = 900 * (table["revenue"] / table["revenue"].max()).clip(lower=0.004)
+    for seg_name in segments:
+        sub = table["segment"] == seg_name
+        ax.scatter(
+            table.loc[sub, "fit"],
+            table.loc[sub, "attractiveness"],
+            s=size[sub],
+            color=colours[seg_name],
+            alpha=0.55,
+            edgecolor="white",
+            lw=0.6,
+            label=seg_name,
+        )
+    top = table.nlargest(label, "revenue").sort_values("fit")
+    for i, r in enumerate(top.itertuples()):
+        name = r.account_name if len(r.account_name) <= 22 else r.account_name[:21] + "…"
+        ax.annotate(
+            name,
+            (r.fit, r.attractiveness),
+            xytext=(-6, -16 - 12 * (i % 3)),
+            textcoords="offset points",
+            fontsize=7,
+            color=INK,
+            ha="right",
+            arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6},
+        )
+    ax.axvline(50, color=GREY, lw=0.8, ls=":")
+    ax.axhline(50, color=GREY, lw=0.8, ls=":")
+    ax.set_xlim(0, 105)
+    ax.set_ylim(0, 106)
+    ax.set_xlabel("Compatibility: strategic fit and attitude (percentile)")
+    ax.set_ylabel("Attractiveness: revenue, profit, potential\n(percentile among these accounts)")
+    ax.set_title("Portfolio matrix")
+    legend = ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    for handle in legend.legend_handles:
+        handle.set_sizes([40])
+    fig.subplots_adjust(left=0.09, right=0.74, bottom=0.1, top=0.93)
+    plt.close(fig)
+    return fig
+
+
+def class_counts(by_segment: pd.DataFrame) -> Figure:
+    """Accounts and share of revenue per segment."""
+    df = by_segment.iloc[::-1]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 0.32 * len(df) + 1.3), sharey=True)
+    ax1.barh(df["segment"], df["accounts"], color=palette()[0])
+    ax1.set_title("Accounts")
+    for y, v in enumerate(df["accounts"]):
+        ax1.text(v, y, f" {v:,}", va="center", fontsize=8, color=INK)
+    ax2.barh(df["segment"], df["share of revenue"], color=OKABE_ITO[1])
+    ax2.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax2.set_title("Share of revenue")
+    for y, v in enumerate(df["share of revenue"]):
+        ax2.text(v, y, f" {v:.0%}", va="center", fontsize=8, color=INK)
+    ax1.set_xlim(0, df["accounts"].max() * 1.25)
+    ax2.set_xlim(0, df["share of revenue"].max() * 1.3)
+    return _done(fig)

@@ -54,3 +54,9 @@ def kpis(items: list[tuple[str, str, str]]) -> None:
 def callout(text: str, kind: str = "info") -> None:
     """A highlighted box: ``info``, ``good``, ``warn`` or ``bad``. Markdown-free, plain text."""
     display(HTML(f'<div class="callout callout-{kind}">{html.escape(text)}</div>'))
+
+
+def notes(items: list[str]) -> None:
+    """What the analysis could not do with this data, each as a note; nothing when empty."""
+    for text in items:
+        callout(text, "warn")

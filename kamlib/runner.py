@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -142,6 +143,33 @@ def _new_run_dir(root: Path) -> Path:
         except FileExistsError:
             continue
     raise RunError(f"Cannot create a run folder under {root}.")
+
+
+def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
+    """Copy the deliverables of steps not run this time from the previous ``latest``.
+
+    So ``latest`` always holds the newest report of every step; the manifest records
+    which run each carried-over step comes from.
+    """
+    previous = root / "latest"
+    if not previous.exists():
+        return {}
+    try:
+        old = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    origin = {**old.get("carried_over", {})}
+    for entry in old.get("steps", []):
+        origin[entry["step"]] = old.get("run_id", "")
+    carried = {}
+    for step in others:
+        files = sorted(previous.glob(f"{Path(step.notebook).stem}.*"))
+        if not files:
+            continue
+        for f in files:
+            shutil.copy2(f, run / f.name)
+        carried[step.name] = origin.get(step.name, os.readlink(previous))
+    return carried
 
 
 def _point_latest(root: Path, run: Path) -> None:
@@ -281,6 +309,9 @@ def run_engagement(
             result.steps.append(entry)
             kinds = ", ".join(Path(o).suffix.lstrip(".") for o in entry["outputs"][1:])
             progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
+        manifest["carried_over"] = _carry_over(
+            root, run, [s for s in available_steps() if s not in steps]
+        )
         manifest["status"] = "succeeded"
     except KamError as exc:
         manifest["status"] = "failed"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .periods import in_window, trailing_window
 
 STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
@@ -170,6 +171,11 @@ def compatibility(screen: pd.DataFrame, accounts: pd.DataFrame, weights: dict) -
     avail = scores.notna()
     wsum = avail.mul(w, axis=1).sum(axis=1)
     out["score"] = (scores.fillna(0).mul(w, axis=1).sum(axis=1) / wsum).where(wsum > 0)
+    soft = scores[["strategy", "attitude"]]
+    wsoft = soft.notna().mul(w[["strategy", "attitude"]], axis=1).sum(axis=1)
+    out["fit"] = (
+        soft.fillna(0).mul(w[["strategy", "attitude"]], axis=1).sum(axis=1) / wsoft
+    ).where(wsoft > 0)
     used = [d for d in DIMENSIONS if w[d] > 0]
     missing = avail[used].apply(lambda r: ", ".join(d for d in used if not r[d]), axis=1)
     out["missing_dimensions"] = missing.to_numpy()
@@ -413,7 +419,7 @@ def threshold_sensitivity(
     return out
 
 
-def recommend_line(sensitivity: pd.DataFrame) -> dict:
+def recommend_line(sensitivity: pd.DataFrame, currency: str = "EUR") -> dict:
     """The recommended line: the widest whose every added band still pays for the model.
 
     Returns the chosen row as a dict plus ``reason``; where even the first band does not
@@ -431,8 +437,9 @@ def recommend_line(sensitivity: pd.DataFrame) -> dict:
         nxt = sensitivity.iloc[stop]
         chosen["reason"] = (
             f"Beyond {int(chosen['key_accounts'])} accounts the next accounts bring "
-            f"{nxt['marginal_gp']:,.0f} of gross profit each on average, less than the "
-            f"{nxt['cost_per_account']:,.0f} the key-account model costs per account."
+            f"{fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average, less "
+            f"than the {fmt.money(nxt['cost_per_account'], currency)} the key-account model "
+            "costs per account."
         )
     else:
         chosen["reason"] = "Every band in the sweep still pays for the key-account model."
@@ -471,6 +478,10 @@ def segment(engagement) -> Segmentation:
         )
     if grouped:
         accounts, revenue = roll_up(accounts, revenue)
+        notes.append(
+            f"Accounts are scored as groups: {len(pack['accounts']):,} entities roll "
+            f"up into {len(accounts):,} groups and single accounts (parent_id)."
+        )
     screen = financial_screen(accounts, revenue, cfg.as_of, cfg.setting("trailing_months"))
     if not pack.has("revenue", "cost"):
         notes.append(
@@ -487,7 +498,7 @@ def segment(engagement) -> Segmentation:
             )
     per_manager = tuple(int(x) for x in s["accounts_per_manager"])
     sens = threshold_sensitivity(screen, per_manager, s["manager_cost"], s["service_cost"])
-    line = recommend_line(sens)
+    line = recommend_line(sens, cfg.currency)
     thresholds = dict(s["thresholds"])
     if all(v is None for v in thresholds.values()):
         thresholds["min_revenue"] = line["min_revenue"]
@@ -515,4 +526,329 @@ def segment(engagement) -> Segmentation:
         overrides=final[final["override"] != ""][["account_id", "override"]],
         notes=notes,
         grouped=grouped,
+    )
+
+
+def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
+    """Key and development accounts with a compatibility rating, and how many have none."""
+    a = seg.accounts[seg.accounts["key"] | (seg.accounts["class"] == "Development")].copy()
+    # key accounts all rank high in the whole base: rank them among themselves to spread them
+    a["attractiveness"] = a["finance"].rank(pct=True) * 100
+    return a[a["fit"].notna()], int(a["fit"].isna().sum())
+
+
+def headline(seg: Segmentation) -> dict:
+    """The numbers of the executive summary."""
+    a, k = seg.accounts, seg.key_accounts
+    gp_total = a["gross_profit"].sum() if a["gross_profit"].notna().any() else np.nan
+    line = seg.recommendation
+    per = [c for c in seg.sensitivity.columns if c.startswith("managers_at_")]
+    lo, hi = sorted(int(c.rsplit("_", 1)[1]) for c in per)
+    return {
+        "customers": len(a),
+        "key_accounts": len(k),
+        "key_share": len(k) / len(a) if len(a) else np.nan,
+        "revenue_share": k["revenue"].sum() / a["revenue"].sum() if a["revenue"].sum() else np.nan,
+        "gross_profit_share": k["gross_profit"].sum() / gp_total if gp_total else np.nan,
+        "managers_low": math.ceil(len(k) / hi),
+        "managers_high": math.ceil(len(k) / lo),
+        "per_manager": (lo, hi),
+        "line_accounts": int(line["key_accounts"]),
+        "line_min_revenue": float(line["min_revenue"]),
+        "line_revenue_share": float(line["revenue_share"]),
+        "line_reason": line["reason"],
+        "pareto_80": customer_share_for(seg.pareto_revenue, 0.8),
+        "pareto_80_gp": customer_share_for(seg.pareto_gross_profit, 0.8)
+        if seg.pareto_gross_profit is not None
+        else np.nan,
+        "tiers": k["tier"].value_counts().reindex(TIERS, fill_value=0).to_dict(),
+        "development": int((a["class"] == "Development").sum()),
+        "overrides": len(seg.overrides),
+        "renormalised": int((a["candidate"] & a["renormalised"]).sum()),
+    }
+
+
+def summary_text(h: dict, currency: str = "EUR") -> str:
+    """The executive summary in words."""
+    lo, hi = h["per_manager"]
+    tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
+    gp = "n/a" if np.isnan(h["gross_profit_share"]) else fmt.pct(h["gross_profit_share"])
+    pareto_gp = (
+        ""
+        if np.isnan(h["pareto_80_gp"])
+        else f" and {fmt.pct(h['pareto_80_gp'])} make 80 % of gross profit"
+    )
+    verb = "is" if h["overrides"] == 1 else "are"
+    return (
+        f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
+        f"({fmt.pct(h['key_share'])}) are key accounts**: {tiers}. Together they make "
+        f"**{fmt.pct(h['revenue_share'])} of revenue** and {gp} of gross profit. "
+        f"At {lo} to {hi} key accounts per manager they need "
+        f"**{h['managers_low']} to {h['managers_high']} key account managers**. "
+        f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
+        f"We recommend drawing the line at the **{fmt.count(h['line_accounts'])} largest "
+        f"accounts** (revenue of at least {fmt.money(h['line_min_revenue'], currency)}, "
+        f"{fmt.pct(h['line_revenue_share'])} of revenue). {h['line_reason']} "
+        f"{fmt.plural(h['development'], 'smaller account')} with large potential go to the "
+        f"development track; {fmt.plural(h['overrides'], 'consultant override')} {verb} applied."
+    )
+
+
+def by_segment(seg: Segmentation) -> pd.DataFrame:
+    """Accounts, revenue, gross profit and compatibility per segment, tiers first."""
+    a = seg.accounts
+    g = a.groupby("segment").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gross_profit=("gross_profit", "sum"),
+        score=("score", "mean"),
+    )
+    g["revenue_share"] = g["revenue"] / a["revenue"].sum()
+    order = {name: i for i, name in enumerate(TIERS + ["Development", "Core", "Transactional"])}
+    g = g.reset_index()
+    g["_o"] = g["segment"].map(lambda s: order.get(s.split(" · ")[0], 9))
+    g = g.sort_values(["_o", "revenue"], ascending=[True, False]).drop(columns="_o")
+    return g.rename(
+        columns={
+            "gross_profit": "gross profit",
+            "score": "compatibility",
+            "revenue_share": "share of revenue",
+        }
+    )
+
+
+EXPORT_COLUMNS = {
+    "account_id": "account id",
+    "account_name": "account",
+    "class": "class",
+    "tier": "tier",
+    "segment": "segment",
+    "reason": "reason",
+    "override": "override",
+    "revenue": "revenue",
+    "prior_revenue": "prior revenue",
+    "growth": "growth",
+    "gross_profit": "gross profit",
+    "gross_margin": "gross margin",
+    "discount": "discount",
+    "estimated_wallet": "wallet",
+    "share_of_wallet": "share of wallet",
+    "potential": "potential",
+    "potential_basis": "potential basis",
+    "revenue_pct": "revenue percentile",
+    "potential_pct": "potential percentile",
+    "finance": "finance score",
+    "strategy": "strategy score",
+    "attitude": "attitude score",
+    "score": "compatibility",
+    "renormalised": "weights re-normalised",
+    "missing_dimensions": "dimensions missing",
+    "orientation": "orientation",
+    "orientation_basis": "orientation from",
+    "candidate": "candidate",
+}
+
+
+def export_table(seg: Segmentation) -> pd.DataFrame:
+    """Every account with its metrics, scores, class and the reason, for the Excel export."""
+    cols = [c for c in EXPORT_COLUMNS if c in seg.accounts.columns]
+    extra = [
+        c
+        for c in ("industry", "channel", "region", "account_manager", "members")
+        if c in seg.accounts.columns
+    ]
+    out = seg.accounts[cols[:2] + extra + cols[2:]].rename(columns=EXPORT_COLUMNS)
+    return out.sort_values("revenue", ascending=False, kind="stable")
+
+
+def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
+    """Write ``01_segmentation.xlsx``: accounts, sensitivity, segments; nothing without a folder."""
+    from pathlib import Path
+
+    from .excel import export_workbook
+
+    if not output_dir:
+        return ""
+    pct = {
+        c: "pct"
+        for c in (
+            "growth",
+            "gross margin",
+            "discount",
+            "share of wallet",
+            "revenue percentile",
+            "potential percentile",
+        )
+    }
+    money = {
+        c: "money" for c in ("revenue", "prior revenue", "gross profit", "wallet", "potential")
+    }
+    sens_pct = {c: "pct" for c in ("customer_share", "revenue_share", "gross_profit_share")}
+    return str(
+        export_workbook(
+            Path(output_dir) / "01_segmentation.xlsx",
+            {
+                "Accounts": export_table(seg),
+                "Sensitivity": seg.sensitivity,
+                "Segments": by_segment(seg),
+            },
+            colour,
+            formats={
+                "Accounts": {
+                    **pct,
+                    **money,
+                    "finance score": "number",
+                    "strategy score": "number",
+                    "attitude score": "number",
+                    "compatibility": "number",
+                },
+                "Sensitivity": sens_pct,
+                "Segments": {"revenue_share": "pct", "score": "number"},
+            },
+        )
+    )
+
+
+CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
+
+
+def screen_summary(seg: Segmentation) -> pd.DataFrame:
+    """The financial screen per class: accounts, revenue, gross profit, margin, growth."""
+    a = seg.accounts
+    g = a.groupby("class").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gp=("gross_profit", "sum"),
+        prior=("prior_revenue", "sum"),
+        potential=("potential", "sum"),
+    )
+    g = g.reindex([c for c in CLASS_ORDER if c in g.index])
+    total = g.sum()
+    total.name = "All customers"
+    g = pd.concat([g, total.to_frame().T])
+    return pd.DataFrame(
+        {
+            "class": g.index,
+            "accounts": g["accounts"].astype(int).to_numpy(),
+            "revenue": g["revenue"].to_numpy(),
+            "gross profit": g["gp"].to_numpy(),
+            "gross margin": (g["gp"] / g["revenue"]).to_numpy(),
+            "growth": (g["revenue"] / g["prior"] - 1).to_numpy(),
+            "potential": g["potential"].to_numpy(),
+        }
+    )
+
+
+SENSITIVITY_FORMATS = {
+    "customers": "pct0",
+    "from revenue": "money_short",
+    "revenue": "pct0",
+    "gross profit": "pct0",
+    "model cost": "money_short",
+    "GP per added account": "money_short",
+}
+
+
+def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
+    """The sensitivity table with reader-facing column names."""
+    s = seg.sensitivity
+    per = sorted(
+        (c for c in s.columns if c.startswith("managers_at_")),
+        key=lambda c: -int(c.rsplit("_", 1)[1]),
+    )
+    return pd.DataFrame(
+        {
+            "key accounts": s["key_accounts"],
+            "customers": s["customer_share"],
+            "from revenue": s["min_revenue"],
+            "revenue": s["revenue_share"],
+            "gross profit": s["gross_profit_share"],
+            **{f"KAMs at {c.rsplit('_', 1)[1]}": s[c] for c in per},
+            "model cost": s["model_cost"],
+            "GP per added account": s["marginal_gp"],
+            "pays": np.where(s["pays"], "yes", "no"),
+        }
+    )
+
+
+def weights_table(config) -> pd.DataFrame:
+    """The compatibility weights and what each dimension is made of."""
+    w = config.setting("segmentation.weights")
+    made = {
+        "finance": "revenue, gross profit, potential",
+        "strategy": "market leadership, innovation leadership, strategic fit",
+        "attitude": "loyalty, information sharing, engagement",
+    }
+    return pd.DataFrame(
+        {
+            "dimension": list(DIMENSIONS),
+            "weight": [w[d] for d in DIMENSIONS],
+            "made of": [made[d] for d in DIMENSIONS],
+        }
+    )
+
+
+def renormalised_list(seg: Segmentation) -> pd.DataFrame:
+    """Candidates scored without one or more dimensions, largest first."""
+    a = seg.accounts[seg.accounts["candidate"] & seg.accounts["renormalised"]]
+    return a.sort_values("revenue", ascending=False)[
+        ["account_name", "class", "revenue", "missing_dimensions", "score"]
+    ].rename(
+        columns={
+            "account_name": "account",
+            "missing_dimensions": "not rated",
+            "score": "compatibility",
+        }
+    )
+
+
+def orientation_table(seg: Segmentation) -> pd.DataFrame:
+    """Key accounts by orientation and by where the orientation came from."""
+    k = seg.key_accounts
+    t = pd.crosstab(k["orientation"].fillna("unknown"), k["orientation_basis"])
+    t = t.reindex(
+        columns=[
+            c
+            for c in ("client data", "attitude ratings", "discount depth", "unknown")
+            if c in t.columns
+        ]
+    )
+    t["key accounts"] = t.sum(axis=1)
+    return t.reset_index().rename(columns={"orientation": "orientation"})
+
+
+def unplaced_text(unplaced: int) -> str:
+    """The note under the portfolio matrix."""
+    if not unplaced:
+        return "Every key and development account has strategic or attitude ratings."
+    return (
+        f"{unplaced} key or development accounts have no strategic or attitude rating and "
+        "cannot be placed on the compatibility axis; rate them to complete the picture."
+    )
+
+
+def overrides_table(seg: Segmentation) -> pd.DataFrame:
+    """The overrides applied, with the accounts' names."""
+    names = seg.accounts.set_index("account_id")["account_name"]
+    o = seg.overrides
+    if o.empty:
+        return pd.DataFrame({"account": [], "decision": []})
+    return pd.DataFrame(
+        {"account": o["account_id"].map(names).to_numpy(), "decision": o["override"].to_numpy()}
+    )
+
+
+def key_account_list(seg: Segmentation) -> pd.DataFrame:
+    """Key accounts, largest first, with tier, segment and scores."""
+    k = seg.key_accounts.sort_values("revenue", ascending=False)
+    return pd.DataFrame(
+        {
+            "account": k["account_name"],
+            "segment": k["segment"],
+            "revenue": k["revenue"],
+            "growth": k["growth"],
+            "gross margin": k["gross_margin"],
+            "compatibility": k["score"],
+            "manager": k.get("account_manager", ""),
+        }
     )

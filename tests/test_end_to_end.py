@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -46,6 +47,7 @@ def example_run(tmp_path_factory):
 def test_run_prints_a_progress_line_per_notebook(example_run):
     _, done = example_run
     assert re.search(r"00_data_review\.ipynb\s+\d+\.\d s\s+→ html, pdf, xlsx", done.stdout)
+    assert re.search(r"01_segmentation\.ipynb\s+\d+\.\d s\s+→ html, pdf, xlsx", done.stdout)
     assert "Traceback" not in done.stdout + done.stderr
 
 
@@ -224,3 +226,53 @@ def test_demo_out_folder_generates_parquet_pack(tmp_path):
     assert (tmp_path / "d" / "pack" / "revenue.parquet").is_file()
     assert "data: pack" in (tmp_path / "d" / "engagement.yml").read_text()
     shutil.rmtree(tmp_path / "d")
+
+
+def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
+    """Only accounts and revenue, no cost, no ratings: every report still renders."""
+    folder = write_engagement(tmp_path / "minimal")
+    n = 30
+    ids = [f"M{i:02d}" for i in range(n)]
+    write_csvs(
+        folder / "pack",
+        {
+            "accounts": pd.DataFrame(
+                {"account_id": ids, "account_name": [f"Firm {i}" for i in ids]}
+            ),
+            "revenue": pd.DataFrame(
+                {
+                    "account_id": ids * 2,
+                    "date": ["2026-01"] * n + ["2025-01"] * n,
+                    "amount": [1000.0 * (i + 1) ** 2 for i in range(n)] * 2,
+                }
+            ),
+        },
+    )
+    reports = tmp_path / "r"
+    done = kam("run", str(folder), "--reports", str(reports), "--no-pdf")
+    assert done.returncode == 0, done.stderr
+    html = (reports / "minimal" / "latest" / "01_segmentation.html").read_text()
+    assert "No cost of goods in the revenue table" in html
+    assert "No strategy ratings" in html and "growth-based" in html
+    assert "Traceback" not in html
+    review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
+    assert "cost-to-serve cannot be computed" in review
+
+
+def test_only_one_step_keeps_the_others_in_latest(example_run):
+    root, _ = example_run
+    done = kam(
+        "run", str(EXAMPLE), "--only", "segmentation", "--reports", str(root.parent), "--no-pdf"
+    )
+    assert done.returncode == 0, done.stderr
+    latest = root / "latest"
+    names = {p.name for p in latest.iterdir()}
+    assert {
+        "01_segmentation.html",
+        "01_segmentation.xlsx",
+        "00_data_review.html",
+        "00_data_review.pdf",
+    } <= names
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert [s["step"] for s in manifest["steps"]] == ["segmentation"]
+    assert set(manifest["carried_over"]) == {"data_review"}

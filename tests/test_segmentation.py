@@ -272,7 +272,7 @@ def test_sensitivity_rows_and_recommended_line():
     assert sens["pays"].tolist() == [True, True, True, False]  # band 5-6 brings 45 < 100
     line = sg.recommend_line(sens)
     assert line["key_accounts"] == 4
-    assert "Beyond 4 accounts the next accounts bring 45 of gross profit each" in line["reason"]
+    assert "Beyond 4 accounts the next accounts bring €45 of gross profit each" in line["reason"]
 
 
 def test_segment_on_a_minimal_pack_says_what_it_could_not_do(tmp_path):
@@ -309,3 +309,37 @@ def test_segment_on_the_demo_finds_a_small_minority_with_most_revenue():
     assert set(k["tier"]) == {"Tier 1", "Tier 2", "Tier 3"}
     assert len(seg.overrides) == 2
     assert seg.recommendation["pays"]
+
+
+def test_headline_summary_views_and_export(tmp_path):
+    from openpyxl import load_workbook
+
+    seg = sg.segment(open_engagement("demo"))
+    h = sg.headline(seg)
+    k, a = seg.key_accounts, seg.accounts
+    assert h["key_accounts"] == len(k) and h["customers"] == len(a)
+    assert h["managers_low"] == -(-len(k) // 10) and h["managers_high"] == -(-len(k) // 5)
+    assert h["revenue_share"] == pytest.approx(k["revenue"].sum() / a["revenue"].sum())
+    text = sg.summary_text(h)
+    assert f"**{h['key_accounts']} of 1,500 customers" in text
+    assert "key account managers" in text and "We recommend drawing the line" in text
+    segs = sg.by_segment(seg)
+    assert segs["accounts"].sum() == len(a)
+    assert segs["share of revenue"].sum() == pytest.approx(1.0)
+    assert segs["segment"].iloc[0].startswith("Tier 1")
+    view = sg.sensitivity_view(seg)
+    assert list(view.columns[-1:]) == ["pays"] and "KAMs at 5" in view.columns
+    screen = sg.screen_summary(seg).set_index("class")
+    assert screen.loc["All customers", "accounts"] == len(a)
+    assert screen.loc["All customers", "revenue"] == pytest.approx(a["revenue"].sum())
+    assert len(sg.overrides_table(seg)) == 2
+    assert len(sg.key_account_list(seg)) == len(k)
+    path = sg.export(str(tmp_path), seg)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Accounts", "Sensitivity", "Segments"]
+    ws = wb["Accounts"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    headers = [c.value for c in ws[1]]
+    assert {"reason", "tier", "segment", "compatibility", "revenue"} <= set(headers)
+    assert ws.max_row == len(a) + 1
+    assert sg.export("", seg) == ""
