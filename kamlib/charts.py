@@ -234,19 +234,30 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure:
             lw=0.6,
             label=seg_name,
         )
-    top = table.nlargest(label, "revenue").sort_values("fit")
-    for i, r in enumerate(top.itertuples()):
-        name = r.account_name if len(r.account_name) <= 22 else r.account_name[:21] + "…"
-        ax.annotate(
-            name,
-            (r.fit, r.attractiveness),
-            xytext=(-6, -16 - 12 * (i % 3)),
-            textcoords="offset points",
+    top = table.nlargest(label, "revenue")
+    key_lines = []
+    for i, r in enumerate(top.itertuples(), 1):
+        ax.text(
+            r.fit,
+            r.attractiveness,
+            str(i),
+            ha="center",
+            va="center",
             fontsize=7,
+            fontweight="bold",
             color=INK,
-            ha="right",
-            arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6},
         )
+        name = r.account_name if len(r.account_name) <= 26 else r.account_name[:25] + "…"
+        key_lines.append(f"{i}  {name}")
+    fig.text(
+        0.755,
+        0.38,
+        "Largest accounts\n" + "\n".join(key_lines),
+        fontsize=7,
+        color=INK,
+        va="top",
+        linespacing=1.5,
+    )
     ax.axvline(50, color=GREY, lw=0.8, ls=":")
     ax.axhline(50, color=GREY, lw=0.8, ls=":")
     ax.set_xlim(0, 105)

@@ -1,0 +1,41 @@
+"""Every chart draws from a small computed frame and keeps the house style."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamlib import charts
+from kamlib import segmentation as sg
+
+
+def test_charts_build_from_small_frames():
+    charts.use_house_style("#123456")
+    assert charts.palette(2) == ["#123456", charts.OKABE_ITO[0]]
+    screen = pd.DataFrame({"revenue": [50.0, 30, 10, 5, 5], "gross_profit": [10.0, 9, 4, 2, -1]})
+    fig = charts.pareto_curve(sg.pareto(screen), sg.pareto(screen, "gross_profit"), 0.4)
+    assert fig.axes[0].get_title(loc="left") == "Pareto curve"
+    sens = sg.threshold_sensitivity(screen, shares=(0.2, 0.4, 0.6, 1.0))
+    assert len(charts.sensitivity_curves(sens, 2).axes) == 2
+    table = pd.DataFrame(
+        {
+            "fit": [10.0, 60, 90],
+            "attractiveness": [20.0, 50, 100],
+            "revenue": [1.0, 5, 9],
+            "segment": ["Tier 1 · price-driven"] * 3,
+            "account_name": ["A", "B", "C"],
+        }
+    )
+    fig = charts.portfolio_matrix(table, label=2)
+    assert "Largest accounts\n1  C\n2  B" in [t.get_text() for t in fig.texts]
+    segs = pd.DataFrame(
+        {"segment": ["Tier 1", "Core"], "accounts": [2, 8], "share of revenue": [0.7, 0.3]}
+    )
+    assert len(charts.class_counts(segs).axes) == 2
+    monthly = pd.DataFrame(
+        {
+            "month": pd.date_range("2026-01-01", periods=3, freq="MS"),
+            "revenue": [1.0, 2, 3],
+            "accounts": [1, 2, 2],
+        }
+    )
+    assert charts.monthly_revenue(monthly).axes[0].get_title(loc="left").startswith("Revenue")
