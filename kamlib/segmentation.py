@@ -572,7 +572,11 @@ def summary_text(h: dict, currency: str = "EUR") -> str:
     """The executive summary in words."""
     lo, hi = h["per_manager"]
     tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
-    gp = "n/a" if np.isnan(h["gross_profit_share"]) else fmt.pct(h["gross_profit_share"])
+    gp = (
+        " (gross profit needs cost of goods, which the data does not hold)"
+        if np.isnan(h["gross_profit_share"])
+        else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
+    )
     pareto_gp = (
         ""
         if np.isnan(h["pareto_80_gp"])
@@ -582,7 +586,7 @@ def summary_text(h: dict, currency: str = "EUR") -> str:
     return (
         f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
         f"({fmt.pct(h['key_share'])}) are key accounts**: {tiers}. Together they make "
-        f"**{fmt.pct(h['revenue_share'])} of revenue** and {gp} of gross profit. "
+        f"**{fmt.pct(h['revenue_share'])} of revenue**{gp}. "
         f"At {lo} to {hi} key accounts per manager they need "
         f"**{h['managers_low']} to {h['managers_high']} key account managers**. "
         f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
@@ -592,6 +596,35 @@ def summary_text(h: dict, currency: str = "EUR") -> str:
         f"{fmt.plural(h['development'], 'smaller account')} with large potential go to the "
         f"development track; {fmt.plural(h['overrides'], 'consultant override')} {verb} applied."
     )
+
+
+def kpi_cards(h: dict, currency: str = "EUR") -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, note) cards."""
+    lo, hi = h["per_manager"]
+    no_gp = np.isnan(h["gross_profit_share"])
+    return [
+        (
+            "key accounts",
+            fmt.count(h["key_accounts"]),
+            f"{fmt.pct(h['key_share'])} of {fmt.count(h['customers'])} customers",
+        ),
+        ("share of revenue", fmt.pct(h["revenue_share"]), "trailing 12 months"),
+        (
+            "share of gross profit",
+            "n/a" if no_gp else fmt.pct(h["gross_profit_share"]),
+            "no cost of goods in the data" if no_gp else "trailing 12 months",
+        ),
+        (
+            "key account managers",
+            f"{h['managers_low']}–{h['managers_high']}",
+            f"at {lo} to {hi} accounts each",
+        ),
+        (
+            "recommended line",
+            fmt.money(h["line_min_revenue"], currency),
+            f"the {fmt.count(h['line_accounts'])} largest accounts",
+        ),
+    ]
 
 
 def by_segment(seg: Segmentation) -> pd.DataFrame:

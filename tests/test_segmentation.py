@@ -343,3 +343,32 @@ def test_headline_summary_views_and_export(tmp_path):
     assert {"reason", "tier", "segment", "compatibility", "revenue"} <= set(headers)
     assert ws.max_row == len(a) + 1
     assert sg.export("", seg) == ""
+
+
+def test_summary_without_cost_of_goods_says_so():
+    h = {
+        "key_accounts": 3,
+        "customers": 30,
+        "key_share": 0.1,
+        "revenue_share": 0.6,
+        "gross_profit_share": float("nan"),
+        "managers_low": 1,
+        "managers_high": 1,
+        "per_manager": (5, 10),
+        "line_accounts": 3,
+        "line_min_revenue": 1000.0,
+        "line_revenue_share": 0.6,
+        "line_reason": "R.",
+        "pareto_80": 0.5,
+        "pareto_80_gp": float("nan"),
+        "tiers": {"Tier 1": 1, "Tier 2": 1, "Tier 3": 1},
+        "development": 0,
+        "overrides": 1,
+        "renormalised": 0,
+    }
+    text = sg.summary_text(h)
+    assert "gross profit needs cost of goods" in text and "n/a" not in text
+    assert "1 consultant override is applied" in text
+    cards = dict((label, (value, note)) for label, value, note in sg.kpi_cards(h))
+    assert cards["share of gross profit"] == ("n/a", "no cost of goods in the data")
+    assert cards["key account managers"] == ("1–1", "at 5 to 10 accounts each")
