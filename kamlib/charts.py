@@ -289,3 +289,120 @@ def class_counts(by_segment: pd.DataFrame) -> Figure:
     ax1.set_xlim(0, df["accounts"].max() * 1.25)
     ax2.set_xlim(0, df["share of revenue"].max() * 1.3)
     return _done(fig)
+
+
+def importance_heatmap(
+    mean: pd.DataFrame,
+    counts: pd.DataFrame,
+    min_respondents: int = 3,
+    title: str = "Importance of service elements",
+) -> Figure:
+    """Mean importance (1 very low - 5 very high) per element and group, with respondents.
+
+    Cells with fewer than ``min_respondents`` are grey and marked: they take no part in
+    decisions. Nothing is drawn (None) without ratings.
+    """
+    if mean is None:
+        return None
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cmap = LinearSegmentedColormap.from_list("importance", ["#F1F5FA", palette()[0]])
+    thin = counts < min_respondents
+    fig, ax = plt.subplots(figsize=(min(1.0 * mean.shape[1] + 3.6, 9.2), 0.42 * len(mean) + 1.6))
+    sns.heatmap(
+        mean.where(~thin),
+        ax=ax,
+        cmap=cmap,
+        vmin=1,
+        vmax=5,
+        cbar=True,
+        linewidths=0.6,
+        linecolor="white",
+        cbar_kws={"label": "mean importance", "shrink": 0.7},
+    )
+    for i in range(mean.shape[0]):
+        for j in range(mean.shape[1]):
+            v, n = mean.iat[i, j], counts.iat[i, j]
+            if pd.isna(v):
+                continue
+            low = bool(thin.iat[i, j])
+            if low:
+                ax.add_patch(plt.Rectangle((j, i), 1, 1, color="#D9DEE5", lw=0))
+            dark = not low and v >= 3.6
+            ax.text(
+                j + 0.5,
+                i + 0.45,
+                f"{v:.1f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else INK,
+                fontweight="bold",
+            )
+            ax.text(
+                j + 0.5,
+                i + 0.78,
+                f"n={int(n)}" + (" (too few)" if low else ""),
+                ha="center",
+                va="center",
+                fontsize=5.5,
+                color="white" if dark else GREY,
+            )
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticklabels(
+        [t.get_text().replace(" · ", "\n") for t in ax.get_xticklabels()], rotation=0, fontsize=7.5
+    )
+    ax.set_yticklabels(ax.get_yticklabels(), fontsize=8)
+    ax.set_title(title)
+    return _done(fig)
+
+
+def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
+    """The largest gaps between importance and satisfaction, under-delivered and over-served."""
+    if gaps is None:
+        return None
+    g = gaps[gaps["enough"] & gaps["status"].isin(["under-delivered", "over-served"])]
+    under = g[g["status"] == "under-delivered"].head(top // 2 + top % 2)
+    over = g[g["status"] == "over-served"].sort_values("gap").head(top // 2)
+    d = pd.concat([under, over]).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8.4, 0.34 * len(d) + 1.2))
+    colours = [OKABE_ITO[5] if s == "under-delivered" else OKABE_ITO[4] for s in d["status"]]
+    labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["group"], strict=True)]
+    ax.barh(labels, d["gap"], color=colours)
+    ax.axvline(0, color=INK, lw=0.8)
+    ax.set_xlabel("importance minus satisfaction (points on the 1-5 scale)")
+    ax.set_title("Where it matters and we under-deliver (right); where we over-serve (left)")
+    ax.tick_params(axis="y", labelsize=7.5)
+    return _done(fig)
+
+
+def package_cost_bars(costs: pd.DataFrame | None, currency: str = "EUR") -> Figure | None:
+    """Package cost per account against gross profit per account, per segment."""
+    if costs is None:
+        return None
+    d = costs.sort_values("gross_profit")
+    fig, ax = plt.subplots(figsize=(8.4, 0.45 * len(d) + 1.2))
+    y = range(len(d))
+    ax.barh(
+        [i + 0.2 for i in y],
+        d["gross_profit"],
+        height=0.38,
+        color=GREY,
+        alpha=0.5,
+        label="gross profit per account",
+    )
+    colours = [palette()[0] if a else OKABE_ITO[5] for a in d["affordable"]]
+    ax.barh(
+        [i - 0.2 for i in y],
+        d["package_cost"],
+        height=0.38,
+        color=colours,
+        label="package cost per account",
+    )
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(d["segment"], fontsize=8)
+    money_axis(ax, currency, axis="x")
+    ax.set_title("Package cost against gross profit, per account")
+    ax.legend(fontsize=8, loc="lower right")
+    return _done(fig)

@@ -166,6 +166,71 @@ SCHEMA: dict[str, Any] = {
             "min_respondents": Setting(
                 "int", 3, "Cells with fewer respondents are greyed out", low=1
             ),
+            "include_at": {
+                "loyalty": Setting(
+                    "number",
+                    3.5,
+                    "Loyalty buyers: mean importance from which an element is included",
+                    low=1,
+                ),
+                "price": Setting(
+                    "number",
+                    4.0,
+                    "Price buyers: mean importance from which an element is included",
+                    low=1,
+                ),
+            },
+            "charge_at": {
+                "loyalty": Setting(
+                    "number",
+                    2.5,
+                    "Loyalty buyers: mean importance from which "
+                    "an element is offered, charged separately",
+                    low=1,
+                ),
+                "price": Setting(
+                    "number",
+                    3.0,
+                    "Price buyers: mean importance from which an "
+                    "element is offered, charged separately",
+                    low=1,
+                ),
+            },
+            "loyalty_always": Setting(
+                "list",
+                [
+                    "product development and innovation",
+                    "information and advice",
+                    "marketing support",
+                ],
+                "Included for loyalty-oriented segments whatever the ratings (joint innovation, "
+                "a contact per function, shared marketing)",
+            ),
+            "element_activities": Setting(
+                "tables",
+                {
+                    "logistic service": ["field_engineer_dispatch"],
+                    "product development and innovation": ["solution_engineering_hour"],
+                    "technical support": ["support_ticket"],
+                    "information and advice": ["account_manager_visit"],
+                    "supply chain integration": ["change_request"],
+                    "training": ["training_day"],
+                    "marketing support": ["marketing_campaign"],
+                },
+                "Which cost-to-serve activities deliver each element (for package costs)",
+            ),
+            "package_overrides": Setting(
+                "tables",
+                {},
+                "Consultant decisions per segment and element, e.g. "
+                "'Tier 1 · price-driven': {training: charged}",
+            ),
+            "affordable_share": Setting(
+                "share",
+                0.5,
+                "A package is affordable when it costs at most this share of "
+                "the segment's gross profit per account",
+            ),
         },
         "profitability": {
             "activity_rates": Setting(

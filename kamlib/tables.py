@@ -42,6 +42,7 @@ def table_html(
     caption: str = "",
     note: str = "",
     wide: bool = False,
+    empty: str = "Not available with the data delivered (see the notes).",
 ) -> str:
     """Render a frame as a report table.
 
@@ -52,7 +53,11 @@ def table_html(
     tags : column -> prefix; each value is drawn as a coloured tag ``tag-<prefix>-<value>``.
     max_rows : show at most this many rows and say how many there are.
     wide : a smaller font for tables with many columns.
+    empty : what to say when the frame has no rows.
     """
+    if df.empty:
+        head = f"<strong>{html.escape(caption)}</strong>: " if caption else ""
+        return f'<p class="table-note">{head}{html.escape(empty)}</p>'
     formats = dict(formats or {})
     tags = dict(tags or {})
     shown = df if max_rows is None else df.head(max_rows)

@@ -98,3 +98,15 @@ def test_commented_template_is_a_valid_config():
     assert values["client"] == "Acme"
     assert values["method"]["segmentation"]["accounts_per_manager"] == [5, 10]
     assert set(values) == set(SCHEMA)
+
+
+def test_readme_config_example_is_valid():
+    import re
+
+    from kamlib.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    values = validate_config(yaml.safe_load(block))
+    assert values["method"]["service_model"]["include_at"] == {"loyalty": 3.5, "price": 4.0}
+    assert values["method"]["segmentation"]["roll_up_groups"] is False

@@ -61,6 +61,12 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
         "00_data_review.html",
         "00_data_review.pdf",
         "00_data_review.xlsx",
+        "01_segmentation.html",
+        "01_segmentation.pdf",
+        "01_segmentation.xlsx",
+        "02_service_model.html",
+        "02_service_model.pdf",
+        "02_service_model.xlsx",
         "manifest.json",
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
@@ -255,6 +261,8 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "No cost of goods in the revenue table" in html
     assert "No strategy ratings" in html and "growth-based" in html
     assert "Traceback" not in html
+    service = (reports / "minimal" / "latest" / "02_service_model.html").read_text()
+    assert "No service_ratings table" in service and "Traceback" not in service
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
     assert "cost-to-serve cannot be computed" in review
 
@@ -275,4 +283,4 @@ def test_only_one_step_keeps_the_others_in_latest(example_run):
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["segmentation"]
-    assert set(manifest["carried_over"]) == {"data_review"}
+    assert set(manifest["carried_over"]) == {"data_review", "service_model"}

@@ -1,0 +1,59 @@
+"""Activity-based cost-to-serve: what serving each account costs, activity by activity.
+
+Shared by the service model (package costs), profitability and the account plans.
+Cost-to-serve allocates only the activities in the data pack at their unit costs;
+overheads without a driver are not allocated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .periods import in_window, trailing_window
+
+
+def unit_costs(rates: pd.DataFrame | None, config_rates: dict | None = None) -> pd.Series:
+    """Unit cost per activity: the data pack's table, with the config's rates on top.
+
+    Examples
+    --------
+    >>> unit_costs(pd.DataFrame({"activity": ["visit"], "unit_cost": [400.0]}), {"visit": 450})
+    activity
+    visit    450.0
+    Name: unit_cost, dtype: float64
+    """
+    base = (
+        rates.set_index("activity")["unit_cost"].astype(float)
+        if rates is not None and not rates.empty
+        else pd.Series(dtype=float, name="unit_cost")
+    )
+    extra = pd.Series({k: float(v) for k, v in (config_rates or {}).items()}, dtype=float)
+    out = pd.concat([base[~base.index.isin(extra.index)], extra]).rename("unit_cost")
+    out.index.name = "activity"
+    return out
+
+
+def activity_cost(
+    activities: pd.DataFrame, rates: pd.Series, as_of: dt.date | str, months: int = 12
+) -> pd.DataFrame:
+    """Quantity and cost per account and activity over the trailing window.
+
+    Activities without a unit cost carry no cost (the data review lists them).
+    """
+    cur = activities[in_window(activities["date"], trailing_window(as_of, months))]
+    q = cur.groupby(["account_id", "activity"], as_index=False)["quantity"].sum()
+    q["unit_cost"] = q["activity"].map(rates)
+    q["cost"] = q["quantity"] * q["unit_cost"].fillna(0.0)
+    return q
+
+
+def cost_to_serve(cost: pd.DataFrame) -> pd.DataFrame:
+    """Per account: cost of each activity as columns, and the total ``cost_to_serve``."""
+    wide = cost.pivot_table(
+        index="account_id", columns="activity", values="cost", aggfunc="sum", fill_value=0.0
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    wide["cost_to_serve"] = wide.sum(axis=1)
+    return wide.reset_index()

@@ -1,0 +1,533 @@
+"""Step 2 — service model: what each segment values, and which package it gets.
+
+1. :func:`rated` joins the interview ratings to the groups they are compared by;
+2. :func:`importance_matrix` — mean importance per element and group, with respondent
+   counts; cells below the minimum are kept but marked and left out of decisions;
+3. :func:`gaps` — importance against satisfaction: under-delivered and over-served;
+4. :func:`packages` — per segment and element: included, charged separately or not
+   offered, by the stated rules on importance and buyer orientation, then overrides;
+5. :func:`package_cost` — what each segment's package costs per account, from the
+   activities that deliver its elements, against the segment's gross profit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+INCLUDED, CHARGED, NOT_OFFERED = "included", "charged separately", "not offered"
+
+
+def rated(ratings: pd.DataFrame, groups: pd.DataFrame, elements: list[str]) -> pd.DataFrame:
+    """Ratings of the configured elements with each account's groups (segment, channel, ...).
+
+    Element names match ignoring case and surrounding spaces; ratings of elements not in
+    the configured list are dropped (the caller reports them).
+    """
+    known = {e.strip().lower(): e for e in elements}
+    r = ratings.assign(element=ratings["element"].str.strip().str.lower().map(known))
+    r = r[r["element"].notna()]
+    return r.merge(groups, on="account_id", how="left")
+
+
+def unknown_elements(ratings: pd.DataFrame, elements: list[str]) -> list[str]:
+    """Element names in the ratings that are not in the configured list."""
+    known = {e.strip().lower() for e in elements}
+    names = ratings["element"].dropna().str.strip()
+    return sorted(set(names[~names.str.lower().isin(known)]))
+
+
+def importance_matrix(
+    r: pd.DataFrame,
+    by: str,
+    elements: list[str],
+    min_respondents: int = 3,
+    value: str = "importance",
+) -> pd.DataFrame:
+    """Long table: element, group, mean ``value``, respondents, and ``enough`` respondents.
+
+    Respondents are distinct accounts rating the element in the group.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"account_id": ["a", "b"], "element": ["x", "x"],
+    ...                   "importance": [4, 2], "segment": ["S", "S"]})
+    >>> m = importance_matrix(r, "segment", ["x"], 2)
+    >>> m.loc[0, ["importance", "respondents"]].tolist()
+    [3.0, 2]
+    """
+    d = r[r[by].notna() & r[value].notna()]
+    g = d.groupby([by, "element"]).agg(
+        **{value: (value, "mean"), "respondents": ("account_id", "nunique")}
+    )
+    g = g.reset_index().rename(columns={by: "group"})
+    g["enough"] = g["respondents"] >= min_respondents
+    order = {e: i for i, e in enumerate(elements)}
+    g["_o"] = g["element"].map(order)
+    return g.sort_values(["_o", "group"]).drop(columns="_o").reset_index(drop=True)
+
+
+def wide(matrix: pd.DataFrame, value: str = "importance") -> pd.DataFrame:
+    """Element x group table of ``value`` (for the heatmap), elements in configured order."""
+    order = list(dict.fromkeys(matrix["element"]))
+    return matrix.pivot(index="element", columns="group", values=value).reindex(order)
+
+
+def gaps(
+    r: pd.DataFrame, by: str, elements: list[str], min_respondents: int = 3, threshold: float = 0.5
+) -> pd.DataFrame:
+    """Importance against satisfaction per element and group, ranked by what matters most.
+
+    ``under-delivered``: important (mean importance at least 3.5) and satisfaction lower
+    by ``threshold`` or more; ``over-served``: unimportant (importance at most 2.5) and
+    satisfaction higher by ``threshold`` or more; otherwise ``in line``. The rank puts the
+    largest importance-weighted shortfall first.
+    """
+    imp = importance_matrix(r, by, elements, min_respondents, "importance")
+    sat = importance_matrix(r, by, elements, min_respondents, "satisfaction")
+    g = imp.merge(sat[["group", "element", "satisfaction"]], on=["group", "element"], how="left")
+    g["gap"] = g["importance"] - g["satisfaction"]
+    g["status"] = np.select(
+        [
+            (g["importance"] >= 3.5) & (g["gap"] >= threshold),
+            (g["importance"] <= 2.5) & (-g["gap"] >= threshold),
+        ],
+        ["under-delivered", "over-served"],
+        "in line",
+    )
+    g.loc[g["satisfaction"].isna(), "status"] = "no satisfaction rating"
+    g["priority"] = g["gap"] * g["importance"]
+    g = g.sort_values(["enough", "priority"], ascending=[False, False], kind="stable")
+    return g.reset_index(drop=True)
+
+
+def decide(
+    importance: float,
+    orientation: str | None,
+    element: str,
+    include_at: dict,
+    charge_at: dict,
+    loyalty_always: list[str],
+) -> str:
+    """One package cell by the stated rules.
+
+    Loyalty-oriented segments always get ``loyalty_always`` (joint innovation, a contact
+    per function, shared marketing). Otherwise the element is included from the
+    orientation's include level of mean importance, charged separately from its charge
+    level, and not offered below. Price-oriented segments have the higher levels: a lean
+    standard package with extras charged. Unknown orientation uses the price levels.
+    """
+    side = "loyalty" if orientation == "loyalty" else "price"
+    if side == "loyalty" and element in loyalty_always:
+        return INCLUDED
+    if pd.isna(importance):
+        return CHARGED
+    if importance >= include_at[side]:
+        return INCLUDED
+    if importance >= charge_at[side]:
+        return CHARGED
+    return NOT_OFFERED
+
+
+def packages(
+    matrix: pd.DataFrame,
+    orientation: dict[str, str | None],
+    settings: dict,
+    elements: list[str],
+) -> pd.DataFrame:
+    """Package decision per segment and element, with the basis of each decision.
+
+    A cell with too few respondents is decided on the mean of every segment of the same
+    buyer orientation (``basis`` says so); consultant overrides come last.
+    """
+    enough = matrix[matrix["enough"]]
+    by_orient = (
+        matrix.assign(orientation=matrix["group"].map(orientation))
+        .groupby(["orientation", "element"])["importance"]
+        .mean()
+    )
+    overrides = settings.get("package_overrides") or {}
+    rows = []
+    for seg_name in sorted(orientation):
+        o = orientation[seg_name]
+        for element in elements:
+            hit = enough[(enough["group"] == seg_name) & (enough["element"] == element)]
+            if len(hit):
+                imp, basis = float(hit["importance"].iloc[0]), "segment ratings"
+            else:
+                imp = by_orient.get((o, element), np.nan)
+                basis = f"all {o or 'unknown'}-oriented segments" if pd.notna(imp) else "no ratings"
+            decision = decide(
+                imp,
+                o,
+                element,
+                settings["include_at"],
+                settings["charge_at"],
+                settings["loyalty_always"],
+            )
+            forced = (overrides.get(seg_name) or {}).get(element)
+            if forced:
+                decision, basis = forced, "consultant override"
+            rows.append(
+                {
+                    "segment": seg_name,
+                    "orientation": o,
+                    "element": element,
+                    "importance": imp,
+                    "decision": decision,
+                    "basis": basis,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def orientation_contrast(pk: pd.DataFrame) -> pd.DataFrame:
+    """Mean importance per element for loyalty- and price-oriented segments, and the gap.
+
+    Sorted from what loyalty buyers value most over price buyers to the reverse.
+    """
+    if pk is None:
+        return pd.DataFrame(columns=["element", "loyalty", "price", "difference"])
+    t = pk.pivot_table(index="element", columns="orientation", values="importance")
+    if not {"loyalty", "price"} <= set(t.columns):
+        return pd.DataFrame(columns=["element", "loyalty", "price", "difference"])
+    t["difference"] = t["loyalty"] - t["price"]
+    t = t.sort_values("difference", ascending=False).reset_index()
+    return t[["element", "loyalty", "price", "difference"]]
+
+
+def catalogue(pk: pd.DataFrame) -> pd.DataFrame:
+    """The package table for the sales force: element x segment, one decision a cell."""
+    order = list(dict.fromkeys(pk["element"]))
+    return pk.pivot(index="element", columns="segment", values="decision").reindex(order)
+
+
+def package_cost(
+    pk: pd.DataFrame,
+    cost: pd.DataFrame,
+    segment_of: pd.Series,
+    gross_profit: pd.Series,
+    element_activities: dict[str, list[str]],
+    affordable_share: float = 0.5,
+) -> pd.DataFrame:
+    """Cost per account of each segment's package against its gross profit per account.
+
+    An included element costs what the segment's accounts spend on average on the
+    activities that deliver it (trailing 12 months, from :func:`kamlib.costing.activity_cost`);
+    elements charged separately or not offered cost nothing in the package.
+    """
+    c = cost.assign(segment=cost["account_id"].map(segment_of))
+    n = segment_of.value_counts()
+    per_seg = c.groupby(["segment", "activity"])["cost"].sum().div(n, level="segment")
+    rows = []
+    for seg_name, g in pk.groupby("segment"):
+        included = g.loc[g["decision"] == INCLUDED, "element"]
+        acts = sorted({a for e in included for a in element_activities.get(e, [])})
+        total = float(sum(per_seg.get((seg_name, a), 0.0) for a in acts))
+        accounts = int(n.get(seg_name, 0))
+        gp = float(gross_profit[segment_of == seg_name].sum() / accounts) if accounts else np.nan
+        rows.append(
+            {
+                "segment": seg_name,
+                "accounts": accounts,
+                "package_cost": total,
+                "gross_profit": gp,
+                "cost_share": total / gp if gp and gp > 0 else np.nan,
+                "included": int(len(included)),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["affordable"] = out["cost_share"] <= affordable_share
+    return out
+
+
+def element_cost_today(
+    cost: pd.DataFrame, segment_of: pd.Series, element_activities: dict[str, list[str]]
+) -> pd.DataFrame:
+    """What serving each element costs per account today, per segment (no ratings needed)."""
+    c = cost.assign(segment=cost["account_id"].map(segment_of))
+    c = c[c["segment"].notna()]
+    n = segment_of.value_counts()
+    rows = []
+    for element, acts in element_activities.items():
+        per = c[c["activity"].isin(acts)].groupby("segment")["cost"].sum()
+        for seg_name, accounts in n.items():
+            rows.append(
+                {
+                    "element": element,
+                    "segment": seg_name,
+                    "cost_per_account": float(per.get(seg_name, 0.0)) / accounts,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+DIMENSION_LABELS = {
+    "segment": "segment",
+    "channel": "channel",
+    "size_band": "size band",
+    "region": "region",
+}
+
+
+@dataclass
+class ServiceModel:
+    """Everything step 2 computes for an engagement."""
+
+    elements: list[str]
+    matrices: dict[str, pd.DataFrame]  # dimension -> long importance matrix
+    gaps: pd.DataFrame | None
+    packages: pd.DataFrame | None
+    costs: pd.DataFrame | None
+    cost_today: pd.DataFrame | None
+    respondents: int
+    min_respondents: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_ratings(self) -> bool:
+        return bool(self.matrices)
+
+
+def analyse(engagement, seg=None) -> ServiceModel:
+    """Run step 2 on an engagement; ``seg`` is step 1's result (computed when not given)."""
+    from . import costing, segmentation
+
+    cfg, pack = engagement.config, engagement.pack
+    s = cfg.setting("service_model")
+    elements = list(s["elements"])
+    seg = seg or segmentation.segment(engagement)
+    accounts = seg.accounts
+    notes: list[str] = []
+    key = accounts[accounts["key"]]
+    segment_of = key.set_index("account_id")["segment"]
+    matrices: dict[str, pd.DataFrame] = {}
+    gap_table = pk = None
+    respondents = 0
+    if pack.has("service_ratings"):
+        dims = [d for d in DIMENSION_LABELS if d in accounts.columns and accounts[d].notna().any()]
+        groups = accounts[["account_id", *dims]]
+        bad = unknown_elements(pack["service_ratings"], elements)
+        if bad:
+            notes.append(
+                f"Ratings of elements not in the configured list are left out: "
+                f"{', '.join(bad)}. Add them to service_model.elements to use them."
+            )
+        r = rated(pack["service_ratings"], groups, elements)
+        respondents = int(r["account_id"].nunique())
+        for d in dims:
+            matrices[d] = importance_matrix(r, d, elements, s["min_respondents"])
+        if "satisfaction" in r.columns and r["satisfaction"].notna().any():
+            gap_table = gaps(r, "segment", elements, s["min_respondents"])
+        else:
+            notes.append("The ratings carry no satisfaction scores: the gap analysis is skipped.")
+        orientation = (
+            key.groupby("segment")["orientation"]
+            .agg(lambda x: x.mode().iloc[0] if x.notna().any() else None)
+            .to_dict()
+        )
+        key_matrix = matrices["segment"][matrices["segment"]["group"].isin(orientation)]
+        pk = packages(key_matrix, orientation, s, elements)
+    else:
+        notes.append(
+            "No service_ratings table: the importance matrix, the gap analysis and the "
+            "packages need key-account interviews. What serving each element costs "
+            "today is shown instead."
+        )
+    costs = today = None
+    if pack.has("activities"):
+        rates = costing.unit_costs(
+            pack.tables.get("activity_rates"), cfg.setting("profitability.activity_rates")
+        )
+        cost = costing.activity_cost(
+            pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months")
+        )
+        today = element_cost_today(cost, segment_of, s["element_activities"])
+        if pk is not None:
+            costs = package_cost(
+                pk,
+                cost,
+                segment_of,
+                key.set_index("account_id")["gross_profit"],
+                s["element_activities"],
+                s["affordable_share"],
+            )
+    else:
+        notes.append(
+            "No activities table: package costs need cost-to-serve activities and their unit costs."
+        )
+    return ServiceModel(
+        elements,
+        matrices,
+        gap_table,
+        pk,
+        costs,
+        today,
+        respondents,
+        int(s["min_respondents"]),
+        notes,
+    )
+
+
+def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
+    """The executive summary in words."""
+    from . import fmt
+
+    parts = []
+    if sm_.has_ratings:
+        m = sm_.matrices["segment"]
+        parts.append(
+            f"{fmt.count(sm_.respondents)} interviewed accounts rated "
+            f"{len(sm_.elements)} service elements."
+        )
+        if sm_.packages is not None:
+            c = orientation_contrast(sm_.packages)
+            if len(c) >= 4:
+                loyal = ", ".join(c.head(2)["element"])
+                price = ", ".join(c.tail(2)["element"].iloc[::-1])
+                parts.append(
+                    f"Loyalty-oriented key accounts value **{loyal}** far more than "
+                    f"price-oriented ones, who put **{price}** first."
+                )
+        if sm_.gaps is not None:
+            under = sm_.gaps[(sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]]
+            over = sm_.gaps[(sm_.gaps["status"] == "over-served") & sm_.gaps["enough"]]
+            if len(under):
+                u = under.iloc[0]
+                parts.append(
+                    f"The largest shortfall: **{u['element']}** for {u['group']} "
+                    f"(importance {u['importance']:.1f}, satisfaction "
+                    f"{u['satisfaction']:.1f}); {len(under)} cells are under-delivered "
+                    f"and {len(over)} over-served."
+                )
+        thin = int((~m["enough"]).sum())
+        if thin:
+            parts.append(
+                f"{thin} segment cells have fewer than {sm_.min_respondents} "
+                "respondents and are left out of the decisions."
+            )
+    if sm_.costs is not None:
+        c = sm_.costs
+        bad = c[~c["affordable"]]
+        parts.append(
+            "Each key-account segment has a package; "
+            + (
+                f"**{len(bad)} cannot afford theirs** ({', '.join(bad['segment'])}: "
+                f"the package costs more than half of the gross profit per account)."
+                if len(bad)
+                else "every segment can afford its package."
+            )
+        )
+    return " ".join(parts) if parts else "No ratings and no activities: see the notes below."
+
+
+def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
+    """Write ``02_service_model.xlsx``: matrices, gaps, package catalogue and costs."""
+    from pathlib import Path
+
+    from .excel import export_workbook
+
+    if not output_dir:
+        return ""
+    sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
+    if sm_.gaps is not None:
+        sheets["Gaps"] = sm_.gaps
+    if sm_.packages is not None:
+        sheets["Packages"] = catalogue(sm_.packages).reset_index()
+        sheets["Package decisions"] = sm_.packages
+    if sm_.costs is not None:
+        sheets["Package costs"] = sm_.costs
+    if sm_.cost_today is not None:
+        sheets["Cost today"] = sm_.cost_today
+    if sm_.notes or not sheets:
+        sheets["Notes"] = pd.DataFrame({"note": sm_.notes or ["Nothing to export."]})
+    return str(
+        export_workbook(
+            Path(output_dir) / "02_service_model.xlsx",
+            sheets,
+            colour,
+            formats={"Package costs": {"cost_share": "pct"}},
+        )
+    )
+
+
+def heat(sm_: ServiceModel, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean importance and respondent counts, element x group; (None, None) without ratings."""
+    if dimension not in sm_.matrices:
+        return None, None
+    m = sm_.matrices[dimension]
+    if dimension == "segment":  # the key-account segments, which get packages
+        m = m[m["group"].str.startswith("Tier")]
+    return wide(m, "importance"), wide(m, "respondents").fillna(0).astype(int)
+
+
+def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
+    """The ranked gaps with enough respondents, under-delivered first."""
+    if sm_.gaps is None:
+        return pd.DataFrame()
+    g = sm_.gaps[sm_.gaps["enough"] & (sm_.gaps["status"] != "in line")]
+    g = pd.concat(
+        [g[g["status"] == "under-delivered"], g[g["status"] == "over-served"].sort_values("gap")]
+    ).head(top)
+    return g.rename(columns={"group": "segment"})[
+        ["status", "element", "segment", "importance", "satisfaction", "gap", "respondents"]
+    ]
+
+
+def package_view(sm_: ServiceModel) -> pd.DataFrame:
+    """The catalogue for the sales force, segments as columns."""
+    if sm_.packages is None:
+        return pd.DataFrame()
+    return catalogue(sm_.packages).reset_index()
+
+
+def cost_view(sm_: ServiceModel) -> pd.DataFrame:
+    """Package cost against gross profit per account, reader-facing."""
+    if sm_.costs is None:
+        return pd.DataFrame()
+    c = sm_.costs
+    return pd.DataFrame(
+        {
+            "segment": c["segment"],
+            "accounts": c["accounts"],
+            "elements included": c["included"],
+            "package cost per account": c["package_cost"],
+            "gross profit per account": c["gross_profit"],
+            "cost / gross profit": c["cost_share"],
+            "affordable": np.where(c["affordable"], "yes", "no"),
+        }
+    )
+
+
+def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
+    """What each element costs per account today, element x segment."""
+    if sm_.cost_today is None:
+        return pd.DataFrame()
+    t = sm_.cost_today.pivot(index="element", columns="segment", values="cost_per_account")
+    return t.reset_index()
+
+
+def kpi_cards(sm_: ServiceModel, currency: str = "EUR") -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, note) cards."""
+    from . import fmt
+
+    rated_by = "rated by key accounts" if sm_.has_ratings else "configured; no ratings delivered"
+    cards = [("service elements", fmt.count(len(sm_.elements)), rated_by)]
+    if sm_.has_ratings:
+        cards.append(
+            (
+                "interviewed accounts",
+                fmt.count(sm_.respondents),
+                f"cells need {sm_.min_respondents}+ respondents",
+            )
+        )
+    if sm_.gaps is not None:
+        under = int(((sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]).sum())
+        cards.append(("under-delivered cells", fmt.count(under), "important, low satisfaction"))
+    if sm_.costs is not None:
+        bad = int((~sm_.costs["affordable"]).sum())
+        cards.append(("segments", fmt.count(len(sm_.costs)), "each with its package"))
+        cards.append(("packages not affordable", fmt.count(bad), "cost > half the gross profit"))
+    return cards

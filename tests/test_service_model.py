@@ -1,0 +1,181 @@
+"""Step 2 on hand-made ratings with worked answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib import service_model as sm
+
+ELEMENTS = ["quality", "innovation", "finance"]
+SETTINGS = {
+    "include_at": {"loyalty": 3.5, "price": 4.0},
+    "charge_at": {"loyalty": 2.5, "price": 3.0},
+    "loyalty_always": ["innovation"],
+    "package_overrides": {},
+}
+
+
+def ratings():
+    rows = []
+    # segment L (loyalty): 3 respondents; segment P (price): 2 respondents
+    for acc, imp in (("l1", [5, 4, 2]), ("l2", [4, 5, 2]), ("l3", [3, 3, 2])):
+        rows += [(acc, e, i, 3) for e, i in zip(ELEMENTS, imp, strict=True)]
+    for acc, imp in (("p1", [5, 1, 5]), ("p2", [4, 2, 4])):
+        rows += [(acc, e, i, 4) for e, i in zip(ELEMENTS, imp, strict=True)]
+    r = pd.DataFrame(rows, columns=["account_id", "element", "importance", "satisfaction"])
+    groups = pd.DataFrame(
+        {
+            "account_id": ["l1", "l2", "l3", "p1", "p2"],
+            "segment": ["L", "L", "L", "P", "P"],
+            "channel": ["direct", "partner", "partner", "online", "online"],
+        }
+    )
+    return sm.rated(r, groups, ELEMENTS)
+
+
+def test_importance_matrix_means_counts_and_threshold():
+    m = sm.importance_matrix(ratings(), "segment", ELEMENTS, min_respondents=3)
+    a = m.set_index(["group", "element"])
+    assert a.loc[("L", "quality"), "importance"] == pytest.approx(4.0)
+    assert a.loc[("L", "innovation"), "respondents"] == 3 and a.loc[("L", "quality"), "enough"]
+    assert a.loc[("P", "finance"), "importance"] == pytest.approx(4.5)
+    assert not a.loc[("P", "finance"), "enough"]  # 2 respondents < 3
+    w = sm.wide(m)
+    assert list(w.index) == ELEMENTS and list(w.columns) == ["L", "P"]
+    ch = sm.importance_matrix(ratings(), "channel", ELEMENTS, 1).set_index(["group", "element"])
+    assert ch.loc[("partner", "quality"), "importance"] == pytest.approx(3.5)
+
+
+def test_element_names_match_loosely_and_unknown_are_listed():
+    r = pd.DataFrame(
+        {"account_id": ["a", "a"], "element": [" Quality ", "Delivery speed"], "importance": [4, 3]}
+    )
+    assert sm.rated(r, pd.DataFrame({"account_id": ["a"]}), ELEMENTS)["element"].tolist() == [
+        "quality"
+    ]
+    assert sm.unknown_elements(r, ELEMENTS) == ["Delivery speed"]
+
+
+def test_gaps_rank_and_status():
+    g = sm.gaps(ratings(), "segment", ELEMENTS, min_respondents=1)
+    a = g.set_index(["group", "element"])
+    # L innovation: importance 4.0, satisfaction 3 -> under-delivered, gap 1
+    assert a.loc[("L", "innovation"), "status"] == "under-delivered"
+    assert a.loc[("L", "innovation"), "gap"] == pytest.approx(1.0)
+    # L finance: importance 2.0, satisfaction 3 -> over-served
+    assert a.loc[("L", "finance"), "status"] == "over-served"
+    # P finance: importance 4.5 vs 4: a gap of exactly the threshold counts
+    assert a.loc[("P", "finance"), "status"] == "under-delivered"
+    wider = sm.gaps(ratings(), "segment", ELEMENTS, min_respondents=1, threshold=0.6)
+    assert wider.set_index(["group", "element"]).loc[("P", "finance"), "status"] == "in line"
+    assert g.iloc[0]["priority"] == g["priority"].max()
+
+
+def test_package_rules_fallback_and_overrides():
+    m = sm.importance_matrix(ratings(), "segment", ELEMENTS, min_respondents=3)
+    pk = sm.packages(m, {"L": "loyalty", "P": "price"}, SETTINGS, ELEMENTS)
+    d = pk.set_index(["segment", "element"])
+    assert d.loc[("L", "quality"), "decision"] == sm.INCLUDED  # 4.0 >= 3.5
+    assert d.loc[("L", "innovation"), "decision"] == sm.INCLUDED  # loyalty always
+    assert d.loc[("L", "finance"), "decision"] == sm.NOT_OFFERED  # 2.0 < 2.5
+    # P has 2 respondents: decided on all price-oriented segments (here P itself, 4.5 etc.)
+    assert d.loc[("P", "quality"), "basis"] == "all price-oriented segments"
+    assert d.loc[("P", "quality"), "decision"] == sm.INCLUDED  # 4.5 >= 4.0
+    assert d.loc[("P", "innovation"), "decision"] == sm.NOT_OFFERED  # 1.5 < 3.0
+    assert d.loc[("P", "finance"), "decision"] == sm.INCLUDED
+    forced = {**SETTINGS, "package_overrides": {"P": {"innovation": sm.CHARGED}}}
+    pk2 = sm.packages(m, {"L": "loyalty", "P": "price"}, forced, ELEMENTS)
+    row = pk2.set_index(["segment", "element"]).loc[("P", "innovation")]
+    assert row["decision"] == sm.CHARGED and row["basis"] == "consultant override"
+    cat = sm.catalogue(pk)
+    assert cat.loc["finance", "L"] == sm.NOT_OFFERED
+
+
+def test_decide_thresholds():
+    args = ({"loyalty": 3.5, "price": 4.0}, {"loyalty": 2.5, "price": 3.0}, [])
+    assert sm.decide(3.6, "loyalty", "x", *args) == sm.INCLUDED
+    assert sm.decide(3.6, "price", "x", *args) == sm.CHARGED
+    assert sm.decide(2.9, "price", "x", *args) == sm.NOT_OFFERED
+    assert sm.decide(2.9, None, "x", *args) == sm.NOT_OFFERED  # unknown uses price levels
+    assert sm.decide(np.nan, "loyalty", "x", *args) == sm.CHARGED
+
+
+def test_package_cost_known_answer():
+    pk = pd.DataFrame(
+        {
+            "segment": ["L", "L", "P", "P"],
+            "element": ["support", "training", "support", "training"],
+            "decision": [sm.INCLUDED, sm.INCLUDED, sm.INCLUDED, sm.NOT_OFFERED],
+        }
+    )
+    cost = pd.DataFrame(
+        {
+            "account_id": ["l1", "l1", "l2", "p1"],
+            "activity": ["ticket", "training_day", "ticket", "training_day"],
+            "cost": [100.0, 900.0, 300.0, 900.0],
+        }
+    )
+    seg = pd.Series({"l1": "L", "l2": "L", "p1": "P"})
+    gp = pd.Series({"l1": 2000.0, "l2": 1000.0, "p1": 500.0})
+    out = sm.package_cost(
+        pk,
+        cost,
+        seg,
+        gp,
+        {"support": ["ticket"], "training": ["training_day"]},
+        affordable_share=0.5,
+    ).set_index("segment")
+    # L: (100 + 300) / 2 tickets + 900 / 2 training = 650 per account; GP 1,500 per account
+    assert out.loc["L", "package_cost"] == pytest.approx(650)
+    assert out.loc["L", "cost_share"] == pytest.approx(650 / 1500)
+    assert out.loc["L", "affordable"]
+    # P: only support included, no tickets -> 0; training not offered costs nothing
+    assert out.loc["P", "package_cost"] == 0 and out.loc["P", "included"] == 1
+
+
+def test_analyse_on_the_demo_finds_orientation_and_channel_differences(tmp_path):
+    from openpyxl import load_workbook
+
+    from kamlib.engagement import open_engagement
+
+    model = sm.analyse(open_engagement("demo"))
+    assert set(model.matrices) == {"segment", "channel", "size_band", "region"}
+    contrast = sm.orientation_contrast(model.packages).set_index("element")
+    assert contrast.loc["product development and innovation", "difference"] > 1
+    assert contrast.loc["finance", "difference"] < -1
+    ch = sm.wide(model.matrices["channel"])
+    assert ch.loc["training", "partner"] > ch.loc["training", "direct"] + 0.5
+    assert ch.loc["logistic service", "online"] > ch.loc["logistic service", "direct"] + 0.3
+    cat = sm.catalogue(model.packages)
+    assert all(c.startswith("Tier") for c in cat.columns)
+    assert (
+        cat.loc["product development and innovation", [c for c in cat.columns if "loyalty" in c]]
+        == sm.INCLUDED
+    ).all()
+    assert set(model.costs["segment"]) == set(cat.columns)
+    assert (model.costs["package_cost"] > 0).all()
+    mean, counts = sm.heat(model, "segment")
+    assert list(mean.columns) == list(counts.columns) and len(mean) == 10
+    text = sm.summary_text(model)
+    assert "interviewed accounts" in text and "largest shortfall" in text
+    wb = load_workbook(sm.export(str(tmp_path), model))
+    assert {"Importance by segment", "Gaps", "Packages", "Package costs"} <= set(wb.sheetnames)
+
+
+def test_analyse_without_ratings_or_activities_says_so(tmp_path):
+    from conftest import accounts_frame, revenue_frame, write_csvs, write_engagement
+    from kamlib.engagement import open_engagement
+
+    folder = write_engagement(tmp_path / "e")
+    write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
+    model = sm.analyse(open_engagement(folder))
+    assert not model.has_ratings and model.packages is None and model.costs is None
+    assert any("No service_ratings table" in n for n in model.notes)
+    assert any("No activities table" in n for n in model.notes)
+    assert sm.heat(model, "segment") == (None, None)
+    assert sm.package_view(model).empty and sm.gap_view(model).empty
+    cards = dict((label, note) for label, _, note in sm.kpi_cards(model))
+    assert cards["service elements"] == "configured; no ratings delivered"
+    assert sm.export(str(tmp_path), model).endswith("02_service_model.xlsx")
