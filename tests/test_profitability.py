@@ -1,0 +1,101 @@
+"""Step 3 computations on hand-made accounts with worked answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib import profitability as pf
+
+
+def table():
+    screen = pd.DataFrame(
+        {"account_id": ["A", "B", "C"], "revenue": [80.0, 50.0, 20.0], "key": [True, True, False]}
+    )
+    revenue = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "C", "C"],
+            "amount": [50.0, 30.0, 50.0, 20.0, 99.0],
+            "list_amount": [60.0, 40.0, 50.0, 25.0, 99.0],
+            "cost": [20.0, 20.0, 30.0, 5.0, 0.0],
+        }
+    )
+    window = pd.Series([True, True, True, True, False])  # the last row is outside the window
+    cts = pd.DataFrame({"account_id": ["A", "B"], "cost_to_serve": [10.0, 35.0]})
+    return pf.account_table(screen, revenue, cts, window)
+
+
+def test_account_table_known_answers():
+    t = table().set_index("account_id")
+    assert t.loc["A", ["list_revenue", "discounts", "net_revenue"]].tolist() == [100, 20, 80]
+    assert t.loc[
+        "A", ["cost_of_goods", "gross_profit", "cost_to_serve", "net_contribution"]
+    ].tolist() == [40, 40, 10, 30]
+    assert t.loc["A", "net_margin"] == pytest.approx(30 / 80)
+    assert t.loc["A", "price_level"] == pytest.approx(0.8)
+    assert t.loc["B", "net_contribution"] == -15 and t.loc["C", "cost_to_serve"] == 0
+    assert t.loc["B", "cts_share"] == pytest.approx(0.7)
+
+
+def test_waterfall_reconciles_to_the_totals():
+    t = table()
+    w = pf.waterfall(t).set_index("step")
+    assert w.loc["list revenue", "level"] == 175
+    assert w.loc["discounts", "amount"] == -25
+    assert w.loc["net revenue", "level"] == t["net_revenue"].sum() == 150
+    assert w.loc["gross profit", "level"] == 150 - 75
+    assert w.loc["net contribution", "level"] == pytest.approx(t["net_contribution"].sum())
+    steps = w[w["kind"] == "step"]["amount"].sum()
+    assert w.loc["list revenue", "level"] + steps == pytest.approx(
+        w.loc["net contribution", "level"]
+    )
+
+
+def test_whale_curve_peak_and_zero_crossing():
+    t = pd.DataFrame({"net_contribution": [60.0, 30.0, 10.0, -20.0, -30.0]})
+    stats = pf.whale_stats(pf.whale_curve(t))
+    assert stats["total"] == 50 and stats["peak_share"] == pytest.approx(2.0)
+    assert stats["peak_customers"] == 3 and stats["peak_customer_share"] == pytest.approx(0.6)
+    assert stats["value_destroyed"] == 50 and np.isnan(stats["zero_crossing_share"])
+    t2 = pd.DataFrame({"net_contribution": [10.0, -5.0, -8.0]})  # total -3: falls below zero
+    s2 = pf.whale_stats(pf.whale_curve(t2))
+    assert s2["zero_crossing_share"] == pytest.approx(1.0)
+
+
+def test_quadrants_at_medians_and_cut_offs():
+    t = pd.DataFrame(
+        {
+            "account_id": list("ABCDE"),
+            "net_revenue": [1.0, 1, 1, 1, 0],
+            "price_level": [0.9, 0.9, 0.7, 0.7, 0.5],
+            "cts_share": [0.3, 0.1, 0.3, 0.1, 0.9],
+        }
+    )
+    q = pf.quadrants(t).set_index("account_id")["quadrant"]
+    assert q.to_dict() == {
+        "A": "carriage trade",
+        "B": "passive",
+        "C": "aggressive",
+        "D": "bargain basement",
+    }  # E has no revenue: left out
+    q2 = pf.quadrants(t, price_cut=0.95, cost_cut=0.05).set_index("account_id")["quadrant"]
+    assert set(q2) == {"aggressive"}
+
+
+def test_euro_effects_of_actions():
+    x = pf.price_to_target(pd.Series([100.0, 200.0]), pd.Series([-10.0, 50.0]), 0.2)
+    assert x.tolist() == pytest.approx([37.5, 0.0])  # (0.2*100 + 10) / 0.8; B already at 25 %
+    assert (-10 + 37.5) / (100 + 37.5) == pytest.approx(0.2)
+    s = pf.package_saving(pd.Series([500.0, 100.0]), pd.Series([200.0, 300.0]))
+    assert s.tolist() == [300.0, 0.0]
+
+
+def test_cost_sensitivity_moves_the_conclusions():
+    t = table()
+    s = pf.cost_sensitivity(t, t["key"]).set_index("unit_costs")
+    assert list(s.index) == ["-20%", "as given", "+20%"]
+    # B: GP 20, CTS 35 -> unprofitable at every factor; A: GP 40, CTS 10 -> never
+    assert s.loc["as given", "unprofitable_key_share"] == 0.5
+    assert s.loc["+20%", "net_contribution"] == pytest.approx(75 - 45 * 1.2)
+    assert s.loc["-20%", "whale_peak"] < s.loc["+20%", "whale_peak"]
