@@ -406,3 +406,126 @@ def package_cost_bars(costs: pd.DataFrame | None, currency: str = "EUR") -> Figu
     ax.set_title("Package cost against gross profit, per account")
     ax.legend(fontsize=8, loc="lower right")
     return _done(fig)
+
+
+def waterfall_chart(
+    w: pd.DataFrame, currency: str = "EUR", title: str = "Price waterfall"
+) -> Figure:
+    """From list revenue to net contribution: totals as full bars, steps as floating bars."""
+    fig, ax = plt.subplots(figsize=(8.4, 3.6))
+    prev = 0.0
+    for i, r in enumerate(w.itertuples()):
+        if r.kind == "total":
+            ax.bar(i, r.level, color=palette()[0], width=0.6)
+            prev = r.level
+        else:
+            bottom = min(prev, r.level)
+            ax.bar(i, abs(r.amount), bottom=bottom, color=OKABE_ITO[5], width=0.6)
+            prev = r.level
+        ax.text(
+            i,
+            max(r.level, prev, 0),
+            fmt.money(r.amount, currency),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color=INK,
+        )
+    ax.set_xticks(range(len(w)))
+    ax.set_xticklabels([s.replace(" ", "\n", 1) for s in w["step"]], fontsize=8)
+    money_axis(ax, currency)
+    ax.set_title(title)
+    return _done(fig)
+
+
+def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure:
+    """Cumulative net contribution as a share of the total, most profitable accounts first."""
+    fig, ax = plt.subplots(figsize=(8.0, 3.6))
+    ax.plot(curve["customer_share"], curve["cumulative_share"], color=palette()[0], lw=2.2)
+    ax.axhline(1.0, color=GREY, lw=1, ls=":")
+    ax.axhline(0.0, color=INK, lw=0.8)
+    x, y = stats["peak_customer_share"], stats["peak_share"]
+    ax.plot([x], [y], "o", color=OKABE_ITO[5])
+    ax.annotate(
+        f"peak {y:.0%} of total profit\nafter {x:.0%} of customers",
+        (x, y),
+        xytext=(x - 0.35, y * 0.75),
+        fontsize=8,
+        color=INK,
+        arrowprops={"arrowstyle": "-", "color": GREY},
+    )
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("Share of customers, most profitable first")
+    ax.set_ylabel("Cumulative net contribution")
+    ax.set_title("Whale curve")
+    return _done(fig)
+
+
+def price_cost_matrix(
+    table: pd.DataFrame, price_cut: float, cost_cut: float, label: pd.DataFrame | None = None
+) -> Figure | None:
+    """Net price level against cost-to-serve share; key accounts in colour, the accounts in
+    ``label`` (account_name, price_level, cts_share) numbered. None without the data."""
+    if pd.isna(price_cut) or pd.isna(cost_cut):
+        return None
+    fig, ax = plt.subplots(figsize=(8.4, 5.0))
+    other = table[~table["key"]]
+    key = table[table["key"]]
+    ax.scatter(
+        other["cts_share"],
+        other["price_level"],
+        s=8,
+        color=GREY,
+        alpha=0.35,
+        label="other customers",
+    )
+    ax.scatter(
+        key["cts_share"],
+        key["price_level"],
+        s=22,
+        color=palette()[0],
+        alpha=0.75,
+        label="key accounts",
+    )
+    ax.axvline(cost_cut, color=INK, lw=0.8, ls="--")
+    ax.axhline(price_cut, color=INK, lw=0.8, ls="--")
+    xmax = float(table["cts_share"].quantile(0.98)) * 1.1
+    ymin = float(table["price_level"].quantile(0.01)) - 0.02
+    for text, x, y in (
+        ("carriage trade", xmax, 1.0),
+        ("passive", 0, 1.0),
+        ("aggressive", xmax, ymin),
+        ("bargain basement", 0, ymin),
+    ):
+        ax.text(
+            x,
+            y,
+            text,
+            fontsize=9,
+            fontweight="bold",
+            color=GREY,
+            ha="right" if x else "left",
+            va="top" if y == 1.0 else "bottom",
+        )
+    if label is not None:
+        for i, r in enumerate(label.itertuples(), 1):
+            ax.annotate(
+                str(i),
+                (r.cts_share, r.price_level),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color=OKABE_ITO[5],
+                fontweight="bold",
+            )
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(ymin, 1.01)
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.set_xlabel("Cost-to-serve as a share of net revenue")
+    ax.set_ylabel("Net price level (net / list)")
+    ax.set_title("Price against cost-to-serve")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.28), ncol=2)
+    return _done(fig)

@@ -233,6 +233,24 @@ SCHEMA: dict[str, Any] = {
             ),
         },
         "profitability": {
+            "target_margin": Setting(
+                "share",
+                None,
+                "Net margin each flagged account should reach; empty: its segment's net margin",
+                nullable=True,
+            ),
+            "price_cut": Setting(
+                "share",
+                None,
+                "Price level (net / list) splitting high from low price; empty: the median",
+                nullable=True,
+            ),
+            "cost_cut": Setting(
+                "share",
+                None,
+                "Cost-to-serve / revenue splitting high from low cost; empty: the median",
+                nullable=True,
+            ),
             "activity_rates": Setting(
                 "tables",
                 {},

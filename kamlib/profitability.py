@@ -11,6 +11,8 @@ Functions over the per-account table built by :func:`account_table`:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -222,3 +224,398 @@ def cost_sensitivity(
             }
         )
     return pd.DataFrame(rows)
+
+
+ALLOCATION_NOTE = (
+    "Cost-to-serve allocates the activities in the data pack (visits, tickets, dispatches, "
+    "change requests, training, marketing support, engineering time...) at their unit costs. "
+    "Overheads with no activity driver (finance, IT, management) are not allocated, so net "
+    "contribution is a contribution before those overheads, not a net profit."
+)
+
+
+@dataclass
+class Profitability:
+    """Everything step 3 computes for an engagement."""
+
+    table: pd.DataFrame  # per account, with segment, class, key, quadrant
+    activities: pd.DataFrame | None  # cost per activity, trailing window
+    whale: pd.DataFrame
+    whale_stats: dict
+    actions: pd.DataFrame  # flagged key accounts with the euro effect of each action
+    sensitivity: pd.DataFrame
+    has_cts: bool
+    has_list: bool
+    notes: list[str] = field(default_factory=list)
+    price_cut: float = float("nan")
+    cost_cut: float = float("nan")
+
+    @property
+    def key(self) -> pd.DataFrame:
+        return self.table[self.table["key"]]
+
+
+def analyse(engagement, seg=None, model=None) -> Profitability:
+    """Run step 3; ``seg`` and ``model`` are steps 1 and 2 (computed when not given)."""
+    from . import costing, segmentation
+    from .periods import in_window, trailing_window
+
+    cfg, pack = engagement.config, engagement.pack
+    s = cfg.setting("profitability")
+    seg = seg or segmentation.segment(engagement)
+    notes: list[str] = []
+    revenue = pack["revenue"]
+    window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.setting("trailing_months")))
+    has_cts = pack.has("activities")
+    act = None
+    if has_cts:
+        rates = costing.unit_costs(pack.tables.get("activity_rates"), s["activity_rates"])
+        act = costing.activity_cost(
+            pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months")
+        )
+        cts = costing.cost_to_serve(act)
+    else:
+        cts = pd.DataFrame(columns=["account_id", "cost_to_serve"])
+        notes.append(
+            "No activities table: cost-to-serve cannot be computed. The figures below "
+            "stop at gross profit; deliver activities and unit costs to see net "
+            "contribution."
+        )
+    has_list = pack.has("revenue", "list_amount")
+    if not has_list:
+        notes.append(
+            "No list amounts in the revenue table: the price waterfall starts at net "
+            "revenue and the price level cannot be measured."
+        )
+    if not pack.has("revenue", "cost"):
+        notes.append("No cost of goods in the revenue table: gross profit equals net revenue.")
+    t = account_table(seg.accounts, revenue, cts, window)
+    q = quadrants(t, s["price_cut"], s["cost_cut"]) if has_cts and has_list else None
+    t["quadrant"] = (
+        t["account_id"].map(q.set_index("account_id")["quadrant"]) if q is not None else None
+    )
+    curve = whale_curve(t)
+    stats = whale_stats(curve)
+    actions = _actions(t, s["target_margin"], model, engagement, seg) if has_cts else pd.DataFrame()
+    sens = cost_sensitivity(t, t["key"]) if has_cts else pd.DataFrame()
+    cuts = (
+        (float(q["price_cut"].iloc[0]), float(q["cost_cut"].iloc[0]))
+        if q is not None and len(q)
+        else (float("nan"), float("nan"))
+    )
+    return Profitability(t, act, curve, stats, actions, sens, has_cts, has_list, notes, *cuts)
+
+
+def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
+    """The ``n`` worst flagged key accounts with their place on the price-cost matrix."""
+    if p.actions.empty:
+        return pd.DataFrame(columns=["account_name", "price_level", "cts_share"])
+    cols = ["account_id", "account_name", "price_level", "cts_share"]
+    return p.actions.head(n)[["account_id"]].merge(p.table[cols], on="account_id")
+
+
+def segment_margins(table: pd.DataFrame) -> pd.Series:
+    """Net margin of each segment: its net contribution over its net revenue."""
+    g = table.groupby("segment")[["net_contribution", "net_revenue"]].sum()
+    return (g["net_contribution"] / g["net_revenue"]).where(g["net_revenue"] > 0)
+
+
+def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> pd.DataFrame:
+    from . import service_model
+
+    flagged = t[t["key"] & ((t["net_contribution"] < 0) | (t["quadrant"] == "aggressive"))]
+    if flagged.empty:
+        return pd.DataFrame()
+    margins = segment_margins(t[t["key"]])
+    goal = (
+        flagged["segment"].map(margins)
+        if target is None
+        else pd.Series(target, index=flagged.index)
+    )
+    model = model or service_model.analyse(engagement, seg)
+    pkg = (
+        model.costs.set_index("segment")["package_cost"]
+        if model.costs is not None
+        else pd.Series(dtype=float)
+    )
+    package = flagged["segment"].map(pkg)
+    raise_by = price_to_target(flagged["net_revenue"], flagged["net_contribution"], goal)
+    save = package_saving(flagged["cost_to_serve"], package.fillna(flagged["cost_to_serve"]))
+    out = pd.DataFrame(
+        {
+            "account_id": flagged["account_id"],
+            "account": flagged["account_name"],
+            "segment": flagged["segment"],
+            "quadrant": flagged["quadrant"],
+            "net_revenue": flagged["net_revenue"],
+            "net_contribution": flagged["net_contribution"],
+            "net_margin": flagged["net_margin"],
+            "target_margin": goal,
+            "price_increase": raise_by,
+            "price_increase_pct": raise_by / flagged["net_revenue"],
+            "cost_to_serve": flagged["cost_to_serve"],
+            "package_cost": package,
+            "package_saving": save,
+        }
+    )
+    out["better_action"] = np.where(
+        out["package_saving"] >= out["price_increase"], "package", "price"
+    )
+    return out.sort_values("net_contribution").reset_index(drop=True)
+
+
+def by_group(p: Profitability, column: str = "segment") -> pd.DataFrame:
+    """Revenue, gross profit, cost-to-serve and net contribution per segment or class."""
+    g = p.table.groupby(column).agg(
+        accounts=("account_id", "size"),
+        revenue=("net_revenue", "sum"),
+        gross_profit=("gross_profit", "sum"),
+        cost_to_serve=("cost_to_serve", "sum"),
+        net_contribution=("net_contribution", "sum"),
+        unprofitable=("net_contribution", lambda s: int((s < 0).sum())),
+    )
+    g["net_margin"] = (g["net_contribution"] / g["revenue"]).where(g["revenue"] > 0)
+    g = g.sort_values("revenue", ascending=False).reset_index()
+    return g.rename(
+        columns={
+            column: column.replace("_", " "),
+            "gross_profit": "gross profit",
+            "cost_to_serve": "cost-to-serve",
+            "net_contribution": "net contribution",
+            "net_margin": "net margin",
+        }
+    )
+
+
+def activity_view(p: Profitability) -> pd.DataFrame:
+    """Cost-to-serve per activity: quantity, unit cost, cost and share of the total."""
+    if p.activities is None:
+        return pd.DataFrame()
+    a = p.activities.groupby("activity").agg(
+        quantity=("quantity", "sum"), unit_cost=("unit_cost", "first"), cost=("cost", "sum")
+    )
+    a["share"] = a["cost"] / a["cost"].sum()
+    return (
+        a.sort_values("cost", ascending=False)
+        .reset_index()
+        .rename(columns={"unit_cost": "unit cost"})
+    )
+
+
+def segment_waterfalls(p: Profitability) -> pd.DataFrame:
+    """The waterfall of every key-account segment, per account: a row per segment."""
+    short = {
+        "list revenue": "list revenue",
+        "discounts": "discounts",
+        "net revenue": "net revenue",
+        "cost of goods": "cost of goods",
+        "gross profit": "gross profit",
+        "cost-to-serve": "cost-to-serve",
+        "net contribution": "net contribution",
+    }
+    rows = []
+    for name, g in p.key.groupby("segment"):
+        w = waterfall(g).set_index("step")["amount"] / len(g)
+        rows.append({"segment": name, **{short[k]: v for k, v in w.items()}})
+    return pd.DataFrame(rows)
+
+
+def actions_view(p: Profitability) -> pd.DataFrame:
+    """Flagged key accounts with the euro effect of each action, reader-facing."""
+    a = p.actions
+    if a.empty:
+        return a
+    return pd.DataFrame(
+        {
+            "account": a["account"],
+            "segment": a["segment"],
+            "net revenue": a["net_revenue"],
+            "net contribution": a["net_contribution"],
+            "net margin": a["net_margin"],
+            "target": a["target_margin"],
+            "price increase": a["price_increase"],
+            "saving with package": a["package_saving"],
+            "larger effect": a["better_action"],
+        }
+    )
+
+
+def headline(p: Profitability) -> dict:
+    t, k = p.table, p.key
+    return {
+        "net_contribution": float(t["net_contribution"].sum()),
+        "cost_to_serve": float(t["cost_to_serve"].sum()),
+        "cts_share": float(t["cost_to_serve"].sum() / t["net_revenue"].sum()),
+        "unprofitable": int((t["net_contribution"] < 0).sum()),
+        "unprofitable_key": int((k["net_contribution"] < 0).sum()),
+        "key_accounts": len(k),
+        "aggressive_key": int((k["quadrant"] == "aggressive").sum()),
+        "whale_peak": p.whale_stats["peak_share"],
+        "whale_at": p.whale_stats["peak_customer_share"],
+        "destroyed": p.whale_stats["value_destroyed"],
+        "flagged": len(p.actions),
+        "price_total": float(p.actions["price_increase"].sum()) if len(p.actions) else 0.0,
+        "saving_total": float(p.actions["package_saving"].sum()) if len(p.actions) else 0.0,
+    }
+
+
+def summary_text(p: Profitability, currency: str = "EUR") -> str:
+    from . import fmt
+
+    h = headline(p)
+    if not p.has_cts:
+        return (
+            "Without cost-to-serve activities the analysis stops at gross profit: "
+            f"{fmt.plural(h['unprofitable'], 'account')} lose money on their cost of goods "
+            "alone."
+        )
+    worst = p.actions.iloc[0] if len(p.actions) else None
+    cross = p.whale_stats["zero_crossing_share"]
+    tail = (
+        f" and take the curve below zero after {fmt.pct(cross)} of customers"
+        if not np.isnan(cross)
+        else ", though the curve never falls below zero"
+    )
+    text = (
+        f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a year, "
+        f"{fmt.pct(h['cts_share'])} of revenue, leaving a net contribution of "
+        f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
+        f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
+        f"rest destroy {fmt.money(h['destroyed'], currency)}{tail}. "
+        f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money** after "
+        f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (low price, high "
+        f"cost to serve)."
+    )
+    if worst is not None:
+        text += (
+            f" The largest loss is {worst['account']} "
+            f"({fmt.money(worst['net_contribution'], currency)}). For the "
+            f"{h['flagged']} flagged key accounts, moving each to its segment's package "
+            f"would save up to {fmt.money(h['saving_total'], currency)}, and prices "
+            f"at the segment's margin would add {fmt.money(h['price_total'], currency)}."
+        )
+    return text
+
+
+def kpi_cards(p: Profitability, currency: str = "EUR") -> list[tuple[str, str, str]]:
+    from . import fmt
+
+    h = headline(p)
+    if not p.has_cts:
+        return [("unprofitable accounts", fmt.count(h["unprofitable"]), "on cost of goods alone")]
+    return [
+        ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),
+        ("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"),
+        (
+            "whale curve peak",
+            fmt.pct(h["whale_peak"]),
+            f"after {fmt.pct(h['whale_at'])} of customers",
+        ),
+        (
+            "unprofitable key accounts",
+            f"{h['unprofitable_key']} / {h['key_accounts']}",
+            "net contribution below zero",
+        ),
+        ("aggressive key accounts", fmt.count(h["aggressive_key"]), "low price, high cost"),
+    ]
+
+
+def sensitivity_view(p: Profitability) -> pd.DataFrame:
+    s = p.sensitivity
+    if s.empty:
+        return s
+    return pd.DataFrame(
+        {
+            "unit costs": s["unit_costs"],
+            "unprofitable key accounts": s["unprofitable_key_share"],
+            "unprofitable accounts": s["unprofitable_accounts"],
+            "whale peak": s["whale_peak"],
+            "net contribution": s["net_contribution"],
+        }
+    )
+
+
+EXPORT = [
+    "account_id",
+    "account_name",
+    "class",
+    "segment",
+    "quadrant",
+    "list_revenue",
+    "discounts",
+    "net_revenue",
+    "cost_of_goods",
+    "gross_profit",
+    "cost_to_serve",
+    "net_contribution",
+    "net_margin",
+    "price_level",
+    "cts_share",
+]
+
+
+def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
+    """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
+    from pathlib import Path
+
+    from .excel import export_workbook
+
+    if not output_dir:
+        return ""
+    t = p.table[[c for c in EXPORT if c in p.table.columns]]
+    if p.activities is not None and len(p.activities):  # cost per activity, per account
+        from .costing import cost_to_serve
+
+        per = cost_to_serve(p.activities).drop(columns="cost_to_serve")
+        per.columns = ["account_id"] + [f"cost: {c}" for c in per.columns[1:]]
+        t = t.merge(per, on="account_id", how="left")
+    t = t.sort_values("net_contribution", kind="stable")
+    pct = {c: "pct" for c in ("net_margin", "price_level", "cts_share")}
+    sheets = {"Accounts": t}
+    if len(p.actions):
+        sheets["Actions"] = p.actions
+    if len(p.sensitivity):
+        sheets["Cost sensitivity"] = p.sensitivity
+    if p.notes:
+        sheets["Notes"] = pd.DataFrame({"note": p.notes})
+    return str(
+        export_workbook(
+            Path(output_dir) / "03_profitability.xlsx",
+            sheets,
+            colour,
+            formats={
+                "Accounts": pct,
+                "Actions": {
+                    "net_margin": "pct",
+                    "target_margin": "pct",
+                    "price_increase_pct": "pct",
+                },
+            },
+        )
+    )
+
+
+def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.DataFrame]:
+    """The waterfall of one account (by id or exact name); empty: the largest loss.
+
+    Raises :class:`~kamlib.errors.ParameterError` naming close matches for an unknown one.
+    """
+    import difflib
+
+    from .errors import ParameterError
+
+    t = p.table
+    if not account:
+        row = t.loc[t["net_contribution"].idxmin()]
+    else:
+        hit = t[(t["account_id"] == account) | (t["account_name"] == account)]
+        if hit.empty:
+            near = difflib.get_close_matches(
+                account, list(t["account_id"]) + list(t["account_name"]), n=3
+            )
+            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise ParameterError(f"account '{account}' is not in the accounts table.{hint}")
+        row = hit.iloc[0]
+    return f"{row['account_name']} ({row['account_id']})", waterfall(
+        t[t["account_id"] == row["account_id"]]
+    )

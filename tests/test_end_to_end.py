@@ -67,6 +67,9 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
         "02_service_model.html",
         "02_service_model.pdf",
         "02_service_model.xlsx",
+        "03_profitability.html",
+        "03_profitability.pdf",
+        "03_profitability.xlsx",
         "manifest.json",
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
@@ -263,6 +266,8 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "Traceback" not in html
     service = (reports / "minimal" / "latest" / "02_service_model.html").read_text()
     assert "No service_ratings table" in service and "Traceback" not in service
+    prof = (reports / "minimal" / "latest" / "03_profitability.html").read_text()
+    assert "cost-to-serve cannot be computed" in prof and "Traceback" not in prof
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
     assert "cost-to-serve cannot be computed" in review
 
@@ -283,4 +288,4 @@ def test_only_one_step_keeps_the_others_in_latest(example_run):
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["segmentation"]
-    assert set(manifest["carried_over"]) == {"data_review", "service_model"}
+    assert set(manifest["carried_over"]) == {"data_review", "service_model", "profitability"}

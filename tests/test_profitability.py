@@ -99,3 +99,60 @@ def test_cost_sensitivity_moves_the_conclusions():
     assert s.loc["as given", "unprofitable_key_share"] == 0.5
     assert s.loc["+20%", "net_contribution"] == pytest.approx(75 - 45 * 1.2)
     assert s.loc["-20%", "whale_peak"] < s.loc["+20%", "whale_peak"]
+
+
+def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
+    from openpyxl import load_workbook
+
+    from conftest import accounts_frame, revenue_frame, write_csvs, write_engagement
+    from kamlib.engagement import open_engagement
+
+    p = pf.analyse(open_engagement("demo"))
+    h = pf.headline(p)
+    assert p.whale_stats["peak_share"] > 1.0
+    assert h["unprofitable_key"] >= 5 and h["aggressive_key"] >= 5
+    assert len(p.actions) == h["flagged"] and (p.actions["price_increase"] >= 0).all()
+    assert set(p.actions["better_action"]) <= {"package", "price"}
+    t = p.table
+    assert t["net_contribution"].sum() == pytest.approx(
+        t["gross_profit"].sum() - t["cost_to_serve"].sum()
+    )
+    assert pf.waterfall(t).set_index("step").loc["net revenue", "level"] == pytest.approx(
+        t["net_revenue"].sum()
+    )
+    seg_w = pf.segment_waterfalls(p)
+    assert (seg_w["list revenue"] + seg_w["discounts"]).tolist() == pytest.approx(
+        seg_w["net revenue"].tolist()
+    )
+    name, w = pf.account_waterfall(p)
+    assert w["level"].iloc[-1] == t["net_contribution"].min()
+    with pytest.raises(Exception, match="is not in the accounts table"):
+        pf.account_waterfall(p, "C-99999")
+    assert "Serving customers costs" in pf.summary_text(p)
+    wb = load_workbook(pf.export(str(tmp_path), p))
+    assert wb.sheetnames[:3] == ["Accounts", "Actions", "Cost sensitivity"]
+
+    folder = write_engagement(tmp_path / "e")
+    write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
+    bare = pf.analyse(open_engagement(folder))
+    assert not bare.has_cts and not bare.has_list and bare.actions.empty
+    assert any("cost-to-serve cannot be computed" in n for n in bare.notes)
+    assert any("waterfall starts at net revenue" in n for n in bare.notes)
+    w = pf.waterfall(bare.table).set_index("step")
+    assert w.loc["list revenue", "level"] == w.loc["net revenue", "level"]
+    assert pf.kpi_cards(bare)[0][0] == "unprofitable accounts"
+    assert "stops at gross profit" in pf.summary_text(bare)
+
+
+def test_export_has_the_cost_of_each_activity_per_account(tmp_path):
+    from openpyxl import load_workbook
+
+    from kamlib.engagement import open_engagement
+
+    p = pf.analyse(open_engagement("example"))
+    ws = load_workbook(pf.export(str(tmp_path), p))["Accounts"]
+    headers = [c.value for c in ws[1]]
+    assert "cost: support_ticket" in headers and "net_contribution" in headers
+    row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
+    activity_sum = sum(v or 0 for h, v in row.items() if h.startswith("cost: "))
+    assert activity_sum == pytest.approx(row["cost_to_serve"])
