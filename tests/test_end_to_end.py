@@ -289,3 +289,15 @@ def test_only_one_step_keeps_the_others_in_latest(example_run):
     manifest = json.loads((latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["segmentation"]
     assert set(manifest["carried_over"]) == {"data_review", "service_model", "profitability"}
+
+
+def test_no_report_shows_a_file_path_or_a_traceback(example_run):
+    from kamlib.paths import ROOT
+
+    root, _ = example_run
+    for html_file in sorted((root / "latest").glob("*.html")):
+        html = html_file.read_text()
+        assert str(ROOT) not in html, html_file.name
+        assert str(root.parent) not in html, html_file.name
+        assert "Traceback" not in html, html_file.name
+        assert not re.search(r"\b[A-Z]\w*(Error|Exception|Warning): ", html), html_file.name
