@@ -258,6 +258,28 @@ SCHEMA: dict[str, Any] = {
                 "pack has no activity_rates table, e.g. visit: 450",
             ),
         },
+        "account_plan": {
+            "growth_target": Setting(
+                "share",
+                0.10,
+                "Management's overall annual growth target, applied to each key account",
+            ),
+            "horizons": Setting("list", [12, 24, 36], "Target horizons in months"),
+            "min_adoption": Setting(
+                "share",
+                0.25,
+                "Whitespace: a product counts when at least this "
+                "share of the segment's accounts buys it",
+            ),
+            "stale_days": Setting(
+                "int", 180, "A senior contact not met for this many days is a risk", low=1
+            ),
+            "sign_off": Setting(
+                "list",
+                ["Sales", "Service", "Finance", "Operations", "Marketing"],
+                "Business areas that sign every plan off",
+            ),
+        },
     },
     "brand": {
         "primary_colour": Setting(
