@@ -96,3 +96,45 @@ def test_completeness_score():
     score, todo = ap.completeness({p: p in ("baselines", "growth", "risks") for p in ap.PARTS})
     assert score == pytest.approx(0.3)
     assert todo[0] == "relationship" and "sign_off" in todo
+
+
+def test_inputs_workbook_round_trip(tmp_path):
+    from openpyxl import load_workbook
+
+    from kamlib.errors import DataPackError
+
+    accounts = pd.DataFrame({"account_id": ["C-1", "C-2"], "account_name": ["Alpha", "=Beta"]})
+    context = pd.DataFrame(
+        {"account_id": ["C-1"], "field": ["strengths"], "text": ["3 supporters among 5 contacts"]}
+    )
+    existing = pd.DataFrame(
+        {"account_id": ["C-2"], "field": ["challenges"], "text": ["Cost cutting"]}
+    )
+    path = ap.inputs_template(tmp_path / "inputs.xlsx", accounts, context, existing)
+    wb = load_workbook(path)
+    ws = wb["Plan inputs"]
+    headers = [c.value for c in ws[1]]
+    assert headers == ap.INPUT_COLUMNS
+    assert ws.max_row == 1 + 2 * len(ap.PLAN_FIELDS)
+    rows = {(r[0].value, r[2].value): r for r in ws.iter_rows(min_row=2)}
+    assert rows[("C-1", "strengths")][4].value == "3 supporters among 5 contacts"
+    assert rows[("C-2", "challenges")][5].value == "Cost cutting"  # kept from the pack
+    assert rows[("C-2", "challenges")][1].data_type == "s"  # '=Beta' is text, not a formula
+    rows[("C-1", "desired_solution")][5].value = "One managed network for all 14 sites"
+    wb.save(path)
+    back = ap.read_inputs(path, known_accounts={"C-1", "C-2"})
+    assert back.sort_values("account_id").values.tolist() == [
+        ["C-1", "desired_solution", "One managed network for all 14 sites"],
+        ["C-2", "challenges", "Cost cutting"],
+    ]
+    ws["C2"].value = "hobbies"
+    ws["F2"].value = "some text"
+    wb.save(path)
+    with pytest.raises(
+        DataPackError,
+        match="column 'field': 1 row names an unknown field "
+        r"\(rows 2\)",
+    ):
+        ap.read_inputs(path)
+    with pytest.raises(DataPackError, match="cannot be read as the plan inputs workbook"):
+        ap.read_inputs(tmp_path / "nope.xlsx")
