@@ -57,3 +57,15 @@ def cost_to_serve(cost: pd.DataFrame) -> pd.DataFrame:
     wide.columns = [str(c) for c in wide.columns]
     wide["cost_to_serve"] = wide.sum(axis=1)
     return wide.reset_index()
+
+
+def engagement_activity_cost(engagement) -> pd.DataFrame | None:
+    """Trailing activity costs of an engagement (pack rates, the config's on top); None
+    when the pack has no activities."""
+    cfg, pack = engagement.config, engagement.pack
+    if not pack.has("activities"):
+        return None
+    rates = unit_costs(
+        pack.tables.get("activity_rates"), cfg.setting("profitability.activity_rates")
+    )
+    return activity_cost(pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months"))

@@ -121,3 +121,17 @@ def export_workbook(
         ws = wb.create_sheet(str(name)[:31])
         write_frame(ws, df, colour, (formats or {}).get(name))
     return atomic_save(wb, path)
+
+
+def export_report(
+    output_dir: str,
+    name: str,
+    sheets: Mapping[str, pd.DataFrame],
+    colour: str = "#0B3D91",
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """A step's Excel export: ``<output_dir>/<name>``, or nothing ("") without a folder
+    (a notebook run by hand writes no file)."""
+    if not output_dir:
+        return ""
+    return str(export_workbook(Path(output_dir) / name, sheets, colour, formats))

@@ -266,13 +266,9 @@ def analyse(engagement, seg=None, model=None) -> Profitability:
     notes: list[str] = []
     revenue = pack["revenue"]
     window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.setting("trailing_months")))
-    has_cts = pack.has("activities")
-    act = None
+    act = costing.engagement_activity_cost(engagement)
+    has_cts = act is not None
     if has_cts:
-        rates = costing.unit_costs(pack.tables.get("activity_rates"), s["activity_rates"])
-        act = costing.activity_cost(
-            pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months")
-        )
         cts = costing.cost_to_serve(act)
     else:
         cts = pd.DataFrame(columns=["account_id", "cost_to_serve"])
@@ -556,9 +552,7 @@ EXPORT = [
 
 def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
-    from pathlib import Path
-
-    from .excel import export_workbook
+    from .excel import export_report
 
     if not output_dir:
         return ""
@@ -578,20 +572,19 @@ def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
         sheets["Cost sensitivity"] = p.sensitivity
     if p.notes:
         sheets["Notes"] = pd.DataFrame({"note": p.notes})
-    return str(
-        export_workbook(
-            Path(output_dir) / "03_profitability.xlsx",
-            sheets,
-            colour,
-            formats={
-                "Accounts": pct,
-                "Actions": {
-                    "net_margin": "pct",
-                    "target_margin": "pct",
-                    "price_increase_pct": "pct",
-                },
+    return export_report(
+        output_dir,
+        "03_profitability.xlsx",
+        sheets,
+        colour,
+        formats={
+            "Accounts": pct,
+            "Actions": {
+                "net_margin": "pct",
+                "target_margin": "pct",
+                "price_increase_pct": "pct",
             },
-        )
+        },
     )
 
 

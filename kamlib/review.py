@@ -371,14 +371,8 @@ def export(
     output_dir: str, name: str, sheets: dict[str, pd.DataFrame], colour: str = "#0B3D91"
 ) -> str:
     """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
-    from pathlib import Path
+    from .excel import export_report
 
-    from .excel import export_workbook
-
-    if not output_dir:
-        return ""
-    return str(
-        export_workbook(
-            Path(output_dir) / name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
-        )
+    return export_report(
+        output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
     )

@@ -696,9 +696,7 @@ def export_table(seg: Segmentation) -> pd.DataFrame:
 
 def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     """Write ``01_segmentation.xlsx``: accounts, sensitivity, segments; nothing without a folder."""
-    from pathlib import Path
-
-    from .excel import export_workbook
+    from .excel import export_report
 
     if not output_dir:
         return ""
@@ -717,28 +715,27 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
         c: "money" for c in ("revenue", "prior revenue", "gross profit", "wallet", "potential")
     }
     sens_pct = {c: "pct" for c in ("customer_share", "revenue_share", "gross_profit_share")}
-    return str(
-        export_workbook(
-            Path(output_dir) / "01_segmentation.xlsx",
-            {
-                "Accounts": export_table(seg),
-                "Sensitivity": seg.sensitivity,
-                "Segments": by_segment(seg),
+    return export_report(
+        output_dir,
+        "01_segmentation.xlsx",
+        {
+            "Accounts": export_table(seg),
+            "Sensitivity": seg.sensitivity,
+            "Segments": by_segment(seg),
+        },
+        colour,
+        formats={
+            "Accounts": {
+                **pct,
+                **money,
+                "finance score": "number",
+                "strategy score": "number",
+                "attitude score": "number",
+                "compatibility": "number",
             },
-            colour,
-            formats={
-                "Accounts": {
-                    **pct,
-                    **money,
-                    "finance score": "number",
-                    "strategy score": "number",
-                    "attitude score": "number",
-                    "compatibility": "number",
-                },
-                "Sensitivity": sens_pct,
-                "Segments": {"revenue_share": "pct", "score": "number"},
-            },
-        )
+            "Sensitivity": sens_pct,
+            "Segments": {"revenue_share": "pct", "score": "number"},
+        },
     )
 
 

@@ -337,13 +337,8 @@ def analyse(engagement, seg=None) -> ServiceModel:
             "today is shown instead."
         )
     costs = today = None
-    if pack.has("activities"):
-        rates = costing.unit_costs(
-            pack.tables.get("activity_rates"), cfg.setting("profitability.activity_rates")
-        )
-        cost = costing.activity_cost(
-            pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months")
-        )
+    cost = costing.engagement_activity_cost(engagement)
+    if cost is not None:
         today = element_cost_today(cost, segment_of, s["element_activities"])
         if pk is not None:
             costs = package_cost(
@@ -425,12 +420,8 @@ def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
 
 def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
     """Write ``02_service_model.xlsx``: matrices, gaps, package catalogue and costs."""
-    from pathlib import Path
+    from .excel import export_report
 
-    from .excel import export_workbook
-
-    if not output_dir:
-        return ""
     sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
     if sm_.gaps is not None:
         sheets["Gaps"] = sm_.gaps
@@ -443,13 +434,12 @@ def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
         sheets["Cost today"] = sm_.cost_today
     if sm_.notes or not sheets:
         sheets["Notes"] = pd.DataFrame({"note": sm_.notes or ["Nothing to export."]})
-    return str(
-        export_workbook(
-            Path(output_dir) / "02_service_model.xlsx",
-            sheets,
-            colour,
-            formats={"Package costs": {"cost_share": "pct"}},
-        )
+    return export_report(
+        output_dir,
+        "02_service_model.xlsx",
+        sheets,
+        colour,
+        formats={"Package costs": {"cost_share": "pct"}},
     )
 
 
