@@ -734,7 +734,7 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
                 "compatibility": "number",
             },
             "Sensitivity": sens_pct,
-            "Segments": {"revenue_share": "pct", "score": "number"},
+            "Segments": {"share of revenue": "pct", "compatibility": "number"},
         },
     )
 

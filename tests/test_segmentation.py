@@ -342,6 +342,9 @@ def test_headline_summary_views_and_export(tmp_path):
     headers = [c.value for c in ws[1]]
     assert {"reason", "tier", "segment", "compatibility", "revenue"} <= set(headers)
     assert ws.max_row == len(a) + 1
+    seg_ws = wb["Segments"]
+    share_col = [c.value for c in seg_ws[1]].index("share of revenue") + 1
+    assert seg_ws.cell(2, share_col).number_format == "0.0%"
     assert sg.export("", seg) == ""
 
 
