@@ -8,7 +8,7 @@ from .config import Config, load_config
 from .datapack import DataPack, Finding, load_datapack, read_datapack
 from .engagement import Engagement, open_engagement
 from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
-from .notebook import callout, kpis, md, notes, start
+from .notebook import callout, html, kpis, md, notes, setup, start
 from .periods import in_window, trailing_window
 from .tables import show
 
@@ -24,6 +24,7 @@ __all__ = [
     "RunError",
     "callout",
     "fmt",
+    "html",
     "in_window",
     "kpis",
     "load_config",
@@ -32,6 +33,7 @@ __all__ = [
     "notes",
     "open_engagement",
     "read_datapack",
+    "setup",
     "show",
     "start",
     "trailing_window",

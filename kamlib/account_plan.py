@@ -12,18 +12,60 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-PARTS = [
-    "baselines",
-    "relationship",
-    "growth",
-    "actions_solution",
-    "client_value",
-    "investment",
-    "action_plan",
-    "swot",
-    "risks",
-    "sign_off",
-]
+#: The plan's parts (completeness is measured over these) and their titles.
+PART_TITLES = {
+    "baselines": "Customer and market baselines",
+    "relationship": "Current relationship",
+    "growth": "Growth opportunities and targets",
+    "actions_solution": "Required actions and desired solution",
+    "client_value": "Value of the solution for the client",
+    "investment": "Investment and cost-to-serve",
+    "action_plan": "Action plan and deal preparation",
+    "swot": "SWOT",
+    "risks": "Risks and mitigation",
+}
+#: The plan inputs each part needs before it counts as complete.
+PART_INPUTS = {
+    "baselines": ("challenges", "ongoing_projects"),
+    "relationship": ("strengths", "weaknesses"),
+    "growth": (),
+    "actions_solution": ("required_actions", "desired_solution"),
+    "client_value": ("client_value",),
+    "investment": ("investment", "investment_amount"),
+    "action_plan": ("action_plan", "deal_preparation"),
+    "swot": ("opportunities", "threats"),
+    "risks": ("risk_mitigation",),
+}
+#: Parts drafted (partly) from data; ``relationship`` also needs the contacts table.
+DATA_PARTS = {"baselines", "relationship", "growth", "investment", "swot", "risks", "action_plan"}
+
+
+def part_status(filled: set[str], has_contacts: bool) -> pd.DataFrame:
+    """Each part's status for one account: ``from data``, ``from inputs``, ``data + inputs``
+    or ``to complete`` with what is missing.
+
+    Examples
+    --------
+    >>> s = part_status({"challenges", "ongoing_projects"}, has_contacts=False)
+    >>> s.set_index("part").loc[["baselines", "relationship", "growth"], "status"].tolist()
+    ['data + inputs', 'to complete', 'from data']
+    """
+    rows = []
+    for part, needs in PART_INPUTS.items():
+        missing = [f for f in needs if f not in filled]
+        if part == "relationship" and not has_contacts:
+            missing.append("contacts (data pack)")
+        if missing:
+            status = "to complete"
+        elif not needs:
+            status = "from data"
+        else:
+            status = "data + inputs" if part in DATA_PARTS else "from inputs"
+        rows.append((part, PART_TITLES[part], status, ", ".join(missing)))
+    return pd.DataFrame(rows, columns=["part", "title", "status", "missing"])
+
+
+PARTS = list(PART_TITLES)
 
 
 def whitespace(
@@ -58,7 +100,10 @@ def whitespace(
     accounts = pd.DataFrame({"account_id": segment_of.index, "segment": segment_of.to_numpy()})
     cand = accounts.merge(typical, on="segment")
     bought = set(zip(spend["account_id"], spend["product"], strict=True))
-    mask = [(a, p) not in bought for a, p in zip(cand["account_id"], cand["product"], strict=True)]
+    mask = np.array(
+        [(a, p) not in bought for a, p in zip(cand["account_id"], cand["product"], strict=True)],
+        dtype=bool,
+    )
     out = cand[mask][["account_id", "segment", "product", "adoption", "value"]]
     return out.sort_values(["account_id", "value"], ascending=[True, False]).reset_index(drop=True)
 
@@ -131,6 +176,7 @@ def stakeholder_gaps(
         supporters=("supporter", "sum"),
         key_detractors=("key_detractor", "sum"),
         days_since_senior=("senior_days", "min"),
+        days_since_contact=("days", "min"),
     )
     g["no_senior"] = g["senior_contacts"] == 0
     g["no_supporter"] = g["supporters"] == 0
@@ -214,152 +260,73 @@ def completeness(filled: dict[str, bool]) -> tuple[float, list[str]]:
     return (len(filled) - len(todo)) / len(filled), todo
 
 
-#: What only the account manager knows: field name -> what to write.
-PLAN_FIELDS = {
-    "challenges": "The customer's key business challenges for the next 12-36 months",
-    "ongoing_projects": "Ongoing projects at the customer that touch our offer",
-    "strengths": "Strengths of our relationship",
-    "weaknesses": "Weaknesses of our relationship",
-    "opportunities": "SWOT: opportunities we see",
-    "threats": "SWOT: threats (competitors, budget, re-organisation...)",
-    "required_actions": "What we must do to reach the target",
-    "desired_solution": "The solution the customer wants from us",
-    "client_value": "The value of that solution for the customer, in their terms",
-    "investment": "What we must invest (people, pilots, pricing) and what it returns",
-    "action_plan": "Actions as 'action | owner | due date | status', one per line",
-    "deal_preparation": "How we prepare the deal: decision makers, timing, proposal",
-    "risk_mitigation": "How we mitigate the risks listed in the plan",
-}
-INPUT_COLUMNS = ["account_id", "account", "field", "what to write", "from the data", "your text"]
+def target_bridge(
+    base: float,
+    targets: dict[int, float],
+    weighted_pipeline: float,
+    whitespace: float,
+    wallet: float | None = None,
+) -> pd.DataFrame:
+    """How each horizon's target is reached: the weighted open pipeline first, then the
+    whitespace not yet in the pipeline, and what is still to find; and whether the
+    target fits in the account's estimated wallet.
 
-
-def inputs_template(
-    path,
-    accounts: pd.DataFrame,
-    context: pd.DataFrame | None = None,
-    existing: pd.DataFrame | None = None,
-    colour: str = "#0B3D91",
-):
-    """Write the plan inputs workbook: one row per account and field.
-
-    ``accounts`` has ``account_id`` and ``account_name``; ``context`` (account_id, field,
-    text) is what the data already says, shown beside each field; ``existing`` is the
-    pack's ``plan_inputs``, pre-filled in "your text" so a second round keeps the first.
+    Examples
+    --------
+    >>> b = target_bridge(100.0, {12: 110.0, 24: 121.0}, 4.0, 10.0, wallet=115.0)
+    >>> b[["increase", "pipeline", "whitespace", "to_find", "within_wallet"]].values.tolist()
+    [[10.0, 4.0, 6.0, 0.0, True], [21.0, 4.0, 10.0, 7.0, False]]
     """
-    from .excel import export_workbook
-
-    rows = pd.DataFrame(
-        [
-            (a, n, f, d)
-            for a, n in zip(accounts["account_id"], accounts["account_name"], strict=True)
-            for f, d in PLAN_FIELDS.items()
-        ],
-        columns=["account_id", "account", "field", "what to write"],
-    )
-    for name, frame in (("from the data", context), ("your text", existing)):
-        if frame is not None and len(frame):
-            joined = frame.groupby(["account_id", "field"])["text"].agg("\n".join)
-            rows[name] = [
-                joined.get((a, f), "")
-                for a, f in zip(rows["account_id"], rows["field"], strict=True)
-            ]
-        else:
-            rows[name] = ""
-    return export_workbook(path, {"Plan inputs": rows[INPUT_COLUMNS]}, colour)
+    rows = []
+    for h, target in targets.items():
+        increase = max(target - base, 0.0)
+        pipe = min(max(weighted_pipeline, 0.0), increase)
+        space = min(max(whitespace, 0.0), increase - pipe)
+        fits = None if wallet is None or pd.isna(wallet) else bool(target <= wallet)
+        rows.append((h, target, increase, pipe, space, increase - pipe - space, fits))
+    cols = ["months", "target", "increase", "pipeline", "whitespace", "to_find", "within_wallet"]
+    return pd.DataFrame(rows, columns=cols)
 
 
-def _rows(n: int) -> str:
-    return "1 row names" if n == 1 else f"{n} rows name"
+def investment_return(
+    base: float,
+    target_12m: float,
+    gross_margin: float,
+    cost_to_serve: float,
+    package_cost: float | None,
+    investment: float | None,
+) -> pd.DataFrame:
+    """The first year's return of the plan, line by line.
 
+    Extra gross profit = (12-month target - revenue) x gross margin; serving the account
+    with its segment's package changes cost-to-serve by ``package - today``; the net
+    return is the extra gross profit less that change and the planned investment.
+    Unknown amounts (no package, no planned investment yet) count as zero and say so.
 
-def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
-    """Read a filled plan inputs workbook back as ``plan_inputs`` rows (account_id, field,
-    text); rows with no text are skipped. Unknown fields or accounts are a
-    :class:`~kamlib.errors.DataPackError` naming the rows and the fix."""
-    from pathlib import Path
-
-    from .datapack import ERROR, Finding
-    from .errors import DataPackError
-
-    path = Path(path)
-    try:
-        df = pd.read_excel(path, sheet_name="Plan inputs", dtype=object, engine="openpyxl")
-    except (ValueError, OSError, KeyError) as exc:
-        raise DataPackError(
-            [
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
-                    "",
-                    0,
-                    (),
-                    f"{path.name}: cannot be read as the plan inputs "
-                    f"workbook ({exc}). Fix: write it again with "
-                    "`kam plans ENGAGEMENT --inputs-template`.",
-                    "stops the run",
-                )
-            ]
-        ) from None
-    missing = [c for c in ("account_id", "field", "your text") if c not in df.columns]
-    if missing:
-        raise DataPackError(
-            [
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
-                    missing[0],
-                    0,
-                    (),
-                    f"{path.name}, sheet 'Plan inputs': column "
-                    f"'{missing[0]}' is missing. Fix: keep the template's "
-                    "columns.",
-                    "stops the run",
-                )
-            ]
-        )
-    df.index = pd.RangeIndex(2, len(df) + 2)
-    text = df["your text"].astype("string").str.strip()
-    df = df[text.notna() & (text != "")].assign(text=text)
-    problems = []
-    bad_field = ~df["field"].isin(list(PLAN_FIELDS))
-    if bad_field.any():
-        rows = ", ".join(str(i) for i in df.index[bad_field][:5])
-        problems.append(
-            Finding(
-                ERROR,
-                "plan_inputs",
-                path.name,
-                "field",
-                int(bad_field.sum()),
-                (),
-                f"{path.name}, column 'field': {_rows(int(bad_field.sum()))} "
-                f"an unknown field (rows {rows}). Fix: use one of "
-                f"{', '.join(PLAN_FIELDS)}.",
-                "stops the run",
-            )
-        )
-    if known_accounts is not None:
-        bad_acc = ~df["account_id"].astype(str).isin(known_accounts)
-        if bad_acc.any():
-            rows = ", ".join(str(i) for i in df.index[bad_acc][:5])
-            problems.append(
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
-                    "account_id",
-                    int(bad_acc.sum()),
-                    (),
-                    f"{path.name}, column "
-                    f"'account_id': {_rows(int(bad_acc.sum()))} an account "
-                    f"that is not a key account (rows {rows}). Fix: correct "
-                    "the id or delete the rows.",
-                    "stops the run",
-                )
-            )
-    if problems:
-        raise DataPackError(problems, source=path.name)
-    out = df[["account_id", "field", "text"]].astype({"account_id": str, "text": str})
-    return out.reset_index(drop=True)
+    Examples
+    --------
+    >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, 100.0, 15.0).set_index("line")
+    >>> r.loc[["extra gross profit", "change in cost-to-serve", "net return"], "amount"].tolist()
+    [40.0, -20.0, 45.0]
+    """
+    gm = 0.0 if pd.isna(gross_margin) else gross_margin
+    extra_gp = max(target_12m - base, 0.0) * gm
+    change = 0.0 if package_cost is None or pd.isna(package_cost) else package_cost - cost_to_serve
+    inv = 0.0 if investment is None or pd.isna(investment) else investment
+    net = extra_gp - change - inv
+    roi = net / inv if inv > 0 else float("nan")
+    rows = [
+        ("cost-to-serve today", cost_to_serve, "activities x unit costs, trailing 12 months"),
+        (
+            "segment package cost",
+            package_cost,
+            "the segment's package from the service model, per account",
+        ),
+        ("change in cost-to-serve", change, "package cost - cost-to-serve today"),
+        ("planned extra investment", investment, "from the plan inputs"),
+        ("extra revenue (12 months)", max(target_12m - base, 0.0), "12-month target - revenue"),
+        ("extra gross profit", extra_gp, f"extra revenue x gross margin ({gm:.1%})"),
+        ("net return", net, "extra gross profit - change in cost-to-serve - investment"),
+        ("return on investment", roi, "net return / planned extra investment"),
+    ]
+    return pd.DataFrame(rows, columns=["line", "amount", "how"])

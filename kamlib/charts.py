@@ -61,8 +61,14 @@ def money_axis(ax: plt.Axes, currency: str = "EUR", axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
-def _done(fig: Figure) -> Figure:
-    fig.tight_layout()
+def _done(fig: Figure, margins: dict | None = None) -> Figure:
+    """Finish a chart: ``tight_layout``, or fixed ``margins`` (figure fractions, for
+    ``subplots_adjust``) for the charts drawn by the hundred (account plans): a layout
+    pass costs as much as drawing the chart."""
+    if margins:
+        fig.subplots_adjust(**margins)
+    else:
+        fig.tight_layout()
     plt.close(fig)  # shown once, by the notebook, not again by the inline backend
     return fig
 
@@ -529,3 +535,144 @@ def price_cost_matrix(
     ax.set_title("Price against cost-to-serve")
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.28), ncol=2)
     return _done(fig)
+
+
+#: Fixed margins of the one-axes plan charts (left for money labels, right for a twin axis).
+MARGINS = {"left": 0.1, "right": 0.91, "top": 0.9, "bottom": 0.2}
+
+
+def account_trend(monthly: pd.DataFrame, currency: str = "EUR") -> Figure | None:
+    """One account's revenue per month (bars) and gross margin (line), up to 36 months."""
+    if monthly.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(8.0, 3.0))
+    x = monthly["month"]
+    ax.bar(x, monthly["revenue"], width=20, color=palette()[0], label="Revenue")
+    money_axis(ax, currency)
+    handles = ax.get_legend_handles_labels()[0]
+    labels = ["Revenue"]
+    if monthly["gross_profit"].notna().any():
+        ax2 = ax.twinx()
+        margin = (monthly["gross_profit"] / monthly["revenue"]).where(monthly["revenue"] > 0)
+        ax2.plot(x, margin, color=OKABE_ITO[1], lw=2, label="Gross margin")
+        ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+        ax2.set_ylim(0, max(0.6, float(margin.max() or 0) * 1.2))
+        ax2.grid(False)
+        handles += ax2.get_legend_handles_labels()[0]
+        labels.append("Gross margin")
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_title("Revenue and gross margin per month")
+    ax.legend(handles, labels, loc="upper center", ncol=2, fontsize=8, bbox_to_anchor=(0.5, -0.14))
+    return _done(fig, MARGINS)
+
+
+ATTITUDES = ["detractor", "neutral", "supporter"]
+
+
+def stakeholder_map(contacts: pd.DataFrame, stale_days: int = 180, gaps: str = "") -> Figure | None:
+    """The stakeholder map: attitude across, influence up, bubble size = relationship
+    strength, colour = days since the last contact; senior contacts drawn with a ring.
+    The relationship's gaps are written above the map."""
+    if contacts.empty:
+        return None
+    c = contacts.copy()
+    c["x"] = c["attitude"].map({a: i for i, a in enumerate(ATTITUDES)}).fillna(1).astype(float)
+    c["y"] = c["influence"].fillna(3).astype(float)
+    c = c.sort_values(["x", "y", "name"]).reset_index(drop=True)
+    rank = c.groupby(["x", "y"]).cumcount()
+    size = c.groupby(["x", "y"])["name"].transform("size")
+    c["x"] = c["x"] + (rank - (size - 1) / 2) * 0.28
+    days = c["days"] if "days" in c.columns else pd.Series(float("nan"), index=c.index)
+    colour = [
+        GREY
+        if pd.isna(d)
+        else ("#009E73" if d <= 90 else ("#E69F00" if d <= stale_days else "#D55E00"))
+        for d in days
+    ]
+    strength = c["relationship_strength"] if "relationship_strength" in c.columns else 3
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    for i, tint in ((0, "#D55E00"), (2, "#009E73")):
+        ax.axvspan(i - 0.5, i + 0.5, color=tint, alpha=0.06, lw=0)
+    senior = c["senior"].fillna(False).astype(bool) if "senior" in c.columns else False
+    ax.scatter(
+        c["x"],
+        c["y"],
+        s=60 + 70 * pd.Series(strength, index=c.index).fillna(3),
+        c=colour,
+        edgecolors=[INK if s else "white" for s in (senior if len(c) else [])]
+        if isinstance(senior, pd.Series)
+        else "white",
+        linewidths=[2.0 if s else 0.8 for s in senior] if isinstance(senior, pd.Series) else 0.8,
+        zorder=3,
+    )
+    for r in c.itertuples():
+        ax.annotate(
+            f"{r.name}\n{getattr(r, 'role', '')}",
+            (r.x, r.y),
+            xytext=(0, -15),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=6.5,
+            color=INK,
+        )
+    ax.set_xticks(range(3), [a.capitalize() for a in ATTITUDES])
+    ax.set_xlim(-0.6, 2.6)
+    ax.set_ylim(0.3, 5.6)
+    ax.set_yticks(range(1, 6))
+    ax.set_ylabel("Influence (1-5)")
+    ax.grid(axis="x", visible=False)
+    ax.set_title("Stakeholder map")
+    from matplotlib.lines import Line2D
+
+    legend = [
+        Line2D([], [], marker="o", ls="", color="#009E73", label="contact ≤ 90 days"),
+        Line2D([], [], marker="o", ls="", color="#E69F00", label=f"≤ {stale_days} days"),
+        Line2D([], [], marker="o", ls="", color="#D55E00", label=f"> {stale_days} days"),
+        Line2D([], [], marker="o", ls="", mfc="white", mec=INK, mew=2, label="senior"),
+    ]
+    ax.legend(handles=legend, loc="upper center", ncol=4, fontsize=7.5, bbox_to_anchor=(0.5, -0.08))
+    if gaps:
+        ax.text(
+            0.0,
+            1.02,
+            f"Gaps: {gaps}",
+            transform=ax.transAxes,
+            fontsize=8.5,
+            color="#D55E00",
+            va="bottom",
+            ha="left",
+            fontweight="bold",
+        )
+        ax.set_title("Stakeholder map", pad=18)
+    return _done(fig, {**MARGINS, "right": 0.98, "top": 0.86, "bottom": 0.16})
+
+
+def nps_history(nps: pd.DataFrame) -> Figure | None:
+    """NPS per quarter (bars, in points) with the number of respondents above each bar."""
+    if nps.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(8.0, 2.6))
+    x = nps["quarter"]
+    colours = ["#009E73" if v >= 0 else "#D55E00" for v in nps["nps"]]
+    ax.bar(x, nps["nps"], width=50, color=colours)
+    for q, v, n in zip(x, nps["nps"], nps["respondents"], strict=True):
+        ax.annotate(
+            f"n={int(n)}",
+            (q, v),
+            xytext=(0, 3 if v >= 0 else -10),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=INK,
+        )
+    ax.axhline(0, color=INK, lw=0.8)
+    ax.set_ylim(-110, 110)
+    ax.set_ylabel("NPS (points)")
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_title("NPS per quarter")
+    return _done(fig, {**MARGINS, "right": 0.98, "bottom": 0.12})

@@ -1,4 +1,4 @@
-"""The ``kam`` command: init, validate, run, demo. A thin layer over kamlib."""
+"""The ``kam`` command: init, validate, run, plans, demo. A thin layer over kamlib."""
 
 from __future__ import annotations
 
@@ -140,7 +140,84 @@ def run(
         progress=lambda line: _say(f"  {line}"),
         parameters=parse_parameters(param),
     )
+    _finish(result, t0)
+
+
+def _finish(result, t0: float) -> None:
+    """Say where the reports are; list failed plans and exit 1 when there are any."""
     _say(f"Done in {time.perf_counter() - t0:.1f} s. Reports: {result.latest}/")
+    if result.failed_plans:
+        _say(f"\n{len(result.failed_plans)} account plan(s) failed; the others were written:")
+        for r in result.failed_plans:
+            kept = f"\n      executed notebook kept at {r.kept}" if r.kept else ""
+            _say(f"  - {r.account_id} {r.name}: {r.error}{kept}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def plans(
+    engagement: Annotated[
+        str, typer.Argument(help="Engagement folder, config file, or name under data/.")
+    ],
+    accounts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accounts",
+            "-a",
+            help="Key account id or exact name (repeat for several); default: every key "
+            "account. The other plans are kept from the previous run.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Parallel workers (default: one per CPU).")
+    ] = None,
+    inputs_template: Annotated[
+        bool,
+        typer.Option(
+            "--inputs-template",
+            help="Write the plan inputs workbook for the account managers instead of plans.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="With --inputs-template: replace an existing workbook (kept as .bak)."),
+    ] = False,
+    reports: Annotated[
+        Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
+    as_of: Annotated[str, typer.Option(help="As-of date YYYY-MM-DD (default: the config's).")] = "",
+) -> None:
+    """Draft a plan per key account (HTML + PDF) and their index, or the inputs workbook."""
+    from .runner import run_engagement
+
+    t0 = time.perf_counter()
+    if inputs_template:
+        from .plan_book import write_inputs_template
+
+        path, rows = write_inputs_template(engagement, as_of=as_of, force=force)
+        _say(f"Wrote {path}: {rows:,} fields for the account managers to fill.")
+        _say(
+            "Send it out; when it comes back filled, leave it there and run "
+            f"`kam plans {engagement}` again: the plans show the texts."
+        )
+        return
+    _say(
+        f"Drafting account plans for {engagement}"
+        + (f": {', '.join(accounts)}" if accounts else "")
+    )
+    result = run_engagement(
+        engagement,
+        only=["account_plans"],
+        reports=reports,
+        pdf=pdf,
+        progress=lambda line: _say(f"  {line}"),
+        parameters={"as_of": as_of} if as_of else None,
+        accounts=accounts,
+        jobs=jobs,
+    )
+    _say(f"Index: {result.latest}/plans/index.html")
+    _finish(result, t0)
 
 
 @app.command()

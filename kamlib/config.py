@@ -279,6 +279,36 @@ SCHEMA: dict[str, Any] = {
                 ["Sales", "Service", "Finance", "Operations", "Marketing"],
                 "Business areas that sign every plan off",
             ),
+            "inputs": Setting(
+                "path",
+                "plan-inputs.xlsx",
+                "The filled plan inputs workbook (`kam plans ENGAGEMENT --inputs-template` "
+                "writes it), relative to this file; read into every plan when present",
+            ),
+        },
+        "health": {
+            "weights": {
+                "revenue_trend": Setting("share", 0.3, "Weight of the revenue trend"),
+                "margin_trend": Setting("share", 0.2, "Weight of the gross margin trend"),
+                "nps": Setting("share", 0.2, "Weight of the account's NPS"),
+                "engagement": Setting("share", 0.15, "Weight of contact recency"),
+                "risks": Setting("share", 0.15, "Weight of the open risk signals"),
+            },
+            "watch_below": Setting(
+                "number", 70, "Health below this (0-100) puts an account on watch", low=0
+            ),
+            "risk_below": Setting(
+                "number", 40, "Health below this (0-100) puts an account at risk", low=0
+            ),
+            "revenue_decline": Setting(
+                "share", 0.05, "Risk signal: revenue down this share or more on the prior year"
+            ),
+            "margin_erosion": Setting(
+                "share", 0.02, "Risk signal: gross margin down this many points (0.02 = 2 pts)"
+            ),
+            "nps_drop": Setting(
+                "number", 10, "Risk signal: NPS down this many points on the prior year", low=0
+            ),
         },
     },
     "brand": {
@@ -436,6 +466,8 @@ def validate_config(raw: dict, source: str = "engagement.yml") -> dict:
     weights = out["method"]["segmentation"]["weights"]
     if not problems and sum(weights.values()) <= 0:
         problems.append("'method.segmentation.weights' must not all be zero")
+    if not problems and sum(out["method"]["health"]["weights"].values()) <= 0:
+        problems.append("'method.health.weights' must not all be zero")
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(

@@ -13,6 +13,7 @@ Cell tags (the whole vocabulary):
 from __future__ import annotations
 
 import base64
+import functools
 import mimetypes
 from pathlib import Path
 
@@ -52,7 +53,10 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+@functools.lru_cache(maxsize=1)
 def _exporter() -> HTMLExporter:
+    """One exporter per process: building it (templates, preprocessors) costs more than
+    exporting a short report."""
     exporter = HTMLExporter(template_name="kam", extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -96,9 +100,10 @@ def report_meta(config, title: str) -> dict:
 
 
 def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
-    """A self-contained HTML report of an executed notebook."""
+    """A self-contained HTML report of an executed notebook (compact reports have no
+    contents list)."""
     body, _ = _exporter().from_notebook_node(nb, resources={"kam": meta})
-    return add_contents(body)
+    return body if meta.get("compact") else add_contents(body)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -117,14 +122,20 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf()
 
 
-def render(executed: str | Path, out_dir: str | Path, meta: dict, pdf: bool = True) -> list[Path]:
-    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook; return the paths."""
+def render(
+    executed: str | Path, out_dir: str | Path, meta: dict, pdf: bool = True, stem: str = ""
+) -> list[Path]:
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook; return the paths.
+
+    ``stem`` defaults to the executed notebook's name.
+    """
     executed, out_dir = Path(executed), Path(out_dir)
+    stem = stem or executed.stem
     nb = nbformat.read(executed, as_version=4)
     html = render_html(nb, meta)
-    written = [out_dir / f"{executed.stem}.html"]
+    written = [out_dir / f"{stem}.html"]
     _atomic_write(written[0], html.encode("utf-8"))
     if pdf:
-        written.append(out_dir / f"{executed.stem}.pdf")
+        written.append(out_dir / f"{stem}.pdf")
         _atomic_write(written[1], render_pdf(html))
     return written

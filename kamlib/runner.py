@@ -33,6 +33,7 @@ class Step:
     name: str
     notebook: str
     title: str
+    batch: bool = False  # one report per key account (the plans), into plans/
 
 
 STEPS = [
@@ -40,6 +41,7 @@ STEPS = [
     Step("segmentation", "01_segmentation.ipynb", "Key account segmentation"),
     Step("service_model", "02_service_model.ipynb", "Service model"),
     Step("profitability", "03_profitability.ipynb", "Account profitability"),
+    Step("account_plans", "04_account_plan.ipynb", "Account plans", batch=True),
     Step("kpi_review", "05_kpi_review.ipynb", "KPI review"),
 ]
 PACKAGES = [
@@ -163,6 +165,11 @@ def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
         origin[entry["step"]] = old.get("run_id", "")
     carried = {}
     for step in others:
+        if step.batch:
+            if (previous / PLANS).is_dir():
+                _link_tree(previous / PLANS, run / PLANS)
+                carried[step.name] = origin.get(step.name, os.readlink(previous))
+            continue
         files = sorted(previous.glob(f"{Path(step.notebook).stem}.*"))
         if not files:
             continue
@@ -172,6 +179,22 @@ def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
     return carried
 
 
+PLANS = "plans"
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy a folder of deliverables by hard links where possible (files are replaced,
+    never rewritten in place, so the previous run keeps its own)."""
+
+    def link(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=True)
+
+
 def _point_latest(root: Path, run: Path) -> None:
     link = root / "latest"
     tmp = root / f".latest-{os.getpid()}"
@@ -179,6 +202,70 @@ def _point_latest(root: Path, run: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(run.name, target_is_directory=True)
     os.replace(tmp, link)
+
+
+def _check_plan_accounts(config: Config, accounts: list[str] | None, as_of: str) -> None:
+    """Fail before anything runs when a named account has no plan (not a key account)."""
+    if not accounts:
+        return
+    from .plan_book import find_account, open_book
+
+    book = open_book(str(config.path), as_of)
+    for a in accounts:
+        find_account(book, a)
+
+
+def _run_plans(config, root, run, accounts, jobs, pdf, extra, progress) -> dict:
+    from .fmt import plural
+    from .plans import render_plans
+
+    t0 = time.perf_counter()
+    folder = run / PLANS
+    if accounts and (root / "latest" / PLANS).is_dir():
+        _link_tree(root / "latest" / PLANS, folder)  # the other plans stay as they were
+        for stale in ("index.html", "index.pdf"):
+            (folder / stale).unlink(missing_ok=True)
+    with _kernel_stderr_to(run / "kernel.log"):
+        batch = render_plans(
+            str(config.path),
+            folder,
+            accounts=accounts,
+            jobs=jobs,
+            pdf=pdf,
+            as_of=extra.get("as_of", ""),
+            progress=_every_tenth(progress),
+        )
+    done = len(batch.results) - len(batch.failed)
+    took = time.perf_counter() - t0
+    progress(
+        f"{'account plans':<28} {took:6.1f} s  → {plural(done, 'plan')} (html"
+        + (", pdf" if pdf else "")
+        + ") and plans/index"
+        + (f"; {len(batch.failed)} FAILED" if batch.failed else "")
+    )
+    return {
+        "step": "account_plans",
+        "notebook": "04_account_plan.ipynb",
+        "seconds": round(took, 2),
+        "plans": done,
+        "failed": [
+            {"account_id": r.account_id, "error": r.error, "kept": r.kept} for r in batch.failed
+        ],
+        "outputs": [f"{PLANS}/{p.name}" for p in batch.index],
+        "_failed": batch.failed,
+    }
+
+
+def _every_tenth(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """Pass on every failure and about ten progress lines per batch, not one per plan."""
+    state = {"n": 0}
+
+    def say(line: str) -> None:
+        state["n"] += 1
+        if "FAILED" in line or state["n"] % 10 == 0:
+            progress(line.strip())
+
+    return say
 
 
 def _failure(step: Step, executed: Path, exc: Exception) -> RunError:
@@ -212,6 +299,7 @@ class RunResult:
     run_dir: Path
     latest: Path
     steps: list[dict] = field(default_factory=list)
+    failed_plans: list = field(default_factory=list)  # PlanResult of each plan that failed
 
 
 RESERVED = {"engagement", "output_dir"}
@@ -241,11 +329,16 @@ def run_engagement(
     pdf: bool = True,
     progress: Callable[[str], None] = lambda _: None,
     parameters: dict[str, str] | None = None,
+    accounts: list[str] | None = None,
+    jobs: int | None = None,
 ) -> RunResult:
     """Run an engagement's steps into a new run folder and point ``latest`` at it.
 
-    Raises :class:`KamError` subclasses for bad input (before anything is written) and
-    :class:`RunError` when a notebook fails.
+    ``accounts`` limits the account plans to these key accounts (the others are carried
+    over from the previous run); ``jobs`` is the number of plan workers (default: one
+    per CPU). Raises :class:`KamError` subclasses for bad input (before anything is
+    written) and :class:`RunError` when a step's notebook fails; a failing account plan
+    does not stop the others (``RunResult.failed_plans``).
     """
     import papermill as pm
 
@@ -259,7 +352,10 @@ def run_engagement(
     load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
     params = {"engagement": str(config.path), **extra}
     for step in steps:
-        check_parameters(NOTEBOOKS / step.notebook, {**params, "output_dir": ""})
+        declared = params if step.batch else {**params, "output_dir": ""}
+        check_parameters(NOTEBOOKS / step.notebook, declared)
+    if any(s.batch for s in steps):
+        _check_plan_accounts(config, accounts, extra.get("as_of", ""))
     root = Path(reports) if reports else reports_root()
     root = (root / config.name).resolve()
     run = _new_run_dir(root)
@@ -280,6 +376,12 @@ def run_engagement(
     try:
         for step in steps:
             t0 = time.perf_counter()
+            if step.batch:
+                entry = _run_plans(config, root, run, accounts, jobs, pdf, extra, progress)
+                manifest["steps"].append(entry)
+                result.steps.append(entry)
+                result.failed_plans = entry.pop("_failed")
+                continue
             executed = run / step.notebook
             try:
                 with _kernel_stderr_to(run / "kernel.log"):

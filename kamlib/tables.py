@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable, Mapping
 
 import pandas as pd
-from IPython.display import HTML
+from IPython.display import HTML, display
 
 from . import fmt
 
@@ -102,6 +102,9 @@ def table_html(
     )
 
 
-def show(df: pd.DataFrame, **kwargs: object) -> HTML:
-    """Display a frame as a report table (see :func:`table_html`)."""
-    return HTML(table_html(df, **kwargs))
+def show(df: pd.DataFrame, **kwargs: object) -> None:
+    """Display a frame as a report table (see :func:`table_html`).
+
+    It displays rather than returns, so several tables in one cell all show.
+    """
+    display(HTML(table_html(df, **kwargs)))

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from kamlib import account_plan as ap
+from kamlib import plan_inputs as pi
 
 
 def test_whitespace_values_missing_products_at_the_segment_median():
@@ -94,8 +95,8 @@ def test_risk_signals_known_answers():
 
 def test_completeness_score():
     score, todo = ap.completeness({p: p in ("baselines", "growth", "risks") for p in ap.PARTS})
-    assert score == pytest.approx(0.3)
-    assert todo[0] == "relationship" and "sign_off" in todo
+    assert score == pytest.approx(3 / 9)
+    assert todo[0] == "relationship" and "swot" in todo and "growth" not in todo
 
 
 def test_inputs_workbook_round_trip(tmp_path):
@@ -110,19 +111,19 @@ def test_inputs_workbook_round_trip(tmp_path):
     existing = pd.DataFrame(
         {"account_id": ["C-2"], "field": ["challenges"], "text": ["Cost cutting"]}
     )
-    path = ap.inputs_template(tmp_path / "inputs.xlsx", accounts, context, existing)
+    path = pi.inputs_template(tmp_path / "inputs.xlsx", accounts, context, existing)
     wb = load_workbook(path)
     ws = wb["Plan inputs"]
     headers = [c.value for c in ws[1]]
-    assert headers == ap.INPUT_COLUMNS
-    assert ws.max_row == 1 + 2 * len(ap.PLAN_FIELDS)
+    assert headers == pi.INPUT_COLUMNS
+    assert ws.max_row == 1 + 2 * len(pi.PLAN_FIELDS)
     rows = {(r[0].value, r[2].value): r for r in ws.iter_rows(min_row=2)}
     assert rows[("C-1", "strengths")][4].value == "3 supporters among 5 contacts"
     assert rows[("C-2", "challenges")][5].value == "Cost cutting"  # kept from the pack
     assert rows[("C-2", "challenges")][1].data_type == "s"  # '=Beta' is text, not a formula
     rows[("C-1", "desired_solution")][5].value = "One managed network for all 14 sites"
     wb.save(path)
-    back = ap.read_inputs(path, known_accounts={"C-1", "C-2"})
+    back = pi.read_inputs(path, known_accounts={"C-1", "C-2"})
     assert back.sort_values("account_id").values.tolist() == [
         ["C-1", "desired_solution", "One managed network for all 14 sites"],
         ["C-2", "challenges", "Cost cutting"],
@@ -135,6 +136,84 @@ def test_inputs_workbook_round_trip(tmp_path):
         match="column 'field': 1 row names an unknown field "
         r"\(rows 2\)",
     ):
-        ap.read_inputs(path)
+        pi.read_inputs(path)
     with pytest.raises(DataPackError, match="cannot be read as the plan inputs workbook"):
-        ap.read_inputs(tmp_path / "nope.xlsx")
+        pi.read_inputs(tmp_path / "nope.xlsx")
+
+
+def test_target_bridge_fills_pipeline_then_whitespace_and_checks_the_wallet():
+    b = ap.target_bridge(1000.0, {12: 1100.0, 24: 1210.0, 36: 1331.0}, 40.0, 100.0, 1250.0)
+    b = b.set_index("months")
+    assert b.loc[12, ["pipeline", "whitespace", "to_find"]].tolist() == [40.0, 60.0, 0.0]
+    assert b.loc[24, ["pipeline", "whitespace", "to_find"]].tolist() == pytest.approx(
+        [40.0, 100.0, 70.0]
+    )
+    assert b.loc[24, "within_wallet"] and not b.loc[36, "within_wallet"]
+    none = ap.target_bridge(100.0, {12: 90.0}, 5.0, 5.0)  # a shrinking target: nothing to do
+    assert none.loc[0, ["increase", "pipeline", "to_find"]].tolist() == [0.0, 0.0, 0.0]
+    assert none.loc[0, "within_wallet"] is None
+
+
+def test_investment_return_line_by_line():
+    r = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, 250.0, 20.0).set_index("line")
+    assert r.at["extra gross profit", "amount"] == pytest.approx(60.0)
+    assert r.at["change in cost-to-serve", "amount"] == pytest.approx(-50.0)  # the package saves
+    assert r.at["net return", "amount"] == pytest.approx(90.0)  # 60 + 50 - 20
+    assert r.at["return on investment", "amount"] == pytest.approx(4.5)
+    unknown = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, None).set_index("line")
+    assert unknown.at["net return", "amount"] == pytest.approx(60.0)
+    assert np.isnan(unknown.at["return on investment", "amount"])
+
+
+def test_part_status_says_what_is_missing():
+    s = ap.part_status({"challenges", "ongoing_projects", "client_value"}, has_contacts=False)
+    s = s.set_index("part")
+    assert s.at["baselines", "status"] == "data + inputs"
+    assert s.at["client_value", "status"] == "from inputs"
+    assert s.at["growth", "status"] == "from data"
+    assert s.at["relationship", "missing"] == "strengths, weaknesses, contacts (data pack)"
+    filled = dict(zip(s.index, s["status"] != "to complete", strict=True))
+    assert ap.completeness(filled)[0] == pytest.approx(3 / 9)
+
+
+def test_plan_inputs_helpers():
+    assert pi.parse_amount("EUR 1 250.50") == 1250.5 and pi.parse_amount("tbd") is None
+    acts = pi.parse_actions("Workshop | Anna | 2026-11-15 | planned | agenda sent\n\n Call CFO ")
+    assert acts.values.tolist() == [
+        ["Workshop", "Anna", "2026-11-15", "planned | agenda sent"],
+        ["Call CFO", "", "", ""],
+    ]
+    pack = pd.DataFrame(
+        {"account_id": ["a", "a"], "field": ["challenges", "strengths"], "text": ["old", "s"]}
+    )
+    book = pd.DataFrame({"account_id": ["a"], "field": ["challenges"], "text": ["new"]})
+    both = pi.combine(pack, book).set_index("field")["text"]
+    assert both.to_dict() == {"strengths": "s", "challenges": "new"}
+    assert pi.combine(None, None).empty
+
+
+def test_amount_field_must_be_a_number(tmp_path):
+    from kamlib.errors import DataPackError
+
+    accounts = pd.DataFrame({"account_id": ["C-1"], "account_name": ["Alpha"]})
+    path = pi.inputs_template(tmp_path / "in.xlsx", accounts)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb["Plan inputs"]
+    for r in ws.iter_rows(min_row=2):
+        if r[2].value == "investment_amount":
+            r[5].value = "about fifty"
+            row = r[0].row
+    wb.save(path)
+    with pytest.raises(
+        DataPackError, match=rf"investment_amount that is not a number \(rows {row}\)"
+    ):
+        pi.read_inputs(path)
+
+
+def test_file_stem_is_safe_and_readable():
+    from kamlib.plans import file_stem
+
+    assert file_stem("C-1/2", "Ærø & Co. — Nord") == "C-1-2-r-co-nord"
+    assert file_stem("X", "???") == "X"

@@ -78,6 +78,29 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
     assert any(k.endswith("datapack.xlsx") and len(v) == 64 for k, v in manifest["inputs"].items())
     assert manifest["versions"]["papermill"]
     assert manifest["steps"][0]["execute_seconds"] > 0
+    plans = manifest["steps"][-1]
+    assert plans["step"] == "account_plans" and plans["plans"] == 3 and plans["failed"] == []
+    assert {"plans/index.html", "plans/index.pdf"} == set(plans["outputs"])
+    assert len(list((latest / "plans").glob("C-*.pdf"))) == 3
+
+
+def test_plans_command_renders_named_accounts_and_keeps_the_others(example_run):
+    root, _ = example_run
+    before = {p.name: p.stat().st_ino for p in (root / "latest" / "plans").glob("C-*")}
+    done = kam("plans", str(EXAMPLE), "-a", "Tauern Region AB", "--reports", str(root.parent))
+    assert done.returncode == 0, done.stderr
+    assert "1 plan (html, pdf)" in done.stdout and "Index: " in done.stdout
+    plans = root / "latest" / "plans"
+    after = {p.name: p.stat().st_ino for p in plans.glob("C-*")}
+    assert set(after) == set(before)  # the two other plans are carried over
+    renewed = [n for n in after if after[n] != before[n]]
+    assert sorted(renewed) == ["C-10032-tauern-region-ab.html", "C-10032-tauern-region-ab.pdf"]
+    assert "Tauern Power S.L." in (plans / "index.html").read_text(encoding="utf-8")
+    manifest = json.loads((root / "latest" / "manifest.json").read_text())
+    assert [s["step"] for s in manifest["steps"]] == ["account_plans"]
+    bad = kam("plans", str(EXAMPLE), "-a", "C-10033", "--reports", str(root.parent))
+    assert bad.returncode == 2 and "not a key account" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_html_is_a_client_deliverable(example_run):
@@ -118,6 +141,7 @@ def test_excel_export_opens(example_run):
 def test_failed_run_keeps_latest_and_the_failed_notebook(example_run, tmp_path, monkeypatch):
     root, _ = example_run
     before = os.readlink(root / "latest")
+    runs = {p.name for p in root.iterdir()}
     broken = tmp_path / "notebooks"
     broken.mkdir()
     nb = nbformat.read(NOTEBOOKS / "00_data_review.ipynb", as_version=4)
@@ -130,7 +154,7 @@ def test_failed_run_keeps_latest_and_the_failed_notebook(example_run, tmp_path, 
     assert "00_data_review.ipynb failed in cell 6 (`1 / 0`): ZeroDivisionError" in msg
     assert "previous 'latest' reports are unchanged" in msg
     assert os.readlink(root / "latest") == before
-    failed = [p for p in root.iterdir() if p.name not in {"latest", before}]
+    failed = [p for p in root.iterdir() if p.name not in runs]
     assert len(failed) == 1
     assert (failed[0] / "00_data_review.ipynb").is_file()
     assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
@@ -288,7 +312,13 @@ def test_only_one_step_keeps_the_others_in_latest(example_run):
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["segmentation"]
-    assert set(manifest["carried_over"]) == {"data_review", "service_model", "profitability"}
+    assert set(manifest["carried_over"]) == {
+        "data_review",
+        "service_model",
+        "profitability",
+        "account_plans",
+    }
+    assert (latest / "plans" / "index.pdf").is_file()
 
 
 def test_no_report_shows_a_file_path_or_a_traceback(example_run):

@@ -30,3 +30,18 @@ def test_table_html_formats_escapes_and_limits_rows():
     assert "50.0 %" in html and "12.5 %" not in html
     assert "Showing 2 of 3 rows" in html
     assert '<td class="num">' in html
+
+
+def test_show_displays_so_two_tables_in_one_cell_both_appear():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from kamlib.tables import show
+
+    InteractiveShell.instance()  # display() publishes to a shell, as in a kernel
+    with capture_output() as cap:
+        first = show(pd.DataFrame({"a": [1]}), caption="First")
+        show(pd.DataFrame({"b": [2]}), caption="Second")
+    assert first is None  # nothing left for the cell to display twice
+    shown = [o.data["text/html"] for o in cap.outputs]
+    assert len(shown) == 2 and "First" in shown[0] and "Second" in shown[1]

@@ -1,0 +1,115 @@
+"""Account health: NPS and a 0-100 health score per account, shared by steps 4 and 5.
+
+The score is a weighted mean of five components, each mapped to 0-100:
+
+* ``revenue_trend`` — trailing 12-month revenue change: -20 % or worse is 0, +20 % or
+  better is 100, flat is 50;
+* ``margin_trend`` — change of the gross margin in points: -5 points is 0, +5 is 100;
+* ``nps`` — the account's NPS over the last 12 months: -100 is 0, +100 is 100;
+* ``engagement`` — days since the last contact with anyone at the account: today is 100,
+  twice the stale limit (default 360 days) or more is 0;
+* ``risks`` — open risk signals: none is 100, each one takes 25 off.
+
+A component without data is left out and the weights of the others re-normalised, so
+an account is never penalised for data the client did not deliver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
+BANDS = ("healthy", "watch", "at risk")
+
+
+def nps(scores: pd.Series) -> float:
+    """Net Promoter Score in points: % promoters (9-10) minus % detractors (0-6).
+
+    No respondents, no score (NaN), never 0.
+
+    Examples
+    --------
+    >>> nps(pd.Series([10, 9, 8, 3]))
+    25.0
+    >>> import math; math.isnan(nps(pd.Series([], dtype=float)))
+    True
+    """
+    s = pd.Series(scores).dropna()
+    if s.empty:
+        return float("nan")
+    return float(100 * ((s >= 9).mean() - (s <= 6).mean()))
+
+
+def nps_by(surveys: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """NPS, respondents and mean CSAT per group of a surveys table (rows without an NPS
+    answer do not count as respondents)."""
+    s = surveys[surveys["nps"].notna()]
+    keys = [by] if isinstance(by, str) else list(by)
+    s = s.assign(promoter=s["nps"] >= 9, detractor=s["nps"] <= 6)
+    agg = {"respondents": ("nps", "size"), "promoters": ("promoter", "mean")}
+    agg["detractors"] = ("detractor", "mean")
+    if "csat" in s.columns:
+        agg["csat"] = ("csat", "mean")
+    g = s.groupby(keys).agg(**agg).reset_index()
+    g["nps"] = 100 * (g["promoters"] - g["detractors"])
+    return g.drop(columns=["promoters", "detractors"])
+
+
+def component_scores(
+    growth: pd.Series,
+    margin_change: pd.Series,
+    nps_now: pd.Series,
+    days_since_contact: pd.Series,
+    risk_count: pd.Series,
+    stale_days: int = 180,
+) -> pd.DataFrame:
+    """Each component on 0-100 (NaN where the data is missing), indexed like ``growth``.
+
+    Examples
+    --------
+    >>> c = component_scores(pd.Series({"a": 0.1}), pd.Series({"a": -0.01}),
+    ...                      pd.Series({"a": 20.0}), pd.Series({"a": 90.0}),
+    ...                      pd.Series({"a": 1}))
+    >>> c.loc["a"].round(1).tolist()
+    [75.0, 40.0, 60.0, 75.0, 75.0]
+    """
+    idx = growth.index
+    out = pd.DataFrame(index=idx)
+    out["revenue_trend"] = (50 + 250 * growth).clip(0, 100)
+    out["margin_trend"] = (50 + 1000 * margin_change.reindex(idx)).clip(0, 100)
+    out["nps"] = (nps_now.reindex(idx) + 100) / 2
+    out["engagement"] = (100 * (1 - days_since_contact.reindex(idx) / (2 * stale_days))).clip(
+        0, 100
+    )
+    out["risks"] = (100 - 25 * risk_count.reindex(idx)).clip(0, 100)
+    return out
+
+
+def health_score(
+    components: pd.DataFrame, weights: dict[str, float], watch_below: float = 70, risk_below=40
+) -> pd.DataFrame:
+    """The weighted health score (0-100) and its band per account.
+
+    Missing components drop out and the other weights are re-normalised; ``basis`` names
+    the components used.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"revenue_trend": [80.0], "nps": [float("nan")], "risks": [50.0]})
+    >>> health_score(c, {"revenue_trend": 0.5, "nps": 0.3, "risks": 0.2}).values.tolist()
+    [[71.4, 'healthy', 'revenue_trend, risks']]
+    """
+    cols = [c for c in COMPONENTS if c in components.columns and weights.get(c, 0) > 0]
+    values = components[cols]
+    w = pd.Series({c: float(weights[c]) for c in cols})
+    present = values.notna()
+    wsum = present.mul(w, axis=1).sum(axis=1)
+    score = values.fillna(0).mul(w, axis=1).sum(axis=1) / wsum.where(wsum > 0)
+    out = pd.DataFrame(index=components.index)
+    out["health"] = score.round(1)
+    out["band"] = np.select(
+        [score >= watch_below, score >= risk_below, score.notna()], list(BANDS), default=""
+    )
+    out["basis"] = [", ".join(c for c in cols if present.at[i, c]) for i in components.index]
+    return out

@@ -1,0 +1,531 @@
+"""Step 4 — the plan book: what every key account's plan needs, computed once.
+
+:func:`build_book` runs steps 1-3 and the plan computations for all key accounts at
+once (the batch renders hundreds of plans from one book); :func:`open_book` caches the
+book per engagement, as-of date and input files, so a kernel that renders plan after
+plan computes it once. :func:`plan` cuts one account's plan out of the book: that
+account's rows and its segment's aggregates, never another account's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import account_plan as ap
+from . import health as hl
+from . import plan_inputs as pi
+from .periods import in_window, trailing_window
+
+
+def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
+    s = ap.part_status(filled, has_contacts)
+    return dict(zip(s["part"], s["status"] != "to complete", strict=True))
+
+
+@dataclass
+class PlanBook:
+    """Every key account's plan data (one row or several rows per account per frame)."""
+
+    config: object
+    accounts: pd.DataFrame  # one row per key account: financials, targets, risks, health
+    monthly: pd.DataFrame  # account_id, month, revenue, gross_profit (up to 36 months)
+    products: pd.DataFrame  # account_id, product, revenue (trailing 12 months)
+    segment_mix: pd.DataFrame  # segment, product, share of the segment's revenue, adoption
+    segment_stats: pd.DataFrame  # per segment: accounts and medians
+    whitespace: pd.DataFrame
+    opportunities: pd.DataFrame  # open opportunities with their weighted amount
+    contacts: pd.DataFrame
+    nps: pd.DataFrame  # account_id, quarter, respondents, nps, csat
+    activities: pd.DataFrame  # account_id, activity, quantity, unit_cost, cost
+    ratings: pd.DataFrame  # account_id, element, importance, satisfaction (latest round)
+    packages: pd.DataFrame  # segment, element, decision
+    inputs: pd.DataFrame  # account_id, field, text
+    notes: list[str] = field(default_factory=list)
+    has: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return self.config.currency
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.config.as_of
+
+
+def _units(pack, grouped: bool) -> pd.Series | None:
+    """account_id -> the unit plans are written for (its group under roll-up)."""
+    if not grouped:
+        return None
+    a = pack["accounts"]
+    unit = a["parent_id"].where(a["parent_id"].notna(), a["account_id"])
+    return pd.Series(unit.to_numpy(), index=a["account_id"])
+
+
+def _table(pack, name: str, units: pd.Series | None, keep: pd.Index) -> pd.DataFrame | None:
+    if not pack.has(name):
+        return None
+    df = pack[name]
+    if units is not None:
+        df = df.assign(account_id=df["account_id"].map(units).to_numpy())
+    return df[df["account_id"].isin(keep)]
+
+
+def _monthly(revenue: pd.DataFrame, as_of: dt.date, months: int = 36) -> pd.DataFrame:
+    r = revenue[in_window(revenue["date"], trailing_window(as_of, months))]
+    r = r.assign(month=r["date"].dt.to_period("M").dt.to_timestamp())
+    cols = {"revenue": ("amount", "sum")}
+    if "cost" in r.columns:
+        cols["cost"] = ("cost", lambda s: s.sum(min_count=1))
+    g = r.groupby(["account_id", "month"]).agg(**cols).reset_index()
+    g["gross_profit"] = g["revenue"] - g["cost"] if "cost" in g.columns else np.nan
+    return g.drop(columns=[c for c in ("cost",) if c in g.columns])
+
+
+def _prior_margin(revenue: pd.DataFrame, as_of: dt.date, months: int) -> pd.Series:
+    if "cost" not in revenue.columns:
+        return pd.Series(dtype=float)
+    r = revenue[in_window(revenue["date"], trailing_window(as_of, months, back=1))]
+    g = r.groupby("account_id")[["amount", "cost"]].sum(min_count=1)
+    return ((g["amount"] - g["cost"]) / g["amount"]).where(g["amount"] > 0)
+
+
+def _nps(surveys: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
+    cols = ["account_id", "quarter", "respondents", "nps", "csat"]
+    if surveys is None or "nps" not in surveys.columns:
+        return pd.DataFrame(columns=cols)
+    s = surveys[in_window(surveys["date"], trailing_window(as_of, 36))]
+    s = s.assign(quarter=s["date"].dt.to_period("Q").dt.to_timestamp(how="end").dt.normalize())
+    g = hl.nps_by(s, ["account_id", "quarter"])
+    if "csat" not in g.columns:
+        g["csat"] = np.nan
+    return g[cols]
+
+
+def _nps_window(surveys: pd.DataFrame | None, as_of: dt.date, back: int) -> pd.Series:
+    if surveys is None or "nps" not in surveys.columns:
+        return pd.Series(dtype=float)
+    s = surveys[in_window(surveys["date"], trailing_window(as_of, 12, back=back))]
+    return hl.nps_by(s, "account_id").set_index("account_id")["nps"]
+
+
+def _latest_ratings(ratings: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["account_id", "element", "importance", "satisfaction"]
+    if ratings is None or ratings.empty:
+        return pd.DataFrame(columns=cols)
+    if "date" in ratings.columns:
+        last = ratings.groupby("account_id")["date"].transform("max")
+        ratings = ratings[(ratings["date"] == last) | last.isna()]
+    have = [c for c in cols if c in ratings.columns]
+    return ratings[have].groupby(["account_id", "element"], as_index=False).mean(numeric_only=True)
+
+
+def _segment_stats(key: pd.DataFrame) -> pd.DataFrame:
+    g = key.groupby("segment")
+    out = g.agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "median"),
+        growth=("growth", "median"),
+        gross_margin=("gross_margin", "median"),
+        net_margin=("net_margin", "median"),
+        cts_share=("cts_share", "median"),
+        share_of_wallet=("share_of_wallet", "median"),
+        discount=("discount", "median"),
+    )
+    return out
+
+
+def build_book(engagement) -> PlanBook:
+    """Compute every key account's plan data for an engagement."""
+    from . import profitability, segmentation, service_model
+
+    cfg, pack = engagement.config, engagement.pack
+    s = cfg.setting("account_plan")
+    h = cfg.setting("health")
+    months = cfg.setting("trailing_months")
+    seg = segmentation.segment(engagement)
+    model = service_model.analyse(engagement, seg)
+    prof = profitability.analyse(engagement, seg, model)
+    notes: list[str] = []
+    t = prof.table
+    key = t[t["key"]].copy()
+    ids = pd.Index(key["account_id"])
+    units = _units(pack, seg.grouped)
+    revenue = _table(pack, "revenue", units, ids)
+    has = {
+        "cost": pack.has("revenue", "cost"),
+        "products": pack.has("revenue", "product"),
+        "wallet": bool(key["estimated_wallet"].notna().any()),
+        "contacts": pack.has("contacts"),
+        "surveys": pack.has("surveys", "nps"),
+        "opportunities": pack.has("opportunities"),
+        "activities": prof.has_cts,
+        "ratings": pack.has("service_ratings"),
+    }
+    # products: the key accounts' spend, and the segment mix it is compared with
+    if has["products"]:
+        cur = revenue[in_window(revenue["date"], trailing_window(cfg.as_of, months))]
+        products = cur.groupby(["account_id", "product"], as_index=False)["amount"].sum()
+        products = products.rename(columns={"amount": "revenue"})
+        seg_of = key.set_index("account_id")["segment"]
+        ws = ap.whitespace(
+            products.rename(columns={"revenue": "amount"}), seg_of, s["min_adoption"]
+        )
+        p = products.assign(segment=products["account_id"].map(seg_of))
+        mix = p.groupby(["segment", "product"]).agg(
+            revenue=("revenue", "sum"), buyers=("account_id", "nunique")
+        )
+        mix["share"] = mix["revenue"] / mix.groupby(level=0)["revenue"].transform("sum")
+        mix["adoption"] = (
+            mix["buyers"] / seg_of.value_counts().reindex(mix.index.get_level_values(0)).to_numpy()
+        )
+        segment_mix = mix.reset_index()[["segment", "product", "share", "adoption"]]
+    else:
+        products = pd.DataFrame(columns=["account_id", "product", "revenue"])
+        ws = pd.DataFrame(columns=["account_id", "segment", "product", "adoption", "value"])
+        segment_mix = pd.DataFrame(columns=["segment", "product", "share", "adoption"])
+        notes.append(
+            "No product column in the revenue table: product mix and whitespace cannot be shown."
+        )
+    # opportunities: the open pipeline, weighted; whitespace already in it is not counted twice
+    opps = _table(pack, "opportunities", units, ids)
+    if opps is not None:
+        open_ = opps[opps["status"] == "open"].copy()
+        prob = open_["probability"] if "probability" in open_.columns else np.nan
+        open_["weighted"] = open_["amount"] * pd.Series(prob, index=open_.index).fillna(0.0)
+        pipe = ap.weighted_pipeline(opps).set_index("account_id")
+        if "product" in open_.columns:
+            in_pipe = set(zip(open_["account_id"], open_["product"], strict=True))
+            ws = ws.assign(
+                in_pipeline=np.array(
+                    [
+                        (a, p) in in_pipe
+                        for a, p in zip(ws["account_id"], ws["product"], strict=True)
+                    ],
+                    dtype=bool,
+                )
+            )
+    else:
+        open_ = pd.DataFrame(columns=["account_id", "opportunity_id", "amount", "weighted"])
+        pipe = pd.DataFrame(columns=["open_opportunities", "pipeline", "weighted"])
+        notes.append("No opportunities table: the open pipeline cannot be shown.")
+    if "in_pipeline" not in ws.columns:
+        ws = ws.assign(in_pipeline=False)
+    # targets, reconciled with the pipeline, whitespace and wallet
+    k = key.set_index("account_id")
+    tg = ap.targets(
+        k["revenue"], s["growth_target"], [int(x) for x in s["horizons"]], pipe["weighted"]
+    ).set_index("account_id")
+    k = k.join(tg.drop(columns=["base"]))
+    k = k.join(pipe[["open_opportunities", "pipeline", "weighted"]])
+    k[["open_opportunities", "pipeline", "weighted"]] = k[
+        ["open_opportunities", "pipeline", "weighted"]
+    ].fillna(0)
+    k["whitespace"] = ws[~ws["in_pipeline"]].groupby("account_id")["value"].sum()
+    k["whitespace"] = k["whitespace"].fillna(0.0)
+    k["headroom"] = (k["estimated_wallet"] - k["revenue"]).clip(lower=0)
+    # relationship
+    contacts = _table(pack, "contacts", units, ids)
+    if contacts is not None:
+        gaps = ap.stakeholder_gaps(contacts, cfg.as_of, s["stale_days"]).set_index("account_id")
+        k = k.join(gaps)
+        contacts = contacts.assign(
+            days=(pd.Timestamp(cfg.as_of) - contacts["last_contact"]).dt.days
+            if "last_contact" in contacts.columns
+            else np.nan
+        )
+    else:
+        contacts = pd.DataFrame(columns=["account_id", "name", "role"])
+        k["gaps"] = ""
+        k["stale_senior"] = False
+        k["days_since_contact"] = np.nan
+        k["contacts"] = 0
+        notes.append("No contacts table: the stakeholder map is left to complete.")
+    k["contacts"] = k["contacts"].fillna(0).astype(int)
+    surveys = _table(pack, "surveys", units, ids)
+    nps_now = _nps_window(surveys, cfg.as_of, 0)
+    nps_before = _nps_window(surveys, cfg.as_of, 1)
+    k["nps"] = nps_now.reindex(k.index)
+    # risks and health
+    k["prior_margin"] = _prior_margin(revenue, cfg.as_of, months).reindex(k.index)
+    risks = ap.risk_signals(
+        k["revenue"],
+        k["prior_revenue"],
+        k["gross_margin"],
+        k["prior_margin"],
+        nps_now,
+        nps_before,
+        k["stale_senior"],
+        decline=-h["revenue_decline"],
+        erosion=h["margin_erosion"],
+        nps_drop=h["nps_drop"],
+    ).set_index("account_id")
+    k = k.join(risks[["signals", "count"]].rename(columns={"count": "risk_count"}))
+    k[["gaps", "signals"]] = k[["gaps", "signals"]].fillna("")  # accounts without contacts
+    for flag in ("no_senior", "no_supporter", "stale_senior"):
+        if flag in k.columns:
+            k[flag] = k[flag].astype("boolean").fillna(False).astype(bool)
+    comp = hl.component_scores(
+        k["growth"],
+        k["gross_margin"] - k["prior_margin"],
+        k["nps"],
+        k["days_since_contact"],
+        k["risk_count"],
+        s["stale_days"],
+    )
+    k = k.join(hl.health_score(comp, h["weights"], h["watch_below"], h["risk_below"]))
+    # investment: today's cost-to-serve against the segment's package
+    pkg_cost = (
+        model.costs.set_index("segment")["package_cost"]
+        if model.costs is not None
+        else pd.Series(dtype=float)
+    )
+    k["package_cost"] = k["segment"].map(pkg_cost)
+    if not prof.actions.empty:
+        act = prof.actions.set_index("account_id")
+        k = k.join(act[["price_increase", "price_increase_pct", "target_margin", "better_action"]])
+    # inputs: the pack's, with the filled workbook on top
+    workbook = pi.workbook_path(cfg)
+    known = set(map(str, k.index))
+    wb_inputs = pi.read_inputs(workbook, known) if workbook.is_file() else None
+    inputs = pi.combine(pack.tables.get("plan_inputs"), wb_inputs)
+    inputs = inputs[inputs["account_id"].isin(known)]
+    filled = inputs.groupby("account_id")["field"].agg(set)
+    k["completeness"] = [
+        ap.completeness(_filled_parts(filled.get(a, set()), k.at[a, "contacts"] > 0))[0]
+        for a in k.index
+    ]
+    activities = prof.activities
+    activities = (
+        activities[activities["account_id"].isin(ids)]
+        if activities is not None
+        else pd.DataFrame(columns=["account_id", "activity", "quantity", "unit_cost", "cost"])
+    )
+    stats = _segment_stats(key)
+    return PlanBook(
+        config=cfg,
+        accounts=k.reset_index(),
+        monthly=_monthly(revenue, cfg.as_of),
+        products=products,
+        segment_mix=segment_mix,
+        segment_stats=stats,
+        whitespace=ws,
+        opportunities=open_,
+        contacts=contacts,
+        nps=_nps(surveys, cfg.as_of),
+        activities=activities,
+        ratings=_latest_ratings(_table(pack, "service_ratings", units, ids)),
+        packages=model.packages[["segment", "element", "decision"]]
+        if model.packages is not None
+        else pd.DataFrame(columns=["segment", "element", "decision"]),
+        inputs=inputs,
+        notes=notes,
+        has=has,
+    )
+
+
+_CACHE: dict[tuple, PlanBook] = {}
+
+
+def _fingerprint(cfg) -> tuple:
+    files = [cfg.path, pi.workbook_path(cfg)]
+    data = cfg.data
+    files += sorted(data.iterdir()) if data.is_dir() else [data]
+    stamp = []
+    for f in files:
+        try:
+            st = Path(f).stat()
+            stamp.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((str(f), None, None))
+    return (str(cfg.path), cfg.as_of, tuple(stamp))
+
+
+def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:
+    """The plan book of an engagement, computed once per input files and as-of date.
+
+    Any change to the config, the data pack or the plan inputs workbook computes it
+    again, so an analyst re-running a notebook sees edits at once.
+    """
+    from .config import load_config
+    from .engagement import open_engagement
+
+    cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    key = _fingerprint(cfg)
+    if key not in _CACHE:
+        _CACHE.clear()  # one engagement at a time: a kernel never holds stale books
+        _CACHE[key] = _saved_book(key) or build_book(open_engagement(engagement, as_of=as_of))
+    return _CACHE[key]
+
+
+#: The batch saves the book it built here for its kernels (see :func:`save_book`).
+BOOK_ENV = "KAM_PLAN_BOOK"
+
+
+def save_book(book: PlanBook, path: str | Path) -> Path:
+    """Save a book with the fingerprint of its inputs, for :func:`open_book` in other
+    processes (the batch's kernels): they load it instead of computing it again, and
+    only while the inputs are unchanged."""
+    import pickle
+
+    path = Path(path)
+    with path.open("wb") as f:
+        pickle.dump((_fingerprint(book.config), book), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _saved_book(key: tuple) -> PlanBook | None:
+    import os
+    import pickle
+
+    path = os.environ.get(BOOK_ENV)
+    if not path or not Path(path).is_file():
+        return None
+    with open(path, "rb") as f:
+        saved_key, book = pickle.load(f)
+    return book if saved_key == key else None
+
+
+@dataclass
+class Plan:
+    """One key account's plan: its own rows and its segment's aggregates."""
+
+    account: pd.Series
+    segment: pd.Series
+    monthly: pd.DataFrame
+    products: pd.DataFrame
+    whitespace: pd.DataFrame
+    opportunities: pd.DataFrame
+    contacts: pd.DataFrame
+    nps: pd.DataFrame
+    activities: pd.DataFrame
+    ratings: pd.DataFrame
+    package: pd.DataFrame
+    segment_mix: pd.DataFrame
+    inputs: dict[str, str]
+    parts: pd.DataFrame
+    currency: str
+    as_of: dt.date
+    horizons: list[int]
+    growth_target: float
+    sign_off: list[str]
+    has: dict[str, bool]
+    notes: list[str]
+
+    @property
+    def id(self) -> str:
+        return str(self.account["account_id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.account["account_name"])
+
+
+def find_account(book: PlanBook, account: str = "") -> str:
+    """The id of the named key account (id or exact name); empty: the largest by revenue.
+
+    Raises :class:`~kamlib.errors.ParameterError` for an account that is not a key
+    account, naming close matches.
+    """
+    from .errors import ParameterError
+
+    a = book.accounts
+    if a.empty:
+        raise ParameterError("This engagement has no key accounts: there is no plan to draft.")
+    if not account:
+        return str(a.loc[a["revenue"].idxmax(), "account_id"])
+    hit = a[(a["account_id"] == account) | (a["account_name"] == account)]
+    if hit.empty:
+        near = difflib.get_close_matches(
+            account, list(a["account_id"]) + list(a["account_name"]), n=3
+        )
+        hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        raise ParameterError(
+            f"account '{account}' is not a key account of this engagement, so it has no "
+            f"plan.{hint} Key accounts are listed in the segmentation report."
+        )
+    return str(hit.iloc[0]["account_id"])
+
+
+def _own(frame: pd.DataFrame, account_id: str) -> pd.DataFrame:
+    return frame[frame["account_id"] == account_id].reset_index(drop=True)
+
+
+def plan(book: PlanBook, account: str = "") -> Plan:
+    """One key account's plan, cut out of the book."""
+    aid = find_account(book, account)
+    row = book.accounts.set_index("account_id").loc[aid]
+    row = pd.concat([pd.Series({"account_id": aid}), row])
+    seg = row["segment"]
+    stats = book.segment_stats.loc[seg] if seg in book.segment_stats.index else pd.Series()
+    inputs = book.inputs[book.inputs["account_id"] == aid]
+    texts = inputs.groupby("field")["text"].agg("\n".join).to_dict()
+    s = book.config.setting("account_plan")
+    contacts = _own(book.contacts, aid)
+    return Plan(
+        account=row,
+        segment=stats,
+        monthly=_own(book.monthly, aid),
+        products=_own(book.products, aid),
+        whitespace=_own(book.whitespace, aid),
+        opportunities=_own(book.opportunities, aid),
+        contacts=contacts,
+        nps=_own(book.nps, aid),
+        activities=_own(book.activities, aid),
+        ratings=_own(book.ratings, aid),
+        package=book.packages[book.packages["segment"] == seg].reset_index(drop=True),
+        segment_mix=book.segment_mix[book.segment_mix["segment"] == seg].reset_index(drop=True),
+        inputs=texts,
+        parts=ap.part_status(set(texts), len(contacts) > 0),
+        currency=book.currency,
+        as_of=book.as_of,
+        horizons=[int(h) for h in s["horizons"]],
+        growth_target=float(s["growth_target"]),
+        sign_off=list(s["sign_off"]),
+        has=book.has,
+        notes=book.notes,
+    )
+
+
+def write_inputs_template(
+    engagement: str = "demo", as_of: str = "", force: bool = False
+) -> tuple[Path, int]:
+    """Write the engagement's plan inputs workbook: a row per key account and field,
+    with what the data says and the texts already given. An existing workbook is only
+    replaced with ``force`` (and kept as ``.bak.xlsx``). Returns the path and row count."""
+    from .errors import KamError
+    from .plan_report import input_context
+
+    book = open_book(engagement, as_of)
+    path = pi.workbook_path(book.config)
+    if path.exists():
+        if not force:
+            raise KamError(
+                f"{path} already exists; nothing was changed. Its texts are read into every "
+                "plan. To write a fresh template that keeps them, add --force (the current "
+                f"file is kept as {path.with_suffix('.bak.xlsx').name})."
+            )
+        shutil.copy2(path, path.with_suffix(".bak.xlsx"))
+    accounts = book.accounts.sort_values("revenue", ascending=False)
+    context = pd.DataFrame(
+        [
+            (aid, f, text)
+            for aid in accounts["account_id"]
+            for f, text in input_context(plan(book, aid)).items()
+        ],
+        columns=["account_id", "field", "text"],
+    )
+    pi.inputs_template(
+        path,
+        accounts[["account_id", "account_name"]],
+        context,
+        book.inputs,
+        book.config.brand["primary_colour"],
+    )
+    return path, len(accounts) * len(pi.PLAN_FIELDS)

@@ -1,0 +1,534 @@
+"""What the account plan notebook shows: views of one :class:`~kamlib.plan_book.Plan`.
+
+Every figure comes from the plan (its own account's rows and its segment's
+aggregates); text only the account manager can write comes from the plan inputs and
+is otherwise a clearly marked "to complete" box, never invented.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from . import account_plan as ap
+from . import fmt
+from . import plan_inputs as pi
+from .plan_book import Plan
+from .tables import table_html
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def field_html(p: Plan, name: str, title: str = "") -> str:
+    """One plan input: the manager's text, or a "to complete" box saying what to write."""
+    title = title or name.replace("_", " ").capitalize()
+    text = p.inputs.get(name, "").strip()
+    if text:
+        paras = "".join(f"<p>{_e(t)}</p>" for t in text.splitlines() if t.strip())
+        return (
+            f'<div class="plan-field"><div class="plan-field-title">{_e(title)}</div>{paras}</div>'
+        )
+    return (
+        f'<div class="todo"><span class="todo-label">To complete</span>'
+        f'<span class="todo-title">{_e(title)}</span>'
+        f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — plan inputs field '
+        f"<code>{_e(name)}</code></span></div>"
+    )
+
+
+def fields_html(p: Plan, names: dict[str, str]) -> str:
+    """Several inputs side by side: ``{field: title}``."""
+    cells = "".join(f'<div class="plan-col">{field_html(p, n, t)}</div>' for n, t in names.items())
+    return f'<div class="plan-cols">{cells}</div>'
+
+
+def _bridge(p: Plan) -> pd.DataFrame:
+    a = p.account
+    targets = {h: float(a[f"target_{h}m"]) for h in p.horizons}
+    wallet = a.get("estimated_wallet")
+    return ap.target_bridge(
+        float(a["revenue"]), targets, float(a["weighted"]), float(a["whitespace"]), wallet
+    )
+
+
+def _investment(p: Plan) -> pd.DataFrame:
+    a = p.account
+    amount = (
+        pi.parse_amount(p.inputs["investment_amount"]) if "investment_amount" in p.inputs else None
+    )
+    return ap.investment_return(
+        float(a["revenue"]),
+        float(a[f"target_{p.horizons[0]}m"]),
+        a["gross_margin"],
+        float(a["cost_to_serve"]),
+        a.get("package_cost"),
+        amount,
+    )
+
+
+def header_facts(p: Plan) -> str:
+    """The account's name and identity: segment, orientation, manager, industry, region."""
+    a = p.account
+    facts = [
+        ("Key-account segment", a.get("segment")),
+        ("Buyer orientation", a.get("orientation")),
+        ("Account manager", a.get("account_manager")),
+        ("Industry", a.get("industry")),
+        ("Region", a.get("region")),
+        ("Channel", a.get("channel")),
+    ]
+    items = "".join(
+        f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>"
+        for k, v in facts
+        if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != ""
+    )
+    head = f'<p class="plan-account">{_e(p.name)} <span>{_e(p.id)}</span></p>'
+    return f'{head}<dl class="facts">{items}</dl>'
+
+
+def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
+    """The plan's headline figures."""
+    a, c = p.account, p.currency
+    h0 = p.horizons[0]
+    score, todo = ap.completeness(
+        dict(zip(p.parts["part"], p.parts["status"] != "to complete", strict=True))
+    )
+    return [
+        (
+            "Revenue, last 12 months",
+            fmt.money(a["revenue"], c),
+            f"{fmt.pct(a['growth'], 1, signed=True)} on the prior year",
+        ),
+        (
+            "Net contribution",
+            fmt.money(a["net_contribution"], c),
+            f"net margin {fmt.pct(a['net_margin'], 1)}",
+        ),
+        (
+            "Share of wallet",
+            fmt.pct(a.get("share_of_wallet")),
+            f"headroom {fmt.money(a.get('headroom'), c)}",
+        ),
+        (
+            f"Target in {h0} months",
+            fmt.money(a[f"target_{h0}m"], c),
+            f"+{fmt.pct(p.growth_target)} a year",
+        ),
+        ("Health", fmt.count(a.get("health")), str(a.get("band") or "no data")),
+        ("Plan completeness", fmt.pct(score), f"{fmt.plural(len(todo), 'part')} to complete"),
+    ]
+
+
+def summary_text(p: Plan) -> str:
+    """The one-page summary in words, written from the plan's numbers."""
+    a, c = p.account, p.currency
+    b = _bridge(p).iloc[0]
+    lines = [
+        f"**{_e(p.name)}** is a **{_e(a['segment'])}** key account: {_e(a['reason'])}.",
+        f"It bought **{fmt.money(a['revenue'], c)}** in the last 12 months "
+        f"({fmt.pct(a['growth'], 1, signed=True)}), at a gross margin of "
+        f"{fmt.pct(a['gross_margin'], 1)}; after {fmt.money(a['cost_to_serve'], c)} cost-to-serve "
+        f"it contributes **{fmt.money(a['net_contribution'], c)}**.",
+        f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
+        f"(+{fmt.money(b['increase'], c)}). The weighted open pipeline covers "
+        f"{fmt.money(b['pipeline'], c)}, whitespace products not yet offered "
+        f"{fmt.money(b['whitespace'], c)}; **{fmt.money(b['to_find'], c)} is still to find**.",
+    ]
+    if a.get("gaps"):
+        lines.append(f"**Relationship:** {_e(a['gaps'])}.")
+    if a.get("signals"):
+        lines.append(f"**Risk signals:** {_e(a['signals'])}.")
+    if isinstance(a.get("better_action"), str):
+        lines.append(f"**Profitability:** below its segment's net margin; {_fix(p)}.")
+    return "\n\n".join(lines)
+
+
+def _fix(p: Plan) -> str:
+    a, c = p.account, p.currency
+    if a["better_action"] == "package":
+        saving = fmt.money(a["cost_to_serve"] - a["package_cost"], c)
+        return f"serving it with the segment package saves {saving} a year"
+    return (
+        f"a price increase of {fmt.money(a['price_increase'], c)} "
+        f"({fmt.pct(a['price_increase_pct'])}) brings it to the segment margin"
+    )
+
+
+def next_steps(p: Plan, n: int = 3) -> str:
+    """The first suggested actions, as a short list."""
+    s = suggested_actions(p).head(n)
+    if s.empty:
+        return ""
+    return "**Next steps suggested by the data:**\n\n" + "\n".join(
+        f"- {_e(r.action)} ({_e(r.why)})" for r in s.itertuples()
+    )
+
+
+def completeness_view(p: Plan) -> pd.DataFrame:
+    return p.parts.rename(columns={"title": "part of the plan"})[
+        ["part of the plan", "status", "missing"]
+    ].rename(columns={"missing": "still needed"})
+
+
+def financials_view(p: Plan) -> pd.DataFrame:
+    """Key financials of the account next to its segment's medians."""
+    a, s = p.account, p.segment
+    rows = [
+        ("Revenue, last 12 months", a["revenue"], s.get("revenue"), "money"),
+        ("Revenue growth", a["growth"], s.get("growth"), "pct"),
+        ("Discount off list", a.get("discount"), s.get("discount"), "pct"),
+        ("Gross margin", a["gross_margin"], s.get("gross_margin"), "pct"),
+        ("Cost-to-serve, share of revenue", a.get("cts_share"), s.get("cts_share"), "pct"),
+        ("Net margin", a["net_margin"], s.get("net_margin"), "pct"),
+        ("Share of wallet", a.get("share_of_wallet"), s.get("share_of_wallet"), "pct"),
+    ]
+    f = {"money": lambda v: fmt.money(v, p.currency), "pct": lambda v: fmt.pct(v, 1)}
+    return pd.DataFrame(
+        [(k, f[kind](v), f[kind](m)) for k, v, m, kind in rows],
+        columns=["indicator", "this account", "segment median"],
+    )
+
+
+def mix_view(p: Plan) -> pd.DataFrame:
+    """Product mix: the account's revenue per product next to its segment's mix."""
+    m = p.products.copy()
+    m["share"] = m["revenue"] / m["revenue"].sum() if len(m) else []
+    seg = p.segment_mix.set_index("product")["share"]
+    m["segment share"] = m["product"].map(seg)
+    m = m.sort_values("revenue", ascending=False)
+    return m[["product", "revenue", "share", "segment share"]]
+
+
+def contacts_view(p: Plan) -> pd.DataFrame:
+    c = p.contacts
+    if c.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame(
+        {
+            "name": c["name"],
+            "role": c.get("role"),
+            "senior": np.where(c.get("senior", False) == True, "yes", "no"),  # noqa: E712
+            "influence": c.get("influence"),
+            "attitude": c.get("attitude"),
+            "strength": c.get("relationship_strength"),
+            "days since contact": c.get("days"),
+        }
+    )
+    return out.sort_values(["influence", "name"], ascending=[False, True])
+
+
+def nps_view(p: Plan) -> pd.DataFrame:
+    return p.nps.rename(columns={"csat": "CSAT"})[["quarter", "respondents", "nps", "CSAT"]]
+
+
+def whitespace_view(p: Plan) -> pd.DataFrame:
+    w = p.whitespace
+    return pd.DataFrame(
+        {
+            "product": w["product"],
+            "bought by (segment)": w["adoption"],
+            "typical spend": w["value"],
+            "in the pipeline": np.where(w["in_pipeline"], "yes", "no"),
+        }
+    )
+
+
+def opportunities_view(p: Plan) -> pd.DataFrame:
+    o = p.opportunities.sort_values("weighted", ascending=False)
+    cols = {
+        "opportunity_id": "opportunity",
+        "product": "product",
+        "stage": "stage",
+        "amount": "amount",
+        "probability": "probability",
+        "weighted": "weighted",
+        "expected_close": "expected close",
+    }
+    return o[[c for c in cols if c in o.columns]].rename(columns=cols)
+
+
+def targets_view(p: Plan) -> pd.DataFrame:
+    """The target per horizon and how it is reached."""
+    b = _bridge(p)
+    out = pd.DataFrame(
+        {
+            "horizon": [f"{m} months" for m in b["months"]],
+            "target": b["target"],
+            "increase": b["increase"],
+            "from the pipeline": b["pipeline"],
+            "from whitespace": b["whitespace"],
+            "still to find": b["to_find"],
+        }
+    )
+    if b["within_wallet"].notna().any():
+        out["within the wallet"] = b["within_wallet"].map({True: "yes", False: "no"})
+    return out
+
+
+def targets_note(p: Plan) -> str:
+    a, c = p.account, p.currency
+    b = _bridge(p)
+    text = (
+        f"Management's growth target of {fmt.pct(p.growth_target)} a year applied to "
+        f"{fmt.money(a['revenue'], c)}: target = revenue x (1 + {fmt.pct(p.growth_target)}) ^ "
+        "(months / 12). The weighted pipeline (amount x probability of each open "
+        "opportunity) is counted first, then the typical spend of whitespace products not "
+        "yet in the pipeline."
+    )
+    over = b[b["within_wallet"] == False]  # noqa: E712
+    if len(over):
+        text += (
+            f" The {int(over['months'].iloc[0])}-month target exceeds the estimated wallet "
+            f"({fmt.money(a['estimated_wallet'], c)}): it needs a larger wallet (new sites, "
+            "new budgets) or a lower target for this account."
+        )
+    return text
+
+
+def package_view(p: Plan) -> pd.DataFrame:
+    """The segment's service package next to what this account says matters to it."""
+    pk = p.package[["element", "decision"]].rename(columns={"decision": "segment package"})
+    r = p.ratings.set_index("element") if len(p.ratings) else pd.DataFrame()
+    for col, name in (("importance", "importance here"), ("satisfaction", "satisfaction here")):
+        pk[name] = pk["element"].map(r[col]) if col in r.columns else np.nan
+    return pk
+
+
+def client_value_points(p: Plan) -> list[str]:
+    """What the account's own ratings say it values most and where we fall short."""
+    r = p.ratings
+    if r.empty or "importance" not in r.columns:
+        return []
+    top = r.sort_values("importance", ascending=False).head(3)
+    out = [
+        f"Rates '{e}' at {i:.0f} of 5" + (f", our delivery at {s:.0f}" if pd.notna(s) else "")
+        for e, i, s in zip(
+            top["element"], top["importance"], top.get("satisfaction", np.nan), strict=True
+        )
+    ]
+    return out
+
+
+def client_value_md(p: Plan) -> str:
+    points = client_value_points(p)
+    if not points:
+        return ""
+    return "**What this account's own service ratings say it values most:**\n\n" + "\n".join(
+        f"- {_e(t)}" for t in points
+    )
+
+
+def cts_view(p: Plan) -> pd.DataFrame:
+    """Today's cost-to-serve by activity."""
+    a = p.activities.sort_values("cost", ascending=False)
+    total = a["cost"].sum()
+    return pd.DataFrame(
+        {
+            "activity": a["activity"].str.replace("_", " "),
+            "quantity": a["quantity"],
+            "unit cost": a["unit_cost"],
+            "cost": a["cost"],
+            "share": a["cost"] / total if total else np.nan,
+        }
+    )
+
+
+def investment_view(p: Plan) -> pd.DataFrame:
+    r = _investment(p)
+    vals = []
+    for line, amount in zip(r["line"], r["amount"], strict=True):
+        if line == "return on investment":
+            vals.append(fmt.pct(amount) if pd.notna(amount) else "to complete")
+        elif amount is None or pd.isna(amount):
+            vals.append("to complete" if line == "planned extra investment" else "n/a")
+        else:
+            vals.append(fmt.money(amount, p.currency, short=False))
+    return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"]})
+
+
+def suggested_actions(p: Plan) -> pd.DataFrame:
+    """Actions the data suggests, most urgent first; owner and due date to agree."""
+    a, c = p.account, p.currency
+    rows: list[tuple[str, str]] = []
+    contacts = p.contacts
+    if a.get("contacts", 0) == 0:
+        rows.append(
+            ("Map the stakeholders: name, role, influence, attitude", "no contacts recorded")
+        )
+    else:
+        if bool(a.get("no_senior")):
+            rows.append(("Win access to a senior decision maker", "no senior contact"))
+        elif bool(a.get("stale_senior")):
+            rows.append(
+                (
+                    "Meet a senior decision maker",
+                    f"last senior contact {int(a['days_since_senior'])} days ago",
+                )
+            )
+        if bool(a.get("no_supporter")):
+            rows.append(("Build a supporter in the customer's organisation", "no supporter today"))
+        det = contacts[
+            (contacts.get("attitude") == "detractor") & (contacts.get("influence", 0) >= 4)
+        ]
+        for r in det.itertuples():
+            rows.append(
+                (
+                    f"Win over {r.name} ({r.role})",
+                    f"influential detractor, influence {int(r.influence)}",
+                )
+            )
+    if a.get("signals"):
+        rows.append(("Review the risk signals with the customer", str(a["signals"])))
+    if isinstance(a.get("better_action"), str):
+        if a["better_action"] == "package":
+            rows.append(
+                (
+                    "Move the account to its segment's service package",
+                    f"saves {fmt.money(a['cost_to_serve'] - a['package_cost'], c)} a year",
+                )
+            )
+        else:
+            rows.append(
+                (
+                    f"Negotiate net price +{fmt.pct(a['price_increase_pct'])} on value",
+                    f"brings it to the segment's net margin ({fmt.pct(a['target_margin'], 1)})",
+                )
+            )
+    for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
+        close = getattr(r, "expected_close", None)
+        when = (
+            f" by {pd.Timestamp(close):%d %b %Y}" if close is not None and pd.notna(close) else ""
+        )
+        rows.append(
+            (
+                f"Close {r.opportunity_id} ({getattr(r, 'product', '')}){when}",
+                f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}",
+            )
+        )
+    for r in p.whitespace[~p.whitespace["in_pipeline"]].head(2).itertuples():
+        rows.append(
+            (
+                f"Propose {r.product}",
+                f"{fmt.pct(r.adoption)} of the segment buy it, "
+                f"typically {fmt.money(r.value, c)} a year",
+            )
+        )
+    return pd.DataFrame(rows, columns=["action", "why"])
+
+
+def action_plan_view(p: Plan) -> pd.DataFrame:
+    """The agreed actions from the plan inputs, owner, due date and status."""
+    return pi.parse_actions(p.inputs.get("action_plan"))
+
+
+def swot_data(p: Plan) -> dict[str, list[str]]:
+    """What the data contributes to each SWOT quadrant, in words."""
+    a, c = p.account, p.currency
+    data = {"strengths": [], "weaknesses": [], "opportunities": [], "threats": []}
+    if pd.notna(a.get("share_of_wallet")) and a["share_of_wallet"] >= 0.5:
+        data["strengths"].append(f"{fmt.pct(a['share_of_wallet'])} share of wallet")
+    if pd.notna(a.get("growth")) and a["growth"] > 0:
+        data["strengths"].append(
+            f"revenue {fmt.pct(a['growth'], 1, signed=True)} on the prior year"
+        )
+    if a.get("supporters", 0) and a.get("supporters", 0) > 0:
+        data["strengths"].append(
+            fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"
+        )
+    if a.get("gaps"):
+        data["weaknesses"].append(str(a["gaps"]))
+    if a["net_contribution"] < 0:
+        data["weaknesses"].append(
+            f"loses {fmt.money(-a['net_contribution'], c)} after cost-to-serve"
+        )
+    if a["whitespace"] > 0:
+        data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
+    if a["weighted"] > 0:
+        data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
+    if pd.notna(a.get("headroom")) and a["headroom"] > 0:
+        data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
+    if a.get("signals"):
+        data["threats"].extend(s.strip() for s in str(a["signals"]).split(";"))
+    return data
+
+
+def swot_html(p: Plan) -> str:
+    """The SWOT as a 2 x 2 grid: the manager's text, and what the data adds (marked)."""
+    cells = []
+    for name, items in swot_data(p).items():
+        bullets = "".join(
+            f'<li class="from-data">{_e(t)} <span class="src">data</span></li>' for t in items
+        )
+        body = field_html(p, name, name.capitalize())
+        cells.append(
+            f'<div class="swot-cell swot-{name}"><h4>{name.capitalize()}</h4>'
+            f"{body}<ul>{bullets}</ul></div>"
+        )
+    rows = "".join(f'<div class="swot-row">{a}{b}</div>' for a, b in (cells[:2], cells[2:]))
+    return f'<div class="swot">{rows}</div>'
+
+
+def risks_view(p: Plan) -> pd.DataFrame:
+    """The data's risk signals, each with its evidence."""
+    signals = [s.strip() for s in str(p.account.get("signals") or "").split(";") if s.strip()]
+    gaps = [s.strip() for s in str(p.account.get("gaps") or "").split(";") if s.strip()]
+    rows = [("churn signal", s) for s in signals] + [("relationship gap", g) for g in gaps]
+    return pd.DataFrame(rows, columns=["risk", "evidence (from the data)"])
+
+
+def signoff_html(p: Plan) -> str:
+    """The sign-off table: every business area that owns the plan, to sign by hand."""
+    rows = "".join(
+        f"<tr><td>{_e(area)}</td><td></td><td></td><td></td><td></td></tr>" for area in p.sign_off
+    )
+    return (
+        '<table class="kam-table signoff"><thead><tr><th>Business area</th><th>Name</th>'
+        "<th>Role</th><th>Date</th><th>Signature</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def table(df: pd.DataFrame, **kw) -> str:
+    """A plan table (see :func:`kamlib.tables.table_html`)."""
+    return table_html(df, **kw)
+
+
+def input_context(p: Plan) -> dict[str, str]:
+    """What the data already says about each plan input field, for the inputs workbook."""
+    a, c = p.account, p.currency
+    out: dict[str, str] = {}
+    out["challenges"] = (
+        f"Revenue {fmt.money(a['revenue'], c)} ({fmt.pct(a['growth'], 1, signed=True)} on the "
+        f"prior year), gross margin {fmt.pct(a['gross_margin'], 1)}"
+    )
+    if len(p.opportunities):
+        out["ongoing_projects"] = "Open opportunities: " + "; ".join(
+            f"{r.opportunity_id} {getattr(r, 'product', '')} ({getattr(r, 'stage', '')})"
+            for r in p.opportunities.itertuples()
+        )
+    for k, items in swot_data(p).items():
+        if items:
+            out[k] = "; ".join(items)
+    suggested = suggested_actions(p)
+    if len(suggested):
+        out["required_actions"] = "; ".join(suggested["action"])
+        out["action_plan"] = "\n".join(
+            f"{x} | owner | due date | status" for x in suggested["action"]
+        )
+    included = p.package[p.package["decision"] == "included"]["element"]
+    if len(included):
+        out["desired_solution"] = "Segment package includes: " + ", ".join(included)
+    points = client_value_points(p)
+    if points:
+        out["client_value"] = "; ".join(points)
+    out["investment"] = (
+        f"Cost-to-serve today {fmt.money(a['cost_to_serve'], c)}; segment package "
+        f"{fmt.money(a.get('package_cost'), c)} per account"
+    )
+    if a.get("signals") or a.get("gaps"):
+        out["risk_mitigation"] = "; ".join(x for x in (a.get("signals"), a.get("gaps")) if x)
+    return out

@@ -1,0 +1,418 @@
+"""The plan batch: every key account's plan to HTML and PDF, fast, plus an index.
+
+A naive loop starts a kernel, imports the stack, reads the data pack and recomputes
+steps 1-3 for every plan, then starts nbconvert twice. Here:
+
+* the parent computes the plan book once and saves it for the workers' kernels
+  (:func:`kamlib.plan_book.save_book`; a kernel uses it only while the inputs match);
+* ``jobs`` long-lived worker processes each start **one kernel** and run plan after
+  plan in it through papermill's Python API (a custom engine that keeps the kernel
+  and its client; the namespace is reset before each plan, modules and the book
+  stay loaded);
+* each worker renders its plans to HTML and PDF with one nbconvert exporter;
+* a failing plan is reported and its executed notebook kept in ``failed/``; the others
+  go on. A dead kernel is restarted for the next plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import re
+import shutil
+import time
+import traceback
+import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import NOTEBOOKS
+
+NOTEBOOK = "04_account_plan.ipynb"
+ENGINE = "kam-warm-kernel"
+
+
+def file_stem(account_id: str, name: str) -> str:
+    """``C-11458``, ``Falk Broadcast GmbH`` -> ``C-11458-falk-broadcast-gmbh``.
+
+    Examples
+    --------
+    >>> file_stem("C-1", "Müller & Söhne AG")
+    'C-1-muller-sohne-ag'
+    """
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:40].strip("-")
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(account_id))
+    return f"{safe_id}-{slug}" if slug else safe_id
+
+
+@dataclass
+class PlanResult:
+    account_id: str
+    name: str
+    ok: bool
+    seconds: float = 0.0
+    files: list[str] = field(default_factory=list)
+    error: str = ""
+    kept: str = ""  # the failed notebook, kept for inspection
+    cpu: dict = field(default_factory=dict)  # CPU seconds of the worker and its kernel
+
+
+@dataclass
+class PlanBatch:
+    folder: Path
+    results: list[PlanResult]
+    seconds: float
+    index: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[PlanResult]:
+        return [r for r in self.results if not r.ok]
+
+
+# --- the worker side -------------------------------------------------------------------
+
+_W: dict = {}
+
+
+def _engine():
+    """A papermill engine that runs notebooks in the worker's warm kernel."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, **kw):
+            client = PapermillNotebookClient(
+                nb_man,
+                km=_W["km"],
+                kernel_name=kernel_name,
+                timeout=execution_timeout,
+                log_output=False,
+            )
+            client.kc = _W["kc"]
+            return client.execute(cleanup_kc=False)
+
+    return WarmKernelEngine
+
+
+def _start_kernel() -> None:
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name="python3")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env)
+    kc = km.client()
+    kc.start_channels()
+    run_sync(kc.wait_for_ready)(timeout=120)
+    _W["km"], _W["kc"] = km, kc
+
+
+def _stop_kernel() -> None:
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        _W["kc"].stop_channels()
+        run_sync(_W["km"].shutdown_kernel)(now=True)
+
+
+def _reset_namespace() -> None:
+    """Forget the previous plan's variables (modules and the cached book stay loaded)."""
+    from jupyter_core.utils import run_sync
+
+    run_sync(_W["kc"].execute_interactive)(
+        "get_ipython().reset(new_session=False, aggressive=False)",
+        silent=True,
+        store_history=False,
+        timeout=60,
+    )
+
+
+def _init_worker(
+    folder: str, book_path: str, engagement: str, as_of: str, log: str, notebook: str
+) -> None:
+    from multiprocessing import util
+
+    import papermill.engines as pe
+
+    from .config import load_config
+
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)  # kernels and renderers talk on stderr: into the log, not the terminal
+    os.environ["KAM_PLAN_BOOK"] = book_path
+    pe.papermill_engines.register(ENGINE, _engine())
+    _W.update(folder=Path(folder), engagement=engagement, as_of=as_of, notebook=notebook)
+    _W["config"] = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    _start_kernel()
+    util.Finalize(None, _stop_kernel, exitpriority=10)
+
+
+def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
+    import papermill as pm
+    from nbclient.exceptions import DeadKernelError
+
+    from .render import render, report_meta
+
+    t0 = time.perf_counter()
+    c0 = _cpu()
+    folder: Path = _W["folder"]
+    stem = file_stem(account_id, name)
+    work = folder / ".work" / f"{stem}.ipynb"
+    try:
+        if not _W["km"].has_kernel or not _is_alive():
+            _start_kernel()
+        _reset_namespace()
+        pm.execute_notebook(
+            _W["notebook"],
+            str(work),
+            parameters={
+                "engagement": _W["engagement"],
+                "as_of": _W["as_of"],
+                "account": account_id,
+            },
+            engine_name=ENGINE,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=600,
+            request_save_on_cell_execute=False,  # papermill saves after every cell otherwise
+        )
+        meta = {**report_meta(_W["config"], f"Account plan: {name}"), "compact": True}
+        meta["running_head"] = f"{_W['config'].client} · Account plan · {name}"
+        files = render(work, folder, meta, pdf=pdf, stem=stem)
+        work.unlink()
+        cpu = {k: round(v - c0.get(k, 0.0), 3) for k, v in _cpu().items()}
+        seconds = time.perf_counter() - t0
+        return PlanResult(account_id, name, True, seconds, [f.name for f in files], cpu=cpu)
+    except Exception as exc:  # one plan's failure must not stop the batch
+        kept = ""
+        if work.exists():
+            failed = folder / "failed"
+            failed.mkdir(exist_ok=True)
+            kept = str(shutil.move(str(work), failed / work.name))
+        if isinstance(exc, DeadKernelError):
+            with contextlib.suppress(Exception):
+                _start_kernel()
+        return PlanResult(
+            account_id, name, False, time.perf_counter() - t0, error=_reason(exc), kept=kept
+        )
+
+
+def _cpu() -> dict[str, float]:
+    """CPU seconds used so far by this worker and by its kernel (for the benchmark)."""
+    out = {"worker": sum(os.times()[:2])}
+    with contextlib.suppress(Exception):
+        import psutil
+
+        out["kernel"] = sum(psutil.Process(_W["km"].provisioner.process.pid).cpu_times()[:2])
+    return out
+
+
+def _is_alive() -> bool:
+    from jupyter_core.utils import run_sync
+
+    return bool(run_sync(_W["km"].is_alive)())
+
+
+def _reason(exc: Exception) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill's execution error: the notebook's own exception
+        cell = getattr(exc, "exec_count", None)
+        where = f" (cell {cell})" if cell else ""
+        return f"{ename}: {getattr(exc, 'evalue', '')}{where}"
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return last
+
+
+# --- the parent side -------------------------------------------------------------------
+
+
+def render_plans(
+    engagement: str,
+    folder: str | Path,
+    accounts: list[str] | None = None,
+    jobs: int | None = None,
+    pdf: bool = True,
+    as_of: str = "",
+    progress: Callable[[str], None] = lambda _: None,
+    notebook: str | Path | None = None,
+) -> PlanBatch:
+    """Render the plans of the key accounts (or of ``accounts``) into ``folder`` and
+    write the index. Returns every plan's result; failures are in ``.failed``.
+
+    ``notebook`` replaces the stock plan notebook (a client's own variant of it).
+    """
+    from .plan_book import find_account, open_book, save_book
+
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    work = folder / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    book = open_book(engagement, as_of)
+    key = book.accounts.sort_values("revenue", ascending=False)
+    ids = [find_account(book, a) for a in accounts] if accounts else list(key["account_id"])
+    ids = list(dict.fromkeys(ids))
+    names = dict(zip(key["account_id"], key["account_name"], strict=True))
+    book_path = save_book(book, work / "book.pickle")
+    log = str(folder.parent / "kernel.log") if folder.parent.exists() else str(work / "kernel.log")
+    engagement = str(book.config.path)
+    results: list[PlanResult] = []
+    jobs = min(jobs, len(ids)) or 1
+    ctx = mp.get_context("spawn")
+    nb = str(notebook or NOTEBOOKS / NOTEBOOK)
+    args = (str(folder), str(book_path), engagement, as_of, log, nb)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=args) as pool:
+        futures = {pool.submit(_render_plan, a, names[a], pdf): a for a in ids}
+        try:
+            for i, fut in enumerate(as_completed(futures), 1):
+                r = fut.result()
+                results.append(r)
+                mark = "ok" if r.ok else f"FAILED: {r.error}"
+                progress(f"  plan {i:>4}/{len(ids)}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
+        except BrokenProcessPool:
+            done = {r.account_id for r in results}
+            for a in ids:
+                if a not in done:
+                    results.append(
+                        PlanResult(
+                            a, names[a], False, error="a worker process stopped unexpectedly"
+                        )
+                    )
+    shutil.rmtree(work, ignore_errors=True)
+    order = {a: i for i, a in enumerate(ids)}
+    results.sort(key=lambda r: order[r.account_id])
+    batch = PlanBatch(folder, results, time.perf_counter() - t0)
+    batch.index = write_index(book, batch, pdf=pdf)
+    return batch
+
+
+def index_frame(book, batch: PlanBatch):
+    """One row per key account for the index: tier, segment, revenue, target, completeness,
+    health and the plan's files (present in the folder)."""
+    import pandas as pd
+
+    a = book.accounts.sort_values("revenue", ascending=False)
+    h = int(book.config.setting("account_plan.horizons")[0])
+    status = {r.account_id: ("failed" if not r.ok else "rendered") for r in batch.results}
+    stems = [file_stem(i, n) for i, n in zip(a["account_id"], a["account_name"], strict=True)]
+    present = [(batch.folder / f"{s}.html").is_file() for s in stems]
+    return pd.DataFrame(
+        {
+            "account_id": a["account_id"].to_numpy(),
+            "account": a["account_name"].to_numpy(),
+            "tier": a["class"].to_numpy(),
+            "segment": a["segment"].to_numpy(),
+            "manager": a["account_manager"].to_numpy() if "account_manager" in a else None,
+            "revenue": a["revenue"].to_numpy(),
+            "target": a[f"target_{h}m"].to_numpy(),
+            "completeness": a["completeness"].to_numpy(),
+            "health": a["health"].to_numpy(),
+            "band": a["band"].to_numpy(),
+            "stem": stems,
+            "plan": [
+                status.get(i, "rendered" if p else "not rendered")
+                for i, p in zip(a["account_id"], present, strict=True)
+            ],
+        }
+    )
+
+
+def _index_table(df, currency: str, ext: str, h: int) -> str:
+    import html
+
+    from . import fmt
+
+    rows = []
+    for r in df.itertuples():
+        name = html.escape(str(r.account))
+        link = f'<a href="{html.escape(r.stem)}.{ext}">{name}</a>' if r.plan == "rendered" else name
+        band = html.escape(str(r.band or ""))
+        tag = f'<span class="tag tag-band-{band.replace(" ", "-")}">{band}</span>' if band else ""
+        rows.append(
+            f"<tr><td>{link}<br><small>{html.escape(str(r.account_id))}</small></td>"
+            f"<td>{html.escape(str(r.tier))}</td><td>{html.escape(str(r.segment))}</td>"
+            f"<td>{html.escape(str(r.manager or ''))}</td>"
+            f'<td class="num">{fmt.money(r.revenue, currency)}</td>'
+            f'<td class="num">{fmt.money(r.target, currency)}</td>'
+            f'<td class="num">{fmt.pct(r.completeness)}</td>'
+            f'<td class="num">{fmt.count(r.health)}</td><td>{tag}</td>'
+            f"<td>{'' if r.plan == 'rendered' else html.escape(r.plan)}</td></tr>"
+        )
+    head = (
+        "<th>Account</th><th>Tier</th><th>Segment</th><th>Manager</th>"
+        f'<th class="num">Revenue</th><th class="num">Target {h} m</th>'
+        '<th class="num">Complete</th><th class="num">Health</th><th></th><th></th>'
+    )
+    return (
+        f'<div class="table-wrap"><table class="kam-table wide index"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def index_notebook(book, batch: PlanBatch, ext: str):
+    """The index as a notebook of outputs, rendered by the same template as every report."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from . import fmt
+
+    df = index_frame(book, batch)
+    h = int(book.config.setting("account_plan.horizons")[0])
+    c = book.currency
+    rendered = int((df["plan"] == "rendered").sum())
+    failed = int((df["plan"] == "failed").sum())
+    at_risk = int((df["band"] == "at risk").sum())
+    cards = [
+        ("Key accounts", fmt.count(len(df)), f"{fmt.count(rendered)} plans rendered"),
+        ("Revenue", fmt.money(df["revenue"].sum(), c), "last 12 months"),
+        (f"Target in {h} months", fmt.money(df["target"].sum(), c), "sum of the plans"),
+        ("Average completeness", fmt.pct(df["completeness"].mean()), "of the plans' parts"),
+        ("At risk", fmt.count(at_risk), "health below the risk line"),
+    ]
+    kpi_html = "".join(
+        f'<div class="kpi"><div class="kpi-value">{v}</div><div class="kpi-label">{k}</div>'
+        f'<div class="kpi-note">{n}</div></div>'
+        for k, v, n in cards
+    )
+    intro = (
+        "One plan per key account, largest first. **Complete** is the share of the plan's "
+        "parts filled from data or the account managers' inputs; **health** (0-100) combines "
+        "revenue and margin trend, NPS, contact recency and risk signals."
+    )
+    if failed:
+        intro += f" {fmt.plural(failed, 'plan')} failed to render: see the run's summary."
+    nb = new_notebook()
+    out = new_code_cell("")
+    out.outputs = [
+        new_output("display_data", data={"text/html": f'<div class="kpis">{kpi_html}</div>'}),
+        new_output("display_data", data={"text/html": _index_table(df, c, ext, h)}),
+    ]
+    nb.cells = [new_markdown_cell("## Plans\n\n" + intro), out]
+    return nbformat.from_dict(nb)
+
+
+def write_index(book, batch: PlanBatch, pdf: bool = True) -> list[Path]:
+    """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs)."""
+    from .paths import atomic_path
+    from .render import render_html, render_pdf, report_meta
+
+    meta = {**report_meta(book.config, "Account plans"), "compact": True}
+    written = []
+    html = render_html(index_notebook(book, batch, "html"), meta)
+    path = batch.folder / "index.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    written.append(path)
+    if pdf:
+        path = batch.folder / "index.pdf"
+        data = render_pdf(render_html(index_notebook(book, batch, "pdf"), meta))
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        written.append(path)
+    return written

@@ -1,0 +1,172 @@
+"""Step 4 end to end: the plan book, the inputs round trip, the batch and its index, and
+the promise that a plan shows only its own account's figures."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from conftest import EXAMPLE
+from kamlib import fmt, plan_book, plan_inputs, plans
+from kamlib.errors import KamError, ParameterError
+from kamlib.paths import NOTEBOOKS
+
+FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
+FILLED = "C-10012"  # its desired solution comes from the filled inputs workbook
+TEXT = "One managed network for all 14 sites, with a single service desk"
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plans")
+    eng = root / "example"
+    shutil.copytree(EXAMPLE, eng)
+    path, rows = plan_book.write_inputs_template(str(eng))
+    wb = load_workbook(path)
+    ws = wb["Plan inputs"]
+    for r in ws.iter_rows(min_row=2):
+        if r[0].value == FILLED and r[2].value == "desired_solution":
+            r[5].value = TEXT
+        if r[0].value == FILLED and r[2].value == "investment_amount":
+            r[5].value = "€ 20,000"
+    wb.save(path)
+    nb = nbformat.read(NOTEBOOKS / plans.NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(f'assert account != "{FAILING}", "boom"'))
+    broken = root / "broken.ipynb"
+    nbformat.write(nb, broken)
+    result = plans.render_plans(str(eng), root / "out" / "plans", jobs=2, notebook=broken)
+    book = plan_book.open_book(str(eng))
+    return result, book, rows
+
+
+def _html(result, account_id: str) -> str:
+    files = list(result.folder.glob(f"{account_id}-*.html"))
+    assert len(files) == 1
+    return files[0].read_text(encoding="utf-8")
+
+
+def test_batch_goes_on_past_a_failing_plan_and_keeps_its_notebook(batch):
+    result, book, _ = batch
+    assert len(result.results) == len(book.accounts) == 3
+    (failed,) = result.failed
+    assert failed.account_id == FAILING and "AssertionError: boom" in failed.error
+    assert (result.folder / "failed").is_dir() and failed.kept.endswith(".ipynb")
+    for r in result.results:
+        if r.ok:
+            assert sorted(p.rsplit(".", 1)[1] for p in r.files) == ["html", "pdf"]
+            assert all((result.folder / f).stat().st_size > 1000 for f in r.files)
+    assert not (result.folder / ".work").exists()
+
+
+def test_index_lists_every_key_account_with_links(batch):
+    result, book, _ = batch
+    html = (result.folder / "index.html").read_text(encoding="utf-8")
+    pdf_index = result.folder / "index.pdf"
+    assert pdf_index.stat().st_size > 1000
+    for a in book.accounts.itertuples():
+        assert a.account_name in html or a.account_name.replace("&", "&amp;") in html
+        stem = plans.file_stem(a.account_id, a.account_name)
+        if a.account_id == FAILING:
+            assert f'href="{stem}.html"' not in html and "failed" in html
+        else:
+            assert f'href="{stem}.html"' in html
+    frame = plans.index_frame(book, result)
+    assert set(frame["plan"]) == {"rendered", "failed"}
+    assert frame["revenue"].is_monotonic_decreasing
+
+
+def test_a_plan_shows_no_other_accounts_name_or_figures(batch):
+    from kamlib import open_engagement
+
+    result, book, _ = batch
+    eng = open_engagement(str(book.config.path))
+    everyone = eng.pack["accounts"][["account_id", "account_name"]]
+    revenue = book.accounts.set_index("account_id")["revenue"]
+    contacts = eng.pack["contacts"]
+    for r in result.results:
+        if not r.ok:
+            continue
+        html = _html(result, r.account_id)
+        assert r.name in html
+        own_contacts = set(contacts.loc[contacts["account_id"] == r.account_id, "name"])
+        for other in everyone.itertuples():
+            if other.account_id == r.account_id:
+                continue
+            assert other.account_name not in html, (r.account_id, other.account_name)
+            assert f">{other.account_id}<" not in html and f"{other.account_id}-" not in html
+        for other_id, value in revenue.items():
+            if other_id != r.account_id:
+                assert fmt.money(value, "EUR", short=False) not in html
+        others = set(contacts.loc[contacts["account_id"] != r.account_id, "name"])
+        for name in others - own_contacts:
+            assert name not in html, (r.account_id, name)
+
+
+def test_filled_inputs_change_the_plan_and_empty_fields_stay_to_complete(batch):
+    result, book, rows = batch
+    assert rows == 3 * len(plan_inputs.PLAN_FIELDS)
+    html = _html(result, FILLED)
+    assert TEXT in html
+    assert "€20,000" in html  # the planned investment, used in the return
+    assert "To complete" in html and "plan inputs field <code>client_value</code>" in html
+    # the pack's own plan_inputs still reach their account
+    assert "SD-WAN rollout" in _html(result, "C-10032")
+
+
+def test_inputs_template_never_overwrites_without_force(batch, tmp_path):
+    _, book, _ = batch
+    path = plan_inputs.workbook_path(book.config)
+    before = path.read_bytes()
+    with pytest.raises(KamError, match="already exists; nothing was changed"):
+        plan_book.write_inputs_template(str(book.config.path))
+    assert path.read_bytes() == before
+    eng = tmp_path / "copy"
+    shutil.copytree(book.config.folder, eng)
+    plan_book.write_inputs_template(str(eng), force=True)
+    assert (eng / "plan-inputs.bak.xlsx").read_bytes() == before
+    back = plan_inputs.read_inputs(eng / "plan-inputs.xlsx")
+    assert TEXT in set(back["text"])  # the filled texts survive a fresh template
+
+
+def test_plan_of_an_unknown_or_non_key_account_names_close_matches():
+    book = plan_book.open_book(str(EXAMPLE))
+    with pytest.raises(ParameterError, match="not a key account.*Did you mean 'C-10032'"):
+        plan_book.plan(book, "C-10033")
+    assert (
+        plan_book.plan(book).id
+        == book.accounts.loc[book.accounts["revenue"].idxmax(), "account_id"]
+    )
+
+
+def test_book_is_cached_until_an_input_file_changes(tmp_path):
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    first = plan_book.open_book(str(eng))
+    assert plan_book.open_book(str(eng)) is first
+    cfg = eng / "engagement.yml"
+    cfg.write_text(cfg.read_text() + "\n# touched\n", encoding="utf-8")
+    assert plan_book.open_book(str(eng)) is not first
+
+
+def test_plan_parts_and_views_on_the_example():
+    book = plan_book.open_book(str(EXAMPLE))
+    p = plan_book.plan(book, "C-10032")
+    assert list(p.parts["part"]) == list(plan_book.ap.PART_TITLES)
+    assert p.parts.set_index("part").at["growth", "status"] == "from data"
+    # inputs for challenges and ongoing projects are in the example pack
+    assert p.parts.set_index("part").at["baselines", "status"] == "data + inputs"
+    assert set(p.monthly["account_id"]) == {"C-10032"} and len(p.monthly) <= 36
+    from kamlib import plan_report as pr
+
+    t = pr.targets_view(p)
+    assert list(t["horizon"]) == ["12 months", "24 months", "36 months"]
+    row = t.iloc[0]
+    assert row["from the pipeline"] + row["from whitespace"] + row["still to find"] == (
+        pytest.approx(row["increase"])
+    )
+    assert isinstance(pr.summary_text(p), str) and p.name in pr.summary_text(p)
+    assert pd.api.types.is_numeric_dtype(pr.cts_view(p)["cost"])
