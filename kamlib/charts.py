@@ -583,7 +583,8 @@ def stakeholder_map(contacts: pd.DataFrame, stale_days: int = 180, gaps: str = "
     c = c.sort_values(["x", "y", "name"]).reset_index(drop=True)
     rank = c.groupby(["x", "y"]).cumcount()
     size = c.groupby(["x", "y"])["name"].transform("size")
-    c["x"] = c["x"] + (rank - (size - 1) / 2) * 0.28
+    c["x"] = c["x"] + (rank - (size - 1) / 2) * 0.34
+    c["above"] = (rank % 2 == 1).to_numpy()  # neighbours' labels alternate above and below
     days = c["days"] if "days" in c.columns else pd.Series(float("nan"), index=c.index)
     colour = [
         GREY
@@ -611,10 +612,10 @@ def stakeholder_map(contacts: pd.DataFrame, stale_days: int = 180, gaps: str = "
         ax.annotate(
             f"{r.name}\n{getattr(r, 'role', '')}",
             (r.x, r.y),
-            xytext=(0, -15),
+            xytext=(0, 11 if r.above else -11),
             textcoords="offset points",
             ha="center",
-            va="top",
+            va="bottom" if r.above else "top",
             fontsize=6.5,
             color=INK,
         )
@@ -658,18 +659,22 @@ def nps_history(nps: pd.DataFrame) -> Figure | None:
     x = nps["quarter"]
     colours = ["#009E73" if v >= 0 else "#D55E00" for v in nps["nps"]]
     ax.bar(x, nps["nps"], width=50, color=colours)
-    for q, v, n in zip(x, nps["nps"], nps["respondents"], strict=True):
+    csat = nps["csat"] if "csat" in nps.columns else [float("nan")] * len(nps)
+    for q, v, n, c in zip(x, nps["nps"], nps["respondents"], csat, strict=True):
+        extra = "" if pd.isna(c) else f"\nCSAT {c:.1f}"
         ax.annotate(
-            f"n={int(n)}",
+            f"{v:+.0f} (n={int(n)}){extra}",
             (q, v),
-            xytext=(0, 3 if v >= 0 else -10),
+            xytext=(0, 3 if v >= 0 else -3),
             textcoords="offset points",
             ha="center",
+            va="bottom" if v >= 0 else "top",
             fontsize=7,
             color=INK,
         )
     ax.axhline(0, color=INK, lw=0.8)
-    ax.set_ylim(-110, 110)
+    ax.set_ylim(-150, 150)
+    ax.set_yticks([-100, -50, 0, 50, 100])
     ax.set_ylabel("NPS (points)")
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)

@@ -805,6 +805,51 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd
     return pd.DataFrame(rows, columns=["account_id", "key", "tier", "segment", "reason", "by"])
 
 
+#: The largest account's plan is complete: what a finished plan looks like.
+FULL_PLAN = [
+    (
+        "required_actions",
+        "Agree a three-year network roadmap with the CIO and CFO; bring procurement in "
+        "early; move quotes to a 48-hour turnaround.",
+    ),
+    (
+        "desired_solution",
+        "One managed SD-WAN and mobile service for all sites, with a single service desk "
+        "and one monthly invoice.",
+    ),
+    (
+        "client_value",
+        "About 10 % lower total telecom cost through consolidation, fewer outages at the "
+        "sites, and one contract to manage instead of four.",
+    ),
+    (
+        "investment",
+        "A solution architect for six months and a two-site pilot; pricing held for the "
+        "first contract year.",
+    ),
+    ("investment_amount", "60000"),
+    (
+        "action_plan",
+        "Executive workshop on the network roadmap | Account manager | 2026-11-15 | planned\n"
+        "Meet the head of procurement | Account manager | 2026-11-30 | open\n"
+        "Two-site SD-WAN pilot | Solution architect | 2027-01-31 | open\n"
+        "Proposal for the managed network | Account manager | 2027-02-28 | open",
+    ),
+    (
+        "deal_preparation",
+        "Decision by the CIO with the CFO; board approval in March; proposal before the "
+        "budget round, references from two customers in the same industry.",
+    ),
+    ("opportunities", "Fleet renewal opens the mobile contract; new sites in the east."),
+    ("threats", "A competitor's bundled offer to procurement; budget freeze if Q4 is weak."),
+    (
+        "risk_mitigation",
+        "Quarterly business reviews with the CIO; a procurement contact by November; "
+        "price held during the pilot.",
+    ),
+]
+
+
 def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
     top = hidden.sort_values("rank").index.to_numpy()[:2]
     rows = []
@@ -818,8 +863,8 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
         ("strengths", "Trusted by the CIO; strong service record on the core network."),
         ("weaknesses", "No relationship with procurement; slow quote turnaround."),
     ]
-    for a in top:
-        for field, text in texts:
+    for i, a in enumerate(top):
+        for field, text in texts + (FULL_PLAN if i == 0 else []):
             rows.append({"account_id": acc.at[a, "account_id"], "field": field, "text": text})
     return pd.DataFrame(rows)
 

@@ -221,8 +221,20 @@ def contacts_view(p: Plan) -> pd.DataFrame:
     return out.sort_values(["influence", "name"], ascending=[False, True])
 
 
-def nps_view(p: Plan) -> pd.DataFrame:
-    return p.nps.rename(columns={"csat": "CSAT"})[["quarter", "respondents", "nps", "CSAT"]]
+def nps_note(p: Plan) -> str:
+    """How NPS is counted, and the latest year's score; or why there is none."""
+    if p.nps.empty:
+        return "No survey answers for this account in the last 36 months: no NPS."
+    nps12 = p.account.get("nps")
+    last = (
+        f" Over the last 12 months: **{nps12:+.0f}**."
+        if nps12 is not None and pd.notna(nps12)
+        else " No answers in the last 12 months."
+    )
+    return (
+        "NPS per quarter in points (% promoters scoring 9-10 minus % detractors 0-6), with "
+        f"the number of respondents (n) and the mean CSAT (1-5).{last}"
+    )
 
 
 def whitespace_view(p: Plan) -> pd.DataFrame:

@@ -1,0 +1,114 @@
+"""Benchmark: the account-plan batch against a consultant's naive loop.
+
+    .venv/bin/python benchmarks/plans.py [--plans 100] [--naive 3] [--jobs N]
+
+Builds a demo engagement big enough for ``--plans`` key accounts (in a temporary
+folder), times ``kam``'s batch on that many plans (HTML + PDF + index), then times the
+naive loop on ``--naive`` of the same accounts, one after another:
+
+    papermill 04_account_plan.ipynb out.ipynb -p account ID
+    jupyter nbconvert --to html --no-input out.ipynb
+    weasyprint out.html out.pdf
+
+and prints plans per second for both and the ratio. A benchmark, not a test: it prints
+figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def build_demo(folder: Path, plans: int) -> Path:
+    """A demo engagement with at least ``plans`` key accounts (about 15 % of customers)."""
+    accounts = max(300, plans * 11)  # about 9 % of the demo's customers are key accounts
+    subprocess.run(
+        [str(BIN / "kam"), "demo", "--accounts", str(accounts), "--out", str(folder), "--no-run"],
+        check=True,
+        capture_output=True,
+    )
+    return folder
+
+
+def naive(engagement: Path, accounts: list[str], work: Path) -> float:
+    """The consultant's loop: three command-line tools per plan, nothing kept warm."""
+    nb = ROOT / "notebooks" / "04_account_plan.ipynb"
+    t0 = time.perf_counter()
+    for a in accounts:
+        out = work / f"{a}.ipynb"
+        run = dict(check=True, capture_output=True, cwd=ROOT / "notebooks")
+        subprocess.run(
+            [str(BIN / "papermill"), str(nb), str(out), "-p", "engagement", str(engagement),
+             "-p", "account", a, "--no-progress-bar"],
+            **run,
+        )  # fmt: skip
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)], **run
+        )
+        subprocess.run(
+            [str(BIN / "weasyprint"), str(out.with_suffix(".html")), str(out.with_suffix(".pdf"))],
+            **run,
+        )
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plans", type=int, default=100, help="plans in the batch (default 100)")
+    ap.add_argument("--naive", type=int, default=3, help="plans in the naive loop (default 3)")
+    ap.add_argument("--jobs", type=int, default=None, help="batch workers (default: CPUs)")
+    args = ap.parse_args()
+
+    from kamlib.plan_book import open_book
+    from kamlib.plans import render_plans
+
+    with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        eng = build_demo(tmp / "bench", args.plans)
+        print(f"demo engagement built in {time.perf_counter() - t:.1f} s: {eng}")
+        book = open_book(str(eng))
+        key = book.accounts.sort_values("revenue", ascending=False)["account_id"].tolist()
+        sample = key[: args.plans]
+        print(f"{len(key)} key accounts; batch on {len(sample)}, naive loop on {args.naive}")
+
+        batch = render_plans(str(eng), tmp / "batch" / "plans", accounts=sample, jobs=args.jobs)
+        ok = len(batch.results) - len(batch.failed)
+        cpu_w = sum(r.cpu.get("worker", 0) for r in batch.results) / max(ok, 1)
+        cpu_k = sum(r.cpu.get("kernel", 0) for r in batch.results) / max(ok, 1)
+        batch_rate = ok / batch.seconds
+
+        (tmp / "naive").mkdir()
+        spread = sample[:: max(1, len(sample) // args.naive)][: args.naive]
+        naive_s = naive(eng, spread, tmp / "naive")
+        naive_rate = len(spread) / naive_s
+
+        workers = args.jobs or os.cpu_count()
+        lines = [
+            "",
+            f"machine      {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}",
+            f"batch        {ok} plans (HTML + PDF) + index in {batch.seconds:.1f} s with "
+            f"{workers} workers; {len(batch.failed)} failed",
+            f"             {batch_rate:.2f} plans/s; CPU per plan {cpu_w:.2f} s worker "
+            f"+ {cpu_k:.2f} s kernel",
+            f"naive loop   {len(spread)} plans in {naive_s:.1f} s: "
+            f"{naive_s / len(spread):.1f} s per plan, {naive_rate:.2f} plans/s",
+            f"ratio        {batch_rate / naive_rate:.1f}x the naive loop",
+            f"100 plans    {100 / batch_rate:.0f} s at the batch's rate (goal: <= 60 s)",
+        ]
+        print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
