@@ -263,7 +263,12 @@ def render_plans(
     log = str(folder.parent / "kernel.log") if folder.parent.exists() else str(work / "kernel.log")
     engagement = str(book.config.path)
     results: list[PlanResult] = []
-    jobs = min(jobs, len(ids)) or 1
+    if not ids:  # no key accounts: an index that says so, and no workers to start
+        shutil.rmtree(work, ignore_errors=True)
+        batch = PlanBatch(folder, results, time.perf_counter() - t0)
+        batch.index = write_index(book, batch, pdf=pdf)
+        return batch
+    jobs = min(jobs, len(ids))
     ctx = mp.get_context("spawn")
     nb = str(notebook or NOTEBOOKS / NOTEBOOK)
     args = (str(folder), str(book_path), engagement, as_of, log, nb)

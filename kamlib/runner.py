@@ -204,14 +204,13 @@ def _point_latest(root: Path, run: Path) -> None:
     os.replace(tmp, link)
 
 
-def _check_plan_accounts(config: Config, accounts: list[str] | None, as_of: str) -> None:
-    """Fail before anything runs when a named account has no plan (not a key account)."""
-    if not accounts:
-        return
+def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None:
+    """Fail before anything is written when the plan inputs workbook is bad or a named
+    account has no plan (not a key account). The plan book computed here is reused."""
     from .plan_book import find_account, open_book
 
     book = open_book(str(config.path), as_of)
-    for a in accounts:
+    for a in accounts or []:
         find_account(book, a)
 
 
@@ -355,7 +354,7 @@ def run_engagement(
         declared = params if step.batch else {**params, "output_dir": ""}
         check_parameters(NOTEBOOKS / step.notebook, declared)
     if any(s.batch for s in steps):
-        _check_plan_accounts(config, accounts, extra.get("as_of", ""))
+        _check_plans(config, accounts, extra.get("as_of", ""))
     root = Path(reports) if reports else reports_root()
     root = (root / config.name).resolve()
     run = _new_run_dir(root)

@@ -294,6 +294,12 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "cost-to-serve cannot be computed" in prof and "Traceback" not in prof
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
     assert "cost-to-serve cannot be computed" in review
+    plans = sorted((reports / "minimal" / "latest" / "plans").glob("M*.html"))
+    assert plans and (plans[0].parent / "index.html").is_file()
+    plan = plans[0].read_text()
+    assert "No contacts table: the stakeholder map is left to complete" in plan
+    assert "No opportunities table" in plan and "No product column" in plan
+    assert "To complete" in plan and "Traceback" not in plan
 
 
 def test_only_one_step_keeps_the_others_in_latest(example_run):
