@@ -683,3 +683,88 @@ def nps_history(nps: pd.DataFrame) -> Figure | None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title("NPS per quarter", y=TITLE_Y)
     return _done(fig, {**MARGINS, "right": 0.98, "bottom": 0.12})
+
+
+KPI_PANELS = [
+    ("nrr", "Net revenue retention", "pct"),
+    ("grr", "Gross revenue retention", "pct"),
+    ("growth", "Revenue growth", "pct"),
+    ("share_of_wallet", "Share of wallet", "pct"),
+    ("nps", "NPS (points)", "num"),
+    ("csat", "CSAT (1-5)", "num"),
+]
+
+
+def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
+    """KPI trend lines, key accounts against the rest, with the key accounts' target as a
+    shaded band from the target upwards."""
+    if table.empty:
+        return None
+    targets = scorecard.set_index("column")["target"] if len(scorecard) else pd.Series()
+    fig, axes = plt.subplots(2, 3, figsize=(9.0, 5.2), sharex=True)
+    for ax, (col, title, kind) in zip(axes.ravel(), KPI_PANELS, strict=True):
+        for group, colour, style in (
+            ("key accounts", palette()[0], "-"),
+            ("other accounts", GREY, "--"),
+        ):
+            t = table[table["group"] == group]
+            ax.plot(t["period_end"], t[col], style, color=colour, lw=2, marker="o", ms=3,
+                    label=group)  # fmt: skip
+        target = targets.get(col)
+        if target is not None and pd.notna(target):
+            ax.axhline(target, color="#009E73", lw=1, ls=":")
+            top = ax.get_ylim()[1]
+            ax.axhspan(target, max(top, target), color="#009E73", alpha=0.08, lw=0)
+        if kind == "pct":
+            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+        ax.set_title(title, fontsize=9.5)
+        ax.tick_params(labelsize=7.5)
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels + [], loc="lower center", ncol=2, fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    plt.close(fig)
+    return fig
+
+
+def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 40) -> Figure:
+    """How many key accounts sit at each health level, the band lines marked."""
+    fig, ax = plt.subplots(figsize=(8.0, 2.8))
+    h = health["health"].dropna()
+    bins = list(range(0, 105, 5))
+    n, edges, patches = ax.hist(h, bins=bins, color=palette()[0], edgecolor="white")
+    for p, left in zip(patches, edges[:-1], strict=False):
+        p.set_facecolor("#D55E00" if left < risk else ("#E69F00" if left < watch else "#009E73"))
+    for x in (risk, watch):
+        ax.axvline(x, color=INK, lw=0.8, ls=":")
+    ax.set_xlabel("Health (0-100)")
+    ax.set_ylabel("Key accounts")
+    ax.set_xlim(0, 100)
+    ax.set_title("Health of the key accounts")
+    return _done(fig)
+
+
+def health_vs_revenue(
+    health: pd.DataFrame, currency: str = "EUR", watch: float = 70, risk: float = 40
+) -> Figure:
+    """Health against revenue: the revenue in the at-risk zone is what to protect."""
+    fig, ax = plt.subplots(figsize=(8.0, 3.6))
+    h = health.dropna(subset=["health"])
+    colour = [
+        "#D55E00" if v < risk else ("#E69F00" if v < watch else "#009E73") for v in h["health"]
+    ]
+    ax.scatter(h["health"], h["revenue"], c=colour, s=22, alpha=0.85, edgecolors="white", lw=0.4)
+    ax.axvspan(0, risk, color="#D55E00", alpha=0.07, lw=0)
+    ax.axvspan(risk, watch, color="#E69F00", alpha=0.06, lw=0)
+    money_axis(ax, currency)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Health (0-100)")
+    ax.set_ylabel("Revenue, last 12 months")
+    for band, lo, hi in (("at risk", 0, risk), ("watch", risk, watch)):
+        total = h.loc[(h["health"] >= lo) & (h["health"] < hi), "revenue"].sum()
+        ax.text((lo + hi) / 2, ax.get_ylim()[1] * 0.95, f"{band}\n{fmt.money(total, currency)}",
+                ha="center", va="top", fontsize=8, color=INK)  # fmt: skip
+    ax.set_title("Health against revenue: the revenue at risk")
+    return _done(fig)

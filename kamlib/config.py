@@ -286,6 +286,37 @@ SCHEMA: dict[str, Any] = {
                 "writes it), relative to this file; read into every plan when present",
             ),
         },
+        "kpi_review": {
+            "period": Setting(
+                "choice", "quarter", "KPI period", choices=("quarter", "month", "year")
+            ),
+            "periods": Setting("int", 8, "Number of periods shown", low=2),
+            "targets": {
+                "retention": Setting(
+                    "number", 0.05, "Retention (logo, GRR, NRR): points to gain on baseline"
+                ),
+                "satisfaction": Setting(
+                    "number", 0.15, "CSAT: relative improvement on baseline (0.15 = +15 %)"
+                ),
+                "revenue_growth": Setting(
+                    "number", 0.10, "Key-account revenue growth (and ACV growth) to reach"
+                ),
+                "share_of_wallet": Setting("number", 0.02, "Share of wallet: points to gain"),
+                "nps": Setting("number", 5, "NPS: points to gain on baseline"),
+                "opportunities": Setting(
+                    "number", 0.10, "Opportunities won: relative improvement on baseline"
+                ),
+            },
+            "amber": Setting(
+                "share", 0.5, "Amber when at least this share of the targeted gain is reached"
+            ),
+            "health_drop": Setting(
+                "number", 10, "Early warning: health down this many points since last period"
+            ),
+            "senior_days": Setting(
+                "int", 180, "Early warning: no senior contact for this many days", low=1
+            ),
+        },
         "health": {
             "weights": {
                 "revenue_trend": Setting("share", 0.3, "Weight of the revenue trend"),

@@ -113,3 +113,85 @@ def health_score(
     )
     out["basis"] = [", ".join(c for c in cols if present.at[i, c]) for i in components.index]
     return out
+
+
+def account_health(
+    revenue: pd.DataFrame,
+    surveys: pd.DataFrame | None,
+    contacts: pd.DataFrame | None,
+    ids: pd.Index,
+    as_of,
+    settings: dict,
+    stale_days: int = 180,
+) -> pd.DataFrame:
+    """Health of the accounts ``ids`` at ``as_of``: the components, the score, the band,
+    the risk signals in words, and the facts behind them (growth, margin change, NPS).
+
+    ``settings`` is the config's ``method.health``. Contacts last met after ``as_of``
+    are not known at that date and count as no data.
+    """
+    from . import account_plan as ap
+    from .periods import in_window, trailing_window
+
+    as_of = pd.Timestamp(as_of)
+    r = revenue[revenue["account_id"].isin(ids)]
+    cur = r[in_window(r["date"], trailing_window(as_of, 12))]
+    pri = r[in_window(r["date"], trailing_window(as_of, 12, back=1))]
+    money = ["amount"] + (["cost"] if "cost" in r.columns else [])
+    now = cur.groupby("account_id")[money].sum(min_count=1).reindex(ids)
+    before = pri.groupby("account_id")[money].sum(min_count=1).reindex(ids)
+    out = pd.DataFrame(index=ids)
+    out["revenue"] = now["amount"].fillna(0.0)
+    out["prior_revenue"] = before["amount"].fillna(0.0)
+    out["growth"] = (out["revenue"] / out["prior_revenue"] - 1).where(out["prior_revenue"] > 0)
+    if "cost" in money:
+        gm_now = ((now["amount"] - now["cost"]) / now["amount"]).where(now["amount"] > 0)
+        gm_before = ((before["amount"] - before["cost"]) / before["amount"]).where(
+            before["amount"] > 0
+        )
+    else:
+        gm_now = gm_before = pd.Series(np.nan, index=ids)
+    out["margin_change"] = gm_now - gm_before
+    nps_now = nps_before = pd.Series(dtype=float)
+    if surveys is not None and "nps" in surveys.columns:
+        s = surveys[surveys["account_id"].isin(ids)]
+        for back in (0, 1):
+            w = s[in_window(s["date"], trailing_window(as_of, 12, back=back))]
+            v = nps_by(w, "account_id").set_index("account_id")["nps"] if len(w) else pd.Series()
+            nps_now, nps_before = (v, nps_before) if back == 0 else (nps_now, v)
+    out["nps"] = nps_now.reindex(ids)
+    stale = pd.Series(False, index=ids)
+    out["days_since_contact"] = np.nan
+    out["days_since_senior"] = np.nan
+    out["no_senior"] = False
+    if contacts is not None and "last_contact" in contacts.columns:
+        c = contacts[contacts["account_id"].isin(ids) & (contacts["last_contact"] <= as_of)]
+        if len(c):
+            g = ap.stakeholder_gaps(c, as_of, stale_days).set_index("account_id")
+            out["days_since_contact"] = g["days_since_contact"].reindex(ids)
+            out["days_since_senior"] = g["days_since_senior"].reindex(ids)
+            out["no_senior"] = g["no_senior"].reindex(ids).fillna(False).astype(bool)
+            stale = g["stale_senior"].reindex(ids).fillna(False).astype(bool)
+    risks = ap.risk_signals(
+        out["revenue"],
+        out["prior_revenue"],
+        gm_now,
+        gm_before,
+        nps_now,
+        nps_before,
+        stale,
+        decline=-settings["revenue_decline"],
+        erosion=settings["margin_erosion"],
+        nps_drop=settings["nps_drop"],
+    ).set_index("account_id")
+    out = out.join(risks.rename(columns={"count": "risk_count"}))
+    comp = component_scores(
+        out["growth"],
+        out["margin_change"],
+        out["nps"],
+        out["days_since_contact"],
+        out["risk_count"],
+        stale_days,
+    )
+    score = health_score(comp, settings["weights"], settings["watch_below"], settings["risk_below"])
+    return out.join(comp.add_prefix("score_")).join(score)

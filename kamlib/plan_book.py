@@ -88,14 +88,6 @@ def _monthly(revenue: pd.DataFrame, as_of: dt.date, months: int = 36) -> pd.Data
     return g.drop(columns=[c for c in ("cost",) if c in g.columns])
 
 
-def _prior_margin(revenue: pd.DataFrame, as_of: dt.date, months: int) -> pd.Series:
-    if "cost" not in revenue.columns:
-        return pd.Series(dtype=float)
-    r = revenue[in_window(revenue["date"], trailing_window(as_of, months, back=1))]
-    g = r.groupby("account_id")[["amount", "cost"]].sum(min_count=1)
-    return ((g["amount"] - g["cost"]) / g["amount"]).where(g["amount"] > 0)
-
-
 def _nps(surveys: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
     cols = ["account_id", "quarter", "respondents", "nps", "csat"]
     if surveys is None or "nps" not in surveys.columns:
@@ -106,13 +98,6 @@ def _nps(surveys: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
     if "csat" not in g.columns:
         g["csat"] = np.nan
     return g[cols]
-
-
-def _nps_window(surveys: pd.DataFrame | None, as_of: dt.date, back: int) -> pd.Series:
-    if surveys is None or "nps" not in surveys.columns:
-        return pd.Series(dtype=float)
-    s = surveys[in_window(surveys["date"], trailing_window(as_of, 12, back=back))]
-    return hl.nps_by(s, "account_id").set_index("account_id")["nps"]
 
 
 def _latest_ratings(ratings: pd.DataFrame | None) -> pd.DataFrame:
@@ -249,37 +234,16 @@ def build_book(engagement) -> PlanBook:
         notes.append("No contacts table: the stakeholder map is left to complete.")
     k["contacts"] = k["contacts"].fillna(0).astype(int)
     surveys = _table(pack, "surveys", units, ids)
-    nps_now = _nps_window(surveys, cfg.as_of, 0)
-    nps_before = _nps_window(surveys, cfg.as_of, 1)
-    k["nps"] = nps_now.reindex(k.index)
-    # risks and health
-    k["prior_margin"] = _prior_margin(revenue, cfg.as_of, months).reindex(k.index)
-    risks = ap.risk_signals(
-        k["revenue"],
-        k["prior_revenue"],
-        k["gross_margin"],
-        k["prior_margin"],
-        nps_now,
-        nps_before,
-        k["stale_senior"],
-        decline=-h["revenue_decline"],
-        erosion=h["margin_erosion"],
-        nps_drop=h["nps_drop"],
-    ).set_index("account_id")
-    k = k.join(risks[["signals", "count"]].rename(columns={"count": "risk_count"}))
+    # risks and health: the same function as the KPI review's
+    health = hl.account_health(
+        revenue, surveys, _table(pack, "contacts", units, ids), k.index, cfg.as_of, h,
+        s["stale_days"],
+    )  # fmt: skip
+    k = k.join(health[["nps", "signals", "risk_count", "health", "band", "basis"]])
     k[["gaps", "signals"]] = k[["gaps", "signals"]].fillna("")  # accounts without contacts
     for flag in ("no_senior", "no_supporter", "stale_senior"):
         if flag in k.columns:
             k[flag] = k[flag].astype("boolean").fillna(False).astype(bool)
-    comp = hl.component_scores(
-        k["growth"],
-        k["gross_margin"] - k["prior_margin"],
-        k["nps"],
-        k["days_since_contact"],
-        k["risk_count"],
-        s["stale_days"],
-    )
-    k = k.join(hl.health_score(comp, h["weights"], h["watch_below"], h["risk_below"]))
     # investment: today's cost-to-serve against the segment's package
     pkg_cost = (
         model.costs.set_index("segment")["package_cost"]

@@ -70,6 +70,9 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
         "03_profitability.html",
         "03_profitability.pdf",
         "03_profitability.xlsx",
+        "05_kpi_review.html",
+        "05_kpi_review.pdf",
+        "05_kpi_review.xlsx",
         "manifest.json",
     } <= names
     manifest = json.loads((latest / "manifest.json").read_text())
@@ -78,7 +81,8 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
     assert any(k.endswith("datapack.xlsx") and len(v) == 64 for k, v in manifest["inputs"].items())
     assert manifest["versions"]["papermill"]
     assert manifest["steps"][0]["execute_seconds"] > 0
-    plans = manifest["steps"][-1]
+    (plans,) = [s for s in manifest["steps"] if s["step"] == "account_plans"]
+    assert [s["step"] for s in manifest["steps"]][-2:] == ["account_plans", "kpi_review"]
     assert plans["step"] == "account_plans" and plans["plans"] == 3 and plans["failed"] == []
     assert {"plans/index.html", "plans/index.pdf"} == set(plans["outputs"])
     assert len(list((latest / "plans").glob("C-*.pdf"))) == 3
@@ -294,6 +298,8 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "cost-to-serve cannot be computed" in prof and "Traceback" not in prof
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
     assert "cost-to-serve cannot be computed" in review
+    kpi = (reports / "minimal" / "latest" / "05_kpi_review.html").read_text()
+    assert "No surveys: NPS and CSAT are not available" in kpi and "Traceback" not in kpi
     plans = sorted((reports / "minimal" / "latest" / "plans").glob("M*.html"))
     assert plans and (plans[0].parent / "index.html").is_file()
     plan = plans[0].read_text()
@@ -323,6 +329,7 @@ def test_only_one_step_keeps_the_others_in_latest(example_run):
         "service_model",
         "profitability",
         "account_plans",
+        "kpi_review",
     }
     assert (latest / "plans" / "index.pdf").is_file()
 

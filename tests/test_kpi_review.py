@@ -60,3 +60,107 @@ def test_lifetime_value_and_rag():
     assert kpis.rag(0.12, 0.10) == "green" and kpis.rag(0.06, 0.10) == "amber"
     assert kpis.rag(-0.02, 0.10) == "red"
     assert kpis.rag(0.03, 0.05, higher_is_better=False) == "green"
+
+
+def _reviewable():
+    """Two key accounts and one other, 24 months of revenue, surveys and opportunities."""
+    months = pd.date_range("2024-10-31", "2026-09-30", freq="ME")
+    rows = []
+    for m in months:
+        later = m > pd.Timestamp("2025-09-30")
+        rows += [("k1", m, 100.0 if not later else 130.0), ("k2", m, 50.0 if not later else 40.0)]
+        rows += [("o1", m, 10.0)]
+    revenue = pd.DataFrame(rows, columns=["account_id", "date", "amount"])
+    key = pd.Series({"k1": True, "k2": True, "o1": False})
+    surveys = pd.DataFrame(
+        {
+            "account_id": ["k1", "k1", "k2", "o1"],
+            "date": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-07-15", "2026-02-01"]),
+            "nps": [10, 9, 3, 8],
+            "csat": [5, 4, 2, 4],
+        }
+    )
+    opps = pd.DataFrame(
+        {
+            "account_id": ["k1", "k2", "k1"],
+            "created": pd.to_datetime(["2026-07-10", "2026-08-10", "2026-01-10"]),
+            "expected_close": pd.to_datetime(["2026-09-20", "2026-12-01", "2026-03-01"]),
+            "status": ["won", "open", "won"],
+            "amount": [20.0, 30.0, 5.0],
+        }
+    )
+    return revenue, key, surveys, opps
+
+
+def test_period_kpis_known_answers_and_no_respondents_means_no_nps():
+    revenue, key, surveys, opps = _reviewable()
+    ends = [pd.Timestamp("2026-06-30"), pd.Timestamp("2026-09-30")]
+    wallet = pd.Series({"k1": 2000.0, "k2": 1000.0})
+    t = kpis.period_kpis(revenue, key, ends, "quarter", surveys, opps, wallet)
+    t = t.set_index(["period_end", "group"])
+    q3 = t.loc[(pd.Timestamp("2026-09-30"), "key accounts")]
+    # a full year later: k1 1200 -> 1560, k2 600 -> 480: NRR 2040 / 1800, GRR (1800 - 120) / 1800
+    assert q3["nrr"] == pytest.approx(2040 / 1800) and q3["grr"] == pytest.approx(1680 / 1800)
+    assert q3["share_of_wallet"] == pytest.approx(2040 / 3000)
+    assert q3["respondents"] == 3 and q3["nps"] == pytest.approx(100 * (2 - 1) / 3)
+    assert q3["csat"] == pytest.approx(11 / 3)
+    assert (q3["opps_identified"], q3["opps_won"], q3["won_value"]) == (2, 1, 20.0)
+    other_q3 = t.loc[(pd.Timestamp("2026-09-30"), "other accounts")]
+    assert other_q3["respondents"] == 0 and math.isnan(other_q3["nps"])  # no answer: no score
+    assert math.isnan(other_q3["share_of_wallet"])  # no wallet estimate
+
+
+def test_scorecard_baseline_targets_and_rag():
+    table = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2025-09-30", "2025-12-31", "2026-09-30"]),
+            "group": ["key accounts"] * 3,
+            "logo_retention": [0.90, 0.91, 0.93],
+            "grr": [0.88, 0.89, 0.90],
+            "nrr": [1.00, 1.02, 1.08],
+            "growth": [0.02, 0.04, 0.12],
+            "acv_growth": [0.01, 0.02, 0.06],
+            "share_of_wallet": [0.40, 0.41, 0.41],
+            "nps": [10.0, 12.0, 12.0],
+            "csat": [3.0, 3.2, 3.6],
+            "opps_won": [10, 12, 10],
+        }
+    )
+    targets = {"retention": 0.05, "satisfaction": 0.15, "revenue_growth": 0.10,
+               "share_of_wallet": 0.02, "nps": 5, "opportunities": 0.10}  # fmt: skip
+    c = kpis.scorecard(table, "2025-10-01", targets).set_index("column")
+    assert c.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
+    assert c.loc["logo_retention", "target"] == pytest.approx(0.95)
+    assert c.loc["logo_retention", "status"] == "amber"  # +3 of +5 points
+    assert c.loc["nrr", "status"] == "green" and c.loc["growth", "status"] == "green"
+    assert c.loc["acv_growth", "status"] == "amber"  # 6 % of a 10 % target
+    assert c.loc["csat", "target"] == pytest.approx(3.45) and c.loc["csat", "status"] == "green"
+    assert c.loc["nps", "status"] == "red"  # +2 of +5 points
+    assert c.loc["opps_won", "status"] == "red" and c.loc["share_of_wallet", "status"] == "red"
+
+
+def test_early_warnings_name_the_reasons_and_the_owner():
+    now = pd.DataFrame(
+        {
+            "health": [35.0, 80.0, 60.0],
+            "revenue": [100.0, 200.0, 300.0],
+            "growth": [-0.2, 0.1, 0.0],
+            "declining_revenue": [True, False, False],
+            "falling_nps": [False, False, True],
+            "signals": ["revenue -20%", "", "NPS down 30 points"],
+            "no_senior": [False, True, False],
+            "days_since_senior": [10.0, float("nan"), 400.0],
+        },
+        index=["a", "b", "c"],
+    )
+    before = pd.DataFrame({"health": [50.0, 82.0, 61.0]}, index=["a", "b", "c"])
+    w = kpis.early_warnings(
+        now, before, pd.Series({"a": "Ann", "b": "Bo"}), pd.Series({"a": "Alpha"}), 10, 180
+    ).set_index("account_id")
+    assert (
+        w.loc["a", "reasons"] == "health down 15 points to 35; revenue -20% on the prior 12 months"
+    )
+    assert w.loc["a", "owner"] == "Ann" and w.loc["a", "account"] == "Alpha"
+    assert w.loc["b", "reasons"] == "no senior contact"
+    assert w.loc["c", "reasons"] == "NPS fell: NPS down 30 points; no senior contact for 400 days"
+    assert list(w.index) == ["a", "c", "b"]  # lowest health first
