@@ -439,6 +439,37 @@ def _fmt(v: float, unit: str, column: str) -> str:
     return fmt.pct(v, 1)
 
 
+def _change(d: float, column: str) -> str:
+    if d is None or np.isnan(d):
+        return "n/a"
+    if column in ("nps", "opps_won"):
+        return f"{d:+.0f}"
+    return f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} pts"
+
+
+def health_by_segment(r: KpiReview) -> pd.DataFrame:
+    """Per key-account segment: accounts, median health now and its change, accounts and
+    revenue at risk."""
+    h = r.health
+    risk = h["band"] == "at risk"
+    g = h.assign(risk=risk, risk_revenue=h["revenue"].where(risk, 0.0)).groupby("segment")
+    out = g.agg(
+        accounts=("health", "size"),
+        health=("health", "median"),
+        change=("change", "median"),
+        at_risk=("risk", "sum"),
+        revenue_at_risk=("risk_revenue", "sum"),
+    ).reset_index()
+    return out.rename(
+        columns={
+            "health": "median health",
+            "change": "median change",
+            "at_risk": "at risk",
+            "revenue_at_risk": "revenue at risk",
+        }
+    )
+
+
 def scorecard_view(r: KpiReview) -> pd.DataFrame:
     """The scorecard for readers: baseline, actual, target, change, status."""
     c = r.scorecard
@@ -447,11 +478,7 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
     out = pd.DataFrame({"KPI (key accounts)": c["kpi"]})
     for col in ("baseline", "actual", "target"):
         out[col] = [_fmt(v, u, k) for v, u, k in zip(c[col], c["unit"], c["column"], strict=True)]
-    out["change"] = [
-        "n/a" if np.isnan(d) else (f"{d:+.0f}" if k in ("nps", "opps_won") else
-        (f"{d:+.2f}" if k == "csat" else f"{d * 100:+.1f} pts"))
-        for d, k in zip(c["delta"], c["column"], strict=True)
-    ]  # fmt: skip
+    out["change"] = [_change(d, k) for d, k in zip(c["delta"], c["column"], strict=True)]
     out["status"] = c["status"]
     return out
 
@@ -512,15 +539,24 @@ def summary_text(r: KpiReview, currency: str = "EUR") -> str:
     c = r.scorecard
     if c.empty:
         return "No key accounts: there is nothing to review."
-    improved = c[c["status"] == "green"]["kpi"].tolist()
-    missed = c[c["status"] == "red"]["kpi"].tolist()
+
+    def said(rows: pd.DataFrame) -> list[str]:
+        return [
+            f"{r.kpi} {_fmt(r.actual, r.unit, r.column)} ({_change(r.delta, r.column)})"
+            for r in rows.itertuples()
+        ]
+
+    improved = said(c[c["status"] == "green"])
+    partly = said(c[c["status"] == "amber"])
+    missed = said(c[c["status"] == "red"])
     base, last = c.attrs["baseline_end"], c.attrs["actual_end"]
     risk_rev, risk_n = at_risk(r)["at risk"]
     watch_rev, watch_n = at_risk(r)["watch"]
     lines = [
         f"Key accounts at {last:%d %B %Y} against the baseline at {base:%d %B %Y}.",
-        "**On target:** " + (", ".join(improved) if improved else "none") + ".",
-        "**Off target:** " + (", ".join(missed) if missed else "none") + ".",
+        "**On target:** " + ("; ".join(improved) if improved else "none") + ".",
+        "**Part of the way:** " + ("; ".join(partly) if partly else "none") + ".",
+        "**Off target:** " + ("; ".join(missed) if missed else "none") + ".",
         f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
         f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
         f"{fmt.plural(watch_n, 'more is', 'more are')} on watch "

@@ -102,6 +102,8 @@ def test_period_kpis_known_answers_and_no_respondents_means_no_nps():
     # a full year later: k1 1200 -> 1560, k2 600 -> 480: NRR 2040 / 1800, GRR (1800 - 120) / 1800
     assert q3["nrr"] == pytest.approx(2040 / 1800) and q3["grr"] == pytest.approx(1680 / 1800)
     assert q3["share_of_wallet"] == pytest.approx(2040 / 3000)
+    assert q3["acv"] == pytest.approx(1020) and q3["acv_growth"] == pytest.approx(1020 / 900 - 1)
+    assert q3["logo_retention"] == 1 and q3["growth"] == pytest.approx(2040 / 1800 - 1)
     assert q3["respondents"] == 3 and q3["nps"] == pytest.approx(100 * (2 - 1) / 3)
     assert q3["csat"] == pytest.approx(11 / 3)
     assert (q3["opps_identified"], q3["opps_won"], q3["won_value"]) == (2, 1, 20.0)
