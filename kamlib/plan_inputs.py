@@ -67,6 +67,24 @@ def inputs_template(
     return export_workbook(path, {"Plan inputs": rows[INPUT_COLUMNS]}, colour)
 
 
+def _finding(path, column: str, rows: int, message: str):
+    """An error in the plan inputs workbook: it stops the run before anything is written."""
+    from .datapack import ERROR, Finding
+
+    return Finding(ERROR, "plan_inputs", path.name, column, rows, (), message, "stops the run")
+
+
+def _bad_rows(path, index: pd.Index, column: str, mask: pd.Series, what: str, fix: str):
+    n = int(mask.sum())
+    rows = ", ".join(str(i) for i in index[mask.to_numpy()][:5])
+    return _finding(
+        path,
+        column,
+        n,
+        f"{path.name}, column '{column}': {_rows(n)} {what} (rows {rows}). Fix: {fix}",
+    )
+
+
 def _rows(n: int) -> str:
     return "1 row names" if n == 1 else f"{n} rows name"
 
@@ -77,7 +95,6 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     :class:`~kamlib.errors.DataPackError` naming the rows and the fix."""
     from pathlib import Path
 
-    from .datapack import ERROR, Finding
     from .errors import DataPackError
 
     path = Path(path)
@@ -86,17 +103,13 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     except (ValueError, OSError, KeyError) as exc:
         raise DataPackError(
             [
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
+                _finding(
+                    path,
                     "",
                     0,
-                    (),
                     f"{path.name}: cannot be read as the plan inputs "
                     f"workbook ({exc}). Fix: write it again with "
                     "`kam plans ENGAGEMENT --inputs-template`.",
-                    "stops the run",
                 )
             ]
         ) from None
@@ -104,78 +117,32 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     if missing:
         raise DataPackError(
             [
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
+                _finding(
+                    path,
                     missing[0],
                     0,
-                    (),
                     f"{path.name}, sheet 'Plan inputs': column "
                     f"'{missing[0]}' is missing. Fix: keep the template's "
                     "columns.",
-                    "stops the run",
                 )
             ]
         )
     df.index = pd.RangeIndex(2, len(df) + 2)
     text = df["your text"].astype("string").str.strip()
     df = df[text.notna() & (text != "")].assign(text=text)
-    problems = []
-    bad_field = ~df["field"].isin(list(PLAN_FIELDS))
-    if bad_field.any():
-        rows = ", ".join(str(i) for i in df.index[bad_field][:5])
-        problems.append(
-            Finding(
-                ERROR,
-                "plan_inputs",
-                path.name,
-                "field",
-                int(bad_field.sum()),
-                (),
-                f"{path.name}, column 'field': {_rows(int(bad_field.sum()))} "
-                f"an unknown field (rows {rows}). Fix: use one of "
-                f"{', '.join(PLAN_FIELDS)}.",
-                "stops the run",
-            )
-        )
+    amounts = df["field"] == "investment_amount"
+    checks = [
+        ("field", ~df["field"].isin(list(PLAN_FIELDS)), "an unknown field",
+         f"use one of {', '.join(PLAN_FIELDS)}."),
+        ("your text", amounts & df["text"].map(parse_amount).isna(),
+         "an investment_amount that is not a number", "write a plain number such as 25000."),
+    ]  # fmt: skip
     if known_accounts is not None:
-        bad_acc = ~df["account_id"].astype(str).isin(known_accounts)
-        if bad_acc.any():
-            rows = ", ".join(str(i) for i in df.index[bad_acc][:5])
-            problems.append(
-                Finding(
-                    ERROR,
-                    "plan_inputs",
-                    path.name,
-                    "account_id",
-                    int(bad_acc.sum()),
-                    (),
-                    f"{path.name}, column "
-                    f"'account_id': {_rows(int(bad_acc.sum()))} an account "
-                    f"that is not a key account (rows {rows}). Fix: correct "
-                    "the id or delete the rows.",
-                    "stops the run",
-                )
-            )
-    amounts = df[df["field"] == "investment_amount"]
-    bad_amount = amounts["text"].map(parse_amount).isna()
-    if bad_amount.any():
-        rows = ", ".join(str(i) for i in amounts.index[bad_amount][:5])
-        problems.append(
-            Finding(
-                ERROR,
-                "plan_inputs",
-                path.name,
-                "your text",
-                int(bad_amount.sum()),
-                (),
-                f"{path.name}, column 'your text': {_rows(int(bad_amount.sum()))} an "
-                f"investment_amount that is not a number (rows {rows}). Fix: write a plain "
-                "number such as 25000.",
-                "stops the run",
-            )
-        )
+        checks.append(
+            ("account_id", ~df["account_id"].astype(str).isin(known_accounts),
+             "an account that is not a key account", "correct the id or delete the rows.")
+        )  # fmt: skip
+    problems = [_bad_rows(path, df.index, *c) for c in checks if c[1].any()]
     if problems:
         raise DataPackError(problems, source=path.name)
     out = df[["account_id", "field", "text"]].astype({"account_id": str, "text": str})

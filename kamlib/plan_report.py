@@ -23,19 +23,22 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def field_html(p: Plan, name: str, title: str = "") -> str:
-    """One plan input: the manager's text, or a "to complete" box saying what to write."""
-    title = title or name.replace("_", " ").capitalize()
+def field_html(p: Plan, name: str, title: str | None = "") -> str:
+    """One plan input: the manager's text, or a "to complete" box saying what to write.
+
+    ``title=None`` shows no title (the field sits under a heading of its own).
+    """
+    if title is not None:
+        title = title or name.replace("_", " ").capitalize()
     text = p.inputs.get(name, "").strip()
+    head = f'<div class="plan-field-title">{_e(title)}</div>' if title else ""
     if text:
         paras = "".join(f"<p>{_e(t)}</p>" for t in text.splitlines() if t.strip())
-        return (
-            f'<div class="plan-field"><div class="plan-field-title">{_e(title)}</div>{paras}</div>'
-        )
+        return f'<div class="plan-field">{head}{paras}</div>'
     return (
-        f'<div class="todo"><span class="todo-label">To complete</span>'
-        f'<span class="todo-title">{_e(title)}</span>'
-        f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — plan inputs field '
+        '<div class="todo"><span class="todo-label">To complete</span>'
+        + (f'<span class="todo-title">{_e(title)}</span>' if title else "")
+        + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — plan inputs field '
         f"<code>{_e(name)}</code></span></div>"
     )
 
@@ -475,7 +478,7 @@ def swot_html(p: Plan) -> str:
         bullets = "".join(
             f'<li class="from-data">{_e(t)} <span class="src">data</span></li>' for t in items
         )
-        body = field_html(p, name, name.capitalize())
+        body = field_html(p, name, None)
         cells.append(
             f'<div class="swot-cell swot-{name}"><h4>{name.capitalize()}</h4>'
             f"{body}<ul>{bullets}</ul></div>"
