@@ -129,9 +129,16 @@ def render(
 
     ``stem`` defaults to the executed notebook's name.
     """
-    executed, out_dir = Path(executed), Path(out_dir)
-    stem = stem or executed.stem
+    executed = Path(executed)
     nb = nbformat.read(executed, as_version=4)
+    return render_node(nb, out_dir, stem or executed.stem, meta, pdf)
+
+
+def render_node(
+    nb: nbformat.NotebookNode, out_dir: str | Path, stem: str, meta: dict, pdf: bool = True
+) -> list[Path]:
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook held in memory."""
+    out_dir = Path(out_dir)
     html = render_html(nb, meta)
     written = [out_dir / f"{stem}.html"]
     _atomic_write(written[0], html.encode("utf-8"))
