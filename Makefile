@@ -14,7 +14,7 @@ demo: $(STAMP)
 
 ## test: install and run the whole test suite (unit, notebooks, end-to-end)
 test: $(STAMP) $(DEMO_PACK)
-	@$(BIN)/python -m pytest -q --nbval-lax tests notebooks
+	@$(BIN)/python -m pytest -q --nbval-lax --doctest-modules tests notebooks kamlib
 
 ## setup: only install (.venv, the package, system packages for the PDF engine)
 setup: $(STAMP)

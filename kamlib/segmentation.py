@@ -53,7 +53,7 @@ def financial_screen(
     >>> acc = pd.DataFrame({"account_id": ["A"], "account_name": ["Alpha"]})
     >>> rev = pd.DataFrame({"account_id": ["A", "A"], "amount": [120.0, 100.0],
     ...                     "date": pd.to_datetime(["2026-03-01", "2025-03-01"])})
-    >>> financial_screen(acc, rev, "2026-03-31").loc[0, "growth"]
+    >>> float(round(financial_screen(acc, rev, "2026-03-31").loc[0, "growth"], 6))
     0.2
     """
     cur = in_window(revenue["date"], trailing_window(as_of, months))

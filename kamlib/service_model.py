@@ -56,7 +56,7 @@ def importance_matrix(
     ...                   "importance": [4, 2], "segment": ["S", "S"]})
     >>> m = importance_matrix(r, "segment", ["x"], 2)
     >>> m.loc[0, ["importance", "respondents"]].tolist()
-    [3.0, 2]
+    [3.0, 2.0]
     """
     d = r[r[by].notna() & r[value].notna()]
     g = d.groupby([by, "element"]).agg(
