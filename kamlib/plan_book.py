@@ -463,19 +463,27 @@ def write_inputs_template(
     """Write the engagement's plan inputs workbook: a row per key account and field,
     with what the data says and the texts already given. An existing workbook is only
     replaced with ``force`` (and kept as ``.bak.xlsx``). Returns the path and row count."""
-    from .errors import KamError
+    from .config import load_config
+    from .errors import DataPackError, KamError
     from .plan_report import input_context
 
-    book = open_book(engagement, as_of)
-    path = pi.workbook_path(book.config)
-    if path.exists():
+    path = pi.workbook_path(load_config(engagement, overrides={"as_of": as_of} if as_of else None))
+    replaced = path.exists()
+    if replaced:
         if not force:
             raise KamError(
                 f"{path} already exists; nothing was changed. Its texts are read into every "
                 "plan. To write a fresh template that keeps them, add --force (the current "
                 f"file is kept as {path.with_suffix('.bak.xlsx').name})."
             )
-        shutil.copy2(path, path.with_suffix(".bak.xlsx"))
+        shutil.move(path, path.with_suffix(".bak.xlsx"))  # a damaged one must not stop us
+    book = open_book(engagement, as_of)
+    earlier = None
+    if replaced:
+        try:  # the texts of the replaced workbook are carried into the new one
+            earlier = pi.read_inputs(path.with_suffix(".bak.xlsx"))
+        except DataPackError:
+            earlier = None  # damaged or not ours: it stays as the .bak for the record
     accounts = book.accounts.sort_values("revenue", ascending=False)
     context = pd.DataFrame(
         [
@@ -489,7 +497,7 @@ def write_inputs_template(
         path,
         accounts[["account_id", "account_name"]],
         context,
-        book.inputs,
+        pi.combine(book.inputs, earlier),
         book.config.brand["primary_colour"],
     )
     return path, len(accounts) * len(pi.PLAN_FIELDS)

@@ -100,7 +100,7 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     path = Path(path)
     try:
         df = pd.read_excel(path, sheet_name="Plan inputs", dtype=object, engine="openpyxl")
-    except (ValueError, OSError, KeyError) as exc:
+    except Exception as exc:  # not a workbook, no such sheet, damaged zip: all one message
         raise DataPackError(
             [
                 _finding(
@@ -109,7 +109,8 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
                     0,
                     f"{path.name}: cannot be read as the plan inputs "
                     f"workbook ({exc}). Fix: write it again with "
-                    "`kam plans ENGAGEMENT --inputs-template`.",
+                    "`kam plans ENGAGEMENT --inputs-template --force` "
+                    "(the damaged file is kept as .bak.xlsx).",
                 )
             ]
         ) from None

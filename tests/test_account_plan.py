@@ -139,6 +139,9 @@ def test_inputs_workbook_round_trip(tmp_path):
         pi.read_inputs(path)
     with pytest.raises(DataPackError, match="cannot be read as the plan inputs workbook"):
         pi.read_inputs(tmp_path / "nope.xlsx")
+    (tmp_path / "damaged.xlsx").write_text("not a workbook")
+    with pytest.raises(DataPackError, match="damaged.xlsx: cannot be read as the plan inputs"):
+        pi.read_inputs(tmp_path / "damaged.xlsx")
 
 
 def test_target_bridge_fills_pipeline_then_whitespace_and_checks_the_wallet():

@@ -170,3 +170,16 @@ def test_plan_parts_and_views_on_the_example():
     )
     assert isinstance(pr.summary_text(p), str) and p.name in pr.summary_text(p)
     assert pd.api.types.is_numeric_dtype(pr.cts_view(p)["cost"])
+
+
+def test_a_damaged_inputs_workbook_is_one_message_and_force_replaces_it(tmp_path):
+    from kamlib.errors import DataPackError
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    (eng / "plan-inputs.xlsx").write_text("not a workbook")
+    with pytest.raises(DataPackError, match="cannot be read as the plan inputs workbook.*--force"):
+        plan_book.open_book(str(eng))
+    path, _ = plan_book.write_inputs_template(str(eng), force=True)
+    assert (eng / "plan-inputs.bak.xlsx").read_text() == "not a workbook"
+    assert plan_inputs.read_inputs(path).empty is False  # the pack's own inputs carried over
