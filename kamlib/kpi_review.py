@@ -363,8 +363,7 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     key = pd.Series(acc["key"].to_numpy(), index=acc["account_id"])
     revenue = pack["revenue"]
     if seg.grouped:
-        unit = pack["accounts"].set_index("account_id")["parent_id"]
-        unit = unit.where(unit.notna(), unit.index.to_series())
+        unit = segmentation.units(pack["accounts"])
         revenue = revenue.assign(account_id=revenue["account_id"].map(unit).to_numpy())
     ends = period_ends(cfg.as_of, periods or s["periods"], period)
     first = revenue["date"].min()

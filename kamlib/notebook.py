@@ -53,15 +53,20 @@ def md(text: str) -> None:
     display(Markdown(text))
 
 
-def kpis(items: list[tuple[str, str, str]]) -> None:
-    """A row of headline figures: ``[(label, value, note), ...]``."""
+def kpis_html(items: list[tuple[str, str, str]]) -> str:
+    """The HTML of a row of headline figures: ``[(label, value, note), ...]``."""
     cards = "".join(
         f'<div class="kpi"><div class="kpi-value">{_html.escape(v)}</div>'
         f'<div class="kpi-label">{_html.escape(label)}</div>'
         f'<div class="kpi-note">{_html.escape(note)}</div></div>'
         for label, v, note in items
     )
-    display(HTML(f'<div class="kpis">{cards}</div>'))
+    return f'<div class="kpis">{cards}</div>'
+
+
+def kpis(items: list[tuple[str, str, str]]) -> None:
+    """Show a row of headline figures: ``[(label, value, note), ...]``."""
+    display(HTML(kpis_html(items)))
 
 
 def html(markup: str) -> None:

@@ -390,6 +390,7 @@ def index_notebook(book, batch: PlanBatch):
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     from . import fmt
+    from .notebook import kpis_html
 
     df = index_frame(book, batch)
     h = int(book.config.setting("account_plan.horizons")[0])
@@ -404,11 +405,6 @@ def index_notebook(book, batch: PlanBatch):
         ("Average completeness", fmt.pct(df["completeness"].mean()), "of the plans' parts"),
         ("At risk", fmt.count(at_risk), "health below the risk line"),
     ]
-    kpi_html = "".join(
-        f'<div class="kpi"><div class="kpi-value">{v}</div><div class="kpi-label">{k}</div>'
-        f'<div class="kpi-note">{n}</div></div>'
-        for k, v, n in cards
-    )
     intro = (
         "One plan per key account, largest first. **Complete** is the share of the plan's "
         "parts filled from data or the account managers' inputs; **health** (0-100) combines "
@@ -419,7 +415,7 @@ def index_notebook(book, batch: PlanBatch):
     nb = new_notebook()
     out = new_code_cell("")
     out.outputs = [
-        new_output("display_data", data={"text/html": f'<div class="kpis">{kpi_html}</div>'}),
+        new_output("display_data", data={"text/html": kpis_html(cards)}),
         new_output("display_data", data={"text/html": _index_table(df, c, h)}),
     ]
     nb.cells = [new_markdown_cell("## Plans\n\n" + intro), out]

@@ -324,6 +324,13 @@ def apply_overrides(classes: pd.DataFrame, overrides: pd.DataFrame | None) -> pd
     return df
 
 
+def units(accounts: pd.DataFrame) -> pd.Series:
+    """account_id -> the unit it is analysed as under group roll-up: its ``parent_id``,
+    or itself when it has none."""
+    unit = accounts["parent_id"].where(accounts["parent_id"].notna(), accounts["account_id"])
+    return pd.Series(unit.to_numpy(), index=accounts["account_id"])
+
+
 def roll_up(accounts: pd.DataFrame, revenue: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Accounts and revenue at group level: each entity counts under its ``parent_id``.
 
@@ -331,9 +338,8 @@ def roll_up(accounts: pd.DataFrame, revenue: pd.DataFrame) -> tuple[pd.DataFrame
     the accounts table), the sum of wallets, the mean of ratings and the most frequent
     orientation; ``members`` counts its entities.
     """
-    unit = accounts["parent_id"].where(accounts["parent_id"].notna(), accounts["account_id"])
-    to_unit = pd.Series(unit.to_numpy(), index=accounts["account_id"])
-    acc = accounts.assign(unit=unit.to_numpy())
+    to_unit = units(accounts)
+    acc = accounts.assign(unit=to_unit.to_numpy())
     names = accounts.set_index("account_id")["account_name"]
     agg: dict = {"members": ("account_id", "size")}
     if "estimated_wallet" in acc.columns:
