@@ -59,15 +59,6 @@ class PlanBook:
         return self.config.as_of
 
 
-def _units(pack, grouped: bool) -> pd.Series | None:
-    """account_id -> the unit plans are written for (its group under roll-up)."""
-    if not grouped:
-        return None
-    a = pack["accounts"]
-    unit = a["parent_id"].where(a["parent_id"].notna(), a["account_id"])
-    return pd.Series(unit.to_numpy(), index=a["account_id"])
-
-
 def _table(pack, name: str, units: pd.Series | None, keep: pd.Index) -> pd.DataFrame | None:
     if not pack.has(name):
         return None
@@ -141,7 +132,7 @@ def build_book(engagement) -> PlanBook:
     t = prof.table
     key = t[t["key"]].copy()
     ids = pd.Index(key["account_id"])
-    units = _units(pack, seg.grouped)
+    units = segmentation.units(pack["accounts"]) if seg.grouped else None
     revenue = _table(pack, "revenue", units, ids)
     has = {
         "cost": pack.has("revenue", "cost"),
