@@ -338,7 +338,7 @@ def test_no_report_shows_a_file_path_or_a_traceback(example_run):
     from kamlib.paths import ROOT
 
     root, _ = example_run
-    for html_file in sorted((root / "latest").glob("*.html")):
+    for html_file in sorted((root / "latest").rglob("*.html")):  # plans/ too
         html = html_file.read_text()
         assert str(ROOT) not in html, html_file.name
         assert str(root.parent) not in html, html_file.name
