@@ -244,7 +244,17 @@ def build_book(engagement) -> PlanBook:
     k["package_cost"] = k["segment"].map(pkg_cost)
     if not prof.actions.empty:
         act = prof.actions.set_index("account_id")
-        k = k.join(act[["price_increase", "price_increase_pct", "target_margin", "better_action"]])
+        k = k.join(
+            act[
+                [
+                    "price_increase",
+                    "price_increase_pct",
+                    "target_margin",
+                    "package_saving",
+                    "better_action",
+                ]
+            ]
+        )
     # inputs: the pack's, with the filled workbook on top
     workbook = pi.workbook_path(cfg)
     known = set(map(str, k.index))

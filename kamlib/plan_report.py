@@ -145,15 +145,28 @@ def summary_text(p: Plan) -> str:
         lines.append(f"**Relationship:** {_e(a['gaps'])}.")
     if a.get("signals"):
         lines.append(f"**Risk signals:** {_e(a['signals'])}.")
-    if isinstance(a.get("better_action"), str):
+    if _has_fix(p):
         lines.append(f"**Profitability:** below its segment's net margin; {_fix(p)}.")
+    elif isinstance(a.get("better_action"), str):
+        lines.append(
+            "**Profitability:** low net price and high cost-to-serve (the aggressive quadrant), "
+            "though still at its segment's net margin: watch its cost-to-serve."
+        )
     return "\n\n".join(lines)
+
+
+def _has_fix(p: Plan) -> bool:
+    """Profitability flagged the account and one of its actions is worth something."""
+    a = p.account
+    return isinstance(a.get("better_action"), str) and (
+        a["price_increase"] > 0 or a["package_saving"] > 0
+    )
 
 
 def _fix(p: Plan) -> str:
     a, c = p.account, p.currency
     if a["better_action"] == "package":
-        saving = fmt.money(a["cost_to_serve"] - a["package_cost"], c)
+        saving = fmt.money(a["package_saving"], c)
         return f"serving it with the segment package saves {saving} a year"
     return (
         f"a price increase of {fmt.money(a['price_increase'], c)} "
@@ -398,12 +411,12 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
             )
     if a.get("signals"):
         rows.append(("Review the risk signals with the customer", str(a["signals"])))
-    if isinstance(a.get("better_action"), str):
+    if _has_fix(p):
         if a["better_action"] == "package":
             rows.append(
                 (
                     "Move the account to its segment's service package",
-                    f"saves {fmt.money(a['cost_to_serve'] - a['package_cost'], c)} a year",
+                    f"saves {fmt.money(a['package_saving'], c)} a year",
                 )
             )
         else:

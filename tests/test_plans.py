@@ -183,3 +183,18 @@ def test_a_damaged_inputs_workbook_is_one_message_and_force_replaces_it(tmp_path
     path, _ = plan_book.write_inputs_template(str(eng), force=True)
     assert (eng / "plan-inputs.bak.xlsx").read_text() == "not a workbook"
     assert plan_inputs.read_inputs(path).empty is False  # the pack's own inputs carried over
+
+
+def test_profitability_advice_is_never_a_negative_or_empty_saving():
+    from kamlib import plan_report as pr
+
+    book = plan_book.open_book("demo")
+    flagged = book.accounts[book.accounts["better_action"].notna()]
+    worthless = flagged[(flagged["price_increase"] <= 0) & (flagged["package_saving"] <= 0)]
+    assert len(worthless) and len(flagged) > len(worthless)  # both kinds exist in the demo
+    for aid in flagged["account_id"]:
+        p = plan_book.plan(book, aid)
+        text = pr.summary_text(p) + " ".join(pr.suggested_actions(p)["why"])
+        assert "saves −" not in text and "saves €0 " not in text, aid
+        if aid in set(worthless["account_id"]):
+            assert "aggressive quadrant" in text and "Negotiate" not in text, aid
