@@ -20,6 +20,9 @@ from pathlib import Path
 import nbformat
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .paths import TEMPLATES, atomic_path
@@ -53,11 +56,42 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without two passes a report does not need, which cost
+    more than the export itself (plans are exported by the hundred):
+
+    * re-parsing the page to add alt texts and keyboard stops to JupyterLab's cell
+      wrappers: our template writes the alt texts and has no such wrappers;
+    * validating the whole notebook after each preprocessor: ours only drop cells and
+      outputs of a notebook papermill has just written.
+    """
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        # inputs are never shown, but the stock template names the filter
+        self.register_filter(
+            "highlight_code", Highlight2HTML(pygments_lexer="ipython3", parent=self)
+        )
+
+    def _validate_preprocessor(self, nbc, preprocessor):  # noqa: D102 - nbconvert API
+        return None
+
+    def from_notebook_node(self, nb, resources=None, **kw):  # noqa: D102 - nbconvert API
+        resources = self._init_resources(resources)
+        self.register_filter(
+            "filter_data_type",
+            WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            ),
+        )
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter() -> HTMLExporter:
     """One exporter per process: building it (templates, preprocessors) costs more than
     exporting a short report."""
-    exporter = HTMLExporter(template_name="kam", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = ReportExporter(template_name="kam", extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

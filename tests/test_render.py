@@ -54,3 +54,26 @@ def test_report_shows_outputs_only_with_cover_and_contents(tmp_path):
     assert html.index("Contents") < html.index("Some words.")
     pdf = render_pdf(html)
     assert pdf[:5] == b"%PDF-"
+
+
+def test_report_markup_is_lean_and_self_contained(tmp_path):
+    """One element per cell and per output (no JupyterLab wrappers, no empty cells), our
+    stylesheet only (no scripts, no code highlighting), and an alt text on every chart."""
+    folder = write_engagement(tmp_path / "e")
+    nb = executed()
+    chart = new_code_cell("chart()")
+    chart.outputs = [
+        new_output("display_data", data={"image/png": base64.b64encode(PNG).decode()}),
+        new_output(
+            "display_data", data={"image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg'/>"}
+        ),
+    ]
+    nb.cells += [new_code_cell("x = 2"), chart]
+    html = render_html(nb, {**report_meta(load_config(folder), "Plan"), "compact": True})
+    for stock in ("jp-OutputArea-child", "jp-Cell-outputWrapper", "jp-Collapser", "jp-InputArea",
+                  "jp-mod-noOutputs", "<script", ".highlight", "tabindex"):  # fmt: skip
+        assert stock not in html, stock
+    main = html[html.index("<main>") :]
+    assert main.count('class="jp-Cell ') == 4  # two markdown cells, the noisy one, the chart
+    assert main.count("<img ") == 2 and main.count('alt="Chart"') == 2
+    assert "<title>Plan · Testco Industries</title>" in html
