@@ -86,6 +86,7 @@ def main() -> None:
         ok = len(batch.results) - len(batch.failed)
         cpu_w = sum(r.cpu.get("worker", 0) for r in batch.results) / max(ok, 1)
         cpu_k = sum(r.cpu.get("kernel", 0) for r in batch.results) / max(ok, 1)
+        cpu_b = sum(r.cpu.get("browser", 0) for r in batch.results) / max(ok, 1)
         batch_rate = ok / batch.seconds
 
         (tmp / "naive").mkdir()
@@ -100,8 +101,9 @@ def main() -> None:
             f"Python {platform.python_version()}",
             f"batch        {ok} plans (HTML + PDF) + index in {batch.seconds:.1f} s with "
             f"{workers} workers; {len(batch.failed)} failed",
-            f"             {batch_rate:.2f} plans/s; CPU per plan {cpu_w:.2f} s worker "
-            f"+ {cpu_k:.2f} s kernel",
+            f"             {batch_rate:.2f} plans/s; PDFs by {' and '.join(batch.engines)}; "
+            f"CPU per plan {cpu_w:.2f} s worker + {cpu_k:.2f} s kernel"
+            + (f" + {cpu_b:.2f} s browser" if cpu_b else ""),
             f"naive loop   {len(spread)} plans in {naive_s:.1f} s: "
             f"{naive_s / len(spread):.1f} s per plan, {naive_rate:.2f} plans/s",
             f"ratio        {batch_rate / naive_rate:.1f}x the naive loop",

@@ -9,7 +9,9 @@ steps 1-3 for every plan, then starts nbconvert twice. Here:
   plan in it through papermill's Python API (a custom engine that keeps the kernel
   and its client; the namespace is reset before each plan, modules and the book
   stay loaded);
-* each worker renders its plans to HTML and PDF with one nbconvert exporter;
+* each worker renders its plans to HTML with one nbconvert exporter, and prints the
+  PDFs with its own Chromium headless shell when there is one (:mod:`kamlib.chromium`:
+  several times cheaper per page than WeasyPrint, same stylesheet), else WeasyPrint;
 * a failing plan is reported and its executed notebook kept in ``failed/``; the others
   go on. A dead kernel is restarted for the next plan.
 """
@@ -59,7 +61,9 @@ class PlanResult:
     files: list[str] = field(default_factory=list)
     error: str = ""
     kept: str = ""  # the failed notebook, kept for inspection
-    cpu: dict = field(default_factory=dict)  # CPU seconds of the worker and its kernel
+    cpu: dict = field(default_factory=dict)  # CPU seconds of the worker, kernel and browser
+    engine: str = ""  # what printed the PDF: "Chromium" or "WeasyPrint"
+    note: str = ""  # why Chromium, though asked for, did not print it
 
 
 @dataclass
@@ -68,10 +72,16 @@ class PlanBatch:
     results: list[PlanResult]
     seconds: float
     index: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. why Chromium was not used
 
     @property
     def failed(self) -> list[PlanResult]:
         return [r for r in self.results if not r.ok]
+
+    @property
+    def engines(self) -> list[str]:
+        """The PDF engines the plans were printed with (normally one)."""
+        return sorted({r.engine for r in self.results if r.ok and r.engine})
 
 
 # --- the worker side -------------------------------------------------------------------
@@ -152,8 +162,32 @@ def _reset_namespace() -> None:
     )
 
 
+def _start_browser() -> None:
+    """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
+    from .chromium import Browser, ChromiumError
+
+    _stop_browser()
+    if _W.get("chromium"):
+        try:
+            _W["browser"] = Browser(_W["chromium"])
+        except ChromiumError as exc:
+            _W["browser_failed"] = str(exc)
+
+
+def _stop_browser() -> None:
+    browser = _W.pop("browser", None)
+    if browser is not None:
+        browser.close()
+
+
 def _init_worker(
-    folder: str, book_path: str, engagement: str, as_of: str, log: str, notebook: str
+    folder: str,
+    book_path: str,
+    engagement: str,
+    as_of: str,
+    log: str,
+    notebook: str,
+    chromium: str | None = None,
 ) -> None:
     from multiprocessing import util
 
@@ -167,15 +201,19 @@ def _init_worker(
     pe.papermill_engines.register(ENGINE, _engine())
     _W.update(folder=Path(folder), engagement=engagement, as_of=as_of, notebook=notebook)
     _W["config"] = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    _W["chromium"] = chromium
     _start_kernel()
+    _start_browser()
     _tune_gc()
     util.Finalize(None, _stop_kernel, exitpriority=10)
+    util.Finalize(None, _stop_browser, exitpriority=10)
 
 
 def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
+    from .chromium import ChromiumError
     from .render import render_node, report_meta
 
     t0 = time.perf_counter()
@@ -204,10 +242,19 @@ def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
         )
         meta = {**report_meta(_W["config"], f"Account plan: {name}"), "compact": True}
         meta["running_head"] = f"{_W['config'].client} · Account plan · {name}"
-        files = render_node(nb, folder, stem, meta, pdf=pdf)
-        cpu = {k: round(v - c0.get(k, 0.0), 3) for k, v in _cpu().items()}
+        try:
+            files = render_node(nb, folder, stem, meta, pdf=pdf, browser=_W.get("browser"))
+        except ChromiumError:  # a browser that stopped or hung: a new one, one more try
+            _start_browser()
+            files = render_node(nb, folder, stem, meta, pdf=pdf, browser=_W.get("browser"))
+        cpu = {k: round(max(0.0, v - c0.get(k, 0.0)), 3) for k, v in _cpu().items()}
         seconds = time.perf_counter() - t0
-        return PlanResult(account_id, name, True, seconds, [f.name for f in files], cpu=cpu)
+        engine = ("Chromium" if _W.get("browser") else "WeasyPrint") if pdf else ""
+        note = _W.get("browser_failed", "") if engine == "WeasyPrint" else ""
+        return PlanResult(
+            account_id, name, True, seconds, [f.name for f in files], cpu=cpu, engine=engine,
+            note=note,
+        )  # fmt: skip
     except Exception as exc:  # one plan's failure must not stop the batch
         kept = ""
         if _W.get("last_nb") is not None:
@@ -227,12 +274,17 @@ def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
 
 
 def _cpu() -> dict[str, float]:
-    """CPU seconds used so far by this worker and by its kernel (for the benchmark)."""
+    """CPU seconds used so far by this worker, its kernel and its browser (with the
+    browser's renderer processes), for the benchmark."""
     out = {"worker": sum(os.times()[:2])}
     with contextlib.suppress(Exception):
         import psutil
 
         out["kernel"] = sum(psutil.Process(_W["km"].provisioner.process.pid).cpu_times()[:2])
+        if _W.get("browser"):
+            top = psutil.Process(_W["browser"].pid)
+            procs = [top, *top.children(recursive=True)]
+            out["browser"] = sum(sum(p.cpu_times()[:2]) for p in procs)
     return out
 
 
@@ -264,14 +316,23 @@ def render_plans(
     as_of: str = "",
     progress: Callable[[str], None] = lambda _: None,
     notebook: str | Path | None = None,
+    chromium: str | None = None,
 ) -> PlanBatch:
     """Render the plans of the key accounts (or of ``accounts``) into ``folder`` and
     write the index. Returns every plan's result; failures are in ``.failed``.
 
     ``notebook`` replaces the stock plan notebook (a client's own variant of it).
+    ``chromium`` names the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or
+    the first found, see :func:`kamlib.chromium.find`; ``"off"``: WeasyPrint).
     """
+    from .chromium import ChromiumError, find
+    from .errors import ConfigError
     from .plan_book import find_account, open_book, save_book
 
+    try:
+        browser = find(chromium) if pdf else None
+    except ChromiumError as exc:
+        raise ConfigError(str(exc)) from None
     t0 = time.perf_counter()
     folder = Path(folder)
     work = folder / ".work"
@@ -294,7 +355,7 @@ def render_plans(
     jobs = min(jobs, len(ids))
     ctx = mp.get_context("spawn")
     nb = str(notebook or NOTEBOOKS / NOTEBOOK)
-    args = (str(folder), str(book_path), engagement, as_of, log, nb)
+    args = (str(folder), str(book_path), engagement, as_of, log, nb, browser)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=args) as pool:
         futures = {pool.submit(_render_plan, a, names[a], pdf): a for a in ids}
         try:
@@ -316,6 +377,7 @@ def render_plans(
     order = {a: i for i, a in enumerate(ids)}
     results.sort(key=lambda r: order[r.account_id])
     batch = PlanBatch(folder, results, time.perf_counter() - t0)
+    batch.notes = sorted({r.note for r in results if r.note})
     batch.index = write_index(book, batch, pdf=pdf)
     return batch
 

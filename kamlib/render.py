@@ -130,6 +130,7 @@ def report_meta(config, title: str) -> dict:
         "paper": config.brand["paper"],
         "logo": _data_uri(Path(logo)) if logo else "",
         "running_head": f"{config.client} · {title}",
+        "date": config.as_of,  # a browser-printed PDF's dates (see kamlib.chromium)
     }
 
 
@@ -169,14 +170,27 @@ def render(
 
 
 def render_node(
-    nb: nbformat.NotebookNode, out_dir: str | Path, stem: str, meta: dict, pdf: bool = True
+    nb: nbformat.NotebookNode,
+    out_dir: str | Path,
+    stem: str,
+    meta: dict,
+    pdf: bool = True,
+    browser=None,
 ) -> list[Path]:
-    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook held in memory."""
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook held in memory.
+
+    The PDF is WeasyPrint's, or printed by ``browser`` (a :class:`kamlib.chromium.Browser`)
+    from the HTML file just written.
+    """
     out_dir = Path(out_dir)
     html = render_html(nb, meta)
     written = [out_dir / f"{stem}.html"]
     _atomic_write(written[0], html.encode("utf-8"))
     if pdf:
         written.append(out_dir / f"{stem}.pdf")
-        _atomic_write(written[1], render_pdf(html))
+        if browser is None:
+            data = render_pdf(html)
+        else:
+            data = browser.print_pdf(written[0], created=meta.get("date"))
+        _atomic_write(written[1], data)
     return written

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .datapack import load_datapack
-from .errors import KamError, ParameterError, RunError
+from .errors import ConfigError, KamError, ParameterError, RunError
 from .paths import NOTEBOOKS, reports_root
 
 
@@ -205,10 +205,16 @@ def _point_latest(root: Path, run: Path) -> None:
 
 
 def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None:
-    """Fail before anything is written when the plan inputs workbook is bad or a named
-    account has no plan (not a key account). The plan book computed here is reused."""
+    """Fail before anything is written when the plan inputs workbook is bad, a named
+    account has no plan (not a key account) or $KAM_CHROMIUM names no browser. The plan
+    book computed here is reused."""
+    from .chromium import ChromiumError, find
     from .plan_book import find_account, open_book
 
+    try:
+        find()
+    except ChromiumError as exc:
+        raise ConfigError(str(exc)) from None
     book = open_book(str(config.path), as_of)
     for a in accounts or []:
         find_account(book, a)
@@ -236,17 +242,21 @@ def _run_plans(config, root, run, accounts, jobs, pdf, extra, progress) -> dict:
         )
     done = len(batch.results) - len(batch.failed)
     took = time.perf_counter() - t0
+    engines = " and ".join(batch.engines)
     progress(
         f"{'account plans':<28} {took:6.1f} s  → {plural(done, 'plan')} (html"
-        + (", pdf" if pdf else "")
+        + ((f", pdf by {engines}" if engines else ", pdf") if pdf else "")
         + ") and plans/index"
         + (f"; {len(batch.failed)} FAILED" if batch.failed else "")
     )
+    for note in batch.notes:
+        progress(f"{'':<28} note: PDFs printed by WeasyPrint because {note}")
     return {
         "step": "account_plans",
         "notebook": "04_account_plan.ipynb",
         "seconds": round(took, 2),
         "plans": done,
+        "pdf_engine": engines,
         "failed": [
             {"account_id": r.account_id, "error": r.error, "kept": r.kept} for r in batch.failed
         ],

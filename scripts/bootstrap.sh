@@ -7,6 +7,9 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-inter
                  fonts-dejavu-core)
+# the plan batch prints its PDFs with Chromium's headless shell (several times faster);
+# without it, WeasyPrint prints them: a warning, not a failure
+OPTIONAL_PACKAGES=(chromium-headless-shell)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";
             else return 1; fi; }
@@ -19,15 +22,23 @@ apt_install() {
       >/dev/null
 }
 
+missing_of() {
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
 # 1. system packages (WeasyPrint needs Pango; the reports use the Inter font)
 if command -v dpkg-query >/dev/null; then
-  missing=()
-  for p in "${SYSTEM_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ] && ! apt_install "${missing[@]}"; then
-    echo "error: could not install ${missing[*]}: install them with apt-get as root, then re-run." >&2
-    exit 1
+  mapfile -t need < <(missing_of "${SYSTEM_PACKAGES[@]}")
+  mapfile -t want < <(missing_of "${OPTIONAL_PACKAGES[@]}")
+  if [ $((${#need[@]} + ${#want[@]})) -gt 0 ] && ! apt_install "${need[@]}" "${want[@]}"; then
+    if [ ${#need[@]} -gt 0 ] && ! apt_install "${need[@]}"; then
+      echo "error: could not install ${need[*]}: install them with apt-get as root, then re-run." >&2
+      exit 1
+    fi
+    [ ${#want[@]} -eq 0 ] || echo "warning: could not install ${want[*]}: account plans will be" \
+      "printed by WeasyPrint (slower). Install it with apt-get as root for the fast batch." >&2
   fi
 fi
 

@@ -93,7 +93,8 @@ def test_plans_command_renders_named_accounts_and_keeps_the_others(example_run):
     before = {p.name: p.stat().st_ino for p in (root / "latest" / "plans").glob("C-*")}
     done = kam("plans", str(EXAMPLE), "-a", "Tauern Region AB", "--reports", str(root.parent))
     assert done.returncode == 0, done.stderr
-    assert "1 plan (html, pdf)" in done.stdout and "Index: " in done.stdout
+    assert re.search(r"1 plan \(html, pdf by (Chromium|WeasyPrint)\)", done.stdout)
+    assert "Index: " in done.stdout
     plans = root / "latest" / "plans"
     after = {p.name: p.stat().st_ino for p in plans.glob("C-*")}
     assert set(after) == set(before)  # the two other plans are carried over
@@ -105,6 +106,12 @@ def test_plans_command_renders_named_accounts_and_keeps_the_others(example_run):
     bad = kam("plans", str(EXAMPLE), "-a", "C-10033", "--reports", str(root.parent))
     assert bad.returncode == 2 and "not a key account" in bad.stderr
     assert "Traceback" not in bad.stderr
+    runs = sorted(root.iterdir())
+    env = {"KAM_CHROMIUM": "chromium-nowhere"}
+    bad = kam("plans", str(EXAMPLE), "--reports", str(root.parent), env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "KAM_CHROMIUM=chromium-nowhere is not an executable" in bad.stderr
+    assert "KAM_CHROMIUM=off" in bad.stderr and sorted(root.iterdir()) == runs
 
 
 def test_html_is_a_client_deliverable(example_run):

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import EXAMPLE
-from kamlib import fmt, plan_book, plan_inputs, plans
-from kamlib.errors import KamError, ParameterError
+from kamlib import chromium, fmt, plan_book, plan_inputs, plans
+from kamlib.errors import ConfigError, KamError, ParameterError
 from kamlib.paths import NOTEBOOKS
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
@@ -59,7 +59,24 @@ def test_batch_goes_on_past_a_failing_plan_and_keeps_its_notebook(batch):
         if r.ok:
             assert sorted(p.rsplit(".", 1)[1] for p in r.files) == ["html", "pdf"]
             assert all((result.folder / f).stat().st_size > 1000 for f in r.files)
+            pdf = (result.folder / r.files[1]).read_bytes()
+            assert str(result.folder).encode() not in pdf and b"file:" not in pdf
     assert not (result.folder / ".work").exists()
+    # printed by Chromium where there is one (make setup installs it), else WeasyPrint
+    assert result.engines == (["Chromium"] if chromium.find() else ["WeasyPrint"])
+    assert result.notes == []
+
+
+def test_without_chromium_weasyprint_prints_the_plans(batch, tmp_path, monkeypatch):
+    _, book, _ = batch
+    monkeypatch.setenv(chromium.ENV, "/no/such/chromium")
+    with pytest.raises(ConfigError, match="KAM_CHROMIUM=/no/such/chromium is not an executable"):
+        plans.render_plans(str(book.config.path), tmp_path / "bad", accounts=[FILLED])
+    assert not (tmp_path / "bad").exists()  # stopped before writing anything
+    monkeypatch.setenv(chromium.ENV, "off")
+    result = plans.render_plans(str(book.config.path), tmp_path / "wp", accounts=[FILLED], jobs=1)
+    assert [r.ok for r in result.results] == [True] and result.engines == ["WeasyPrint"]
+    assert (tmp_path / "wp" / result.results[0].files[1]).read_bytes()[:5] == b"%PDF-"
 
 
 def test_index_lists_every_key_account_with_links(batch):
