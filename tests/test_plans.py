@@ -215,3 +215,39 @@ def test_profitability_advice_is_never_a_negative_or_empty_saving():
         assert "saves −" not in text and "saves €0 " not in text, aid
         if aid in set(worthless["account_id"]):
             assert "aggressive quadrant" in text and "Negotiate" not in text, aid
+
+
+@pytest.mark.skipif(chromium.find() is None, reason="no Chromium here")
+def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_path):
+    """The worker side, in this process: kill the worker's browser between two plans;
+    the next plan is still printed by Chromium (a new browser), not failed."""
+    import gc
+    import os
+    import signal
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    book = plan_book.open_book(str(eng))
+    pickle = plan_book.save_book(book, tmp_path / "book.pickle")
+    out = tmp_path / "plans"
+    out.mkdir()
+    stderr, thresholds = os.dup(2), gc.get_threshold()
+    try:
+        plans._init_worker(str(out), str(pickle), str(book.config.path), "",
+                           str(tmp_path / "kernel.log"), str(NOTEBOOKS / plans.NOTEBOOK),
+                           chromium.find())  # fmt: skip
+        first = plans._render_plan("C-10032", "Tauern Region AB", True)
+        dead = plans._W["browser"].pid
+        os.killpg(dead, signal.SIGKILL)
+        second = plans._render_plan(FILLED, "second", True)
+        assert first.ok and second.ok, (first.error, second.error)
+        assert first.engine == second.engine == "Chromium"
+        assert plans._W["browser"].pid != dead
+        assert (out / second.files[1]).read_bytes()[:5] == b"%PDF-"
+    finally:
+        plans._stop_browser()
+        plans._stop_kernel()
+        os.dup2(stderr, 2)
+        os.close(stderr)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
