@@ -96,14 +96,18 @@ class Browser:
     """One headless browser with one page, printing HTML files to PDF bytes; a context
     manager (``with Browser() as b: pdf = b.print_pdf(path, created=day)``)."""
 
-    def __init__(self, executable: str | None = None, timeout: float = 60.0):
+    def __init__(
+        self, executable: str | None = None, timeout: float = 60.0, scratch: str | None = None
+    ):
+        """``scratch``: the folder for the browser's profile (default: the system's
+        temporary folder); the profile is removed on :meth:`close`."""
         path = find(executable)
         if not path:
             raise ChromiumError(f"no Chromium found: {INSTALL_HINT}")
         self.executable = path
         self.timeout = timeout
         self.pid = 0
-        self._profile = tempfile.mkdtemp(prefix="kam-chromium-")
+        self._profile = tempfile.mkdtemp(prefix="kam-chromium-", dir=scratch)
         self._buf = b""
         self._id = 0
         self._events: list[dict] = []

@@ -169,7 +169,9 @@ def _start_browser() -> None:
     _stop_browser()
     if _W.get("chromium"):
         try:
-            _W["browser"] = Browser(_W["chromium"])
+            # its profile in the batch's work folder, which the parent removes even
+            # when a worker was killed
+            _W["browser"] = Browser(_W["chromium"], scratch=_W.get("scratch"))
         except ChromiumError as exc:
             _W["browser_failed"] = str(exc)
 
@@ -202,6 +204,7 @@ def _init_worker(
     _W.update(folder=Path(folder), engagement=engagement, as_of=as_of, notebook=notebook)
     _W["config"] = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     _W["chromium"] = chromium
+    _W["scratch"] = str(Path(book_path).parent)  # the batch's .work folder
     _start_kernel()
     _start_browser()
     _tune_gc()

@@ -72,7 +72,8 @@ def test_scripts_do_not_run(tmp_path):
 
 @needs_browser
 def test_a_missing_page_or_a_dead_browser_is_an_error_not_a_hang(tmp_path):
-    b = Browser(timeout=20)
+    b = Browser(timeout=20, scratch=str(tmp_path))
+    assert os.path.dirname(b._profile) == str(tmp_path)
     try:
         with pytest.raises(ChromiumError, match="could not open nowhere.html"):
             b.print_pdf(tmp_path / "nowhere.html")
