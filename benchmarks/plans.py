@@ -10,8 +10,10 @@ naive loop on ``--naive`` of the same accounts, one after another:
     jupyter nbconvert --to html --no-input out.ipynb
     weasyprint out.html out.pdf
 
-and prints plans per second for both and the ratio. A benchmark, not a test: it prints
-figures and asserts nothing.
+and prints plans per second for both, the CPU per plan (worker, kernel, browser), the PDF
+engine and the ratio. The batch prints with Chromium's headless shell when it is
+installed (`make setup`), else with WeasyPrint (``KAM_CHROMIUM=off`` forces it). A
+benchmark, not a test: it prints figures and asserts nothing.
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ def main() -> None:
             f"ratio        {batch_rate / naive_rate:.1f}x the naive loop",
             f"100 plans    {100 / batch_rate:.0f} s at the batch's rate (goal: <= 60 s)",
         ]
+        if "Chromium" not in batch.engines:
+            lines.append("note         PDFs by WeasyPrint: " + (
+                "; ".join(batch.notes) or "no Chromium found (make setup installs "
+                "chromium-headless-shell; KAM_CHROMIUM=off also turns it off)"))  # fmt: skip
         print("\n".join(lines))
 
 
