@@ -7,6 +7,7 @@ failed executed notebook for inspection and leaves ``latest`` as it was.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as dt
 import difflib
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .config import Config, load_config
 from .datapack import load_datapack
@@ -79,19 +81,109 @@ def select_steps(only: list[str] | None) -> list[Step]:
     return [s for s in steps if s.name in only]
 
 
-def check_parameters(notebook: Path, params: dict) -> None:
-    """Fail clearly on a parameter the notebook does not declare (papermill only warns)."""
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """The notebook's parameters with their default values (``None`` when not a literal)."""
     import papermill as pm
 
-    declared = list(pm.inspect_notebook(str(notebook)))
+    out: dict[str, Any] = {}
+    for name, p in pm.inspect_notebook(str(notebook)).items():
+        try:
+            out[name] = ast.literal_eval(p["default"])
+        except (ValueError, SyntaxError):
+            out[name] = None
+    return out
+
+
+def _typed(name: str, value: Any, default: Any) -> Any:
+    """``value`` (text from the command line) as the type of the notebook's default."""
+    if not isinstance(value, str) or default is None or isinstance(default, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}[
+                value.strip().lower()
+            ]
+        return type(default)(value.strip())
+    except (KeyError, ValueError):
+        kind = {bool: "true or false", int: "a whole number", float: "a number"}
+        raise ParameterError(
+            f"Parameter '{name}' must be {kind.get(type(default), type(default).__name__)}, "
+            f"not '{value}' (its default is {default!r})."
+        ) from None
+
+
+def check_parameters(notebook: Path, params: dict) -> dict:
+    """``params`` typed like the notebook's defaults; a name the notebook does not declare
+    is an error with a did-you-mean (papermill itself only warns)."""
+    declared = declared_parameters(notebook)
     for name in params:
         if name not in declared:
-            near = difflib.get_close_matches(name, declared, n=1)
+            near = difflib.get_close_matches(name, list(declared), n=1)
             hint = f" Did you mean '{near[0]}'?" if near else ""
             raise ParameterError(
                 f"{notebook.name} has no parameter '{name}'.{hint} "
                 f"Its parameters: {', '.join(declared)}."
             )
+    return {name: _typed(name, value, declared[name]) for name, value in params.items()}
+
+
+def _check_values(params: dict, pack) -> None:
+    """Refuse, before a run starts, parameter values a notebook would fail on."""
+    from .kpi_review import FREQS
+
+    period = params.get("period")
+    if period and period not in FREQS:
+        raise ParameterError(
+            f"Parameter period='{period}' is not known: use {', '.join(FREQS)} "
+            "(empty: the config's)."
+        )
+    if params.get("periods", 0) < 0:
+        raise ParameterError("Parameter 'periods' must be 0 (the config's) or more.")
+    account = params.get("account")
+    if account:
+        acc = pack["accounts"]
+        known = set(acc["account_id"].astype(str)) | set(acc["account_name"].astype(str))
+        if account not in known:
+            near = difflib.get_close_matches(account, sorted(known), n=3)
+            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise ParameterError(
+                f"Parameter account='{account}' is neither an account id nor an account "
+                f"name in the accounts table.{hint}"
+            )
+
+
+def step_parameters(steps: list[Step], params: dict, pack=None) -> dict[str, dict]:
+    """Each step's notebook parameters: those of ``params`` its notebook declares, typed
+    like its defaults (``-p periods=4`` is the number 4). A name that no step of the run
+    declares, a value of the wrong type or a value a notebook would refuse is an error
+    before anything runs. The plan batch takes ``as_of`` only (accounts: ``--accounts``)."""
+    out: dict[str, dict] = {}
+    taken: set[str] = set()
+    names: list[str] = []
+    for step in steps:
+        declared = ["as_of"] if step.batch else list(declared_parameters(NOTEBOOKS / step.notebook))
+        names += [n for n in declared if n not in names and n not in RESERVED]
+        mine = {k: v for k, v in params.items() if k in declared}
+        out[step.name] = mine if step.batch else check_parameters(NOTEBOOKS / step.notebook, mine)
+        taken |= set(mine)
+    for name in params:
+        if name not in taken:
+            near = difflib.get_close_matches(name, names, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            if name == "account" and any(s.batch for s in steps):
+                hint = " The account plans take their accounts from --accounts."
+            which = (
+                f"{steps[0].notebook} has no parameter"
+                if len(steps) == 1
+                else "No step of this run has a parameter"
+            )
+            raise ParameterError(
+                f"{which} '{name}'.{hint} Parameters: {', '.join(names) or 'none'}."
+            )
+    if pack is not None:
+        for typed in out.values():
+            _check_values(typed, pack)
+    return out
 
 
 def _sha256(path: Path) -> str:
@@ -358,11 +450,11 @@ def run_engagement(
     steps = select_steps(only)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
-    load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
-    params = {"engagement": str(config.path), **extra}
-    for step in steps:
-        declared = params if step.batch else {**params, "output_dir": ""}
-        check_parameters(NOTEBOOKS / step.notebook, declared)
+    pack = load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
+    per_step = step_parameters(steps, extra, pack)
+    params = {"engagement": str(config.path)}
+    for typed in per_step.values():
+        params.update(typed)
     if any(s.batch for s in steps):
         _check_plans(config, accounts, extra.get("as_of", ""))
     root = Path(reports) if reports else reports_root()
@@ -397,7 +489,11 @@ def run_engagement(
                     pm.execute_notebook(
                         str(NOTEBOOKS / step.notebook),
                         str(executed),
-                        parameters={**params, "output_dir": str(run)},
+                        parameters={
+                            "engagement": str(config.path),
+                            **per_step[step.name],
+                            "output_dir": str(run),
+                        },
                         kernel_name="python3",
                         progress_bar=False,
                         log_output=False,

@@ -234,12 +234,45 @@ def test_unknown_or_bad_parameters_are_refused_before_anything_runs(tmp_path):
     reports = tmp_path / "r"
     done = kam("run", str(EXAMPLE), "-p", "as_off=2026-06-30", "--reports", str(reports))
     assert done.returncode == 2
-    assert "has no parameter 'as_off'. Did you mean 'as_of'?" in done.stderr
+    assert "has a parameter 'as_off'. Did you mean 'as_of'?" in done.stderr
     done = kam("run", str(EXAMPLE), "-p", "as_of=June", "--reports", str(reports))
     assert done.returncode == 2 and "'as_of' must be a date" in done.stderr
     done = kam("run", str(EXAMPLE), "-p", "output_dir=/tmp", "--reports", str(reports))
     assert done.returncode == 2 and "is set by the runner" in done.stderr
+    for param, message in (
+        ("period=weekly", "period='weekly' is not known: use quarter, month, year"),
+        ("periods=four", "'periods' must be a whole number, not 'four'"),
+        ("periods=-2", "'periods' must be 0 (the config's) or more"),
+        ("account=C-99999", "account='C-99999' is neither an account id nor an account name"),
+        ("perod=year", "No step of this run has a parameter 'perod'. Did you mean 'period'?"),
+    ):
+        done = kam("run", str(EXAMPLE), "-p", param, "--reports", str(reports))
+        assert done.returncode == 2 and message in done.stderr, (param, done.stderr)
+    done = kam(
+        "run", str(EXAMPLE), "--only", "account_plans", "-p", "account=x", "--reports", str(reports)
+    )
+    assert done.returncode == 2 and "take their accounts from --accounts" in done.stderr
     assert not reports.exists()
+
+
+def test_parameters_reach_the_notebook_typed_and_only_where_declared(tmp_path):
+    reports = tmp_path / "r"
+    done = kam(
+        "run", str(EXAMPLE), "--only", "data_review", "--only", "kpi_review", "-p", "period=year",
+        "-p", "periods=2", "--reports", str(reports), "--no-pdf",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    latest = reports / EXAMPLE.name / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["parameters"]["periods"] == 2
+    injected = [
+        c.source
+        for c in nbformat.read(latest / "05_kpi_review.ipynb", as_version=4).cells
+        if "injected-parameters" in c.metadata.get("tags", [])
+    ]
+    assert 'period = "year"' in injected[0] and "periods = 2\n" in injected[0] + "\n"
+    review = nbformat.read(latest / "00_data_review.ipynb", as_version=4)
+    assert not any("period" in c.source for c in review.cells if "injected" in str(c.metadata))
 
 
 def test_init_writes_config_and_intake_form_and_never_overwrites(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from kamlib.errors import ParameterError
 from kamlib.paths import NOTEBOOKS
-from kamlib.runner import available_steps, check_parameters, select_steps
+from kamlib.runner import available_steps, check_parameters, select_steps, step_parameters
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -49,6 +49,20 @@ def test_unknown_parameter_is_an_error_with_did_you_mean():
         ParameterError, match="has no parameter 'enagement'. Did you mean 'engagement'?"
     ):
         check_parameters(nb, {"enagement": "x"})
+
+
+def test_step_parameters_go_where_declared_typed_like_the_defaults():
+    steps = select_steps(["data_review", "account_plans", "kpi_review"])
+    got = step_parameters(steps, {"periods": "4", "period": "month", "as_of": "2026-06-30"})
+    assert got["kpi_review"] == {"periods": 4, "period": "month", "as_of": "2026-06-30"}
+    assert got["data_review"] == {"as_of": "2026-06-30"}
+    assert got["account_plans"] == {"as_of": "2026-06-30"}
+    with pytest.raises(ParameterError, match="'periods' must be a whole number, not '4.5'"):
+        step_parameters(steps, {"periods": "4.5"})
+    with pytest.raises(ParameterError, match="take their accounts from --accounts"):
+        step_parameters(steps, {"account": "C-1"})
+    with pytest.raises(ParameterError, match="05_kpi_review.ipynb has no parameter 'account'"):
+        step_parameters(select_steps(["kpi_review"]), {"account": "C-1"})
 
 
 def test_steps_selection():
