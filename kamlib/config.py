@@ -340,6 +340,13 @@ SCHEMA: dict[str, Any] = {
             "nps_drop": Setting(
                 "number", 10, "Risk signal: NPS down this many points on the prior year", low=0
             ),
+            "nps_min_respondents": Setting(
+                "int",
+                3,
+                "An account's NPS counts (health, falling-NPS signal) from this many "
+                "respondents in 12 months",
+                low=1,
+            ),
         },
     },
     "brand": {

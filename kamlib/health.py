@@ -152,14 +152,23 @@ def account_health(
     else:
         gm_now = gm_before = pd.Series(np.nan, index=ids)
     out["margin_change"] = gm_now - gm_before
-    nps_now = nps_before = pd.Series(dtype=float)
+    # an account's NPS from a handful of answers swings by 50 points: below the minimum
+    # number of respondents it is shown but counts neither in health nor as a signal
+    least = settings.get("nps_min_respondents", 1)
+    counted = []
+    out["nps"], out["nps_respondents"] = np.nan, 0
     if surveys is not None and "nps" in surveys.columns:
         s = surveys[surveys["account_id"].isin(ids)]
         for back in (0, 1):
             w = s[in_window(s["date"], trailing_window(as_of, 12, back=back))]
-            v = nps_by(w, "account_id").set_index("account_id")["nps"] if len(w) else pd.Series()
-            nps_now, nps_before = (v, nps_before) if back == 0 else (nps_now, v)
-    out["nps"] = nps_now.reindex(ids)
+            g = nps_by(w, "account_id").set_index("account_id").reindex(ids)
+            g["respondents"] = g["respondents"].fillna(0)
+            counted.append(g["nps"].where(g["respondents"] >= least))
+            if back == 0:
+                out["nps"], out["nps_respondents"] = g["nps"], g["respondents"]
+    nps_now, nps_before = counted or (None, None)
+    out["nps_respondents"] = out["nps_respondents"].astype(int)
+    out["nps_counted"] = out["nps_respondents"] >= least
     stale = pd.Series(False, index=ids)
     out["days_since_contact"] = np.nan
     out["days_since_senior"] = np.nan
@@ -188,7 +197,7 @@ def account_health(
     comp = component_scores(
         out["growth"],
         out["margin_change"],
-        out["nps"],
+        out["nps"].where(out["nps_counted"]),
         out["days_since_contact"],
         out["risk_count"],
         stale_days,

@@ -341,6 +341,7 @@ class KpiReview:
     period: str
     notes: list[str] = field(default_factory=list)
     gross_profit: dict = field(default_factory=dict)  # per account and year, per group
+    nps_min_respondents: int = 1  # an account's NPS counts in its health from this many
 
 
 def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiReview:
@@ -421,7 +422,10 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     now = now.join(info[["account_name", "segment"]])
     gp = acc.assign(group=np.where(acc["key"], "key accounts", "other accounts"))
     gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
-    return KpiReview(table, card, now, warn, dict(h["weights"]), period, notes, gp.to_dict())
+    return KpiReview(
+        table, card, now, warn, dict(h["weights"]), period, notes, gp.to_dict(),
+        h["nps_min_respondents"],
+    )  # fmt: skip
 
 
 def _fmt(v: float, unit: str, column: str) -> str:
@@ -513,7 +517,8 @@ def weights_view(r: KpiReview) -> pd.DataFrame:
     how = {
         "revenue_trend": "revenue change on the prior 12 months: -20 % = 0, flat = 50, +20 % = 100",
         "margin_trend": "gross margin change: -5 points = 0, +5 points = 100",
-        "nps": "NPS of the last 12 months: -100 = 0, +100 = 100",
+        "nps": f"NPS of the last 12 months, from {r.nps_min_respondents} respondents: "
+        "-100 = 0, +100 = 100",
         "engagement": "days since the last contact: today = 100, twice the stale limit = 0",
         "risks": "open risk signals: none = 100, each one -25",
     }
@@ -572,8 +577,8 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
 
     health = r.health.reset_index().rename(columns={"index": "account_id"})
     keep = ["account_id", "account_name", "segment", "revenue", "growth", "margin_change",
-            "nps", "days_since_contact", "risk_count", "signals", "health", "band",
-            "health_before", "change"]  # fmt: skip
+            "nps", "nps_respondents", "days_since_contact", "risk_count", "signals", "health",
+            "band", "health_before", "change"]  # fmt: skip
     sheets = {
         "Scorecard": scorecard_view(r),
         "KPIs per period": r.table,

@@ -230,7 +230,12 @@ def build_book(engagement) -> PlanBook:
         revenue, surveys, _table(pack, "contacts", units, ids), k.index, cfg.as_of, h,
         s["stale_days"],
     )  # fmt: skip
-    k = k.join(health[["nps", "signals", "risk_count", "health", "band", "basis"]])
+    k = k.join(
+        health[
+            ["nps", "nps_respondents", "nps_counted", "signals", "risk_count", "health", "band",
+             "basis"]
+        ]
+    )  # fmt: skip
     k[["gaps", "signals"]] = k[["gaps", "signals"]].fillna("")  # accounts without contacts
     for flag in ("no_senior", "no_supporter", "stale_senior"):
         if flag in k.columns:

@@ -241,12 +241,14 @@ def nps_note(p: Plan) -> str:
     """How NPS is counted, and the latest year's score; or why there is none."""
     if p.nps.empty:
         return "No survey answers for this account in the last 36 months: no NPS."
-    nps12 = p.account.get("nps")
-    last = (
-        f" Over the last 12 months: **{nps12:+.0f}**."
-        if nps12 is not None and pd.notna(nps12)
-        else " No answers in the last 12 months."
-    )
+    nps12, n = p.account.get("nps"), int(p.account.get("nps_respondents", 0) or 0)
+    last = " No answers in the last 12 months."
+    if nps12 is not None and pd.notna(nps12):
+        last = f" Over the last 12 months: **{nps12:+.0f}** from {fmt.plural(n, 'respondent')}" + (
+            "."
+            if p.account.get("nps_counted", True)
+            else ": too few to count in the health score or as a falling-NPS signal."
+        )
     return (
         "NPS per quarter in points (% promoters scoring 9-10 minus % detractors 0-6), with "
         f"the number of respondents (n) and the mean CSAT (1-5).{last}"

@@ -52,3 +52,38 @@ def test_health_score_renormalises_over_the_components_present_and_bands():
     assert h.loc["a", "band"] == "healthy" and h.loc["a", "basis"] == "revenue_trend, margin_trend"
     assert h.loc["b", "health"] == 30 and h.loc["b", "band"] == "at risk"
     assert math.isnan(h.loc["c", "health"]) and h.loc["c", "band"] == ""
+
+
+def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signal():
+    months = pd.date_range("2024-07-31", "2026-06-30", freq="ME")
+    revenue = pd.DataFrame(
+        [{"account_id": a, "date": d, "amount": 100.0} for a in ("few", "many") for d in months]
+    )
+    # a year ago everyone promoted (NPS +100); this year everyone detracts (NPS -100)
+    answers = {"few": 2, "many": 3}
+    surveys = pd.DataFrame(
+        [
+            {"account_id": a, "date": pd.Timestamp(day), "nps": score}
+            for a, n in answers.items()
+            for day, score in (("2025-03-15", 10), ("2026-03-15", 2))
+            for _ in range(n)
+        ]
+    )
+    settings = {
+        "weights": {"revenue_trend": 0.5, "nps": 0.5},
+        "watch_below": 70,
+        "risk_below": 40,
+        "revenue_decline": 0.05,
+        "margin_erosion": 0.02,
+        "nps_drop": 10,
+        "nps_min_respondents": 3,
+    }
+    h = hl.account_health(revenue, surveys, None, pd.Index(["few", "many"]), "2026-06-30", settings)
+    assert h.loc["few", "nps"] == -100 and h.loc["few", "nps_respondents"] == 2
+    assert not h.loc["few", "nps_counted"] and not h.loc["few", "falling_nps"]
+    assert math.isnan(h.loc["few", "score_nps"]) and h.loc["few", "health"] == 50  # flat revenue
+    assert h.loc["many", "nps_counted"] and h.loc["many", "falling_nps"]
+    assert h.loc["many", "signals"] == "NPS down 200 points"
+    assert h.loc["many", "health"] == pytest.approx(
+        25.0
+    )  # flat revenue 50, NPS -100 -> 0; risks weigh nothing here
