@@ -33,6 +33,9 @@ def _formatter(kind: str, currency: str) -> Formatter:
     return lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
 
 
+KEEP_ROWS = 12  # tables up to this many rows are kept on one page
+
+
 def table_html(
     df: pd.DataFrame,
     formats: Mapping[str, str] | None = None,
@@ -96,8 +99,11 @@ def table_html(
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     foot = "".join(f'<p class="table-note">{html.escape(n)}</p>' for n in notes)
     cls = "kam-table wide" if wide or len(df.columns) > 7 else "kam-table"
+    # a short table is printed whole on one page: no caption and header left alone at the
+    # foot of a page with the rows on the next
+    wrap = "table-wrap keep" if len(body) <= KEEP_ROWS else "table-wrap"
     return (
-        f'<div class="table-wrap"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+        f'<div class="{wrap}"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{foot}</div>"
     )
 

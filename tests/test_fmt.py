@@ -30,6 +30,9 @@ def test_table_html_formats_escapes_and_limits_rows():
     assert "50.0 %" in html and "12.5 %" not in html
     assert "Showing 2 of 3 rows" in html
     assert '<td class="num">' in html
+    assert '<div class="table-wrap keep">' in html  # short: printed whole on one page
+    long = table_html(pd.DataFrame({"n": range(13)}))
+    assert '<div class="table-wrap">' in long and "keep" not in long
 
 
 def test_show_displays_so_two_tables_in_one_cell_both_appear():
