@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -132,15 +134,32 @@ def run(
     t0 = time.perf_counter()
     steps = [s.name for s in available_steps()]
     _say(f"Running {engagement}: {', '.join(only or steps)}")
-    result = run_engagement(
-        engagement,
-        only=only,
-        reports=reports,
-        pdf=pdf,
-        progress=lambda line: _say(f"  {line}"),
-        parameters=parse_parameters(param),
-    )
+    with _on_interrupt():
+        result = run_engagement(
+            engagement,
+            only=only,
+            reports=reports,
+            pdf=pdf,
+            progress=lambda line: _say(f"  {line}"),
+            parameters=parse_parameters(param),
+        )
     _finish(result, t0)
+
+
+@contextlib.contextmanager
+def _on_interrupt() -> Iterator[None]:
+    """Ctrl-C: one line saying what was kept and exit code 130 (typer alone exits
+    silently)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        import logging
+
+        # the notebook's executor task ends with the kernel it lost; asyncio would log
+        # that as a traceback when the task is collected at exit
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        typer.echo("\ninterrupted" + (f": {exc}" if str(exc) else ""), err=True)
+        raise typer.Exit(130) from None
 
 
 def _finish(result, t0: float) -> None:
@@ -206,16 +225,17 @@ def plans(
         f"Drafting account plans for {engagement}"
         + (f": {', '.join(accounts)}" if accounts else "")
     )
-    result = run_engagement(
-        engagement,
-        only=["account_plans"],
-        reports=reports,
-        pdf=pdf,
-        progress=lambda line: _say(f"  {line}"),
-        parameters={"as_of": as_of} if as_of else None,
-        accounts=accounts,
-        jobs=jobs,
-    )
+    with _on_interrupt():
+        result = run_engagement(
+            engagement,
+            only=["account_plans"],
+            reports=reports,
+            pdf=pdf,
+            progress=lambda line: _say(f"  {line}"),
+            parameters={"as_of": as_of} if as_of else None,
+            accounts=accounts,
+            jobs=jobs,
+        )
     _say(f"Index: {result.latest}/plans/index.html")
     _finish(result, t0)
 
@@ -266,8 +286,8 @@ def main() -> None:
     except KamError as exc:
         typer.echo(f"error: {str(exc).strip()}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except KeyboardInterrupt as exc:
+        typer.echo("interrupted" + (f": {exc}" if str(exc) else ""), err=True)
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("KAM_DEBUG"):

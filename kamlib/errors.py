@@ -36,3 +36,7 @@ class ParameterError(KamError):
 
 class RunError(KamError):
     """A notebook failed while the engagement was running."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message says what was kept (the CLI exits with 130)."""

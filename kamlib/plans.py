@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+import signal
 import time
 import traceback
 import unicodedata
@@ -182,6 +183,28 @@ def _stop_browser() -> None:
         browser.close()
 
 
+def _on_terminate(signum, frame) -> None:
+    """SIGTERM from the parent (the batch was interrupted): kill this worker's kernel and
+    browser, then leave at once."""
+    with contextlib.suppress(Exception):
+        _stop_browser()
+    with contextlib.suppress(Exception):
+        os.kill(_W["km"].provisioner.pid, signal.SIGKILL)
+    os._exit(128 + signum)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Drop the plans not started and stop the workers now (each kills its kernel and
+    browser on SIGTERM)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        with contextlib.suppress(Exception):
+            w.terminate()
+    for w in workers:
+        w.join(timeout=10)
+
+
 def _init_worker(
     folder: str,
     book_path: str,
@@ -197,6 +220,10 @@ def _init_worker(
 
     from .config import load_config
 
+    # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
+    # with SIGTERM, on which each takes its kernel and browser down with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_terminate)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)  # kernels and renderers talk on stderr: into the log, not the terminal
     os.environ["KAM_PLAN_BOOK"] = book_path
@@ -367,6 +394,10 @@ def render_plans(
                 results.append(r)
                 mark = "ok" if r.ok else f"FAILED: {r.error}"
                 progress(f"  plan {i:>4}/{len(ids)}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
+        except KeyboardInterrupt:
+            _stop_workers(pool)
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         except BrokenProcessPool:
             done = {r.account_id for r in results}
             for a in ids:

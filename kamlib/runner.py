@@ -26,7 +26,7 @@ from typing import Any
 
 from .config import Config, load_config
 from .datapack import load_datapack
-from .errors import ConfigError, KamError, ParameterError, RunError
+from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .paths import NOTEBOOKS, reports_root
 
 
@@ -524,6 +524,11 @@ def run_engagement(
         manifest["status"] = "failed"
         manifest["error"] = str(exc)
         raise
+    except KeyboardInterrupt:
+        manifest["status"] = "interrupted"
+        raise Interrupted(
+            f"the incomplete run is kept in {run}; {root / 'latest'} is unchanged."
+        ) from None
     finally:
         manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         (run / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -384,3 +384,28 @@ def test_no_report_shows_a_file_path_or_a_traceback(example_run):
         assert str(root.parent) not in html, html_file.name
         assert "Traceback" not in html, html_file.name
         assert not re.search(r"\b[A-Z]\w*(Error|Exception|Warning): ", html), html_file.name
+
+
+def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_run, capsys):
+    import typer
+
+    from kamlib import cli
+    from kamlib.errors import Interrupted
+
+    root, _ = example_run
+    before = (root / "latest").resolve()
+
+    def ctrl_c(line: str) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="is unchanged") as caught:
+        runner.run_engagement(
+            EXAMPLE, only=["data_review"], reports=root.parent, pdf=False, progress=ctrl_c
+        )
+    assert (root / "latest").resolve() == before
+    run = Path(str(caught.value).split("kept in ")[1].split(";")[0])
+    assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
+    with pytest.raises(typer.Exit) as stopped, cli._on_interrupt():
+        raise caught.value
+    assert stopped.value.exit_code == 130
+    assert f"interrupted: the incomplete run is kept in {run}" in capsys.readouterr().err

@@ -3,6 +3,7 @@ the promise that a plan shows only its own account's figures."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import nbformat
@@ -232,6 +233,7 @@ def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_pa
     out = tmp_path / "plans"
     out.mkdir()
     stderr, thresholds = os.dup(2), gc.get_threshold()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         plans._init_worker(str(out), str(pickle), str(book.config.path), "",
                            str(tmp_path / "kernel.log"), str(NOTEBOOKS / plans.NOTEBOOK),
@@ -249,5 +251,48 @@ def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_pa
         plans._stop_kernel()
         os.dup2(stderr, 2)
         os.close(stderr)
+        for s, h in handlers.items():
+            signal.signal(s, h)
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work(tmp_path):
+    """Ctrl-C in the parent (here: raised by the progress callback after the first plan)
+    stops the batch now, not after every queued plan, and leaves no process behind."""
+    import time
+
+    import psutil
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    me = psutil.Process()
+    running: dict[psutil.Process, str] = {}
+
+    def ctrl_c(line: str) -> None:
+        for p in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                running[p] = " ".join(p.cmdline())
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        plans.render_plans(str(eng), tmp_path / "plans", jobs=2, progress=ctrl_c)
+    running = {p: c for p, c in running.items() if "resource_tracker" not in c}
+    names = " ".join(running.values())
+    assert "spawn_main" in names and "ipykernel" in names and "chrom" in names
+
+    def lives(p: psutil.Process) -> bool:
+        try:
+            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = [p for p in running if lives(p)]
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert not alive, [running[p] for p in alive]
+    assert not (tmp_path / "plans" / ".work").exists()
+    assert len(list((tmp_path / "plans").glob("*.html"))) < 3  # it did not finish the batch
