@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kam-installed
+AUTHORING := $(VENV)/.kam-authoring
 DEMO_PACK := data/demo/pack/accounts.csv
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test setup lab lint clean
 
 ## demo: install, generate the demo client and run its whole engagement into reports/demo/latest
 demo: $(STAMP)
@@ -27,7 +28,17 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 $(DEMO_PACK): $(STAMP) kamlib/demo.py
 	@$(BIN)/kam demo --no-run
 
-lint: $(STAMP)
+## lab: JupyterLab on the notebooks, which open on the demo (installs the authoring tools
+## and generates the demo pack the first time); LAB_ARGS="--port 8899" passes options on
+lab: $(AUTHORING) $(DEMO_PACK)
+	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+$(AUTHORING): $(STAMP)
+	@if [ -x $(BIN)/uv ]; then UV_COMPILE_BYTECODE=1 $(BIN)/uv pip install -q --python $(BIN)/python -e ".[authoring,test]"; \
+	else $(BIN)/python -m pip install -q -e ".[authoring,test]"; fi
+	@touch $@
+
+lint: $(AUTHORING)
 	@$(BIN)/ruff check kamlib tests && $(BIN)/ruff format --check kamlib tests
 
 clean:
