@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,11 +46,72 @@ def open_engagement(
         ``False`` returns them in ``pack.findings`` (used by ``kam validate``).
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
-    reader = load_datapack if strict else read_datapack
-    pack = reader(
+    pack = _cached_pack(config) if strict else None
+    if pack is None:
+        reader = load_datapack if strict else read_datapack
+        pack = reader(
+            config.data,
+            mapping=config.mapping,
+            decimal=config.decimal,
+            examples=config.setting("data_review.examples"),
+        )
+    return Engagement(config=config, pack=pack)
+
+
+#: The runner reads and validates the pack once and hands it to its notebooks' kernels
+#: as a pickle named by this variable; each notebook would otherwise parse it again.
+PACK_CACHE = "KAM_PACK_CACHE"
+
+
+def pack_key(config: Config) -> tuple:
+    """What the parsed pack depends on: its files (path, size, modification time) and the
+    config's mapping, decimal mark and number of examples in findings."""
+    data = Path(config.data)
+    files = sorted(p for p in data.rglob("*") if p.is_file()) if data.is_dir() else [data]
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return (
+        stats,
+        repr(config.mapping),
+        config.decimal,
+        config.setting("data_review.examples"),
+    )
+
+
+def load_validated(config: Config) -> DataPack:
+    """The pack of ``config``, validated (:class:`DataPackError` on errors)."""
+    return load_datapack(
         config.data,
         mapping=config.mapping,
         decimal=config.decimal,
         examples=config.setting("data_review.examples"),
     )
-    return Engagement(config=config, pack=pack)
+
+
+@contextlib.contextmanager
+def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path]:
+    """Offer ``pack`` to the kernels started inside the block (they inherit the
+    environment); the pickle is removed and the environment restored afterwards."""
+    path = Path(folder) / ".pack.pickle"
+    path.write_bytes(pickle.dumps({"key": pack_key(config), "pack": pack}, protocol=5))
+    before = os.environ.get(PACK_CACHE)
+    os.environ[PACK_CACHE] = str(path)
+    try:
+        yield path
+    finally:
+        if before is None:
+            os.environ.pop(PACK_CACHE, None)
+        else:
+            os.environ[PACK_CACHE] = before
+        path.unlink(missing_ok=True)
+
+
+def _cached_pack(config: Config) -> DataPack | None:
+    """The runner's pack when it is the one this config reads (same files, unchanged)."""
+    path = os.environ.get(PACK_CACHE)
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        cached = pickle.loads(Path(path).read_bytes())
+        return cached["pack"] if cached["key"] == pack_key(config) else None
+    except Exception:  # unreadable or from another version: read the pack itself
+        return None

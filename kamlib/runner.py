@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, load_config
-from .datapack import load_datapack
+from .engagement import load_validated, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .paths import NOTEBOOKS, reports_root
 
@@ -450,7 +450,7 @@ def run_engagement(
     steps = select_steps(only)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
-    pack = load_datapack(config.data, mapping=config.mapping, decimal=config.decimal)
+    pack = load_validated(config)
     per_step = step_parameters(steps, extra, pack)
     params = {"engagement": str(config.path)}
     for typed in per_step.values():
@@ -474,7 +474,9 @@ def run_engagement(
         "steps": [],
     }
     result = RunResult(run_dir=run, latest=root / "latest")
+    shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
     try:
+        shared.enter_context(shared_pack(config, pack, run))
         for step in steps:
             t0 = time.perf_counter()
             if step.batch:
@@ -530,6 +532,7 @@ def run_engagement(
             f"the incomplete run is kept in {run}; {root / 'latest'} is unchanged."
         ) from None
     finally:
+        shared.close()
         manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         (run / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _point_latest(root, run)
