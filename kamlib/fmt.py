@@ -59,3 +59,21 @@ def count(x: float | None) -> str:
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``plural(1, 'account') -> '1 account'``; ``plural(3, 'account') -> '3 accounts'``."""
     return f"{count(n)} {word if n == 1 else (words or word + 's')}"
+
+
+def did_you_mean(word: str, options, n: int = 1) -> str:
+    """`` Did you mean 'x'?`` naming up to ``n`` close matches of ``word``; empty without.
+
+    Examples
+    --------
+    >>> did_you_mean("segmentaton", ["segmentation", "service_model"])
+    " Did you mean 'segmentation'?"
+    >>> did_you_mean("C-1001", ["C-10011", "C-10911", "X"], n=3)
+    " Did you mean 'C-10011', 'C-10911'?"
+    >>> did_you_mean("zzz", ["abc"])
+    ''
+    """
+    import difflib
+
+    near = difflib.get_close_matches(word, [str(o) for o in options], n=n)
+    return f" Did you mean {', '.join(repr(m) for m in near)}?" if near else ""

@@ -10,7 +10,6 @@ account's rows and its segment's aggregates, never another account's figures.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 from . import account_plan as ap
 from . import health as hl
 from . import plan_inputs as pi
+from .fmt import did_you_mean
 from .periods import in_window, trailing_window
 
 
@@ -412,10 +412,7 @@ def find_account(book: PlanBook, account: str = "") -> str:
         return str(a.loc[a["revenue"].idxmax(), "account_id"])
     hit = a[(a["account_id"] == account) | (a["account_name"] == account)]
     if hit.empty:
-        near = difflib.get_close_matches(
-            account, list(a["account_id"]) + list(a["account_name"]), n=3
-        )
-        hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        hint = did_you_mean(account, list(a["account_id"]) + list(a["account_name"]), n=3)
         raise ParameterError(
             f"account '{account}' is not a key account of this engagement, so it has no "
             f"plan.{hint} Key accounts are listed in the segmentation report."

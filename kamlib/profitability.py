@@ -593,9 +593,8 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
 
     Raises :class:`~kamlib.errors.ParameterError` naming close matches for an unknown one.
     """
-    import difflib
-
     from .errors import ParameterError
+    from .fmt import did_you_mean
 
     t = p.table
     if not account:
@@ -603,10 +602,7 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
     else:
         hit = t[(t["account_id"] == account) | (t["account_name"] == account)]
         if hit.empty:
-            near = difflib.get_close_matches(
-                account, list(t["account_id"]) + list(t["account_name"]), n=3
-            )
-            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(account, list(t["account_id"]) + list(t["account_name"]), n=3)
             raise ParameterError(f"account '{account}' is not in the accounts table.{hint}")
         row = hit.iloc[0]
     return f"{row['account_name']} ({row['account_id']})", waterfall(

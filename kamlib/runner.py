@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime as dt
-import difflib
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from typing import Any
 from .config import Config, load_config
 from .engagement import load_validated, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
+from .fmt import did_you_mean
 from .paths import NOTEBOOKS, reports_root
 
 
@@ -75,8 +75,7 @@ def select_steps(only: list[str] | None) -> list[Step]:
     names = {s.name: s for s in steps}
     unknown = [o for o in only if o not in names]
     if unknown:
-        near = difflib.get_close_matches(unknown[0], list(names), n=1)
-        hint = f" Did you mean '{near[0]}'?" if near else ""
+        hint = did_you_mean(unknown[0], names)
         raise ParameterError(f"Unknown step '{unknown[0]}'.{hint} Steps: {', '.join(names)}.")
     return [s for s in steps if s.name in only]
 
@@ -118,8 +117,7 @@ def check_parameters(notebook: Path, params: dict) -> dict:
     declared = declared_parameters(notebook)
     for name in params:
         if name not in declared:
-            near = difflib.get_close_matches(name, list(declared), n=1)
-            hint = f" Did you mean '{near[0]}'?" if near else ""
+            hint = did_you_mean(name, declared)
             raise ParameterError(
                 f"{notebook.name} has no parameter '{name}'.{hint} "
                 f"Its parameters: {', '.join(declared)}."
@@ -144,8 +142,7 @@ def _check_values(params: dict, pack) -> None:
         acc = pack["accounts"]
         known = set(acc["account_id"].astype(str)) | set(acc["account_name"].astype(str))
         if account not in known:
-            near = difflib.get_close_matches(account, sorted(known), n=3)
-            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(account, sorted(known), n=3)
             raise ParameterError(
                 f"Parameter account='{account}' is neither an account id nor an account "
                 f"name in the accounts table.{hint}"
@@ -168,8 +165,7 @@ def step_parameters(steps: list[Step], params: dict, pack=None) -> dict[str, dic
         taken |= set(mine)
     for name in params:
         if name not in taken:
-            near = difflib.get_close_matches(name, names, n=1)
-            hint = f" Did you mean '{near[0]}'?" if near else ""
+            hint = did_you_mean(name, names)
             if name == "account" and any(s.batch for s in steps):
                 hint = " The account plans take their accounts from --accounts."
             which = (
