@@ -88,12 +88,19 @@ def load_validated(config: Config) -> DataPack:
 
 
 @contextlib.contextmanager
-def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path]:
+def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path | None]:
     """Offer ``pack`` to the kernels started inside the block (they inherit the
-    environment); the pickle is removed and the environment restored afterwards."""
+    environment); the pickle is removed and the environment restored afterwards. When it
+    cannot be written (a full disk), the kernels read the pack themselves."""
     path = Path(folder) / ".pack.pickle"
-    path.write_bytes(pickle.dumps({"key": pack_key(config), "pack": pack}, protocol=5))
     before = os.environ.get(PACK_CACHE)
+    try:
+        with path.open("wb") as f:
+            pickle.dump({"key": pack_key(config), "pack": pack}, f, protocol=5)
+    except OSError:
+        path.unlink(missing_ok=True)
+        yield None
+        return
     os.environ[PACK_CACHE] = str(path)
     try:
         yield path

@@ -26,3 +26,12 @@ def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, m
         os.utime(config.data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
         assert len(open_engagement(str(eng)).pack.tables["accounts"]) == full
     assert PACK_CACHE not in os.environ and not path.exists()
+
+
+def test_a_pack_that_cannot_be_shared_is_read_by_each_notebook(tmp_path, monkeypatch):
+    monkeypatch.delenv(PACK_CACHE, raising=False)
+    config = load_config(str(EXAMPLE))
+    pack = load_validated(config)
+    with shared_pack(config, pack, tmp_path / "no" / "such" / "folder") as path:
+        assert path is None and PACK_CACHE not in os.environ
+        assert len(open_engagement(str(EXAMPLE)).pack.tables["accounts"]) == 40
