@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -74,17 +77,18 @@ def write_frame(
         c = put(ws, start_row, j, str(name))
         c.fill, c.font = fill, header_font
         c.alignment = Alignment(vertical="center", wrap_text=True)
+    number_formats = []
+    for name in df.columns:
+        fmt = formats.get(name) or _guess_format(str(name), df[name])
+        number_formats.append(FORMATS.get(fmt, fmt) if fmt else None)
     values = df.astype(object).where(df.notna(), None).to_numpy()
     for i, row in enumerate(values, start_row + 1):
-        for j, v in enumerate(row, 1):
-            put(ws, i, j, v)
+        for j, (v, fmt) in enumerate(zip(row, number_formats, strict=True), 1):
+            cell = put(ws, i, j, v)
+            if fmt:
+                cell.number_format = fmt
     for j, name in enumerate(df.columns, 1):
-        fmt = formats.get(name) or _guess_format(str(name), df[name])
-        fmt = FORMATS.get(fmt, fmt) if fmt else None
         letter = get_column_letter(j)
-        if fmt:
-            for i in range(start_row + 1, start_row + 1 + len(df)):
-                ws[f"{letter}{i}"].number_format = fmt
         sample = [len(str(name))] + [len(str(v)) for v in df[name].head(200) if v is not None]
         ws.column_dimensions[letter].width = min(max(10, max(sample) + 2), 60)
     ws.freeze_panes = ws.cell(start_row + 1, 1)
@@ -93,10 +97,37 @@ def write_frame(
         ws.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(df), 1)}"
 
 
+class _ReproducibleZip(zipfile.ZipFile):
+    """A zip whose entries all carry the zip format's first date instead of the time of
+    writing: the same workbook is the same bytes."""
+
+    EPOCH = (1980, 1, 1, 0, 0, 0)
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self.EPOCH)
+        info.compress_type = self.compression
+        info.external_attr = 0o644 << 16
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._info(str(zinfo_or_arcname))
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        with open(filename, "rb") as src, self.open(self._info(str(arcname)), "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
 def atomic_save(wb: Workbook, path: str | Path) -> Path:
-    """Save a workbook so that a crash never leaves a half-written file in its place."""
+    """Save a workbook so that a crash never leaves a half-written file in its place, and
+    so that the same content gives the same file: no time of saving inside it."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.created = wb.properties.modified = dt.datetime(*_ReproducibleZip.EPOCH)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        archive = _ReproducibleZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        ExcelWriter(wb, archive).save()  # what wb.save does, without stamping the time
     return Path(path)
 
 

@@ -54,3 +54,16 @@ def test_data_dictionary_in_docs_is_up_to_date():
     from kamlib.schema import data_dictionary
 
     assert (ROOT / "docs" / "data-dictionary.md").read_text() == data_dictionary() + "\n"
+
+
+def test_same_content_same_bytes_no_time_of_saving_inside(tmp_path):
+    import zipfile
+
+    df = pd.DataFrame({"account": ["A", "B"], "revenue": [1500.0, 20.0]})
+    first = export_workbook(tmp_path / "a.xlsx", {"Accounts": df})
+    with zipfile.ZipFile(first) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert b"1980-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
+    second = export_workbook(tmp_path / "b.xlsx", {"Accounts": df})
+    assert first.read_bytes() == second.read_bytes()
+    assert load_workbook(second)["Accounts"]["B2"].value == 1500
