@@ -77,3 +77,42 @@ def test_report_markup_is_lean_and_self_contained(tmp_path):
     assert main.count('class="jp-Cell ') == 4  # two markdown cells, the noisy one, the chart
     assert main.count("<img ") == 2 and main.count('alt="Chart"') == 2
     assert "<title>Plan · Testco Industries</title>" in html
+
+
+def test_a_wide_table_stays_within_the_page(tmp_path):
+    """Seven columns of long headers, figures and 'charged separately' tags: headers and
+    tags wrap, so no cell reaches past the page's right margin (the service model's
+    package table was cut off)."""
+    import pandas as pd
+    import weasyprint
+
+    from kamlib.tables import table_html
+
+    segments = [f"Tier {t} · {kind} ({why})" for t in (1, 2, 3)
+                for kind, why in (("partner", "loyalty"), ("price-driven", "price"))]  # fmt: skip
+    wide = pd.DataFrame({"element": ["product development and innovation"] * 3}
+                        | {s: ["charged separately"] * 3 for s in segments})  # fmt: skip
+    money = pd.DataFrame({"element": ["training"]} | {s: [12345.0] for s in segments})
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("## Packages")]
+    for frame, extra in (
+        (wide, {"tags": dict.fromkeys(segments, "pkg")}),
+        (money, {"formats": dict.fromkeys(segments, "money")}),
+    ):
+        cell = new_code_cell("show()")
+        cell.outputs = [new_output("display_data", data={"text/html": table_html(frame, **extra)})]
+        nb.cells.append(cell)
+    folder = write_engagement(tmp_path / "e")
+    html = render_html(nb, report_meta(load_config(folder), "Service model"))
+    doc = weasyprint.HTML(string=html).render()
+    past = []
+    for page in doc.pages:
+        box = page._page_box
+        right = box.content_box_x() + box.width
+        past += [
+            b.element_tag
+            for b in box.descendants()
+            if getattr(b, "element_tag", None) in ("table", "th", "td")
+            and b.position_x + b.margin_width() > right + 1
+        ]
+    assert past == []
