@@ -102,9 +102,15 @@ def _typed(name: str, value: Any, default: Any) -> Any:
             return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}[
                 value.strip().lower()
             ]
-        return type(default)(value.strip())
-    except (KeyError, ValueError):
-        kind = {bool: "true or false", int: "a whole number", float: "a number"}
+        if isinstance(default, int | float):
+            return type(default)(value.strip())
+        typed = ast.literal_eval(value.strip())  # a list or a dict, written as Python
+        if not isinstance(typed, type(default)):
+            raise ValueError(value)
+        return typed
+    except (KeyError, ValueError, SyntaxError):
+        kind = {bool: "true or false", int: "a whole number", float: "a number",
+                list: "a list such as [12, 24]", dict: "a dict such as {'a': 1}"}  # fmt: skip
         raise ParameterError(
             f"Parameter '{name}' must be {kind.get(type(default), type(default).__name__)}, "
             f"not '{value}' (its default is {default!r})."

@@ -71,3 +71,18 @@ def test_steps_selection():
         ParameterError, match="Unknown step 'data_reveiw'. Did you mean 'data_review'?"
     ):
         select_steps(["data_reveiw"])
+
+
+def test_command_line_values_take_the_type_of_the_default():
+    from kamlib.runner import _typed
+
+    assert _typed("periods", "4", 0) == 4 and _typed("share", "1.5", 0.0) == 1.5
+    assert _typed("pdf", "no", True) is False and _typed("period", "month", "") == "month"
+    assert _typed("horizons", "[12, 24]", [12]) == [12, 24]
+    for value, default, says in (
+        ("abc", [12], "must be a list"),
+        ("maybe", True, "must be true or false"),
+        ("4.5", 0, "must be a whole number, not '4.5'"),
+    ):
+        with pytest.raises(ParameterError, match=says):
+            _typed("x", value, default)
