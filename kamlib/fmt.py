@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "SEK": "SEK ", "PLN": "PLN "}
 
@@ -61,7 +62,7 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{count(n)} {word if n == 1 else (words or word + 's')}"
 
 
-def did_you_mean(word: str, options, n: int = 1) -> str:
+def did_you_mean(word: str, options: Iterable[object], n: int = 1) -> str:
     """`` Did you mean 'x'?`` naming up to ``n`` close matches of ``word``; empty without.
 
     Examples

@@ -183,7 +183,7 @@ def _stop_browser() -> None:
         browser.close()
 
 
-def _on_terminate(signum, frame) -> None:
+def _on_terminate(signum: int, frame: object) -> None:
     """SIGTERM from the parent (the batch was interrupted): kill this worker's kernel and
     browser, then leave at once."""
     with contextlib.suppress(Exception):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, load_config
+from .datapack import DataPack
 from .engagement import load_validated, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .fmt import did_you_mean
@@ -131,7 +132,7 @@ def check_parameters(notebook: Path, params: dict) -> dict:
     return {name: _typed(name, value, declared[name]) for name, value in params.items()}
 
 
-def _check_values(params: dict, pack) -> None:
+def _check_values(params: dict, pack: DataPack) -> None:
     """Refuse, before a run starts, parameter values a notebook would fail on."""
     from .kpi_review import FREQS
 
@@ -155,7 +156,9 @@ def _check_values(params: dict, pack) -> None:
             )
 
 
-def step_parameters(steps: list[Step], params: dict, pack=None) -> dict[str, dict]:
+def step_parameters(
+    steps: list[Step], params: dict, pack: DataPack | None = None
+) -> dict[str, dict]:
     """Each step's notebook parameters: those of ``params`` its notebook declares, typed
     like its defaults (``-p periods=4`` is the number 4). A name that no step of the run
     declares, a value of the wrong type or a value a notebook would refuse is an error
