@@ -46,16 +46,39 @@ def open_engagement(
         ``False`` returns them in ``pack.findings`` (used by ``kam validate``).
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
-    pack = _cached_pack(config) if strict else None
-    if pack is None:
-        reader = load_datapack if strict else read_datapack
-        pack = reader(
-            config.data,
-            mapping=config.mapping,
-            decimal=config.decimal,
-            examples=config.setting("data_review.examples"),
-        )
+    pack = (_cached_pack(config) if strict else None) or read_pack(config, strict)
     return Engagement(config=config, pack=pack)
+
+
+def read_pack(config: Config, strict: bool = True) -> DataPack:
+    """The pack of ``config`` as its settings say to read it; ``strict``: validated
+    (:class:`~kamlib.errors.DataPackError` on errors), else with its findings."""
+    reader = load_datapack if strict else read_datapack
+    return reader(
+        config.data,
+        mapping=config.mapping,
+        decimal=config.decimal,
+        examples=config.setting("data_review.examples"),
+    )
+
+
+def data_files(config: Config) -> list[Path]:
+    """The data pack's files: the workbook itself, or the files of its folder."""
+    data = Path(config.data)
+    return sorted(p for p in data.iterdir() if p.is_file()) if data.is_dir() else [data]
+
+
+def file_stamps(files: list[Path]) -> tuple:
+    """(path, modification time, size) of each file, ``None`` for one that is missing:
+    what a cache built from these files is valid for."""
+    out = []
+    for f in files:
+        try:
+            st = Path(f).stat()
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(f), None, None))
+    return tuple(out)
 
 
 #: The runner reads and validates the pack once and hands it to its notebooks' kernels
@@ -66,24 +89,11 @@ PACK_CACHE = "KAM_PACK_CACHE"
 def pack_key(config: Config) -> tuple:
     """What the parsed pack depends on: its files (path, size, modification time) and the
     config's mapping, decimal mark and number of examples in findings."""
-    data = Path(config.data)
-    files = sorted(p for p in data.rglob("*") if p.is_file()) if data.is_dir() else [data]
-    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     return (
-        stats,
+        file_stamps(data_files(config)),
         repr(config.mapping),
         config.decimal,
         config.setting("data_review.examples"),
-    )
-
-
-def load_validated(config: Config) -> DataPack:
-    """The pack of ``config``, validated (:class:`DataPackError` on errors)."""
-    return load_datapack(
-        config.data,
-        mapping=config.mapping,
-        decimal=config.decimal,
-        examples=config.setting("data_review.examples"),
     )
 
 

@@ -304,17 +304,10 @@ _CACHE: dict[tuple, PlanBook] = {}
 
 
 def _fingerprint(cfg) -> tuple:
-    files = [cfg.path, pi.workbook_path(cfg)]
-    data = cfg.data
-    files += sorted(data.iterdir()) if data.is_dir() else [data]
-    stamp = []
-    for f in files:
-        try:
-            st = Path(f).stat()
-            stamp.append((str(f), st.st_mtime_ns, st.st_size))
-        except OSError:
-            stamp.append((str(f), None, None))
-    return (str(cfg.path), cfg.as_of, tuple(stamp))
+    from .engagement import data_files, file_stamps
+
+    files = [cfg.path, pi.workbook_path(cfg), *data_files(cfg)]
+    return (str(cfg.path), cfg.as_of, file_stamps(files))
 
 
 def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:

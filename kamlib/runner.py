@@ -25,7 +25,7 @@ from typing import Any
 
 from .config import Config, load_config
 from .datapack import DataPack
-from .engagement import load_validated, shared_pack
+from .engagement import data_files, read_pack, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .fmt import did_you_mean
 from .paths import NOTEBOOKS, reports_root
@@ -167,10 +167,11 @@ def step_parameters(
     taken: set[str] = set()
     names: list[str] = []
     for step in steps:
-        declared = ["as_of"] if step.batch else list(declared_parameters(NOTEBOOKS / step.notebook))
+        # the batch passes as_of on (as text) and sets the account itself
+        declared = {"as_of": None} if step.batch else declared_parameters(NOTEBOOKS / step.notebook)
         names += [n for n in declared if n not in names and n not in RESERVED]
         mine = {k: v for k, v in params.items() if k in declared}
-        out[step.name] = mine if step.batch else check_parameters(NOTEBOOKS / step.notebook, mine)
+        out[step.name] = {k: _typed(k, v, declared[k]) for k, v in mine.items()}
         taken |= set(mine)
     for name in params:
         if name not in taken:
@@ -201,9 +202,7 @@ def _sha256(path: Path) -> str:
 
 def input_files(config: Config) -> dict[str, str]:
     """Every input file of the run with its SHA-256: the config and the data pack."""
-    files = [config.path]
-    data = config.data
-    files += sorted(p for p in data.iterdir() if p.is_file()) if data.is_dir() else [data]
+    files = [config.path, *data_files(config)]
     if config.brand.get("logo"):
         files.append(Path(config.brand["logo"]))
     return {str(p): _sha256(p) for p in files}
@@ -455,7 +454,7 @@ def run_engagement(
     steps = select_steps(only)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
-    pack = load_validated(config)
+    pack = read_pack(config)
     per_step = step_parameters(steps, extra, pack)
     params = {"engagement": str(config.path)}
     for typed in per_step.values():

@@ -7,7 +7,7 @@ import shutil
 
 from conftest import EXAMPLE
 from kamlib.config import load_config
-from kamlib.engagement import PACK_CACHE, load_validated, open_engagement, shared_pack
+from kamlib.engagement import PACK_CACHE, open_engagement, read_pack, shared_pack
 
 
 def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, monkeypatch):
@@ -15,7 +15,7 @@ def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, m
     eng = tmp_path / "example"
     shutil.copytree(EXAMPLE, eng)
     config = load_config(str(eng))
-    pack = load_validated(config)
+    pack = read_pack(config)
     full = len(pack.tables["accounts"])
     pack.tables["accounts"] = pack.tables["accounts"].head(3)  # tells the shared one apart
     with shared_pack(config, pack, tmp_path) as path:
@@ -31,7 +31,7 @@ def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, m
 def test_a_pack_that_cannot_be_shared_is_read_by_each_notebook(tmp_path, monkeypatch):
     monkeypatch.delenv(PACK_CACHE, raising=False)
     config = load_config(str(EXAMPLE))
-    pack = load_validated(config)
+    pack = read_pack(config)
     with shared_pack(config, pack, tmp_path / "no" / "such" / "folder") as path:
         assert path is None and PACK_CACHE not in os.environ
         assert len(open_engagement(str(EXAMPLE)).pack.tables["accounts"]) == 40
