@@ -8,7 +8,7 @@ from .config import Config, load_config
 from .datapack import DataPack, Finding, load_datapack, read_datapack
 from .engagement import Engagement, open_engagement
 from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
-from .notebook import callout, html, kpis, md, notes, setup, start
+from .notebook import callout, figure, html, kpis, md, notes, setup, start
 from .periods import in_window, trailing_window
 from .tables import show
 
@@ -23,6 +23,7 @@ __all__ = [
     "ParameterError",
     "RunError",
     "callout",
+    "figure",
     "fmt",
     "html",
     "in_window",

@@ -301,32 +301,60 @@ def investment_return(
     Extra gross profit = (12-month target - revenue) x gross margin; serving the account
     with its segment's package changes cost-to-serve by ``package - today``; the net
     return is the extra gross profit less that change and the planned investment.
-    Unknown amounts (no package, no planned investment yet) count as zero and say so.
+    A package or investment not decided yet counts as zero and says so; a gross margin
+    or a cost-to-serve the data does not hold leaves what depends on it unknown (NaN),
+    never zero.
 
     Examples
     --------
     >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, 100.0, 15.0).set_index("line")
     >>> r.loc[["extra gross profit", "change in cost-to-serve", "net return"], "amount"].tolist()
     [40.0, -20.0, 45.0]
+    >>> r = investment_return(1000.0, 1100.0, float("nan"), float("nan"), 100.0, 15.0)
+    >>> r.set_index("line").loc[["extra gross profit", "net return"], "amount"].isna().all()
+    np.True_
     """
-    gm = 0.0 if pd.isna(gross_margin) else gross_margin
-    extra_gp = max(target_12m - base, 0.0) * gm
-    change = 0.0 if package_cost is None or pd.isna(package_cost) else package_cost - cost_to_serve
+    extra_rev = max(target_12m - base, 0.0)
+    extra_gp = extra_rev * gross_margin if pd.notna(gross_margin) else np.nan
+    priced = package_cost is not None and pd.notna(package_cost)
+    change = package_cost - cost_to_serve if priced else np.nan
     inv = 0.0 if investment is None or pd.isna(investment) else investment
-    net = extra_gp - change - inv
+    net = extra_gp - (change if priced else 0.0) - inv
     roi = net / inv if inv > 0 else float("nan")
+    gm_how = (
+        f"extra revenue x gross margin ({gross_margin:.1%})"
+        if pd.notna(gross_margin)
+        else "needs the gross margin: cost of goods is not in the data"
+    )
     rows = [
-        ("cost-to-serve today", cost_to_serve, "activities x unit costs, trailing 12 months"),
+        (
+            "cost-to-serve today",
+            cost_to_serve,
+            "activities x unit costs, trailing 12 months"
+            if pd.notna(cost_to_serve)
+            else "needs cost-to-serve activities, which the data does not hold",
+        ),
         (
             "segment package cost",
             package_cost,
             "the segment's package from the service model, per account",
         ),
-        ("change in cost-to-serve", change, "package cost - cost-to-serve today"),
+        (
+            "change in cost-to-serve",
+            change,
+            "package cost - cost-to-serve today"
+            if priced
+            else "no package cost: the service model could not price the package",
+        ),
         ("planned extra investment", investment, "from the plan inputs"),
-        ("extra revenue (12 months)", max(target_12m - base, 0.0), "12-month target - revenue"),
-        ("extra gross profit", extra_gp, f"extra revenue x gross margin ({gm:.1%})"),
-        ("net return", net, "extra gross profit - change in cost-to-serve - investment"),
+        ("extra revenue (12 months)", extra_rev, "12-month target - revenue"),
+        ("extra gross profit", extra_gp, gm_how),
+        (
+            "net return",
+            net,
+            "extra gross profit - change in cost-to-serve - investment"
+            + ("" if priced else " (no package change counted)"),
+        ),
         ("return on investment", roi, "net return / planned extra investment"),
     ]
     return pd.DataFrame(rows, columns=["line", "amount", "how"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -56,7 +57,7 @@ def use_house_style(primary: str = "#0B3D91") -> None:
     )
 
 
-def money_axis(ax: plt.Axes, currency: str = "EUR", axis: str = "y") -> None:
+def money_axis(ax: plt.Axes, currency: str | None = None, axis: str = "y") -> None:
     formatter = mticker.FuncFormatter(lambda v, _: fmt.money(v, currency))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
@@ -74,7 +75,7 @@ def _done(fig: Figure, margins: dict | None = None) -> Figure:
 
 
 def monthly_revenue(
-    monthly: pd.DataFrame, currency: str = "EUR", window_start: pd.Timestamp | None = None
+    monthly: pd.DataFrame, currency: str | None = None, window_start: pd.Timestamp | None = None
 ) -> Figure:
     """Revenue per month (bars) and invoiced accounts (line), the trailing window shaded."""
     fig, ax = plt.subplots()
@@ -87,7 +88,9 @@ def monthly_revenue(
     ax2.set_ylabel("Invoiced accounts")
     ax2.grid(False)
     ax2.set_ylim(0, monthly["accounts"].max() * 1.15 if len(monthly) else 1)
-    if window_start is not None:
+    if window_start is not None and len(x):
+        # the shading stops where the data starts: the axis spans the data, no more
+        window_start = max(pd.Timestamp(window_start), x.min() - pd.Timedelta(days=15))
         ax.axvspan(window_start, x.max() + pd.Timedelta(days=15), color=GREY, alpha=0.12, lw=0)
         ax.text(
             window_start,
@@ -184,21 +187,33 @@ def pareto_curve(
     return _done(fig)
 
 
-def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str = "EUR") -> Figure:
-    """Coverage (left) and marginal gross profit vs the model's cost per account (right)."""
+def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = None) -> Figure:
+    """Coverage (left) and what the added accounts bring vs the model's cost per account
+    (right): their gross profit, or, without cost of goods and an assumed margin, their
+    revenue (a band whose revenue is below the cost cannot pay at any margin). ``line``:
+    the recommended number of key accounts (0: none, no marker)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
     x = sens["key_accounts"]
     ax1.plot(x, sens["revenue_share"], marker="o", ms=3, color=palette()[0], label="Revenue")
-    ax1.plot(
-        x, sens["gross_profit_share"], marker="o", ms=3, color=OKABE_ITO[1], label="Gross profit"
-    )
+    if sens["gross_profit_share"].notna().any():
+        ax1.plot(
+            x, sens["gross_profit_share"], marker="o", ms=3, color=OKABE_ITO[1],
+            label="Gross profit",
+        )  # fmt: skip
     ax1.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     ax1.set_ylim(0, 1)
     ax1.set_xlabel("Number of key accounts")
+    ax1.set_ylabel("Share of the customer base's total")
     ax1.set_title("Share covered")
     ax1.legend(fontsize=8, loc="lower right")
-    colours = [palette()[0] if p else OKABE_ITO[5] for p in sens["pays"]]
-    ax2.bar(x, sens["marginal_gp"], width=(x.max() - x.min()) / len(x) * 0.6, color=colours)
+    basis = sens.attrs.get("gp_basis", "data")
+    value = sens["marginal_gp"] if basis != "none" else sens["marginal_revenue"]
+    colours = [
+        GREY if not isinstance(p, bool | np.bool_) else (palette()[0] if p else OKABE_ITO[5])
+        for p in sens["pays"]
+    ]
+    width = (x.max() - x.min()) / len(x) * 0.6 if len(x) > 1 else 0.6
+    ax2.bar(x, value, width=width, color=colours)
     ax2.axhline(float(sens["cost_per_account"].iloc[0]), color=INK, lw=1.2, ls="--")
     ax2.text(
         x.max(),
@@ -211,10 +226,18 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str = "EUR") -> 
     )
     money_axis(ax2, currency)
     ax2.set_xlabel("Number of key accounts")
-    ax2.set_title("Gross profit of the added accounts")
-    for ax in (ax1, ax2):
-        ax.axvline(line, color=GREY, lw=1, ls=":")
-    ax1.text(line, 0.03, f" line: {line}", fontsize=8, color=INK)
+    ax2.set_ylabel("Per added account, a year")
+    ax2.set_title(
+        {
+            "data": "Gross profit of the added accounts",
+            "assumed": "Gross profit of the added accounts (assumed margin)",
+            "none": "Revenue of the added accounts",
+        }[basis]
+    )
+    if line:
+        for ax in (ax1, ax2):
+            ax.axvline(line, color=GREY, lw=1, ls=":")
+        ax1.text(line, 0.03, f" line: {line}", fontsize=8, color=INK)
     return _done(fig)
 
 
@@ -372,6 +395,8 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
     under = g[g["status"] == "under-delivered"].head(top // 2 + top % 2)
     over = g[g["status"] == "over-served"].sort_values("gap").head(top // 2)
     d = pd.concat([under, over]).iloc[::-1]
+    if d.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8.4, 0.34 * len(d) + 1.2))
     colours = [OKABE_ITO[5] if s == "under-delivered" else OKABE_ITO[4] for s in d["status"]]
     labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["group"], strict=True)]
@@ -383,9 +408,9 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
     return _done(fig)
 
 
-def package_cost_bars(costs: pd.DataFrame | None, currency: str = "EUR") -> Figure | None:
+def package_cost_bars(costs: pd.DataFrame | None, currency: str | None = None) -> Figure | None:
     """Package cost per account against gross profit per account, per segment."""
-    if costs is None:
+    if costs is None or costs.empty:
         return None
     d = costs.sort_values("gross_profit")
     fig, ax = plt.subplots(figsize=(8.4, 0.45 * len(d) + 1.2))
@@ -415,7 +440,7 @@ def package_cost_bars(costs: pd.DataFrame | None, currency: str = "EUR") -> Figu
 
 
 def waterfall_chart(
-    w: pd.DataFrame, currency: str = "EUR", title: str = "Price waterfall"
+    w: pd.DataFrame, currency: str | None = None, title: str = "Price waterfall"
 ) -> Figure:
     """From list revenue to net contribution: totals as full bars, steps as floating bars."""
     fig, ax = plt.subplots(figsize=(8.4, 3.6))
@@ -444,8 +469,11 @@ def waterfall_chart(
     return _done(fig)
 
 
-def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure:
-    """Cumulative net contribution as a share of the total, most profitable accounts first."""
+def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure | None:
+    """Cumulative net contribution as a share of the total, most profitable accounts first;
+    None without net contribution."""
+    if curve is None or curve.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8.0, 3.6))
     ax.plot(curve["customer_share"], curve["cumulative_share"], color=palette()[0], lw=2.2)
     ax.axhline(1.0, color=GREY, lw=1, ls=":")
@@ -543,7 +571,7 @@ TITLE_Y = 1.02
 MARGINS = {"left": 0.1, "right": 0.91, "top": 0.9, "bottom": 0.2}
 
 
-def account_trend(monthly: pd.DataFrame, currency: str = "EUR") -> Figure | None:
+def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure | None:
     """One account's revenue per month (bars) and gross margin (line), up to 36 months."""
     if monthly.empty:
         return None
@@ -697,12 +725,21 @@ KPI_PANELS = [
 
 def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
     """KPI trend lines, key accounts against the rest, with the key accounts' target as a
-    shaded band from the target upwards."""
+    shaded band from the target upwards. Only KPIs with data get a panel; the time axis
+    spans the period ends shown. None when no KPI has data."""
     if table.empty:
         return None
+    panels = [p for p in KPI_PANELS if p[0] in table.columns and table[p[0]].notna().any()]
+    if not panels:
+        return None
     targets = scorecard.set_index("column")["target"] if len(scorecard) else pd.Series()
-    fig, axes = plt.subplots(2, 3, figsize=(9.0, 5.2), sharex=True)
-    for ax, (col, title, kind) in zip(axes.ravel(), KPI_PANELS, strict=True):
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(9.0, 2.6 * rows + 0.2), sharex=True,
+                             squeeze=False)  # fmt: skip
+    dates = pd.to_datetime(table["period_end"])
+    pad = pd.Timedelta(days=20)
+    for ax, (col, title, kind) in zip(axes.ravel(), panels, strict=False):
         for group, colour, style in (
             ("key accounts", palette()[0], "-"),
             ("other accounts", GREY, "--"),
@@ -719,12 +756,15 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
             ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         ax.set_title(title, fontsize=9.5)
         ax.tick_params(labelsize=7.5)
+        ax.set_xlim(dates.min() - pad, dates.max() + pad)
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_visible(False)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels + [], loc="lower center", ncol=2, fontsize=8)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06 if rows > 1 else 0.1, 1, 1))
     plt.close(fig)
     return fig
 
@@ -747,7 +787,7 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
 
 
 def health_vs_revenue(
-    health: pd.DataFrame, currency: str = "EUR", watch: float = 70, risk: float = 40
+    health: pd.DataFrame, currency: str | None = None, watch: float = 70, risk: float = 40
 ) -> Figure:
     """Health against revenue: the revenue in the at-risk zone is what to protect."""
     fig, ax = plt.subplots(figsize=(8.0, 3.6))

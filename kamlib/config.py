@@ -49,7 +49,10 @@ SCHEMA: dict[str, Any] = {
     "client": Setting("str", REQUIRED, "Client name, as it appears on every page"),
     "engagement": Setting("str", "Key account management review", "Engagement title on the cover"),
     "currency": Setting(
-        "str", "EUR", "Currency of every amount in the data pack (one per engagement)"
+        "currency",
+        "EUR",
+        "Currency of every amount in the data pack (one per engagement): its ISO code, "
+        "e.g. EUR, USD, GBP, CHF",
     ),
     "as_of": Setting("date", REQUIRED, "End of the analysis: the trailing 12 months end here"),
     "data": Setting(
@@ -148,6 +151,14 @@ SCHEMA: dict[str, Any] = {
                 "Annual cost of the key-account service package per account "
                 "(until the service model step prices it)",
                 low=0,
+            ),
+            "assumed_gross_margin": Setting(
+                "share",
+                None,
+                "Without cost of goods in the data: the client's typical gross margin, used "
+                "(and labelled as assumed) to judge where the key-account model pays; "
+                "empty: no line is recommended until cost or a margin is given",
+                nullable=True,
             ),
             "weights": {
                 "finance": Setting("share", 0.5, "Weight of the financial dimension"),
@@ -310,6 +321,9 @@ SCHEMA: dict[str, Any] = {
             "amber": Setting(
                 "share", 0.5, "Amber when at least this share of the targeted gain is reached"
             ),
+            "discount_rate": Setting(
+                "share", 0.10, "Customer lifetime value: annual discount rate (0.10 = 10 %)"
+            ),
             "health_drop": Setting(
                 "number", 10, "Early warning: health down this many points since last period"
             ),
@@ -410,6 +424,15 @@ def _check(name: str, s: Setting, value: Any) -> tuple[Any, str | None]:
     if k == "str":
         return (
             (str(value), None) if isinstance(value, str | int | float) else (value, "must be text")
+        )
+    if k == "currency":
+        code = str(value).strip().upper()
+        if re.fullmatch(r"[A-Z]{3}", code):
+            return code, None
+        hint = {"€": "EUR", "$": "USD", "£": "GBP"}.get(str(value).strip(), "")
+        return value, (
+            f"must be a three-letter ISO currency code such as EUR, USD or CHF, got '{value}'"
+            + (f". Did you mean '{hint}'?" if hint else "")
         )
     if k == "date":
         if isinstance(value, dt.datetime):

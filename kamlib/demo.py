@@ -809,7 +809,7 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd
 FULL_PLAN = [
     (
         "required_actions",
-        "Agree a three-year network roadmap with the CIO and CFO; bring procurement in "
+        "Agree a three-year network roadmap with the CIO and CFO; bring finance in "
         "early; move quotes to a 48-hour turnaround.",
     ),
     (
@@ -831,7 +831,7 @@ FULL_PLAN = [
     (
         "action_plan",
         "Executive workshop on the network roadmap | Account manager | 2026-11-15 | planned\n"
-        "Meet the head of procurement | Account manager | 2026-11-30 | open\n"
+        "Business case review with the CFO | Account manager | 2026-11-30 | open\n"
         "Two-site SD-WAN pilot | Solution architect | 2027-01-31 | open\n"
         "Proposal for the managed network | Account manager | 2027-02-28 | open",
     ),
@@ -844,7 +844,7 @@ FULL_PLAN = [
     ("threats", "A competitor's bundled offer to procurement; budget freeze if Q4 is weak."),
     (
         "risk_mitigation",
-        "Quarterly business reviews with the CIO; a procurement contact by November; "
+        "Quarterly business reviews with the CIO and the CFO from November; "
         "price held during the pilot.",
     ),
 ]
@@ -861,7 +861,7 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
         ),
         ("ongoing_projects", "SD-WAN rollout (phase 2 of 3); mobile fleet renewal."),
         ("strengths", "Trusted by the CIO; strong service record on the core network."),
-        ("weaknesses", "No relationship with procurement; slow quote turnaround."),
+        ("weaknesses", "Finance sees us only through invoices; slow quote turnaround."),
     ]
     for i, a in enumerate(top):
         for field, text in texts + (FULL_PLAN if i == 0 else []):

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fmt
 from .config import Config, load_config
 from .datapack import DataPack, Finding, load_datapack, read_datapack
+from .evidence import Evidence, of_pack
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Engagement:
     config: Config
     pack: DataPack
     extra_findings: list[Finding] = field(default_factory=list)
+    _evidence: Evidence | None = field(default=None, repr=False, compare=False)
 
     @property
     def client(self) -> str:
@@ -31,6 +34,13 @@ class Engagement:
     @property
     def currency(self) -> str:
         return self.config.currency
+
+    @property
+    def evidence(self) -> Evidence:
+        """The months of revenue history and the optional inputs the pack holds."""
+        if self._evidence is None:
+            self._evidence = of_pack(self.pack)
+        return self._evidence
 
 
 def open_engagement(
@@ -46,6 +56,7 @@ def open_engagement(
         ``False`` returns them in ``pack.findings`` (used by ``kam validate``).
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    fmt.use_currency(config.currency)  # no amount falls back to another currency
     pack = (_cached_pack(config) if strict else None) or read_pack(config, strict)
     return Engagement(config=config, pack=pack)
 

@@ -18,6 +18,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .paths import atomic_path
 
 FORMULA_START = ("=", "+", "-", "@")
+#: A float column whose name holds one of these words is an amount of money.
+MONEY_WORDS = ("revenue", "profit", "cost", "contribution", "amount", "value", "wallet",
+               "potential", "price", "discount", "pipeline", "acv", "saving", "investment",
+               "whitespace", "target", "headroom")  # fmt: skip
 FORMATS = {
     "money": "#,##0",
     "money2": "#,##0.00",
@@ -55,8 +59,20 @@ def _guess_format(name: str, s: pd.Series) -> str | None:
         lname = name.lower()
         if any(w in lname for w in ("pct", "share", "%", "margin", "rate")):
             return FORMATS["pct"]
-        return FORMATS["money"] if s.abs().max(skipna=True) >= 100 else FORMATS["number"]
+        if any(w in lname for w in MONEY_WORDS):
+            return "money"
+        return FORMATS["int"] if s.abs().max(skipna=True) >= 100 else FORMATS["number"]
     return None
+
+
+def number_format(kind: str) -> str:
+    """The Excel number format of a kind of ``FORMATS`` (or a format given as is); money
+    is written in the engagement's currency (:func:`kamlib.fmt.currency`)."""
+    from . import fmt
+
+    if kind in ("money", "money2"):
+        return fmt.excel_money_format(decimals=2 if kind == "money2" else 0)
+    return FORMATS.get(kind, kind)
 
 
 def write_frame(
@@ -80,7 +96,7 @@ def write_frame(
     number_formats = []
     for name in df.columns:
         fmt = formats.get(name) or _guess_format(str(name), df[name])
-        number_formats.append(FORMATS.get(fmt, fmt) if fmt else None)
+        number_formats.append(number_format(fmt) if fmt else None)
     values = df.astype(object).where(df.notna(), None).to_numpy()
     for i, row in enumerate(values, start_row + 1):
         for j, (v, fmt) in enumerate(zip(row, number_formats, strict=True), 1):

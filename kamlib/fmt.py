@@ -3,16 +3,69 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "SEK": "SEK ", "PLN": "PLN "}
+#: Currencies written with a symbol; every other currency is written with its ISO code
+#: and a space (``CHF 1,200``, ``SEK 350 k``).
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+#: How a currency is named in a sentence; others are named by their ISO code.
+NAMES = {"EUR": "euros", "USD": "US dollars", "GBP": "pounds sterling", "CHF": "Swiss francs",
+         "JPY": "yen", "SEK": "Swedish kronor", "NOK": "Norwegian kroner",
+         "DKK": "Danish kroner", "PLN": "złoty", "CZK": "Czech koruna"}  # fmt: skip
+
+_currency = "EUR"
+
+
+def use_currency(code: str) -> None:
+    """Make ``code`` the currency that money is written in when none is named: the
+    engagement's, set once by :func:`kamlib.start` so that no table, chart or sentence
+    falls back to another currency."""
+    global _currency
+    _currency = str(code).upper()
+
+
+def currency() -> str:
+    """The engagement's currency (see :func:`use_currency`); EUR until one is set."""
+    return _currency
+
+
+def symbol(code: str | None = None) -> str:
+    """How amounts in ``code`` are prefixed: ``€``, ``$``, or the ISO code and a space.
+
+    Examples
+    --------
+    >>> symbol("USD"), symbol("CHF")
+    ('$', 'CHF ')
+    """
+    code = (code or _currency).upper()
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def currency_name(code: str | None = None) -> str:
+    """The currency in words: ``euros``, ``US dollars``, or its ISO code."""
+    code = (code or _currency).upper()
+    return NAMES.get(code, code)
+
+
+def excel_money_format(code: str | None = None, decimals: int = 0) -> str:
+    """An Excel number format writing amounts in ``code``: ``"$"#,##0`` / ``"CHF "#,##0``.
+
+    Examples
+    --------
+    >>> excel_money_format("USD")
+    '"$"#,##0;-"$"#,##0'
+    """
+    body = "#,##0" + ("." + "0" * decimals if decimals else "")
+    s = symbol(code)
+    return f'"{s}"{body};-"{s}"{body}'
 
 
 def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def money(x: float | None, currency: str = "EUR", short: bool = True) -> str:
+def money(x: float | None, currency: str | None = None, short: bool = True) -> str:
     """Money as a reader wants it: ``€1.2 M``, ``€350 k``, or in full ``€1,234,567``.
 
     Examples
@@ -23,10 +76,12 @@ def money(x: float | None, currency: str = "EUR", short: bool = True) -> str:
     '−€350 k'
     >>> money(1234.6, short=False)
     '€1,235'
+    >>> money(5_000, "CHF")
+    'CHF 5,000'
     """
     if _missing(x):
         return "n/a"
-    sym = SYMBOLS.get(currency, f"{currency} ")
+    sym = symbol(currency)
     sign = "−" if x < 0 else ""
     a = abs(x)
     if short and a >= 999_500:
@@ -54,12 +109,25 @@ def pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
 
 def count(x: float | None) -> str:
     """A whole number with thousands separators: ``1500 -> '1,500'``."""
-    return "n/a" if _missing(x) else f"{x:,.0f}"
+    return "n/a" if _missing(x) else f"{x:,.0f}".replace("-", "−")
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``plural(1, 'account') -> '1 account'``; ``plural(3, 'account') -> '3 accounts'``."""
     return f"{count(n)} {word if n == 1 else (words or word + 's')}"
+
+
+def md_text(value: object) -> str:
+    r"""A value from the client's data, safe inside Markdown: no character of it is read
+    as emphasis, a link, HTML or maths.
+
+    Examples
+    --------
+    >>> md_text("A*B_C <b> $5")
+    'A\\*B\\_C &lt;b&gt; \\$5'
+    """
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]{}#|$~])", r"\\\1", text)
 
 
 def did_you_mean(word: str, options: Iterable[object], n: int = 1) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .evidence import Evidence
+
 COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
 
@@ -123,12 +125,16 @@ def account_health(
     as_of,
     settings: dict,
     stale_days: int = 180,
+    evidence: Evidence | None = None,
 ) -> pd.DataFrame:
     """Health of the accounts ``ids`` at ``as_of``: the components, the score, the band,
     the risk signals in words, and the facts behind them (growth, margin change, NPS).
 
     ``settings`` is the config's ``method.health``. Contacts last met after ``as_of``
-    are not known at that date and count as no data.
+    are not known at that date and count as no data. When ``evidence`` shows that the
+    revenue data does not cover the 12 months before the last 12, the revenue and
+    margin trends are not available (they drop out of the score and raise no signal)
+    rather than computed on a partial year.
     """
     from . import account_plan as ap
     from .periods import in_window, trailing_window
@@ -143,6 +149,9 @@ def account_health(
     out = pd.DataFrame(index=ids)
     out["revenue"] = now["amount"].fillna(0.0)
     out["prior_revenue"] = before["amount"].fillna(0.0)
+    if evidence is not None and not evidence.compare(as_of).full:
+        out["prior_revenue"] = np.nan
+        before = before * np.nan
     out["growth"] = (out["revenue"] / out["prior_revenue"] - 1).where(out["prior_revenue"] > 0)
     if "cost" in money:
         gm_now = ((now["amount"] - now["cost"]) / now["amount"]).where(now["amount"] > 0)

@@ -9,8 +9,8 @@ is computed:
   period end (the basis of retention and growth, free of seasonality);
 * :func:`retention_by_period` — the retention KPIs at every period end against the same
   date a year earlier, for key accounts and for the rest;
-* :func:`lifetime_value` — customer lifetime value = annual gross profit per account x
-  expected lifetime, the lifetime being 1 / annual churn rate (capped);
+* :func:`lifetime_value` — customer lifetime value from gross profit per account,
+  retention and a discount rate: ``m x (1 + d) / (1 + d - r)``;
 * :func:`rag` — actual against target: green when met, amber within a tolerance, red.
 """
 
@@ -99,21 +99,53 @@ def trailing_revenue(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.Data
     return pd.DataFrame(out).fillna(0.0)
 
 
+Cohorts = "pd.Series | dict[pd.Timestamp, pd.Series]"
+
+
+def _cohort(key: pd.Series | dict, end: pd.Timestamp) -> pd.Series:
+    """The key-account flags that apply to the period ending at ``end``."""
+    return key[end] if isinstance(key, dict) else key
+
+
 def retention_by_period(
-    revenue: pd.DataFrame, key: pd.Series, ends: list[pd.Timestamp]
+    revenue: pd.DataFrame,
+    key: pd.Series | dict,
+    ends: list[pd.Timestamp],
+    measurable: set | None = None,
 ) -> pd.DataFrame:
     """Logo retention, GRR, NRR and revenue growth at each period end, against the same
-    date a year earlier, for key accounts and the rest (``key``: account_id -> bool)."""
+    date a year earlier, for key accounts and the rest.
+
+    ``key`` is account_id -> bool, one Series for every period or a dict per period end
+    (the accounts that were key at the start of each period: then an account that
+    stopped buying counts against retention). Period ends not in ``measurable`` (when
+    given: the data does not cover the 24 months behind them) get NaN, not a rate
+    computed on part of a year.
+
+    Examples
+    --------
+    >>> rev = pd.DataFrame({"account_id": ["a", "b", "a"], "amount": [10.0, 10.0, 12.0],
+    ...     "date": pd.to_datetime(["2025-03-01", "2025-03-01", "2026-03-01"])})
+    >>> end = pd.Timestamp("2026-03-31")
+    >>> key = {end: pd.Series({"a": True, "b": True})}  # both key a year earlier
+    >>> r = retention_by_period(rev, key, [end]).iloc[0]
+    >>> float(r["logo_retention"]), round(float(r["nrr"]), 6)
+    (0.5, 0.6)
+    """
     year_before = [e - pd.DateOffset(years=1) for e in ends]
     t12 = trailing_revenue(revenue, sorted(set(ends) | set(year_before)))
     rows = []
     for end, before in zip(ends, year_before, strict=True):
+        flags = _cohort(key, end)
         for group, members in (("key accounts", True), ("other accounts", False)):
-            ids = key.index[key == members]
+            ids = flags.index[flags == members]
             s = t12[before].reindex(ids).fillna(0.0)
             e = t12[end].reindex(ids).fillna(0.0)
             r = retention(s, e)
             growth = e.sum() / s.sum() - 1 if s.sum() > 0 else float("nan")
+            if measurable is not None and end not in measurable:
+                r.update({k: float("nan") for k in ("grr", "nrr", "logo_retention")})
+                growth = float("nan")
             rows.append(
                 {"period_end": end, "group": group, "revenue": e.sum(), "growth": growth, **r}
             )
@@ -121,24 +153,30 @@ def retention_by_period(
 
 
 def lifetime_value(
-    gross_profit_per_account: float, annual_churn: float, max_years: float = 20.0
+    gross_profit_per_account: float, annual_churn: float, discount_rate: float = 0.10
 ) -> dict[str, float]:
-    """Customer lifetime value = annual gross profit per account x expected lifetime,
-    with lifetime = 1 / annual churn rate (at most ``max_years``; no churn: the cap).
+    """Customer lifetime value, the standard retention-based formula: annual gross profit
+    per account ``m``, retention ``r = 1 - churn`` and discount rate ``d``:
+    ``CLV = m x (1 + d) / (1 + d - r)``. Without churn and discount it is unbounded
+    (NaN).
 
     Examples
     --------
-    >>> lifetime_value(50_000, 0.1)["clv"]
-    500000.0
-    >>> lifetime_value(50_000, 0.0)["lifetime_years"]
-    20.0
+    >>> round(lifetime_value(40_000, 0.08, 0.10)["clv"], 2)
+    244444.44
+    >>> round(lifetime_value(50_000, 0.0, 0.10)["clv"])
+    550000
     """
-    life = max_years if annual_churn <= 0 else min(max_years, 1 / annual_churn)
+    r = 1 - annual_churn
+    denominator = 1 + discount_rate - r
+    clv = (
+        gross_profit_per_account * (1 + discount_rate) / denominator if denominator > 0 else np.nan
+    )
     return {
         "gross_profit": float(gross_profit_per_account),
         "annual_churn": float(annual_churn),
-        "lifetime_years": float(life),
-        "clv": float(gross_profit_per_account * life),
+        "discount_rate": float(discount_rate),
+        "clv": float(clv),
     }
 
 
@@ -168,12 +206,14 @@ def _window(dates: pd.Series, end: pd.Timestamp, freq: str) -> pd.Series:
 
 def period_kpis(
     revenue: pd.DataFrame,
-    key: pd.Series,
+    key: pd.Series | dict,
     ends: list[pd.Timestamp],
     freq: str = "quarter",
     surveys: pd.DataFrame | None = None,
     opportunities: pd.DataFrame | None = None,
     wallet: pd.Series | None = None,
+    measurable: set | None = None,
+    current: set | None = None,
 ) -> pd.DataFrame:
     """Every KPI at each period end, for key accounts and the rest: one row per period
     end and group.
@@ -182,25 +222,49 @@ def period_kpis(
     12 months a year earlier (annual, free of seasonality); NPS, CSAT and opportunities
     count what happened within the period. ACV growth is the change of the average
     annual revenue per active account; share of wallet the trailing revenue of accounts
-    with a wallet estimate over their wallets. A KPI without its data is NaN.
+    with a wallet estimate over their wallets. A KPI without its data is NaN, and so are
+    the annual comparisons at period ends outside ``measurable`` (see
+    :func:`retention_by_period`); so are ACV and share of wallet at period ends outside
+    ``current`` (their trailing 12 months are not covered), and the survey and
+    opportunity counts of a period that begins before that table's data does.
+    ``key``: one Series, or one per period end.
     """
-    table = retention_by_period(revenue, key, ends)
+    table = retention_by_period(revenue, key, ends, measurable)
     t12 = trailing_revenue(revenue, sorted(set(ends) | {e - pd.DateOffset(years=1) for e in ends}))
     extra = []
+
+    def starts(frame: pd.DataFrame | None, column: str) -> pd.Period | None:
+        if frame is None or column not in frame.columns or frame[column].isna().all():
+            return None
+        return frame[column].min().to_period("M")
+
+    def before_data(first: pd.Period | None, end: pd.Timestamp) -> bool:
+        start = (pd.Period(end, freq=FREQS[freq]) - 1).end_time.normalize() + pd.Timedelta(days=1)
+        return first is None or start.to_period("M") < first
+
+    survey_start = starts(surveys, "date")
+    opp_start = starts(opportunities, "created")
     for end in ends:
         before = end - pd.DateOffset(years=1)
+        flags = _cohort(key, end)
         for group, members in (("key accounts", True), ("other accounts", False)):
-            ids = key.index[key == members]
+            ids = flags.index[flags == members]
             now, then = t12[end].reindex(ids).fillna(0.0), t12[before].reindex(ids).fillna(0.0)
             acv_now = now[now > 0].mean() if (now > 0).any() else np.nan
             acv_then = then[then > 0].mean() if (then > 0).any() else np.nan
             row = {"period_end": end, "group": group, "acv": acv_now}
             row["acv_growth"] = acv_now / acv_then - 1 if acv_then and acv_then > 0 else np.nan
+            if measurable is not None and end not in measurable:
+                row["acv_growth"] = np.nan
             w = wallet.reindex(ids).dropna() if wallet is not None else pd.Series(dtype=float)
             w = w[w > 0]
             row["share_of_wallet"] = now.reindex(w.index).sum() / w.sum() if len(w) else np.nan
+            if current is not None and end not in current:
+                row["acv"] = row["share_of_wallet"] = np.nan
             row.update({"nps": np.nan, "respondents": 0, "csat": np.nan})
-            if surveys is not None and "nps" in surveys.columns:
+            if surveys is not None and before_data(survey_start, end):
+                row["respondents"] = np.nan
+            elif surveys is not None and "nps" in surveys.columns:
                 s = surveys[surveys["account_id"].isin(ids) & _window(surveys["date"], end, freq)]
                 answered = s["nps"].dropna()
                 row["respondents"] = int(len(answered))
@@ -211,7 +275,7 @@ def period_kpis(
                 if "csat" in s.columns and s["csat"].notna().any():
                     row["csat"] = float(s["csat"].mean())
             row.update({"opps_identified": np.nan, "opps_won": np.nan, "won_value": np.nan})
-            if opportunities is not None:
+            if opportunities is not None and not before_data(opp_start, end):
                 o = opportunities[opportunities["account_id"].isin(ids)]
                 if "created" in o.columns:
                     row["opps_identified"] = int(_window(o["created"], end, freq).sum())
@@ -238,37 +302,72 @@ SCORECARD = [
 
 
 def scorecard(
-    table: pd.DataFrame, programme_start, targets: dict[str, float], amber: float = 0.5
+    table: pd.DataFrame,
+    baseline_end: pd.Timestamp | None,
+    targets: dict[str, float],
+    amber: float = 0.5,
 ) -> pd.DataFrame:
-    """Key accounts' KPIs before and after the programme: baseline (the last period end
-    before the programme starts), actual (the latest), target, delta and RAG.
+    """Key accounts' KPIs before and after the programme: baseline, actual (the latest
+    period end), target, delta and RAG.
+
+    ``baseline_end`` is the last period end before the programme started (see
+    :func:`baseline_end`), or None when there is none: then no KPI has a target or a
+    status. A KPI whose baseline is not available (its data does not reach back) has
+    none either; a KPI that cannot be measured now is left out and named in
+    ``attrs["not_measured"]``.
 
     Targets: ``retention`` and ``share_of_wallet`` add points to the baseline;
     ``satisfaction`` and ``opportunities`` are relative improvements; ``nps`` adds NPS
     points; ``revenue_growth`` is the growth rate to reach.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"period_end": pd.to_datetime(["2025-09-30", "2026-09-30"]),
+    ...                   "group": "key accounts", "logo_retention": [0.90, 0.96]})
+    >>> c = scorecard(t, pd.Timestamp("2025-09-30"), {"retention": 0.05})
+    >>> c[["baseline", "actual", "status"]].values.tolist()
+    [[0.9, 0.96, 'green']]
+    >>> scorecard(t, None, {"retention": 0.05})["status"].tolist()
+    ['no baseline']
     """
     k = table[table["group"] == "key accounts"].sort_values("period_end")
     if k.empty:
         return pd.DataFrame()
-    start = pd.Timestamp(programme_start) if programme_start else None
-    pre = k[k["period_end"] <= start] if start is not None else k.iloc[:1]
-    base = (pre if len(pre) else k.iloc[:1]).iloc[-1]
     last = k.iloc[-1]
-    rows = []
+    base = k[k["period_end"] == baseline_end] if baseline_end is not None else k.iloc[:0]
+    base = base.iloc[-1] if len(base) else None
+    rows, missing = [], []
     for col, label, tkey, unit in SCORECARD:
-        b, a = float(base[col]), float(last[col])
+        if col not in k.columns:
+            continue
+        a = float(last[col]) if pd.notna(last[col]) else np.nan
+        if np.isnan(a):
+            missing.append(label)
+            continue
+        b = float(base[col]) if base is not None and pd.notna(base[col]) else np.nan
         t = targets.get(tkey, np.nan)
-        if unit == "points":
-            target = min(1.0, b + t) if col != "nrr" else b + t  # a share cannot pass 100 %
-        elif unit == "nps":
-            target = min(100.0, b + t)
-        elif unit == "relative":
-            target = b * (1 + t)
+        if np.isnan(b):
+            target = delta = np.nan
+            status = "no baseline"
         else:
-            target = t
-        delta = a - b
-        need = target - b
-        status = rag(delta, need, amber=amber) if unit != "level" else rag(a, target, amber=amber)
+            if unit == "points":
+                target = min(1.0, b + t) if col != "nrr" else b + t  # a share cannot pass 100 %
+            elif unit == "nps":
+                target = min(100.0, b + t)
+            elif unit == "relative":
+                target = b * (1 + t) if b > 0 else np.nan  # +10 % of nothing is no target
+            else:
+                target = t
+            delta = a - b
+            need = target - b
+            if np.isnan(target):
+                status = "no target"
+            else:
+                status = (
+                    rag(delta, need, amber=amber)
+                    if unit != "level"
+                    else rag(a, target, amber=amber)
+                )
         rows.append(
             {
                 "kpi": label,
@@ -281,10 +380,42 @@ def scorecard(
                 "unit": unit,
             }
         )
-    out = pd.DataFrame(rows)
-    out.attrs["baseline_end"] = base["period_end"]
+    out = pd.DataFrame(
+        rows,
+        columns=["kpi", "column", "baseline", "actual", "target", "delta", "status", "unit"],
+    )
+    out.attrs["baseline_end"] = base["period_end"] if base is not None else None
     out.attrs["actual_end"] = last["period_end"]
+    out.attrs["not_measured"] = missing
     return out
+
+
+def baseline_end(
+    programme_start: object, as_of: object, freq: str = "quarter"
+) -> pd.Timestamp | None:
+    """The baseline: the last period end strictly before the programme started, or None
+    when there is no start date or the programme starts after the last complete period.
+
+    Examples
+    --------
+    >>> str(baseline_end("2025-10-01", "2026-09-30").date())
+    '2025-09-30'
+    >>> baseline_end("2025-09-30", "2026-09-30").strftime("%Y-%m-%d")  # strictly before
+    '2025-06-30'
+    >>> baseline_end("2026-10-01", "2026-09-30") is None  # not started yet
+    True
+    """
+    if not programme_start:
+        return None
+    start = pd.Timestamp(programme_start)
+    last = period_ends(as_of, 1, freq)[-1]
+    if start > last:
+        return None
+    p = pd.Period(start - pd.Timedelta(days=1), freq=FREQS[freq])
+    end = p.end_time.normalize()
+    if end >= start:  # the period holding the day before the start ends after it
+        end = (p - 1).end_time.normalize()
+    return end
 
 
 def early_warnings(
@@ -342,14 +473,45 @@ class KpiReview:
     notes: list[str] = field(default_factory=list)
     gross_profit: dict = field(default_factory=dict)  # per account and year, per group
     nps_min_respondents: int = 1  # an account's NPS counts in its health from this many
+    discount_rate: float = 0.10  # for customer lifetime value
+    measured: str = ""  # why the programme's effect cannot be measured; "" when it can
+
+
+def cohorts(
+    engagement, ends: list[pd.Timestamp], today: pd.Series, measurable: set
+) -> dict[pd.Timestamp, pd.Series]:
+    """For each period end, the accounts that were key at the start of its comparison
+    (12 months earlier), by the segmentation's rules applied to the data of that date:
+    account_id -> bool. Where the data does not reach back that far (no annual KPI is
+    measured there), the period's surveys and opportunities are counted for ``today``'s
+    key accounts."""
+    from . import segmentation
+
+    out = {}
+    for end in ends:
+        if end not in measurable:
+            out[end] = today
+            continue
+        seg = segmentation.segment(engagement, as_of=end - pd.DateOffset(years=1))
+        out[end] = pd.Series(seg.accounts["key"].to_numpy(), index=seg.accounts["account_id"])
+    return out
 
 
 def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiReview:
-    """Run step 5 on an engagement (``seg``: step 1, computed when not given)."""
+    """Run step 5 on an engagement (``seg``: step 1, computed when not given).
+
+    Evidence rules: the annual KPIs (retention, GRR, NRR, growth, ACV growth) at a period
+    end need revenue data for the 24 months behind it, else they are not available; each
+    period's key accounts are those that were key 12 months before its end; the baseline
+    is the last period end before the programme started, and without one (no start date,
+    a programme that has not started, data that does not reach back) no KPI gets a target
+    or a RAG status.
+    """
     from . import health as hl
     from . import segmentation
 
     cfg, pack = engagement.config, engagement.pack
+    ev = engagement.evidence
     s = cfg.setting("kpi_review")
     period = period or s["period"]
     if period not in FREQS:
@@ -367,15 +529,35 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
         unit = segmentation.units(pack["accounts"])
         revenue = revenue.assign(account_id=revenue["account_id"].map(unit).to_numpy())
     ends = period_ends(cfg.as_of, periods or s["periods"], period)
-    first = revenue["date"].min()
-    full = [e for e in ends if e - pd.DateOffset(months=24) >= first - pd.Timedelta(days=1)]
-    if len(full) < len(ends):
+    start = cfg.setting("programme_start")
+    base_end = baseline_end(start, cfg.as_of, period)
+    span = {"quarter": 3, "month": 1, "year": 12}[period]
+    dropped = [e for e in ends if not ev.history_before(e, span)]
+    ends = [e for e in ends if e not in dropped]
+    if dropped and ends:
         notes.append(
-            f"Retention and growth compare 12 months with the 12 months a year earlier: "
-            f"the revenue data starts {first:%B %Y}, so the review starts at "
-            + (f"{full[0]:%d %B %Y}." if full else "no period end (less than 24 months).")
+            f"The revenue data starts in {ev.first:%B %Y}: the review starts at "
+            f"{ends[0]:%d %B %Y}, the first period end with a whole {period} of data."
         )
-    ends = full or ends[-1:]
+    if not ends:
+        ends = [period_ends(cfg.as_of, 1, period)[-1]]
+        notes.append(f"The revenue data does not cover a whole {period} yet.")
+    every = sorted(set(ends) | ({base_end} if base_end is not None else set()))
+    measurable = {e for e in every if ev.history_before(e, 24)}
+    current = {e for e in every if ev.history_before(e, 12)}
+    short = [e for e in ends if e not in measurable]
+    if short:
+        first = f"{ev.first:%B %Y}" if ev.first is not None else "nowhere"
+        notes.append(
+            "Retention, revenue growth and ACV growth compare 12 months with the 12 months "
+            f"a year earlier and need 24 months of revenue behind a period end: the data "
+            f"starts in {first}, so they are not available "
+            + (
+                f"before {min(measurable):%d %B %Y}."
+                if measurable
+                else "for any period end of this review."
+            )
+        )
     surveys = pack.tables.get("surveys") if pack.has("surveys", "nps") else None
     opps = pack.tables.get("opportunities") if pack.has("opportunities") else None
     wallet = (
@@ -393,26 +575,63 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     ):
         if missing:
             notes.append(text)
-    table = period_kpis(revenue, key, ends, period, surveys, opps, wallet)
-    start = cfg.setting("programme_start")
+    groups = cohorts(engagement, every, key, measurable)
+    full = period_kpis(revenue, groups, every, period, surveys, opps, wallet, measurable, current)
+    # the baseline's values, then the periods shown
+    table = full[full["period_end"].isin(ends)].reset_index(drop=True)
+    if base_end is not None and base_end not in ends:
+        base_rows = full[full["period_end"] == base_end]
+        card_table = pd.concat([base_rows, table], ignore_index=True)
+    else:
+        card_table = table
+    measured = ""
     if not start:
-        notes.append(
-            "No programme start in the config (method.programme_start): the baseline is the "
-            "first period shown."
+        measured = (
+            "The programme's start date is not set in the engagement settings: there is no "
+            "baseline, so the KPIs are shown without targets or status."
         )
-    card = scorecard(table, start, s["targets"], s["amber"])
+    elif base_end is None:
+        measured = (
+            f"The programme starts on {pd.Timestamp(start):%d %B %Y}, after the last "
+            f"complete period ({ends[-1]:%d %B %Y}): its effect cannot be measured yet. "
+            "The KPIs below are the starting point, without targets or status."
+        )
+    elif ev.first is not None and base_end < ev.first:
+        measured = (
+            f"The programme started on {pd.Timestamp(start):%d %B %Y}, before the data "
+            f"begins ({ev.first:%B %Y}): there is no baseline before it, so its effect "
+            "cannot be measured and the KPIs are shown without targets or status."
+        )
+    card = scorecard(card_table, None if measured else base_end, s["targets"], s["amber"])
+    if not measured and card.attrs.get("baseline_end") is not None:
+        lacking = card[card["status"] == "no baseline"]["kpi"].tolist()
+        if lacking:
+            notes.append(
+                f"No baseline at {base_end:%d %B %Y} for: {', '.join(lacking)} (the data "
+                "does not reach back far enough); they are shown without target or status."
+            )
+    if card.attrs.get("not_measured"):
+        notes.append(
+            "Not measured, so not on the scorecard: " + ", ".join(card.attrs["not_measured"]) + "."
+        )
     notes.append(
-        "Key accounts are today's key accounts, followed back in time: their logo retention "
-        "is high by construction (they still buy today); GRR, NRR and growth show how "
-        "their revenue developed."
+        "Key accounts of each period are the accounts the segmentation's rules made key "
+        "12 months before its end: an account that stopped buying counts against "
+        "retention."
+        + (
+            " Where the data does not reach back that far, surveys and opportunities are "
+            "counted for today's key accounts."
+            if set(every) - measurable
+            else ""
+        )
     )
     h = cfg.setting("health")
     stale = cfg.setting("account_plan.stale_days")
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
-    now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale)
+    now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev)
     prev_end = (pd.Period(ends[-1], freq=FREQS[period]) - 1).end_time.normalize()
-    before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale)
+    before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev)
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
@@ -424,7 +643,7 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
     return KpiReview(
         table, card, now, warn, dict(h["weights"]), period, notes, gp.to_dict(),
-        h["nps_min_respondents"],
+        h["nps_min_respondents"], s["discount_rate"], measured,
     )  # fmt: skip
 
 
@@ -434,7 +653,7 @@ def _fmt(v: float, unit: str, column: str) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "n/a"
     if column == "nps":
-        return f"{v:+.0f}"
+        return f"{v:+.0f}".replace("-", "−")
     if column == "csat":
         return f"{v:.2f}"
     if column == "opps_won":
@@ -446,8 +665,10 @@ def _change(d: float, column: str) -> str:
     if d is None or np.isnan(d):
         return "n/a"
     if column in ("nps", "opps_won"):
-        return f"{d:+.0f}"
-    return f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} pts"
+        text = f"{d:+.0f}"
+    else:
+        text = f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} pts"
+    return text.replace("-", "−")
 
 
 def health_by_segment(r: KpiReview) -> pd.DataFrame:
@@ -474,15 +695,18 @@ def health_by_segment(r: KpiReview) -> pd.DataFrame:
 
 
 def scorecard_view(r: KpiReview) -> pd.DataFrame:
-    """The scorecard for readers: baseline, actual, target, change, status."""
+    """The scorecard for readers: baseline, actual, target, change, status. Without a
+    baseline, only the actual values (no target, no status)."""
     c = r.scorecard
     if c.empty:
-        return c
+        return pd.DataFrame()
     out = pd.DataFrame({"KPI (key accounts)": c["kpi"]})
-    for col in ("baseline", "actual", "target"):
+    cols = ("actual",) if r.measured else ("baseline", "actual", "target")
+    for col in cols:
         out[col] = [_fmt(v, u, k) for v, u, k in zip(c[col], c["unit"], c["column"], strict=True)]
-    out["change"] = [_change(d, k) for d, k in zip(c["delta"], c["column"], strict=True)]
-    out["status"] = c["status"]
+    if not r.measured:
+        out["change"] = [_change(d, k) for d, k in zip(c["delta"], c["column"], strict=True)]
+        out["status"] = c["status"]
     return out
 
 
@@ -511,20 +735,30 @@ def period_view(r: KpiReview, part: str = "revenue") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+COMPONENT_LABELS = {
+    "revenue_trend": "revenue trend",
+    "margin_trend": "gross margin trend",
+    "nps": "NPS",
+    "engagement": "contact recency",
+    "risks": "open risk signals",
+}
+
+
 def weights_view(r: KpiReview) -> pd.DataFrame:
     from .health import COMPONENTS
 
     how = {
-        "revenue_trend": "revenue change on the prior 12 months: -20 % = 0, flat = 50, +20 % = 100",
-        "margin_trend": "gross margin change: -5 points = 0, +5 points = 100",
+        "revenue_trend": "revenue change on the prior 12 months: −20 % = 0, flat = 50, +20 % = 100",
+        "margin_trend": "gross margin change: −5 points = 0, +5 points = 100",
         "nps": f"NPS of the last 12 months, from {r.nps_min_respondents} respondents: "
-        "-100 = 0, +100 = 100",
+        "−100 = 0, +100 = 100",
         "engagement": "days since the last contact: today = 100, twice the stale limit = 0",
-        "risks": "open risk signals: none = 100, each one -25",
+        "risks": "open risk signals: none = 100, each one −25",
     }
     return pd.DataFrame(
-        {"component": COMPONENTS, "weight": [r.weights.get(c, 0) for c in COMPONENTS],
-         "score (0-100)": [how[c] for c in COMPONENTS]}
+        {"component": [COMPONENT_LABELS[c] for c in COMPONENTS],
+         "weight": [r.weights.get(c, 0) for c in COMPONENTS],
+         "score (0–100)": [how[c] for c in COMPONENTS]}
     )  # fmt: skip
 
 
@@ -536,8 +770,9 @@ def at_risk(r: KpiReview) -> dict:
             for b in ("healthy", "watch", "at risk")}  # fmt: skip
 
 
-def summary_text(r: KpiReview, currency: str = "EUR") -> str:
-    """What improved, what did not, what is at risk — in euros and points."""
+def summary_text(r: KpiReview, currency: str | None = None) -> str:
+    """What improved, what did not, what is at risk, in money and points; or, without a
+    baseline, why the programme's effect cannot be measured yet and where it stands."""
     from . import fmt
 
     c = r.scorecard
@@ -546,28 +781,46 @@ def summary_text(r: KpiReview, currency: str = "EUR") -> str:
 
     def said(rows: pd.DataFrame) -> list[str]:
         return [
-            f"{r.kpi} {_fmt(r.actual, r.unit, r.column)} ({_change(r.delta, r.column)})"
-            for r in rows.itertuples()
+            f"{t.kpi} {_fmt(t.actual, t.unit, t.column)}"
+            + (f" ({_change(t.delta, t.column)})" if pd.notna(t.delta) else "")
+            for t in rows.itertuples()
         ]
 
-    improved = said(c[c["status"] == "green"])
-    partly = said(c[c["status"] == "amber"])
-    missed = said(c[c["status"] == "red"])
-    base, last = c.attrs["baseline_end"], c.attrs["actual_end"]
+    last = c.attrs["actual_end"]
     risk_rev, risk_n = at_risk(r)["at risk"]
     watch_rev, watch_n = at_risk(r)["watch"]
-    lines = [
-        f"Key accounts at {last:%d %B %Y} against the baseline at {base:%d %B %Y}.",
-        "**On target:** " + ("; ".join(improved) if improved else "none") + ".",
-        "**Part of the way:** " + ("; ".join(partly) if partly else "none") + ".",
-        "**Off target:** " + ("; ".join(missed) if missed else "none") + ".",
+    risk = (
         f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
         f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
         f"{fmt.plural(watch_n, 'more is', 'more are')} on watch "
         f"({fmt.money(watch_rev, currency)}). The early-warning list names "
-        f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners.",
+        f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners."
+    )
+    if r.measured:
+        now = said(c)
+        return "\n\n".join(
+            [
+                fmt.md_text(r.measured),
+                f"**Key accounts at {last:%d %B %Y}:** "
+                + ("; ".join(now) if now else "no KPI can be measured")
+                + ".",
+                risk,
+            ]
+        )
+    base = c.attrs["baseline_end"]
+    lines = [
+        f"Key accounts at {last:%d %B %Y} against the baseline at {base:%d %B %Y}, the "
+        "last period end before the programme started.",
+        "**On target:** " + ("; ".join(said(c[c["status"] == "green"])) or "none") + ".",
+        "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
+        "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",
     ]
-    return "\n\n".join(lines)
+    open_ = said(c[c["status"].isin(["no baseline", "no target"])])
+    if open_:
+        lines.append(
+            "**Not scored** (no baseline, or a baseline of zero): " + "; ".join(open_) + "."
+        )
+    return "\n\n".join([*lines, risk])
 
 
 def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
@@ -585,6 +838,9 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
         "Health": health[[c for c in keep if c in health.columns]],
         "Early warnings": r.warnings,
     }
+    notes = [r.measured] * bool(r.measured) + r.notes
+    if notes:
+        sheets["Notes"] = pd.DataFrame({"note": notes})
     return export_report(output_dir, "05_kpi_review.xlsx", sheets, colour)
 
 
@@ -605,30 +861,45 @@ PERIOD_FORMATS = {
 }
 
 LIFETIME_NOTE = (
-    "Customer lifetime value = gross profit per account and year x expected lifetime; the "
-    "lifetime is 1 / the annual churn rate (1 - logo retention of the last 12 months), at "
-    "most 20 years."
+    "Customer lifetime value = gross profit per account and year x (1 + d) / (1 + d − r), "
+    "with r the retention (1 − the annual churn of the latest period's accounts) and d the "
+    "discount rate: the value today of the gross profit an account brings while it stays."
 )
 
 
 def lifetime_view(r: KpiReview) -> pd.DataFrame:
-    """Lifetime value per group from the latest period's retention and gross profit."""
+    """Lifetime value per group from the latest period's churn and the gross profit per
+    account; not available without cost of goods or a measurable churn."""
     last = r.table[r.table["period_end"] == r.table["period_end"].max()]
     rows = []
     for t in last.itertuples():
         gp = r.gross_profit.get(t.group, np.nan)
         churn = 1 - t.logo_retention if pd.notna(t.logo_retention) else np.nan
-        v = lifetime_value(gp, churn) if pd.notna(gp) and pd.notna(churn) else None
+        v = lifetime_value(gp, churn, r.discount_rate) if pd.notna(gp) and pd.notna(churn) else None
         rows.append(
             {
                 "group": t.group,
                 "gross profit per account": gp,
                 "annual churn": churn,
-                "lifetime (years)": v["lifetime_years"] if v else np.nan,
+                "discount rate": r.discount_rate,
                 "lifetime value": v["clv"] if v else np.nan,
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return out if out["lifetime value"].notna().any() else out.iloc[:0]
+
+
+def lifetime_missing(r: KpiReview) -> str:
+    """Why lifetime value is not shown, in one sentence; empty when it is."""
+    if len(lifetime_view(r)):
+        return ""
+    last = r.table[r.table["period_end"] == r.table["period_end"].max()]
+    why = []
+    if all(pd.isna(v) for v in r.gross_profit.values()):
+        why.append("gross profit needs cost of goods, which the revenue data does not hold")
+    if last["logo_retention"].isna().all():
+        why.append("churn needs 24 months of revenue behind the latest period end")
+    return "Customer lifetime value is not available: " + "; ".join(why) + "."
 
 
 def warnings_view(r: KpiReview) -> pd.DataFrame:
@@ -636,20 +907,25 @@ def warnings_view(r: KpiReview) -> pd.DataFrame:
     return w.drop(columns=["account_id"]).rename(columns={"change": "change"})
 
 
-def kpi_cards(r: KpiReview, currency: str = "EUR") -> list[tuple[str, str, str]]:
+def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str, str]]:
     from . import fmt
 
     c = r.scorecard.set_index("column") if len(r.scorecard) else pd.DataFrame()
     if c.empty:
         return []
 
-    def card(col: str, label: str) -> tuple[str, str, str]:
+    def card(col: str, label: str) -> tuple[str, str, str] | None:
+        if col not in c.index:
+            return None
         row = c.loc[col]
-        return (label, _fmt(row["actual"], row["unit"], col), f"{row['status']} · baseline "
+        value = _fmt(row["actual"], row["unit"], col)
+        if row["status"] in ("no baseline", "no target"):
+            return (label, value, "not scored: " + row["status"])
+        return (label, value, f"{row['status']} · baseline "
                 f"{_fmt(row['baseline'], row['unit'], col)}")  # fmt: skip
 
     risk_rev, risk_n = at_risk(r)["at risk"]
-    return [
+    cards = [
         card("nrr", "Net revenue retention"),
         card("growth", "Key-account growth"),
         card("nps", "NPS"),
@@ -657,3 +933,4 @@ def kpi_cards(r: KpiReview, currency: str = "EUR") -> list[tuple[str, str, str]]
         ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account")),
         ("Early warnings", fmt.count(len(r.warnings)), "key accounts to act on"),
     ]
+    return [x for x in cards if x is not None]

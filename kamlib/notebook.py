@@ -7,6 +7,7 @@ the same.
 from __future__ import annotations
 
 import html as _html
+import re
 import warnings
 
 import pandas as pd
@@ -48,9 +49,32 @@ def start(engagement: str = "demo", as_of: str = "") -> Engagement:
     return eng
 
 
+def no_maths(text: str) -> str:
+    r"""Markdown in which no ``$`` starts a formula: kamlib never writes maths, but two
+    amounts in dollars on one line (``$320 k ... $6,968``) would be read as one.
+
+    Examples
+    --------
+    >>> no_maths("It bought **$320 k**, now $6,968.")
+    'It bought **\\$320 k**, now \\$6,968.'
+    """
+    return re.sub(r"(?<!\\)\$", r"\\$", text)
+
+
 def md(text: str) -> None:
-    """Show narrative written from computed numbers."""
-    display(Markdown(text))
+    """Show narrative written from computed numbers (amounts never read as maths; values
+    from the client's data are escaped where the text is built, see
+    :func:`kamlib.fmt.md_text`)."""
+    display(Markdown(no_maths(text)))
+
+
+def figure(fig: object, empty: str) -> None:
+    """Show a chart, or, when there is nothing to draw (``None``), the one sentence saying
+    what is missing: a report never shows an empty chart."""
+    if fig is None:
+        display(HTML(f'<p class="table-note">{_html.escape(empty)}</p>'))
+    else:
+        display(fig)
 
 
 def kpis_html(items: list[tuple[str, str, str]]) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import account_plan as ap
+from . import fmt
 from . import health as hl
 from . import plan_inputs as pi
 from .fmt import did_you_mean
@@ -143,7 +144,13 @@ def build_book(engagement) -> PlanBook:
         "opportunities": pack.has("opportunities"),
         "activities": prof.has_cts,
         "ratings": pack.has("service_ratings"),
+        "history": seg.comparison is None or seg.comparison.full,  # growth is measurable
     }
+    if not has["history"]:
+        notes.append(
+            f"No revenue growth or trend: {seg.comparison.reason()}. The plans show no "
+            "growth figure, and revenue and margin trends raise no risk signal."
+        )
     # products: the key accounts' spend, and the segment mix it is compared with
     if has["products"]:
         cur = revenue[in_window(revenue["date"], trailing_window(cfg.as_of, months))]
@@ -228,7 +235,7 @@ def build_book(engagement) -> PlanBook:
     # risks and health: the same function as the KPI review's
     health = hl.account_health(
         revenue, surveys, _table(pack, "contacts", units, ids), k.index, cfg.as_of, h,
-        s["stale_days"],
+        s["stale_days"], engagement.evidence,
     )  # fmt: skip
     k = k.join(
         health[
@@ -236,7 +243,7 @@ def build_book(engagement) -> PlanBook:
              "basis"]
         ]
     )  # fmt: skip
-    k[["gaps", "signals"]] = k[["gaps", "signals"]].fillna("")  # accounts without contacts
+    k[["gaps", "signals"]] = k[["gaps", "signals"]].astype(object).fillna("")  # no contacts
     for flag in ("no_senior", "no_supporter", "stale_senior"):
         if flag in k.columns:
             k[flag] = k[flag].astype("boolean").fillna(False).astype(bool)
@@ -320,6 +327,7 @@ def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:
     from .engagement import open_engagement
 
     cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    fmt.use_currency(cfg.currency)
     key = _fingerprint(cfg)
     if key not in _CACHE:
         _CACHE.clear()  # one engagement at a time: a kernel never holds stale books
@@ -380,6 +388,7 @@ class Plan:
     sign_off: list[str]
     has: dict[str, bool]
     notes: list[str]
+    stale_days: int = 180  # a senior contact not met for longer is a risk
 
     @property
     def id(self) -> str:
@@ -450,6 +459,7 @@ def plan(book: PlanBook, account: str = "") -> Plan:
         sign_off=list(s["sign_off"]),
         has=book.has,
         notes=book.notes,
+        stale_days=int(s["stale_days"]),
     )
 
 

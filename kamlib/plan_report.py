@@ -20,7 +20,13 @@ from .tables import table_html
 
 
 def _e(x: object) -> str:
+    """A value inside HTML."""
     return html.escape(str(x))
+
+
+def _m(x: object) -> str:
+    """A value inside Markdown."""
+    return fmt.md_text(x)
 
 
 def field_html(p: Plan, name: str, title: str | None = "") -> str:
@@ -94,28 +100,35 @@ def header_facts(p: Plan) -> str:
 
 
 def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
-    """The plan's headline figures."""
+    """The plan's headline figures; a figure the data cannot give says why."""
     a, c = p.account, p.currency
     h0 = p.horizons[0]
     score, todo = ap.completeness(
         dict(zip(p.parts["part"], p.parts["status"] != "to complete", strict=True))
     )
+    growth = (
+        f"{fmt.pct(a['growth'], 1, signed=True)} on the prior year"
+        if pd.notna(a.get("growth"))
+        else "no full prior year to compare"
+    )
+    if pd.notna(a.get("net_contribution")):
+        earns = ("Net contribution", fmt.money(a["net_contribution"], c),
+                 f"net margin {fmt.pct(a['net_margin'], 1)}")  # fmt: skip
+    elif pd.notna(a.get("gross_profit")):
+        earns = ("Gross profit", fmt.money(a["gross_profit"], c),
+                 f"gross margin {fmt.pct(a['gross_margin'], 1)}; no cost-to-serve")  # fmt: skip
+    else:
+        earns = ("Net contribution", "n/a", "needs cost of goods and activities")
+    wallet = (
+        ("Share of wallet", fmt.pct(a.get("share_of_wallet")),
+         f"headroom {fmt.money(a.get('headroom'), c)}")
+        if pd.notna(a.get("share_of_wallet"))
+        else ("Share of wallet", "n/a", "no wallet estimate")
+    )  # fmt: skip
     return [
-        (
-            "Revenue, last 12 months",
-            fmt.money(a["revenue"], c),
-            f"{fmt.pct(a['growth'], 1, signed=True)} on the prior year",
-        ),
-        (
-            "Net contribution",
-            fmt.money(a["net_contribution"], c),
-            f"net margin {fmt.pct(a['net_margin'], 1)}",
-        ),
-        (
-            "Share of wallet",
-            fmt.pct(a.get("share_of_wallet")),
-            f"headroom {fmt.money(a.get('headroom'), c)}",
-        ),
+        ("Revenue, last 12 months", fmt.money(a["revenue"], c), growth),
+        earns,
+        wallet,
         (
             f"Target in {h0} months",
             fmt.money(a[f"target_{h0}m"], c),
@@ -126,25 +139,61 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
     ]
 
 
+def _earnings_sentence(p: Plan) -> str:
+    """What the account bought and earns, in one sentence, saying only what the data
+    supports."""
+    a, c = p.account, p.currency
+    text = f"It bought **{fmt.money(a['revenue'], c)}** in the last 12 months"
+    if pd.notna(a.get("growth")):
+        text += f" ({fmt.pct(a['growth'], 1, signed=True)} on the prior year)"
+    if pd.notna(a.get("gross_margin")):
+        text += f", at a gross margin of {fmt.pct(a['gross_margin'], 1)}"
+    if pd.notna(a.get("net_contribution")):
+        text += (
+            f"; after {fmt.money(a['cost_to_serve'], c)} cost-to-serve it contributes "
+            f"**{fmt.money(a['net_contribution'], c)}**"
+        )
+    elif pd.notna(a.get("cost_to_serve")):
+        text += (
+            f"; serving it costs {fmt.money(a['cost_to_serve'], c)} a year (what it earns "
+            "after that needs cost of goods, which the data does not hold)"
+        )
+    elif pd.notna(a.get("gross_margin")):
+        text += "; its cost-to-serve is not known (no activities in the data)"
+    else:
+        text += "; what it earns is not known (no cost of goods or activities in the data)"
+    return text + "."
+
+
+def _target_sentence(p: Plan) -> str:
+    b = _bridge(p).iloc[0]
+    c = p.currency
+    text = (
+        f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
+        f"(+{fmt.money(b['increase'], c)})."
+    )
+    parts = []
+    if p.has.get("opportunities", True):
+        parts.append(f"the weighted open pipeline covers {fmt.money(b['pipeline'], c)}")
+    if p.has.get("products", True):
+        parts.append(f"whitespace products not yet offered {fmt.money(b['whitespace'], c)}")
+    if parts:
+        text = text[:-1] + ": " + ", ".join(parts) + "; "
+        text += f"**{fmt.money(b['to_find'], c)} is still to find**."
+    return text
+
+
 def summary_text(p: Plan) -> str:
     """The one-page summary in words, written from the plan's numbers."""
-    a, c = p.account, p.currency
-    b = _bridge(p).iloc[0]
+    a = p.account
     lines = [
-        f"**{_e(p.name)}** is a **{_e(a['segment'])}** key account: {_e(a['reason'])}.",
-        f"It bought **{fmt.money(a['revenue'], c)}** in the last 12 months "
-        f"({fmt.pct(a['growth'], 1, signed=True)}), at a gross margin of "
-        f"{fmt.pct(a['gross_margin'], 1)}; after {fmt.money(a['cost_to_serve'], c)} cost-to-serve "
-        f"it contributes **{fmt.money(a['net_contribution'], c)}**.",
-        f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
-        f"(+{fmt.money(b['increase'], c)}). The weighted open pipeline covers "
-        f"{fmt.money(b['pipeline'], c)}, whitespace products not yet offered "
-        f"{fmt.money(b['whitespace'], c)}; **{fmt.money(b['to_find'], c)} is still to find**.",
+        f"**{_m(p.name)}** is a **{_m(a['segment'])}** key account: {_m(a['reason'])}.",
+        _earnings_sentence(p),
+        _target_sentence(p),
     ]
-    if a.get("gaps"):
-        lines.append(f"**Relationship:** {_e(a['gaps'])}.")
-    if a.get("signals"):
-        lines.append(f"**Risk signals:** {_e(a['signals'])}.")
+    risks = risk_items(p)
+    if risks:
+        lines.append("**Risks:** " + "; ".join(_m(e) for _, e in risks) + ".")
     if _has_fix(p):
         lines.append(f"**Profitability:** below its segment's net margin; {_fix(p)}.")
     elif isinstance(a.get("better_action"), str):
@@ -180,7 +229,7 @@ def next_steps(p: Plan, n: int = 3) -> str:
     if s.empty:
         return ""
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
-        f"- {_e(r.action)} ({_e(r.why)})" for r in s.itertuples()
+        f"- {_m(r.action)} ({_m(r.why)})" for r in s.itertuples()
     )
 
 
@@ -294,6 +343,10 @@ def targets_view(p: Plan) -> pd.DataFrame:
             "still to find": b["to_find"],
         }
     )
+    if not p.has.get("opportunities", True):
+        out = out.drop(columns="from the pipeline")
+    if not p.has.get("products", True):
+        out = out.drop(columns="from whitespace")
     if b["within_wallet"].notna().any():
         out["within the wallet"] = b["within_wallet"].map({True: "yes", False: "no"})
     return out
@@ -348,7 +401,7 @@ def client_value_md(p: Plan) -> str:
     if not points:
         return ""
     return "**What this account's own service ratings say it values most:**\n\n" + "\n".join(
-        f"- {_e(t)}" for t in points
+        f"- {_m(t)}" for t in points
     )
 
 
@@ -372,7 +425,10 @@ def investment_view(p: Plan) -> pd.DataFrame:
     vals = []
     for line, amount in zip(r["line"], r["amount"], strict=True):
         if line == "return on investment":
-            vals.append(fmt.pct(amount) if pd.notna(amount) else "to complete")
+            planned = "investment_amount" in p.inputs
+            vals.append(
+                fmt.pct(amount) if pd.notna(amount) else ("n/a" if planned else "to complete")
+            )
         elif amount is None or pd.isna(amount):
             vals.append("to complete" if line == "planned extra investment" else "n/a")
         else:
@@ -469,20 +525,16 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         data["strengths"].append(
             fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"
         )
-    if a.get("gaps"):
-        data["weaknesses"].append(str(a["gaps"]))
-    if a["net_contribution"] < 0:
-        data["weaknesses"].append(
-            f"loses {fmt.money(-a['net_contribution'], c)} after cost-to-serve"
-        )
-    if a["whitespace"] > 0:
+    for kind, evidence in risk_items(p):
+        if kind in ("relationship gap", "profitability"):
+            data["weaknesses"].append(evidence)
+    if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
         data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
-    if a["weighted"] > 0:
+    if pd.notna(a["weighted"]) and a["weighted"] > 0:
         data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
     if pd.notna(a.get("headroom")) and a["headroom"] > 0:
         data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
-    if a.get("signals"):
-        data["threats"].extend(s.strip() for s in str(a["signals"]).split(";"))
+    data["threats"] += [e for k, e in risk_items(p) if k in ("churn signal", "customer sentiment")]
     return data
 
 
@@ -502,12 +554,99 @@ def swot_html(p: Plan) -> str:
     return f'<div class="swot">{rows}</div>'
 
 
+def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
+    """Every risk the plan's own figures show, as (kind, evidence): the one source for the
+    summary, the risk table, the SWOT's threats and the suggested actions, so that no part
+    of a plan says "no risk" beside a figure that is one.
+
+    Churn signals (declining revenue, margin erosion, falling NPS), a negative NPS even
+    from too few respondents to count (said so), a loss after cost-to-serve, a health in
+    the watch or risk band, relationship gaps, and each senior contact not met for longer
+    than ``stale_days`` (default: the engagement's ``account_plan.stale_days``).
+    """
+    a, c = p.account, p.currency
+    out: list[tuple[str, str]] = []
+    gaps = [g.strip() for g in str(a.get("gaps") or "").split(";") if g.strip()]
+    signals = [s.strip() for s in str(a.get("signals") or "").split(";") if s.strip()]
+    stale_gap = any("senior" in g for g in gaps)
+    for sig in signals:
+        if sig == "no recent senior contact" and stale_gap:
+            continue  # the relationship gap says the same with the days
+        out.append(("churn signal", sig))
+    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
+    if pd.notna(nps) and nps < 0 and not any("NPS" in x for x in signals):
+        few = (
+            ""
+            if a.get("nps_counted", True)
+            else f" (from {fmt.plural(n, 'respondent')}: too few to score, worth a conversation)"
+        )
+        out.append(
+            ("customer sentiment", f"NPS {nps:+.0f} over the last 12 months{few}".replace("-", "−"))
+        )
+    if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
+        out.append(
+            (
+                "profitability",
+                f"loses {fmt.money(-a['net_contribution'], c)} a year after cost-to-serve",
+            )
+        )
+    if a.get("band") in ("watch", "at risk"):
+        out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
+    out += [("relationship gap", g) for g in gaps]
+    limit = stale_days if stale_days is not None else p.stale_days
+    ct = p.contacts
+    if len(ct) and {"senior", "days"} <= set(ct.columns):
+        old = ct[ct["senior"].fillna(False).astype(bool) & (ct["days"] > limit)]
+        if len(old) and not stale_gap:
+            who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
+            out.append(
+                ("relationship gap", f"senior contacts not met for over {limit} days: {who}")
+            )
+    return out
+
+
+def _role(r: object) -> str:
+    role, name = getattr(r, "role", None), getattr(r, "name", None)
+    return str(role if isinstance(role, str) and role else name)
+
+
 def risks_view(p: Plan) -> pd.DataFrame:
-    """The data's risk signals, each with its evidence."""
-    signals = [s.strip() for s in str(p.account.get("signals") or "").split(";") if s.strip()]
-    gaps = [s.strip() for s in str(p.account.get("gaps") or "").split(";") if s.strip()]
-    rows = [("churn signal", s) for s in signals] + [("relationship gap", g) for g in gaps]
-    return pd.DataFrame(rows, columns=["risk", "evidence (from the data)"])
+    """The risks the plan's figures show (see :func:`risk_items`), each with its evidence."""
+    return pd.DataFrame(risk_items(p), columns=["risk", "evidence (from the data)"])
+
+
+def risks_empty(p: Plan) -> str:
+    """What the empty risk table means: which checks the data allowed, and which not."""
+    checked, not_checked = [], []
+    for ok, what, why in (
+        (p.has.get("history", True), "revenue trend", "less than 24 months of revenue"),
+        (p.has.get("cost", True) and p.has.get("history", True), "margin trend",
+         "no cost of goods or no full prior year"),
+        (p.has.get("surveys", True), "NPS", "no surveys"),
+        (p.has.get("contacts", True), "contacts", "no contacts table"),
+        (p.has.get("cost", True) and p.has.get("activities", True), "profitability",
+         "no cost of goods or activities"),
+    ):  # fmt: skip
+        (checked if ok else not_checked).append(what if ok else f"{what} ({why})")
+    text = "No risk in the data checked"
+    text += f" ({', '.join(checked)})." if checked else "."
+    if not_checked:
+        text += " Not checked for lack of data: " + "; ".join(not_checked) + "."
+    return text
+
+
+def cts_empty(p: Plan) -> str:
+    """What an empty cost-to-serve table means."""
+    if not p.has.get("activities", True):
+        return "Cost-to-serve is not known: the data pack has no activities with unit costs."
+    return "No activity recorded for this account in the last 12 months: no cost-to-serve."
+
+
+def whitespace_empty(p: Plan) -> str:
+    """What an empty whitespace table means."""
+    if not p.has.get("products", True):
+        return "Whitespace needs the product of each sale, which the revenue data does not hold."
+    return "No whitespace: the account buys every product its segment commonly buys."
 
 
 def signoff_html(p: Plan) -> str:

@@ -30,41 +30,56 @@ WATERFALL_STEPS = [
     "gross profit",
     "cost-to-serve",
     "net contribution",
-]
+]  # the full waterfall; without an input the steps after (or before) it are left out
 
 
 def account_table(
-    screen: pd.DataFrame, revenue: pd.DataFrame, cts: pd.DataFrame, window: pd.Series
+    screen: pd.DataFrame,
+    revenue: pd.DataFrame,
+    cts: pd.DataFrame | None,
+    window: pd.Series,
 ) -> pd.DataFrame:
     """Per account: list revenue, discounts, net revenue, cost of goods, gross profit,
     cost-to-serve, net contribution, net margin, price level and cost-to-serve share.
 
     ``screen`` is the segmentation's table (revenue, gross profit, class, segment...);
     ``revenue`` the pack's revenue rows and ``window`` their mask for the trailing period;
-    ``cts`` the output of :func:`kamlib.costing.cost_to_serve`. Without list amounts,
-    list revenue equals net revenue (no discount is shown); without cost of goods, gross
-    profit equals net revenue.
+    ``cts`` the output of :func:`kamlib.costing.cost_to_serve`, or None without
+    activities. Unknown is not zero: without list amounts, list revenue and discounts
+    are NaN; without cost of goods, gross profit (and all after it) is NaN; without
+    activities, cost-to-serve and net contribution are NaN.
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"account_id": ["a"], "revenue": [100.0]})
+    >>> rev = pd.DataFrame({"account_id": ["a"], "amount": [100.0]})
+    >>> t = account_table(sc, rev, None, pd.Series([True]))
+    >>> t[["net_revenue", "gross_profit", "cost_to_serve", "net_margin"]].values.tolist()
+    [[100.0, nan, nan, nan]]
     """
     r = revenue[window]
-    lst = (
-        r.groupby("account_id")["list_amount"].sum(min_count=1)
-        if "list_amount" in r.columns
-        else pd.Series(dtype=float)
-    )
-    cogs = (
-        r.groupby("account_id")["cost"].sum(min_count=1)
-        if "cost" in r.columns
-        else pd.Series(dtype=float)
-    )
+    has_list = "list_amount" in r.columns and bool(revenue["list_amount"].notna().any())
+    has_cost = "cost" in r.columns and bool(revenue["cost"].notna().any())
     t = screen.copy()
     ids = t["account_id"]
     t["net_revenue"] = t["revenue"]
-    t["list_revenue"] = ids.map(lst).fillna(t["net_revenue"]).to_numpy()
+    if has_list:
+        lst = r.groupby("account_id")["list_amount"].sum(min_count=1)
+        t["list_revenue"] = ids.map(lst).fillna(t["net_revenue"]).to_numpy()
+    else:
+        t["list_revenue"] = np.nan
     t["discounts"] = t["list_revenue"] - t["net_revenue"]
-    t["cost_of_goods"] = ids.map(cogs).fillna(0.0).to_numpy()
+    if has_cost:
+        cogs = r.groupby("account_id")["cost"].sum(min_count=1)
+        t["cost_of_goods"] = ids.map(cogs).fillna(0.0).to_numpy()
+    else:
+        t["cost_of_goods"] = np.nan
     t["gross_profit"] = t["net_revenue"] - t["cost_of_goods"]
-    c = cts.set_index("account_id")["cost_to_serve"] if len(cts) else pd.Series(dtype=float)
-    t["cost_to_serve"] = ids.map(c).fillna(0.0).to_numpy()
+    if cts is not None:
+        c = cts.set_index("account_id")["cost_to_serve"] if len(cts) else pd.Series(dtype=float)
+        t["cost_to_serve"] = ids.map(c).fillna(0.0).to_numpy()  # no activity: no cost
+    else:
+        t["cost_to_serve"] = np.nan
     t["net_contribution"] = t["gross_profit"] - t["cost_to_serve"]
     t["net_margin"] = (t["net_contribution"] / t["net_revenue"]).where(t["net_revenue"] > 0)
     t["price_level"] = (t["net_revenue"] / t["list_revenue"]).where(t["list_revenue"] > 0)
@@ -75,6 +90,9 @@ def account_table(
 def waterfall(table: pd.DataFrame) -> pd.DataFrame:
     """The price waterfall of a set of accounts: each step's amount and running level.
 
+    Only the steps the data supports: without list prices it starts at net revenue,
+    without cost of goods it ends there, without cost-to-serve at gross profit.
+
     Examples
     --------
     >>> t = pd.DataFrame({"list_revenue": [100.0], "discounts": [20.0], "net_revenue": [80.0],
@@ -82,46 +100,29 @@ def waterfall(table: pd.DataFrame) -> pd.DataFrame:
     ...                   "cost_to_serve": [10.0], "net_contribution": [20.0]})
     >>> waterfall(t)["level"].tolist()
     [100.0, 80.0, 80.0, 30.0, 30.0, 20.0, 20.0]
+    >>> waterfall(t.assign(cost_of_goods=np.nan, gross_profit=np.nan,
+    ...                    net_contribution=np.nan))["step"].tolist()
+    ['list revenue', 'discounts', 'net revenue']
     """
-    s = table[
-        [
-            "list_revenue",
-            "discounts",
-            "net_revenue",
-            "cost_of_goods",
-            "gross_profit",
-            "cost_to_serve",
-            "net_contribution",
-        ]
-    ].sum()
-    amounts = [
-        s["list_revenue"],
-        -s["discounts"],
-        s["net_revenue"],
-        -s["cost_of_goods"],
-        s["gross_profit"],
-        -s["cost_to_serve"],
-        s["net_contribution"],
-    ]
-    levels = [
-        s["list_revenue"],
-        s["net_revenue"],
-        s["net_revenue"],
-        s["gross_profit"],
-        s["gross_profit"],
-        s["net_contribution"],
-        s["net_contribution"],
-    ]
-    kind = ["total", "step", "total", "step", "total", "step", "total"]
-    return pd.DataFrame(
-        {
-            "step": WATERFALL_STEPS,
-            "amount": amounts,
-            "level": levels,
-            "kind": kind,
-            "share_of_list": np.array(levels) / s["list_revenue"] if s["list_revenue"] else np.nan,
-        }
-    )
+    cols = ["list_revenue", "discounts", "net_revenue", "cost_of_goods", "gross_profit",
+            "cost_to_serve", "net_contribution"]  # fmt: skip
+    s = table[cols].sum(min_count=1) if len(table) else pd.Series(np.nan, index=cols)
+    rows = []
+    if pd.notna(s["list_revenue"]):
+        rows += [("list revenue", s["list_revenue"], s["list_revenue"], "total"),
+                 ("discounts", -s["discounts"], s["net_revenue"], "step")]  # fmt: skip
+    rows.append(("net revenue", s["net_revenue"], s["net_revenue"], "total"))
+    if pd.notna(s["gross_profit"]):
+        rows += [("cost of goods", -s["cost_of_goods"], s["gross_profit"], "step"),
+                 ("gross profit", s["gross_profit"], s["gross_profit"], "total")]  # fmt: skip
+        if pd.notna(s["net_contribution"]):
+            rows += [("cost-to-serve", -s["cost_to_serve"], s["net_contribution"], "step"),
+                     ("net contribution", s["net_contribution"], s["net_contribution"],
+                      "total")]  # fmt: skip
+    out = pd.DataFrame(rows, columns=["step", "amount", "level", "kind"])
+    top = out["level"].iloc[0]
+    out["share_of_list"] = out["level"] / top if top else np.nan
+    return out
 
 
 def whale_curve(table: pd.DataFrame) -> pd.DataFrame:
@@ -249,6 +250,12 @@ class Profitability:
     notes: list[str] = field(default_factory=list)
     price_cut: float = float("nan")
     cost_cut: float = float("nan")
+    has_cost: bool = True  # cost of goods delivered: gross profit is known
+
+    @property
+    def earns(self) -> bool:
+        """Net contribution is known (cost of goods and cost-to-serve both delivered)."""
+        return self.has_cts and self.has_cost
 
     @property
     def key(self) -> pd.DataFrame:
@@ -268,38 +275,43 @@ def analyse(engagement, seg=None, model=None) -> Profitability:
     window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.setting("trailing_months")))
     act = costing.engagement_activity_cost(engagement)
     has_cts = act is not None
-    if has_cts:
-        cts = costing.cost_to_serve(act)
-    else:
-        cts = pd.DataFrame(columns=["account_id", "cost_to_serve"])
-        notes.append(
-            "No activities table: cost-to-serve cannot be computed. The figures below "
-            "stop at gross profit; deliver activities and unit costs to see net "
-            "contribution."
-        )
+    has_cost = pack.has("revenue", "cost")
     has_list = pack.has("revenue", "list_amount")
+    cts = costing.cost_to_serve(act) if has_cts else None
+    if not has_cts:
+        notes.append(
+            "No cost-to-serve activities (activities table with unit costs): cost-to-serve "
+            "and net contribution are not available. Deliver activities and unit costs to "
+            "see what each account earns after serving it."
+        )
     if not has_list:
         notes.append(
-            "No list amounts in the revenue table: the price waterfall starts at net "
-            "revenue and the price level cannot be measured."
+            "No list amounts in the revenue data: discounts and the price level are not "
+            "available; the price waterfall starts at net revenue."
         )
-    if not pack.has("revenue", "cost"):
-        notes.append("No cost of goods in the revenue table: gross profit equals net revenue.")
+    if not has_cost:
+        notes.append(
+            "No cost of goods in the revenue data: gross profit, net contribution and "
+            "margins are not available; the price waterfall stops at net revenue."
+        )
     t = account_table(seg.accounts, revenue, cts, window)
     q = quadrants(t, s["price_cut"], s["cost_cut"]) if has_cts and has_list else None
     t["quadrant"] = (
         t["account_id"].map(q.set_index("account_id")["quadrant"]) if q is not None else None
     )
-    curve = whale_curve(t)
-    stats = whale_stats(curve)
-    actions = _actions(t, s["target_margin"], model, engagement, seg) if has_cts else pd.DataFrame()
-    sens = cost_sensitivity(t, t["key"]) if has_cts else pd.DataFrame()
+    earns = has_cts and has_cost  # net contribution is known
+    curve = whale_curve(t) if earns else pd.DataFrame()
+    stats = whale_stats(curve) if earns else {}
+    actions = _actions(t, s["target_margin"], model, engagement, seg) if earns else pd.DataFrame()
+    sens = cost_sensitivity(t, t["key"]) if earns else pd.DataFrame()
     cuts = (
         (float(q["price_cut"].iloc[0]), float(q["cost_cut"].iloc[0]))
         if q is not None and len(q)
         else (float("nan"), float("nan"))
     )
-    return Profitability(t, act, curve, stats, actions, sens, has_cts, has_list, notes, *cuts)
+    return Profitability(
+        t, act, curve, stats, actions, sens, has_cts, has_list, notes, *cuts, has_cost=has_cost
+    )
 
 
 def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
@@ -362,13 +374,20 @@ def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> p
 
 def by_group(p: Profitability, column: str = "segment") -> pd.DataFrame:
     """Revenue, gross profit, cost-to-serve and net contribution per segment or class."""
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
     g = p.table.groupby(column).agg(
         accounts=("account_id", "size"),
         revenue=("net_revenue", "sum"),
-        gross_profit=("gross_profit", "sum"),
-        cost_to_serve=("cost_to_serve", "sum"),
-        net_contribution=("net_contribution", "sum"),
-        unprofitable=("net_contribution", lambda s: int((s < 0).sum())),
+        gross_profit=("gross_profit", total),
+        cost_to_serve=("cost_to_serve", total),
+        net_contribution=("net_contribution", total),
+        unprofitable=(
+            "net_contribution",
+            lambda s: float((s < 0).sum()) if s.notna().any() else np.nan,
+        ),
     )
     g["net_margin"] = (g["net_contribution"] / g["revenue"]).where(g["revenue"] > 0)
     g = g.sort_values("revenue", ascending=False).reset_index()
@@ -416,6 +435,18 @@ def segment_waterfalls(p: Profitability) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def actions_empty(p: Profitability) -> str:
+    """Why the actions table is empty, in one sentence."""
+    if not p.earns:
+        return (
+            "Not available: the actions need each account's net contribution, that is cost "
+            "of goods and cost-to-serve activities."
+        )
+    if p.key.empty:
+        return "There are no key accounts to act on."
+    return "No key account loses money or sits in the aggressive quadrant."
+
+
 def actions_view(p: Profitability) -> pd.DataFrame:
     """Flagged key accounts with the euro effect of each action, reader-facing."""
     a = p.actions
@@ -437,34 +468,60 @@ def actions_view(p: Profitability) -> pd.DataFrame:
 
 
 def headline(p: Profitability) -> dict:
+    """The numbers of the executive summary; NaN where the data does not support them."""
     t, k = p.table, p.key
+    nan = float("nan")
+    nc = t["net_contribution"]
     return {
-        "net_contribution": float(t["net_contribution"].sum()),
-        "cost_to_serve": float(t["cost_to_serve"].sum()),
-        "cts_share": float(t["cost_to_serve"].sum() / t["net_revenue"].sum()),
-        "unprofitable": int((t["net_contribution"] < 0).sum()),
-        "unprofitable_key": int((k["net_contribution"] < 0).sum()),
+        "net_contribution": float(nc.sum()) if p.earns else nan,
+        "cost_to_serve": float(t["cost_to_serve"].sum()) if p.has_cts else nan,
+        "cts_share": float(t["cost_to_serve"].sum() / t["net_revenue"].sum())
+        if p.has_cts and t["net_revenue"].sum()
+        else nan,
+        "gross_profit": float(t["gross_profit"].sum()) if p.has_cost else nan,
+        "unprofitable_gp": int((t["gross_profit"] < 0).sum()) if p.has_cost else 0,
+        "unprofitable": int((nc < 0).sum()) if p.earns else 0,
+        "unprofitable_key": int((k["net_contribution"] < 0).sum()) if p.earns else 0,
         "key_accounts": len(k),
         "aggressive_key": int((k["quadrant"] == "aggressive").sum()),
-        "whale_peak": p.whale_stats["peak_share"],
-        "whale_at": p.whale_stats["peak_customer_share"],
-        "destroyed": p.whale_stats["value_destroyed"],
+        "whale_peak": p.whale_stats.get("peak_share", nan),
+        "whale_at": p.whale_stats.get("peak_customer_share", nan),
+        "destroyed": p.whale_stats.get("value_destroyed", nan),
         "flagged": len(p.actions),
         "price_total": float(p.actions["price_increase"].sum()) if len(p.actions) else 0.0,
         "saving_total": float(p.actions["package_saving"].sum()) if len(p.actions) else 0.0,
     }
 
 
-def summary_text(p: Profitability, currency: str = "EUR") -> str:
+def summary_text(p: Profitability, currency: str | None = None) -> str:
+    """The executive summary in words: what the data shows, and what it cannot."""
     from . import fmt
 
     h = headline(p)
-    if not p.has_cts:
-        return (
-            "Without cost-to-serve activities the analysis stops at gross profit: "
-            f"{fmt.plural(h['unprofitable'], 'account')} lose money on their cost of goods "
-            "alone."
+    if not p.earns:
+        parts = []
+        if p.has_cts:
+            parts.append(
+                f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a "
+                f"year, {fmt.pct(h['cts_share'])} of revenue."
+            )
+        if p.has_cost:
+            parts.append(
+                f"Gross profit is **{fmt.money(h['gross_profit'], currency)}**; "
+                f"{fmt.plural(h['unprofitable_gp'], 'account')} lose money on their cost of "
+                "goods alone."
+            )
+        missing = [
+            w
+            for w, ok in (("cost of goods", p.has_cost), ("cost-to-serve activities", p.has_cts))
+            if not ok
+        ]
+        parts.append(
+            f"Without {' and '.join(missing)} the data cannot show what each account earns "
+            "after serving it: net contribution, the whale curve and the actions per account "
+            "need both."
         )
+        return " ".join(parts)
     worst = p.actions.iloc[0] if len(p.actions) else None
     cross = p.whale_stats["zero_crossing_share"]
     tail = (
@@ -478,13 +535,18 @@ def summary_text(p: Profitability, currency: str = "EUR") -> str:
         f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
         f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
         f"rest destroy {fmt.money(h['destroyed'], currency)}{tail}. "
-        f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money** after "
-        f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (low price, high "
-        f"cost to serve)."
     )
+    if h["key_accounts"]:
+        text += (
+            f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money** after "
+            f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (low "
+            "price, high cost to serve)."
+        )
+    else:
+        text += "There are no key accounts to flag."
     if worst is not None:
         text += (
-            f" The largest loss is {worst['account']} "
+            f" The largest loss is {fmt.md_text(worst['account'])} "
             f"({fmt.money(worst['net_contribution'], currency)}). For the "
             f"{h['flagged']} flagged key accounts, moving each to its segment's package "
             f"would save up to {fmt.money(h['saving_total'], currency)}, and prices "
@@ -493,12 +555,21 @@ def summary_text(p: Profitability, currency: str = "EUR") -> str:
     return text
 
 
-def kpi_cards(p: Profitability, currency: str = "EUR") -> list[tuple[str, str, str]]:
+def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, str, str]]:
     from . import fmt
 
     h = headline(p)
-    if not p.has_cts:
-        return [("unprofitable accounts", fmt.count(h["unprofitable"]), "on cost of goods alone")]
+    if not p.earns:
+        cards = []
+        if p.has_cts:
+            cards.append(("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"))
+        if p.has_cost:
+            cards.append(("gross profit", fmt.money(h["gross_profit"], currency), "last 12 months"))
+            cards.append(
+                ("unprofitable accounts", fmt.count(h["unprofitable_gp"]), "on cost of goods alone")
+            )
+        cards.append(("net contribution", "n/a", "needs cost of goods and activities"))
+        return cards
     return [
         ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),
         ("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"),
@@ -589,7 +660,8 @@ def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
 
 
 def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.DataFrame]:
-    """The waterfall of one account (by id or exact name); empty: the largest loss.
+    """The waterfall of one account (by id or exact name) and its title; empty: the
+    largest key account (the largest customer when there is none), the title saying why.
 
     Raises :class:`~kamlib.errors.ParameterError` naming close matches for an unknown one.
     """
@@ -598,13 +670,16 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
 
     t = p.table
     if not account:
-        row = t.loc[t["net_contribution"].idxmin()]
+        pool, why = (
+            (p.key, "the largest key account") if len(p.key) else (t, "the largest customer")
+        )
+        row = pool.loc[pool["net_revenue"].idxmax()]
+        title = f"{row['account_name']} ({row['account_id']}), {why}"
     else:
         hit = t[(t["account_id"] == account) | (t["account_name"] == account)]
         if hit.empty:
             hint = did_you_mean(account, list(t["account_id"]) + list(t["account_name"]), n=3)
             raise ParameterError(f"account '{account}' is not in the accounts table.{hint}")
         row = hit.iloc[0]
-    return f"{row['account_name']} ({row['account_id']})", waterfall(
-        t[t["account_id"] == row["account_id"]]
-    )
+        title = f"{row['account_name']} ({row['account_id']})"
+    return title, waterfall(t[t["account_id"] == row["account_id"]])

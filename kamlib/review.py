@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from .datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
+from .evidence import of_pack
 from .periods import in_window, trailing_window
 from .schema import TABLES
 
@@ -193,20 +194,22 @@ def analysis_findings(
             values=idle,
         )
     span = rev.loc[rev["date"] <= as_of_ts, "date"]
+    comparison = of_pack(pack).compare(as_of_ts, months)
     if len(span):
         first = span.min()
-        need = trailing_window(as_of, months, back=1)[0]
-        if first > need + pd.DateOffset(days=31):
+        if comparison.prior_months < months:
             out.add(
                 WARNING,
                 "revenue",
                 src_rev,
                 "date",
-                f"starts on {first:%Y-%m-%d}: less than {2 * months} months before the as-of date",
-                "Growth vs the prior period "
-                "is computed on the months available and marked as partial; deliver older "
-                "revenue to complete it.",
-                "partial growth",
+                f"starts on {first:%Y-%m-%d}: the {months} months before the last {months} "
+                f"hold only {comparison.prior_months} months of revenue",
+                "Growth against the prior year is not computed, nor anything built on it "
+                "(growth-based potential, revenue trend in health, retention, the outlier "
+                f"check): the reports say so. Deliver revenue from {comparison.prior_start:%B %Y} "
+                "on to measure it.",
+                "growth left out",
             )
         months_seen = set(span.dt.to_period("M"))
         all_months = pd.period_range(first.to_period("M"), as_of_ts.to_period("M"), freq="M")
@@ -242,6 +245,8 @@ def analysis_findings(
     change = revenue_change(rev[~later], as_of, months)
     moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
     big = change[moved].sort_values("change")
+    if not comparison.full:  # against a partial year every account "moves": no check
+        big = big.iloc[:0]
     if len(big):
         out.add(
             WARNING,
@@ -332,7 +337,7 @@ def headline(
     }
 
 
-def summary_text(head: dict, currency: str = "EUR") -> str:
+def summary_text(head: dict, currency: str | None = None) -> str:
     """The executive summary in words, from :func:`headline`'s numbers."""
     from . import fmt
 

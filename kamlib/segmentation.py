@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
+from .evidence import Comparison
 from .periods import in_window, trailing_window
 
 STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
@@ -39,14 +40,23 @@ def _account_sums(revenue: pd.DataFrame, mask: pd.Series, cols: list[str]) -> pd
 
 
 def financial_screen(
-    accounts: pd.DataFrame, revenue: pd.DataFrame, as_of: dt.date | str, months: int = 12
+    accounts: pd.DataFrame,
+    revenue: pd.DataFrame,
+    as_of: dt.date | str,
+    months: int = 12,
+    comparison: Comparison | None = None,
 ) -> pd.DataFrame:
     """Per account over the trailing window: revenue, gross profit, margin, growth, potential.
 
     Potential is the headroom ``estimated_wallet - revenue`` (never below zero) when the
     account has a wallet estimate; otherwise the growth-based fallback
     ``revenue x max(growth, 0)``: one more year at the account's current growth.
-    ``potential_basis`` says which one each account got.
+    ``potential_basis`` says which one each account got; ``none`` leaves it unknown (NaN),
+    never zero.
+
+    ``comparison`` (:meth:`kamlib.evidence.Evidence.compare`) says whether the data
+    covers the prior window: when it does not, prior revenue and growth are not
+    available (NaN) rather than computed on the months that happen to be there.
 
     Examples
     --------
@@ -55,6 +65,11 @@ def financial_screen(
     ...                     "date": pd.to_datetime(["2026-03-01", "2025-03-01"])})
     >>> float(round(financial_screen(acc, rev, "2026-03-31").loc[0, "growth"], 6))
     0.2
+    >>> from kamlib.evidence import Evidence
+    >>> short = Evidence(pd.Timestamp("2025-03-01"), pd.Timestamp("2026-03-01"), frozenset())
+    >>> financial_screen(acc, rev, "2026-03-31", comparison=short.compare("2026-03-31"))[
+    ...     ["growth", "potential_basis"]].values.tolist()
+    [[nan, 'none']]
     """
     cur = in_window(revenue["date"], trailing_window(as_of, months))
     pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
@@ -73,6 +88,8 @@ def financial_screen(
     has_cost = "cost" in df.columns and df["cost"].notna().any()
     df["gross_profit"] = (df["revenue"] - df["cost"].fillna(0.0)) if has_cost else np.nan
     df["gross_margin"] = (df["gross_profit"] / df["revenue"]).where(df["revenue"] > 0)
+    if comparison is not None and not comparison.full:
+        df["prior_revenue"] = np.nan
     df["growth"] = (df["revenue"] / df["prior_revenue"] - 1).where(df["prior_revenue"] > 0)
     if "list_amount" in df.columns:
         df["discount"] = (1 - df["revenue"] / df["list_amount"]).where(df["list_amount"] > 0)
@@ -93,7 +110,6 @@ def financial_screen(
     df["potential_basis"] = np.select(
         [df["estimated_wallet"].notna(), fallback.notna()], ["wallet", "growth"], "none"
     )
-    df["potential"] = df["potential"].fillna(0.0)
     return df.drop(columns=[c for c in ("cost", "list_amount") if c in df.columns]).reset_index()
 
 
@@ -218,11 +234,19 @@ def buyer_orientation(screen: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFr
 
 
 def percentiles(screen: pd.DataFrame) -> pd.DataFrame:
-    """Revenue and potential as percentiles (0-1) of the whole customer base."""
+    """Revenue and potential as percentiles (0-1) of the whole customer base.
+
+    An account whose potential is unknown ranks below every estimate; when no account
+    has one, the potential percentile is unknown for all (NaN) and tiers go by revenue.
+    """
+    pot = screen["potential"]
+    known = pot.notna().any()
     return pd.DataFrame(
         {
             "revenue_pct": screen["revenue"].rank(pct=True, method="max").to_numpy(),
-            "potential_pct": screen["potential"].rank(pct=True, method="max").to_numpy(),
+            "potential_pct": (
+                pot.fillna(-np.inf).rank(pct=True, method="max") if known else pot * np.nan
+            ).to_numpy(),
         }
     )
 
@@ -254,10 +278,13 @@ def classify(
     df["candidate"] = candidate.to_numpy()
     compatible = df["score"].fillna(0) >= min_score
     df["tier"] = None
+    # no potential estimate for anyone (no wallet, no full prior year): tiers go by revenue
+    by_potential = df["potential_pct"].notna().any()
     for name, key in zip(TIERS, ("tier_1", "tier_2", "tier_3"), strict=True):
         rmin, pmin = tiers[key]
-        hit = df["candidate"] & compatible & df["tier"].isna()
-        hit &= (df["revenue_pct"] >= rmin) & (df["potential_pct"] >= pmin)
+        hit = df["candidate"] & compatible & df["tier"].isna() & (df["revenue_pct"] >= rmin)
+        if by_potential:
+            hit &= df["potential_pct"] >= pmin
         df.loc[hit, "tier"] = name
     key = df["tier"].notna()
     dmin_r, dmin_p = tiers["development"]
@@ -272,8 +299,10 @@ def classify(
 
 
 def _reason(r: dict, tiers: dict, min_score: float) -> str:
-    rp, pp = round(r["revenue_pct"] * 100), round(r["potential_pct"] * 100)
-    where = f"revenue percentile {rp}, potential percentile {pp}"
+    rp = round(r["revenue_pct"] * 100)
+    where = f"revenue percentile {rp}"
+    if pd.notna(r["potential_pct"]):
+        where += f", potential percentile {round(r['potential_pct'] * 100)}"
     if r["key"]:
         return f"{r['tier']}: {where}; compatibility {r['score']:.0f}"
     if r["candidate"] and (pd.isna(r["score"]) or r["score"] < min_score):
@@ -383,20 +412,51 @@ def threshold_sensitivity(
         0.35,
         0.40,
     ),
+    assumed_margin: float | None = None,
+    months: int = 12,
 ) -> pd.DataFrame:
     """For a sweep of key-account lines (the largest n accounts by revenue): coverage,
     managers needed, cost of the key-account service model and what the accounts bring.
 
     The model costs ``ceil(n / mid) x manager_cost + n x service_cost`` with ``mid`` the
     middle of the accounts-per-manager rule; ``marginal_gp`` is the average gross profit
-    of the accounts added since the previous line, against ``cost_per_account``.
+    of the accounts added since the previous line, against ``cost_per_account``, and
+    ``break_even_margin`` the gross margin those accounts need to pay for the model.
+
+    Without cost of goods, gross profit is unknown: with ``assumed_margin`` it is
+    revenue x that margin (``attrs["gp_basis"] == "assumed"``); without, ``pays`` is
+    known only where even a 100 % margin would not pay (False) and is otherwise NaN.
+
+    ``months``: the months of data behind the revenue when fewer than 12; what the added
+    accounts bring is then annualised (x 12 / months) before it is set against the
+    model's annual cost, and ``attrs["annualised_from"]`` says so.
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"revenue": [400.0, 300.0, 100.0, 50.0],
+    ...                    "gross_profit": [np.nan] * 4})
+    >>> t = threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25, 0.5, 0.75))
+    >>> t[["key_accounts", "break_even_margin", "pays"]].values.tolist()
+    [[1, 0.25, nan], [2, 0.3333333333333333, nan], [3, 1.0, nan]]
+    >>> t = threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25, 0.5, 0.75, 1.0),
+    ...                           assumed_margin=0.4)
+    >>> t["pays"].tolist(), t.attrs["gp_basis"]
+    ([True, True, False, False], 'assumed')
     """
     ranked = screen[screen["revenue"] > 0].sort_values("revenue", ascending=False)
-    gp = ranked["gross_profit"] if ranked["gross_profit"].notna().any() else ranked["revenue"]
+    has_gp = bool(ranked["gross_profit"].notna().any())
+    basis = "data" if has_gp else ("assumed" if assumed_margin is not None else "none")
+    if has_gp:
+        gp = ranked["gross_profit"]
+    elif assumed_margin is not None:
+        gp = ranked["revenue"] * assumed_margin
+    else:
+        gp = ranked["revenue"] * np.nan
     n_all = len(screen)
     total_rev, total_gp = ranked["revenue"].sum(), gp.sum()
     mid = (per_manager[0] + per_manager[1]) / 2
     per_account = manager_cost / mid + service_cost
+    scale = 12 / months if 0 < months < 12 else 1.0
     rows, prev = [], 0
     for share in shares:
         n = min(len(ranked), max(1, round(n_all * share)))
@@ -404,51 +464,116 @@ def threshold_sensitivity(
             continue
         top = ranked.iloc[:n]
         cost = math.ceil(n / mid) * manager_cost + n * service_cost
+        added_revenue = float(ranked["revenue"].iloc[prev:n].mean()) * scale
         rows.append(
             {
                 "key_accounts": n,
                 "customer_share": n / n_all,
                 "min_revenue": float(top["revenue"].iloc[-1]),
                 "revenue_share": top["revenue"].sum() / total_rev,
-                "gross_profit_share": gp.iloc[:n].sum() / total_gp if total_gp else np.nan,
+                "gross_profit_share": gp.iloc[:n].sum() / total_gp
+                if has_gp and total_gp
+                else np.nan,
                 "managers_at_" + str(per_manager[1]): math.ceil(n / per_manager[1]),
                 "managers_at_" + str(per_manager[0]): math.ceil(n / per_manager[0]),
                 "model_cost": float(cost),
-                "gross_profit": float(gp.iloc[:n].sum()),
-                "marginal_gp": float(gp.iloc[prev:n].mean()),
+                "gross_profit": float(gp.iloc[:n].sum()) if basis != "none" else np.nan,
+                "marginal_gp": float(gp.iloc[prev:n].mean()) * scale if basis != "none" else np.nan,
+                "marginal_revenue": added_revenue,
+                "break_even_margin": per_account / added_revenue if added_revenue > 0 else np.inf,
                 "cost_per_account": per_account,
             }
         )
         prev = n
     out = pd.DataFrame(rows)
-    out["pays"] = out["marginal_gp"] >= out["cost_per_account"]
+    if out.empty:
+        out = pd.DataFrame(columns=["key_accounts", "min_revenue", "marginal_gp", "pays"])
+    elif basis == "none":
+        out["pays"] = pd.Series(np.where(out["break_even_margin"] > 1, False, np.nan), dtype=object)
+        out["pays"] = out["pays"].where(out["pays"].notna(), np.nan)
+    else:
+        out["pays"] = out["marginal_gp"] >= out["cost_per_account"]
+    out.attrs["gp_basis"] = basis
+    out.attrs["assumed_margin"] = assumed_margin
+    out.attrs["annualised_from"] = months if scale != 1.0 else None
     return out
 
 
-def recommend_line(sensitivity: pd.DataFrame, currency: str = "EUR") -> dict:
+def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> dict:
     """The recommended line: the widest whose every added band still pays for the model.
 
-    Returns the chosen row as a dict plus ``reason``; where even the first band does not
-    pay, the first row is returned and the reason says so.
+    Returns the chosen row as a dict plus ``reason`` and ``decided``. When not even the
+    largest accounts pay, the recommendation is **no key-account model** (``key_accounts``
+    0, ``min_revenue`` infinite); when whether they pay is unknown (no cost of goods and
+    no assumed margin), no line is recommended (``decided`` False) and the reason says
+    what would decide it.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"key_accounts": [5, 10], "min_revenue": [9.0, 5.0],
+    ...                   "revenue_share": [0.5, 0.7], "pays": [False, False],
+    ...                   "marginal_gp": [1.0, 0.5], "cost_per_account": [2.0, 2.0]})
+    >>> r = recommend_line(t)
+    >>> r["key_accounts"], r["decided"]
+    (0, True)
     """
-    pays = sensitivity["pays"].to_numpy()
-    stop = int(np.argmin(pays)) if not pays.all() else len(pays)
-    chosen = sensitivity.iloc[max(stop - 1, 0)].to_dict()
+    pays = sensitivity["pays"] if "pays" in sensitivity.columns else pd.Series(dtype=object)
+    basis = sensitivity.attrs.get("gp_basis", "data")
+    none = {"key_accounts": 0, "min_revenue": float("inf"), "revenue_share": 0.0}
+    if pays.empty:
+        return {**none, "decided": True, "none_pay": True,
+                "reason": "No customer had revenue in the last 12 months."}  # fmt: skip
+    known = pays.notna()
+    if not known.iloc[0]:  # unknown from the first band on: no cost, no assumed margin
+        return {
+            **none,
+            "decided": False,
+            "none_pay": False,
+            "reason": "Without cost of goods the data cannot show where the key-account "
+            "model stops paying: the column 'margin to pay' gives the gross margin the "
+            "accounts added at each line would need. State the client's typical gross "
+            "margin (assumed gross margin in the engagement settings) or deliver cost of "
+            "goods to draw the line.",
+        }
+    ok = pays.where(known, False).astype(bool).to_numpy()
+    stop = int(np.argmin(ok)) if not ok.all() else len(ok)
+    assumed = (
+        f" (at the assumed gross margin of {fmt.pct(sensitivity.attrs['assumed_margin'])})"
+        if basis == "assumed"
+        else ""
+    )
     if stop == 0:
-        chosen["reason"] = (
-            "Even the largest accounts bring less gross profit than the "
-            "key-account model costs per account: revisit the cost assumptions."
-        )
-    elif stop < len(pays):
+        first = sensitivity.iloc[0]
+        return {
+            **none,
+            "decided": True,
+            "none_pay": True,
+            "reason": (
+                f"No line pays{assumed}: even the {int(first['key_accounts'])} largest "
+                f"accounts bring {fmt.money(first['marginal_gp'], currency)} of gross profit "
+                f"each, less than the {fmt.money(first['cost_per_account'], currency)} the "
+                "key-account model costs per account. We recommend no key-account model "
+                "at these costs; a leaner model or lower costs would change this."
+                if pd.notna(first["marginal_gp"])
+                else f"No line pays: even the {int(first['key_accounts'])} largest accounts "
+                f"bring {fmt.money(first['marginal_revenue'], currency)} of revenue each, "
+                f"less than the {fmt.money(first['cost_per_account'], currency)} the "
+                "key-account model costs per account. We recommend no key-account model "
+                "at these costs."
+            ),
+        }
+    chosen = sensitivity.iloc[stop - 1].to_dict()
+    chosen.update(decided=True, none_pay=False)
+    if stop < len(ok):
         nxt = sensitivity.iloc[stop]
         chosen["reason"] = (
             f"Beyond {int(chosen['key_accounts'])} accounts the next accounts bring "
-            f"{fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average, less "
-            f"than the {fmt.money(nxt['cost_per_account'], currency)} the key-account model "
-            "costs per account."
+            f"{fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average"
+            f"{assumed}, less than the {fmt.money(nxt['cost_per_account'], currency)} the "
+            "key-account model costs per account."
         )
     else:
-        chosen["reason"] = "Every band in the sweep still pays for the key-account model."
+        chosen["reason"] = f"Every band in the sweep still pays for the key-account model{assumed}."
     return chosen
 
 
@@ -464,38 +589,62 @@ class Segmentation:
     overrides: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     grouped: bool = False
+    comparison: Comparison | None = None  # the growth comparison and its evidence
 
     @property
     def key_accounts(self) -> pd.DataFrame:
         return self.accounts[self.accounts["key"]]
 
 
-def segment(engagement) -> Segmentation:
-    """Run step 1 on an engagement (see :func:`kamlib.open_engagement`)."""
+def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
+    """Run step 1 on an engagement (see :func:`kamlib.open_engagement`).
+
+    ``as_of`` classifies the customers as they stood at another date (the KPI review
+    measures each period on the accounts that were key at its start); default: the
+    engagement's as-of date.
+    """
     cfg, pack = engagement.config, engagement.pack
+    as_of = pd.Timestamp(as_of or cfg.as_of)
     s = cfg.setting("segmentation")
+    months = cfg.setting("trailing_months")
     accounts, revenue = pack["accounts"], pack["revenue"]
     notes: list[str] = []
     grouped = bool(s["roll_up_groups"]) and pack.has("accounts", "parent_id")
     if s["roll_up_groups"] and not grouped:
         notes.append(
-            "Group roll-up was asked for, but no account has a parent_id: accounts "
+            "Group roll-up was asked for, but no account names a parent: accounts "
             "are scored one by one."
         )
     if grouped:
         accounts, revenue = roll_up(accounts, revenue)
         notes.append(
             f"Accounts are scored as groups: {len(pack['accounts']):,} entities roll "
-            f"up into {len(accounts):,} groups and single accounts (parent_id)."
+            f"up into {len(accounts):,} groups and single accounts."
         )
-    screen = financial_screen(accounts, revenue, cfg.as_of, cfg.setting("trailing_months"))
-    if not pack.has("revenue", "cost"):
+    comparison = engagement.evidence.compare(as_of, months)
+    screen = financial_screen(accounts, revenue, as_of, months, comparison)
+    has_cost = pack.has("revenue", "cost")
+    if not has_cost:
         notes.append(
-            "No cost of goods in the revenue table: gross profit and margin cannot "
-            "be computed; the financial score uses revenue and potential only."
+            "No cost of goods in the revenue data: gross profit and margin are not "
+            "available; the financial score uses revenue and potential only."
         )
-    if not screen["estimated_wallet"].notna().any():
-        notes.append("No wallet estimates: potential is growth-based (revenue x growth).")
+    if not comparison.full:
+        notes.append(
+            f"Growth is not available: {comparison.reason()}. Deliver the earlier "
+            "revenue to measure it; potential uses wallet estimates only."
+        )
+    wallet = screen["estimated_wallet"].notna().any()
+    if not wallet and comparison.full:
+        notes.append(
+            "No wallet estimates: potential is one more year at each customer's current "
+            "growth (revenue x growth)."
+        )
+    if not wallet and not comparison.full:
+        notes.append(
+            "Potential is not available (no wallet estimates and no full prior year): "
+            "tiers are drawn on revenue alone and there is no development track."
+        )
     for dim, cols in (("strategy", STRATEGY), ("attitude", ATTITUDE)):
         if not any(pack.has("accounts", c) for c in cols):
             notes.append(
@@ -503,15 +652,39 @@ def segment(engagement) -> Segmentation:
                 "re-normalised over the dimensions present."
             )
     per_manager = tuple(int(x) for x in s["accounts_per_manager"])
-    sens = threshold_sensitivity(screen, per_manager, s["manager_cost"], s["service_cost"])
-    line = recommend_line(sens, cfg.currency)
+    assumed = None if has_cost else s["assumed_gross_margin"]
+    sens = threshold_sensitivity(
+        screen, per_manager, s["manager_cost"], s["service_cost"], assumed_margin=assumed,
+        months=min(months, comparison.current_months) or months,
+    )  # fmt: skip
+    if comparison.current_months < months:
+        notes.append(
+            f"The revenue data covers only {comparison.current_months} of the last {months} "
+            f"months: revenue and gross profit are for those months, not a full year; the "
+            "line sweep annualises them before setting them against the model's annual cost."
+        )
+    if assumed is not None:
+        notes.append(
+            f"Gross profit in the line sweep is estimated at the assumed gross margin of "
+            f"{fmt.pct(assumed)} (engagement settings), not measured: replace it with the "
+            "client's cost of goods."
+        )
+    line = recommend_line(sens)
     thresholds = dict(s["thresholds"])
     if all(v is None for v in thresholds.values()):
         thresholds["min_revenue"] = line["min_revenue"]
-        notes.append(
-            f"No candidate threshold is set in the config: candidates are the accounts "
-            f"above the recommended line (revenue of at least {line['min_revenue']:,.0f})."
-        )
+        if line["key_accounts"]:
+            notes.append(
+                "No candidate threshold is set in the engagement settings: candidates are "
+                f"the accounts above the recommended line (revenue of at least "
+                f"{fmt.money(line['min_revenue'], short=False)})."
+            )
+        else:
+            notes.append(
+                "No candidate threshold is set in the engagement settings and no line is "
+                "recommended: no customer is a key account by the rules (overrides still "
+                "apply). A threshold in the settings draws a line regardless."
+            )
     cand = candidates(screen, thresholds)
     scores = compatibility(screen, accounts, s["weights"])
     orient = buyer_orientation(screen, accounts)
@@ -526,12 +699,13 @@ def segment(engagement) -> Segmentation:
     return Segmentation(
         accounts=table,
         pareto_revenue=pareto(screen, "revenue"),
-        pareto_gross_profit=pareto(screen, "gross_profit") if pack.has("revenue", "cost") else None,
+        pareto_gross_profit=pareto(screen, "gross_profit") if has_cost else None,
         sensitivity=sens,
         recommendation=line,
         overrides=final[final["override"] != ""][["account_id", "override"]],
         notes=notes,
         grouped=grouped,
+        comparison=comparison,
     )
 
 
@@ -549,7 +723,7 @@ def headline(seg: Segmentation) -> dict:
     gp_total = a["gross_profit"].sum() if a["gross_profit"].notna().any() else np.nan
     line = seg.recommendation
     per = [c for c in seg.sensitivity.columns if c.startswith("managers_at_")]
-    lo, hi = sorted(int(c.rsplit("_", 1)[1]) for c in per)
+    lo, hi = sorted(int(c.rsplit("_", 1)[1]) for c in per) if per else (5, 10)
     return {
         "customers": len(a),
         "key_accounts": len(k),
@@ -563,6 +737,8 @@ def headline(seg: Segmentation) -> dict:
         "line_min_revenue": float(line["min_revenue"]),
         "line_revenue_share": float(line["revenue_share"]),
         "line_reason": line["reason"],
+        "line_decided": bool(line.get("decided", True)),
+        "line_none_pay": bool(line.get("none_pay", False)),
         "pareto_80": customer_share_for(seg.pareto_revenue, 0.8),
         "pareto_80_gp": customer_share_for(seg.pareto_gross_profit, 0.8)
         if seg.pareto_gross_profit is not None
@@ -574,40 +750,86 @@ def headline(seg: Segmentation) -> dict:
     }
 
 
-def summary_text(h: dict, currency: str = "EUR") -> str:
+def recommendation_text(h: dict, currency: str | None = None) -> str:
+    """The recommended line in one sentence, with its reason: the line, no key-account
+    model, or what is needed to draw one."""
+    if not h.get("line_decided", True):
+        return f"No line can be recommended yet. {h['line_reason']}"
+    if h.get("line_none_pay", False):
+        return f"We recommend no key-account model. {h['line_reason']}"
+    return (
+        f"We recommend drawing the line at the {fmt.count(h['line_accounts'])} largest "
+        f"accounts (revenue of at least {fmt.money(h['line_min_revenue'], currency)}, "
+        f"{fmt.pct(h['line_revenue_share'])} of revenue). {h['line_reason']}"
+    )
+
+
+def recommendation_callout(h: dict, currency: str | None = None) -> tuple[str, str]:
+    """The recommendation box under the sweep: its text and kind (``good`` for a line,
+    ``warn`` when there is none)."""
+    text = "Recommendation: " + recommendation_text(h, currency)
+    drawn = h.get("line_decided", True) and not h.get("line_none_pay", False)
+    return text, "good" if drawn else "warn"
+
+
+def summary_text(h: dict, currency: str | None = None) -> str:
     """The executive summary in words."""
     lo, hi = h["per_manager"]
-    tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
-    gp = (
-        " (gross profit needs cost of goods, which the data does not hold)"
-        if np.isnan(h["gross_profit_share"])
-        else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
-    )
     pareto_gp = (
         ""
         if np.isnan(h["pareto_80_gp"])
         else f" and {fmt.pct(h['pareto_80_gp'])} make 80 % of gross profit"
     )
     verb = "is" if h["overrides"] == 1 else "are"
+    overrides = f"{fmt.plural(h['overrides'], 'consultant override')} {verb} applied."
+    if not h["key_accounts"]:
+        head = (
+            f"**None of the {fmt.count(h['customers'])} customers is a key account** by the "
+            f"rules. {fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
+        )
+        return head + recommendation_text(h, currency) + " " + overrides
+    tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
+    gp = (
+        " (gross profit needs cost of goods, which the data does not hold)"
+        if np.isnan(h["gross_profit_share"])
+        else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
+    )
+    managers = (
+        f"{h['managers_low']} key account manager" + ("s" if h["managers_low"] != 1 else "")
+        if h["managers_low"] == h["managers_high"]
+        else f"{h['managers_low']} to {h['managers_high']} key account managers"
+    )
+    dev = (
+        f"{fmt.plural(h['development'], 'smaller account')} with large potential go to the "
+        "development track; "
+        if h["development"]
+        else ""
+    )
     return (
         f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
         f"({fmt.pct(h['key_share'])}) are key accounts**: {tiers}. Together they make "
         f"**{fmt.pct(h['revenue_share'])} of revenue**{gp}. "
-        f"At {lo} to {hi} key accounts per manager they need "
-        f"**{h['managers_low']} to {h['managers_high']} key account managers**. "
+        f"At {lo} to {hi} key accounts per manager they need **{managers}**. "
         f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
-        f"We recommend drawing the line at the **{fmt.count(h['line_accounts'])} largest "
-        f"accounts** (revenue of at least {fmt.money(h['line_min_revenue'], currency)}, "
-        f"{fmt.pct(h['line_revenue_share'])} of revenue). {h['line_reason']} "
-        f"{fmt.plural(h['development'], 'smaller account')} with large potential go to the "
-        f"development track; {fmt.plural(h['overrides'], 'consultant override')} {verb} applied."
+        f"{recommendation_text(h, currency)} "
+        + (f"{dev}{overrides}" if dev else overrides[0].upper() + overrides[1:])
     )
 
 
-def kpi_cards(h: dict, currency: str = "EUR") -> list[tuple[str, str, str]]:
+def kpi_cards(h: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
     """The headline figures as (label, value, note) cards."""
     lo, hi = h["per_manager"]
     no_gp = np.isnan(h["gross_profit_share"])
+    if not h.get("line_decided", True):
+        line = ("recommended line", "not yet", "needs cost of goods or a margin")
+    elif h.get("line_none_pay", False):
+        line = ("recommended line", "none", "no line pays for the model")
+    else:
+        line = (
+            "recommended line",
+            fmt.money(h["line_min_revenue"], currency),
+            f"the {fmt.count(h['line_accounts'])} largest accounts",
+        )
     return [
         (
             "key accounts",
@@ -622,14 +844,12 @@ def kpi_cards(h: dict, currency: str = "EUR") -> list[tuple[str, str, str]]:
         ),
         (
             "key account managers",
-            f"{h['managers_low']}–{h['managers_high']}",
+            f"{h['managers_low']}–{h['managers_high']}"
+            if h["managers_low"] != h["managers_high"]
+            else fmt.count(h["managers_low"]),
             f"at {lo} to {hi} accounts each",
         ),
-        (
-            "recommended line",
-            fmt.money(h["line_min_revenue"], currency),
-            f"the {fmt.count(h['line_accounts'])} largest accounts",
-        ),
+        line,
     ]
 
 
@@ -639,7 +859,7 @@ def by_segment(seg: Segmentation) -> pd.DataFrame:
     g = a.groupby("segment").agg(
         accounts=("account_id", "size"),
         revenue=("revenue", "sum"),
-        gross_profit=("gross_profit", "sum"),
+        gross_profit=("gross_profit", lambda v: v.sum(min_count=1)),
         score=("score", "mean"),
     )
     g["revenue_share"] = g["revenue"] / a["revenue"].sum()
@@ -720,15 +940,18 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     money = {
         c: "money" for c in ("revenue", "prior revenue", "gross profit", "wallet", "potential")
     }
-    sens_pct = {c: "pct" for c in ("customer_share", "revenue_share", "gross_profit_share")}
+    sens_pct = {c: "pct" for c in ("customers", "revenue", "gross profit", "margin to pay")}
+    sheets = {
+        "Accounts": export_table(seg),
+        "Sensitivity": sensitivity_view(seg),
+        "Segments": by_segment(seg),
+    }
+    if seg.notes:
+        sheets["Notes"] = pd.DataFrame({"note": seg.notes})
     return export_report(
         output_dir,
         "01_segmentation.xlsx",
-        {
-            "Accounts": export_table(seg),
-            "Sensitivity": seg.sensitivity,
-            "Segments": by_segment(seg),
-        },
+        sheets,
         colour,
         formats={
             "Accounts": {
@@ -739,7 +962,12 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
                 "attitude score": "number",
                 "compatibility": "number",
             },
-            "Sensitivity": sens_pct,
+            "Sensitivity": {
+                **sens_pct,
+                "from revenue": "money",
+                "model cost": "money",
+                "GP per added account": "money",
+            },
             "Segments": {"share of revenue": "pct", "compatibility": "number"},
         },
     )
@@ -749,27 +977,49 @@ CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
 
 
 def screen_summary(seg: Segmentation) -> pd.DataFrame:
-    """The financial screen per class: accounts, revenue, gross profit, margin, growth."""
-    a = seg.accounts
+    """The financial screen per class: accounts, revenue, gross profit, margin, growth.
+
+    A quantity whose input is missing (cost of goods, a full prior year, any potential
+    estimate) is NaN, shown as "n/a", never 0.
+    """
+    a = seg.accounts.assign(
+        growth_base=seg.accounts["prior_revenue"].where(seg.accounts["growth"].notna())
+    )
+    a = a.assign(growth_now=a["revenue"].where(a["growth"].notna()))
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
     g = a.groupby("class").agg(
         accounts=("account_id", "size"),
         revenue=("revenue", "sum"),
-        gp=("gross_profit", "sum"),
-        prior=("prior_revenue", "sum"),
-        potential=("potential", "sum"),
+        gp=("gross_profit", total),
+        prior=("growth_base", total),
+        now=("growth_now", total),
+        potential=("potential", total),
     )
     g = g.reindex([c for c in CLASS_ORDER if c in g.index])
-    total = g.sum()
-    total.name = "All customers"
-    g = pd.concat([g, total.to_frame().T])
+    all_ = a.agg({"account_id": "size", "revenue": "sum"}).to_dict()
+    total_row = pd.DataFrame(
+        {
+            "accounts": [all_["account_id"]],
+            "revenue": [all_["revenue"]],
+            "gp": [total(a["gross_profit"])],
+            "prior": [total(a["growth_base"])],
+            "now": [total(a["growth_now"])],
+            "potential": [total(a["potential"])],
+        },
+        index=["All customers"],
+    )
+    g = pd.concat([g, total_row])
     return pd.DataFrame(
         {
             "class": g.index,
             "accounts": g["accounts"].astype(int).to_numpy(),
             "revenue": g["revenue"].to_numpy(),
             "gross profit": g["gp"].to_numpy(),
-            "gross margin": (g["gp"] / g["revenue"]).to_numpy(),
-            "growth": (g["revenue"] / g["prior"] - 1).to_numpy(),
+            "gross margin": (g["gp"] / g["revenue"]).where(g["revenue"] > 0).to_numpy(),
+            "growth": (g["now"] / g["prior"] - 1).where(g["prior"] > 0).to_numpy(),
             "potential": g["potential"].to_numpy(),
         }
     )
@@ -782,16 +1032,54 @@ SENSITIVITY_FORMATS = {
     "gross profit": "pct0",
     "model cost": "money_short",
     "GP per added account": "money_short",
+    "margin to pay": "pct_cap",
 }
 
 
-def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
-    """The sensitivity table with reader-facing column names."""
+def sensitivity_note(seg: Segmentation) -> str:
+    """What the sweep's gross profit is made of when it is not measured on a full year:
+    assumed from a stated margin, unknown, or annualised from fewer months."""
     s = seg.sensitivity
+    said = []
+    basis = s.attrs.get("gp_basis", "data")
+    if basis == "assumed":
+        said.append(
+            f"Gross profit per added account is revenue x the assumed gross margin of "
+            f"{fmt.pct(s.attrs['assumed_margin'])}, not measured."
+        )
+    elif basis == "none":
+        said.append(
+            "Without cost of goods, gross profit is not known; 'margin to pay' is the gross "
+            "margin the added accounts would need to pay for the model."
+        )
+    if s.attrs.get("annualised_from"):
+        said.append(
+            f"Amounts per added account are annualised from the {s.attrs['annualised_from']} "
+            "months of data."
+        )
+    return " ".join(said)
+
+
+def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
+    """The sensitivity table with reader-facing column names.
+
+    Without cost of goods the gross-profit columns are "n/a" (or say they are assumed),
+    and "pays" is "unknown" where only a gross margin would tell; the recommended line
+    is marked.
+    """
+    s = seg.sensitivity
+    if s.empty or "customer_share" not in s.columns:
+        return pd.DataFrame()
     per = sorted(
         (c for c in s.columns if c.startswith("managers_at_")),
         key=lambda c: -int(c.rsplit("_", 1)[1]),
     )
+    gp_label = "GP per added account"
+    pays = [
+        "unknown" if not isinstance(v, bool | np.bool_) else ("yes" if v else "no")
+        for v in s["pays"]
+    ]
+    line = seg.recommendation.get("key_accounts", 0)
     return pd.DataFrame(
         {
             "key accounts": s["key_accounts"],
@@ -801,8 +1089,10 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
             "gross profit": s["gross_profit_share"],
             **{f"KAMs at {c.rsplit('_', 1)[1]}": s[c] for c in per},
             "model cost": s["model_cost"],
-            "GP per added account": s["marginal_gp"],
-            "pays": np.where(s["pays"], "yes", "no"),
+            gp_label: s["marginal_gp"],
+            "margin to pay": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
+            "pays": pays,
+            "line": np.where(s["key_accounts"] == line, "recommended", ""),
         }
     )
 

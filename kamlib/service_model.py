@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import fmt
+
 INCLUDED, CHARGED, NOT_OFFERED = "included", "charged separately", "not offered"
 
 
@@ -227,7 +229,11 @@ def package_cost(
         acts = sorted({a for e in included for a in element_activities.get(e, [])})
         total = float(sum(per_seg.get((seg_name, a), 0.0) for a in acts))
         accounts = int(n.get(seg_name, 0))
-        gp = float(gross_profit[segment_of == seg_name].sum() / accounts) if accounts else np.nan
+        gp = (
+            float(gross_profit[segment_of == seg_name].sum(min_count=1) / accounts)
+            if accounts
+            else np.nan
+        )  # without cost of goods the gross profit is unknown (NaN), not zero
         rows.append(
             {
                 "segment": seg_name,
@@ -239,7 +245,12 @@ def package_cost(
             }
         )
     out = pd.DataFrame(rows)
-    out["affordable"] = out["cost_share"] <= affordable_share
+    if out.empty:
+        return out
+    # unknown (None) where the gross profit is not known: never "cannot afford"
+    out["affordable"] = [
+        None if pd.isna(v) else bool(v <= affordable_share) for v in out["cost_share"]
+    ]
     return out
 
 
@@ -366,9 +377,8 @@ def analyse(engagement, seg=None) -> ServiceModel:
     )
 
 
-def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
+def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
     """The executive summary in words."""
-    from . import fmt
 
     parts = []
     if sm_.has_ratings:
@@ -383,8 +393,8 @@ def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
                 loyal = ", ".join(c.head(2)["element"])
                 price = ", ".join(c.tail(2)["element"].iloc[::-1])
                 parts.append(
-                    f"Loyalty-oriented key accounts value **{loyal}** far more than "
-                    f"price-oriented ones, who put **{price}** first."
+                    f"Loyalty-oriented key accounts value **{fmt.md_text(loyal)}** far more than "
+                    f"price-oriented ones, who put **{fmt.md_text(price)}** first."
                 )
         if sm_.gaps is not None:
             under = sm_.gaps[(sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]]
@@ -392,7 +402,8 @@ def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
             if len(under):
                 u = under.iloc[0]
                 parts.append(
-                    f"The largest shortfall: **{u['element']}** for {u['group']} "
+                    f"The largest shortfall: **{fmt.md_text(u['element'])}** for "
+                    f"{fmt.md_text(u['group'])} "
                     f"(importance {u['importance']:.1f}, satisfaction "
                     f"{u['satisfaction']:.1f}); {len(under)} cells are under-delivered "
                     f"and {len(over)} over-served."
@@ -403,9 +414,14 @@ def summary_text(sm_: ServiceModel, currency: str = "EUR") -> str:
                 f"{thin} segment cells have fewer than {sm_.min_respondents} "
                 "respondents and are left out of the decisions."
             )
-    if sm_.costs is not None:
+    if sm_.costs is not None and len(sm_.costs) and sm_.costs["affordable"].isna().all():
+        parts.append(
+            "Each key-account segment has a package; whether it can afford it needs the "
+            "gross profit per account, that is cost of goods, which the data does not hold."
+        )
+    elif sm_.costs is not None and len(sm_.costs):
         c = sm_.costs
-        bad = c[~c["affordable"]]
+        bad = c[c["affordable"] == False]  # noqa: E712 - None is unknown, not False
         parts.append(
             "Each key-account segment has a package; "
             + (
@@ -486,7 +502,9 @@ def cost_view(sm_: ServiceModel) -> pd.DataFrame:
             "package cost per account": c["package_cost"],
             "gross profit per account": c["gross_profit"],
             "cost / gross profit": c["cost_share"],
-            "affordable": np.where(c["affordable"], "yes", "no"),
+            "affordable": [
+                "unknown" if v is None else ("yes" if v else "no") for v in c["affordable"]
+            ],  # fmt: skip
         }
     )
 
@@ -499,9 +517,8 @@ def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
     return t.reset_index()
 
 
-def kpi_cards(sm_: ServiceModel, currency: str = "EUR") -> list[tuple[str, str, str]]:
+def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str, str, str]]:
     """The headline figures as (label, value, note) cards."""
-    from . import fmt
 
     rated_by = "rated by key accounts" if sm_.has_ratings else "configured; no ratings delivered"
     cards = [("service elements", fmt.count(len(sm_.elements)), rated_by)]
@@ -516,8 +533,11 @@ def kpi_cards(sm_: ServiceModel, currency: str = "EUR") -> list[tuple[str, str, 
     if sm_.gaps is not None:
         under = int(((sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]).sum())
         cards.append(("under-delivered cells", fmt.count(under), "important, low satisfaction"))
-    if sm_.costs is not None:
-        bad = int((~sm_.costs["affordable"]).sum())
+    if sm_.costs is not None and len(sm_.costs):
         cards.append(("segments", fmt.count(len(sm_.costs)), "each with its package"))
-        cards.append(("packages not affordable", fmt.count(bad), "cost > half the gross profit"))
+        if sm_.costs["affordable"].notna().any():
+            bad = int((sm_.costs["affordable"] == False).sum())  # noqa: E712
+            cards.append(
+                ("packages not affordable", fmt.count(bad), "cost > half the gross profit")
+            )
     return cards

@@ -13,7 +13,7 @@ from . import fmt
 Formatter = Callable[[object], str]
 
 
-def _formatter(kind: str, currency: str) -> Formatter:
+def _formatter(kind: str, currency: str | None) -> Formatter:
     if kind == "money":
         return lambda v: fmt.money(v, currency, short=False)
     if kind == "money_short":
@@ -22,10 +22,12 @@ def _formatter(kind: str, currency: str) -> Formatter:
         return lambda v: fmt.pct(v, 1)
     if kind == "pct0":
         return lambda v: fmt.pct(v, 0)
+    if kind == "pct_cap":  # a share that cannot pass 100 %: beyond it, say so
+        return lambda v: "over 100 %" if not fmt._missing(v) and v > 1 else fmt.pct(v, 0)
     if kind == "int":
         return fmt.count
     if kind == "number":
-        return lambda v: "n/a" if fmt._missing(v) else f"{v:,.1f}"
+        return lambda v: "n/a" if fmt._missing(v) else f"{v:,.1f}".replace("-", "−")
     if kind == "date":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
     if kind == "month":
@@ -39,7 +41,7 @@ KEEP_ROWS = 12  # tables up to this many rows are kept on one page
 def table_html(
     df: pd.DataFrame,
     formats: Mapping[str, str] | None = None,
-    currency: str = "EUR",
+    currency: str | None = None,
     tags: Mapping[str, str] | None = None,
     max_rows: int | None = None,
     caption: str = "",
@@ -51,8 +53,9 @@ def table_html(
 
     Parameters
     ----------
-    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``int``, ``number``,
-        ``date``, ``month`` or ``text``; numbers without a format show as ``int``.
+    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``pct_cap`` (over
+        100 % said in words), ``int``, ``number``, ``date``, ``month`` or ``text``; numbers
+        without a format show as ``int``.
     tags : column -> prefix; each value is drawn as a coloured tag ``tag-<prefix>-<value>``.
     max_rows : show at most this many rows and say how many there are.
     wide : a smaller font for tables with many columns.

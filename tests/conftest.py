@@ -12,6 +12,14 @@ from kamlib.paths import DATA
 EXAMPLE = DATA / "example"
 
 
+@pytest.fixture(autouse=True)
+def _euro_until_an_engagement_says_otherwise():
+    """Each test starts in the default currency; opening an engagement sets its own."""
+    from kamlib import fmt
+
+    fmt.use_currency("EUR")
+
+
 def accounts_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -307,7 +307,10 @@ def test_demo_out_folder_generates_parquet_pack(tmp_path):
 
 def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     """Only accounts and revenue, no cost, no ratings: every report still renders."""
-    folder = write_engagement(tmp_path / "minimal")
+    # no cost of goods: the consultant states the client's margin to draw the line
+    folder = write_engagement(
+        tmp_path / "minimal", extra="method:\n  segmentation:\n    assumed_gross_margin: 0.4\n"
+    )
     n = 30
     ids = [f"M{i:02d}" for i in range(n)]
     write_csvs(
@@ -329,13 +332,15 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     done = kam("run", str(folder), "--reports", str(reports), "--no-pdf")
     assert done.returncode == 0, done.stderr
     html = (reports / "minimal" / "latest" / "01_segmentation.html").read_text()
-    assert "No cost of goods in the revenue table" in html
-    assert "No strategy ratings" in html and "growth-based" in html
+    assert "No cost of goods in the revenue data" in html and "assumed gross margin" in html
+    # January 2025 and January 2026 only: no full prior year, so no growth and no potential
+    assert "No strategy ratings" in html and "Growth is not available" in html
     assert "Traceback" not in html
     service = (reports / "minimal" / "latest" / "02_service_model.html").read_text()
     assert "No service_ratings table" in service and "Traceback" not in service
     prof = (reports / "minimal" / "latest" / "03_profitability.html").read_text()
-    assert "cost-to-serve cannot be computed" in prof and "Traceback" not in prof
+    assert "cost-to-serve and net contribution are not available" in prof
+    assert "Traceback" not in prof
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
     assert "cost-to-serve cannot be computed" in review
     kpi = (reports / "minimal" / "latest" / "05_kpi_review.html").read_text()

@@ -22,10 +22,21 @@ def test_text_never_becomes_a_formula(tmp_path):
     for row in range(2, 6):
         assert ws.cell(row, 1).data_type == "s"
     assert ws.cell(2, 1).value == '=HYPERLINK("x")'
-    assert ws.cell(6, 2).value == 1234.5 and ws.cell(6, 2).number_format == "#,##0"
+    assert ws.cell(6, 2).value == 1234.5 and ws.cell(6, 2).number_format == '"€"#,##0;-"€"#,##0'
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:B6"
     assert ws.column_dimensions["A"].width >= 10
+
+
+def test_money_is_formatted_in_the_engagements_currency(tmp_path):
+    from kamlib import fmt
+
+    fmt.use_currency("CHF")
+    df = pd.DataFrame({"revenue": [1234.5], "quantity": [250.0], "margin": [0.3]})
+    ws = load_workbook(export_workbook(tmp_path / "x.xlsx", {"S": df}))["S"]
+    assert ws.cell(2, 1).number_format == '"CHF "#,##0;-"CHF "#,##0'
+    assert ws.cell(2, 2).number_format == "#,##0"  # a quantity is no amount of money
+    assert ws.cell(2, 3).number_format == "0.0%"
 
 
 def test_explicit_formats_and_atomic_replace(tmp_path):

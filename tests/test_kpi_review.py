@@ -55,8 +55,11 @@ def test_retention_by_period_splits_key_accounts_from_the_rest():
 
 
 def test_lifetime_value_and_rag():
-    v = kpis.lifetime_value(40_000, 0.08)
-    assert v["lifetime_years"] == pytest.approx(12.5) and v["clv"] == pytest.approx(500_000)
+    # the standard retention-based formula: 40,000 x 1.10 / (1.10 - 0.92) = 244,444
+    v = kpis.lifetime_value(40_000, 0.08, 0.10)
+    assert v["clv"] == pytest.approx(244_444.44, abs=0.01)
+    assert kpis.lifetime_value(40_000, 0.0, 0.10)["clv"] == pytest.approx(440_000)
+    assert math.isnan(kpis.lifetime_value(40_000, 0.0, 0.0)["clv"])  # no churn, no discount
     assert kpis.rag(0.12, 0.10) == "green" and kpis.rag(0.06, 0.10) == "amber"
     assert kpis.rag(-0.02, 0.10) == "red"
     assert kpis.rag(0.03, 0.05, higher_is_better=False) == "green"
@@ -130,7 +133,7 @@ def test_scorecard_baseline_targets_and_rag():
     )
     targets = {"retention": 0.05, "satisfaction": 0.15, "revenue_growth": 0.10,
                "share_of_wallet": 0.02, "nps": 5, "opportunities": 0.10}  # fmt: skip
-    c = kpis.scorecard(table, "2025-10-01", targets).set_index("column")
+    c = kpis.scorecard(table, pd.Timestamp("2025-09-30"), targets).set_index("column")
     assert c.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
     assert c.loc["logo_retention", "target"] == pytest.approx(0.95)
     assert c.loc["logo_retention", "status"] == "amber"  # +3 of +5 points
@@ -166,3 +169,67 @@ def test_early_warnings_name_the_reasons_and_the_owner():
     assert w.loc["b", "reasons"] == "no senior contact"
     assert w.loc["c", "reasons"] == "NPS fell: NPS down 30 points; no senior contact for 400 days"
     assert list(w.index) == ["a", "c", "b"]  # lowest health first
+
+
+def test_the_baseline_lies_before_the_programme_and_without_one_there_is_no_rag():
+    assert kpis.baseline_end("2025-10-01", "2026-09-30") == pd.Timestamp("2025-09-30")
+    assert kpis.baseline_end("2025-09-30", "2026-09-30") == pd.Timestamp("2025-06-30")
+    assert kpis.baseline_end("2025-10-01", "2026-09-30", "year") == pd.Timestamp("2024-12-31")
+    assert kpis.baseline_end("2026-10-01", "2026-09-30") is None  # not started yet
+    assert kpis.baseline_end(None, "2026-09-30") is None
+    table = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2025-09-30", "2026-09-30"]),
+            "group": ["key accounts"] * 2,
+            "logo_retention": [float("nan"), 0.93],  # no data behind the baseline
+            "nps": [10.0, 12.0],
+            "csat": [float("nan"), float("nan")],  # no surveys: not measured
+        }
+    )
+    targets = {"retention": 0.05, "nps": 5}
+    c = kpis.scorecard(table, pd.Timestamp("2025-09-30"), targets).set_index("column")
+    assert c.loc["logo_retention", "status"] == "no baseline"
+    assert math.isnan(c.loc["logo_retention", "target"])
+    assert c.loc["nps", "status"] == "red" and c.loc["nps", "target"] == 15
+    assert "csat" not in c.index and c.attrs["not_measured"] == ["Customer satisfaction (CSAT)"]
+    none = kpis.scorecard(table, None, targets)
+    assert set(none["status"]) == {"no baseline"} and none["target"].isna().all()
+    assert none.attrs["baseline_end"] is None
+
+
+def test_retention_of_the_accounts_key_at_the_start_is_not_100_by_construction():
+    rev = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "a", "c"],
+            "date": pd.to_datetime(["2025-06-15"] * 3 + ["2026-06-15"] * 2),
+            "amount": [100.0, 80.0, 5.0, 110.0, 90.0],
+        }
+    )
+    end = pd.Timestamp("2026-06-30")
+    # today's key accounts (a, c) followed back: 100 %; the key accounts of a year ago
+    # (a, b) lost b: 50 %
+    today = pd.Series({"a": True, "b": False, "c": True})
+    then = {end: pd.Series({"a": True, "b": True, "c": False})}
+    assert kpis.retention_by_period(rev, today, [end]).iloc[0]["logo_retention"] == 1.0
+    t = kpis.retention_by_period(rev, then, [end]).set_index("group")
+    assert t.loc["key accounts", "logo_retention"] == 0.5
+    assert t.loc["key accounts", "nrr"] == pytest.approx(110 / 180)
+    # without 24 months of data behind the period end, nothing is computed on part of a year
+    blind = kpis.retention_by_period(rev, then, [end], measurable=set()).set_index("group")
+    assert blind[["logo_retention", "grr", "nrr", "growth"]].isna().all().all()
+
+
+def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
+    from kamlib import open_engagement
+
+    r = kpis.analyse(open_engagement("demo"))
+    card = r.scorecard.set_index("column")
+    assert r.measured == "" and card.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
+    assert card.loc["logo_retention", "actual"] < 1.0  # no longer 100 % by construction
+    assert set(card["status"]) <= {"green", "amber", "red"}
+    clv = kpis.lifetime_view(r).set_index("group")
+    assert clv.loc["key accounts", "discount rate"] == 0.10
+    gp, churn = clv.loc["key accounts", ["gross profit per account", "annual churn"]]
+    assert clv.loc["key accounts", "lifetime value"] == pytest.approx(
+        gp * 1.10 / (1.10 - (1 - churn))
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,8 +126,10 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     assert (seg_w["list revenue"] + seg_w["discounts"]).tolist() == pytest.approx(
         seg_w["net revenue"].tolist()
     )
-    name, w = pf.account_waterfall(p)
-    assert w["level"].iloc[-1] == t["net_contribution"].min()
+    name, w = pf.account_waterfall(p)  # default: the largest key account, and it says so
+    largest = p.key.loc[p.key["net_revenue"].idxmax()]
+    assert name.endswith("the largest key account") and largest["account_name"] in name
+    assert w["level"].iloc[-1] == pytest.approx(largest["net_contribution"])
     with pytest.raises(Exception, match="is not in the accounts table"):
         pf.account_waterfall(p, "C-99999")
     assert "Serving customers costs" in pf.summary_text(p)
@@ -136,12 +140,23 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
     bare = pf.analyse(open_engagement(folder))
     assert not bare.has_cts and not bare.has_list and bare.actions.empty
-    assert any("cost-to-serve cannot be computed" in n for n in bare.notes)
+    assert any("cost-to-serve and net contribution are not available" in n for n in bare.notes)
     assert any("waterfall starts at net revenue" in n for n in bare.notes)
-    w = pf.waterfall(bare.table).set_index("step")
-    assert w.loc["list revenue", "level"] == w.loc["net revenue", "level"]
-    assert pf.kpi_cards(bare)[0][0] == "unprofitable accounts"
-    assert "stops at gross profit" in pf.summary_text(bare)
+    # unknown is not zero: no cost, no activities, no list prices -> NaN, never 0 or 100 %
+    for col in ("list_revenue", "discounts", "gross_profit", "cost_to_serve",
+                "net_contribution", "net_margin"):  # fmt: skip
+        assert bare.table[col].isna().all(), col
+    w = pf.waterfall(bare.table)
+    assert w["step"].tolist() == ["net revenue"]
+    h = pf.headline(bare)
+    assert math.isnan(h["net_contribution"]) and math.isnan(h["cost_to_serve"])
+    cards = dict((label, value) for label, value, _ in pf.kpi_cards(bare))
+    assert cards == {"net contribution": "n/a"}
+    text = pf.summary_text(bare)
+    assert "cannot show what each account earns" in text and "0" not in text
+    g = pf.by_group(bare, "class")
+    assert g[["gross profit", "cost-to-serve", "net contribution", "net margin"]].isna().all().all()
+    assert "net contribution" in pf.actions_empty(bare)
 
 
 def test_export_has_the_cost_of_each_activity_per_account(tmp_path):

@@ -68,7 +68,8 @@ def test_analysis_findings(tmp_path):
                 ("A1", "2026-03", 300),
                 ("A1", "2025-03", 100),  # +200 %: outlier
                 ("A2", "2026-01", 90),
-                ("A2", "2025-01", 100),  # -10 %: fine
+                ("A2", "2025-01", 99),
+                ("A2", "2024-04", 1),  # -10 %: fine; the data covers both years
                 ("A3", "2025-02", 40),  # lapsed, not an outlier
                 ("A2", "2026-05", 5),  # after as-of
             ]
@@ -83,6 +84,20 @@ def test_analysis_findings(tmp_path):
     (outlier,) = [f for f in found if "moved more than" in f.message]
     assert outlier.examples == ("A1 (+200%)",)
     assert any("has months with no revenue at all" in m for m in text.splitlines())
+
+
+def test_a_partial_prior_year_is_no_basis_for_growth_or_outliers(tmp_path):
+    # the revenue starts in October 2024: the 12 months before the last 12 hold 6 of theirs
+    pack = make_pack(
+        tmp_path,
+        rev([("A1", "2026-03", 300), ("A1", "2024-10", 100), ("A2", "2026-01", 90),
+             ("A2", "2025-01", 100)]),
+    )  # fmt: skip
+    found = review.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
+    assert not [f for f in found if "moved more than" in f.message]  # A1 +200 % not claimed
+    (partial,) = [f for f in found if "hold only" in f.message]
+    assert "hold only 6 months of revenue" in partial.message
+    assert partial.action == "growth left out" and "April 2024" in partial.message
 
 
 def test_monthly_revenue_fills_missing_months(tmp_path):

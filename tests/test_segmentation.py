@@ -293,7 +293,14 @@ def test_segment_on_a_minimal_pack_says_what_it_could_not_do(tmp_path):
     )
     seg = sg.segment(open_engagement(folder))
     text = " ".join(seg.notes)
-    assert "No cost of goods" in text and "growth-based" in text
+    # the revenue starts in January 2025: the prior 12 months hold only 3 of their months
+    assert "No cost of goods" in text and "Growth is not available" in text
+    assert "3 months" in text and "Potential is not available" in text
+    assert seg.accounts["growth"].isna().all() and seg.accounts["potential"].isna().all()
+    # even at a 100 % margin the largest account's revenue cannot pay for the model: no
+    # key-account model is recommended, and nobody is key by the rules
+    assert seg.recommendation["none_pay"] and not seg.accounts["key"].any()
+    assert "We recommend no key-account model" in sg.summary_text(sg.headline(seg))
     assert "No strategy ratings" in text and "No attitude ratings" in text
     assert seg.pareto_gross_profit is None
     assert seg.accounts["renormalised"].all()
@@ -328,7 +335,11 @@ def test_headline_summary_views_and_export(tmp_path):
     assert segs["share of revenue"].sum() == pytest.approx(1.0)
     assert segs["segment"].iloc[0].startswith("Tier 1")
     view = sg.sensitivity_view(seg)
-    assert list(view.columns[-1:]) == ["pays"] and "KAMs at 5" in view.columns
+    assert list(view.columns[-2:]) == ["pays", "line"] and "KAMs at 5" in view.columns
+    # the recommended row is marked, and it is a row that pays
+    chosen = view[view["line"] == "recommended"]
+    assert len(chosen) == 1 and chosen["pays"].iloc[0] == "yes"
+    assert chosen["key accounts"].iloc[0] == seg.recommendation["key_accounts"]
     screen = sg.screen_summary(seg).set_index("class")
     assert screen.loc["All customers", "accounts"] == len(a)
     assert screen.loc["All customers", "revenue"] == pytest.approx(a["revenue"].sum())
@@ -336,7 +347,7 @@ def test_headline_summary_views_and_export(tmp_path):
     assert len(sg.key_account_list(seg)) == len(k)
     path = sg.export(str(tmp_path), seg)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Accounts", "Sensitivity", "Segments"]
+    assert wb.sheetnames[:3] == ["Accounts", "Sensitivity", "Segments"]
     ws = wb["Accounts"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     headers = [c.value for c in ws[1]]
@@ -374,4 +385,4 @@ def test_summary_without_cost_of_goods_says_so():
     assert "1 consultant override is applied" in text
     cards = dict((label, (value, note)) for label, value, note in sg.kpi_cards(h))
     assert cards["share of gross profit"] == ("n/a", "no cost of goods in the data")
-    assert cards["key account managers"] == ("1–1", "at 5 to 10 accounts each")
+    assert cards["key account managers"] == ("1", "at 5 to 10 accounts each")
