@@ -241,12 +241,15 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     return _done(fig)
 
 
-def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure:
+def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
     """Attractiveness vs compatibility, bubble = revenue, colour = segment.
 
     ``table`` holds the accounts to draw with ``attractiveness``, ``fit``, ``revenue``,
-    ``segment`` and ``account_name``; the ``label`` largest are named.
+    ``segment`` and ``account_name``; the ``label`` largest are named. None when no
+    account can be placed (no ratings, or no key or development account).
     """
+    if table.empty:
+        return None
     fig, ax = plt.subplots(figsize=(9.0, 5.4))
     segments = list(dict.fromkeys(table.sort_values("segment")["segment"]))
     colours = dict(zip(segments, palette(len(segments)), strict=True))

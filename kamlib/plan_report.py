@@ -455,6 +455,9 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
                     f"last senior contact {int(a['days_since_senior'])} days ago",
                 )
             )
+        else:
+            for r in _stale_seniors(p).itertuples():
+                rows.append((f"Meet the {_role(r)}", f"last met {int(r.days)} days ago"))
         if bool(a.get("no_supporter")):
             rows.append(("Build a supporter in the customer's organisation", "no supporter today"))
         det = contacts[
@@ -594,15 +597,20 @@ def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
         out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
     out += [("relationship gap", g) for g in gaps]
     limit = stale_days if stale_days is not None else p.stale_days
-    ct = p.contacts
-    if len(ct) and {"senior", "days"} <= set(ct.columns):
-        old = ct[ct["senior"].fillna(False).astype(bool) & (ct["days"] > limit)]
-        if len(old) and not stale_gap:
-            who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
-            out.append(
-                ("relationship gap", f"senior contacts not met for over {limit} days: {who}")
-            )
+    old = _stale_seniors(p, limit)
+    if len(old) and not stale_gap:
+        who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
+        out.append(("relationship gap", f"senior contacts not met for over {limit} days: {who}"))
     return out
+
+
+def _stale_seniors(p: Plan, limit: int | None = None) -> pd.DataFrame:
+    """The account's senior contacts last met more than ``limit`` days ago."""
+    ct = p.contacts
+    if not len(ct) or not {"senior", "days"} <= set(ct.columns):
+        return ct.iloc[:0]
+    limit = p.stale_days if limit is None else limit
+    return ct[ct["senior"].fillna(False).astype(bool) & (ct["days"] > limit)]
 
 
 def _role(r: object) -> str:

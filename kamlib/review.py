@@ -31,9 +31,15 @@ READINESS = [
         "1 Segmentation",
         "revenue",
         "cost",
-        "gross profit and margin are not computed; scoring uses revenue only",
+        "gross profit, margins and net contribution are not available; the line sweep needs "
+        "the client's typical gross margin (assumed gross margin) to recommend a line",
     ),
-    ("1 Segmentation", "accounts", "estimated_wallet", "potential falls back to revenue growth"),
+    (
+        "1 Segmentation",
+        "accounts",
+        "estimated_wallet",
+        "potential falls back to revenue growth (with 24 months of revenue), else none",
+    ),
     (
         "1 Segmentation",
         "accounts",
@@ -53,7 +59,12 @@ READINESS = [
         None,
         "no importance matrix or gap analysis; package costs only",
     ),
-    ("3 Profitability", "activities", None, "cost-to-serve cannot be computed; gross margin only"),
+    (
+        "3 Profitability",
+        "activities",
+        None,
+        "cost-to-serve and net contribution are not available; gross margin only",
+    ),
     ("3 Profitability", "revenue", "list_amount", "the price waterfall starts at net revenue"),
     ("4 Account plans", "contacts", None, "no stakeholder map"),
     ("4 Account plans", "opportunities", None, "no weighted pipeline in the growth targets"),
@@ -296,9 +307,23 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
     return df.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
-def readiness(pack: DataPack) -> pd.DataFrame:
-    """Per step, the optional data it would use, whether it is there, and the consequence."""
+def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFrame:
+    """Per step, the optional data it would use, whether it is there, and the consequence;
+    with ``as_of``, first whether the revenue reaches 24 months back (growth needs it)."""
     rows = []
+    if as_of is not None:
+        full = of_pack(pack).history_before(as_of, 24)
+        rows.append(
+            {
+                "step": "1-5 all steps",
+                "needs": "revenue, 24 months of history",
+                "available": "yes" if full else "no",
+                "without it": ""
+                if full
+                else "growth, growth-based potential, revenue and margin trends in health, "
+                "the outlier check, retention, NRR and GRR are not available",
+            }
+        )
     for step, table, column, without in READINESS:
         ok = pack.has(table, column)
         rows.append(

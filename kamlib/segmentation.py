@@ -489,8 +489,10 @@ def threshold_sensitivity(
     if out.empty:
         out = pd.DataFrame(columns=["key_accounts", "min_revenue", "marginal_gp", "pays"])
     elif basis == "none":
-        out["pays"] = pd.Series(np.where(out["break_even_margin"] > 1, False, np.nan), dtype=object)
-        out["pays"] = out["pays"].where(out["pays"].notna(), np.nan)
+        # a band whose revenue is below the cost cannot pay at any margin; else unknown
+        out["pays"] = pd.Series(
+            [False if v > 1 else np.nan for v in out["break_even_margin"]], dtype=object
+        )
     else:
         out["pays"] = out["marginal_gp"] >= out["cost_per_account"]
     out.attrs["gp_basis"] = basis

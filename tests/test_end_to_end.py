@@ -342,7 +342,7 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "cost-to-serve and net contribution are not available" in prof
     assert "Traceback" not in prof
     review = (reports / "minimal" / "latest" / "00_data_review.html").read_text()
-    assert "cost-to-serve cannot be computed" in review
+    assert "cost-to-serve and net contribution are not available" in review
     kpi = (reports / "minimal" / "latest" / "05_kpi_review.html").read_text()
     assert "No surveys: NPS and CSAT are not available" in kpi and "Traceback" not in kpi
     plans = sorted((reports / "minimal" / "latest" / "plans").glob("M*.html"))

@@ -218,6 +218,62 @@ def test_profitability_advice_is_never_a_negative_or_empty_saving():
             assert "aggressive quadrant" in text and "Negotiate" not in text, aid
 
 
+def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
+    from kamlib import plan_report as pr
+
+    book = plan_book.open_book("demo")
+    for aid in book.accounts.sort_values("revenue", ascending=False)["account_id"].head(40):
+        p = plan_book.plan(book, aid)
+        risks = pr.risk_items(p)
+        evidence = [e for _, e in risks]
+        nps = p.account.get("nps")
+        if pd.notna(nps) and nps < 0:  # a negative NPS shown on the plan is a risk there
+            assert any("NPS" in e for e in evidence), aid
+        if pd.notna(p.account["net_contribution"]) and p.account["net_contribution"] < 0:
+            assert any(e.startswith("loses") for e in evidence), aid
+        seniors = p.contacts[p.contacts["senior"].astype(bool) & (p.contacts["days"] > 180)]
+        for role in seniors["role"]:  # every senior contact not met for long is named
+            assert any(role in e or "senior contact" in e for e in evidence), (aid, role)
+        table = pr.risks_view(p)
+        assert list(table["evidence (from the data)"]) == evidence  # one source
+        summary = pr.summary_text(p)
+        if risks:
+            assert "**Risks:**" in summary
+        else:
+            assert "No risk in the data checked" in pr.risks_empty(p)
+    # the largest account: NPS -40 and a CEO last met 232 days ago are risks, and an action
+    p = plan_book.plan(book)
+    text = " ".join(e for _, e in pr.risk_items(p))
+    assert "NPS −40" in text and "CEO (232 days)" in text
+    assert "Meet the CEO" in set(pr.suggested_actions(p)["action"])
+    assert "NPS −40" in " ".join(pr.swot_data(p)["threats"])
+
+
+def test_a_plan_without_cost_or_products_says_so_and_shows_no_zero(tmp_path):
+    from kamlib import plan_report as pr
+    from kamlib.scenarios import Scenario, write_scenario
+
+    s = Scenario(months=18, currency="USD", cost=False, activities=False, products=False,
+                 opportunities=False, assumed_margin=0.3)  # fmt: skip
+    eng = write_scenario(s, tmp_path / s.name)
+    p = plan_book.plan(plan_book.open_book(str(eng)))
+    text = pr.summary_text(p)
+    assert "what it earns is not known" in text and "$0" not in text
+    assert "pipeline" not in text and "whitespace" not in text  # neither was delivered
+    assert "product of each sale" in pr.whitespace_empty(p)
+    assert "no activities with unit costs" in pr.cts_empty(p)
+    cards = {label: (value, note) for label, value, note in pr.summary_cards(p)}
+    assert cards["Revenue, last 12 months"][1] == "no full prior year to compare"
+    assert cards["Net contribution"][0] == "n/a"
+    inv = pr.investment_view(p).set_index("")
+    assert inv.loc["extra gross profit", "per year"] == "n/a"
+    assert inv.loc["cost-to-serve today", "per year"] == "n/a"
+    assert set(pr.targets_view(p).columns) >= {"target", "still to find"}
+    assert "from the pipeline" not in pr.targets_view(p).columns
+    empty = pr.risks_empty(p)
+    assert "revenue trend (less than 24 months of revenue)" in empty
+
+
 @pytest.mark.skipif(chromium.find() is None, reason="no Chromium here")
 def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_path):
     """The worker side, in this process: kill the worker's browser between two plans;

@@ -125,7 +125,10 @@ def test_readiness_and_headline(tmp_path):
     pack = make_pack(tmp_path, rev([("A1", "2026-01", 10), ("A2", "2025-01", 5)]))
     ready = review.readiness(pack).set_index("needs")
     assert ready.loc["activities", "available"] == "no"
-    assert "cost-to-serve cannot be computed" in ready.loc["activities", "without it"]
+    assert (
+        "cost-to-serve and net contribution are not available"
+        in ready.loc["activities", "without it"]
+    )
     head = review.headline(pack, [], "2026-03-31", 12)
     assert head["trailing_revenue"] == 10 and head["invoiced_accounts"] == 1
     assert head["months"] == 2 and head["tables_present"] == 2

@@ -386,3 +386,16 @@ def test_summary_without_cost_of_goods_says_so():
     cards = dict((label, (value, note)) for label, value, note in sg.kpi_cards(h))
     assert cards["share of gross profit"] == ("n/a", "no cost of goods in the data")
     assert cards["key account managers"] == ("1", "at 5 to 10 accounts each")
+
+
+def test_without_cost_a_band_below_the_models_cost_does_not_pay_at_any_margin():
+    sc = pd.DataFrame({"revenue": [400.0, 300.0, 50.0, 40.0], "gross_profit": [np.nan] * 4})
+    t = sg.threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25, 0.5, 0.75))
+    assert [v if isinstance(v, bool) else "unknown" for v in t["pays"]] == [
+        "unknown", "unknown", False,
+    ]  # fmt: skip
+    line = sg.recommend_line(t)
+    assert not line["decided"] and "assumed gross margin" in line["reason"]
+    # half a year of data: what the added accounts bring is annualised before it is weighed
+    half = sg.threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25,), months=6)
+    assert half["marginal_revenue"].iloc[0] == 800.0 and half.attrs["annualised_from"] == 6
