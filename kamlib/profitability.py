@@ -410,11 +410,9 @@ def activity_view(p: Profitability) -> pd.DataFrame:
         quantity=("quantity", "sum"), unit_cost=("unit_cost", "first"), cost=("cost", "sum")
     )
     a["share"] = a["cost"] / a["cost"].sum()
-    return (
-        a.sort_values("cost", ascending=False)
-        .reset_index()
-        .rename(columns={"unit_cost": "unit cost"})
-    )
+    out = a.sort_values("cost", ascending=False).reset_index()
+    out["activity"] = out["activity"].astype(str).str.replace("_", " ")  # readers' words
+    return out.rename(columns={"unit_cost": "unit cost"})
 
 
 def segment_waterfalls(p: Profitability) -> pd.DataFrame:

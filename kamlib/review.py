@@ -208,6 +208,18 @@ def analysis_findings(
     comparison = of_pack(pack).compare(as_of_ts, months)
     if len(span):
         first = span.min()
+        if comparison.current_months < months:
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                f"covers only {comparison.current_months} of the trailing {months} months",
+                f"Revenue for 'the last {months} months' is the revenue of those "
+                f"{comparison.current_months} months; the line sweep annualises it before "
+                "weighing it against annual costs. Deliver the missing months to complete it.",
+                "partial year",
+            )
         if comparison.prior_months < months:
             out.add(
                 WARNING,
@@ -371,7 +383,10 @@ def summary_text(head: dict, currency: str | None = None) -> str:
         f"{fmt.count(head['revenue_rows'])} revenue rows from {head['first_month']} to "
         f"{head['last_month']} ({head['months']} months). In the trailing 12 months, "
         f"{fmt.count(head['invoiced_accounts'])} customers were invoiced "
-        f"**{fmt.money(head['trailing_revenue'], currency)}**.",
+        f"**{fmt.money(head['trailing_revenue'], currency)}**. Every amount in the "
+        f"reports is in {fmt.currency_name(currency)}"
+        + (f" ({(currency or fmt.currency()).upper()})." if fmt.currency_name(currency)
+           != (currency or fmt.currency()).upper() else "."),  # fmt: skip
     ]
     if head["errors"]:
         parts.append(

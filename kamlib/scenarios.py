@@ -222,8 +222,9 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
             if bad in text:
                 problems.append(f"{name}: '{bad.strip()}' in the text")
         if not (s.cost and s.activities):
-            hit = re.search(rf"{_COST_WORDS}[^.;\d]{{0,40}}?{_MONEY0}|{_MONEY0}\s+{_COST_WORDS}",
-                            text)  # fmt: skip
+            # "gross profit ... $0", or "$0 cost-to-serve" in a sentence (not a heading)
+            words = _COST_WORDS.replace("(?i:", "(?:")
+            hit = re.search(rf"{_COST_WORDS}[^.;\d]{{0,40}}?{_MONEY0}|{_MONEY0}\s+{words}", text)
             if hit:
                 problems.append(f"{name}: a missing cost shown as zero: '{hit.group(0)}'")
         if not s.cost and re.search(r"(?:gross|net) margin[^.;]{0,20}?(?:100\.0|0\.0) %", text):

@@ -98,6 +98,15 @@ def test_a_partial_prior_year_is_no_basis_for_growth_or_outliers(tmp_path):
     (partial,) = [f for f in found if "hold only" in f.message]
     assert "hold only 6 months of revenue" in partial.message
     assert partial.action == "growth left out" and "April 2024" in partial.message
+    assert not [f for f in found if "of the trailing 12 months" in f.message]
+
+
+def test_a_pack_shorter_than_a_year_says_its_revenue_is_not_a_years(tmp_path):
+    pack = make_pack(tmp_path, rev([("A1", "2025-10", 300), ("A1", "2026-03", 100)]))
+    found = review.analysis_findings(pack, "2026-03-31", 12)
+    (short,) = [f for f in found if "of the trailing 12 months" in f.message]
+    assert "covers only 6 of the trailing 12 months" in short.message
+    assert short.action == "partial year"
 
 
 def test_monthly_revenue_fills_missing_months(tmp_path):
