@@ -301,9 +301,9 @@ def investment_return(
     Extra gross profit = (12-month target - revenue) x gross margin; serving the account
     with its segment's package changes cost-to-serve by ``package - today``; the net
     return is the extra gross profit less that change and the planned investment.
-    A package or investment not decided yet counts as zero and says so; a gross margin
-    or a cost-to-serve the data does not hold leaves what depends on it unknown (NaN),
-    never zero.
+    A package not priced counts as no change and says so; an investment not planned yet,
+    a gross margin or a cost-to-serve the data does not hold leaves what depends on it
+    unknown (NaN), never zero.
 
     Examples
     --------
@@ -318,7 +318,8 @@ def investment_return(
     extra_gp = extra_rev * gross_margin if pd.notna(gross_margin) else np.nan
     priced = package_cost is not None and pd.notna(package_cost)
     change = package_cost - cost_to_serve if priced else np.nan
-    inv = 0.0 if investment is None or pd.isna(investment) else investment
+    planned = investment is not None and pd.notna(investment)
+    inv = investment if planned else np.nan  # not planned yet: the return is to complete
     net = extra_gp - (change if priced else 0.0) - inv
     roi = net / inv if inv > 0 else float("nan")
     gm_how = (

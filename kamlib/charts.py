@@ -218,7 +218,7 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     ax2.text(
         x.max(),
         float(sens["cost_per_account"].iloc[0]),
-        "cost per key account ",
+        "model cost per key account ",
         ha="right",
         va="bottom",
         fontsize=8,
@@ -334,7 +334,7 @@ def importance_heatmap(
     Cells with fewer than ``min_respondents`` are grey and marked: they take no part in
     decisions. Nothing is drawn (None) without ratings.
     """
-    if mean is None:
+    if mean is None or mean.empty or mean.isna().all().all():
         return None
     from matplotlib.colors import LinearSegmentedColormap
 
@@ -413,8 +413,8 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
 
 def package_cost_bars(costs: pd.DataFrame | None, currency: str | None = None) -> Figure | None:
     """Package cost per account against gross profit per account, per segment."""
-    if costs is None or costs.empty:
-        return None
+    if costs is None or costs.empty or not (costs["package_cost"] > 0).any():
+        return None  # no package costs anything: nothing to compare
     d = costs.sort_values("gross_profit")
     fig, ax = plt.subplots(figsize=(8.4, 0.45 * len(d) + 1.2))
     y = range(len(d))
@@ -444,8 +444,11 @@ def package_cost_bars(costs: pd.DataFrame | None, currency: str | None = None) -
 
 def waterfall_chart(
     w: pd.DataFrame, currency: str | None = None, title: str = "Price waterfall"
-) -> Figure:
-    """From list revenue to net contribution: totals as full bars, steps as floating bars."""
+) -> Figure | None:
+    """From list revenue to net contribution: totals as full bars, steps as floating bars.
+    None when the data supports no step (net revenue alone is no waterfall)."""
+    if len(w) < 2:
+        return None
     fig, ax = plt.subplots(figsize=(8.4, 3.6))
     prev = 0.0
     for i, r in enumerate(w.itertuples()):
@@ -732,7 +735,12 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
     spans the period ends shown. None when no KPI has data."""
     if table.empty:
         return None
-    panels = [p for p in KPI_PANELS if p[0] in table.columns and table[p[0]].notna().any()]
+    # a trend needs two points: only KPIs measured at two period ends or more get a panel
+    panels = [
+        p
+        for p in KPI_PANELS
+        if p[0] in table.columns and table.loc[table[p[0]].notna(), "period_end"].nunique() >= 2
+    ]
     if not panels:
         return None
     targets = scorecard.set_index("column")["target"] if len(scorecard) else pd.Series()
@@ -772,10 +780,13 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
     return fig
 
 
-def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 40) -> Figure:
-    """How many key accounts sit at each health level, the band lines marked."""
+def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 40) -> Figure | None:
+    """How many key accounts sit at each health level, the band lines marked; None when
+    no key account's health can be measured."""
+    h = health["health"].dropna() if len(health) else pd.Series(dtype=float)
+    if h.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8.0, 2.8))
-    h = health["health"].dropna()
     bins = list(range(0, 105, 5))
     n, edges, patches = ax.hist(h, bins=bins, color=palette()[0], edgecolor="white")
     for p, left in zip(patches, edges[:-1], strict=False):
@@ -792,9 +803,12 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
 def health_vs_revenue(
     health: pd.DataFrame, currency: str | None = None, watch: float = 70, risk: float = 40
 ) -> Figure:
-    """Health against revenue: the revenue in the at-risk zone is what to protect."""
+    """Health against revenue: the revenue in the at-risk zone is what to protect; None
+    when no key account's health can be measured."""
+    h = health.dropna(subset=["health"]) if len(health) else health
+    if h.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8.0, 3.6))
-    h = health.dropna(subset=["health"])
     colour = [
         "#D55E00" if v < risk else ("#E69F00" if v < watch else "#009E73") for v in h["health"]
     ]

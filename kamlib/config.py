@@ -324,6 +324,13 @@ SCHEMA: dict[str, Any] = {
             "discount_rate": Setting(
                 "share", 0.10, "Customer lifetime value: annual discount rate (0.10 = 10 %)"
             ),
+            "min_accounts": Setting(
+                "int",
+                5,
+                "A key-account KPI gets a status only from this many key accounts (or "
+                "respondents) at the baseline and now",
+                low=1,
+            ),
             "health_drop": Setting(
                 "number", 10, "Early warning: health down this many points since last period"
             ),

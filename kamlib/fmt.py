@@ -70,11 +70,11 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
 
     Examples
     --------
-    >>> money(1_234_567)
+    >>> money(1_234_567, "EUR")
     '€1.2 M'
-    >>> money(-350_400)
+    >>> money(-350_400, "EUR")
     '−€350 k'
-    >>> money(1234.6, short=False)
+    >>> money(1234.6, "EUR", short=False)
     '€1,235'
     >>> money(5_000, "CHF")
     'CHF 5,000'

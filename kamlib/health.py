@@ -101,6 +101,9 @@ def health_score(
     >>> c = pd.DataFrame({"revenue_trend": [80.0], "nps": [float("nan")], "risks": [50.0]})
     >>> health_score(c, {"revenue_trend": 0.5, "nps": 0.3, "risks": 0.2}).values.tolist()
     [[71.4, 'healthy', 'revenue_trend, risks']]
+    >>> float(health_score(c.assign(revenue_trend=np.nan), {"revenue_trend": 0.5,
+    ...                    "risks": 0.2})["health"].iloc[0])
+    nan
     """
     cols = [c for c in COMPONENTS if c in components.columns and weights.get(c, 0) > 0]
     values = components[cols]
@@ -108,6 +111,10 @@ def health_score(
     present = values.notna()
     wsum = present.mul(w, axis=1).sum(axis=1)
     score = values.fillna(0).mul(w, axis=1).sum(axis=1) / wsum.where(wsum > 0)
+    # open risks are counted from the same data: with nothing else measured, "no risk
+    # found" is no evidence of health, so there is no score (never a perfect 100)
+    measured = present[[c for c in cols if c != "risks"]].any(axis=1)
+    score = score.where(measured)
     out = pd.DataFrame(index=components.index)
     out["health"] = score.round(1)
     out["band"] = np.select(

@@ -306,9 +306,13 @@ def scorecard(
     baseline_end: pd.Timestamp | None,
     targets: dict[str, float],
     amber: float = 0.5,
+    min_accounts: int = 1,
 ) -> pd.DataFrame:
     """Key accounts' KPIs before and after the programme: baseline, actual (the latest
     period end), target, delta and RAG.
+
+    A KPI measured on fewer than ``min_accounts`` key accounts (respondents for NPS and
+    CSAT) at the baseline or now is shown but not scored (status ``too few``).
 
     ``baseline_end`` is the last period end before the programme started (see
     :func:`baseline_end`), or None when there is none: then no KPI has a target or a
@@ -346,9 +350,14 @@ def scorecard(
             continue
         b = float(base[col]) if base is not None and pd.notna(base[col]) else np.nan
         t = targets.get(tkey, np.nan)
+        size = "respondents" if col in ("nps", "csat") else "accounts"
+        sizes = [r.get(size) for r in (last, base) if r is not None]
+        few = any(pd.notna(n) and n < min_accounts for n in sizes)
         if np.isnan(b):
             target = delta = np.nan
             status = "no baseline"
+        elif few:
+            target, delta, status = np.nan, a - b, "too few"
         else:
             if unit == "points":
                 target = min(1.0, b + t) if col != "nrr" else b + t  # a share cannot pass 100 %
@@ -602,7 +611,14 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
             f"begins ({ev.first:%B %Y}): there is no baseline before it, so its effect "
             "cannot be measured and the KPIs are shown without targets or status."
         )
-    card = scorecard(card_table, None if measured else base_end, s["targets"], s["amber"])
+    card = scorecard(
+        card_table, None if measured else base_end, s["targets"], s["amber"], s["min_accounts"]
+    )
+    if len(card) and (card["status"] == "too few").any():
+        notes.append(
+            f"KPIs measured on fewer than {s['min_accounts']} key accounts (or respondents) "
+            "are shown without a status: too few to tell the programme's effect from chance."
+        )
     if not measured and card.attrs.get("baseline_end") is not None:
         lacking = card[card["status"] == "no baseline"]["kpi"].tolist()
         if lacking:
@@ -815,10 +831,12 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
         "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",
     ]
-    open_ = said(c[c["status"].isin(["no baseline", "no target"])])
+    open_ = said(c[~c["status"].isin(["green", "amber", "red"])])
     if open_:
         lines.append(
-            "**Not scored** (no baseline, or a baseline of zero): " + "; ".join(open_) + "."
+            "**Not scored** (no baseline, a baseline of zero, or too few accounts): "
+            + "; ".join(open_)
+            + "."
         )
     return "\n\n".join([*lines, risk])
 
@@ -902,6 +920,26 @@ def lifetime_missing(r: KpiReview) -> str:
     return "Customer lifetime value is not available: " + "; ".join(why) + "."
 
 
+def warnings_empty(r: KpiReview, settings: dict | None = None) -> str:
+    """What an empty early-warning list means: the rules applied, and those the data did
+    not allow (``settings``: the config's ``method.kpi_review``)."""
+    s = settings or {"health_drop": 10, "senior_days": 180}
+    h = r.health
+    checks = [
+        (h["health"].notna().any(), f"health down {s['health_drop']:g} points"),
+        (h["growth"].notna().any(), "declining revenue"),
+        (h["nps"].notna().any(), "falling NPS"),
+        (h["days_since_contact"].notna().any(), f"no senior contact for {s['senior_days']} days"),
+    ]
+    done = [w for ok, w in checks if ok]
+    skipped = [w for ok, w in checks if not ok]
+    text = "No key account meets a warning rule"
+    text += f" ({', '.join(done)})." if done else "."
+    if skipped:
+        text += " Not checked for lack of data: " + ", ".join(skipped) + "."
+    return text
+
+
 def warnings_view(r: KpiReview) -> pd.DataFrame:
     w = r.warnings
     return w.drop(columns=["account_id"]).rename(columns={"change": "change"})
@@ -919,7 +957,7 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
             return None
         row = c.loc[col]
         value = _fmt(row["actual"], row["unit"], col)
-        if row["status"] in ("no baseline", "no target"):
+        if row["status"] not in ("green", "amber", "red"):
             return (label, value, "not scored: " + row["status"])
         return (label, value, f"{row['status']} · baseline "
                 f"{_fmt(row['baseline'], row['unit'], col)}")  # fmt: skip

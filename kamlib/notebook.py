@@ -70,9 +70,11 @@ def md(text: str) -> None:
 
 def figure(fig: object, empty: str) -> None:
     """Show a chart, or, when there is nothing to draw (``None``), the one sentence saying
-    what is missing: a report never shows an empty chart."""
+    what is missing (nothing when ``empty`` is "": said once already): a report never
+    shows an empty chart."""
     if fig is None:
-        display(HTML(f'<p class="table-note">{_html.escape(empty)}</p>'))
+        if empty:
+            display(HTML(f'<p class="table-note">{_html.escape(empty)}</p>'))
     else:
         display(fig)
 

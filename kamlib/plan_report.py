@@ -430,7 +430,10 @@ def investment_view(p: Plan) -> pd.DataFrame:
                 fmt.pct(amount) if pd.notna(amount) else ("n/a" if planned else "to complete")
             )
         elif amount is None or pd.isna(amount):
-            vals.append("to complete" if line == "planned extra investment" else "n/a")
+            todo = line == "planned extra investment" or (
+                line == "net return" and "investment_amount" not in p.inputs
+            )
+            vals.append("to complete" if todo else "n/a")
         else:
             vals.append(fmt.money(amount, p.currency, short=False))
     return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"]})

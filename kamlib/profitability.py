@@ -532,7 +532,9 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
         f"{fmt.pct(h['cts_share'])} of revenue, leaving a net contribution of "
         f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
         f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
-        f"rest destroy {fmt.money(h['destroyed'], currency)}{tail}. "
+        f"{fmt.plural(h['unprofitable'], 'customer')} that lose money "
+        f"({fmt.pct(h['unprofitable'] / len(p.table))} of all) destroy "
+        f"{fmt.money(h['destroyed'], currency)}{tail}. "
     )
     if h["key_accounts"]:
         text += (
@@ -566,7 +568,9 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
             cards.append(
                 ("unprofitable accounts", fmt.count(h["unprofitable_gp"]), "on cost of goods alone")
             )
-        cards.append(("net contribution", "n/a", "needs cost of goods and activities"))
+        missing = [w for w, ok in (("cost of goods", p.has_cost), ("activities", p.has_cts))
+                   if not ok]  # fmt: skip
+        cards.append(("net contribution", "n/a", "needs " + " and ".join(missing)))
         return cards
     return [
         ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),

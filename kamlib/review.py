@@ -12,6 +12,7 @@ import pandas as pd
 
 from .datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
 from .evidence import of_pack
+from .fmt import plural
 from .periods import in_window, trailing_window
 from .schema import TABLES
 
@@ -51,7 +52,8 @@ READINESS = [
         "1 Segmentation",
         "accounts",
         "buyer_orientation",
-        "orientation is derived from ratings and discounts",
+        "orientation is derived from attitude ratings or discount depth where the data "
+        "has them, else unknown",
     ),
     (
         "2 Service model",
@@ -227,7 +229,7 @@ def analysis_findings(
                 src_rev,
                 "date",
                 f"starts on {first:%Y-%m-%d}: the {months} months before the last {months} "
-                f"hold only {comparison.prior_months} months of revenue",
+                f"hold only {plural(comparison.prior_months, 'month')} of revenue",
                 "Growth against the prior year is not computed, nor anything built on it "
                 "(growth-based potential, revenue trend in health, retention, the outlier "
                 f"check): the reports say so. Deliver revenue from {comparison.prior_start:%B %Y} "
@@ -365,6 +367,8 @@ def headline(
         "first_month": rev["date"].min().strftime("%Y-%m"),
         "last_month": rev["date"].max().strftime("%Y-%m"),
         "months": int(rev["date"].dt.to_period("M").nunique()),
+        "window_months": of_pack(pack).compare(as_of, months).current_months,
+        "window": months,
         "tables_present": len(present),
         "tables_known": len(TABLES),
         "optional_missing": [t for t in TABLES if t not in present],
@@ -374,6 +378,28 @@ def headline(
     }
 
 
+def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, note) cards; revenue of fewer months than
+    the window says so."""
+    from . import fmt
+
+    n, window = head.get("window_months", 12), head.get("window", 12)
+    partial = n < window
+    return [
+        ("customers in the pack", fmt.count(head["accounts"]),
+         f"{fmt.count(head['invoiced_accounts'])} invoiced in the last {window} months"),
+        (f"revenue, last {window} months",
+         fmt.money(head["trailing_revenue"]),
+         f"only {n} months of data" if partial else f"to {pd.Timestamp(as_of):%d %b %Y}"),
+        ("months of revenue", fmt.count(head["months"]),
+         f"{head['first_month']} to {head['last_month']}"),
+        ("tables delivered", f"{head['tables_present']} of {head['tables_known']}",
+         "accounts and revenue are required"),
+        ("errors, warnings", f"{head['errors']}, {head['warnings']}",
+         "each listed below with its fix"),
+    ]  # fmt: skip
+
+
 def summary_text(head: dict, currency: str | None = None) -> str:
     """The executive summary in words, from :func:`headline`'s numbers."""
     from . import fmt
@@ -381,12 +407,21 @@ def summary_text(head: dict, currency: str | None = None) -> str:
     parts = [
         f"The data pack covers **{fmt.count(head['accounts'])} customers** and "
         f"{fmt.count(head['revenue_rows'])} revenue rows from {head['first_month']} to "
-        f"{head['last_month']} ({head['months']} months). In the trailing 12 months, "
+        f"{head['last_month']} ({head['months']} months). In the trailing 12 months"
+        + (
+            f" (of which the data holds {head['window_months']})"
+            if head.get("window_months", 12) < head.get("window", 12)
+            else ""
+        )
+        + ", "
         f"{fmt.count(head['invoiced_accounts'])} customers were invoiced "
         f"**{fmt.money(head['trailing_revenue'], currency)}**. Every amount in the "
         f"reports is in {fmt.currency_name(currency)}"
-        + (f" ({(currency or fmt.currency()).upper()})." if fmt.currency_name(currency)
-           != (currency or fmt.currency()).upper() else "."),  # fmt: skip
+        + (
+            f" ({(currency or fmt.currency()).upper()})."
+            if fmt.currency_name(currency) != (currency or fmt.currency()).upper()
+            else "."
+        ),  # fmt: skip
     ]
     if head["errors"]:
         parts.append(

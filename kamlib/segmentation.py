@@ -311,7 +311,7 @@ def _reason(r: dict, tiers: dict, min_score: float) -> str:
         rmin, pmin = tiers["tier_3"]
         return f"Candidate, but below the Tier 3 rule ({rmin:.0%} / {pmin:.0%}); {where}"
     if r["class"] == "Development":
-        return f"Development track: small revenue, large potential; {where}"
+        return f"Development track: large potential, not a key account; {where}"
     return f"Below the candidate thresholds; {where}"
 
 
@@ -419,9 +419,11 @@ def threshold_sensitivity(
     managers needed, cost of the key-account service model and what the accounts bring.
 
     The model costs ``ceil(n / mid) x manager_cost + n x service_cost`` with ``mid`` the
-    middle of the accounts-per-manager rule; ``marginal_gp`` is the average gross profit
-    of the accounts added since the previous line, against ``cost_per_account``, and
-    ``break_even_margin`` the gross margin those accounts need to pay for the model.
+    middle of the accounts-per-manager rule (whole managers: one key account needs a
+    whole manager); ``marginal_gp`` is the average gross profit of the accounts added
+    since the previous line, against ``cost_per_account``, what the model's cost grows by
+    per added account, and ``break_even_margin`` the gross margin those accounts need to
+    pay for it.
 
     Without cost of goods, gross profit is unknown: with ``assumed_margin`` it is
     revenue x that margin (``attrs["gp_basis"] == "assumed"``); without, ``pays`` is
@@ -465,6 +467,7 @@ def threshold_sensitivity(
         top = ranked.iloc[:n]
         cost = math.ceil(n / mid) * manager_cost + n * service_cost
         added_revenue = float(ranked["revenue"].iloc[prev:n].mean()) * scale
+        total_revenue = float(top["revenue"].sum()) * scale
         rows.append(
             {
                 "key_accounts": n,
@@ -477,10 +480,13 @@ def threshold_sensitivity(
                 "managers_at_" + str(per_manager[1]): math.ceil(n / per_manager[1]),
                 "managers_at_" + str(per_manager[0]): math.ceil(n / per_manager[0]),
                 "model_cost": float(cost),
-                "gross_profit": float(gp.iloc[:n].sum()) if basis != "none" else np.nan,
+                "gross_profit": float(gp.iloc[:n].sum()) * scale if basis != "none" else np.nan,
                 "marginal_gp": float(gp.iloc[prev:n].mean()) * scale if basis != "none" else np.nan,
                 "marginal_revenue": added_revenue,
-                "break_even_margin": per_account / added_revenue if added_revenue > 0 else np.inf,
+                # the margin at which both the band and the whole line pay
+                "break_even_margin": max(per_account / added_revenue, cost / total_revenue)
+                if added_revenue > 0 and total_revenue > 0
+                else np.inf,
                 "cost_per_account": per_account,
             }
         )
@@ -489,12 +495,20 @@ def threshold_sensitivity(
     if out.empty:
         out = pd.DataFrame(columns=["key_accounts", "min_revenue", "marginal_gp", "pays"])
     elif basis == "none":
-        # a band whose revenue is below the cost cannot pay at any margin; else unknown
+        # a line whose revenue is below its cost cannot pay at any margin; else unknown
+        out["band_pays"] = pd.Series(
+            [False if r < c else np.nan for r, c in zip(out["marginal_revenue"],
+                                                        out["cost_per_account"], strict=True)],
+            dtype=object,
+        )  # fmt: skip
         out["pays"] = pd.Series(
             [False if v > 1 else np.nan for v in out["break_even_margin"]], dtype=object
         )
     else:
-        out["pays"] = out["marginal_gp"] >= out["cost_per_account"]
+        # the added band covers its share of the model, and the whole line its whole cost
+        # (one key account needs a whole manager)
+        out["band_pays"] = out["marginal_gp"] >= out["cost_per_account"]
+        out["pays"] = out["band_pays"] & (out["gross_profit"] >= out["model_cost"])
     out.attrs["gp_basis"] = basis
     out.attrs["assumed_margin"] = assumed_margin
     out.attrs["annualised_from"] = months if scale != 1.0 else None
@@ -502,19 +516,21 @@ def threshold_sensitivity(
 
 
 def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> dict:
-    """The recommended line: the widest whose every added band still pays for the model.
+    """The recommended line: the widest that pays as a whole, and up to which every added
+    band still pays its share of the model.
 
-    Returns the chosen row as a dict plus ``reason`` and ``decided``. When not even the
-    largest accounts pay, the recommendation is **no key-account model** (``key_accounts``
-    0, ``min_revenue`` infinite); when whether they pay is unknown (no cost of goods and
-    no assumed margin), no line is recommended (``decided`` False) and the reason says
-    what would decide it.
+    Returns the chosen row as a dict plus ``reason`` and ``decided``. When no line pays,
+    the recommendation is **no key-account model** (``key_accounts`` 0, ``min_revenue``
+    infinite); when whether they pay is unknown (no cost of goods and no assumed margin),
+    no line is recommended (``decided`` False) and the reason says what would decide it.
 
     Examples
     --------
     >>> t = pd.DataFrame({"key_accounts": [5, 10], "min_revenue": [9.0, 5.0],
     ...                   "revenue_share": [0.5, 0.7], "pays": [False, False],
-    ...                   "marginal_gp": [1.0, 0.5], "cost_per_account": [2.0, 2.0]})
+    ...                   "band_pays": [True, False], "marginal_gp": [1.0, 0.5],
+    ...                   "gross_profit": [5.0, 7.5], "model_cost": [10.0, 20.0],
+    ...                   "cost_per_account": [2.0, 2.0]})
     >>> r = recommend_line(t)
     >>> r["key_accounts"], r["decided"]
     (0, True)
@@ -525,52 +541,55 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
     if pays.empty:
         return {**none, "decided": True, "none_pay": True,
                 "reason": "No customer had revenue in the last 12 months."}  # fmt: skip
+    band = sensitivity.get("band_pays", pays)
     known = pays.notna()
-    if not known.iloc[0]:  # unknown from the first band on: no cost, no assumed margin
+    if not known.any() or (not known.iloc[0] and band.isna().iloc[0]):
         return {
             **none,
             "decided": False,
             "none_pay": False,
             "reason": "Without cost of goods the data cannot show where the key-account "
-            "model stops paying: the column 'margin to pay' gives the gross margin the "
-            "accounts added at each line would need. State the client's typical gross "
-            "margin (assumed gross margin in the engagement settings) or deliver cost of "
-            "goods to draw the line.",
+            "model stops paying: the column 'margin to pay' gives the gross margin at which "
+            "each line would pay. State the client's typical gross margin (assumed gross "
+            "margin in the engagement settings) or deliver cost of goods to draw the line.",
         }
+    ok_band = band.where(band.notna(), False).astype(bool).to_numpy()
+    stop = int(np.argmin(ok_band)) if not ok_band.all() else len(ok_band)
     ok = pays.where(known, False).astype(bool).to_numpy()
-    stop = int(np.argmin(ok)) if not ok.all() else len(ok)
+    paying = [i for i in range(stop) if ok[i]]
     assumed = (
         f" (at the assumed gross margin of {fmt.pct(sensitivity.attrs['assumed_margin'])})"
         if basis == "assumed"
         else ""
     )
-    if stop == 0:
+    if not paying:
         first = sensitivity.iloc[0]
+        brings = (
+            f"{fmt.money(first['gross_profit'], currency)} of gross profit{assumed}"
+            if pd.notna(first.get("gross_profit"))
+            else f"{fmt.money(first['marginal_revenue'] * first['key_accounts'], currency)} "
+            "of revenue"
+        )
         return {
             **none,
             "decided": True,
             "none_pay": True,
             "reason": (
-                f"No line pays{assumed}: even the {int(first['key_accounts'])} largest "
-                f"accounts bring {fmt.money(first['marginal_gp'], currency)} of gross profit "
-                f"each, less than the {fmt.money(first['cost_per_account'], currency)} the "
-                "key-account model costs per account. We recommend no key-account model "
-                "at these costs; a leaner model or lower costs would change this."
-                if pd.notna(first["marginal_gp"])
-                else f"No line pays: even the {int(first['key_accounts'])} largest accounts "
-                f"bring {fmt.money(first['marginal_revenue'], currency)} of revenue each, "
-                f"less than the {fmt.money(first['cost_per_account'], currency)} the "
-                "key-account model costs per account. We recommend no key-account model "
-                "at these costs."
+                f"No line pays: the {fmt.plural(int(first['key_accounts']), 'largest account')} "
+                f"bring {brings} a year, less than the "
+                f"{fmt.money(first['model_cost'], currency)} the key-account model would cost "
+                "for them, and wider lines do not make up for it. We recommend no "
+                "key-account model at these costs; a leaner model or lower costs would "
+                "change this."
             ),
         }
-    chosen = sensitivity.iloc[stop - 1].to_dict()
+    chosen = sensitivity.iloc[paying[-1]].to_dict()
     chosen.update(decided=True, none_pay=False)
-    if stop < len(ok):
+    if stop < len(ok_band):
         nxt = sensitivity.iloc[stop]
         chosen["reason"] = (
-            f"Beyond {int(chosen['key_accounts'])} accounts the next accounts bring "
-            f"{fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average"
+            f"Beyond {fmt.plural(int(chosen['key_accounts']), 'account')} the next accounts "
+            f"bring {fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average"
             f"{assumed}, less than the {fmt.money(nxt['cost_per_account'], currency)} the "
             "key-account model costs per account."
         )
@@ -632,9 +651,11 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
             "available; the financial score uses revenue and potential only."
         )
     if not comparison.full:
+        wallet = screen["estimated_wallet"].notna().any()
         notes.append(
             f"Growth is not available: {comparison.reason()}. Deliver the earlier "
-            "revenue to measure it; potential uses wallet estimates only."
+            "revenue to measure it"
+            + ("; potential uses the wallet estimates only." if wallet else ".")
         )
     wallet = screen["estimated_wallet"].notna().any()
     if not wallet and comparison.full:
@@ -748,6 +769,7 @@ def headline(seg: Segmentation) -> dict:
         "tiers": k["tier"].value_counts().reindex(TIERS, fill_value=0).to_dict(),
         "development": int((a["class"] == "Development").sum()),
         "overrides": len(seg.overrides),
+        "key_by_override": int((k["override"] != "").sum()) if "override" in k else 0,
         "renormalised": int((a["candidate"] & a["renormalised"]).sum()),
     }
 
@@ -802,14 +824,19 @@ def summary_text(h: dict, currency: str | None = None) -> str:
         else f"{h['managers_low']} to {h['managers_high']} key account managers"
     )
     dev = (
-        f"{fmt.plural(h['development'], 'smaller account')} with large potential go to the "
-        "development track; "
+        f"{fmt.plural(h['development'], 'account')} with large potential that "
+        f"{'is' if h['development'] == 1 else 'are'} not key go to the development track; "
         if h["development"]
         else ""
     )
+    by_override = ""
+    if h.get("key_by_override", 0) == h["key_accounts"] and (
+        h.get("line_none_pay") or not h.get("line_decided", True)
+    ):
+        by_override = ", all by consultant override"
     return (
         f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
-        f"({fmt.pct(h['key_share'])}) are key accounts**: {tiers}. Together they make "
+        f"({fmt.pct(h['key_share'])}) are key accounts**{by_override}: {tiers}. Together they make "
         f"**{fmt.pct(h['revenue_share'])} of revenue**{gp}. "
         f"At {lo} to {hi} key accounts per manager they need **{managers}**. "
         f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
@@ -1038,11 +1065,20 @@ SENSITIVITY_FORMATS = {
 }
 
 
-def sensitivity_note(seg: Segmentation) -> str:
-    """What the sweep's gross profit is made of when it is not measured on a full year:
-    assumed from a stated margin, unknown, or annualised from fewer months."""
+def sensitivity_note(seg: Segmentation, settings: dict | None = None) -> str:
+    """What the sweep rests on: the model's cost assumptions (``settings``: the config's
+    ``method.segmentation``), and a gross profit assumed from a stated margin, unknown,
+    or annualised from fewer months."""
     s = seg.sensitivity
     said = []
+    if settings is not None:
+        lo, hi = (int(x) for x in settings["accounts_per_manager"])
+        said.append(
+            f"The model's cost assumes a key account manager at "
+            f"{fmt.money(settings['manager_cost'], short=False)} a year for {lo} to {hi} "
+            f"accounts and {fmt.money(settings['service_cost'], short=False)} of service per "
+            "account a year (engagement settings): replace them with the client's figures."
+        )
     basis = s.attrs.get("gp_basis", "data")
     if basis == "assumed":
         said.append(

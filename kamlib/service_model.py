@@ -296,6 +296,7 @@ class ServiceModel:
     respondents: int
     min_respondents: int
     notes: list[str] = field(default_factory=list)
+    key_respondents: int = 0  # of the respondents, how many are key accounts
 
     @property
     def has_ratings(self) -> bool:
@@ -316,7 +317,7 @@ def analyse(engagement, seg=None) -> ServiceModel:
     segment_of = key.set_index("account_id")["segment"]
     matrices: dict[str, pd.DataFrame] = {}
     gap_table = pk = None
-    respondents = 0
+    respondents = key_respondents = 0
     if pack.has("service_ratings"):
         dims = [d for d in DIMENSION_LABELS if d in accounts.columns and accounts[d].notna().any()]
         groups = accounts[["account_id", *dims]]
@@ -328,6 +329,9 @@ def analyse(engagement, seg=None) -> ServiceModel:
             )
         r = rated(pack["service_ratings"], groups, elements)
         respondents = int(r["account_id"].nunique())
+        key_respondents = int(
+            r.loc[r["account_id"].isin(key["account_id"]), "account_id"].nunique()
+        )
         for d in dims:
             matrices[d] = importance_matrix(r, d, elements, s["min_respondents"])
         if "satisfaction" in r.columns and r["satisfaction"].notna().any():
@@ -340,15 +344,26 @@ def analyse(engagement, seg=None) -> ServiceModel:
             .to_dict()
         )
         key_matrix = matrices["segment"][matrices["segment"]["group"].isin(orientation)]
-        pk = packages(key_matrix, orientation, s, elements)
-    else:
+        if key_respondents:
+            pk = packages(key_matrix, orientation, s, elements)
+        else:
+            notes.append(
+                "No key account rated the service elements: the packages need ratings from "
+                "key accounts, so none is proposed; the matrices show what the other "
+                "accounts value."
+            )
+    cost = costing.engagement_activity_cost(engagement)
+    if not pack.has("service_ratings"):
         notes.append(
-            "No service_ratings table: the importance matrix, the gap analysis and the "
-            "packages need key-account interviews. What serving each element costs "
-            "today is shown instead."
+            "No service ratings table: the importance matrix, the gap analysis and the "
+            "packages need key-account interviews."
+            + (
+                " What serving each element costs today is shown instead."
+                if cost is not None
+                else ""
+            )  # fmt: skip
         )
     costs = today = None
-    cost = costing.engagement_activity_cost(engagement)
     if cost is not None:
         today = element_cost_today(cost, segment_of, s["element_activities"])
         if pk is not None:
@@ -374,6 +389,7 @@ def analyse(engagement, seg=None) -> ServiceModel:
         respondents,
         int(s["min_respondents"]),
         notes,
+        key_respondents,
     )
 
 
@@ -384,7 +400,8 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
     if sm_.has_ratings:
         m = sm_.matrices["segment"]
         parts.append(
-            f"{fmt.count(sm_.respondents)} interviewed accounts rated "
+            f"{fmt.count(sm_.respondents)} interviewed accounts, "
+            f"{fmt.count(sm_.key_respondents)} of them key accounts, rated "
             f"{len(sm_.elements)} service elements."
         )
         if sm_.packages is not None:
@@ -431,7 +448,9 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
                 else "every segment can afford its package."
             )
         )
-    return " ".join(parts) if parts else "No ratings and no activities: see the notes below."
+    if parts:
+        return " ".join(parts)
+    return "Nothing to propose yet: " + "; ".join(n.rstrip(".") for n in sm_.notes) + "."
 
 
 def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
@@ -470,16 +489,33 @@ def heat(sm_: ServiceModel, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
-    """The ranked gaps with enough respondents, under-delivered first."""
+    """The largest gaps with enough respondents: under-delivered first, then over-served,
+    each kind ranked, at most ``top`` rows (room kept for both kinds)."""
     if sm_.gaps is None:
         return pd.DataFrame()
     g = sm_.gaps[sm_.gaps["enough"] & (sm_.gaps["status"] != "in line")]
-    g = pd.concat(
-        [g[g["status"] == "under-delivered"], g[g["status"] == "over-served"].sort_values("gap")]
-    ).head(top)
+    under = g[g["status"] == "under-delivered"]
+    over = g[g["status"] == "over-served"].sort_values("gap")
+    n_over = min(len(over), max(top // 3, top - len(under)))
+    g = pd.concat([under.head(top - n_over), over.head(n_over)])
     return g.rename(columns={"group": "segment"})[
         ["status", "element", "segment", "importance", "satisfaction", "gap", "respondents"]
     ]
+
+
+def gap_note(sm_: ServiceModel) -> str:
+    """How many cells of each kind there are, when the table lists only the largest."""
+    if sm_.gaps is None:
+        return ""
+    g = sm_.gaps[sm_.gaps["enough"]]
+    under = int((g["status"] == "under-delivered").sum())
+    over = int((g["status"] == "over-served").sum())
+    if under + over <= len(gap_view(sm_)):
+        return ""
+    return (
+        f"{fmt.plural(under, 'cell')} under-delivered and {over} over-served in all; the "
+        "largest of each are listed, every cell is in the Excel export."
+    )
 
 
 def package_view(sm_: ServiceModel) -> pd.DataFrame:
@@ -520,7 +556,11 @@ def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
 def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str, str, str]]:
     """The headline figures as (label, value, note) cards."""
 
-    rated_by = "rated by key accounts" if sm_.has_ratings else "configured; no ratings delivered"
+    rated_by = (
+        f"rated by {fmt.plural(sm_.respondents, 'account')}, {sm_.key_respondents} key"
+        if sm_.has_ratings
+        else "configured; no ratings delivered"
+    )
     cards = [("service elements", fmt.count(len(sm_.elements)), rated_by)]
     if sm_.has_ratings:
         cards.append(

@@ -163,9 +163,15 @@ def test_investment_return_line_by_line():
     assert r.at["change in cost-to-serve", "amount"] == pytest.approx(-50.0)  # the package saves
     assert r.at["net return", "amount"] == pytest.approx(90.0)  # 60 + 50 - 20
     assert r.at["return on investment", "amount"] == pytest.approx(4.5)
+    # no package priced: no change counted, and said; no investment planned yet: the return
+    # is to complete, not the gross profit alone
     unknown = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, None).set_index("line")
-    assert unknown.at["net return", "amount"] == pytest.approx(60.0)
+    assert np.isnan(unknown.at["change in cost-to-serve", "amount"])
+    assert "no package cost" in unknown.at["change in cost-to-serve", "how"]
+    assert np.isnan(unknown.at["net return", "amount"])
     assert np.isnan(unknown.at["return on investment", "amount"])
+    no_package = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, 20.0).set_index("line")
+    assert no_package.at["net return", "amount"] == pytest.approx(40.0)  # 60 - 20
 
 
 def test_part_status_says_what_is_missing():

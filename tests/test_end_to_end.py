@@ -337,7 +337,7 @@ def test_minimal_pack_runs_every_step_and_says_what_it_could_not_do(tmp_path):
     assert "No strategy ratings" in html and "Growth is not available" in html
     assert "Traceback" not in html
     service = (reports / "minimal" / "latest" / "02_service_model.html").read_text()
-    assert "No service_ratings table" in service and "Traceback" not in service
+    assert "No service ratings table" in service and "Traceback" not in service
     prof = (reports / "minimal" / "latest" / "03_profitability.html").read_text()
     assert "cost-to-serve and net contribution are not available" in prof
     assert "Traceback" not in prof

@@ -233,3 +233,21 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
     assert clv.loc["key accounts", "lifetime value"] == pytest.approx(
         gp * 1.10 / (1.10 - (1 - churn))
     )
+
+
+def test_a_kpi_of_one_key_account_is_shown_but_not_scored():
+    table = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2025-09-30", "2026-09-30"]),
+            "group": ["key accounts"] * 2,
+            "accounts": [1, 1],
+            "logo_retention": [0.5, 1.0],
+            "nps": [-20.0, 40.0],
+            "respondents": [12, 14],
+        }
+    )
+    targets = {"retention": 0.05, "nps": 5}
+    c = kpis.scorecard(table, pd.Timestamp("2025-09-30"), targets, min_accounts=5)
+    c = c.set_index("column")
+    assert c.loc["logo_retention", "status"] == "too few"  # one account: chance, not effect
+    assert c.loc["nps", "status"] == "green"  # 12 and 14 respondents are enough

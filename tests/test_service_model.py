@@ -160,6 +160,7 @@ def test_analyse_on_the_demo_finds_orientation_and_channel_differences(tmp_path)
     assert list(mean.columns) == list(counts.columns) and len(mean) == 10
     text = sm.summary_text(model)
     assert "interviewed accounts" in text and "largest shortfall" in text
+    assert f"{model.key_respondents} of them key accounts" in text and model.key_respondents
     wb = load_workbook(sm.export(str(tmp_path), model))
     assert {"Importance by segment", "Gaps", "Packages", "Package costs"} <= set(wb.sheetnames)
 
@@ -172,10 +173,25 @@ def test_analyse_without_ratings_or_activities_says_so(tmp_path):
     write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
     model = sm.analyse(open_engagement(folder))
     assert not model.has_ratings and model.packages is None and model.costs is None
-    assert any("No service_ratings table" in n for n in model.notes)
+    assert any("No service ratings table" in n for n in model.notes)
+    assert not any("shown instead" in n for n in model.notes)  # no activities to show either
     assert any("No activities table" in n for n in model.notes)
     assert sm.heat(model, "segment") == (None, None)
     assert sm.package_view(model).empty and sm.gap_view(model).empty
     cards = dict((label, note) for label, _, note in sm.kpi_cards(model))
     assert cards["service elements"] == "configured; no ratings delivered"
     assert sm.export(str(tmp_path), model).endswith("02_service_model.xlsx")
+
+
+def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
+    from kamlib.engagement import open_engagement
+    from kamlib.scenarios import Scenario, write_scenario
+
+    folder = write_scenario(Scenario(months=36, currency="SEK", cost=False), tmp_path / "s")
+    eng = open_engagement(folder)
+    model = sm.analyse(eng)
+    assert model.has_ratings and model.respondents > 0 and model.key_respondents == 0
+    assert model.packages is None and model.costs is None
+    assert any("No key account rated" in n for n in model.notes)
+    cards = dict((label, note) for label, _, note in sm.kpi_cards(model))
+    assert cards["service elements"].endswith(", 0 key")
