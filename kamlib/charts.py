@@ -188,10 +188,11 @@ def pareto_curve(
 
 
 def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = None) -> Figure:
-    """Coverage (left) and what the added accounts bring vs the model's cost per account
-    (right): their gross profit, or, without cost of goods and an assumed margin, their
-    revenue (a band whose revenue is below the cost cannot pay at any margin). ``line``:
-    the recommended number of key accounts (0: none, no marker)."""
+    """Coverage (left) and, for each line, what the key accounts bring in a year against
+    what the key-account model costs for them (right): their gross profit, or, without
+    cost of goods and an assumed margin, their revenue (a line whose revenue is below its
+    cost cannot pay at any margin); the points are coloured by whether the line pays.
+    ``line``: the recommended number of key accounts (0: none, no marker)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
     x = sens["key_accounts"]
     ax1.plot(x, sens["revenue_share"], marker="o", ms=3, color=palette()[0], label="Revenue")
@@ -207,33 +208,22 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     ax1.set_title("Share covered")
     ax1.legend(fontsize=8, loc="lower right")
     basis = sens.attrs.get("gp_basis", "data")
-    value = sens["marginal_gp"] if basis != "none" else sens["marginal_revenue"]
+    brought = sens["gross_profit"] if basis != "none" else sens["total_revenue"]
     colours = [
         GREY if not isinstance(p, bool | np.bool_) else (palette()[0] if p else OKABE_ITO[5])
         for p in sens["pays"]
     ]
-    width = (x.max() - x.min()) / len(x) * 0.6 if len(x) > 1 else 0.6
-    ax2.bar(x, value, width=width, color=colours)
-    ax2.axhline(float(sens["cost_per_account"].iloc[0]), color=INK, lw=1.2, ls="--")
-    ax2.text(
-        x.max(),
-        float(sens["cost_per_account"].iloc[0]),
-        "model cost per key account ",
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        color=INK,
-    )
+    label = {"data": "gross profit", "assumed": "gross profit (assumed margin)",
+             "none": "revenue"}[basis]  # fmt: skip
+    ax2.plot(x, brought, color=palette()[0], lw=1.8, label=f"the key accounts' {label}")
+    ax2.scatter(x, brought, c=colours, s=22, zorder=3)
+    ax2.plot(x, sens["model_cost"], color=INK, lw=1.2, ls="--", drawstyle="steps-post",
+             label="the key-account model's cost")  # fmt: skip
     money_axis(ax2, currency)
     ax2.set_xlabel("Number of key accounts")
-    ax2.set_ylabel("Per added account, a year")
-    ax2.set_title(
-        {
-            "data": "Gross profit of the added accounts",
-            "assumed": "Gross profit of the added accounts (assumed margin)",
-            "none": "Revenue of the added accounts",
-        }[basis]
-    )
+    ax2.set_ylabel("A year")
+    ax2.set_title(f"{label.split(' (')[0].capitalize()} against the model's cost")
+    ax2.legend(fontsize=7.5, loc="upper left")
     if line:
         for ax in (ax1, ax2):
             ax.axvline(line, color=GREY, lw=1, ls=":")
@@ -599,7 +589,8 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.set_title("Revenue and gross margin per month", y=TITLE_Y)
+    title = "Revenue and gross margin per month" if len(labels) > 1 else "Revenue per month"
+    ax.set_title(title, y=TITLE_Y)
     ax.legend(handles, labels, loc="upper center", ncol=2, fontsize=8, bbox_to_anchor=(0.5, -0.14))
     return _done(fig, MARGINS)
 
@@ -746,9 +737,7 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
     targets = scorecard.set_index("column")["target"] if len(scorecard) else pd.Series()
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(9.0, 2.6 * rows + 0.2), sharex=True,
-                             squeeze=False)  # fmt: skip
-    dates = pd.to_datetime(table["period_end"])
+    fig, axes = plt.subplots(rows, cols, figsize=(9.0, 2.6 * rows + 0.2), squeeze=False)
     pad = pd.Timedelta(days=20)
     for ax, (col, title, kind) in zip(axes.ravel(), panels, strict=False):
         for group, colour, style in (
@@ -767,6 +756,8 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
             ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         ax.set_title(title, fontsize=9.5)
         ax.tick_params(labelsize=7.5)
+        # each panel spans the period ends its KPI was measured at, no more
+        dates = pd.to_datetime(table.loc[table[col].notna(), "period_end"])
         ax.set_xlim(dates.min() - pad, dates.max() + pad)
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
         ax.xaxis.set_major_locator(locator)
@@ -784,7 +775,7 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
     """How many key accounts sit at each health level, the band lines marked; None when
     no key account's health can be measured."""
     h = health["health"].dropna() if len(health) else pd.Series(dtype=float)
-    if h.empty:
+    if len(h) < 3:  # one or two accounts make no distribution
         return None
     fig, ax = plt.subplots(figsize=(8.0, 2.8))
     bins = list(range(0, 105, 5))
@@ -806,7 +797,7 @@ def health_vs_revenue(
     """Health against revenue: the revenue in the at-risk zone is what to protect; None
     when no key account's health can be measured."""
     h = health.dropna(subset=["health"]) if len(health) else health
-    if h.empty:
+    if len(h) < 3:
         return None
     fig, ax = plt.subplots(figsize=(8.0, 3.6))
     colour = [

@@ -100,9 +100,13 @@ def pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
     '73 %'
     >>> pct(0.051, 1, signed=True)
     '+5.1 %'
+    >>> pct(0.0033)
+    '0.3 %'
     """
     if _missing(x):
         return "n/a"
+    if digits == 0 and 0 < abs(x) < 0.01:
+        digits = 1  # 0.3 % is not 0 %
     text = f"{x * 100:{'+' if signed else ''}.{digits}f} %"
     return text.replace("-", "−")
 

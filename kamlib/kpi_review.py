@@ -21,16 +21,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .churn import lost_accounts
+
 FREQS = {"quarter": "Q", "month": "M", "year": "Y"}
 
 
-def retention(start: pd.Series, end: pd.Series) -> dict[str, float]:
+def retention(start: pd.Series, end: pd.Series, lost: set | None = None) -> dict[str, float]:
     """Retention of the cohort of accounts with revenue in ``start``.
 
     ``start`` and ``end`` are revenue per account over two equal windows (e.g. the
     trailing 12 months a year apart). Accounts absent or at zero in ``start`` are new and
     left out. Churn is the start revenue of accounts with nothing at the end,
     contraction the loss of those that shrank, expansion the gain of those that grew.
+    ``lost``: accounts the churn table records as lost in the window; they count as churned
+    in logo retention even with revenue before they left (revenue measures are unchanged).
 
     ``GRR = (start - churn - contraction) / start`` (at most 100 %);
     ``NRR = (start - churn - contraction + expansion) / start``.
@@ -70,7 +74,7 @@ def retention(start: pd.Series, end: pd.Series) -> dict[str, float]:
         "expansion": expansion,
         "grr": min(1.0, (total - churn - contraction) / total),
         "nrr": (total - churn - contraction + expansion) / total,
-        "logo_retention": float((~churned).sum() / len(s)),
+        "logo_retention": float((~(churned | s.index.isin(list(lost or ())))).sum() / len(s)),
     }
 
 
@@ -112,6 +116,7 @@ def retention_by_period(
     key: pd.Series | dict,
     ends: list[pd.Timestamp],
     measurable: set | None = None,
+    lost: dict | None = None,
 ) -> pd.DataFrame:
     """Logo retention, GRR, NRR and revenue growth at each period end, against the same
     date a year earlier, for key accounts and the rest.
@@ -120,7 +125,8 @@ def retention_by_period(
     (the accounts that were key at the start of each period: then an account that
     stopped buying counts against retention). Period ends not in ``measurable`` (when
     given: the data does not cover the 24 months behind them) get NaN, not a rate
-    computed on part of a year.
+    computed on part of a year. ``lost``: period end -> the accounts recorded as lost in
+    its window (see :func:`retention`).
 
     Examples
     --------
@@ -141,7 +147,7 @@ def retention_by_period(
             ids = flags.index[flags == members]
             s = t12[before].reindex(ids).fillna(0.0)
             e = t12[end].reindex(ids).fillna(0.0)
-            r = retention(s, e)
+            r = retention(s, e, (lost or {}).get(end))
             growth = e.sum() / s.sum() - 1 if s.sum() > 0 else float("nan")
             if measurable is not None and end not in measurable:
                 r.update({k: float("nan") for k in ("grr", "nrr", "logo_retention")})
@@ -214,6 +220,7 @@ def period_kpis(
     wallet: pd.Series | None = None,
     measurable: set | None = None,
     current: set | None = None,
+    lost: dict | None = None,
 ) -> pd.DataFrame:
     """Every KPI at each period end, for key accounts and the rest: one row per period
     end and group.
@@ -229,7 +236,7 @@ def period_kpis(
     opportunity counts of a period that begins before that table's data does.
     ``key``: one Series, or one per period end.
     """
-    table = retention_by_period(revenue, key, ends, measurable)
+    table = retention_by_period(revenue, key, ends, measurable, lost)
     t12 = trailing_revenue(revenue, sorted(set(ends) | {e - pd.DateOffset(years=1) for e in ends}))
     extra = []
 
@@ -262,7 +269,9 @@ def period_kpis(
             if current is not None and end not in current:
                 row["acv"] = row["share_of_wallet"] = np.nan
             row.update({"nps": np.nan, "respondents": 0, "csat": np.nan})
-            if surveys is not None and before_data(survey_start, end):
+            # a score is a rate: answers from part of a period still make one; a period that
+            # ends before the surveys begin has none (unknown, not zero respondents)
+            if surveys is not None and (survey_start is None or end.to_period("M") < survey_start):
                 row["respondents"] = np.nan
             elif surveys is not None and "nps" in surveys.columns:
                 s = surveys[surveys["account_id"].isin(ids) & _window(surveys["date"], end, freq)]
@@ -585,7 +594,14 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
         if missing:
             notes.append(text)
     groups = cohorts(engagement, every, key, measurable)
-    full = period_kpis(revenue, groups, every, period, surveys, opps, wallet, measurable, current)
+    churn = pack.tables.get("churn") if not seg.grouped else None
+    lost = {
+        e: set(lost_accounts(churn, revenue, e, since=e - pd.DateOffset(years=1))["account_id"])
+        for e in every
+    }
+    full = period_kpis(
+        revenue, groups, every, period, surveys, opps, wallet, measurable, current, lost
+    )
     # the baseline's values, then the periods shown
     table = full[full["period_end"].isin(ends)].reset_index(drop=True)
     if base_end is not None and base_end not in ends:
@@ -695,11 +711,15 @@ def health_by_segment(r: KpiReview) -> pd.DataFrame:
     g = h.assign(risk=risk, risk_revenue=h["revenue"].where(risk, 0.0)).groupby("segment")
     out = g.agg(
         accounts=("health", "size"),
+        measured=("health", "count"),
         health=("health", "median"),
         change=("change", "median"),
         at_risk=("risk", "sum"),
         revenue_at_risk=("risk_revenue", "sum"),
     ).reset_index()
+    blind = out["measured"] == 0  # nobody's health known: at risk is unknown, not zero
+    out.loc[blind, ["at_risk", "revenue_at_risk"]] = np.nan
+    out = out.drop(columns="measured")
     return out.rename(
         columns={
             "health": "median health",
@@ -805,6 +825,7 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
     last = c.attrs["actual_end"]
     risk_rev, risk_n = at_risk(r)["at risk"]
     watch_rev, watch_n = at_risk(r)["watch"]
+    unmeasured = int(r.health["health"].isna().sum()) if len(r.health) else 0
     risk = (
         f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
         f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
@@ -812,6 +833,13 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         f"({fmt.money(watch_rev, currency)}). The early-warning list names "
         f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners."
     )
+    if unmeasured == len(r.health):
+        risk = (
+            "**At risk:** not known: no key account's health can be measured with the data "
+            "delivered (it needs revenue and margin trends, NPS answers or contacts)."
+        )
+    elif unmeasured:
+        risk += f" The health of {fmt.plural(unmeasured, 'key account')} cannot be measured."
     if r.measured:
         now = said(c)
         return "\n\n".join(
@@ -963,12 +991,15 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
                 f"{_fmt(row['baseline'], row['unit'], col)}")  # fmt: skip
 
     risk_rev, risk_n = at_risk(r)["at risk"]
+    measured = bool(len(r.health)) and r.health["health"].notna().any()
     cards = [
         card("nrr", "Net revenue retention"),
         card("growth", "Key-account growth"),
         card("nps", "NPS"),
         card("csat", "CSAT"),
-        ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account")),
+        ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account"))
+        if measured
+        else ("Revenue at risk", "n/a", "health not measurable"),
         ("Early warnings", fmt.count(len(r.warnings)), "key accounts to act on"),
     ]
     return [x for x in cards if x is not None]

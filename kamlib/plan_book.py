@@ -202,8 +202,17 @@ def build_book(engagement) -> PlanBook:
         ws = ws.assign(in_pipeline=False)
     # targets, reconciled with the pipeline, whitespace and wallet
     k = key.set_index("account_id")
+    # targets grow a year's revenue: fewer months of data are annualised first (and said)
+    covered = seg.comparison.current_months if seg.comparison is not None else months
+    scale = months / covered if 0 < covered < months else 1.0
+    if scale != 1.0:
+        notes.append(
+            f"The data holds only {covered} of the last {months} months: revenue is for those "
+            "months; targets, share of wallet and headroom start from it annualised."
+        )
+    k["annual_revenue"] = k["revenue"] * scale
     tg = ap.targets(
-        k["revenue"], s["growth_target"], [int(x) for x in s["horizons"]], pipe["weighted"]
+        k["annual_revenue"], s["growth_target"], [int(x) for x in s["horizons"]], pipe["weighted"]
     ).set_index("account_id")
     k = k.join(tg.drop(columns=["base"]))
     k = k.join(pipe[["open_opportunities", "pipeline", "weighted"]])
@@ -212,7 +221,7 @@ def build_book(engagement) -> PlanBook:
     ].fillna(0)
     k["whitespace"] = ws[~ws["in_pipeline"]].groupby("account_id")["value"].sum()
     k["whitespace"] = k["whitespace"].fillna(0.0)
-    k["headroom"] = (k["estimated_wallet"] - k["revenue"]).clip(lower=0)
+    k["headroom"] = (k["estimated_wallet"] - k["annual_revenue"]).clip(lower=0)
     # relationship
     contacts = _table(pack, "contacts", units, ids)
     if contacts is not None:

@@ -60,8 +60,20 @@ def _bridge(p: Plan) -> pd.DataFrame:
     targets = {h: float(a[f"target_{h}m"]) for h in p.horizons}
     wallet = a.get("estimated_wallet")
     return ap.target_bridge(
-        float(a["revenue"]), targets, float(a["weighted"]), float(a["whitespace"]), wallet
+        _annual(p), targets, float(a["weighted"]), float(a["whitespace"]), wallet
     )
+
+
+def _annual(p: Plan) -> float:
+    """A year's revenue: the last 12 months, or fewer months of data annualised."""
+    a = p.account
+    v = a.get("annual_revenue")
+    return float(v) if v is not None and pd.notna(v) else float(a["revenue"])
+
+
+def _partial(p: Plan) -> bool:
+    """The revenue is of fewer months than a year (and annualised where it meets a year)."""
+    return abs(_annual(p) - float(p.account["revenue"])) > 1e-9
 
 
 def _investment(p: Plan) -> pd.DataFrame:
@@ -70,7 +82,7 @@ def _investment(p: Plan) -> pd.DataFrame:
         pi.parse_amount(p.inputs["investment_amount"]) if "investment_amount" in p.inputs else None
     )
     return ap.investment_return(
-        float(a["revenue"]),
+        _annual(p),
         float(a[f"target_{p.horizons[0]}m"]),
         a["gross_margin"],
         float(a["cost_to_serve"]),
@@ -111,6 +123,8 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
         if pd.notna(a.get("growth"))
         else "no full prior year to compare"
     )
+    if _partial(p):
+        growth = f"fewer than 12 months of data; a year: {fmt.money(_annual(p), c)}"
     if pd.notna(a.get("net_contribution")):
         earns = ("Net contribution", fmt.money(a["net_contribution"], c),
                  f"net margin {fmt.pct(a['net_margin'], 1)}")  # fmt: skip
@@ -144,6 +158,8 @@ def _earnings_sentence(p: Plan) -> str:
     supports."""
     a, c = p.account, p.currency
     text = f"It bought **{fmt.money(a['revenue'], c)}** in the last 12 months"
+    if _partial(p):
+        text += f" (the data holds fewer months: {fmt.money(_annual(p), c)} a year)"
     if pd.notna(a.get("growth")):
         text += f" ({fmt.pct(a['growth'], 1, signed=True)} on the prior year)"
     if pd.notna(a.get("gross_margin")):
@@ -165,9 +181,20 @@ def _earnings_sentence(p: Plan) -> str:
     return text + "."
 
 
+def _lost(p: Plan) -> bool:
+    """The churn table records the account as lost (it is a key account by override)."""
+    return pd.notna(p.account.get("lost_on"))
+
+
 def _target_sentence(p: Plan) -> str:
     b = _bridge(p).iloc[0]
     c = p.currency
+    if _lost(p):
+        return (
+            "**Target:** none yet: the account is recorded as lost, so a growth target "
+            f"({fmt.money(b['target'], c)} in {int(b['months'])} months at management's "
+            "rate) only applies once a win-back is decided."
+        )
     text = (
         f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
         f"(+{fmt.money(b['increase'], c)})."
@@ -252,8 +279,9 @@ def financials_view(p: Plan) -> pd.DataFrame:
         ("Share of wallet", a.get("share_of_wallet"), s.get("share_of_wallet"), "pct"),
     ]
     f = {"money": lambda v: fmt.money(v, p.currency), "pct": lambda v: fmt.pct(v, 1)}
+    alone = int(s.get("accounts", 0) or 0) < 2  # a median of itself compares with nothing
     return pd.DataFrame(
-        [(k, f[kind](v), f[kind](m)) for k, v, m, kind in rows],
+        [(k, f[kind](v), "only account" if alone else f[kind](m)) for k, v, m, kind in rows],
         columns=["indicator", "this account", "segment median"],
     )
 
@@ -289,7 +317,7 @@ def contacts_view(p: Plan) -> pd.DataFrame:
 def nps_note(p: Plan) -> str:
     """How NPS is counted, and the latest year's score; or why there is none."""
     if p.nps.empty:
-        return "No survey answers for this account in the last 36 months: no NPS."
+        return "No survey answers for this account: no NPS."
     nps12, n = p.account.get("nps"), int(p.account.get("nps_respondents", 0) or 0)
     last = " No answers in the last 12 months."
     if nps12 is not None and pd.notna(nps12):
@@ -357,7 +385,9 @@ def targets_note(p: Plan) -> str:
     b = _bridge(p)
     text = (
         f"Management's growth target of {fmt.pct(p.growth_target)} a year applied to "
-        f"{fmt.money(a['revenue'], c)}: target = revenue x (1 + {fmt.pct(p.growth_target)}) ^ "
+        f"{fmt.money(_annual(p), c)}"
+        + (" (the months of data there are, annualised)" if _partial(p) else "")
+        + f": target = revenue x (1 + {fmt.pct(p.growth_target)}) ^ "
         "(months / 12). The weighted pipeline (amount x probability of each open "
         "opportunity) is counted first, then the typical spend of whitespace products not "
         "yet in the pipeline."
@@ -443,6 +473,10 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
     """Actions the data suggests, most urgent first; owner and due date to agree."""
     a, c = p.account, p.currency
     rows: list[tuple[str, str]] = []
+    if _lost(p):
+        rows.append(
+            ("Decide whether to win the account back", "recorded as lost, nothing bought since")
+        )
     contacts = p.contacts
     if a.get("contacts", 0) == 0:
         rows.append(
@@ -540,7 +574,9 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
     if pd.notna(a.get("headroom")) and a["headroom"] > 0:
         data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
-    data["threats"] += [e for k, e in risk_items(p) if k in ("churn signal", "customer sentiment")]
+    data["threats"] += [
+        e for k, e in risk_items(p) if k in ("lost", "churn signal", "customer sentiment")
+    ]
     return data
 
 
@@ -572,6 +608,12 @@ def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     """
     a, c = p.account, p.currency
     out: list[tuple[str, str]] = []
+    if _lost(p):
+        why = a.get("lost_reason")
+        out.append(
+            ("lost", f"recorded as lost on {pd.Timestamp(a['lost_on']):%d %B %Y}"
+             + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
+        )  # fmt: skip
     gaps = [g.strip() for g in str(a.get("gaps") or "").split(";") if g.strip()]
     signals = [s.strip() for s in str(a.get("signals") or "").split(";") if s.strip()]
     stale_gap = any("senior" in g for g in gaps)
@@ -657,6 +699,11 @@ def whitespace_empty(p: Plan) -> str:
     """What an empty whitespace table means."""
     if not p.has.get("products", True):
         return "Whitespace needs the product of each sale, which the revenue data does not hold."
+    if int(p.segment.get("accounts", 0) or 0) < 2:
+        return (
+            "Whitespace needs other accounts in the segment to compare with: this account is "
+            "the only one."
+        )
     return "No whitespace: the account buys every product its segment commonly buys."
 
 

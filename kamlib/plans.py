@@ -499,7 +499,9 @@ def index_notebook(book, batch: PlanBatch):
         ("Revenue", fmt.money(df["revenue"].sum(), c), "last 12 months"),
         (f"Target in {h} months", fmt.money(df["target"].sum(), c), "sum of the plans"),
         ("Average completeness", fmt.pct(df["completeness"].mean()), "of the plans' parts"),
-        ("At risk", fmt.count(at_risk), "health below the risk line"),
+        ("At risk", fmt.count(at_risk), "health below the risk line")
+        if df["health"].notna().any()
+        else ("At risk", "n/a", "no account's health can be measured"),
     ]
     intro = (
         "One plan per key account, largest first. **Complete** is the share of the plan's "

@@ -65,7 +65,7 @@ READINESS = [
         "3 Profitability",
         "activities",
         None,
-        "cost-to-serve and net contribution are not available; gross margin only",
+        "cost-to-serve and net contribution are not available",
     ),
     ("3 Profitability", "revenue", "list_amount", "the price waterfall starts at net revenue"),
     ("4 Account plans", "contacts", None, "no stakeholder map"),

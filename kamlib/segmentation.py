@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
+from .churn import lost_accounts
 from .evidence import Comparison
 from .periods import in_window, trailing_window
 
@@ -101,10 +102,11 @@ def financial_screen(
         else pd.Series(np.nan, index=df.index)
     )
     df["estimated_wallet"] = wallet.reindex(df.index)
-    df["share_of_wallet"] = (df["revenue"] / df["estimated_wallet"]).where(
-        df["estimated_wallet"] > 0
-    )
-    headroom = (df["estimated_wallet"] - df["revenue"]).clip(lower=0)
+    # a wallet is a year's spend: fewer months of revenue are annualised before the two meet
+    covered = comparison.current_months if comparison is not None else months
+    annual = df["revenue"] * (months / covered if 0 < covered < months else 1.0)
+    df["share_of_wallet"] = (annual / df["estimated_wallet"]).where(df["estimated_wallet"] > 0)
+    headroom = (df["estimated_wallet"] - annual).clip(lower=0)
     fallback = df["revenue"] * df["growth"].clip(lower=0)
     df["potential"] = headroom.where(df["estimated_wallet"].notna(), fallback)
     df["potential_basis"] = np.select(
@@ -325,7 +327,8 @@ def apply_overrides(classes: pd.DataFrame, overrides: pd.DataFrame | None) -> pd
     """Apply the consultants' decisions last; returns the new classes with ``override`` set.
 
     ``key = yes`` promotes (tier from the override, else the computed tier, else Tier 3);
-    ``key = no`` demotes to core. A given segment replaces the computed one.
+    ``key = no`` demotes a key account to core (and leaves any other account as it is). A
+    given segment replaces the computed one.
     """
     df = classes.copy()
     df["override"] = ""
@@ -344,11 +347,14 @@ def apply_overrides(classes: pd.DataFrame, overrides: pd.DataFrame | None) -> pd
             label = ORIENTATION_LABEL.get(df.at[i, "orientation"], "orientation unknown")
             df.loc[i, ["key", "tier", "class"]] = [True, tier, tier]
             df.at[i, "segment"] = f"{tier} · {label}"
-        else:
+        elif df.at[i, "key"]:
             df.loc[i, ["key", "tier", "class", "segment"]] = [False, None, "Core", "Core"]
+        # key = no for an account that is not key changes nothing, and says so
         if _given(o, "segment"):
             df.at[i, "segment"] = o.segment
-        df.at[i, "override"] = f"{before} → {df.at[i, 'class']}: {o.reason} ({by})"
+        after = df.at[i, "class"]
+        move = f"{before} → {after}" if after != before else f"stays {before}"
+        df.at[i, "override"] = f"{move}: {o.reason} ({by})"
         df.at[i, "reason"] = f"Override by {by}: {o.reason}"
     return df
 
@@ -483,6 +489,7 @@ def threshold_sensitivity(
                 "gross_profit": float(gp.iloc[:n].sum()) * scale if basis != "none" else np.nan,
                 "marginal_gp": float(gp.iloc[prev:n].mean()) * scale if basis != "none" else np.nan,
                 "marginal_revenue": added_revenue,
+                "total_revenue": total_revenue,
                 # the margin at which both the band and the whole line pay
                 "break_even_margin": max(per_account / added_revenue, cost / total_revenue)
                 if added_revenue > 0 and total_revenue > 0
@@ -543,7 +550,10 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
                 "reason": "No customer had revenue in the last 12 months."}  # fmt: skip
     band = sensitivity.get("band_pays", pays)
     known = pays.notna()
-    if not known.any() or (not known.iloc[0] and band.isna().iloc[0]):
+    # a band that may still pay (unknown) does not end the sweep; one that cannot, does
+    fails = band.map(lambda v: v is False or v is np.False_).to_numpy()
+    stop = int(np.argmax(fails)) if fails.any() else len(fails)
+    if pays.iloc[:stop].isna().any():  # some line may pay: only a margin would tell
         return {
             **none,
             "decided": False,
@@ -553,8 +563,6 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
             "each line would pay. State the client's typical gross margin (assumed gross "
             "margin in the engagement settings) or deliver cost of goods to draw the line.",
         }
-    ok_band = band.where(band.notna(), False).astype(bool).to_numpy()
-    stop = int(np.argmin(ok_band)) if not ok_band.all() else len(ok_band)
     ok = pays.where(known, False).astype(bool).to_numpy()
     paying = [i for i in range(stop) if ok[i]]
     assumed = (
@@ -585,7 +593,7 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
         }
     chosen = sensitivity.iloc[paying[-1]].to_dict()
     chosen.update(decided=True, none_pay=False)
-    if stop < len(ok_band):
+    if stop < len(fails):
         nxt = sensitivity.iloc[stop]
         chosen["reason"] = (
             f"Beyond {fmt.plural(int(chosen['key_accounts']), 'account')} the next accounts "
@@ -709,9 +717,29 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
                 "apply). A threshold in the settings draws a line regardless."
             )
     cand = candidates(screen, thresholds)
+    lost = (
+        lost_accounts(pack.tables.get("churn"), revenue, as_of)
+        if not grouped
+        else pd.DataFrame(columns=["account_id", "lost_on", "reason"])
+    )
+    if len(lost):
+        cand &= ~screen["account_id"].isin(lost["account_id"]).to_numpy()
+        notes.append(
+            f"{fmt.plural(len(lost), 'customer')} the churn table records as lost (and that "
+            "bought nothing since) cannot be key accounts; overrides still apply."
+        )
     scores = compatibility(screen, accounts, s["weights"])
     orient = buyer_orientation(screen, accounts)
     classes = classify(screen, scores, orient, cand, s["tiers"], s["min_score"])
+    if len(lost):
+        info = lost.set_index("account_id")
+        gone = classes["account_id"].isin(info.index)
+        when = classes.loc[gone, "account_id"].map(info["lost_on"])
+        why = classes.loc[gone, "account_id"].map(info["reason"])
+        classes.loc[gone, "reason"] = [
+            f"Lost on {d:%d %B %Y}" + (f" ({r})" if r else "") + "; not a candidate"
+            for d, r in zip(when, why, strict=True)
+        ]
     overrides = pack.tables.get("overrides")
     final = apply_overrides(classes, overrides if not grouped else None)
     if grouped and overrides is not None and not overrides.empty:
@@ -719,6 +747,8 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
     table = screen.merge(scores, on="account_id").merge(
         final.drop(columns=["score"]), on="account_id"
     )
+    lost_cols = lost.rename(columns={"reason": "lost_reason"})
+    table = table.merge(lost_cols, on="account_id", how="left")
     return Segmentation(
         accounts=table,
         pareto_revenue=pareto(screen, "revenue"),
@@ -830,15 +860,18 @@ def summary_text(h: dict, currency: str | None = None) -> str:
         else ""
     )
     by_override = ""
+    staffing = f"At {lo} to {hi} key accounts per manager they need **{managers}**. "
     if h.get("key_by_override", 0) == h["key_accounts"] and (
         h.get("line_none_pay") or not h.get("line_decided", True)
     ):
         by_override = ", all by consultant override"
+        staffing = "Confirm or withdraw the overrides: the rules make no customer key. "
+    verb = "is a key account" if h["key_accounts"] == 1 else "are key accounts"
     return (
         f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
-        f"({fmt.pct(h['key_share'])}) are key accounts**{by_override}: {tiers}. Together they make "
+        f"({fmt.pct(h['key_share'])}) {verb}**{by_override}: {tiers}. Together they make "
         f"**{fmt.pct(h['revenue_share'])} of revenue**{gp}. "
-        f"At {lo} to {hi} key accounts per manager they need **{managers}**. "
+        f"{staffing}"
         f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
         f"{recommendation_text(h, currency)} "
         + (f"{dev}{overrides}" if dev else overrides[0].upper() + overrides[1:])
@@ -934,6 +967,8 @@ EXPORT_COLUMNS = {
     "orientation": "orientation",
     "orientation_basis": "orientation from",
     "candidate": "candidate",
+    "lost_on": "lost on",
+    "lost_reason": "lost because",
 }
 
 
@@ -1153,8 +1188,9 @@ def weights_table(config) -> pd.DataFrame:
 
 
 def renormalised_list(seg: Segmentation) -> pd.DataFrame:
-    """Candidates scored without one or more dimensions, largest first."""
-    a = seg.accounts[seg.accounts["candidate"] & seg.accounts["renormalised"]]
+    """Candidates and key accounts scored without one or more dimensions, largest first."""
+    a = seg.accounts
+    a = a[(a["candidate"] | a["key"]) & a["renormalised"]]
     return a.sort_values("revenue", ascending=False)[
         ["account_name", "class", "revenue", "missing_dimensions", "score"]
     ].rename(

@@ -503,6 +503,15 @@ def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
     ]
 
 
+def costs_missing(sm_: ServiceModel) -> str:
+    """Why there is no package cost to show, in one sentence."""
+    if sm_.packages is None:
+        return "No package cost: there is no package (see the notes above)."
+    if sm_.cost_today is None:
+        return "No package cost: it needs cost-to-serve activities with unit costs."
+    return "No package costs anything: no included element has activities behind it."
+
+
 def gap_note(sm_: ServiceModel) -> str:
     """How many cells of each kind there are, when the table lists only the largest."""
     if sm_.gaps is None:

@@ -352,3 +352,21 @@ def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work
     assert not alive, [running[p] for p in alive]
     assert not (tmp_path / "plans" / ".work").exists()
     assert len(list((tmp_path / "plans").glob("*.html"))) < 3  # it did not finish the batch
+
+
+def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_path):
+    from kamlib import plan_report as pr
+    from kamlib.scenarios import Scenario, write_scenario
+
+    eng = write_scenario(Scenario(months=6, currency="USD"), tmp_path / "short")
+    book = plan_book.open_book(str(eng))
+    p = plan_book.plan(book)
+    a = p.account
+    assert a["annual_revenue"] == pytest.approx(2 * a["revenue"])  # 6 of 12 months
+    assert a["target_12m"] == pytest.approx(a["annual_revenue"] * 1.10)
+    if pd.notna(a["estimated_wallet"]):
+        assert a["share_of_wallet"] == pytest.approx(a["annual_revenue"] / a["estimated_wallet"])
+    cards = {label: note for label, _, note in pr.summary_cards(p)}
+    assert cards["Revenue, last 12 months"].startswith("fewer than 12 months of data")
+    assert "annualised" in pr.targets_note(p)
+    assert any("only 6 of the last 12 months" in n for n in p.notes)

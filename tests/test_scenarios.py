@@ -35,3 +35,50 @@ def test_every_sentence_holds_on_the_scenario(scenario, tmp_path):
     assert not result.failed_plans
     problems = check_deliverables(result.latest, scenario)
     assert not problems, "\n".join(problems)
+
+
+def test_the_checker_catches_what_it_is_for(tmp_path):
+    """The invariants are not vacuous: a run folder that breaks each one is caught."""
+    import pandas as pd
+
+    from kamlib.excel import export_workbook
+
+    s = Scenario(months=13, currency="USD", cost=False, products=False, programme="after")
+    run = tmp_path / "run"
+    (run / "plans").mkdir(parents=True)
+    page = (
+        "<html><body><h2>Executive summary</h2><p>It bought **$320 k** for €5; after $0 "
+        "cost-to-serve, net margin 100.0 %.</p><h2>By size band</h2><h2>Risks</h2>"
+        "<p>No whitespace: it buys everything.</p></body></html>"
+    )
+    (run / "03_profitability.html").write_text(page)
+    (run / "05_kpi_review.html").write_text(
+        '<html><body><h2>Scorecard</h2><span class="tag tag-rag-green">green</span></body></html>'
+    )
+    export_workbook(run / "05_kpi_review.xlsx", {
+        "Scorecard": pd.DataFrame({"KPI (key accounts)": ["Net revenue retention"],
+                                   "status": ["green"]}),
+        "KPIs per period": pd.DataFrame({"nrr": [4.09]}),
+    })  # fmt: skip
+    export_workbook(run / "01_segmentation.xlsx", {
+        "Accounts": pd.DataFrame({"class": ["Tier 1"], "growth": [3.09],
+                                  "gross profit": [100.0]}),
+        "Sensitivity": pd.DataFrame({"pays": ["no"], "line": ["recommended"]}),
+    })  # fmt: skip
+    found = "\n".join(check_deliverables(run, s))
+    for expected in (
+        "euros in a USD engagement",
+        "Markdown or maths artefacts",
+        "a missing cost shown as zero",
+        "a margin without cost of goods",
+        "'no whitespace' claimed without product data",
+        "the heading 'By size band' has nothing under it",
+        "RAG status without a baseline",
+        "scored without 24 months behind the baseline",
+        "retention or growth over a partial prior year",
+        "01_segmentation.xlsx: growth over a partial prior year",
+        "gross profit without cost of goods",
+        "0 plans for 1 key accounts",
+        "the recommended line does not pay",
+    ):
+        assert expected in found, expected
