@@ -37,6 +37,7 @@ def use_house_style(primary: str = "#0B3D91") -> None:
         palette=palette(),
         font="DejaVu Sans",
         rc={
+            "text.parse_math": False,  # a "$" in a client's name is text, never a formula
             "axes.edgecolor": "#C9CED6",
             "axes.labelcolor": INK,
             "axes.titlesize": 12,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -598,7 +599,15 @@ def _yaml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return f'"{v}"' if (not v or v[0] in "#.,{[" or ":" in v) else v
+        # written plain only when YAML reads it back as the same text ("Acme #1 Ltd",
+        # "@home AG", "Yes" are quoted); JSON's quoting is YAML's double-quoted style
+        try:
+            back = yaml.safe_load(f"k: {v}")["k"] if "\n" not in v else None
+        except yaml.YAMLError:
+            back = None
+        # a date written as a date reads back as that date, which the config accepts
+        plain = back == v or (isinstance(back, dt.date) and back.isoformat() == v)
+        return v if plain and v else json.dumps(v, ensure_ascii=False)
     if isinstance(v, list | dict):
         return yaml.safe_dump(v, default_flow_style=True, width=10_000).strip()
     return str(v)

@@ -410,14 +410,20 @@ def _parse_dates(s: pd.Series, periods: bool) -> pd.Series:
     if periods:
         is_period = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False)
         text = text.where(~is_period, text + "-01")
-    # Strict ISO: YYYY-MM-DD, optionally with a time that is dropped
+    # Strict ISO: YYYY-MM-DD, optionally with a time that is dropped; a year outside
+    # 1900-2200 (an ERP's open end, 9999-12-31) is no date of a sale or a contact
     iso = text.str.extract(_ISO)[0]
+    year = pd.to_numeric(iso.str[:4], errors="coerce")
+    iso = iso.where(year.between(1900, 2200))
     return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
 
 
 def _date(s: pd.Series, periods: bool) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s.astype("datetime64[ns]")
+        s = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
+        # a Parquet date beyond what a timestamp holds (9999-12-31) is out of range
+        s = s.where((s.dt.year >= 1900) & (s.dt.year <= 2200))
+        return s.astype("datetime64[ns]")
     return _on_uniques(s, lambda u: _parse_dates(u, periods)).astype("datetime64[ns]")
 
 
@@ -462,9 +468,10 @@ def _parse_column(
         fix = (
             "Fix: write dates as YYYY-MM-DD"
             + (" or months as YYYY-MM" if kind == "period" else "")
-            + " (e.g. 2026-09-30)."
+            + " (e.g. 2026-09-30); an open end such as 9999-12-31 is no date: leave it "
+            "out or give the real one."
         )
-        what = "have a date that cannot be read"
+        what = "have a date that cannot be read or lies outside 1900-2200"
     elif kind in {"number", "rating", "score10", "probability"}:
         if kind == "probability" and not pd.api.types.is_numeric_dtype(s):
             text = s.astype("string").str.strip()

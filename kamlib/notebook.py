@@ -36,7 +36,9 @@ def setup(colour: str | None = None, charts: str = "retina") -> None:
         mpl.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable
         mpl.rcParams["svg.hashsalt"] = "kam"  # same chart, same SVG ids: deterministic
         # svg charts are laid out by their own margins: no extra layout pass per chart
-        set_matplotlib_formats(charts, **({"bbox_inches": None} if charts == "svg" else {}))
+        # no time of drawing in an SVG: the same chart is the same bytes
+        svg = {"bbox_inches": None, "metadata": {"Date": None}}
+        set_matplotlib_formats(charts, **(svg if charts == "svg" else {}))
     except Exception:  # pragma: no cover - outside IPython
         pass
 

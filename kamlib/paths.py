@@ -15,6 +15,9 @@ NOTEBOOKS = ROOT / "notebooks"
 TEMPLATES = ROOT / "templates"
 DATA = ROOT / "data"
 CONFIG_NAME = "engagement.yml"
+#: Arguments of every kernel the workbook starts: no IPython history database, so no
+#: parameter cell (client account ids, paths) is left outside the reports folder.
+KERNEL_ARGS = ["--HistoryManager.enabled=False"]
 
 
 def reports_root() -> Path:

@@ -33,7 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import NOTEBOOKS
+from .paths import KERNEL_ARGS, NOTEBOOKS
 
 NOTEBOOK = "04_account_plan.ipynb"
 ENGINE = "kam-warm-kernel"
@@ -42,14 +42,27 @@ ENGINE = "kam-warm-kernel"
 def file_stem(account_id: str, name: str) -> str:
     """``C-11458``, ``Falk Broadcast GmbH`` -> ``C-11458-falk-broadcast-gmbh``.
 
+    One file per account: an id that had to be changed to make a file name carries a short
+    hash of the real id, so ``4711/01`` and ``4711:01`` never share a file; a name never
+    starts with a dot.
+
     Examples
     --------
     >>> file_stem("C-1", "Müller & Söhne AG")
     'C-1-muller-sohne-ag'
+    >>> file_stem("4711/01", "Nord") != file_stem("4711:01", "Nord")
+    True
+    >>> file_stem("../../x", "X")[:8]
+    'x-9bdbf2'
     """
+    import hashlib
+
     ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:40].strip("-")
-    safe_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(account_id))
+    account_id = str(account_id)
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", account_id).lstrip(".-")[:60] or "account"
+    if safe_id != account_id:
+        safe_id += "-" + hashlib.sha1(account_id.encode("utf-8")).hexdigest()[:6]
     return f"{safe_id}-{slug}" if slug else safe_id
 
 
@@ -132,7 +145,7 @@ def _start_kernel() -> None:
 
     km = AsyncKernelManager(kernel_name="python3")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env)
+    run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env, extra_arguments=KERNEL_ARGS)
     kc = km.client()
     kc.start_channels()
     run_sync(kc.wait_for_ready)(timeout=120)

@@ -134,9 +134,29 @@ def report_meta(config, title: str) -> dict:
     }
 
 
+def css_string(text: str) -> str:
+    r"""``text`` as the inside of a CSS string: quotes, backslashes, control characters and
+    ``< > &`` written as CSS escapes, so no client name can end the string or the
+    ``<style>`` block it stands in.
+
+    Examples
+    --------
+    >>> print(css_string('say "hi" </style>x'))
+    say \22 hi\22  \3C /style\3E x
+    """
+    out = []
+    for ch in str(text):
+        if ch in "\\\"'<>&" or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\{ord(ch):X} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
     """A self-contained HTML report of an executed notebook (compact reports have no
     contents list)."""
+    meta = {**meta, "running_head_css": css_string(meta.get("running_head", ""))}
     body, _ = _exporter().from_notebook_node(nb, resources={"kam": meta})
     return body if meta.get("compact") else add_contents(body)
 

@@ -28,7 +28,7 @@ from .datapack import DataPack
 from .engagement import data_files, read_pack, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .fmt import did_you_mean
-from .paths import NOTEBOOKS, reports_root
+from .paths import KERNEL_ARGS, NOTEBOOKS, reports_root
 
 
 @dataclass(frozen=True)
@@ -504,6 +504,7 @@ def run_engagement(
                         progress_bar=False,
                         log_output=False,
                         cwd=str(NOTEBOOKS),
+                        extra_arguments=KERNEL_ARGS,
                     )
             except Exception as exc:  # papermill wraps every notebook failure
                 raise _failure(step, executed, exc) from None

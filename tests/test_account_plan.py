@@ -224,5 +224,10 @@ def test_amount_field_must_be_a_number(tmp_path):
 def test_file_stem_is_safe_and_readable():
     from kamlib.plans import file_stem
 
-    assert file_stem("C-1/2", "Ærø & Co. — Nord") == "C-1-2-r-co-nord"
+    stem = file_stem("C-1/2", "Ærø & Co. — Nord")
+    assert stem.startswith("C-1-2-") and stem.endswith("-r-co-nord")
     assert file_stem("X", "???") == "X"
+    # one file per account: ids that differ only in characters a file name cannot hold
+    ids = ["4711/01", "4711:01", "4711-01", "4711 01"]
+    assert len({file_stem(i, "Stadtwerke Nord GmbH") for i in ids}) == len(ids)
+    assert not file_stem("../../x", "x").startswith(".")  # never a hidden file

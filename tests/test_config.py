@@ -110,3 +110,16 @@ def test_readme_config_example_is_valid():
     values = validate_config(yaml.safe_load(block))
     assert values["method"]["service_model"]["include_at"] == {"loyalty": 3.5, "price": 4.0}
     assert values["method"]["segmentation"]["roll_up_groups"] is False
+
+
+@pytest.mark.parametrize(
+    "name", ["Acme #1 Ltd", "@home AG", "Yes", "O'Neil & Söhne: Nord", '"Quoted" Ltd', "- dash"]
+)
+def test_the_written_config_reads_back_the_clients_name_as_given(tmp_path, name):
+    from kamlib.config import load_config, render_config
+
+    (tmp_path / "engagement.yml").write_text(
+        render_config({"client": name, "as_of": "2026-09-30", "data": "datapack.xlsx"}),
+        encoding="utf-8",
+    )
+    assert load_config(tmp_path).client == name

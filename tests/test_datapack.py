@@ -128,7 +128,8 @@ def test_unparseable_dates_and_numbers_name_rows_and_values(tmp_path):
     msgs = errors_of(read_datapack(tmp_path / "p"))
     assert any(
         m.startswith(
-            "revenue.csv, column 'date': 1 row has a date that cannot be read (row 3: '31/02/2026')"
+            "revenue.csv, column 'date': 1 row has a date that cannot be read or lies outside "
+            "1900-2200 (row 3: '31/02/2026')"
         )
         and "YYYY-MM-DD" in m
         for m in msgs
@@ -264,3 +265,22 @@ def test_credit_notes_are_kept_with_a_warning(pack_dir):
     (w,) = pack.warnings
     assert "1 row is negative (row 5: '-10.0')" in w.message
     assert pack["revenue"]["amount"].sum() == pytest.approx(340.5)
+
+
+def test_an_open_ended_date_is_a_finding_naming_the_row_not_a_crash(tmp_path):
+    rev = revenue_frame()
+    rev.loc[1, "date"] = "9999-12-31"
+    write_csvs(tmp_path / "p", {"accounts": accounts_frame(), "revenue": rev})
+    msgs = errors_of(read_datapack(tmp_path / "p"))
+    assert any("outside 1900-2200 (row 3: '9999-12-31')" in m and "open end" in m for m in msgs)
+    # the same date in a Parquet file, where it is a timestamp beyond what pandas holds
+    rev = revenue_frame().assign(
+        date=pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-15", "2025-12-01"])
+    )
+    rev["date"] = rev["date"].astype("datetime64[us]")
+    rev.loc[1, "date"] = pd.Timestamp("9999-12-31").as_unit("us")
+    (tmp_path / "q").mkdir()
+    accounts_frame().to_parquet(tmp_path / "q" / "accounts.parquet")
+    rev.to_parquet(tmp_path / "q" / "revenue.parquet")
+    msgs = errors_of(read_datapack(tmp_path / "q"))
+    assert any("column 'date': 1 row has a date" in m for m in msgs)

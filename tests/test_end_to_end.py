@@ -414,3 +414,34 @@ def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_run, c
         raise caught.value
     assert stopped.value.exit_code == 130
     assert f"interrupted: the incomplete run is kept in {run}" in capsys.readouterr().err
+
+
+def test_kernels_started_by_the_workbook_keep_no_history(tmp_path):
+    """No parameter cell (client ids, paths) is left in the user's IPython history."""
+    ipython = tmp_path / "ipython"
+    done = kam(
+        "run", str(EXAMPLE), "--only", "kpi_review", "--only", "account_plans",
+        "--reports", str(tmp_path / "r"), "--no-pdf",
+        env={"IPYTHONDIR": str(ipython)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "plans" in done.stdout  # a report kernel and the plan workers' kernels both ran
+    assert not list(ipython.rglob("history.sqlite"))
+
+
+def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
+    """Reports, workbooks and plans (with their SVG charts) carry no time of writing."""
+    runs = []
+    for name in ("a", "b"):
+        done = kam(
+            "run", str(EXAMPLE), "--only", "segmentation", "--only", "account_plans",
+            "--reports", str(tmp_path / name), "--no-pdf",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs.append(tmp_path / name / "example" / "latest")
+    files = sorted(
+        p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.suffix in (".html", ".xlsx")
+    )
+    assert any(f.parts[0] == "plans" and f.name != "index.html" for f in files)
+    for f in files:
+        assert (runs[0] / f).read_bytes() == (runs[1] / f).read_bytes(), f
