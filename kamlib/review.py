@@ -262,9 +262,7 @@ def analysis_findings(
             "revenue",
             src_rev,
             ", ".join(key_cols),
-            "are duplicates: they repeat an earlier row exactly (same "
-            + ", ".join(key_cols)
-            + ")",
+            "are duplicates: they repeat an earlier row exactly (same " + ", ".join(key_cols) + ")",
             "They are kept, as invoice lines can repeat; remove them if they are double-counted.",
             "kept",
             rows=rev.index[dup],
