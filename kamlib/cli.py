@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import time
@@ -289,15 +290,58 @@ def main() -> None:
     except KeyboardInterrupt as exc:
         typer.echo("interrupted" + (f": {exc}" if str(exc) else ""), err=True)
         sys.exit(130)
+    except OSError as exc:
+        message = cannot_write(exc)
+        if message is None:
+            _internal(exc)
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
-        if os.environ.get("KAM_DEBUG"):
-            raise
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in the "
-            "workbook; run again with KAM_DEBUG=1 to see the details.",
-            err=True,
-        )
-        sys.exit(1)
+        _internal(exc)
+
+
+#: What a failed write means to the user, by errno: why, and what to do.
+FREE = "free some space"
+WRITABLE = "make the folder writable"
+WRITE_ERRORS = {
+    errno.ENOSPC: ("the disk is full", FREE),
+    errno.EDQUOT: ("the disk quota is used up", FREE),
+    errno.EROFS: ("the folder is read-only", WRITABLE),
+    errno.EACCES: ("there is no permission to write there", WRITABLE),
+    errno.EPERM: ("there is no permission to write there", WRITABLE),
+}
+
+
+def cannot_write(exc: OSError) -> str | None:
+    """The message for a write that the machine refused (disk full, read-only folder, no
+    permission), or None for any other error.
+
+    Examples
+    --------
+    >>> print(cannot_write(OSError(errno.EROFS, "Read-only file system", "/r/x.pdf")))
+    cannot write /r/x.pdf: the folder is read-only. Make the folder writable (or write
+    the reports elsewhere with --reports DIR) and run again; what was written before is
+    unchanged.
+    """
+    if exc.errno not in WRITE_ERRORS:
+        return None
+    why, fix = WRITE_ERRORS[exc.errno]
+    where = exc.filename or "the output folder"
+    return (
+        f"cannot write {where}: {why}. {fix[0].upper()}{fix[1:]} (or write\nthe reports "
+        "elsewhere with --reports DIR) and run again; what was written before is\nunchanged."
+    )
+
+
+def _internal(exc: BaseException) -> None:
+    if os.environ.get("KAM_DEBUG"):
+        raise exc
+    typer.echo(
+        f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in the "
+        "workbook; run again with KAM_DEBUG=1 to see the details.",
+        err=True,
+    )
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -445,3 +445,30 @@ def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
     assert any(f.parts[0] == "plans" and f.name != "index.html" for f in files)
     for f in files:
         assert (runs[0] / f).read_bytes() == (runs[1] / f).read_bytes(), f
+
+
+@pytest.mark.parametrize("code", [28, 30, 13])  # disk full, read-only, no permission
+def test_a_refused_write_is_one_message_and_latest_stays(tmp_path, monkeypatch, capsys, code):
+    import os as _os
+
+    from kamlib import cli, render
+
+    reports = tmp_path / "r"
+    first = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)
+    before = _os.readlink(first.latest)
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, _os.strerror(code), str(reports / "example" / "x.html"))
+
+    monkeypatch.setattr(render, "render", refuse)
+    monkeypatch.setattr(
+        sys, "argv", ["kam", "run", str(EXAMPLE), "--only", "kpi_review", "--reports",
+                      str(reports), "--no-pdf"]
+    )  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write ") and "internal error" not in err
+    assert "Traceback" not in err and "--reports DIR" in err
+    assert _os.readlink(first.latest) == before  # the previous deliverables are intact
