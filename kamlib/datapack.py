@@ -305,6 +305,21 @@ def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFra
         )
         return None
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    if len(df.columns):
+        # lines of separators only (",,,,", as spreadsheets export empty rows) hold nothing
+        empty = df.apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
+        if empty.any():
+            out.add(
+                INFO,
+                table,
+                source,
+                "",
+                "are empty (separators only)",
+                "Left out; nothing to fix.",
+                "left out",
+                rows=df.index[empty],
+            )
+            df = df[~empty]
     return df
 
 
@@ -462,7 +477,24 @@ def _parse_column(
         )
     kind = col.kind
     if kind == "text":
-        return _text(s)
+        clean = _text(s)
+        if col.name.endswith("_id"):
+            # ids are matched trimmed; the data owner hears which ones carried spaces
+            raw = s.where(~blank).astype("string")
+            padded = raw.notna() & (raw != raw.str.strip())
+            if padded.any():
+                out.add(
+                    WARNING,
+                    table,
+                    source,
+                    col.name,
+                    "have spaces before or after the id",
+                    "They are matched without the spaces; remove them at the source.",
+                    "trimmed",
+                    rows=df.index[padded.fillna(False).to_numpy()],
+                    values=raw[padded.fillna(False)],
+                )
+        return clean
     if kind in {"date", "period"}:
         parsed = _date(s, periods=kind == "period")
         fix = (
@@ -673,7 +705,69 @@ def _check_references(
             )
 
 
+def _parent_cycles(parent: pd.Series) -> list[str]:
+    """Accounts whose chain of parents comes back to itself (A -> B -> A).
+
+    Examples
+    --------
+    >>> _parent_cycles(pd.Series({"A": "B", "B": "A", "C": "A", "D": None}))
+    ['A', 'B']
+    """
+    up = parent.dropna().to_dict()
+    cyclic = set()
+    for start in up:
+        seen, node = [], start
+        while node in up and node not in seen:
+            seen.append(node)
+            node = up[node]
+        if node in seen:
+            cyclic.update(seen[seen.index(node) :])
+    return sorted(cyclic)
+
+
+def _check_accounts(
+    tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector
+) -> None:
+    acc = tables.get("accounts")
+    if acc is None or acc.empty:
+        return
+    if "estimated_wallet" in acc.columns:
+        neg = acc["estimated_wallet"] < 0
+        if neg.any():
+            out.add(
+                WARNING,
+                "accounts",
+                sources["accounts"],
+                "estimated_wallet",
+                "are negative: a wallet is a spend, never below zero",
+                "Left out of share of wallet and headroom; correct or clear them.",
+                "left out",
+                rows=acc.index[neg],
+                values=acc.loc[neg, "estimated_wallet"],
+            )
+            acc["estimated_wallet"] = acc["estimated_wallet"].where(~neg)
+    if "parent_id" in acc.columns:
+        cycle = _parent_cycles(pd.Series(acc["parent_id"].to_numpy(), index=acc["account_id"]))
+        if cycle:
+            out.add(
+                WARNING,
+                "accounts",
+                sources["accounts"],
+                "parent_id",
+                f"{len(cycle)} accounts form a loop of parents (each is, through its "
+                "parents, its own parent)",
+                "Fix the parent_id of one account in each loop; until then group roll-up "
+                "treats each of them as its own group.",
+                "no roll-up",
+                rows=None,
+                keys=cycle,
+            )
+            loop = acc["account_id"].isin(cycle)
+            acc.loc[loop, "parent_id"] = None
+
+
 def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector) -> None:
+    _check_accounts(tables, sources, out)
     rev = tables.get("revenue")
     if rev is not None and not rev.empty and "amount" in rev.columns:
         neg = rev["amount"] < 0
@@ -688,6 +782,22 @@ def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out:
                 "kept",
                 rows=rev.index[neg],
                 values=rev.loc[neg, "amount"],
+            )
+        by_account = rev.groupby("account_id")["amount"]
+        credit_only = by_account.max() < 0
+        if credit_only.any():
+            ids = sorted(credit_only.index[credit_only])
+            out.add(
+                WARNING,
+                "revenue",
+                sources["revenue"],
+                "amount",
+                f"{len(ids)} account{' has' if len(ids) == 1 else 's have'} only negative "
+                "amounts (credit-only)",
+                "Kept: their revenue is negative; check that invoices are not missing.",
+                "kept",
+                rows=None,
+                keys=ids,
             )
         zero = rev["amount"] == 0
         if zero.any():

@@ -229,7 +229,11 @@ def analysis_findings(
                 src_rev,
                 "date",
                 f"starts on {first:%Y-%m-%d}: the {months} months before the last {months} "
-                f"hold only {plural(comparison.prior_months, 'month')} of revenue",
+                + (
+                    f"hold only {plural(comparison.prior_months, 'month')} of revenue"
+                    if comparison.prior_months
+                    else "hold no revenue"
+                ),
                 "Growth against the prior year is not computed, nor anything built on it "
                 "(growth-based potential, revenue trend in health, retention, the outlier "
                 f"check): the reports say so. Deliver revenue from {comparison.prior_start:%B %Y} "

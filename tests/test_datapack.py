@@ -262,8 +262,9 @@ def test_credit_notes_are_kept_with_a_warning(pack_dir):
     rev.loc[3, "amount"] = "-10"
     write_csvs(pack_dir, {"revenue": rev})
     pack = load_datapack(pack_dir)
-    (w,) = pack.warnings
-    assert "1 row is negative (row 5: '-10.0')" in w.message
+    negative, credit_only = pack.warnings  # A3's only invoice is the credit note
+    assert "1 row is negative (row 5: '-10.0')" in negative.message
+    assert "1 account has only negative amounts (credit-only) (A3)" in credit_only.message
     assert pack["revenue"]["amount"].sum() == pytest.approx(340.5)
 
 
@@ -284,3 +285,30 @@ def test_an_open_ended_date_is_a_finding_naming_the_row_not_a_crash(tmp_path):
     rev.to_parquet(tmp_path / "q" / "revenue.parquet")
     msgs = errors_of(read_datapack(tmp_path / "q"))
     assert any("column 'date': 1 row has a date" in m for m in msgs)
+
+
+def test_data_that_should_not_pass_silently_is_named(tmp_path):
+    """Spaces around ids, a negative wallet, a loop of parents, a credit-only account and
+    rows of separators only: each a finding naming rows or keys, and what is done."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account_id,account_name,parent_id,estimated_wallet\n"
+        "A ,Alpha,B,-5\nB,Beta,A,100\nC,Gamma,,\n",
+        encoding="utf-8",
+    )
+    (folder / "revenue.csv").write_text(
+        "account_id,date,amount\nA,2026-01-15,100\nB,2026-02-01,-5\nB,2026-03-01,-7\n"
+        "C,2026-01-01,3\n,,\n,,\n",
+        encoding="utf-8",
+    )
+    pack = read_datapack(folder)
+    text = "\n".join(f.message for f in pack.findings)
+    assert "1 row has spaces before or after the id (row 2: 'A ')" in text
+    assert "1 row is negative: a wallet is a spend" in text
+    assert "2 accounts form a loop of parents" in text and "(A; B)" in text
+    assert "1 account has only negative amounts (credit-only) (B)" in text
+    assert "2 rows are empty (separators only) (rows 6, 7)" in text
+    assert not pack.errors  # the empty lines no longer make a valid file fail
+    acc = pack["accounts"].set_index("account_id")
+    assert pd.isna(acc.loc["A", "estimated_wallet"]) and pd.isna(acc.loc["A", "parent_id"])
