@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -253,8 +254,64 @@ def _sniff(sample: str) -> str:
         return ","
 
 
+def _drop_repeated_headers(
+    df: pd.DataFrame, table: str, source: str, out: Collector
+) -> pd.DataFrame | None:
+    """Two columns with the same header: the same values are one column (said); different
+    values are an error, for nobody can tell which one is meant."""
+    repeats = [c for c in df.columns if re.fullmatch(r".+\.\d+", str(c))
+               and str(c).rsplit(".", 1)[0] in df.columns]  # fmt: skip
+    if not repeats:
+        return df
+    differ = []
+    for c in repeats:
+        first = str(c).rsplit(".", 1)[0]
+        same = df[first].astype(str).str.strip().equals(df[c].astype(str).str.strip())
+        if not same:
+            differ.append(first)
+    names = sorted({str(c).rsplit(".", 1)[0] for c in repeats})
+    if differ:
+        out.add(
+            ERROR,
+            table,
+            source,
+            ", ".join(sorted(set(differ))),
+            "is a header used twice, with different values in the two columns",
+            "Fix: keep one of the columns (or rename the other); which one is meant cannot "
+            "be guessed.",
+            "stops the run",
+        )
+        return None
+    out.add(
+        WARNING,
+        table,
+        source,
+        ", ".join(names),
+        "is a header used twice; the two columns hold the same values",
+        "The copy is left out; remove it at the source.",
+        "copy left out",
+    )
+    return df.drop(columns=repeats)
+
+
 def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFrame | None:
     raw = file.read_bytes()
+    if raw[:4] == b"PK\x03\x04":  # a zip: an Excel workbook saved under a .csv name
+        out.add(
+            ERROR,
+            table,
+            source,
+            "",
+            "is an Excel workbook (xlsx) with a .csv name, not a CSV file",
+            f"Fix: save it from Excel as 'CSV UTF-8', or name it {table}.xlsx and point data: "
+            "in the config at the workbook.",
+            "stops the run",
+        )
+        return None
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export
+    if utf16:
+        raw = raw.decode("utf-16").encode("utf-8")
+        file = io.BytesIO(raw)  # type: ignore[assignment]
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
@@ -894,6 +951,9 @@ def read_datapack(
             df = _read_csv(file, source, name, out)
         else:
             df = _read_parquet(file, name, source, out)
+        if df is None:
+            continue
+        df = _drop_repeated_headers(df, name, source, out)
         if df is None:
             continue
         if df.empty:

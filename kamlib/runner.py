@@ -132,6 +132,10 @@ def check_parameters(notebook: Path, params: dict) -> dict:
     return {name: _typed(name, value, declared[name]) for name, value in params.items()}
 
 
+#: The most period ends a KPI review shows (ten years of months).
+MAX_PERIODS = 120
+
+
 def _check_values(params: dict, pack: DataPack) -> None:
     """Refuse, before a run starts, parameter values a notebook would fail on."""
     from .kpi_review import FREQS
@@ -142,8 +146,12 @@ def _check_values(params: dict, pack: DataPack) -> None:
             f"Parameter period='{period}' is not known: use {', '.join(FREQS)} "
             "(empty: the config's)."
         )
-    if params.get("periods", 0) < 0:
-        raise ParameterError("Parameter 'periods' must be 0 (the config's) or more.")
+    periods = params.get("periods", 0)
+    if periods < 0 or periods > MAX_PERIODS:
+        raise ParameterError(
+            f"Parameter periods={periods} is out of range: use 0 (the config's) to "
+            f"{MAX_PERIODS} (ten years of months)."
+        )
     account = params.get("account")
     if account:
         acc = pack["accounts"]

@@ -312,3 +312,40 @@ def test_data_that_should_not_pass_silently_is_named(tmp_path):
     assert not pack.errors  # the empty lines no longer make a valid file fail
     acc = pack["accounts"].set_index("account_id")
     assert pd.isna(acc.loc["A", "estimated_wallet"]) and pd.isna(acc.loc["A", "parent_id"])
+
+
+def test_utf16_and_a_workbook_named_csv_and_repeated_headers(tmp_path):
+    # Excel's "Unicode text": UTF-16 with a byte-order mark, read as such
+    p = tmp_path / "utf16"
+    p.mkdir()
+    (p / "accounts.csv").write_bytes("account_id,account_name\nA1,Ærø AG\n".encode("utf-16"))
+    (p / "revenue.csv").write_text("account_id,date,amount\nA1,2026-01,5\n", encoding="utf-8")
+    pack = read_datapack(p)
+    assert not pack.errors and pack["accounts"]["account_name"].tolist() == ["Ærø AG"]
+    # an xlsx renamed to .csv is named for what it is
+    w = tmp_path / "renamed"
+    w.mkdir()
+    pd.DataFrame({"account_id": ["A1"], "account_name": ["A"]}).to_excel(
+        w / "accounts.csv", index=False, engine="openpyxl"
+    )
+    (w / "revenue.csv").write_text("account_id,date,amount\nA1,2026-01,5\n", encoding="utf-8")
+    assert any(
+        "is an Excel workbook (xlsx) with a .csv name" in m for m in errors_of(read_datapack(w))
+    )
+    # the same header twice: the same values are one column; different values stop the run
+    d = tmp_path / "dup"
+    d.mkdir()
+    (d / "accounts.csv").write_text("account_id,account_name\nA1,Alpha\n", encoding="utf-8")
+    (d / "revenue.csv").write_text(
+        "account_id,date,amount,amount\nA1,2026-01,5,7\n", encoding="utf-8"
+    )
+    msgs = errors_of(read_datapack(d))
+    assert any("column 'amount'" in m and "header used twice, with different values" in m
+               for m in msgs)  # fmt: skip
+    (d / "revenue.csv").write_text(
+        "account_id,date,amount,amount\nA1,2026-01,5,5\n", encoding="utf-8"
+    )
+    pack = read_datapack(d)
+    assert not pack.errors and pack["revenue"]["amount"].tolist() == [5.0]
+    assert any("header used twice; the two columns hold the same values" in f.message
+               for f in pack.findings)  # fmt: skip

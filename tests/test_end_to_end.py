@@ -242,7 +242,8 @@ def test_unknown_or_bad_parameters_are_refused_before_anything_runs(tmp_path):
     for param, message in (
         ("period=weekly", "period='weekly' is not known: use quarter, month, year"),
         ("periods=four", "'periods' must be a whole number, not 'four'"),
-        ("periods=-2", "'periods' must be 0 (the config's) or more"),
+        ("periods=-2", "periods=-2 is out of range: use 0 (the config's) to 120"),
+        ("periods=99999999999", "periods=99999999999 is out of range"),
         ("account=C-99999", "account='C-99999' is neither an account id nor an account name"),
         ("perod=year", "No step of this run has a parameter 'perod'. Did you mean 'period'?"),
     ):
