@@ -62,6 +62,19 @@ class Comparison:
         return self.prior_months >= self.months and self.current_months >= self.months
 
     @property
+    def to_year(self) -> float:
+        """What the later window's revenue is multiplied by to stand for a year: 1 when it
+        is covered month for month, ``months / covered`` when fewer months hold data.
+
+        Examples
+        --------
+        >>> Comparison(pd.Timestamp("2026-09-30"), 12, 6, 0, None).to_year
+        2.0
+        """
+        n = self.current_months
+        return self.months / n if 0 < n < self.months else 1.0
+
+    @property
     def prior_start(self) -> pd.Timestamp:
         """First day of the earlier window."""
         return self.end - pd.DateOffset(months=2 * self.months) + pd.Timedelta(days=1)

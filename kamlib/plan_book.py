@@ -203,11 +203,11 @@ def build_book(engagement) -> PlanBook:
     # targets, reconciled with the pipeline, whitespace and wallet
     k = key.set_index("account_id")
     # targets grow a year's revenue: fewer months of data are annualised first (and said)
-    covered = seg.comparison.current_months if seg.comparison is not None else months
-    scale = months / covered if 0 < covered < months else 1.0
+    scale = seg.comparison.to_year if seg.comparison is not None else 1.0
     if scale != 1.0:
         notes.append(
-            f"The data holds only {covered} of the last {months} months: revenue is for those "
+            f"The data holds only {seg.comparison.current_months} of the last {months} "
+            "months: revenue is for those "
             "months; targets, share of wallet and headroom start from it annualised."
         )
     k["annual_revenue"] = k["revenue"] * scale

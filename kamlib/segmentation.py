@@ -103,8 +103,7 @@ def financial_screen(
     )
     df["estimated_wallet"] = wallet.reindex(df.index)
     # a wallet is a year's spend: fewer months of revenue are annualised before the two meet
-    covered = comparison.current_months if comparison is not None else months
-    annual = df["revenue"] * (months / covered if 0 < covered < months else 1.0)
+    annual = df["revenue"] * (comparison.to_year if comparison is not None else 1.0)
     df["share_of_wallet"] = (annual / df["estimated_wallet"]).where(df["estimated_wallet"] > 0)
     headroom = (df["estimated_wallet"] - annual).clip(lower=0)
     fallback = df["revenue"] * df["growth"].clip(lower=0)
@@ -658,14 +657,13 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
             "No cost of goods in the revenue data: gross profit and margin are not "
             "available; the financial score uses revenue and potential only."
         )
+    wallet = screen["estimated_wallet"].notna().any()
     if not comparison.full:
-        wallet = screen["estimated_wallet"].notna().any()
         notes.append(
             f"Growth is not available: {comparison.reason()}. Deliver the earlier "
             "revenue to measure it"
             + ("; potential uses the wallet estimates only." if wallet else ".")
         )
-    wallet = screen["estimated_wallet"].notna().any()
     if not wallet and comparison.full:
         notes.append(
             "No wallet estimates: potential is one more year at each customer's current "
