@@ -1,4 +1,4 @@
-"""The ``kam`` command: init, validate, run, plans, demo. A thin layer over kamlib."""
+"""The ``kam`` command: init, validate, run, plans, clean, demo. A thin layer over kamlib."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def run(
             progress=lambda line: _say(f"  {line}"),
             parameters=parse_parameters(param),
         )
-    _finish(result, t0)
+    _finish(result, t0, engagement)
 
 
 @contextlib.contextmanager
@@ -163,15 +163,28 @@ def _on_interrupt() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _finish(result, t0: float) -> None:
-    """Say where the reports are; list failed plans and exit 1 when there are any."""
-    _say(f"Done in {time.perf_counter() - t0:.1f} s. Reports: {result.latest}/")
-    if result.failed_plans:
-        _say(f"\n{len(result.failed_plans)} account plan(s) failed; the others were written:")
-        for r in result.failed_plans:
-            kept = f"\n      executed notebook kept at {r.kept}" if r.kept else ""
-            _say(f"  - {r.account_id} {r.name}: {r.error}{kept}")
-        raise typer.Exit(1)
+def _finish(result, t0: float, engagement: str) -> None:
+    """Say where the reports are. A partial run (plans failed) lists the failures, says
+    how to draft them again and exits 1; its last line says it is partial."""
+    import shlex
+
+    took = f"{time.perf_counter() - t0:.1f} s"
+    failed = result.failed_plans
+    if not failed:
+        _say(f"Done in {took}. Reports: {result.latest}/")
+        return
+    plans = next((s.get("plans", 0) for s in result.steps if "plans" in s), 0) + len(failed)
+    _say(f"\n{len(failed)} of {plans} account plan(s) failed; the others were written:")
+    for r in failed:
+        kept = f"\n      executed notebook kept at {r.kept}" if r.kept else ""
+        _say(f"  - {r.account_id} {r.name}: {r.error}{kept}")
+    again = " ".join(f"-a {shlex.quote(str(r.account_id))}" for r in failed[:20])
+    _say(f"Once fixed, draft them again with: kam plans {shlex.quote(engagement)} {again}")
+    _say(
+        f"PARTIAL run in {took}: {len(failed)} plan(s) failed (listed above); "
+        f"everything else is in {result.latest}/"
+    )
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -238,7 +251,37 @@ def plans(
             jobs=jobs,
         )
     _say(f"Index: {result.latest}/plans/index.html")
-    _finish(result, t0)
+    _finish(result, t0, engagement)
+
+
+@app.command()
+def clean(
+    engagement: Annotated[
+        str, typer.Argument(help="Engagement folder, config file, or name under data/.")
+    ],
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Also remove complete runs but the newest KEEP (latest stays)."),
+    ] = None,
+    reports: Annotated[
+        Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
+    ] = None,
+) -> None:
+    """Remove the run folders that are not complete runs (killed, failed, interrupted) and
+    the work files runs left behind; with --keep, also older complete runs."""
+    from .config import load_config
+    from .paths import reports_root
+    from .runs import clean as clean_runs
+    from .runs import engagement_lock, runs
+
+    config = load_config(engagement)
+    root = ((reports or reports_root()) / config.name).resolve()
+    with engagement_lock(root, "kam clean"):
+        removed = clean_runs(root, keep)
+    kept = runs(root)
+    _say(removed.summary() if removed else f"Nothing to remove under {root}.")
+    latest = next((r.path.name for r in kept if r.latest), "none")
+    _say(f"{root}: {len(kept)} run(s) kept; latest is {latest}.")
 
 
 @app.command()

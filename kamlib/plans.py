@@ -13,7 +13,9 @@ steps 1-3 for every plan, then starts nbconvert twice. Here:
   PDFs with its own Chromium headless shell when there is one (:mod:`kamlib.chromium`:
   several times cheaper per page than WeasyPrint, same stylesheet), else WeasyPrint;
 * a failing plan is reported and its executed notebook kept in ``failed/``; the others
-  go on. A dead kernel is restarted for the next plan.
+  go on. A plan whose kernel dies (killed, out of memory) is run once more in a fresh
+  kernel, and the plans of a worker that dies once more in new workers, before they
+  count as failed.
 """
 
 from __future__ import annotations
@@ -140,15 +142,25 @@ def _tune_gc() -> None:
 
 
 def _start_kernel() -> None:
+    """This worker's kernel; one that fails to start (a port taken by another process
+    in between: ``ZMQError: Address already in use``) is started once more."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name="python3")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env, extra_arguments=KERNEL_ARGS)
-    kc = km.client()
-    kc.start_channels()
-    run_sync(kc.wait_for_ready)(timeout=120)
+    for attempt in (1, 2):
+        km = AsyncKernelManager(kernel_name="python3")
+        try:
+            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env, extra_arguments=KERNEL_ARGS)
+            kc = km.client()
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=120)
+            break
+        except Exception:
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+            if attempt == 2:
+                raise
     _W["km"], _W["kc"] = km, kc
     run_sync(kc.execute_interactive)(
         f"import gc; gc.set_threshold{GC_THRESHOLDS}", silent=True, store_history=False
@@ -253,6 +265,19 @@ def _init_worker(
 
 
 def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
+    """One plan; when its kernel dies (killed, out of memory) it is run once more in a
+    fresh kernel before it counts as failed."""
+    result = _render_once(account_id, name, pdf)
+    if result.ok or not _W.pop("kernel_lost", False):
+        return result
+    again = _render_once(account_id, name, pdf)
+    if not again.ok and _W.pop("kernel_lost", False):
+        again.error = f"the kernel stopped twice ({again.error})"
+    again.seconds += result.seconds
+    return again
+
+
+def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
@@ -308,7 +333,11 @@ def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
             kept = str(failed / f"{stem}.ipynb")
             with contextlib.suppress(Exception):
                 nbformat.write(_W["last_nb"], kept)
-        if isinstance(exc, DeadKernelError):
+        lost = isinstance(exc, DeadKernelError)
+        with contextlib.suppress(Exception):
+            lost = lost or not _is_alive()
+        if lost:
+            _W["kernel_lost"] = True
             with contextlib.suppress(Exception):
                 _start_kernel()
         return PlanResult(
@@ -343,6 +372,8 @@ def _reason(exc: Exception) -> str:
         cell = getattr(exc, "exec_count", None)
         where = f" (cell {cell})" if cell else ""
         return f"{ename}: {getattr(exc, 'evalue', '')}{where}"
+    if type(exc).__name__ == "DeadKernelError":
+        return "killed, or out of memory"
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last
 
@@ -396,30 +427,18 @@ def render_plans(
         batch.index = write_index(book, batch, pdf=pdf)
         return batch
     jobs = min(jobs, len(ids))
-    ctx = mp.get_context("spawn")
     nb = str(notebook or NOTEBOOKS / NOTEBOOK)
     args = (str(folder), str(book_path), engagement, as_of, log, nb, browser)
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=args) as pool:
-        futures = {pool.submit(_render_plan, a, names[a], pdf): a for a in ids}
-        try:
-            for i, fut in enumerate(as_completed(futures), 1):
-                r = fut.result()
-                results.append(r)
-                mark = "ok" if r.ok else f"FAILED: {r.error}"
-                progress(f"  plan {i:>4}/{len(ids)}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
-        except KeyboardInterrupt:
-            _stop_workers(pool)
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        except BrokenProcessPool:
-            done = {r.account_id for r in results}
-            for a in ids:
-                if a not in done:
-                    results.append(
-                        PlanResult(
-                            a, names[a], False, error="a worker process stopped unexpectedly"
-                        )
-                    )
+    try:
+        pending = _pool_run(ids, names, jobs, args, pdf, results, progress)
+        if pending:  # a worker died (killed, out of memory): the rest once more, afresh
+            progress(f"  a worker stopped; {len(pending)} plan(s) once more in new workers")
+            pending = _pool_run(pending, names, jobs, args, pdf, results, progress)
+    except KeyboardInterrupt:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    for a in pending:
+        results.append(PlanResult(a, names[a], False, error="a worker process stopped twice"))
     shutil.rmtree(work, ignore_errors=True)
     order = {a: i for i, a in enumerate(ids)}
     results.sort(key=lambda r: order[r.account_id])
@@ -427,6 +446,31 @@ def render_plans(
     batch.notes = sorted({r.note for r in results if r.note})
     batch.index = write_index(book, batch, pdf=pdf)
     return batch
+
+
+def _pool_run(ids, names, jobs, args, pdf, results, progress) -> list[str]:
+    """Render ``ids`` in a pool of ``jobs`` workers, appending to ``results``; returns the
+    ids left undone because a worker process died."""
+    total = len(results) + len(ids)
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(
+        min(jobs, len(ids)), mp_context=ctx, initializer=_init_worker, initargs=args
+    ) as pool:
+        futures = {pool.submit(_render_plan, a, names[a], pdf): a for a in ids}
+        try:
+            for fut in as_completed(futures):
+                r = fut.result()
+                results.append(r)
+                mark = "ok" if r.ok else f"FAILED: {r.error}"
+                i = len(results)
+                progress(f"  plan {i:>4}/{total}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
+        except KeyboardInterrupt:
+            _stop_workers(pool)
+            raise
+        except BrokenProcessPool:
+            done = {r.account_id for r in results}
+            return [a for a in ids if a not in done]
+    return []
 
 
 def index_frame(book, batch: PlanBatch):
@@ -522,7 +566,14 @@ def index_notebook(book, batch: PlanBatch):
         "revenue and margin trend, NPS, contact recency and risk signals."
     )
     if failed:
-        intro += f" {fmt.plural(failed, 'plan')} failed to render: see the run's summary."
+        names = df.loc[df["plan"] == "failed", "account"].astype(str).tolist()
+        listed = fmt.md_text(", ".join(names[:10])) + (
+            f" and {len(names) - 10} more" if len(names) > 10 else ""
+        )
+        intro += (
+            f"\n\n**A partial set:** {fmt.plural(failed, 'plan')} could not be drafted in "
+            f"this run ({listed}); they are marked *failed* below and follow once drafted again."
+        )
     nb = new_notebook()
     out = new_code_cell("")
     out.outputs = [

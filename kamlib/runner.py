@@ -3,6 +3,12 @@
 A run writes into a new folder ``reports/<engagement>/<run-id>/``; only when every step
 has succeeded does ``reports/<engagement>/latest`` move to it. A failed run keeps its
 failed executed notebook for inspection and leaves ``latest`` as it was.
+
+A run whose account plans partly failed is **partial**: ``latest`` moves (every report
+and every other plan is current; the index marks the failed plans, which
+``kam plans -a ID`` drafts again into it), the manifest says ``"status": "partial"`` and
+the CLI exits 1. One run of an engagement at a time (:mod:`kamlib.runs`); a kernel that
+dies is replaced once before its step fails.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .engagement import data_files, read_pack, shared_pack
 from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .fmt import did_you_mean
 from .paths import KERNEL_ARGS, NOTEBOOKS, reports_root
+from .runs import engagement_lock, tidy
 
 
 @dataclass(frozen=True)
@@ -324,9 +331,17 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
         find_account(book, a)
 
 
-def _run_plans(config, root, run, accounts, jobs, pdf, extra, progress) -> dict:
+def _run_plans(job: _Job, run: Path) -> dict:
     from .fmt import plural
     from .plans import render_plans
+
+    config, root, accounts, pdf, progress = (
+        job.config,
+        job.root,
+        job.accounts,
+        job.pdf,
+        job.progress,
+    )
 
     t0 = time.perf_counter()
     folder = run / PLANS
@@ -339,9 +354,9 @@ def _run_plans(config, root, run, accounts, jobs, pdf, extra, progress) -> dict:
             str(config.path),
             folder,
             accounts=accounts,
-            jobs=jobs,
+            jobs=job.jobs,
             pdf=pdf,
-            as_of=extra.get("as_of", ""),
+            as_of=job.extra.get("as_of", ""),
             progress=_every_tenth(progress),
         )
     done = len(batch.results) - len(batch.failed)
@@ -367,6 +382,43 @@ def _run_plans(config, root, run, accounts, jobs, pdf, extra, progress) -> dict:
         "outputs": [f"{PLANS}/{p.name}" for p in batch.index],
         "_failed": batch.failed,
     }
+
+
+def kernel_lost(exc: BaseException) -> bool:
+    """True when a notebook stopped because its kernel did (it died on start, was killed,
+    ran out of memory), not because a cell raised: such a run is worth one more try."""
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, Exception) and not isinstance(exc, (PapermillExecutionError, KamError))
+
+
+def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) -> None:
+    """Execute a step's notebook; a kernel that dies (on start or later) is replaced by a
+    fresh one once before the step counts as failed."""
+    import papermill as pm
+
+    for attempt in (1, 2):
+        try:
+            with _kernel_stderr_to(log):
+                pm.execute_notebook(
+                    str(NOTEBOOKS / step.notebook),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    cwd=str(NOTEBOOKS),
+                    extra_arguments=KERNEL_ARGS,
+                )
+            return
+        except Exception as exc:  # papermill wraps every notebook failure
+            if attempt == 1 and kernel_lost(exc):
+                progress(
+                    f"{step.notebook:<28} the kernel stopped ({type(exc).__name__}); "
+                    "once more with a fresh kernel"
+                )
+                continue
+            raise _failure(step, executed, exc) from None
 
 
 def _every_tenth(progress: Callable[[str], None]) -> Callable[[str], None]:
@@ -413,6 +465,7 @@ class RunResult:
     latest: Path
     steps: list[dict] = field(default_factory=list)
     failed_plans: list = field(default_factory=list)  # PlanResult of each plan that failed
+    status: str = "running"  # succeeded, or partial when plans failed (latest moves)
 
 
 RESERVED = {"engagement", "output_dir"}
@@ -453,10 +506,6 @@ def run_engagement(
     written) and :class:`RunError` when a step's notebook fails; a failing account plan
     does not stop the others (``RunResult.failed_plans``).
     """
-    import papermill as pm
-
-    from .render import render, report_meta
-
     extra = dict(parameters or {})
     config = load_config(engagement, overrides={"as_of": extra.get("as_of", "")})
     steps = select_steps(only)
@@ -471,6 +520,38 @@ def run_engagement(
         _check_plans(config, accounts, extra.get("as_of", ""))
     root = Path(reports) if reports else reports_root()
     root = (root / config.name).resolve()
+    job = _Job(config, pack, root, steps, per_step, params, extra, accounts, jobs, pdf, progress)
+    what = "kam plans" if [s.name for s in steps] == ["account_plans"] else "kam run"
+    with engagement_lock(root, what):
+        removed = tidy(root)
+        if removed:
+            progress(removed.summary())
+        return _run_steps(job)
+
+
+@dataclass
+class _Job:
+    """What a run was asked to do, checked: the input of :func:`_run_steps`."""
+
+    config: Config
+    pack: DataPack
+    root: Path
+    steps: list[Step]
+    per_step: dict[str, dict]
+    params: dict
+    extra: dict
+    accounts: list[str] | None
+    jobs: int | None
+    pdf: bool
+    progress: Callable[[str], None]
+
+
+def _run_steps(job: _Job) -> RunResult:
+    """The run itself, under the engagement's lock: a new run folder, each step, the
+    manifest, then ``latest``."""
+    from .render import render, report_meta
+
+    config, root, progress = job.config, job.root, job.progress
     run = _new_run_dir(root)
     started = dt.datetime.now()
     manifest = {
@@ -480,7 +561,7 @@ def run_engagement(
         "as_of": config.as_of.isoformat(),
         "started": started.isoformat(timespec="seconds"),
         "status": "running",
-        "parameters": {**params, "output_dir": str(run)},
+        "parameters": {**job.params, "output_dir": str(run)},
         "inputs": input_files(config),
         "versions": versions(),
         "steps": [],
@@ -488,36 +569,24 @@ def run_engagement(
     result = RunResult(run_dir=run, latest=root / "latest")
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
     try:
-        shared.enter_context(shared_pack(config, pack, run))
-        for step in steps:
+        shared.enter_context(shared_pack(config, job.pack, run))
+        for step in job.steps:
             t0 = time.perf_counter()
             if step.batch:
-                entry = _run_plans(config, root, run, accounts, jobs, pdf, extra, progress)
+                entry = _run_plans(job, run)
                 manifest["steps"].append(entry)
                 result.steps.append(entry)
                 result.failed_plans = entry.pop("_failed")
                 continue
             executed = run / step.notebook
-            try:
-                with _kernel_stderr_to(run / "kernel.log"):
-                    pm.execute_notebook(
-                        str(NOTEBOOKS / step.notebook),
-                        str(executed),
-                        parameters={
-                            "engagement": str(config.path),
-                            **per_step[step.name],
-                            "output_dir": str(run),
-                        },
-                        kernel_name="python3",
-                        progress_bar=False,
-                        log_output=False,
-                        cwd=str(NOTEBOOKS),
-                        extra_arguments=KERNEL_ARGS,
-                    )
-            except Exception as exc:  # papermill wraps every notebook failure
-                raise _failure(step, executed, exc) from None
+            parameters = {
+                "engagement": str(config.path),
+                **job.per_step[step.name],
+                "output_dir": str(run),
+            }
+            _execute(step, executed, parameters, run / "kernel.log", progress)
             t1 = time.perf_counter()
-            outputs = render(executed, run, report_meta(config, step.title), pdf=pdf)
+            outputs = render(executed, run, report_meta(config, step.title), pdf=job.pdf)
             t2 = time.perf_counter()
             exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
             entry = {
@@ -532,12 +601,16 @@ def run_engagement(
             kinds = ", ".join(Path(o).suffix.lstrip(".") for o in entry["outputs"][1:])
             progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
         manifest["carried_over"] = _carry_over(
-            root, run, [s for s in available_steps() if s not in steps]
+            root, run, [s for s in available_steps() if s not in job.steps]
         )
-        manifest["status"] = "succeeded"
+        manifest["status"] = result.status = "partial" if result.failed_plans else "succeeded"
     except KamError as exc:
         manifest["status"] = "failed"
         manifest["error"] = str(exc)
+        raise
+    except Exception as exc:  # a refused write, a bug: a failed run, never "running"
+        manifest["status"] = "failed"
+        manifest["error"] = f"{type(exc).__name__}: {exc}"
         raise
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"

@@ -1,0 +1,219 @@
+"""The fault suite: runs killed, run twice at once, kernels that die, plans that fail.
+
+Whatever happens, ``latest`` is a complete run, a second run of the same engagement is
+refused with one message, what a killed run left is removed by the next run (or
+``kam clean``), and a partial run says so everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import EXAMPLE
+from kamlib import cli, plans, runner, runs
+from kamlib.paths import NOTEBOOKS
+
+KAM = [sys.executable, "-m", "kamlib.cli"]
+#: A code cell that kills its own kernel the first time it runs for an account, as the
+#: out-of-memory killer would (``{mark}`` is a folder for the marker files).
+KILL_ONCE = """import os, pathlib
+_m = pathlib.Path({mark!r}) / str({key})
+if not _m.exists():
+    _m.touch()
+    os.kill(os.getpid(), 9)"""
+
+
+def _run(folder: Path, status: str | None) -> Path:
+    folder.mkdir(parents=True)
+    if status:
+        (folder / "manifest.json").write_text(json.dumps({"status": status}))
+    (folder / "report.html").write_text("x" * 1000)
+    return folder
+
+
+def test_runs_are_read_tidied_and_cleaned(tmp_path):
+    root = tmp_path / "acme"
+    old = _run(root / "20260101-090000", "succeeded")
+    killed = _run(root / "20260102-090000", None)
+    running = _run(root / "20260103-090000", "running")  # killed after its manifest began
+    failed1 = _run(root / "20260104-090000", "failed")
+    failed2 = _run(root / "20260105-090000", "interrupted")
+    good = _run(root / "20260106-090000", "partial")
+    (good / "plans" / ".work").mkdir(parents=True)
+    (good / ".pack.pickle").write_bytes(b"p" * 500)
+    (root / "latest").symlink_to(good.name)
+    (root / ".latest-999").symlink_to(old.name)
+    (root / "notes").mkdir()  # not a run folder: never touched
+    status = {r.path.name: (r.status, r.latest, r.complete) for r in runs.runs(root)}
+    assert status == {
+        old.name: ("succeeded", False, True),
+        killed.name: ("killed", False, False),
+        running.name: ("killed", False, False),
+        failed1.name: ("failed", False, False),
+        failed2.name: ("interrupted", False, False),
+        good.name: ("partial", True, True),
+    }
+
+    removed = runs.tidy(root)
+    # killed runs go; of the failed or interrupted ones the newest stays for inspection
+    assert sorted(r.path.name for r in removed.runs) == [killed.name, running.name, failed1.name]
+    assert removed.summary().startswith(
+        f"removed 1 failed run ({failed1.name}); 2 killed runs ({killed.name}, "
+        f"{running.name}); the work files 1 earlier run left;"
+    )
+    assert not (good / ".pack.pickle").exists() and not (good / "plans" / ".work").exists()
+    assert (good / "report.html").exists() and old.exists() and failed2.exists()
+    assert not (root / ".latest-999").exists() and (root / "notes").is_dir()
+    assert not runs.tidy(root)  # nothing left to tidy
+
+    removed = runs.clean(root)  # every run that is not complete
+    assert [r.path.name for r in removed.runs] == [failed2.name]
+    assert old.exists()
+    removed = runs.clean(root, keep=1)  # and complete runs but the newest; latest stays
+    assert [r.path.name for r in removed.runs] == [old.name]
+    assert [r.path.name for r in runs.runs(root)] == [good.name]
+
+
+def test_a_second_run_of_the_same_engagement_is_refused_before_writing(tmp_path):
+    root = tmp_path / "r" / "example"
+    with runs.engagement_lock(root, "kam run"):
+        with pytest.raises(runs.RunInProgress) as refused:
+            runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False)
+    message = str(refused.value)
+    assert "another run of this engagement is writing to" in message
+    assert f"kam run, process {os.getpid()}, started " in message
+    assert "nothing was written" in message
+    assert [p.name for p in root.iterdir()] == [".lock"]
+    # the lock went with the block: the run now goes through
+    done = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False)
+    assert done.status == "succeeded" and (done.latest / "05_kpi_review.html").is_file()
+
+
+def _kam(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*KAM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+    )
+
+
+def _wait_for(check, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_two_runs_at_once_one_runs_the_other_is_told(tmp_path):
+    reports = tmp_path / "r"
+    args = ("run", str(EXAMPLE), "--only", "kpi_review", "--no-pdf", "--reports", str(reports))
+    first = _kam(*args)
+    lock = reports / "example" / runs.LOCK
+    _wait_for(lambda: lock.is_file() and lock.stat().st_size > 0)
+    second = _kam(*args)
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2
+    assert err2.startswith("error: another run of this engagement is writing to ")
+    assert "Traceback" not in err2
+    assert [r.status for r in runs.runs(reports / "example")] == ["succeeded"]
+
+
+def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path):
+    reports = tmp_path / "r"
+    root = reports / "example"
+    args = ("run", str(EXAMPLE), "--only", "kpi_review", "--no-pdf", "--reports", str(reports))
+    first = _kam(*args)
+    assert first.wait(timeout=300) == 0
+    latest = os.readlink(root / "latest")
+    victim = _kam(*args, start_new_session=True)
+    _wait_for(lambda: any(root.glob("*/.pack.pickle")))
+    os.killpg(victim.pid, signal.SIGKILL)  # the run, its kernel: everything at once
+    victim.wait(timeout=30)
+    (left,) = [r for r in runs.runs(root) if r.status == "killed"]
+    assert os.readlink(root / "latest") == latest  # latest is still the complete run
+    done = subprocess.run([*KAM, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"removed 1 killed run ({left.path.name})" in done.stdout
+    assert not left.path.exists()
+    assert [r.status for r in runs.runs(root)] == ["succeeded", "succeeded"]
+
+
+def test_kam_clean_removes_what_is_not_a_complete_run(tmp_path, monkeypatch, capsys):
+    reports = tmp_path / "r"
+    done = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)
+    _run(reports / "example" / "20200101-000000", "failed")
+    monkeypatch.setattr(
+        sys, "argv", ["kam", "clean", str(EXAMPLE), "--reports", str(reports)]
+    )  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "removed 1 failed run (20200101-000000)" in out
+    assert f"1 run(s) kept; latest is {done.run_dir.name}." in out
+
+
+def test_a_step_whose_kernel_dies_runs_again_in_a_fresh_one(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.read(NOTEBOOKS / "05_kpi_review.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(KILL_ONCE.format(mark=str(tmp_path), key='"k"')))
+    nbformat.write(nb, notebooks / "05_kpi_review.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOKS", notebooks)
+    said: list[str] = []
+    done = runner.run_engagement(
+        EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False, progress=said.append
+    )
+    assert done.status == "succeeded" and (done.latest / "05_kpi_review.html").is_file()
+    assert any("the kernel stopped" in s and "fresh kernel" in s for s in said)
+
+
+def _plan_notebook(path: Path, cell: str) -> Path:
+    nb = nbformat.read(NOTEBOOKS / plans.NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(cell))
+    path.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path / plans.NOTEBOOK)
+    return path / plans.NOTEBOOK
+
+
+def test_a_plan_whose_kernel_dies_is_drafted_again_once(tmp_path):
+    once = _plan_notebook(tmp_path / "once", KILL_ONCE.format(mark=str(tmp_path), key="account"))
+    always = _plan_notebook(tmp_path / "always", "import os; os.kill(os.getpid(), 9)")
+    out = tmp_path / "out"
+    batch = plans.render_plans(str(EXAMPLE), out, ["C-10012"], jobs=1, pdf=False, notebook=once)
+    assert [r.ok for r in batch.results] == [True]
+    batch = plans.render_plans(str(EXAMPLE), out, ["C-10012"], jobs=1, pdf=False, notebook=always)
+    (failed,) = batch.failed
+    assert failed.error == "the kernel stopped twice (killed, or out of memory)"
+
+
+def test_a_run_with_failed_plans_is_partial_everywhere(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "notebooks"
+    _plan_notebook(notebooks, 'assert account != "C-10011", "no data for this plan"')
+    monkeypatch.setattr(plans, "NOTEBOOKS", notebooks)
+    reports = tmp_path / "r"
+    argv = ["kam", "plans", str(EXAMPLE), "--no-pdf", "--reports", str(reports)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("PARTIAL run in ") and "1 plan(s) failed" in lines[-1]
+    assert f"draft them again with: kam plans {EXAMPLE} -a C-10011" in lines[-2]
+    latest = reports / "example" / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["status"] == "partial"  # latest moved: the other plans are current
+    (step,) = manifest["steps"]
+    assert [f["account_id"] for f in step["failed"]] == ["C-10011"]
+    index = (latest / "plans" / "index.html").read_text()
+    assert "A partial set:" in index and "could not be drafted in this run" in index
+    assert len(list((latest / "plans").glob("C-1001[12]-*.html"))) == 1
