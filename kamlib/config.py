@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, ParameterError
+from .fmt import isolate
 from .paths import resolve_engagement
 
 REQUIRED = object()
@@ -424,15 +425,35 @@ def _suggest(key: str, options: list[str]) -> str:
     return f" Did you mean '{match[0]}'?" if match else f" Known keys here: {', '.join(options)}."
 
 
+def _whole_characters(text: str) -> tuple[str, str | None]:
+    """Text with YAML escapes of an emoji's two UTF-16 halves (``"\\ud83d\\ude80"``)
+    joined into the character; a half alone is a problem (no file could hold it).
+
+    Examples
+    --------
+    >>> _whole_characters("Stern \\ud83d\\ude80")
+    ('Stern 🚀', None)
+    >>> _whole_characters("x \\ud83d")[1]
+    'holds an invalid character (a lone UTF-16 surrogate); write the character itself'
+    """
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16"), None
+    except UnicodeDecodeError:
+        return (
+            text,
+            "holds an invalid character (a lone UTF-16 surrogate); write the character itself",
+        )
+
+
 def _check(name: str, s: Setting, value: Any) -> tuple[Any, str | None]:
     """Return (normalised value, problem or None)."""
     if value is None:
         return (None, None) if s.nullable or s.default is None else (None, "is empty")
     k = s.kind
     if k == "str":
-        return (
-            (str(value), None) if isinstance(value, str | int | float) else (value, "must be text")
-        )
+        if not isinstance(value, str | int | float):
+            return value, "must be text"
+        return _whole_characters(str(value))
     if k == "currency":
         code = str(value).strip().upper()
         if re.fullmatch(r"[A-Z]{3}", code):
@@ -546,6 +567,58 @@ def validate_config(raw: dict, source: str = "engagement.yml") -> dict:
     return out
 
 
+def _parse_yaml(text: str, path: Path) -> Any:
+    """The config's YAML, or a ConfigError saying where it breaks and why: a tag
+    (``!!python/object``, ``!foo``) is refused as a tag, not as bad indentation."""
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = str(getattr(exc, "problem", "") or "")
+        tag = re.search(r"tag '([^']+)'", problem)
+        if isinstance(exc, yaml.constructor.ConstructorError) and tag:
+            name = tag[1].replace("tag:yaml.org,2002:", "!!")
+            raise ConfigError(_tag_message(path, line, name)) from None
+        where = f" at line {line}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"{path}: not valid YAML{where}. Fix the indentation or quoting there."
+        ) from None
+    except Exception:  # PyYAML failing inside a tag's own reader (``!!timestamp nope``)
+        found = next(
+            ((i, m[0]) for i, ln in enumerate(text.splitlines(), 1)
+             if (m := re.search(r"(?<![\w'\"])!\S*", ln.split("#")[0]))),
+            (None, "!"),
+        )  # fmt: skip
+        raise ConfigError(_tag_message(path, *found)) from None
+
+
+def _tag_message(path: Path, line: int | None, tag: str) -> str:
+    where = f"line {line} holds" if line else "it holds"
+    return (
+        f"{path}: {where} a YAML tag ({tag}), which a config may not use. Fix: remove the "
+        "tag (the word starting with '!') and write the value as plain text, in quotes if "
+        "it starts with '!'."
+    )
+
+
+def _check_overrides(given: dict) -> None:
+    """Values passed as parameters (``-p as_of=...``, a notebook's parameters cell) are
+    checked on their own, so a bad one is blamed on the parameter, not the config file."""
+    problems = []
+    for key, value in given.items():
+        spec = SCHEMA.get(key)
+        if isinstance(spec, Setting):
+            _, problem = _check(key, spec, value)
+            if problem:
+                problems.append(f"parameter {key}={value}: '{key}' {problem}")
+    if problems:
+        raise ParameterError(
+            "; ".join(problems) + ". Fix the value passed (-p NAME=VALUE on the command "
+            "line, or the notebook's parameters cell); the config file is not the problem."
+        )
+
+
 def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
     """Load and validate an engagement config from a folder, YAML file or name under data/.
 
@@ -557,16 +630,11 @@ def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}). Fix: save it as UTF-8 text.") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(
-            f"{path}: not valid YAML{where}. Fix the indentation or quoting there."
-        ) from None
+    raw = _parse_yaml(text, path)
+    given = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
+    _check_overrides(given)
     if isinstance(raw, dict):
-        raw = {**raw, **{k: v for k, v in (overrides or {}).items() if v not in (None, "")}}
+        raw = {**raw, **given}
     values = validate_config(raw, source=str(path))
     data = (path.parent / values["data"]).resolve()
     brand = dict(values["brand"])
@@ -580,8 +648,8 @@ def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
         brand["logo"] = logo
     return Config(
         path=path,
-        client=values["client"],
-        engagement=values["engagement"],
+        client=isolate(values["client"]),  # a right-to-left control cannot spill over
+        engagement=isolate(values["engagement"]),
         currency=values["currency"],
         as_of=values["as_of"],
         data=data,

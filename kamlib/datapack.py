@@ -15,6 +15,7 @@ import csv
 import difflib
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -294,6 +295,60 @@ def _drop_repeated_headers(
     return df.drop(columns=repeats)
 
 
+def ragged_lines(text: str, sep: str) -> tuple[list[str], list[int]]:
+    r"""The header's fields and the number of every line holding more fields than the
+    header (a value with the separator in it, not quoted; or not this table's file).
+    Trailing empty fields (``1,2,3,4,``, as some exports end each line) do not count.
+
+    Examples
+    --------
+    >>> ragged_lines("a,b,c\n1,2,3\n1,2,3,4\n1,2,3,\n\"x,y\",2,3\n5,6,7,8,9\n", ",")
+    (['a', 'b', 'c'], [3, 6])
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return [], []
+    n = len(header)
+    bad = []
+    start = reader.line_num + 1
+    try:
+        for rec in reader:
+            if len(rec) > n and any(f.strip() for f in rec[n:]):
+                bad.append(start)
+            start = reader.line_num + 1
+    except csv.Error:  # a stray quote or a NUL: the rest cannot be counted
+        bad.append(start)
+    return header, bad
+
+
+def _report_ragged(text: str, sep: str, table: str, source: str, out: Collector) -> bool:
+    header, bad = ragged_lines(text, sep)
+    if not bad:
+        return False
+    lines = max(1, text.count("\n") - 1)
+    shown = ", ".join(h.strip() for h in header[:6]) + (", …" if len(header) > 6 else "")
+    what = "," if sep == "," else {";": ";", "\t": "tab", "|": "|"}.get(sep, sep)
+    hint = (
+        " Most lines do not match the header: is this the table's export at all?"
+        if len(bad) * 2 > lines
+        else ""
+    )
+    out.add(
+        ERROR,
+        table,
+        source,
+        "",
+        f"have more fields than the header's {len(header)} ({shown})",
+        f"Fix: a value holding the separator ({what}) must be in double quotes; check these "
+        f"lines (the header is line 1).{hint}",
+        "stops the run",
+        rows=pd.Index(bad),
+    )
+    return True
+
+
 def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFrame | None:
     raw = file.read_bytes()
     if raw[:4] == b"PK\x03\x04":  # a zip: an Excel workbook saved under a .csv name
@@ -339,18 +394,23 @@ def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFra
             "Check that accented names look right; save as UTF-8 to be sure.",
             "read",
         )
+    sep = _sniff(text[:65536])
+    options = dict(dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
     try:
-        df = pd.read_csv(
-            file,
-            dtype=str,
-            keep_default_na=False,
-            sep=_sniff(text[:65536]),
-            encoding=encoding,
-            skip_blank_lines=True,
-        )
+        df = pd.read_csv(file, skip_blank_lines=True, **options)
+        if not isinstance(df.index, pd.RangeIndex):  # data lines longer than the header
+            if _report_ragged(text, sep, table, source, out):
+                return None
+            if isinstance(file, io.BytesIO):
+                file.seek(0)
+            with warnings.catch_warnings():  # only empty trailing fields are dropped
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                df = pd.read_csv(file, skip_blank_lines=True, index_col=False, **options)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except (pd.errors.ParserError, ValueError) as exc:
+        if _report_ragged(text, sep, table, source, out):
+            return None
         out.add(
             ERROR,
             table,
@@ -432,6 +492,54 @@ def _blank(s: pd.Series) -> pd.Series:
         blank = _on_uniques(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
         return blank.astype(object).where(blank.notna(), True).astype(bool)
     return s.isna()
+
+
+def _isolate_bidi(
+    s: pd.Series, index: pd.Index, table: str, source: str, column: str, out: Collector
+) -> pd.Series:
+    """Names holding direction controls (an unclosed right-to-left override would reverse
+    the id printed next to it) are isolated, and the data owner hears which rows."""
+    from .fmt import BIDI_CONTROLS, isolate
+
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return s
+    found = s.astype("string").str.contains(f"[{BIDI_CONTROLS}]", regex=True).fillna(False)
+    if not found.any():
+        return s
+    out.add(
+        WARNING,
+        table,
+        source,
+        column,
+        "have invisible direction controls (such as a right-to-left override)",
+        "Each is shown isolated, so it cannot reorder the text printed next to it; remove "
+        "the controls at the source unless the name needs them.",
+        "isolated",
+        rows=index[found.to_numpy()],
+    )
+    return s.where(~found.to_numpy(), s[found.to_numpy()].map(isolate))
+
+
+LONG_NAME = 200  # characters; longer names are shortened on the reports' pages
+
+
+def _say_long(
+    s: pd.Series, index: pd.Index, table: str, source: str, column: str, out: Collector
+) -> None:
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return
+    long = (s.astype("string").str.len() > LONG_NAME).fillna(False).to_numpy()
+    if long.any():
+        out.add(
+            INFO,
+            table,
+            source,
+            column,
+            f"are longer than {LONG_NAME} characters",
+            "The reports show them shortened (…); the Excel exports keep them whole.",
+            "shortened in reports",
+            rows=index[long],
+        )
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
@@ -551,6 +659,10 @@ def _parse_column(
                     rows=df.index[padded.fillna(False).to_numpy()],
                     values=raw[padded.fillna(False)],
                 )
+        else:
+            clean = _isolate_bidi(clean, df.index, table, source, col.name, out)
+            if col.name.endswith("name"):
+                _say_long(clean, df.index, table, source, col.name, out)
         return clean
     if kind in {"date", "period"}:
         parsed = _date(s, periods=kind == "period")

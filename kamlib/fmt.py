@@ -150,3 +150,57 @@ def did_you_mean(word: str, options: Iterable[object], n: int = 1) -> str:
 
     near = difflib.get_close_matches(word, [str(o) for o in options], n=n)
     return f" Did you mean {', '.join(repr(m) for m in near)}?" if near else ""
+
+
+#: Invisible characters that change the direction of the text after them: embeddings,
+#: overrides, isolates, marks. One left open in a name (an unclosed right-to-left
+#: override) would reverse whatever is printed next to it, e.g. the account id.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def has_bidi_controls(text: object) -> bool:
+    return isinstance(text, str) and bool(_BIDI.search(text))
+
+
+def isolate(text: str) -> str:
+    """A text holding direction controls, isolated (U+2068 … U+2069) so that whatever
+    they open ends with it; other texts unchanged.
+
+    Examples
+    --------
+    >>> isolate("\u202eAG") == "\u2068\u202eAG\u2069"
+    True
+    >>> isolate("Nord AG")
+    'Nord AG'
+    """
+    return f"\u2068{text}\u2069" if has_bidi_controls(text) else text
+
+
+def shorten(text: object, limit: int = 120) -> str:
+    """A text fit for a title, running head or table cell: cut to ``limit`` characters
+    with an ellipsis, and a word too long for a line (over 40 characters) given places
+    to wrap (zero-width spaces). The workbooks keep the whole text.
+
+    Examples
+    --------
+    >>> shorten("x" * 200, 10)
+    'xxxxxxxxx…'
+    >>> shorten("Nord AG")
+    'Nord AG'
+    >>> shorten("N" + "x" * 59).count("\u200b")
+    2
+    """
+    text = str(text)
+    if len(text) > limit:
+        cut = text[: limit - 1].rstrip()
+        if has_bidi_controls(text):  # the isolate's end must survive the cut
+            cut = isolate(cut.lstrip("\u2068"))
+        text = cut + "…"
+    if len(text) > 40:
+        text = re.sub(r"\S{41,}", lambda m: "\u200b".join(_chunks(m[0], 20)), text)
+    return text
+
+
+def _chunks(word: str, n: int) -> list[str]:
+    return [word[i : i + n] for i in range(0, len(word), n)]

@@ -405,7 +405,11 @@ class Plan:
 
     @property
     def name(self) -> str:
-        return str(self.account["account_name"])
+        """The account's name as the plan prints it: a name of thousands of characters is
+        cut (the workbooks keep it whole)."""
+        from .fmt import shorten
+
+        return shorten(self.account["account_name"], 100)
 
 
 def find_account(book: PlanBook, account: str = "") -> str:

@@ -282,6 +282,7 @@ def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
     from nbclient.exceptions import DeadKernelError
 
     from .chromium import ChromiumError
+    from .fmt import shorten
     from .render import render_node, report_meta
 
     t0 = time.perf_counter()
@@ -308,8 +309,10 @@ def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
             execution_timeout=600,
             request_save_on_cell_execute=False,  # papermill saves after every cell otherwise
         )
-        meta = {**report_meta(_W["config"], f"Account plan: {name}"), "compact": True}
-        meta["running_head"] = f"{_W['config'].client} · Account plan · {name}"
+        meta = {**report_meta(_W["config"], f"Account plan: {shorten(name, 80)}"), "compact": True}
+        meta["running_head"] = (
+            f"{shorten(_W['config'].client, 50)} · Account plan · {shorten(name, 50)}"
+        )
         try:
             files = render_node(nb, folder, stem, meta, pdf=pdf, browser=_W.get("browser"))
         except ChromiumError:  # a browser that stopped or hung: a new one, one more try
@@ -512,7 +515,7 @@ def _index_table(df, currency: str, h: int) -> str:
     status = bool((df["plan"] != "rendered").any())
     rows = []
     for r in df.itertuples():
-        name = html.escape(str(r.account))
+        name = html.escape(fmt.shorten(r.account, 120))
         link = f'<a href="{html.escape(r.stem)}.html">{name}</a>' if r.plan == "rendered" else name
         band = html.escape(str(r.band or ""))
         tag = f' <span class="tag tag-band-{band.replace(" ", "-")}">{band}</span>' if band else ""

@@ -32,7 +32,10 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
     if kind == "month":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%b %Y")
-    return lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    # text: a name of 10,000 characters is cut (the Excel export keeps it whole)
+    return lambda v: (
+        "" if v is None or (isinstance(v, float) and pd.isna(v)) else fmt.shorten(v, 160)
+    )
 
 
 KEEP_ROWS = 12  # tables up to this many rows are kept on one page

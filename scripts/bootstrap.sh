@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-inter
-                 fonts-dejavu-core)
+                 fonts-dejavu-core fonts-noto-color-emoji)
 # the plan batch prints its PDFs with Chromium's headless shell (several times faster);
 # without it, WeasyPrint prints them: a warning, not a failure
 OPTIONAL_PACKAGES=(chromium-headless-shell)
@@ -28,7 +28,8 @@ missing_of() {
   done
 }
 
-# 1. system packages (WeasyPrint needs Pango; the reports use the Inter font)
+# 1. system packages (WeasyPrint needs Pango; the reports use the Inter font, DejaVu and
+#    Noto Color Emoji for what Inter lacks: an emoji in a name prints, not as a box)
 if command -v dpkg-query >/dev/null; then
   mapfile -t need < <(missing_of "${SYSTEM_PACKAGES[@]}")
   mapfile -t want < <(missing_of "${OPTIONAL_PACKAGES[@]}")

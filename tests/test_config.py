@@ -9,7 +9,7 @@ import yaml
 
 from conftest import write_engagement
 from kamlib.config import SCHEMA, load_config, render_config, validate_config
-from kamlib.errors import ConfigError
+from kamlib.errors import ConfigError, ParameterError
 from kamlib.paths import resolve_engagement
 
 
@@ -66,8 +66,10 @@ def test_shares_and_whole_numbers_are_checked():
 def test_overrides_replace_and_are_validated(tmp_path):
     folder = write_engagement(tmp_path / "e")
     assert load_config(folder, overrides={"as_of": "2025-12-31"}).as_of == dt.date(2025, 12, 31)
-    with pytest.raises(ConfigError, match="'as_of' must be a date"):
+    with pytest.raises(ParameterError) as bad:  # blamed on the parameter, not the file
         load_config(folder, overrides={"as_of": "last month"})
+    assert str(bad.value).startswith("parameter as_of=last month: 'as_of' must be a date")
+    assert "the config file is not the problem" in str(bad.value)
 
 
 def test_bad_yaml_names_the_line(tmp_path):
@@ -76,6 +78,24 @@ def test_bad_yaml_names_the_line(tmp_path):
     (folder / "engagement.yml").write_text("client: x\nas_of: 2026-01-31\n  data: [\n")
     with pytest.raises(ConfigError, match=r"not valid YAML at line \d+"):
         load_config(folder)
+
+
+@pytest.mark.parametrize(
+    "line, tag",
+    [
+        ("client: !!python/object:os.system x", "!!python/object:os.system"),
+        ("client: !local x", "!local"),
+        ("as_of: !!timestamp nope", "!!timestamp"),  # PyYAML's own reader fails inside
+    ],
+)
+def test_a_yaml_tag_is_refused_as_a_tag(tmp_path, line, tag):
+    folder = tmp_path / "e"
+    folder.mkdir()
+    (folder / "engagement.yml").write_text(f"data: pack\n{line}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(folder)
+    assert f"line 2 holds a YAML tag ({tag}), which a config may not use" in str(refused.value)
+    assert "indentation" not in str(refused.value)
 
 
 def test_missing_engagement_names_where_it_looked(tmp_path):
@@ -123,3 +143,17 @@ def test_the_written_config_reads_back_the_clients_name_as_given(tmp_path, name)
         encoding="utf-8",
     )
     assert load_config(tmp_path).client == name
+
+
+def test_odd_client_names_are_whole_characters_and_isolated(tmp_path):
+    folder = write_engagement(tmp_path / "e")
+    cfg = folder / "engagement.yml"
+    text = cfg.read_text()
+    # an emoji written as YAML escapes of its two UTF-16 halves, and an unclosed override
+    cfg.write_text(
+        text.replace("client:", 'client: "Stern \\ud83d\\ude80 \\u202eAG"\nx_old_client:', 1)
+    )
+    cfg.write_text(
+        "\n".join(ln for ln in cfg.read_text().splitlines() if not ln.startswith("x_old_client"))
+    )
+    assert load_config(folder).client == "\u2068Stern 🚀 \u202eAG\u2069"

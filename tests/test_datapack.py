@@ -349,3 +349,51 @@ def test_utf16_and_a_workbook_named_csv_and_repeated_headers(tmp_path):
     assert not pack.errors and pack["revenue"]["amount"].tolist() == [5.0]
     assert any("header used twice; the two columns hold the same values" in f.message
                for f in pack.findings)  # fmt: skip
+
+
+def test_every_line_longer_than_the_header_is_named(tmp_path):
+    folder = tmp_path / "rag"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        'account_id,account_name\nA1,Alpha\nA2,Beta,GmbH\nA3,"Gamma, Delta"\nA4,x,y,z\n'
+        "A5,Eps,\n",  # a trailing separator alone is no extra field
+        encoding="utf-8",
+    )
+    (folder / "revenue.csv").write_text("account_id,date,amount\nA1,2026-01,5\n", encoding="utf-8")
+    (msg,) = errors_of(read_datapack(folder))
+    assert msg.startswith(
+        "accounts.csv: 2 rows have more fields than the header's 2 (account_id, account_name) "
+        "(rows 3, 5). Fix: a value holding the separator (,) must be in double quotes"
+    )
+    # garbage from line 2 on: its real first line is named, not pandas' "line 115"
+    (folder / "accounts.csv").write_text(
+        "a,b,c,d\n" + "".join(f"x{i},1,2,3,4,5,6\n" for i in range(200)), encoding="utf-8"
+    )
+    (msg,) = errors_of(read_datapack(folder))
+    assert "200 rows have more fields than the header's 4 (a, b, c, d) (rows 2, 3, 4" in msg
+    assert "Most lines do not match the header: is this the table's export at all?" in msg
+    # every line ending in a separator (some exports): read, columns not shifted
+    (folder / "accounts.csv").write_text(
+        "account_id,account_name\nA1,Alpha,\nA2,Beta,\n", encoding="utf-8"
+    )
+    pack = read_datapack(folder)
+    assert not pack.errors
+    assert pack["accounts"]["account_name"].tolist() == ["Alpha", "Beta"]
+
+
+def test_direction_controls_are_isolated_and_long_names_said(tmp_path):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    long = "N" + "x" * 300
+    (folder / "accounts.csv").write_text(
+        f"account_id,account_name\nA1,\u202eNord AG\nA2,{long}\nA3,Café ☕ GmbH\n", encoding="utf-8"
+    )
+    (folder / "revenue.csv").write_text("account_id,date,amount\nA1,2026-01,5\n", encoding="utf-8")
+    pack = read_datapack(folder)
+    names = pack["accounts"]["account_name"].tolist()
+    assert names == ["\u2068\u202eNord AG\u2069", long, "Café ☕ GmbH"]  # long kept whole
+    text = "\n".join(f.message for f in pack.findings)
+    assert (
+        "1 row has invisible direction controls (such as a right-to-left override) (row 2)" in text
+    )
+    assert "1 row is longer than 200 characters (row 3). The reports show them shortened" in text

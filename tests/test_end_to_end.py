@@ -431,19 +431,22 @@ def test_kernels_started_by_the_workbook_keep_no_history(tmp_path):
 
 
 def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
-    """Reports, workbooks and plans (with their SVG charts) carry no time of writing."""
+    """Reports, PDFs, workbooks and plans (with their SVG charts) carry no time of writing."""
     runs = []
     for name in ("a", "b"):
         done = kam(
             "run", str(EXAMPLE), "--only", "segmentation", "--only", "account_plans",
-            "--reports", str(tmp_path / name), "--no-pdf",
+            "--reports", str(tmp_path / name),
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         runs.append(tmp_path / name / "example" / "latest")
     files = sorted(
-        p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.suffix in (".html", ".xlsx")
+        p.relative_to(runs[0])
+        for p in runs[0].rglob("*")
+        if p.suffix in (".html", ".pdf", ".xlsx")
     )
-    assert any(f.parts[0] == "plans" and f.name != "index.html" for f in files)
+    assert {f.suffix for f in files} == {".html", ".pdf", ".xlsx"}
+    assert any(f.parts[0] == "plans" and f.suffix == ".pdf" and f.stem != "index" for f in files)
     for f in files:
         assert (runs[0] / f).read_bytes() == (runs[1] / f).read_bytes(), f
 

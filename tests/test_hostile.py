@@ -23,6 +23,12 @@ PAYLOADS = [
 ]
 
 
+#: Names that must not break a page: 10,000 characters without a space, an unclosed
+#: right-to-left override (it would print the id next to it backwards), emoji.
+LONG = "Nord" + "x" * 9996
+ODD_NAMES = [LONG, "\u202eNord Logistik GmbH", "Café ☕ 🚀 Sternwerk GmbH"]
+
+
 class _Scan(html.parser.HTMLParser):
     """Collects what could run in a page: script elements, event handlers, js: URLs."""
 
@@ -50,6 +56,8 @@ def hostile_run(tmp_path_factory):
     top = t["revenue"].groupby("account_id")["amount"].sum().sort_values().index[-len(PAYLOADS) :]
     for aid, payload in zip(top, PAYLOADS, strict=True):
         acc.loc[acc["account_id"] == aid, "account_name"] = f"Nord {payload} GmbH"
+    for aid, name in zip(acc["account_id"].iloc[:3], ODD_NAMES, strict=True):
+        acc.loc[acc["account_id"] == aid, "account_name"] = name
     write_pack(t, root / "pack", "csv")
     client = json.dumps(f"{PAYLOADS[0]} & Co")  # a YAML double-quoted string
     (root / "engagement.yml").write_text(
@@ -78,7 +86,7 @@ def test_no_page_holds_markup_that_runs(hostile_run):
 def test_the_names_are_printed_as_text(hostile_run):
     from kamlib.scenarios import rendered_text
 
-    seg = rendered_text(hostile_run / "01_segmentation.html")
+    seg = rendered_text(hostile_run / "01_segmentation.html").replace("\u200b", "")  # wraps
     assert "</style><script>document.title='PWNED'</script>" in seg  # shown, not run
     plans = [p for p in (hostile_run / "plans").glob("*.html") if p.name != "index.html"]
     assert all(not p.name.startswith(".") for p in plans)
@@ -97,3 +105,24 @@ def test_in_a_browser_no_payload_runs(hostile_run):
         ).stdout  # fmt: skip
         assert dom, page.name
         assert "<title>PWNED" not in dom and 'data-pwned="1"' not in dom, page.name
+
+
+def test_odd_names_are_shortened_isolated_and_kept_whole_in_the_workbook(hostile_run):
+    from openpyxl import load_workbook
+
+    pages = [hostile_run / "01_segmentation.html", hostile_run / "plans" / "index.html"]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "x" * 100 not in text, page.name  # shortened, with places to wrap
+        assert "\u202e" not in text.replace("\u2068\u202eNord Logistik GmbH\u2069", "")
+    wb = load_workbook(hostile_run / "01_segmentation.xlsx", read_only=True)
+    cells = {c for ws in wb for row in ws.iter_rows(values_only=True) for c in row}
+    assert LONG in cells  # the workbook keeps the whole name
+
+
+def test_an_emoji_font_is_installed():
+    """Emoji in a name print as emoji, not as empty boxes (make installs the font)."""
+    found = subprocess.run(
+        ["fc-list", ":charset=1f680", "family"], capture_output=True, text=True
+    ).stdout
+    assert found.strip(), "no font with emoji: scripts/bootstrap.sh installs fonts-noto-color-emoji"
