@@ -507,6 +507,10 @@ def index_frame(book, batch: PlanBatch):
     )
 
 
+#: How the index shows a plan's state to the client ("failed" is for the run's summary).
+_PLAN_STATUS = {"rendered": "", "failed": "to follow", "not rendered": "not drafted yet"}
+
+
 def _index_table(df, currency: str, h: int) -> str:
     import html
 
@@ -527,7 +531,7 @@ def _index_table(df, currency: str, h: int) -> str:
             f'<td class="num">{fmt.money(r.target, currency)}',
             f'<td class="num">{fmt.pct(r.completeness)}',
             f"{fmt.count(r.health)}{tag}",
-        ] + ([html.escape(r.plan) if r.plan != "rendered" else ""] if status else [])
+        ] + ([_PLAN_STATUS.get(r.plan, html.escape(r.plan))] if status else [])
         rows.append("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}" for c in cells))
     head = (
         "<th>Account</th><th>Segment (tier)</th><th>Manager</th>"
@@ -569,13 +573,18 @@ def index_notebook(book, batch: PlanBatch):
         "revenue and margin trend, NPS, contact recency and risk signals."
     )
     if failed:
-        names = df.loc[df["plan"] == "failed", "account"].astype(str).tolist()
+        missing = df[df["plan"] == "failed"]
+        names = [
+            f"{fmt.shorten(n, 60)} ({i})"
+            for n, i in zip(missing["account"], missing["account_id"], strict=True)
+        ]
         listed = fmt.md_text(", ".join(names[:10])) + (
             f" and {len(names) - 10} more" if len(names) > 10 else ""
         )
+        which = "The plan for" if failed == 1 else "The plans for"
         intro += (
-            f"\n\n**A partial set:** {fmt.plural(failed, 'plan')} could not be drafted in "
-            f"this run ({listed}); they are marked *failed* below and follow once drafted again."
+            f"\n\n**Not yet complete:** {which} {listed} will follow; "
+            f"{'it is' if failed == 1 else 'they are'} marked *to follow* below, without a link."
         )
     nb = new_notebook()
     out = new_code_cell("")

@@ -546,7 +546,7 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
         text += "There are no key accounts to flag."
     if worst is not None:
         text += (
-            f" The largest loss is {fmt.md_text(worst['account'])} "
+            f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
             f"({fmt.money(worst['net_contribution'], currency)}). For the "
             f"{h['flagged']} flagged key accounts, moving each to its segment's package "
             f"would save up to {fmt.money(h['saving_total'], currency)}, and prices "

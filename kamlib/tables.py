@@ -32,9 +32,10 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
     if kind == "month":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%b %Y")
-    # text: a name of 10,000 characters is cut (the Excel export keeps it whole)
+    # text: a name of 10,000 characters is cut (the Excel export keeps it whole); a
+    # finding's or an action's sentence is not
     return lambda v: (
-        "" if v is None or (isinstance(v, float) and pd.isna(v)) else fmt.shorten(v, 160)
+        "" if v is None or (isinstance(v, float) and pd.isna(v)) else fmt.shorten(v, 400)
     )
 
 

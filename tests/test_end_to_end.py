@@ -441,9 +441,7 @@ def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
         assert done.returncode == 0, done.stderr
         runs.append(tmp_path / name / "example" / "latest")
     files = sorted(
-        p.relative_to(runs[0])
-        for p in runs[0].rglob("*")
-        if p.suffix in (".html", ".pdf", ".xlsx")
+        p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.suffix in (".html", ".pdf", ".xlsx")
     )
     assert {f.suffix for f in files} == {".html", ".pdf", ".xlsx"}
     assert any(f.parts[0] == "plans" and f.suffix == ".pdf" and f.stem != "index" for f in files)
