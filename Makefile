@@ -13,14 +13,16 @@ DEMO_PACK := data/demo/pack/accounts.csv
 demo: $(STAMP)
 	@$(BIN)/kam demo
 
-## test: install and run the whole test suite (unit, notebooks, end-to-end)
+## test: install, lint (ruff) and run the whole test suite (unit, notebooks, end-to-end)
 test: $(STAMP) $(DEMO_PACK)
+	@$(BIN)/ruff check kamlib tests benchmarks scripts
+	@$(BIN)/ruff format --check --quiet kamlib tests benchmarks scripts
 	@$(BIN)/python -m pytest -q --nbval-lax --doctest-modules tests notebooks kamlib
 
 ## setup: only install (.venv, the package, system packages for the PDF engine)
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml uv.lock scripts/bootstrap.sh
 	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bootstrap.sh
 	@touch $@
 
@@ -34,8 +36,7 @@ lab: $(AUTHORING) $(DEMO_PACK)
 	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 $(AUTHORING): $(STAMP)
-	@if [ -x $(BIN)/uv ]; then UV_COMPILE_BYTECODE=1 $(BIN)/uv pip install -q --python $(BIN)/python -e ".[authoring,test]"; \
-	else $(BIN)/python -m pip install -q -e ".[authoring,test]"; fi
+	@EXTRAS=authoring PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bootstrap.sh
 	@touch $@
 
 lint: $(AUTHORING)

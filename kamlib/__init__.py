@@ -1,16 +1,42 @@
 """kamlib — the logic behind the KAM workbook's notebooks.
 
-Notebooks call these functions; every number in a deliverable comes from here.
+Notebooks call these functions; every number in a deliverable comes from here. The names
+below are loaded when first used, so ``kam --help`` does not wait for pandas.
 """
 
-from . import fmt
-from .config import Config, load_config
-from .datapack import DataPack, Finding, load_datapack, read_datapack
-from .engagement import Engagement, open_engagement
-from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
-from .notebook import callout, figure, html, kpis, md, notes, setup, start
-from .periods import in_window, trailing_window
-from .tables import show
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: What ``import kamlib as kam`` offers, and the module each name comes from.
+_EXPORTS = {
+    "Config": "config",
+    "load_config": "config",
+    "DataPack": "datapack",
+    "Finding": "datapack",
+    "load_datapack": "datapack",
+    "read_datapack": "datapack",
+    "Engagement": "engagement",
+    "open_engagement": "engagement",
+    "ConfigError": "errors",
+    "DataPackError": "errors",
+    "KamError": "errors",
+    "ParameterError": "errors",
+    "RunError": "errors",
+    "callout": "notebook",
+    "figure": "notebook",
+    "html": "notebook",
+    "kpis": "notebook",
+    "md": "notebook",
+    "notes": "notebook",
+    "setup": "notebook",
+    "start": "notebook",
+    "in_window": "periods",
+    "trailing_window": "periods",
+    "rules_text": "rules",
+    "show": "tables",
+}
 
 __all__ = [
     "Config",
@@ -34,9 +60,35 @@ __all__ = [
     "notes",
     "open_engagement",
     "read_datapack",
+    "rules_text",
     "setup",
     "show",
     "start",
     "trailing_window",
 ]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what type checkers and editors see
+    from . import fmt
+    from .config import Config, load_config
+    from .datapack import DataPack, Finding, load_datapack, read_datapack
+    from .engagement import Engagement, open_engagement
+    from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
+    from .notebook import callout, figure, html, kpis, md, notes, setup, start
+    from .periods import in_window, trailing_window
+    from .rules import rules_text
+    from .tables import show
+
+
+def __getattr__(name: str) -> Any:
+    if name == "fmt":
+        return importlib.import_module(".fmt", __name__)
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kamlib' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

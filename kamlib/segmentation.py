@@ -200,6 +200,11 @@ def compatibility(screen: pd.DataFrame, accounts: pd.DataFrame, weights: dict) -
     return out
 
 
+#: Buyer orientation from attitude ratings: loyalty from this mean, price up to the next.
+LOYALTY_AT = 3.5
+PRICE_AT = 2.5
+
+
 def buyer_orientation(screen: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     """Price- or loyalty-oriented per account, and how it was decided.
 
@@ -218,7 +223,7 @@ def buyer_orientation(screen: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFr
     by_disc = disc.notna() & pd.notna(median)
     orient[by_disc] = np.where(disc[by_disc] > median, "price", "loyalty")
     basis[by_disc] = "discount depth"
-    for cond, value in ((att >= 3.5, "loyalty"), (att <= 2.5, "price")):
+    for cond, value in ((att >= LOYALTY_AT, "loyalty"), (att <= PRICE_AT, "price")):
         orient[cond] = value
         basis[cond] = "attitude ratings"
     if given is not None:

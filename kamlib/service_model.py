@@ -77,8 +77,15 @@ def wide(matrix: pd.DataFrame, value: str = "importance") -> pd.DataFrame:
     return matrix.pivot(index="element", columns="group", values=value).reindex(order)
 
 
+#: Gap analysis: an element is important from this mean importance, unimportant up to the
+#: next, and a gap counts from GAP points on the 1-5 scale (``kamlib.rules`` says so).
+IMPORTANT_AT = 3.5
+UNIMPORTANT_AT = 2.5
+GAP = 0.5
+
+
 def gaps(
-    r: pd.DataFrame, by: str, elements: list[str], min_respondents: int = 3, threshold: float = 0.5
+    r: pd.DataFrame, by: str, elements: list[str], min_respondents: int = 3, threshold: float = GAP
 ) -> pd.DataFrame:
     """Importance against satisfaction per element and group, ranked by what matters most.
 
@@ -93,8 +100,8 @@ def gaps(
     g["gap"] = g["importance"] - g["satisfaction"]
     g["status"] = np.select(
         [
-            (g["importance"] >= 3.5) & (g["gap"] >= threshold),
-            (g["importance"] <= 2.5) & (-g["gap"] >= threshold),
+            (g["importance"] >= IMPORTANT_AT) & (g["gap"] >= threshold),
+            (g["importance"] <= UNIMPORTANT_AT) & (-g["gap"] >= threshold),
         ],
         ["under-delivered", "over-served"],
         "in line",

@@ -52,12 +52,17 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 
-# 3. the package and its dependencies (uv is fast; pip is the fallback)
+# 3. the package and the exact versions in uv.lock (uv is fast; pip is the fallback and
+#    resolves pyproject.toml's ranges itself). EXTRAS adds optional groups (make lab:
+#    authoring); --inexact keeps what is installed beyond them.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check uv 2>/dev/null || true
 export UV_COMPILE_BYTECODE=1  # kernels start ~2 s faster with compiled bytecode
 if [ -x "$VENV/bin/uv" ]; then
-  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e ".[test]"
+  extras=(--extra test)
+  for e in ${EXTRAS:-}; do extras+=(--extra "$e"); done
+  UV_PROJECT_ENVIRONMENT="$VENV" "$VENV/bin/uv" sync -q --frozen --inexact "${extras[@]}"
 else
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --compile -e ".[test]"
+  spec="test${EXTRAS:+,${EXTRAS// /,}}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --compile -e ".[$spec]"
 fi
 echo "Installed: $("$VENV/bin/kam" --help >/dev/null && echo kam) in $VENV"

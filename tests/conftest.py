@@ -12,6 +12,18 @@ from kamlib.paths import DATA
 EXAMPLE = DATA / "example"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_pack():
+    """The demo's data pack (git-ignored; `make` generates it), built once per test run when
+    it is missing, so a plain `pytest` works on a fresh checkout."""
+    target = DATA / "demo" / "pack"
+    if not (target / "accounts.csv").is_file():
+        from kamlib.demo import generate
+        from kamlib.intake import write_pack
+
+        write_pack(generate(accounts=1500, seed=42), target, "csv")
+
+
 @pytest.fixture(autouse=True)
 def _euro_until_an_engagement_says_otherwise():
     """Each test starts in the default currency; opening an engagement sets its own."""

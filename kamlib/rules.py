@@ -1,0 +1,124 @@
+"""The rules a report states, written from the settings and constants that apply them.
+
+A notebook that said "included from 3.5" while the engagement's config includes from 3.0
+would describe a rule that was not applied. Every sentence that names a threshold, a
+share or a weight comes from here instead: ``kam.md(rules_text(cfg, "packages"))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import fmt
+from .config import Config
+from .profitability import COST_FACTORS
+from .segmentation import LOYALTY_AT, PRICE_AT
+from .service_model import GAP, IMPORTANT_AT, UNIMPORTANT_AT
+
+_WORDS = {0.25: "a quarter", 0.5: "half", 0.75: "three quarters"}
+
+
+def share_words(x: float) -> str:
+    """``0.5`` -> ``half``; other shares as a percentage.
+
+    Examples
+    --------
+    >>> share_words(0.5), share_words(0.6)
+    ('half', '60 %')
+    """
+    return _WORDS.get(round(float(x), 6), fmt.pct(x))
+
+
+def rating(x: float) -> str:
+    """A point on the 1-5 scale as the reports write it: ``3.5``, ``4.0``."""
+    return f"{float(x):.1f}"
+
+
+def _listing(items: list[str]) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _gaps(cfg: Config) -> str:
+    gap = "half a point" if GAP == 0.5 else f"{GAP:g} points"
+    return (
+        f"A gap of {gap} or more on the 1-5 scale counts; important means a mean importance "
+        f"of at least {rating(IMPORTANT_AT)}, unimportant at most {rating(UNIMPORTANT_AT)}."
+    )
+
+
+def _packages(cfg: Config) -> str:
+    inc = cfg.setting("service_model.include_at")
+    chg = cfg.setting("service_model.charge_at")
+    always = list(cfg.setting("service_model.loyalty_always") or [])
+    given = f"always get {_listing(always)}, and " if always else "get "
+    return (
+        "For each key-account segment, every element is **included**, **charged separately** "
+        f"or **not offered**. The rules: loyalty-oriented segments {given}every element "
+        f"they rate {rating(inc['loyalty'])} or higher; elements they rate from "
+        f"{rating(chg['loyalty'])} are offered at a charge. Price-oriented segments get a "
+        f"lean standard package: included from {rating(inc['price'])}, charged from "
+        f"{rating(chg['price'])}, not offered below. Consultant overrides from the engagement "
+        "settings come last. This is the table for the sales force: what to promise, what to "
+        "charge, what not to offer."
+    )
+
+
+def _package_cost(cfg: Config) -> str:
+    share = cfg.setting("service_model.affordable_share")
+    return (
+        f"A package that costs more than {share_words(share)} of the gross profit is flagged: "
+        "that segment cannot afford it as designed."
+    )
+
+
+def _kpi_status(cfg: Config) -> str:
+    amber = cfg.setting("kpi_review.amber")
+    return (
+        f"**Green**: target met; **amber**: at least {share_words(amber)} of the targeted gain; "
+        "**red**: less."
+    )
+
+
+def _orientation(cfg: Config) -> str:
+    return (
+        f"Otherwise: attitude ratings averaging {rating(LOYALTY_AT)} or more mean loyalty, "
+        f"{rating(PRICE_AT)} or less mean price; without ratings, a discount deeper than the "
+        "median of the invoiced base means price, a shallower one loyalty."
+    )
+
+
+def _cost_sensitivity(cfg: Config) -> str:
+    shifts = sorted({round(abs(f - 1) * 100) for f in COST_FACTORS if f != 1})
+    said = " or ".join(f"{s} %" for s in shifts)
+    return f"The key figures when every unit cost is {said} lower or higher:"
+
+
+def _health(cfg: Config) -> str:
+    weights = cfg.setting("health.weights")
+    n = sum(1 for w in weights.values() if w)
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    return (
+        f"A health score (0-100) for every key account, from {words.get(n, str(n))} "
+        f"component{'s' if n != 1 else ''} with the weights below; a component without data "
+        "is left out and the other weights re-normalised."
+    )
+
+
+TOPICS: dict[str, Callable[[Config], str]] = {
+    "gaps": _gaps,
+    "packages": _packages,
+    "package_cost": _package_cost,
+    "kpi_status": _kpi_status,
+    "orientation": _orientation,
+    "cost_sensitivity": _cost_sensitivity,
+    "health": _health,
+}
+
+
+def rules_text(cfg: Config, topic: str) -> str:
+    """The sentence(s) stating the rules of ``topic`` (one of :data:`TOPICS`) as the
+    engagement's settings apply them, as Markdown."""
+    if topic not in TOPICS:
+        raise KeyError(f"no rules text '{topic}'; known: {', '.join(TOPICS)}")
+    return TOPICS[topic](cfg)
