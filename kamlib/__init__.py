@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 #: What ``import kamlib as kam`` offers, and the module each name comes from.
 _EXPORTS = {
-    "Config": "config",
-    "load_config": "config",
+    "Config": "core.config",
+    "load_config": "core.config",
     "DataPack": "datapack",
     "Finding": "datapack",
     "load_datapack": "datapack",
     "read_datapack": "datapack",
     "Engagement": "engagement",
     "open_engagement": "engagement",
-    "ConfigError": "errors",
-    "DataPackError": "errors",
-    "KamError": "errors",
-    "ParameterError": "errors",
-    "RunError": "errors",
+    "ConfigError": "core.errors",
+    "DataPackError": "core.errors",
+    "KamError": "core.errors",
+    "ParameterError": "core.errors",
+    "RunError": "core.errors",
     "callout": "notebook",
     "figure": "notebook",
     "html": "notebook",
@@ -32,8 +32,8 @@ _EXPORTS = {
     "notes": "notebook",
     "setup": "notebook",
     "start": "notebook",
-    "in_window": "periods",
-    "trailing_window": "periods",
+    "in_window": "core.periods",
+    "trailing_window": "core.periods",
     "rules_text": "rules",
     "show": "tables",
 }
@@ -69,20 +69,20 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what type checkers and editors see
-    from . import fmt
-    from .config import Config, load_config
+    from .core import fmt
+    from .core.config import Config, load_config
+    from .core.errors import ConfigError, DataPackError, KamError, ParameterError, RunError
+    from .core.periods import in_window, trailing_window
     from .datapack import DataPack, Finding, load_datapack, read_datapack
     from .engagement import Engagement, open_engagement
-    from .errors import ConfigError, DataPackError, KamError, ParameterError, RunError
     from .notebook import callout, figure, html, kpis, md, notes, setup, start
-    from .periods import in_window, trailing_window
     from .rules import rules_text
     from .tables import show
 
 
 def __getattr__(name: str) -> Any:
     if name == "fmt":
-        return importlib.import_module(".fmt", __name__)
+        return importlib.import_module(".core.fmt", __name__)
     if name not in _EXPORTS:
         raise AttributeError(f"module 'kamlib' has no attribute '{name}'")
     value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import KamError
+from .core.errors import KamError
 
 app = typer.Typer(
     help="The KAM workbook: run a key account management engagement from the client's data "
@@ -40,9 +40,9 @@ def init(
     """Start an engagement: a commented config and the Excel intake form to send the client."""
     import datetime as dt
 
-    from .config import render_config
+    from .core.config import render_config
+    from .core.paths import CONFIG_NAME
     from .intake import write_intake
-    from .paths import CONFIG_NAME
 
     config = folder / CONFIG_NAME
     if config.exists():
@@ -269,8 +269,8 @@ def clean(
 ) -> None:
     """Remove the run folders that are not complete runs (killed, failed, interrupted) and
     the work files runs left behind; with --keep, also older complete runs."""
-    from .config import load_config
-    from .paths import reports_root
+    from .core.config import load_config
+    from .core.paths import reports_root
     from .runs import clean as clean_runs
     from .runs import engagement_lock, runs
 
@@ -298,9 +298,9 @@ def demo(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
 ) -> None:
     """Generate the demo client (a European B2B telecom) and run its engagement."""
+    from .core.paths import CONFIG_NAME, DATA
     from .demo import generate
     from .intake import write_pack
-    from .paths import CONFIG_NAME, DATA
 
     if form not in {"csv", "parquet", "excel"}:
         raise KamError(f"--format '{form}' is not known: use csv, parquet or excel.")

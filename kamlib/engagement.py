@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fmt
-from .config import Config, load_config
+from .core import fmt
+from .core.config import Config, load_config
 from .datapack import DataPack, Finding, load_datapack, read_datapack
 from .evidence import Evidence, of_pack
 
@@ -52,7 +52,7 @@ def open_engagement(
     ----------
     engagement : folder, config file, or name under ``data/`` (e.g. ``"demo"``).
     as_of : overrides the config's as-of date when given (``YYYY-MM-DD``).
-    strict : raise :class:`~kamlib.errors.DataPackError` on data errors (the default);
+    strict : raise :class:`~kamlib.core.errors.DataPackError` on data errors (the default);
         ``False`` returns them in ``pack.findings`` (used by ``kam validate``).
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
@@ -63,7 +63,7 @@ def open_engagement(
 
 def read_pack(config: Config, strict: bool = True) -> DataPack:
     """The pack of ``config`` as its settings say to read it; ``strict``: validated
-    (:class:`~kamlib.errors.DataPackError` on errors), else with its findings."""
+    (:class:`~kamlib.core.errors.DataPackError` on errors), else with its findings."""
     reader = load_datapack if strict else read_datapack
     return reader(
         config.data,

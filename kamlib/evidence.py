@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .fmt import plural
+from .core.fmt import plural
 
 #: Optional inputs: table, column (None: the table itself) and what they are in words.
 INPUTS: dict[str, tuple[str, str | None, str]] = {

@@ -144,7 +144,7 @@ def account_health(
     rather than computed on a partial year.
     """
     from . import account_plan as ap
-    from .periods import in_window, trailing_window
+    from .core.periods import in_window, trailing_window
 
     as_of = pd.Timestamp(as_of)
     r = revenue[revenue["account_id"].isin(ids)]

@@ -533,7 +533,7 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     s = cfg.setting("kpi_review")
     period = period or s["period"]
     if period not in FREQS:
-        from .errors import ParameterError
+        from .core.errors import ParameterError
 
         raise ParameterError(
             f"period '{period}' is not known: use {', '.join(repr(f) for f in FREQS)}."
@@ -680,7 +680,7 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
 
 
 def _fmt(v: float, unit: str, column: str) -> str:
-    from . import fmt
+    from .core import fmt
 
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "n/a"
@@ -809,7 +809,7 @@ def at_risk(r: KpiReview) -> dict:
 def summary_text(r: KpiReview, currency: str | None = None) -> str:
     """What improved, what did not, what is at risk, in money and points; or, without a
     baseline, why the programme's effect cannot be measured yet and where it stands."""
-    from . import fmt
+    from .core import fmt
 
     c = r.scorecard
     if c.empty:
@@ -872,7 +872,7 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
 def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     """The KPI table, the scorecard, the health of every key account and the early
     warnings, to ``05_kpi_review.xlsx``."""
-    from .excel import export_report
+    from .core.excel import export_report
 
     health = r.health.reset_index().rename(columns={"index": "account_id"})
     keep = ["account_id", "account_name", "segment", "revenue", "growth", "margin_change",
@@ -974,7 +974,7 @@ def warnings_view(r: KpiReview) -> pd.DataFrame:
 
 
 def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str, str]]:
-    from . import fmt
+    from .core import fmt
 
     c = r.scorecard.set_index("column") if len(r.scorecard) else pd.DataFrame()
     if c.empty:

@@ -66,7 +66,7 @@ def no_maths(text: str) -> str:
 def md(text: str) -> None:
     """Show narrative written from computed numbers (amounts never read as maths; values
     from the client's data are escaped where the text is built, see
-    :func:`kamlib.fmt.md_text`)."""
+    :func:`kamlib.core.fmt.md_text`)."""
     display(Markdown(no_maths(text)))
 
 

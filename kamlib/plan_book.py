@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from . import account_plan as ap
-from . import fmt
 from . import health as hl
 from . import plan_inputs as pi
-from .fmt import did_you_mean
-from .periods import in_window, trailing_window
+from .core import fmt
+from .core.fmt import did_you_mean
+from .core.periods import in_window, trailing_window
 
 
 def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
@@ -332,7 +332,7 @@ def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:
     Any change to the config, the data pack or the plan inputs workbook computes it
     again, so an analyst re-running a notebook sees edits at once.
     """
-    from .config import load_config
+    from .core.config import load_config
     from .engagement import open_engagement
 
     cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
@@ -407,7 +407,7 @@ class Plan:
     def name(self) -> str:
         """The account's name as the plan prints it: a name of thousands of characters is
         cut (the workbooks keep it whole)."""
-        from .fmt import shorten
+        from .core.fmt import shorten
 
         return shorten(self.account["account_name"], 100)
 
@@ -415,10 +415,10 @@ class Plan:
 def find_account(book: PlanBook, account: str = "") -> str:
     """The id of the named key account (id or exact name); empty: the largest by revenue.
 
-    Raises :class:`~kamlib.errors.ParameterError` for an account that is not a key
+    Raises :class:`~kamlib.core.errors.ParameterError` for an account that is not a key
     account, naming close matches.
     """
-    from .errors import ParameterError
+    from .core.errors import ParameterError
 
     a = book.accounts
     if a.empty:
@@ -482,8 +482,8 @@ def write_inputs_template(
     """Write the engagement's plan inputs workbook: a row per key account and field,
     with what the data says and the texts already given. An existing workbook is only
     replaced with ``force`` (and kept as ``.bak.xlsx``). Returns the path and row count."""
-    from .config import load_config
-    from .errors import DataPackError, KamError
+    from .core.config import load_config
+    from .core.errors import DataPackError, KamError
     from .plan_report import input_context
 
     path = pi.workbook_path(load_config(engagement, overrides={"as_of": as_of} if as_of else None))

@@ -45,7 +45,7 @@ def inputs_template(
     text) is what the data already says, shown beside each field; ``existing`` is the
     pack's ``plan_inputs``, pre-filled in "your text" so a second round keeps the first.
     """
-    from .excel import export_workbook
+    from .core.excel import export_workbook
 
     rows = pd.DataFrame(
         [
@@ -92,10 +92,10 @@ def _rows(n: int) -> str:
 def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     """Read a filled plan inputs workbook back as ``plan_inputs`` rows (account_id, field,
     text); rows with no text are skipped. Unknown fields or accounts are a
-    :class:`~kamlib.errors.DataPackError` naming the rows and the fix."""
+    :class:`~kamlib.core.errors.DataPackError` naming the rows and the fix."""
     from pathlib import Path
 
-    from .errors import DataPackError
+    from .core.errors import DataPackError
 
     path = Path(path)
     try:

@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import KERNEL_ARGS, NOTEBOOKS
+from .core.paths import KERNEL_ARGS, NOTEBOOKS
 
 NOTEBOOK = "04_account_plan.ipynb"
 ENGINE = "kam-warm-kernel"
@@ -243,7 +243,7 @@ def _init_worker(
 
     import papermill.engines as pe
 
-    from .config import load_config
+    from .core.config import load_config
 
     # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
     # with SIGTERM, on which each takes its kernel and browser down with it
@@ -282,7 +282,7 @@ def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
     from nbclient.exceptions import DeadKernelError
 
     from .chromium import ChromiumError
-    from .fmt import shorten
+    from .core.fmt import shorten
     from .render import render_node, report_meta
 
     t0 = time.perf_counter()
@@ -403,7 +403,7 @@ def render_plans(
     the first found, see :func:`kamlib.chromium.find`; ``"off"``: WeasyPrint).
     """
     from .chromium import ChromiumError, find
-    from .errors import ConfigError
+    from .core.errors import ConfigError
     from .plan_book import find_account, open_book, save_book
 
     try:
@@ -514,7 +514,7 @@ _PLAN_STATUS = {"rendered": "", "failed": "to follow", "not rendered": "not draf
 def _index_table(df, currency: str, h: int) -> str:
     import html
 
-    from . import fmt
+    from .core import fmt
 
     status = bool((df["plan"] != "rendered").any())
     rows = []
@@ -549,7 +549,7 @@ def index_notebook(book, batch: PlanBatch):
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    from . import fmt
+    from .core import fmt
     from .notebook import kpis_html
 
     df = index_frame(book, batch)
@@ -600,7 +600,7 @@ def write_index(book, batch: PlanBatch, pdf: bool = True) -> list[Path]:
     """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs)."""
     import gc
 
-    from .paths import atomic_path
+    from .core.paths import atomic_path
     from .render import render_html, render_pdf, report_meta
 
     meta = {**report_meta(book.config, "Account plans"), "compact": True}

@@ -269,7 +269,7 @@ class Profitability:
 def analyse(engagement, seg=None, model=None) -> Profitability:
     """Run step 3; ``seg`` and ``model`` are steps 1 and 2 (computed when not given)."""
     from . import costing, segmentation
-    from .periods import in_window, trailing_window
+    from .core.periods import in_window, trailing_window
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.setting("profitability")
@@ -497,7 +497,7 @@ def headline(p: Profitability) -> dict:
 
 def summary_text(p: Profitability, currency: str | None = None) -> str:
     """The executive summary in words: what the data shows, and what it cannot."""
-    from . import fmt
+    from .core import fmt
 
     h = headline(p)
     if not p.earns:
@@ -560,7 +560,7 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
 
 
 def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, str, str]]:
-    from . import fmt
+    from .core import fmt
 
     h = headline(p)
     if not p.earns:
@@ -629,7 +629,7 @@ EXPORT = [
 
 def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
-    from .excel import export_report
+    from .core.excel import export_report
 
     if not output_dir:
         return ""
@@ -669,10 +669,10 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
     """The waterfall of one account (by id or exact name) and its title; empty: the
     largest key account (the largest customer when there is none), the title saying why.
 
-    Raises :class:`~kamlib.errors.ParameterError` naming close matches for an unknown one.
+    Raises :class:`~kamlib.core.errors.ParameterError` naming close matches for an unknown one.
     """
-    from .errors import ParameterError
-    from .fmt import did_you_mean
+    from .core.errors import ParameterError
+    from .core.fmt import did_you_mean
 
     t = p.table
     if not account:

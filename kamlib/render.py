@@ -25,7 +25,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from .paths import TEMPLATES, atomic_path
+from .core.paths import TEMPLATES, atomic_path
 
 REMOVE_TAGS = {"remove", "parameters", "injected-parameters"}
 
@@ -120,7 +120,7 @@ def add_contents(html: str) -> str:
 
 def report_meta(config, title: str) -> dict:
     """What the template needs from the engagement config to draw cover, header and footer."""
-    from .fmt import shorten
+    from .core.fmt import shorten
 
     logo = config.brand.get("logo")
     return {

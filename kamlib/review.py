@@ -10,10 +10,10 @@ import datetime as dt
 
 import pandas as pd
 
+from .core.fmt import plural
+from .core.periods import in_window, trailing_window
 from .datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
 from .evidence import of_pack
-from .fmt import plural
-from .periods import in_window, trailing_window
 from .schema import TABLES
 
 DATED = {
@@ -385,7 +385,7 @@ def headline(
 def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
     """The headline figures as (label, value, note) cards; revenue of fewer months than
     the window says so."""
-    from . import fmt
+    from .core import fmt
 
     n, window = head.get("window_months", 12), head.get("window", 12)
     partial = n < window
@@ -406,7 +406,7 @@ def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
 
 def summary_text(head: dict, currency: str | None = None) -> str:
     """The executive summary in words, from :func:`headline`'s numbers."""
-    from . import fmt
+    from .core import fmt
 
     parts = [
         f"The data pack covers **{fmt.count(head['accounts'])} customers** and "
@@ -455,7 +455,7 @@ def export(
     output_dir: str, name: str, sheets: dict[str, pd.DataFrame], colour: str = "#0B3D91"
 ) -> str:
     """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
-    from .excel import export_report
+    from .core.excel import export_report
 
     return export_report(
         output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}

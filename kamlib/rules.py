@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import fmt
-from .config import Config
+from .core import fmt
+from .core.config import Config
 from .profitability import COST_FACTORS
 from .segmentation import LOYALTY_AT, PRICE_AT
 from .service_model import GAP, IMPORTANT_AT, UNIMPORTANT_AT

@@ -29,12 +29,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .config import Config, load_config
+from .core.config import Config, load_config
+from .core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
+from .core.fmt import did_you_mean
+from .core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
 from .datapack import DataPack
 from .engagement import data_files, read_pack, shared_pack
-from .errors import ConfigError, Interrupted, KamError, ParameterError, RunError
-from .fmt import did_you_mean
-from .paths import KERNEL_ARGS, NOTEBOOKS, reports_root
 from .runs import engagement_lock, tidy
 
 
@@ -332,7 +332,7 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
 
 
 def _run_plans(job: _Job, run: Path) -> dict:
-    from .fmt import plural
+    from .core.fmt import plural
     from .plans import render_plans
 
     config, root, accounts, pdf, progress = (

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import fmt
 from .churn import lost_accounts
+from .core import fmt
+from .core.periods import in_window, trailing_window
 from .evidence import Comparison
-from .periods import in_window, trailing_window
 
 STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
 ATTITUDE = ["loyalty", "information_sharing", "engagement"]
@@ -989,7 +989,7 @@ def export_table(seg: Segmentation) -> pd.DataFrame:
 
 def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     """Write ``01_segmentation.xlsx``: accounts, sensitivity, segments; nothing without a folder."""
-    from .excel import export_report
+    from .core.excel import export_report
 
     if not output_dir:
         return ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import fmt
+from .core import fmt
 
 INCLUDED, CHARGED, NOT_OFFERED = "included", "charged separately", "not offered"
 
@@ -462,7 +462,7 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
 
 def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
     """Write ``02_service_model.xlsx``: matrices, gaps, package catalogue and costs."""
-    from .excel import export_report
+    from .core.excel import export_report
 
     sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
     if sm_.gaps is not None:

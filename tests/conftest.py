@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamlib.paths import DATA
+from kamlib.core.paths import DATA
 
 EXAMPLE = DATA / "example"
 

@@ -102,7 +102,7 @@ def test_completeness_score():
 def test_inputs_workbook_round_trip(tmp_path):
     from openpyxl import load_workbook
 
-    from kamlib.errors import DataPackError
+    from kamlib.core.errors import DataPackError
 
     accounts = pd.DataFrame({"account_id": ["C-1", "C-2"], "account_name": ["Alpha", "=Beta"]})
     context = pd.DataFrame(
@@ -202,7 +202,7 @@ def test_plan_inputs_helpers():
 
 
 def test_amount_field_must_be_a_number(tmp_path):
-    from kamlib.errors import DataPackError
+    from kamlib.core.errors import DataPackError
 
     accounts = pd.DataFrame({"account_id": ["C-1"], "account_name": ["Alpha"]})
     path = pi.inputs_template(tmp_path / "in.xlsx", accounts)

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from conftest import write_engagement
-from kamlib.config import SCHEMA, load_config, render_config, validate_config
-from kamlib.errors import ConfigError, ParameterError
-from kamlib.paths import resolve_engagement
+from kamlib.core.config import SCHEMA, load_config, render_config, validate_config
+from kamlib.core.errors import ConfigError, ParameterError
+from kamlib.core.paths import resolve_engagement
 
 
 def test_defaults_come_from_the_method(tmp_path):
@@ -123,7 +123,7 @@ def test_commented_template_is_a_valid_config():
 def test_readme_config_example_is_valid():
     import re
 
-    from kamlib.paths import ROOT
+    from kamlib.core.paths import ROOT
 
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
@@ -136,7 +136,7 @@ def test_readme_config_example_is_valid():
     "name", ["Acme #1 Ltd", "@home AG", "Yes", "O'Neil & Söhne: Nord", '"Quoted" Ltd', "- dash"]
 )
 def test_the_written_config_reads_back_the_clients_name_as_given(tmp_path, name):
-    from kamlib.config import load_config, render_config
+    from kamlib.core.config import load_config, render_config
 
     (tmp_path / "engagement.yml").write_text(
         render_config({"client": name, "as_of": "2026-09-30", "data": "datapack.xlsx"}),

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from conftest import accounts_frame, revenue_frame, write_csvs
+from kamlib.core.errors import ConfigError, DataPackError
 from kamlib.datapack import load_datapack, norm, read_datapack
-from kamlib.errors import ConfigError, DataPackError
 
 
 def errors_of(pack):

@@ -18,8 +18,8 @@ from pypdf import PdfReader
 
 from conftest import EXAMPLE, accounts_frame, revenue_frame, write_csvs, write_engagement
 from kamlib import runner
-from kamlib.errors import RunError
-from kamlib.paths import NOTEBOOKS
+from kamlib.core.errors import RunError
+from kamlib.core.paths import NOTEBOOKS
 
 KAM = [sys.executable, "-m", "kamlib.cli"]
 
@@ -415,7 +415,7 @@ def test_only_one_step_keeps_the_others_in_latest(example_copy):
 
 
 def test_no_report_shows_a_file_path_or_a_traceback(example_run):
-    from kamlib.paths import ROOT
+    from kamlib.core.paths import ROOT
 
     root, _ = example_run
     for html_file in sorted((root / "latest").rglob("*.html")):  # plans/ too
@@ -430,7 +430,7 @@ def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_copy, 
     import typer
 
     from kamlib import cli
-    from kamlib.errors import Interrupted
+    from kamlib.core.errors import Interrupted
 
     root, _ = example_copy
     before = (root / "latest").resolve()

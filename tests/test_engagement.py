@@ -6,7 +6,7 @@ import os
 import shutil
 
 from conftest import EXAMPLE
-from kamlib.config import load_config
+from kamlib.core.config import load_config
 from kamlib.engagement import PACK_CACHE, open_engagement, read_pack, shared_pack
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import EXAMPLE
 from kamlib import cli, plans, runner, runs
-from kamlib.paths import NOTEBOOKS
+from kamlib.core.paths import NOTEBOOKS
 
 KAM = [sys.executable, "-m", "kamlib.cli"]
 #: A code cell that kills its own kernel the first time it runs for an account, as the

@@ -8,8 +8,8 @@ import nbformat
 import papermill as pm
 import pytest
 
-from kamlib.errors import ParameterError
-from kamlib.paths import NOTEBOOKS
+from kamlib.core.errors import ParameterError
+from kamlib.core.paths import NOTEBOOKS
 from kamlib.runner import available_steps, check_parameters, select_steps, step_parameters
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from conftest import EXAMPLE
 from kamlib import chromium, fmt, plan_book, plan_inputs, plans
-from kamlib.errors import ConfigError, KamError, ParameterError
-from kamlib.paths import NOTEBOOKS
+from kamlib.core.errors import ConfigError, KamError, ParameterError
+from kamlib.core.paths import NOTEBOOKS
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
 FILLED = "C-10012"  # its desired solution comes from the filled inputs workbook
@@ -191,7 +191,7 @@ def test_plan_parts_and_views_on_the_example():
 
 
 def test_a_damaged_inputs_workbook_is_one_message_and_force_replaces_it(tmp_path):
-    from kamlib.errors import DataPackError
+    from kamlib.core.errors import DataPackError
 
     eng = tmp_path / "example"
     shutil.copytree(EXAMPLE, eng)

@@ -8,7 +8,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from conftest import write_engagement
-from kamlib.config import load_config
+from kamlib.core.config import load_config
 from kamlib.render import render_html, render_pdf, report_meta
 
 PNG = base64.b64decode(

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import accounts_frame, write_csvs
 from kamlib import review
+from kamlib.core.periods import trailing_window
 from kamlib.datapack import load_datapack
-from kamlib.periods import trailing_window
 
 
 def make_pack(tmp_path, revenue: pd.DataFrame, accounts: pd.DataFrame | None = None):

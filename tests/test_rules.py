@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import write_engagement
-from kamlib.config import load_config
+from kamlib.core.config import load_config
 from kamlib.rules import TOPICS, rules_text
 
 

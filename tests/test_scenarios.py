@@ -41,7 +41,7 @@ def test_the_checker_catches_what_it_is_for(tmp_path):
     """The invariants are not vacuous: a run folder that breaks each one is caught."""
     import pandas as pd
 
-    from kamlib.excel import export_workbook
+    from kamlib.core.excel import export_workbook
 
     s = Scenario(months=13, currency="USD", cost=False, products=False, programme="after")
     run = tmp_path / "run"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 TEMPLATES = ROOT / "templates"
 DATA = ROOT / "data"

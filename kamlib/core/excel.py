@@ -67,7 +67,7 @@ def _guess_format(name: str, s: pd.Series) -> str | None:
 
 def number_format(kind: str) -> str:
     """The Excel number format of a kind of ``FORMATS`` (or a format given as is); money
-    is written in the engagement's currency (:func:`kamlib.fmt.currency`)."""
+    is written in the engagement's currency (:func:`kamlib.core.fmt.currency`)."""
     from . import fmt
 
     if kind in ("money", "money2"):
