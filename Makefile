@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml uv.lock scripts/bootstrap.sh
 	@touch $@
 
 # the notebooks' default engagement is the demo: generate its pack without running it
-$(DEMO_PACK): $(STAMP) kamlib/demo.py
+$(DEMO_PACK): $(STAMP) kamlib/intake/demo.py
 	@$(BIN)/kam demo --no-run
 
 ## lab: JupyterLab on the notebooks, which open on the demo (installs the authoring tools

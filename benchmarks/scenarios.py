@@ -8,7 +8,7 @@ consumer-like client: 20,000 tiny accounts over 18 months, no cost of goods, no
 activities, no products, no ratings, in US dollars. For each scenario it prints the time
 to generate the pack and to run the whole engagement, the number of key accounts and
 plans, and every sentence the deliverables state that the data cannot support
-(:func:`kamlib.scenarios.check_deliverables`). A benchmark, not a test: it prints figures
+(:func:`kamlib.intake.scenarios.check_deliverables`). A benchmark, not a test: it prints figures
 and asserts nothing.
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from kamlib import runner  # noqa: E402
-from kamlib.scenarios import Scenario, check_deliverables, write_scenario  # noqa: E402
+from kamlib.intake.scenarios import Scenario, check_deliverables, write_scenario  # noqa: E402
 
 
 def large(accounts: int) -> list[Scenario]:

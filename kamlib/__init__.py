@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "Config": "core.config",
     "load_config": "core.config",
-    "DataPack": "datapack",
-    "Finding": "datapack",
-    "load_datapack": "datapack",
-    "read_datapack": "datapack",
+    "DataPack": "intake.datapack",
+    "Finding": "intake.datapack",
+    "load_datapack": "intake.datapack",
+    "read_datapack": "intake.datapack",
     "Engagement": "engagement",
     "open_engagement": "engagement",
     "ConfigError": "core.errors",
@@ -73,8 +73,8 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .core.config import Config, load_config
     from .core.errors import ConfigError, DataPackError, KamError, ParameterError, RunError
     from .core.periods import in_window, trailing_window
-    from .datapack import DataPack, Finding, load_datapack, read_datapack
     from .engagement import Engagement, open_engagement
+    from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
     from .notebook import callout, figure, html, kpis, md, notes, setup, start
     from .rules import rules_text
     from .tables import show

@@ -42,7 +42,7 @@ def init(
 
     from .core.config import render_config
     from .core.paths import CONFIG_NAME
-    from .intake import write_intake
+    from .intake.form import write_intake
 
     config = folder / CONFIG_NAME
     if config.exists():
@@ -299,8 +299,8 @@ def demo(
 ) -> None:
     """Generate the demo client (a European B2B telecom) and run its engagement."""
     from .core.paths import CONFIG_NAME, DATA
-    from .demo import generate
-    from .intake import write_pack
+    from .intake.demo import generate
+    from .intake.form import write_pack
 
     if form not in {"csv", "parquet", "excel"}:
         raise KamError(f"--format '{form}' is not known: use csv, parquet or excel.")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .core import fmt
 from .core.config import Config, load_config
-from .datapack import DataPack, Finding, load_datapack, read_datapack
-from .evidence import Evidence, of_pack
+from .core.evidence import Evidence, of_pack
+from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
 
 
 @dataclass

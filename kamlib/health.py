@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .evidence import Evidence
+from .core.evidence import Evidence
 
 COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")

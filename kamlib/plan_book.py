@@ -19,10 +19,10 @@ import pandas as pd
 
 from . import account_plan as ap
 from . import health as hl
-from . import plan_inputs as pi
 from .core import fmt
 from .core.fmt import did_you_mean
 from .core.periods import in_window, trailing_window
+from .intake import plan_inputs as pi
 
 
 def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import account_plan as ap
-from . import plan_inputs as pi
 from .core import fmt
+from .intake import plan_inputs as pi
 from .plan_book import Plan
 from .tables import table_html
 

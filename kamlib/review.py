@@ -10,11 +10,11 @@ import datetime as dt
 
 import pandas as pd
 
+from .core.evidence import of_pack
 from .core.fmt import plural
 from .core.periods import in_window, trailing_window
-from .datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
-from .evidence import of_pack
-from .schema import TABLES
+from .intake.datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
+from .intake.schema import TABLES
 
 DATED = {
     "revenue": "date",

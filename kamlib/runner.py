@@ -33,8 +33,8 @@ from .core.config import Config, load_config
 from .core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from .core.fmt import did_you_mean
 from .core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
-from .datapack import DataPack
 from .engagement import data_files, read_pack, shared_pack
+from .intake.datapack import DataPack
 from .runs import engagement_lock, tidy
 
 

@@ -26,8 +26,8 @@ import pandas as pd
 
 from .churn import lost_accounts
 from .core import fmt
+from .core.evidence import Comparison
 from .core.periods import in_window, trailing_window
-from .evidence import Comparison
 
 STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
 ATTITUDE = ["loyalty", "information_sharing", "engagement"]
@@ -55,7 +55,7 @@ def financial_screen(
     ``potential_basis`` says which one each account got; ``none`` leaves it unknown (NaN),
     never zero.
 
-    ``comparison`` (:meth:`kamlib.evidence.Evidence.compare`) says whether the data
+    ``comparison`` (:meth:`kamlib.core.evidence.Evidence.compare`) says whether the data
     covers the prior window: when it does not, prior revenue and growth are not
     available (NaN) rather than computed on the months that happen to be there.
 
@@ -66,7 +66,7 @@ def financial_screen(
     ...                     "date": pd.to_datetime(["2026-03-01", "2025-03-01"])})
     >>> float(round(financial_screen(acc, rev, "2026-03-31").loc[0, "growth"], 6))
     0.2
-    >>> from kamlib.evidence import Evidence
+    >>> from kamlib.core.evidence import Evidence
     >>> short = Evidence(pd.Timestamp("2025-03-01"), pd.Timestamp("2026-03-01"), frozenset())
     >>> financial_screen(acc, rev, "2026-03-31", comparison=short.compare("2026-03-31"))[
     ...     ["growth", "potential_basis"]].values.tolist()

@@ -18,8 +18,8 @@ def _demo_pack():
     it is missing, so a plain `pytest` works on a fresh checkout."""
     target = DATA / "demo" / "pack"
     if not (target / "accounts.csv").is_file():
-        from kamlib.demo import generate
-        from kamlib.intake import write_pack
+        from kamlib.intake.demo import generate
+        from kamlib.intake.form import write_pack
 
         write_pack(generate(accounts=1500, seed=42), target, "csv")
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kamlib import account_plan as ap
-from kamlib import plan_inputs as pi
+from kamlib.intake import plan_inputs as pi
 
 
 def test_whitespace_values_missing_products_at_the_segment_median():

@@ -9,7 +9,7 @@ from kamlib import kpi_review as kr
 from kamlib import plan_book, segmentation
 from kamlib.churn import lost_accounts
 from kamlib.engagement import open_engagement
-from kamlib.scenarios import Scenario, write_scenario
+from kamlib.intake.scenarios import Scenario, write_scenario
 
 
 def test_an_account_is_lost_once_recorded_and_silent_since():

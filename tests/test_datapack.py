@@ -7,7 +7,7 @@ import pytest
 
 from conftest import accounts_frame, revenue_frame, write_csvs
 from kamlib.core.errors import ConfigError, DataPackError
-from kamlib.datapack import load_datapack, norm, read_datapack
+from kamlib.intake.datapack import load_datapack, norm, read_datapack
 
 
 def errors_of(pack):
@@ -229,7 +229,7 @@ def test_missing_path_is_one_clear_error(tmp_path):
 
 
 def test_parquet_and_excel_forms_give_the_same_tables(tmp_path, pack_dir):
-    from kamlib.intake import write_pack
+    from kamlib.intake.form import write_pack
 
     csv = load_datapack(pack_dir)
     tables = {"accounts": accounts_frame(), "revenue": revenue_frame()}
@@ -247,7 +247,7 @@ def test_parquet_and_excel_forms_give_the_same_tables(tmp_path, pack_dir):
 
 
 def test_excel_ids_stored_as_numbers_stay_text(tmp_path):
-    from kamlib.intake import write_pack
+    from kamlib.intake.form import write_pack
 
     acc = accounts_frame().assign(account_id=[1001, 1002, 1003])
     rev = revenue_frame().assign(account_id=[1001, 1001, 1002, 1003])

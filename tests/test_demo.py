@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLE
-from kamlib.datapack import load_datapack
-from kamlib.demo import ACTIVITY_RATES, generate
-from kamlib.intake import write_pack
+from kamlib.intake.datapack import load_datapack
+from kamlib.intake.demo import ACTIVITY_RATES, generate
+from kamlib.intake.form import write_pack
 
 
 @pytest.fixture(scope="module")

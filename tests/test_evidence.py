@@ -6,7 +6,7 @@ import pandas as pd
 
 from conftest import write_csvs, write_engagement
 from kamlib import fmt, open_engagement
-from kamlib.evidence import Evidence, of_pack
+from kamlib.core.evidence import Evidence, of_pack
 from kamlib.notebook import no_maths
 
 

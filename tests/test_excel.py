@@ -6,8 +6,8 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from kamlib.core.excel import export_workbook
-from kamlib.intake import write_intake
-from kamlib.schema import TABLES
+from kamlib.intake.form import write_intake
+from kamlib.intake.schema import TABLES
 
 
 def test_text_never_becomes_a_formula(tmp_path):
@@ -62,7 +62,7 @@ def test_intake_form_has_every_table_notes_and_validation_lists(tmp_path):
 
 def test_data_dictionary_in_docs_is_up_to_date():
     from kamlib.core.paths import ROOT
-    from kamlib.schema import data_dictionary
+    from kamlib.intake.schema import data_dictionary
 
     assert (ROOT / "docs" / "data-dictionary.md").read_text() == data_dictionary() + "\n"
 

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from kamlib import chromium, runner
-from kamlib.intake import write_pack
-from kamlib.scenarios import Scenario, tables
+from kamlib.intake.form import write_pack
+from kamlib.intake.scenarios import Scenario, tables
 
 #: Each payload marks the page if it ever runs: the test looks for the mark.
 PAYLOADS = [
@@ -84,7 +84,7 @@ def test_no_page_holds_markup_that_runs(hostile_run):
 
 
 def test_the_names_are_printed_as_text(hostile_run):
-    from kamlib.scenarios import rendered_text
+    from kamlib.intake.scenarios import rendered_text
 
     seg = rendered_text(hostile_run / "01_segmentation.html").replace("\u200b", "")  # wraps
     assert "</style><script>document.title='PWNED'</script>" in seg  # shown, not run

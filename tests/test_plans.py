@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import EXAMPLE
-from kamlib import chromium, fmt, plan_book, plan_inputs, plans
+from kamlib import chromium, fmt, plan_book, plans
 from kamlib.core.errors import ConfigError, KamError, ParameterError
 from kamlib.core.paths import NOTEBOOKS
+from kamlib.intake import plan_inputs
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
 FILLED = "C-10012"  # its desired solution comes from the filled inputs workbook
@@ -251,7 +252,7 @@ def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
 
 def test_a_plan_without_cost_or_products_says_so_and_shows_no_zero(tmp_path):
     from kamlib import plan_report as pr
-    from kamlib.scenarios import Scenario, write_scenario
+    from kamlib.intake.scenarios import Scenario, write_scenario
 
     s = Scenario(months=18, currency="USD", cost=False, activities=False, products=False,
                  opportunities=False, assumed_margin=0.3)  # fmt: skip
@@ -356,7 +357,7 @@ def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work
 
 def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_path):
     from kamlib import plan_report as pr
-    from kamlib.scenarios import Scenario, write_scenario
+    from kamlib.intake.scenarios import Scenario, write_scenario
 
     eng = write_scenario(Scenario(months=6, currency="USD"), tmp_path / "short")
     book = plan_book.open_book(str(eng))

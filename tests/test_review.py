@@ -8,7 +8,7 @@ import pytest
 from conftest import accounts_frame, write_csvs
 from kamlib import review
 from kamlib.core.periods import trailing_window
-from kamlib.datapack import load_datapack
+from kamlib.intake.datapack import load_datapack
 
 
 def make_pack(tmp_path, revenue: pd.DataFrame, accounts: pd.DataFrame | None = None):
@@ -147,7 +147,7 @@ def test_readiness_and_headline(tmp_path):
 
 
 def test_findings_table_orders_errors_first():
-    from kamlib.datapack import Finding
+    from kamlib.intake.datapack import Finding
 
     fs = [
         Finding("info", "t", "s", "c", 1, (), "note", "x"),

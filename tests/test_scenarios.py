@@ -1,14 +1,14 @@
 """The scenario matrix: every step run end to end on synthetic packs shaped like real
 clients' data (short history, no costs, other currencies, tiny accounts, a programme
 before the data or not started yet), and the rendered deliverables checked for every
-sentence the data cannot support (:func:`kamlib.scenarios.check_deliverables`)."""
+sentence the data cannot support (:func:`kamlib.intake.scenarios.check_deliverables`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from kamlib import runner
-from kamlib.scenarios import Scenario, check_deliverables, write_scenario
+from kamlib.intake.scenarios import Scenario, check_deliverables, write_scenario
 
 MATRIX = [
     # short history, another currency, consumer-like: no cost, activities, products, ratings

@@ -185,7 +185,7 @@ def test_analyse_without_ratings_or_activities_says_so(tmp_path):
 
 def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
     from kamlib.engagement import open_engagement
-    from kamlib.scenarios import Scenario, write_scenario
+    from kamlib.intake.scenarios import Scenario, write_scenario
 
     folder = write_scenario(Scenario(months=36, currency="SEK", cost=False), tmp_path / "s")
     eng = open_engagement(folder)

@@ -45,7 +45,7 @@ def inputs_template(
     text) is what the data already says, shown beside each field; ``existing`` is the
     pack's ``plan_inputs``, pre-filled in "your text" so a second round keeps the first.
     """
-    from .core.excel import export_workbook
+    from ..core.excel import export_workbook
 
     rows = pd.DataFrame(
         [
@@ -95,7 +95,7 @@ def read_inputs(path, known_accounts: set[str] | None = None) -> pd.DataFrame:
     :class:`~kamlib.core.errors.DataPackError` naming the rows and the fix."""
     from pathlib import Path
 
-    from .core.errors import DataPackError
+    from ..core.errors import DataPackError
 
     path = Path(path)
     try:

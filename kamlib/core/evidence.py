@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .core.fmt import plural
+from .fmt import plural
 
 #: Optional inputs: table, column (None: the table itself) and what they are in words.
 INPUTS: dict[str, tuple[str, str | None, str]] = {
@@ -178,7 +178,7 @@ class Evidence:
 
 
 def of_pack(pack: object) -> Evidence:
-    """The evidence a validated :class:`~kamlib.datapack.DataPack` holds."""
+    """The evidence a validated :class:`~kamlib.intake.datapack.DataPack` holds."""
     revenue = pack["revenue"]  # type: ignore[index]
     dates = revenue["date"].dropna() if len(revenue) else pd.Series(dtype="datetime64[ns]")
     first = dates.min().to_period("M").to_timestamp() if len(dates) else None

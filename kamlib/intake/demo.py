@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .core.config import SERVICE_ELEMENTS
+from ..core.config import SERVICE_ELEMENTS
 
 PRODUCTS = ["Mobile", "Fixed voice", "Connectivity", "Cloud & hosting", "Security", "IoT"]
 # cost of goods as a share of list price, per product

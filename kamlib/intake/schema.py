@@ -348,9 +348,9 @@ def data_dictionary() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "The tables and columns a client's data pack may hold. Generated from `kamlib/schema.py`"
-        " (a test keeps this file in sync): change the schema, then run",
-        '`python -c "from kamlib.schema import data_dictionary; print(data_dictionary())" >'
+        "The tables and columns a client's data pack may hold. Generated from "
+        "`kamlib/intake/schema.py` (a test keeps this file in sync): change the schema, then run",
+        '`python -c "from kamlib.intake.schema import data_dictionary; print(data_dictionary())" >'
         " docs/data-dictionary.md`.",
         "",
         "Only **accounts** and **revenue** are required. Within a table that is delivered, the "

@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .core.excel import atomic_save, put
+from ..core.excel import atomic_save, put
 from .schema import TABLES, Column
 
 NOTE_FILL = PatternFill("solid", fgColor="EEF1F6")

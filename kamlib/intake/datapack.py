@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core.errors import ConfigError, DataPackError
+from ..core.errors import ConfigError, DataPackError
 from .schema import TABLES, Column, Table
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -499,7 +499,7 @@ def _isolate_bidi(
 ) -> pd.Series:
     """Names holding direction controls (an unclosed right-to-left override would reverse
     the id printed next to it) are isolated, and the data owner hears which rows."""
-    from .core.fmt import BIDI_CONTROLS, isolate
+    from ..core.fmt import BIDI_CONTROLS, isolate
 
     if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
         return s

@@ -138,8 +138,8 @@ def tables(s: Scenario) -> dict[str, pd.DataFrame]:
 
 def write_scenario(s: Scenario, folder: Path) -> Path:
     """Write the scenario's pack (CSV) and ``engagement.yml`` into ``folder``; returns it."""
-    from .core.paths import CONFIG_NAME
-    from .intake import write_pack
+    from ..core.paths import CONFIG_NAME
+    from .form import write_pack
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
