@@ -10,7 +10,7 @@ steps 1-3 for every plan, then starts nbconvert twice. Here:
   and its client; the namespace is reset before each plan, modules and the book
   stay loaded);
 * each worker renders its plans to HTML with one nbconvert exporter, and prints the
-  PDFs with its own Chromium headless shell when there is one (:mod:`kamlib.chromium`:
+  PDFs with its own Chromium headless shell when there is one (:mod:`kamlib.render.chromium`:
   several times cheaper per page than WeasyPrint, same stylesheet), else WeasyPrint;
 * a failing plan is reported and its executed notebook kept in ``failed/``; the others
   go on. A plan whose kernel dies (killed, out of memory) is run once more in a fresh
@@ -190,7 +190,7 @@ def _reset_namespace() -> None:
 
 def _start_browser() -> None:
     """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
-    from .chromium import Browser, ChromiumError
+    from .render.chromium import Browser, ChromiumError
 
     _stop_browser()
     if _W.get("chromium"):
@@ -281,9 +281,9 @@ def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
-    from .chromium import ChromiumError
     from .core.fmt import shorten
-    from .render import render_node, report_meta
+    from .render.chromium import ChromiumError
+    from .render.pages import render_node, report_meta
 
     t0 = time.perf_counter()
     c0 = _cpu()
@@ -400,11 +400,11 @@ def render_plans(
 
     ``notebook`` replaces the stock plan notebook (a client's own variant of it).
     ``chromium`` names the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or
-    the first found, see :func:`kamlib.chromium.find`; ``"off"``: WeasyPrint).
+    the first found, see :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint).
     """
-    from .chromium import ChromiumError, find
     from .core.errors import ConfigError
     from .plan_book import find_account, open_book, save_book
+    from .render.chromium import ChromiumError, find
 
     try:
         browser = find(chromium) if pdf else None
@@ -601,7 +601,7 @@ def write_index(book, batch: PlanBatch, pdf: bool = True) -> list[Path]:
     import gc
 
     from .core.paths import atomic_path
-    from .render import render_html, render_pdf, report_meta
+    from .render.pages import render_html, render_pdf, report_meta
 
     meta = {**report_meta(book.config, "Account plans"), "compact": True}
     html = render_html(index_notebook(book, batch), meta)

@@ -319,8 +319,8 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
     """Fail before anything is written when the plan inputs workbook is bad, a named
     account has no plan (not a key account) or $KAM_CHROMIUM names no browser. The plan
     book computed here is reused."""
-    from .chromium import ChromiumError, find
     from .plan_book import find_account, open_book
+    from .render.chromium import ChromiumError, find
 
     try:
         find()
@@ -549,7 +549,7 @@ class _Job:
 def _run_steps(job: _Job) -> RunResult:
     """The run itself, under the engagement's lock: a new run folder, each step, the
     manifest, then ``latest``."""
-    from .render import render, report_meta
+    from .render.pages import render, report_meta
 
     config, root, progress = job.config, job.root, job.progress
     run = _new_run_dir(root)

@@ -11,8 +11,8 @@ import signal
 import pytest
 from pypdf import PdfReader
 
-from kamlib import chromium
-from kamlib.chromium import Browser, ChromiumError
+from kamlib.render import chromium
+from kamlib.render.chromium import Browser, ChromiumError
 
 needs_browser = pytest.mark.skipif(
     chromium.find() is None, reason="no Chromium here (make setup installs it on Debian)"

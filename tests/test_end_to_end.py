@@ -487,7 +487,8 @@ def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
 def test_a_refused_write_is_one_message_and_latest_stays(tmp_path, monkeypatch, capsys, code):
     import os as _os
 
-    from kamlib import cli, render
+    from kamlib import cli
+    from kamlib.render import pages as render
 
     reports = tmp_path / "r"
     first = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)

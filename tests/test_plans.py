@@ -12,10 +12,11 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import EXAMPLE
-from kamlib import chromium, fmt, plan_book, plans
+from kamlib import fmt, plan_book, plans
 from kamlib.core.errors import ConfigError, KamError, ParameterError
 from kamlib.core.paths import NOTEBOOKS
 from kamlib.intake import plan_inputs
+from kamlib.render import chromium
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
 FILLED = "C-10012"  # its desired solution comes from the filled inputs workbook

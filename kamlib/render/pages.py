@@ -25,7 +25,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from .core.paths import TEMPLATES, atomic_path
+from ..core.paths import TEMPLATES, atomic_path
 
 REMOVE_TAGS = {"remove", "parameters", "injected-parameters"}
 
@@ -120,7 +120,7 @@ def add_contents(html: str) -> str:
 
 def report_meta(config, title: str) -> dict:
     """What the template needs from the engagement config to draw cover, header and footer."""
-    from .core.fmt import shorten
+    from ..core.fmt import shorten
 
     logo = config.brand.get("logo")
     return {
@@ -132,7 +132,7 @@ def report_meta(config, title: str) -> dict:
         "paper": config.brand["paper"],
         "logo": _data_uri(Path(logo)) if logo else "",
         "running_head": f"{shorten(config.client, 60)} · {title}",
-        "date": config.as_of,  # a browser-printed PDF's dates (see kamlib.chromium)
+        "date": config.as_of,  # a browser-printed PDF's dates (see kamlib.render.chromium)
     }
 
 
@@ -201,7 +201,7 @@ def render_node(
 ) -> list[Path]:
     """Write ``<stem>.html`` (and ``<stem>.pdf``) for an executed notebook held in memory.
 
-    The PDF is WeasyPrint's, or printed by ``browser`` (a :class:`kamlib.chromium.Browser`)
+    The PDF is WeasyPrint's, or printed by ``browser`` (a :class:`kamlib.render.chromium.Browser`)
     from the HTML file just written.
     """
     out_dir = Path(out_dir)
