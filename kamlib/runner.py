@@ -386,10 +386,20 @@ def _run_plans(job: _Job, run: Path) -> dict:
 
 def kernel_lost(exc: BaseException) -> bool:
     """True when a notebook stopped because its kernel did (it died on start, was killed,
-    ran out of memory), not because a cell raised: such a run is worth one more try."""
+    ran out of memory), not because a cell raised or a write was refused: such a run is
+    worth one more try.
+
+    Examples
+    --------
+    >>> kernel_lost(RuntimeError("Kernel died before replying to kernel_info"))
+    True
+    >>> kernel_lost(OSError(28, "No space left on device"))
+    False
+    """
     from papermill.exceptions import PapermillExecutionError
 
-    return isinstance(exc, Exception) and not isinstance(exc, (PapermillExecutionError, KamError))
+    refused = (PapermillExecutionError, KamError, OSError)  # a cell's error, a full disk
+    return isinstance(exc, Exception) and not isinstance(exc, refused)
 
 
 def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) -> None:
@@ -411,6 +421,8 @@ def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) 
                     extra_arguments=KERNEL_ARGS,
                 )
             return
+        except OSError:  # the executed notebook could not be written: the CLI says why
+            raise
         except Exception as exc:  # papermill wraps every notebook failure
             if attempt == 1 and kernel_lost(exc):
                 progress(

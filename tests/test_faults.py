@@ -218,3 +218,20 @@ def test_a_run_with_failed_plans_is_partial_everywhere(tmp_path, monkeypatch, ca
     assert "Not yet complete:" in index and "(C-10011) will follow" in index
     assert "to follow" in index
     assert len(list((latest / "plans").glob("C-1001[12]-*.html"))) == 1
+
+
+def test_a_refused_write_while_a_step_runs_is_said_as_such(tmp_path, monkeypatch, capsys):
+    import papermill as pm
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "r" / "x.ipynb"))
+
+    monkeypatch.setattr(pm, "execute_notebook", full)
+    argv = ["kam", "run", str(EXAMPLE), "--only", "kpi_review", "--reports", str(tmp_path / "r")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write ") and "the disk is full" in err
+    assert [r.status for r in runs.runs(tmp_path / "r" / "example")] == ["failed"]
