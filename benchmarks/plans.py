@@ -71,8 +71,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None, help="batch workers (default: CPUs)")
     args = ap.parse_args()
 
-    from kamlib.plan_book import open_book
-    from kamlib.plans import render_plans
+    from kamlib.method.plan_book import open_book
+    from kamlib.run.plans import render_plans
 
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
         tmp = Path(tmp)

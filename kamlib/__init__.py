@@ -17,25 +17,25 @@ _EXPORTS = {
     "Finding": "intake.datapack",
     "load_datapack": "intake.datapack",
     "read_datapack": "intake.datapack",
-    "Engagement": "engagement",
-    "open_engagement": "engagement",
+    "Engagement": "intake.engagement",
+    "open_engagement": "intake.engagement",
     "ConfigError": "core.errors",
     "DataPackError": "core.errors",
     "KamError": "core.errors",
     "ParameterError": "core.errors",
     "RunError": "core.errors",
-    "callout": "notebook",
-    "figure": "notebook",
-    "html": "notebook",
-    "kpis": "notebook",
-    "md": "notebook",
-    "notes": "notebook",
-    "setup": "notebook",
-    "start": "notebook",
+    "callout": "report.notebook",
+    "figure": "report.notebook",
+    "html": "report.notebook",
+    "kpis": "report.notebook",
+    "md": "report.notebook",
+    "notes": "report.notebook",
+    "setup": "report.notebook",
+    "start": "report.notebook",
     "in_window": "core.periods",
     "trailing_window": "core.periods",
-    "rules_text": "rules",
-    "show": "tables",
+    "rules_text": "report.rules",
+    "show": "report.tables",
 }
 
 __all__ = [
@@ -73,11 +73,11 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .core.config import Config, load_config
     from .core.errors import ConfigError, DataPackError, KamError, ParameterError, RunError
     from .core.periods import in_window, trailing_window
-    from .engagement import Engagement, open_engagement
     from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
-    from .notebook import callout, figure, html, kpis, md, notes, setup, start
-    from .rules import rules_text
-    from .tables import show
+    from .intake.engagement import Engagement, open_engagement
+    from .report.notebook import callout, figure, html, kpis, md, notes, setup, start
+    from .report.rules import rules_text
+    from .report.tables import show
 
 
 def __getattr__(name: str) -> Any:

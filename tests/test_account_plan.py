@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import account_plan as ap
 from kamlib.intake import plan_inputs as pi
+from kamlib.method import account_plan as ap
 
 
 def test_whitespace_values_missing_products_at_the_segment_median():
@@ -222,7 +222,7 @@ def test_amount_field_must_be_a_number(tmp_path):
 
 
 def test_file_stem_is_safe_and_readable():
-    from kamlib.plans import file_stem
+    from kamlib.run.plans import file_stem
 
     stem = file_stem("C-1/2", "Ærø & Co. — Nord")
     assert stem.startswith("C-1-2-") and stem.endswith("-r-co-nord")

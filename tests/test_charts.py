@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamlib import charts
-from kamlib import segmentation as sg
+from kamlib.method import segmentation as sg
+from kamlib.report import charts
 
 
 def test_charts_build_from_small_frames():

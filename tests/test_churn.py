@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamlib import kpi_review as kr
-from kamlib import plan_book, segmentation
-from kamlib.churn import lost_accounts
-from kamlib.engagement import open_engagement
+from kamlib.intake.engagement import open_engagement
 from kamlib.intake.scenarios import Scenario, write_scenario
+from kamlib.method import kpi_review as kr
+from kamlib.method import plan_book, segmentation
+from kamlib.method.churn import lost_accounts
 
 
 def test_an_account_is_lost_once_recorded_and_silent_since():
@@ -50,7 +50,7 @@ def test_a_lost_key_account_is_no_candidate_and_its_plan_says_so(tmp_path):
     a = seg.accounts.set_index("account_id")
     assert pd.notna(a.loc["C-10013", "lost_on"]) and not a.loc["C-10013", "candidate"]
     assert a.loc["C-10005", "reason"].startswith("Lost on 30 September 2025")
-    from kamlib import plan_report as pr
+    from kamlib.report import plan as pr
 
     p = plan_book.plan(plan_book.open_book(str(eng)), "C-10013")
     assert pr.risk_items(p)[0][0] == "lost"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamlib import costing
+from kamlib.method import costing
 
 
 def test_unit_costs_config_overrides_the_pack():

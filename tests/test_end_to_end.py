@@ -17,11 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import EXAMPLE, accounts_frame, revenue_frame, write_csvs, write_engagement
-from kamlib import runner
 from kamlib.core.errors import RunError
 from kamlib.core.paths import NOTEBOOKS
+from kamlib.run import runner
 
-KAM = [sys.executable, "-m", "kamlib.cli"]
+KAM = [sys.executable, "-m", "kamlib.run.cli"]
 
 
 def kam(*args: str, cwd: Path | None = None, env: dict | None = None):
@@ -42,7 +42,7 @@ def kam_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
     import io
     from unittest import mock
 
-    from kamlib import cli
+    from kamlib.run import cli
 
     out, err = io.StringIO(), io.StringIO()
     code = 0
@@ -429,8 +429,8 @@ def test_no_report_shows_a_file_path_or_a_traceback(example_run):
 def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_copy, capsys):
     import typer
 
-    from kamlib import cli
     from kamlib.core.errors import Interrupted
+    from kamlib.run import cli
 
     root, _ = example_copy
     before = (root / "latest").resolve()
@@ -487,8 +487,8 @@ def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
 def test_a_refused_write_is_one_message_and_latest_stays(tmp_path, monkeypatch, capsys, code):
     import os as _os
 
-    from kamlib import cli
     from kamlib.render import pages as render
+    from kamlib.run import cli
 
     reports = tmp_path / "r"
     first = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)

@@ -7,7 +7,7 @@ import shutil
 
 from conftest import EXAMPLE
 from kamlib.core.config import load_config
-from kamlib.engagement import PACK_CACHE, open_engagement, read_pack, shared_pack
+from kamlib.intake.engagement import PACK_CACHE, open_engagement, read_pack, shared_pack
 
 
 def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, monkeypatch):

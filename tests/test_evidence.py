@@ -7,7 +7,7 @@ import pandas as pd
 from conftest import write_csvs, write_engagement
 from kamlib import fmt, open_engagement
 from kamlib.core.evidence import Evidence, of_pack
-from kamlib.notebook import no_maths
+from kamlib.report.notebook import no_maths
 
 
 def test_months_behind_each_side_of_a_comparison():

@@ -19,10 +19,10 @@ import nbformat
 import pytest
 
 from conftest import EXAMPLE
-from kamlib import cli, plans, runner, runs
 from kamlib.core.paths import NOTEBOOKS
+from kamlib.run import cli, plans, runner, runs
 
-KAM = [sys.executable, "-m", "kamlib.cli"]
+KAM = [sys.executable, "-m", "kamlib.run.cli"]
 #: A code cell that kills its own kernel the first time it runs for an account, as the
 #: out-of-memory killer would (``{mark}`` is a folder for the marker files).
 KILL_ONCE = """import os, pathlib

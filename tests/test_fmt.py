@@ -1,7 +1,7 @@
 import pandas as pd
 
 from kamlib import fmt
-from kamlib.tables import table_html
+from kamlib.report.tables import table_html
 
 
 def test_money_pct_count():
@@ -39,7 +39,7 @@ def test_show_displays_so_two_tables_in_one_cell_both_appear():
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
-    from kamlib.tables import show
+    from kamlib.report.tables import show
 
     InteractiveShell.instance()  # display() publishes to a shell, as in a kernel
     with capture_output() as cap:

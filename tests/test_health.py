@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from kamlib import health as hl
+from kamlib.method import health as hl
 
 
 def test_nps_is_promoters_minus_detractors_and_none_without_respondents():

@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from kamlib import runner
 from kamlib.intake.form import write_pack
 from kamlib.intake.scenarios import Scenario, tables
 from kamlib.render import chromium
+from kamlib.run import runner
 
 #: Each payload marks the page if it ever runs: the test looks for the mark.
 PAYLOADS = [

@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from kamlib import kpi_review as kpis
+from kamlib.method import kpi_review as kpis
+from kamlib.report import kpi_review as kpisv
 
 
 def test_worked_nrr_grr_case_from_the_method():
@@ -227,7 +228,7 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
     assert r.measured == "" and card.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
     assert card.loc["logo_retention", "actual"] < 1.0  # no longer 100 % by construction
     assert set(card["status"]) <= {"green", "amber", "red"}
-    clv = kpis.lifetime_view(r).set_index("group")
+    clv = kpisv.lifetime_view(r).set_index("group")
     assert clv.loc["key accounts", "discount rate"] == 0.10
     gp, churn = clv.loc["key accounts", ["gross profit per account", "annual churn"]]
     assert clv.loc["key accounts", "lifetime value"] == pytest.approx(

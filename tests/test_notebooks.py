@@ -10,7 +10,7 @@ import pytest
 
 from kamlib.core.errors import ParameterError
 from kamlib.core.paths import NOTEBOOKS
-from kamlib.runner import available_steps, check_parameters, select_steps, step_parameters
+from kamlib.run.runner import available_steps, check_parameters, select_steps, step_parameters
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -74,7 +74,7 @@ def test_steps_selection():
 
 
 def test_command_line_values_take_the_type_of_the_default():
-    from kamlib.runner import _typed
+    from kamlib.run.runner import _typed
 
     assert _typed("periods", "4", 0) == 4 and _typed("share", "1.5", 0.0) == 1.5
     assert _typed("pdf", "no", True) is False and _typed("period", "month", "") == "month"

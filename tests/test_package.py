@@ -17,7 +17,7 @@ def test_every_exported_name_resolves():
 
 def test_the_cli_starts_without_pandas_or_the_notebook_stack():
     code = (
-        "import sys, kamlib.cli; "
+        "import sys, kamlib.run.cli; "
         "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'nbconvert', 'papermill') "
         "if m in sys.modules))"
     )
@@ -49,20 +49,61 @@ def _kamlib_imports(path) -> set[str]:
 
 
 #: The rooms of kamlib, lowest first: a module may import its own room and those below.
-#: (Modules still directly under kamlib/ stand above them all for now.)
-LAYERS = ["core", "intake", "render"]
+LAYERS = ["core", "intake", "method", "report", "render", "run"]
 
 
 def test_lower_layers_never_import_higher_ones():
     """``kamlib.core`` (errors, formats, periods, paths, settings, evidence, the Excel
-    writer) uses nothing above it; ``kamlib.intake`` (data contract, data pack, intake
-    form, plan inputs, demo and scenario packs) uses only the core; ``kamlib.render``
-    (HTML and PDF pages) nothing above them."""
+    writer) uses nothing above it; ``kamlib.intake`` (data contract, data pack, the
+    engagement, intake form, plan inputs, demo packs) only the core; ``kamlib.method``
+    (what each step computes) never its presentation in ``kamlib.report``; ``kamlib.render``
+    (HTML and PDF pages) nothing of the run; and every module lives in one room."""
     from pathlib import Path
 
     root = Path(kamlib.__file__).parent
+    assert sorted(p.name for p in root.glob("*.py")) == ["__init__.py"]
+    rooms = sorted(p.name for p in root.iterdir() if (p / "__init__.py").exists())
+    assert rooms == sorted(LAYERS)
     for i, layer in enumerate(LAYERS):
         allowed = tuple(f"kamlib.{name}" for name in LAYERS[: i + 1])
         for path in sorted((root / layer).glob("*.py")):
             above = {m for m in _kamlib_imports(path) if not m.startswith(allowed)}
             assert not above, f"{layer}/{path.name} imports {sorted(above)}"
+
+
+def _module_of(name: str, modules: set[str]) -> str | None:
+    """The kamlib module an imported name lives in (``kamlib.report.tables.show`` ->
+    ``kamlib.report.tables``), or None for a package."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def test_no_import_cycle():
+    """No module imports, directly or through others, a module that imports it back
+    (deferred imports inside functions count too)."""
+    from pathlib import Path
+
+    root = Path(kamlib.__file__).parent
+    files = {
+        ".".join(["kamlib", *p.relative_to(root).with_suffix("").parts]): p
+        for p in root.rglob("*.py")
+        if p.name != "__init__.py"
+    }
+    graph = {
+        m: {t for n in _kamlib_imports(p) if (t := _module_of(n, set(files))) and t != m}
+        for m, p in files.items()
+    }
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for t in sorted(graph[m]):
+            assert state.get(t) != 1, "import cycle: " + " -> ".join([*path, m, t])
+            if t not in state:
+                visit(t, [*path, m])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])

@@ -12,11 +12,14 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import EXAMPLE
-from kamlib import fmt, plan_book, plans
+from kamlib import fmt
 from kamlib.core.errors import ConfigError, KamError, ParameterError
 from kamlib.core.paths import NOTEBOOKS
 from kamlib.intake import plan_inputs
+from kamlib.method import plan_book
 from kamlib.render import chromium
+from kamlib.report import plan as plan_report
+from kamlib.run import plans
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
 FILLED = "C-10012"  # its desired solution comes from the filled inputs workbook
@@ -28,7 +31,7 @@ def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("plans")
     eng = root / "example"
     shutil.copytree(EXAMPLE, eng)
-    path, rows = plan_book.write_inputs_template(str(eng))
+    path, rows = plan_report.write_inputs_template(str(eng))
     wb = load_workbook(path)
     ws = wb["Plan inputs"]
     for r in ws.iter_rows(min_row=2):
@@ -142,11 +145,11 @@ def test_inputs_template_never_overwrites_without_force(batch, tmp_path):
     path = plan_inputs.workbook_path(book.config)
     before = path.read_bytes()
     with pytest.raises(KamError, match="already exists; nothing was changed"):
-        plan_book.write_inputs_template(str(book.config.path))
+        plan_report.write_inputs_template(str(book.config.path))
     assert path.read_bytes() == before
     eng = tmp_path / "copy"
     shutil.copytree(book.config.folder, eng)
-    plan_book.write_inputs_template(str(eng), force=True)
+    plan_report.write_inputs_template(str(eng), force=True)
     assert (eng / "plan-inputs.bak.xlsx").read_bytes() == before
     back = plan_inputs.read_inputs(eng / "plan-inputs.xlsx")
     assert TEXT in set(back["text"])  # the filled texts survive a fresh template
@@ -180,7 +183,7 @@ def test_plan_parts_and_views_on_the_example():
     # inputs for challenges and ongoing projects are in the example pack
     assert p.parts.set_index("part").at["baselines", "status"] == "data + inputs"
     assert set(p.monthly["account_id"]) == {"C-10032"} and len(p.monthly) <= 36
-    from kamlib import plan_report as pr
+    from kamlib.report import plan as pr
 
     t = pr.targets_view(p)
     assert list(t["horizon"]) == ["12 months", "24 months", "36 months"]
@@ -200,13 +203,13 @@ def test_a_damaged_inputs_workbook_is_one_message_and_force_replaces_it(tmp_path
     (eng / "plan-inputs.xlsx").write_text("not a workbook")
     with pytest.raises(DataPackError, match="cannot be read as the plan inputs workbook.*--force"):
         plan_book.open_book(str(eng))
-    path, _ = plan_book.write_inputs_template(str(eng), force=True)
+    path, _ = plan_report.write_inputs_template(str(eng), force=True)
     assert (eng / "plan-inputs.bak.xlsx").read_text() == "not a workbook"
     assert plan_inputs.read_inputs(path).empty is False  # the pack's own inputs carried over
 
 
 def test_profitability_advice_is_never_a_negative_or_empty_saving():
-    from kamlib import plan_report as pr
+    from kamlib.report import plan as pr
 
     book = plan_book.open_book("demo")
     flagged = book.accounts[book.accounts["better_action"].notna()]
@@ -221,7 +224,7 @@ def test_profitability_advice_is_never_a_negative_or_empty_saving():
 
 
 def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
-    from kamlib import plan_report as pr
+    from kamlib.report import plan as pr
 
     book = plan_book.open_book("demo")
     for aid in book.accounts.sort_values("revenue", ascending=False)["account_id"].head(40):
@@ -252,8 +255,8 @@ def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
 
 
 def test_a_plan_without_cost_or_products_says_so_and_shows_no_zero(tmp_path):
-    from kamlib import plan_report as pr
     from kamlib.intake.scenarios import Scenario, write_scenario
+    from kamlib.report import plan as pr
 
     s = Scenario(months=18, currency="USD", cost=False, activities=False, products=False,
                  opportunities=False, assumed_margin=0.3)  # fmt: skip
@@ -357,8 +360,8 @@ def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work
 
 
 def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_path):
-    from kamlib import plan_report as pr
     from kamlib.intake.scenarios import Scenario, write_scenario
+    from kamlib.report import plan as pr
 
     eng = write_scenario(Scenario(months=6, currency="USD"), tmp_path / "short")
     book = plan_book.open_book(str(eng))

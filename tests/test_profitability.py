@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import profitability as pf
+from kamlib.method import profitability as pf
+from kamlib.report import profitability as pfv
 
 
 def table():
@@ -107,7 +108,7 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     from openpyxl import load_workbook
 
     from conftest import accounts_frame, revenue_frame, write_csvs, write_engagement
-    from kamlib.engagement import open_engagement
+    from kamlib.intake.engagement import open_engagement
 
     p = pf.analyse(open_engagement("demo"))
     h = pf.headline(p)
@@ -122,18 +123,18 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     assert pf.waterfall(t).set_index("step").loc["net revenue", "level"] == pytest.approx(
         t["net_revenue"].sum()
     )
-    seg_w = pf.segment_waterfalls(p)
+    seg_w = pfv.segment_waterfalls(p)
     assert (seg_w["list revenue"] + seg_w["discounts"]).tolist() == pytest.approx(
         seg_w["net revenue"].tolist()
     )
-    name, w = pf.account_waterfall(p)  # default: the largest key account, and it says so
+    name, w = pfv.account_waterfall(p)  # default: the largest key account, and it says so
     largest = p.key.loc[p.key["net_revenue"].idxmax()]
     assert name.endswith("the largest key account") and largest["account_name"] in name
     assert w["level"].iloc[-1] == pytest.approx(largest["net_contribution"])
     with pytest.raises(Exception, match="is not in the accounts table"):
-        pf.account_waterfall(p, "C-99999")
-    assert "Serving customers costs" in pf.summary_text(p)
-    wb = load_workbook(pf.export(str(tmp_path), p))
+        pfv.account_waterfall(p, "C-99999")
+    assert "Serving customers costs" in pfv.summary_text(p)
+    wb = load_workbook(pfv.export(str(tmp_path), p))
     assert wb.sheetnames[:3] == ["Accounts", "Actions", "Cost sensitivity"]
 
     folder = write_engagement(tmp_path / "e")
@@ -150,22 +151,22 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     assert w["step"].tolist() == ["net revenue"]
     h = pf.headline(bare)
     assert math.isnan(h["net_contribution"]) and math.isnan(h["cost_to_serve"])
-    cards = dict((label, value) for label, value, _ in pf.kpi_cards(bare))
+    cards = dict((label, value) for label, value, _ in pfv.kpi_cards(bare))
     assert cards == {"net contribution": "n/a"}
-    text = pf.summary_text(bare)
+    text = pfv.summary_text(bare)
     assert "cannot show what each account earns" in text and "0" not in text
-    g = pf.by_group(bare, "class")
+    g = pfv.by_group(bare, "class")
     assert g[["gross profit", "cost-to-serve", "net contribution", "net margin"]].isna().all().all()
-    assert "net contribution" in pf.actions_empty(bare)
+    assert "net contribution" in pfv.actions_empty(bare)
 
 
 def test_export_has_the_cost_of_each_activity_per_account(tmp_path):
     from openpyxl import load_workbook
 
-    from kamlib.engagement import open_engagement
+    from kamlib.intake.engagement import open_engagement
 
     p = pf.analyse(open_engagement("example"))
-    ws = load_workbook(pf.export(str(tmp_path), p))["Accounts"]
+    ws = load_workbook(pfv.export(str(tmp_path), p))["Accounts"]
     headers = [c.value for c in ws[1]]
     assert "cost: support_ticket" in headers and "net_contribution" in headers
     row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}

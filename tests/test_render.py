@@ -86,7 +86,7 @@ def test_a_wide_table_stays_within_the_page(tmp_path):
     import pandas as pd
     import weasyprint
 
-    from kamlib.tables import table_html
+    from kamlib.report.tables import table_html
 
     segments = [f"Tier {t} · {kind} ({why})" for t in (1, 2, 3)
                 for kind, why in (("partner", "loyalty"), ("price-driven", "price"))]  # fmt: skip

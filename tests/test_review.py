@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from conftest import accounts_frame, write_csvs
-from kamlib import review
 from kamlib.core.periods import trailing_window
 from kamlib.intake.datapack import load_datapack
+from kamlib.method import review
+from kamlib.report import review as reviewv
 
 
 def make_pack(tmp_path, revenue: pd.DataFrame, accounts: pd.DataFrame | None = None):
@@ -132,7 +133,7 @@ def test_completeness_and_overview(tmp_path):
 
 def test_readiness_and_headline(tmp_path):
     pack = make_pack(tmp_path, rev([("A1", "2026-01", 10), ("A2", "2025-01", 5)]))
-    ready = review.readiness(pack).set_index("needs")
+    ready = reviewv.readiness(pack).set_index("needs")
     assert ready.loc["activities", "available"] == "no"
     assert (
         "cost-to-serve and net contribution are not available"
@@ -141,7 +142,7 @@ def test_readiness_and_headline(tmp_path):
     head = review.headline(pack, [], "2026-03-31", 12)
     assert head["trailing_revenue"] == 10 and head["invoiced_accounts"] == 1
     assert head["months"] == 2 and head["tables_present"] == 2
-    text = review.summary_text(head)
+    text = reviewv.summary_text(head)
     assert "**3 customers**" in text and "**€10**" in text and "No errors" in text
     assert "missing: activities" in text
 
@@ -154,6 +155,6 @@ def test_findings_table_orders_errors_first():
         Finding("error", "t", "s", "c", 1, (), "bad", "stops the run"),
         Finding("warning", "", "s", "c", 1, (), "hmm", "kept"),
     ]
-    t = review.findings_table(fs)
+    t = reviewv.findings_table(fs)
     assert t["level"].tolist() == ["error", "warning", "info"]
     assert t["table"].tolist() == ["t", "(pack)", "t"]

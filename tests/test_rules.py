@@ -6,7 +6,7 @@ import pytest
 
 from conftest import write_engagement
 from kamlib.core.config import load_config
-from kamlib.rules import TOPICS, rules_text
+from kamlib.report.rules import TOPICS, rules_text
 
 
 def _config(tmp_path, method: str = ""):

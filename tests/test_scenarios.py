@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from kamlib import runner
 from kamlib.intake.scenarios import Scenario, check_deliverables, write_scenario
+from kamlib.run import runner
 
 MATRIX = [
     # short history, another currency, consumer-like: no cost, activities, products, ratings

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import write_csvs, write_engagement
-from kamlib import segmentation as sg
-from kamlib.engagement import open_engagement
+from kamlib.intake.engagement import open_engagement
+from kamlib.method import segmentation as sg
+from kamlib.report import segmentation as sgv
 
 AS_OF = "2026-03-31"
 
@@ -300,7 +301,7 @@ def test_segment_on_a_minimal_pack_says_what_it_could_not_do(tmp_path):
     # even at a 100 % margin the largest account's revenue cannot pay for the model: no
     # key-account model is recommended, and nobody is key by the rules
     assert seg.recommendation["none_pay"] and not seg.accounts["key"].any()
-    assert "We recommend no key-account model" in sg.summary_text(sg.headline(seg))
+    assert "We recommend no key-account model" in sgv.summary_text(sg.headline(seg))
     assert "No strategy ratings" in text and "No attitude ratings" in text
     assert seg.pareto_gross_profit is None
     assert seg.accounts["renormalised"].all()
@@ -327,25 +328,25 @@ def test_headline_summary_views_and_export(tmp_path):
     assert h["key_accounts"] == len(k) and h["customers"] == len(a)
     assert h["managers_low"] == -(-len(k) // 10) and h["managers_high"] == -(-len(k) // 5)
     assert h["revenue_share"] == pytest.approx(k["revenue"].sum() / a["revenue"].sum())
-    text = sg.summary_text(h)
+    text = sgv.summary_text(h)
     assert f"**{h['key_accounts']} of 1,500 customers" in text
     assert "key account managers" in text and "We recommend drawing the line" in text
-    segs = sg.by_segment(seg)
+    segs = sgv.by_segment(seg)
     assert segs["accounts"].sum() == len(a)
     assert segs["share of revenue"].sum() == pytest.approx(1.0)
     assert segs["segment"].iloc[0].startswith("Tier 1")
-    view = sg.sensitivity_view(seg)
+    view = sgv.sensitivity_view(seg)
     assert list(view.columns[-2:]) == ["pays", "line"] and "KAMs at 5" in view.columns
     # the recommended row is marked, and it is a row that pays
     chosen = view[view["line"] == "recommended"]
     assert len(chosen) == 1 and chosen["pays"].iloc[0] == "yes"
     assert chosen["key accounts"].iloc[0] == seg.recommendation["key_accounts"]
-    screen = sg.screen_summary(seg).set_index("class")
+    screen = sgv.screen_summary(seg).set_index("class")
     assert screen.loc["All customers", "accounts"] == len(a)
     assert screen.loc["All customers", "revenue"] == pytest.approx(a["revenue"].sum())
-    assert len(sg.overrides_table(seg)) == 2
-    assert len(sg.key_account_list(seg)) == len(k)
-    path = sg.export(str(tmp_path), seg)
+    assert len(sgv.overrides_table(seg)) == 2
+    assert len(sgv.key_account_list(seg)) == len(k)
+    path = sgv.export(str(tmp_path), seg)
     wb = load_workbook(path)
     assert wb.sheetnames[:3] == ["Accounts", "Sensitivity", "Segments"]
     ws = wb["Accounts"]
@@ -356,7 +357,7 @@ def test_headline_summary_views_and_export(tmp_path):
     seg_ws = wb["Segments"]
     share_col = [c.value for c in seg_ws[1]].index("share of revenue") + 1
     assert seg_ws.cell(2, share_col).number_format == "0.0%"
-    assert sg.export("", seg) == ""
+    assert sgv.export("", seg) == ""
 
 
 def test_summary_without_cost_of_goods_says_so():
@@ -380,10 +381,10 @@ def test_summary_without_cost_of_goods_says_so():
         "overrides": 1,
         "renormalised": 0,
     }
-    text = sg.summary_text(h)
+    text = sgv.summary_text(h)
     assert "gross profit needs cost of goods" in text and "n/a" not in text
     assert "1 consultant override is applied" in text
-    cards = dict((label, (value, note)) for label, value, note in sg.kpi_cards(h))
+    cards = dict((label, (value, note)) for label, value, note in sgv.kpi_cards(h))
     assert cards["share of gross profit"] == ("n/a", "no cost of goods in the data")
     assert cards["key account managers"] == ("1", "at 5 to 10 accounts each")
 

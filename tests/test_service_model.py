@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import service_model as sm
+from kamlib.method import service_model as sm
+from kamlib.report import service_model as smv
 
 ELEMENTS = ["quality", "innovation", "finance"]
 SETTINGS = {
@@ -138,7 +139,7 @@ def test_package_cost_known_answer():
 def test_analyse_on_the_demo_finds_orientation_and_channel_differences(tmp_path):
     from openpyxl import load_workbook
 
-    from kamlib.engagement import open_engagement
+    from kamlib.intake.engagement import open_engagement
 
     model = sm.analyse(open_engagement("demo"))
     assert set(model.matrices) == {"segment", "channel", "size_band", "region"}
@@ -156,18 +157,18 @@ def test_analyse_on_the_demo_finds_orientation_and_channel_differences(tmp_path)
     ).all()
     assert set(model.costs["segment"]) == set(cat.columns)
     assert (model.costs["package_cost"] > 0).all()
-    mean, counts = sm.heat(model, "segment")
+    mean, counts = smv.heat(model, "segment")
     assert list(mean.columns) == list(counts.columns) and len(mean) == 10
-    text = sm.summary_text(model)
+    text = smv.summary_text(model)
     assert "interviewed accounts" in text and "largest shortfall" in text
     assert f"{model.key_respondents} of them key accounts" in text and model.key_respondents
-    wb = load_workbook(sm.export(str(tmp_path), model))
+    wb = load_workbook(smv.export(str(tmp_path), model))
     assert {"Importance by segment", "Gaps", "Packages", "Package costs"} <= set(wb.sheetnames)
 
 
 def test_analyse_without_ratings_or_activities_says_so(tmp_path):
     from conftest import accounts_frame, revenue_frame, write_csvs, write_engagement
-    from kamlib.engagement import open_engagement
+    from kamlib.intake.engagement import open_engagement
 
     folder = write_engagement(tmp_path / "e")
     write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
@@ -176,15 +177,15 @@ def test_analyse_without_ratings_or_activities_says_so(tmp_path):
     assert any("No service ratings table" in n for n in model.notes)
     assert not any("shown instead" in n for n in model.notes)  # no activities to show either
     assert any("No activities table" in n for n in model.notes)
-    assert sm.heat(model, "segment") == (None, None)
-    assert sm.package_view(model).empty and sm.gap_view(model).empty
-    cards = dict((label, note) for label, _, note in sm.kpi_cards(model))
+    assert smv.heat(model, "segment") == (None, None)
+    assert smv.package_view(model).empty and smv.gap_view(model).empty
+    cards = dict((label, note) for label, _, note in smv.kpi_cards(model))
     assert cards["service elements"] == "configured; no ratings delivered"
-    assert sm.export(str(tmp_path), model).endswith("02_service_model.xlsx")
+    assert smv.export(str(tmp_path), model).endswith("02_service_model.xlsx")
 
 
 def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
-    from kamlib.engagement import open_engagement
+    from kamlib.intake.engagement import open_engagement
     from kamlib.intake.scenarios import Scenario, write_scenario
 
     folder = write_scenario(Scenario(months=36, currency="SEK", cost=False), tmp_path / "s")
@@ -193,5 +194,5 @@ def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
     assert model.has_ratings and model.respondents > 0 and model.key_respondents == 0
     assert model.packages is None and model.costs is None
     assert any("No key account rated" in n for n in model.notes)
-    cards = dict((label, note) for label, _, note in sm.kpi_cards(model))
+    cards = dict((label, note) for label, _, note in smv.kpi_cards(model))
     assert cards["service elements"].endswith(", 0 key")

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
-from .core.periods import in_window, trailing_window
+from ..core.periods import in_window, trailing_window
 
 
 def unit_costs(rates: pd.DataFrame | None, config_rates: dict | None = None) -> pd.Series:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .core import fmt
-from .core.config import Config
-from .profitability import COST_FACTORS
-from .segmentation import LOYALTY_AT, PRICE_AT
-from .service_model import GAP, IMPORTANT_AT, UNIMPORTANT_AT
+from ..core import fmt
+from ..core.config import Config
+from ..method.profitability import COST_FACTORS
+from ..method.segmentation import LOYALTY_AT, PRICE_AT
+from ..method.service_model import GAP, IMPORTANT_AT, UNIMPORTANT_AT
 
 _WORDS = {0.25: "a quarter", 0.5: "half", 0.75: "three quarters"}
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 from IPython.display import HTML, display
 
-from .core import fmt
+from ..core import fmt
 
 Formatter = Callable[[object], str]
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import fmt
-from .core.config import Config, load_config
-from .core.evidence import Evidence, of_pack
-from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
+from ..core import fmt
+from ..core.config import Config, load_config
+from ..core.evidence import Evidence, of_pack
+from .datapack import DataPack, Finding, load_datapack, read_datapack
 
 
 @dataclass

@@ -4,7 +4,7 @@ A naive loop starts a kernel, imports the stack, reads the data pack and recompu
 steps 1-3 for every plan, then starts nbconvert twice. Here:
 
 * the parent computes the plan book once and saves it for the workers' kernels
-  (:func:`kamlib.plan_book.save_book`; a kernel uses it only while the inputs match);
+  (:func:`kamlib.method.plan_book.save_book`; a kernel uses it only while the inputs match);
 * ``jobs`` long-lived worker processes each start **one kernel** and run plan after
   plan in it through papermill's Python API (a custom engine that keeps the kernel
   and its client; the namespace is reset before each plan, modules and the book
@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.paths import KERNEL_ARGS, NOTEBOOKS
+from ..core.paths import KERNEL_ARGS, NOTEBOOKS
 
 NOTEBOOK = "04_account_plan.ipynb"
 ENGINE = "kam-warm-kernel"
@@ -190,7 +190,7 @@ def _reset_namespace() -> None:
 
 def _start_browser() -> None:
     """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
-    from .render.chromium import Browser, ChromiumError
+    from ..render.chromium import Browser, ChromiumError
 
     _stop_browser()
     if _W.get("chromium"):
@@ -243,7 +243,7 @@ def _init_worker(
 
     import papermill.engines as pe
 
-    from .core.config import load_config
+    from ..core.config import load_config
 
     # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
     # with SIGTERM, on which each takes its kernel and browser down with it
@@ -281,9 +281,9 @@ def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
-    from .core.fmt import shorten
-    from .render.chromium import ChromiumError
-    from .render.pages import render_node, report_meta
+    from ..core.fmt import shorten
+    from ..render.chromium import ChromiumError
+    from ..render.pages import render_node, report_meta
 
     t0 = time.perf_counter()
     c0 = _cpu()
@@ -402,9 +402,9 @@ def render_plans(
     ``chromium`` names the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or
     the first found, see :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint).
     """
-    from .core.errors import ConfigError
-    from .plan_book import find_account, open_book, save_book
-    from .render.chromium import ChromiumError, find
+    from ..core.errors import ConfigError
+    from ..method.plan_book import find_account, open_book, save_book
+    from ..render.chromium import ChromiumError, find
 
     try:
         browser = find(chromium) if pdf else None
@@ -514,7 +514,7 @@ _PLAN_STATUS = {"rendered": "", "failed": "to follow", "not rendered": "not draf
 def _index_table(df, currency: str, h: int) -> str:
     import html
 
-    from .core import fmt
+    from ..core import fmt
 
     status = bool((df["plan"] != "rendered").any())
     rows = []
@@ -549,8 +549,8 @@ def index_notebook(book, batch: PlanBatch):
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    from .core import fmt
-    from .notebook import kpis_html
+    from ..core import fmt
+    from ..report.notebook import kpis_html
 
     df = index_frame(book, batch)
     h = int(book.config.setting("account_plan.horizons")[0])
@@ -600,8 +600,8 @@ def write_index(book, batch: PlanBatch, pdf: bool = True) -> list[Path]:
     """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs)."""
     import gc
 
-    from .core.paths import atomic_path
-    from .render.pages import render_html, render_pdf, report_meta
+    from ..core.paths import atomic_path
+    from ..render.pages import render_html, render_pdf, report_meta
 
     meta = {**report_meta(book.config, "Account plans"), "compact": True}
     html = render_html(index_notebook(book, batch), meta)

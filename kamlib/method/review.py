@@ -10,11 +10,11 @@ import datetime as dt
 
 import pandas as pd
 
-from .core.evidence import of_pack
-from .core.fmt import plural
-from .core.periods import in_window, trailing_window
-from .intake.datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
-from .intake.schema import TABLES
+from ..core.evidence import of_pack
+from ..core.fmt import plural
+from ..core.periods import in_window, trailing_window
+from ..intake.datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
+from ..intake.schema import TABLES
 
 DATED = {
     "revenue": "date",
@@ -25,55 +25,6 @@ DATED = {
     "opportunities": "created",
     "contacts": "last_contact",
 }
-
-#: What each step needs, and what it does without the optional part.
-READINESS = [
-    (
-        "1 Segmentation",
-        "revenue",
-        "cost",
-        "gross profit, margins and net contribution are not available; the line sweep needs "
-        "the client's typical gross margin (assumed gross margin) to recommend a line",
-    ),
-    (
-        "1 Segmentation",
-        "accounts",
-        "estimated_wallet",
-        "potential falls back to revenue growth (with 24 months of revenue), else none",
-    ),
-    (
-        "1 Segmentation",
-        "accounts",
-        "strategic_fit",
-        "strategic compatibility is not scored; weights are re-normalised",
-    ),
-    ("1 Segmentation", "accounts", "loyalty", "attitude is not scored; weights are re-normalised"),
-    (
-        "1 Segmentation",
-        "accounts",
-        "buyer_orientation",
-        "orientation is derived from attitude ratings or discount depth where the data "
-        "has them, else unknown",
-    ),
-    (
-        "2 Service model",
-        "service_ratings",
-        None,
-        "no importance matrix or gap analysis; package costs only",
-    ),
-    (
-        "3 Profitability",
-        "activities",
-        None,
-        "cost-to-serve and net contribution are not available",
-    ),
-    ("3 Profitability", "revenue", "list_amount", "the price waterfall starts at net revenue"),
-    ("4 Account plans", "contacts", None, "no stakeholder map"),
-    ("4 Account plans", "opportunities", None, "no weighted pipeline in the growth targets"),
-    ("4 Account plans", "plan_inputs", None, "every account-manager field shows 'to complete'"),
-    ("5 KPI review", "surveys", None, "NPS and CSAT are shown as not available"),
-    ("5 KPI review", "churn", None, "churn is inferred from months without revenue"),
-]
 
 
 def table_overview(pack: DataPack) -> pd.DataFrame:
@@ -294,67 +245,6 @@ def analysis_findings(
     return out.findings
 
 
-def findings_table(findings: list[Finding]) -> pd.DataFrame:
-    """Findings as a table, errors first, then warnings, then notes."""
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    df = pd.DataFrame(
-        [
-            {
-                "level": f.level,
-                "table": f.table or "(pack)",
-                "source": f.source,
-                "column": f.column,
-                "rows": f.rows,
-                "examples": "; ".join(f.examples),
-                "what the analysis does": f.action,
-                "message": f.message,
-            }
-            for f in findings
-        ],
-        columns=[
-            "level",
-            "table",
-            "source",
-            "column",
-            "rows",
-            "examples",
-            "what the analysis does",
-            "message",
-        ],
-    )
-    return df.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-
-
-def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFrame:
-    """Per step, the optional data it would use, whether it is there, and the consequence;
-    with ``as_of``, first whether the revenue reaches 24 months back (growth needs it)."""
-    rows = []
-    if as_of is not None:
-        full = of_pack(pack).history_before(as_of, 24)
-        rows.append(
-            {
-                "step": "1-5 all steps",
-                "needs": "revenue, 24 months of history",
-                "available": "yes" if full else "no",
-                "without it": ""
-                if full
-                else "growth, growth-based potential, revenue and margin trends in health, "
-                "the outlier check, retention, NRR and GRR are not available",
-            }
-        )
-    for step, table, column, without in READINESS:
-        ok = pack.has(table, column)
-        rows.append(
-            {
-                "step": step,
-                "needs": f"{table}.{column}" if column else table,
-                "available": "yes" if ok else "no",
-                "without it": "" if ok else without,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def headline(
     pack: DataPack, findings: list[Finding], as_of: dt.date | str, months: int = 12
 ) -> dict:
@@ -380,83 +270,3 @@ def headline(
         "warnings": sum(f.level == WARNING for f in findings),
         "notes": sum(f.level == INFO for f in findings),
     }
-
-
-def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
-    """The headline figures as (label, value, note) cards; revenue of fewer months than
-    the window says so."""
-    from .core import fmt
-
-    n, window = head.get("window_months", 12), head.get("window", 12)
-    partial = n < window
-    return [
-        ("customers in the pack", fmt.count(head["accounts"]),
-         f"{fmt.count(head['invoiced_accounts'])} invoiced in the last {window} months"),
-        (f"revenue, last {window} months",
-         fmt.money(head["trailing_revenue"]),
-         f"only {n} months of data" if partial else f"to {pd.Timestamp(as_of):%d %b %Y}"),
-        ("months of revenue", fmt.count(head["months"]),
-         f"{head['first_month']} to {head['last_month']}"),
-        ("tables delivered", f"{head['tables_present']} of {head['tables_known']}",
-         "accounts and revenue are required"),
-        ("errors, warnings", f"{head['errors']}, {head['warnings']}",
-         "each listed below with its fix"),
-    ]  # fmt: skip
-
-
-def summary_text(head: dict, currency: str | None = None) -> str:
-    """The executive summary in words, from :func:`headline`'s numbers."""
-    from .core import fmt
-
-    parts = [
-        f"The data pack covers **{fmt.count(head['accounts'])} customers** and "
-        f"{fmt.count(head['revenue_rows'])} revenue rows from {head['first_month']} to "
-        f"{head['last_month']} ({head['months']} months). In the trailing 12 months"
-        + (
-            f" (of which the data holds {head['window_months']})"
-            if head.get("window_months", 12) < head.get("window", 12)
-            else ""
-        )
-        + ", "
-        f"{fmt.count(head['invoiced_accounts'])} customers were invoiced "
-        f"**{fmt.money(head['trailing_revenue'], currency)}**. Every amount in the "
-        f"reports is in {fmt.currency_name(currency)}"
-        + (
-            f" ({(currency or fmt.currency()).upper()})."
-            if fmt.currency_name(currency) != (currency or fmt.currency()).upper()
-            else "."
-        ),  # fmt: skip
-    ]
-    if head["errors"]:
-        parts.append(
-            f"**{fmt.plural(head['errors'], 'error')} stop the analysis**: they are "
-            "listed first below, each with its fix."
-        )
-    else:
-        parts.append("**No errors: the data is fit for the analysis.**")
-    if head["warnings"]:
-        parts.append(
-            f"{fmt.plural(head['warnings'], 'warning')} and {fmt.plural(head['notes'], 'note')}"
-            " are listed below, each with what the analysis does about it."
-        )
-    missing = head["optional_missing"]
-    if missing:
-        parts.append(
-            f"{head['tables_present']} of {head['tables_known']} tables were delivered; "
-            f"missing: {', '.join(missing)}. The sections that need them say so and are "
-            "skipped."
-        )
-    else:
-        parts.append(f"All {head['tables_known']} tables of the data pack were delivered.")
-    return " ".join(parts)
-
-
-def export(
-    output_dir: str, name: str, sheets: dict[str, pd.DataFrame], colour: str = "#0B3D91"
-) -> str:
-    """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
-    from .core.excel import export_report
-
-    return export_report(
-        output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
-    )

@@ -10,19 +10,18 @@ account's rows and its segment's aggregates, never another account's figures.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..core import fmt
+from ..core.fmt import did_you_mean
+from ..core.periods import in_window, trailing_window
+from ..intake import plan_inputs as pi
 from . import account_plan as ap
 from . import health as hl
-from .core import fmt
-from .core.fmt import did_you_mean
-from .core.periods import in_window, trailing_window
-from .intake import plan_inputs as pi
 
 
 def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
@@ -320,7 +319,7 @@ _CACHE: dict[tuple, PlanBook] = {}
 
 
 def _fingerprint(cfg) -> tuple:
-    from .engagement import data_files, file_stamps
+    from ..intake.engagement import data_files, file_stamps
 
     files = [cfg.path, pi.workbook_path(cfg), *data_files(cfg)]
     return (str(cfg.path), cfg.as_of, file_stamps(files))
@@ -332,8 +331,8 @@ def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:
     Any change to the config, the data pack or the plan inputs workbook computes it
     again, so an analyst re-running a notebook sees edits at once.
     """
-    from .core.config import load_config
-    from .engagement import open_engagement
+    from ..core.config import load_config
+    from ..intake.engagement import open_engagement
 
     cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(cfg.currency)
@@ -407,7 +406,7 @@ class Plan:
     def name(self) -> str:
         """The account's name as the plan prints it: a name of thousands of characters is
         cut (the workbooks keep it whole)."""
-        from .core.fmt import shorten
+        from ..core.fmt import shorten
 
         return shorten(self.account["account_name"], 100)
 
@@ -418,7 +417,7 @@ def find_account(book: PlanBook, account: str = "") -> str:
     Raises :class:`~kamlib.core.errors.ParameterError` for an account that is not a key
     account, naming close matches.
     """
-    from .core.errors import ParameterError
+    from ..core.errors import ParameterError
 
     a = book.accounts
     if a.empty:
@@ -474,49 +473,3 @@ def plan(book: PlanBook, account: str = "") -> Plan:
         notes=book.notes,
         stale_days=int(s["stale_days"]),
     )
-
-
-def write_inputs_template(
-    engagement: str = "demo", as_of: str = "", force: bool = False
-) -> tuple[Path, int]:
-    """Write the engagement's plan inputs workbook: a row per key account and field,
-    with what the data says and the texts already given. An existing workbook is only
-    replaced with ``force`` (and kept as ``.bak.xlsx``). Returns the path and row count."""
-    from .core.config import load_config
-    from .core.errors import DataPackError, KamError
-    from .plan_report import input_context
-
-    path = pi.workbook_path(load_config(engagement, overrides={"as_of": as_of} if as_of else None))
-    replaced = path.exists()
-    if replaced:
-        if not force:
-            raise KamError(
-                f"{path} already exists; nothing was changed. Its texts are read into every "
-                "plan. To write a fresh template that keeps them, add --force (the current "
-                f"file is kept as {path.with_suffix('.bak.xlsx').name})."
-            )
-        shutil.move(path, path.with_suffix(".bak.xlsx"))  # a damaged one must not stop us
-    book = open_book(engagement, as_of)
-    earlier = None
-    if replaced:
-        try:  # the texts of the replaced workbook are carried into the new one
-            earlier = pi.read_inputs(path.with_suffix(".bak.xlsx"))
-        except DataPackError:
-            earlier = None  # damaged or not ours: it stays as the .bak for the record
-    accounts = book.accounts.sort_values("revenue", ascending=False)
-    context = pd.DataFrame(
-        [
-            (aid, f, text)
-            for aid in accounts["account_id"]
-            for f, text in input_context(plan(book, aid)).items()
-        ],
-        columns=["account_id", "field", "text"],
-    )
-    pi.inputs_template(
-        path,
-        accounts[["account_id", "account_name"]],
-        context,
-        pi.combine(book.inputs, earlier),
-        book.config.brand["primary_colour"],
-    )
-    return path, len(accounts) * len(pi.PLAN_FIELDS)

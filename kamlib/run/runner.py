@@ -7,7 +7,7 @@ failed executed notebook for inspection and leaves ``latest`` as it was.
 A run whose account plans partly failed is **partial**: ``latest`` moves (every report
 and every other plan is current; the index marks the failed plans, which
 ``kam plans -a ID`` drafts again into it), the manifest says ``"status": "partial"`` and
-the CLI exits 1. One run of an engagement at a time (:mod:`kamlib.runs`); a kernel that
+the CLI exits 1. One run of an engagement at a time (:mod:`kamlib.run.runs`); a kernel that
 dies is replaced once before its step fails.
 """
 
@@ -29,12 +29,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .core.config import Config, load_config
-from .core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
-from .core.fmt import did_you_mean
-from .core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
-from .engagement import data_files, read_pack, shared_pack
-from .intake.datapack import DataPack
+from ..core.config import Config, load_config
+from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
+from ..core.fmt import did_you_mean
+from ..core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
+from ..intake.datapack import DataPack
+from ..intake.engagement import data_files, read_pack, shared_pack
 from .runs import engagement_lock, tidy
 
 
@@ -145,7 +145,7 @@ MAX_PERIODS = 120
 
 def _check_values(params: dict, pack: DataPack) -> None:
     """Refuse, before a run starts, parameter values a notebook would fail on."""
-    from .kpi_review import FREQS
+    from ..method.kpi_review import FREQS
 
     period = params.get("period")
     if period and period not in FREQS:
@@ -319,8 +319,8 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
     """Fail before anything is written when the plan inputs workbook is bad, a named
     account has no plan (not a key account) or $KAM_CHROMIUM names no browser. The plan
     book computed here is reused."""
-    from .plan_book import find_account, open_book
-    from .render.chromium import ChromiumError, find
+    from ..method.plan_book import find_account, open_book
+    from ..render.chromium import ChromiumError, find
 
     try:
         find()
@@ -332,7 +332,7 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
 
 
 def _run_plans(job: _Job, run: Path) -> dict:
-    from .core.fmt import plural
+    from ..core.fmt import plural
     from .plans import render_plans
 
     config, root, accounts, pdf, progress = (
@@ -561,7 +561,7 @@ class _Job:
 def _run_steps(job: _Job) -> RunResult:
     """The run itself, under the engagement's lock: a new run folder, each step, the
     manifest, then ``latest``."""
-    from .render.pages import render, report_meta
+    from ..render.pages import render, report_meta
 
     config, root, progress = job.config, job.root, job.progress
     run = _new_run_dir(root)

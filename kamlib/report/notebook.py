@@ -13,8 +13,8 @@ import warnings
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from ..intake.engagement import Engagement, open_engagement
 from .charts import use_house_style
-from .engagement import Engagement, open_engagement
 
 
 def setup(colour: str | None = None, charts: str = "retina") -> None:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core.errors import KamError
+from ..core.errors import KamError
 
 LOCK = ".lock"
 RUN_NAME = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
@@ -158,7 +158,7 @@ class Removed:
         >>> Removed([Run(Path("20260101-090000"), "killed", False)], [], 3_100_000).summary()
         'removed 1 killed run (20260101-090000); 3.1 MB freed'
         """
-        from .core.fmt import plural
+        from ..core.fmt import plural
 
         parts = []
         for status in sorted({r.status for r in self.runs}):

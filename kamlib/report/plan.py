@@ -1,4 +1,4 @@
-"""What the account plan notebook shows: views of one :class:`~kamlib.plan_book.Plan`.
+"""What the account plan notebook shows: views of one :class:`~kamlib.method.plan_book.Plan`.
 
 Every figure comes from the plan (its own account's rows and its segment's
 aggregates); text only the account manager can write comes from the plan inputs and
@@ -8,14 +8,16 @@ is otherwise a clearly marked "to complete" box, never invented.
 from __future__ import annotations
 
 import html
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import account_plan as ap
-from .core import fmt
-from .intake import plan_inputs as pi
-from .plan_book import Plan
+from ..core import fmt
+from ..intake import plan_inputs as pi
+from ..method import account_plan as ap
+from ..method.plan_book import Plan
 from .tables import table_html
 
 
@@ -720,7 +722,7 @@ def signoff_html(p: Plan) -> str:
 
 
 def table(df: pd.DataFrame, **kw) -> str:
-    """A plan table (see :func:`kamlib.tables.table_html`)."""
+    """A plan table (see :func:`kamlib.report.tables.table_html`)."""
     return table_html(df, **kw)
 
 
@@ -759,3 +761,49 @@ def input_context(p: Plan) -> dict[str, str]:
     if a.get("signals") or a.get("gaps"):
         out["risk_mitigation"] = "; ".join(x for x in (a.get("signals"), a.get("gaps")) if x)
     return out
+
+
+def write_inputs_template(
+    engagement: str = "demo", as_of: str = "", force: bool = False
+) -> tuple[Path, int]:
+    """Write the engagement's plan inputs workbook: a row per key account and field,
+    with what the data says and the texts already given. An existing workbook is only
+    replaced with ``force`` (and kept as ``.bak.xlsx``). Returns the path and row count."""
+    from ..core.config import load_config
+    from ..core.errors import DataPackError, KamError
+    from ..method.plan_book import open_book, plan
+
+    path = pi.workbook_path(load_config(engagement, overrides={"as_of": as_of} if as_of else None))
+    replaced = path.exists()
+    if replaced:
+        if not force:
+            raise KamError(
+                f"{path} already exists; nothing was changed. Its texts are read into every "
+                "plan. To write a fresh template that keeps them, add --force (the current "
+                f"file is kept as {path.with_suffix('.bak.xlsx').name})."
+            )
+        shutil.move(path, path.with_suffix(".bak.xlsx"))  # a damaged one must not stop us
+    book = open_book(engagement, as_of)
+    earlier = None
+    if replaced:
+        try:  # the texts of the replaced workbook are carried into the new one
+            earlier = pi.read_inputs(path.with_suffix(".bak.xlsx"))
+        except DataPackError:
+            earlier = None  # damaged or not ours: it stays as the .bak for the record
+    accounts = book.accounts.sort_values("revenue", ascending=False)
+    context = pd.DataFrame(
+        [
+            (aid, f, text)
+            for aid in accounts["account_id"]
+            for f, text in input_context(plan(book, aid)).items()
+        ],
+        columns=["account_id", "field", "text"],
+    )
+    pi.inputs_template(
+        path,
+        accounts[["account_id", "account_name"]],
+        context,
+        pi.combine(book.inputs, earlier),
+        book.config.brand["primary_colour"],
+    )
+    return path, len(accounts) * len(pi.PLAN_FIELDS)

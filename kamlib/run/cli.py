@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .core.errors import KamError
+from ..core.errors import KamError
 
 app = typer.Typer(
     help="The KAM workbook: run a key account management engagement from the client's data "
@@ -40,9 +40,9 @@ def init(
     """Start an engagement: a commented config and the Excel intake form to send the client."""
     import datetime as dt
 
-    from .core.config import render_config
-    from .core.paths import CONFIG_NAME
-    from .intake.form import write_intake
+    from ..core.config import render_config
+    from ..core.paths import CONFIG_NAME
+    from ..intake.form import write_intake
 
     config = folder / CONFIG_NAME
     if config.exists():
@@ -79,8 +79,8 @@ def validate(
     ],
 ) -> None:
     """Check an engagement's config and data pack; list every error and warning."""
-    from .engagement import open_engagement
-    from .review import analysis_findings
+    from ..intake.engagement import open_engagement
+    from ..method.review import analysis_findings
 
     eng = open_engagement(engagement, strict=False)
     cfg, pack = eng.config, eng.pack
@@ -226,7 +226,7 @@ def plans(
 
     t0 = time.perf_counter()
     if inputs_template:
-        from .plan_book import write_inputs_template
+        from ..report.plan import write_inputs_template
 
         path, rows = write_inputs_template(engagement, as_of=as_of, force=force)
         _say(f"Wrote {path}: {rows:,} fields for the account managers to fill.")
@@ -269,8 +269,8 @@ def clean(
 ) -> None:
     """Remove the run folders that are not complete runs (killed, failed, interrupted) and
     the work files runs left behind; with --keep, also older complete runs."""
-    from .core.config import load_config
-    from .core.paths import reports_root
+    from ..core.config import load_config
+    from ..core.paths import reports_root
     from .runs import clean as clean_runs
     from .runs import engagement_lock, runs
 
@@ -298,9 +298,9 @@ def demo(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
 ) -> None:
     """Generate the demo client (a European B2B telecom) and run its engagement."""
-    from .core.paths import CONFIG_NAME, DATA
-    from .intake.demo import generate
-    from .intake.form import write_pack
+    from ..core.paths import CONFIG_NAME, DATA
+    from ..intake.demo import generate
+    from ..intake.form import write_pack
 
     if form not in {"csv", "parquet", "excel"}:
         raise KamError(f"--format '{form}' is not known: use csv, parquet or excel.")

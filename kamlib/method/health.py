@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .core.evidence import Evidence
+from ..core.evidence import Evidence
 
 COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
@@ -143,8 +143,8 @@ def account_health(
     margin trends are not available (they drop out of the score and raise no signal)
     rather than computed on a partial year.
     """
+    from ..core.periods import in_window, trailing_window
     from . import account_plan as ap
-    from .core.periods import in_window, trailing_window
 
     as_of = pd.Timestamp(as_of)
     r = revenue[revenue["account_id"].isin(ids)]

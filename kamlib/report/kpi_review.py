@@ -1,0 +1,332 @@
+"""Step 5 — the KPI review as the client reads it: the scorecard, the period tables,
+health by segment, lifetime value, the early warnings, the summary in words, the
+headline cards and ``05_kpi_review.xlsx``.
+
+The numbers come from :mod:`kamlib.method.kpi_review`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..method.kpi_review import KpiReview, at_risk, lifetime_value
+
+
+def _fmt(v: float, unit: str, column: str) -> str:
+    from ..core import fmt
+
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "n/a"
+    if column == "nps":
+        return f"{v:+.0f}".replace("-", "−")
+    if column == "csat":
+        return f"{v:.2f}"
+    if column == "opps_won":
+        return f"{v:.0f}"
+    return fmt.pct(v, 1)
+
+
+def _change(d: float, column: str) -> str:
+    if d is None or np.isnan(d):
+        return "n/a"
+    if column in ("nps", "opps_won"):
+        text = f"{d:+.0f}"
+    else:
+        text = f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} pts"
+    return text.replace("-", "−")
+
+
+def health_by_segment(r: KpiReview) -> pd.DataFrame:
+    """Per key-account segment: accounts, median health now and its change, accounts and
+    revenue at risk."""
+    h = r.health
+    risk = h["band"] == "at risk"
+    g = h.assign(risk=risk, risk_revenue=h["revenue"].where(risk, 0.0)).groupby("segment")
+    out = g.agg(
+        accounts=("health", "size"),
+        measured=("health", "count"),
+        health=("health", "median"),
+        change=("change", "median"),
+        at_risk=("risk", "sum"),
+        revenue_at_risk=("risk_revenue", "sum"),
+    ).reset_index()
+    blind = out["measured"] == 0  # nobody's health known: at risk is unknown, not zero
+    out.loc[blind, ["at_risk", "revenue_at_risk"]] = np.nan
+    out = out.drop(columns="measured")
+    return out.rename(
+        columns={
+            "health": "median health",
+            "change": "median change",
+            "at_risk": "at risk",
+            "revenue_at_risk": "revenue at risk",
+        }
+    )
+
+
+def scorecard_view(r: KpiReview) -> pd.DataFrame:
+    """The scorecard for readers: baseline, actual, target, change, status. Without a
+    baseline, only the actual values (no target, no status)."""
+    c = r.scorecard
+    if c.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({"KPI (key accounts)": c["kpi"]})
+    cols = ("actual",) if r.measured else ("baseline", "actual", "target")
+    for col in cols:
+        out[col] = [_fmt(v, u, k) for v, u, k in zip(c[col], c["unit"], c["column"], strict=True)]
+    if not r.measured:
+        out["change"] = [_change(d, k) for d, k in zip(c["delta"], c["column"], strict=True)]
+        out["status"] = c["status"]
+    return out
+
+
+def period_view(r: KpiReview, part: str = "revenue") -> pd.DataFrame:
+    """The KPIs per period, key accounts and the rest side by side, newest last:
+    ``revenue`` (retention, growth, wallet) or ``customers`` (NPS, CSAT, opportunities)."""
+    cols = {
+        "revenue": {
+            "logo_retention": "logo retention",
+            "grr": "GRR",
+            "nrr": "NRR",
+            "growth": "revenue growth",
+            "acv_growth": "ACV growth",
+            "share_of_wallet": "share of wallet",
+        },
+        "customers": {
+            "nps": "NPS",
+            "respondents": "respondents",
+            "csat": "CSAT",
+            "opps_identified": "opps identified",
+            "opps_won": "opps won",
+        },
+    }[part]
+    t = r.table.sort_values(["period_end", "group"])
+    out = t[["period_end", "group", *cols]].rename(columns={"period_end": "period end", **cols})
+    return out.reset_index(drop=True)
+
+
+COMPONENT_LABELS = {
+    "revenue_trend": "revenue trend",
+    "margin_trend": "gross margin trend",
+    "nps": "NPS",
+    "engagement": "contact recency",
+    "risks": "open risk signals",
+}
+
+
+def weights_view(r: KpiReview) -> pd.DataFrame:
+    from ..method.health import COMPONENTS
+
+    how = {
+        "revenue_trend": "revenue change on the prior 12 months: −20 % = 0, flat = 50, +20 % = 100",
+        "margin_trend": "gross margin change: −5 points = 0, +5 points = 100",
+        "nps": f"NPS of the last 12 months, from {r.nps_min_respondents} respondents: "
+        "−100 = 0, +100 = 100",
+        "engagement": "days since the last contact: today = 100, twice the stale limit = 0",
+        "risks": "open risk signals: none = 100, each one −25",
+    }
+    return pd.DataFrame(
+        {"component": [COMPONENT_LABELS[c] for c in COMPONENTS],
+         "weight": [r.weights.get(c, 0) for c in COMPONENTS],
+         "score (0–100)": [how[c] for c in COMPONENTS]}
+    )  # fmt: skip
+
+
+def summary_text(r: KpiReview, currency: str | None = None) -> str:
+    """What improved, what did not, what is at risk, in money and points; or, without a
+    baseline, why the programme's effect cannot be measured yet and where it stands."""
+    from ..core import fmt
+
+    c = r.scorecard
+    if c.empty:
+        return "No key accounts: there is nothing to review."
+
+    def said(rows: pd.DataFrame) -> list[str]:
+        return [
+            f"{t.kpi} {_fmt(t.actual, t.unit, t.column)}"
+            + (f" ({_change(t.delta, t.column)})" if pd.notna(t.delta) else "")
+            for t in rows.itertuples()
+        ]
+
+    last = c.attrs["actual_end"]
+    risk_rev, risk_n = at_risk(r)["at risk"]
+    watch_rev, watch_n = at_risk(r)["watch"]
+    unmeasured = int(r.health["health"].isna().sum()) if len(r.health) else 0
+    risk = (
+        f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
+        f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
+        f"{fmt.plural(watch_n, 'more is', 'more are')} on watch "
+        f"({fmt.money(watch_rev, currency)}). The early-warning list names "
+        f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners."
+    )
+    if unmeasured == len(r.health):
+        risk = (
+            "**At risk:** not known: no key account's health can be measured with the data "
+            "delivered (it needs revenue and margin trends, NPS answers or contacts)."
+        )
+    elif unmeasured:
+        risk += f" The health of {fmt.plural(unmeasured, 'key account')} cannot be measured."
+    if r.measured:
+        now = said(c)
+        return "\n\n".join(
+            [
+                fmt.md_text(r.measured),
+                f"**Key accounts at {last:%d %B %Y}:** "
+                + ("; ".join(now) if now else "no KPI can be measured")
+                + ".",
+                risk,
+            ]
+        )
+    base = c.attrs["baseline_end"]
+    lines = [
+        f"Key accounts at {last:%d %B %Y} against the baseline at {base:%d %B %Y}, the "
+        "last period end before the programme started.",
+        "**On target:** " + ("; ".join(said(c[c["status"] == "green"])) or "none") + ".",
+        "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
+        "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",
+    ]
+    open_ = said(c[~c["status"].isin(["green", "amber", "red"])])
+    if open_:
+        lines.append(
+            "**Not scored** (no baseline, a baseline of zero, or too few accounts): "
+            + "; ".join(open_)
+            + "."
+        )
+    return "\n\n".join([*lines, risk])
+
+
+def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
+    """The KPI table, the scorecard, the health of every key account and the early
+    warnings, to ``05_kpi_review.xlsx``."""
+    from ..core.excel import export_report
+
+    health = r.health.reset_index().rename(columns={"index": "account_id"})
+    keep = ["account_id", "account_name", "segment", "revenue", "growth", "margin_change",
+            "nps", "nps_respondents", "days_since_contact", "risk_count", "signals", "health",
+            "band", "health_before", "change"]  # fmt: skip
+    sheets = {
+        "Scorecard": scorecard_view(r),
+        "KPIs per period": r.table,
+        "Health": health[[c for c in keep if c in health.columns]],
+        "Early warnings": r.warnings,
+    }
+    notes = [r.measured] * bool(r.measured) + r.notes
+    if notes:
+        sheets["Notes"] = pd.DataFrame({"note": notes})
+    return export_report(output_dir, "05_kpi_review.xlsx", sheets, colour)
+
+
+PERIOD_FORMATS = {
+    "period end": "date",
+    "group": "text",
+    "logo retention": "pct",
+    "GRR": "pct",
+    "NRR": "pct",
+    "revenue growth": "pct",
+    "ACV growth": "pct",
+    "share of wallet": "pct",
+    "NPS": "number",
+    "respondents": "int",
+    "CSAT": "number",
+    "opps identified": "int",
+    "opps won": "int",
+}
+
+
+LIFETIME_NOTE = (
+    "Customer lifetime value = gross profit per account and year x (1 + d) / (1 + d − r), "
+    "with r the retention (1 − the annual churn of the latest period's accounts) and d the "
+    "discount rate: the value today of the gross profit an account brings while it stays."
+)
+
+
+def lifetime_view(r: KpiReview) -> pd.DataFrame:
+    """Lifetime value per group from the latest period's churn and the gross profit per
+    account; not available without cost of goods or a measurable churn."""
+    last = r.table[r.table["period_end"] == r.table["period_end"].max()]
+    rows = []
+    for t in last.itertuples():
+        gp = r.gross_profit.get(t.group, np.nan)
+        churn = 1 - t.logo_retention if pd.notna(t.logo_retention) else np.nan
+        v = lifetime_value(gp, churn, r.discount_rate) if pd.notna(gp) and pd.notna(churn) else None
+        rows.append(
+            {
+                "group": t.group,
+                "gross profit per account": gp,
+                "annual churn": churn,
+                "discount rate": r.discount_rate,
+                "lifetime value": v["clv"] if v else np.nan,
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out if out["lifetime value"].notna().any() else out.iloc[:0]
+
+
+def lifetime_missing(r: KpiReview) -> str:
+    """Why lifetime value is not shown, in one sentence; empty when it is."""
+    if len(lifetime_view(r)):
+        return ""
+    last = r.table[r.table["period_end"] == r.table["period_end"].max()]
+    why = []
+    if all(pd.isna(v) for v in r.gross_profit.values()):
+        why.append("gross profit needs cost of goods, which the revenue data does not hold")
+    if last["logo_retention"].isna().all():
+        why.append("churn needs 24 months of revenue behind the latest period end")
+    return "Customer lifetime value is not available: " + "; ".join(why) + "."
+
+
+def warnings_empty(r: KpiReview, settings: dict | None = None) -> str:
+    """What an empty early-warning list means: the rules applied, and those the data did
+    not allow (``settings``: the config's ``method.kpi_review``)."""
+    s = settings or {"health_drop": 10, "senior_days": 180}
+    h = r.health
+    checks = [
+        (h["health"].notna().any(), f"health down {s['health_drop']:g} points"),
+        (h["growth"].notna().any(), "declining revenue"),
+        (h["nps"].notna().any(), "falling NPS"),
+        (h["days_since_contact"].notna().any(), f"no senior contact for {s['senior_days']} days"),
+    ]
+    done = [w for ok, w in checks if ok]
+    skipped = [w for ok, w in checks if not ok]
+    text = "No key account meets a warning rule"
+    text += f" ({', '.join(done)})." if done else "."
+    if skipped:
+        text += " Not checked for lack of data: " + ", ".join(skipped) + "."
+    return text
+
+
+def warnings_view(r: KpiReview) -> pd.DataFrame:
+    w = r.warnings
+    return w.drop(columns=["account_id"]).rename(columns={"change": "change"})
+
+
+def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str, str]]:
+    from ..core import fmt
+
+    c = r.scorecard.set_index("column") if len(r.scorecard) else pd.DataFrame()
+    if c.empty:
+        return []
+
+    def card(col: str, label: str) -> tuple[str, str, str] | None:
+        if col not in c.index:
+            return None
+        row = c.loc[col]
+        value = _fmt(row["actual"], row["unit"], col)
+        if row["status"] not in ("green", "amber", "red"):
+            return (label, value, "not scored: " + row["status"])
+        return (label, value, f"{row['status']} · baseline "
+                f"{_fmt(row['baseline'], row['unit'], col)}")  # fmt: skip
+
+    risk_rev, risk_n = at_risk(r)["at risk"]
+    measured = bool(len(r.health)) and r.health["health"].notna().any()
+    cards = [
+        card("nrr", "Net revenue retention"),
+        card("growth", "Key-account growth"),
+        card("nps", "NPS"),
+        card("csat", "CSAT"),
+        ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account"))
+        if measured
+        else ("Revenue at risk", "n/a", "health not measurable"),
+        ("Early warnings", fmt.count(len(r.warnings)), "key accounts to act on"),
+    ]
+    return [x for x in cards if x is not None]

@@ -1,0 +1,310 @@
+"""Step 3 — profitability as the client reads it: the waterfalls, the per-segment and
+per-activity tables, the actions, the summary in words, the headline cards and
+``03_profitability.xlsx``.
+
+The numbers come from :mod:`kamlib.method.profitability`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..method.profitability import Profitability, headline, waterfall
+
+
+def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
+    """The ``n`` worst flagged key accounts with their place on the price-cost matrix."""
+    if p.actions.empty:
+        return pd.DataFrame(columns=["account_name", "price_level", "cts_share"])
+    cols = ["account_id", "account_name", "price_level", "cts_share"]
+    return p.actions.head(n)[["account_id"]].merge(p.table[cols], on="account_id")
+
+
+def by_group(p: Profitability, column: str = "segment") -> pd.DataFrame:
+    """Revenue, gross profit, cost-to-serve and net contribution per segment or class."""
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
+    g = p.table.groupby(column).agg(
+        accounts=("account_id", "size"),
+        revenue=("net_revenue", "sum"),
+        gross_profit=("gross_profit", total),
+        cost_to_serve=("cost_to_serve", total),
+        net_contribution=("net_contribution", total),
+        unprofitable=(
+            "net_contribution",
+            lambda s: float((s < 0).sum()) if s.notna().any() else np.nan,
+        ),
+    )
+    g["net_margin"] = (g["net_contribution"] / g["revenue"]).where(g["revenue"] > 0)
+    g = g.sort_values("revenue", ascending=False).reset_index()
+    return g.rename(
+        columns={
+            column: column.replace("_", " "),
+            "gross_profit": "gross profit",
+            "cost_to_serve": "cost-to-serve",
+            "net_contribution": "net contribution",
+            "net_margin": "net margin",
+        }
+    )
+
+
+def activity_view(p: Profitability) -> pd.DataFrame:
+    """Cost-to-serve per activity: quantity, unit cost, cost and share of the total."""
+    if p.activities is None:
+        return pd.DataFrame()
+    a = p.activities.groupby("activity").agg(
+        quantity=("quantity", "sum"), unit_cost=("unit_cost", "first"), cost=("cost", "sum")
+    )
+    a["share"] = a["cost"] / a["cost"].sum()
+    out = a.sort_values("cost", ascending=False).reset_index()
+    out["activity"] = out["activity"].astype(str).str.replace("_", " ")  # readers' words
+    return out.rename(columns={"unit_cost": "unit cost"})
+
+
+def segment_waterfalls(p: Profitability) -> pd.DataFrame:
+    """The waterfall of every key-account segment, per account: a row per segment."""
+    short = {
+        "list revenue": "list revenue",
+        "discounts": "discounts",
+        "net revenue": "net revenue",
+        "cost of goods": "cost of goods",
+        "gross profit": "gross profit",
+        "cost-to-serve": "cost-to-serve",
+        "net contribution": "net contribution",
+    }
+    rows = []
+    for name, g in p.key.groupby("segment"):
+        w = waterfall(g).set_index("step")["amount"] / len(g)
+        rows.append({"segment": name, **{short[k]: v for k, v in w.items()}})
+    return pd.DataFrame(rows)
+
+
+def actions_empty(p: Profitability) -> str:
+    """Why the actions table is empty, in one sentence."""
+    if not p.earns:
+        return (
+            "Not available: the actions need each account's net contribution, that is cost "
+            "of goods and cost-to-serve activities."
+        )
+    if p.key.empty:
+        return "There are no key accounts to act on."
+    return "No key account loses money or sits in the aggressive quadrant."
+
+
+def actions_view(p: Profitability) -> pd.DataFrame:
+    """Flagged key accounts with the euro effect of each action, reader-facing."""
+    a = p.actions
+    if a.empty:
+        return a
+    return pd.DataFrame(
+        {
+            "account": a["account"],
+            "segment": a["segment"],
+            "net revenue": a["net_revenue"],
+            "net contribution": a["net_contribution"],
+            "net margin": a["net_margin"],
+            "target": a["target_margin"],
+            "price increase": a["price_increase"],
+            "saving with package": a["package_saving"],
+            "larger effect": a["better_action"],
+        }
+    )
+
+
+def summary_text(p: Profitability, currency: str | None = None) -> str:
+    """The executive summary in words: what the data shows, and what it cannot."""
+    from ..core import fmt
+
+    h = headline(p)
+    if not p.earns:
+        parts = []
+        if p.has_cts:
+            parts.append(
+                f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a "
+                f"year, {fmt.pct(h['cts_share'])} of revenue."
+            )
+        if p.has_cost:
+            parts.append(
+                f"Gross profit is **{fmt.money(h['gross_profit'], currency)}**; "
+                f"{fmt.plural(h['unprofitable_gp'], 'account')} lose money on their cost of "
+                "goods alone."
+            )
+        missing = [
+            w
+            for w, ok in (("cost of goods", p.has_cost), ("cost-to-serve activities", p.has_cts))
+            if not ok
+        ]
+        parts.append(
+            f"Without {' and '.join(missing)} the data cannot show what each account earns "
+            "after serving it: net contribution, the whale curve and the actions per account "
+            "need both."
+        )
+        return " ".join(parts)
+    worst = p.actions.iloc[0] if len(p.actions) else None
+    cross = p.whale_stats["zero_crossing_share"]
+    tail = (
+        f" and take the curve below zero after {fmt.pct(cross)} of customers"
+        if not np.isnan(cross)
+        else ", though the curve never falls below zero"
+    )
+    text = (
+        f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a year, "
+        f"{fmt.pct(h['cts_share'])} of revenue, leaving a net contribution of "
+        f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
+        f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
+        f"{fmt.plural(h['unprofitable'], 'customer')} that lose money "
+        f"({fmt.pct(h['unprofitable'] / len(p.table))} of all) destroy "
+        f"{fmt.money(h['destroyed'], currency)}{tail}. "
+    )
+    if h["key_accounts"]:
+        text += (
+            f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money** after "
+            f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (low "
+            "price, high cost to serve)."
+        )
+    else:
+        text += "There are no key accounts to flag."
+    if worst is not None:
+        text += (
+            f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
+            f"({fmt.money(worst['net_contribution'], currency)}). For the "
+            f"{h['flagged']} flagged key accounts, moving each to its segment's package "
+            f"would save up to {fmt.money(h['saving_total'], currency)}, and prices "
+            f"at the segment's margin would add {fmt.money(h['price_total'], currency)}."
+        )
+    return text
+
+
+def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, str, str]]:
+    from ..core import fmt
+
+    h = headline(p)
+    if not p.earns:
+        cards = []
+        if p.has_cts:
+            cards.append(("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"))
+        if p.has_cost:
+            cards.append(("gross profit", fmt.money(h["gross_profit"], currency), "last 12 months"))
+            cards.append(
+                ("unprofitable accounts", fmt.count(h["unprofitable_gp"]), "on cost of goods alone")
+            )
+        missing = [w for w, ok in (("cost of goods", p.has_cost), ("activities", p.has_cts))
+                   if not ok]  # fmt: skip
+        cards.append(("net contribution", "n/a", "needs " + " and ".join(missing)))
+        return cards
+    return [
+        ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),
+        ("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"),
+        (
+            "whale curve peak",
+            fmt.pct(h["whale_peak"]),
+            f"after {fmt.pct(h['whale_at'])} of customers",
+        ),
+        (
+            "unprofitable key accounts",
+            f"{h['unprofitable_key']} / {h['key_accounts']}",
+            "net contribution below zero",
+        ),
+        ("aggressive key accounts", fmt.count(h["aggressive_key"]), "low price, high cost"),
+    ]
+
+
+def sensitivity_view(p: Profitability) -> pd.DataFrame:
+    s = p.sensitivity
+    if s.empty:
+        return s
+    return pd.DataFrame(
+        {
+            "unit costs": s["unit_costs"],
+            "unprofitable key accounts": s["unprofitable_key_share"],
+            "unprofitable accounts": s["unprofitable_accounts"],
+            "whale peak": s["whale_peak"],
+            "net contribution": s["net_contribution"],
+        }
+    )
+
+
+EXPORT = [
+    "account_id",
+    "account_name",
+    "class",
+    "segment",
+    "quadrant",
+    "list_revenue",
+    "discounts",
+    "net_revenue",
+    "cost_of_goods",
+    "gross_profit",
+    "cost_to_serve",
+    "net_contribution",
+    "net_margin",
+    "price_level",
+    "cts_share",
+]
+
+
+def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
+    """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
+    from ..core.excel import export_report
+
+    if not output_dir:
+        return ""
+    t = p.table[[c for c in EXPORT if c in p.table.columns]]
+    if p.activities is not None and len(p.activities):  # cost per activity, per account
+        from ..method.costing import cost_to_serve
+
+        per = cost_to_serve(p.activities).drop(columns="cost_to_serve")
+        per.columns = ["account_id"] + [f"cost: {c}" for c in per.columns[1:]]
+        t = t.merge(per, on="account_id", how="left")
+    t = t.sort_values("net_contribution", kind="stable")
+    pct = {c: "pct" for c in ("net_margin", "price_level", "cts_share")}
+    sheets = {"Accounts": t}
+    if len(p.actions):
+        sheets["Actions"] = p.actions
+    if len(p.sensitivity):
+        sheets["Cost sensitivity"] = p.sensitivity
+    if p.notes:
+        sheets["Notes"] = pd.DataFrame({"note": p.notes})
+    return export_report(
+        output_dir,
+        "03_profitability.xlsx",
+        sheets,
+        colour,
+        formats={
+            "Accounts": pct,
+            "Actions": {
+                "net_margin": "pct",
+                "target_margin": "pct",
+                "price_increase_pct": "pct",
+            },
+        },
+    )
+
+
+def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.DataFrame]:
+    """The waterfall of one account (by id or exact name) and its title; empty: the
+    largest key account (the largest customer when there is none), the title saying why.
+
+    Raises :class:`~kamlib.core.errors.ParameterError` naming close matches for an unknown one.
+    """
+    from ..core.errors import ParameterError
+    from ..core.fmt import did_you_mean
+
+    t = p.table
+    if not account:
+        pool, why = (
+            (p.key, "the largest key account") if len(p.key) else (t, "the largest customer")
+        )
+        row = pool.loc[pool["net_revenue"].idxmax()]
+        title = f"{row['account_name']} ({row['account_id']}), {why}"
+    else:
+        hit = t[(t["account_id"] == account) | (t["account_name"] == account)]
+        if hit.empty:
+            hint = did_you_mean(account, list(t["account_id"]) + list(t["account_name"]), n=3)
+            raise ParameterError(f"account '{account}' is not in the accounts table.{hint}")
+        row = hit.iloc[0]
+        title = f"{row['account_name']} ({row['account_id']})"
+    return title, waterfall(t[t["account_id"] == row["account_id"]])

@@ -1,0 +1,472 @@
+"""Step 1 — the segmentation as the client reads it: the summary and recommendation in
+words, the headline cards, the screen, sensitivity and key-account tables, and
+``01_segmentation.xlsx``.
+
+The numbers come from :mod:`kamlib.method.segmentation`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core import fmt
+from ..method.segmentation import DIMENSIONS, TIERS, Segmentation
+
+
+def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
+    """Key and development accounts with a compatibility rating, and how many have none."""
+    a = seg.accounts[seg.accounts["key"] | (seg.accounts["class"] == "Development")].copy()
+    # key accounts all rank high in the whole base: rank them among themselves to spread them
+    a["attractiveness"] = a["finance"].rank(pct=True) * 100
+    return a[a["fit"].notna()], int(a["fit"].isna().sum())
+
+
+def recommendation_text(h: dict, currency: str | None = None) -> str:
+    """The recommended line in one sentence, with its reason: the line, no key-account
+    model, or what is needed to draw one."""
+    if not h.get("line_decided", True):
+        return f"No line can be recommended yet. {h['line_reason']}"
+    if h.get("line_none_pay", False):
+        return f"We recommend no key-account model. {h['line_reason']}"
+    return (
+        f"We recommend drawing the line at the {fmt.count(h['line_accounts'])} largest "
+        f"accounts (revenue of at least {fmt.money(h['line_min_revenue'], currency)}, "
+        f"{fmt.pct(h['line_revenue_share'])} of revenue). {h['line_reason']}"
+    )
+
+
+def recommendation_callout(h: dict, currency: str | None = None) -> tuple[str, str]:
+    """The recommendation box under the sweep: its text and kind (``good`` for a line,
+    ``warn`` when there is none)."""
+    text = "Recommendation: " + recommendation_text(h, currency)
+    drawn = h.get("line_decided", True) and not h.get("line_none_pay", False)
+    return text, "good" if drawn else "warn"
+
+
+def summary_text(h: dict, currency: str | None = None) -> str:
+    """The executive summary in words."""
+    lo, hi = h["per_manager"]
+    pareto_gp = (
+        ""
+        if np.isnan(h["pareto_80_gp"])
+        else f" and {fmt.pct(h['pareto_80_gp'])} make 80 % of gross profit"
+    )
+    verb = "is" if h["overrides"] == 1 else "are"
+    overrides = f"{fmt.plural(h['overrides'], 'consultant override')} {verb} applied."
+    if not h["key_accounts"]:
+        head = (
+            f"**None of the {fmt.count(h['customers'])} customers is a key account** by the "
+            f"rules. {fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
+        )
+        return head + recommendation_text(h, currency) + " " + overrides
+    tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
+    gp = (
+        " (gross profit needs cost of goods, which the data does not hold)"
+        if np.isnan(h["gross_profit_share"])
+        else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
+    )
+    managers = (
+        f"{h['managers_low']} key account manager" + ("s" if h["managers_low"] != 1 else "")
+        if h["managers_low"] == h["managers_high"]
+        else f"{h['managers_low']} to {h['managers_high']} key account managers"
+    )
+    dev = (
+        f"{fmt.plural(h['development'], 'account')} with large potential that "
+        f"{'is' if h['development'] == 1 else 'are'} not key go to the development track; "
+        if h["development"]
+        else ""
+    )
+    by_override = ""
+    staffing = f"At {lo} to {hi} key accounts per manager they need **{managers}**. "
+    if h.get("key_by_override", 0) == h["key_accounts"] and (
+        h.get("line_none_pay") or not h.get("line_decided", True)
+    ):
+        by_override = ", all by consultant override"
+        staffing = "Confirm or withdraw the overrides: the rules make no customer key. "
+    verb = "is a key account" if h["key_accounts"] == 1 else "are key accounts"
+    return (
+        f"**{fmt.count(h['key_accounts'])} of {fmt.count(h['customers'])} customers "
+        f"({fmt.pct(h['key_share'])}) {verb}**{by_override}: {tiers}. Together they make "
+        f"**{fmt.pct(h['revenue_share'])} of revenue**{gp}. "
+        f"{staffing}"
+        f"{fmt.pct(h['pareto_80'])} of customers make 80 % of revenue{pareto_gp}. "
+        f"{recommendation_text(h, currency)} "
+        + (f"{dev}{overrides}" if dev else overrides[0].upper() + overrides[1:])
+    )
+
+
+def kpi_cards(h: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, note) cards."""
+    lo, hi = h["per_manager"]
+    no_gp = np.isnan(h["gross_profit_share"])
+    if not h.get("line_decided", True):
+        line = ("recommended line", "not yet", "needs cost of goods or a margin")
+    elif h.get("line_none_pay", False):
+        line = ("recommended line", "none", "no line pays for the model")
+    else:
+        line = (
+            "recommended line",
+            fmt.money(h["line_min_revenue"], currency),
+            f"the {fmt.count(h['line_accounts'])} largest accounts",
+        )
+    return [
+        (
+            "key accounts",
+            fmt.count(h["key_accounts"]),
+            f"{fmt.pct(h['key_share'])} of {fmt.count(h['customers'])} customers",
+        ),
+        ("share of revenue", fmt.pct(h["revenue_share"]), "trailing 12 months"),
+        (
+            "share of gross profit",
+            "n/a" if no_gp else fmt.pct(h["gross_profit_share"]),
+            "no cost of goods in the data" if no_gp else "trailing 12 months",
+        ),
+        (
+            "key account managers",
+            f"{h['managers_low']}–{h['managers_high']}"
+            if h["managers_low"] != h["managers_high"]
+            else fmt.count(h["managers_low"]),
+            f"at {lo} to {hi} accounts each",
+        ),
+        line,
+    ]
+
+
+def by_segment(seg: Segmentation) -> pd.DataFrame:
+    """Accounts, revenue, gross profit and compatibility per segment, tiers first."""
+    a = seg.accounts
+    g = a.groupby("segment").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gross_profit=("gross_profit", lambda v: v.sum(min_count=1)),
+        score=("score", "mean"),
+    )
+    g["revenue_share"] = g["revenue"] / a["revenue"].sum()
+    order = {name: i for i, name in enumerate(TIERS + ["Development", "Core", "Transactional"])}
+    g = g.reset_index()
+    g["_o"] = g["segment"].map(lambda s: order.get(s.split(" · ")[0], 9))
+    g = g.sort_values(["_o", "revenue"], ascending=[True, False]).drop(columns="_o")
+    return g.rename(
+        columns={
+            "gross_profit": "gross profit",
+            "score": "compatibility",
+            "revenue_share": "share of revenue",
+        }
+    )
+
+
+EXPORT_COLUMNS = {
+    "account_id": "account id",
+    "account_name": "account",
+    "class": "class",
+    "tier": "tier",
+    "segment": "segment",
+    "reason": "reason",
+    "override": "override",
+    "revenue": "revenue",
+    "prior_revenue": "prior revenue",
+    "growth": "growth",
+    "gross_profit": "gross profit",
+    "gross_margin": "gross margin",
+    "discount": "discount",
+    "estimated_wallet": "wallet",
+    "share_of_wallet": "share of wallet",
+    "potential": "potential",
+    "potential_basis": "potential basis",
+    "revenue_pct": "revenue percentile",
+    "potential_pct": "potential percentile",
+    "finance": "finance score",
+    "strategy": "strategy score",
+    "attitude": "attitude score",
+    "score": "compatibility",
+    "renormalised": "weights re-normalised",
+    "missing_dimensions": "dimensions missing",
+    "orientation": "orientation",
+    "orientation_basis": "orientation from",
+    "candidate": "candidate",
+    "lost_on": "lost on",
+    "lost_reason": "lost because",
+}
+
+
+def export_table(seg: Segmentation) -> pd.DataFrame:
+    """Every account with its metrics, scores, class and the reason, for the Excel export."""
+    cols = [c for c in EXPORT_COLUMNS if c in seg.accounts.columns]
+    extra = [
+        c
+        for c in ("industry", "channel", "region", "account_manager", "members")
+        if c in seg.accounts.columns
+    ]
+    out = seg.accounts[cols[:2] + extra + cols[2:]].rename(columns=EXPORT_COLUMNS)
+    return out.sort_values("revenue", ascending=False, kind="stable")
+
+
+def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
+    """Write ``01_segmentation.xlsx``: accounts, sensitivity, segments; nothing without a folder."""
+    from ..core.excel import export_report
+
+    if not output_dir:
+        return ""
+    pct = {
+        c: "pct"
+        for c in (
+            "growth",
+            "gross margin",
+            "discount",
+            "share of wallet",
+            "revenue percentile",
+            "potential percentile",
+        )
+    }
+    money = {
+        c: "money" for c in ("revenue", "prior revenue", "gross profit", "wallet", "potential")
+    }
+    sens_pct = {c: "pct" for c in ("customers", "revenue", "gross profit", "margin to pay")}
+    sheets = {
+        "Accounts": export_table(seg),
+        "Sensitivity": sensitivity_view(seg),
+        "Segments": by_segment(seg),
+    }
+    if seg.notes:
+        sheets["Notes"] = pd.DataFrame({"note": seg.notes})
+    return export_report(
+        output_dir,
+        "01_segmentation.xlsx",
+        sheets,
+        colour,
+        formats={
+            "Accounts": {
+                **pct,
+                **money,
+                "finance score": "number",
+                "strategy score": "number",
+                "attitude score": "number",
+                "compatibility": "number",
+            },
+            "Sensitivity": {
+                **sens_pct,
+                "from revenue": "money",
+                "model cost": "money",
+                "GP per added account": "money",
+            },
+            "Segments": {"share of revenue": "pct", "compatibility": "number"},
+        },
+    )
+
+
+CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
+
+
+def screen_summary(seg: Segmentation) -> pd.DataFrame:
+    """The financial screen per class: accounts, revenue, gross profit, margin, growth.
+
+    A quantity whose input is missing (cost of goods, a full prior year, any potential
+    estimate) is NaN, shown as "n/a", never 0.
+    """
+    a = seg.accounts.assign(
+        growth_base=seg.accounts["prior_revenue"].where(seg.accounts["growth"].notna())
+    )
+    a = a.assign(growth_now=a["revenue"].where(a["growth"].notna()))
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
+    g = a.groupby("class").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gp=("gross_profit", total),
+        prior=("growth_base", total),
+        now=("growth_now", total),
+        potential=("potential", total),
+    )
+    g = g.reindex([c for c in CLASS_ORDER if c in g.index])
+    all_ = a.agg({"account_id": "size", "revenue": "sum"}).to_dict()
+    total_row = pd.DataFrame(
+        {
+            "accounts": [all_["account_id"]],
+            "revenue": [all_["revenue"]],
+            "gp": [total(a["gross_profit"])],
+            "prior": [total(a["growth_base"])],
+            "now": [total(a["growth_now"])],
+            "potential": [total(a["potential"])],
+        },
+        index=["All customers"],
+    )
+    g = pd.concat([g, total_row])
+    return pd.DataFrame(
+        {
+            "class": g.index,
+            "accounts": g["accounts"].astype(int).to_numpy(),
+            "revenue": g["revenue"].to_numpy(),
+            "gross profit": g["gp"].to_numpy(),
+            "gross margin": (g["gp"] / g["revenue"]).where(g["revenue"] > 0).to_numpy(),
+            "growth": (g["now"] / g["prior"] - 1).where(g["prior"] > 0).to_numpy(),
+            "potential": g["potential"].to_numpy(),
+        }
+    )
+
+
+SENSITIVITY_FORMATS = {
+    "customers": "pct0",
+    "from revenue": "money_short",
+    "revenue": "pct0",
+    "gross profit": "pct0",
+    "model cost": "money_short",
+    "GP per added account": "money_short",
+    "margin to pay": "pct_cap",
+}
+
+
+def sensitivity_note(seg: Segmentation, settings: dict | None = None) -> str:
+    """What the sweep rests on: the model's cost assumptions (``settings``: the config's
+    ``method.segmentation``), and a gross profit assumed from a stated margin, unknown,
+    or annualised from fewer months."""
+    s = seg.sensitivity
+    said = []
+    if settings is not None:
+        lo, hi = (int(x) for x in settings["accounts_per_manager"])
+        said.append(
+            f"The model's cost assumes a key account manager at "
+            f"{fmt.money(settings['manager_cost'], short=False)} a year for {lo} to {hi} "
+            f"accounts and {fmt.money(settings['service_cost'], short=False)} of service per "
+            "account a year (engagement settings): replace them with the client's figures."
+        )
+    basis = s.attrs.get("gp_basis", "data")
+    if basis == "assumed":
+        said.append(
+            f"Gross profit per added account is revenue x the assumed gross margin of "
+            f"{fmt.pct(s.attrs['assumed_margin'])}, not measured."
+        )
+    elif basis == "none":
+        said.append(
+            "Without cost of goods, gross profit is not known; 'margin to pay' is the gross "
+            "margin the added accounts would need to pay for the model."
+        )
+    if s.attrs.get("annualised_from"):
+        said.append(
+            f"Amounts per added account are annualised from the {s.attrs['annualised_from']} "
+            "months of data."
+        )
+    return " ".join(said)
+
+
+def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
+    """The sensitivity table with reader-facing column names.
+
+    Without cost of goods the gross-profit columns are "n/a" (or say they are assumed),
+    and "pays" is "unknown" where only a gross margin would tell; the recommended line
+    is marked.
+    """
+    s = seg.sensitivity
+    if s.empty or "customer_share" not in s.columns:
+        return pd.DataFrame()
+    per = sorted(
+        (c for c in s.columns if c.startswith("managers_at_")),
+        key=lambda c: -int(c.rsplit("_", 1)[1]),
+    )
+    gp_label = "GP per added account"
+    pays = [
+        "unknown" if not isinstance(v, bool | np.bool_) else ("yes" if v else "no")
+        for v in s["pays"]
+    ]
+    line = seg.recommendation.get("key_accounts", 0)
+    return pd.DataFrame(
+        {
+            "key accounts": s["key_accounts"],
+            "customers": s["customer_share"],
+            "from revenue": s["min_revenue"],
+            "revenue": s["revenue_share"],
+            "gross profit": s["gross_profit_share"],
+            **{f"KAMs at {c.rsplit('_', 1)[1]}": s[c] for c in per},
+            "model cost": s["model_cost"],
+            gp_label: s["marginal_gp"],
+            "margin to pay": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
+            "pays": pays,
+            "line": np.where(s["key_accounts"] == line, "recommended", ""),
+        }
+    )
+
+
+def weights_table(config) -> pd.DataFrame:
+    """The compatibility weights and what each dimension is made of."""
+    w = config.setting("segmentation.weights")
+    made = {
+        "finance": "revenue, gross profit, potential",
+        "strategy": "market leadership, innovation leadership, strategic fit",
+        "attitude": "loyalty, information sharing, engagement",
+    }
+    return pd.DataFrame(
+        {
+            "dimension": list(DIMENSIONS),
+            "weight": [w[d] for d in DIMENSIONS],
+            "made of": [made[d] for d in DIMENSIONS],
+        }
+    )
+
+
+def renormalised_list(seg: Segmentation) -> pd.DataFrame:
+    """Candidates and key accounts scored without one or more dimensions, largest first."""
+    a = seg.accounts
+    a = a[(a["candidate"] | a["key"]) & a["renormalised"]]
+    return a.sort_values("revenue", ascending=False)[
+        ["account_name", "class", "revenue", "missing_dimensions", "score"]
+    ].rename(
+        columns={
+            "account_name": "account",
+            "missing_dimensions": "not rated",
+            "score": "compatibility",
+        }
+    )
+
+
+def orientation_table(seg: Segmentation) -> pd.DataFrame:
+    """Key accounts by orientation and by where the orientation came from."""
+    k = seg.key_accounts
+    t = pd.crosstab(k["orientation"].fillna("unknown"), k["orientation_basis"])
+    t = t.reindex(
+        columns=[
+            c
+            for c in ("client data", "attitude ratings", "discount depth", "unknown")
+            if c in t.columns
+        ]
+    )
+    t["key accounts"] = t.sum(axis=1)
+    return t.reset_index().rename(columns={"orientation": "orientation"})
+
+
+def unplaced_text(unplaced: int) -> str:
+    """The note under the portfolio matrix."""
+    if not unplaced:
+        return "Every key and development account has strategic or attitude ratings."
+    return (
+        f"{unplaced} key or development accounts have no strategic or attitude rating and "
+        "cannot be placed on the compatibility axis; rate them to complete the picture."
+    )
+
+
+def overrides_table(seg: Segmentation) -> pd.DataFrame:
+    """The overrides applied, with the accounts' names."""
+    names = seg.accounts.set_index("account_id")["account_name"]
+    o = seg.overrides
+    if o.empty:
+        return pd.DataFrame({"account": [], "decision": []})
+    return pd.DataFrame(
+        {"account": o["account_id"].map(names).to_numpy(), "decision": o["override"].to_numpy()}
+    )
+
+
+def key_account_list(seg: Segmentation) -> pd.DataFrame:
+    """Key accounts, largest first, with tier, segment and scores."""
+    k = seg.key_accounts.sort_values("revenue", ascending=False)
+    return pd.DataFrame(
+        {
+            "account": k["account_name"],
+            "segment": k["segment"],
+            "revenue": k["revenue"],
+            "growth": k["growth"],
+            "gross margin": k["gross_margin"],
+            "compatibility": k["score"],
+            "manager": k.get("account_manager", ""),
+        }
+    )

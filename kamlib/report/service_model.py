@@ -1,0 +1,218 @@
+"""Step 2 — the service model as the client reads it: the heatmap frames, the gap and
+package tables, the package costs, the summary in words, the headline cards and
+``02_service_model.xlsx``.
+
+The numbers come from :mod:`kamlib.method.service_model`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..core import fmt
+from ..method.service_model import (
+    DIMENSION_LABELS,
+    ServiceModel,
+    catalogue,
+    orientation_contrast,
+    wide,
+)
+
+
+def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
+    """The executive summary in words."""
+
+    parts = []
+    if sm_.has_ratings:
+        m = sm_.matrices["segment"]
+        parts.append(
+            f"{fmt.count(sm_.respondents)} interviewed accounts, "
+            f"{fmt.count(sm_.key_respondents)} of them key accounts, rated "
+            f"{len(sm_.elements)} service elements."
+        )
+        if sm_.packages is not None:
+            c = orientation_contrast(sm_.packages)
+            if len(c) >= 4:
+                loyal = ", ".join(c.head(2)["element"])
+                price = ", ".join(c.tail(2)["element"].iloc[::-1])
+                parts.append(
+                    f"Loyalty-oriented key accounts value **{fmt.md_text(loyal)}** far more than "
+                    f"price-oriented ones, who put **{fmt.md_text(price)}** first."
+                )
+        if sm_.gaps is not None:
+            under = sm_.gaps[(sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]]
+            over = sm_.gaps[(sm_.gaps["status"] == "over-served") & sm_.gaps["enough"]]
+            if len(under):
+                u = under.iloc[0]
+                parts.append(
+                    f"The largest shortfall: **{fmt.md_text(u['element'])}** for "
+                    f"{fmt.md_text(u['group'])} "
+                    f"(importance {u['importance']:.1f}, satisfaction "
+                    f"{u['satisfaction']:.1f}); {len(under)} cells are under-delivered "
+                    f"and {len(over)} over-served."
+                )
+        thin = int((~m["enough"]).sum())
+        if thin:
+            parts.append(
+                f"{thin} segment cells have fewer than {sm_.min_respondents} "
+                "respondents and are left out of the decisions."
+            )
+    if sm_.costs is not None and len(sm_.costs) and sm_.costs["affordable"].isna().all():
+        parts.append(
+            "Each key-account segment has a package; whether it can afford it needs the "
+            "gross profit per account, that is cost of goods, which the data does not hold."
+        )
+    elif sm_.costs is not None and len(sm_.costs):
+        c = sm_.costs
+        bad = c[c["affordable"] == False]  # noqa: E712 - None is unknown, not False
+        parts.append(
+            "Each key-account segment has a package; "
+            + (
+                f"**{len(bad)} cannot afford theirs** ({', '.join(bad['segment'])}: "
+                f"the package costs more than half of the gross profit per account)."
+                if len(bad)
+                else "every segment can afford its package."
+            )
+        )
+    if parts:
+        return " ".join(parts)
+    return "Nothing to propose yet: " + "; ".join(n.rstrip(".") for n in sm_.notes) + "."
+
+
+def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
+    """Write ``02_service_model.xlsx``: matrices, gaps, package catalogue and costs."""
+    from ..core.excel import export_report
+
+    sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
+    if sm_.gaps is not None:
+        sheets["Gaps"] = sm_.gaps
+    if sm_.packages is not None:
+        sheets["Packages"] = catalogue(sm_.packages).reset_index()
+        sheets["Package decisions"] = sm_.packages
+    if sm_.costs is not None:
+        sheets["Package costs"] = sm_.costs
+    if sm_.cost_today is not None:
+        sheets["Cost today"] = sm_.cost_today
+    if sm_.notes or not sheets:
+        sheets["Notes"] = pd.DataFrame({"note": sm_.notes or ["Nothing to export."]})
+    return export_report(
+        output_dir,
+        "02_service_model.xlsx",
+        sheets,
+        colour,
+        formats={"Package costs": {"cost_share": "pct"}},
+    )
+
+
+def heat(sm_: ServiceModel, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean importance and respondent counts, element x group; (None, None) without ratings."""
+    if dimension not in sm_.matrices:
+        return None, None
+    m = sm_.matrices[dimension]
+    if dimension == "segment":  # the key-account segments, which get packages
+        m = m[m["group"].str.startswith("Tier")]
+    return wide(m, "importance"), wide(m, "respondents").fillna(0).astype(int)
+
+
+def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
+    """The largest gaps with enough respondents: under-delivered first, then over-served,
+    each kind ranked, at most ``top`` rows (room kept for both kinds)."""
+    if sm_.gaps is None:
+        return pd.DataFrame()
+    g = sm_.gaps[sm_.gaps["enough"] & (sm_.gaps["status"] != "in line")]
+    under = g[g["status"] == "under-delivered"]
+    over = g[g["status"] == "over-served"].sort_values("gap")
+    n_over = min(len(over), max(top // 3, top - len(under)))
+    g = pd.concat([under.head(top - n_over), over.head(n_over)])
+    return g.rename(columns={"group": "segment"})[
+        ["status", "element", "segment", "importance", "satisfaction", "gap", "respondents"]
+    ]
+
+
+def costs_missing(sm_: ServiceModel) -> str:
+    """Why there is no package cost to show, in one sentence."""
+    if sm_.packages is None:
+        return "No package cost: there is no package (see the notes above)."
+    if sm_.cost_today is None:
+        return "No package cost: it needs cost-to-serve activities with unit costs."
+    return "No package costs anything: no included element has activities behind it."
+
+
+def gap_note(sm_: ServiceModel) -> str:
+    """How many cells of each kind there are, when the table lists only the largest."""
+    if sm_.gaps is None:
+        return ""
+    g = sm_.gaps[sm_.gaps["enough"]]
+    under = int((g["status"] == "under-delivered").sum())
+    over = int((g["status"] == "over-served").sum())
+    if under + over <= len(gap_view(sm_)):
+        return ""
+    return (
+        f"{fmt.plural(under, 'cell')} under-delivered and {over} over-served in all; the "
+        "largest of each are listed, every cell is in the Excel export."
+    )
+
+
+def package_view(sm_: ServiceModel) -> pd.DataFrame:
+    """The catalogue for the sales force, segments as columns."""
+    if sm_.packages is None:
+        return pd.DataFrame()
+    return catalogue(sm_.packages).reset_index()
+
+
+def cost_view(sm_: ServiceModel) -> pd.DataFrame:
+    """Package cost against gross profit per account, reader-facing."""
+    if sm_.costs is None:
+        return pd.DataFrame()
+    c = sm_.costs
+    return pd.DataFrame(
+        {
+            "segment": c["segment"],
+            "accounts": c["accounts"],
+            "elements included": c["included"],
+            "package cost per account": c["package_cost"],
+            "gross profit per account": c["gross_profit"],
+            "cost / gross profit": c["cost_share"],
+            "affordable": [
+                "unknown" if v is None else ("yes" if v else "no") for v in c["affordable"]
+            ],  # fmt: skip
+        }
+    )
+
+
+def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
+    """What each element costs per account today, element x segment."""
+    if sm_.cost_today is None:
+        return pd.DataFrame()
+    t = sm_.cost_today.pivot(index="element", columns="segment", values="cost_per_account")
+    return t.reset_index()
+
+
+def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, note) cards."""
+
+    rated_by = (
+        f"rated by {fmt.plural(sm_.respondents, 'account')}, {sm_.key_respondents} key"
+        if sm_.has_ratings
+        else "configured; no ratings delivered"
+    )
+    cards = [("service elements", fmt.count(len(sm_.elements)), rated_by)]
+    if sm_.has_ratings:
+        cards.append(
+            (
+                "interviewed accounts",
+                fmt.count(sm_.respondents),
+                f"cells need {sm_.min_respondents}+ respondents",
+            )
+        )
+    if sm_.gaps is not None:
+        under = int(((sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]).sum())
+        cards.append(("under-delivered cells", fmt.count(under), "important, low satisfaction"))
+    if sm_.costs is not None and len(sm_.costs):
+        cards.append(("segments", fmt.count(len(sm_.costs)), "each with its package"))
+        if sm_.costs["affordable"].notna().any():
+            bad = int((sm_.costs["affordable"] == False).sum())  # noqa: E712
+            cards.append(
+                ("packages not affordable", fmt.count(bad), "cost > half the gross profit")
+            )
+    return cards
