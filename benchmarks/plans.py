@@ -72,7 +72,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from kamlib.method.plan_book import open_book
-    from kamlib.run.plans import render_plans
+    from kamlib.run.plans import BatchOptions, render_plans
 
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
         tmp = Path(tmp)
@@ -84,7 +84,9 @@ def main() -> None:
         sample = key[: args.plans]
         print(f"{len(key)} key accounts; batch on {len(sample)}, naive loop on {args.naive}")
 
-        batch = render_plans(str(eng), tmp / "batch" / "plans", accounts=sample, jobs=args.jobs)
+        batch = render_plans(
+            str(eng), tmp / "batch" / "plans", BatchOptions(accounts=tuple(sample), jobs=args.jobs)
+        )
         ok = len(batch.results) - len(batch.failed)
         cpu_w = sum(r.cpu.get("worker", 0) for r in batch.results) / max(ok, 1)
         cpu_k = sum(r.cpu.get("kernel", 0) for r in batch.results) / max(ok, 1)

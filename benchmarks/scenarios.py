@@ -53,7 +53,9 @@ def main() -> None:
             t0 = time.perf_counter()
             folder = write_scenario(s, Path(tmp) / s.name)
             t1 = time.perf_counter()
-            result = runner.run_engagement(folder, reports=Path(tmp) / "reports", pdf=args.pdf)
+            result = runner.run_engagement(
+                folder, runner.RunOptions(reports=Path(tmp) / "reports", pdf=args.pdf)
+            )
             t2 = time.perf_counter()
             plans = [p for p in (result.latest / "plans").glob("*.html") if p.name != "index.html"]
             problems = check_deliverables(result.latest, s)

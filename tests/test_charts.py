@@ -39,3 +39,19 @@ def test_charts_build_from_small_frames():
         }
     )
     assert charts.monthly_revenue(monthly).axes[0].get_title(loc="left").startswith("Revenue")
+
+
+def test_the_brand_colour_lives_in_the_chart_style_not_in_a_module_variable():
+    import matplotlib.pyplot as plt
+
+    from kamlib.report import charts
+
+    try:
+        charts.use_house_style("#aa0000")
+        assert charts.palette(3) == ["#AA0000", "#0072B2", "#E69F00"]
+        charts.use_house_style("#0072B2")  # a brand colour that is in the palette: once
+        assert charts.palette()[:2] == ["#0072B2", "#E69F00"]
+        plt.rcdefaults()  # matplotlib's own style: the default brand colour
+        assert charts.palette(1) == [charts.DEFAULT_PRIMARY]
+    finally:
+        charts.use_house_style()

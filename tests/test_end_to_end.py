@@ -194,7 +194,7 @@ def test_failed_run_keeps_latest_and_the_failed_notebook(example_copy, tmp_path,
     nbformat.write(nb, broken / "00_data_review.ipynb")
     monkeypatch.setattr(runner, "NOTEBOOKS", broken)
     with pytest.raises(RunError) as e:
-        runner.run_engagement(EXAMPLE, reports=root.parent)
+        runner.run_engagement(EXAMPLE, runner.RunOptions(reports=root.parent))
     msg = str(e.value)
     assert "00_data_review.ipynb failed in cell 6 (`1 / 0`): ZeroDivisionError" in msg
     assert "previous 'latest' reports are unchanged" in msg
@@ -440,7 +440,9 @@ def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_copy, 
 
     with pytest.raises(Interrupted, match="is unchanged") as caught:
         runner.run_engagement(
-            EXAMPLE, only=["data_review"], reports=root.parent, pdf=False, progress=ctrl_c
+            EXAMPLE,
+            runner.RunOptions(only=("data_review",), reports=root.parent, pdf=False),
+            progress=ctrl_c,
         )
     assert (root / "latest").resolve() == before
     run = Path(str(caught.value).split("kept in ")[1].split(";")[0])
@@ -491,7 +493,9 @@ def test_a_refused_write_is_one_message_and_latest_stays(tmp_path, monkeypatch, 
     from kamlib.run import cli
 
     reports = tmp_path / "r"
-    first = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)
+    first = runner.run_engagement(
+        EXAMPLE, runner.RunOptions(only=("kpi_review",), reports=reports, pdf=False)
+    )
     before = _os.readlink(first.latest)
 
     def refuse(*args, **kwargs):

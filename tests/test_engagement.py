@@ -1,17 +1,18 @@
-"""The engagement loader and the pack the runner shares with its notebooks' kernels."""
+"""The engagement loader, and the pack and plan book handed from process to process."""
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 
 from conftest import EXAMPLE
+from kamlib.core import cache
 from kamlib.core.config import load_config
-from kamlib.intake.engagement import PACK_CACHE, open_engagement, read_pack, shared_pack
+from kamlib.intake.engagement import open_engagement, read_pack, shared_pack
 
 
-def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, monkeypatch):
-    monkeypatch.delenv(PACK_CACHE, raising=False)
+def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path):
     eng = tmp_path / "example"
     shutil.copytree(EXAMPLE, eng)
     config = load_config(str(eng))
@@ -19,19 +20,50 @@ def test_the_runners_pack_is_used_only_while_its_files_are_unchanged(tmp_path, m
     full = len(pack.tables["accounts"])
     pack.tables["accounts"] = pack.tables["accounts"].head(3)  # tells the shared one apart
     with shared_pack(config, pack, tmp_path) as path:
-        assert os.environ[PACK_CACHE] == str(path)
-        assert len(open_engagement(str(eng)).pack.tables["accounts"]) == 3
-        assert len(open_engagement(str(eng), strict=False).pack.tables["accounts"]) == full
+        assert path == tmp_path / ".pack.pickle" and path.is_file()
+        assert len(open_engagement(str(eng), cache=path).pack.tables["accounts"]) == 3
+        assert len(open_engagement(str(eng)).pack.tables["accounts"]) == full  # not given
+        unchecked = open_engagement(str(eng), strict=False, cache=path)
+        assert len(unchecked.pack.tables["accounts"]) == full  # kam validate reads afresh
         stat = config.data.stat()  # the client sends a new version of a file
         os.utime(config.data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-        assert len(open_engagement(str(eng)).pack.tables["accounts"]) == full
-    assert PACK_CACHE not in os.environ and not path.exists()
+        assert len(open_engagement(str(eng), cache=path).pack.tables["accounts"]) == full
+    assert not path.exists()
 
 
-def test_a_pack_that_cannot_be_shared_is_read_by_each_notebook(tmp_path, monkeypatch):
-    monkeypatch.delenv(PACK_CACHE, raising=False)
+def test_a_pack_that_cannot_be_shared_is_read_by_each_notebook(tmp_path):
     config = load_config(str(EXAMPLE))
     pack = read_pack(config)
     with shared_pack(config, pack, tmp_path / "no" / "such" / "folder") as path:
-        assert path is None and PACK_CACHE not in os.environ
-        assert len(open_engagement(str(EXAMPLE)).pack.tables["accounts"]) == 40
+        assert path is None
+        assert len(open_engagement(str(EXAMPLE), cache="").pack.tables["accounts"]) == 40
+
+
+def test_a_damaged_or_foreign_cache_file_is_ignored(tmp_path):
+    junk = tmp_path / "junk.pickle"
+    junk.write_bytes(b"not a pickle")
+    assert cache.load(junk, "k") is None
+    other = tmp_path / "other.pickle"
+    other.write_bytes(pickle.dumps(("another key", "value")))
+    assert cache.load(other, "k") is None and cache.load(other, "another key") == "value"
+    assert len(open_engagement(str(EXAMPLE), cache=junk).pack.tables["accounts"]) == 40
+
+
+def test_the_plan_book_is_computed_once_per_inputs_and_handed_over_by_file(tmp_path):
+    from kamlib.method import plan_book
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    cache.forget()
+    book = plan_book.open_book(str(eng))
+    assert plan_book.open_book(str(eng)) is book  # the same process: kept
+    book.notes = [*book.notes, "saved by the batch"]  # tells the saved one apart
+    saved = plan_book.save_book(book, tmp_path / "book.pickle")
+    cache.forget()
+    from_file = plan_book.open_book(str(eng), cache=str(saved))
+    assert from_file is not book and from_file.notes[-1] == "saved by the batch"
+    cache.forget()
+    (eng / "engagement.yml").write_text((eng / "engagement.yml").read_text() + "\n# edited\n")
+    rebuilt = plan_book.open_book(str(eng), cache=str(saved))  # stale: computed again
+    assert "saved by the batch" not in rebuilt.notes
+    cache.forget()

@@ -87,14 +87,18 @@ def test_a_second_run_of_the_same_engagement_is_refused_before_writing(tmp_path)
     root = tmp_path / "r" / "example"
     with runs.engagement_lock(root, "kam run"):
         with pytest.raises(runs.RunInProgress) as refused:
-            runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False)
+            runner.run_engagement(
+                EXAMPLE, runner.RunOptions(only=("kpi_review",), reports=tmp_path / "r", pdf=False)
+            )
     message = str(refused.value)
     assert "another run of this engagement is writing to" in message
     assert f"kam run, process {os.getpid()}, started " in message
     assert "nothing was written" in message
     assert [p.name for p in root.iterdir()] == [".lock"]
     # the lock went with the block: the run now goes through
-    done = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False)
+    done = runner.run_engagement(
+        EXAMPLE, runner.RunOptions(only=("kpi_review",), reports=tmp_path / "r", pdf=False)
+    )
     assert done.status == "succeeded" and (done.latest / "05_kpi_review.html").is_file()
 
 
@@ -149,7 +153,9 @@ def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path):
 
 def test_kam_clean_removes_what_is_not_a_complete_run(tmp_path, monkeypatch, capsys):
     reports = tmp_path / "r"
-    done = runner.run_engagement(EXAMPLE, only=["kpi_review"], reports=reports, pdf=False)
+    done = runner.run_engagement(
+        EXAMPLE, runner.RunOptions(only=("kpi_review",), reports=reports, pdf=False)
+    )
     _run(reports / "example" / "20200101-000000", "failed")
     monkeypatch.setattr(
         sys, "argv", ["kam", "clean", str(EXAMPLE), "--reports", str(reports)]
@@ -171,7 +177,9 @@ def test_a_step_whose_kernel_dies_runs_again_in_a_fresh_one(tmp_path, monkeypatc
     monkeypatch.setattr(runner, "NOTEBOOKS", notebooks)
     said: list[str] = []
     done = runner.run_engagement(
-        EXAMPLE, only=["kpi_review"], reports=tmp_path / "r", pdf=False, progress=said.append
+        EXAMPLE,
+        runner.RunOptions(only=("kpi_review",), reports=tmp_path / "r", pdf=False),
+        progress=said.append,
     )
     assert done.status == "succeeded" and (done.latest / "05_kpi_review.html").is_file()
     assert any("the kernel stopped" in s and "fresh kernel" in s for s in said)
@@ -189,9 +197,17 @@ def test_a_plan_whose_kernel_dies_is_drafted_again_once(tmp_path):
     once = _plan_notebook(tmp_path / "once", KILL_ONCE.format(mark=str(tmp_path), key="account"))
     always = _plan_notebook(tmp_path / "always", "import os; os.kill(os.getpid(), 9)")
     out = tmp_path / "out"
-    batch = plans.render_plans(str(EXAMPLE), out, ["C-10012"], jobs=1, pdf=False, notebook=once)
+    batch = plans.render_plans(
+        str(EXAMPLE),
+        out,
+        plans.BatchOptions(accounts=("C-10012",), jobs=1, pdf=False, notebook=once),
+    )
     assert [r.ok for r in batch.results] == [True]
-    batch = plans.render_plans(str(EXAMPLE), out, ["C-10012"], jobs=1, pdf=False, notebook=always)
+    batch = plans.render_plans(
+        str(EXAMPLE),
+        out,
+        plans.BatchOptions(accounts=("C-10012",), jobs=1, pdf=False, notebook=always),
+    )
     (failed,) = batch.failed
     assert failed.error == "the kernel stopped twice (killed, or out of memory)"
 

@@ -67,9 +67,11 @@ def hostile_run(tmp_path_factory):
         encoding="utf-8",
     )
     result = runner.run_engagement(
-        root, only=["segmentation", "profitability", "account_plans"], reports=root / "r",
-        pdf=False,
-    )  # fmt: skip
+        root,
+        runner.RunOptions(
+            only=("segmentation", "profitability", "account_plans"), reports=root / "r", pdf=False
+        ),
+    )
     assert not result.failed_plans
     return result.latest
 
@@ -99,11 +101,20 @@ def test_in_a_browser_no_payload_runs(hostile_run):
     pages += [p for p in (hostile_run / "plans").glob("*.html") if p.name != "index.html"]
     for page in pages:
         dom = subprocess.run(
-            [chromium.find(), "--headless", "--no-sandbox", "--disable-gpu",
-             "--no-first-run", "--disable-background-networking", "--dump-dom",
-             page.as_uri()],
-            capture_output=True, text=True, timeout=60,
-        ).stdout  # fmt: skip
+            [
+                chromium.find(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         assert dom, page.name
         assert "<title>PWNED" not in dom and 'data-pwned="1"' not in dom, page.name
 

@@ -44,7 +44,9 @@ def batch(tmp_path_factory):
     nb.cells.insert(3, nbformat.v4.new_code_cell(f'assert account != "{FAILING}", "boom"'))
     broken = root / "broken.ipynb"
     nbformat.write(nb, broken)
-    result = plans.render_plans(str(eng), root / "out" / "plans", jobs=2, notebook=broken)
+    result = plans.render_plans(
+        str(eng), root / "out" / "plans", plans.BatchOptions(jobs=2, notebook=broken)
+    )
     book = plan_book.open_book(str(eng))
     return result, book, rows
 
@@ -77,10 +79,14 @@ def test_without_chromium_weasyprint_prints_the_plans(batch, tmp_path, monkeypat
     _, book, _ = batch
     monkeypatch.setenv(chromium.ENV, "/no/such/chromium")
     with pytest.raises(ConfigError, match="KAM_CHROMIUM=/no/such/chromium is not an executable"):
-        plans.render_plans(str(book.config.path), tmp_path / "bad", accounts=[FILLED])
+        plans.render_plans(
+            str(book.config.path), tmp_path / "bad", plans.BatchOptions(accounts=(FILLED,))
+        )
     assert not (tmp_path / "bad").exists()  # stopped before writing anything
     monkeypatch.setenv(chromium.ENV, "off")
-    result = plans.render_plans(str(book.config.path), tmp_path / "wp", accounts=[FILLED], jobs=1)
+    result = plans.render_plans(
+        str(book.config.path), tmp_path / "wp", plans.BatchOptions(accounts=(FILLED,), jobs=1)
+    )
     assert [r.ok for r in result.results] == [True] and result.engines == ["WeasyPrint"]
     assert (tmp_path / "wp" / result.results[0].files[1]).read_bytes()[:5] == b"%PDF-"
 
@@ -283,39 +289,36 @@ def test_a_plan_without_cost_or_products_says_so_and_shows_no_zero(tmp_path):
 def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_path):
     """The worker side, in this process: kill the worker's browser between two plans;
     the next plan is still printed by Chromium (a new browser), not failed."""
-    import gc
     import os
     import signal
 
     eng = tmp_path / "example"
     shutil.copytree(EXAMPLE, eng)
     book = plan_book.open_book(str(eng))
-    pickle = plan_book.save_book(book, tmp_path / "book.pickle")
     out = tmp_path / "plans"
     out.mkdir()
-    stderr, thresholds = os.dup(2), gc.get_threshold()
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    setup = plans.WorkerSetup(
+        folder=out,
+        book_path=plan_book.save_book(book, tmp_path / "book.pickle"),
+        engagement=str(book.config.path),
+        as_of="",
+        log=tmp_path / "kernel.log",
+        notebook=NOTEBOOKS / plans.NOTEBOOK,
+        chromium=chromium.find(),
+    )
+    worker = plans.PlanWorker(setup)
     try:
-        plans._init_worker(str(out), str(pickle), str(book.config.path), "",
-                           str(tmp_path / "kernel.log"), str(NOTEBOOKS / plans.NOTEBOOK),
-                           chromium.find())  # fmt: skip
-        first = plans._render_plan("C-10032", "Tauern Region AB", True)
-        dead = plans._W["browser"].pid
+        worker.start()
+        first = worker.render("C-10032", "Tauern Region AB")
+        dead = worker.browser.pid
         os.killpg(dead, signal.SIGKILL)
-        second = plans._render_plan(FILLED, "second", True)
+        second = worker.render(FILLED, "second")
         assert first.ok and second.ok, (first.error, second.error)
         assert first.engine == second.engine == "Chromium"
-        assert plans._W["browser"].pid != dead
+        assert worker.browser.pid != dead
         assert (out / second.files[1]).read_bytes()[:5] == b"%PDF-"
     finally:
-        plans._stop_browser()
-        plans._stop_kernel()
-        os.dup2(stderr, 2)
-        os.close(stderr)
-        for s, h in handlers.items():
-            signal.signal(s, h)
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        worker.stop()
 
 
 def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work(tmp_path):
@@ -337,7 +340,9 @@ def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        plans.render_plans(str(eng), tmp_path / "plans", jobs=2, progress=ctrl_c)
+        plans.render_plans(
+            str(eng), tmp_path / "plans", plans.BatchOptions(jobs=2), progress=ctrl_c
+        )
     running = {p: c for p, c in running.items() if "resource_tracker" not in c}
     names = " ".join(running.values())
     assert "spawn_main" in names and "ipykernel" in names and "chrom" in names

@@ -31,7 +31,9 @@ MATRIX = [
 @pytest.mark.parametrize("scenario", MATRIX, ids=[s.name for s in MATRIX])
 def test_every_sentence_holds_on_the_scenario(scenario, tmp_path):
     folder = write_scenario(scenario, tmp_path / scenario.name)
-    result = runner.run_engagement(folder, reports=tmp_path / "reports", pdf=False)
+    result = runner.run_engagement(
+        folder, runner.RunOptions(reports=tmp_path / "reports", pdf=False)
+    )
     assert not result.failed_plans
     problems = check_deliverables(result.latest, scenario)
     assert not problems, "\n".join(problems)

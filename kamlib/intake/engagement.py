@@ -1,15 +1,17 @@
-"""An engagement: its validated config and its validated data pack, loaded once."""
+"""An engagement: its validated config and its validated data pack, loaded once.
+
+The runner reads the pack once and hands it to each notebook as a file (the ``cache``
+parameter, see :mod:`kamlib.core.cache`); a notebook opened by hand reads it itself.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import pickle
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core import cache as cached
 from ..core import fmt
 from ..core.config import Config, load_config
 from ..core.evidence import Evidence, of_pack
@@ -44,7 +46,7 @@ class Engagement:
 
 
 def open_engagement(
-    engagement: str | Path = "demo", as_of: str = "", strict: bool = True
+    engagement: str | Path = "demo", as_of: str = "", strict: bool = True, cache: str | Path = ""
 ) -> Engagement:
     """Load an engagement's config and data pack.
 
@@ -54,10 +56,12 @@ def open_engagement(
     as_of : overrides the config's as-of date when given (``YYYY-MM-DD``).
     strict : raise :class:`~kamlib.core.errors.DataPackError` on data errors (the default);
         ``False`` returns them in ``pack.findings`` (used by ``kam validate``).
+    cache : a file the runner saved the validated pack in (:func:`shared_pack`); used
+        only while the pack's files and reading settings are unchanged.
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(config.currency)  # no amount falls back to another currency
-    pack = (_cached_pack(config) if strict else None) or read_pack(config, strict)
+    pack = (cached.load(cache, pack_key(config)) if strict else None) or read_pack(config, strict)
     return Engagement(config=config, pack=pack)
 
 
@@ -92,11 +96,6 @@ def file_stamps(files: list[Path]) -> tuple:
     return tuple(out)
 
 
-#: The runner reads and validates the pack once and hands it to its notebooks' kernels
-#: as a pickle named by this variable; each notebook would otherwise parse it again.
-PACK_CACHE = "KAM_PACK_CACHE"
-
-
 def pack_key(config: Config) -> tuple:
     """What the parsed pack depends on: its files (path, size, modification time) and the
     config's mapping, decimal mark and number of examples in findings."""
@@ -108,38 +107,10 @@ def pack_key(config: Config) -> tuple:
     )
 
 
-@contextlib.contextmanager
-def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path | None]:
-    """Offer ``pack`` to the kernels started inside the block (they inherit the
-    environment); the pickle is removed and the environment restored afterwards. When it
-    cannot be written (a full disk), the kernels read the pack themselves."""
-    path = Path(folder) / ".pack.pickle"
-    before = os.environ.get(PACK_CACHE)
-    try:
-        with path.open("wb") as f:
-            pickle.dump({"key": pack_key(config), "pack": pack}, f, protocol=5)
-    except OSError:
-        path.unlink(missing_ok=True)
-        yield None
-        return
-    os.environ[PACK_CACHE] = str(path)
-    try:
-        yield path
-    finally:
-        if before is None:
-            os.environ.pop(PACK_CACHE, None)
-        else:
-            os.environ[PACK_CACHE] = before
-        path.unlink(missing_ok=True)
-
-
-def _cached_pack(config: Config) -> DataPack | None:
-    """The runner's pack when it is the one this config reads (same files, unchanged)."""
-    path = os.environ.get(PACK_CACHE)
-    if not path or not Path(path).is_file():
-        return None
-    try:
-        cached = pickle.loads(Path(path).read_bytes())
-        return cached["pack"] if cached["key"] == pack_key(config) else None
-    except Exception:  # unreadable or from another version: read the pack itself
-        return None
+def shared_pack(
+    config: Config, pack: DataPack, folder: Path
+) -> AbstractContextManager[Path | None]:
+    """Save ``pack`` in ``folder`` for the kernels started inside the block: a context
+    yielding the file to name in their ``cache`` parameter (None when it cannot be
+    written, a full disk: they then read the pack themselves); removed afterwards."""
+    return cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack)

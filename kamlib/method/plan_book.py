@@ -315,9 +315,6 @@ def build_book(engagement) -> PlanBook:
     )
 
 
-_CACHE: dict[tuple, PlanBook] = {}
-
-
 def _fingerprint(cfg) -> tuple:
     from ..intake.engagement import data_files, file_stamps
 
@@ -325,50 +322,36 @@ def _fingerprint(cfg) -> tuple:
     return (str(cfg.path), cfg.as_of, file_stamps(files))
 
 
-def open_book(engagement: str = "demo", as_of: str = "") -> PlanBook:
+def open_book(engagement: str = "demo", as_of: str = "", cache: str | Path = "") -> PlanBook:
     """The plan book of an engagement, computed once per input files and as-of date.
 
-    Any change to the config, the data pack or the plan inputs workbook computes it
-    again, so an analyst re-running a notebook sees edits at once.
+    ``cache`` names a file the plan batch saved the book in (:func:`save_book`): used
+    while the inputs are unchanged. Any change to the config, the data pack or the plan
+    inputs workbook computes it again, so an analyst re-running a notebook sees edits at
+    once.
     """
+    from ..core import cache as cached
     from ..core.config import load_config
     from ..intake.engagement import open_engagement
 
     cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(cfg.currency)
     key = _fingerprint(cfg)
-    if key not in _CACHE:
-        _CACHE.clear()  # one engagement at a time: a kernel never holds stale books
-        _CACHE[key] = _saved_book(key) or build_book(open_engagement(engagement, as_of=as_of))
-    return _CACHE[key]
+    return cached.remember(
+        "plan book",
+        key,
+        lambda: cached.load(cache, key) or build_book(open_engagement(engagement, as_of=as_of)),
+    )
 
 
-#: The batch saves the book it built here for its kernels (see :func:`save_book`).
-BOOK_ENV = "KAM_PLAN_BOOK"
-
-
-def save_book(book: PlanBook, path: str | Path) -> Path:
+def save_book(book: PlanBook, path: str | Path) -> Path | None:
     """Save a book with the fingerprint of its inputs, for :func:`open_book` in other
-    processes (the batch's kernels): they load it instead of computing it again, and
-    only while the inputs are unchanged."""
-    import pickle
+    processes (the batch's kernels, through their ``cache`` parameter): they load it
+    instead of computing it again, and only while the inputs are unchanged. None when it
+    cannot be written (they then compute it)."""
+    from ..core import cache as cached
 
-    path = Path(path)
-    with path.open("wb") as f:
-        pickle.dump((_fingerprint(book.config), book), f, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def _saved_book(key: tuple) -> PlanBook | None:
-    import os
-    import pickle
-
-    path = os.environ.get(BOOK_ENV)
-    if not path or not Path(path).is_file():
-        return None
-    with open(path, "rb") as f:
-        saved_key, book = pickle.load(f)
-    return book if saved_key == key else None
+    return cached.save(path, _fingerprint(book.config), book)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from ..core import fmt
@@ -20,21 +21,26 @@ from ..core import fmt
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 GREY = "#8A939F"
 INK = "#1F2933"
-_brand = {"primary": "#0B3D91"}
+DEFAULT_PRIMARY = "#0B3D91"
 
 
-def palette(n: int | None = None) -> list[str]:
-    """The house palette: brand colour first, then Okabe-Ito."""
-    colours = [_brand["primary"]] + [c for c in OKABE_ITO if c.lower() != _brand["primary"].lower()]
+def palette(n: int | None = None, primary: str | None = None) -> list[str]:
+    """The house palette: the brand colour first, then Okabe-Ito. The brand colour is
+    ``primary``, else the one :func:`use_house_style` set (the first colour of
+    matplotlib's colour cycle, where the style lives), else the default."""
+    if primary is None:
+        cycle = [to_hex(c).upper() for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+        house = bool(cycle) and cycle[1:] == [c for c in OKABE_ITO if c != cycle[0]]
+        primary = cycle[0] if house else DEFAULT_PRIMARY
+    colours = [primary] + [c for c in OKABE_ITO if c.lower() != primary.lower()]
     return colours if n is None else [colours[i % len(colours)] for i in range(n)]
 
 
-def use_house_style(primary: str = "#0B3D91") -> None:
+def use_house_style(primary: str = DEFAULT_PRIMARY) -> None:
     """Apply the house style to every chart drawn after this call."""
-    _brand["primary"] = primary
     sns.set_theme(
         style="whitegrid",
-        palette=palette(),
+        palette=palette(primary=primary),
         font="DejaVu Sans",
         rc={
             "text.parse_math": False,  # a "$" in a client's name is text, never a formula

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html as _html
 import re
-import warnings
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -18,14 +17,13 @@ from .charts import use_house_style
 
 
 def setup(colour: str | None = None, charts: str = "retina") -> None:
-    """Set up a notebook: quiet warnings, sharp charts, the house chart style.
+    """Set up a notebook: sharp charts, the house chart style.
 
-    Warnings are for developers; a client report never shows one (the data review
-    lists every data issue in words instead). ``charts="svg"`` draws charts as vector
-    graphics with real text: sharp at any zoom and cheaper to draw than 2x PNGs (the
-    account plans, rendered by the hundred, use it).
+    Warnings stay on, for the analyst; a client report never shows one (the renderer
+    drops every stderr output, and the data review lists every data issue in words).
+    ``charts="svg"`` draws charts as vector graphics with real text: sharp at any zoom and
+    cheaper to draw than 2x PNGs (the account plans, rendered by the hundred, use it).
     """
-    warnings.filterwarnings("ignore")
     pd.set_option("display.max_columns", 50)
     if colour:
         use_house_style(colour)
@@ -43,10 +41,11 @@ def setup(colour: str | None = None, charts: str = "retina") -> None:
         pass
 
 
-def start(engagement: str = "demo", as_of: str = "") -> Engagement:
-    """Open the engagement and set up the notebook (see :func:`setup`)."""
+def start(engagement: str = "demo", as_of: str = "", cache: str = "") -> Engagement:
+    """Open the engagement and set up the notebook (see :func:`setup`); ``cache`` is the
+    file in which the runner hands over the data pack it read (empty: read it here)."""
     setup()
-    eng = open_engagement(engagement, as_of=as_of)
+    eng = open_engagement(engagement, as_of=as_of, cache=cache)
     use_house_style(eng.config.brand["primary_colour"])
     return eng
 

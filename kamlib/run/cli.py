@@ -130,20 +130,16 @@ def run(
     ] = None,
 ) -> None:
     """Run the engagement's notebooks and render the client reports."""
-    from .runner import available_steps, parse_parameters, run_engagement
+    from .runner import RunOptions, available_steps, parse_parameters, run_engagement
 
     t0 = time.perf_counter()
     steps = [s.name for s in available_steps()]
     _say(f"Running {engagement}: {', '.join(only or steps)}")
     with _on_interrupt():
-        result = run_engagement(
-            engagement,
-            only=only,
-            reports=reports,
-            pdf=pdf,
-            progress=lambda line: _say(f"  {line}"),
-            parameters=parse_parameters(param),
+        options = RunOptions(
+            only=tuple(only or ()), reports=reports, pdf=pdf, parameters=parse_parameters(param)
         )
+        result = run_engagement(engagement, options, progress=lambda line: _say(f"  {line}"))
     _finish(result, t0, engagement)
 
 
@@ -222,7 +218,7 @@ def plans(
     as_of: Annotated[str, typer.Option(help="As-of date YYYY-MM-DD (default: the config's).")] = "",
 ) -> None:
     """Draft a plan per key account (HTML + PDF) and their index, or the inputs workbook."""
-    from .runner import run_engagement
+    from .runner import RunOptions, run_engagement
 
     t0 = time.perf_counter()
     if inputs_template:
@@ -240,16 +236,15 @@ def plans(
         + (f": {', '.join(accounts)}" if accounts else "")
     )
     with _on_interrupt():
-        result = run_engagement(
-            engagement,
-            only=["account_plans"],
+        options = RunOptions(
+            only=("account_plans",),
             reports=reports,
             pdf=pdf,
-            progress=lambda line: _say(f"  {line}"),
-            parameters={"as_of": as_of} if as_of else None,
-            accounts=accounts,
+            parameters={"as_of": as_of} if as_of else {},
+            accounts=tuple(accounts or ()),
             jobs=jobs,
         )
+        result = run_engagement(engagement, options, progress=lambda line: _say(f"  {line}"))
     _say(f"Index: {result.latest}/plans/index.html")
     _finish(result, t0, engagement)
 

@@ -34,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..core.paths import KERNEL_ARGS, NOTEBOOKS
 
@@ -102,29 +103,19 @@ class PlanBatch:
 
 # --- the worker side -------------------------------------------------------------------
 
-_W: dict = {}
 
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every worker of a batch is told once, when it starts."""
 
-def _engine():
-    """A papermill engine that runs notebooks in the worker's warm kernel."""
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine
-
-    class WarmKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, **kw):
-            client = PapermillNotebookClient(
-                nb_man,
-                km=_W["km"],
-                kernel_name=kernel_name,
-                timeout=execution_timeout,
-                log_output=False,
-            )
-            client.kc = _W["kc"]
-            _W["last_nb"] = nb_man.nb  # kept when the plan fails
-            return client.execute(cleanup_kc=False)
-
-    return WarmKernelEngine
+    folder: Path  # where the plans are written
+    book_path: Path  # the plan book, saved once for every plan's kernel
+    engagement: str
+    as_of: str
+    log: Path  # the kernels' and browsers' stderr
+    notebook: Path
+    chromium: str | None = None  # the browser that prints the PDFs; None: WeasyPrint
+    pdf: bool = True
 
 
 #: Plans allocate many short-lived objects (layout boxes, frames): with the default
@@ -133,240 +124,248 @@ def _engine():
 GC_THRESHOLDS = (100_000, 50, 100)
 
 
-def _tune_gc() -> None:
-    import gc
+class PlanWorker:
+    """One worker's kernel and browser, kept for the whole batch: plan after plan runs in
+    the same warm kernel (its namespace reset, the libraries and the book kept) and is
+    printed by the same browser. A kernel or browser that dies is replaced."""
 
-    gc.collect()
-    gc.freeze()  # what is loaded now (the libraries, the book) is never scanned again
-    gc.set_threshold(*GC_THRESHOLDS)
+    def __init__(self, setup: WorkerSetup) -> None:
+        from ..core.config import load_config
 
+        self.setup = setup
+        self.config = load_config(
+            setup.engagement, overrides={"as_of": setup.as_of} if setup.as_of else None
+        )
+        self.km: Any = None
+        self.kc: Any = None
+        self.browser: Any = None
+        self.browser_failed = ""  # why Chromium, though asked for, could not start
+        self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
+        self.kernel_lost = False
+        self.engine = f"{ENGINE}-{id(self)}"
 
-def _start_kernel() -> None:
-    """This worker's kernel; one that fails to start (a port taken by another process
-    in between: ``ZMQError: Address already in use``) is started once more."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
+    def start(self) -> None:
+        import papermill.engines as pe
 
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    for attempt in (1, 2):
-        km = AsyncKernelManager(kernel_name="python3")
-        try:
-            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), env=env, extra_arguments=KERNEL_ARGS)
-            kc = km.client()
-            kc.start_channels()
-            run_sync(kc.wait_for_ready)(timeout=120)
-            break
-        except Exception:
-            with contextlib.suppress(Exception):
-                run_sync(km.shutdown_kernel)(now=True)
-            if attempt == 2:
-                raise
-    _W["km"], _W["kc"] = km, kc
-    run_sync(kc.execute_interactive)(
-        f"import gc; gc.set_threshold{GC_THRESHOLDS}", silent=True, store_history=False
-    )
+        pe.papermill_engines.register(self.engine, self._engine())
+        self.start_kernel()
+        self.start_browser()
 
-
-def _stop_kernel() -> None:
-    from jupyter_core.utils import run_sync
-
-    with contextlib.suppress(Exception):
-        _W["kc"].stop_channels()
-        run_sync(_W["km"].shutdown_kernel)(now=True)
-
-
-def _reset_namespace() -> None:
-    """Forget the previous plan's variables (modules and the cached book stay loaded)."""
-    from jupyter_core.utils import run_sync
-
-    run_sync(_W["kc"].execute_interactive)(
-        "get_ipython().reset(new_session=False, aggressive=False); "
-        "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc",
-        silent=True,
-        store_history=False,
-        timeout=60,
-    )
-
-
-def _start_browser() -> None:
-    """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
-    from ..render.chromium import Browser, ChromiumError
-
-    _stop_browser()
-    if _W.get("chromium"):
-        try:
-            # its profile in the batch's work folder, which the parent removes even
-            # when a worker was killed
-            _W["browser"] = Browser(_W["chromium"], scratch=_W.get("scratch"))
-        except ChromiumError as exc:
-            _W["browser_failed"] = str(exc)
-
-
-def _stop_browser() -> None:
-    browser = _W.pop("browser", None)
-    if browser is not None:
-        browser.close()
-
-
-def _on_terminate(signum: int, frame: object) -> None:
-    """SIGTERM from the parent (the batch was interrupted): kill this worker's kernel and
-    browser, then leave at once."""
-    with contextlib.suppress(Exception):
-        _stop_browser()
-    with contextlib.suppress(Exception):
-        os.kill(_W["km"].provisioner.pid, signal.SIGKILL)
-    os._exit(128 + signum)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Drop the plans not started and stop the workers now (each kills its kernel and
-    browser on SIGTERM)."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for w in workers:
+    def stop(self) -> None:
         with contextlib.suppress(Exception):
-            w.terminate()
-    for w in workers:
-        w.join(timeout=10)
+            self.stop_browser()
+        with contextlib.suppress(Exception):
+            self.stop_kernel()
 
+    def _engine(self) -> type:
+        """A papermill engine that runs notebooks in this worker's warm kernel."""
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NBClientEngine
 
-def _init_worker(
-    folder: str,
-    book_path: str,
-    engagement: str,
-    as_of: str,
-    log: str,
-    notebook: str,
-    chromium: str | None = None,
-) -> None:
-    from multiprocessing import util
+        worker = self
 
-    import papermill.engines as pe
+        class WarmKernelEngine(NBClientEngine):
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, **kw):
+                client = PapermillNotebookClient(
+                    nb_man,
+                    km=worker.km,
+                    kernel_name=kernel_name,
+                    timeout=execution_timeout,
+                    log_output=False,
+                )
+                client.kc = worker.kc
+                worker.last_nb = nb_man.nb  # kept when the plan fails
+                return client.execute(cleanup_kc=False)
 
-    from ..core.config import load_config
+        return WarmKernelEngine
 
-    # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
-    # with SIGTERM, on which each takes its kernel and browser down with it
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_terminate)
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)  # kernels and renderers talk on stderr: into the log, not the terminal
-    os.environ["KAM_PLAN_BOOK"] = book_path
-    pe.papermill_engines.register(ENGINE, _engine())
-    _W.update(folder=Path(folder), engagement=engagement, as_of=as_of, notebook=notebook)
-    _W["config"] = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
-    _W["chromium"] = chromium
-    _W["scratch"] = str(Path(book_path).parent)  # the batch's .work folder
-    _start_kernel()
-    _start_browser()
-    _tune_gc()
-    util.Finalize(None, _stop_kernel, exitpriority=10)
-    util.Finalize(None, _stop_browser, exitpriority=10)
+    # -- the kernel
 
+    def start_kernel(self) -> None:
+        """This worker's kernel; one that fails to start (a port taken by another process
+        in between: ``ZMQError: Address already in use``) is started once more."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
 
-def _render_plan(account_id: str, name: str, pdf: bool) -> PlanResult:
-    """One plan; when its kernel dies (killed, out of memory) it is run once more in a
-    fresh kernel before it counts as failed."""
-    result = _render_once(account_id, name, pdf)
-    if result.ok or not _W.pop("kernel_lost", False):
-        return result
-    again = _render_once(account_id, name, pdf)
-    if not again.ok and _W.pop("kernel_lost", False):
-        again.error = f"the kernel stopped twice ({again.error})"
-    again.seconds += result.seconds
-    return again
+        for attempt in (1, 2):
+            km = AsyncKernelManager(kernel_name="python3")
+            try:
+                run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), extra_arguments=KERNEL_ARGS)
+                kc = km.client()
+                kc.start_channels()
+                run_sync(kc.wait_for_ready)(timeout=120)
+                break
+            except Exception:
+                with contextlib.suppress(Exception):
+                    run_sync(km.shutdown_kernel)(now=True)
+                if attempt == 2:
+                    raise
+        self.km, self.kc = km, kc
+        run_sync(kc.execute_interactive)(
+            f"import gc; gc.set_threshold{GC_THRESHOLDS}", silent=True, store_history=False
+        )
 
+    def stop_kernel(self) -> None:
+        from jupyter_core.utils import run_sync
 
-def _render_once(account_id: str, name: str, pdf: bool) -> PlanResult:
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
 
-    from ..core.fmt import shorten
-    from ..render.chromium import ChromiumError
-    from ..render.pages import render_node, report_meta
+    def kill_kernel(self) -> None:
+        with contextlib.suppress(Exception):
+            os.kill(self.km.provisioner.pid, signal.SIGKILL)
 
-    t0 = time.perf_counter()
-    c0 = _cpu()
-    folder: Path = _W["folder"]
-    stem = file_stem(account_id, name)
-    _W["last_nb"] = None
-    try:
-        if not _W["km"].has_kernel or not _is_alive():
-            _start_kernel()
-        _reset_namespace()
-        nb = pm.execute_notebook(
-            _W["notebook"],
+    def is_alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(run_sync(self.km.is_alive)())
+
+    def reset_namespace(self) -> None:
+        """Forget the previous plan's variables (modules and the cached book stay loaded)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.kc.execute_interactive)(
+            "get_ipython().reset(new_session=False, aggressive=False); "
+            "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc",
+            silent=True,
+            store_history=False,
+            timeout=60,
+        )
+
+    # -- the browser
+
+    def start_browser(self) -> None:
+        """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
+        from ..render.chromium import Browser, ChromiumError
+
+        self.stop_browser()
+        if self.setup.chromium:
+            try:
+                # its profile in the batch's work folder, which the parent removes even
+                # when a worker was killed
+                self.browser = Browser(
+                    self.setup.chromium, scratch=str(self.setup.book_path.parent)
+                )
+            except ChromiumError as exc:
+                self.browser_failed = str(exc)
+
+    def stop_browser(self) -> None:
+        browser, self.browser = self.browser, None
+        if browser is not None:
+            browser.close()
+
+    # -- a plan
+
+    def render(self, account_id: str, name: str) -> PlanResult:
+        """One plan; when its kernel dies (killed, out of memory) it is run once more in
+        a fresh kernel before it counts as failed."""
+        self.kernel_lost = False
+        result = self._render_once(account_id, name)
+        if result.ok or not self.kernel_lost:
+            return result
+        self.kernel_lost = False
+        again = self._render_once(account_id, name)
+        if not again.ok and self.kernel_lost:
+            again.error = f"the kernel stopped twice ({again.error})"
+        again.seconds += result.seconds
+        return again
+
+    def _execute(self, account_id: str) -> Any:
+        import papermill as pm
+
+        if not self.km.has_kernel or not self.is_alive():
+            self.start_kernel()
+        self.reset_namespace()
+        return pm.execute_notebook(
+            str(self.setup.notebook),
             None,  # rendered from memory; only a failed plan's notebook is written
             parameters={
-                "engagement": _W["engagement"],
-                "as_of": _W["as_of"],
+                "engagement": self.setup.engagement,
+                "as_of": self.setup.as_of,
                 "account": account_id,
+                "cache": str(self.setup.book_path),
             },
-            engine_name=ENGINE,
+            engine_name=self.engine,
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
             execution_timeout=600,
             request_save_on_cell_execute=False,  # papermill saves after every cell otherwise
         )
-        meta = {**report_meta(_W["config"], f"Account plan: {shorten(name, 80)}"), "compact": True}
+
+    def _print(self, nb: Any, stem: str, name: str) -> list[Path]:
+        from ..core.fmt import shorten
+        from ..render.chromium import ChromiumError
+        from ..render.pages import render_node, report_meta
+
+        meta = {**report_meta(self.config, f"Account plan: {shorten(name, 80)}"), "compact": True}
         meta["running_head"] = (
-            f"{shorten(_W['config'].client, 50)} · Account plan · {shorten(name, 50)}"
+            f"{shorten(self.config.client, 50)} · Account plan · {shorten(name, 50)}"
         )
+        folder, pdf = self.setup.folder, self.setup.pdf
         try:
-            files = render_node(nb, folder, stem, meta, pdf=pdf, browser=_W.get("browser"))
+            return render_node(nb, folder, stem, meta, pdf=pdf, browser=self.browser)
         except ChromiumError:  # a browser that stopped or hung: a new one, one more try
-            _start_browser()
-            files = render_node(nb, folder, stem, meta, pdf=pdf, browser=_W.get("browser"))
-        cpu = {k: round(max(0.0, v - c0.get(k, 0.0)), 3) for k, v in _cpu().items()}
-        seconds = time.perf_counter() - t0
-        engine = ("Chromium" if _W.get("browser") else "WeasyPrint") if pdf else ""
-        note = _W.get("browser_failed", "") if engine == "WeasyPrint" else ""
+            self.start_browser()
+            return render_node(nb, folder, stem, meta, pdf=pdf, browser=self.browser)
+
+    def _render_once(self, account_id: str, name: str) -> PlanResult:
+        t0 = time.perf_counter()
+        c0 = self.cpu()
+        stem = file_stem(account_id, name)
+        self.last_nb = None
+        try:
+            files = self._print(self._execute(account_id), stem, name)
+        except Exception as exc:  # one plan's failure must not stop the batch
+            return self._failed(account_id, name, stem, exc, time.perf_counter() - t0)
+        cpu = {k: round(max(0.0, v - c0.get(k, 0.0)), 3) for k, v in self.cpu().items()}
+        engine = ("Chromium" if self.browser else "WeasyPrint") if self.setup.pdf else ""
+        note = self.browser_failed if engine == "WeasyPrint" else ""
         return PlanResult(
-            account_id, name, True, seconds, [f.name for f in files], cpu=cpu, engine=engine,
-            note=note,
+            account_id, name, True, time.perf_counter() - t0, [f.name for f in files],
+            cpu=cpu, engine=engine, note=note,
         )  # fmt: skip
-    except Exception as exc:  # one plan's failure must not stop the batch
+
+    def _failed(
+        self, account_id: str, name: str, stem: str, exc: Exception, seconds: float
+    ) -> PlanResult:
+        """The failed plan's result; its notebook kept in ``failed/``, a dead kernel
+        replaced (and the plan marked for one more try)."""
+        from nbclient.exceptions import DeadKernelError
+
         kept = ""
-        if _W.get("last_nb") is not None:
+        if self.last_nb is not None:
             import nbformat
 
-            failed = folder / "failed"
+            failed = self.setup.folder / "failed"
             failed.mkdir(exist_ok=True)
             kept = str(failed / f"{stem}.ipynb")
             with contextlib.suppress(Exception):
-                nbformat.write(_W["last_nb"], kept)
+                nbformat.write(self.last_nb, kept)
         lost = isinstance(exc, DeadKernelError)
         with contextlib.suppress(Exception):
-            lost = lost or not _is_alive()
+            lost = lost or not self.is_alive()
         if lost:
-            _W["kernel_lost"] = True
+            self.kernel_lost = True
             with contextlib.suppress(Exception):
-                _start_kernel()
-        return PlanResult(
-            account_id, name, False, time.perf_counter() - t0, error=_reason(exc), kept=kept
-        )
+                self.start_kernel()
+        return PlanResult(account_id, name, False, seconds, error=_reason(exc), kept=kept)
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by this worker, its kernel and its browser (with the
+        browser's renderer processes), for the benchmark."""
+        out = {"worker": sum(os.times()[:2])}
+        with contextlib.suppress(Exception):
+            import psutil
 
-def _cpu() -> dict[str, float]:
-    """CPU seconds used so far by this worker, its kernel and its browser (with the
-    browser's renderer processes), for the benchmark."""
-    out = {"worker": sum(os.times()[:2])}
-    with contextlib.suppress(Exception):
-        import psutil
-
-        out["kernel"] = sum(psutil.Process(_W["km"].provisioner.process.pid).cpu_times()[:2])
-        if _W.get("browser"):
-            top = psutil.Process(_W["browser"].pid)
-            procs = [top, *top.children(recursive=True)]
-            out["browser"] = sum(sum(p.cpu_times()[:2]) for p in procs)
-    return out
-
-
-def _is_alive() -> bool:
-    from jupyter_core.utils import run_sync
-
-    return bool(run_sync(_W["km"].is_alive)())
+            out["kernel"] = sum(psutil.Process(self.km.provisioner.process.pid).cpu_times()[:2])
+            if self.browser:
+                top = psutil.Process(self.browser.pid)
+                procs = [top, *top.children(recursive=True)]
+                out["browser"] = sum(sum(p.cpu_times()[:2]) for p in procs)
+        return out
 
 
 def _reason(exc: Exception) -> str:
@@ -381,85 +380,164 @@ def _reason(exc: Exception) -> str:
     return last
 
 
+# --- a worker process of the pool ------------------------------------------------------
+
+#: The worker of this pool process. A process pool hands its tasks to plain functions,
+#: so the worker its initializer starts is found here; nothing else is kept per process.
+_worker: PlanWorker | None = None
+
+
+def _init_worker(setup: WorkerSetup, pids: Any) -> None:
+    """Start this pool process's worker (kernel and browser), and tell the parent its
+    process id (to stop it at once on Ctrl-C)."""
+    global _worker
+    from multiprocessing import util
+
+    # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
+    # with SIGTERM, on which each takes its kernel and browser down with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_terminate)
+    fd = os.open(setup.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)  # kernels and renderers talk on stderr: into the log, not the terminal
+    pids.put(os.getpid())
+    _worker = PlanWorker(setup)
+    _worker.start()
+    _tune_gc()
+    util.Finalize(None, _worker.stop, exitpriority=10)
+
+
+def _tune_gc() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what is loaded now (the libraries, the book) is never scanned again
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def _render_plan(account_id: str, name: str) -> PlanResult:
+    assert _worker is not None, "a plan task ran outside a started worker"
+    return _worker.render(account_id, name)
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    """SIGTERM from the parent (the batch was interrupted): kill this worker's kernel and
+    browser, then leave at once."""
+    if _worker is not None:
+        with contextlib.suppress(Exception):
+            _worker.stop_browser()
+        _worker.kill_kernel()
+    os._exit(128 + signum)
+
+
 # --- the parent side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a plan batch runs.
+
+    ``accounts`` limits it to these key accounts (ids or exact names; default: every key
+    account); ``jobs`` is the number of workers (default: one per CPU); ``notebook``
+    replaces the stock plan notebook (a client's own variant of it); ``chromium`` names
+    the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or the first found, see
+    :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint).
+    """
+
+    accounts: tuple[str, ...] = ()
+    jobs: int | None = None
+    pdf: bool = True
+    as_of: str = ""
+    notebook: str | Path | None = None
+    chromium: str | None = None
 
 
 def render_plans(
     engagement: str,
     folder: str | Path,
-    accounts: list[str] | None = None,
-    jobs: int | None = None,
-    pdf: bool = True,
-    as_of: str = "",
+    options: BatchOptions | None = None,
     progress: Callable[[str], None] = lambda _: None,
-    notebook: str | Path | None = None,
-    chromium: str | None = None,
 ) -> PlanBatch:
-    """Render the plans of the key accounts (or of ``accounts``) into ``folder`` and
-    write the index. Returns every plan's result; failures are in ``.failed``.
-
-    ``notebook`` replaces the stock plan notebook (a client's own variant of it).
-    ``chromium`` names the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or
-    the first found, see :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint).
-    """
+    """Render the plans of the key accounts (or of ``options.accounts``) into ``folder``
+    and write the index. Returns every plan's result; failures are in ``.failed``."""
     from ..core.errors import ConfigError
     from ..method.plan_book import find_account, open_book, save_book
     from ..render.chromium import ChromiumError, find
 
+    o = options or BatchOptions()
     try:
-        browser = find(chromium) if pdf else None
+        browser = find(o.chromium) if o.pdf else None
     except ChromiumError as exc:
         raise ConfigError(str(exc)) from None
     t0 = time.perf_counter()
     folder = Path(folder)
     work = folder / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    book = open_book(engagement, as_of)
+    book = open_book(engagement, o.as_of)
     key = book.accounts.sort_values("revenue", ascending=False)
-    ids = [find_account(book, a) for a in accounts] if accounts else list(key["account_id"])
+    ids = [find_account(book, a) for a in o.accounts] if o.accounts else list(key["account_id"])
     ids = list(dict.fromkeys(ids))
     names = dict(zip(key["account_id"], key["account_name"], strict=True))
-    book_path = save_book(book, work / "book.pickle")
-    log = str(folder.parent / "kernel.log") if folder.parent.exists() else str(work / "kernel.log")
-    engagement = str(book.config.path)
+    setup = WorkerSetup(
+        folder=folder,
+        book_path=work / "book.pickle",
+        engagement=str(book.config.path),
+        as_of=o.as_of,
+        log=folder.parent / "kernel.log" if folder.parent.exists() else work / "kernel.log",
+        notebook=Path(o.notebook or NOTEBOOKS / NOTEBOOK),
+        chromium=browser,
+        pdf=o.pdf,
+    )
+    save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
     results: list[PlanResult] = []
-    if not ids:  # no key accounts: an index that says so, and no workers to start
-        shutil.rmtree(work, ignore_errors=True)
-        batch = PlanBatch(folder, results, time.perf_counter() - t0)
-        batch.index = write_index(book, batch, pdf=pdf)
-        return batch
-    jobs = min(jobs, len(ids))
-    nb = str(notebook or NOTEBOOKS / NOTEBOOK)
-    args = (str(folder), str(book_path), engagement, as_of, log, nb, browser)
     try:
-        pending = _pool_run(ids, names, jobs, args, pdf, results, progress)
-        if pending:  # a worker died (killed, out of memory): the rest once more, afresh
-            progress(f"  a worker stopped; {len(pending)} plan(s) once more in new workers")
-            pending = _pool_run(pending, names, jobs, args, pdf, results, progress)
-    except KeyboardInterrupt:
+        if ids:  # no key accounts: an index that says so, and no workers to start
+            _run_batch(ids, names, setup, min(max(1, o.jobs or os.cpu_count() or 1), len(ids)),
+                       results, progress)  # fmt: skip
+    finally:
         shutil.rmtree(work, ignore_errors=True)
-        raise
-    for a in pending:
-        results.append(PlanResult(a, names[a], False, error="a worker process stopped twice"))
-    shutil.rmtree(work, ignore_errors=True)
     order = {a: i for i, a in enumerate(ids)}
     results.sort(key=lambda r: order[r.account_id])
     batch = PlanBatch(folder, results, time.perf_counter() - t0)
     batch.notes = sorted({r.note for r in results if r.note})
-    batch.index = write_index(book, batch, pdf=pdf)
+    batch.index = write_index(book, batch, pdf=o.pdf)
     return batch
 
 
-def _pool_run(ids, names, jobs, args, pdf, results, progress) -> list[str]:
+def _run_batch(
+    ids: list[str],
+    names: dict[str, str],
+    setup: WorkerSetup,
+    jobs: int,
+    results: list[PlanResult],
+    progress: Callable[[str], None],
+) -> None:
+    """Every plan of ``ids`` into ``results``; the plans of a worker that died (killed,
+    out of memory) once more in new workers before they count as failed."""
+    pending = _pool_run(ids, names, jobs, setup, results, progress)
+    if pending:
+        progress(f"  a worker stopped; {len(pending)} plan(s) once more in new workers")
+        pending = _pool_run(pending, names, jobs, setup, results, progress)
+    for a in pending:
+        results.append(PlanResult(a, names[a], False, error="a worker process stopped twice"))
+
+
+def _pool_run(
+    ids: list[str],
+    names: dict[str, str],
+    jobs: int,
+    setup: WorkerSetup,
+    results: list[PlanResult],
+    progress: Callable[[str], None],
+) -> list[str]:
     """Render ``ids`` in a pool of ``jobs`` workers, appending to ``results``; returns the
     ids left undone because a worker process died."""
     total = len(results) + len(ids)
     ctx = mp.get_context("spawn")
+    pids = ctx.SimpleQueue()  # each worker's process id, to stop it at once on Ctrl-C
     with ProcessPoolExecutor(
-        min(jobs, len(ids)), mp_context=ctx, initializer=_init_worker, initargs=args
+        min(jobs, len(ids)), mp_context=ctx, initializer=_init_worker, initargs=(setup, pids)
     ) as pool:
-        futures = {pool.submit(_render_plan, a, names[a], pdf): a for a in ids}
+        futures = {pool.submit(_render_plan, a, names[a]): a for a in ids}
         try:
             for fut in as_completed(futures):
                 r = fut.result()
@@ -468,12 +546,28 @@ def _pool_run(ids, names, jobs, args, pdf, results, progress) -> list[str]:
                 i = len(results)
                 progress(f"  plan {i:>4}/{total}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
         except KeyboardInterrupt:
-            _stop_workers(pool)
+            _stop_workers(pool, pids)
             raise
         except BrokenProcessPool:
             done = {r.account_id for r in results}
             return [a for a in ids if a not in done]
     return []
+
+
+def _stop_workers(pool: ProcessPoolExecutor, pids: Any) -> None:
+    """Drop the plans not started and stop the workers now (each kills its kernel and
+    browser on SIGTERM)."""
+    import psutil
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    procs = []
+    while not pids.empty():
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pids.get()))
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.terminate()
+    psutil.wait_procs(procs, timeout=10)
 
 
 def index_frame(book, batch: PlanBatch):

@@ -333,38 +333,26 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
 
 def _run_plans(job: _Job, run: Path) -> dict:
     from ..core.fmt import plural
-    from .plans import render_plans
+    from .plans import BatchOptions, render_plans
 
-    config, root, accounts, pdf, progress = (
-        job.config,
-        job.root,
-        job.accounts,
-        job.pdf,
-        job.progress,
-    )
-
+    config, root, o, progress = job.config, job.root, job.options, job.progress
     t0 = time.perf_counter()
     folder = run / PLANS
-    if accounts and (root / "latest" / PLANS).is_dir():
+    if o.accounts and (root / "latest" / PLANS).is_dir():
         _link_tree(root / "latest" / PLANS, folder)  # the other plans stay as they were
         for stale in ("index.html", "index.pdf"):
             (folder / stale).unlink(missing_ok=True)
+    batch_options = BatchOptions(
+        accounts=tuple(o.accounts), jobs=o.jobs, pdf=o.pdf, as_of=o.parameters.get("as_of", "")
+    )
     with _kernel_stderr_to(run / "kernel.log"):
-        batch = render_plans(
-            str(config.path),
-            folder,
-            accounts=accounts,
-            jobs=job.jobs,
-            pdf=pdf,
-            as_of=job.extra.get("as_of", ""),
-            progress=_every_tenth(progress),
-        )
+        batch = render_plans(str(config.path), folder, batch_options, _every_tenth(progress))
     done = len(batch.results) - len(batch.failed)
     took = time.perf_counter() - t0
     engines = " and ".join(batch.engines)
     progress(
         f"{'account plans':<28} {took:6.1f} s  → {plural(done, 'plan')} (html"
-        + ((f", pdf by {engines}" if engines else ", pdf") if pdf else "")
+        + ((f", pdf by {engines}" if engines else ", pdf") if o.pdf else "")
         + ") and plans/index"
         + (f"; {len(batch.failed)} FAILED" if batch.failed else "")
     )
@@ -480,7 +468,7 @@ class RunResult:
     status: str = "running"  # succeeded, or partial when plans failed (latest moves)
 
 
-RESERVED = {"engagement", "output_dir"}
+RESERVED = {"engagement", "output_dir", "cache"}
 
 
 def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
@@ -492,50 +480,64 @@ def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
         if not sep or not name.isidentifier():
             raise ParameterError(f"Parameter '{pair}' is not NAME=VALUE (e.g. as_of=2026-06-30).")
         if name in RESERVED:
-            raise ParameterError(
-                f"Parameter '{name}' is set by the runner; pass the engagement as the argument "
-                "and --reports for the output folder."
-            )
+            how = {
+                "engagement": "pass the engagement as the argument",
+                "output_dir": "pass --reports for the output folder",
+                "cache": "it hands each notebook the data pack it read once",
+            }[name]
+            raise ParameterError(f"Parameter '{name}' is set by the runner; {how}.")
         out[name] = value
     return out
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run is asked to do (``kam run`` and ``kam plans`` build one).
+
+    ``only``: these steps (default: every step); ``reports``: the folder that receives
+    ``<engagement>/<run-id>/`` (default: ``reports/`` or ``$KAM_REPORTS``); ``pdf``: print
+    the PDFs too; ``parameters``: notebook parameters as text (``-p NAME=VALUE``);
+    ``accounts``: limit the account plans to these key accounts (the others are carried
+    over from the previous run); ``jobs``: plan workers (default: one per CPU).
+    """
+
+    only: tuple[str, ...] = ()
+    reports: str | Path | None = None
+    pdf: bool = True
+    parameters: dict[str, str] = field(default_factory=dict)
+    accounts: tuple[str, ...] = ()
+    jobs: int | None = None
+
+
 def run_engagement(
     engagement: str | Path,
-    only: list[str] | None = None,
-    reports: str | Path | None = None,
-    pdf: bool = True,
+    options: RunOptions | None = None,
     progress: Callable[[str], None] = lambda _: None,
-    parameters: dict[str, str] | None = None,
-    accounts: list[str] | None = None,
-    jobs: int | None = None,
 ) -> RunResult:
     """Run an engagement's steps into a new run folder and point ``latest`` at it.
 
-    ``accounts`` limits the account plans to these key accounts (the others are carried
-    over from the previous run); ``jobs`` is the number of plan workers (default: one
-    per CPU). Raises :class:`KamError` subclasses for bad input (before anything is
-    written) and :class:`RunError` when a step's notebook fails; a failing account plan
-    does not stop the others (``RunResult.failed_plans``).
+    Raises :class:`KamError` subclasses for bad input (before anything is written) and
+    :class:`RunError` when a step's notebook fails; a failing account plan does not stop
+    the others (``RunResult.failed_plans``).
     """
-    extra = dict(parameters or {})
-    config = load_config(engagement, overrides={"as_of": extra.get("as_of", "")})
-    steps = select_steps(only)
+    o = options or RunOptions()
+    as_of = o.parameters.get("as_of", "")
+    config = load_config(engagement, overrides={"as_of": as_of})
+    steps = select_steps(list(o.only) or None)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
     pack = read_pack(config)
-    per_step = step_parameters(steps, extra, pack)
+    per_step = step_parameters(steps, dict(o.parameters), pack)
     params = {"engagement": str(config.path)}
     for typed in per_step.values():
         params.update(typed)
     if any(s.batch for s in steps):
-        _check_plans(config, accounts, extra.get("as_of", ""))
-    root = Path(reports) if reports else reports_root()
-    root = (root / config.name).resolve()
-    job = _Job(config, pack, root, steps, per_step, params, extra, accounts, jobs, pdf, progress)
+        _check_plans(config, list(o.accounts), as_of)
+    root = (Path(o.reports) if o.reports else reports_root()) / config.name
+    job = _Job(config, pack, root.resolve(), steps, per_step, params, o, progress)
     what = "kam plans" if [s.name for s in steps] == ["account_plans"] else "kam run"
-    with engagement_lock(root, what):
-        removed = tidy(root)
+    with engagement_lock(job.root, what):
+        removed = tidy(job.root)
         if removed:
             progress(removed.summary())
         return _run_steps(job)
@@ -551,10 +553,7 @@ class _Job:
     steps: list[Step]
     per_step: dict[str, dict]
     params: dict
-    extra: dict
-    accounts: list[str] | None
-    jobs: int | None
-    pdf: bool
+    options: RunOptions
     progress: Callable[[str], None]
 
 
@@ -581,7 +580,7 @@ def _run_steps(job: _Job) -> RunResult:
     result = RunResult(run_dir=run, latest=root / "latest")
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
     try:
-        shared.enter_context(shared_pack(config, job.pack, run))
+        pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         for step in job.steps:
             t0 = time.perf_counter()
             if step.batch:
@@ -595,10 +594,11 @@ def _run_steps(job: _Job) -> RunResult:
                 "engagement": str(config.path),
                 **job.per_step[step.name],
                 "output_dir": str(run),
+                "cache": str(pack_file or ""),
             }
             _execute(step, executed, parameters, run / "kernel.log", progress)
             t1 = time.perf_counter()
-            outputs = render(executed, run, report_meta(config, step.title), pdf=job.pdf)
+            outputs = render(executed, run, report_meta(config, step.title), pdf=job.options.pdf)
             t2 = time.perf_counter()
             exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
             entry = {
