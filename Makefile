@@ -13,10 +13,11 @@ DEMO_PACK := data/demo/pack/accounts.csv
 demo: $(STAMP)
 	@$(BIN)/kam demo
 
-## test: install, lint (ruff) and run the whole test suite (unit, notebooks, end-to-end)
+## test: install, lint (ruff), type-check (mypy) and run the whole test suite (unit, notebooks, end-to-end)
 test: $(STAMP) $(DEMO_PACK)
 	@$(BIN)/ruff check kamlib tests benchmarks scripts
 	@$(BIN)/ruff format --check --quiet kamlib tests benchmarks scripts
+	@$(BIN)/mypy
 	@$(BIN)/python -m pytest -q --nbval-lax --doctest-modules tests notebooks kamlib
 
 ## setup: only install (.venv, the package, system packages for the PDF engine)
@@ -40,7 +41,13 @@ $(AUTHORING): $(STAMP)
 	@touch $@
 
 lint: $(AUTHORING)
-	@$(BIN)/ruff check kamlib tests && $(BIN)/ruff format --check kamlib tests
+	@$(BIN)/ruff check kamlib tests benchmarks scripts
+	@$(BIN)/ruff format --check --quiet kamlib tests benchmarks scripts
+	@$(BIN)/mypy
+
+## environment.yml: the conda environment, pinned from uv.lock (after `uv lock`)
+environment.yml: uv.lock $(STAMP)
+	@$(BIN)/python scripts/environment.py
 
 clean:
 	rm -rf $(VENV) reports/*/ data/demo/pack

@@ -17,13 +17,13 @@ def test_defaults_come_from_the_method(tmp_path):
     cfg = load_config(write_engagement(tmp_path / "e"))
     assert cfg.client == "Testco Industries"
     assert cfg.as_of == dt.date(2026, 3, 31)
-    assert cfg.setting("segmentation.weights") == {
+    assert cfg.method.segmentation.weights == {
         "finance": 0.5,
         "strategy": 0.25,
         "attitude": 0.25,
     }
-    assert cfg.setting("service_model.min_respondents") == 3
-    assert cfg.setting("data_review.outlier_change") == 0.8
+    assert cfg.method.service_model.min_respondents == 3
+    assert cfg.method.data_review.outlier_change == 0.8
     assert cfg.data == (tmp_path / "e" / "pack").resolve()
     assert cfg.name == "e"
 
@@ -157,3 +157,33 @@ def test_odd_client_names_are_whole_characters_and_isolated(tmp_path):
         "\n".join(ln for ln in cfg.read_text().splitlines() if not ln.startswith("x_old_client"))
     )
     assert load_config(folder).client == "\u2068Stern 🚀 \u202eAG\u2069"
+
+
+def test_the_typed_settings_have_exactly_the_schemas_keys():
+    """Every section of kamlib.core.settings matches its schema section key for key (a
+    setting added to one and not the other fails here); a schema group is either a typed
+    section or a map by nature (a dict field); and the demo's config loads typed."""
+    import dataclasses
+    import typing
+
+    from kamlib.core import settings
+    from kamlib.core.config import Setting
+
+    def check(cls: type, schema: dict, where: str) -> None:
+        hints = typing.get_type_hints(cls)
+        assert set(hints) == set(schema), f"{where}: {sorted(set(hints) ^ set(schema))}"
+        for name, node in schema.items():
+            kind = hints[name]
+            if dataclasses.is_dataclass(kind):
+                assert isinstance(node, dict), f"{where}.{name} is one setting, not a section"
+                check(kind, node, f"{where}.{name}")
+            elif not isinstance(node, Setting):
+                assert typing.get_origin(kind) is dict, f"{where}.{name} is a group"
+
+    check(settings.Method, SCHEMA["method"], "method")
+    check(settings.Brand, SCHEMA["brand"], "brand")
+    cfg = load_config("demo")
+    assert isinstance(cfg.method.segmentation.thresholds, settings.Thresholds)
+    assert cfg.method.kpi_review.periods == 8 and cfg.method.health.watch_below == 70
+    assert cfg.method.service_model.include_at == {"loyalty": 3.5, "price": 4.0}
+    assert cfg.brand.paper == "A4"

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from kamlib.core.settings import Health
 from kamlib.method import health as hl
 
 
@@ -69,15 +70,15 @@ def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signa
             for _ in range(n)
         ]
     )
-    settings = {
-        "weights": {"revenue_trend": 0.5, "nps": 0.5},
-        "watch_below": 70,
-        "risk_below": 40,
-        "revenue_decline": 0.05,
-        "margin_erosion": 0.02,
-        "nps_drop": 10,
-        "nps_min_respondents": 3,
-    }
+    settings = Health(
+        weights={"revenue_trend": 0.5, "nps": 0.5},
+        watch_below=70,
+        risk_below=40,
+        revenue_decline=0.05,
+        margin_erosion=0.02,
+        nps_drop=10,
+        nps_min_respondents=3,
+    )
     h = hl.account_health(revenue, surveys, None, pd.Index(["few", "many"]), "2026-06-30", settings)
     assert h.loc["few", "nps"] == -100 and h.loc["few", "nps_respondents"] == 2
     assert not h.loc["few", "nps_counted"] and not h.loc["few", "falling_nps"]

@@ -107,3 +107,20 @@ def test_no_import_cycle():
     for m in sorted(graph):
         if m not in state:
             visit(m, [])
+
+
+def test_environment_yml_pins_what_uv_lock_pins():
+    """Conda users get the versions `make` and CI install: environment.yml is written
+    from uv.lock (`make environment.yml`) and must not fall behind it."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    root = Path(kamlib.__file__).resolve().parents[1]
+    if not (Path(sys.executable).parent / "uv").exists() and not shutil.which("uv"):
+        pytest.skip("uv is not installed here (pip fallback)")
+    check = [sys.executable, str(root / "scripts" / "environment.py"), "--check"]
+    assert subprocess.run(check, cwd=root).returncode == 0, "stale: run make environment.yml"

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from kamlib.core import settings
 from kamlib.method import service_model as sm
 from kamlib.report import service_model as smv
 
 ELEMENTS = ["quality", "innovation", "finance"]
-SETTINGS = {
-    "include_at": {"loyalty": 3.5, "price": 4.0},
-    "charge_at": {"loyalty": 2.5, "price": 3.0},
-    "loyalty_always": ["innovation"],
-    "package_overrides": {},
-}
+SETTINGS = settings.ServiceModel(
+    elements=ELEMENTS,
+    min_respondents=3,
+    include_at={"loyalty": 3.5, "price": 4.0},
+    charge_at={"loyalty": 2.5, "price": 3.0},
+    loyalty_always=["innovation"],
+    element_activities={},
+    package_overrides={},
+    affordable_share=0.5,
+)
 
 
 def ratings():
@@ -86,7 +93,7 @@ def test_package_rules_fallback_and_overrides():
     assert d.loc[("P", "quality"), "decision"] == sm.INCLUDED  # 4.5 >= 4.0
     assert d.loc[("P", "innovation"), "decision"] == sm.NOT_OFFERED  # 1.5 < 3.0
     assert d.loc[("P", "finance"), "decision"] == sm.INCLUDED
-    forced = {**SETTINGS, "package_overrides": {"P": {"innovation": sm.CHARGED}}}
+    forced = dataclasses.replace(SETTINGS, package_overrides={"P": {"innovation": sm.CHARGED}})
     pk2 = sm.packages(m, {"L": "loyalty", "P": "price"}, forced, ELEMENTS)
     row = pk2.set_index(["segment", "element"]).loc[("P", "innovation")]
     assert row["decision"] == sm.CHARGED and row["basis"] == "consultant override"

@@ -20,6 +20,7 @@ import yaml
 from .errors import ConfigError, ParameterError
 from .fmt import isolate
 from .paths import resolve_engagement
+from .settings import Brand, Method, build
 
 REQUIRED = object()
 
@@ -389,7 +390,8 @@ SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Config:
-    """A validated engagement config. ``method`` and ``brand`` are plain nested dicts."""
+    """A validated engagement config; ``method`` and ``brand`` are typed sections
+    (:mod:`.settings`): ``cfg.method.segmentation.min_score``, ``cfg.brand.primary_colour``."""
 
     path: Path
     client: str
@@ -399,8 +401,8 @@ class Config:
     data: Path
     decimal: str
     mapping: dict
-    method: dict
-    brand: dict
+    method: Method
+    brand: Brand
     raw: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -411,13 +413,6 @@ class Config:
     @property
     def folder(self) -> Path:
         return self.path.parent
-
-    def setting(self, dotted: str) -> Any:
-        """A method setting by dotted name, e.g. ``"segmentation.weights.finance"``."""
-        node: Any = self.method
-        for part in dotted.split("."):
-            node = node[part]
-        return node
 
 
 def _suggest(key: str, options: list[str]) -> str:
@@ -655,8 +650,8 @@ def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
         data=data,
         decimal=values["decimal"],
         mapping=values["mapping"],
-        method=values["method"],
-        brand=brand,
+        method=build(Method, values["method"]),
+        brand=build(Brand, brand),
         raw=raw,
     )
 

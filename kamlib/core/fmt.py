@@ -79,7 +79,7 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
     >>> money(5_000, "CHF")
     'CHF 5,000'
     """
-    if _missing(x):
+    if x is None or _missing(x):
         return "n/a"
     sym = symbol(currency)
     sign = "−" if x < 0 else ""
@@ -103,7 +103,7 @@ def pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
     >>> pct(0.0033)
     '0.3 %'
     """
-    if _missing(x):
+    if x is None or _missing(x):
         return "n/a"
     if digits == 0 and 0 < abs(x) < 0.01:
         digits = 1  # 0.3 % is not 0 %

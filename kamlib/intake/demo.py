@@ -399,7 +399,7 @@ def _accounts(rng: np.random.Generator, spec: DemoSpec) -> tuple[pd.DataFrame, p
     for col in ["loyalty", "information_sharing", "engagement"]:
         df[col] = rating(2.3 + 1.3 * loyal + 0.4 * size_boost, rated & ~att_missing)
     known = rated & (rng.random(n) < 0.6)
-    df["buyer_orientation"] = np.where(known, orientation, None)
+    df["buyer_orientation"] = np.where(known, orientation, np.full(n, None, dtype=object))
     hidden = pd.DataFrame(
         {
             "revenue": revenue,

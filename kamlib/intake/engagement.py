@@ -73,7 +73,7 @@ def read_pack(config: Config, strict: bool = True) -> DataPack:
         config.data,
         mapping=config.mapping,
         decimal=config.decimal,
-        examples=config.setting("data_review.examples"),
+        examples=config.method.data_review.examples,
     )
 
 
@@ -86,7 +86,7 @@ def data_files(config: Config) -> list[Path]:
 def file_stamps(files: list[Path]) -> tuple:
     """(path, modification time, size) of each file, ``None`` for one that is missing:
     what a cache built from these files is valid for."""
-    out = []
+    out: list[tuple[str, int | None, int | None]] = []
     for f in files:
         try:
             st = Path(f).stat()
@@ -103,7 +103,7 @@ def pack_key(config: Config) -> tuple:
         file_stamps(data_files(config)),
         repr(config.mapping),
         config.decimal,
-        config.setting("data_review.examples"),
+        config.method.data_review.examples,
     )
 
 

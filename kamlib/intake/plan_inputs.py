@@ -187,7 +187,7 @@ def combine(pack_inputs: pd.DataFrame | None, workbook: pd.DataFrame | None) -> 
 
 def workbook_path(config) -> Path:
     """Where the engagement's plan inputs workbook lives (``method.account_plan.inputs``)."""
-    return (config.folder / config.setting("account_plan.inputs")).resolve()
+    return (config.folder / config.method.account_plan.inputs).resolve()
 
 
 def parse_actions(text: str | None) -> pd.DataFrame:

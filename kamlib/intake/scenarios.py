@@ -120,8 +120,8 @@ def tables(s: Scenario) -> dict[str, pd.DataFrame]:
     if s.tiny:
         amounts = {"revenue": ["amount", "list_amount", "cost"],
                    "accounts": ["estimated_wallet"], "opportunities": ["amount"]}  # fmt: skip
-        for name, cols in amounts.items():
-            for c in cols:
+        for name, amount_cols in amounts.items():
+            for c in amount_cols:
                 if c in t[name].columns:
                     t[name][c] = (t[name][c] / 500).round(2)
     for flag, (table, cols) in OPTIONAL.items():
@@ -255,12 +255,12 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
             problems.append("05_kpi_review.xlsx: retention or growth over a partial prior year")
     accounts = _sheet(run / "01_segmentation.xlsx", "Accounts")
     if accounts is not None:
-        head = accounts[0]
-        if s.months < 24 and any(r[head.index("growth")] is not None for r in accounts[1:]):
+        header = list(accounts[0])
+        if s.months < 24 and any(r[header.index("growth")] is not None for r in accounts[1:]):
             problems.append("01_segmentation.xlsx: growth over a partial prior year")
-        if not s.cost and any(r[head.index("gross profit")] is not None for r in accounts[1:]):
+        if not s.cost and any(r[header.index("gross profit")] is not None for r in accounts[1:]):
             problems.append("01_segmentation.xlsx: gross profit without cost of goods")
-        key = sum(1 for r in accounts[1:] if str(r[head.index("class")]).startswith("Tier"))
+        key = sum(1 for r in accounts[1:] if str(r[header.index("class")]).startswith("Tier"))
         plans = [p for p in (run / "plans").glob("*.html") if p.name != "index.html"]
         if len(plans) != key:
             problems.append(f"plans: {len(plans)} plans for {key} key accounts")

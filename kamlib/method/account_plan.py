@@ -227,6 +227,8 @@ def risk_signals(
     out["stale_senior"] = (
         stale_senior.reindex(idx).fillna(False).astype(bool) if stale_senior is not None else False
     )
+    earlier = nps_earlier if nps_earlier is not None else pd.Series(dtype=float)
+    recent = nps_recent if nps_recent is not None else pd.Series(dtype=float)
     texts = []
     for a in idx:
         t = []
@@ -235,7 +237,7 @@ def risk_signals(
         if out.at[a, "margin_erosion"]:
             t.append(f"gross margin down {100 * (margin_before[a] - margin_now[a]):.1f} points")
         if out.at[a, "falling_nps"]:
-            t.append(f"NPS down {nps_earlier[a] - nps_recent[a]:.0f} points")
+            t.append(f"NPS down {earlier[a] - recent[a]:.0f} points")
         if out.at[a, "stale_senior"]:
             t.append("no recent senior contact")
         texts.append("; ".join(t))
@@ -316,10 +318,11 @@ def investment_return(
     """
     extra_rev = max(target_12m - base, 0.0)
     extra_gp = extra_rev * gross_margin if pd.notna(gross_margin) else np.nan
-    priced = package_cost is not None and pd.notna(package_cost)
-    change = package_cost - cost_to_serve if priced else np.nan
-    planned = investment is not None and pd.notna(investment)
-    inv = investment if planned else np.nan  # not planned yet: the return is to complete
+    priced = package_cost is not None and bool(pd.notna(package_cost))
+    change = package_cost - cost_to_serve if package_cost is not None and priced else np.nan
+    planned = investment is not None and bool(pd.notna(investment))
+    # not planned yet: the return is to complete
+    inv = float(investment) if investment is not None and planned else np.nan
     net = extra_gp - (change if priced else 0.0) - inv
     roi = net / inv if inv > 0 else float("nan")
     gm_how = (

@@ -8,10 +8,14 @@ overheads without a driver are not allocated.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..core.periods import in_window, trailing_window
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
 
 
 def unit_costs(rates: pd.DataFrame | None, config_rates: dict | None = None) -> pd.Series:
@@ -59,13 +63,11 @@ def cost_to_serve(cost: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def engagement_activity_cost(engagement) -> pd.DataFrame | None:
+def engagement_activity_cost(engagement: Engagement) -> pd.DataFrame | None:
     """Trailing activity costs of an engagement (pack rates, the config's on top); None
     when the pack has no activities."""
     cfg, pack = engagement.config, engagement.pack
     if not pack.has("activities"):
         return None
-    rates = unit_costs(
-        pack.tables.get("activity_rates"), cfg.setting("profitability.activity_rates")
-    )
-    return activity_cost(pack["activities"], rates, cfg.as_of, cfg.setting("trailing_months"))
+    rates = unit_costs(pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates)
+    return activity_cost(pack["activities"], rates, cfg.as_of, cfg.method.trailing_months)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.evidence import Evidence
+from ..core.settings import Health
 
 COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
@@ -130,7 +131,7 @@ def account_health(
     contacts: pd.DataFrame | None,
     ids: pd.Index,
     as_of,
-    settings: dict,
+    settings: Health,
     stale_days: int = 180,
     evidence: Evidence | None = None,
 ) -> pd.DataFrame:
@@ -170,7 +171,7 @@ def account_health(
     out["margin_change"] = gm_now - gm_before
     # an account's NPS from a handful of answers swings by 50 points: below the minimum
     # number of respondents it is shown but counts neither in health nor as a signal
-    least = settings.get("nps_min_respondents", 1)
+    least = settings.nps_min_respondents
     counted = []
     out["nps"], out["nps_respondents"] = np.nan, 0
     if surveys is not None and "nps" in surveys.columns:
@@ -205,9 +206,9 @@ def account_health(
         nps_now,
         nps_before,
         stale,
-        decline=-settings["revenue_decline"],
-        erosion=settings["margin_erosion"],
-        nps_drop=settings["nps_drop"],
+        decline=-settings.revenue_decline,
+        erosion=settings.margin_erosion,
+        nps_drop=settings.nps_drop,
     ).set_index("account_id")
     out = out.join(risks.rename(columns={"count": "risk_count"}))
     comp = component_scores(
@@ -218,5 +219,5 @@ def account_health(
         out["risk_count"],
         stale_days,
     )
-    score = health_score(comp, settings["weights"], settings["watch_below"], settings["risk_below"])
+    score = health_score(comp, settings.weights, settings.watch_below, settings.risk_below)
     return out.join(comp.add_prefix("score_")).join(score)

@@ -17,11 +17,17 @@ is computed:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .churn import lost_accounts
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
+    from .segmentation import Segmentation
+
 
 FREQS = {"quarter": "Q", "month": "M", "year": "Y"}
 
@@ -515,7 +521,9 @@ def cohorts(
     return out
 
 
-def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiReview:
+def analyse(
+    engagement: Engagement, seg: Segmentation | None = None, period: str = "", periods: int = 0
+) -> KpiReview:
     """Run step 5 on an engagement (``seg``: step 1, computed when not given).
 
     Evidence rules: the annual KPIs (retention, GRR, NRR, growth, ACV growth) at a period
@@ -530,8 +538,8 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
 
     cfg, pack = engagement.config, engagement.pack
     ev = engagement.evidence
-    s = cfg.setting("kpi_review")
-    period = period or s["period"]
+    s = cfg.method.kpi_review
+    period = period or s.period
     if period not in FREQS:
         from ..core.errors import ParameterError
 
@@ -546,8 +554,8 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     if seg.grouped:
         unit = segmentation.units(pack["accounts"])
         revenue = revenue.assign(account_id=revenue["account_id"].map(unit).to_numpy())
-    ends = period_ends(cfg.as_of, periods or s["periods"], period)
-    start = cfg.setting("programme_start")
+    ends = period_ends(cfg.as_of, periods or s.periods, period)
+    start = cfg.method.programme_start
     base_end = baseline_end(start, cfg.as_of, period)
     span = {"quarter": 3, "month": 1, "year": 12}[period]
     dropped = [e for e in ends if not ev.history_before(e, span)]
@@ -627,12 +635,10 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
             f"begins ({ev.first:%B %Y}): there is no baseline before it, so its effect "
             "cannot be measured and the KPIs are shown without targets or status."
         )
-    card = scorecard(
-        card_table, None if measured else base_end, s["targets"], s["amber"], s["min_accounts"]
-    )
+    card = scorecard(card_table, None if measured else base_end, s.targets, s.amber, s.min_accounts)
     if len(card) and (card["status"] == "too few").any():
         notes.append(
-            f"KPIs measured on fewer than {s['min_accounts']} key accounts (or respondents) "
+            f"KPIs measured on fewer than {s.min_accounts} key accounts (or respondents) "
             "are shown without a status: too few to tell the programme's effect from chance."
         )
     if not measured and card.attrs.get("baseline_end") is not None:
@@ -657,8 +663,8 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
             else ""
         )
     )
-    h = cfg.setting("health")
-    stale = cfg.setting("account_plan.stale_days")
+    h = cfg.method.health
+    stale = cfg.method.account_plan.stale_days
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev)
@@ -667,15 +673,13 @@ def analyse(engagement, seg=None, period: str = "", periods: int = 0) -> KpiRevi
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
-    warn = early_warnings(
-        now, before, owners, info["account_name"], s["health_drop"], s["senior_days"]
-    )
+    warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
     now = now.join(info[["account_name", "segment"]])
     gp = acc.assign(group=np.where(acc["key"], "key accounts", "other accounts"))
     gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
     return KpiReview(
-        table, card, now, warn, dict(h["weights"]), period, notes, gp.to_dict(),
-        h["nps_min_respondents"], s["discount_rate"], measured,
+        table, card, now, warn, dict(h.weights), period, notes, gp.to_dict(),
+        h.nps_min_respondents, s.discount_rate, measured,
     )  # fmt: skip
 
 

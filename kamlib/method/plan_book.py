@@ -12,16 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..core import fmt
+from ..core.config import Config
 from ..core.fmt import did_you_mean
 from ..core.periods import in_window, trailing_window
 from ..intake import plan_inputs as pi
 from . import account_plan as ap
 from . import health as hl
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
 
 
 def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
@@ -33,7 +38,7 @@ def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
 class PlanBook:
     """Every key account's plan data (one row or several rows per account per frame)."""
 
-    config: object
+    config: Config
     accounts: pd.DataFrame  # one row per key account: financials, targets, risks, health
     monthly: pd.DataFrame  # account_id, month, revenue, gross_profit (up to 36 months)
     products: pd.DataFrame  # account_id, product, revenue (trailing 12 months)
@@ -71,7 +76,7 @@ def _table(pack, name: str, units: pd.Series | None, keep: pd.Index) -> pd.DataF
 def _monthly(revenue: pd.DataFrame, as_of: dt.date, months: int = 36) -> pd.DataFrame:
     r = revenue[in_window(revenue["date"], trailing_window(as_of, months))]
     r = r.assign(month=r["date"].dt.to_period("M").dt.to_timestamp())
-    cols = {"revenue": ("amount", "sum")}
+    cols: dict[str, tuple[str, Any]] = {"revenue": ("amount", "sum")}
     if "cost" in r.columns:
         cols["cost"] = ("cost", lambda s: s.sum(min_count=1))
     g = r.groupby(["account_id", "month"]).agg(**cols).reset_index()
@@ -117,14 +122,14 @@ def _segment_stats(key: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build_book(engagement) -> PlanBook:
+def build_book(engagement: Engagement) -> PlanBook:
     """Compute every key account's plan data for an engagement."""
     from . import profitability, segmentation, service_model
 
     cfg, pack = engagement.config, engagement.pack
-    s = cfg.setting("account_plan")
-    h = cfg.setting("health")
-    months = cfg.setting("trailing_months")
+    s = cfg.method.account_plan
+    h = cfg.method.health
+    months = cfg.method.trailing_months
     seg = segmentation.segment(engagement)
     model = service_model.analyse(engagement, seg)
     prof = profitability.analyse(engagement, seg, model)
@@ -134,6 +139,7 @@ def build_book(engagement) -> PlanBook:
     ids = pd.Index(key["account_id"])
     units = segmentation.units(pack["accounts"]) if seg.grouped else None
     revenue = _table(pack, "revenue", units, ids)
+    assert revenue is not None  # the one required table: a validated pack has it
     has = {
         "cost": pack.has("revenue", "cost"),
         "products": pack.has("revenue", "product"),
@@ -145,7 +151,7 @@ def build_book(engagement) -> PlanBook:
         "ratings": pack.has("service_ratings"),
         "history": seg.comparison is None or seg.comparison.full,  # growth is measurable
     }
-    if not has["history"]:
+    if seg.comparison is not None and not has["history"]:
         notes.append(
             f"No revenue growth or trend: {seg.comparison.reason()}. The plans show no "
             "growth figure, and revenue and margin trends raise no risk signal."
@@ -156,9 +162,7 @@ def build_book(engagement) -> PlanBook:
         products = cur.groupby(["account_id", "product"], as_index=False)["amount"].sum()
         products = products.rename(columns={"amount": "revenue"})
         seg_of = key.set_index("account_id")["segment"]
-        ws = ap.whitespace(
-            products.rename(columns={"revenue": "amount"}), seg_of, s["min_adoption"]
-        )
+        ws = ap.whitespace(products.rename(columns={"revenue": "amount"}), seg_of, s.min_adoption)
         p = products.assign(segment=products["account_id"].map(seg_of))
         mix = p.groupby(["segment", "product"]).agg(
             revenue=("revenue", "sum"), buyers=("account_id", "nunique")
@@ -203,7 +207,7 @@ def build_book(engagement) -> PlanBook:
     k = key.set_index("account_id")
     # targets grow a year's revenue: fewer months of data are annualised first (and said)
     scale = seg.comparison.to_year if seg.comparison is not None else 1.0
-    if scale != 1.0:
+    if seg.comparison is not None and scale != 1.0:
         notes.append(
             f"The data holds only {seg.comparison.current_months} of the last {months} "
             "months: revenue is for those "
@@ -211,7 +215,7 @@ def build_book(engagement) -> PlanBook:
         )
     k["annual_revenue"] = k["revenue"] * scale
     tg = ap.targets(
-        k["annual_revenue"], s["growth_target"], [int(x) for x in s["horizons"]], pipe["weighted"]
+        k["annual_revenue"], s.growth_target, [int(x) for x in s.horizons], pipe["weighted"]
     ).set_index("account_id")
     k = k.join(tg.drop(columns=["base"]))
     k = k.join(pipe[["open_opportunities", "pipeline", "weighted"]])
@@ -224,7 +228,7 @@ def build_book(engagement) -> PlanBook:
     # relationship
     contacts = _table(pack, "contacts", units, ids)
     if contacts is not None:
-        gaps = ap.stakeholder_gaps(contacts, cfg.as_of, s["stale_days"]).set_index("account_id")
+        gaps = ap.stakeholder_gaps(contacts, cfg.as_of, s.stale_days).set_index("account_id")
         k = k.join(gaps)
         contacts = contacts.assign(
             days=(pd.Timestamp(cfg.as_of) - contacts["last_contact"]).dt.days
@@ -243,7 +247,7 @@ def build_book(engagement) -> PlanBook:
     # risks and health: the same function as the KPI review's
     health = hl.account_health(
         revenue, surveys, _table(pack, "contacts", units, ids), k.index, cfg.as_of, h,
-        s["stale_days"], engagement.evidence,
+        s.stale_days, engagement.evidence,
     )  # fmt: skip
     k = k.join(
         health[
@@ -430,7 +434,7 @@ def plan(book: PlanBook, account: str = "") -> Plan:
     stats = book.segment_stats.loc[seg] if seg in book.segment_stats.index else pd.Series()
     inputs = book.inputs[book.inputs["account_id"] == aid]
     texts = inputs.groupby("field")["text"].agg("\n".join).to_dict()
-    s = book.config.setting("account_plan")
+    s = book.config.method.account_plan
     contacts = _own(book.contacts, aid)
     return Plan(
         account=row,
@@ -449,10 +453,10 @@ def plan(book: PlanBook, account: str = "") -> Plan:
         parts=ap.part_status(set(texts), len(contacts) > 0),
         currency=book.currency,
         as_of=book.as_of,
-        horizons=[int(h) for h in s["horizons"]],
-        growth_target=float(s["growth_target"]),
-        sign_off=list(s["sign_off"]),
+        horizons=[int(h) for h in s.horizons],
+        growth_target=float(s.growth_target),
+        sign_off=list(s.sign_off),
         has=book.has,
         notes=book.notes,
-        stale_days=int(s["stale_days"]),
+        stale_days=int(s.stale_days),
     )

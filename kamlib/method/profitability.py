@@ -12,9 +12,16 @@ Functions over the per-account table built by :func:`account_table`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
+    from .segmentation import Segmentation
+    from .service_model import ServiceModel
+
 
 QUADRANTS = {
     (True, True): "carriage trade",
@@ -266,17 +273,19 @@ class Profitability:
         return self.table[self.table["key"]]
 
 
-def analyse(engagement, seg=None, model=None) -> Profitability:
+def analyse(
+    engagement: Engagement, seg: Segmentation | None = None, model: ServiceModel | None = None
+) -> Profitability:
     """Run step 3; ``seg`` and ``model`` are steps 1 and 2 (computed when not given)."""
     from ..core.periods import in_window, trailing_window
     from . import costing, segmentation
 
     cfg, pack = engagement.config, engagement.pack
-    s = cfg.setting("profitability")
+    s = cfg.method.profitability
     seg = seg or segmentation.segment(engagement)
     notes: list[str] = []
     revenue = pack["revenue"]
-    window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.setting("trailing_months")))
+    window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.method.trailing_months))
     act = costing.engagement_activity_cost(engagement)
     has_cts = act is not None
     has_cost = pack.has("revenue", "cost")
@@ -299,14 +308,14 @@ def analyse(engagement, seg=None, model=None) -> Profitability:
             "margins are not available; the price waterfall stops at net revenue."
         )
     t = account_table(seg.accounts, revenue, cts, window)
-    q = quadrants(t, s["price_cut"], s["cost_cut"]) if has_cts and has_list else None
+    q = quadrants(t, s.price_cut, s.cost_cut) if has_cts and has_list else None
     t["quadrant"] = (
         t["account_id"].map(q.set_index("account_id")["quadrant"]) if q is not None else None
     )
     earns = has_cts and has_cost  # net contribution is known
     curve = whale_curve(t) if earns else pd.DataFrame()
     stats = whale_stats(curve) if earns else {}
-    actions = _actions(t, s["target_margin"], model, engagement, seg) if earns else pd.DataFrame()
+    actions = _actions(t, s.target_margin, model, engagement, seg) if earns else pd.DataFrame()
     sens = cost_sensitivity(t, t["key"]) if earns else pd.DataFrame()
     cuts = (
         (float(q["price_cut"].iloc[0]), float(q["cost_cut"].iloc[0]))

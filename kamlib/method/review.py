@@ -32,7 +32,9 @@ def table_overview(pack: DataPack) -> pd.DataFrame:
     rows = []
     for name, spec in TABLES.items():
         df = pack.tables.get(name)
-        present = df is not None and not df.empty
+        if df is None:
+            df = pd.DataFrame()
+        present = not df.empty
         date_col = DATED.get(name)
         first = last = None
         if present and date_col and date_col in df.columns and df[date_col].notna().any():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,12 @@ import pandas as pd
 from ..core import fmt
 from ..core.evidence import Comparison
 from ..core.periods import in_window, trailing_window
+from ..core.settings import as_dict
 from .churn import lost_accounts
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
+
 
 STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
 ATTITUDE = ["loyalty", "information_sharing", "engagement"]
@@ -629,7 +635,7 @@ class Segmentation:
         return self.accounts[self.accounts["key"]]
 
 
-def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
+def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segmentation:
     """Run step 1 on an engagement (see :func:`kamlib.open_engagement`).
 
     ``as_of`` classifies the customers as they stood at another date (the KPI review
@@ -638,12 +644,12 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
     """
     cfg, pack = engagement.config, engagement.pack
     as_of = pd.Timestamp(as_of or cfg.as_of)
-    s = cfg.setting("segmentation")
-    months = cfg.setting("trailing_months")
+    s = cfg.method.segmentation
+    months = cfg.method.trailing_months
     accounts, revenue = pack["accounts"], pack["revenue"]
     notes: list[str] = []
-    grouped = bool(s["roll_up_groups"]) and pack.has("accounts", "parent_id")
-    if s["roll_up_groups"] and not grouped:
+    grouped = bool(s.roll_up_groups) and pack.has("accounts", "parent_id")
+    if s.roll_up_groups and not grouped:
         notes.append(
             "Group roll-up was asked for, but no account names a parent: accounts "
             "are scored one by one."
@@ -685,10 +691,11 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
                 f"No {dim} ratings: the {dim} dimension is not scored; weights are "
                 "re-normalised over the dimensions present."
             )
-    per_manager = tuple(int(x) for x in s["accounts_per_manager"])
-    assumed = None if has_cost else s["assumed_gross_margin"]
+    lo, hi = (int(x) for x in s.accounts_per_manager)
+    per_manager = (lo, hi)
+    assumed = None if has_cost else s.assumed_gross_margin
     sens = threshold_sensitivity(
-        screen, per_manager, s["manager_cost"], s["service_cost"], assumed_margin=assumed,
+        screen, per_manager, s.manager_cost, s.service_cost, assumed_margin=assumed,
         months=min(months, comparison.current_months) or months,
     )  # fmt: skip
     if comparison.current_months < months:
@@ -704,7 +711,7 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
             "client's cost of goods."
         )
     line = recommend_line(sens)
-    thresholds = dict(s["thresholds"])
+    thresholds = as_dict(s.thresholds)
     if all(v is None for v in thresholds.values()):
         thresholds["min_revenue"] = line["min_revenue"]
         if line["key_accounts"]:
@@ -731,9 +738,9 @@ def segment(engagement, as_of: dt.date | str | None = None) -> Segmentation:
             f"{fmt.plural(len(lost), 'customer')} the churn table records as lost (and that "
             "bought nothing since) cannot be key accounts; overrides still apply."
         )
-    scores = compatibility(screen, accounts, s["weights"])
+    scores = compatibility(screen, accounts, s.weights)
     orient = buyer_orientation(screen, accounts)
-    classes = classify(screen, scores, orient, cand, s["tiers"], s["min_score"])
+    classes = classify(screen, scores, orient, cand, s.tiers, s.min_score)
     if len(lost):
         info = lost.set_index("account_id")
         gone = classes["account_id"].isin(info.index)

@@ -13,9 +13,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from ..core import settings as settings_
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
+    from .segmentation import Segmentation
+
 
 INCLUDED, CHARGED, NOT_OFFERED = "included", "charged separately", "not offered"
 
@@ -141,7 +149,7 @@ def decide(
 def packages(
     matrix: pd.DataFrame,
     orientation: dict[str, str | None],
-    settings: dict,
+    settings: settings_.ServiceModel,
     elements: list[str],
 ) -> pd.DataFrame:
     """Package decision per segment and element, with the basis of each decision.
@@ -155,7 +163,7 @@ def packages(
         .groupby(["orientation", "element"])["importance"]
         .mean()
     )
-    overrides = settings.get("package_overrides") or {}
+    overrides = settings.package_overrides or {}
     rows = []
     for seg_name in sorted(orientation):
         o = orientation[seg_name]
@@ -170,9 +178,9 @@ def packages(
                 imp,
                 o,
                 element,
-                settings["include_at"],
-                settings["charge_at"],
-                settings["loyalty_always"],
+                settings.include_at,
+                settings.charge_at,
+                settings.loyalty_always,
             )
             forced = (overrides.get(seg_name) or {}).get(element)
             if forced:
@@ -309,13 +317,13 @@ class ServiceModel:
         return bool(self.matrices)
 
 
-def analyse(engagement, seg=None) -> ServiceModel:
+def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceModel:
     """Run step 2 on an engagement; ``seg`` is step 1's result (computed when not given)."""
     from . import costing, segmentation
 
     cfg, pack = engagement.config, engagement.pack
-    s = cfg.setting("service_model")
-    elements = list(s["elements"])
+    s = cfg.method.service_model
+    elements = list(s.elements)
     seg = seg or segmentation.segment(engagement)
     accounts = seg.accounts
     notes: list[str] = []
@@ -339,9 +347,9 @@ def analyse(engagement, seg=None) -> ServiceModel:
             r.loc[r["account_id"].isin(key["account_id"]), "account_id"].nunique()
         )
         for d in dims:
-            matrices[d] = importance_matrix(r, d, elements, s["min_respondents"])
+            matrices[d] = importance_matrix(r, d, elements, s.min_respondents)
         if "satisfaction" in r.columns and r["satisfaction"].notna().any():
-            gap_table = gaps(r, "segment", elements, s["min_respondents"])
+            gap_table = gaps(r, "segment", elements, s.min_respondents)
         else:
             notes.append("The ratings carry no satisfaction scores: the gap analysis is skipped.")
         orientation = (
@@ -371,15 +379,15 @@ def analyse(engagement, seg=None) -> ServiceModel:
         )
     costs = today = None
     if cost is not None:
-        today = element_cost_today(cost, segment_of, s["element_activities"])
+        today = element_cost_today(cost, segment_of, s.element_activities)
         if pk is not None:
             costs = package_cost(
                 pk,
                 cost,
                 segment_of,
                 key.set_index("account_id")["gross_profit"],
-                s["element_activities"],
-                s["affordable_share"],
+                s.element_activities,
+                s.affordable_share,
             )
     else:
         notes.append(
@@ -393,7 +401,7 @@ def analyse(engagement, seg=None) -> ServiceModel:
         costs,
         today,
         respondents,
-        int(s["min_respondents"]),
+        int(s.min_respondents),
         notes,
         key_respondents,
     )

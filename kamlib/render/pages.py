@@ -122,14 +122,14 @@ def report_meta(config, title: str) -> dict:
     """What the template needs from the engagement config to draw cover, header and footer."""
     from ..core.fmt import shorten
 
-    logo = config.brand.get("logo")
+    logo = config.brand.logo
     return {
         "client": shorten(config.client, 100),
         "engagement": shorten(config.engagement, 100),
         "title": title,
         "as_of": f"{config.as_of:%-d %B %Y}",
-        "colour": config.brand["primary_colour"],
-        "paper": config.brand["paper"],
+        "colour": config.brand.primary_colour,
+        "paper": config.brand.paper,
         "logo": _data_uri(Path(logo)) if logo else "",
         "running_head": f"{shorten(config.client, 60)} · {title}",
         "date": config.as_of,  # a browser-printed PDF's dates (see kamlib.render.chromium)

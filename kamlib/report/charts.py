@@ -13,6 +13,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -296,7 +297,8 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
     ax.set_title("Portfolio matrix")
     legend = ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for handle in legend.legend_handles:
-        handle.set_sizes([40])
+        if isinstance(handle, PathCollection):  # the scatter's markers, drawn larger
+            handle.set_sizes([40])
     fig.subplots_adjust(left=0.09, right=0.74, bottom=0.1, top=0.93)
     plt.close(fig)
     return fig
@@ -325,7 +327,7 @@ def importance_heatmap(
     counts: pd.DataFrame,
     min_respondents: int = 3,
     title: str = "Importance of service elements",
-) -> Figure:
+) -> Figure | None:
     """Mean importance (1 very low - 5 very high) per element and group, with respondents.
 
     Cells with fewer than ``min_respondents`` are grey and marked: they take no part in
@@ -787,7 +789,7 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
     fig, ax = plt.subplots(figsize=(8.0, 2.8))
     bins = list(range(0, 105, 5))
     n, edges, patches = ax.hist(h, bins=bins, color=palette()[0], edgecolor="white")
-    for p, left in zip(patches, edges[:-1], strict=False):
+    for p, left in zip(list(patches), edges[:-1], strict=False):  # type: ignore[arg-type]
         p.set_facecolor("#D55E00" if left < risk else ("#E69F00" if left < watch else "#009E73"))
     for x in (risk, watch):
         ax.axvline(x, color=INK, lw=0.8, ls=":")
@@ -800,7 +802,7 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
 
 def health_vs_revenue(
     health: pd.DataFrame, currency: str | None = None, watch: float = 70, risk: float = 40
-) -> Figure:
+) -> Figure | None:
     """Health against revenue: the revenue in the at-risk zone is what to protect; None
     when no key account's health can be measured."""
     h = health.dropna(subset=["health"]) if len(health) else health

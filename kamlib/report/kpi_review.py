@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value
 
 
@@ -275,16 +276,16 @@ def lifetime_missing(r: KpiReview) -> str:
     return "Customer lifetime value is not available: " + "; ".join(why) + "."
 
 
-def warnings_empty(r: KpiReview, settings: dict | None = None) -> str:
+def warnings_empty(r: KpiReview, settings: settings_.KpiReview) -> str:
     """What an empty early-warning list means: the rules applied, and those the data did
     not allow (``settings``: the config's ``method.kpi_review``)."""
-    s = settings or {"health_drop": 10, "senior_days": 180}
+    drop, senior = settings.health_drop, settings.senior_days
     h = r.health
     checks = [
-        (h["health"].notna().any(), f"health down {s['health_drop']:g} points"),
+        (h["health"].notna().any(), f"health down {drop:g} points"),
         (h["growth"].notna().any(), "declining revenue"),
         (h["nps"].notna().any(), "falling NPS"),
-        (h["days_since_contact"].notna().any(), f"no senior contact for {s['senior_days']} days"),
+        (h["days_since_contact"].notna().any(), f"no senior contact for {senior} days"),
     ]
     done = [w for ok, w in checks if ok]
     skipped = [w for ok, w in checks if not ok]

@@ -46,7 +46,7 @@ def start(engagement: str = "demo", as_of: str = "", cache: str = "") -> Engagem
     file in which the runner hands over the data pack it read (empty: read it here)."""
     setup()
     eng = open_engagement(engagement, as_of=as_of, cache=cache)
-    use_house_style(eng.config.brand["primary_colour"])
+    use_house_style(eng.config.brand.primary_colour)
     return eng
 
 

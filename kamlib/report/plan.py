@@ -556,7 +556,12 @@ def action_plan_view(p: Plan) -> pd.DataFrame:
 def swot_data(p: Plan) -> dict[str, list[str]]:
     """What the data contributes to each SWOT quadrant, in words."""
     a, c = p.account, p.currency
-    data = {"strengths": [], "weaknesses": [], "opportunities": [], "threats": []}
+    data: dict[str, list[str]] = {
+        "strengths": [],
+        "weaknesses": [],
+        "opportunities": [],
+        "threats": [],
+    }
     if pd.notna(a.get("share_of_wallet")) and a["share_of_wallet"] >= 0.5:
         data["strengths"].append(f"{fmt.pct(a['share_of_wallet'])} share of wallet")
     if pd.notna(a.get("growth")) and a["growth"] > 0:
@@ -672,7 +677,8 @@ def risks_view(p: Plan) -> pd.DataFrame:
 
 def risks_empty(p: Plan) -> str:
     """What the empty risk table means: which checks the data allowed, and which not."""
-    checked, not_checked = [], []
+    checked: list[str] = []
+    not_checked: list[str] = []
     for ok, what, why in (
         (p.has.get("history", True), "revenue trend", "less than 24 months of revenue"),
         (p.has.get("cost", True) and p.has.get("history", True), "margin trend",
@@ -804,6 +810,6 @@ def write_inputs_template(
         accounts[["account_id", "account_name"]],
         context,
         pi.combine(book.inputs, earlier),
-        book.config.brand["primary_colour"],
+        book.config.brand.primary_colour,
     )
     return path, len(accounts) * len(pi.PLAN_FIELDS)

@@ -48,9 +48,9 @@ def _gaps(cfg: Config) -> str:
 
 
 def _packages(cfg: Config) -> str:
-    inc = cfg.setting("service_model.include_at")
-    chg = cfg.setting("service_model.charge_at")
-    always = list(cfg.setting("service_model.loyalty_always") or [])
+    inc = cfg.method.service_model.include_at
+    chg = cfg.method.service_model.charge_at
+    always = list(cfg.method.service_model.loyalty_always or [])
     given = f"always get {_listing(always)}, and " if always else "get "
     return (
         "For each key-account segment, every element is **included**, **charged separately** "
@@ -65,7 +65,7 @@ def _packages(cfg: Config) -> str:
 
 
 def _package_cost(cfg: Config) -> str:
-    share = cfg.setting("service_model.affordable_share")
+    share = cfg.method.service_model.affordable_share
     return (
         f"A package that costs more than {share_words(share)} of the gross profit is flagged: "
         "that segment cannot afford it as designed."
@@ -73,7 +73,7 @@ def _package_cost(cfg: Config) -> str:
 
 
 def _kpi_status(cfg: Config) -> str:
-    amber = cfg.setting("kpi_review.amber")
+    amber = cfg.method.kpi_review.amber
     return (
         f"**Green**: target met; **amber**: at least {share_words(amber)} of the targeted gain; "
         "**red**: less."
@@ -95,7 +95,7 @@ def _cost_sensitivity(cfg: Config) -> str:
 
 
 def _health(cfg: Config) -> str:
-    weights = cfg.setting("health.weights")
+    weights = cfg.method.health.weights
     n = sum(1 for w in weights.values() if w)
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
     return (

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import fmt
+from ..core import settings as settings_
 from ..method.segmentation import DIMENSIONS, TIERS, Segmentation
 
 
@@ -318,18 +319,18 @@ SENSITIVITY_FORMATS = {
 }
 
 
-def sensitivity_note(seg: Segmentation, settings: dict | None = None) -> str:
+def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None = None) -> str:
     """What the sweep rests on: the model's cost assumptions (``settings``: the config's
     ``method.segmentation``), and a gross profit assumed from a stated margin, unknown,
     or annualised from fewer months."""
     s = seg.sensitivity
     said = []
     if settings is not None:
-        lo, hi = (int(x) for x in settings["accounts_per_manager"])
+        lo, hi = (int(x) for x in settings.accounts_per_manager)
         said.append(
             f"The model's cost assumes a key account manager at "
-            f"{fmt.money(settings['manager_cost'], short=False)} a year for {lo} to {hi} "
-            f"accounts and {fmt.money(settings['service_cost'], short=False)} of service per "
+            f"{fmt.money(settings.manager_cost, short=False)} a year for {lo} to {hi} "
+            f"accounts and {fmt.money(settings.service_cost, short=False)} of service per "
             "account a year (engagement settings): replace them with the client's figures."
         )
     basis = s.attrs.get("gp_basis", "data")
@@ -390,7 +391,7 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
 
 def weights_table(config) -> pd.DataFrame:
     """The compatibility weights and what each dimension is made of."""
-    w = config.setting("segmentation.weights")
+    w = config.method.segmentation.weights
     made = {
         "finance": "revenue, gross profit, potential",
         "strategy": "market leadership, innovation leadership, strategic fit",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 from IPython.display import HTML, display
 
 from ..core import fmt
 
-Formatter = Callable[[object], str]
+Formatter = Callable[[Any], str]
 
 
 def _formatter(kind: str, currency: str | None) -> Formatter:
@@ -115,7 +116,7 @@ def table_html(
     )
 
 
-def show(df: pd.DataFrame, **kwargs: object) -> None:
+def show(df: pd.DataFrame, **kwargs: Any) -> None:
     """Display a frame as a report table (see :func:`table_html`).
 
     It displays rather than returns, so several tables in one cell all show.

@@ -89,9 +89,9 @@ def validate(
         findings += analysis_findings(
             pack,
             cfg.as_of,
-            cfg.setting("trailing_months"),
-            cfg.setting("data_review.outlier_change"),
-            cfg.setting("data_review.examples"),
+            cfg.method.trailing_months,
+            cfg.method.data_review.outlier_change,
+            cfg.method.data_review.examples,
         )
     _say(f"{cfg.client}: config {cfg.path}")
     _say(

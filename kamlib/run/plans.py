@@ -576,7 +576,7 @@ def index_frame(book, batch: PlanBatch):
     import pandas as pd
 
     a = book.accounts.sort_values("revenue", ascending=False)
-    h = int(book.config.setting("account_plan.horizons")[0])
+    h = int(book.config.method.account_plan.horizons[0])
     status = {r.account_id: ("failed" if not r.ok else "rendered") for r in batch.results}
     stems = [file_stem(i, n) for i, n in zip(a["account_id"], a["account_name"], strict=True)]
     present = [(batch.folder / f"{s}.html").is_file() for s in stems]
@@ -647,7 +647,7 @@ def index_notebook(book, batch: PlanBatch):
     from ..report.notebook import kpis_html
 
     df = index_frame(book, batch)
-    h = int(book.config.setting("account_plan.horizons")[0])
+    h = int(book.config.method.account_plan.horizons[0])
     c = book.currency
     rendered = int((df["plan"] == "rendered").sum())
     failed = int((df["plan"] == "failed").sum())

@@ -218,8 +218,8 @@ def _sha256(path: Path) -> str:
 def input_files(config: Config) -> dict[str, str]:
     """Every input file of the run with its SHA-256: the config and the data pack."""
     files = [config.path, *data_files(config)]
-    if config.brand.get("logo"):
-        files.append(Path(config.brand["logo"]))
+    if config.brand.logo:
+        files.append(Path(config.brand.logo))
     return {str(p): _sha256(p) for p in files}
 
 
@@ -565,7 +565,7 @@ def _run_steps(job: _Job) -> RunResult:
     config, root, progress = job.config, job.root, job.progress
     run = _new_run_dir(root)
     started = dt.datetime.now()
-    manifest = {
+    manifest: dict[str, Any] = {
         "engagement": config.name,
         "client": config.client,
         "run_id": run.name,
