@@ -158,50 +158,66 @@ def _detect(
         )
         return "missing", {}, []
     wanted = {t: norm(mapping.get(t, t)) for t in TABLES}
-    found: dict[str, tuple[Path, str]] = {}
     if path.is_file():
-        if path.suffix.lower() not in EXCEL:
-            out.add(
-                ERROR,
-                "",
-                path.name,
-                "",
-                "is not a data pack",
-                "Fix: point 'data' at a folder of CSV or Parquet files, or an .xlsx workbook.",
-                "stops the run",
-            )
-            return "unknown", {}, []
-        try:
-            sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
-        except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
-            out.add(
-                ERROR,
-                "",
-                path.name,
-                "",
-                f"is not a readable Excel workbook ({exc})",
-                "Fix: save it from Excel as .xlsx.",
-                "stops the run",
-            )
-            return "broken", {}, []
-        names = {norm(s): s for s in sheets}
-        for table, key in wanted.items():
-            if key in names:
-                found[table] = (path, names.pop(key))
-        for sheet in names.values():
-            if sheet.startswith("_"):  # the intake form's own notes sheet
-                continue
-            out.add(
-                INFO,
-                "",
-                f"{path.name}, sheet '{sheet}'",
-                "",
-                "is not a table of the pack",
-                f"It is ignored.{_closest(sheet, TABLES)} Rename it or map it in the config "
-                "(mapping.tables) if it should be read.",
-                "ignored",
-            )
-        return "excel", found, list(sheets)
+        return _detect_workbook(path, wanted, out)
+    return _detect_folder(path, wanted, out)
+
+
+def _detect_workbook(
+    path: Path, wanted: dict[str, str], out: Collector
+) -> tuple[str, dict[str, tuple[Path, str]], list[str]]:
+    """The tables of a workbook, one per sheet; other sheets are said and ignored."""
+    found: dict[str, tuple[Path, str]] = {}
+    if path.suffix.lower() not in EXCEL:
+        out.add(
+            ERROR,
+            "",
+            path.name,
+            "",
+            "is not a data pack",
+            "Fix: point 'data' at a folder of CSV or Parquet files, or an .xlsx workbook.",
+            "stops the run",
+        )
+        return "unknown", {}, []
+    try:
+        sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
+        out.add(
+            ERROR,
+            "",
+            path.name,
+            "",
+            f"is not a readable Excel workbook ({exc})",
+            "Fix: save it from Excel as .xlsx.",
+            "stops the run",
+        )
+        return "broken", {}, []
+    names = {norm(s): s for s in sheets}
+    for table, key in wanted.items():
+        if key in names:
+            found[table] = (path, names.pop(key))
+    for sheet in names.values():
+        if sheet.startswith("_"):  # the intake form's own notes sheet
+            continue
+        out.add(
+            INFO,
+            "",
+            f"{path.name}, sheet '{sheet}'",
+            "",
+            "is not a table of the pack",
+            f"It is ignored.{_closest(sheet, TABLES)} Rename it or map it in the config "
+            "(mapping.tables) if it should be read.",
+            "ignored",
+        )
+    return "excel", found, list(sheets)
+
+
+def _detect_folder(
+    path: Path, wanted: dict[str, str], out: Collector
+) -> tuple[str, dict[str, tuple[Path, str]], list[str]]:
+    """The tables of a folder, one file each (CSV or Parquet); other files are said and
+    ignored, two files for one table are an error."""
+    found: dict[str, tuple[Path, str]] = {}
     files = [p for p in sorted(path.iterdir()) if p.suffix.lower() in FORMS and p.is_file()]
     by_key: dict[str, list[Path]] = {}
     for p in files:
@@ -363,10 +379,37 @@ def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFra
             "stops the run",
         )
         return None
-    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export
-    if utf16:
+    data: Path | io.BytesIO = file
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
         raw = raw.decode("utf-16").encode("utf-8")
-        file = io.BytesIO(raw)  # type: ignore[assignment]
+        data = io.BytesIO(raw)
+    decoded = _decode(raw, table, source, out)
+    if decoded is None:
+        return None
+    df = _parse_csv(data, *decoded, table, source, out)
+    if df is None or not len(df.columns):  # unreadable, or an empty file
+        return df
+    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    # lines of separators only (",,,,", as spreadsheets export empty rows) hold nothing
+    empty = df.apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
+    if empty.any():
+        out.add(
+            INFO,
+            table,
+            source,
+            "",
+            "are empty (separators only)",
+            "Left out; nothing to fix.",
+            "left out",
+            rows=df.index[empty],
+        )
+        df = df[~empty]
+    return df
+
+
+def _decode(raw: bytes, table: str, source: str, out: Collector) -> tuple[str, str] | None:
+    """The file's text and encoding (UTF-8, else Windows-1252, said); None (an error)
+    for a binary file."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
@@ -394,18 +437,26 @@ def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFra
             "Check that accented names look right; save as UTF-8 to be sure.",
             "read",
         )
+    return text, encoding
+
+
+def _parse_csv(
+    data: Path | io.BytesIO, text: str, encoding: str, table: str, source: str, out: Collector
+) -> pd.DataFrame | None:
+    """The CSV's rows as text, its separator sniffed; lines longer than the header are
+    named (None) unless only empty trailing fields make them longer."""
     sep = _sniff(text[:65536])
     options = dict(dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
     try:
-        df = pd.read_csv(file, skip_blank_lines=True, **options)
+        df = pd.read_csv(data, skip_blank_lines=True, **options)
         if not isinstance(df.index, pd.RangeIndex):  # data lines longer than the header
             if _report_ragged(text, sep, table, source, out):
                 return None
-            if isinstance(file, io.BytesIO):
-                file.seek(0)
+            if isinstance(data, io.BytesIO):
+                data.seek(0)
             with warnings.catch_warnings():  # only empty trailing fields are dropped
                 warnings.simplefilter("ignore", pd.errors.ParserWarning)
-                df = pd.read_csv(file, skip_blank_lines=True, index_col=False, **options)
+                df = pd.read_csv(data, skip_blank_lines=True, index_col=False, **options)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except (pd.errors.ParserError, ValueError) as exc:
@@ -421,22 +472,6 @@ def _read_csv(file: Path, source: str, table: str, out: Collector) -> pd.DataFra
             "stops the run",
         )
         return None
-    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
-    if len(df.columns):
-        # lines of separators only (",,,,", as spreadsheets export empty rows) hold nothing
-        empty = df.apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
-        if empty.any():
-            out.add(
-                INFO,
-                table,
-                source,
-                "",
-                "are empty (separators only)",
-                "Left out; nothing to fix.",
-                "left out",
-                rows=df.index[empty],
-            )
-            df = df[~empty]
     return df
 
 
@@ -626,6 +661,8 @@ def _yesno(s: pd.Series) -> pd.Series:
 def _parse_column(
     df: pd.DataFrame, col: Column, table: str, source: str, decimal: str, out: Collector
 ) -> pd.Series:
+    """One column parsed to its kind; a required value missing, a value that cannot be
+    read and one outside its range are errors, named with their rows."""
     s = df[col.name]
     blank = _blank(s)
     if col.required and blank.any():
@@ -640,64 +677,9 @@ def _parse_column(
             "stops the run",
             rows=rows,
         )
-    kind = col.kind
-    if kind == "text":
-        clean = _text(s)
-        if col.name.endswith("_id"):
-            # ids are matched trimmed; the data owner hears which ones carried spaces
-            raw = s.where(~blank).astype("string")
-            padded = raw.notna() & (raw != raw.str.strip())
-            if padded.any():
-                out.add(
-                    WARNING,
-                    table,
-                    source,
-                    col.name,
-                    "have spaces before or after the id",
-                    "They are matched without the spaces; remove them at the source.",
-                    "trimmed",
-                    rows=df.index[padded.fillna(False).to_numpy()],
-                    values=raw[padded.fillna(False)],
-                )
-        else:
-            clean = _isolate_bidi(clean, df.index, table, source, col.name, out)
-            if col.name.endswith("name"):
-                _say_long(clean, df.index, table, source, col.name, out)
-        return clean
-    if kind in {"date", "period"}:
-        parsed = _date(s, periods=kind == "period")
-        fix = (
-            "Fix: write dates as YYYY-MM-DD"
-            + (" or months as YYYY-MM" if kind == "period" else "")
-            + " (e.g. 2026-09-30); an open end such as 9999-12-31 is no date: leave it "
-            "out or give the real one."
-        )
-        what = "have a date that cannot be read or lies outside 1900-2200"
-    elif kind in {"number", "rating", "score10", "probability"}:
-        if kind == "probability" and not pd.api.types.is_numeric_dtype(s):
-            text = s.astype("string").str.strip()
-            pct = text.str.fullmatch(r"[+-]?\d+(\.\d+)?\s*%").fillna(False)
-            parsed = _number(s.where(~pct, text.str.rstrip("% ")), decimal)
-            parsed = parsed.where(~pct, parsed / 100)
-        else:
-            parsed = _number(s, decimal)
-        sep = "a decimal comma" if decimal == "," else "a decimal point"
-        fix = (
-            f"Fix: write plain numbers with {sep} and no thousands separators or currency "
-            "symbols (e.g. 18250.5), or set 'decimal' in the config."
-        )
-        what = "have a number that cannot be read"
-    elif kind == "yesno":
-        parsed = _yesno(s)
-        fix = "Fix: write yes or no."
-        what = "are neither yes nor no"
-    elif kind == "choice":
-        lower = _text(s).map(lambda v: v.lower() if isinstance(v, str) else v)
-        parsed = lower.where(lower.isin(col.choices), None)
-        fix = f"Fix: use one of {', '.join(col.choices)}."
-        what = "have a value that is not allowed"
-    else:  # pragma: no cover - schema and parser are kept in step by tests
-        raise AssertionError(kind)
+    if col.kind == "text":
+        return _parse_text(df, col, blank, table, source, out)
+    parsed, what, fix = _parse_typed(s, col, decimal)
     bad = parsed.isna() & ~blank
     if bad.any():
         out.add(
@@ -711,7 +693,7 @@ def _parse_column(
             rows=df.index[bad],
             values=s[bad],
         )
-    limits = {"rating": (1, 5), "score10": (0, 10), "probability": (0, 1)}.get(kind)
+    limits = {"rating": (1, 5), "score10": (0, 10), "probability": (0, 1)}.get(col.kind)
     if limits:
         lo, hi = limits
         outside = parsed.notna() & ((parsed < lo) | (parsed > hi))
@@ -728,6 +710,76 @@ def _parse_column(
                 values=s[outside],
             )
     return parsed
+
+
+def _parse_text(
+    df: pd.DataFrame, col: Column, blank: pd.Series, table: str, source: str, out: Collector
+) -> pd.Series:
+    """A text column, trimmed: ids padded with spaces are said; names with direction
+    controls are isolated, and very long ones said."""
+    s = df[col.name]
+    clean = _text(s)
+    if col.name.endswith("_id"):
+        # ids are matched trimmed; the data owner hears which ones carried spaces
+        raw = s.where(~blank).astype("string")
+        padded = raw.notna() & (raw != raw.str.strip())
+        if padded.any():
+            out.add(
+                WARNING,
+                table,
+                source,
+                col.name,
+                "have spaces before or after the id",
+                "They are matched without the spaces; remove them at the source.",
+                "trimmed",
+                rows=df.index[padded.fillna(False).to_numpy()],
+                values=raw[padded.fillna(False)],
+            )
+        return clean
+    clean = _isolate_bidi(clean, df.index, table, source, col.name, out)
+    if col.name.endswith("name"):
+        _say_long(clean, df.index, table, source, col.name, out)
+    return clean
+
+
+def _parse_typed(s: pd.Series, col: Column, decimal: str) -> tuple[pd.Series, str, str]:
+    """A date, number, yes/no or choice column parsed (NaN/NaT/None where unreadable),
+    with what an unreadable value is called and how to fix it."""
+    kind = col.kind
+    if kind in {"date", "period"}:
+        fix = (
+            "Fix: write dates as YYYY-MM-DD"
+            + (" or months as YYYY-MM" if kind == "period" else "")
+            + " (e.g. 2026-09-30); an open end such as 9999-12-31 is no date: leave it "
+            "out or give the real one."
+        )
+        what = "have a date that cannot be read or lies outside 1900-2200"
+        return _date(s, periods=kind == "period"), what, fix
+    if kind in {"number", "rating", "score10", "probability"}:
+        if kind == "probability" and not pd.api.types.is_numeric_dtype(s):
+            text = s.astype("string").str.strip()
+            pct = text.str.fullmatch(r"[+-]?\d+(\.\d+)?\s*%").fillna(False)
+            parsed = _number(s.where(~pct, text.str.rstrip("% ")), decimal)
+            parsed = parsed.where(~pct, parsed / 100)
+        else:
+            parsed = _number(s, decimal)
+        sep = "a decimal comma" if decimal == "," else "a decimal point"
+        fix = (
+            f"Fix: write plain numbers with {sep} and no thousands separators or currency "
+            "symbols (e.g. 18250.5), or set 'decimal' in the config."
+        )
+        return parsed, "have a number that cannot be read", fix
+    if kind == "yesno":
+        return _yesno(s), "are neither yes nor no", "Fix: write yes or no."
+    if kind == "choice":
+        lower = _text(s).map(lambda v: v.lower() if isinstance(v, str) else v)
+        parsed = lower.where(lower.isin(col.choices), None)
+        return (
+            parsed,
+            "have a value that is not allowed",
+            f"Fix: use one of {', '.join(col.choices)}.",
+        )
+    raise AssertionError(kind)  # pragma: no cover - schema and parser are kept in step by tests
 
 
 def _match_columns(
@@ -936,64 +988,12 @@ def _check_accounts(
 
 
 def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector) -> None:
+    """Values that are readable but suspicious: accounts (duplicates and the like),
+    revenue amounts, and activities without a unit cost."""
     _check_accounts(tables, sources, out)
     rev = tables.get("revenue")
     if rev is not None and not rev.empty and "amount" in rev.columns:
-        neg = rev["amount"] < 0
-        if neg.any():
-            out.add(
-                WARNING,
-                "revenue",
-                sources["revenue"],
-                "amount",
-                "are negative",
-                "Kept as credit notes; check they are not sign errors.",
-                "kept",
-                rows=rev.index[neg],
-                values=rev.loc[neg, "amount"],
-            )
-        by_account = rev.groupby("account_id")["amount"]
-        credit_only = by_account.max() < 0
-        if credit_only.any():
-            ids = sorted(credit_only.index[credit_only])
-            out.add(
-                WARNING,
-                "revenue",
-                sources["revenue"],
-                "amount",
-                f"{len(ids)} account{' has' if len(ids) == 1 else 's have'} only negative "
-                "amounts (credit-only)",
-                "Kept: their revenue is negative; check that invoices are not missing.",
-                "kept",
-                rows=None,
-                keys=ids,
-            )
-        zero = rev["amount"] == 0
-        if zero.any():
-            out.add(
-                WARNING,
-                "revenue",
-                sources["revenue"],
-                "amount",
-                "are zero",
-                "Kept; they do not change any total.",
-                "kept",
-                rows=rev.index[zero],
-            )
-        if "list_amount" in rev.columns:
-            below = (rev["amount"] > 0) & (rev["list_amount"] < rev["amount"] - 0.005)
-            if below.any():
-                out.add(
-                    WARNING,
-                    "revenue",
-                    sources["revenue"],
-                    "list_amount",
-                    "have a list amount below the net amount (a negative discount)",
-                    "Kept; check the list prices.",
-                    "kept",
-                    rows=rev.index[below],
-                    values=rev.loc[below, "list_amount"],
-                )
+        _check_amounts(rev, sources["revenue"], out)
     act, rates = tables.get("activities"), tables.get("activity_rates")
     if act is not None and rates is not None and not act.empty and not rates.empty:
         unpriced = ~act["activity"].isin(set(rates["activity"]))
@@ -1009,6 +1009,65 @@ def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out:
                 "the config.",
                 "no cost",
                 rows=act.index[unpriced],
+            )
+
+
+def _check_amounts(rev: pd.DataFrame, source: str, out: Collector) -> None:
+    """Negative, credit-only and zero amounts, and list amounts below the net amount."""
+    neg = rev["amount"] < 0
+    if neg.any():
+        out.add(
+            WARNING,
+            "revenue",
+            source,
+            "amount",
+            "are negative",
+            "Kept as credit notes; check they are not sign errors.",
+            "kept",
+            rows=rev.index[neg],
+            values=rev.loc[neg, "amount"],
+        )
+    by_account = rev.groupby("account_id")["amount"]
+    credit_only = by_account.max() < 0
+    if credit_only.any():
+        ids = sorted(credit_only.index[credit_only])
+        out.add(
+            WARNING,
+            "revenue",
+            source,
+            "amount",
+            f"{len(ids)} account{' has' if len(ids) == 1 else 's have'} only negative "
+            "amounts (credit-only)",
+            "Kept: their revenue is negative; check that invoices are not missing.",
+            "kept",
+            rows=None,
+            keys=ids,
+        )
+    zero = rev["amount"] == 0
+    if zero.any():
+        out.add(
+            WARNING,
+            "revenue",
+            source,
+            "amount",
+            "are zero",
+            "Kept; they do not change any total.",
+            "kept",
+            rows=rev.index[zero],
+        )
+    if "list_amount" in rev.columns:
+        below = (rev["amount"] > 0) & (rev["list_amount"] < rev["amount"] - 0.005)
+        if below.any():
+            out.add(
+                WARNING,
+                "revenue",
+                source,
+                "list_amount",
+                "have a list amount below the net amount (a negative discount)",
+                "Kept; check the list prices.",
+                "kept",
+                rows=rev.index[below],
+                values=rev.loc[below, "list_amount"],
             )
 
 
@@ -1038,64 +1097,76 @@ def read_datapack(
     form, found, seen = _detect(path, mapping.get("tables") or {}, out)
     pack = DataPack(path=path, form=form)
     for name, spec in TABLES.items():
-        if name not in found:
-            if spec.required and form in {"csv", "parquet", "mixed", "excel"}:
-                out.add(
-                    ERROR,
-                    name,
-                    path.name,
-                    "",
-                    f"required table '{name}' is missing",
-                    f"Found: {', '.join(seen) or 'nothing'}."
-                    f"{_closest(name, [Path(n).stem for n in seen])} Fix: add "
-                    f"{name}.csv (or a sheet '{name}'), or map the client's name in the config "
-                    "(mapping.tables).",
-                    "stops the run",
-                )
-            continue
-        file, sheet = found[name]
-        source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
-        if file.stat().st_size == 0:
-            df = pd.DataFrame()
-        elif sheet:
-            df = _read_excel(file, sheet, name, source, out)
-        elif FORMS[file.suffix.lower()] == "csv":
-            df = _read_csv(file, source, name, out)
-        else:
-            df = _read_parquet(file, name, source, out)
-        if df is None:
-            continue
-        df = _drop_repeated_headers(df, name, source, out)
-        if df is None:
-            continue
-        if df.empty:
-            level = ERROR if spec.required else WARNING
+        if name in found:
+            _read_table(pack, name, spec, found[name], mapping, decimal, out)
+        elif spec.required and form in {"csv", "parquet", "mixed", "excel"}:
             out.add(
-                level,
+                ERROR,
                 name,
-                source,
+                path.name,
                 "",
-                "is empty (no data rows)",
-                "Fix: export the table again with its rows."
-                if spec.required
-                else "It is treated as absent; deliver its rows to use it.",
-                "stops the run" if spec.required else "treated as absent",
+                f"required table '{name}' is missing",
+                f"Found: {', '.join(seen) or 'nothing'}."
+                f"{_closest(name, [Path(n).stem for n in seen])} Fix: add "
+                f"{name}.csv (or a sheet '{name}'), or map the client's name in the config "
+                "(mapping.tables).",
+                "stops the run",
             )
-            continue
-        matched = _match_columns(df, spec, source, mapping.get("columns") or {}, out)
-        if matched is None:
-            continue
-        parsed = pd.DataFrame(index=matched.index)
-        for col in spec.columns:
-            if col.name in matched.columns:
-                parsed[col.name] = _parse_column(matched, col, name, source, decimal, out)
-        _check_keys(parsed, spec, source, out)
-        pack.tables[name] = parsed
-        pack.sources[name] = source
     _check_references(pack.tables, pack.sources, out)
     _check_values(pack.tables, pack.sources, out)
     pack.findings = out.findings
     return pack
+
+
+def _read_table(
+    pack: DataPack,
+    name: str,
+    spec: Table,
+    where: tuple[Path, str],
+    mapping: dict,
+    decimal: str,
+    out: Collector,
+) -> None:
+    """One table read from its file or sheet, its columns matched and parsed, its keys
+    checked, into ``pack``; left out (with its findings) when it cannot be used."""
+    file, sheet = where
+    source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
+    df: pd.DataFrame | None
+    if file.stat().st_size == 0:
+        df = pd.DataFrame()
+    elif sheet:
+        df = _read_excel(file, sheet, name, source, out)
+    elif FORMS[file.suffix.lower()] == "csv":
+        df = _read_csv(file, source, name, out)
+    else:
+        df = _read_parquet(file, name, source, out)
+    if df is not None:
+        df = _drop_repeated_headers(df, name, source, out)
+    if df is None:
+        return
+    if df.empty:
+        out.add(
+            ERROR if spec.required else WARNING,
+            name,
+            source,
+            "",
+            "is empty (no data rows)",
+            "Fix: export the table again with its rows."
+            if spec.required
+            else "It is treated as absent; deliver its rows to use it.",
+            "stops the run" if spec.required else "treated as absent",
+        )
+        return
+    matched = _match_columns(df, spec, source, mapping.get("columns") or {}, out)
+    if matched is None:
+        return
+    parsed = pd.DataFrame(index=matched.index)
+    for col in spec.columns:
+        if col.name in matched.columns:
+            parsed[col.name] = _parse_column(matched, col, name, source, decimal, out)
+    _check_keys(parsed, spec, source, out)
+    pack.tables[name] = parsed
+    pack.sources[name] = source
 
 
 def load_datapack(

@@ -144,60 +144,13 @@ def account_health(
     margin trends are not available (they drop out of the score and raise no signal)
     rather than computed on a partial year.
     """
-    from ..core.periods import in_window, trailing_window
     from . import account_plan as ap
 
     as_of = pd.Timestamp(as_of)
-    r = revenue[revenue["account_id"].isin(ids)]
-    cur = r[in_window(r["date"], trailing_window(as_of, 12))]
-    pri = r[in_window(r["date"], trailing_window(as_of, 12, back=1))]
-    money = ["amount"] + (["cost"] if "cost" in r.columns else [])
-    now = cur.groupby("account_id")[money].sum(min_count=1).reindex(ids)
-    before = pri.groupby("account_id")[money].sum(min_count=1).reindex(ids)
     out = pd.DataFrame(index=ids)
-    out["revenue"] = now["amount"].fillna(0.0)
-    out["prior_revenue"] = before["amount"].fillna(0.0)
-    if evidence is not None and not evidence.compare(as_of).full:
-        out["prior_revenue"] = np.nan
-        before = before * np.nan
-    out["growth"] = (out["revenue"] / out["prior_revenue"] - 1).where(out["prior_revenue"] > 0)
-    if "cost" in money:
-        gm_now = ((now["amount"] - now["cost"]) / now["amount"]).where(now["amount"] > 0)
-        gm_before = ((before["amount"] - before["cost"]) / before["amount"]).where(
-            before["amount"] > 0
-        )
-    else:
-        gm_now = gm_before = pd.Series(np.nan, index=ids)
-    out["margin_change"] = gm_now - gm_before
-    # an account's NPS from a handful of answers swings by 50 points: below the minimum
-    # number of respondents it is shown but counts neither in health nor as a signal
-    least = settings.nps_min_respondents
-    counted = []
-    out["nps"], out["nps_respondents"] = np.nan, 0
-    if surveys is not None and "nps" in surveys.columns:
-        s = surveys[surveys["account_id"].isin(ids)]
-        for back in (0, 1):
-            w = s[in_window(s["date"], trailing_window(as_of, 12, back=back))]
-            g = nps_by(w, "account_id").set_index("account_id").reindex(ids)
-            g["respondents"] = g["respondents"].fillna(0)
-            counted.append(g["nps"].where(g["respondents"] >= least))
-            if back == 0:
-                out["nps"], out["nps_respondents"] = g["nps"], g["respondents"]
-    nps_now, nps_before = counted or (None, None)
-    out["nps_respondents"] = out["nps_respondents"].astype(int)
-    out["nps_counted"] = out["nps_respondents"] >= least
-    stale = pd.Series(False, index=ids)
-    out["days_since_contact"] = np.nan
-    out["days_since_senior"] = np.nan
-    out["no_senior"] = False
-    if contacts is not None and "last_contact" in contacts.columns:
-        c = contacts[contacts["account_id"].isin(ids) & (contacts["last_contact"] <= as_of)]
-        if len(c):
-            g = ap.stakeholder_gaps(c, as_of, stale_days).set_index("account_id")
-            out["days_since_contact"] = g["days_since_contact"].reindex(ids)
-            out["days_since_senior"] = g["days_since_senior"].reindex(ids)
-            out["no_senior"] = g["no_senior"].reindex(ids).fillna(False).astype(bool)
-            stale = g["stale_senior"].reindex(ids).fillna(False).astype(bool)
+    gm_now, gm_before = _revenue_facts(out, revenue, ids, as_of, evidence)
+    nps_now, nps_before = _nps_facts(out, surveys, ids, as_of, settings.nps_min_respondents)
+    stale = _contact_facts(out, contacts, ids, as_of, stale_days)
     risks = ap.risk_signals(
         out["revenue"],
         out["prior_revenue"],
@@ -221,3 +174,93 @@ def account_health(
     )
     score = health_score(comp, settings.weights, settings.watch_below, settings.risk_below)
     return out.join(comp.add_prefix("score_")).join(score)
+
+
+def _revenue_facts(
+    out: pd.DataFrame,
+    revenue: pd.DataFrame,
+    ids: pd.Index,
+    as_of: pd.Timestamp,
+    evidence: Evidence | None,
+) -> tuple[pd.Series, pd.Series]:
+    """Revenue now and a year before, growth and margin change into ``out``; returns the
+    gross margins now and before (NaN without cost, or without a full prior year)."""
+    from ..core.periods import in_window, trailing_window
+
+    r = revenue[revenue["account_id"].isin(ids)]
+    cur = r[in_window(r["date"], trailing_window(as_of, 12))]
+    pri = r[in_window(r["date"], trailing_window(as_of, 12, back=1))]
+    money = ["amount"] + (["cost"] if "cost" in r.columns else [])
+    now = cur.groupby("account_id")[money].sum(min_count=1).reindex(ids)
+    before = pri.groupby("account_id")[money].sum(min_count=1).reindex(ids)
+    out["revenue"] = now["amount"].fillna(0.0)
+    out["prior_revenue"] = before["amount"].fillna(0.0)
+    if evidence is not None and not evidence.compare(as_of).full:
+        out["prior_revenue"] = np.nan
+        before = before * np.nan
+    out["growth"] = (out["revenue"] / out["prior_revenue"] - 1).where(out["prior_revenue"] > 0)
+    if "cost" in money:
+        gm_now = ((now["amount"] - now["cost"]) / now["amount"]).where(now["amount"] > 0)
+        gm_before = ((before["amount"] - before["cost"]) / before["amount"]).where(
+            before["amount"] > 0
+        )
+    else:
+        gm_now = gm_before = pd.Series(np.nan, index=ids)
+    out["margin_change"] = gm_now - gm_before
+    return gm_now, gm_before
+
+
+def _nps_facts(
+    out: pd.DataFrame,
+    surveys: pd.DataFrame | None,
+    ids: pd.Index,
+    as_of: pd.Timestamp,
+    least: int,
+) -> tuple[pd.Series | None, pd.Series | None]:
+    """Each account's NPS and respondents over the last 12 months into ``out``; returns
+    the NPS now and a year before where enough answered (None without surveys).
+
+    An account's NPS from a handful of answers swings by 50 points: below ``least``
+    respondents it is shown but counts neither in health nor as a signal."""
+    from ..core.periods import in_window, trailing_window
+
+    counted = []
+    out["nps"], out["nps_respondents"] = np.nan, 0
+    if surveys is not None and "nps" in surveys.columns:
+        s = surveys[surveys["account_id"].isin(ids)]
+        for back in (0, 1):
+            w = s[in_window(s["date"], trailing_window(as_of, 12, back=back))]
+            g = nps_by(w, "account_id").set_index("account_id").reindex(ids)
+            g["respondents"] = g["respondents"].fillna(0)
+            counted.append(g["nps"].where(g["respondents"] >= least))
+            if back == 0:
+                out["nps"], out["nps_respondents"] = g["nps"], g["respondents"]
+    out["nps_respondents"] = out["nps_respondents"].astype(int)
+    out["nps_counted"] = out["nps_respondents"] >= least
+    return (counted[0], counted[1]) if counted else (None, None)
+
+
+def _contact_facts(
+    out: pd.DataFrame,
+    contacts: pd.DataFrame | None,
+    ids: pd.Index,
+    as_of: pd.Timestamp,
+    stale_days: int,
+) -> pd.Series:
+    """Days since the last contact and the last senior one into ``out``; returns which
+    accounts' senior contact is stale. Contacts met after ``as_of`` are not known then."""
+    from . import account_plan as ap
+
+    stale = pd.Series(False, index=ids)
+    out["days_since_contact"] = np.nan
+    out["days_since_senior"] = np.nan
+    out["no_senior"] = False
+    if contacts is not None and "last_contact" in contacts.columns:
+        c = contacts[contacts["account_id"].isin(ids) & (contacts["last_contact"] <= as_of)]
+        if len(c):
+            g = ap.stakeholder_gaps(c, as_of, stale_days).set_index("account_id")
+            out["days_since_contact"] = g["days_since_contact"].reindex(ids)
+            out["days_since_senior"] = g["days_since_senior"].reindex(ids)
+            out["no_senior"] = g["no_senior"].reindex(ids).fillna(False).astype(bool)
+            stale = g["stale_senior"].reindex(ids).fillna(False).astype(bool)
+    return stale

@@ -16,6 +16,7 @@ is computed:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ import pandas as pd
 from .churn import lost_accounts
 
 if TYPE_CHECKING:
+    from ..core.evidence import Evidence
+    from ..intake.datapack import DataPack
     from ..intake.engagement import Engagement
     from .segmentation import Segmentation
 
@@ -533,11 +536,9 @@ def analyse(
     a programme that has not started, data that does not reach back) no KPI gets a target
     or a RAG status.
     """
-    from . import health as hl
     from . import segmentation
 
     cfg, pack = engagement.config, engagement.pack
-    ev = engagement.evidence
     s = cfg.method.kpi_review
     period = period or s.period
     if period not in FREQS:
@@ -554,9 +555,61 @@ def analyse(
     if seg.grouped:
         unit = segmentation.units(pack["accounts"])
         revenue = revenue.assign(account_id=revenue["account_id"].map(unit).to_numpy())
-    ends = period_ends(cfg.as_of, periods or s.periods, period)
     start = cfg.method.programme_start
     base_end = baseline_end(start, cfg.as_of, period)
+    ends = _review_ends(engagement.evidence, cfg.as_of, periods or s.periods, period, notes)
+    every = sorted(set(ends) | ({base_end} if base_end is not None else set()))
+    measurable, current = _measurable(engagement.evidence, ends, every, notes)
+    surveys, opps, wallet = _optional_inputs(pack, acc, notes)
+    groups = cohorts(engagement, every, key, measurable)
+    churn = pack.tables.get("churn") if not seg.grouped else None
+    lost = {
+        e: set(lost_accounts(churn, revenue, e, since=e - pd.DateOffset(years=1))["account_id"])
+        for e in every
+    }
+    full = period_kpis(
+        revenue, groups, every, period, surveys, opps, wallet, measurable, current, lost
+    )
+    # the baseline's values, then the periods shown
+    table = full[full["period_end"].isin(ends)].reset_index(drop=True)
+    card_table = table
+    if base_end is not None and base_end not in ends:
+        card_table = pd.concat([full[full["period_end"] == base_end], table], ignore_index=True)
+    measured = _unmeasurable(start, base_end, ends, engagement.evidence)
+    card = scorecard(card_table, None if measured else base_end, s.targets, s.amber, s.min_accounts)
+    _scorecard_notes(card, measured, base_end, s.min_accounts, notes)
+    notes.append(_cohort_note(bool(set(every) - measurable)))
+    now, warn = _health_now(engagement, acc, key, revenue, surveys, ends[-1], period)
+    h = cfg.method.health
+    gp = acc.assign(group=np.where(acc["key"], "key accounts", "other accounts"))
+    gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
+    return KpiReview(
+        table, card, now, warn, dict(h.weights), period, notes, gp.to_dict(),
+        h.nps_min_respondents, s.discount_rate, measured,
+    )  # fmt: skip
+
+
+def _cohort_note(today_for_some: bool) -> str:
+    """Which key accounts each period counts."""
+    return (
+        "Key accounts of each period are the accounts the segmentation's rules made key "
+        "12 months before its end: an account that stopped buying counts against "
+        "retention."
+        + (
+            " Where the data does not reach back that far, surveys and opportunities are "
+            "counted for today's key accounts."
+            if today_for_some
+            else ""
+        )
+    )
+
+
+def _review_ends(
+    ev: Evidence, as_of: dt.date, periods: int, period: str, notes: list[str]
+) -> list[pd.Timestamp]:
+    """The period ends the review shows: the last ``periods``, from the first with a whole
+    period of data (at least the last one, said when even it is not whole)."""
+    ends = period_ends(as_of, periods, period)
     span = {"quarter": 3, "month": 1, "year": 12}[period]
     dropped = [e for e in ends if not ev.history_before(e, span)]
     ends = [e for e in ends if e not in dropped]
@@ -566,13 +619,19 @@ def analyse(
             f"{ends[0]:%d %B %Y}, the first period end with a whole {period} of data."
         )
     if not ends:
-        ends = [period_ends(cfg.as_of, 1, period)[-1]]
+        ends = [period_ends(as_of, 1, period)[-1]]
         notes.append(f"The revenue data does not cover a whole {period} yet.")
-    every = sorted(set(ends) | ({base_end} if base_end is not None else set()))
+    return ends
+
+
+def _measurable(
+    ev: Evidence, ends: list[pd.Timestamp], every: list[pd.Timestamp], notes: list[str]
+) -> tuple[set[pd.Timestamp], set[pd.Timestamp]]:
+    """The period ends with 24 months of revenue behind them (annual KPIs measurable) and
+    those with 12 (today's figures)."""
     measurable = {e for e in every if ev.history_before(e, 24)}
     current = {e for e in every if ev.history_before(e, 12)}
-    short = [e for e in ends if e not in measurable]
-    if short:
+    if [e for e in ends if e not in measurable]:
         first = f"{ev.first:%B %Y}" if ev.first is not None else "nowhere"
         notes.append(
             "Retention, revenue growth and ACV growth compare 12 months with the 12 months "
@@ -584,6 +643,13 @@ def analyse(
                 else "for any period end of this review."
             )
         )
+    return measurable, current
+
+
+def _optional_inputs(
+    pack: DataPack, acc: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.Series | None]:
+    """Surveys, opportunities and wallet estimates, each None (and said) when missing."""
     surveys = pack.tables.get("surveys") if pack.has("surveys", "nps") else None
     opps = pack.tables.get("opportunities") if pack.has("opportunities") else None
     wallet = (
@@ -601,44 +667,44 @@ def analyse(
     ):
         if missing:
             notes.append(text)
-    groups = cohorts(engagement, every, key, measurable)
-    churn = pack.tables.get("churn") if not seg.grouped else None
-    lost = {
-        e: set(lost_accounts(churn, revenue, e, since=e - pd.DateOffset(years=1))["account_id"])
-        for e in every
-    }
-    full = period_kpis(
-        revenue, groups, every, period, surveys, opps, wallet, measurable, current, lost
-    )
-    # the baseline's values, then the periods shown
-    table = full[full["period_end"].isin(ends)].reset_index(drop=True)
-    if base_end is not None and base_end not in ends:
-        base_rows = full[full["period_end"] == base_end]
-        card_table = pd.concat([base_rows, table], ignore_index=True)
-    else:
-        card_table = table
-    measured = ""
+    return surveys, opps, wallet
+
+
+def _unmeasurable(
+    start: dt.date | None, base_end: pd.Timestamp | None, ends: list[pd.Timestamp], ev: Evidence
+) -> str:
+    """Why the programme's effect cannot be measured (no baseline); "" when it can."""
     if not start:
-        measured = (
+        return (
             "The programme's start date is not set in the engagement settings: there is no "
             "baseline, so the KPIs are shown without targets or status."
         )
-    elif base_end is None:
-        measured = (
+    if base_end is None:
+        return (
             f"The programme starts on {pd.Timestamp(start):%d %B %Y}, after the last "
             f"complete period ({ends[-1]:%d %B %Y}): its effect cannot be measured yet. "
             "The KPIs below are the starting point, without targets or status."
         )
-    elif ev.first is not None and base_end < ev.first:
-        measured = (
+    if ev.first is not None and base_end < ev.first:
+        return (
             f"The programme started on {pd.Timestamp(start):%d %B %Y}, before the data "
             f"begins ({ev.first:%B %Y}): there is no baseline before it, so its effect "
             "cannot be measured and the KPIs are shown without targets or status."
         )
-    card = scorecard(card_table, None if measured else base_end, s.targets, s.amber, s.min_accounts)
+    return ""
+
+
+def _scorecard_notes(
+    card: pd.DataFrame,
+    measured: str,
+    base_end: pd.Timestamp | None,
+    min_accounts: int,
+    notes: list[str],
+) -> None:
+    """What the scorecard leaves without a status, and why."""
     if len(card) and (card["status"] == "too few").any():
         notes.append(
-            f"KPIs measured on fewer than {s.min_accounts} key accounts (or respondents) "
+            f"KPIs measured on fewer than {min_accounts} key accounts (or respondents) "
             "are shown without a status: too few to tell the programme's effect from chance."
         )
     if not measured and card.attrs.get("baseline_end") is not None:
@@ -652,35 +718,34 @@ def analyse(
         notes.append(
             "Not measured, so not on the scorecard: " + ", ".join(card.attrs["not_measured"]) + "."
         )
-    notes.append(
-        "Key accounts of each period are the accounts the segmentation's rules made key "
-        "12 months before its end: an account that stopped buying counts against "
-        "retention."
-        + (
-            " Where the data does not reach back that far, surveys and opportunities are "
-            "counted for today's key accounts."
-            if set(every) - measurable
-            else ""
-        )
-    )
-    h = cfg.method.health
+
+
+def _health_now(
+    engagement: Engagement,
+    acc: pd.DataFrame,
+    key: pd.Series,
+    revenue: pd.DataFrame,
+    surveys: pd.DataFrame | None,
+    last_end: pd.Timestamp,
+    period: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Today's key accounts' health with its change since the period before the last one
+    shown, and the early warnings."""
+    from . import health as hl
+
+    cfg, pack, ev = engagement.config, engagement.pack, engagement.evidence
+    h, s = cfg.method.health, cfg.method.kpi_review
     stale = cfg.method.account_plan.stale_days
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev)
-    prev_end = (pd.Period(ends[-1], freq=FREQS[period]) - 1).end_time.normalize()
+    prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
     before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev)
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
     warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
-    now = now.join(info[["account_name", "segment"]])
-    gp = acc.assign(group=np.where(acc["key"], "key accounts", "other accounts"))
-    gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
-    return KpiReview(
-        table, card, now, warn, dict(h.weights), period, notes, gp.to_dict(),
-        h.nps_min_respondents, s.discount_rate, measured,
-    )  # fmt: skip
+    return now.join(info[["account_name", "segment"]]), warn
 
 
 def at_risk(r: KpiReview) -> dict:

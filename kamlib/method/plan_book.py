@@ -123,24 +123,71 @@ def _segment_stats(key: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_book(engagement: Engagement) -> PlanBook:
-    """Compute every key account's plan data for an engagement."""
+    """Compute every key account's plan data for an engagement: steps 1-3 once, then
+    each part of the plans from the key accounts' own rows."""
     from . import profitability, segmentation, service_model
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.account_plan
-    h = cfg.method.health
-    months = cfg.method.trailing_months
     seg = segmentation.segment(engagement)
     model = service_model.analyse(engagement, seg)
     prof = profitability.analyse(engagement, seg, model)
     notes: list[str] = []
-    t = prof.table
-    key = t[t["key"]].copy()
+    key = prof.table[prof.table["key"]].copy()
     ids = pd.Index(key["account_id"])
     units = segmentation.units(pack["accounts"]) if seg.grouped else None
-    revenue = _table(pack, "revenue", units, ids)
+
+    def table(name: str) -> pd.DataFrame | None:
+        return _table(pack, name, units, ids)
+
+    revenue = table("revenue")
     assert revenue is not None  # the one required table: a validated pack has it
-    has = {
+    has = _available(pack, key, prof, seg)
+    if seg.comparison is not None and not has["history"]:
+        notes.append(
+            f"No revenue growth or trend: {seg.comparison.reason()}. The plans show no "
+            "growth figure, and revenue and margin trends raise no risk signal."
+        )
+    months = cfg.method.trailing_months
+    products, ws, segment_mix = _products(revenue, key, cfg.as_of, months, s, has, notes)
+    open_, pipe, ws = _pipeline(table("opportunities"), ws, notes)
+    k = _targets(key, seg, months, s, pipe, ws, notes)
+    k, contacts = _relationship(k, table("contacts"), cfg.as_of, s.stale_days, notes)
+    surveys = table("surveys")
+    k = _with_health(k, revenue, surveys, table("contacts"), engagement)
+    k = _with_investment(k, model, prof)
+    k, inputs = _with_inputs(k, cfg, pack)
+    activities = prof.activities
+    activities = (
+        activities[activities["account_id"].isin(ids)]
+        if activities is not None
+        else pd.DataFrame(columns=["account_id", "activity", "quantity", "unit_cost", "cost"])
+    )
+    return PlanBook(
+        config=cfg,
+        accounts=k.reset_index(),
+        monthly=_monthly(revenue, cfg.as_of),
+        products=products,
+        segment_mix=segment_mix,
+        segment_stats=_segment_stats(key),
+        whitespace=ws,
+        opportunities=open_,
+        contacts=contacts,
+        nps=_nps(surveys, cfg.as_of),
+        activities=activities,
+        ratings=_latest_ratings(table("service_ratings")),
+        packages=model.packages[["segment", "element", "decision"]]
+        if model.packages is not None
+        else pd.DataFrame(columns=["segment", "element", "decision"]),
+        inputs=inputs,
+        notes=notes,
+        has=has,
+    )
+
+
+def _available(pack: Any, key: pd.DataFrame, prof: Any, seg: Any) -> dict[str, bool]:
+    """Which optional inputs the plans can use."""
+    return {
         "cost": pack.has("revenue", "cost"),
         "products": pack.has("revenue", "product"),
         "wallet": bool(key["estimated_wallet"].notna().any()),
@@ -151,61 +198,79 @@ def build_book(engagement: Engagement) -> PlanBook:
         "ratings": pack.has("service_ratings"),
         "history": seg.comparison is None or seg.comparison.full,  # growth is measurable
     }
-    if seg.comparison is not None and not has["history"]:
-        notes.append(
-            f"No revenue growth or trend: {seg.comparison.reason()}. The plans show no "
-            "growth figure, and revenue and margin trends raise no risk signal."
-        )
-    # products: the key accounts' spend, and the segment mix it is compared with
-    if has["products"]:
-        cur = revenue[in_window(revenue["date"], trailing_window(cfg.as_of, months))]
-        products = cur.groupby(["account_id", "product"], as_index=False)["amount"].sum()
-        products = products.rename(columns={"amount": "revenue"})
-        seg_of = key.set_index("account_id")["segment"]
-        ws = ap.whitespace(products.rename(columns={"revenue": "amount"}), seg_of, s.min_adoption)
-        p = products.assign(segment=products["account_id"].map(seg_of))
-        mix = p.groupby(["segment", "product"]).agg(
-            revenue=("revenue", "sum"), buyers=("account_id", "nunique")
-        )
-        mix["share"] = mix["revenue"] / mix.groupby(level=0)["revenue"].transform("sum")
-        mix["adoption"] = (
-            mix["buyers"] / seg_of.value_counts().reindex(mix.index.get_level_values(0)).to_numpy()
-        )
-        segment_mix = mix.reset_index()[["segment", "product", "share", "adoption"]]
-    else:
-        products = pd.DataFrame(columns=["account_id", "product", "revenue"])
-        ws = pd.DataFrame(columns=["account_id", "segment", "product", "adoption", "value"])
-        segment_mix = pd.DataFrame(columns=["segment", "product", "share", "adoption"])
+
+
+def _products(
+    revenue: pd.DataFrame,
+    key: pd.DataFrame,
+    as_of: dt.date,
+    months: int,
+    s: Any,
+    has: dict[str, bool],
+    notes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The key accounts' spend per product, their whitespace, and their segments' mix."""
+    if not has["products"]:
         notes.append(
             "No product column in the revenue table: product mix and whitespace cannot be shown."
         )
-    # opportunities: the open pipeline, weighted; whitespace already in it is not counted twice
-    opps = _table(pack, "opportunities", units, ids)
-    if opps is not None:
-        open_ = opps[opps["status"] == "open"].copy()
-        prob = open_["probability"] if "probability" in open_.columns else np.nan
-        open_["weighted"] = open_["amount"] * pd.Series(prob, index=open_.index).fillna(0.0)
-        pipe = ap.weighted_pipeline(opps).set_index("account_id")
-        if "product" in open_.columns:
-            in_pipe = set(zip(open_["account_id"], open_["product"], strict=True))
-            ws = ws.assign(
-                in_pipeline=np.array(
-                    [
-                        (a, p) in in_pipe
-                        for a, p in zip(ws["account_id"], ws["product"], strict=True)
-                    ],
-                    dtype=bool,
-                )
-            )
-    else:
-        open_ = pd.DataFrame(columns=["account_id", "opportunity_id", "amount", "weighted"])
-        pipe = pd.DataFrame(columns=["open_opportunities", "pipeline", "weighted"])
+        return (
+            pd.DataFrame(columns=["account_id", "product", "revenue"]),
+            pd.DataFrame(columns=["account_id", "segment", "product", "adoption", "value"]),
+            pd.DataFrame(columns=["segment", "product", "share", "adoption"]),
+        )
+    cur = revenue[in_window(revenue["date"], trailing_window(as_of, months))]
+    products = cur.groupby(["account_id", "product"], as_index=False)["amount"].sum()
+    products = products.rename(columns={"amount": "revenue"})
+    seg_of = key.set_index("account_id")["segment"]
+    ws = ap.whitespace(products.rename(columns={"revenue": "amount"}), seg_of, s.min_adoption)
+    p = products.assign(segment=products["account_id"].map(seg_of))
+    mix = p.groupby(["segment", "product"]).agg(
+        revenue=("revenue", "sum"), buyers=("account_id", "nunique")
+    )
+    mix["share"] = mix["revenue"] / mix.groupby(level=0)["revenue"].transform("sum")
+    mix["adoption"] = (
+        mix["buyers"] / seg_of.value_counts().reindex(mix.index.get_level_values(0)).to_numpy()
+    )
+    return products, ws, mix.reset_index()[["segment", "product", "share", "adoption"]]
+
+
+def _pipeline(
+    opps: pd.DataFrame | None, ws: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The open pipeline, weighted, per opportunity and per account; whitespace already in
+    the pipeline is marked (not counted twice)."""
+    if opps is None:
         notes.append("No opportunities table: the open pipeline cannot be shown.")
-    if "in_pipeline" not in ws.columns:
-        ws = ws.assign(in_pipeline=False)
-    # targets, reconciled with the pipeline, whitespace and wallet
+        return (
+            pd.DataFrame(columns=["account_id", "opportunity_id", "amount", "weighted"]),
+            pd.DataFrame(columns=["open_opportunities", "pipeline", "weighted"]),
+            ws.assign(in_pipeline=False),
+        )
+    open_ = opps[opps["status"] == "open"].copy()
+    prob = open_["probability"] if "probability" in open_.columns else np.nan
+    open_["weighted"] = open_["amount"] * pd.Series(prob, index=open_.index).fillna(0.0)
+    pipe = ap.weighted_pipeline(opps).set_index("account_id")
+    if "product" not in open_.columns:
+        return open_, pipe, ws.assign(in_pipeline=False)
+    in_pipe = set(zip(open_["account_id"], open_["product"], strict=True))
+    pairs = zip(ws["account_id"], ws["product"], strict=True)
+    return open_, pipe, ws.assign(in_pipeline=np.array([p in in_pipe for p in pairs], dtype=bool))
+
+
+def _targets(
+    key: pd.DataFrame,
+    seg: Any,
+    months: int,
+    s: Any,
+    pipe: pd.DataFrame,
+    ws: pd.DataFrame,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Per key account (indexed by id): targets reconciled with the pipeline, whitespace
+    and wallet. Targets grow a year's revenue: fewer months of data are annualised first
+    (and said)."""
     k = key.set_index("account_id")
-    # targets grow a year's revenue: fewer months of data are annualised first (and said)
     scale = seg.comparison.to_year if seg.comparison is not None else 1.0
     if seg.comparison is not None and scale != 1.0:
         notes.append(
@@ -218,68 +283,76 @@ def build_book(engagement: Engagement) -> PlanBook:
         k["annual_revenue"], s.growth_target, [int(x) for x in s.horizons], pipe["weighted"]
     ).set_index("account_id")
     k = k.join(tg.drop(columns=["base"]))
-    k = k.join(pipe[["open_opportunities", "pipeline", "weighted"]])
-    k[["open_opportunities", "pipeline", "weighted"]] = k[
-        ["open_opportunities", "pipeline", "weighted"]
-    ].fillna(0)
+    pipeline = ["open_opportunities", "pipeline", "weighted"]
+    k = k.join(pipe[pipeline])
+    k[pipeline] = k[pipeline].fillna(0)
     k["whitespace"] = ws[~ws["in_pipeline"]].groupby("account_id")["value"].sum()
     k["whitespace"] = k["whitespace"].fillna(0.0)
     k["headroom"] = (k["estimated_wallet"] - k["annual_revenue"]).clip(lower=0)
-    # relationship
-    contacts = _table(pack, "contacts", units, ids)
-    if contacts is not None:
-        gaps = ap.stakeholder_gaps(contacts, cfg.as_of, s.stale_days).set_index("account_id")
-        k = k.join(gaps)
-        contacts = contacts.assign(
-            days=(pd.Timestamp(cfg.as_of) - contacts["last_contact"]).dt.days
-            if "last_contact" in contacts.columns
-            else np.nan
-        )
-    else:
-        contacts = pd.DataFrame(columns=["account_id", "name", "role"])
-        k["gaps"] = ""
-        k["stale_senior"] = False
-        k["days_since_contact"] = np.nan
-        k["contacts"] = 0
+    return k
+
+
+def _relationship(
+    k: pd.DataFrame, contacts: pd.DataFrame | None, as_of: dt.date, stale_days: int,
+    notes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The stakeholder gaps of each account, and its contacts with days since last met."""
+    if contacts is None:
+        k = k.assign(gaps="", stale_senior=False, days_since_contact=np.nan, contacts=0)
         notes.append("No contacts table: the stakeholder map is left to complete.")
+        return k, pd.DataFrame(columns=["account_id", "name", "role"])
+    gaps = ap.stakeholder_gaps(contacts, as_of, stale_days).set_index("account_id")
+    k = k.join(gaps)
+    contacts = contacts.assign(
+        days=(pd.Timestamp(as_of) - contacts["last_contact"]).dt.days
+        if "last_contact" in contacts.columns
+        else np.nan
+    )
     k["contacts"] = k["contacts"].fillna(0).astype(int)
-    surveys = _table(pack, "surveys", units, ids)
-    # risks and health: the same function as the KPI review's
+    return k, contacts
+
+
+def _with_health(
+    k: pd.DataFrame,
+    revenue: pd.DataFrame,
+    surveys: pd.DataFrame | None,
+    contacts: pd.DataFrame | None,
+    engagement: Engagement,
+) -> pd.DataFrame:
+    """Risks and health: the same function as the KPI review's."""
+    cfg = engagement.config
     health = hl.account_health(
-        revenue, surveys, _table(pack, "contacts", units, ids), k.index, cfg.as_of, h,
-        s.stale_days, engagement.evidence,
+        revenue, surveys, contacts, k.index, cfg.as_of, cfg.method.health,
+        cfg.method.account_plan.stale_days, engagement.evidence,
     )  # fmt: skip
-    k = k.join(
-        health[
-            ["nps", "nps_respondents", "nps_counted", "signals", "risk_count", "health", "band",
-             "basis"]
-        ]
-    )  # fmt: skip
+    cols = ["nps", "nps_respondents", "nps_counted", "signals", "risk_count", "health", "band"]
+    k = k.join(health[[*cols, "basis"]])
     k[["gaps", "signals"]] = k[["gaps", "signals"]].astype(object).fillna("")  # no contacts
     for flag in ("no_senior", "no_supporter", "stale_senior"):
         if flag in k.columns:
             k[flag] = k[flag].astype("boolean").fillna(False).astype(bool)
-    # investment: today's cost-to-serve against the segment's package
+    return k
+
+
+def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
+    """Today's cost-to-serve against the segment's package, and the profitability
+    actions of a flagged account."""
     pkg_cost = (
         model.costs.set_index("segment")["package_cost"]
         if model.costs is not None
         else pd.Series(dtype=float)
     )
     k["package_cost"] = k["segment"].map(pkg_cost)
-    if not prof.actions.empty:
-        act = prof.actions.set_index("account_id")
-        k = k.join(
-            act[
-                [
-                    "price_increase",
-                    "price_increase_pct",
-                    "target_margin",
-                    "package_saving",
-                    "better_action",
-                ]
-            ]
-        )
-    # inputs: the pack's, with the filled workbook on top
+    if prof.actions.empty:
+        return k
+    act = prof.actions.set_index("account_id")
+    cols = ["price_increase", "price_increase_pct", "target_margin", "package_saving"]
+    return k.join(act[[*cols, "better_action"]])
+
+
+def _with_inputs(k: pd.DataFrame, cfg: Config, pack: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The managers' inputs (the pack's, with the filled workbook on top) and each plan's
+    completeness."""
     workbook = pi.workbook_path(cfg)
     known = set(map(str, k.index))
     wb_inputs = pi.read_inputs(workbook, known) if workbook.is_file() else None
@@ -290,33 +363,7 @@ def build_book(engagement: Engagement) -> PlanBook:
         ap.completeness(_filled_parts(filled.get(a, set()), k.at[a, "contacts"] > 0))[0]
         for a in k.index
     ]
-    activities = prof.activities
-    activities = (
-        activities[activities["account_id"].isin(ids)]
-        if activities is not None
-        else pd.DataFrame(columns=["account_id", "activity", "quantity", "unit_cost", "cost"])
-    )
-    stats = _segment_stats(key)
-    return PlanBook(
-        config=cfg,
-        accounts=k.reset_index(),
-        monthly=_monthly(revenue, cfg.as_of),
-        products=products,
-        segment_mix=segment_mix,
-        segment_stats=stats,
-        whitespace=ws,
-        opportunities=open_,
-        contacts=contacts,
-        nps=_nps(surveys, cfg.as_of),
-        activities=activities,
-        ratings=_latest_ratings(_table(pack, "service_ratings", units, ids)),
-        packages=model.packages[["segment", "element", "decision"]]
-        if model.packages is not None
-        else pd.DataFrame(columns=["segment", "element", "decision"]),
-        inputs=inputs,
-        notes=notes,
-        has=has,
-    )
+    return k, inputs
 
 
 def _fingerprint(cfg) -> tuple:
@@ -326,26 +373,38 @@ def _fingerprint(cfg) -> tuple:
     return (str(cfg.path), cfg.as_of, file_stamps(files))
 
 
-def open_book(engagement: str = "demo", as_of: str = "", cache: str | Path = "") -> PlanBook:
+def open_book(
+    engagement: str | Path | Engagement = "demo", as_of: str = "", cache: str | Path = ""
+) -> PlanBook:
     """The plan book of an engagement, computed once per input files and as-of date.
 
-    ``cache`` names a file the plan batch saved the book in (:func:`save_book`): used
-    while the inputs are unchanged. Any change to the config, the data pack or the plan
-    inputs workbook computes it again, so an analyst re-running a notebook sees edits at
-    once.
+    ``engagement`` is a reference (folder, config file, name) or an opened
+    :class:`~kamlib.intake.engagement.Engagement` (its as-of date already set: ``as_of``
+    is then not used). ``cache`` names a file the plan batch saved the book in
+    (:func:`save_book`): used while the inputs are unchanged. Any change to the config,
+    the data pack or the plan inputs workbook computes it again, so an analyst
+    re-running a notebook sees edits at once.
     """
     from ..core import cache as cached
     from ..core.config import load_config
-    from ..intake.engagement import open_engagement
+    from ..intake.engagement import Engagement, open_engagement
 
-    cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
+    if isinstance(engagement, Engagement):
+        opened: Engagement | None = engagement
+        cfg = engagement.config
+    else:
+        opened = None
+        cfg = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(cfg.currency)
     key = _fingerprint(cfg)
-    return cached.remember(
-        "plan book",
-        key,
-        lambda: cached.load(cache, key) or build_book(open_engagement(engagement, as_of=as_of)),
-    )
+
+    def build() -> PlanBook:
+        saved = cached.load(cache, key)
+        if saved is not None:
+            return saved
+        return build_book(opened or open_engagement(cfg.path, as_of=as_of))
+
+    return cached.remember("plan book", key, build)
 
 
 def save_book(book: PlanBook, path: str | Path) -> Path | None:

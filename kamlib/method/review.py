@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ..core.evidence import of_pack
+from ..core.evidence import Comparison, of_pack
 from ..core.fmt import plural
 from ..core.periods import in_window, trailing_window
 from ..intake.datapack import ERROR, INFO, WARNING, Collector, DataPack, Finding
@@ -111,11 +111,25 @@ def analysis_findings(
     outlier_change: float = 0.8,
     examples: int = 5,
 ) -> list[Finding]:
-    """Findings that depend on the engagement (as-of date, window), on top of validation's."""
+    """Findings that depend on the engagement (as-of date, window), on top of validation's:
+    rows after the as-of date, accounts never or no longer invoiced, a revenue history too
+    short or with holes, repeated rows, and accounts whose revenue moved beyond
+    ``outlier_change``."""
     out = Collector(examples)
-    acc, rev = pack["accounts"], pack["revenue"]
-    src_acc, src_rev = pack.sources["accounts"], pack.sources["revenue"]
+    rev = pack["revenue"]
     as_of_ts = pd.Timestamp(as_of)
+    later = _after_as_of(out, pack, as_of_ts)
+    _idle_accounts(out, pack, as_of, months)
+    comparison = of_pack(pack).compare(as_of_ts, months)
+    _history(out, pack, as_of_ts, months, comparison)
+    _duplicates(out, pack)
+    _outliers(out, pack, rev[~later], as_of, months, outlier_change, comparison)
+    return out.findings
+
+
+def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.Series:
+    """Revenue rows dated after the as-of date (left out of every figure)."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
     later = rev["date"] > as_of_ts
     if later.any():
         out.add(
@@ -129,6 +143,12 @@ def analysis_findings(
             rows=rev.index[later],
             values=rev.loc[later, "date"].dt.strftime("%Y-%m-%d"),
         )
+    return later
+
+
+def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months: int) -> None:
+    """Accounts never invoiced, and accounts with no revenue in the trailing window."""
+    acc, rev, src_acc = pack["accounts"], pack["revenue"], pack.sources["accounts"]
     invoiced = set(rev["account_id"])
     never = acc.loc[~acc["account_id"].isin(invoiced), "account_id"]
     if len(never):
@@ -159,8 +179,14 @@ def analysis_findings(
             rows=idle.index,
             values=idle,
         )
+
+
+def _history(
+    out: Collector, pack: DataPack, as_of_ts: pd.Timestamp, months: int, comparison: Comparison
+) -> None:
+    """A trailing window or prior year the data does not cover, and months without revenue."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
     span = rev.loc[rev["date"] <= as_of_ts, "date"]
-    comparison = of_pack(pack).compare(as_of_ts, months)
     if len(span):
         first = span.min()
         if comparison.current_months < months:
@@ -207,6 +233,11 @@ def analysis_findings(
                 "kept as zero",
                 keys=gaps,
             )
+
+
+def _duplicates(out: Collector, pack: DataPack) -> None:
+    """Revenue rows that repeat an earlier one exactly."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
     key_cols = [
         c
         for c in ("account_id", "date", "product", "amount", "invoice_id")
@@ -224,7 +255,21 @@ def analysis_findings(
             "kept",
             rows=rev.index[dup],
         )
-    change = revenue_change(rev[~later], as_of, months)
+
+
+def _outliers(
+    out: Collector,
+    pack: DataPack,
+    rev: pd.DataFrame,
+    as_of: dt.date | str,
+    months: int,
+    outlier_change: float,
+    comparison: Comparison,
+) -> None:
+    """Accounts whose trailing revenue moved more than ``outlier_change`` on the prior
+    window (not checked against a partial prior year)."""
+    src_rev = pack.sources["revenue"]
+    change = revenue_change(rev, as_of, months)
     moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
     big = change[moved].sort_values("change")
     if not comparison.full:  # against a partial year every account "moves": no check
@@ -244,7 +289,6 @@ def analysis_findings(
             rows=None,
             keys=[f"{r.account_id} ({r.change:+.0%})" for r in big.itertuples()],
         )
-    return out.findings
 
 
 def headline(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from ..core.settings import as_dict
 from .churn import lost_accounts
 
 if TYPE_CHECKING:
+    from ..intake.datapack import DataPack
     from ..intake.engagement import Engagement
 
 
@@ -508,7 +509,17 @@ def threshold_sensitivity(
             }
         )
         prev = n
-    out = pd.DataFrame(rows)
+    out = _pays(pd.DataFrame(rows), basis)
+    out.attrs["gp_basis"] = basis
+    out.attrs["assumed_margin"] = assumed_margin
+    out.attrs["annualised_from"] = months if scale != 1.0 else None
+    return out
+
+
+def _pays(out: pd.DataFrame, basis: str) -> pd.DataFrame:
+    """Whether each band (``band_pays``) and each whole line (``pays``) pays for the
+    key-account model: True/False on gross profit (measured or assumed); without gross
+    profit False only where revenue is below cost (no margin can pay), else unknown."""
     if out.empty:
         out = pd.DataFrame(columns=["key_accounts", "min_revenue", "marginal_gp", "pays"])
     elif basis == "none":
@@ -526,9 +537,6 @@ def threshold_sensitivity(
         # (one key account needs a whole manager)
         out["band_pays"] = out["marginal_gp"] >= out["cost_per_account"]
         out["pays"] = out["band_pays"] & (out["gross_profit"] >= out["model_cost"])
-    out.attrs["gp_basis"] = basis
-    out.attrs["assumed_margin"] = assumed_margin
-    out.attrs["annualised_from"] = months if scale != 1.0 else None
     return out
 
 
@@ -581,26 +589,8 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
         else ""
     )
     if not paying:
-        first = sensitivity.iloc[0]
-        brings = (
-            f"{fmt.money(first['gross_profit'], currency)} of gross profit{assumed}"
-            if pd.notna(first.get("gross_profit"))
-            else f"{fmt.money(first['marginal_revenue'] * first['key_accounts'], currency)} "
-            "of revenue"
-        )
-        return {
-            **none,
-            "decided": True,
-            "none_pay": True,
-            "reason": (
-                f"No line pays: the {fmt.plural(int(first['key_accounts']), 'largest account')} "
-                f"bring {brings} a year, less than the "
-                f"{fmt.money(first['model_cost'], currency)} the key-account model would cost "
-                "for them, and wider lines do not make up for it. We recommend no "
-                "key-account model at these costs; a leaner model or lower costs would "
-                "change this."
-            ),
-        }
+        return {**none, "decided": True, "none_pay": True,
+                "reason": _none_pays(sensitivity.iloc[0], assumed, currency)}  # fmt: skip
     chosen = sensitivity.iloc[paying[-1]].to_dict()
     chosen.update(decided=True, none_pay=False)
     if stop < len(fails):
@@ -614,6 +604,23 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
     else:
         chosen["reason"] = f"Every band in the sweep still pays for the key-account model{assumed}."
     return chosen
+
+
+def _none_pays(first: pd.Series, assumed: str, currency: str | None) -> str:
+    """Why no line pays, told on the narrowest one (``first``)."""
+    brings = (
+        f"{fmt.money(first['gross_profit'], currency)} of gross profit{assumed}"
+        if pd.notna(first.get("gross_profit"))
+        else f"{fmt.money(first['marginal_revenue'] * first['key_accounts'], currency)} of revenue"
+    )
+    return (
+        f"No line pays: the {fmt.plural(int(first['key_accounts']), 'largest account')} "
+        f"bring {brings} a year, less than the "
+        f"{fmt.money(first['model_cost'], currency)} the key-account model would cost "
+        "for them, and wider lines do not make up for it. We recommend no "
+        "key-account model at these costs; a leaner model or lower costs would "
+        "change this."
+    )
 
 
 @dataclass
@@ -646,10 +653,52 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     as_of = pd.Timestamp(as_of or cfg.as_of)
     s = cfg.method.segmentation
     months = cfg.method.trailing_months
-    accounts, revenue = pack["accounts"], pack["revenue"]
     notes: list[str] = []
-    grouped = bool(s.roll_up_groups) and pack.has("accounts", "parent_id")
-    if s.roll_up_groups and not grouped:
+    accounts, revenue, grouped = _scored_units(pack, s.roll_up_groups, notes)
+    comparison = engagement.evidence.compare(as_of, months)
+    screen = financial_screen(accounts, revenue, as_of, months, comparison)
+    has_cost = pack.has("revenue", "cost")
+    _what_is_scored(pack, screen, has_cost, comparison, notes)
+    sens, line = _line_sweep(screen, s, has_cost, comparison, months, notes)
+    lost = (
+        lost_accounts(pack.tables.get("churn"), revenue, as_of)
+        if not grouped
+        else pd.DataFrame(columns=["account_id", "lost_on", "reason"])
+    )
+    cand = _candidates(screen, as_dict(s.thresholds), line, lost, notes)
+    scores = compatibility(screen, accounts, s.weights)
+    orient = buyer_orientation(screen, accounts)
+    classes = _mark_lost(classify(screen, scores, orient, cand, s.tiers, s.min_score), lost)
+    overrides = pack.tables.get("overrides")
+    final = apply_overrides(classes, overrides if not grouped else None)
+    if grouped and overrides is not None and not overrides.empty:
+        notes.append("Overrides name single accounts; with group roll-up they are not applied.")
+    table = screen.merge(scores, on="account_id").merge(
+        final.drop(columns=["score"]), on="account_id"
+    )
+    lost_cols = lost.rename(columns={"reason": "lost_reason"})
+    table = table.merge(lost_cols, on="account_id", how="left")
+    return Segmentation(
+        accounts=table,
+        pareto_revenue=pareto(screen, "revenue"),
+        pareto_gross_profit=pareto(screen, "gross_profit") if has_cost else None,
+        sensitivity=sens,
+        recommendation=line,
+        overrides=final[final["override"] != ""][["account_id", "override"]],
+        notes=notes,
+        grouped=grouped,
+        comparison=comparison,
+    )
+
+
+def _scored_units(
+    pack: DataPack, roll_up_groups: bool, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """The accounts and revenue to score: one by one, or rolled up into groups when the
+    settings ask for it and the accounts name their parents."""
+    accounts, revenue = pack["accounts"], pack["revenue"]
+    grouped = bool(roll_up_groups) and pack.has("accounts", "parent_id")
+    if roll_up_groups and not grouped:
         notes.append(
             "Group roll-up was asked for, but no account names a parent: accounts "
             "are scored one by one."
@@ -660,9 +709,15 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
             f"Accounts are scored as groups: {len(pack['accounts']):,} entities roll "
             f"up into {len(accounts):,} groups and single accounts."
         )
-    comparison = engagement.evidence.compare(as_of, months)
-    screen = financial_screen(accounts, revenue, as_of, months, comparison)
-    has_cost = pack.has("revenue", "cost")
+    return accounts, revenue, grouped
+
+
+def _what_is_scored(
+    pack: DataPack, screen: pd.DataFrame, has_cost: bool, comparison: Comparison, notes: list[str]
+) -> None:
+    """Notes on the parts of the scores the data cannot feed: margins without cost of
+    goods, growth without a full prior year, potential without wallet estimates, strategy
+    and attitude without ratings."""
     if not has_cost:
         notes.append(
             "No cost of goods in the revenue data: gross profit and margin are not "
@@ -691,11 +746,22 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
                 f"No {dim} ratings: the {dim} dimension is not scored; weights are "
                 "re-normalised over the dimensions present."
             )
+
+
+def _line_sweep(
+    screen: pd.DataFrame,
+    s: Any,
+    has_cost: bool,
+    comparison: Comparison,
+    months: int,
+    notes: list[str],
+) -> tuple[pd.DataFrame, dict]:
+    """The threshold sensitivity and the recommended line (``s``: the segmentation
+    settings), with what the sweep rests on."""
     lo, hi = (int(x) for x in s.accounts_per_manager)
-    per_manager = (lo, hi)
     assumed = None if has_cost else s.assumed_gross_margin
     sens = threshold_sensitivity(
-        screen, per_manager, s.manager_cost, s.service_cost, assumed_margin=assumed,
+        screen, (lo, hi), s.manager_cost, s.service_cost, assumed_margin=assumed,
         months=min(months, comparison.current_months) or months,
     )  # fmt: skip
     if comparison.current_months < months:
@@ -710,8 +776,14 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
             f"{fmt.pct(assumed)} (engagement settings), not measured: replace it with the "
             "client's cost of goods."
         )
-    line = recommend_line(sens)
-    thresholds = as_dict(s.thresholds)
+    return sens, recommend_line(sens)
+
+
+def _candidates(
+    screen: pd.DataFrame, thresholds: dict, line: dict, lost: pd.DataFrame, notes: list[str]
+) -> pd.Series:
+    """The candidates: above the settings' thresholds, or above the recommended line when
+    none is set; never a customer the churn table records as lost."""
     if all(v is None for v in thresholds.values()):
         thresholds["min_revenue"] = line["min_revenue"]
         if line["key_accounts"]:
@@ -727,49 +799,28 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
                 "apply). A threshold in the settings draws a line regardless."
             )
     cand = candidates(screen, thresholds)
-    lost = (
-        lost_accounts(pack.tables.get("churn"), revenue, as_of)
-        if not grouped
-        else pd.DataFrame(columns=["account_id", "lost_on", "reason"])
-    )
     if len(lost):
         cand &= ~screen["account_id"].isin(lost["account_id"]).to_numpy()
         notes.append(
             f"{fmt.plural(len(lost), 'customer')} the churn table records as lost (and that "
             "bought nothing since) cannot be key accounts; overrides still apply."
         )
-    scores = compatibility(screen, accounts, s.weights)
-    orient = buyer_orientation(screen, accounts)
-    classes = classify(screen, scores, orient, cand, s.tiers, s.min_score)
-    if len(lost):
-        info = lost.set_index("account_id")
-        gone = classes["account_id"].isin(info.index)
-        when = classes.loc[gone, "account_id"].map(info["lost_on"])
-        why = classes.loc[gone, "account_id"].map(info["reason"])
-        classes.loc[gone, "reason"] = [
-            f"Lost on {d:%d %B %Y}" + (f" ({r})" if r else "") + "; not a candidate"
-            for d, r in zip(when, why, strict=True)
-        ]
-    overrides = pack.tables.get("overrides")
-    final = apply_overrides(classes, overrides if not grouped else None)
-    if grouped and overrides is not None and not overrides.empty:
-        notes.append("Overrides name single accounts; with group roll-up they are not applied.")
-    table = screen.merge(scores, on="account_id").merge(
-        final.drop(columns=["score"]), on="account_id"
-    )
-    lost_cols = lost.rename(columns={"reason": "lost_reason"})
-    table = table.merge(lost_cols, on="account_id", how="left")
-    return Segmentation(
-        accounts=table,
-        pareto_revenue=pareto(screen, "revenue"),
-        pareto_gross_profit=pareto(screen, "gross_profit") if has_cost else None,
-        sensitivity=sens,
-        recommendation=line,
-        overrides=final[final["override"] != ""][["account_id", "override"]],
-        notes=notes,
-        grouped=grouped,
-        comparison=comparison,
-    )
+    return cand
+
+
+def _mark_lost(classes: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
+    """Each lost customer's reason says when it was lost, and why when known."""
+    if not len(lost):
+        return classes
+    info = lost.set_index("account_id")
+    gone = classes["account_id"].isin(info.index)
+    when = classes.loc[gone, "account_id"].map(info["lost_on"])
+    why = classes.loc[gone, "account_id"].map(info["reason"])
+    classes.loc[gone, "reason"] = [
+        f"Lost on {d:%d %B %Y}" + (f" ({r})" if r else "") + "; not a candidate"
+        for d, r in zip(when, why, strict=True)
+    ]
+    return classes
 
 
 def headline(seg: Segmentation) -> dict:

@@ -323,49 +323,14 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.service_model
-    elements = list(s.elements)
     seg = seg or segmentation.segment(engagement)
     accounts = seg.accounts
     notes: list[str] = []
     key = accounts[accounts["key"]]
     segment_of = key.set_index("account_id")["segment"]
-    matrices: dict[str, pd.DataFrame] = {}
-    gap_table = pk = None
-    respondents = key_respondents = 0
+    r = _Ratings()
     if pack.has("service_ratings"):
-        dims = [d for d in DIMENSION_LABELS if d in accounts.columns and accounts[d].notna().any()]
-        groups = accounts[["account_id", *dims]]
-        bad = unknown_elements(pack["service_ratings"], elements)
-        if bad:
-            notes.append(
-                f"Ratings of elements not in the configured list are left out: "
-                f"{', '.join(bad)}. Add them to service_model.elements to use them."
-            )
-        r = rated(pack["service_ratings"], groups, elements)
-        respondents = int(r["account_id"].nunique())
-        key_respondents = int(
-            r.loc[r["account_id"].isin(key["account_id"]), "account_id"].nunique()
-        )
-        for d in dims:
-            matrices[d] = importance_matrix(r, d, elements, s.min_respondents)
-        if "satisfaction" in r.columns and r["satisfaction"].notna().any():
-            gap_table = gaps(r, "segment", elements, s.min_respondents)
-        else:
-            notes.append("The ratings carry no satisfaction scores: the gap analysis is skipped.")
-        orientation = (
-            key.groupby("segment")["orientation"]
-            .agg(lambda x: x.mode().iloc[0] if x.notna().any() else None)
-            .to_dict()
-        )
-        key_matrix = matrices["segment"][matrices["segment"]["group"].isin(orientation)]
-        if key_respondents:
-            pk = packages(key_matrix, orientation, s, elements)
-        else:
-            notes.append(
-                "No key account rated the service elements: the packages need ratings from "
-                "key accounts, so none is proposed; the matrices show what the other "
-                "accounts value."
-            )
+        r = _from_ratings(pack["service_ratings"], accounts, key, s, notes)
     cost = costing.engagement_activity_cost(engagement)
     if not pack.has("service_ratings"):
         notes.append(
@@ -380,28 +345,74 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
     costs = today = None
     if cost is not None:
         today = element_cost_today(cost, segment_of, s.element_activities)
-        if pk is not None:
+        if r.packages is not None:
+            gross_profit = key.set_index("account_id")["gross_profit"]
             costs = package_cost(
-                pk,
-                cost,
-                segment_of,
-                key.set_index("account_id")["gross_profit"],
-                s.element_activities,
+                r.packages, cost, segment_of, gross_profit, s.element_activities,
                 s.affordable_share,
-            )
+            )  # fmt: skip
     else:
         notes.append(
             "No activities table: package costs need cost-to-serve activities and their unit costs."
         )
     return ServiceModel(
-        elements,
-        matrices,
-        gap_table,
-        pk,
-        costs,
-        today,
-        respondents,
-        int(s.min_respondents),
-        notes,
-        key_respondents,
+        list(s.elements), r.matrices, r.gaps, r.packages, costs, today, r.respondents,
+        int(s.min_respondents), notes, r.key_respondents,
+    )  # fmt: skip
+
+
+@dataclass
+class _Ratings:
+    """What the service ratings give: matrices per dimension, gaps, packages, counts."""
+
+    matrices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    gaps: pd.DataFrame | None = None
+    packages: pd.DataFrame | None = None
+    respondents: int = 0
+    key_respondents: int = 0
+
+
+def _from_ratings(
+    ratings: pd.DataFrame,
+    accounts: pd.DataFrame,
+    key: pd.DataFrame,
+    s: settings_.ServiceModel,
+    notes: list[str],
+) -> _Ratings:
+    """The importance matrices, the gap table and the packages from the ratings."""
+    elements = list(s.elements)
+    out = _Ratings()
+    dims = [d for d in DIMENSION_LABELS if d in accounts.columns and accounts[d].notna().any()]
+    groups = accounts[["account_id", *dims]]
+    bad = unknown_elements(ratings, elements)
+    if bad:
+        notes.append(
+            f"Ratings of elements not in the configured list are left out: "
+            f"{', '.join(bad)}. Add them to service_model.elements to use them."
+        )
+    r = rated(ratings, groups, elements)
+    out.respondents = int(r["account_id"].nunique())
+    out.key_respondents = int(
+        r.loc[r["account_id"].isin(key["account_id"]), "account_id"].nunique()
     )
+    for d in dims:
+        out.matrices[d] = importance_matrix(r, d, elements, s.min_respondents)
+    if "satisfaction" in r.columns and r["satisfaction"].notna().any():
+        out.gaps = gaps(r, "segment", elements, s.min_respondents)
+    else:
+        notes.append("The ratings carry no satisfaction scores: the gap analysis is skipped.")
+    orientation = (
+        key.groupby("segment")["orientation"]
+        .agg(lambda x: x.mode().iloc[0] if x.notna().any() else None)
+        .to_dict()
+    )
+    key_matrix = out.matrices["segment"][out.matrices["segment"]["group"].isin(orientation)]
+    if out.key_respondents:
+        out.packages = packages(key_matrix, orientation, s, elements)
+    else:
+        notes.append(
+            "No key account rated the service elements: the packages need ratings from "
+            "key accounts, so none is proposed; the matrices show what the other "
+            "accounts value."
+        )
+    return out

@@ -34,9 +34,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.paths import KERNEL_ARGS, NOTEBOOKS
+
+if TYPE_CHECKING:
+    from ..intake.engagement import Engagement
 
 NOTEBOOK = "04_account_plan.ipynb"
 ENGINE = "kam-warm-kernel"
@@ -452,13 +455,16 @@ class BatchOptions:
 
 
 def render_plans(
-    engagement: str,
+    engagement: str | Path | Engagement,
     folder: str | Path,
     options: BatchOptions | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> PlanBatch:
     """Render the plans of the key accounts (or of ``options.accounts``) into ``folder``
-    and write the index. Returns every plan's result; failures are in ``.failed``."""
+    and write the index. Returns every plan's result; failures are in ``.failed``.
+
+    ``engagement``: a reference, or the run's opened engagement (its pack is not read
+    again; the workers' kernels get the plan book through a file)."""
     from ..core.errors import ConfigError
     from ..method.plan_book import find_account, open_book, save_book
     from ..render.chromium import ChromiumError, find

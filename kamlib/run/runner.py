@@ -34,7 +34,7 @@ from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, Ru
 from ..core.fmt import did_you_mean
 from ..core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
 from ..intake.datapack import DataPack
-from ..intake.engagement import data_files, read_pack, shared_pack
+from ..intake.engagement import Engagement, data_files, read_pack, shared_pack
 from .runs import engagement_lock, tidy
 
 
@@ -315,7 +315,7 @@ def _point_latest(root: Path, run: Path) -> None:
     os.replace(tmp, link)
 
 
-def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None:
+def _check_plans(engagement: Engagement, accounts: list[str] | None) -> None:
     """Fail before anything is written when the plan inputs workbook is bad, a named
     account has no plan (not a key account) or $KAM_CHROMIUM names no browser. The plan
     book computed here is reused."""
@@ -326,7 +326,7 @@ def _check_plans(config: Config, accounts: list[str] | None, as_of: str) -> None
         find()
     except ChromiumError as exc:
         raise ConfigError(str(exc)) from None
-    book = open_book(str(config.path), as_of)
+    book = open_book(engagement)
     for a in accounts or []:
         find_account(book, a)
 
@@ -335,7 +335,7 @@ def _run_plans(job: _Job, run: Path) -> dict:
     from ..core.fmt import plural
     from .plans import BatchOptions, render_plans
 
-    config, root, o, progress = job.config, job.root, job.options, job.progress
+    root, o, progress = job.root, job.options, job.progress
     t0 = time.perf_counter()
     folder = run / PLANS
     if o.accounts and (root / "latest" / PLANS).is_dir():
@@ -346,7 +346,7 @@ def _run_plans(job: _Job, run: Path) -> dict:
         accounts=tuple(o.accounts), jobs=o.jobs, pdf=o.pdf, as_of=o.parameters.get("as_of", "")
     )
     with _kernel_stderr_to(run / "kernel.log"):
-        batch = render_plans(str(config.path), folder, batch_options, _every_tenth(progress))
+        batch = render_plans(job.engagement, folder, batch_options, _every_tenth(progress))
     done = len(batch.results) - len(batch.failed)
     took = time.perf_counter() - t0
     engines = " and ".join(batch.engines)
@@ -526,15 +526,15 @@ def run_engagement(
     steps = select_steps(list(o.only) or None)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
-    pack = read_pack(config)
-    per_step = step_parameters(steps, dict(o.parameters), pack)
+    engagement_ = Engagement(config, read_pack(config))  # read once, handed down
+    per_step = step_parameters(steps, dict(o.parameters), engagement_.pack)
     params = {"engagement": str(config.path)}
     for typed in per_step.values():
         params.update(typed)
     if any(s.batch for s in steps):
-        _check_plans(config, list(o.accounts), as_of)
+        _check_plans(engagement_, list(o.accounts))
     root = (Path(o.reports) if o.reports else reports_root()) / config.name
-    job = _Job(config, pack, root.resolve(), steps, per_step, params, o, progress)
+    job = _Job(engagement_, root.resolve(), steps, per_step, params, o, progress)
     what = "kam plans" if [s.name for s in steps] == ["account_plans"] else "kam run"
     with engagement_lock(job.root, what):
         removed = tidy(job.root)
@@ -547,8 +547,7 @@ def run_engagement(
 class _Job:
     """What a run was asked to do, checked: the input of :func:`_run_steps`."""
 
-    config: Config
-    pack: DataPack
+    engagement: Engagement
     root: Path
     steps: list[Step]
     per_step: dict[str, dict]
@@ -556,16 +555,20 @@ class _Job:
     options: RunOptions
     progress: Callable[[str], None]
 
+    @property
+    def config(self) -> Config:
+        return self.engagement.config
 
-def _run_steps(job: _Job) -> RunResult:
-    """The run itself, under the engagement's lock: a new run folder, each step, the
-    manifest, then ``latest``."""
-    from ..render.pages import render, report_meta
+    @property
+    def pack(self) -> DataPack:
+        return self.engagement.pack
 
-    config, root, progress = job.config, job.root, job.progress
-    run = _new_run_dir(root)
-    started = dt.datetime.now()
-    manifest: dict[str, Any] = {
+
+def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
+    """The run's record, written beside its reports: what ran, on which inputs (with
+    their checksums), with which versions; its steps are added as they finish."""
+    config = job.config
+    return {
         "engagement": config.name,
         "client": config.client,
         "run_id": run.name,
@@ -577,41 +580,59 @@ def _run_steps(job: _Job) -> RunResult:
         "versions": versions(),
         "steps": [],
     }
+
+
+def _run_step(step: Step, job: _Job, run: Path, pack_file: Path | None) -> dict:
+    """One step: its notebook executed, then rendered to HTML (and PDF); its manifest
+    entry."""
+    from ..render.pages import render, report_meta
+
+    t0 = time.perf_counter()
+    config = job.config
+    executed = run / step.notebook
+    parameters = {
+        "engagement": str(config.path),
+        **job.per_step[step.name],
+        "output_dir": str(run),
+        "cache": str(pack_file or ""),
+    }
+    _execute(step, executed, parameters, run / "kernel.log", job.progress)
+    t1 = time.perf_counter()
+    outputs = render(executed, run, report_meta(config, step.title), pdf=job.options.pdf)
+    t2 = time.perf_counter()
+    exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
+    written = [p.name for p in outputs] + exports
+    entry = {
+        "step": step.name,
+        "notebook": step.notebook,
+        "execute_seconds": round(t1 - t0, 2),
+        "render_seconds": round(t2 - t1, 2),
+        "outputs": [executed.name, *written],
+    }
+    kinds = ", ".join(Path(o).suffix.lstrip(".") for o in written)
+    job.progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
+    return entry
+
+
+def _run_steps(job: _Job) -> RunResult:
+    """The run itself, under the engagement's lock: a new run folder, each step, the
+    manifest, then ``latest``."""
+    config, root = job.config, job.root
+    run = _new_run_dir(root)
+    started = dt.datetime.now()
+    manifest = _manifest(job, run, started)
     result = RunResult(run_dir=run, latest=root / "latest")
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
     try:
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         for step in job.steps:
-            t0 = time.perf_counter()
             if step.batch:
                 entry = _run_plans(job, run)
-                manifest["steps"].append(entry)
-                result.steps.append(entry)
                 result.failed_plans = entry.pop("_failed")
-                continue
-            executed = run / step.notebook
-            parameters = {
-                "engagement": str(config.path),
-                **job.per_step[step.name],
-                "output_dir": str(run),
-                "cache": str(pack_file or ""),
-            }
-            _execute(step, executed, parameters, run / "kernel.log", progress)
-            t1 = time.perf_counter()
-            outputs = render(executed, run, report_meta(config, step.title), pdf=job.options.pdf)
-            t2 = time.perf_counter()
-            exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
-            entry = {
-                "step": step.name,
-                "notebook": step.notebook,
-                "execute_seconds": round(t1 - t0, 2),
-                "render_seconds": round(t2 - t1, 2),
-                "outputs": [executed.name] + [p.name for p in outputs] + exports,
-            }
+            else:
+                entry = _run_step(step, job, run, pack_file)
             manifest["steps"].append(entry)
             result.steps.append(entry)
-            kinds = ", ".join(Path(o).suffix.lstrip(".") for o in entry["outputs"][1:])
-            progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
         manifest["carried_over"] = _carry_over(
             root, run, [s for s in available_steps() if s not in job.steps]
         )
