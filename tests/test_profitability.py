@@ -123,7 +123,7 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     assert pf.waterfall(t).set_index("step").loc["net revenue", "level"] == pytest.approx(
         t["net_revenue"].sum()
     )
-    seg_w = pfv.segment_waterfalls(p)
+    seg_w = pf.segment_waterfalls(p)
     assert (seg_w["list revenue"] + seg_w["discounts"]).tolist() == pytest.approx(
         seg_w["net revenue"].tolist()
     )

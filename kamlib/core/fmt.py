@@ -14,13 +14,15 @@ NAMES = {"EUR": "euros", "USD": "US dollars", "GBP": "pounds sterling", "CHF": "
          "JPY": "yen", "SEK": "Swedish kronor", "NOK": "Norwegian kroner",
          "DKK": "Danish kroner", "PLN": "złoty", "CZK": "Czech koruna"}  # fmt: skip
 
+#: The currency money is written in when none is named. Process state on purpose: opening
+#: an engagement sets it (:func:`kamlib.open_engagement`, and the plan book), so a table,
+#: chart or sentence that is not handed the currency never falls back to another one.
 _currency = "EUR"
 
 
 def use_currency(code: str) -> None:
-    """Make ``code`` the currency that money is written in when none is named: the
-    engagement's, set once by :func:`kamlib.start` so that no table, chart or sentence
-    falls back to another currency."""
+    """Make ``code`` the currency that money is written in when none is named (set when
+    an engagement is opened)."""
     global _currency
     _currency = str(code).upper()
 

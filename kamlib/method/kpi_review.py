@@ -754,3 +754,22 @@ def at_risk(r: KpiReview) -> dict:
     by = h.groupby("band")["revenue"].agg(["sum", "size"])
     return {b: (float(by.loc[b, "sum"]), int(by.loc[b, "size"])) if b in by.index else (0.0, 0)
             for b in ("healthy", "watch", "at risk")}  # fmt: skip
+
+
+def segment_health(r: KpiReview) -> pd.DataFrame:
+    """Per key-account segment: accounts, median health now and its change, accounts and
+    revenue at risk."""
+    h = r.health
+    risk = h["band"] == "at risk"
+    g = h.assign(risk=risk, risk_revenue=h["revenue"].where(risk, 0.0)).groupby("segment")
+    out = g.agg(
+        accounts=("health", "size"),
+        measured=("health", "count"),
+        health=("health", "median"),
+        change=("change", "median"),
+        at_risk=("risk", "sum"),
+        revenue_at_risk=("risk_revenue", "sum"),
+    ).reset_index()
+    blind = out["measured"] == 0  # nobody's health known: at risk is unknown, not zero
+    out.loc[blind, ["at_risk", "revenue_at_risk"]] = np.nan
+    return out.drop(columns="measured")

@@ -401,3 +401,48 @@ def headline(p: Profitability) -> dict:
         "price_total": float(p.actions["price_increase"].sum()) if len(p.actions) else 0.0,
         "saving_total": float(p.actions["package_saving"].sum()) if len(p.actions) else 0.0,
     }
+
+
+def group_totals(p: Profitability, column: str = "segment") -> pd.DataFrame:
+    """Accounts, revenue, gross profit, cost-to-serve, net contribution, unprofitable
+    accounts and net margin per segment or class, largest revenue first."""
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
+    g = p.table.groupby(column).agg(
+        accounts=("account_id", "size"),
+        revenue=("net_revenue", "sum"),
+        gross_profit=("gross_profit", total),
+        cost_to_serve=("cost_to_serve", total),
+        net_contribution=("net_contribution", total),
+        unprofitable=(
+            "net_contribution",
+            lambda s: float((s < 0).sum()) if s.notna().any() else np.nan,
+        ),
+    )
+    g["net_margin"] = (g["net_contribution"] / g["revenue"]).where(g["revenue"] > 0)
+    g = g.sort_values("revenue", ascending=False).reset_index()
+    return g
+
+
+def activity_totals(p: Profitability) -> pd.DataFrame:
+    """Cost-to-serve per activity: quantity, unit cost, cost and share of the total,
+    largest cost first (empty without activities)."""
+    if p.activities is None:
+        return pd.DataFrame()
+    a = p.activities.groupby("activity").agg(
+        quantity=("quantity", "sum"), unit_cost=("unit_cost", "first"), cost=("cost", "sum")
+    )
+    a["share"] = a["cost"] / a["cost"].sum()
+    out = a.sort_values("cost", ascending=False).reset_index()
+    return out
+
+
+def segment_waterfalls(p: Profitability) -> pd.DataFrame:
+    """The waterfall of every key-account segment, per account: a row per segment."""
+    rows = []
+    for name, g in p.key.groupby("segment"):
+        w = waterfall(g).set_index("step")["amount"] / len(g)
+        rows.append({"segment": name, **w.to_dict()})
+    return pd.DataFrame(rows)

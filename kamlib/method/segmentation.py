@@ -40,6 +40,7 @@ STRATEGY = ["market_leadership", "innovation_leadership", "strategic_fit"]
 ATTITUDE = ["loyalty", "information_sharing", "engagement"]
 DIMENSIONS = ("finance", "strategy", "attitude")
 TIERS = ["Tier 1", "Tier 2", "Tier 3"]
+CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
 ORIENTATION_LABEL = {"loyalty": "partner (loyalty)", "price": "price-driven"}
 
 
@@ -855,3 +856,79 @@ def headline(seg: Segmentation) -> dict:
         "key_by_override": int((k["override"] != "").sum()) if "override" in k else 0,
         "renormalised": int((a["candidate"] & a["renormalised"]).sum()),
     }
+
+
+def segment_totals(seg: Segmentation) -> pd.DataFrame:
+    """Accounts, revenue, gross profit, mean compatibility and share of revenue per
+    segment, tiers first."""
+    a = seg.accounts
+    g = a.groupby("segment").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gross_profit=("gross_profit", lambda v: v.sum(min_count=1)),
+        score=("score", "mean"),
+    )
+    g["revenue_share"] = g["revenue"] / a["revenue"].sum()
+    order = {name: i for i, name in enumerate(TIERS + ["Development", "Core", "Transactional"])}
+    g = g.reset_index()
+    g["_o"] = g["segment"].map(lambda s: order.get(s.split(" · ")[0], 9))
+    g = g.sort_values(["_o", "revenue"], ascending=[True, False]).drop(columns="_o")
+    return g
+
+
+def class_totals(seg: Segmentation) -> pd.DataFrame:
+    """The financial screen per class, then all customers: accounts, revenue, gross
+    profit, gross margin, growth, potential.
+
+    A quantity whose input is missing (cost of goods, a full prior year, any potential
+    estimate) is NaN, shown as "n/a", never 0.
+    """
+    a = seg.accounts.assign(
+        growth_base=seg.accounts["prior_revenue"].where(seg.accounts["growth"].notna())
+    )
+    a = a.assign(growth_now=a["revenue"].where(a["growth"].notna()))
+
+    def total(v: pd.Series) -> float:
+        return v.sum(min_count=1)
+
+    g = a.groupby("class").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue", "sum"),
+        gp=("gross_profit", total),
+        prior=("growth_base", total),
+        now=("growth_now", total),
+        potential=("potential", total),
+    )
+    g = g.reindex([c for c in CLASS_ORDER if c in g.index])
+    all_ = a.agg({"account_id": "size", "revenue": "sum"}).to_dict()
+    total_row = pd.DataFrame(
+        {
+            "accounts": [all_["account_id"]],
+            "revenue": [all_["revenue"]],
+            "gp": [total(a["gross_profit"])],
+            "prior": [total(a["growth_base"])],
+            "now": [total(a["growth_now"])],
+            "potential": [total(a["potential"])],
+        },
+        index=["All customers"],
+    )
+    g = pd.concat([g, total_row])
+    return pd.DataFrame(
+        {
+            "class": g.index,
+            "accounts": g["accounts"].astype(int).to_numpy(),
+            "revenue": g["revenue"].to_numpy(),
+            "gross_profit": g["gp"].to_numpy(),
+            "gross_margin": (g["gp"] / g["revenue"]).where(g["revenue"] > 0).to_numpy(),
+            "growth": (g["now"] / g["prior"] - 1).where(g["prior"] > 0).to_numpy(),
+            "potential": g["potential"].to_numpy(),
+        }
+    )
+
+
+def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
+    """Key and development accounts with a compatibility rating, and how many have none."""
+    a = seg.accounts[seg.accounts["key"] | (seg.accounts["class"] == "Development")].copy()
+    # key accounts all rank high in the whole base: rank them among themselves to spread them
+    a["attractiveness"] = a["finance"].rank(pct=True) * 100
+    return a[a["fit"].notna()], int(a["fit"].isna().sum())

@@ -5,5 +5,6 @@ the Excel workbook: :mod:`.review`, :mod:`.segmentation`, :mod:`.service_model`,
 :mod:`.profitability`, :mod:`.plan` (one account plan) and :mod:`.kpi_review`; with the
 charts (:mod:`.charts`), the tables (:mod:`.tables`), the rules stated from the settings
 (:mod:`.rules`) and what a notebook calls to show them (:mod:`.notebook`). Uses the
-method, intake and core layers; nothing here computes a number the method does not.
+method, intake and core layers: a view selects, orders, renames and formats what the
+method computed (and counts what a sentence needs).
 """

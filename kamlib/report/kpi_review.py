@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import settings as settings_
-from ..method.kpi_review import KpiReview, at_risk, lifetime_value
+from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
 
 
 def _fmt(v: float, unit: str, column: str) -> str:
@@ -39,23 +39,9 @@ def _change(d: float, column: str) -> str:
 
 
 def health_by_segment(r: KpiReview) -> pd.DataFrame:
-    """Per key-account segment: accounts, median health now and its change, accounts and
-    revenue at risk."""
-    h = r.health
-    risk = h["band"] == "at risk"
-    g = h.assign(risk=risk, risk_revenue=h["revenue"].where(risk, 0.0)).groupby("segment")
-    out = g.agg(
-        accounts=("health", "size"),
-        measured=("health", "count"),
-        health=("health", "median"),
-        change=("change", "median"),
-        at_risk=("risk", "sum"),
-        revenue_at_risk=("risk_revenue", "sum"),
-    ).reset_index()
-    blind = out["measured"] == 0  # nobody's health known: at risk is unknown, not zero
-    out.loc[blind, ["at_risk", "revenue_at_risk"]] = np.nan
-    out = out.drop(columns="measured")
-    return out.rename(
+    """Health per key-account segment (:func:`~kamlib.method.kpi_review.segment_health`),
+    for readers."""
+    return segment_health(r).rename(
         columns={
             "health": "median health",
             "change": "median change",

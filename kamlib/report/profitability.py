@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..method.profitability import Profitability, headline, waterfall
+from ..method.profitability import (
+    Profitability,
+    activity_totals,
+    group_totals,
+    headline,
+    waterfall,
+)
 
 
 def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
@@ -22,25 +28,8 @@ def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
 
 
 def by_group(p: Profitability, column: str = "segment") -> pd.DataFrame:
-    """Revenue, gross profit, cost-to-serve and net contribution per segment or class."""
-
-    def total(v: pd.Series) -> float:
-        return v.sum(min_count=1)
-
-    g = p.table.groupby(column).agg(
-        accounts=("account_id", "size"),
-        revenue=("net_revenue", "sum"),
-        gross_profit=("gross_profit", total),
-        cost_to_serve=("cost_to_serve", total),
-        net_contribution=("net_contribution", total),
-        unprofitable=(
-            "net_contribution",
-            lambda s: float((s < 0).sum()) if s.notna().any() else np.nan,
-        ),
-    )
-    g["net_margin"] = (g["net_contribution"] / g["revenue"]).where(g["revenue"] > 0)
-    g = g.sort_values("revenue", ascending=False).reset_index()
-    return g.rename(
+    """:func:`~kamlib.method.profitability.group_totals` for readers."""
+    return group_totals(p, column).rename(
         columns={
             column: column.replace("_", " "),
             "gross_profit": "gross profit",
@@ -52,34 +41,12 @@ def by_group(p: Profitability, column: str = "segment") -> pd.DataFrame:
 
 
 def activity_view(p: Profitability) -> pd.DataFrame:
-    """Cost-to-serve per activity: quantity, unit cost, cost and share of the total."""
-    if p.activities is None:
-        return pd.DataFrame()
-    a = p.activities.groupby("activity").agg(
-        quantity=("quantity", "sum"), unit_cost=("unit_cost", "first"), cost=("cost", "sum")
-    )
-    a["share"] = a["cost"] / a["cost"].sum()
-    out = a.sort_values("cost", ascending=False).reset_index()
+    """:func:`~kamlib.method.profitability.activity_totals` for readers."""
+    out = activity_totals(p)
+    if out.empty:
+        return out
     out["activity"] = out["activity"].astype(str).str.replace("_", " ")  # readers' words
     return out.rename(columns={"unit_cost": "unit cost"})
-
-
-def segment_waterfalls(p: Profitability) -> pd.DataFrame:
-    """The waterfall of every key-account segment, per account: a row per segment."""
-    short = {
-        "list revenue": "list revenue",
-        "discounts": "discounts",
-        "net revenue": "net revenue",
-        "cost of goods": "cost of goods",
-        "gross profit": "gross profit",
-        "cost-to-serve": "cost-to-serve",
-        "net contribution": "net contribution",
-    }
-    rows = []
-    for name, g in p.key.groupby("segment"):
-        w = waterfall(g).set_index("step")["amount"] / len(g)
-        rows.append({"segment": name, **{short[k]: v for k, v in w.items()}})
-    return pd.DataFrame(rows)
 
 
 def actions_empty(p: Profitability) -> str:

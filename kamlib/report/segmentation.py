@@ -12,15 +12,12 @@ import pandas as pd
 
 from ..core import fmt
 from ..core import settings as settings_
-from ..method.segmentation import DIMENSIONS, TIERS, Segmentation
-
-
-def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
-    """Key and development accounts with a compatibility rating, and how many have none."""
-    a = seg.accounts[seg.accounts["key"] | (seg.accounts["class"] == "Development")].copy()
-    # key accounts all rank high in the whole base: rank them among themselves to spread them
-    a["attractiveness"] = a["finance"].rank(pct=True) * 100
-    return a[a["fit"].notna()], int(a["fit"].isna().sum())
+from ..method.segmentation import (
+    DIMENSIONS,
+    Segmentation,
+    class_totals,
+    segment_totals,
+)
 
 
 def recommendation_text(h: dict, currency: str | None = None) -> str:
@@ -135,20 +132,8 @@ def kpi_cards(h: dict, currency: str | None = None) -> list[tuple[str, str, str]
 
 
 def by_segment(seg: Segmentation) -> pd.DataFrame:
-    """Accounts, revenue, gross profit and compatibility per segment, tiers first."""
-    a = seg.accounts
-    g = a.groupby("segment").agg(
-        accounts=("account_id", "size"),
-        revenue=("revenue", "sum"),
-        gross_profit=("gross_profit", lambda v: v.sum(min_count=1)),
-        score=("score", "mean"),
-    )
-    g["revenue_share"] = g["revenue"] / a["revenue"].sum()
-    order = {name: i for i, name in enumerate(TIERS + ["Development", "Core", "Transactional"])}
-    g = g.reset_index()
-    g["_o"] = g["segment"].map(lambda s: order.get(s.split(" · ")[0], 9))
-    g = g.sort_values(["_o", "revenue"], ascending=[True, False]).drop(columns="_o")
-    return g.rename(
+    """:func:`~kamlib.method.segmentation.segment_totals` for readers."""
+    return segment_totals(seg).rename(
         columns={
             "gross_profit": "gross profit",
             "score": "compatibility",
@@ -256,55 +241,11 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     )
 
 
-CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
-
-
 def screen_summary(seg: Segmentation) -> pd.DataFrame:
-    """The financial screen per class: accounts, revenue, gross profit, margin, growth.
-
-    A quantity whose input is missing (cost of goods, a full prior year, any potential
-    estimate) is NaN, shown as "n/a", never 0.
-    """
-    a = seg.accounts.assign(
-        growth_base=seg.accounts["prior_revenue"].where(seg.accounts["growth"].notna())
-    )
-    a = a.assign(growth_now=a["revenue"].where(a["growth"].notna()))
-
-    def total(v: pd.Series) -> float:
-        return v.sum(min_count=1)
-
-    g = a.groupby("class").agg(
-        accounts=("account_id", "size"),
-        revenue=("revenue", "sum"),
-        gp=("gross_profit", total),
-        prior=("growth_base", total),
-        now=("growth_now", total),
-        potential=("potential", total),
-    )
-    g = g.reindex([c for c in CLASS_ORDER if c in g.index])
-    all_ = a.agg({"account_id": "size", "revenue": "sum"}).to_dict()
-    total_row = pd.DataFrame(
-        {
-            "accounts": [all_["account_id"]],
-            "revenue": [all_["revenue"]],
-            "gp": [total(a["gross_profit"])],
-            "prior": [total(a["growth_base"])],
-            "now": [total(a["growth_now"])],
-            "potential": [total(a["potential"])],
-        },
-        index=["All customers"],
-    )
-    g = pd.concat([g, total_row])
-    return pd.DataFrame(
-        {
-            "class": g.index,
-            "accounts": g["accounts"].astype(int).to_numpy(),
-            "revenue": g["revenue"].to_numpy(),
-            "gross profit": g["gp"].to_numpy(),
-            "gross margin": (g["gp"] / g["revenue"]).where(g["revenue"] > 0).to_numpy(),
-            "growth": (g["now"] / g["prior"] - 1).where(g["prior"] > 0).to_numpy(),
-            "potential": g["potential"].to_numpy(),
-        }
+    """:func:`~kamlib.method.segmentation.class_totals` for readers ("n/a" where an input
+    is missing, never 0)."""
+    return class_totals(seg).rename(
+        columns={"gross_profit": "gross profit", "gross_margin": "gross margin"}
     )
 
 
