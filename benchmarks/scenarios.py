@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from kamlib import runner  # noqa: E402
 from kamlib.intake.scenarios import Scenario, check_deliverables, write_scenario  # noqa: E402
+from kamlib.run import runner  # noqa: E402
 
 
 def large(accounts: int) -> list[Scenario]:

@@ -162,3 +162,22 @@ def test_no_function_is_long_without_a_reason():
     assert not unexplained, f"over 60 lines without a reason: {unexplained}"
     stale = sorted(set(LONG_FUNCTIONS) - set(long))
     assert not stale, f"no longer long, remove from LONG_FUNCTIONS: {stale}"
+
+
+def test_benchmarks_and_scripts_import_what_exists():
+    """The benchmarks are not run by the tests: at least what they import from kamlib
+    must exist (a moved module would otherwise break them silently)."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    root = Path(kamlib.__file__).resolve().parents[1]
+    for path in sorted([*root.glob("benchmarks/*.py"), *root.glob("scripts/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kamlib"):
+                module = importlib.import_module(node.module or "")
+                for alias in node.names:
+                    found = hasattr(module, alias.name) or importlib.util.find_spec(
+                        f"{node.module}.{alias.name}"
+                    )
+                    assert found, f"{path.name}: from {node.module} import {alias.name}"
