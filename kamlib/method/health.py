@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.evidence import Evidence
+from ..core.periods import in_window, trailing_window
 from ..core.settings import Health
+from . import account_plan as ap
 
 COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
@@ -144,8 +146,6 @@ def account_health(
     margin trends are not available (they drop out of the score and raise no signal)
     rather than computed on a partial year.
     """
-    from . import account_plan as ap
-
     as_of = pd.Timestamp(as_of)
     out = pd.DataFrame(index=ids)
     gm_now, gm_before = _revenue_facts(out, revenue, ids, as_of, evidence)
@@ -185,8 +185,6 @@ def _revenue_facts(
 ) -> tuple[pd.Series, pd.Series]:
     """Revenue now and a year before, growth and margin change into ``out``; returns the
     gross margins now and before (NaN without cost, or without a full prior year)."""
-    from ..core.periods import in_window, trailing_window
-
     r = revenue[revenue["account_id"].isin(ids)]
     cur = r[in_window(r["date"], trailing_window(as_of, 12))]
     pri = r[in_window(r["date"], trailing_window(as_of, 12, back=1))]
@@ -222,8 +220,6 @@ def _nps_facts(
 
     An account's NPS from a handful of answers swings by 50 points: below ``least``
     respondents it is shown but counts neither in health nor as a signal."""
-    from ..core.periods import in_window, trailing_window
-
     counted = []
     out["nps"], out["nps_respondents"] = np.nan, 0
     if surveys is not None and "nps" in surveys.columns:
@@ -249,8 +245,6 @@ def _contact_facts(
 ) -> pd.Series:
     """Days since the last contact and the last senior one into ``out``; returns which
     accounts' senior contact is stale. Contacts met after ``as_of`` are not known then."""
-    from . import account_plan as ap
-
     stale = pd.Series(False, index=ids)
     out["days_since_contact"] = np.nan
     out["days_since_senior"] = np.nan

@@ -869,7 +869,7 @@ def segment_totals(seg: Segmentation) -> pd.DataFrame:
         score=("score", "mean"),
     )
     g["revenue_share"] = g["revenue"] / a["revenue"].sum()
-    order = {name: i for i, name in enumerate(TIERS + ["Development", "Core", "Transactional"])}
+    order = {name: i for i, name in enumerate(CLASS_ORDER)}
     g = g.reset_index()
     g["_o"] = g["segment"].map(lambda s: order.get(s.split(" · ")[0], 9))
     g = g.sort_values(["_o", "revenue"], ascending=[True, False]).drop(columns="_o")
