@@ -8,6 +8,7 @@ import pytest
 
 from kamlib.intake import plan_inputs as pi
 from kamlib.method import account_plan as ap
+from kamlib.report.words import joined, say
 
 
 def test_whitespace_values_missing_products_at_the_segment_median():
@@ -69,10 +70,10 @@ def test_stakeholder_gaps():
         }
     )
     g = ap.stakeholder_gaps(c, "2026-09-30", stale_days=180).set_index("account_id")
-    assert g.loc["a", "gaps"] == "1 influential detractor(s)"
-    assert g.loc["b", "gaps"] == "no senior contact; no supporter"
+    assert joined(g.loc["a", "gaps"]) == "1 influential detractor(s)"
+    assert joined(g.loc["b", "gaps"]) == "no senior contact; no supporter"
     assert g.loc["c", "days_since_senior"] == 272
-    assert g.loc["c", "gaps"] == "senior contact not met for 272 days; no supporter"
+    assert joined(g.loc["c", "gaps"]) == "senior contact not met for 272 days; no supporter"
 
 
 def test_risk_signals_known_answers():
@@ -86,11 +87,11 @@ def test_risk_signals_known_answers():
         nps_earlier=pd.Series([40.0, 45.0], index=idx),
         stale_senior=pd.Series([False, True], index=idx),
     ).set_index("account_id")
-    assert r.loc["a", "signals"] == (
+    assert joined(r.loc["a", "signals"]) == (
         "revenue −10% on the prior 12 months; gross margin down 5.0 points; NPS down 30 points"
     ).replace("−", "-")
     assert r.loc["a", "count"] == 3
-    assert r.loc["b", "signals"] == "no recent senior contact" and r.loc["b", "count"] == 1
+    assert joined(r.loc["b", "signals"]) == "no recent senior contact" and r.loc["b", "count"] == 1
 
 
 def test_completeness_score():
@@ -167,7 +168,7 @@ def test_investment_return_line_by_line():
     # is to complete, not the gross profit alone
     unknown = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, None).set_index("line")
     assert np.isnan(unknown.at["change in cost-to-serve", "amount"])
-    assert "no package cost" in unknown.at["change in cost-to-serve", "how"]
+    assert "no package cost" in say(unknown.at["change in cost-to-serve", "how"])
     assert np.isnan(unknown.at["net return", "amount"])
     assert np.isnan(unknown.at["return on investment", "amount"])
     no_package = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, 20.0).set_index("line")

@@ -10,6 +10,7 @@ from kamlib.intake.scenarios import Scenario, write_scenario
 from kamlib.method import kpi_review as kr
 from kamlib.method import plan_book, segmentation
 from kamlib.method.churn import lost_accounts
+from kamlib.report.words import say
 
 
 def test_an_account_is_lost_once_recorded_and_silent_since():
@@ -49,7 +50,7 @@ def test_a_lost_key_account_is_no_candidate_and_its_plan_says_so(tmp_path):
     seg = segmentation.segment(open_engagement(eng))
     a = seg.accounts.set_index("account_id")
     assert pd.notna(a.loc["C-10013", "lost_on"]) and not a.loc["C-10013", "candidate"]
-    assert a.loc["C-10005", "reason"].startswith("Lost on 30 September 2025")
+    assert say(a.loc["C-10005", "reason"]).startswith("Lost on 30 September 2025")
     from kamlib.report import plan as pr
 
     p = plan_book.plan(plan_book.open_book(str(eng)), "C-10013")

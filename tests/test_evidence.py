@@ -8,20 +8,21 @@ from conftest import write_csvs, write_engagement
 from kamlib import fmt, open_engagement
 from kamlib.core.evidence import Evidence, of_pack
 from kamlib.report.notebook import no_maths
+from kamlib.report.words import comparison_reason
 
 
 def test_months_behind_each_side_of_a_comparison():
     e = Evidence(pd.Timestamp("2024-10-01"), pd.Timestamp("2026-09-01"), frozenset())
     full = e.compare("2026-09-30")
     assert (full.current_months, full.prior_months, full.full) == (12, 12, True)
-    assert full.reason() == ""
+    assert comparison_reason(full) == ""
     later = Evidence(pd.Timestamp("2025-05-01"), pd.Timestamp("2026-09-01"), frozenset())
     c = later.compare("2026-09-30")
     assert (c.current_months, c.prior_months, c.full) == (12, 5, False)
-    assert "starts in May 2025" in c.reason() and "only 5 months" in c.reason()
+    assert "starts in May 2025" in comparison_reason(c) and "only 5 months" in comparison_reason(c)
     stale = Evidence(pd.Timestamp("2023-01-01"), pd.Timestamp("2026-06-01"), frozenset())
     assert stale.compare("2026-09-30").current_months == 9  # the data stops in June
-    assert "covers only 9 of the last 12 months" in stale.compare("2026-09-30").reason()
+    assert "covers only 9 of the last 12 months" in comparison_reason(stale.compare("2026-09-30"))
     assert e.history_before("2026-09-30", 24) and not later.history_before("2026-09-30", 24)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from kamlib.core.settings import Health
 from kamlib.method import health as hl
+from kamlib.report.words import joined
 
 
 def test_nps_is_promoters_minus_detractors_and_none_without_respondents():
@@ -84,7 +85,7 @@ def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signa
     assert not h.loc["few", "nps_counted"] and not h.loc["few", "falling_nps"]
     assert math.isnan(h.loc["few", "score_nps"]) and h.loc["few", "health"] == 50  # flat revenue
     assert h.loc["many", "nps_counted"] and h.loc["many", "falling_nps"]
-    assert h.loc["many", "signals"] == "NPS down 200 points"
+    assert joined(h.loc["many", "signals"]) == "NPS down 200 points"
     assert h.loc["many", "health"] == pytest.approx(
         25.0
     )  # flat revenue 50, NPS -100 -> 0; risks weigh nothing here

@@ -7,8 +7,10 @@ import math
 import pandas as pd
 import pytest
 
+from kamlib.core.notes import note
 from kamlib.method import kpi_review as kpis
 from kamlib.report import kpi_review as kpisv
+from kamlib.report.words import joined
 
 
 def test_worked_nrr_grr_case_from_the_method():
@@ -153,7 +155,11 @@ def test_early_warnings_name_the_reasons_and_the_owner():
             "growth": [-0.2, 0.1, 0.0],
             "declining_revenue": [True, False, False],
             "falling_nps": [False, False, True],
-            "signals": ["revenue -20%", "", "NPS down 30 points"],
+            "signals": [
+                [note("risk.revenue_down", change=-0.2)],
+                [],
+                [note("risk.nps_down", points=30.0)],
+            ],
             "no_senior": [False, True, False],
             "days_since_senior": [10.0, float("nan"), 400.0],
         },
@@ -164,11 +170,15 @@ def test_early_warnings_name_the_reasons_and_the_owner():
         now, before, pd.Series({"a": "Ann", "b": "Bo"}), pd.Series({"a": "Alpha"}), 10, 180
     ).set_index("account_id")
     assert (
-        w.loc["a", "reasons"] == "health down 15 points to 35; revenue -20% on the prior 12 months"
+        joined(w.loc["a", "reasons"])
+        == "health down 15 points to 35; revenue -20% on the prior 12 months"
     )
     assert w.loc["a", "owner"] == "Ann" and w.loc["a", "account"] == "Alpha"
-    assert w.loc["b", "reasons"] == "no senior contact"
-    assert w.loc["c", "reasons"] == "NPS fell: NPS down 30 points; no senior contact for 400 days"
+    assert joined(w.loc["b", "reasons"]) == "no senior contact"
+    assert (
+        joined(w.loc["c", "reasons"])
+        == "NPS fell: NPS down 30 points; no senior contact for 400 days"
+    )
     assert list(w.index) == ["a", "c", "b"]  # lowest health first
 
 
@@ -192,7 +202,7 @@ def test_the_baseline_lies_before_the_programme_and_without_one_there_is_no_rag(
     assert c.loc["logo_retention", "status"] == "no baseline"
     assert math.isnan(c.loc["logo_retention", "target"])
     assert c.loc["nps", "status"] == "red" and c.loc["nps", "target"] == 15
-    assert "csat" not in c.index and c.attrs["not_measured"] == ["Customer satisfaction (CSAT)"]
+    assert "csat" not in c.index and c.attrs["not_measured"] == ["csat"]
     none = kpis.scorecard(table, None, targets)
     assert set(none["status"]) == {"no baseline"} and none["target"].isna().all()
     assert none.attrs["baseline_end"] is None
@@ -225,7 +235,7 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
 
     r = kpis.analyse(open_engagement("demo"))
     card = r.scorecard.set_index("column")
-    assert r.measured == "" and card.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
+    assert r.measured is None and card.attrs["baseline_end"] == pd.Timestamp("2025-09-30")
     assert card.loc["logo_retention", "actual"] < 1.0  # no longer 100 % by construction
     assert set(card["status"]) <= {"green", "amber", "red"}
     clv = kpisv.lifetime_view(r).set_index("group")

@@ -19,6 +19,7 @@ from kamlib.intake import plan_inputs
 from kamlib.method import plan_book
 from kamlib.render import chromium
 from kamlib.report import plan as plan_report
+from kamlib.report.words import PART_TITLES, say_all
 from kamlib.run import plans
 
 FAILING = "C-10011"  # the batch's notebook fails for this account on purpose
@@ -184,7 +185,7 @@ def test_book_is_cached_until_an_input_file_changes(tmp_path):
 def test_plan_parts_and_views_on_the_example():
     book = plan_book.open_book(str(EXAMPLE))
     p = plan_book.plan(book, "C-10032")
-    assert list(p.parts["part"]) == list(plan_book.ap.PART_TITLES)
+    assert list(p.parts["part"]) == list(PART_TITLES)
     assert p.parts.set_index("part").at["growth", "status"] == "from data"
     # inputs for challenges and ongoing projects are in the example pack
     assert p.parts.set_index("part").at["baselines", "status"] == "data + inputs"
@@ -379,4 +380,4 @@ def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_pa
     cards = {label: note for label, _, note in pr.summary_cards(p)}
     assert cards["Revenue, last 12 months"].startswith("fewer than 12 months of data")
     assert "annualised" in pr.targets_note(p)
-    assert any("only 6 of the last 12 months" in n for n in p.notes)
+    assert any("only 6 of the last 12 months" in n for n in say_all(p.notes))

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import accounts_frame, write_csvs
 from kamlib.core.periods import trailing_window
+from kamlib.intake import checks
 from kamlib.intake.datapack import load_datapack
 from kamlib.method import review
 from kamlib.report import review as reviewv
@@ -51,7 +52,7 @@ def test_revenue_change_known_answer(tmp_path):
             ]
         ),
     )
-    ch = review.revenue_change(pack["revenue"], "2026-03-31", 12).set_index("account_id")
+    ch = checks.revenue_change(pack["revenue"], "2026-03-31", 12).set_index("account_id")
     assert ch.loc["A1", "change"] == pytest.approx(0.5)
     assert ch.loc["A2", "change"] == pytest.approx(-0.2)
     assert ch.loc["A3", "trailing"] == 0 and ch.loc["A3", "prior"] == 40
@@ -77,7 +78,7 @@ def test_analysis_findings(tmp_path):
         ),
         accounts=acc,
     )
-    found = review.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
+    found = checks.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
     text = "\n".join(f.message for f in found)
     assert "1 row is dated after the as-of date 2026-03-31" in text
     assert "1 row has no revenue at all (row 5: 'A4')" in text
@@ -94,7 +95,7 @@ def test_a_partial_prior_year_is_no_basis_for_growth_or_outliers(tmp_path):
         rev([("A1", "2026-03", 300), ("A1", "2024-10", 100), ("A2", "2026-01", 90),
              ("A2", "2025-01", 100)]),
     )  # fmt: skip
-    found = review.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
+    found = checks.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
     assert not [f for f in found if "moved more than" in f.message]  # A1 +200 % not claimed
     (partial,) = [f for f in found if "hold only" in f.message]
     assert "hold only 6 months of revenue" in partial.message
@@ -104,7 +105,7 @@ def test_a_partial_prior_year_is_no_basis_for_growth_or_outliers(tmp_path):
 
 def test_a_pack_shorter_than_a_year_says_its_revenue_is_not_a_years(tmp_path):
     pack = make_pack(tmp_path, rev([("A1", "2025-10", 300), ("A1", "2026-03", 100)]))
-    found = review.analysis_findings(pack, "2026-03-31", 12)
+    found = checks.analysis_findings(pack, "2026-03-31", 12)
     (short,) = [f for f in found if "of the trailing 12 months" in f.message]
     assert "covers only 6 of the trailing 12 months" in short.message
     assert short.action == "partial year"

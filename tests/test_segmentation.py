@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from conftest import write_csvs, write_engagement
+from kamlib.core.settings import Thresholds
 from kamlib.intake.engagement import open_engagement
 from kamlib.method import segmentation as sg
 from kamlib.report import segmentation as sgv
+from kamlib.report.words import say, say_all
 
 AS_OF = "2026-03-31"
 
@@ -70,23 +72,23 @@ def test_candidates_thresholds_and_revenue_share():
             "potential": [0.0, 5.0, 50.0, 1.0, 100.0],
         }
     )
-    assert sg.candidates(screen, {"revenue_share": 0.8}).tolist() == [
+    assert sg.candidates(screen, Thresholds(revenue_share=0.8)).tolist() == [
         True,
         True,
         False,
         False,
         False,
     ]
-    assert sg.candidates(screen, {"revenue_share": 0.81}).tolist() == [
+    assert sg.candidates(screen, Thresholds(revenue_share=0.81)).tolist() == [
         True,
         True,
         True,
         False,
         False,
     ]
-    both = {"min_revenue": 10, "min_gross_profit": 5}
+    both = Thresholds(min_revenue=10, min_gross_profit=5)
     assert sg.candidates(screen, both).tolist() == [True, True, False, False, False]
-    assert sg.candidates(screen, {"min_potential": 40}).tolist() == [
+    assert sg.candidates(screen, Thresholds(min_potential=40)).tolist() == [
         False,
         False,
         True,
@@ -182,11 +184,11 @@ def test_tier_rules_development_core_transactional():
     assert c.loc["A4", "class"] == "Tier 2"  # .7/.7 meets Tier 2's .7/.5
     assert c.loc["A5", "class"] == "Tier 3"  # .6/.4 meets only Tier 3's .5/.3
     assert c.loc["A6", "class"] == "Core"  # a candidate, but compatibility 30 < 50
-    assert "compatibility 30 is below 50" in c.loc["A6", "reason"]
+    assert "compatibility 30 is below 50" in say(c.loc["A6", "reason"])
     assert c.loc["A7", "class"] == "Core"  # not a candidate; revenue pct .4 >= core .4
     assert c.loc["A8", "class"] == "Development"  # revenue pct .3, potential pct 1.0
     assert c.loc["A9", "class"] == "Transactional"
-    assert "Development track" in c.loc["A8", "reason"]
+    assert "Development track" in say(c.loc["A8", "reason"])
     assert int(c["key"].sum()) == 5
 
 
@@ -214,14 +216,14 @@ def test_overrides_are_applied_last_and_listed():
     )
     out = sg.apply_overrides(classes, ov).set_index("account_id")
     assert out.loc["A1", ["key", "class", "segment"]].tolist() == [False, "Core", "Core"]
-    assert out.loc["A1", "override"] == "Tier 1 → Core: divested (ML)"
+    assert say(out.loc["A1", "override"]) == "Tier 1 → Core: divested (ML)"
     assert out.loc["A2", ["key", "tier", "segment"]].tolist() == [
         True,
         "Tier 2",
         "Tier 2 · partner (loyalty)",
     ]
     assert out.loc["A3", ["tier", "segment"]].tolist() == ["Tier 3", "Strategic pilot"]
-    assert out.loc["A3", "reason"] == "Override by consultant: pilot"
+    assert say(out.loc["A3", "reason"]) == "Override by consultant: pilot"
     assert classes.loc[0, "class"] == "Tier 1"  # the input is not changed
 
 
@@ -273,7 +275,9 @@ def test_sensitivity_rows_and_recommended_line():
     assert sens["pays"].tolist() == [True, True, True, False]  # band 5-6 brings 45 < 100
     line = sg.recommend_line(sens)
     assert line["key_accounts"] == 4
-    assert "Beyond 4 accounts the next accounts bring €45 of gross profit each" in line["reason"]
+    assert "Beyond 4 accounts the next accounts bring €45 of gross profit each" in say(
+        line["reason"]
+    )
 
 
 def test_segment_on_a_minimal_pack_says_what_it_could_not_do(tmp_path):
@@ -293,7 +297,7 @@ def test_segment_on_a_minimal_pack_says_what_it_could_not_do(tmp_path):
         },
     )
     seg = sg.segment(open_engagement(folder))
-    text = " ".join(seg.notes)
+    text = " ".join(say_all(seg.notes))
     # the revenue starts in January 2025: the prior 12 months hold only 3 of their months
     assert "No cost of goods" in text and "Growth is not available" in text
     assert "3 months" in text and "Potential is not available" in text
@@ -396,7 +400,7 @@ def test_without_cost_a_band_below_the_models_cost_does_not_pay_at_any_margin():
         "unknown", "unknown", False,
     ]  # fmt: skip
     line = sg.recommend_line(t)
-    assert not line["decided"] and "assumed gross margin" in line["reason"]
+    assert not line["decided"] and "assumed gross margin" in say(line["reason"])
     # half a year of data: what the added accounts bring is annualised before it is weighed
     half = sg.threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25,), months=6)
     assert half["marginal_revenue"].iloc[0] == 800.0 and half.attrs["annualised_from"] == 6

@@ -11,6 +11,7 @@ import pytest
 from kamlib.core import settings
 from kamlib.method import service_model as sm
 from kamlib.report import service_model as smv
+from kamlib.report.words import say_all
 
 ELEMENTS = ["quality", "innovation", "finance"]
 SETTINGS = settings.ServiceModel(
@@ -181,9 +182,11 @@ def test_analyse_without_ratings_or_activities_says_so(tmp_path):
     write_csvs(folder / "pack", {"accounts": accounts_frame(), "revenue": revenue_frame()})
     model = sm.analyse(open_engagement(folder))
     assert not model.has_ratings and model.packages is None and model.costs is None
-    assert any("No service ratings table" in n for n in model.notes)
-    assert not any("shown instead" in n for n in model.notes)  # no activities to show either
-    assert any("No activities table" in n for n in model.notes)
+    assert any("No service ratings table" in n for n in say_all(model.notes))
+    assert not any(
+        "shown instead" in n for n in say_all(model.notes)
+    )  # no activities to show either
+    assert any("No activities table" in n for n in say_all(model.notes))
     assert smv.heat(model, "segment") == (None, None)
     assert smv.package_view(model).empty and smv.gap_view(model).empty
     cards = dict((label, note) for label, _, note in smv.kpi_cards(model))
@@ -200,6 +203,6 @@ def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
     model = sm.analyse(eng)
     assert model.has_ratings and model.respondents > 0 and model.key_respondents == 0
     assert model.packages is None and model.costs is None
-    assert any("No key account rated" in n for n in model.notes)
+    assert any("No key account rated" in n for n in say_all(model.notes))
     cards = dict((label, note) for label, _, note in smv.kpi_cards(model))
     assert cards["service elements"].endswith(", 0 key")

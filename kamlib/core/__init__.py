@@ -2,5 +2,6 @@
 
 Errors (:mod:`.errors`), number and text formats (:mod:`.fmt`), periods and windows
 (:mod:`.periods`), where things live (:mod:`.paths`), the engagement's settings
-(:mod:`.config`) and the Excel writer (:mod:`.excel`).
+(:mod:`.config`), what the method tells the reader (:mod:`.notes`) and the Excel
+writer (:mod:`.excel`).
 """

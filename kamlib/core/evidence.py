@@ -24,8 +24,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .fmt import plural
-
 #: Optional inputs: table, column (None: the table itself) and what they are in words.
 INPUTS: dict[str, tuple[str, str | None, str]] = {
     "cost": ("revenue", "cost", "cost of goods"),
@@ -78,39 +76,6 @@ class Comparison:
     def prior_start(self) -> pd.Timestamp:
         """First day of the earlier window."""
         return self.end - pd.DateOffset(months=2 * self.months) + pd.Timedelta(days=1)
-
-    def reason(self) -> str:
-        """Why the comparison is not made, in words; empty when it is full.
-
-        Examples
-        --------
-        >>> c = Comparison(pd.Timestamp("2026-09-30"), 12, 12, 6, pd.Timestamp("2025-04-01"))
-        >>> c.reason()[:37]
-        'the revenue data starts in April 2025'
-        >>> c.reason()[37:]
-        ', so the 12 months before the last 12 hold only 6 months of it'
-        """
-        if self.full:
-            return ""
-        if self.first is None:
-            return "there is no revenue data"
-        why = []
-        if self.prior_months < self.months:
-            held = (
-                f"hold only {plural(self.prior_months, 'month')} of it"
-                if self.prior_months
-                else "hold none"
-            )
-            why.append(
-                f"the revenue data starts in {self.first:%B %Y}, so the {self.months} months "
-                f"before the last {self.months} {held}"
-            )
-        if self.current_months < self.months:
-            why.append(
-                f"the revenue data covers only {self.current_months} of the last "
-                f"{self.months} months"
-            )
-        return "; ".join(why)
 
 
 @dataclass(frozen=True)

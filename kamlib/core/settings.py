@@ -29,10 +29,10 @@ class DataReview:
 
 @dataclass(frozen=True)
 class Thresholds:
-    min_revenue: float | None
-    min_gross_profit: float | None
-    min_potential: float | None
-    revenue_share: float | None
+    min_revenue: float | None = None
+    min_gross_profit: float | None = None
+    min_potential: float | None = None
+    revenue_share: float | None = None
 
 
 @dataclass(frozen=True)

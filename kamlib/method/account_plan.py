@@ -12,19 +12,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-#: The plan's parts (completeness is measured over these) and their titles.
-PART_TITLES = {
-    "baselines": "Customer and market baselines",
-    "relationship": "Current relationship",
-    "growth": "Growth opportunities and targets",
-    "actions_solution": "Required actions and desired solution",
-    "client_value": "Value of the solution for the client",
-    "investment": "Investment and cost-to-serve",
-    "action_plan": "Action plan and deal preparation",
-    "swot": "SWOT",
-    "risks": "Risks and mitigation",
-}
-#: The plan inputs each part needs before it counts as complete.
+from ..core.notes import Note, note
+
+#: The plan's parts (completeness is measured over these, in this order) and the plan
+#: inputs each needs before it counts as complete; their titles are the report's.
 PART_INPUTS = {
     "baselines": ("challenges", "ongoing_projects"),
     "relationship": ("strengths", "weaknesses"),
@@ -61,11 +52,11 @@ def part_status(filled: set[str], has_contacts: bool) -> pd.DataFrame:
             status = "from data"
         else:
             status = "data + inputs" if part in DATA_PARTS else "from inputs"
-        rows.append((part, PART_TITLES[part], status, ", ".join(missing)))
-    return pd.DataFrame(rows, columns=["part", "title", "status", "missing"])
+        rows.append((part, status, ", ".join(missing)))
+    return pd.DataFrame(rows, columns=["part", "status", "missing"])
 
 
-PARTS = list(PART_TITLES)
+PARTS = list(PART_INPUTS)
 
 
 def whitespace(
@@ -153,7 +144,7 @@ def stakeholder_gaps(
     contacts: pd.DataFrame, as_of: dt.date | str, stale_days: int = 180
 ) -> pd.DataFrame:
     """Per account with contacts: senior contact, supporter, staleness and influential
-    detractors, each as a flag, and the gaps in words."""
+    detractors, each as a flag, and ``gaps``: the list of gaps as notes."""
     c = contacts.copy()
     as_of = pd.Timestamp(as_of)
     c["days"] = (as_of - c["last_contact"]).dt.days if "last_contact" in c.columns else np.nan
@@ -181,20 +172,24 @@ def stakeholder_gaps(
     g["no_senior"] = g["senior_contacts"] == 0
     g["no_supporter"] = g["supporters"] == 0
     g["stale_senior"] = g["days_since_senior"] > stale_days
-    words = []
+    found = []
     for r in g.itertuples():
         w = []
         if r.no_senior:
-            w.append("no senior contact")
+            w.append(note("gap.no_senior"))
         elif r.stale_senior:
-            w.append(f"senior contact not met for {int(r.days_since_senior)} days")
+            w.append(note("gap.stale_senior", days=int(r.days_since_senior)))
         if r.no_supporter:
-            w.append("no supporter")
+            w.append(note("gap.no_supporter"))
         if r.key_detractors:
-            w.append(f"{int(r.key_detractors)} influential detractor(s)")
-        words.append("; ".join(w))
-    g["gaps"] = words
+            w.append(note("gap.detractors", count=int(r.key_detractors)))
+        found.append(w)
+    g["gaps"] = pd.Series(found, index=g.index, dtype=object)
     return g.reset_index()
+
+
+#: Gaps that say the senior relationship is missing or stale.
+SENIOR_GAPS = {"gap.no_senior", "gap.stale_senior"}
 
 
 def risk_signals(
@@ -209,7 +204,8 @@ def risk_signals(
     erosion: float = 0.02,
     nps_drop: float = 10.0,
 ) -> pd.DataFrame:
-    """Data-driven churn signals per account, with the reason in words.
+    """Data-driven churn signals per account, each flag and ``signals``: the list of
+    signals as notes with the figures behind them.
 
     Declining revenue (trailing change below ``decline``), margin erosion (gross margin
     down by ``erosion`` or more), falling NPS (down ``nps_drop`` points or more) and a
@@ -229,19 +225,19 @@ def risk_signals(
     )
     earlier = nps_earlier if nps_earlier is not None else pd.Series(dtype=float)
     recent = nps_recent if nps_recent is not None else pd.Series(dtype=float)
-    texts = []
+    found: list[list[Note]] = []
     for a in idx:
         t = []
         if out.at[a, "declining_revenue"]:
-            t.append(f"revenue {change[a]:+.0%} on the prior 12 months")
+            t.append(note("risk.revenue_down", change=change[a]))
         if out.at[a, "margin_erosion"]:
-            t.append(f"gross margin down {100 * (margin_before[a] - margin_now[a]):.1f} points")
+            t.append(note("risk.margin_down", points=100 * (margin_before[a] - margin_now[a])))
         if out.at[a, "falling_nps"]:
-            t.append(f"NPS down {earlier[a] - recent[a]:.0f} points")
+            t.append(note("risk.nps_down", points=earlier[a] - recent[a]))
         if out.at[a, "stale_senior"]:
-            t.append("no recent senior contact")
-        texts.append("; ".join(t))
-    out["signals"] = texts
+            t.append(note("risk.stale_senior"))
+        found.append(t)
+    out["signals"] = pd.Series(found, index=idx, dtype=object)
     out["count"] = out[["declining_revenue", "margin_erosion", "falling_nps", "stale_senior"]].sum(
         axis=1
     )
@@ -325,40 +321,16 @@ def investment_return(
     inv = float(investment) if investment is not None and planned else np.nan
     net = extra_gp - (change if priced else 0.0) - inv
     roi = net / inv if inv > 0 else float("nan")
-    gm_how = (
-        f"extra revenue x gross margin ({gross_margin:.1%})"
-        if pd.notna(gross_margin)
-        else "needs the gross margin: cost of goods is not in the data"
-    )
+    margin = gross_margin if pd.notna(gross_margin) else None
     rows = [
-        (
-            "cost-to-serve today",
-            cost_to_serve,
-            "activities x unit costs, trailing 12 months"
-            if pd.notna(cost_to_serve)
-            else "needs cost-to-serve activities, which the data does not hold",
-        ),
-        (
-            "segment package cost",
-            package_cost,
-            "the segment's package from the service model, per account",
-        ),
-        (
-            "change in cost-to-serve",
-            change,
-            "package cost - cost-to-serve today"
-            if priced
-            else "no package cost: the service model could not price the package",
-        ),
-        ("planned extra investment", investment, "from the plan inputs"),
-        ("extra revenue (12 months)", extra_rev, "12-month target - revenue"),
-        ("extra gross profit", extra_gp, gm_how),
-        (
-            "net return",
-            net,
-            "extra gross profit - change in cost-to-serve - investment"
-            + ("" if priced else " (no package change counted)"),
-        ),
-        ("return on investment", roi, "net return / planned extra investment"),
-    ]
+        ("cost-to-serve today", cost_to_serve,
+         note("how.cost_to_serve", known=bool(pd.notna(cost_to_serve)))),
+        ("segment package cost", package_cost, note("how.package")),
+        ("change in cost-to-serve", change, note("how.change", priced=priced)),
+        ("planned extra investment", investment, note("how.investment")),
+        ("extra revenue (12 months)", extra_rev, note("how.extra_revenue")),
+        ("extra gross profit", extra_gp, note("how.extra_gross_profit", margin=margin)),
+        ("net return", net, note("how.net_return", priced=priced)),
+        ("return on investment", roi, note("how.return")),
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=["line", "amount", "how"])

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.notes import Note, note
 from .churn import lost_accounts
 
 if TYPE_CHECKING:
@@ -305,17 +306,18 @@ def period_kpis(
     return table.merge(pd.DataFrame(extra), on=["period_end", "group"])
 
 
-#: The scorecard's KPIs: column, label, how the target is set, and the unit of the delta.
+#: The scorecard's KPIs: column, how the target is set, and the unit of the delta (the
+#: report names them: ``kamlib.report.words.KPI_LABELS``).
 SCORECARD = [
-    ("logo_retention", "Key account retention (logo)", "retention", "points"),
-    ("grr", "Gross revenue retention", "retention", "points"),
-    ("nrr", "Net revenue retention", "retention", "points"),
-    ("growth", "Key-account revenue growth", "revenue_growth", "level"),
-    ("acv_growth", "Annual contract value growth", "revenue_growth", "level"),
-    ("share_of_wallet", "Share of wallet", "share_of_wallet", "points"),
-    ("nps", "NPS (points)", "nps", "nps"),
-    ("csat", "Customer satisfaction (CSAT)", "satisfaction", "relative"),
-    ("opps_won", "Expansion opportunities won", "opportunities", "relative"),
+    ("logo_retention", "retention", "points"),
+    ("grr", "retention", "points"),
+    ("nrr", "retention", "points"),
+    ("growth", "revenue_growth", "level"),
+    ("acv_growth", "revenue_growth", "level"),
+    ("share_of_wallet", "share_of_wallet", "points"),
+    ("nps", "nps", "nps"),
+    ("csat", "satisfaction", "relative"),
+    ("opps_won", "opportunities", "relative"),
 ]
 
 
@@ -359,12 +361,12 @@ def scorecard(
     base = k[k["period_end"] == baseline_end] if baseline_end is not None else k.iloc[:0]
     base = base.iloc[-1] if len(base) else None
     rows, missing = [], []
-    for col, label, tkey, unit in SCORECARD:
+    for col, tkey, unit in SCORECARD:
         if col not in k.columns:
             continue
         a = float(last[col]) if pd.notna(last[col]) else np.nan
         if np.isnan(a):
-            missing.append(label)
+            missing.append(col)
             continue
         b = float(base[col]) if base is not None and pd.notna(base[col]) else np.nan
         t = targets.get(tkey, np.nan)
@@ -397,7 +399,6 @@ def scorecard(
                 )
         rows.append(
             {
-                "kpi": label,
                 "column": col,
                 "baseline": b,
                 "actual": a,
@@ -409,7 +410,7 @@ def scorecard(
         )
     out = pd.DataFrame(
         rows,
-        columns=["kpi", "column", "baseline", "actual", "target", "delta", "status", "unit"],
+        columns=["column", "baseline", "actual", "target", "delta", "status", "unit"],
     )
     out.attrs["baseline_end"] = base["period_end"] if base is not None else None
     out.attrs["actual_end"] = last["period_end"]
@@ -453,7 +454,7 @@ def early_warnings(
     health_drop: float = 10.0,
     senior_days: int = 180,
 ) -> pd.DataFrame:
-    """Key accounts to act on, each with the reasons in words and the owner: health down
+    """Key accounts to act on, each with its reasons (a list of notes) and owner: health down
     ``health_drop`` points or more since the last period, declining revenue, falling NPS,
     or no senior contact in ``senior_days`` days. ``now`` / ``before`` come from
     :func:`kamlib.method.health.account_health`."""
@@ -463,15 +464,16 @@ def early_warnings(
         r = now.loc[a]
         why = []
         if pd.notna(change.get(a)) and change[a] <= -health_drop:
-            why.append(f"health down {-change[a]:.0f} points to {r['health']:.0f}")
+            why.append(note("warn.health_down", points=-change[a], health=r["health"]))
         if r.get("declining_revenue"):
-            why.append(f"revenue {r['growth']:+.0%} on the prior 12 months")
+            why.append(note("warn.revenue_down", growth=r["growth"]))
         if r.get("falling_nps"):
-            why.append("NPS fell: " + next(s for s in r["signals"].split("; ") if "NPS" in s))
+            fell = next(s for s in r["signals"] if s.code == "risk.nps_down")
+            why.append(note("warn.nps_down", points=fell.values["points"]))
         if bool(r.get("no_senior")):
-            why.append("no senior contact")
+            why.append(note("warn.no_senior"))
         elif pd.notna(r.get("days_since_senior")) and r["days_since_senior"] > senior_days:
-            why.append(f"no senior contact for {int(r['days_since_senior'])} days")
+            why.append(note("warn.stale_senior", days=int(r["days_since_senior"])))
         if why:
             rows.append(
                 {
@@ -481,7 +483,7 @@ def early_warnings(
                     "health": r["health"],
                     "change": change.get(a),
                     "revenue": r["revenue"],
-                    "reasons": "; ".join(why),
+                    "reasons": why,
                 }
             )
     cols = ["account_id", "account", "owner", "health", "change", "revenue", "reasons"]
@@ -497,11 +499,11 @@ class KpiReview:
     warnings: pd.DataFrame
     weights: dict
     period: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     gross_profit: dict = field(default_factory=dict)  # per account and year, per group
     nps_min_respondents: int = 1  # an account's NPS counts in its health from this many
     discount_rate: float = 0.10  # for customer lifetime value
-    measured: str = ""  # why the programme's effect cannot be measured; "" when it can
+    measured: Note | None = None  # why the programme's effect cannot be measured; None: it can
 
 
 def cohorts(
@@ -548,7 +550,7 @@ def analyse(
             f"period '{period}' is not known: use {', '.join(repr(f) for f in FREQS)}."
         )
     seg = seg or segmentation.segment(engagement)
-    notes: list[str] = []
+    notes: list[Note] = []
     acc = seg.accounts
     key = pd.Series(acc["key"].to_numpy(), index=acc["account_id"])
     revenue = pack["revenue"]
@@ -589,23 +591,13 @@ def analyse(
     )  # fmt: skip
 
 
-def _cohort_note(today_for_some: bool) -> str:
+def _cohort_note(today_for_some: bool) -> Note:
     """Which key accounts each period counts."""
-    return (
-        "Key accounts of each period are the accounts the segmentation's rules made key "
-        "12 months before its end: an account that stopped buying counts against "
-        "retention."
-        + (
-            " Where the data does not reach back that far, surveys and opportunities are "
-            "counted for today's key accounts."
-            if today_for_some
-            else ""
-        )
-    )
+    return note("kr.cohorts", today_for_some=today_for_some)
 
 
 def _review_ends(
-    ev: Evidence, as_of: dt.date, periods: int, period: str, notes: list[str]
+    ev: Evidence, as_of: dt.date, periods: int, period: str, notes: list[Note]
 ) -> list[pd.Timestamp]:
     """The period ends the review shows: the last ``periods``, from the first with a whole
     period of data (at least the last one, said when even it is not whole)."""
@@ -614,40 +606,28 @@ def _review_ends(
     dropped = [e for e in ends if not ev.history_before(e, span)]
     ends = [e for e in ends if e not in dropped]
     if dropped and ends:
-        notes.append(
-            f"The revenue data starts in {ev.first:%B %Y}: the review starts at "
-            f"{ends[0]:%d %B %Y}, the first period end with a whole {period} of data."
-        )
+        notes.append(note("kr.late_start", first=ev.first, start=ends[0], period=period))
     if not ends:
         ends = [period_ends(as_of, 1, period)[-1]]
-        notes.append(f"The revenue data does not cover a whole {period} yet.")
+        notes.append(note("kr.no_whole_period", period=period))
     return ends
 
 
 def _measurable(
-    ev: Evidence, ends: list[pd.Timestamp], every: list[pd.Timestamp], notes: list[str]
+    ev: Evidence, ends: list[pd.Timestamp], every: list[pd.Timestamp], notes: list[Note]
 ) -> tuple[set[pd.Timestamp], set[pd.Timestamp]]:
     """The period ends with 24 months of revenue behind them (annual KPIs measurable) and
     those with 12 (today's figures)."""
     measurable = {e for e in every if ev.history_before(e, 24)}
     current = {e for e in every if ev.history_before(e, 12)}
     if [e for e in ends if e not in measurable]:
-        first = f"{ev.first:%B %Y}" if ev.first is not None else "nowhere"
-        notes.append(
-            "Retention, revenue growth and ACV growth compare 12 months with the 12 months "
-            f"a year earlier and need 24 months of revenue behind a period end: the data "
-            f"starts in {first}, so they are not available "
-            + (
-                f"before {min(measurable):%d %B %Y}."
-                if measurable
-                else "for any period end of this review."
-            )
-        )
+        since = min(measurable) if measurable else None
+        notes.append(note("kr.annual_unmeasured", first=ev.first, since=since))
     return measurable, current
 
 
 def _optional_inputs(
-    pack: DataPack, acc: pd.DataFrame, notes: list[str]
+    pack: DataPack, acc: pd.DataFrame, notes: list[Note]
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.Series | None]:
     """Surveys, opportunities and wallet estimates, each None (and said) when missing."""
     surveys = pack.tables.get("surveys") if pack.has("surveys", "nps") else None
@@ -657,67 +637,45 @@ def _optional_inputs(
         if acc["estimated_wallet"].notna().any()
         else None
     )
-    for missing, text in (
-        (surveys is None, "No surveys: NPS and CSAT are not available."),
-        (
-            opps is None,
-            "No opportunities table: opportunities identified and won are not available.",
-        ),
-        (wallet is None, "No wallet estimates: share of wallet is not available."),
+    for missing, code in (
+        (surveys is None, "kr.no_surveys"),
+        (opps is None, "kr.no_opportunities"),
+        (wallet is None, "kr.no_wallet"),
     ):
         if missing:
-            notes.append(text)
+            notes.append(note(code))
     return surveys, opps, wallet
 
 
 def _unmeasurable(
     start: dt.date | None, base_end: pd.Timestamp | None, ends: list[pd.Timestamp], ev: Evidence
-) -> str:
-    """Why the programme's effect cannot be measured (no baseline); "" when it can."""
+) -> Note | None:
+    """Why the programme's effect cannot be measured (no baseline); None when it can."""
     if not start:
-        return (
-            "The programme's start date is not set in the engagement settings: there is no "
-            "baseline, so the KPIs are shown without targets or status."
-        )
+        return note("kr.no_start")
     if base_end is None:
-        return (
-            f"The programme starts on {pd.Timestamp(start):%d %B %Y}, after the last "
-            f"complete period ({ends[-1]:%d %B %Y}): its effect cannot be measured yet. "
-            "The KPIs below are the starting point, without targets or status."
-        )
+        return note("kr.starts_later", start=pd.Timestamp(start), last=ends[-1])
     if ev.first is not None and base_end < ev.first:
-        return (
-            f"The programme started on {pd.Timestamp(start):%d %B %Y}, before the data "
-            f"begins ({ev.first:%B %Y}): there is no baseline before it, so its effect "
-            "cannot be measured and the KPIs are shown without targets or status."
-        )
-    return ""
+        return note("kr.started_before_data", start=pd.Timestamp(start), first=ev.first)
+    return None
 
 
 def _scorecard_notes(
     card: pd.DataFrame,
-    measured: str,
+    measured: Note | None,
     base_end: pd.Timestamp | None,
     min_accounts: int,
-    notes: list[str],
+    notes: list[Note],
 ) -> None:
     """What the scorecard leaves without a status, and why."""
     if len(card) and (card["status"] == "too few").any():
-        notes.append(
-            f"KPIs measured on fewer than {min_accounts} key accounts (or respondents) "
-            "are shown without a status: too few to tell the programme's effect from chance."
-        )
+        notes.append(note("kr.too_few", min_accounts=min_accounts))
     if not measured and card.attrs.get("baseline_end") is not None:
-        lacking = card[card["status"] == "no baseline"]["kpi"].tolist()
+        lacking = card[card["status"] == "no baseline"]["column"].tolist()
         if lacking:
-            notes.append(
-                f"No baseline at {base_end:%d %B %Y} for: {', '.join(lacking)} (the data "
-                "does not reach back far enough); they are shown without target or status."
-            )
+            notes.append(note("kr.no_baseline_for", at=base_end, kpis=lacking))
     if card.attrs.get("not_measured"):
-        notes.append(
-            "Not measured, so not on the scorecard: " + ", ".join(card.attrs["not_measured"]) + "."
-        )
+        notes.append(note("kr.not_measured", kpis=list(card.attrs["not_measured"])))
 
 
 def _health_now(

@@ -20,6 +20,7 @@ import pandas as pd
 from ..core import fmt
 from ..core.config import Config
 from ..core.fmt import did_you_mean
+from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
 from ..intake import plan_inputs as pi
 from . import account_plan as ap
@@ -52,7 +53,7 @@ class PlanBook:
     ratings: pd.DataFrame  # account_id, element, importance, satisfaction (latest round)
     packages: pd.DataFrame  # segment, element, decision
     inputs: pd.DataFrame  # account_id, field, text
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     has: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -132,7 +133,7 @@ def build_book(engagement: Engagement) -> PlanBook:
     seg = segmentation.segment(engagement)
     model = service_model.analyse(engagement, seg)
     prof = profitability.analyse(engagement, seg, model)
-    notes: list[str] = []
+    notes: list[Note] = []
     key = prof.table[prof.table["key"]].copy()
     ids = pd.Index(key["account_id"])
     units = segmentation.units(pack["accounts"]) if seg.grouped else None
@@ -144,10 +145,7 @@ def build_book(engagement: Engagement) -> PlanBook:
     assert revenue is not None  # the one required table: a validated pack has it
     has = _available(pack, key, prof, seg)
     if seg.comparison is not None and not has["history"]:
-        notes.append(
-            f"No revenue growth or trend: {seg.comparison.reason()}. The plans show no "
-            "growth figure, and revenue and margin trends raise no risk signal."
-        )
+        notes.append(note("plan.no_history", comparison=seg.comparison))
     months = cfg.method.trailing_months
     products, ws, segment_mix = _products(revenue, key, cfg.as_of, months, s, has, notes)
     open_, pipe, ws = _pipeline(table("opportunities"), ws, notes)
@@ -207,13 +205,11 @@ def _products(
     months: int,
     s: Any,
     has: dict[str, bool],
-    notes: list[str],
+    notes: list[Note],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The key accounts' spend per product, their whitespace, and their segments' mix."""
     if not has["products"]:
-        notes.append(
-            "No product column in the revenue table: product mix and whitespace cannot be shown."
-        )
+        notes.append(note("plan.no_products"))
         return (
             pd.DataFrame(columns=["account_id", "product", "revenue"]),
             pd.DataFrame(columns=["account_id", "segment", "product", "adoption", "value"]),
@@ -236,12 +232,12 @@ def _products(
 
 
 def _pipeline(
-    opps: pd.DataFrame | None, ws: pd.DataFrame, notes: list[str]
+    opps: pd.DataFrame | None, ws: pd.DataFrame, notes: list[Note]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The open pipeline, weighted, per opportunity and per account; whitespace already in
     the pipeline is marked (not counted twice)."""
     if opps is None:
-        notes.append("No opportunities table: the open pipeline cannot be shown.")
+        notes.append(note("plan.no_opportunities"))
         return (
             pd.DataFrame(columns=["account_id", "opportunity_id", "amount", "weighted"]),
             pd.DataFrame(columns=["open_opportunities", "pipeline", "weighted"]),
@@ -265,7 +261,7 @@ def _targets(
     s: Any,
     pipe: pd.DataFrame,
     ws: pd.DataFrame,
-    notes: list[str],
+    notes: list[Note],
 ) -> pd.DataFrame:
     """Per key account (indexed by id): targets reconciled with the pipeline, whitespace
     and wallet. Targets grow a year's revenue: fewer months of data are annualised first
@@ -273,11 +269,7 @@ def _targets(
     k = key.set_index("account_id")
     scale = seg.comparison.to_year if seg.comparison is not None else 1.0
     if seg.comparison is not None and scale != 1.0:
-        notes.append(
-            f"The data holds only {seg.comparison.current_months} of the last {months} "
-            "months: revenue is for those "
-            "months; targets, share of wallet and headroom start from it annualised."
-        )
+        notes.append(note("plan.part_year", covered=seg.comparison.current_months, months=months))
     k["annual_revenue"] = k["revenue"] * scale
     tg = ap.targets(
         k["annual_revenue"], s.growth_target, [int(x) for x in s.horizons], pipe["weighted"]
@@ -294,12 +286,12 @@ def _targets(
 
 def _relationship(
     k: pd.DataFrame, contacts: pd.DataFrame | None, as_of: dt.date, stale_days: int,
-    notes: list[str],
+    notes: list[Note],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The stakeholder gaps of each account, and its contacts with days since last met."""
     if contacts is None:
-        k = k.assign(gaps="", stale_senior=False, days_since_contact=np.nan, contacts=0)
-        notes.append("No contacts table: the stakeholder map is left to complete.")
+        k = k.assign(gaps=None, stale_senior=False, days_since_contact=np.nan, contacts=0)
+        notes.append(note("plan.no_contacts"))
         return k, pd.DataFrame(columns=["account_id", "name", "role"])
     gaps = ap.stakeholder_gaps(contacts, as_of, stale_days).set_index("account_id")
     k = k.join(gaps)
@@ -327,7 +319,10 @@ def _with_health(
     )  # fmt: skip
     cols = ["nps", "nps_respondents", "nps_counted", "signals", "risk_count", "health", "band"]
     k = k.join(health[[*cols, "basis"]])
-    k[["gaps", "signals"]] = k[["gaps", "signals"]].astype(object).fillna("")  # no contacts
+    for listed in ("gaps", "signals"):  # none found (or no contacts): an empty list
+        k[listed] = pd.Series(
+            [v if isinstance(v, list) else [] for v in k[listed]], index=k.index, dtype=object
+        )
     for flag in ("no_senior", "no_supporter", "stale_senior"):
         if flag in k.columns:
             k[flag] = k[flag].astype("boolean").fillna(False).astype(bool)
@@ -441,7 +436,7 @@ class Plan:
     growth_target: float
     sign_off: list[str]
     has: dict[str, bool]
-    notes: list[str]
+    notes: list[Note]
     stale_days: int = 180  # a senior contact not met for longer is a risk
 
     @property

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.notes import Note, note
+
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
     from .segmentation import Segmentation
@@ -238,14 +240,6 @@ def cost_sensitivity(
     return pd.DataFrame(rows)
 
 
-ALLOCATION_NOTE = (
-    "Cost-to-serve allocates the activities in the data pack (visits, tickets, dispatches, "
-    "change requests, training, marketing support, engineering time...) at their unit costs. "
-    "Overheads with no activity driver (finance, IT, management) are not allocated, so net "
-    "contribution is a contribution before those overheads, not a net profit."
-)
-
-
 @dataclass
 class Profitability:
     """Everything step 3 computes for an engagement."""
@@ -258,7 +252,7 @@ class Profitability:
     sensitivity: pd.DataFrame
     has_cts: bool
     has_list: bool
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     price_cut: float = float("nan")
     cost_cut: float = float("nan")
     has_cost: bool = True  # cost of goods delivered: gross profit is known
@@ -283,7 +277,7 @@ def analyse(
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.profitability
     seg = seg or segmentation.segment(engagement)
-    notes: list[str] = []
+    notes: list[Note] = []
     revenue = pack["revenue"]
     window = in_window(revenue["date"], trailing_window(cfg.as_of, cfg.method.trailing_months))
     act = costing.engagement_activity_cost(engagement)
@@ -292,21 +286,11 @@ def analyse(
     has_list = pack.has("revenue", "list_amount")
     cts = costing.cost_to_serve(act) if has_cts else None
     if not has_cts:
-        notes.append(
-            "No cost-to-serve activities (activities table with unit costs): cost-to-serve "
-            "and net contribution are not available. Deliver activities and unit costs to "
-            "see what each account earns after serving it."
-        )
+        notes.append(note("pf.no_activities"))
     if not has_list:
-        notes.append(
-            "No list amounts in the revenue data: discounts and the price level are not "
-            "available; the price waterfall starts at net revenue."
-        )
+        notes.append(note("pf.no_list_amounts"))
     if not has_cost:
-        notes.append(
-            "No cost of goods in the revenue data: gross profit, net contribution and "
-            "margins are not available; the price waterfall stops at net revenue."
-        )
+        notes.append(note("pf.no_cost"))
     t = account_table(seg.accounts, revenue, cts, window)
     q = quadrants(t, s.price_cut, s.cost_cut) if has_cts and has_list else None
     t["quadrant"] = (

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..core import fmt
 from ..core.evidence import Comparison
+from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
-from ..core.settings import as_dict
+from ..core.settings import Thresholds
 from .churn import lost_accounts
 
 if TYPE_CHECKING:
@@ -147,19 +147,20 @@ def customer_share_for(curve: pd.DataFrame, target: float = 0.8) -> float:
     return float(hit.iloc[0]) if len(hit) else float("nan")
 
 
-def candidates(screen: pd.DataFrame, thresholds: dict) -> pd.Series:
+def candidates(screen: pd.DataFrame, thresholds: Thresholds) -> pd.Series:
     """True for accounts passing every financial threshold that is set (None: not used).
 
     ``revenue_share`` keeps the largest accounts that together make that share of revenue.
     """
+    t = thresholds
     ok = screen["revenue"] > 0
-    if thresholds.get("min_revenue") is not None:
-        ok &= screen["revenue"] >= thresholds["min_revenue"]
-    if thresholds.get("min_gross_profit") is not None:
-        ok &= screen["gross_profit"].fillna(-np.inf) >= thresholds["min_gross_profit"]
-    if thresholds.get("min_potential") is not None:
-        ok &= screen["potential"] >= thresholds["min_potential"]
-    share = thresholds.get("revenue_share")
+    if t.min_revenue is not None:
+        ok &= screen["revenue"] >= t.min_revenue
+    if t.min_gross_profit is not None:
+        ok &= screen["gross_profit"].fillna(-np.inf) >= t.min_gross_profit
+    if t.min_potential is not None:
+        ok &= screen["potential"] >= t.min_potential
+    share = t.revenue_share
     if share is not None:
         order = screen["revenue"].sort_values(ascending=False, kind="stable")
         before = (order.cumsum() - order) / order.sum()  # share made by the larger accounts
@@ -312,21 +313,19 @@ def classify(
     return df
 
 
-def _reason(r: dict, tiers: dict, min_score: float) -> str:
-    rp = round(r["revenue_pct"] * 100)
-    where = f"revenue percentile {rp}"
-    if pd.notna(r["potential_pct"]):
-        where += f", potential percentile {round(r['potential_pct'] * 100)}"
+def _reason(r: dict, tiers: dict, min_score: float) -> Note:
+    """Why the account is in its class: the rule it met or missed, with its percentiles."""
+    where = {"revenue_pct": r["revenue_pct"], "potential_pct": r["potential_pct"]}
     if r["key"]:
-        return f"{r['tier']}: {where}; compatibility {r['score']:.0f}"
+        return note("seg.reason.key", tier=r["tier"], score=r["score"], **where)
     if r["candidate"] and (pd.isna(r["score"]) or r["score"] < min_score):
-        return f"Candidate, but compatibility {r['score']:.0f} is below {min_score:g}; {where}"
+        return note("seg.reason.low_score", score=r["score"], min_score=min_score, **where)
     if r["candidate"]:
         rmin, pmin = tiers["tier_3"]
-        return f"Candidate, but below the Tier 3 rule ({rmin:.0%} / {pmin:.0%}); {where}"
+        return note("seg.reason.below_tier", revenue_min=rmin, potential_min=pmin, **where)
     if r["class"] == "Development":
-        return f"Development track: large potential, not a key account; {where}"
-    return f"Below the candidate thresholds; {where}"
+        return note("seg.reason.development", **where)
+    return note("seg.reason.below", **where)
 
 
 def _given(row: object, name: str) -> str | None:
@@ -336,14 +335,16 @@ def _given(row: object, name: str) -> str | None:
 
 
 def apply_overrides(classes: pd.DataFrame, overrides: pd.DataFrame | None) -> pd.DataFrame:
-    """Apply the consultants' decisions last; returns the new classes with ``override`` set.
+    """Apply the consultants' decisions last; returns the new classes with ``override``
+    set (a note of the move and its reason; None where no override applies).
 
     ``key = yes`` promotes (tier from the override, else the computed tier, else Tier 3);
     ``key = no`` demotes a key account to core (and leaves any other account as it is). A
     given segment replaces the computed one.
     """
     df = classes.copy()
-    df["override"] = ""
+    df["override"] = None
+    df["reason"] = df["reason"].astype(object)  # an override's reason is a note
     if overrides is None or overrides.empty:
         return df
     idx = df.set_index("account_id").index
@@ -364,10 +365,9 @@ def apply_overrides(classes: pd.DataFrame, overrides: pd.DataFrame | None) -> pd
         # key = no for an account that is not key changes nothing, and says so
         if _given(o, "segment"):
             df.at[i, "segment"] = o.segment
-        after = df.at[i, "class"]
-        move = f"{before} → {after}" if after != before else f"stays {before}"
-        df.at[i, "override"] = f"{move}: {o.reason} ({by})"
-        df.at[i, "reason"] = f"Override by {by}: {o.reason}"
+        move = {"before": before, "after": df.at[i, "class"], "reason": o.reason, "by": by}
+        df.at[i, "override"] = note("seg.override", **move)
+        df.at[i, "reason"] = note("seg.reason.override", **move)
     return df
 
 
@@ -541,7 +541,7 @@ def _pays(out: pd.DataFrame, basis: str) -> pd.DataFrame:
     return out
 
 
-def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> dict:
+def recommend_line(sensitivity: pd.DataFrame) -> dict:
     """The recommended line: the widest that pays as a whole, and up to which every added
     band still pays its share of the model.
 
@@ -565,8 +565,7 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
     basis = sensitivity.attrs.get("gp_basis", "data")
     none = {"key_accounts": 0, "min_revenue": float("inf"), "revenue_share": 0.0}
     if pays.empty:
-        return {**none, "decided": True, "none_pay": True,
-                "reason": "No customer had revenue in the last 12 months."}  # fmt: skip
+        return {**none, "decided": True, "none_pay": True, "reason": note("seg.line.no_revenue")}
     band = sensitivity.get("band_pays", pays)
     known = pays.notna()
     # a band that may still pay (unknown) does not end the sweep; one that cannot, does
@@ -577,51 +576,40 @@ def recommend_line(sensitivity: pd.DataFrame, currency: str | None = None) -> di
             **none,
             "decided": False,
             "none_pay": False,
-            "reason": "Without cost of goods the data cannot show where the key-account "
-            "model stops paying: the column 'margin to pay' gives the gross margin at which "
-            "each line would pay. State the client's typical gross margin (assumed gross "
-            "margin in the engagement settings) or deliver cost of goods to draw the line.",
+            "reason": note("seg.line.no_cost"),
         }
     ok = pays.where(known, False).astype(bool).to_numpy()
     paying = [i for i in range(stop) if ok[i]]
-    assumed = (
-        f" (at the assumed gross margin of {fmt.pct(sensitivity.attrs['assumed_margin'])})"
-        if basis == "assumed"
-        else ""
-    )
+    # the gross margin the sweep assumed (None: measured), which every reason states
+    assumed = sensitivity.attrs["assumed_margin"] if basis == "assumed" else None
     if not paying:
         return {**none, "decided": True, "none_pay": True,
-                "reason": _none_pays(sensitivity.iloc[0], assumed, currency)}  # fmt: skip
+                "reason": _none_pays(sensitivity.iloc[0], assumed)}  # fmt: skip
     chosen = sensitivity.iloc[paying[-1]].to_dict()
     chosen.update(decided=True, none_pay=False)
     if stop < len(fails):
         nxt = sensitivity.iloc[stop]
-        chosen["reason"] = (
-            f"Beyond {fmt.plural(int(chosen['key_accounts']), 'account')} the next accounts "
-            f"bring {fmt.money(nxt['marginal_gp'], currency)} of gross profit each on average"
-            f"{assumed}, less than the {fmt.money(nxt['cost_per_account'], currency)} the "
-            "key-account model costs per account."
-        )
+        chosen["reason"] = note(
+            "seg.line.next_band_short", accounts=int(chosen["key_accounts"]),
+            marginal_gp=nxt["marginal_gp"], cost_per_account=nxt["cost_per_account"],
+            assumed_margin=assumed,
+        )  # fmt: skip
     else:
-        chosen["reason"] = f"Every band in the sweep still pays for the key-account model{assumed}."
+        chosen["reason"] = note("seg.line.every_band_pays", assumed_margin=assumed)
     return chosen
 
 
-def _none_pays(first: pd.Series, assumed: str, currency: str | None) -> str:
-    """Why no line pays, told on the narrowest one (``first``)."""
-    brings = (
-        f"{fmt.money(first['gross_profit'], currency)} of gross profit{assumed}"
-        if pd.notna(first.get("gross_profit"))
-        else f"{fmt.money(first['marginal_revenue'] * first['key_accounts'], currency)} of revenue"
-    )
-    return (
-        f"No line pays: the {fmt.plural(int(first['key_accounts']), 'largest account')} "
-        f"bring {brings} a year, less than the "
-        f"{fmt.money(first['model_cost'], currency)} the key-account model would cost "
-        "for them, and wider lines do not make up for it. We recommend no "
-        "key-account model at these costs; a leaner model or lower costs would "
-        "change this."
-    )
+def _none_pays(first: pd.Series, assumed: float | None) -> Note:
+    """Why no line pays, told on the narrowest one (``first``): what it brings (gross
+    profit, or revenue when gross profit is unknown) against what the model costs."""
+    gp = first.get("gross_profit")
+    known = bool(pd.notna(gp))
+    return note(
+        "seg.line.none_pays", accounts=int(first["key_accounts"]),
+        gross_profit=gp if known else None,
+        revenue=None if known else first["marginal_revenue"] * first["key_accounts"],
+        model_cost=first["model_cost"], assumed_margin=assumed,
+    )  # fmt: skip
 
 
 @dataclass
@@ -634,7 +622,7 @@ class Segmentation:
     sensitivity: pd.DataFrame
     recommendation: dict
     overrides: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     grouped: bool = False
     comparison: Comparison | None = None  # the growth comparison and its evidence
 
@@ -654,7 +642,7 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     as_of = pd.Timestamp(as_of or cfg.as_of)
     s = cfg.method.segmentation
     months = cfg.method.trailing_months
-    notes: list[str] = []
+    notes: list[Note] = []
     accounts, revenue, grouped = _scored_units(pack, s.roll_up_groups, notes)
     comparison = engagement.evidence.compare(as_of, months)
     screen = financial_screen(accounts, revenue, as_of, months, comparison)
@@ -666,14 +654,14 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
         if not grouped
         else pd.DataFrame(columns=["account_id", "lost_on", "reason"])
     )
-    cand = _candidates(screen, as_dict(s.thresholds), line, lost, notes)
+    cand = _candidates(screen, s.thresholds, line, lost, notes)
     scores = compatibility(screen, accounts, s.weights)
     orient = buyer_orientation(screen, accounts)
     classes = _mark_lost(classify(screen, scores, orient, cand, s.tiers, s.min_score), lost)
     overrides = pack.tables.get("overrides")
     final = apply_overrides(classes, overrides if not grouped else None)
     if grouped and overrides is not None and not overrides.empty:
-        notes.append("Overrides name single accounts; with group roll-up they are not applied.")
+        notes.append(note("seg.overrides_not_applied"))
     table = screen.merge(scores, on="account_id").merge(
         final.drop(columns=["score"]), on="account_id"
     )
@@ -685,7 +673,7 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
         pareto_gross_profit=pareto(screen, "gross_profit") if has_cost else None,
         sensitivity=sens,
         recommendation=line,
-        overrides=final[final["override"] != ""][["account_id", "override"]],
+        overrides=final[final["override"].notna()][["account_id", "override"]],
         notes=notes,
         grouped=grouped,
         comparison=comparison,
@@ -693,60 +681,38 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
 
 
 def _scored_units(
-    pack: DataPack, roll_up_groups: bool, notes: list[str]
+    pack: DataPack, roll_up_groups: bool, notes: list[Note]
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """The accounts and revenue to score: one by one, or rolled up into groups when the
     settings ask for it and the accounts name their parents."""
     accounts, revenue = pack["accounts"], pack["revenue"]
     grouped = bool(roll_up_groups) and pack.has("accounts", "parent_id")
     if roll_up_groups and not grouped:
-        notes.append(
-            "Group roll-up was asked for, but no account names a parent: accounts "
-            "are scored one by one."
-        )
+        notes.append(note("seg.no_parents"))
     if grouped:
         accounts, revenue = roll_up(accounts, revenue)
-        notes.append(
-            f"Accounts are scored as groups: {len(pack['accounts']):,} entities roll "
-            f"up into {len(accounts):,} groups and single accounts."
-        )
+        notes.append(note("seg.groups", entities=len(pack["accounts"]), units=len(accounts)))
     return accounts, revenue, grouped
 
 
 def _what_is_scored(
-    pack: DataPack, screen: pd.DataFrame, has_cost: bool, comparison: Comparison, notes: list[str]
+    pack: DataPack, screen: pd.DataFrame, has_cost: bool, comparison: Comparison, notes: list[Note]
 ) -> None:
     """Notes on the parts of the scores the data cannot feed: margins without cost of
     goods, growth without a full prior year, potential without wallet estimates, strategy
     and attitude without ratings."""
     if not has_cost:
-        notes.append(
-            "No cost of goods in the revenue data: gross profit and margin are not "
-            "available; the financial score uses revenue and potential only."
-        )
+        notes.append(note("seg.no_cost"))
     wallet = screen["estimated_wallet"].notna().any()
     if not comparison.full:
-        notes.append(
-            f"Growth is not available: {comparison.reason()}. Deliver the earlier "
-            "revenue to measure it"
-            + ("; potential uses the wallet estimates only." if wallet else ".")
-        )
+        notes.append(note("seg.no_growth", comparison=comparison, wallet=bool(wallet)))
     if not wallet and comparison.full:
-        notes.append(
-            "No wallet estimates: potential is one more year at each customer's current "
-            "growth (revenue x growth)."
-        )
+        notes.append(note("seg.potential_from_growth"))
     if not wallet and not comparison.full:
-        notes.append(
-            "Potential is not available (no wallet estimates and no full prior year): "
-            "tiers are drawn on revenue alone and there is no development track."
-        )
+        notes.append(note("seg.no_potential"))
     for dim, cols in (("strategy", STRATEGY), ("attitude", ATTITUDE)):
         if not any(pack.has("accounts", c) for c in cols):
-            notes.append(
-                f"No {dim} ratings: the {dim} dimension is not scored; weights are "
-                "re-normalised over the dimensions present."
-            )
+            notes.append(note("seg.no_ratings", dimension=dim))
 
 
 def _line_sweep(
@@ -755,7 +721,7 @@ def _line_sweep(
     has_cost: bool,
     comparison: Comparison,
     months: int,
-    notes: list[str],
+    notes: list[Note],
 ) -> tuple[pd.DataFrame, dict]:
     """The threshold sensitivity and the recommended line (``s``: the segmentation
     settings), with what the sweep rests on."""
@@ -766,46 +732,28 @@ def _line_sweep(
         months=min(months, comparison.current_months) or months,
     )  # fmt: skip
     if comparison.current_months < months:
-        notes.append(
-            f"The revenue data covers only {comparison.current_months} of the last {months} "
-            f"months: revenue and gross profit are for those months, not a full year; the "
-            "line sweep annualises them before setting them against the model's annual cost."
-        )
+        notes.append(note("seg.part_year", covered=comparison.current_months, months=months))
     if assumed is not None:
-        notes.append(
-            f"Gross profit in the line sweep is estimated at the assumed gross margin of "
-            f"{fmt.pct(assumed)} (engagement settings), not measured: replace it with the "
-            "client's cost of goods."
-        )
+        notes.append(note("seg.assumed_margin", margin=assumed))
     return sens, recommend_line(sens)
 
 
 def _candidates(
-    screen: pd.DataFrame, thresholds: dict, line: dict, lost: pd.DataFrame, notes: list[str]
-) -> pd.Series:
+    screen: pd.DataFrame, thresholds: Thresholds, line: dict, lost: pd.DataFrame,
+    notes: list[Note],
+) -> pd.Series:  # fmt: skip
     """The candidates: above the settings' thresholds, or above the recommended line when
     none is set; never a customer the churn table records as lost."""
-    if all(v is None for v in thresholds.values()):
-        thresholds["min_revenue"] = line["min_revenue"]
+    if thresholds == Thresholds():  # none set: the recommended line draws it
+        thresholds = Thresholds(min_revenue=line["min_revenue"])
         if line["key_accounts"]:
-            notes.append(
-                "No candidate threshold is set in the engagement settings: candidates are "
-                f"the accounts above the recommended line (revenue of at least "
-                f"{fmt.money(line['min_revenue'], short=False)})."
-            )
+            notes.append(note("seg.line_as_threshold", min_revenue=line["min_revenue"]))
         else:
-            notes.append(
-                "No candidate threshold is set in the engagement settings and no line is "
-                "recommended: no customer is a key account by the rules (overrides still "
-                "apply). A threshold in the settings draws a line regardless."
-            )
+            notes.append(note("seg.no_threshold_no_line"))
     cand = candidates(screen, thresholds)
     if len(lost):
         cand &= ~screen["account_id"].isin(lost["account_id"]).to_numpy()
-        notes.append(
-            f"{fmt.plural(len(lost), 'customer')} the churn table records as lost (and that "
-            "bought nothing since) cannot be key accounts; overrides still apply."
-        )
+        notes.append(note("seg.lost_excluded", customers=len(lost)))
     return cand
 
 
@@ -818,8 +766,7 @@ def _mark_lost(classes: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
     when = classes.loc[gone, "account_id"].map(info["lost_on"])
     why = classes.loc[gone, "account_id"].map(info["reason"])
     classes.loc[gone, "reason"] = [
-        f"Lost on {d:%d %B %Y}" + (f" ({r})" if r else "") + "; not a candidate"
-        for d, r in zip(when, why, strict=True)
+        note("seg.reason.lost", lost_on=d, why=r) for d, r in zip(when, why, strict=True)
     ]
     return classes
 
@@ -853,7 +800,7 @@ def headline(seg: Segmentation) -> dict:
         "tiers": k["tier"].value_counts().reindex(TIERS, fill_value=0).to_dict(),
         "development": int((a["class"] == "Development").sum()),
         "overrides": len(seg.overrides),
-        "key_by_override": int((k["override"] != "").sum()) if "override" in k else 0,
+        "key_by_override": int(k["override"].notna().sum()) if "override" in k else 0,
         "renormalised": int((a["candidate"] & a["renormalised"]).sum()),
     }
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import settings as settings_
+from ..core.notes import Note, note
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -309,7 +310,7 @@ class ServiceModel:
     cost_today: pd.DataFrame | None
     respondents: int
     min_respondents: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     key_respondents: int = 0  # of the respondents, how many are key accounts
 
     @property
@@ -325,7 +326,7 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
     s = cfg.method.service_model
     seg = seg or segmentation.segment(engagement)
     accounts = seg.accounts
-    notes: list[str] = []
+    notes: list[Note] = []
     key = accounts[accounts["key"]]
     segment_of = key.set_index("account_id")["segment"]
     r = _Ratings()
@@ -333,15 +334,7 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
         r = _from_ratings(pack["service_ratings"], accounts, key, s, notes)
     cost = costing.engagement_activity_cost(engagement)
     if not pack.has("service_ratings"):
-        notes.append(
-            "No service ratings table: the importance matrix, the gap analysis and the "
-            "packages need key-account interviews."
-            + (
-                " What serving each element costs today is shown instead."
-                if cost is not None
-                else ""
-            )  # fmt: skip
-        )
+        notes.append(note("sm.no_ratings", costs_shown=cost is not None))
     costs = today = None
     if cost is not None:
         today = element_cost_today(cost, segment_of, s.element_activities)
@@ -352,9 +345,7 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
                 s.affordable_share,
             )  # fmt: skip
     else:
-        notes.append(
-            "No activities table: package costs need cost-to-serve activities and their unit costs."
-        )
+        notes.append(note("sm.no_activities"))
     return ServiceModel(
         list(s.elements), r.matrices, r.gaps, r.packages, costs, today, r.respondents,
         int(s.min_respondents), notes, r.key_respondents,
@@ -377,7 +368,7 @@ def _from_ratings(
     accounts: pd.DataFrame,
     key: pd.DataFrame,
     s: settings_.ServiceModel,
-    notes: list[str],
+    notes: list[Note],
 ) -> _Ratings:
     """The importance matrices, the gap table and the packages from the ratings."""
     elements = list(s.elements)
@@ -386,10 +377,7 @@ def _from_ratings(
     groups = accounts[["account_id", *dims]]
     bad = unknown_elements(ratings, elements)
     if bad:
-        notes.append(
-            f"Ratings of elements not in the configured list are left out: "
-            f"{', '.join(bad)}. Add them to service_model.elements to use them."
-        )
+        notes.append(note("sm.unknown_elements", elements=bad))
     r = rated(ratings, groups, elements)
     out.respondents = int(r["account_id"].nunique())
     out.key_respondents = int(
@@ -400,7 +388,7 @@ def _from_ratings(
     if "satisfaction" in r.columns and r["satisfaction"].notna().any():
         out.gaps = gaps(r, "segment", elements, s.min_respondents)
     else:
-        notes.append("The ratings carry no satisfaction scores: the gap analysis is skipped.")
+        notes.append(note("sm.no_satisfaction"))
     orientation = (
         key.groupby("segment")["orientation"]
         .agg(lambda x: x.mode().iloc[0] if x.notna().any() else None)
@@ -410,9 +398,5 @@ def _from_ratings(
     if out.key_respondents:
         out.packages = packages(key_matrix, orientation, s, elements)
     else:
-        notes.append(
-            "No key account rated the service elements: the packages need ratings from "
-            "key accounts, so none is proposed; the matrices show what the other "
-            "accounts value."
-        )
+        notes.append(note("sm.no_key_ratings"))
     return out

@@ -3,7 +3,8 @@
 Per step, the views (reader-facing tables), the summary in words, the headline cards and
 the Excel workbook: :mod:`.review`, :mod:`.segmentation`, :mod:`.service_model`,
 :mod:`.profitability`, :mod:`.plan` (one account plan) and :mod:`.kpi_review`; with the
-charts (:mod:`.charts`), the tables (:mod:`.tables`), the rules stated from the settings
+charts (:mod:`.charts`), the tables (:mod:`.tables`), every sentence the method's notes
+become (:mod:`.words`), the rules stated from the settings
 (:mod:`.rules`) and what a notebook calls to show them (:mod:`.notebook`). Uses the
 method, intake and core layers: a view selects, orders, renames and formats what the
 method computed (and counts what a sentence needs).

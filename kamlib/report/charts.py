@@ -18,6 +18,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from ..core import fmt
+from ..core.notes import Note
+from .words import joined
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 GREY = "#8A939F"
@@ -607,10 +609,12 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
 ATTITUDES = ["detractor", "neutral", "supporter"]
 
 
-def stakeholder_map(contacts: pd.DataFrame, stale_days: int = 180, gaps: str = "") -> Figure | None:
+def stakeholder_map(
+    contacts: pd.DataFrame, stale_days: int = 180, gaps: list[Note] | None = None
+) -> Figure | None:
     """The stakeholder map: attitude across, influence up, bubble size = relationship
     strength, colour = days since the last contact; senior contacts drawn with a ring.
-    The relationship's gaps are written above the map."""
+    The relationship's gaps (notes, see :mod:`.words`) are written above the map."""
     if contacts.empty:
         return None
     c = contacts.copy()
@@ -675,7 +679,7 @@ def stakeholder_map(contacts: pd.DataFrame, stale_days: int = 180, gaps: str = "
         ax.text(
             0.0,
             1.02,
-            f"Gaps: {gaps}",
+            f"Gaps: {joined(gaps)}",
             transform=ax.transAxes,
             fontsize=8.5,
             color="#D55E00",

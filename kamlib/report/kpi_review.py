@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
+from .words import KPI_LABELS, joined, say, say_all
 
 
 def _fmt(v: float, unit: str, column: str) -> str:
@@ -57,7 +58,7 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
     c = r.scorecard
     if c.empty:
         return pd.DataFrame()
-    out = pd.DataFrame({"KPI (key accounts)": c["kpi"]})
+    out = pd.DataFrame({"KPI (key accounts)": c["column"].map(KPI_LABELS)})
     cols = ("actual",) if r.measured else ("baseline", "actual", "target")
     for col in cols:
         out[col] = [_fmt(v, u, k) for v, u, k in zip(c[col], c["unit"], c["column"], strict=True)]
@@ -130,7 +131,7 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
 
     def said(rows: pd.DataFrame) -> list[str]:
         return [
-            f"{t.kpi} {_fmt(t.actual, t.unit, t.column)}"
+            f"{KPI_LABELS[t.column]} {_fmt(t.actual, t.unit, t.column)}"
             + (f" ({_change(t.delta, t.column)})" if pd.notna(t.delta) else "")
             for t in rows.itertuples()
         ]
@@ -157,7 +158,7 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         now = said(c)
         return "\n\n".join(
             [
-                fmt.md_text(r.measured),
+                fmt.md_text(say(r.measured)),
                 f"**Key accounts at {last:%d %B %Y}:** "
                 + ("; ".join(now) if now else "no KPI can be measured")
                 + ".",
@@ -191,13 +192,16 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     keep = ["account_id", "account_name", "segment", "revenue", "growth", "margin_change",
             "nps", "nps_respondents", "days_since_contact", "risk_count", "signals", "health",
             "band", "health_before", "change"]  # fmt: skip
+    health = health[[c for c in keep if c in health.columns]]
+    if "signals" in health.columns:
+        health = health.assign(signals=health["signals"].map(joined))
     sheets = {
         "Scorecard": scorecard_view(r),
         "KPIs per period": r.table,
-        "Health": health[[c for c in keep if c in health.columns]],
-        "Early warnings": r.warnings,
+        "Health": health,
+        "Early warnings": r.warnings.assign(reasons=r.warnings["reasons"].map(joined)),
     }
-    notes = [r.measured] * bool(r.measured) + r.notes
+    notes = say_all(([r.measured] if r.measured else []) + r.notes)
     if notes:
         sheets["Notes"] = pd.DataFrame({"note": notes})
     return export_report(output_dir, "05_kpi_review.xlsx", sheets, colour)
@@ -283,8 +287,8 @@ def warnings_empty(r: KpiReview, settings: settings_.KpiReview) -> str:
 
 
 def warnings_view(r: KpiReview) -> pd.DataFrame:
-    w = r.warnings
-    return w.drop(columns=["account_id"]).rename(columns={"change": "change"})
+    w = r.warnings.assign(reasons=r.warnings["reasons"].map(joined))
+    return w.drop(columns=["account_id"])
 
 
 def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str, str]]:

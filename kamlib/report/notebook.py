@@ -12,8 +12,10 @@ import re
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from ..core.notes import Note
 from ..intake.engagement import Engagement, open_engagement
 from .charts import use_house_style
+from .words import say_all
 
 
 def setup(colour: str | None = None, charts: str = "retina") -> None:
@@ -107,7 +109,8 @@ def callout(text: str, kind: str = "info") -> None:
     display(HTML(f'<div class="callout callout-{kind}">{_html.escape(text)}</div>'))
 
 
-def notes(items: list[str]) -> None:
-    """What the analysis could not do with this data, each as a note; nothing when empty."""
-    for text in items:
+def notes(items: list[Note] | list[str]) -> None:
+    """What the analysis could not do with this data, each as a note in words (see
+    :mod:`kamlib.report.words`); nothing when empty."""
+    for text in say_all(items):
         callout(text, "warn")

@@ -19,6 +19,7 @@ from ..intake import plan_inputs as pi
 from ..method import account_plan as ap
 from ..method.plan_book import Plan
 from .tables import table_html
+from .words import PART_TITLES, joined, say
 
 
 def _e(x: object) -> str:
@@ -216,7 +217,7 @@ def summary_text(p: Plan) -> str:
     """The one-page summary in words, written from the plan's numbers."""
     a = p.account
     lines = [
-        f"**{_m(p.name)}** is a **{_m(a['segment'])}** key account: {_m(a['reason'])}.",
+        f"**{_m(p.name)}** is a **{_m(a['segment'])}** key account: {_m(say(a['reason']))}.",
         _earnings_sentence(p),
         _target_sentence(p),
     ]
@@ -263,9 +264,13 @@ def next_steps(p: Plan, n: int = 3) -> str:
 
 
 def completeness_view(p: Plan) -> pd.DataFrame:
-    return p.parts.rename(columns={"title": "part of the plan"})[
-        ["part of the plan", "status", "missing"]
-    ].rename(columns={"missing": "still needed"})
+    return pd.DataFrame(
+        {
+            "part of the plan": p.parts["part"].map(PART_TITLES),
+            "status": p.parts["status"],
+            "still needed": p.parts["missing"],
+        }
+    )
 
 
 def financials_view(p: Plan) -> pd.DataFrame:
@@ -468,7 +473,7 @@ def investment_view(p: Plan) -> pd.DataFrame:
             vals.append("to complete" if todo else "n/a")
         else:
             vals.append(fmt.money(amount, p.currency, short=False))
-    return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"]})
+    return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
 
 
 def suggested_actions(p: Plan) -> pd.DataFrame:
@@ -510,7 +515,7 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
                 )
             )
     if a.get("signals"):
-        rows.append(("Review the risk signals with the customer", str(a["signals"])))
+        rows.append(("Review the risk signals with the customer", joined(a["signals"])))
     if _has_fix(p):
         if a["better_action"] == "package":
             rows.append(
@@ -621,15 +626,14 @@ def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
             ("lost", f"recorded as lost on {pd.Timestamp(a['lost_on']):%d %B %Y}"
              + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
         )  # fmt: skip
-    gaps = [g.strip() for g in str(a.get("gaps") or "").split(";") if g.strip()]
-    signals = [s.strip() for s in str(a.get("signals") or "").split(";") if s.strip()]
-    stale_gap = any("senior" in g for g in gaps)
+    gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
+    stale_gap = any(g.code in ap.SENIOR_GAPS for g in gaps)
     for sig in signals:
-        if sig == "no recent senior contact" and stale_gap:
+        if sig.code == "risk.stale_senior" and stale_gap:
             continue  # the relationship gap says the same with the days
-        out.append(("churn signal", sig))
+        out.append(("churn signal", say(sig)))
     nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
-    if pd.notna(nps) and nps < 0 and not any("NPS" in x for x in signals):
+    if pd.notna(nps) and nps < 0 and not any(s.code == "risk.nps_down" for s in signals):
         few = (
             ""
             if a.get("nps_counted", True)
@@ -647,7 +651,7 @@ def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
         )
     if a.get("band") in ("watch", "at risk"):
         out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
-    out += [("relationship gap", g) for g in gaps]
+    out += [("relationship gap", say(g)) for g in gaps]
     limit = stale_days if stale_days is not None else p.stale_days
     old = _stale_seniors(p, limit)
     if len(old) and not stale_gap:
@@ -765,7 +769,7 @@ def input_context(p: Plan) -> dict[str, str]:
         f"{fmt.money(a.get('package_cost'), c)} per account"
     )
     if a.get("signals") or a.get("gaps"):
-        out["risk_mitigation"] = "; ".join(x for x in (a.get("signals"), a.get("gaps")) if x)
+        out["risk_mitigation"] = joined([*(a.get("signals") or []), *(a.get("gaps") or [])])
     return out
 
 

@@ -17,6 +17,15 @@ from ..method.profitability import (
     headline,
     waterfall,
 )
+from .words import say_all
+
+#: What cost-to-serve covers and what it leaves out: stated under every profitability figure.
+ALLOCATION_NOTE = (
+    "Cost-to-serve allocates the activities in the data pack (visits, tickets, dispatches, "
+    "change requests, training, marketing support, engineering time...) at their unit costs. "
+    "Overheads with no activity driver (finance, IT, management) are not allocated, so net "
+    "contribution is a contribution before those overheads, not a net profit."
+)
 
 
 def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
@@ -234,7 +243,7 @@ def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     if len(p.sensitivity):
         sheets["Cost sensitivity"] = p.sensitivity
     if p.notes:
-        sheets["Notes"] = pd.DataFrame({"note": p.notes})
+        sheets["Notes"] = pd.DataFrame({"note": say_all(p.notes)})
     return export_report(
         output_dir,
         "03_profitability.xlsx",

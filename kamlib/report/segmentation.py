@@ -18,19 +18,21 @@ from ..method.segmentation import (
     class_totals,
     segment_totals,
 )
+from .words import say, say_all
 
 
 def recommendation_text(h: dict, currency: str | None = None) -> str:
     """The recommended line in one sentence, with its reason: the line, no key-account
     model, or what is needed to draw one."""
+    reason = say(h["line_reason"])
     if not h.get("line_decided", True):
-        return f"No line can be recommended yet. {h['line_reason']}"
+        return f"No line can be recommended yet. {reason}"
     if h.get("line_none_pay", False):
-        return f"We recommend no key-account model. {h['line_reason']}"
+        return f"We recommend no key-account model. {reason}"
     return (
         f"We recommend drawing the line at the {fmt.count(h['line_accounts'])} largest "
         f"accounts (revenue of at least {fmt.money(h['line_min_revenue'], currency)}, "
-        f"{fmt.pct(h['line_revenue_share'])} of revenue). {h['line_reason']}"
+        f"{fmt.pct(h['line_revenue_share'])} of revenue). {reason}"
     )
 
 
@@ -184,7 +186,9 @@ def export_table(seg: Segmentation) -> pd.DataFrame:
         for c in ("industry", "channel", "region", "account_manager", "members")
         if c in seg.accounts.columns
     ]
-    out = seg.accounts[cols[:2] + extra + cols[2:]].rename(columns=EXPORT_COLUMNS)
+    out = seg.accounts[cols[:2] + extra + cols[2:]]
+    worded = {c: out[c].map(say) for c in ("reason", "override") if c in out.columns}
+    out = out.assign(**worded).rename(columns=EXPORT_COLUMNS)
     return out.sort_values("revenue", ascending=False, kind="stable")
 
 
@@ -215,7 +219,7 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
         "Segments": by_segment(seg),
     }
     if seg.notes:
-        sheets["Notes"] = pd.DataFrame({"note": seg.notes})
+        sheets["Notes"] = pd.DataFrame({"note": say_all(seg.notes)})
     return export_report(
         output_dir,
         "01_segmentation.xlsx",
@@ -394,7 +398,7 @@ def overrides_table(seg: Segmentation) -> pd.DataFrame:
     if o.empty:
         return pd.DataFrame({"account": [], "decision": []})
     return pd.DataFrame(
-        {"account": o["account_id"].map(names).to_numpy(), "decision": o["override"].to_numpy()}
+        {"account": o["account_id"].map(names).to_numpy(), "decision": o["override"].map(say)}
     )
 
 

@@ -17,6 +17,7 @@ from ..method.service_model import (
     orientation_contrast,
     wide,
 )
+from .words import say_all
 
 
 def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
@@ -76,7 +77,7 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
         )
     if parts:
         return " ".join(parts)
-    return "Nothing to propose yet: " + "; ".join(n.rstrip(".") for n in sm_.notes) + "."
+    return "Nothing to propose yet: " + "; ".join(n.rstrip(".") for n in say_all(sm_.notes)) + "."
 
 
 def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
@@ -94,7 +95,7 @@ def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
     if sm_.cost_today is not None:
         sheets["Cost today"] = sm_.cost_today
     if sm_.notes or not sheets:
-        sheets["Notes"] = pd.DataFrame({"note": sm_.notes or ["Nothing to export."]})
+        sheets["Notes"] = pd.DataFrame({"note": say_all(sm_.notes) or ["Nothing to export."]})
     return export_report(
         output_dir,
         "02_service_model.xlsx",

@@ -79,8 +79,8 @@ def validate(
     ],
 ) -> None:
     """Check an engagement's config and data pack; list every error and warning."""
+    from ..intake.checks import analysis_findings
     from ..intake.engagement import open_engagement
-    from ..method.review import analysis_findings
 
     eng = open_engagement(engagement, strict=False)
     cfg, pack = eng.config, eng.pack

@@ -1,0 +1,225 @@
+"""The pack's checks that need the engagement: what the as-of date and the trailing window
+make of the data, on top of the contract's validation (:mod:`.datapack`).
+
+Rows dated after the as-of date, accounts never or no longer invoiced, a revenue history
+too short or with holes, repeated rows, accounts whose revenue moved beyond a limit: each
+a :class:`~.datapack.Finding` for the data owner, worded like validation's (file, column,
+rows and the fix), for ``kam check`` and the data review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ..core.evidence import Comparison, of_pack
+from ..core.fmt import plural
+from ..core.periods import in_window, trailing_window
+from .datapack import INFO, WARNING, Collector, DataPack, Finding
+
+
+def revenue_change(revenue: pd.DataFrame, as_of: dt.date | str, months: int = 12) -> pd.DataFrame:
+    """Per account: trailing revenue, prior-period revenue and the change between them."""
+    cur = in_window(revenue["date"], trailing_window(as_of, months))
+    pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
+    g = (
+        pd.DataFrame(
+            {
+                "account_id": revenue["account_id"],
+                "trailing": revenue["amount"].where(cur, 0.0),
+                "prior": revenue["amount"].where(pri, 0.0),
+            }
+        )
+        .groupby("account_id", sort=True)
+        .sum()
+    )
+    g["change"] = (g["trailing"] / g["prior"] - 1).where(g["prior"] > 0)
+    return g.reset_index()
+
+
+def analysis_findings(
+    pack: DataPack,
+    as_of: dt.date | str,
+    months: int = 12,
+    outlier_change: float = 0.8,
+    examples: int = 5,
+) -> list[Finding]:
+    """Findings that depend on the engagement (as-of date, window), on top of validation's:
+    rows after the as-of date, accounts never or no longer invoiced, a revenue history too
+    short or with holes, repeated rows, and accounts whose revenue moved beyond
+    ``outlier_change``."""
+    out = Collector(examples)
+    rev = pack["revenue"]
+    as_of_ts = pd.Timestamp(as_of)
+    later = _after_as_of(out, pack, as_of_ts)
+    _idle_accounts(out, pack, as_of, months)
+    comparison = of_pack(pack).compare(as_of_ts, months)
+    _history(out, pack, as_of_ts, months, comparison)
+    _duplicates(out, pack)
+    _outliers(out, pack, rev[~later], as_of, months, outlier_change, comparison)
+    return out.findings
+
+
+def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.Series:
+    """Revenue rows dated after the as-of date (left out of every figure)."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
+    later = rev["date"] > as_of_ts
+    if later.any():
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            "date",
+            f"are dated after the as-of date {as_of_ts:%Y-%m-%d}",
+            "They are left out of every figure; move the as-of date if they should count.",
+            "left out",
+            rows=rev.index[later],
+            values=rev.loc[later, "date"].dt.strftime("%Y-%m-%d"),
+        )
+    return later
+
+
+def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months: int) -> None:
+    """Accounts never invoiced, and accounts with no revenue in the trailing window."""
+    acc, rev, src_acc = pack["accounts"], pack["revenue"], pack.sources["accounts"]
+    invoiced = set(rev["account_id"])
+    never = acc.loc[~acc["account_id"].isin(invoiced), "account_id"]
+    if len(never):
+        out.add(
+            WARNING,
+            "accounts",
+            src_acc,
+            "account_id",
+            "have no revenue at all",
+            "They stay in the customer count with zero revenue; remove them from the "
+            "accounts table if they are not customers.",
+            "kept at zero",
+            rows=never.index,
+            values=never,
+        )
+    window = trailing_window(as_of, months)
+    recent = set(rev.loc[in_window(rev["date"], window), "account_id"])
+    idle = acc.loc[acc["account_id"].isin(invoiced) & ~acc["account_id"].isin(recent), "account_id"]
+    if len(idle):
+        out.add(
+            INFO,
+            "accounts",
+            src_acc,
+            "account_id",
+            f"have no revenue in the trailing {months} months (lapsed customers)",
+            "They count as churned in the KPI review unless revenue is missing from the pack.",
+            "treated as lapsed",
+            rows=idle.index,
+            values=idle,
+        )
+
+
+def _history(
+    out: Collector, pack: DataPack, as_of_ts: pd.Timestamp, months: int, comparison: Comparison
+) -> None:
+    """A trailing window or prior year the data does not cover, and months without revenue."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
+    span = rev.loc[rev["date"] <= as_of_ts, "date"]
+    if len(span):
+        first = span.min()
+        if comparison.current_months < months:
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                f"covers only {comparison.current_months} of the trailing {months} months",
+                f"Revenue for 'the last {months} months' is the revenue of those "
+                f"{comparison.current_months} months; the line sweep annualises it before "
+                "weighing it against annual costs. Deliver the missing months to complete it.",
+                "partial year",
+            )
+        if comparison.prior_months < months:
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                f"starts on {first:%Y-%m-%d}: the {months} months before the last {months} "
+                + (
+                    f"hold only {plural(comparison.prior_months, 'month')} of revenue"
+                    if comparison.prior_months
+                    else "hold no revenue"
+                ),
+                "Growth against the prior year is not computed, nor anything built on it "
+                "(growth-based potential, revenue trend in health, retention, the outlier "
+                f"check): the reports say so. Deliver revenue from {comparison.prior_start:%B %Y} "
+                "on to measure it.",
+                "growth left out",
+            )
+        months_seen = set(span.dt.to_period("M"))
+        all_months = pd.period_range(first.to_period("M"), as_of_ts.to_period("M"), freq="M")
+        gaps = [str(m) for m in all_months if m not in months_seen]
+        if gaps:
+            out.add(
+                WARNING,
+                "revenue",
+                src_rev,
+                "date",
+                "has months with no revenue at all",
+                "Check the extract is complete; totals for those months are zero.",
+                "kept as zero",
+                keys=gaps,
+            )
+
+
+def _duplicates(out: Collector, pack: DataPack) -> None:
+    """Revenue rows that repeat an earlier one exactly."""
+    rev, src_rev = pack["revenue"], pack.sources["revenue"]
+    key_cols = [
+        c
+        for c in ("account_id", "date", "product", "amount", "invoice_id")
+        if c in rev.columns and rev[c].notna().any()
+    ]
+    dup = rev.duplicated(key_cols, keep="first")
+    if dup.any():
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            ", ".join(key_cols),
+            "are duplicates: they repeat an earlier row exactly (same " + ", ".join(key_cols) + ")",
+            "They are kept, as invoice lines can repeat; remove them if they are double-counted.",
+            "kept",
+            rows=rev.index[dup],
+        )
+
+
+def _outliers(
+    out: Collector,
+    pack: DataPack,
+    rev: pd.DataFrame,
+    as_of: dt.date | str,
+    months: int,
+    outlier_change: float,
+    comparison: Comparison,
+) -> None:
+    """Accounts whose trailing revenue moved more than ``outlier_change`` on the prior
+    window (not checked against a partial prior year)."""
+    src_rev = pack.sources["revenue"]
+    change = revenue_change(rev, as_of, months)
+    moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
+    big = change[moved].sort_values("change")
+    if not comparison.full:  # against a partial year every account "moves": no check
+        big = big.iloc[:0]
+    if len(big):
+        out.add(
+            WARNING,
+            "revenue",
+            src_rev,
+            "amount",
+            f"of {len(big)} accounts: their trailing "
+            f"{months} months moved more than ±{outlier_change:.0%} vs the prior "
+            f"{months}",
+            "Kept; check each is real (lost contract, acquisition, re-billing) "
+            "and not a data error.",
+            "kept",
+            rows=None,
+            keys=[f"{r.account_id} ({r.change:+.0%})" for r in big.itertuples()],
+        )

@@ -1,0 +1,675 @@
+"""Every sentence the method's findings become: one wording per :class:`Note` code.
+
+The method returns notes (a code and the values a sentence needs, see
+:mod:`kamlib.core.notes`); :func:`say` words them. A code has exactly one wording here,
+grouped by step, so the client's language is reviewed, restyled or translated in one
+file; ``tests/test_words.py`` checks that every code the method can emit is worded and
+every wording is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+
+from ..core import fmt
+from ..core.evidence import Comparison
+from ..core.notes import Note
+
+_WORDS: dict[str, Callable[..., str]] = {}
+
+
+def words(code: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Register the function that words the notes of ``code``."""
+
+    def register(fn: Callable[..., str]) -> Callable[..., str]:
+        if code in _WORDS:
+            raise ValueError(f"note code '{code}' is worded twice")
+        _WORDS[code] = fn
+        return fn
+
+    return register
+
+
+def say(item: Note | str | None) -> str:
+    """A note in words (text passes through as it is; None is "").
+
+    Examples
+    --------
+    >>> from kamlib.core.notes import note
+    >>> say(note("seg.no_ratings", dimension="strategy"))[:33]
+    'No strategy ratings: the strategy'
+    """
+    if item is None or (isinstance(item, float) and pd.isna(item)):
+        return ""
+    if isinstance(item, str):
+        return item
+    return _WORDS[item.code](**item.values)
+
+
+def say_all(items: Iterable[Note | str]) -> list[str]:
+    """Each note in words, in order."""
+    return [say(n) for n in items]
+
+
+def joined(items: Iterable[Note | str] | None, sep: str = "; ") -> str:
+    """Notes in words, one after the other (a row's reasons); "" for none."""
+    return sep.join(say(n) for n in items or ())
+
+
+def codes() -> set[str]:
+    """Every code worded here."""
+    return set(_WORDS)
+
+
+def comparison_reason(c: Comparison) -> str:
+    """Why the growth comparison is not made, in words; "" when it is full.
+
+    Examples
+    --------
+    >>> c = Comparison(pd.Timestamp("2026-09-30"), 12, 12, 6, pd.Timestamp("2025-04-01"))
+    >>> comparison_reason(c)[:37]
+    'the revenue data starts in April 2025'
+    >>> comparison_reason(c)[37:]
+    ', so the 12 months before the last 12 hold only 6 months of it'
+    """
+    if c.full:
+        return ""
+    if c.first is None:
+        return "there is no revenue data"
+    why = []
+    if c.prior_months < c.months:
+        held = (
+            f"hold only {fmt.plural(c.prior_months, 'month')} of it"
+            if c.prior_months
+            else "hold none"
+        )
+        why.append(
+            f"the revenue data starts in {c.first:%B %Y}, so the {c.months} months "
+            f"before the last {c.months} {held}"
+        )
+    if c.current_months < c.months:
+        why.append(f"the revenue data covers only {c.current_months} of the last {c.months} months")
+    return "; ".join(why)
+
+
+def _assumed(margin: float | None) -> str:
+    return f" (at the assumed gross margin of {fmt.pct(margin)})" if margin is not None else ""
+
+
+# --- step 1: segmentation -------------------------------------------------------------
+
+
+def _where(revenue_pct: float, potential_pct: float) -> str:
+    out = f"revenue percentile {round(revenue_pct * 100)}"
+    if pd.notna(potential_pct):
+        out += f", potential percentile {round(potential_pct * 100)}"
+    return out
+
+
+@words("seg.reason.key")
+def _(tier: str, score: float, revenue_pct: float, potential_pct: float) -> str:
+    return f"{tier}: {_where(revenue_pct, potential_pct)}; compatibility {score:.0f}"
+
+
+@words("seg.reason.low_score")
+def _(score: float, min_score: float, revenue_pct: float, potential_pct: float) -> str:
+    return (
+        f"Candidate, but compatibility {score:.0f} is below {min_score:g}; "
+        f"{_where(revenue_pct, potential_pct)}"
+    )
+
+
+@words("seg.reason.below_tier")
+def _(revenue_min: float, potential_min: float, revenue_pct: float, potential_pct: float) -> str:
+    return (
+        f"Candidate, but below the Tier 3 rule ({revenue_min:.0%} / {potential_min:.0%}); "
+        f"{_where(revenue_pct, potential_pct)}"
+    )
+
+
+@words("seg.reason.development")
+def _(revenue_pct: float, potential_pct: float) -> str:
+    return (
+        "Development track: large potential, not a key account; "
+        f"{_where(revenue_pct, potential_pct)}"
+    )
+
+
+@words("seg.reason.below")
+def _(revenue_pct: float, potential_pct: float) -> str:
+    return f"Below the candidate thresholds; {_where(revenue_pct, potential_pct)}"
+
+
+@words("seg.reason.lost")
+def _(lost_on: pd.Timestamp, why: Any) -> str:
+    return f"Lost on {lost_on:%d %B %Y}" + (f" ({why})" if why else "") + "; not a candidate"
+
+
+@words("seg.reason.override")
+def _(before: str, after: str, reason: str, by: str) -> str:
+    return f"Override by {by}: {reason}"
+
+
+@words("seg.override")
+def _(before: str, after: str, reason: str, by: str) -> str:
+    move = f"{before} → {after}" if after != before else f"stays {before}"
+    return f"{move}: {reason} ({by})"
+
+
+@words("seg.line.no_revenue")
+def _() -> str:
+    return "No customer had revenue in the last 12 months."
+
+
+@words("seg.line.no_cost")
+def _() -> str:
+    return (
+        "Without cost of goods the data cannot show where the key-account "
+        "model stops paying: the column 'margin to pay' gives the gross margin at which "
+        "each line would pay. State the client's typical gross margin (assumed gross "
+        "margin in the engagement settings) or deliver cost of goods to draw the line."
+    )
+
+
+@words("seg.line.next_band_short")
+def _(
+    accounts: int,
+    marginal_gp: float,
+    cost_per_account: float,
+    assumed_margin: float | None,
+    currency: str | None = None,
+) -> str:
+    return (
+        f"Beyond {fmt.plural(accounts, 'account')} the next accounts "
+        f"bring {fmt.money(marginal_gp, currency)} of gross profit each on average"
+        f"{_assumed(assumed_margin)}, less than the {fmt.money(cost_per_account, currency)} "
+        "the key-account model costs per account."
+    )
+
+
+@words("seg.line.every_band_pays")
+def _(assumed_margin: float | None) -> str:
+    return (
+        f"Every band in the sweep still pays for the key-account model{_assumed(assumed_margin)}."
+    )
+
+
+@words("seg.line.none_pays")
+def _(
+    accounts: int,
+    gross_profit: float | None,
+    revenue: float | None,
+    model_cost: float,
+    assumed_margin: float | None,
+    currency: str | None = None,
+) -> str:
+    brings = (
+        f"{fmt.money(gross_profit, currency)} of gross profit{_assumed(assumed_margin)}"
+        if gross_profit is not None
+        else f"{fmt.money(revenue, currency)} of revenue"
+    )
+    return (
+        f"No line pays: the {fmt.plural(accounts, 'largest account')} "
+        f"bring {brings} a year, less than the "
+        f"{fmt.money(model_cost, currency)} the key-account model would cost "
+        "for them, and wider lines do not make up for it. We recommend no "
+        "key-account model at these costs; a leaner model or lower costs would "
+        "change this."
+    )
+
+
+@words("seg.no_parents")
+def _() -> str:
+    return (
+        "Group roll-up was asked for, but no account names a parent: accounts "
+        "are scored one by one."
+    )
+
+
+@words("seg.groups")
+def _(entities: int, units: int) -> str:
+    return (
+        f"Accounts are scored as groups: {entities:,} entities roll "
+        f"up into {units:,} groups and single accounts."
+    )
+
+
+@words("seg.no_cost")
+def _() -> str:
+    return (
+        "No cost of goods in the revenue data: gross profit and margin are not "
+        "available; the financial score uses revenue and potential only."
+    )
+
+
+@words("seg.no_growth")
+def _(comparison: Comparison, wallet: bool) -> str:
+    return (
+        f"Growth is not available: {comparison_reason(comparison)}. Deliver the earlier "
+        "revenue to measure it" + ("; potential uses the wallet estimates only." if wallet else ".")
+    )
+
+
+@words("seg.potential_from_growth")
+def _() -> str:
+    return (
+        "No wallet estimates: potential is one more year at each customer's current "
+        "growth (revenue x growth)."
+    )
+
+
+@words("seg.no_potential")
+def _() -> str:
+    return (
+        "Potential is not available (no wallet estimates and no full prior year): "
+        "tiers are drawn on revenue alone and there is no development track."
+    )
+
+
+@words("seg.no_ratings")
+def _(dimension: str) -> str:
+    return (
+        f"No {dimension} ratings: the {dimension} dimension is not scored; weights are "
+        "re-normalised over the dimensions present."
+    )
+
+
+@words("seg.part_year")
+def _(covered: int, months: int) -> str:
+    return (
+        f"The revenue data covers only {covered} of the last {months} "
+        f"months: revenue and gross profit are for those months, not a full year; the "
+        "line sweep annualises them before setting them against the model's annual cost."
+    )
+
+
+@words("seg.assumed_margin")
+def _(margin: float) -> str:
+    return (
+        f"Gross profit in the line sweep is estimated at the assumed gross margin of "
+        f"{fmt.pct(margin)} (engagement settings), not measured: replace it with the "
+        "client's cost of goods."
+    )
+
+
+@words("seg.line_as_threshold")
+def _(min_revenue: float) -> str:
+    return (
+        "No candidate threshold is set in the engagement settings: candidates are "
+        f"the accounts above the recommended line (revenue of at least "
+        f"{fmt.money(min_revenue, short=False)})."
+    )
+
+
+@words("seg.no_threshold_no_line")
+def _() -> str:
+    return (
+        "No candidate threshold is set in the engagement settings and no line is "
+        "recommended: no customer is a key account by the rules (overrides still "
+        "apply). A threshold in the settings draws a line regardless."
+    )
+
+
+@words("seg.lost_excluded")
+def _(customers: int) -> str:
+    return (
+        f"{fmt.plural(customers, 'customer')} the churn table records as lost (and that "
+        "bought nothing since) cannot be key accounts; overrides still apply."
+    )
+
+
+@words("seg.overrides_not_applied")
+def _() -> str:
+    return "Overrides name single accounts; with group roll-up they are not applied."
+
+
+# --- step 4: account plans (relationship gaps, churn signals, the return's lines) ---------
+
+
+@words("gap.no_senior")
+def _() -> str:
+    return "no senior contact"
+
+
+@words("gap.stale_senior")
+def _(days: int) -> str:
+    return f"senior contact not met for {days} days"
+
+
+@words("gap.no_supporter")
+def _() -> str:
+    return "no supporter"
+
+
+@words("gap.detractors")
+def _(count: int) -> str:
+    return f"{count} influential detractor(s)"
+
+
+@words("risk.revenue_down")
+def _(change: float) -> str:
+    return f"revenue {change:+.0%} on the prior 12 months"
+
+
+@words("risk.margin_down")
+def _(points: float) -> str:
+    return f"gross margin down {points:.1f} points"
+
+
+@words("risk.nps_down")
+def _(points: float) -> str:
+    return f"NPS down {points:.0f} points"
+
+
+@words("risk.stale_senior")
+def _() -> str:
+    return "no recent senior contact"
+
+
+@words("how.cost_to_serve")
+def _(known: bool) -> str:
+    if known:
+        return "activities x unit costs, trailing 12 months"
+    return "needs cost-to-serve activities, which the data does not hold"
+
+
+@words("how.package")
+def _() -> str:
+    return "the segment's package from the service model, per account"
+
+
+@words("how.change")
+def _(priced: bool) -> str:
+    if priced:
+        return "package cost - cost-to-serve today"
+    return "no package cost: the service model could not price the package"
+
+
+@words("how.investment")
+def _() -> str:
+    return "from the plan inputs"
+
+
+@words("how.extra_revenue")
+def _() -> str:
+    return "12-month target - revenue"
+
+
+@words("how.extra_gross_profit")
+def _(margin: float | None) -> str:
+    if margin is not None:
+        return f"extra revenue x gross margin ({margin:.1%})"
+    return "needs the gross margin: cost of goods is not in the data"
+
+
+@words("how.net_return")
+def _(priced: bool) -> str:
+    return "extra gross profit - change in cost-to-serve - investment" + (
+        "" if priced else " (no package change counted)"
+    )
+
+
+@words("how.return")
+def _() -> str:
+    return "net return / planned extra investment"
+
+
+#: The plan's parts, as the plan titles them.
+PART_TITLES = {
+    "baselines": "Customer and market baselines",
+    "relationship": "Current relationship",
+    "growth": "Growth opportunities and targets",
+    "actions_solution": "Required actions and desired solution",
+    "client_value": "Value of the solution for the client",
+    "investment": "Investment and cost-to-serve",
+    "action_plan": "Action plan and deal preparation",
+    "swot": "SWOT",
+    "risks": "Risks and mitigation",
+}
+
+
+@words("plan.no_history")
+def _(comparison: Comparison) -> str:
+    return (
+        f"No revenue growth or trend: {comparison_reason(comparison)}. The plans show no "
+        "growth figure, and revenue and margin trends raise no risk signal."
+    )
+
+
+@words("plan.no_products")
+def _() -> str:
+    return "No product column in the revenue table: product mix and whitespace cannot be shown."
+
+
+@words("plan.no_opportunities")
+def _() -> str:
+    return "No opportunities table: the open pipeline cannot be shown."
+
+
+@words("plan.part_year")
+def _(covered: int, months: int) -> str:
+    return (
+        f"The data holds only {covered} of the last {months} months: revenue is for those "
+        "months; targets, share of wallet and headroom start from it annualised."
+    )
+
+
+@words("plan.no_contacts")
+def _() -> str:
+    return "No contacts table: the stakeholder map is left to complete."
+
+
+# --- step 5: KPI review -------------------------------------------------------------------
+
+#: The scorecard's KPIs as the review names them (keys: the method's columns).
+KPI_LABELS = {
+    "logo_retention": "Key account retention (logo)",
+    "grr": "Gross revenue retention",
+    "nrr": "Net revenue retention",
+    "growth": "Key-account revenue growth",
+    "acv_growth": "Annual contract value growth",
+    "share_of_wallet": "Share of wallet",
+    "nps": "NPS (points)",
+    "csat": "Customer satisfaction (CSAT)",
+    "opps_won": "Expansion opportunities won",
+}
+
+
+@words("warn.health_down")
+def _(points: float, health: float) -> str:
+    return f"health down {points:.0f} points to {health:.0f}"
+
+
+@words("warn.revenue_down")
+def _(growth: float) -> str:
+    return f"revenue {growth:+.0%} on the prior 12 months"
+
+
+@words("warn.nps_down")
+def _(points: float) -> str:
+    return f"NPS fell: NPS down {points:.0f} points"
+
+
+@words("warn.no_senior")
+def _() -> str:
+    return "no senior contact"
+
+
+@words("warn.stale_senior")
+def _(days: int) -> str:
+    return f"no senior contact for {days} days"
+
+
+@words("kr.cohorts")
+def _(today_for_some: bool) -> str:
+    return (
+        "Key accounts of each period are the accounts the segmentation's rules made key "
+        "12 months before its end: an account that stopped buying counts against "
+        "retention."
+        + (
+            " Where the data does not reach back that far, surveys and opportunities are "
+            "counted for today's key accounts."
+            if today_for_some
+            else ""
+        )
+    )
+
+
+@words("kr.late_start")
+def _(first: pd.Timestamp, start: pd.Timestamp, period: str) -> str:
+    return (
+        f"The revenue data starts in {first:%B %Y}: the review starts at "
+        f"{start:%d %B %Y}, the first period end with a whole {period} of data."
+    )
+
+
+@words("kr.no_whole_period")
+def _(period: str) -> str:
+    return f"The revenue data does not cover a whole {period} yet."
+
+
+@words("kr.annual_unmeasured")
+def _(first: pd.Timestamp | None, since: pd.Timestamp | None) -> str:
+    start = f"{first:%B %Y}" if first is not None else "nowhere"
+    return (
+        "Retention, revenue growth and ACV growth compare 12 months with the 12 months "
+        f"a year earlier and need 24 months of revenue behind a period end: the data "
+        f"starts in {start}, so they are not available "
+        + (
+            f"before {since:%d %B %Y}."
+            if since is not None
+            else "for any period end of this review."
+        )
+    )
+
+
+@words("kr.no_surveys")
+def _() -> str:
+    return "No surveys: NPS and CSAT are not available."
+
+
+@words("kr.no_opportunities")
+def _() -> str:
+    return "No opportunities table: opportunities identified and won are not available."
+
+
+@words("kr.no_wallet")
+def _() -> str:
+    return "No wallet estimates: share of wallet is not available."
+
+
+@words("kr.no_start")
+def _() -> str:
+    return (
+        "The programme's start date is not set in the engagement settings: there is no "
+        "baseline, so the KPIs are shown without targets or status."
+    )
+
+
+@words("kr.starts_later")
+def _(start: pd.Timestamp, last: pd.Timestamp) -> str:
+    return (
+        f"The programme starts on {start:%d %B %Y}, after the last "
+        f"complete period ({last:%d %B %Y}): its effect cannot be measured yet. "
+        "The KPIs below are the starting point, without targets or status."
+    )
+
+
+@words("kr.started_before_data")
+def _(start: pd.Timestamp, first: pd.Timestamp) -> str:
+    return (
+        f"The programme started on {start:%d %B %Y}, before the data "
+        f"begins ({first:%B %Y}): there is no baseline before it, so its effect "
+        "cannot be measured and the KPIs are shown without targets or status."
+    )
+
+
+@words("kr.too_few")
+def _(min_accounts: int) -> str:
+    return (
+        f"KPIs measured on fewer than {min_accounts} key accounts (or respondents) "
+        "are shown without a status: too few to tell the programme's effect from chance."
+    )
+
+
+@words("kr.no_baseline_for")
+def _(at: pd.Timestamp, kpis: list[str]) -> str:
+    return (
+        f"No baseline at {at:%d %B %Y} for: {', '.join(KPI_LABELS[k] for k in kpis)} (the "
+        "data does not reach back far enough); they are shown without target or status."
+    )
+
+
+@words("kr.not_measured")
+def _(kpis: list[str]) -> str:
+    return "Not measured, so not on the scorecard: " + ", ".join(KPI_LABELS[k] for k in kpis) + "."
+
+
+# --- step 2: service model ----------------------------------------------------------------
+
+
+@words("sm.no_ratings")
+def _(costs_shown: bool) -> str:
+    return (
+        "No service ratings table: the importance matrix, the gap analysis and the "
+        "packages need key-account interviews."
+        + (" What serving each element costs today is shown instead." if costs_shown else "")
+    )
+
+
+@words("sm.no_activities")
+def _() -> str:
+    return "No activities table: package costs need cost-to-serve activities and their unit costs."
+
+
+@words("sm.unknown_elements")
+def _(elements: list[str]) -> str:
+    return (
+        f"Ratings of elements not in the configured list are left out: "
+        f"{', '.join(elements)}. Add them to service_model.elements to use them."
+    )
+
+
+@words("sm.no_satisfaction")
+def _() -> str:
+    return "The ratings carry no satisfaction scores: the gap analysis is skipped."
+
+
+@words("sm.no_key_ratings")
+def _() -> str:
+    return (
+        "No key account rated the service elements: the packages need ratings from "
+        "key accounts, so none is proposed; the matrices show what the other "
+        "accounts value."
+    )
+
+
+# --- step 3: profitability ----------------------------------------------------------------
+
+
+@words("pf.no_activities")
+def _() -> str:
+    return (
+        "No cost-to-serve activities (activities table with unit costs): cost-to-serve "
+        "and net contribution are not available. Deliver activities and unit costs to "
+        "see what each account earns after serving it."
+    )
+
+
+@words("pf.no_list_amounts")
+def _() -> str:
+    return (
+        "No list amounts in the revenue data: discounts and the price level are not "
+        "available; the price waterfall starts at net revenue."
+    )
+
+
+@words("pf.no_cost")
+def _() -> str:
+    return (
+        "No cost of goods in the revenue data: gross profit, net contribution and "
+        "margins are not available; the price waterfall stops at net revenue."
+    )
