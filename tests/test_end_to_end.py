@@ -426,6 +426,36 @@ def test_no_report_shows_a_file_path_or_a_traceback(example_run):
         assert not re.search(r"\b[A-Z]\w*(Error|Exception|Warning): ", html), html_file.name
 
 
+def test_the_client_folder_holds_what_is_sent_and_nothing_written_holds_a_machine_path(
+    example_run,
+):
+    from kamlib.core.paths import ROOT
+
+    root, done = example_run
+    latest = root / "latest"
+    sent = sorted(str(p.relative_to(latest / "client")) for p in (latest / "client").rglob("*.*"))
+    steps = ["00_data_review", "01_segmentation", "02_service_model", "03_profitability",
+             "05_kpi_review"]  # fmt: skip
+    plans = sorted(f"plans/{p.name}" for p in (latest / "plans").glob("*.pdf"))
+    assert len(plans) == 4  # three plans and their index
+    assert sent == sorted([f"{s}.{x}" for s in steps for x in ("pdf", "xlsx")] + plans)
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert sorted(manifest["sent"]) == sent
+    # the same bytes, not a second copy
+    assert (latest / "client" / "01_segmentation.pdf").samefile(latest / "01_segmentation.pdf")
+    assert "to send: " in done.stdout and "/client/" in done.stdout
+    # no path of this machine in anything written: the notebooks ran in the run folder
+    # with relative paths, the manifest keys its inputs relative to the engagement
+    machine = (str(ROOT), str(root.parent), str(Path.home()))
+    for f in sorted(latest.rglob("*")):
+        if f.is_file() and f.suffix in (".ipynb", ".json", ".html", ".log"):
+            text = f.read_text(encoding="utf-8")
+            assert not any(m in text for m in machine), f.name
+    assert "datapack.xlsx" in manifest["inputs"] and manifest["parameters"]["output_dir"] == "."
+    nb = json.loads((latest / "01_segmentation.ipynb").read_text())
+    assert nb["metadata"]["papermill"]["input_path"] == "notebooks/01_segmentation.ipynb"
+
+
 def test_ctrl_c_keeps_latest_and_says_where_the_incomplete_run_is(example_copy, capsys):
     import typer
 

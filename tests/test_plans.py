@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -64,6 +65,9 @@ def test_batch_goes_on_past_a_failing_plan_and_keeps_its_notebook(batch):
     (failed,) = result.failed
     assert failed.account_id == FAILING and "AssertionError: boom" in failed.error
     assert (result.folder / "failed").is_dir() and failed.kept.endswith(".ipynb")
+    # the kept notebook names the engagement and the book relative to the plans folder
+    kept = Path(failed.kept).read_text(encoding="utf-8")
+    assert str(result.folder.parent.parent) not in kept and '"input_path": "notebooks/' in kept
     for r in result.results:
         if r.ok:
             assert sorted(p.rsplit(".", 1)[1] for p in r.files) == ["html", "pdf"]

@@ -25,6 +25,23 @@ def reports_root() -> Path:
     return Path(os.environ.get("KAM_REPORTS") or ROOT / "reports").resolve()
 
 
+def engagement_ref(config: str | os.PathLike, start: str | os.PathLike) -> str:
+    """How a kernel started in ``start`` names the engagement whose config file is
+    ``config``: by its name when it lives in the workbook's ``data/``
+    (``data/<name>/engagement.yml``), else by the config's path relative to ``start`` —
+    never a path of this machine.
+
+    Examples
+    --------
+    >>> engagement_ref(DATA / "demo" / CONFIG_NAME, ROOT / "reports" / "demo" / "run")
+    'demo'
+    """
+    path = Path(config).resolve()
+    if path.name == CONFIG_NAME and path.parent.parent == DATA.resolve():
+        return path.parent.name
+    return os.path.relpath(path, Path(start).resolve())
+
+
 def resolve_engagement(ref: str | os.PathLike) -> Path:
     """Find an engagement's config file from a folder, a YAML file or a bare name.
 

@@ -167,7 +167,7 @@ def _finish(result, t0: float, engagement: str) -> None:
     took = f"{time.perf_counter() - t0:.1f} s"
     failed = result.failed_plans
     if not failed:
-        _say(f"Done in {took}. Reports: {result.latest}/")
+        _say(f"Done in {took}. Reports: {result.latest}/ (to send: {result.latest}/client/)")
         return
     plans = next((s.get("plans", 0) for s in result.steps if "plans" in s), 0) + len(failed)
     _say(f"\n{len(failed)} of {plans} account plan(s) failed; the others were written:")

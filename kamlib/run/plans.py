@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.paths import KERNEL_ARGS, NOTEBOOKS
+from ..core.paths import KERNEL_ARGS, NOTEBOOKS, engagement_ref
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -113,7 +113,7 @@ class WorkerSetup:
 
     folder: Path  # where the plans are written
     book_path: Path  # the plan book, saved once for every plan's kernel
-    engagement: str
+    engagement: str  # the config's path, for the worker process
     as_of: str
     log: Path  # the kernels' and browsers' stderr
     notebook: Path
@@ -194,7 +194,7 @@ class PlanWorker:
         for attempt in (1, 2):
             km = AsyncKernelManager(kernel_name="python3")
             try:
-                run_sync(km.start_kernel)(cwd=str(NOTEBOOKS), extra_arguments=KERNEL_ARGS)
+                run_sync(km.start_kernel)(cwd=str(self.setup.folder), extra_arguments=KERNEL_ARGS)
                 kc = km.client()
                 kc.start_channels()
                 run_sync(kc.wait_for_ready)(timeout=120)
@@ -285,10 +285,11 @@ class PlanWorker:
             str(self.setup.notebook),
             None,  # rendered from memory; only a failed plan's notebook is written
             parameters={
-                "engagement": self.setup.engagement,
+                # the kernel runs in the plans folder: paths relative to it
+                "engagement": engagement_ref(self.setup.engagement, self.setup.folder),
                 "as_of": self.setup.as_of,
                 "account": account_id,
-                "cache": str(self.setup.book_path),
+                "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
             },
             engine_name=self.engine,
             kernel_name="python3",
@@ -346,6 +347,9 @@ class PlanWorker:
             failed.mkdir(exist_ok=True)
             kept = str(failed / f"{stem}.ipynb")
             with contextlib.suppress(Exception):
+                record = self.last_nb.metadata.get("papermill", {})
+                record["input_path"] = f"notebooks/{self.setup.notebook.name}"
+                record["output_path"] = f"failed/{stem}.ipynb"
                 nbformat.write(self.last_nb, kept)
         lost = isinstance(exc, DeadKernelError)
         with contextlib.suppress(Exception):

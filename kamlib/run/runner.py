@@ -32,7 +32,7 @@ from typing import Any
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
-from ..core.paths import KERNEL_ARGS, NOTEBOOKS, reports_root
+from ..core.paths import KERNEL_ARGS, NOTEBOOKS, engagement_ref, reports_root
 from ..intake.datapack import DataPack
 from ..intake.engagement import Engagement, data_files, read_pack, shared_pack
 from .runs import engagement_lock, tidy
@@ -220,7 +220,8 @@ def input_files(config: Config) -> dict[str, str]:
     files = [config.path, *data_files(config)]
     if config.brand.logo:
         files.append(Path(config.brand.logo))
-    return {str(p): _sha256(p) for p in files}
+    home = config.path.parent  # keyed relative to the engagement's folder, not this machine
+    return {os.path.relpath(p, home): _sha256(p) for p in files}
 
 
 def versions() -> dict[str, str]:
@@ -291,19 +292,14 @@ def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
 
 
 PLANS = "plans"
+CLIENT = "client"  # what is sent to the client, beside the audit trail
 
 
 def _link_tree(src: Path, dst: Path) -> None:
     """Copy a folder of deliverables by hard links where possible (files are replaced,
     never rewritten in place, so the previous run keeps its own)."""
 
-    def link(a: str, b: str) -> None:
-        try:
-            os.link(a, b)
-        except OSError:
-            shutil.copy2(a, b)
-
-    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=True)
+    shutil.copytree(src, dst, copy_function=_link, dirs_exist_ok=True)
 
 
 def _point_latest(root: Path, run: Path) -> None:
@@ -365,7 +361,12 @@ def _run_plans(job: _Job, run: Path) -> dict:
         "plans": done,
         "pdf_engine": engines,
         "failed": [
-            {"account_id": r.account_id, "error": r.error, "kept": r.kept} for r in batch.failed
+            {
+                "account_id": r.account_id,
+                "error": r.error,
+                "kept": os.path.relpath(r.kept, run) if r.kept else "",
+            }
+            for r in batch.failed
         ],
         "outputs": [f"{PLANS}/{p.name}" for p in batch.index],
         "_failed": batch.failed,
@@ -390,9 +391,10 @@ def kernel_lost(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and not isinstance(exc, refused)
 
 
-def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) -> None:
-    """Execute a step's notebook; a kernel that dies (on start or later) is replaced by a
-    fresh one once before the step counts as failed."""
+def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path) -> None:
+    """Execute a step's notebook in ``cwd``; a kernel that dies (on start or later) is
+    replaced by a fresh one once before the step counts as failed. The executed notebook
+    records where it came from relative to the workbook, not as this machine's paths."""
     import papermill as pm
 
     for attempt in (1, 2):
@@ -405,9 +407,10 @@ def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) 
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
-                    cwd=str(NOTEBOOKS),
+                    cwd=str(cwd),
                     extra_arguments=KERNEL_ARGS,
                 )
+            _forget_machine_paths(executed, step)
             return
         except OSError:  # the executed notebook could not be written: the CLI says why
             raise
@@ -419,6 +422,46 @@ def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress) 
                 )
                 continue
             raise _failure(step, executed, exc) from None
+
+
+def _forget_machine_paths(executed: Path, step: Step) -> None:
+    """Papermill records the absolute paths it read and wrote; keep them relative (the
+    step's notebook in the workbook, the executed copy in the run folder)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    record = nb.metadata.get("papermill", {})
+    record["input_path"] = f"notebooks/{step.notebook}"
+    record["output_path"] = executed.name
+    nbformat.write(nb, executed)
+
+
+def client_folder(run: Path) -> list[str]:
+    """Put what the client is sent in ``run/client``: each report's PDF (its HTML when no
+    PDF was made) and workbook, and the account plans with their index the same way. The
+    audit trail (executed notebooks, kernel log, manifest) stays beside it. Files are
+    hard links where the file system allows (no second copy). Returns the files, relative
+    to the folder."""
+    out = run / CLIENT
+    shutil.rmtree(out, ignore_errors=True)
+    sent = []
+    for folder, pattern in ((run, "[0-9][0-9]_*"), (run / PLANS, "*")):
+        for f in sorted(folder.glob(pattern)):
+            pdf = f.with_suffix(".pdf")
+            if f.suffix in (".pdf", ".xlsx") or (f.suffix == ".html" and not pdf.exists()):
+                target = out / f.relative_to(run)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link(f, target)
+                sent.append(str(target.relative_to(out)))
+    return sent
+
+
+def _link(a: str | Path, b: str | Path) -> None:
+    """A hard link of ``a`` at ``b``, or a copy where the file system has none."""
+    try:
+        os.link(a, b)
+    except OSError:
+        shutil.copy2(a, b)
 
 
 def _every_tenth(progress: Callable[[str], None]) -> Callable[[str], None]:
@@ -528,7 +571,7 @@ def run_engagement(
         raise RunError("This workbook has no step notebooks to run.")
     engagement_ = Engagement(config, read_pack(config))  # read once, handed down
     per_step = step_parameters(steps, dict(o.parameters), engagement_.pack)
-    params = {"engagement": str(config.path)}
+    params = {"engagement": config.name}  # the manifest's record: no path of this machine
     for typed in per_step.values():
         params.update(typed)
     if any(s.batch for s in steps):
@@ -575,7 +618,7 @@ def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
         "as_of": config.as_of.isoformat(),
         "started": started.isoformat(timespec="seconds"),
         "status": "running",
-        "parameters": {**job.params, "output_dir": str(run)},
+        "parameters": {**job.params, "output_dir": "."},
         "inputs": input_files(config),
         "versions": versions(),
         "steps": [],
@@ -590,13 +633,15 @@ def _run_step(step: Step, job: _Job, run: Path, pack_file: Path | None) -> dict:
     t0 = time.perf_counter()
     config = job.config
     executed = run / step.notebook
+    # the kernel runs in the run folder: every path it is handed (and so every path the
+    # executed notebook records) is relative to it, none of this machine's
     parameters = {
-        "engagement": str(config.path),
+        "engagement": engagement_ref(config.path, run),
         **job.per_step[step.name],
-        "output_dir": str(run),
-        "cache": str(pack_file or ""),
+        "output_dir": ".",
+        "cache": pack_file.name if pack_file else "",
     }
-    _execute(step, executed, parameters, run / "kernel.log", job.progress)
+    _execute(step, executed, parameters, run / "kernel.log", job.progress, cwd=run)
     t1 = time.perf_counter()
     outputs = render(executed, run, report_meta(config, step.title), pdf=job.options.pdf)
     t2 = time.perf_counter()
@@ -636,6 +681,7 @@ def _run_steps(job: _Job) -> RunResult:
         manifest["carried_over"] = _carry_over(
             root, run, [s for s in available_steps() if s not in job.steps]
         )
+        manifest["sent"] = client_folder(run)
         manifest["status"] = result.status = "partial" if result.failed_plans else "succeeded"
     except KamError as exc:
         manifest["status"] = "failed"
