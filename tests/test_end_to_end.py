@@ -179,7 +179,7 @@ def test_excel_export_opens(example_run):
     from openpyxl import load_workbook
 
     wb = load_workbook(example_run[0] / "latest" / "00_data_review.xlsx")
-    assert wb.sheetnames == ["Findings", "Tables", "Completeness", "Readiness"]
+    assert wb.sheetnames == ["Findings", "Tables", "Completeness", "Readiness", "Definitions"]
     assert wb["Findings"].freeze_panes == "A2"
 
 
@@ -424,6 +424,15 @@ def test_no_report_shows_a_file_path_or_a_traceback(example_run):
         assert str(root.parent) not in html, html_file.name
         assert "Traceback" not in html, html_file.name
         assert not re.search(r"\b[A-Z]\w*(Error|Exception|Warning): ", html), html_file.name
+
+
+def test_the_workbooks_read_as_a_clients_analyst_reads_them(example_run):
+    from test_workbook import check_workbook
+
+    root, _ = example_run
+    books = sorted((root / "latest").glob("*.xlsx"))
+    assert len(books) == 5
+    assert [p for b in books for p in check_workbook(b)] == []
 
 
 def test_the_client_folder_holds_what_is_sent_and_nothing_written_holds_a_machine_path(

@@ -97,12 +97,12 @@ def test_euro_effects_of_actions():
 
 def test_cost_sensitivity_moves_the_conclusions():
     t = table()
-    s = pf.cost_sensitivity(t, t["key"]).set_index("unit_costs")
-    assert list(s.index) == ["-20%", "as given", "+20%"]
+    s = pf.cost_sensitivity(t, t["key"]).set_index("factor")
+    assert s["unit_costs"].round(6).tolist() == [-0.2, 0.0, 0.2]
     # B: GP 20, CTS 35 -> unprofitable at every factor; A: GP 40, CTS 10 -> never
-    assert s.loc["as given", "unprofitable_key_share"] == 0.5
-    assert s.loc["+20%", "net_contribution"] == pytest.approx(75 - 45 * 1.2)
-    assert s.loc["-20%", "whale_peak"] < s.loc["+20%", "whale_peak"]
+    assert s.loc[1.0, "unprofitable_key_share"] == 0.5
+    assert s.loc[1.2, "net_contribution"] == pytest.approx(75 - 45 * 1.2)
+    assert s.loc[0.8, "whale_peak"] < s.loc[1.2, "whale_peak"]
 
 
 def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
@@ -171,7 +171,7 @@ def test_export_has_the_cost_of_each_activity_per_account(tmp_path):
     p = pf.analyse(open_engagement("example"))
     ws = load_workbook(pfv.export(str(tmp_path), p))["Accounts"]
     headers = [c.value for c in ws[1]]
-    assert "cost: support_ticket" in headers and "net_contribution" in headers
+    assert "Cost: support ticket" in headers and "Net contribution" in headers
     row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
-    activity_sum = sum(v or 0 for h, v in row.items() if h.startswith("cost: "))
-    assert activity_sum == pytest.approx(row["cost_to_serve"])
+    activity_sum = sum(v or 0 for h, v in row.items() if h.startswith("Cost: "))
+    assert activity_sum == pytest.approx(row["Cost-to-serve"])

@@ -59,13 +59,13 @@ def test_the_checker_catches_what_it_is_for(tmp_path):
     )
     export_workbook(run / "05_kpi_review.xlsx", {
         "Scorecard": pd.DataFrame({"KPI (key accounts)": ["Net revenue retention"],
-                                   "status": ["green"]}),
-        "KPIs per period": pd.DataFrame({"nrr": [4.09]}),
+                                   "Status": ["green"]}),
+        "KPIs per period": pd.DataFrame({"Net revenue retention": [4.09]}),
     })  # fmt: skip
     export_workbook(run / "01_segmentation.xlsx", {
-        "Accounts": pd.DataFrame({"class": ["Tier 1"], "growth": [3.09],
-                                  "gross profit": [100.0]}),
-        "Sensitivity": pd.DataFrame({"pays": ["no"], "line": ["recommended"]}),
+        "Accounts": pd.DataFrame({"Class": ["Tier 1"], "Revenue growth": [3.09],
+                                  "Gross profit": [100.0]}),
+        "Sensitivity": pd.DataFrame({"Pays for itself": ["No"], "Line": ["recommended"]}),
     })  # fmt: skip
     found = "\n".join(check_deliverables(run, s))
     for expected in (

@@ -356,10 +356,10 @@ def test_headline_summary_views_and_export(tmp_path):
     ws = wb["Accounts"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     headers = [c.value for c in ws[1]]
-    assert {"reason", "tier", "segment", "compatibility", "revenue"} <= set(headers)
+    assert {"Why this class", "Tier", "Segment", "Compatibility", "Revenue"} <= set(headers)
     assert ws.max_row == len(a) + 1
     seg_ws = wb["Segments"]
-    share_col = [c.value for c in seg_ws[1]].index("share of revenue") + 1
+    share_col = [c.value for c in seg_ws[1]].index("Share of revenue") + 1
     assert seg_ws.cell(2, share_col).number_format == "0.0%"
     assert sgv.export("", seg) == ""
 

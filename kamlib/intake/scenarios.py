@@ -241,8 +241,8 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
     annual = {"Key account retention (logo)", "Gross revenue retention",
               "Net revenue retention", "Key-account revenue growth",
               "Annual contract value growth"}  # fmt: skip
-    if s.months < 36 and card is not None and "status" in card[0]:
-        i, j = card[0].index("KPI (key accounts)"), card[0].index("status")
+    if s.months < 36 and card is not None and "Status" in card[0]:
+        i, j = card[0].index("KPI (key accounts)"), card[0].index("Status")
         scored = [r[i] for r in card[1:] if r[i] in annual and r[j] in ("green", "amber", "red")]
         if scored:
             problems.append(
@@ -250,30 +250,34 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
             )
     per = _sheet(run / "05_kpi_review.xlsx", "KPIs per period")
     if per is not None and s.months < 24:
-        cols = [per[0].index(c) for c in ("logo_retention", "grr", "nrr", "growth") if c in per[0]]
+        annual_cols = ("Account retention", "Gross revenue retention", "Net revenue retention",
+                       "Revenue growth")  # fmt: skip
+        cols = [per[0].index(c) for c in annual_cols if c in per[0]]
         if any(r[c] is not None for r in per[1:] for c in cols):
             problems.append("05_kpi_review.xlsx: retention or growth over a partial prior year")
     accounts = _sheet(run / "01_segmentation.xlsx", "Accounts")
     if accounts is not None:
         header = list(accounts[0])
-        if s.months < 24 and any(r[header.index("growth")] is not None for r in accounts[1:]):
+        if s.months < 24 and any(
+            r[header.index("Revenue growth")] is not None for r in accounts[1:]
+        ):
             problems.append("01_segmentation.xlsx: growth over a partial prior year")
-        if not s.cost and any(r[header.index("gross profit")] is not None for r in accounts[1:]):
+        if not s.cost and any(r[header.index("Gross profit")] is not None for r in accounts[1:]):
             problems.append("01_segmentation.xlsx: gross profit without cost of goods")
-        key = sum(1 for r in accounts[1:] if str(r[header.index("class")]).startswith("Tier"))
+        key = sum(1 for r in accounts[1:] if str(r[header.index("Class")]).startswith("Tier"))
         plans = [p for p in (run / "plans").glob("*.html") if p.name != "index.html"]
         if len(plans) != key:
             problems.append(f"plans: {len(plans)} plans for {key} key accounts")
     sweep = _sheet(run / "01_segmentation.xlsx", "Sensitivity")
-    if sweep is not None and "line" in sweep[0]:
-        li, pi = sweep[0].index("line"), sweep[0].index("pays")
+    if sweep is not None and "Line" in sweep[0]:
+        li, pi = sweep[0].index("Line"), sweep[0].index("Pays for itself")
         for r in sweep[1:]:
-            if r[li] == "recommended" and r[pi] != "yes":
+            if r[li] == "recommended" and r[pi] != "Yes":
                 problems.append("01_segmentation.xlsx: the recommended line does not pay")
     if not s.cost:
         prof = _sheet(run / "03_profitability.xlsx", "Accounts")
         if prof is not None:
-            names = [c for c in ("gross profit", "gross_profit") if c in prof[0]]
+            names = [c for c in ("Gross profit",) if c in prof[0]]
             gi = prof[0].index(names[0]) if names else None
             if gi is not None and any(r[gi] is not None for r in prof[1:]):
                 problems.append("03_profitability.xlsx: gross profit without cost of goods")

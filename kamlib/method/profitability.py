@@ -229,7 +229,7 @@ def cost_sensitivity(
         stats = whale_stats(whale_curve(t))
         rows.append(
             {
-                "unit_costs": f"{f - 1:+.0%}" if f != 1 else "as given",
+                "unit_costs": f - 1,  # the change of every unit cost (0: as given)
                 "factor": f,
                 "unprofitable_key_share": float((nc[key] < 0).mean()) if key.any() else np.nan,
                 "unprofitable_accounts": int((nc < 0).sum()),

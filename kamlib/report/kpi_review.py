@@ -183,10 +183,35 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
     return "\n\n".join([*lines, risk])
 
 
+#: How each scorecard KPI is written in the workbook: its unit, and the factor that
+#: turns the method's value into it (shares become percent).
+SCORECARD_UNITS = {"nps": ("NPS points", 1.0), "csat": ("score", 1.0),
+                   "opps_won": ("count", 1.0)}  # fmt: skip
+
+
+def scorecard_numbers(r: KpiReview) -> pd.DataFrame:
+    """The scorecard for the workbook: the same rows as the page, every value a number
+    in the KPI's unit (percent for shares), never text."""
+    c = r.scorecard
+    if c.empty:
+        return pd.DataFrame()
+    unit = [SCORECARD_UNITS.get(k, ("%", 100.0)) for k in c["column"]]
+    scale = pd.Series([f for _, f in unit], index=c.index)
+    out = pd.DataFrame({"KPI (key accounts)": c["column"].map(KPI_LABELS),
+                        "unit": [u for u, _ in unit]})  # fmt: skip
+    cols = ("actual",) if r.measured else ("baseline", "actual", "target")
+    for col in cols:
+        out[col] = c[col] * scale
+    if not r.measured:
+        out["change since baseline"] = c["delta"] * scale
+        out["status"] = c["status"]
+    return out
+
+
 def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     """The KPI table, the scorecard, the health of every key account and the early
     warnings, to ``05_kpi_review.xlsx``."""
-    from ..core.excel import export_report
+    from .workbook import export as export_report
 
     health = r.health.reset_index().rename(columns={"index": "account_id"})
     keep = ["account_id", "account_name", "segment", "revenue", "growth", "margin_change",
@@ -196,7 +221,7 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     if "signals" in health.columns:
         health = health.assign(signals=health["signals"].map(joined))
     sheets = {
-        "Scorecard": scorecard_view(r),
+        "Scorecard": scorecard_numbers(r),
         "KPIs per period": r.table,
         "Health": health,
         "Early warnings": r.warnings.assign(reasons=r.warnings["reasons"].map(joined)),
@@ -204,7 +229,10 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     notes = say_all(([r.measured] if r.measured else []) + r.notes)
     if notes:
         sheets["Notes"] = pd.DataFrame({"note": notes})
-    return export_report(output_dir, "05_kpi_review.xlsx", sheets, colour)
+    number = {c: "number" for c in ("baseline", "actual", "target", "change since baseline")}
+    return export_report(
+        output_dir, "05_kpi_review.xlsx", sheets, colour, formats={"Scorecard": number}
+    )
 
 
 PERIOD_FORMATS = {

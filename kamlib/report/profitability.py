@@ -194,7 +194,7 @@ def sensitivity_view(p: Profitability) -> pd.DataFrame:
         return s
     return pd.DataFrame(
         {
-            "unit costs": s["unit_costs"],
+            "unit costs": s["unit_costs"].map(lambda v: f"{v:+.0%}" if v else "as given"),
             "unprofitable key accounts": s["unprofitable_key_share"],
             "unprofitable accounts": s["unprofitable_accounts"],
             "whale peak": s["whale_peak"],
@@ -224,7 +224,7 @@ EXPORT = [
 
 def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
-    from ..core.excel import export_report
+    from .workbook import export as export_report
 
     if not output_dir:
         return ""

@@ -197,7 +197,7 @@ def export(
     output_dir: str, name: str, sheets: dict[str, pd.DataFrame], colour: str = "#0B3D91"
 ) -> str:
     """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
-    from ..core.excel import export_report
+    from .workbook import export as export_report
 
     return export_report(
         output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}

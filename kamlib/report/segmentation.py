@@ -144,38 +144,39 @@ def by_segment(seg: Segmentation) -> pd.DataFrame:
     )
 
 
-EXPORT_COLUMNS = {
-    "account_id": "account id",
-    "account_name": "account",
-    "class": "class",
-    "tier": "tier",
-    "segment": "segment",
-    "reason": "reason",
-    "override": "override",
-    "revenue": "revenue",
-    "prior_revenue": "prior revenue",
-    "growth": "growth",
-    "gross_profit": "gross profit",
-    "gross_margin": "gross margin",
-    "discount": "discount",
-    "estimated_wallet": "wallet",
-    "share_of_wallet": "share of wallet",
-    "potential": "potential",
-    "potential_basis": "potential basis",
-    "revenue_pct": "revenue percentile",
-    "potential_pct": "potential percentile",
-    "finance": "finance score",
-    "strategy": "strategy score",
-    "attitude": "attitude score",
-    "score": "compatibility",
-    "renormalised": "weights re-normalised",
-    "missing_dimensions": "dimensions missing",
-    "orientation": "orientation",
-    "orientation_basis": "orientation from",
-    "candidate": "candidate",
-    "lost_on": "lost on",
-    "lost_reason": "lost because",
-}
+#: The Accounts sheet's columns, in order (labels and formats: :mod:`.workbook`).
+EXPORT_COLUMNS = [
+    "account_id",
+    "account_name",
+    "class",
+    "tier",
+    "segment",
+    "reason",
+    "override",
+    "revenue",
+    "prior_revenue",
+    "growth",
+    "gross_profit",
+    "gross_margin",
+    "discount",
+    "estimated_wallet",
+    "share_of_wallet",
+    "potential",
+    "potential_basis",
+    "revenue_pct",
+    "potential_pct",
+    "finance",
+    "strategy",
+    "attitude",
+    "score",
+    "renormalised",
+    "missing_dimensions",
+    "orientation",
+    "orientation_basis",
+    "candidate",
+    "lost_on",
+    "lost_reason",
+]
 
 
 def export_table(seg: Segmentation) -> pd.DataFrame:
@@ -188,58 +189,35 @@ def export_table(seg: Segmentation) -> pd.DataFrame:
     ]
     out = seg.accounts[cols[:2] + extra + cols[2:]]
     worded = {c: out[c].map(say) for c in ("reason", "override") if c in out.columns}
-    out = out.assign(**worded).rename(columns=EXPORT_COLUMNS)
+    out = out.assign(**worded)
     return out.sort_values("revenue", ascending=False, kind="stable")
 
 
 def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     """Write ``01_segmentation.xlsx``: accounts, sensitivity, segments; nothing without a folder."""
-    from ..core.excel import export_report
+    from .workbook import export as export_workbook
 
     if not output_dir:
         return ""
-    pct = {
-        c: "pct"
-        for c in (
-            "growth",
-            "gross margin",
-            "discount",
-            "share of wallet",
-            "revenue percentile",
-            "potential percentile",
-        )
-    }
-    money = {
-        c: "money" for c in ("revenue", "prior revenue", "gross profit", "wallet", "potential")
-    }
-    sens_pct = {c: "pct" for c in ("customers", "revenue", "gross profit", "margin to pay")}
+    # the sweep's shares are named as shares in the workbook (the page's table heads them)
+    shares = {"customers": "share of customers", "revenue": "share of revenue",
+              "gross profit": "share of gross profit"}  # fmt: skip
     sheets = {
         "Accounts": export_table(seg),
-        "Sensitivity": sensitivity_view(seg),
+        "Sensitivity": sensitivity_view(seg).rename(columns=shares),
         "Segments": by_segment(seg),
     }
     if seg.notes:
         sheets["Notes"] = pd.DataFrame({"note": say_all(seg.notes)})
-    return export_report(
+    sens = {c: "pct" for c in (*shares.values(), "margin to pay")}
+    money = {"from revenue": "money", "model cost": "money", "GP per added account": "money"}
+    return export_workbook(
         output_dir,
         "01_segmentation.xlsx",
         sheets,
         colour,
         formats={
-            "Accounts": {
-                **pct,
-                **money,
-                "finance score": "number",
-                "strategy score": "number",
-                "attitude score": "number",
-                "compatibility": "number",
-            },
-            "Sensitivity": {
-                **sens_pct,
-                "from revenue": "money",
-                "model cost": "money",
-                "GP per added account": "money",
-            },
+            "Sensitivity": {**sens, **money},
             "Segments": {"share of revenue": "pct", "compatibility": "number"},
         },
     )

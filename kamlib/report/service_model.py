@@ -82,7 +82,7 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
 
 def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
     """Write ``02_service_model.xlsx``: matrices, gaps, package catalogue and costs."""
-    from ..core.excel import export_report
+    from .workbook import export as export_report
 
     sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
     if sm_.gaps is not None:

@@ -1,0 +1,288 @@
+"""The step workbooks as an analyst receives them: the glossary's labels as headers, a
+number format per column (currency, %, count, date), Yes/No for flags and a
+"Definitions" sheet naming every column with what it means.
+
+Every quantity a workbook shows has one entry in :data:`GLOSSARY` — its label, its kind
+(how it is formatted) and its meaning — so a header reads the same in every workbook and
+its definition is written once. A column the glossary does not know keeps its name,
+written as words (an activity of the client's data pack: ``support_ticket`` → "Support
+ticket").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: How a kind of quantity is formatted in Excel (keys of ``kamlib.core.excel.FORMATS``).
+KIND_FORMAT = {"money": "money", "pct": "pct", "count": "int", "number": "number",
+               "date": "date", "text": None, "yesno": None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Term:
+    """One quantity: the client's label for it, its kind and what it means."""
+
+    label: str
+    kind: str  # a key of KIND_FORMAT
+    means: str
+
+
+def _t(label: str, kind: str, means: str) -> Term:
+    return Term(label, kind, means)
+
+
+#: The quantities of the workbooks, by the method's column name.
+GLOSSARY: dict[str, Term] = {
+    # who
+    "account_id": _t("Account id", "text", "The customer's id in the client's systems."),
+    "account_name": _t("Account", "text", "The customer's name."),
+    "account": _t("Account", "text", "The customer's name."),
+    "account_manager": _t("Account manager", "text", "Who manages the account today."),
+    "owner": _t("Owner", "text", "The account manager who acts on the warning."),
+    "industry": _t("Industry", "text", "The customer's industry."),
+    "channel": _t("Channel", "text", "How the customer is served (direct, partner, ...)."),
+    "region": _t("Region", "text", "The customer's region."),
+    "members": _t("Group members", "count", "Accounts rolled up into this group."),
+    "class": _t("Class", "text", "Tier 1-3 (key accounts), development, core or transactional."),
+    "tier": _t("Tier", "text", "The key-account tier: 1 is the most strategic."),
+    "segment": _t("Segment", "text", "The tier and buyer orientation (or the class)."),
+    "group": _t("Group", "text", "The accounts a figure is computed over."),
+    "quadrant": _t(
+        "Price / cost-to-serve quadrant",
+        "text",
+        "Where the account sits on price level against cost-to-serve share.",
+    ),
+    # money, trailing 12 months unless said
+    "revenue": _t("Revenue", "money", "Net revenue over the 12 months to the as-of date."),
+    "prior_revenue": _t("Prior-year revenue", "money", "Net revenue over the 12 months before."),
+    "list_revenue": _t("Revenue at list price", "money", "Revenue before discounts."),
+    "discounts": _t("Discounts", "money", "List revenue minus net revenue."),
+    "net_revenue": _t("Net revenue", "money", "Revenue after discounts."),
+    "cost_of_goods": _t("Cost of goods", "money", "What the products sold cost."),
+    "gross_profit": _t("Gross profit", "money", "Net revenue minus cost of goods."),
+    "cost_to_serve": _t(
+        "Cost-to-serve",
+        "money",
+        "Activities (visits, tickets, dispatches, ...) at their unit costs.",
+    ),
+    "net_contribution": _t(
+        "Net contribution",
+        "money",
+        "Gross profit minus cost-to-serve, before unallocated overheads.",
+    ),
+    "estimated_wallet": _t(
+        "Estimated wallet", "money", "What the customer spends a year on what the client sells."
+    ),
+    "potential": _t("Potential", "money", "Revenue the account could add (wallet or growth)."),
+    "package_cost": _t(
+        "Package cost per account", "money", "A year of the segment's service package, per account."
+    ),
+    "package_saving": _t(
+        "Saving from the package",
+        "money",
+        "Cost-to-serve saved by serving the account with its package.",
+    ),
+    "price_increase": _t(
+        "Price increase needed",
+        "money",
+        "Revenue to add by price for the net margin to reach its target.",
+    ),
+    "cost_per_account": _t("Cost per account", "money", "A year's cost of the element."),
+    "acv": _t("Annual contract value", "money", "Average yearly revenue per account."),
+    "won_value": _t("Value won", "money", "Value of the opportunities won in the period."),
+    "start": _t(
+        "Starting revenue",
+        "money",
+        "Revenue of the cohort in the 12 months up to 12 months before.",
+    ),
+    "churn": _t("Revenue lost (churn)", "money", "Starting revenue of accounts that left."),
+    "contraction": _t(
+        "Revenue lost (contraction)", "money", "Revenue lost by accounts that stayed."
+    ),
+    "expansion": _t(
+        "Revenue gained (expansion)", "money", "Revenue gained by accounts that stayed."
+    ),
+    # shares and rates
+    "growth": _t("Revenue growth", "pct", "Revenue against the prior 12 months."),
+    "gross_margin": _t("Gross margin", "pct", "Gross profit over net revenue."),
+    "discount": _t("Discount", "pct", "Discounts over revenue at list price."),
+    "share_of_wallet": _t("Share of wallet", "pct", "Revenue over the estimated wallet."),
+    "net_margin": _t("Net margin", "pct", "Net contribution over net revenue."),
+    "target_margin": _t("Target net margin", "pct", "The net margin the price increase aims at."),
+    "price_increase_pct": _t(
+        "Price increase needed (%)", "pct", "The price increase over today's net revenue."
+    ),
+    "price_level": _t("Price level", "pct", "Net over list price."),
+    "cts_share": _t("Cost-to-serve share", "pct", "Cost-to-serve over net revenue."),
+    "cost_share": _t(
+        "Package cost over gross profit",
+        "pct",
+        "The package's cost as a share of the segment's gross profit.",
+    ),
+    "unprofitable_key_share": _t(
+        "Key accounts losing money",
+        "pct",
+        "Share of key accounts with a negative net contribution.",
+    ),
+    "whale_peak": _t(
+        "Whale-curve peak",
+        "pct",
+        "The most profit the best accounts make, as a share of the total.",
+    ),
+    "grr": _t("Gross revenue retention", "pct", "(start − churn − contraction) / start."),
+    "nrr": _t("Net revenue retention", "pct", "(start − churn − contraction + expansion) / start."),
+    "logo_retention": _t("Account retention", "pct", "Share of the cohort's accounts kept."),
+    "acv_growth": _t("Annual contract value growth", "pct", "ACV against a year before."),
+    "margin_change": _t("Gross margin change", "pct", "Gross margin against a year before."),
+    "revenue_pct": _t("Revenue percentile", "pct", "Rank of the account's revenue in the base."),
+    "potential_pct": _t("Potential percentile", "pct", "Rank of its potential in the base."),
+    # scores and counts
+    "finance": _t("Finance score", "number", "Revenue, margin and potential as a rank, 0-100."),
+    "strategy": _t("Strategy score", "number", "The strategic ratings as a rank, 0-100."),
+    "attitude": _t("Attitude score", "number", "The relationship ratings as a rank, 0-100."),
+    "score": _t("Compatibility", "number", "The weighted finance, strategy and attitude score."),
+    "importance": _t("Importance", "number", "Average importance rating (1-5)."),
+    "satisfaction": _t("Satisfaction", "number", "Average satisfaction rating (1-5)."),
+    "gap": _t("Gap", "number", "Importance minus satisfaction: above zero, under-delivered."),
+    "priority": _t("Priority", "number", "Gap weighted by importance: the order to act in."),
+    "health": _t("Health", "number", "The weighted health score, 0-100."),
+    "health_before": _t("Health a period before", "number", "The health score a period earlier."),
+    "change": _t("Health change", "number", "Health now minus health a period before."),
+    "nps": _t("NPS", "number", "% promoters (9-10) − % detractors (0-6)."),
+    "csat": _t("CSAT", "number", "Average satisfaction score of the survey answers."),
+    "factor": _t("Unit cost factor", "number", "Every unit cost multiplied by this."),
+    "accounts": _t("Accounts", "count", "Number of accounts."),
+    "respondents": _t("Respondents", "count", "People who answered."),
+    "nps_respondents": _t("NPS respondents", "count", "Answers behind the NPS."),
+    "included": _t("Elements included", "count", "Service elements in the package."),
+    "days_since_contact": _t("Days since last contact", "count", "Days since anyone met them."),
+    "risk_count": _t("Number of risk signals", "count", "Open churn signals."),
+    "opps_identified": _t("Opportunities identified", "count", "Opportunities opened."),
+    "opps_won": _t("Opportunities won", "count", "Opportunities won."),
+    "unprofitable_accounts": _t(
+        "Accounts losing money", "count", "Accounts with a negative net contribution."
+    ),
+    "rows": _t("Rows", "count", "Rows of the table."),
+    # dates and flags
+    "period_end": _t("Period end", "date", "The last day of the period."),
+    "lost_on": _t("Lost on", "date", "When the churn table records the account as lost."),
+    "candidate": _t("Candidate", "yesno", "Passes the financial thresholds."),
+    "enough": _t("Enough respondents", "yesno", "Enough answers to read the figure."),
+    "affordable": _t("Affordable", "yesno", "The package costs no more than its limit."),
+    "pays": _t("Pays for itself", "yesno", "The accounts' gross profit covers the model's cost."),
+    "renormalised": _t("Weights re-normalised", "yesno", "A dimension had no rating."),
+    # words
+    "signals": _t("Risk signals", "text", "The churn signals in words."),
+    "reasons": _t("Reasons", "text", "Why the account is on the list."),
+    "band": _t("Health band", "text", "Healthy, watch or at risk."),
+    "status": _t("Status", "text", "The row's status."),
+    "element": _t("Service element", "text", "A part of the service offer."),
+    "decision": _t("Decision", "text", "Included, charged or not offered."),
+    "basis": _t("Decided on", "text", "What the decision rests on."),
+    "orientation": _t("Buyer orientation", "text", "Partner (loyalty) or price-driven."),
+    "better_action": _t("Better action", "text", "Raise prices or move to the package."),
+    "unit_costs": _t("Unit cost change", "pct", "How much every unit cost moves."),
+    "note": _t("Note", "text", "What the data could not support, and why."),
+    "reason": _t("Why this class", "text", "The rule the account met or missed."),
+    "override": _t("Consultant override", "text", "The consultants' decision, and why."),
+    "potential_basis": _t("Potential from", "text", "Wallet estimate or current growth."),
+    "missing_dimensions": _t(
+        "Dimensions not rated", "text", "Compatibility dimensions without ratings for the account."
+    ),
+    "orientation_basis": _t("Orientation from", "text", "Stated in the data or derived."),
+    "lost_reason": _t("Lost because", "text", "The reason the churn table gives."),
+}
+
+
+def label(name: str) -> str:
+    """A column's header: the glossary's label, else its name written as words."""
+    term = GLOSSARY.get(name)
+    if term is not None:
+        return term.label
+    if ":" in name:  # "cost: support_ticket" -> "Cost: support ticket"
+        head, _, tail = name.partition(":")
+        return f"{label(head.strip())}: {tail.strip().replace('_', ' ')}"
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _yes_no(v: object) -> object:
+    """A flag as the client reads it: Yes or No; a word kept, capitalised ("Unknown")."""
+    if isinstance(v, bool | np.bool_):
+        return "Yes" if v else "No"
+    if isinstance(v, str):
+        return {"yes": "Yes", "no": "No"}.get(v, v[:1].upper() + v[1:])
+    return v
+
+
+def client_frame(
+    df: pd.DataFrame, formats: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A sheet for the client: glossary labels as headers, Yes/No for flags; and the number
+    format of each column (``formats`` given by the step win, by column name or label).
+
+    Examples
+    --------
+    >>> f, fm = client_frame(pd.DataFrame({"net_margin": [0.1], "pays": [True]}))
+    >>> list(f.columns), f["Pays for itself"].tolist(), fm["Net margin"]
+    (['Net margin', 'Pays for itself'], ['Yes'], 'pct')
+    """
+    given = dict(formats or {})
+    out, fmts = {}, {}
+    for name in df.columns:
+        s, term = df[name], GLOSSARY.get(str(name))
+        head = label(str(name))
+        if pd.api.types.is_bool_dtype(s) or (term is not None and term.kind == "yesno"):
+            s = s.map(_yes_no)
+        if head in out:  # two names, one label (account / account_name): keep both
+            head = f"{head} ({str(name).replace('_', ' ')})"
+        kind = given.get(str(name)) or given.get(head)
+        if kind is None and term is not None:
+            kind = KIND_FORMAT[term.kind]
+        if kind:
+            fmts[head] = kind
+        out[head] = s
+    frame = pd.DataFrame(out, index=df.index)
+    return frame, fmts
+
+
+def definitions(sheets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every column the workbook's sheets show that the glossary defines, once, with the
+    sheets it is on and what it means."""
+    where: dict[str, list[str]] = {}
+    for sheet, df in sheets.items():
+        for name in df.columns:
+            if str(name) in GLOSSARY:
+                where.setdefault(str(name), []).append(sheet)
+    rows = [
+        (GLOSSARY[n].label, GLOSSARY[n].means, ", ".join(dict.fromkeys(s)))
+        for n, s in where.items()
+    ]
+    out = pd.DataFrame(rows, columns=["Column", "What it means", "Sheets"])
+    return out.drop_duplicates("Column").sort_values("Column", kind="stable")
+
+
+def export(
+    output_dir: str,
+    name: str,
+    sheets: Mapping[str, pd.DataFrame],
+    colour: str = "#0B3D91",
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """A step's workbook ``<output_dir>/<name>`` for the client: every sheet through
+    :func:`client_frame`, then the definitions; nothing ("") without a folder."""
+    from ..core.excel import export_report
+
+    if not output_dir:
+        return ""
+    out, fmts = {}, {}
+    for sheet, df in sheets.items():
+        out[sheet], fmts[sheet] = client_frame(df, (formats or {}).get(sheet))
+    defs = definitions(sheets)
+    if len(defs):
+        out["Definitions"] = defs
+    return export_report(output_dir, name, out, colour, fmts)
