@@ -400,7 +400,7 @@ def test_without_cost_a_band_below_the_models_cost_does_not_pay_at_any_margin():
         "unknown", "unknown", False,
     ]  # fmt: skip
     line = sg.recommend_line(t)
-    assert not line["decided"] and "assumed gross margin" in say(line["reason"])
+    assert not line["decided"] and "a typical gross margin" in say(line["reason"])
     # half a year of data: what the added accounts bring is annualised before it is weighed
     half = sg.threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25,), months=6)
     assert half["marginal_revenue"].iloc[0] == 800.0 and half.attrs["annualised_from"] == 6

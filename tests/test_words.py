@@ -85,7 +85,7 @@ def test_say_words_notes_and_passes_text_through():
         "Accounts are scored as groups: 1,200 entities roll up into 310 groups and single accounts."
     )
     assert words.joined([note("gap.no_supporter"), note("gap.detractors", count=2)]) == (
-        "no supporter; 2 influential detractor(s)"
+        "no supporter; 2 influential detractors"
     )
     assert words.joined(None) == ""
 

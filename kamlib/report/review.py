@@ -20,7 +20,7 @@ READINESS = [
         "revenue",
         "cost",
         "gross profit, margins and net contribution are not available; the line sweep needs "
-        "the client's typical gross margin (assumed gross margin) to recommend a line",
+        "the client's typical gross margin to recommend a line",
     ),
     (
         "1 Segmentation",

@@ -58,8 +58,8 @@ def _packages(cfg: Config) -> str:
         f"they rate {rating(inc['loyalty'])} or higher; elements they rate from "
         f"{rating(chg['loyalty'])} are offered at a charge. Price-oriented segments get a "
         f"lean standard package: included from {rating(inc['price'])}, charged from "
-        f"{rating(chg['price'])}, not offered below. Consultant overrides from the engagement "
-        "settings come last. This is the table for the sales force: what to promise, what to "
+        f"{rating(chg['price'])}, not offered below. The consultants' overrides come "
+        "last. This is the table for the sales force: what to promise, what to "
         "charge, what not to offer."
     )
 
@@ -105,7 +105,31 @@ def _health(cfg: Config) -> str:
     )
 
 
+def _top(share: float) -> str:
+    """A percentile floor as the share of customers above it: 0.97 -> "top 3 %"."""
+    return f"top {fmt.pct(1 - share)}"
+
+
+def _tiers(cfg: Config) -> str:
+    s = cfg.method.segmentation
+    t = s.tiers
+
+    def rule(key: str) -> str:
+        revenue, potential = t[key]
+        return f"revenue in the {_top(revenue)} and potential in the {_top(potential)}"
+
+    return (
+        f"Among the candidates with a compatibility of at least {s.min_score:g}, Tier 1 "
+        f"takes {rule('tier_1')} of customers, Tier 2 {rule('tier_2')}, Tier 3 "
+        f"{rule('tier_3')}. The development track holds the other customers with "
+        f"{rule('development')}; the other customers in the {_top(t['core'])} by revenue "
+        "are core, the rest transactional. Each key account's segment crosses its tier "
+        "with its buyer orientation, because the service it needs differs by both."
+    )
+
+
 TOPICS: dict[str, Callable[[Config], str]] = {
+    "tiers": _tiers,
     "gaps": _gaps,
     "packages": _packages,
     "package_cost": _package_cost,

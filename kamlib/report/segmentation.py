@@ -254,7 +254,7 @@ def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None 
             f"The model's cost assumes a key account manager at "
             f"{fmt.money(settings.manager_cost, short=False)} a year for {lo} to {hi} "
             f"accounts and {fmt.money(settings.service_cost, short=False)} of service per "
-            "account a year (engagement settings): replace them with the client's figures."
+            "account a year: planning assumptions, not yet the client's own figures."
         )
     basis = s.attrs.get("gp_basis", "data")
     if basis == "assumed":

@@ -169,8 +169,8 @@ def _() -> str:
     return (
         "Without cost of goods the data cannot show where the key-account "
         "model stops paying: the column 'margin to pay' gives the gross margin at which "
-        "each line would pay. State the client's typical gross margin (assumed gross "
-        "margin in the engagement settings) or deliver cost of goods to draw the line."
+        "each line would pay. The cost of goods, or a typical gross margin, would draw "
+        "the line."
     )
 
 
@@ -289,27 +289,25 @@ def _(covered: int, months: int) -> str:
 @words("seg.assumed_margin")
 def _(margin: float) -> str:
     return (
-        f"Gross profit in the line sweep is estimated at the assumed gross margin of "
-        f"{fmt.pct(margin)} (engagement settings), not measured: replace it with the "
-        "client's cost of goods."
+        f"Gross profit in the line sweep is estimated at an assumed gross margin of "
+        f"{fmt.pct(margin)}, not measured: the cost of goods would replace the estimate."
     )
 
 
 @words("seg.line_as_threshold")
 def _(min_revenue: float) -> str:
     return (
-        "No candidate threshold is set in the engagement settings: candidates are "
-        f"the accounts above the recommended line (revenue of at least "
-        f"{fmt.money(min_revenue, short=False)})."
+        "Candidates are the accounts above the recommended line: revenue of at least "
+        f"{fmt.money(min_revenue, short=False)} a year."
     )
 
 
 @words("seg.no_threshold_no_line")
 def _() -> str:
     return (
-        "No candidate threshold is set in the engagement settings and no line is "
-        "recommended: no customer is a key account by the rules (overrides still "
-        "apply). A threshold in the settings draws a line regardless."
+        "No line is recommended, so the rules make no customer a key account; the "
+        "consultants' overrides still apply. A revenue threshold agreed with the client "
+        "would draw a line regardless."
     )
 
 
@@ -346,7 +344,7 @@ def _() -> str:
 
 @words("gap.detractors")
 def _(count: int) -> str:
-    return f"{count} influential detractor(s)"
+    return f"{count} influential detractor" + ("s" if count != 1 else "")
 
 
 @words("risk.revenue_down")
@@ -564,8 +562,8 @@ def _() -> str:
 @words("kr.no_start")
 def _() -> str:
     return (
-        "The programme's start date is not set in the engagement settings: there is no "
-        "baseline, so the KPIs are shown without targets or status."
+        "The programme's start date is not set: there is no baseline, so the KPIs are "
+        "shown without targets or status."
     )
 
 
@@ -628,8 +626,7 @@ def _() -> str:
 @words("sm.unknown_elements")
 def _(elements: list[str]) -> str:
     return (
-        f"Ratings of elements not in the configured list are left out: "
-        f"{', '.join(elements)}. Add them to service_model.elements to use them."
+        f"Ratings of service elements outside the agreed list are left out: {', '.join(elements)}."
     )
 
 
