@@ -87,6 +87,39 @@ def test_quadrants_at_medians_and_cut_offs():
     assert set(q2) == {"aggressive"}
 
 
+def test_key_accounts_are_judged_against_the_key_accounts_of_their_segment():
+    # ten key accounts of one segment with deep discounts, ten small customers at list
+    # price: against everyone all the key accounts are "low price"; against their peers
+    # half of them are, and only the deepest discount with the highest cost is aggressive
+    key = pd.DataFrame({
+        "account_id": [f"K{i}" for i in range(10)], "key": True,
+        "segment": "Tier 1 · price-driven", "class": "Tier 1", "net_revenue": 100.0,
+        "price_level": [0.60, 0.61, 0.62, 0.63, 0.64, 0.70, 0.71, 0.72, 0.73, 0.74],
+        "cts_share": [0.30, 0.05, 0.06, 0.07, 0.08, 0.31, 0.32, 0.09, 0.10, 0.11],
+    })  # fmt: skip
+    small = pd.DataFrame({
+        "account_id": [f"S{i}" for i in range(10)], "key": False, "segment": "Core",
+        "class": "Core", "net_revenue": 10.0, "price_level": 1.0, "cts_share": 0.2,
+    })  # fmt: skip
+    t = pd.concat([key, small], ignore_index=True)
+    everyone = pf.quadrants(t[["account_id", "net_revenue", "price_level", "cts_share"]])
+    assert (everyone.set_index("account_id").loc[key["account_id"], "quadrant"]
+            .isin(["aggressive", "bargain basement"]).all())  # fmt: skip
+    q = pf.quadrants(t).set_index("account_id")
+    assert q.loc["K0", "peers"] == "Tier 1 · price-driven" and q.loc["S0", "peers"] == "Core"
+    assert q.loc["K0", "price_cut"] == pytest.approx(0.67)  # the segment's median price
+    assert q.loc["K0", "cost_cut"] == pytest.approx(0.095)
+    assert q.loc[key["account_id"], "quadrant"].value_counts().to_dict() == {
+        "bargain basement": 4, "aggressive": 1, "carriage trade": 4, "passive": 1,
+    }  # fmt: skip
+    # a segment of fewer than five key accounts is judged against all key accounts
+    few = t.assign(segment=["Tier 2 · partner (loyalty)"] * 3 + ["Tier 1 · price-driven"] * 7
+                   + ["Core"] * 10)  # fmt: skip
+    peers = pf.peer_groups(few)
+    assert peers.iloc[:3].tolist() == ["key accounts"] * 3
+    assert peers.iloc[3] == "Tier 1 · price-driven"
+
+
 def test_euro_effects_of_actions():
     x = pf.price_to_target(pd.Series([100.0, 200.0]), pd.Series([-10.0, 50.0]), 0.2)
     assert x.tolist() == pytest.approx([37.5, 0.0])  # (0.2*100 + 10) / 0.8; B already at 25 %

@@ -256,13 +256,15 @@ SCHEMA: dict[str, Any] = {
             "price_cut": Setting(
                 "share",
                 None,
-                "Price level (net / list) splitting high from low price; empty: the median",
+                "Price level (net / list) splitting high from low price; "
+                "empty: each account's peers' median",
                 nullable=True,
             ),
             "cost_cut": Setting(
                 "share",
                 None,
-                "Cost-to-serve / revenue splitting high from low cost; empty: the median",
+                "Cost-to-serve / revenue splitting high from low cost; "
+                "empty: each account's peers' median",
                 nullable=True,
             ),
             "activity_rates": Setting(

@@ -4,7 +4,8 @@ Functions over the per-account table built by :func:`account_table`:
 
 * :func:`waterfall` — list revenue to net contribution, reconciling to the totals;
 * :func:`whale_curve` and :func:`whale_stats` — cumulative net contribution by account;
-* :func:`quadrants` — net price level against cost-to-serve relative to revenue;
+* :func:`quadrants` — net price level against cost-to-serve share, each account against
+  its peers (:func:`peer_groups`);
 * :func:`price_to_target` and :func:`package_saving` — the euro effect of each action;
 * :func:`cost_sensitivity` — how the conclusions move when unit costs move.
 """
@@ -168,25 +169,63 @@ def whale_stats(curve: pd.DataFrame) -> dict:
     }
 
 
+#: A peer group smaller than this is compared within key accounts (or the other
+#: customers) as a whole: a median of two or three accounts says nothing.
+MIN_PEERS = 5
+
+
+def peer_groups(table: pd.DataFrame, min_peers: int = MIN_PEERS) -> pd.Series:
+    """Who each account is compared with on price and cost-to-serve: a key account with
+    the key accounts of its segment, any other customer with its class; a group smaller
+    than ``min_peers`` joins the key accounts (or the other customers) as a whole. Without
+    segments, everyone is one group.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"key": [True] * 6 + [False] * 2,
+    ...                   "segment": ["Tier 1"] * 5 + ["Tier 2", "Core", "Core"],
+    ...                   "class": ["Tier 1"] * 5 + ["Tier 2", "Core", "Core"]})
+    >>> peer_groups(t, min_peers=5).tolist()[4:]
+    ['Tier 1', 'key accounts', 'other customers', 'other customers']
+    """
+    if not {"key", "segment", "class"} <= set(table.columns):
+        return pd.Series("all customers", index=table.index)
+    key = table["key"].fillna(False).astype(bool)
+    group = pd.Series(np.where(key, table["segment"], table["class"]), index=table.index)
+    size = group.map(group.value_counts())
+    side = pd.Series(np.where(key, "key accounts", "other customers"), index=table.index)
+    return group.where(size >= min_peers, side)
+
+
 def quadrants(
-    table: pd.DataFrame, price_cut: float | None = None, cost_cut: float | None = None
+    table: pd.DataFrame,
+    price_cut: float | None = None,
+    cost_cut: float | None = None,
+    min_peers: int = MIN_PEERS,
 ) -> pd.DataFrame:
-    """Price level against cost-to-serve share, split at the medians or the cut-offs given.
+    """Price level against cost-to-serve share, each account against its peers.
 
     High price and high cost is carriage trade, high price and low cost passive, low price
-    and high cost aggressive, low price and low cost bargain basement. Accounts without
-    revenue are left out.
+    and high cost aggressive, low price and low cost bargain basement. A cut-off given
+    (the engagement's) splits every account; without one, each account is split at the
+    median of its peers (:func:`peer_groups`): the largest accounts negotiate the lowest
+    prices, so against all customers nearly every key account would sit in the low-price
+    half whatever it pays, and "aggressive" would say only that it is large. Accounts
+    without revenue are left out. Returns each account's quadrant, its peers and the cuts
+    it was split at.
     """
     t = table[table["net_revenue"] > 0]
-    p = t["price_level"].median() if price_cut is None else price_cut
-    c = t["cts_share"].median() if cost_cut is None else cost_cut
+    peers = peer_groups(t, min_peers)
+    medians = t[["price_level", "cts_share"]].groupby(peers).transform("median")
+    p = medians["price_level"] if price_cut is None else pd.Series(price_cut, index=t.index)
+    c = medians["cts_share"] if cost_cut is None else pd.Series(cost_cut, index=t.index)
     high_price = t["price_level"] >= p
     high_cost = t["cts_share"] >= c
     out = t[["account_id"]].copy()
     out["quadrant"] = [
         QUADRANTS[(bool(a), bool(b))] for a, b in zip(high_price, high_cost, strict=True)
     ]
-    out["price_cut"], out["cost_cut"] = p, c
+    out["peers"], out["price_cut"], out["cost_cut"] = peers, p, c
     return out
 
 
@@ -253,7 +292,7 @@ class Profitability:
     has_cts: bool
     has_list: bool
     notes: list[Note] = field(default_factory=list)
-    price_cut: float = float("nan")
+    price_cut: float = float("nan")  # the one cut for everyone; NaN: each peer group's own
     cost_cut: float = float("nan")
     has_cost: bool = True  # cost of goods delivered: gross profit is known
 
@@ -293,22 +332,23 @@ def analyse(
         notes.append(note("pf.no_cost"))
     t = account_table(seg.accounts, revenue, cts, window)
     q = quadrants(t, s.price_cut, s.cost_cut) if has_cts and has_list else None
-    t["quadrant"] = (
-        t["account_id"].map(q.set_index("account_id")["quadrant"]) if q is not None else None
-    )
+    t["quadrant"] = None
+    if q is not None:  # each account with its quadrant, its peers and the cuts applied
+        t = t.drop(columns="quadrant").merge(q, on="account_id", how="left")
     earns = has_cts and has_cost  # net contribution is known
     curve = whale_curve(t) if earns else pd.DataFrame()
     stats = whale_stats(curve) if earns else {}
     actions = _actions(t, s.target_margin, model, engagement, seg) if earns else pd.DataFrame()
     sens = cost_sensitivity(t, t["key"]) if earns else pd.DataFrame()
-    cuts = (
-        (float(q["price_cut"].iloc[0]), float(q["cost_cut"].iloc[0]))
-        if q is not None and len(q)
-        else (float("nan"), float("nan"))
+    # one cut for everyone (the engagement's cut-offs), else NaN: each peer group has its own
+    price_cut, cost_cut = (
+        float(q[c].iloc[0]) if q is not None and len(q) and q[c].nunique() == 1 else float("nan")
+        for c in ("price_cut", "cost_cut")
     )
     return Profitability(
-        t, act, curve, stats, actions, sens, has_cts, has_list, notes, *cuts, has_cost=has_cost
-    )
+        t, act, curve, stats, actions, sens, has_cts, has_list, notes, price_cut, cost_cut,
+        has_cost=has_cost,
+    )  # fmt: skip
 
 
 def segment_margins(table: pd.DataFrame) -> pd.Series:

@@ -504,70 +504,77 @@ def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure | None:
     return _done(fig)
 
 
-def price_cost_matrix(
-    table: pd.DataFrame, price_cut: float, cost_cut: float, label: pd.DataFrame | None = None
-) -> Figure | None:
-    """Net price level against cost-to-serve share; key accounts in colour, the accounts in
-    ``label`` (account_name, price_level, cts_share) numbered. None without the data."""
-    if pd.isna(price_cut) or pd.isna(cost_cut):
+def price_cost_matrix(table: pd.DataFrame, label: pd.DataFrame | None = None) -> Figure | None:
+    """Net price level against cost-to-serve share, split at the cuts each account was
+    judged by (its peers' medians, or the engagement's cut-offs); key accounts in colour,
+    the accounts in ``label`` (account_id) numbered. Where peer groups have their own
+    cuts, each account is drawn against its peers: both axes in points from its peers'
+    median, the quadrants around zero. None without the data."""
+    if "price_cut" not in table.columns:
         return None
+    t = table.dropna(subset=["price_cut", "cost_cut", "price_level", "cts_share"])
+    if t.empty:
+        return None
+    by_peers = t["price_cut"].nunique() > 1 or t["cost_cut"].nunique() > 1
+    x = t["cts_share"] - (t["cost_cut"] if by_peers else 0.0)
+    y = t["price_level"] - (t["price_cut"] if by_peers else 0.0)
+    cx, cy = (
+        (0.0, 0.0) if by_peers else (float(t["cost_cut"].iloc[0]), float(t["price_cut"].iloc[0]))
+    )
     fig, ax = plt.subplots(figsize=(8.4, 5.0))
-    other = table[~table["key"]]
-    key = table[table["key"]]
-    ax.scatter(
-        other["cts_share"],
-        other["price_level"],
-        s=8,
-        color=GREY,
-        alpha=0.35,
-        label="other customers",
-    )
-    ax.scatter(
-        key["cts_share"],
-        key["price_level"],
-        s=22,
-        color=palette()[0],
-        alpha=0.75,
-        label="key accounts",
-    )
-    ax.axvline(cost_cut, color=INK, lw=0.8, ls="--")
-    ax.axhline(price_cut, color=INK, lw=0.8, ls="--")
-    xmax = float(table["cts_share"].quantile(0.98)) * 1.1
-    ymin = float(table["price_level"].quantile(0.01)) - 0.02
-    for text, x, y in (
-        ("carriage trade", xmax, 1.0),
-        ("passive", 0, 1.0),
-        ("aggressive", xmax, ymin),
-        ("bargain basement", 0, ymin),
+    key = t["key"].astype(bool)
+    ax.scatter(x[~key], y[~key], s=8, color=GREY, alpha=0.35, label="other customers")
+    ax.scatter(x[key], y[key], s=22, color=palette()[0], alpha=0.75, label="key accounts")
+    ax.axvline(cx, color=INK, lw=0.8, ls="--")
+    ax.axhline(cy, color=INK, lw=0.8, ls="--")
+    xmin = float(x.quantile(0.01)) - 0.02 if by_peers else 0.0
+    xmax = float(x.quantile(0.98)) * 1.1 + (0.02 if by_peers else 0.0)
+    ymin = float(y.quantile(0.01)) - 0.02
+    ymax = float(y.quantile(0.99)) + 0.02 if by_peers else 1.01
+    for text, left, top in (
+        ("carriage trade", False, True),
+        ("passive", True, True),
+        ("aggressive", False, False),
+        ("bargain basement", True, False),
     ):
         ax.text(
-            x,
-            y,
+            xmin if left else xmax,
+            ymax if top else ymin,
             text,
             fontsize=9,
             fontweight="bold",
             color=GREY,
-            ha="right" if x else "left",
-            va="top" if y == 1.0 else "bottom",
+            ha="left" if left else "right",
+            va="top" if top else "bottom",
         )
-    if label is not None:
-        for i, r in enumerate(label.itertuples(), 1):
-            ax.annotate(
-                str(i),
-                (r.cts_share, r.price_level),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=7,
-                color=OKABE_ITO[5],
-                fontweight="bold",
-            )
-    ax.set_xlim(0, xmax)
-    ax.set_ylim(ymin, 1.01)
-    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.set_xlabel("Cost-to-serve as a share of net revenue")
-    ax.set_ylabel("Net price level (net / list)")
-    ax.set_title("Price against cost-to-serve")
+    if label is not None and len(label):
+        at = pd.DataFrame({"x": x, "y": y}).set_index(t["account_id"])
+        for i, a in enumerate(label["account_id"], 1):
+            if a in at.index:
+                ax.annotate(
+                    str(i),
+                    (at.at[a, "x"], at.at[a, "y"]),
+                    xytext=(4, 3),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=OKABE_ITO[5],
+                    fontweight="bold",
+                )
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    if by_peers:
+        points = mticker.FuncFormatter(lambda v, _: f"{v * 100:+.0f}".replace("-", "−"))
+        ax.xaxis.set_major_formatter(points)
+        ax.yaxis.set_major_formatter(points)
+        ax.set_xlabel("Cost-to-serve share against the peers' median (points)")
+        ax.set_ylabel("Net price level against the peers' median (points)")
+        ax.set_title("Price against cost-to-serve, each account against its peers")
+    else:
+        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.set_xlabel("Cost-to-serve as a share of net revenue")
+        ax.set_ylabel("Net price level (net / list)")
+        ax.set_title("Price against cost-to-serve")
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.28), ncol=2)
     return _done(fig)
 

@@ -228,7 +228,8 @@ def summary_text(p: Plan) -> str:
         lines.append(f"**Profitability:** below its segment's net margin; {_fix(p)}.")
     elif isinstance(a.get("better_action"), str):
         lines.append(
-            "**Profitability:** low net price and high cost-to-serve (the aggressive quadrant), "
+            "**Profitability:** a lower net price and a higher cost-to-serve than its peers "
+            "(the aggressive quadrant), "
             "though still at its segment's net margin: watch its cost-to-serve."
         )
     return "\n\n".join(lines)

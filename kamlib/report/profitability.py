@@ -138,8 +138,8 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
     if h["key_accounts"]:
         text += (
             f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money** after "
-            f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (low "
-            "price, high cost to serve)."
+            f"cost-to-serve and {h['aggressive_key']} sit in the aggressive quadrant (a lower "
+            "price and a higher cost-to-serve than the key accounts of their segment)."
         )
     else:
         text += "There are no key accounts to flag."
