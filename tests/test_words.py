@@ -122,7 +122,5 @@ def test_the_comparison_says_which_window_is_short():
 
 def test_kpi_notes_name_the_kpis_as_the_review_does():
     n = note("kr.not_measured", kpis=["csat", "nps"])
-    assert words.say(n) == (
-        "Not measured, so not on the scorecard: Customer satisfaction (CSAT), NPS (points)."
-    )
+    assert words.say(n) == ("Not measured, so not on the scorecard: CSAT, NPS.")
     assert set(words.KPI_LABELS) == {c for c, _, _ in SCORECARD}

@@ -238,9 +238,8 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
     if s.programme != "inside" and rag:
         problems.append("05_kpi_review.html: RAG status without a baseline")
     card = _sheet(run / "05_kpi_review.xlsx", "Scorecard")
-    annual = {"Key account retention (logo)", "Gross revenue retention",
-              "Net revenue retention", "Key-account revenue growth",
-              "Annual contract value growth"}  # fmt: skip
+    annual = {"Account retention", "Gross revenue retention", "Net revenue retention",
+              "Revenue growth", "Annual contract value growth"}  # fmt: skip
     if s.months < 36 and card is not None and "Status" in card[0]:
         i, j = card[0].index("KPI (key accounts)"), card[0].index("Status")
         scored = [r[i] for r in card[1:] if r[i] in annual and r[j] in ("green", "amber", "red")]

@@ -307,7 +307,7 @@ def period_kpis(
 
 
 #: The scorecard's KPIs: column, how the target is set, and the unit of the delta (the
-#: report names them: ``kamlib.report.words.KPI_LABELS``).
+#: report names them: ``kamlib.report.workbook.GLOSSARY``).
 SCORECARD = [
     ("logo_retention", "retention", "points"),
     ("grr", "retention", "points"),

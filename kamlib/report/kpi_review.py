@@ -13,6 +13,7 @@ import pandas as pd
 from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
 from .words import KPI_LABELS, joined, say, say_all
+from .workbook import page_header
 
 
 def _fmt(v: float, unit: str, column: str) -> str:
@@ -68,26 +69,17 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
     return out
 
 
+#: The KPIs of each period table (headers: the glossary's labels).
+PERIOD_COLUMNS = {
+    "revenue": ("logo_retention", "grr", "nrr", "growth", "acv_growth", "share_of_wallet"),
+    "customers": ("nps", "respondents", "csat", "opps_identified", "opps_won"),
+}
+
+
 def period_view(r: KpiReview, part: str = "revenue") -> pd.DataFrame:
     """The KPIs per period, key accounts and the rest side by side, newest last:
     ``revenue`` (retention, growth, wallet) or ``customers`` (NPS, CSAT, opportunities)."""
-    cols = {
-        "revenue": {
-            "logo_retention": "logo retention",
-            "grr": "GRR",
-            "nrr": "NRR",
-            "growth": "revenue growth",
-            "acv_growth": "ACV growth",
-            "share_of_wallet": "share of wallet",
-        },
-        "customers": {
-            "nps": "NPS",
-            "respondents": "respondents",
-            "csat": "CSAT",
-            "opps_identified": "opps identified",
-            "opps_won": "opps won",
-        },
-    }[part]
+    cols = {c: page_header(c) for c in PERIOD_COLUMNS[part]}
     t = r.table.sort_values(["period_end", "group"])
     out = t[["period_end", "group", *cols]].rename(columns={"period_end": "period end", **cols})
     return out.reset_index(drop=True)
@@ -238,17 +230,9 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
 PERIOD_FORMATS = {
     "period end": "date",
     "group": "text",
-    "logo retention": "pct",
-    "GRR": "pct",
-    "NRR": "pct",
-    "revenue growth": "pct",
-    "ACV growth": "pct",
-    "share of wallet": "pct",
-    "NPS": "number",
-    "respondents": "int",
-    "CSAT": "number",
-    "opps identified": "int",
-    "opps won": "int",
+    **{page_header(c): "pct" for c in PERIOD_COLUMNS["revenue"]},
+    **{page_header(c): "number" for c in ("nps", "csat")},
+    **{page_header(c): "int" for c in ("respondents", "opps_identified", "opps_won")},
 }
 
 
@@ -339,10 +323,10 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
     risk_rev, risk_n = at_risk(r)["at risk"]
     measured = bool(len(r.health)) and r.health["health"].notna().any()
     cards = [
-        card("nrr", "Net revenue retention"),
-        card("growth", "Key-account growth"),
-        card("nps", "NPS"),
-        card("csat", "CSAT"),
+        card("nrr", KPI_LABELS["nrr"]),
+        card("growth", KPI_LABELS["growth"]),
+        card("nps", KPI_LABELS["nps"]),
+        card("csat", KPI_LABELS["csat"]),
         ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account"))
         if measured
         else ("Revenue at risk", "n/a", "health not measurable"),

@@ -28,7 +28,11 @@ ALLOCATION_NOTE = (
 )
 
 
-def flagged_points(p: Profitability, n: int = 10) -> pd.DataFrame:
+#: How many flagged key accounts the price-cost chart numbers (the actions table's "no.").
+NUMBERED = 10
+
+
+def flagged_points(p: Profitability, n: int = NUMBERED) -> pd.DataFrame:
     """The ``n`` worst flagged key accounts with their place on the price-cost matrix."""
     if p.actions.empty:
         return pd.DataFrame(columns=["account_name", "price_level", "cts_share"])
@@ -75,8 +79,10 @@ def actions_view(p: Profitability) -> pd.DataFrame:
     a = p.actions
     if a.empty:
         return a
+    numbered = [str(i) if i <= NUMBERED else "" for i in range(1, len(a) + 1)]
     return pd.DataFrame(
         {
+            "no.": numbered,  # the number of the account on the chart above
             "account": a["account"],
             "segment": a["segment"],
             "net revenue": a["net_revenue"],

@@ -17,6 +17,8 @@ import pandas as pd
 from ..core import fmt
 from ..core.evidence import Comparison
 from ..core.notes import Note
+from ..method.kpi_review import SCORECARD
+from .workbook import GLOSSARY
 
 _WORDS: dict[str, Callable[..., str]] = {}
 
@@ -462,18 +464,9 @@ def _() -> str:
 
 # --- step 5: KPI review -------------------------------------------------------------------
 
-#: The scorecard's KPIs as the review names them (keys: the method's columns).
-KPI_LABELS = {
-    "logo_retention": "Key account retention (logo)",
-    "grr": "Gross revenue retention",
-    "nrr": "Net revenue retention",
-    "growth": "Key-account revenue growth",
-    "acv_growth": "Annual contract value growth",
-    "share_of_wallet": "Share of wallet",
-    "nps": "NPS (points)",
-    "csat": "Customer satisfaction (CSAT)",
-    "opps_won": "Expansion opportunities won",
-}
+#: The scorecard's KPIs as the review names them: the glossary's labels (keys: the
+#: method's columns), so a KPI reads the same on the page, in the workbook and the deck.
+KPI_LABELS = {c: GLOSSARY[c].label for c, _, _ in SCORECARD}
 
 
 @words("warn.health_down")

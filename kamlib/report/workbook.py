@@ -135,7 +135,9 @@ GLOSSARY: dict[str, Term] = {
     ),
     "grr": _t("Gross revenue retention", "pct", "(start − churn − contraction) / start."),
     "nrr": _t("Net revenue retention", "pct", "(start − churn − contraction + expansion) / start."),
-    "logo_retention": _t("Account retention", "pct", "Share of the cohort's accounts kept."),
+    "logo_retention": _t(
+        "Account retention", "pct", "Share of the cohort's accounts still buying a year later."
+    ),
     "acv_growth": _t("Annual contract value growth", "pct", "ACV against a year before."),
     "margin_change": _t("Gross margin change", "pct", "Gross margin against a year before."),
     "revenue_pct": _t("Revenue percentile", "pct", "Rank of the account's revenue in the base."),
@@ -152,7 +154,7 @@ GLOSSARY: dict[str, Term] = {
     "health": _t("Health", "number", "The weighted health score, 0-100."),
     "health_before": _t("Health a period before", "number", "The health score a period earlier."),
     "change": _t("Health change", "number", "Health now minus health a period before."),
-    "nps": _t("NPS", "number", "% promoters (9-10) − % detractors (0-6)."),
+    "nps": _t("NPS", "number", "Net promoter score: % promoters (9-10) − % detractors (0-6)."),
     "csat": _t("CSAT", "number", "Average satisfaction score of the survey answers."),
     "factor": _t("Unit cost factor", "number", "Every unit cost multiplied by this."),
     "accounts": _t("Accounts", "count", "Number of accounts."),
@@ -217,6 +219,20 @@ def _yes_no(v: object) -> object:
     if isinstance(v, str):
         return {"yes": "Yes", "no": "No"}.get(v, v[:1].upper() + v[1:])
     return v
+
+
+def page_header(name: str) -> str:
+    """A column's header on a report page: the glossary's label, lower-case as the pages'
+    tables are, an abbreviation kept ("NPS", "CSAT").
+
+    Examples
+    --------
+    >>> page_header("grr"), page_header("nps")
+    ('gross revenue retention', 'NPS')
+    """
+    text = label(name)
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() else text[:1].lower() + text[1:]
 
 
 def client_frame(
