@@ -140,6 +140,11 @@ def test_readiness_and_headline(tmp_path):
         "cost-to-serve and net contribution are not available"
         in ready.loc["activities", "without it"]
     )
+    # everything delivered: no empty "without it" column
+    from kamlib.intake.engagement import open_engagement
+
+    full = reviewv.readiness(open_engagement("demo").pack, "2026-09-30")
+    assert set(full["available"]) == {"yes"} and "without it" not in full.columns
     head = review.headline(pack, [], "2026-03-31", 12)
     assert head["trailing_revenue"] == 10 and head["invoiced_accounts"] == 1
     assert head["months"] == 2 and head["tables_present"] == 2

@@ -95,8 +95,9 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
 
 
 def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFrame:
-    """Per step, the optional data it would use, whether it is there, and the consequence;
-    with ``as_of``, first whether the revenue reaches 24 months back (growth needs it)."""
+    """Per step, the optional data it would use, whether it is there, and the consequence
+    where it is not (the column left out when nothing is missing); with ``as_of``, first
+    whether the revenue reaches 24 months back (growth needs it)."""
     rows = []
     if as_of is not None:
         full = of_pack(pack).history_before(as_of, 24)
@@ -121,7 +122,10 @@ def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFram
                 "without it": "" if ok else without,
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if (out["available"] == "yes").all():  # nothing missing: an empty column says nothing
+        out = out.drop(columns="without it")
+    return out
 
 
 def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
