@@ -146,7 +146,8 @@ def test_filled_inputs_change_the_plan_and_empty_fields_stay_to_complete(batch):
     html = _html(result, FILLED)
     assert TEXT in html
     assert "€20,000" in html  # the planned investment, used in the return
-    assert "To complete" in html and "plan inputs field <code>client_value</code>" in html
+    assert "To complete" in html and "in the plan inputs workbook" in html
+    assert "client_value" not in html  # the manager reads the field's description, not its key
     # the pack's own plan_inputs still reach their account
     assert "SD-WAN rollout" in _html(result, "C-10032")
 

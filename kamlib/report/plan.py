@@ -47,8 +47,8 @@ def field_html(p: Plan, name: str, title: str | None = "") -> str:
     return (
         '<div class="todo"><span class="todo-label">To complete</span>'
         + (f'<span class="todo-title">{_e(title)}</span>' if title else "")
-        + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — plan inputs field '
-        f"<code>{_e(name)}</code></span></div>"
+        + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — in the plan inputs '
+        "workbook, on the row that says so</span></div>"
     )
 
 
@@ -269,7 +269,7 @@ def completeness_view(p: Plan) -> pd.DataFrame:
         {
             "part of the plan": p.parts["part"].map(PART_TITLES),
             "status": p.parts["status"],
-            "still needed": p.parts["missing"],
+            "still needed": p.parts["missing"].str.replace("_", " "),  # fields in words
         }
     )
 
