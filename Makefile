@@ -7,7 +7,7 @@ STAMP := $(VENV)/.kam-installed
 AUTHORING := $(VENV)/.kam-authoring
 DEMO_PACK := data/demo/pack/accounts.csv
 
-.PHONY: demo test setup lab lint clean
+.PHONY: demo test setup lab lint clean thumbnails
 
 ## demo: install, generate the demo client and run its whole engagement into reports/demo/latest
 demo: $(STAMP)
@@ -44,6 +44,10 @@ lint: $(AUTHORING)
 	@$(BIN)/ruff check kamlib tests benchmarks scripts
 	@$(BIN)/ruff format --check --quiet kamlib tests benchmarks scripts
 	@$(BIN)/mypy
+
+## thumbnails: redraw the README's strip of decision pages from reports/demo/latest
+thumbnails: $(STAMP)
+	@$(BIN)/python scripts/thumbnails.py
 
 ## environment.yml: the conda environment, pinned from uv.lock (after `uv lock`)
 environment.yml: uv.lock $(STAMP)

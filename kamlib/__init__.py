@@ -25,6 +25,7 @@ _EXPORTS = {
     "ParameterError": "core.errors",
     "RunError": "core.errors",
     "callout": "report.notebook",
+    "decision": "report.notebook",
     "figure": "report.notebook",
     "html": "report.notebook",
     "kpis": "report.notebook",
@@ -49,6 +50,7 @@ __all__ = [
     "ParameterError",
     "RunError",
     "callout",
+    "decision",
     "figure",
     "fmt",
     "html",
@@ -75,7 +77,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .core.periods import in_window, trailing_window
     from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
     from .intake.engagement import Engagement, open_engagement
-    from .report.notebook import callout, figure, html, kpis, md, notes, setup, start
+    from .report.notebook import callout, decision, figure, html, kpis, md, notes, setup, start
     from .report.rules import rules_text
     from .report.tables import show
 

@@ -159,7 +159,7 @@ def test_html_is_a_client_deliverable(example_run):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "http://" not in html and "https://" not in html and "@import" not in html
     assert html.count("data:image/png;base64") >= 2
-    assert "Executive summary" in html and "40 customers" in html
+    assert "Summary and recommendation" in html and "40 customers" in html
 
 
 def test_pdf_has_cover_page_numbers_and_running_header(example_run):

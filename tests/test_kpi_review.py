@@ -262,3 +262,16 @@ def test_a_kpi_of_one_key_account_is_shown_but_not_scored():
     c = c.set_index("column")
     assert c.loc["logo_retention", "status"] == "too few"  # one account: chance, not effect
     assert c.loc["nps", "status"] == "green"  # 12 and 14 respondents are enough
+
+
+def test_opportunities_won_start_from_the_year_before_the_programme():
+    # one quiet quarter at the baseline must not make the target trivial: the baseline is
+    # the average quarter of the year up to it (20, 30, 40, 10 -> 25), the target +20 %
+    ends = pd.to_datetime(["2024-09-30", "2024-12-31", "2025-03-31", "2025-06-30",
+                           "2025-09-30", "2025-12-31"])  # fmt: skip
+    table = pd.DataFrame({"period_end": ends, "group": "key accounts",
+                          "opps_won": [99, 20, 30, 40, 10, 29]})  # fmt: skip
+    c = kpis.scorecard(table, pd.Timestamp("2025-09-30"), {"opportunities": 0.20})
+    row = c.set_index("column").loc["opps_won"]
+    assert row["baseline"] == 25 and row["target"] == pytest.approx(30)
+    assert row["delta"] == 4 and row["status"] == "amber"  # 4 of the 5 targeted: amber

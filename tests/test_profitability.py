@@ -128,6 +128,39 @@ def test_euro_effects_of_actions():
     assert s.tolist() == [300.0, 0.0]
 
 
+def test_price_paths_are_steps_a_customer_can_accept():
+    # compounding: +21 % is two steps of +10 %, +33.1 % three, +34 % four
+    steps = pf.price_steps(pd.Series([0.0, 0.05, 0.10, 0.21, 0.331, 0.34, 1.24]), 0.10)
+    assert steps.tolist() == [0, 1, 1, 2, 3, 4, 9]
+    assert pf.price_steps(pd.Series([0.21]), 0.05).tolist() == [4]  # 1.05^4 = 1.2155
+    act = pf.action(pd.Series([50.0, 0.0, 20.0, 10.0, 0.0]), pd.Series([0, 2, 1, 4, 3]), 3)
+    assert act.tolist() == [pf.PACKAGE, pf.PRICE, pf.BOTH, pf.RENEGOTIATE, pf.PRICE]
+
+
+def test_actions_take_the_package_first_then_a_capped_price_path():
+    from kamlib.core import settings as settings_
+    from kamlib.method.service_model import ServiceModel
+
+    t = pd.DataFrame({
+        "account_id": ["A", "B", "C"], "account_name": ["A", "B", "C"], "key": True,
+        "segment": "S", "quadrant": [None, None, "aggressive"],
+        "net_revenue": [100.0, 100.0, 100.0], "net_contribution": [-10.0, -60.0, 5.0],
+        "net_margin": [-0.1, -0.6, 0.05], "cost_to_serve": [30.0, 40.0, 10.0],
+    })  # fmt: skip
+    costs = pd.DataFrame({"segment": ["S"], "package_cost": [10.0]})
+    model = ServiceModel([], {}, None, None, costs, None, 0, 3)
+    s = settings_.Profitability(0.1, None, None, 0.10, 3, {})
+    a = pf._actions(t, s, model, None, None).set_index("account_id")
+    # A: the package saves 20 -> NC 10 = 10 % margin: the package alone closes it
+    assert a.loc["A", "package_saving"] == 20 and a.loc["A", "better_action"] == pf.PACKAGE
+    # B: saves 30 -> NC -30; (0.1*100 + 30) / 0.9 = 44.4 (+44 %): 4 steps > 3
+    assert a.loc["B", "price_after_package"] == pytest.approx(40 / 0.9)
+    assert a.loc["B", "price_steps"] == 4 and a.loc["B", "better_action"] == pf.RENEGOTIATE
+    # C is flagged as aggressive at 5 %: no package saving (CTS 10 = package), +5.6 % in one step
+    assert a.loc["C", "better_action"] == pf.PRICE and a.loc["C", "price_steps"] == 1
+    assert a.loc["C", "price_first_year"] == pytest.approx(5 / 0.9)
+
+
 def test_cost_sensitivity_moves_the_conclusions():
     t = table()
     s = pf.cost_sensitivity(t, t["key"]).set_index("factor")
@@ -149,7 +182,12 @@ def test_analyse_on_the_demo_and_without_activities_or_list_prices(tmp_path):
     assert p.whale_stats["peak_share"] > 1.0
     assert h["unprofitable_key"] >= 5 and h["aggressive_key"] >= 5
     assert len(p.actions) == h["flagged"] and (p.actions["price_increase"] >= 0).all()
-    assert set(p.actions["better_action"]) <= {"package", "price"}
+    assert set(p.actions["better_action"]) <= {pf.PACKAGE, pf.PRICE, pf.BOTH, pf.RENEGOTIATE}
+    # no account is asked for more than the longest price path allows
+    on_path = p.actions["better_action"].isin([pf.PRICE, pf.BOTH])
+    assert (p.actions.loc[on_path, "price_after_package_pct"] <= 1.1**3 - 1 + 1e-9).all()
+    assert (p.actions.loc[on_path, "price_first_year"]
+            <= 0.10 * p.actions.loc[on_path, "net_revenue"] + 1e-6).all()  # fmt: skip
     t = p.table
     assert t["net_contribution"].sum() == pytest.approx(
         t["gross_profit"].sum() - t["cost_to_serve"].sum()

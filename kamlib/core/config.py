@@ -267,6 +267,18 @@ SCHEMA: dict[str, Any] = {
                 "empty: each account's peers' median",
                 nullable=True,
             ),
+            "price_step": Setting(
+                "share",
+                0.10,
+                "The largest price increase to put to a customer in one year",
+            ),
+            "price_steps": Setting(
+                "int",
+                3,
+                "The longest price path in yearly steps; a larger gap calls for "
+                "renegotiating the terms or exiting",
+                low=1,
+            ),
             "activity_rates": Setting(
                 "tables",
                 {},
@@ -318,9 +330,12 @@ SCHEMA: dict[str, Any] = {
                     "number", 0.10, "Key-account revenue growth (and ACV growth) to reach"
                 ),
                 "share_of_wallet": Setting("number", 0.02, "Share of wallet: points to gain"),
-                "nps": Setting("number", 5, "NPS: points to gain on baseline"),
+                "nps": Setting("number", 10, "NPS: points to gain on baseline"),
                 "opportunities": Setting(
-                    "number", 0.10, "Opportunities won: relative improvement on baseline"
+                    "number",
+                    0.20,
+                    "Opportunities won: relative improvement on the average period of the "
+                    "year before the programme",
                 ),
             },
             "amber": Setting(

@@ -65,6 +65,8 @@ class Profitability:
     target_margin: float | None
     price_cut: float | None
     cost_cut: float | None
+    price_step: float
+    price_steps: int
     activity_rates: dict[str, float]
 
 

@@ -321,6 +321,19 @@ SCORECARD = [
 ]
 
 
+#: KPIs counted per period (not a level at the period end): their baseline is the
+#: average period of the year before the programme, not one period that may be an outlier.
+FLOWS = ("opps_won",)
+
+#: What the reference case reached in two years of a key account programme (METHOD.md):
+#: the range each default target is set against, stated on the page.
+REFERENCE_CASE = {
+    "retention": (0.05, 0.10),  # points of retention
+    "satisfaction": (0.15, 0.20),  # relative improvement of satisfaction
+    "revenue_growth": (0.10, 0.15),  # revenue growth a year
+}
+
+
 def scorecard(
     table: pd.DataFrame,
     baseline_end: pd.Timestamp | None,
@@ -341,6 +354,8 @@ def scorecard(
     ``attrs["not_measured"]``.
 
     Targets: ``retention`` and ``share_of_wallet`` add points to the baseline;
+    opportunities won (a count per period, :data:`FLOWS`) start from the average period of
+    the year up to the baseline;
     ``satisfaction`` and ``opportunities`` are relative improvements; ``nps`` adds NPS
     points; ``revenue_growth`` is the growth rate to reach.
 
@@ -369,6 +384,11 @@ def scorecard(
             missing.append(col)
             continue
         b = float(base[col]) if base is not None and pd.notna(base[col]) else np.nan
+        if col in FLOWS and base is not None and not np.isnan(b):
+            # a count per period is noisy: its baseline is the year before the programme
+            year = k[(k["period_end"] > base["period_end"] - pd.DateOffset(months=12))
+                     & (k["period_end"] <= base["period_end"])][col]  # fmt: skip
+            b = float(year.mean())
         t = targets.get(tkey, np.nan)
         size = "respondents" if col in ("nps", "csat") else "accounts"
         sizes = [r.get(size) for r in (last, base) if r is not None]

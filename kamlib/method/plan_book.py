@@ -341,7 +341,10 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
     if prof.actions.empty:
         return k
     act = prof.actions.set_index("account_id")
-    cols = ["price_increase", "price_increase_pct", "target_margin", "package_saving"]
+    cols = [
+        "price_increase", "price_increase_pct", "target_margin", "package_saving",
+        "price_after_package", "price_after_package_pct", "price_steps",
+    ]  # fmt: skip
     return k.join(act[[*cols, "better_action"]])
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core import settings as settings_
 from ..core.notes import Note, note
 
 if TYPE_CHECKING:
@@ -247,6 +248,38 @@ def price_to_target(
     return x.clip(lower=0.0)
 
 
+def price_steps(increase: pd.Series, step: float = 0.10) -> pd.Series:
+    """The yearly price steps of at most ``step`` that reach a price increase (a share of
+    net revenue), compounding: 0 when no increase is needed.
+
+    Examples
+    --------
+    >>> price_steps(pd.Series([0.0, 0.05, 0.10, 0.21, 0.74]), 0.10).tolist()
+    [0, 1, 1, 2, 6]
+    """
+    x = increase.fillna(0.0).clip(lower=0.0)
+    n = np.ceil(np.log1p(x) / np.log1p(step) - 1e-9)
+    return n.clip(lower=0).astype(int)
+
+
+#: What to do with a flagged key account, from the cheapest to the hardest.
+PACKAGE, PRICE, BOTH, RENEGOTIATE = "package", "price", "package and price", "renegotiate or exit"
+
+
+def action(saving: pd.Series, steps: pd.Series, max_steps: int) -> pd.Series:
+    """The action per flagged account: the segment's package where it closes the gap
+    alone, a price path of at most ``max_steps`` yearly steps (after the package where it
+    saves something), else renegotiate the terms or exit.
+
+    Examples
+    --------
+    >>> action(pd.Series([50.0, 0.0, 20.0, 10.0]), pd.Series([0, 2, 1, 5]), 3).tolist()
+    ['package', 'price', 'package and price', 'renegotiate or exit']
+    """
+    out = np.where(steps == 0, PACKAGE, np.where(saving > 0, BOTH, PRICE))
+    return pd.Series(np.where(steps > max_steps, RENEGOTIATE, out), index=saving.index)
+
+
 def package_saving(cost_to_serve: pd.Series, package_cost: pd.Series) -> pd.Series:
     """What moving an account to its segment's package saves (never negative)."""
     return (cost_to_serve - package_cost).clip(lower=0.0)
@@ -338,7 +371,7 @@ def analyse(
     earns = has_cts and has_cost  # net contribution is known
     curve = whale_curve(t) if earns else pd.DataFrame()
     stats = whale_stats(curve) if earns else {}
-    actions = _actions(t, s.target_margin, model, engagement, seg) if earns else pd.DataFrame()
+    actions = _actions(t, s, model, engagement, seg) if earns else pd.DataFrame()
     sens = cost_sensitivity(t, t["key"]) if earns else pd.DataFrame()
     # one cut for everyone (the engagement's cut-offs), else NaN: each peer group has its own
     price_cut, cost_cut = (
@@ -357,7 +390,9 @@ def segment_margins(table: pd.DataFrame) -> pd.Series:
     return (g["net_contribution"] / g["net_revenue"]).where(g["net_revenue"] > 0)
 
 
-def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> pd.DataFrame:
+def _actions(
+    t: pd.DataFrame, settings: settings_.Profitability, model, engagement, seg
+) -> pd.DataFrame:
     from . import service_model
 
     flagged = t[t["key"] & ((t["net_contribution"] < 0) | (t["quadrant"] == "aggressive"))]
@@ -366,8 +401,8 @@ def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> p
     margins = segment_margins(t[t["key"]])
     goal = (
         flagged["segment"].map(margins)
-        if target is None
-        else pd.Series(target, index=flagged.index)
+        if settings.target_margin is None
+        else pd.Series(settings.target_margin, index=flagged.index)
     )
     model = model or service_model.analyse(engagement, seg)
     pkg = (
@@ -378,6 +413,11 @@ def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> p
     package = flagged["segment"].map(pkg)
     raise_by = price_to_target(flagged["net_revenue"], flagged["net_contribution"], goal)
     save = package_saving(flagged["cost_to_serve"], package.fillna(flagged["cost_to_serve"]))
+    # after the package, what prices still have to close, and in how many yearly steps
+    rest = price_to_target(flagged["net_revenue"], flagged["net_contribution"] + save, goal)
+    rest_pct = rest / flagged["net_revenue"]
+    s = settings.price_step
+    steps = price_steps(rest_pct, s)
     out = pd.DataFrame(
         {
             "account_id": flagged["account_id"],
@@ -393,11 +433,14 @@ def _actions(t: pd.DataFrame, target: float | None, model, engagement, seg) -> p
             "cost_to_serve": flagged["cost_to_serve"],
             "package_cost": package,
             "package_saving": save,
+            "price_after_package": rest,
+            "price_after_package_pct": rest_pct,
+            "price_steps": steps,
+            # what the path adds in its first year: one step, or less when less is needed
+            "price_first_year": flagged["net_revenue"] * np.minimum(rest_pct, s),
         }
     )
-    out["better_action"] = np.where(
-        out["package_saving"] >= out["price_increase"], "package", "price"
-    )
+    out["better_action"] = action(out["package_saving"], out["price_steps"], settings.price_steps)
     return out.sort_values("net_contribution").reset_index(drop=True)
 
 
@@ -422,7 +465,17 @@ def headline(p: Profitability) -> dict:
         "whale_at": p.whale_stats.get("peak_customer_share", nan),
         "destroyed": p.whale_stats.get("value_destroyed", nan),
         "flagged": len(p.actions),
-        "price_total": float(p.actions["price_increase"].sum()) if len(p.actions) else 0.0,
+        # what price paths add once complete, for the accounts that take one
+        "price_total": float(
+            p.actions.loc[
+                p.actions["better_action"].isin([PRICE, BOTH]), "price_after_package"
+            ].sum()
+        )
+        if len(p.actions)
+        else 0.0,
+        "renegotiate": int((p.actions["better_action"] == RENEGOTIATE).sum())
+        if len(p.actions)
+        else 0,
         "saving_total": float(p.actions["package_saving"].sum()) if len(p.actions) else 0.0,
     }
 

@@ -447,6 +447,10 @@ def threshold_sensitivity(
     revenue x that margin (``attrs["gp_basis"] == "assumed"``); without, ``pays`` is
     known only where even a 100 % margin would not pay (False) and is otherwise NaN.
 
+    With a ``cost_to_serve`` column (measured from activities), ``marginal_cts`` is what
+    serving the added accounts costs today on average: a cost they already carry, beside
+    the model's added cost, never part of it.
+
     ``months``: the months of data behind the revenue when fewer than 12; what the added
     accounts bring is then annualised (x 12 / months) before it is set against the
     model's annual cost, and ``attrs["annualised_from"]`` says so.
@@ -477,6 +481,7 @@ def threshold_sensitivity(
     mid = (per_manager[0] + per_manager[1]) / 2
     per_account = manager_cost / mid + service_cost
     scale = 12 / months if 0 < months < 12 else 1.0
+    cts = ranked["cost_to_serve"] if "cost_to_serve" in ranked else ranked["revenue"] * np.nan
     rows, prev = [], 0
     for share in shares:
         n = min(len(ranked), max(1, round(n_all * share)))
@@ -507,6 +512,9 @@ def threshold_sensitivity(
                 if added_revenue > 0 and total_revenue > 0
                 else np.inf,
                 "cost_per_account": per_account,
+                # what serving the added accounts costs today (step 3's cost-to-serve):
+                # already in their costs, shown beside the model's added cost
+                "marginal_cts": float(cts.iloc[prev:n].mean()) * scale,
             }
         )
         prev = n
@@ -647,6 +655,7 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     comparison = engagement.evidence.compare(as_of, months)
     screen = financial_screen(accounts, revenue, as_of, months, comparison)
     has_cost = pack.has("revenue", "cost")
+    screen["cost_to_serve"] = _cost_to_serve(engagement, screen, as_of, months, grouped)
     _what_is_scored(pack, screen, has_cost, comparison, notes)
     sens, line = _line_sweep(screen, s, has_cost, comparison, months, notes)
     lost = (
@@ -678,6 +687,26 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
         grouped=grouped,
         comparison=comparison,
     )
+
+
+def _cost_to_serve(
+    engagement: Engagement, screen: pd.DataFrame, as_of: pd.Timestamp, months: int, grouped: bool
+) -> pd.Series:
+    """Each screened unit's cost-to-serve over the window, as step 3 measures it (NaN for
+    all without activities, 0 for an account without any)."""
+    from . import costing
+
+    pack, cfg = engagement.pack, engagement.config
+    if not pack.has("activities"):
+        return pd.Series(np.nan, index=screen.index)
+    rates = costing.unit_costs(
+        pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates
+    )
+    cost = costing.activity_cost(pack["activities"], rates, as_of, months)
+    if grouped:
+        cost = cost.assign(account_id=cost["account_id"].map(units(pack["accounts"])))
+    per = cost.groupby("account_id")["cost"].sum()
+    return screen["account_id"].map(per).fillna(0.0)
 
 
 def _scored_units(
@@ -879,3 +908,46 @@ def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
     # key accounts all rank high in the whole base: rank them among themselves to spread them
     a["attractiveness"] = a["finance"].rank(pct=True) * 100
     return a[a["fit"].notna()], int(a["fit"].isna().sum())
+
+
+def line_bridge(seg: Segmentation, min_score: float) -> dict:
+    """From the recommended line to the key-account list, account by account: the line's
+    accounts, the lost customers and other differences that make the candidates, the
+    candidates the rules leave out (compatibility below ``min_score``, or below the
+    tier minimums), and the consultants' demotions and promotions.
+
+    Each group is a frame of its accounts, largest first, with ``rank`` (1 = the
+    largest customer). ``line`` is 0 when no line is drawn; ``key`` always equals
+    ``line - lost + other - low_score - below_tier - demoted + promoted`` (in counts).
+    """
+    a = seg.accounts.sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True)
+    a["rank"] = range(1, len(a) + 1)
+    line = seg.recommendation
+    drawn = bool(line.get("decided", True)) and int(line.get("key_accounts", 0)) > 0
+    in_line = (a["revenue"] >= line["min_revenue"]) & (a["revenue"] > 0)
+    if not drawn:
+        in_line &= False
+    before = a["override"].map(lambda n: n.values.get("before") if n is not None else None)
+    was_key = before.isin(TIERS)
+    moved = a["override"].notna()
+    promoted = moved & a["key"] & ~was_key
+    demoted = moved & ~a["key"] & was_key
+    rule_key = (a["key"] & ~promoted) | demoted
+    cand = a["candidate"].astype(bool)
+    left_out = cand & ~rule_key
+    low = left_out & (a["score"].isna() | (a["score"] < min_score))
+    lost = in_line & a["lost_on"].notna() if "lost_on" in a else in_line & False
+    cols = ["account_id", "account_name", "revenue", "rank", "class"]
+    pick = lambda m: a.loc[m, cols].reset_index(drop=True)  # noqa: E731
+    return {
+        "line": int(in_line.sum()),
+        "lost": pick(lost),
+        # candidates outside the line, less line accounts that are not candidates (lost
+        # aside): thresholds agreed for the engagement instead of the line
+        "other": int((cand & ~in_line).sum() - (in_line & ~cand & ~lost).sum()),
+        "low_score": pick(low),
+        "below_tier": pick(left_out & ~low),
+        "demoted": pick(demoted),
+        "promoted": pick(promoted),
+        "key": int(a["key"].sum()),
+    }

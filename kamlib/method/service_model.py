@@ -199,6 +199,40 @@ def packages(
     return pd.DataFrame(rows)
 
 
+_RANK = {NOT_OFFERED: 0, CHARGED: 1, INCLUDED: 2}
+
+
+def consistent_tiers(pk: pd.DataFrame, tiers: list[str]) -> pd.DataFrame:
+    """Packages that never give a higher tier less than a lower tier of the same buyer
+    orientation: where Tier 3 includes an element that Tier 1 would charge for, Tier 1
+    includes it too (``basis``: "as Tier 3"). ``tiers`` runs from the highest tier down;
+    consultant overrides stay as decided.
+
+    Examples
+    --------
+    >>> pk = pd.DataFrame({"segment": ["Tier 1 · a", "Tier 2 · a", "Tier 3 · a"],
+    ...     "orientation": "loyalty", "element": "logistics", "importance": [3.3, 3.8, 4.1],
+    ...     "decision": ["charged separately", "included", "included"],
+    ...     "basis": "segment ratings"})
+    >>> out = consistent_tiers(pk, ["Tier 1", "Tier 2", "Tier 3"])
+    >>> out[["decision", "basis"]].values.tolist()[0]
+    ['included', 'as Tier 3']
+    """
+    out = pk.copy()
+    tier = out["segment"].str.split(" · ").str[0]
+    level = tier.map({t: i for i, t in enumerate(tiers)})
+    for _, g in out[level.notna()].groupby(["orientation", "element"], dropna=False):
+        best, source = -1, ""
+        for i in g.assign(level=level).sort_values("level", ascending=False).index:
+            rank = _RANK[out.at[i, "decision"]]
+            if rank < best and out.at[i, "basis"] != "consultant override":
+                out.at[i, "decision"] = {v: k for k, v in _RANK.items()}[best]
+                out.at[i, "basis"] = f"as {source}"  # a higher tier never gets less
+            elif rank > best:
+                best, source = rank, tier[i]
+    return out
+
+
 def orientation_contrast(pk: pd.DataFrame) -> pd.DataFrame:
     """Mean importance per element for loyalty- and price-oriented segments, and the gap.
 
@@ -396,7 +430,9 @@ def _from_ratings(
     )
     key_matrix = out.matrices["segment"][out.matrices["segment"]["group"].isin(orientation)]
     if out.key_respondents:
-        out.packages = packages(key_matrix, orientation, s, elements)
+        from .segmentation import TIERS
+
+        out.packages = consistent_tiers(packages(key_matrix, orientation, s, elements), TIERS)
     else:
         notes.append(note("sm.no_key_ratings"))
     return out

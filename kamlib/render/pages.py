@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import mimetypes
+import re
 from pathlib import Path
 
 import nbformat
@@ -115,7 +116,30 @@ def add_contents(html: str) -> str:
         items.append(
             f'<li class="toc-{h.name}"><a href="#{h["id"]}">{h.get_text(strip=True)}</a></li>'
         )
+    _keep_units(soup)
+    _mark_text_cells(soup)
     return str(soup).replace("<!-- kam:toc -->", f"<ol>{''.join(items)}</ol>", 1)
+
+
+#: A number and its unit never break across lines: ``73 %``, ``€1.2 M``, ``+3 pts``.
+_UNIT = re.compile(r"(\d) (%|k\b|M\b|pts\b|points\b)")
+
+
+def _mark_text_cells(soup: BeautifulSoup) -> None:
+    """A code cell that shows only text (a paragraph written from the data) introduces
+    what follows, like a Markdown cell: marked ``jp-TextCell`` so print keeps them together."""
+    for cell in soup.find_all("div", class_="jp-CodeCell"):
+        outputs = cell.find_all("div", class_="jp-OutputArea-output", recursive=False)
+        if outputs and all(o.get("data-mime-type") == "text/markdown" for o in outputs):
+            cell["class"] = " ".join([*cell.get_attribute_list("class"), "jp-TextCell"])
+
+
+def _keep_units(soup: BeautifulSoup) -> None:
+    """Join each number to its unit with a no-break space in the report's text (tiles,
+    tables, prose), so that a "%" never wraps onto its own line."""
+    for text in soup.find_all(string=_UNIT):
+        if text.parent is not None and text.parent.name not in ("script", "style"):
+            text.replace_with(_UNIT.sub("\\1\u00a0\\2", str(text)))
 
 
 def report_meta(config, title: str) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
+from .decision import Decision
 from .words import KPI_LABELS, joined, say, say_all
 from .workbook import page_header
 
@@ -333,3 +334,79 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
         ("Early warnings", fmt.count(len(r.warnings)), "key accounts to act on"),
     ]
     return [x for x in cards if x is not None]
+
+
+def _verdict(r: KpiReview) -> tuple[str, str, str]:
+    """Headline, recommendation and kind from the scorecard's statuses."""
+    c = r.scorecard
+
+    def names(status: str) -> list[str]:
+        return [KPI_LABELS[x] for x in c.loc[c["status"] == status, "column"]]
+
+    green, amber, red = names("green"), names("amber"), names("red")
+    scored = len(green) + len(amber) + len(red)
+    if r.measured is not None or not scored:
+        why = say(r.measured) if r.measured is not None else "no KPI has a baseline and a target."
+        rec = (
+            "Use this review as the baseline: agree the targets with management now, and "
+            f"measure against them every {r.period} from here."
+        )
+        return f"**The programme's effect cannot be measured yet**: {why}", rec, "warn"
+    verdict = "on track" if not red and len(green) >= scored / 2 else "behind on part"
+    head = (
+        f"**The programme is {verdict}**: {len(green)} of {scored} KPIs on target, "
+        f"{len(amber) or 'none'} part of the way, {len(red) or 'none'} off target."
+    )
+    parts = []
+    if red:
+        parts.append(
+            f"put {_and(red)} on the steering committee's agenda, each with an owner and a "
+            "recovery plan"
+        )
+    if amber:
+        parts.append(f"keep {_and(amber)} under review: part of the way to target")
+    if not parts:
+        parts.append("hold the course and raise the targets where they are already met")
+    rec = parts[0][0].upper() + parts[0][1:] + "".join("; " + p for p in parts[1:]) + "."
+    return head, rec, "bad" if red else ("warn" if amber else "good")
+
+
+def decision(r: KpiReview, currency: str | None = None) -> Decision:
+    """The KPI review's decision page: is the programme working, what to put on the
+    steering committee's agenda, and which accounts to act on now."""
+    from ..core import fmt
+
+    tiles = [t for t in kpi_cards(r, currency) if t[0] != KPI_LABELS["csat"]][:5]
+    if r.scorecard.empty:
+        return Decision("**No key accounts: there is nothing to review.**", tiles,
+                        "Run the segmentation first.", kind="warn")  # fmt: skip
+    head, rec, kind = _verdict(r)
+    risk_rev, risk_n = at_risk(r)["at risk"]
+    watch_rev, watch_n = at_risk(r)["watch"]
+    if risk_n or watch_n:
+        rec += (
+            f" {fmt.money(risk_rev + watch_rev, currency)} of key-account revenue sits with "
+            f"accounts at risk ({fmt.count(risk_n)}) or on watch ({fmt.count(watch_n)})."
+        )
+    steps = []
+    if len(r.warnings):
+        top = r.warnings.sort_values("revenue", ascending=False).head(2)
+        largest = " and ".join(fmt.md_text(fmt.shorten(n, 50)) for n in top["account"])
+        steps.append(
+            f"Review the {fmt.plural(len(r.warnings), 'early-warning account')} with their "
+            f"owners this {r.period}, largest first ({largest})."
+        )
+    steps += [
+        "Confirm the targets with management: they are stated with the scorecard, beside "
+        "what the published case reached.",
+        f"Repeat this review every {r.period} and report it to the steering committee.",
+    ]
+    return Decision(
+        headline=head, tiles=tiles, recommendation=rec, next_steps=steps,
+        detail=summary_text(r, currency), kind=kind,
+    )  # fmt: skip
+
+
+def _and(items: list[str]) -> str:
+    items = [i[0].lower() + i[1:] if i[:2] != "NP" and i[:2] != "CS" else i for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -15,6 +15,7 @@ from IPython.display import HTML, Markdown, display
 from ..core.notes import Note
 from ..intake.engagement import Engagement, open_engagement
 from .charts import use_house_style
+from .decision import decision_html, kpis_html
 from .words import say_all
 
 
@@ -82,17 +83,6 @@ def figure(fig: object, empty: str) -> None:
         display(fig)
 
 
-def kpis_html(items: list[tuple[str, str, str]]) -> str:
-    """The HTML of a row of headline figures: ``[(label, value, note), ...]``."""
-    cards = "".join(
-        f'<div class="kpi"><div class="kpi-value">{_html.escape(v)}</div>'
-        f'<div class="kpi-label">{_html.escape(label)}</div>'
-        f'<div class="kpi-note">{_html.escape(note)}</div></div>'
-        for label, v, note in items
-    )
-    return f'<div class="kpis">{cards}</div>'
-
-
 def kpis(items: list[tuple[str, str, str]]) -> None:
     """Show a row of headline figures: ``[(label, value, note), ...]``."""
     display(HTML(kpis_html(items)))
@@ -107,6 +97,12 @@ def html(markup: str) -> None:
 def callout(text: str, kind: str = "info") -> None:
     """A highlighted box: ``info``, ``good``, ``warn`` or ``bad``. Markdown-free, plain text."""
     display(HTML(f'<div class="callout callout-{kind}">{_html.escape(text)}</div>'))
+
+
+def decision(d: object, notes_: list[Note] | None = None) -> None:
+    """Show the decision page (a :class:`kamlib.report.decision.Decision`), with the
+    step's notes on what the data could not do under it."""
+    display(HTML(decision_html(d, say_all(notes_ or []))))  # type: ignore[arg-type]
 
 
 def notes(items: list[Note] | list[str]) -> None:

@@ -243,15 +243,27 @@ def _has_fix(p: Plan) -> bool:
     )
 
 
+def _path(a: pd.Series) -> str:
+    """The price path after the package: ``'+21 % over 2 years'``."""
+    n = int(a.get("price_steps", 0) or 0)
+    years = "in one year" if n == 1 else f"over {n} years"
+    return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
+
+
 def _fix(p: Plan) -> str:
+    """What the profitability step proposes for the account, in one clause."""
     a, c = p.account, p.currency
+    saving = f"serving it with the segment package saves {fmt.money(a['package_saving'], c)} a year"
     if a["better_action"] == "package":
-        saving = fmt.money(a["package_saving"], c)
-        return f"serving it with the segment package saves {saving} a year"
-    return (
-        f"a price increase of {fmt.money(a['price_increase'], c)} "
-        f"({fmt.pct(a['price_increase_pct'])}) brings it to the segment margin"
-    )
+        return saving
+    if a["better_action"] == "renegotiate or exit":
+        return (
+            f"even with the segment package it would need prices "
+            f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the segment margin, "
+            "more than a price path can ask: renegotiate the terms or exit"
+        )
+    path = f"prices {_path(a)} bring it to the segment margin"
+    return f"{saving}, and {path}" if a["better_action"] == "package and price" else path
 
 
 def next_steps(p: Plan, n: int = 3) -> str:
@@ -518,18 +530,28 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
     if a.get("signals"):
         rows.append(("Review the risk signals with the customer", joined(a["signals"])))
     if _has_fix(p):
-        if a["better_action"] == "package":
+        act = a["better_action"]
+        if act in ("package", "package and price"):
             rows.append(
                 (
                     "Move the account to its segment's service package",
                     f"saves {fmt.money(a['package_saving'], c)} a year",
                 )
             )
-        else:
+        if act in ("price", "package and price"):
             rows.append(
                 (
-                    f"Negotiate net price +{fmt.pct(a['price_increase_pct'])} on value",
+                    f"Raise net prices {_path(a)}, on the value delivered",
                     f"brings it to the segment's net margin ({fmt.pct(a['target_margin'], 1)})",
+                )
+            )
+        if act == "renegotiate or exit":
+            rows.append(
+                (
+                    "Renegotiate the terms, or plan an exit",
+                    f"even with the segment package it would need prices "
+                    f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the "
+                    "segment's net margin",
                 )
             )
     for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():

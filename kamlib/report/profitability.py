@@ -17,6 +17,7 @@ from ..method.profitability import (
     headline,
     waterfall,
 )
+from .decision import Decision
 from .words import say_all
 
 #: What cost-to-serve covers and what it leaves out: stated under every profitability figure.
@@ -74,8 +75,35 @@ def actions_empty(p: Profitability) -> str:
     return "No key account loses money or sits in the aggressive quadrant."
 
 
-def actions_view(p: Profitability) -> pd.DataFrame:
-    """Flagged key accounts with the euro effect of each action, reader-facing."""
+def price_path(pct: float, steps: int, step: float, max_steps: int) -> str:
+    """A price path in words: ``'2 years, up to +10 % a year'``; none needed, or too
+    long a path (``'+74 %: beyond 3 years'``).
+
+    Examples
+    --------
+    >>> price_path(0.03, 1, 0.10, 3), price_path(0.21, 2, 0.10, 3)
+    ('+3 % in one year', '+21 % over 2 years, at most +10 % a year')
+    >>> price_path(0.74, 6, 0.10, 3), price_path(0.0, 0, 0.10, 3)
+    ('+74 %: more than 3 yearly steps', 'none needed')
+    """
+    from ..core import fmt
+
+    if steps <= 0:
+        return "none needed"
+    if steps > max_steps:
+        return f"{fmt.pct(pct, signed=True)}: more than {fmt.plural(max_steps, 'yearly step')}"
+    if steps == 1:
+        return f"{fmt.pct(pct, signed=True)} in one year"
+    return (
+        f"{fmt.pct(pct, signed=True)} over {steps} years, at most "
+        f"{fmt.pct(step, signed=True)} a year"
+    )
+
+
+def actions_view(p: Profitability, step: float = 0.10, max_steps: int = 3) -> pd.DataFrame:
+    """Flagged key accounts with the effect of each action a year, reader-facing: the
+    saving of the segment's package, the price path that closes what is left, and the
+    action (``step`` and ``max_steps``: the engagement's price path rules)."""
     a = p.actions
     if a.empty:
         return a
@@ -89,10 +117,36 @@ def actions_view(p: Profitability) -> pd.DataFrame:
             "net contribution": a["net_contribution"],
             "net margin": a["net_margin"],
             "target": a["target_margin"],
-            "price increase": a["price_increase"],
             "saving with package": a["package_saving"],
-            "larger effect": a["better_action"],
+            "price path after it": [
+                price_path(x, int(n), step, max_steps)
+                for x, n in zip(a["price_after_package_pct"], a["price_steps"], strict=True)
+            ],
+            "action": a["better_action"],
         }
+    )
+
+
+def _actions_sentence(h: dict, worst: pd.Series, currency: str | None) -> str:
+    """The largest loss and what the actions on the flagged key accounts would bring."""
+    from ..core import fmt
+
+    prices = (
+        f", and price paths would add {fmt.money(h['price_total'], currency)} a year once complete"
+        if h["price_total"]
+        else ""
+    )
+    rest = (
+        f" {fmt.plural(h['renegotiate'], 'account')} would still fall short after the longest "
+        "price path: renegotiate the terms or exit."
+        if h["renegotiate"]
+        else ""
+    )
+    return (
+        f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
+        f"({fmt.money(worst['net_contribution'], currency)}). For the "
+        f"{h['flagged']} flagged key accounts, moving each to its segment's package "
+        f"would save up to {fmt.money(h['saving_total'], currency)} a year{prices}.{rest}"
     )
 
 
@@ -150,13 +204,7 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
     else:
         text += "There are no key accounts to flag."
     if worst is not None:
-        text += (
-            f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
-            f"({fmt.money(worst['net_contribution'], currency)}). For the "
-            f"{h['flagged']} flagged key accounts, moving each to its segment's package "
-            f"would save up to {fmt.money(h['saving_total'], currency)}, and prices "
-            f"at the segment's margin would add {fmt.money(h['price_total'], currency)}."
-        )
+        text += _actions_sentence(h, worst, currency)
     return text
 
 
@@ -290,3 +338,98 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
         row = hit.iloc[0]
         title = f"{row['account_name']} ({row['account_id']})"
     return title, waterfall(t[t["account_id"] == row["account_id"]])
+
+
+def _no_earnings(p: Profitability, currency: str | None) -> Decision:
+    """The decision page when net contribution cannot be measured: what to deliver."""
+    missing = [w for w, ok in (("cost of goods", p.has_cost),
+                               ("cost-to-serve activities", p.has_cts)) if not ok]  # fmt: skip
+    return Decision(
+        headline=(
+            "**What each account earns after serving it cannot be measured yet**: the "
+            f"data holds no {' and no '.join(missing)}."
+        ),
+        tiles=kpi_cards(p, currency)[:5],
+        recommendation=(
+            f"Ask the client for {' and '.join(missing)}, and run this step again: net "
+            "contribution, the whale curve and the actions per account need them."
+        ),
+        next_steps=[f"Deliver {' and '.join(missing)} with the next data pack."],
+        detail=summary_text(p, currency),
+        kind="warn",
+    )
+
+
+def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
+    """The recommendation: the flagged key accounts grouped by action."""
+    from ..core import fmt
+    from ..method.profitability import BOTH, PACKAGE, PRICE
+
+    count = p.actions["better_action"].value_counts()
+    parts = []
+    n_pkg = int(count.get(PACKAGE, 0) + count.get(BOTH, 0))
+    n_price = int(count.get(PRICE, 0) + count.get(BOTH, 0))
+    if n_pkg:
+        parts.append(
+            f"move {fmt.plural(n_pkg, 'account')} to {'its' if n_pkg == 1 else 'their'} "
+            f"segment's service package (up to {fmt.money(h['saving_total'], currency)} a "
+            "year less cost-to-serve)"
+        )
+    if n_price:
+        parts.append(
+            f"put {fmt.plural(n_price, 'account')} on a price path of yearly steps "
+            f"(+{fmt.money(h['price_total'], currency)} a year once complete)"
+        )
+    if h["renegotiate"]:
+        parts.append(
+            f"renegotiate the terms of {fmt.plural(h['renegotiate'], 'account')} or exit: "
+            "no acceptable price path closes their gap"
+        )
+    return (
+        f"Act on the {fmt.plural(h['flagged'], 'flagged key account')} (losing money, or "
+        "paying less and costing more than their peers): " + "; ".join(parts) + "."
+    )
+
+
+def decision(p: Profitability, currency: str | None = None) -> Decision:
+    """The profitability step's decision page: what the customer base earns after serving
+    it, which key accounts to act on, and how (package, price path, or renegotiate)."""
+    from ..core import fmt
+
+    if not p.earns:
+        return _no_earnings(p, currency)
+    h, a = headline(p), p.actions
+    whale = (
+        f"the most profitable {fmt.pct(h['whale_at'])} of customers earn "
+        f"{fmt.pct(h['whale_peak'])} of the net contribution"
+    )
+    head = (
+        f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money after "
+        f"cost-to-serve**; {whale}."
+        if h["key_accounts"]
+        else f"**{whale[0].upper() + whale[1:]}**."
+    )
+    if len(a):
+        worst = a.iloc[0]
+        rec = _act_on(p, h, currency)
+        steps = [
+            f"Start with {fmt.md_text(fmt.shorten(worst['account'], 60))}, the largest loss "
+            f"({fmt.money(worst['net_contribution'], currency)} a year).",
+            "Give each flagged account's manager its action from this report's actions "
+            "table, to be agreed in the account plan.",
+            "Check the unit costs of the largest activities with the client's controlling: "
+            "every figure here rests on them.",
+        ]
+    else:
+        rec = (
+            "No key account loses money or pays less and costs more than its peers: keep the terms."
+        )
+        steps = ["Review profitability again with the next year's data."]
+    return Decision(
+        headline=head,
+        tiles=kpi_cards(p, currency)[:5],
+        recommendation=rec,
+        next_steps=steps,
+        detail=summary_text(p, currency),
+        kind="warn" if len(a) else "good",
+    )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..core.evidence import of_pack
 from ..intake.datapack import ERROR, INFO, WARNING, DataPack, Finding
+from .decision import Decision
 
 #: What each step needs, and what it does without the optional part.
 READINESS = [
@@ -205,4 +206,76 @@ def export(
 
     return export_report(
         output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
+    )
+
+
+def _short(f: Finding) -> str:
+    """A finding's message up to its examples: what is wrong, where."""
+    text = f.message.split(" (rows ")[0].split(" (")[0]
+    return text.rstrip(". ")
+
+
+def decision(
+    head: dict, findings: list[Finding], ready: pd.DataFrame, as_of: dt.date | str,
+    currency: str | None = None,
+) -> Decision:  # fmt: skip
+    """The data review's decision page: can the engagement run on this data, and what the
+    client's data owner should do next."""
+    from ..core import fmt
+
+    missing = ready[ready["available"] == "no"] if len(ready) else ready
+    errors, warnings = head["errors"], head["warnings"]
+    if errors:
+        head_text = (
+            f"**The data cannot be used yet**: {fmt.plural(errors, 'error')} stop the analysis."
+        )
+        rec = (
+            "Send this review to the client's data owner today; run the engagement once the "
+            "corrected data pack is delivered and this review shows no error."
+        )
+        kind = "bad"
+    elif len(missing):
+        head_text = (
+            f"**The data is fit for the analysis**, with {fmt.plural(len(missing), 'gap')}: "
+            f"{fmt.count(head['accounts'])} customers and {head['months']} months of revenue."
+        )
+        rec = (
+            "Run the engagement on this data now, and ask the client's data owner for what "
+            "is missing: the parts that need it are left out and say so, and fill in when "
+            "it is delivered."
+        )
+        kind = "good"
+    else:
+        head_text = (
+            f"**The data is fit for the analysis**: {fmt.count(head['accounts'])} customers, "
+            f"{head['months']} months of revenue and every table of the data pack."
+        )
+        rec = "Run the engagement on this data now."
+        kind = "good"
+    if warnings and not errors:
+        rec += (
+            f" The {fmt.plural(warnings, 'warning')} below each say what the analysis does "
+            "about them; have them fixed at the source before the next delivery."
+        )
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    top = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])[:3]
+    steps = [
+        f"{'Fix' if f.level == ERROR else 'Check'} at the source: {fmt.md_text(_short(f))}."
+        for f in top
+    ]
+    if len(missing):
+        needs = ", ".join(dict.fromkeys(missing["needs"]))
+        steps.append(f"Ask the data owner for: {fmt.md_text(needs)}.")
+    steps.append(
+        "Re-run this review on every new delivery before the results are updated."
+        if errors
+        else "Run segmentation, service model, profitability, account plans and KPI review."
+    )
+    return Decision(
+        headline=head_text,
+        tiles=kpi_cards(head, as_of),
+        recommendation=rec,
+        next_steps=steps,
+        detail=summary_text(head, currency),
+        kind=kind,
     )

@@ -80,6 +80,39 @@ def _kpi_status(cfg: Config) -> str:
     )
 
 
+def _points(x: float) -> str:
+    """Points of a share: ``0.05 -> '+5 points'``."""
+    return f"+{x * 100:g} points"
+
+
+def _kpi_targets(cfg: Config) -> str:
+    from ..method.kpi_review import REFERENCE_CASE
+
+    k = cfg.method.kpi_review
+    t = k.targets
+    ref = REFERENCE_CASE
+
+    def span(key: str, points: bool) -> str:
+        lo, hi = ref[key]
+        return (
+            f"{_points(lo)[:-7]} to {_points(hi)}"
+            if points
+            else (f"{fmt.pct(lo, signed=True)[:-2]} to {fmt.pct(hi, signed=True)}")
+        )
+
+    return (
+        "**Targets set for the programme**, each against the baseline: retention (logo, gross "
+        f"and net revenue) {_points(t['retention'])}; key-account revenue and contract-value "
+        f"growth of {fmt.pct(t['revenue_growth'])} a year; share of wallet "
+        f"{_points(t['share_of_wallet'])}; NPS +{t['nps']:g} points; CSAT "
+        f"{fmt.pct(t['satisfaction'], signed=True)}; opportunities won "
+        f"{fmt.pct(t['opportunities'], signed=True)} on the average {k.period} of the year "
+        "before the programme. For scale, the published case this method draws on reached "
+        f"retention {span('retention', True)}, satisfaction {span('satisfaction', False)} "
+        f"and revenue growth of {span('revenue_growth', False)} within two years."
+    )
+
+
 def _orientation(cfg: Config) -> str:
     return (
         f"Otherwise: attitude ratings averaging {rating(LOYALTY_AT)} or more mean loyalty, "
@@ -128,7 +161,18 @@ def _tiers(cfg: Config) -> str:
     )
 
 
+def _price_path(cfg: Config) -> str:
+    p = cfg.method.profitability
+    return (
+        f"A price path raises the net price by at most {fmt.pct(p.price_step)} a year, for "
+        f"at most {fmt.plural(p.price_steps, 'year')}; a gap that needs more is not put to "
+        "the customer as a price increase: renegotiate the terms, or exit."
+    )
+
+
 TOPICS: dict[str, Callable[[Config], str]] = {
+    "kpi_targets": _kpi_targets,
+    "price_path": _price_path,
     "tiers": _tiers,
     "gaps": _gaps,
     "packages": _packages,

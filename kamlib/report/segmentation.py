@@ -18,6 +18,7 @@ from ..method.segmentation import (
     class_totals,
     segment_totals,
 )
+from .decision import Decision
 from .words import say, say_all
 
 
@@ -238,6 +239,7 @@ SENSITIVITY_FORMATS = {
     "gross profit": "pct0",
     "model cost": "money_short",
     "GP per added account": "money_short",
+    "cost-to-serve per added account": "money_short",
     "margin to pay": "pct_cap",
 }
 
@@ -250,12 +252,24 @@ def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None 
     said = []
     if settings is not None:
         lo, hi = (int(x) for x in settings.accounts_per_manager)
+        mid = (lo + hi) / 2
+        per = settings.manager_cost / mid + settings.service_cost
         said.append(
-            f"The model's cost assumes a key account manager at "
-            f"{fmt.money(settings.manager_cost, short=False)} a year for {lo} to {hi} "
-            f"accounts and {fmt.money(settings.service_cost, short=False)} of service per "
-            "account a year: planning assumptions, not yet the client's own figures."
+            f"The model costs {fmt.money(per)} per key account a year: a key account "
+            f"manager's share ({fmt.money(settings.manager_cost)} a year for {mid:g} accounts, "
+            f"the middle of {lo} to {hi}) and {fmt.money(settings.service_cost)} of added "
+            "key-account service; both are planning assumptions, not yet the client's "
+            "own figures."
         )
+        if "marginal_cts" in s and s["marginal_cts"].notna().any():
+            said.append(
+                "The cost-to-serve per added account is what serving those accounts costs "
+                "today, measured from the activity data as in the profitability report: it "
+                "exists whether or not an account is key and is already in its net "
+                "contribution, so it is shown beside the model's added cost, not in it. "
+                "The service model prices each segment's package from the same activity "
+                "costs."
+            )
     basis = s.attrs.get("gp_basis", "data")
     if basis == "assumed":
         said.append(
@@ -305,6 +319,11 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
             **{f"KAMs at {c.rsplit('_', 1)[1]}": s[c] for c in per},
             "model cost": s["model_cost"],
             gp_label: s["marginal_gp"],
+            **(
+                {"cost-to-serve per added account": s["marginal_cts"]}
+                if "marginal_cts" in s and s["marginal_cts"].notna().any()
+                else {}
+            ),
             "margin to pay": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
             "pays": pays,
             "line": np.where(s["key_accounts"] == line, "recommended", ""),
@@ -394,3 +413,146 @@ def key_account_list(seg: Segmentation) -> pd.DataFrame:
             "manager": k.get("account_manager", ""),
         }
     )
+
+
+def _ordinal(n: int) -> str:
+    """``1 -> '1st'``, ``22 -> '22nd'``, ``13 -> '13th'``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
+    """The largest accounts of a group by name, revenue and rank; the rest counted."""
+    said = [
+        f"{fmt.shorten(r.account_name, 40)} ({fmt.money(r.revenue, currency)}, "
+        f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'})"
+        for r in rows.head(names).itertuples()
+    ]
+    more = len(rows) - len(said)
+    return ", ".join(said) + (f" and {more} more" if more > 0 else "")
+
+
+def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
+    """From the recommended line to the key-account list (see
+    :func:`kamlib.method.segmentation.line_bridge`): one row per difference, signed
+    counts, the accounts named, largest first; rows without an account left out."""
+    rows = [
+        (
+            f"The recommended line: the {fmt.count(b['line'])} largest customers",
+            fmt.count(b["line"]),
+            f"revenue of at least {fmt.money(h['line_min_revenue'], currency)}",
+        )
+    ]
+    steps = [
+        ("lost customers (churn table)", b["lost"], -1),
+        ("compatibility below the minimum: not key", b["low_score"], -1),
+        ("below the Tier 3 minimums for revenue and potential: not key", b["below_tier"], -1),
+        ("moved out by the consultants", b["demoted"], -1),
+        ("moved in by the consultants", b["promoted"], +1),
+    ]
+    if b["other"]:
+        rows.append(
+            (
+                "set by the thresholds agreed for this engagement instead of the line",
+                ("+" if b["other"] > 0 else "−") + fmt.count(abs(b["other"])),
+                "",
+            )
+        )
+    for label, frame, sign in steps:
+        if len(frame):
+            rows.append(
+                (label, ("+" if sign > 0 else "−") + fmt.count(len(frame)), _which(frame, currency))
+            )
+    tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
+    rows.append(("Key accounts", fmt.count(b["key"]), tiers))
+    return pd.DataFrame(rows, columns=["step", "accounts", "which"])
+
+
+def _decision_headline(h: dict, drawn: bool) -> str:
+    """The segmentation's answer in one sentence."""
+    k = h["key_accounts"]
+    if k and drawn:
+        gp = (
+            ""
+            if np.isnan(h["gross_profit_share"])
+            else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
+        )
+        return (
+            f"**Run {fmt.count(k)} customers as key accounts**: {fmt.pct(h['key_share'])} of "
+            f"customers bringing {fmt.pct(h['revenue_share'])} of revenue{gp}, served by "
+            f"{_managers(h)}."
+        )
+    if k:
+        return (
+            f"**{fmt.count(k)} customers are key accounts by the rules, but no line can be "
+            "confirmed yet**: " + say(h["line_reason"])
+        )
+    return f"**No customer should be run as a key account yet.** {say(h['line_reason'])}"
+
+
+def _decision_steps(h: dict, bridge: dict, drawn: bool) -> list[str]:
+    """Who does what next: confirm the list, staff it, the development track, the next
+    steps of the method (or what would draw a line)."""
+    k, steps = h["key_accounts"], []
+    if k:
+        left_out = len(bridge["low_score"]) + len(bridge["below_tier"])
+        decide = (
+            f", deciding on the {fmt.plural(left_out, 'account')} above the line that the "
+            "rules leave out (the largest first)"
+            if left_out
+            else ""
+        )
+        overrides = (
+            f" and on the {fmt.plural(h['overrides'], 'override')}" if h["overrides"] else ""
+        )
+        steps.append(
+            f"Confirm the {fmt.count(k)} key accounts with the sales leadership{decide}{overrides}."
+        )
+        tier_1 = fmt.count(h["tiers"].get("Tier 1", 0))
+        steps.append(f"Staff {_managers(h)} and assign the {tier_1} Tier 1 accounts first.")
+    if h["development"]:
+        steps.append(
+            f"Give the {fmt.plural(h['development'], 'development-track account')} a growth "
+            "plan and review them at the next segmentation."
+        )
+    steps.append(
+        "Agree each segment's service package (service model) and check what each key "
+        "account earns after cost-to-serve (profitability) before the packages are promised."
+        if drawn
+        else "Deliver cost of goods (or agree a gross margin to assume) and run the "
+        "segmentation again to draw the line."
+    )
+    return steps
+
+
+def decision(seg: Segmentation, min_score: float, currency: str | None = None) -> Decision:
+    """The segmentation's decision page: who is a key account, the line and how the list
+    follows from it (the bridge), the managers needed, and what to do next."""
+    from ..method.segmentation import headline, line_bridge
+
+    h = headline(seg)
+    k = h["key_accounts"]
+    drawn = h.get("line_decided", True) and not h.get("line_none_pay", False)
+    bridge = line_bridge(seg, min_score)
+    table = bridge_table(bridge, h, currency) if drawn and bridge["line"] else None
+    rec = recommendation_text(h, currency)
+    if table is not None and (bridge["line"] != k or len(table) > 2):
+        rec += (
+            f" The key-account list follows from that line as the table below shows: "
+            f"{fmt.count(bridge['line'])} accounts at the line, {fmt.count(k)} key accounts."
+        )
+    return Decision(
+        headline=_decision_headline(h, drawn),
+        tiles=kpi_cards(h, currency),
+        recommendation=rec,
+        next_steps=_decision_steps(h, bridge, drawn),
+        bridge=table,
+        bridge_caption="From the recommended line to the key-account list",
+        kind="good" if drawn else "warn",
+    )
+
+
+def _managers(h: dict) -> str:
+    if h["managers_low"] == h["managers_high"]:
+        return fmt.plural(h["managers_low"], "key account manager")
+    return f"{h['managers_low']} to {h['managers_high']} key account managers"

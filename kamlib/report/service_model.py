@@ -12,11 +12,13 @@ import pandas as pd
 from ..core import fmt
 from ..method.service_model import (
     DIMENSION_LABELS,
+    INCLUDED,
     ServiceModel,
     catalogue,
     orientation_contrast,
     wide,
 )
+from .decision import Decision
 from .words import say_all
 
 
@@ -217,3 +219,173 @@ def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str,
                 ("packages not affordable", fmt.count(bad), "cost > half the gross profit")
             )
     return cards
+
+
+def rework(
+    sm_: ServiceModel, segment: str, affordable: float = 0.5,
+    keep: list[str] | tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, float]:  # fmt: skip
+    """For a segment that cannot afford its package: the included elements to charge
+    separately instead, costliest first (cost per account today), until the package
+    costs at most ``affordable`` of the gross profit; never one of ``keep`` (what
+    loyalty-oriented segments always get) nor one where the segment's key accounts are
+    already under-served. Returns them and the package's share of gross profit after."""
+    empty = pd.DataFrame(columns=["element", "cost_per_account"])
+    if sm_.packages is None or sm_.cost_today is None or sm_.costs is None:
+        return empty, float("nan")
+    row = sm_.costs.set_index("segment").loc[segment]
+    pk = sm_.packages
+    short = (
+        set(sm_.gaps.loc[(sm_.gaps["group"] == segment)
+                         & (sm_.gaps["status"] == "under-delivered"), "element"])
+        if sm_.gaps is not None
+        else set()
+    )  # fmt: skip
+    inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED)
+             & ~((pk["orientation"] == "loyalty") & pk["element"].isin(keep))
+             & ~pk["element"].isin(short)]["element"]  # fmt: skip
+    c = sm_.cost_today[(sm_.cost_today["segment"] == segment)
+                       & sm_.cost_today["element"].isin(inc)]  # fmt: skip
+    c = c[c["cost_per_account"] > 0].sort_values("cost_per_account", ascending=False)
+    cost, gp, chosen = float(row["package_cost"]), float(row["gross_profit"]), []
+    for r in c.itertuples():
+        if cost / gp <= affordable:
+            break
+        chosen.append(r.Index)
+        cost -= r.cost_per_account
+    return c.loc[chosen].reset_index(drop=True), cost / gp
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def decision_tiles(sm_: ServiceModel, under: int) -> list[tuple[str, str, str]]:
+    """The numbers that matter: segments with a package, packages not affordable, gaps
+    on key accounts, who was interviewed."""
+    tiles = []
+    if sm_.packages is not None:
+        tiles.append(("key-account segments", fmt.count(sm_.packages["segment"].nunique()),
+                      "each with its package"))  # fmt: skip
+    if sm_.costs is not None and len(sm_.costs) and sm_.costs["affordable"].notna().any():
+        bad = int((sm_.costs["affordable"] == False).sum())  # noqa: E712
+        tiles.append(("packages not affordable", fmt.count(bad),
+                      "cost over half the gross profit"))  # fmt: skip
+    if sm_.gaps is not None:
+        tiles.append(("service gaps", fmt.count(under), "key accounts: important, unsatisfied"))
+    tiles.append(
+        ("interviewed accounts", fmt.count(sm_.respondents),
+         f"{fmt.count(sm_.key_respondents)} of them key accounts")
+        if sm_.has_ratings
+        else ("service elements", fmt.count(len(sm_.elements)), "no ratings delivered")
+    )  # fmt: skip
+    return tiles
+
+
+def _rework_text(
+    sm_: ServiceModel, bad: pd.DataFrame, affordable: float, keep: list[str] | tuple[str, ...],
+    currency: str | None,
+) -> str:  # fmt: skip
+    """Per segment that cannot afford its package: its cost, and what to charge
+    separately to bring it within reach (see :func:`rework`), or that prices must move."""
+    text = ""
+    for r in bad.itertuples():
+        costly, after = rework(sm_, r.segment, affordable, keep)
+        what = _and([
+            f"{fmt.md_text(e)} ({fmt.money(c, currency)})"
+            for e, c in zip(costly["element"], costly["cost_per_account"], strict=True)
+        ]) if len(costly) else ""  # fmt: skip
+        text += (
+            f" {fmt.md_text(r.segment)}: the package costs {fmt.money(r.package_cost, currency)} "
+            f"per account, {fmt.pct(r.cost_share)} of its gross profit. "
+        )
+        if what and after <= affordable:
+            text += f"Charging separately for {what} per account brings it to {fmt.pct(after)}."
+        elif what:
+            text += (
+                f"Even charging separately for {what} per account leaves {fmt.pct(after)}: "
+                "raise the segment's prices as well, or narrow who is in it."
+            )
+        else:
+            text += (
+                "What it includes is what its accounts value most or are short of: raise "
+                "the segment's prices, or narrow who is in it."
+            )
+    return text
+
+
+def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) -> list[str]:
+    """Next steps: the largest gaps, the briefing, the packages to rework, the thin cells."""
+    steps = []
+    if len(under):
+        said = "; ".join(
+            f"{fmt.md_text(g.element)} for {fmt.md_text(g.group)}"
+            for g in under.head(3).itertuples()
+        )
+        steps.append(f"Close the largest service gaps first: {said}.")
+    steps.append(
+        "Brief every key account manager on their segment's package: what to promise, "
+        "what to charge, what not to offer."
+    )
+    if len(bad):
+        steps.append(
+            f"Rework the package of {_and([fmt.md_text(s) for s in bad['segment']])} "
+            "with the segment's account managers before it is promised."
+        )
+    thin = int((~sm_.matrices["segment"]["enough"]).sum()) if sm_.has_ratings else 0
+    if thin:
+        steps.append(
+            f"Interview more accounts where a segment has fewer than {sm_.min_respondents} "
+            f"answers ({fmt.plural(thin, 'cell')})."
+        )
+    return steps
+
+
+def decision(
+    sm_: ServiceModel, currency: str | None = None, keep: list[str] | tuple[str, ...] = (),
+    affordable: float = 0.5,
+) -> Decision:  # fmt: skip
+    """The service model's decision page: the packages to adopt, the segments that cannot
+    afford theirs and what to change (never one of ``keep``, what loyalty-oriented
+    segments always get), and the key accounts' gaps to close first."""
+    if sm_.packages is None:
+        rec = (
+            "Interview the key accounts on what they value (importance of each service "
+            "element, and their satisfaction with it) and run this step again."
+        )
+        return Decision(
+            "**No service package can be set yet**: it needs service ratings from key accounts.",
+            decision_tiles(sm_, 0), rec, [rec.split(" and run")[0] + "."],
+            summary_text(sm_, currency), kind="warn",
+        )  # fmt: skip
+    key_segments = set(sm_.packages["segment"])
+    g = sm_.gaps
+    under = (
+        g[(g["status"] == "under-delivered") & g["enough"] & g["group"].isin(key_segments)]
+        if g is not None
+        else pd.DataFrame()
+    )
+    c = sm_.costs
+    bad = c[c["affordable"] == False] if c is not None and len(c) else pd.DataFrame()  # noqa: E712
+    head = f"**Each of the {len(key_segments)} key-account segments gets its own service package**"
+    if len(bad):
+        its = "its" if len(bad) == 1 else "theirs"
+        head += f"; {fmt.plural(len(bad), 'segment')} cannot afford {its} as it stands"
+    if len(under):
+        head += (
+            f", and key accounts are under-served on {fmt.plural(len(under), 'point')} "
+            "that matter to them"
+        )
+    rec = (
+        "Adopt the packages below as what each segment is promised: the sales force "
+        "promises what is included, charges for what is charged separately and offers "
+        "nothing else." + _rework_text(sm_, bad, affordable, keep, currency)
+    )
+    return Decision(
+        headline=head + ".",
+        tiles=decision_tiles(sm_, len(under)),
+        recommendation=rec,
+        next_steps=_service_steps(sm_, under, bad),
+        detail=summary_text(sm_, currency),
+        kind="warn" if len(bad) else "good",
+    )

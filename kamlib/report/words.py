@@ -300,7 +300,7 @@ def _(margin: float) -> str:
 def _(min_revenue: float) -> str:
     return (
         "Candidates are the accounts above the recommended line: revenue of at least "
-        f"{fmt.money(min_revenue, short=False)} a year."
+        f"{fmt.money(min_revenue)} a year."
     )
 
 

@@ -91,6 +91,16 @@ GLOSSARY: dict[str, Term] = {
         "money",
         "Revenue to add by price for the net margin to reach its target.",
     ),
+    "price_after_package": _t(
+        "Price increase after the package",
+        "money",
+        "Revenue still to add by price once the account has its segment's package.",
+    ),
+    "price_first_year": _t(
+        "Price increase, first year",
+        "money",
+        "What the first yearly step of the price path adds.",
+    ),
     "cost_per_account": _t("Cost per account", "money", "A year's cost of the element."),
     "acv": _t("Annual contract value", "money", "Average yearly revenue per account."),
     "won_value": _t("Value won", "money", "Value of the opportunities won in the period."),
@@ -115,6 +125,11 @@ GLOSSARY: dict[str, Term] = {
     "target_margin": _t("Target net margin", "pct", "The net margin the price increase aims at."),
     "price_increase_pct": _t(
         "Price increase needed (%)", "pct", "The price increase over today's net revenue."
+    ),
+    "price_after_package_pct": _t(
+        "Price increase after the package (%)",
+        "pct",
+        "The price increase still needed over today's net revenue.",
     ),
     "price_level": _t("Price level", "pct", "Net over list price."),
     "cts_share": _t("Cost-to-serve share", "pct", "Cost-to-serve over net revenue."),
@@ -164,6 +179,9 @@ GLOSSARY: dict[str, Term] = {
     "days_since_contact": _t("Days since last contact", "count", "Days since anyone met them."),
     "risk_count": _t("Number of risk signals", "count", "Open churn signals."),
     "opps_identified": _t("Opportunities identified", "count", "Opportunities opened."),
+    "price_steps": _t(
+        "Price path, years", "count", "Yearly steps of the price path (0: none needed)."
+    ),
     "opps_won": _t("Opportunities won", "count", "Opportunities won."),
     "unprofitable_accounts": _t(
         "Accounts losing money", "count", "Accounts with a negative net contribution."
@@ -184,9 +202,18 @@ GLOSSARY: dict[str, Term] = {
     "status": _t("Status", "text", "The row's status."),
     "element": _t("Service element", "text", "A part of the service offer."),
     "decision": _t("Decision", "text", "Included, charged or not offered."),
-    "basis": _t("Decided on", "text", "What the decision rests on."),
+    "basis": _t(
+        "Decided on",
+        "text",
+        "What the decision rests on; 'as Tier 3': a higher tier never gets less than a lower "
+        "tier of the same buyer orientation.",
+    ),
     "orientation": _t("Buyer orientation", "text", "Partner (loyalty) or price-driven."),
-    "better_action": _t("Better action", "text", "Raise prices or move to the package."),
+    "better_action": _t(
+        "Action",
+        "text",
+        "Move to the package, a price path, both, or renegotiate the terms or exit.",
+    ),
     "unit_costs": _t("Unit cost change", "pct", "How much every unit cost moves."),
     "note": _t("Note", "text", "What the data could not support, and why."),
     "reason": _t("Why this class", "text", "The rule the account met or missed."),

@@ -654,7 +654,7 @@ def index_notebook(book, batch: PlanBatch):
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     from ..core import fmt
-    from ..report.notebook import kpis_html
+    from ..report.decision import kpis_html
 
     df = index_frame(book, batch)
     h = int(book.config.method.account_plan.horizons[0])

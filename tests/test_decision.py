@@ -1,0 +1,186 @@
+"""The decision page that opens every report: its parts, and each step's decision on
+small hand-made data (the line bridge, package rework, price paths, KPI verdict)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib.core.fmt import md_text
+from kamlib.core.notes import note
+from kamlib.method import service_model as sm
+from kamlib.method.kpi_review import KpiReview
+from kamlib.method.segmentation import Segmentation, line_bridge
+from kamlib.render.pages import add_contents
+from kamlib.report import kpi_review as kpi_view
+from kamlib.report import segmentation as seg_view
+from kamlib.report import service_model as sm_view
+from kamlib.report.decision import MAX_TILES, Decision, decision_html
+
+
+def segmentation() -> Segmentation:
+    """Seven customers, largest first; the line takes the five largest (revenue >= 30).
+
+    a: key; b: candidate, compatibility 30 < 40 -> not key; c: candidate below the tier
+    minimums; d: key, demoted by the consultants; e: lost; f: below the line, promoted;
+    g: nothing.
+    """
+    o = lambda before, after: note("seg.override", before=before, after=after,  # noqa: E731
+                                   reason="r", by="AB")  # fmt: skip
+    a = pd.DataFrame({
+        "account_id": list("abcdefg"), "account_name": list("ABCDEFG"),
+        "revenue": [100.0, 80.0, 60.0, 40.0, 30.0, 20.0, 10.0],
+        "candidate": [True, True, True, True, False, False, False],
+        "score": [70.0, 30.0, 55.0, 80.0, 60.0, 50.0, 10.0],
+        "key": [True, False, False, False, False, True, False],
+        "class": ["Tier 1", "Core", "Core", "Core", "Core", "Tier 3", "Transactional"],
+        "tier": ["Tier 1", None, None, None, None, "Tier 3", None],
+        "override": [None, None, None, o("Tier 2", "Core"), None, o("Core", "Tier 3"), None],
+        "lost_on": [None, None, None, None, "2026-01-31", None, None],
+    })  # fmt: skip
+    reason = note("seg.line.every_band_pays", assumed_margin=None)
+    line = {"key_accounts": 5, "min_revenue": 30.0, "revenue_share": 0.9, "decided": True,
+            "none_pay": False, "reason": reason}  # fmt: skip
+    return Segmentation(a, pd.DataFrame(), None, pd.DataFrame(), line, pd.DataFrame())
+
+
+def test_the_line_bridge_explains_every_account_between_line_and_list():
+    b = line_bridge(segmentation(), min_score=40)
+    assert b["line"] == 5 and b["key"] == 2
+    assert b["lost"]["account_id"].tolist() == ["e"]
+    assert b["low_score"]["account_id"].tolist() == ["b"]
+    assert b["below_tier"]["account_id"].tolist() == ["c"]
+    assert b["demoted"]["account_id"].tolist() == ["d"] and b["demoted"]["rank"].tolist() == [4]
+    assert b["promoted"]["account_id"].tolist() == ["f"]
+    moves = -len(b["lost"]) - len(b["low_score"]) - len(b["below_tier"]) - len(b["demoted"])
+    assert b["line"] + b["other"] + moves + len(b["promoted"]) == b["key"]
+
+
+def test_the_bridge_table_names_the_accounts_largest_first():
+    seg = segmentation()
+    h = {"line_min_revenue": 30.0, "tiers": {"Tier 1": 1, "Tier 2": 0, "Tier 3": 1}}
+    t = seg_view.bridge_table(line_bridge(seg, 40), h, "EUR")
+    assert t["accounts"].tolist() == ["5", "−1", "−1", "−1", "−1", "+1", "2"]
+    assert t["which"].iloc[0] == "revenue of at least €30"
+    assert t["which"].iloc[2] == "B (€80, 2nd largest)"
+    assert t["which"].iloc[-1] == "1 in Tier 1, 0 in Tier 2, 1 in Tier 3"
+    assert seg_view._ordinal(1) == "1st" and seg_view._ordinal(112) == "112th"
+    assert seg_view._ordinal(22) == "22nd"
+
+
+def test_decision_page_parts_and_limits():
+    d = Decision(
+        headline="**Run 3 customers** as key accounts",
+        tiles=[("key accounts", "3", "of 7")],
+        recommendation="Draw the line at A & B's size",
+        next_steps=["Confirm the list", "Staff 1 manager"],
+        detail="First.\n\nSecond " + md_text("<b>"),  # client values escaped as in md()
+    )
+    html = decision_html(d, ["What the data could not do."])
+    assert html.startswith('<section class="decision">') and html.endswith("</section>")
+    assert "<strong>Run 3 customers</strong>" in html and "A &amp; B" in html
+    assert html.count("<li>") == 2 and "Second &lt;b&gt;" in html
+    assert "callout-warn" in html and "could not do" in html
+    with pytest.raises(ValueError, match="at most"):
+        Decision("x", [("a", "1", "")] * (MAX_TILES + 1), "y")
+
+
+def test_units_stay_with_their_numbers():
+    page = (
+        '<body><nav class="toc" id="contents"><!-- kam:toc --></nav><main><div class="jp-Cell">'
+        '<h2>Summary</h2></div><section class="decision"><p>73 % and €1.2 M, 5 k, +3 pts'
+        "</p></section></main></body>"
+    )
+    out = add_contents(page)
+    assert "73\u00a0% and €1.2\u00a0M, 5\u00a0k, +3\u00a0pts" in out
+    assert out.count('class="toc-h2"') == 1
+
+
+def test_a_higher_tier_never_gets_less_than_a_lower_one():
+    pk = pd.DataFrame({
+        "segment": ["Tier 1 · x", "Tier 2 · x", "Tier 3 · x", "Tier 1 · y"],
+        "orientation": ["loyalty", "loyalty", "loyalty", "price"], "element": "training",
+        "importance": [2.0, 2.8, 4.0, 1.0],
+        "decision": [sm.NOT_OFFERED, sm.CHARGED, sm.INCLUDED, sm.NOT_OFFERED],
+        "basis": ["consultant override", "segment ratings", "segment ratings", "segment ratings"],
+    })  # fmt: skip
+    out = sm.consistent_tiers(pk, ["Tier 1", "Tier 2", "Tier 3"])
+    # Tier 2 is lifted to Tier 3's decision; Tier 1's override stands; y has no lower tier
+    assert out["decision"].tolist() == [sm.NOT_OFFERED, sm.INCLUDED, sm.INCLUDED, sm.NOT_OFFERED]
+    assert out.loc[1, "basis"] == "as Tier 3"
+
+
+def service_model() -> sm.ServiceModel:
+    pk = pd.DataFrame({
+        "segment": "S", "orientation": "loyalty",
+        "element": ["innovation", "logistics", "support", "training"],
+        "importance": 4.0, "decision": sm.INCLUDED, "basis": "segment ratings",
+    })  # fmt: skip
+    costs = pd.DataFrame({"segment": ["S"], "accounts": [10], "package_cost": [100.0],
+                          "gross_profit": [150.0], "cost_share": [100 / 150],
+                          "included": [4], "affordable": [False]})  # fmt: skip
+    today = pd.DataFrame({"segment": "S", "element": ["innovation", "logistics", "support",
+                          "training"], "cost_per_account": [40.0, 15.0, 30.0, 20.0]})  # fmt: skip
+    gaps = pd.DataFrame({"group": ["S"], "element": ["support"], "importance": [4.5],
+                         "respondents": [5], "enough": [True], "satisfaction": [2.5],
+                         "gap": [2.0], "status": ["under-delivered"],
+                         "priority": [9.0]})  # fmt: skip
+    return sm.ServiceModel(["innovation", "logistics", "support", "training"],
+                           {}, gaps, pk, costs, today, 0, 3)  # fmt: skip
+
+
+def test_an_unaffordable_package_is_reworked_without_touching_what_must_stay():
+    m = service_model()
+    # innovation is always given to loyal buyers, support is short already: training (20)
+    # then logistics (15) are charged, 100 -> 65 = 43 % of 150
+    chosen, after = sm_view.rework(m, "S", 0.5, keep=["innovation"])
+    assert chosen["element"].tolist() == ["training", "logistics"]
+    assert after == pytest.approx(65 / 150)
+    d = sm_view.decision(m, "EUR", keep=["innovation"], affordable=0.5)
+    assert "Charging separately for training (€20) and logistics (€15)" in d.recommendation
+    assert "brings it to 43 %" in d.recommendation
+    assert "support for S" in d.next_steps[0]
+    # when no element may go, the page says to reprice
+    chosen, after = sm_view.rework(m, "S", 0.5, keep=["innovation", "logistics", "training"])
+    assert chosen.empty and after == pytest.approx(100 / 150)
+
+
+def kpi_review(statuses: list[str]) -> KpiReview:
+    cols = ["nrr", "growth", "nps", "csat"][: len(statuses)]
+    card = pd.DataFrame({"column": cols, "baseline": 0.9, "actual": 1.0, "target": 1.0,
+                         "delta": 0.1, "status": statuses, "unit": "points"})  # fmt: skip
+    card.attrs.update(
+        actual_end=pd.Timestamp("2026-09-30"), baseline_end=pd.Timestamp("2025-09-30")
+    )
+    health = pd.DataFrame({"account_id": ["a", "b"], "health": [30.0, 80.0],
+                           "band": ["at risk", "healthy"], "revenue": [100.0, 200.0],
+                           "segment": "S", "change": [np.nan, np.nan]})  # fmt: skip
+    warnings = pd.DataFrame({"account_id": ["a"], "account": ["Alpha"], "owner": ["Ann"],
+                             "health": [30.0], "change": [-12.0], "revenue": [100.0],
+                             "reasons": [[]]})  # fmt: skip
+    return KpiReview(pd.DataFrame(), card, health, warnings, {}, "quarter")
+
+
+def test_the_kpi_verdict_follows_the_scorecard():
+    d = kpi_view.decision(kpi_review(["green", "green", "amber"]), "EUR")
+    assert d.headline.startswith("**The programme is on track**: 2 of 3 KPIs on target, 1 part")
+    assert "none off target" in d.headline and d.kind == "warn"
+    assert "Review the 1 early-warning account with their owners this quarter" in d.next_steps[0]
+    d = kpi_view.decision(kpi_review(["green", "red", "amber", "red"]), "EUR")
+    assert "behind on part" in d.headline and d.kind == "bad"
+    assert d.recommendation.startswith("Put revenue growth and CSAT on the steering committee")
+    assert "€100 of key-account revenue sits with accounts at risk (1)" in d.recommendation
+    d = kpi_view.decision(kpi_review(["no baseline", "no baseline"]), "EUR")
+    assert "cannot be measured yet" in d.headline
+
+
+def test_text_cells_are_marked_to_stay_with_what_follows():
+    page = (
+        '<body><main><div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea-output" '
+        'data-mime-type="text/markdown"><p>Rules</p></div></div><div class="jp-Cell '
+        'jp-CodeCell"><div class="jp-OutputArea-output" data-mime-type="text/html">'
+        "<table></table></div></div></main></body>"
+    )
+    out = add_contents(page)
+    assert out.count("jp-TextCell") == 1 and out.index("jp-TextCell") < out.index("Rules")
