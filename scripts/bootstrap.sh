@@ -7,9 +7,14 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-inter
                  fonts-dejavu-core fonts-noto-color-emoji)
-# the plan batch prints its PDFs with Chromium's headless shell (several times faster);
-# without it, WeasyPrint prints them: a warning, not a failure
-OPTIONAL_PACKAGES=(chromium-headless-shell)
+# optional, each with what goes without it (a warning, not a failure): the plan batch
+# prints its PDFs with Chromium's headless shell (several times faster than WeasyPrint);
+# the tests open every workbook in LibreOffice as an analyst would
+OPTIONAL_PACKAGES=(chromium-headless-shell libreoffice-calc-nogui)
+declare -A WITHOUT=(
+  [chromium-headless-shell]="account plans will be printed by WeasyPrint (slower)"
+  [libreoffice-calc-nogui]="the test that opens the workbooks in LibreOffice is skipped"
+)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";
             else return 1; fi; }
@@ -38,8 +43,10 @@ if command -v dpkg-query >/dev/null; then
       echo "error: could not install ${need[*]}: install them with apt-get as root, then re-run." >&2
       exit 1
     fi
-    [ ${#want[@]} -eq 0 ] || echo "warning: could not install ${want[*]}: account plans will be" \
-      "printed by WeasyPrint (slower). Install it with apt-get as root for the fast batch." >&2
+    for p in "${want[@]}"; do  # one by one: one that cannot be installed spares the other
+      apt_install "$p" || echo "warning: could not install $p: ${WITHOUT[$p]}." \
+        "Install it with apt-get as root." >&2
+    done
   fi
 fi
 

@@ -10,7 +10,8 @@ from kamlib.report import charts
 
 def test_charts_build_from_small_frames():
     charts.use_house_style("#123456")
-    assert charts.palette(2) == ["#123456", charts.OKABE_ITO[0]]
+    assert charts.palette(2) == ["#123456", charts.OKABE_ITO[1]]  # Okabe-Ito's blue comes last
+    assert charts.palette()[-1] == charts.OKABE_ITO[0]
     screen = pd.DataFrame({"revenue": [50.0, 30, 10, 5, 5], "gross_profit": [10.0, 9, 4, 2, -1]})
     fig = charts.pareto_curve(sg.pareto(screen), sg.pareto(screen, "gross_profit"), 0.4)
     assert fig.axes[0].get_title(loc="left") == "Pareto curve"
@@ -48,10 +49,22 @@ def test_the_brand_colour_lives_in_the_chart_style_not_in_a_module_variable():
 
     try:
         charts.use_house_style("#aa0000")
-        assert charts.palette(3) == ["#AA0000", "#0072B2", "#E69F00"]
+        assert charts.palette(3) == ["#AA0000", "#E69F00", "#009E73"]
         charts.use_house_style("#0072B2")  # a brand colour that is in the palette: once
         assert charts.palette()[:2] == ["#0072B2", "#E69F00"]
         plt.rcdefaults()  # matplotlib's own style: the default brand colour
         assert charts.palette(1) == [charts.DEFAULT_PRIMARY]
     finally:
         charts.use_house_style()
+
+
+def test_percent_ticks_differ_and_use_the_report_style():
+    from kamlib.report.charts import Percent
+
+    f = Percent()
+    f.set_locs([0.96, 0.97, 0.98, 0.99, 1.0])
+    assert [f(v) for v in (0.97, 1.0)] == ["97 %", "100 %"]
+    f.set_locs([0.980, 0.985, 0.990, 0.995])  # half-point steps need a decimal
+    assert [f(v) for v in (0.985, 0.99)] == ["98.5 %", "99.0 %"]
+    f.set_locs([-0.1, 0.0, 0.1])
+    assert [f(v) for v in (-0.1, 0.0)] == ["−10 %", "0 %"]

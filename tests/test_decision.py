@@ -170,7 +170,9 @@ def test_the_kpi_verdict_follows_the_scorecard():
     d = kpi_view.decision(kpi_review(["green", "red", "amber", "red"]), "EUR")
     assert "behind on part" in d.headline and d.kind == "bad"
     assert d.recommendation.startswith("Put revenue growth and CSAT on the steering committee")
-    assert "€100 of key-account revenue sits with accounts at risk (1)" in d.recommendation
+    assert "€100 of key-account revenue sits with accounts at risk (1, health below 40)" in (
+        d.recommendation
+    )
     d = kpi_view.decision(kpi_review(["no baseline", "no baseline"]), "EUR")
     assert "cannot be measured yet" in d.headline
 

@@ -455,6 +455,35 @@ def test_the_workbooks_read_as_a_clients_analyst_reads_them(example_run):
     assert [p for b in books for p in check_workbook(b)] == []
 
 
+def test_no_page_is_left_nearly_empty_and_numbers_keep_one_style(example_run):
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from kamlib.render.pages import page_fill
+
+    root, _ = example_run
+    for page in sorted((root / "latest").glob("0*.html")):
+        html = page.read_text(encoding="utf-8")
+        fills = page_fill(html)
+        thin = [i + 1 for i, f in enumerate(fills[:-1]) if f < 1 / 3]
+        assert not thin, f"{page.name}: pages {thin} are less than a third full ({fills})"
+        text = BeautifulSoup(html, "html.parser").get_text(" ")
+        assert not re.findall(r"\d%", text), page.name  # "17 %", never "17%"
+        # a true minus ("−3"); a value quoted from the client's file stays as written
+        assert not re.findall(r"(?<![\w.'])-\d", text), page.name
+        assert not re.findall(r"[€$£]\d{1,3},\d{3}\b(?!,)", text), page.name  # €7.8 k
+
+
+def test_libreoffice_opens_every_workbook_with_its_formats(example_run, tmp_path):
+    from test_workbook import check_in_libreoffice
+
+    root, _ = example_run
+    books = sorted((root / "latest").glob("*.xlsx"))
+    assert len(books) == 5
+    assert [p for b in books for p in check_in_libreoffice(b, tmp_path)] == []
+
+
 def test_the_client_folder_holds_what_is_sent_and_nothing_written_holds_a_machine_path(
     example_run,
 ):

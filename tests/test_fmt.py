@@ -1,7 +1,7 @@
 import pandas as pd
 
 from kamlib import fmt
-from kamlib.report.tables import table_html
+from kamlib.report.tables import KEEP_ROWS, table_html
 
 
 def test_money_pct_count():
@@ -31,7 +31,7 @@ def test_table_html_formats_escapes_and_limits_rows():
     assert "Showing 2 of 3 rows" in html
     assert '<td class="num">' in html
     assert '<div class="table-wrap keep">' in html  # short: printed whole on one page
-    long = table_html(pd.DataFrame({"n": range(13)}))
+    long = table_html(pd.DataFrame({"n": range(KEEP_ROWS + 1)}))
     assert '<div class="table-wrap">' in long and "keep" not in long
 
 

@@ -83,8 +83,9 @@ def test_analysis_findings(tmp_path):
     assert "1 row is dated after the as-of date 2026-03-31" in text
     assert "1 row has no revenue at all (row 5: 'A4')" in text
     assert "no revenue in the trailing 12 months" in text and "'A3'" in text
-    (outlier,) = [f for f in found if "moved more than" in f.message]
-    assert outlier.examples == ("A1 (+200%)",)
+    (outlier,) = [f for f in found if "moved by more than" in f.message]
+    assert outlier.examples == ("A1 (+200 %)",)
+    assert "1 accounts" not in outlier.message and "±80 %" in outlier.message
     assert any("has months with no revenue at all" in m for m in text.splitlines())
 
 
@@ -96,7 +97,7 @@ def test_a_partial_prior_year_is_no_basis_for_growth_or_outliers(tmp_path):
              ("A2", "2025-01", 100)]),
     )  # fmt: skip
     found = checks.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
-    assert not [f for f in found if "moved more than" in f.message]  # A1 +200 % not claimed
+    assert not [f for f in found if "moved by more than" in f.message]  # A1 +200 % not claimed
     (partial,) = [f for f in found if "hold only" in f.message]
     assert "hold only 6 months of revenue" in partial.message
     assert partial.action == "growth left out" and "April 2024" in partial.message
@@ -143,7 +144,13 @@ def test_readiness_and_headline(tmp_path):
     # everything delivered: no empty "without it" column
     from kamlib.intake.engagement import open_engagement
 
-    full = reviewv.readiness(open_engagement("demo").pack, "2026-09-30")
+    demo = open_engagement("demo").pack
+    some = reviewv.readiness(demo, "2026-09-30")
+    assert not (some["available"] == "no").any()  # every table, some columns partly filled
+    assert ((some["without it"] == "") == (some["available"] == "yes")).all()
+    acc = demo["accounts"]
+    demo.tables["accounts"] = acc.fillna({c: acc[c].dropna().iloc[0] for c in acc.columns})
+    full = reviewv.readiness(demo, "2026-09-30")
     assert set(full["available"]) == {"yes"} and "without it" not in full.columns
     head = review.headline(pack, [], "2026-03-31", 12)
     assert head["trailing_revenue"] == 10 and head["invoiced_accounts"] == 1
@@ -162,5 +169,14 @@ def test_findings_table_orders_errors_first():
         Finding("warning", "", "s", "c", 1, (), "hmm", "kept"),
     ]
     t = reviewv.findings_table(fs)
-    assert t["level"].tolist() == ["error", "warning", "info"]
+    assert t["level"].tolist() == ["error", "warning", "note"]  # "note" is what readers see
     assert t["table"].tolist() == ["t", "(pack)", "t"]
+
+
+def test_readiness_says_when_a_column_is_only_partly_filled(tmp_path):
+    pack = make_pack(tmp_path, rev([("A1", "2026-01", 10), ("A2", "2025-01", 5)]))
+    n = len(pack["accounts"])
+    pack.tables["accounts"] = pack["accounts"].assign(loyalty=[4.0] + [None] * (n - 1))
+    ready = reviewv.readiness(pack).set_index("needs")
+    assert ready.loc["accounts.loyalty", "available"] == f"partly ({round(100 / n)} %)"
+    assert ready.loc["accounts.loyalty", "without it"].startswith("for the rows without it:")

@@ -106,3 +106,75 @@ def check_workbook(path) -> list[str]:
                     if cell.number_format != "0.0%":
                         problems.append(f"{path.name}/{ws.title}: {head!r} not as percent")
     return sorted(set(problems))
+
+
+def libreoffice_sheets(book, tmp) -> dict[str, list[list[str]]]:
+    """Every sheet of ``book`` as LibreOffice shows it (headless, cells as formatted),
+    read back from one CSV per sheet: what an analyst sees on opening the file."""
+    import csv
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        import pytest
+
+        pytest.skip("LibreOffice is not installed (make test installs it where apt-get can)")
+    out = tmp / "csv"
+    # all sheets (-1), UTF-8 (76), cells as shown (true): the formats applied
+    filt = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--norestore",
+         "--convert-to", filt, "--outdir", str(out), str(book)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    sheets = {}
+    for path in sorted(out.glob(f"{book.stem}-*.csv")):
+        with path.open(encoding="utf-8") as f:
+            sheets[path.stem[len(book.stem) + 1 :]] = list(csv.reader(f))
+    return sheets
+
+
+def check_in_libreoffice(book, tmp, symbol: str = "€") -> list[str]:
+    """What LibreOffice shows that an analyst should not see: a sheet it cannot read, an
+    error or overflow (###) in a cell, an amount without its currency, a share without
+    %, a Yes/No column with anything else."""
+    problems = []
+    names = load_workbook(book, read_only=True).sheetnames
+    shown = libreoffice_sheets(book, tmp)
+    problems += [f"{book.name}: sheet '{n}' not read" for n in names if n not in shown]
+    kinds = {t.label: t.kind for t in wbk.GLOSSARY.values()}
+    for sheet, rows in shown.items():
+        if not rows:
+            continue
+        head = rows[0]
+        for r in rows[1:]:
+            for h, v in zip(head, r, strict=False):
+                where = f"{book.name} [{sheet}] {h}: {v!r}"
+                if v.startswith(("#", "Err:")):
+                    problems.append(where)
+                elif v and kinds.get(h) == "money" and symbol not in v:
+                    problems.append(where + " has no currency")
+                elif v and kinds.get(h) == "pct" and not v.endswith("%"):
+                    problems.append(where + " is not shown as a share")
+                elif v and kinds.get(h) == "yesno" and v not in ("Yes", "No", "Unknown"):
+                    problems.append(where + " is not Yes or No")
+    return problems
+
+
+def test_the_libreoffice_check_catches_what_an_analyst_would(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Accounts"
+    ws.append(["Revenue", "Gross margin", "Candidate"])
+    ws.append([1000.0, 0.3, "TRUE"])  # no currency, no %, not Yes/No
+    ws["A3"], ws["B3"], ws["C3"] = 5.0, 0.25, "Yes"
+    ws["A3"].number_format, ws["B3"].number_format = '"€"#,##0', "0.0%"
+    book = tmp_path / "bad.xlsx"
+    wb.save(book)
+    problems = check_in_libreoffice(book, tmp_path)
+    assert len(problems) == 3
+    assert "has no currency" in problems[0] and "'1000'" in problems[0]
+    assert "not shown as a share" in problems[1] and "not Yes or No" in problems[2]

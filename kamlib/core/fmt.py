@@ -68,7 +68,9 @@ def _missing(x: object) -> bool:
 
 
 def money(x: float | None, currency: str | None = None, short: bool = True) -> str:
-    """Money as a reader wants it: ``€1.2 M``, ``€350 k``, or in full ``€1,234,567``.
+    """Money as a reader wants it: ``€1.2 M``, ``€350 k``, ``€7.8 k``, ``€850``, or in
+    full ``€1,234,567``. Short amounts from a thousand up are in k (one decimal below
+    ten thousand), so that a column or a sentence never mixes ``€32 k`` with ``€3,161``.
 
     Examples
     --------
@@ -76,10 +78,12 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
     '€1.2 M'
     >>> money(-350_400, "EUR")
     '−€350 k'
+    >>> money(7_810, "EUR"), money(850, "EUR")
+    ('€7.8 k', '€850')
     >>> money(1234.6, "EUR", short=False)
     '€1,235'
     >>> money(5_000, "CHF")
-    'CHF 5,000'
+    'CHF 5.0 k'
     """
     if x is None or _missing(x):
         return "n/a"
@@ -88,8 +92,10 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
     a = abs(x)
     if short and a >= 999_500:
         return f"{sign}{sym}{a / 1e6:,.1f} M"
-    if short and a >= 10_000:
+    if short and a >= 9_950:
         return f"{sign}{sym}{a / 1e3:,.0f} k"
+    if short and a >= 999.5:
+        return f"{sign}{sym}{a / 1e3:,.1f} k"
     return f"{sign}{sym}{a:,.0f}"
 
 

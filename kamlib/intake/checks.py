@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ..core import fmt
 from ..core.evidence import Comparison, of_pack
 from ..core.fmt import plural
 from ..core.periods import in_window, trailing_window
@@ -57,8 +58,48 @@ def analysis_findings(
     comparison = of_pack(pack).compare(as_of_ts, months)
     _history(out, pack, as_of_ts, months, comparison)
     _duplicates(out, pack)
+    _old_ratings(out, pack, as_of_ts)
     _outliers(out, pack, rev[~later], as_of, months, outlier_change, comparison)
     return out.findings
+
+
+#: Interviews this many months before the data date or older are flagged as old.
+STALE_MONTHS = 12
+
+
+def ratings_age(ratings: pd.DataFrame, as_of: object) -> int | None:
+    """Whole months from the latest dated interview to ``as_of``; None without dates.
+
+    Examples
+    --------
+    >>> ratings_age(pd.DataFrame({"date": pd.to_datetime(["2025-06-15", "2025-07-31"])}),
+    ...             "2026-09-30")
+    14
+    """
+    if "date" not in ratings.columns or ratings["date"].isna().all():
+        return None
+    latest, end = pd.Timestamp(ratings["date"].max()), pd.Timestamp(as_of)
+    return (end.year - latest.year) * 12 + end.month - latest.month
+
+
+def _old_ratings(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> None:
+    """Interviews from a year or more before the as-of date: what key accounts value may
+    have moved since."""
+    if not pack.has("service_ratings", "date"):
+        return
+    ratings = pack["service_ratings"]
+    age = ratings_age(ratings, as_of_ts)
+    if age is not None and age >= STALE_MONTHS:
+        out.add(
+            WARNING,
+            "service_ratings",
+            pack.sources["service_ratings"],
+            "date",
+            f"the latest interview is from {ratings['date'].max():%B %Y}, {age} months before "
+            f"the as-of date {as_of_ts:%Y-%m-%d}",
+            "Refresh the interviews: what the key accounts value may have moved since.",
+            "used as they are; the service model says how old they are",
+        )
 
 
 def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.Series:
@@ -214,12 +255,12 @@ def _outliers(
             "revenue",
             src_rev,
             "amount",
-            f"of {len(big)} accounts: their trailing "
-            f"{months} months moved more than ±{outlier_change:.0%} vs the prior "
-            f"{months}",
+            f"{len(big):,} {'account' + chr(39) + 's' if len(big) == 1 else 'accounts' + chr(39)} "
+            f"revenue over the trailing {months} months moved by more than "
+            f"±{fmt.pct(outlier_change)} against the {months} months before",
             "Kept; check each is real (lost contract, acquisition, re-billing) "
             "and not a data error.",
             "kept",
             rows=None,
-            keys=[f"{r.account_id} ({r.change:+.0%})" for r in big.itertuples()],
+            keys=[f"{r.account_id} ({fmt.pct(r.change, signed=True)})" for r in big.itertuples()],
         )

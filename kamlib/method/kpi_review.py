@@ -325,13 +325,14 @@ SCORECARD = [
 #: average period of the year before the programme, not one period that may be an outlier.
 FLOWS = ("opps_won",)
 
-#: What the reference case reached in two years of a key account programme (METHOD.md):
-#: the range each default target is set against, stated on the page.
+#: What a comparable key account programme (a European telecom, METHOD.md's reference
+#: case) aimed at in its first year, and what it reported: stated beside the targets.
 REFERENCE_CASE = {
-    "retention": (0.05, 0.10),  # points of retention
-    "satisfaction": (0.15, 0.20),  # relative improvement of satisfaction
-    "revenue_growth": (0.10, 0.15),  # revenue growth a year
+    "retention": (0.05, 0.10),  # aimed: retention up 5 to 10 %
+    "satisfaction": (0.15, 0.20),  # aimed: satisfaction up 15 to 20 %
+    "revenue_growth": (0.10, 0.15),  # aimed: key-account revenue up 10 to 15 %
 }
+REFERENCE_REPORTED = {"retention": 0.08, "revenue_growth": 0.12}  # what it reported
 
 
 def scorecard(
@@ -353,7 +354,8 @@ def scorecard(
     none either; a KPI that cannot be measured now is left out and named in
     ``attrs["not_measured"]``.
 
-    Targets: ``retention`` and ``share_of_wallet`` add points to the baseline;
+    Targets: ``retention`` and ``share_of_wallet`` add points to the baseline (a share
+    at most half of the way to 100 %: 97 % + 5 points is 98.5 %, not an unreachable 100 %);
     opportunities won (a count per period, :data:`FLOWS`) start from the average period of
     the year up to the baseline;
     ``satisfaction`` and ``opportunities`` are relative improvements; ``nps`` adds NPS
@@ -400,7 +402,8 @@ def scorecard(
             target, delta, status = np.nan, a - b, "too few"
         else:
             if unit == "points":
-                target = min(1.0, b + t) if col != "nrr" else b + t  # a share cannot pass 100 %
+                # a share cannot pass 100 %, and a year closes at most half of what is left
+                target = min(b + t, b + (1.0 - b) / 2) if col != "nrr" else b + t
             elif unit == "nps":
                 target = min(100.0, b + t)
             elif unit == "relative":

@@ -57,7 +57,9 @@ def table_overview(pack: DataPack) -> pd.DataFrame:
 
 
 def completeness(pack: DataPack) -> pd.DataFrame:
-    """Share of rows with a value, per table and column, for the tables present."""
+    """Share of rows with a value, per table and column, for the tables present;
+    ``present`` says whether the column was delivered with any value (an empty column
+    is treated as absent)."""
     rows = []
     for name, df in pack.tables.items():
         spec = TABLES[name]
@@ -70,11 +72,14 @@ def completeness(pack: DataPack) -> pd.DataFrame:
                     "table": name,
                     "column": col.name,
                     "required": "yes" if col.required else "no",
+                    "present": filled > 0,  # an empty column counts as absent
                     "filled": filled,
                     "missing rows": int(round((1 - filled) * len(df))),
                 }
             )
-    return pd.DataFrame(rows, columns=["table", "column", "required", "filled", "missing rows"])
+    return pd.DataFrame(
+        rows, columns=["table", "column", "required", "present", "filled", "missing rows"]
+    )
 
 
 def monthly_revenue(revenue: pd.DataFrame) -> pd.DataFrame:

@@ -937,7 +937,8 @@ def line_bridge(seg: Segmentation, min_score: float) -> dict:
     left_out = cand & ~rule_key
     low = left_out & (a["score"].isna() | (a["score"] < min_score))
     lost = in_line & a["lost_on"].notna() if "lost_on" in a else in_line & False
-    cols = ["account_id", "account_name", "revenue", "rank", "class"]
+    a["by"] = a["override"].map(lambda n: n.values.get("by") if n is not None else None)
+    cols = ["account_id", "account_name", "revenue", "rank", "class", "by"]
     pick = lambda m: a.loc[m, cols].reset_index(drop=True)  # noqa: E731
     return {
         "line": int(in_line.sum()),

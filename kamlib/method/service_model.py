@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..core import settings as settings_
 from ..core.notes import Note, note
+from ..intake.checks import STALE_MONTHS, ratings_age
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -365,7 +366,7 @@ def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceM
     segment_of = key.set_index("account_id")["segment"]
     r = _Ratings()
     if pack.has("service_ratings"):
-        r = _from_ratings(pack["service_ratings"], accounts, key, s, notes)
+        r = _from_ratings(pack["service_ratings"], accounts, key, s, notes, cfg.as_of)
     cost = costing.engagement_activity_cost(engagement)
     if not pack.has("service_ratings"):
         notes.append(note("sm.no_ratings", costs_shown=cost is not None))
@@ -403,6 +404,7 @@ def _from_ratings(
     key: pd.DataFrame,
     s: settings_.ServiceModel,
     notes: list[Note],
+    as_of: object = None,
 ) -> _Ratings:
     """The importance matrices, the gap table and the packages from the ratings."""
     elements = list(s.elements)
@@ -414,6 +416,9 @@ def _from_ratings(
         notes.append(note("sm.unknown_elements", elements=bad))
     r = rated(ratings, groups, elements)
     out.respondents = int(r["account_id"].nunique())
+    age = ratings_age(ratings, as_of)
+    if age is not None and age >= STALE_MONTHS:
+        notes.append(note("sm.old_ratings", latest=ratings["date"].max(), months=age))
     out.key_respondents = int(
         r.loc[r["account_id"].isin(key["account_id"]), "account_id"].nunique()
     )

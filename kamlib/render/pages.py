@@ -203,6 +203,32 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+def page_fill(html: str) -> list[float]:
+    """How full each printed page of a report is: the share of the page's height down to
+    its last line of text or image (running header and footer aside). The print layout
+    keeps every page but the last at least a third full."""
+    import logging
+
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    fills = []
+    for page in HTML(string=html).render().pages:
+        box = page._page_box  # WeasyPrint's laid-out page: the only way to its boxes
+        top = box.content_box_y()
+        bottom, stack = top, [box]
+        while stack:
+            b = stack.pop()
+            if isinstance(b, boxes.MarginBox):  # running header and footer
+                continue
+            if isinstance(b, boxes.TextBox | boxes.ReplacedBox):
+                bottom = max(bottom, b.position_y + b.margin_height())
+            stack.extend(getattr(b, "children", None) or [])
+        fills.append((bottom - top) / box.height)
+    return fills
+
+
 def render(
     executed: str | Path, out_dir: str | Path, meta: dict, pdf: bool = True, stem: str = ""
 ) -> list[Path]:

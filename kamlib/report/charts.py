@@ -27,15 +27,35 @@ INK = "#1F2933"
 DEFAULT_PRIMARY = "#0B3D91"
 
 
+class Percent(mticker.Formatter):
+    """Shares on an axis in the reports' style (``20 %``), with as many decimals as the
+    ticks need to differ: never ``100 %, 100 %, 98 %`` on a narrow axis."""
+
+    ticks: list[float] = []
+
+    def set_locs(self, locs: object) -> None:
+        self.ticks = sorted(float(v) for v in np.asarray(locs, dtype=float).ravel())
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        locs = self.ticks
+        steps = [b - a for a, b in zip(locs, locs[1:], strict=False) if b > a]
+        step = min(steps) if steps else 0.01
+        digits = 0 if step >= 0.00999 else (1 if step >= 0.000999 else 2)
+        return fmt.pct(x, digits) if x else "0 %"
+
+
 def palette(n: int | None = None, primary: str | None = None) -> list[str]:
     """The house palette: the brand colour first, then Okabe-Ito. The brand colour is
     ``primary``, else the one :func:`use_house_style` set (the first colour of
     matplotlib's colour cycle, where the style lives), else the default."""
     if primary is None:
         cycle = [to_hex(c).upper() for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
-        house = bool(cycle) and cycle[1:] == [c for c in OKABE_ITO if c != cycle[0]]
+        order = OKABE_ITO[1:] + OKABE_ITO[:1]
+        house = bool(cycle) and cycle[1:] == [c for c in order if c != cycle[0]]
         primary = cycle[0] if house else DEFAULT_PRIMARY
-    colours = [primary] + [c for c in OKABE_ITO if c.lower() != primary.lower()]
+    # Okabe-Ito's blue last: beside a blue brand colour it is hard to tell apart
+    others = [c for c in OKABE_ITO[1:] + OKABE_ITO[:1] if c.lower() != primary.lower()]
+    colours = [primary, *others]
     return colours if n is None else [colours[i % len(colours)] for i in range(n)]
 
 
@@ -127,19 +147,24 @@ def monthly_revenue(
 
 
 def completeness_bars(comp: pd.DataFrame) -> Figure:
-    """Average share of values filled per table, required and optional columns apart."""
+    """Average share of values filled per table, required and optional columns apart,
+    over the columns delivered."""
+    # columns not delivered at all are absent, not empty: the readiness table names them
+    if "present" in comp:
+        comp = comp[comp["present"]]
     g = comp.groupby(["table", "required"], sort=False)["filled"].mean().unstack("required")
     g = g.reindex(columns=["yes", "no"]).rename(
         columns={"yes": "required columns", "no": "optional columns"}
     )
     fig, ax = plt.subplots(figsize=(8.0, 0.35 * len(g) + 1.2))
     g.iloc[::-1].plot.barh(ax=ax, color=[palette()[0], OKABE_ITO[4]], width=0.75)
-    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(Percent())
     ax.set_xlim(0, 1)
     ax.set_xlabel("Share of rows with a value")
     ax.set_ylabel("")
-    ax.set_title("Completeness per table")
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.set_title("Completeness per table, columns delivered")
+    # beside the bars, never over them
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return _done(fig)
 
 
@@ -167,22 +192,26 @@ def pareto_curve(
     if key_share:
         ax.axvspan(0, key_share, color=palette()[0], alpha=0.08, lw=0)
         ax.text(
-            key_share, 0.04, f" key accounts: {key_share:.0%} of customers", fontsize=8, color=INK
+            key_share,
+            0.04,
+            f" key accounts: {fmt.pct(key_share)} of customers",
+            fontsize=8,
+            color=INK,
         )
     hit = revenue.loc[revenue["value_share"] >= 0.8, "customer_share"]
     if len(hit):
         x = float(hit.iloc[0])
         ax.plot([x, x, 0], [0, 0.8, 0.8], color=INK, lw=0.8, ls="--")
         ax.annotate(
-            f"{x:.0%} of customers make 80 % of revenue",
+            f"{fmt.pct(x)} of customers make 80 % of revenue",
             (x, 0.8),
             xytext=(x + 0.06, 0.62),
             fontsize=8,
             color=INK,
             arrowprops={"arrowstyle": "-", "color": GREY},
         )
-    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(Percent())
+    ax.yaxis.set_major_formatter(Percent())
     ax.set_xlim(0, 1)
     ax.set_ylim(
         0,
@@ -211,7 +240,7 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
             x, sens["gross_profit_share"], marker="o", ms=3, color=OKABE_ITO[1],
             label="Gross profit",
         )  # fmt: skip
-    ax1.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax1.yaxis.set_major_formatter(Percent())
     ax1.set_ylim(0, 1)
     ax1.set_xlabel("Number of key accounts")
     ax1.set_ylabel("Share of the customer base's total")
@@ -229,16 +258,34 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     ax2.scatter(x, brought, c=colours, s=22, zorder=3)
     ax2.plot(x, sens["model_cost"], color=INK, lw=1.2, ls="--", drawstyle="steps-post",
              label="the key-account model's cost")  # fmt: skip
+    from matplotlib.lines import Line2D
+
+    marks = [(palette()[0], "the line pays"), (OKABE_ITO[5], "the line does not pay"),
+             (GREY, "not known without gross profit")]  # fmt: skip
+    shown = set(colours)
+    extra = [Line2D([], [], ls="", marker="o", ms=5, color=c, label=t)
+             for c, t in marks if c in shown]  # fmt: skip
     money_axis(ax2, currency)
     ax2.set_xlabel("Number of key accounts")
     ax2.set_ylabel("A year")
     ax2.set_title(f"{label.split(' (')[0].capitalize()} against the model's cost")
-    ax2.legend(fontsize=7.5, loc="upper left")
+    handles, _ = ax2.get_legend_handles_labels()
+    ax2.legend(handles=handles + extra, fontsize=7, loc="upper left")
     if line:
         for ax in (ax1, ax2):
             ax.axvline(line, color=GREY, lw=1, ls=":")
         ax1.text(line, 0.03, f" line: {line}", fontsize=8, color=INK)
     return _done(fig)
+
+
+#: The portfolio matrix's quadrants (axes position, name): attractive and compatible
+#: accounts to invest in, attractive ones to win over, compatible ones to serve lean.
+PORTFOLIO_QUADRANTS = [
+    (0.985, 0.985, "Invest: partner accounts"),
+    (0.015, 0.985, "Build the relationship"),
+    (0.985, 0.015, "Serve efficiently"),
+    (0.015, 0.015, "Reconsider"),
+]
 
 
 def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
@@ -252,7 +299,9 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
         return None
     fig, ax = plt.subplots(figsize=(9.0, 5.4))
     segments = list(dict.fromkeys(table.sort_values("segment")["segment"]))
-    colours = dict(zip(segments, palette(len(segments)), strict=True))
+    tiers = [s for s in segments if s != "Development"]
+    colours = dict(zip(tiers, palette(len(tiers)), strict=True))
+    colours["Development"] = GREY  # the track, not a key-account segment
     size = 900 * (table["revenue"] / table["revenue"].max()).clip(lower=0.004)
     for seg_name in segments:
         sub = table["segment"] == seg_name
@@ -292,6 +341,11 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
     )
     ax.axvline(50, color=GREY, lw=0.8, ls=":")
     ax.axhline(50, color=GREY, lw=0.8, ls=":")
+    for x, y, name in PORTFOLIO_QUADRANTS:  # what each quadrant asks for
+        box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5}
+        ax.text(x, y, name, transform=ax.transAxes, fontsize=7.5, color=INK, style="italic",
+                ha="right" if x > 0.5 else "left", va="top" if y > 0.5 else "bottom", zorder=5,
+                bbox=box)  # fmt: skip
     ax.set_xlim(0, 105)
     ax.set_ylim(0, 106)
     ax.set_xlabel("Compatibility: strategic fit and attitude (percentile)")
@@ -315,10 +369,10 @@ def class_counts(by_segment: pd.DataFrame) -> Figure:
     for y, v in enumerate(df["accounts"]):
         ax1.text(v, y, f" {v:,}", va="center", fontsize=8, color=INK)
     ax2.barh(df["segment"], df["share of revenue"], color=OKABE_ITO[1])
-    ax2.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax2.xaxis.set_major_formatter(Percent())
     ax2.set_title("Share of revenue")
     for y, v in enumerate(df["share of revenue"]):
-        ax2.text(v, y, f" {v:.0%}", va="center", fontsize=8, color=INK)
+        ax2.text(v, y, f" {fmt.pct(v)}", va="center", fontsize=8, color=INK)
     ax1.set_xlim(0, df["accounts"].max() * 1.25)
     ax2.set_xlim(0, df["share of revenue"].max() * 1.3)
     return _done(fig)
@@ -361,7 +415,9 @@ def importance_heatmap(
             low = bool(thin.iat[i, j])
             if low:
                 ax.add_patch(plt.Rectangle((j, i), 1, 1, color="#D9DEE5", lw=0))
-            dark = not low and v >= 3.6
+            # text in white on a dark cell, ink on a light one: by the cell's luminance
+            r, g, b, _ = cmap((v - 1) / 4)
+            dark = not low and 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55
             ax.text(
                 j + 0.5,
                 i + 0.45,
@@ -379,7 +435,7 @@ def importance_heatmap(
                 ha="center",
                 va="center",
                 fontsize=5.5,
-                color="white" if dark else GREY,
+                color="white" if dark else INK,
             )
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -406,6 +462,11 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
     labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["group"], strict=True)]
     ax.barh(labels, d["gap"], color=colours)
     ax.axvline(0, color=INK, lw=0.8)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=OKABE_ITO[5], label="under-delivered"),
+                       Patch(color=OKABE_ITO[4], label="over-served")],
+              fontsize=8, frameon=False, loc="lower right")  # fmt: skip
     ax.set_xlabel("importance minus satisfaction (points on the 1-5 scale)")
     ax.set_title("Where it matters and we under-deliver (right); where we over-serve (left)")
     ax.tick_params(axis="y", labelsize=7.5)
@@ -439,7 +500,13 @@ def package_cost_bars(costs: pd.DataFrame | None, currency: str | None = None) -
     ax.set_yticklabels(d["segment"], fontsize=8)
     money_axis(ax, currency, axis="x")
     ax.set_title("Package cost against gross profit, per account")
-    ax.legend(fontsize=8, loc="lower right")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=GREY, alpha=0.5, label="gross profit per account"),
+               Patch(color=palette()[0], label="package cost: affordable")]  # fmt: skip
+    if not all(d["affordable"].fillna(True)):
+        handles.append(Patch(color=OKABE_ITO[5], label="package cost: more than it can afford"))
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
     return _done(fig)
 
 
@@ -488,15 +555,15 @@ def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure | None:
     x, y = stats["peak_customer_share"], stats["peak_share"]
     ax.plot([x], [y], "o", color=OKABE_ITO[5])
     ax.annotate(
-        f"peak {y:.0%} of total profit\nafter {x:.0%} of customers",
+        f"peak {fmt.pct(y)} of the total net contribution\nafter {fmt.pct(x)} of customers",
         (x, y),
         xytext=(x - 0.35, y * 0.75),
         fontsize=8,
         color=INK,
         arrowprops={"arrowstyle": "-", "color": GREY},
     )
-    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(Percent())
+    ax.yaxis.set_major_formatter(Percent())
     ax.set_xlim(0, 1)
     ax.set_xlabel("Share of customers, most profitable first")
     ax.set_ylabel("Cumulative net contribution")
@@ -531,6 +598,17 @@ def price_cost_matrix(table: pd.DataFrame, label: pd.DataFrame | None = None) ->
     xmax = float(x.quantile(0.98)) * 1.1 + (0.02 if by_peers else 0.0)
     ymin = float(y.quantile(0.01)) - 0.02
     ymax = float(y.quantile(0.99)) + 0.02 if by_peers else 1.01
+    if label is not None and len(label):  # the numbered accounts are always on the chart
+        named = t["account_id"].isin(label["account_id"]).to_numpy()
+        if named.any():
+            xmin, xmax = (
+                min(xmin, float(x[named].min()) - 0.02),
+                max(xmax, float(x[named].max()) * 1.05 + 0.02),
+            )
+            ymin, ymax = (
+                min(ymin, float(y[named].min()) - 0.02),
+                max(ymax, float(y[named].max()) + 0.02),
+            )
     for text, left, top in (
         ("carriage trade", False, True),
         ("passive", True, True),
@@ -563,15 +641,17 @@ def price_cost_matrix(table: pd.DataFrame, label: pd.DataFrame | None = None) ->
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     if by_peers:
-        points = mticker.FuncFormatter(lambda v, _: f"{v * 100:+.0f}".replace("-", "−"))
+        points = mticker.FuncFormatter(
+            lambda v, _: "0" if round(v * 100) == 0 else f"{v * 100:+.0f}".replace("-", "−")
+        )
         ax.xaxis.set_major_formatter(points)
         ax.yaxis.set_major_formatter(points)
         ax.set_xlabel("Cost-to-serve share against the peers' median (points)")
         ax.set_ylabel("Net price level against the peers' median (points)")
         ax.set_title("Price against cost-to-serve, each account against its peers")
     else:
-        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.xaxis.set_major_formatter(Percent())
+        ax.yaxis.set_major_formatter(Percent())
         ax.set_xlabel("Cost-to-serve as a share of net revenue")
         ax.set_ylabel("Net price level (net / list)")
         ax.set_title("Price against cost-to-serve")
@@ -599,7 +679,7 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
         ax2 = ax.twinx()
         margin = (monthly["gross_profit"] / monthly["revenue"]).where(monthly["revenue"] > 0)
         ax2.plot(x, margin, color=OKABE_ITO[1], lw=2, label="Gross margin")
-        ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+        ax2.yaxis.set_major_formatter(Percent())
         ax2.set_ylim(0, max(0.6, float(margin.max() or 0) * 1.2))
         ax2.grid(False)
         handles += ax2.get_legend_handles_labels()[0]
@@ -773,7 +853,7 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
             top = ax.get_ylim()[1]
             ax.axhspan(target, max(top, target), color="#009E73", alpha=0.08, lw=0)
         if kind == "pct":
-            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+            ax.yaxis.set_major_formatter(Percent())
         ax.set_title(title, fontsize=9.5)
         ax.tick_params(labelsize=7.5)
         # each panel spans the period ends its KPI was measured at, no more
@@ -804,6 +884,13 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
         p.set_facecolor("#D55E00" if left < risk else ("#E69F00" if left < watch else "#009E73"))
     for x in (risk, watch):
         ax.axvline(x, color=INK, lw=0.8, ls=":")
+    from matplotlib.patches import Patch
+
+    bands = [("#D55E00", f"at risk (below {risk:g})"),
+             ("#E69F00", f"on watch ({risk:g}-{watch:g})"),
+             ("#009E73", f"healthy ({watch:g} and over)")]  # fmt: skip
+    ax.legend(handles=[Patch(color=c, label=t) for c, t in bands], fontsize=8, frameon=False,
+              loc="upper left")  # fmt: skip
     ax.set_xlabel("Health (0-100)")
     ax.set_ylabel("Key accounts")
     ax.set_xlim(0, 100)

@@ -31,6 +31,29 @@ def _fmt(v: float, unit: str, column: str) -> str:
     return fmt.pct(v, 1)
 
 
+def _as_shown(v: float, column: str) -> float:
+    """A KPI value rounded as :func:`_fmt` shows it."""
+    if column in ("nps", "opps_won"):
+        return float(round(v))
+    return round(v, 2) if column == "csat" else round(v, 3)
+
+
+def shown_delta(actual: float, baseline: float, column: str) -> float:
+    """The change between the figures as printed, so that the page's subtraction holds
+    (98.9 % - 96.9 % is +2.0 points, whatever the decimals behind).
+
+    Examples
+    --------
+    >>> round(shown_delta(0.988571, 0.969231, "logo_retention"), 4)
+    0.02
+    >>> shown_delta(3.937824, 3.397906, "csat"), shown_delta(33.68, -16.23, "nps")
+    (0.54, 50.0)
+    """
+    if pd.isna(actual) or pd.isna(baseline):
+        return float("nan")
+    return _as_shown(actual, column) - _as_shown(baseline, column)
+
+
 def _change(d: float, column: str) -> str:
     if d is None or np.isnan(d):
         return "n/a"
@@ -65,7 +88,10 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
     for col in cols:
         out[col] = [_fmt(v, u, k) for v, u, k in zip(c[col], c["unit"], c["column"], strict=True)]
     if not r.measured:
-        out["change"] = [_change(d, k) for d, k in zip(c["delta"], c["column"], strict=True)]
+        out["change"] = [
+            _change(shown_delta(a, b, k), k)
+            for a, b, k in zip(c["actual"], c["baseline"], c["column"], strict=True)
+        ]
         out["status"] = c["status"]
     return out
 
@@ -82,6 +108,7 @@ def period_view(r: KpiReview, part: str = "revenue") -> pd.DataFrame:
     ``revenue`` (retention, growth, wallet) or ``customers`` (NPS, CSAT, opportunities)."""
     cols = {c: page_header(c) for c in PERIOD_COLUMNS[part]}
     t = r.table.sort_values(["period_end", "group"])
+    t = t[t[list(cols)].notna().any(axis=1)]  # a period with nothing measured says nothing
     out = t[["period_end", "group", *cols]].rename(columns={"period_end": "period end", **cols})
     return out.reset_index(drop=True)
 
@@ -113,6 +140,43 @@ def weights_view(r: KpiReview) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _said(rows: pd.DataFrame) -> list[str]:
+    """Each KPI of ``rows`` with its value and its change as printed."""
+    return [
+        f"{KPI_LABELS[t.column]} {_fmt(t.actual, t.unit, t.column)}"
+        + (
+            f" ({_change(shown_delta(t.actual, t.baseline, t.column), t.column)})"
+            if pd.notna(t.delta) and pd.notna(t.baseline)
+            else ""
+        )
+        for t in rows.itertuples()
+    ]
+
+
+def _risk_text(r: KpiReview, currency: str | None) -> str:
+    """The revenue at risk and on watch, and whose health cannot be measured."""
+    from ..core import fmt
+
+    risk_rev, risk_n = at_risk(r)["at risk"]
+    watch_rev, watch_n = at_risk(r)["watch"]
+    unmeasured = int(r.health["health"].isna().sum()) if len(r.health) else 0
+    if unmeasured == len(r.health):
+        return (
+            "**At risk:** not known: no key account's health can be measured with the data "
+            "delivered (it needs revenue and margin trends, NPS answers or contacts)."
+        )
+    risk = (
+        f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
+        f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
+        f"{fmt.plural(watch_n, 'more is', 'more are')} on watch "
+        f"({fmt.money(watch_rev, currency)}). The early-warning list names "
+        f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners."
+    )
+    if unmeasured:
+        risk += f" The health of {fmt.plural(unmeasured, 'key account')} cannot be measured."
+    return risk
+
+
 def summary_text(r: KpiReview, currency: str | None = None) -> str:
     """What improved, what did not, what is at risk, in money and points; or, without a
     baseline, why the programme's effect cannot be measured yet and where it stands."""
@@ -122,31 +186,9 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
     if c.empty:
         return "No key accounts: there is nothing to review."
 
-    def said(rows: pd.DataFrame) -> list[str]:
-        return [
-            f"{KPI_LABELS[t.column]} {_fmt(t.actual, t.unit, t.column)}"
-            + (f" ({_change(t.delta, t.column)})" if pd.notna(t.delta) else "")
-            for t in rows.itertuples()
-        ]
-
+    said = _said
     last = c.attrs["actual_end"]
-    risk_rev, risk_n = at_risk(r)["at risk"]
-    watch_rev, watch_n = at_risk(r)["watch"]
-    unmeasured = int(r.health["health"].isna().sum()) if len(r.health) else 0
-    risk = (
-        f"**At risk:** {fmt.plural(risk_n, 'key account')} with "
-        f"{fmt.money(risk_rev, currency)} of revenue have a health below the risk line; "
-        f"{fmt.plural(watch_n, 'more is', 'more are')} on watch "
-        f"({fmt.money(watch_rev, currency)}). The early-warning list names "
-        f"{fmt.plural(len(r.warnings), 'account')} with the reasons and owners."
-    )
-    if unmeasured == len(r.health):
-        risk = (
-            "**At risk:** not known: no key account's health can be measured with the data "
-            "delivered (it needs revenue and margin trends, NPS answers or contacts)."
-        )
-    elif unmeasured:
-        risk += f" The health of {fmt.plural(unmeasured, 'key account')} cannot be measured."
+    risk = _risk_text(r, currency)
     if r.measured:
         now = said(c)
         return "\n\n".join(
@@ -371,9 +413,12 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     return head, rec, "bad" if red else ("warn" if amber else "good")
 
 
-def decision(r: KpiReview, currency: str | None = None) -> Decision:
+def decision(
+    r: KpiReview, currency: str | None = None, watch: float = 70, risk: float = 40
+) -> Decision:
     """The KPI review's decision page: is the programme working, what to put on the
-    steering committee's agenda, and which accounts to act on now."""
+    steering committee's agenda, and which accounts to act on now (``watch`` and
+    ``risk``: the health lines of the engagement)."""
     from ..core import fmt
 
     tiles = [t for t in kpi_cards(r, currency) if t[0] != KPI_LABELS["csat"]][:5]
@@ -386,7 +431,8 @@ def decision(r: KpiReview, currency: str | None = None) -> Decision:
     if risk_n or watch_n:
         rec += (
             f" {fmt.money(risk_rev + watch_rev, currency)} of key-account revenue sits with "
-            f"accounts at risk ({fmt.count(risk_n)}) or on watch ({fmt.count(watch_n)})."
+            f"accounts at risk ({fmt.count(risk_n)}, health below {risk:g}) or on "
+            f"watch ({fmt.count(watch_n)}, below {watch:g})."
         )
     steps = []
     if len(r.warnings):
@@ -398,7 +444,7 @@ def decision(r: KpiReview, currency: str | None = None) -> Decision:
         )
     steps += [
         "Confirm the targets with management: they are stated with the scorecard, beside "
-        "what the published case reached.",
+        "what a comparable programme aimed at and reported.",
         f"Repeat this review every {r.period} and report it to the steering committee.",
     ]
     return Decision(

@@ -229,9 +229,9 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
         ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),
         ("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"),
         (
-            "whale curve peak",
+            "earned by the best customers",
             fmt.pct(h["whale_peak"]),
-            f"after {fmt.pct(h['whale_at'])} of customers",
+            f"of the net contribution, by the top {fmt.pct(h['whale_at'])}",
         ),
         (
             "unprofitable key accounts",
@@ -243,12 +243,16 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
 
 
 def sensitivity_view(p: Profitability) -> pd.DataFrame:
+    from ..core import fmt
+
     s = p.sensitivity
     if s.empty:
         return s
     return pd.DataFrame(
         {
-            "unit costs": s["unit_costs"].map(lambda v: f"{v:+.0%}" if v else "as given"),
+            "unit costs": s["unit_costs"].map(
+                lambda v: fmt.pct(v, signed=True) if v else "as given"
+            ),
             "unprofitable key accounts": s["unprofitable_key_share"],
             "unprofitable accounts": s["unprofitable_accounts"],
             "whale peak": s["whale_peak"],
@@ -363,31 +367,29 @@ def _no_earnings(p: Profitability, currency: str | None) -> Decision:
 def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
     """The recommendation: the flagged key accounts grouped by action."""
     from ..core import fmt
-    from ..method.profitability import BOTH, PACKAGE, PRICE
+    from ..method.profitability import BOTH, PACKAGE, PRICE, RENEGOTIATE
 
     count = p.actions["better_action"].value_counts()
-    parts = []
-    n_pkg = int(count.get(PACKAGE, 0) + count.get(BOTH, 0))
-    n_price = int(count.get(PRICE, 0) + count.get(BOTH, 0))
-    if n_pkg:
-        parts.append(
-            f"move {fmt.plural(n_pkg, 'account')} to {'its' if n_pkg == 1 else 'their'} "
-            f"segment's service package (up to {fmt.money(h['saving_total'], currency)} a "
-            "year less cost-to-serve)"
-        )
-    if n_price:
-        parts.append(
-            f"put {fmt.plural(n_price, 'account')} on a price path of yearly steps "
-            f"(+{fmt.money(h['price_total'], currency)} a year once complete)"
-        )
-    if h["renegotiate"]:
-        parts.append(
-            f"renegotiate the terms of {fmt.plural(h['renegotiate'], 'account')} or exit: "
-            "no acceptable price path closes their gap"
+    said = {
+        PACKAGE: "the segment's service package alone",
+        BOTH: "the package and a price path",
+        PRICE: "a price path alone",
+        RENEGOTIATE: "renegotiated terms, or an exit: no acceptable price path closes the gap",
+    }
+    parts = [f"{fmt.plural(int(count[a]), 'account')}: {said[a]}" for a in said if count.get(a, 0)]
+    effects = [f"the packages save up to {fmt.money(h['saving_total'], currency)} a year"]
+    if h["price_total"]:
+        effects.append(
+            f"the price paths add {fmt.money(h['price_total'], currency)} a year once complete"
         )
     return (
         f"Act on the {fmt.plural(h['flagged'], 'flagged key account')} (losing money, or "
-        "paying less and costing more than their peers): " + "; ".join(parts) + "."
+        "paying less and costing more than their peers): "
+        + "; ".join(parts)
+        + ". "
+        + " and ".join(effects)[0].upper()
+        + " and ".join(effects)[1:]
+        + ", at the packages' cost as they stand and if the accounts keep buying as before."
     )
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ..core import fmt
 from ..core.evidence import of_pack
 from ..intake.datapack import ERROR, INFO, WARNING, DataPack, Finding
 from .decision import Decision
@@ -70,7 +71,7 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
     df = pd.DataFrame(
         [
             {
-                "level": f.level,
+                "level": "note" if f.level == INFO else f.level,
                 "table": f.table or "(pack)",
                 "source": f.source,
                 "column": f.column,
@@ -92,6 +93,7 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
             "message",
         ],
     )
+    order["note"] = order[INFO]
     return df.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
@@ -115,12 +117,18 @@ def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFram
         )
     for step, table, column, without in READINESS:
         ok = pack.has(table, column)
+        filled = float(pack[table][column].notna().mean()) if ok and column else 1.0
         rows.append(
             {
                 "step": step,
                 "needs": f"{table}.{column}" if column else table,
-                "available": "yes" if ok else "no",
-                "without it": "" if ok else without,
+                # a column filled for some rows only serves those rows
+                "available": ("yes" if filled >= 0.995 else f"partly ({fmt.pct(filled)})")
+                if ok
+                else "no",
+                "without it": without
+                if not ok
+                else ("" if filled >= 0.995 else f"for the rows without it: {without}"),
             }
         )
     out = pd.DataFrame(rows)
@@ -215,14 +223,35 @@ def _short(f: Finding) -> str:
     return text.rstrip(". ")
 
 
+def _review_steps(findings: list[Finding], missing: pd.DataFrame, errors: int) -> list[str]:
+    """The data owner's next steps: the first findings to fix or check, what to deliver,
+    and what happens then."""
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    issues = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])
+    steps = [
+        f"{'Fix' if f.level == ERROR else 'Check'} at the source: {fmt.md_text(_short(f))}."
+        for f in issues[:3]
+    ]
+    if len(issues) > 3:
+        steps.append(f"Check the other {fmt.plural(len(issues) - 3, 'finding')} listed below.")
+    if len(missing):
+        needs = ", ".join(dict.fromkeys(missing["needs"]))
+        steps.append(f"Ask the data owner for: {fmt.md_text(needs)}.")
+    steps.append(
+        "Re-run this review on every new delivery before the results are updated."
+        if errors
+        else "The engagement then runs on this data: segmentation, service model, "
+        "profitability, account plans and KPI review."
+    )
+    return steps
+
+
 def decision(
     head: dict, findings: list[Finding], ready: pd.DataFrame, as_of: dt.date | str,
     currency: str | None = None,
 ) -> Decision:  # fmt: skip
     """The data review's decision page: can the engagement run on this data, and what the
     client's data owner should do next."""
-    from ..core import fmt
-
     missing = ready[ready["available"] == "no"] if len(ready) else ready
     errors, warnings = head["errors"], head["warnings"]
     if errors:
@@ -257,25 +286,11 @@ def decision(
             f" The {fmt.plural(warnings, 'warning')} below each say what the analysis does "
             "about them; have them fixed at the source before the next delivery."
         )
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    top = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])[:3]
-    steps = [
-        f"{'Fix' if f.level == ERROR else 'Check'} at the source: {fmt.md_text(_short(f))}."
-        for f in top
-    ]
-    if len(missing):
-        needs = ", ".join(dict.fromkeys(missing["needs"]))
-        steps.append(f"Ask the data owner for: {fmt.md_text(needs)}.")
-    steps.append(
-        "Re-run this review on every new delivery before the results are updated."
-        if errors
-        else "Run segmentation, service model, profitability, account plans and KPI review."
-    )
     return Decision(
         headline=head_text,
         tiles=kpi_cards(head, as_of),
         recommendation=rec,
-        next_steps=steps,
+        next_steps=_review_steps(findings, missing, errors),
         detail=summary_text(head, currency),
         kind=kind,
     )

@@ -270,6 +270,10 @@ def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None 
                 "The service model prices each segment's package from the same activity "
                 "costs."
             )
+    said.append(
+        "Margin to pay: the gross margin at which the accounts added at a line, and the "
+        "whole line, would pay for the model."
+    )
     basis = s.attrs.get("gp_basis", "data")
     if basis == "assumed":
         said.append(
@@ -422,10 +426,13 @@ def _ordinal(n: int) -> str:
 
 
 def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
-    """The largest accounts of a group by name, revenue and rank; the rest counted."""
+    """The largest accounts of a group by name, revenue and rank (and who decided, for a
+    decision on the account); the rest counted."""
     said = [
         f"{fmt.shorten(r.account_name, 40)} ({fmt.money(r.revenue, currency)}, "
-        f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'})"
+        f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'}"
+        + (f"; decided by {r.by}" if isinstance(getattr(r, "by", None), str) else "")
+        + ")"
         for r in rows.head(names).itertuples()
     ]
     more = len(rows) - len(said)
@@ -447,8 +454,8 @@ def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
         ("lost customers (churn table)", b["lost"], -1),
         ("compatibility below the minimum: not key", b["low_score"], -1),
         ("below the Tier 3 minimums for revenue and potential: not key", b["below_tier"], -1),
-        ("moved out by the consultants", b["demoted"], -1),
-        ("moved in by the consultants", b["promoted"], +1),
+        ("taken out by a decision on the account", b["demoted"], -1),
+        ("added by a decision on the account", b["promoted"], +1),
     ]
     if b["other"]:
         rows.append(
@@ -466,6 +473,29 @@ def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
     tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
     rows.append(("Key accounts", fmt.count(b["key"]), tiers))
     return pd.DataFrame(rows, columns=["step", "accounts", "which"])
+
+
+def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
+    """What the model costs at the recommended line, that it rests on planning
+    assumptions, and the gross profit uplift that would pay for it."""
+    s, n = seg.sensitivity, seg.recommendation.get("key_accounts", 0)
+    row = s[s["key_accounts"] == n] if n and "model_cost" in s else s.iloc[:0]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    text = (
+        f" At this line the key-account model costs {fmt.money(r['model_cost'], currency)} a "
+        f"year ({fmt.money(r['cost_per_account'], currency)} per account, planning "
+        "assumptions to be replaced by the client's own figures)"
+    )
+    gp = r.get("gross_profit", np.nan)
+    if pd.notna(gp) and gp > 0:
+        text += (
+            f": it pays for itself if it lifts these accounts' gross profit of "
+            f"{fmt.money(gp, currency)} by {fmt.pct(r['model_cost'] / gp)}, or keeps as much "
+            "from being lost"
+        )
+    return text + "."
 
 
 def _decision_headline(h: dict, drawn: bool) -> str:
@@ -509,7 +539,7 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool) -> list[str]:
             f"Confirm the {fmt.count(k)} key accounts with the sales leadership{decide}{overrides}."
         )
         tier_1 = fmt.count(h["tiers"].get("Tier 1", 0))
-        steps.append(f"Staff {_managers(h)} and assign the {tier_1} Tier 1 accounts first.")
+        steps.append(f"Make sure {_managers(h)} cover them, the {tier_1} Tier 1 accounts first.")
     if h["development"]:
         steps.append(
             f"Give the {fmt.plural(h['development'], 'development-track account')} a growth "
@@ -535,11 +565,17 @@ def decision(seg: Segmentation, min_score: float, currency: str | None = None) -
     drawn = h.get("line_decided", True) and not h.get("line_none_pay", False)
     bridge = line_bridge(seg, min_score)
     table = bridge_table(bridge, h, currency) if drawn and bridge["line"] else None
-    rec = recommendation_text(h, currency)
+    rec = recommendation_text(h, currency) + _model_cost_text(seg, currency)
     if table is not None and (bridge["line"] != k or len(table) > 2):
         rec += (
             f" The key-account list follows from that line as the table below shows: "
             f"{fmt.count(bridge['line'])} accounts at the line, {fmt.count(k)} key accounts."
+        )
+    left = pd.concat([bridge["low_score"], bridge["below_tier"]]).sort_values("rank")
+    if len(left):
+        rec += (
+            f" Sales leadership should decide on {_which(left, currency, 1)}, which the rules "
+            "leave out."
         )
     return Decision(
         headline=_decision_headline(h, drawn),

@@ -22,6 +22,28 @@ from .decision import Decision
 from .words import say_all
 
 
+def _gaps_sentence(sm_: ServiceModel) -> list[str]:
+    """The largest shortfall of the key-account segments and how many points are under-
+    and over-served (the gap table also shows the other classes)."""
+    parts: list[str] = []
+    if sm_.gaps is None:
+        return parts
+    key = sm_.gaps["group"].isin(set(sm_.packages["segment"])) if sm_.packages is not None else True
+    g = sm_.gaps[sm_.gaps["enough"] & key]
+    under = g[g["status"] == "under-delivered"]
+    over = g[g["status"] == "over-served"]
+    if len(under):
+        u = under.iloc[0]
+        parts.append(
+            f"The largest shortfall: **{fmt.md_text(u['element'])}** for "
+            f"{fmt.md_text(u['group'])} "
+            f"(importance {u['importance']:.1f}, satisfaction "
+            f"{u['satisfaction']:.1f}); key accounts are under-served on "
+            f"{fmt.plural(len(under), 'point')} and over-served on {len(over)}."
+        )
+    return parts
+
+
 def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
     """The executive summary in words."""
 
@@ -43,22 +65,12 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
                     f"price-oriented ones, who put **{fmt.md_text(price)}** first."
                 )
         if sm_.gaps is not None:
-            under = sm_.gaps[(sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]]
-            over = sm_.gaps[(sm_.gaps["status"] == "over-served") & sm_.gaps["enough"]]
-            if len(under):
-                u = under.iloc[0]
-                parts.append(
-                    f"The largest shortfall: **{fmt.md_text(u['element'])}** for "
-                    f"{fmt.md_text(u['group'])} "
-                    f"(importance {u['importance']:.1f}, satisfaction "
-                    f"{u['satisfaction']:.1f}); {len(under)} cells are under-delivered "
-                    f"and {len(over)} over-served."
-                )
+            parts += _gaps_sentence(sm_)
         thin = int((~m["enough"]).sum())
         if thin:
             parts.append(
-                f"{thin} segment cells have fewer than {sm_.min_respondents} "
-                "respondents and are left out of the decisions."
+                f"{fmt.plural(thin, 'element rating')} of a segment rest on fewer than "
+                f"{sm_.min_respondents} respondents and are left out of the decisions."
             )
     if sm_.costs is not None and len(sm_.costs) and sm_.costs["affordable"].isna().all():
         parts.append(
@@ -304,12 +316,14 @@ def _rework_text(
         elif what:
             text += (
                 f"Even charging separately for {what} per account leaves {fmt.pct(after)}: "
-                "raise the segment's prices as well, or narrow who is in it."
+                "raise its prices over time as well, or serve the accounts that cannot carry "
+                "it with a leaner package."
             )
         else:
             text += (
                 "What it includes is what its accounts value most or are short of: raise "
-                "the segment's prices, or narrow who is in it."
+                "its prices over time, or serve the accounts that cannot carry it with a "
+                "leaner package."
             )
     return text
 
@@ -322,7 +336,7 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
             f"{fmt.md_text(g.element)} for {fmt.md_text(g.group)}"
             for g in under.head(3).itertuples()
         )
-        steps.append(f"Close the largest service gaps first: {said}.")
+        steps.append(f"Close the largest service gaps first, within each package's budget: {said}.")
     steps.append(
         "Brief every key account manager on their segment's package: what to promise, "
         "what to charge, what not to offer."
@@ -335,8 +349,8 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
     thin = int((~sm_.matrices["segment"]["enough"]).sum()) if sm_.has_ratings else 0
     if thin:
         steps.append(
-            f"Interview more accounts where a segment has fewer than {sm_.min_respondents} "
-            f"answers ({fmt.plural(thin, 'cell')})."
+            f"Interview more accounts where a segment's rating of an element rests on fewer "
+            f"than {sm_.min_respondents} answers ({thin} of them)."
         )
     return steps
 

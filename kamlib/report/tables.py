@@ -40,7 +40,7 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
     )
 
 
-KEEP_ROWS = 12  # tables up to this many rows are kept on one page
+KEEP_ROWS = 15  # tables up to this many rows are kept on one page
 
 
 def table_html(

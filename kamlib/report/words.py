@@ -127,7 +127,8 @@ def _(score: float, min_score: float, revenue_pct: float, potential_pct: float) 
 @words("seg.reason.below_tier")
 def _(revenue_min: float, potential_min: float, revenue_pct: float, potential_pct: float) -> str:
     return (
-        f"Candidate, but below the Tier 3 rule ({revenue_min:.0%} / {potential_min:.0%}); "
+        f"Candidate, but below the Tier 3 rule ({fmt.pct(revenue_min)} / "
+        f"{fmt.pct(potential_min)}); "
         f"{_where(revenue_pct, potential_pct)}"
     )
 
@@ -351,7 +352,7 @@ def _(count: int) -> str:
 
 @words("risk.revenue_down")
 def _(change: float) -> str:
-    return f"revenue {change:+.0%} on the prior 12 months"
+    return f"revenue {fmt.pct(change, signed=True)} on the prior 12 months"
 
 
 @words("risk.margin_down")
@@ -401,7 +402,7 @@ def _() -> str:
 @words("how.extra_gross_profit")
 def _(margin: float | None) -> str:
     if margin is not None:
-        return f"extra revenue x gross margin ({margin:.1%})"
+        return f"extra revenue x gross margin ({fmt.pct(margin, 1)})"
     return "needs the gross margin: cost of goods is not in the data"
 
 
@@ -476,7 +477,7 @@ def _(points: float, health: float) -> str:
 
 @words("warn.revenue_down")
 def _(growth: float) -> str:
-    return f"revenue {growth:+.0%} on the prior 12 months"
+    return f"revenue {fmt.pct(growth, signed=True)} on the prior 12 months"
 
 
 @words("warn.nps_down")
@@ -620,6 +621,15 @@ def _() -> str:
 def _(elements: list[str]) -> str:
     return (
         f"Ratings of service elements outside the agreed list are left out: {', '.join(elements)}."
+    )
+
+
+@words("sm.old_ratings")
+def _(latest: object, months: int) -> str:
+    return (
+        f"The latest interview is from {pd.Timestamp(latest):%B %Y}, {months} months before "
+        "the data date: what the key accounts value may have moved since. Refresh the "
+        "interviews before the packages are promised."
     )
 
 

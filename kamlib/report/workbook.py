@@ -195,6 +195,7 @@ GLOSSARY: dict[str, Term] = {
     "affordable": _t("Affordable", "yesno", "The package costs no more than its limit."),
     "pays": _t("Pays for itself", "yesno", "The accounts' gross profit covers the model's cost."),
     "renormalised": _t("Weights re-normalised", "yesno", "A dimension had no rating."),
+    "present": _t("Delivered", "yesno", "The column is in the data pack."),
     # words
     "signals": _t("Risk signals", "text", "The churn signals in words."),
     "reasons": _t("Reasons", "text", "Why the account is on the list."),
