@@ -68,3 +68,15 @@ def test_percent_ticks_differ_and_use_the_report_style():
     assert [f(v) for v in (0.985, 0.99)] == ["98.5 %", "99.0 %"]
     f.set_locs([-0.1, 0.0, 0.1])
     assert [f(v) for v in (-0.1, 0.0)] == ["−10 %", "0 %"]
+
+
+def test_money_ticks_share_one_unit():
+    from kamlib.report.charts import Money
+
+    f = Money("EUR")
+    f.set_locs([0, 500_000, 1_000_000, 1_500_000])
+    assert [f(v) for v in (0, 500_000, 1_500_000)] == ["€0", "€0.5 M", "€1.5 M"]
+    f.set_locs([0, 20_000, 40_000])
+    assert [f(v) for v in (20_000, -40_000)] == ["€20 k", "−€40 k"]
+    f.set_locs([0, 200, 400])
+    assert f(400) == "€400"

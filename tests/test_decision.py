@@ -51,6 +51,7 @@ def test_the_line_bridge_explains_every_account_between_line_and_list():
     assert b["lost"]["account_id"].tolist() == ["e"]
     assert b["low_score"]["account_id"].tolist() == ["b"]
     assert b["below_tier"]["account_id"].tolist() == ["c"]
+    assert b["below_tier"]["missed"].tolist() == ["potential"]  # no revenue percentile given
     assert b["demoted"]["account_id"].tolist() == ["d"] and b["demoted"]["rank"].tolist() == [4]
     assert b["promoted"]["account_id"].tolist() == ["f"]
     moves = -len(b["lost"]) - len(b["low_score"]) - len(b["below_tier"]) - len(b["demoted"])
@@ -164,11 +165,14 @@ def kpi_review(statuses: list[str]) -> KpiReview:
 
 def test_the_kpi_verdict_follows_the_scorecard():
     d = kpi_view.decision(kpi_review(["green", "green", "amber"]), "EUR")
-    assert d.headline.startswith("**The programme is on track**: 2 of 3 KPIs on target, 1 part")
-    assert "none off target" in d.headline and d.kind == "warn"
-    assert "Review the 1 early-warning account with their owners this quarter" in d.next_steps[0]
+    assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
+    assert "1 part of the way, none off target" in d.headline and d.kind == "warn"
+    assert d.next_steps[0] == (
+        "Review the 1 early-warning account with their owners this quarter; the largest by "
+        "revenue: Alpha."
+    )
     d = kpi_view.decision(kpi_review(["green", "red", "amber", "red"]), "EUR")
-    assert "behind on part" in d.headline and d.kind == "bad"
+    assert "1 of 4 key-account KPIs" in d.headline and d.kind == "bad"
     assert d.recommendation.startswith("Put revenue growth and CSAT on the steering committee")
     assert "€100 of key-account revenue sits with accounts at risk (1, health below 40)" in (
         d.recommendation
@@ -186,3 +190,16 @@ def test_text_cells_are_marked_to_stay_with_what_follows():
     )
     out = add_contents(page)
     assert out.count("jp-TextCell") == 1 and out.index("jp-TextCell") < out.index("Rules")
+
+
+def test_the_bridge_says_which_tier_minimum_an_account_missed():
+    seg = segmentation()
+    seg.accounts["revenue_pct"] = [1.0, 0.9, 0.7, 0.8, 0.6, 0.5, 0.4]  # c: 0.7 < 0.75
+    b = line_bridge(seg, 40, tier_3=(0.75, 0.40))
+    assert b["below_tier"]["missed"].tolist() == ["revenue"]
+    h = {"line_min_revenue": 30.0, "tiers": {"Tier 1": 1, "Tier 2": 0, "Tier 3": 1}}
+    t = seg_view.bridge_table(b, h, "EUR").set_index("step")
+    assert t.loc["below the Tier 3 minimum for revenue: not key", "accounts"] == "−1"
+    assert seg_view._why_left(b["below_tier"].iloc[0]) == (
+        "whose revenue is below the Tier 3 minimum"
+    )

@@ -910,14 +910,18 @@ def portfolio_frame(seg: Segmentation) -> tuple[pd.DataFrame, int]:
     return a[a["fit"].notna()], int(a["fit"].isna().sum())
 
 
-def line_bridge(seg: Segmentation, min_score: float) -> dict:
+def line_bridge(
+    seg: Segmentation, min_score: float, tier_3: tuple[float, float] | None = None
+) -> dict:
     """From the recommended line to the key-account list, account by account: the line's
     accounts, the lost customers and other differences that make the candidates, the
     candidates the rules leave out (compatibility below ``min_score``, or below the
     tier minimums), and the consultants' demotions and promotions.
 
     Each group is a frame of its accounts, largest first, with ``rank`` (1 = the
-    largest customer). ``line`` is 0 when no line is drawn; ``key`` always equals
+    largest customer); ``below_tier`` says which Tier 3 minimum (``tier_3``: revenue and
+    potential percentiles) each missed in ``missed``: "revenue" or "potential". ``line``
+    is 0 when no line is drawn; ``key`` always equals
     ``line - lost + other - low_score - below_tier - demoted + promoted`` (in counts).
     """
     a = seg.accounts.sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True)
@@ -938,7 +942,12 @@ def line_bridge(seg: Segmentation, min_score: float) -> dict:
     low = left_out & (a["score"].isna() | (a["score"] < min_score))
     lost = in_line & a["lost_on"].notna() if "lost_on" in a else in_line & False
     a["by"] = a["override"].map(lambda n: n.values.get("by") if n is not None else None)
-    cols = ["account_id", "account_name", "revenue", "rank", "class", "by"]
+    rmin = tier_3[0] if tier_3 is not None else 0.0
+    short = a["revenue_pct"] < rmin if "revenue_pct" in a else a["key"] & False
+    a["missed"] = pd.Series(np.where(short, "revenue", "potential"), index=a.index).where(
+        left_out & ~low
+    )
+    cols = ["account_id", "account_name", "revenue", "rank", "class", "by", "missed"]
     pick = lambda m: a.loc[m, cols].reset_index(drop=True)  # noqa: E731
     return {
         "line": int(in_line.sum()),

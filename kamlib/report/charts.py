@@ -87,9 +87,32 @@ def use_house_style(primary: str = DEFAULT_PRIMARY) -> None:
     )
 
 
+class Money(mticker.Formatter):
+    """Amounts on an axis in one unit for all its ticks (``€0.5 M, €1.0 M``, never
+    ``€500 k`` beside ``€1.0 M``), with the decimals the ticks need."""
+
+    ticks: list[float] = []
+
+    def __init__(self, currency: str | None = None) -> None:
+        self.currency = currency
+
+    def set_locs(self, locs: object) -> None:
+        self.ticks = sorted(float(v) for v in np.asarray(locs, dtype=float).ravel())
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        top = max((abs(v) for v in self.ticks), default=abs(x))
+        if top < 999.5 or x == 0:
+            return fmt.money(x, self.currency, short=False)
+        scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k")
+        steps = [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False) if b > a]
+        step = (min(steps) if steps else scale) / scale
+        digits = 0 if step >= 0.999 else (1 if step >= 0.0999 else 2)
+        sign = "−" if x < 0 else ""
+        return f"{sign}{fmt.symbol(self.currency)}{abs(x) / scale:,.{digits}f} {unit}"
+
+
 def money_axis(ax: plt.Axes, currency: str | None = None, axis: str = "y") -> None:
-    formatter = mticker.FuncFormatter(lambda v, _: fmt.money(v, currency))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Money(currency))
 
 
 def _done(fig: Figure, margins: dict | None = None) -> Figure:
@@ -467,7 +490,7 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
     ax.legend(handles=[Patch(color=OKABE_ITO[5], label="under-delivered"),
                        Patch(color=OKABE_ITO[4], label="over-served")],
               fontsize=8, frameon=False, loc="lower right")  # fmt: skip
-    ax.set_xlabel("importance minus satisfaction (points on the 1-5 scale)")
+    ax.set_xlabel("importance minus satisfaction (points on the 1–5 scale)")
     ax.set_title("Where it matters and we under-deliver (right); where we over-serve (left)")
     ax.tick_params(axis="y", labelsize=7.5)
     return _done(fig)
@@ -750,7 +773,7 @@ def stakeholder_map(
     ax.set_xlim(-0.6, 2.6)
     ax.set_ylim(0.3, 5.6)
     ax.set_yticks(range(1, 6))
-    ax.set_ylabel("Influence (1-5)")
+    ax.set_ylabel("Influence (1–5)")
     ax.grid(axis="x", visible=False)
     ax.set_title("Stakeholder map", y=TITLE_Y)
     from matplotlib.lines import Line2D
@@ -816,7 +839,7 @@ KPI_PANELS = [
     ("growth", "Revenue growth", "pct"),
     ("share_of_wallet", "Share of wallet", "pct"),
     ("nps", "NPS (points)", "num"),
-    ("csat", "CSAT (1-5)", "num"),
+    ("csat", "CSAT (1–5)", "num"),
 ]
 
 
@@ -887,11 +910,11 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
     from matplotlib.patches import Patch
 
     bands = [("#D55E00", f"at risk (below {risk:g})"),
-             ("#E69F00", f"on watch ({risk:g}-{watch:g})"),
+             ("#E69F00", f"on watch ({risk:g}–{watch:g})"),
              ("#009E73", f"healthy ({watch:g} and over)")]  # fmt: skip
     ax.legend(handles=[Patch(color=c, label=t) for c, t in bands], fontsize=8, frameon=False,
               loc="upper left")  # fmt: skip
-    ax.set_xlabel("Health (0-100)")
+    ax.set_xlabel("Health (0–100)")
     ax.set_ylabel("Key accounts")
     ax.set_xlim(0, 100)
     ax.set_title("Health of the key accounts")
@@ -915,7 +938,7 @@ def health_vs_revenue(
     ax.axvspan(risk, watch, color="#E69F00", alpha=0.06, lw=0)
     money_axis(ax, currency)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Health (0-100)")
+    ax.set_xlabel("Health (0–100)")
     ax.set_ylabel("Revenue, last 12 months")
     for band, lo, hi in (("at risk", 0, risk), ("watch", risk, watch)):
         total = h.loc[(h["health"] >= lo) & (h["health"] < hi), "revenue"].sum()

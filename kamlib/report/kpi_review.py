@@ -60,7 +60,7 @@ def _change(d: float, column: str) -> str:
     if column in ("nps", "opps_won"):
         text = f"{d:+.0f}"
     else:
-        text = f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} pts"
+        text = f"{d:+.2f}" if column == "csat" else f"{d * 100:+.1f} points"
     return text.replace("-", "−")
 
 
@@ -394,10 +394,10 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
             f"measure against them every {r.period} from here."
         )
         return f"**The programme's effect cannot be measured yet**: {why}", rec, "warn"
-    verdict = "on track" if not red and len(green) >= scored / 2 else "behind on part"
     head = (
-        f"**The programme is {verdict}**: {len(green)} of {scored} KPIs on target, "
-        f"{len(amber) or 'none'} part of the way, {len(red) or 'none'} off target."
+        f"**{len(green)} of {scored} key-account KPIs are on target** against the baseline "
+        f"before the programme; {len(amber) or 'none'} part of the way, "
+        f"{len(red) or 'none'} off target."
     )
     parts = []
     if red:
@@ -440,7 +440,7 @@ def decision(
         largest = " and ".join(fmt.md_text(fmt.shorten(n, 50)) for n in top["account"])
         steps.append(
             f"Review the {fmt.plural(len(r.warnings), 'early-warning account')} with their "
-            f"owners this {r.period}, largest first ({largest})."
+            f"owners this {r.period}; the largest by revenue: {largest}."
         )
     steps += [
         "Confirm the targets with management: they are stated with the scorecard, beside "

@@ -348,7 +348,7 @@ def nps_note(p: Plan) -> str:
         )
     return (
         "NPS per quarter in points (% promoters scoring 9-10 minus % detractors 0-6), with "
-        f"the number of respondents (n) and the mean CSAT (1-5).{last}"
+        f"the number of respondents (n) and the mean CSAT (1–5).{last}"
     )
 
 

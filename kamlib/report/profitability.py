@@ -160,7 +160,7 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
         if p.has_cts:
             parts.append(
                 f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a "
-                f"year, {fmt.pct(h['cts_share'])} of revenue."
+                f"year, {fmt.pct(h['cts_share'])} of net revenue."
             )
         if p.has_cost:
             parts.append(
@@ -188,7 +188,7 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
     )
     text = (
         f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a year, "
-        f"{fmt.pct(h['cts_share'])} of revenue, leaving a net contribution of "
+        f"{fmt.pct(h['cts_share'])} of net revenue, leaving a net contribution of "
         f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
         f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
         f"{fmt.plural(h['unprofitable'], 'customer')} that lose money "
@@ -253,9 +253,15 @@ def sensitivity_view(p: Profitability) -> pd.DataFrame:
             "unit costs": s["unit_costs"].map(
                 lambda v: fmt.pct(v, signed=True) if v else "as given"
             ),
-            "unprofitable key accounts": s["unprofitable_key_share"],
+            # counted as on the decision page ("38 / 219"), the share beside
+            "unprofitable key accounts": [
+                f"{fmt.count(round(v * len(p.key)))} / {fmt.count(len(p.key))} ({fmt.pct(v)})"
+                if pd.notna(v)
+                else "n/a"
+                for v in s["unprofitable_key_share"]
+            ],
             "unprofitable accounts": s["unprofitable_accounts"],
-            "whale peak": s["whale_peak"],
+            "earned by the best customers": s["whale_peak"],
             "net contribution": s["net_contribution"],
         }
     )

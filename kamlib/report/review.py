@@ -106,7 +106,7 @@ def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFram
         full = of_pack(pack).history_before(as_of, 24)
         rows.append(
             {
-                "step": "1-5 all steps",
+                "step": "1–5 all steps",
                 "needs": "revenue, 24 months of history",
                 "available": "yes" if full else "no",
                 "without it": ""

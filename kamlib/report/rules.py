@@ -30,7 +30,7 @@ def share_words(x: float) -> str:
 
 
 def rating(x: float) -> str:
-    """A point on the 1-5 scale as the reports write it: ``3.5``, ``4.0``."""
+    """A point on the 1–5 scale as the reports write it: ``3.5``, ``4.0``."""
     return f"{float(x):.1f}"
 
 
@@ -42,7 +42,7 @@ def _listing(items: list[str]) -> str:
 def _gaps(cfg: Config) -> str:
     gap = "half a point" if GAP == 0.5 else f"{GAP:g} points"
     return (
-        f"A gap of {gap} or more on the 1-5 scale counts; important means a mean importance "
+        f"A gap of {gap} or more on the 1–5 scale counts; important means a mean importance "
         f"of at least {rating(IMPORTANT_AT)}, unimportant at most {rating(UNIMPORTANT_AT)}."
     )
 
@@ -132,7 +132,7 @@ def _health(cfg: Config) -> str:
     n = sum(1 for w in weights.values() if w)
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
     return (
-        f"A health score (0-100) for every key account, from {words.get(n, str(n))} "
+        f"A health score (0–100) for every key account, from {words.get(n, str(n))} "
         f"component{'s' if n != 1 else ''} with the weights below; a component without data "
         "is left out and the other weights re-normalised."
     )

@@ -453,7 +453,16 @@ def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
     steps = [
         ("lost customers (churn table)", b["lost"], -1),
         ("compatibility below the minimum: not key", b["low_score"], -1),
-        ("below the Tier 3 minimums for revenue and potential: not key", b["below_tier"], -1),
+        (
+            "below the Tier 3 minimum for revenue: not key",
+            b["below_tier"][b["below_tier"]["missed"] == "revenue"],
+            -1,
+        ),
+        (
+            "below the Tier 3 minimum for potential: not key",
+            b["below_tier"][b["below_tier"]["missed"] == "potential"],
+            -1,
+        ),
         ("taken out by a decision on the account", b["demoted"], -1),
         ("added by a decision on the account", b["promoted"], +1),
     ]
@@ -475,6 +484,13 @@ def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "accounts", "which"])
 
 
+def _why_left(row: pd.Series) -> str:
+    """Why the rules leave an account above the line out, in a few words."""
+    if "missed" not in row or pd.isna(row.get("missed")):
+        return "whose compatibility is below the minimum"
+    return f"whose {row['missed']} is below the Tier 3 minimum"
+
+
 def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
     """What the model costs at the recommended line, that it rests on planning
     assumptions, and the gross profit uplift that would pay for it."""
@@ -484,16 +500,17 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
         return ""
     r = row.iloc[0]
     text = (
-        f" At this line the key-account model costs {fmt.money(r['model_cost'], currency)} a "
-        f"year ({fmt.money(r['cost_per_account'], currency)} per account, planning "
-        "assumptions to be replaced by the client's own figures)"
+        f" For the {fmt.count(n)} accounts at the line the key-account model costs "
+        f"{fmt.money(r['model_cost'], currency)} a year "
+        f"({fmt.money(r['cost_per_account'], currency)} per account: planning assumptions "
+        "to be replaced by the client's own figures before the line is final)"
     )
     gp = r.get("gross_profit", np.nan)
     if pd.notna(gp) and gp > 0:
         text += (
-            f": it pays for itself if it lifts these accounts' gross profit of "
-            f"{fmt.money(gp, currency)} by {fmt.pct(r['model_cost'] / gp)}, or keeps as much "
-            "from being lost"
+            f". To pay for itself it has to add that much gross profit a year, "
+            f"{fmt.pct(r['model_cost'] / gp)} of the {fmt.money(gp, currency)} these accounts "
+            "earn today, or keep as much from being lost"
         )
     return text + "."
 
@@ -508,7 +525,7 @@ def _decision_headline(h: dict, drawn: bool) -> str:
             else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
         )
         return (
-            f"**Run {fmt.count(k)} customers as key accounts**: {fmt.pct(h['key_share'])} of "
+            f"**{fmt.count(k)} customers should be key accounts**: {fmt.pct(h['key_share'])} of "
             f"customers bringing {fmt.pct(h['revenue_share'])} of revenue{gp}, served by "
             f"{_managers(h)}."
         )
@@ -520,16 +537,17 @@ def _decision_headline(h: dict, drawn: bool) -> str:
     return f"**No customer should be run as a key account yet.** {say(h['line_reason'])}"
 
 
-def _decision_steps(h: dict, bridge: dict, drawn: bool) -> list[str]:
+def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) -> list[str]:
     """Who does what next: confirm the list, staff it, the development track, the next
     steps of the method (or what would draw a line)."""
     k, steps = h["key_accounts"], []
     if k:
-        left_out = len(bridge["low_score"]) + len(bridge["below_tier"])
+        left = pd.concat([bridge["low_score"], bridge["below_tier"]]).sort_values("rank")
         decide = (
-            f", deciding on the {fmt.plural(left_out, 'account')} above the line that the "
-            "rules leave out (the largest first)"
-            if left_out
+            f", deciding on the {fmt.plural(len(left), 'account')} above the line that the "
+            f"rules leave out, first {_which(left.head(1), currency)}, "
+            f"{_why_left(left.iloc[0])},"
+            if len(left)
             else ""
         )
         overrides = (
@@ -555,33 +573,23 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool) -> list[str]:
     return steps
 
 
-def decision(seg: Segmentation, min_score: float, currency: str | None = None) -> Decision:
+def decision(
+    seg: Segmentation, min_score: float, currency: str | None = None, tier_3: tuple | None = None
+) -> Decision:
     """The segmentation's decision page: who is a key account, the line and how the list
     follows from it (the bridge), the managers needed, and what to do next."""
     from ..method.segmentation import headline, line_bridge
 
     h = headline(seg)
-    k = h["key_accounts"]
     drawn = h.get("line_decided", True) and not h.get("line_none_pay", False)
-    bridge = line_bridge(seg, min_score)
+    bridge = line_bridge(seg, min_score, tier_3)
     table = bridge_table(bridge, h, currency) if drawn and bridge["line"] else None
     rec = recommendation_text(h, currency) + _model_cost_text(seg, currency)
-    if table is not None and (bridge["line"] != k or len(table) > 2):
-        rec += (
-            f" The key-account list follows from that line as the table below shows: "
-            f"{fmt.count(bridge['line'])} accounts at the line, {fmt.count(k)} key accounts."
-        )
-    left = pd.concat([bridge["low_score"], bridge["below_tier"]]).sort_values("rank")
-    if len(left):
-        rec += (
-            f" Sales leadership should decide on {_which(left, currency, 1)}, which the rules "
-            "leave out."
-        )
     return Decision(
         headline=_decision_headline(h, drawn),
         tiles=kpi_cards(h, currency),
         recommendation=rec,
-        next_steps=_decision_steps(h, bridge, drawn),
+        next_steps=_decision_steps(h, bridge, drawn, currency),
         bridge=table,
         bridge_caption="From the recommended line to the key-account list",
         kind="good" if drawn else "warn",

@@ -62,7 +62,8 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
                 price = ", ".join(c.tail(2)["element"].iloc[::-1])
                 parts.append(
                     f"Loyalty-oriented key accounts value **{fmt.md_text(loyal)}** far more than "
-                    f"price-oriented ones, who put **{fmt.md_text(price)}** first."
+                    f"price-oriented ones, who value **{fmt.md_text(price)}** more than loyal "
+                    "ones do."
                 )
         if sm_.gaps is not None:
             parts += _gaps_sentence(sm_)
@@ -163,8 +164,9 @@ def gap_note(sm_: ServiceModel) -> str:
     if under + over <= len(gap_view(sm_)):
         return ""
     return (
-        f"{fmt.plural(under, 'cell')} under-delivered and {over} over-served in all; the "
-        "largest of each are listed, every cell is in the Excel export."
+        f"Across all groups, key accounts and the others, {fmt.plural(under, 'point')} are "
+        f"under-served and {over} over-served (the summary counts the key-account segments "
+        "only); the largest of each are listed, every one is in the Excel export."
     )
 
 
@@ -390,11 +392,21 @@ def decision(
             f", and key accounts are under-served on {fmt.plural(len(under), 'point')} "
             "that matter to them"
         )
-    rec = (
-        "Adopt the packages below as what each segment is promised: the sales force "
-        "promises what is included, charges for what is charged separately and offers "
-        "nothing else." + _rework_text(sm_, bad, affordable, keep, currency)
-    )
+    if len(bad):
+        good = len(key_segments) - len(bad)
+        rec = (
+            f"Adopt the packages of the {fmt.plural(good, 'segment')} that can afford them "
+            "as what each is promised (the sales force promises what is included, charges "
+            "for what is charged separately, offers nothing else); rework the other "
+            f"{fmt.plural(len(bad), 'package')} before they are promised."
+            + _rework_text(sm_, bad, affordable, keep, currency)
+        )
+    else:
+        rec = (
+            "Adopt the packages below as what each segment is promised: the sales force "
+            "promises what is included, charges for what is charged separately and offers "
+            "nothing else."
+        )
     return Decision(
         headline=head + ".",
         tiles=decision_tiles(sm_, len(under)),
