@@ -66,6 +66,8 @@ def test_percent_ticks_differ_and_use_the_report_style():
     assert [f(v) for v in (0.97, 1.0)] == ["97 %", "100 %"]
     f.set_locs([0.980, 0.985, 0.990, 0.995])  # half-point steps need a decimal
     assert [f(v) for v in (0.985, 0.99)] == ["98.5 %", "99.0 %"]
+    f.set_locs([0.925, 0.95, 0.975, 1.0])  # 2.5-point steps: 92.5 %, never "92 %, 95 %, 98 %"
+    assert [f(v) for v in (0.925, 0.95)] == ["92.5 %", "95.0 %"]
     f.set_locs([-0.1, 0.0, 0.1])
     assert [f(v) for v in (-0.1, 0.0)] == ["−10 %", "0 %"]
 

@@ -167,6 +167,7 @@ def test_the_kpi_verdict_follows_the_scorecard():
     d = kpi_view.decision(kpi_review(["green", "green", "amber"]), "EUR")
     assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
     assert "1 part of the way, none off target" in d.headline and d.kind == "warn"
+    assert d.recommendation.endswith("1 of them is also at risk or on watch.")
     assert d.next_steps[0] == (
         "Review the 1 early-warning account with their owners this quarter; the largest by "
         "revenue: Alpha."
@@ -203,3 +204,17 @@ def test_the_bridge_says_which_tier_minimum_an_account_missed():
     assert seg_view._why_left(b["below_tier"].iloc[0]) == (
         "whose revenue is below the Tier 3 minimum"
     )
+
+
+def test_one_key_account_reads_in_the_singular():
+    h = {"key_accounts": 1, "key_by_override": 1, "line_reason": note("seg.line.no_cost"),
+         "overrides": 2, "tiers": {"Tier 1": 0}, "managers_low": 1, "managers_high": 1,
+         "development": 0}  # fmt: skip
+    head = seg_view._decision_headline(h, drawn=False)
+    assert head.startswith("**1 customer is a key account by a decision on the account, but")
+    b = {"low_score": pd.DataFrame(columns=["rank"]), "below_tier": pd.DataFrame(columns=["rank"])}
+    steps = seg_view._decision_steps(h, b, drawn=False, currency="EUR")
+    assert steps[:2] == [
+        "Confirm the 1 key account with the sales leadership, deciding on the 2 overrides.",
+        "Make sure 1 key account manager covers it.",
+    ]

@@ -37,10 +37,11 @@ class Percent(mticker.Formatter):
         self.ticks = sorted(float(v) for v in np.asarray(locs, dtype=float).ravel())
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        locs = self.ticks
-        steps = [b - a for a, b in zip(locs, locs[1:], strict=False) if b > a]
-        step = min(steps) if steps else 0.01
-        digits = 0 if step >= 0.00999 else (1 if step >= 0.000999 else 2)
+        # the fewest decimals that show every tick as it is (92.5 %, not 92 % and 95 %)
+        digits = next(
+            (d for d in (0, 1) if all(abs(round(v * 100, d) - v * 100) < 1e-6 for v in self.ticks)),
+            2,
+        )
         return fmt.pct(x, digits) if x else "0 %"
 
 
@@ -250,10 +251,10 @@ def pareto_curve(
 
 
 def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = None) -> Figure:
-    """Coverage (left) and, for each line, what the key accounts bring in a year against
-    what the key-account model costs for them (right): their gross profit, or, without
-    cost of goods and an assumed margin, their revenue (a line whose revenue is below its
-    cost cannot pay at any margin); the points are coloured by whether the line pays.
+    """Coverage (left) and, for each line, what an account added at that line brings in
+    a year against what the key-account model costs per account (right): its gross
+    profit, or, without cost of goods and an assumed margin, its revenue; the points are
+    coloured by whether the line pays (its added accounts and the whole line).
     ``line``: the recommended number of key accounts (0: none, no marker)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
     x = sens["key_accounts"]
@@ -270,17 +271,18 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     ax1.set_title("Share covered")
     ax1.legend(fontsize=8, loc="lower right")
     basis = sens.attrs.get("gp_basis", "data")
-    brought = sens["gross_profit"] if basis != "none" else sens["total_revenue"]
+    # the decision compares what an added account brings with what it adds to the cost
+    brought = sens["marginal_gp"] if basis != "none" else sens["marginal_revenue"]
     colours = [
         GREY if not isinstance(p, bool | np.bool_) else (palette()[0] if p else OKABE_ITO[5])
         for p in sens["pays"]
     ]
     label = {"data": "gross profit", "assumed": "gross profit (assumed margin)",
              "none": "revenue"}[basis]  # fmt: skip
-    ax2.plot(x, brought, color=palette()[0], lw=1.8, label=f"the key accounts' {label}")
+    ax2.plot(x, brought, color=palette()[0], lw=1.8, label=f"{label} per added account")
     ax2.scatter(x, brought, c=colours, s=22, zorder=3)
-    ax2.plot(x, sens["model_cost"], color=INK, lw=1.2, ls="--", drawstyle="steps-post",
-             label="the key-account model's cost")  # fmt: skip
+    ax2.plot(x, sens["cost_per_account"], color=INK, lw=1.2, ls="--",
+             label="the model's cost per account")  # fmt: skip
     from matplotlib.lines import Line2D
 
     marks = [(palette()[0], "the line pays"), (OKABE_ITO[5], "the line does not pay"),
@@ -291,7 +293,7 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     money_axis(ax2, currency)
     ax2.set_xlabel("Number of key accounts")
     ax2.set_ylabel("A year")
-    ax2.set_title(f"{label.split(' (')[0].capitalize()} against the model's cost")
+    ax2.set_title("What an added account brings against its cost")
     handles, _ = ax2.get_legend_handles_labels()
     ax2.legend(handles=handles + extra, fontsize=7, loc="upper left")
     if line:

@@ -434,6 +434,15 @@ def decision(
             f"accounts at risk ({fmt.count(risk_n)}, health below {risk:g}) or on "
             f"watch ({fmt.count(watch_n)}, below {watch:g})."
         )
+    if len(r.warnings) and (risk_n or watch_n):
+        hl = r.health if "account_id" in r.health else r.health.reset_index()
+        banded = set(hl.loc[hl["band"].isin(["at risk", "watch"]), "account_id"])
+        both = int(r.warnings["account_id"].isin(banded).sum())
+        rec += (
+            f" The early-warning list ({fmt.plural(len(r.warnings), 'account')}) flags what "
+            f"changed: health falling, revenue declining, NPS dropping, no senior contact; "
+            f"{fmt.count(both)} of them {'is' if both == 1 else 'are'} also at risk or on watch."
+        )
     steps = []
     if len(r.warnings):
         top = r.warnings.sort_values("revenue", ascending=False).head(2)
@@ -447,10 +456,8 @@ def decision(
         "what a comparable programme aimed at and reported.",
         f"Repeat this review every {r.period} and report it to the steering committee.",
     ]
-    return Decision(
-        headline=head, tiles=tiles, recommendation=rec, next_steps=steps,
-        detail=summary_text(r, currency), kind=kind,
-    )  # fmt: skip
+    # the KPIs one by one follow on the next page (the scorecard): the page stays one page
+    return Decision(headline=head, tiles=tiles, recommendation=rec, next_steps=steps, kind=kind)
 
 
 def _and(items: list[str]) -> str:

@@ -525,15 +525,17 @@ def _decision_headline(h: dict, drawn: bool) -> str:
             else f" and {fmt.pct(h['gross_profit_share'])} of gross profit"
         )
         return (
-            f"**{fmt.count(k)} customers should be key accounts**: {fmt.pct(h['key_share'])} of "
+            f"**{fmt.count(k)} {'customer' if k == 1 else 'customers'} should be key "
+            f"{'account' if k == 1 else 'accounts'}**: {fmt.pct(h['key_share'])} of "
             f"customers bringing {fmt.pct(h['revenue_share'])} of revenue{gp}, served by "
             f"{_managers(h)}."
         )
     if k:
-        return (
-            f"**{fmt.count(k)} customers are key accounts by the rules, but no line can be "
-            "confirmed yet**: " + say(h["line_reason"])
-        )
+        are = "customer is a key account" if k == 1 else "customers are key accounts"
+        by_decision = "by a decision on the account" if k == 1 else "by decisions on the accounts"
+        how = by_decision if h.get("key_by_override") == k else "by the rules"
+        head = f"**{fmt.count(k)} {are} {how}, but no line can be confirmed yet**: "
+        return head + say(h["line_reason"])
     return f"**No customer should be run as a key account yet.** {say(h['line_reason'])}"
 
 
@@ -550,14 +552,22 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
             if len(left)
             else ""
         )
+        n = h["overrides"]
         overrides = (
-            f" and on the {fmt.plural(h['overrides'], 'override')}" if h["overrides"] else ""
-        )
+            (f" and on the {fmt.plural(n, 'override')}" if decide else
+             f", deciding on the {fmt.plural(n, 'override')}")
+            if n
+            else ""
+        )  # fmt: skip
         steps.append(
-            f"Confirm the {fmt.count(k)} key accounts with the sales leadership{decide}{overrides}."
+            f"Confirm the {fmt.plural(k, 'key account')} with the sales leadership"
+            f"{decide}{overrides}."
         )
-        tier_1 = fmt.count(h["tiers"].get("Tier 1", 0))
-        steps.append(f"Make sure {_managers(h)} cover them, the {tier_1} Tier 1 accounts first.")
+        tier_1 = int(h["tiers"].get("Tier 1", 0))
+        cover = "covers" if h["managers_high"] == 1 else "cover"
+        them = "it" if k == 1 else "them"
+        first = f", the {fmt.plural(tier_1, 'Tier 1 account')} first" if 0 < tier_1 < k else ""
+        steps.append(f"Make sure {_managers(h)} {cover} {them}{first}.")
     if h["development"]:
         steps.append(
             f"Give the {fmt.plural(h['development'], 'development-track account')} a growth "
