@@ -303,6 +303,25 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
     return _done(fig)
 
 
+def repel(points: list[tuple[float, float]], gap: float = 4.5) -> list[tuple[float, float]]:
+    """Label positions that keep ``gap`` apart (in data units, both axes alike, on a 0–100
+    scale): each label in turn moves from its point towards the middle (down from the
+    upper half, up from the lower) until it clears the labels placed before.
+
+    Examples
+    --------
+    >>> repel([(50.0, 50.0), (51.0, 50.0), (90.0, 99.0), (91.0, 98.0)])
+    [(50.0, 50.0), (51.0, 54.5), (90.0, 99.0), (91.0, 93.5)]
+    """
+    placed: list[tuple[float, float]] = []
+    for x, y in points:
+        ly, step = y, (-gap if y > 50 else gap)
+        while any(abs(x - px) < gap and abs(ly - py) < gap for px, py in placed):
+            ly += step
+        placed.append((x, ly))
+    return placed
+
+
 #: The portfolio matrix's quadrants (axes position, name): attractive and compatible
 #: accounts to invest in, attractive ones to win over, compatible ones to serve lean.
 PORTFOLIO_QUADRANTS = [
@@ -342,17 +361,14 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
         )
     top = table.nlargest(label, "revenue")
     key_lines = []
-    for i, r in enumerate(top.itertuples(), 1):
-        ax.text(
-            r.fit,
-            r.attractiveness,
-            str(i),
-            ha="center",
-            va="center",
-            fontsize=7,
-            fontweight="bold",
-            color=INK,
-        )
+    spots = repel(list(zip(top["fit"], top["attractiveness"], strict=True)))
+    for i, (r, (lx, ly)) in enumerate(zip(top.itertuples(), spots, strict=True), 1):
+        if (lx, ly) != (r.fit, r.attractiveness):  # moved off a crowded spot: a leader
+            ax.plot([r.fit, lx], [r.attractiveness, ly], color=GREY, lw=0.6, zorder=4)
+        ax.text(lx, ly, str(i), ha="center", va="center", fontsize=7, fontweight="bold",
+                color=INK, zorder=5,
+                bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "alpha": 0.85,
+                      "edgecolor": "none"})  # fmt: skip
         name = r.account_name if len(r.account_name) <= 26 else r.account_name[:25] + "…"
         key_lines.append(f"{i}  {name}")
     fig.text(
