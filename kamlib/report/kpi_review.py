@@ -13,6 +13,7 @@ import pandas as pd
 from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
 from .decision import Decision
+from .rules import listing
 from .words import KPI_LABELS, joined, say, say_all
 from .workbook import page_header
 
@@ -461,5 +462,5 @@ def decision(
 
 
 def _and(items: list[str]) -> str:
-    items = [i[0].lower() + i[1:] if i[:2] != "NP" and i[:2] != "CS" else i for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """KPI labels inside a sentence: lower case but for NPS and CSAT."""
+    return listing([i if i[:2] in ("NP", "CS") else i[0].lower() + i[1:] for i in items])

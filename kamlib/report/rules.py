@@ -34,7 +34,8 @@ def rating(x: float) -> str:
     return f"{float(x):.1f}"
 
 
-def _listing(items: list[str]) -> str:
+def listing(items: list[str]) -> str:
+    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -51,7 +52,7 @@ def _packages(cfg: Config) -> str:
     inc = cfg.method.service_model.include_at
     chg = cfg.method.service_model.charge_at
     always = list(cfg.method.service_model.loyalty_always or [])
-    given = f"always get {_listing(always)}, and " if always else "get "
+    given = f"always get {listing(always)}, and " if always else "get "
     return (
         "For each key-account segment, every element is **included**, **charged separately** "
         f"or **not offered**. The rules: loyalty-oriented segments {given}every element "

@@ -19,6 +19,7 @@ from ..method.service_model import (
     wide,
 )
 from .decision import Decision
+from .rules import listing
 from .words import say_all
 
 
@@ -270,10 +271,6 @@ def rework(
     return c.loc[chosen].reset_index(drop=True), cost / gp
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def decision_tiles(sm_: ServiceModel, under: int) -> list[tuple[str, str, str]]:
     """The numbers that matter: segments with a package, packages not affordable, gaps
     on key accounts, who was interviewed."""
@@ -305,7 +302,7 @@ def _rework_text(
     text = ""
     for r in bad.itertuples():
         costly, after = rework(sm_, r.segment, affordable, keep)
-        what = _and([
+        what = listing([
             f"{fmt.md_text(e)} ({fmt.money(c, currency)})"
             for e, c in zip(costly["element"], costly["cost_per_account"], strict=True)
         ]) if len(costly) else ""  # fmt: skip
@@ -345,7 +342,7 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
     )
     if len(bad):
         steps.append(
-            f"Rework the package of {_and([fmt.md_text(s) for s in bad['segment']])} "
+            f"Rework the package of {listing([fmt.md_text(s) for s in bad['segment']])} "
             "with the segment's account managers before it is promised."
         )
     thin = int((~sm_.matrices["segment"]["enough"]).sum()) if sm_.has_ratings else 0
