@@ -71,7 +71,7 @@ def test_stakeholder_gaps():
     )
     g = ap.stakeholder_gaps(c, "2026-09-30", stale_days=180).set_index("account_id")
     assert joined(g.loc["a", "gaps"]) == "1 influential detractor"
-    assert joined(g.loc["b", "gaps"]) == "no senior contact; no supporter"
+    assert joined(g.loc["b", "gaps"]) == "no senior contact on record; no supporter"
     assert g.loc["c", "days_since_senior"] == 272
     assert joined(g.loc["c", "gaps"]) == "senior contact not met for 272 days; no supporter"
 

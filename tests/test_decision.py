@@ -166,7 +166,7 @@ def kpi_review(statuses: list[str]) -> KpiReview:
 def test_the_kpi_verdict_follows_the_scorecard():
     d = kpi_view.decision(kpi_review(["green", "green", "amber"]), "EUR")
     assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
-    assert "1 part of the way, none off target" in d.headline and d.kind == "warn"
+    assert "1 is part of the way, none off target" in d.headline and d.kind == "warn"
     assert d.recommendation.endswith("1 of them is also at risk or on watch.")
     assert d.next_steps[0] == (
         "Review the 1 early-warning account with their owners this quarter; the largest by "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -174,11 +175,8 @@ def test_early_warnings_name_the_reasons_and_the_owner():
         == "health down 15 points to 35; revenue −20 % on the prior 12 months"
     )
     assert w.loc["a", "owner"] == "Ann" and w.loc["a", "account"] == "Alpha"
-    assert joined(w.loc["b", "reasons"]) == "no senior contact"
-    assert (
-        joined(w.loc["c", "reasons"])
-        == "NPS fell: NPS down 30 points; no senior contact for 400 days"
-    )
+    assert joined(w.loc["b", "reasons"]) == "no senior contact on record"
+    assert joined(w.loc["c", "reasons"]) == "NPS down 30 points; no senior contact for 400 days"
     assert list(w.index) == ["a", "c", "b"]  # lowest health first
 
 
@@ -244,6 +242,27 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
     assert clv.loc["key accounts", "lifetime value"] == pytest.approx(
         gp * 1.10 / (1.10 - (1 - churn))
     )
+    # after cost-to-serve: the same on gross profit minus step 3's cost-to-serve
+    nc = clv.loc["key accounts", "net contribution per account"]
+    assert 0 < nc < gp
+    assert clv.loc["key accounts", "lifetime value after cost-to-serve"] == pytest.approx(
+        nc * 1.10 / (1.10 - (1 - churn))
+    )
+
+
+def test_net_contribution_per_account_needs_every_accounts_cost_to_serve():
+    acc = pd.DataFrame(
+        {
+            "key": [True, True, False, False],
+            "revenue": [10.0, 6.0, 2.0, 0.0],
+            "gross_profit": [5.0, 3.0, 1.0, 0.0],
+            "cost_to_serve": [2.0, 4.0, np.nan, 0.0],
+        }
+    )
+    gp, nc = kpis.per_account_year(acc)
+    assert gp == {"key accounts": 4.0, "other accounts": 1.0}  # invoiced accounts only
+    assert nc == {"key accounts": 1.0}  # the other group has an unknown cost-to-serve
+    assert kpis.per_account_year(acc.drop(columns="cost_to_serve"))[1] == {}
 
 
 def test_a_kpi_of_one_key_account_is_shown_but_not_scored():

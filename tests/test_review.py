@@ -136,10 +136,10 @@ def test_completeness_and_overview(tmp_path):
 def test_readiness_and_headline(tmp_path):
     pack = make_pack(tmp_path, rev([("A1", "2026-01", 10), ("A2", "2025-01", 5)]))
     ready = reviewv.readiness(pack).set_index("needs")
-    assert ready.loc["activities", "available"] == "no"
+    assert ready.loc["Activities table", "available"] == "no"
     assert (
         "cost-to-serve and net contribution are not available"
-        in ready.loc["activities", "without it"]
+        in ready.loc["Activities table", "without it"]
     )
     # everything delivered: no empty "without it" column
     from kamlib.intake.engagement import open_engagement
@@ -170,7 +170,30 @@ def test_findings_table_orders_errors_first():
     ]
     t = reviewv.findings_table(fs)
     assert t["level"].tolist() == ["error", "warning", "note"]  # "note" is what readers see
-    assert t["table"].tolist() == ["t", "(pack)", "t"]
+    assert t["table"].tolist() == ["T", "Data pack", "T"]
+
+
+def test_findings_speak_of_tables_and_columns_in_words_and_keep_the_file_for_the_owner():
+    from kamlib.intake.datapack import Finding
+
+    f = Finding(
+        "warning",
+        "accounts",
+        "clients.xlsx [Accounts]",
+        "estimated_wallet",
+        2,
+        ("4: '-5'",),
+        "clients.xlsx [Accounts], column 'estimated_wallet': 2 rows are negative (row 4: "
+        "'-5'). Fix: estimated_wallet is a number; correct or blank those values.",
+        "left blank",
+    )
+    row = reviewv.findings_table([f]).iloc[0]
+    assert row["finding"] == (
+        "Estimated wallet, accounts table: 2 rows are negative (row 4: '-5'). Fix: estimated "
+        "wallet is a number; correct or blank those values."
+    )
+    assert (row["table"], row["column"]) == ("Accounts", "Estimated wallet")
+    assert (row["file"], row["column_name"]) == ("clients.xlsx [Accounts]", "estimated_wallet")
 
 
 def test_readiness_says_when_a_column_is_only_partly_filled(tmp_path):
@@ -178,5 +201,6 @@ def test_readiness_says_when_a_column_is_only_partly_filled(tmp_path):
     n = len(pack["accounts"])
     pack.tables["accounts"] = pack["accounts"].assign(loyalty=[4.0] + [None] * (n - 1))
     ready = reviewv.readiness(pack).set_index("needs")
-    assert ready.loc["accounts.loyalty", "available"] == f"partly ({round(100 / n)} %)"
-    assert ready.loc["accounts.loyalty", "without it"].startswith("for the rows without it:")
+    loyalty = "Loyalty rating, accounts table"
+    assert ready.loc[loyalty, "available"] == f"partly ({round(100 / n)} %)"
+    assert ready.loc[loyalty, "without it"].startswith("for the rows without it:")

@@ -151,8 +151,8 @@ SCHEMA: dict[str, Any] = {
             "service_cost": Setting(
                 "number",
                 25000,
-                "Annual cost of the key-account service package per account "
-                "(until the service model step prices it)",
+                "Annual cost of the service a key account gets on top of today's, per account "
+                "(a planning assumption)",
                 low=0,
             ),
             "assumed_gross_margin": Setting(

@@ -571,7 +571,7 @@ def _say_long(
             source,
             column,
             f"are longer than {LONG_NAME} characters",
-            "The reports show them shortened (…); the Excel exports keep them whole.",
+            "The reports show them shortened (…); the workbooks keep them whole.",
             "shortened in reports",
             rows=index[long],
         )
@@ -975,8 +975,12 @@ def _check_accounts(
                 "accounts",
                 sources["accounts"],
                 "parent_id",
-                f"{len(cycle)} accounts form a loop of parents (each is, through its "
-                "parents, its own parent)",
+                (
+                    "1 account is its own parent"
+                    if len(cycle) == 1
+                    else f"{len(cycle)} accounts form loops of parents: each is, through "
+                    "its parents, its own parent"
+                ),
                 "Fix the parent_id of one account in each loop; until then group roll-up "
                 "treats each of them as its own group.",
                 "no roll-up",

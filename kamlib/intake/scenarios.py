@@ -234,7 +234,9 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
         for head in empty_sections(run / name):
             problems.append(f"{name}: the heading '{head}' has nothing under it")
     review = run / "05_kpi_review.html"
-    rag = re.findall(r'class="tag tag-rag-(green|amber|red)"', review.read_text(encoding="utf-8"))
+    rag = re.findall(
+        r'class="tag(?: short)? tag-rag-(green|amber|red)"', review.read_text(encoding="utf-8")
+    )
     if s.programme != "inside" and rag:
         problems.append("05_kpi_review.html: RAG status without a baseline")
     card = _sheet(run / "05_kpi_review.xlsx", "Scorecard")

@@ -6,6 +6,7 @@ data dictionary in ``docs/``; change it here and everything follows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 #: The kinds of value a column may hold, with how a client should write them.
@@ -341,6 +342,72 @@ TABLES: dict[str, Table] = {
 
 OPTIONAL_TABLES = [name for name, t in TABLES.items() if not t.required]
 REQUIRED_TABLES = [name for name, t in TABLES.items() if t.required]
+
+#: The client's word for a column where its name does not read as one (a column has the
+#: same word in every table); every other name reads with its underscores as spaces.
+LABELS = {
+    "account_id": "customer number",
+    "account_name": "customer name",
+    "parent_id": "parent account",
+    "customer_since": "customer since",
+    "market_leadership": "market leadership rating",
+    "innovation_leadership": "innovation leadership rating",
+    "strategic_fit": "strategic fit rating",
+    "loyalty": "loyalty rating",
+    "information_sharing": "information sharing rating",
+    "engagement": "engagement rating",
+    "list_amount": "amount at list price",
+    "invoice_id": "invoice number",
+    "respondent_role": "respondent's role",
+    "opportunity_id": "opportunity number",
+    "expected_close": "expected close date",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "key": "key account (yes or no)",
+    "by": "decided by",
+}
+
+
+def label(name: str) -> str:
+    """A table's or column's name in the client's words.
+
+    Examples
+    --------
+    >>> label("estimated_wallet"), label("parent_id"), label("service_ratings")
+    ('estimated wallet', 'parent account', 'service ratings')
+    """
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def where(table: str, column: str = "") -> str:
+    """Where a value lives, in words: the column and its table.
+
+    Examples
+    --------
+    >>> where("accounts", "estimated_wallet"), where("activity_rates")
+    ('estimated wallet, accounts table', 'activity rates table')
+    """
+    return f"{label(column)}, {label(table)} table" if column else f"{label(table)} table"
+
+
+_NAMES = sorted(
+    {n for t in TABLES.values() for n in [t.name, *t.column_names] if "_" in n},
+    key=len,
+    reverse=True,
+)
+_NAMED = re.compile(r"'?\b(" + "|".join(_NAMES) + r")\b'?")
+
+
+def plain(text: str) -> str:
+    """Text with every table and column name of the contract written in words (a message
+    for the data owner, re-worded for the client's report).
+
+    Examples
+    --------
+    >>> plain("Fix the parent_id of one account; add it to activity_rates.")
+    'Fix the parent account of one account; add it to activity rates.'
+    """
+    return _NAMED.sub(lambda m: label(m[1]), text)
 
 
 def data_dictionary() -> str:

@@ -527,6 +527,8 @@ class KpiReview:
     nps_min_respondents: int = 1  # an account's NPS counts in its health from this many
     discount_rate: float = 0.10  # for customer lifetime value
     measured: Note | None = None  # why the programme's effect cannot be measured; None: it can
+    # per account and year, per group, after cost-to-serve (step 3's); empty without it
+    net_contribution: dict = field(default_factory=dict)
 
 
 def cohorts(
@@ -606,12 +608,34 @@ def analyse(
     notes.append(_cohort_note(bool(set(every) - measurable)))
     now, warn = _health_now(engagement, acc, key, revenue, surveys, ends[-1], period)
     h = cfg.method.health
-    gp = acc.assign(group=np.where(acc["key"], "key accounts", "other accounts"))
-    gp = gp[gp["revenue"] > 0].groupby("group")["gross_profit"].mean()
+    gp, nc = per_account_year(acc)
     return KpiReview(
-        table, card, now, warn, dict(h.weights), period, notes, gp.to_dict(),
-        h.nps_min_respondents, s.discount_rate, measured,
+        table, card, now, warn, dict(h.weights), period, notes, gp,
+        h.nps_min_respondents, s.discount_rate, measured, nc,
     )  # fmt: skip
+
+
+def per_account_year(accounts: pd.DataFrame) -> tuple[dict, dict]:
+    """Average gross profit, and net contribution (gross profit − cost-to-serve), per
+    invoiced account and year, for key and other accounts; the net contribution only
+    where both are known for every account of the group ({} without cost-to-serve).
+
+    Examples
+    --------
+    >>> acc = pd.DataFrame({"key": [True, True, False], "revenue": [9.0, 5.0, 1.0],
+    ...                     "gross_profit": [4.0, 2.0, 0.5],
+    ...                     "cost_to_serve": [1.0, 3.0, 0.1]})
+    >>> per_account_year(acc)
+    ({'key accounts': 3.0, 'other accounts': 0.5}, {'key accounts': 1.0, 'other accounts': 0.4})
+    """
+    a = accounts.assign(group=np.where(accounts["key"], "key accounts", "other accounts"))
+    a = a[a["revenue"] > 0]
+    gp = a.groupby("group")["gross_profit"].mean()
+    if "cost_to_serve" not in a or a["cost_to_serve"].isna().all():
+        return gp.to_dict(), {}
+    net = (a["gross_profit"] - a["cost_to_serve"]).groupby(a["group"])
+    known = net.count() == net.size()  # a group with an unknown account has no average
+    return gp.to_dict(), net.mean()[known].round(10).to_dict()
 
 
 def _cohort_note(today_for_some: bool) -> Note:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core import fmt
 from ..core import settings as settings_
 from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
 from .decision import Decision
@@ -280,11 +281,37 @@ PERIOD_FORMATS = {
 }
 
 
-LIFETIME_NOTE = (
-    "Customer lifetime value = gross profit per account and year x (1 + d) / (1 + d − r), "
-    "with r the retention (1 − the annual churn of the latest period's accounts) and d the "
-    "discount rate: the value today of the gross profit an account brings while it stays."
-)
+LIFETIME_FORMATS = {
+    "gross profit per account": "money_short",
+    "net contribution per account": "money_short",
+    "annual churn": "pct",
+    "discount rate": "pct0",
+    "lifetime value": "money_short",
+    "lifetime value after cost-to-serve": "money_short",
+}
+
+
+def lifetime_note(r: KpiReview) -> str:
+    """How lifetime value is computed, in words (no formula on a client's page).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> lifetime_note(SimpleNamespace(discount_rate=0.1, net_contribution={}))[:46]
+    'Customer lifetime value: what the gross profit'
+    """
+    text = (
+        "Customer lifetime value: what the gross profit an account brings each year is worth "
+        "today, for as long as it stays, with the chance of staying each year taken from "
+        "the latest period's retention and each later year discounted by "
+        f"{fmt.pct(r.discount_rate)}."
+    )
+    if r.net_contribution:
+        text += (
+            " After cost-to-serve: the same on the net contribution, the gross profit minus "
+            "the cost of serving the account, as in the profitability report."
+        )
+    return text
 
 
 def lifetime_view(r: KpiReview) -> pd.DataFrame:
@@ -295,17 +322,25 @@ def lifetime_view(r: KpiReview) -> pd.DataFrame:
     for t in last.itertuples():
         gp = r.gross_profit.get(t.group, np.nan)
         churn = 1 - t.logo_retention if pd.notna(t.logo_retention) else np.nan
+        nc = r.net_contribution.get(t.group, np.nan)
         v = lifetime_value(gp, churn, r.discount_rate) if pd.notna(gp) and pd.notna(churn) else None
+        w = lifetime_value(nc, churn, r.discount_rate) if pd.notna(nc) and pd.notna(churn) else None
         rows.append(
             {
                 "group": t.group,
                 "gross profit per account": gp,
+                "net contribution per account": nc,
                 "annual churn": churn,
                 "discount rate": r.discount_rate,
                 "lifetime value": v["clv"] if v else np.nan,
+                "lifetime value after cost-to-serve": w["clv"] if w else np.nan,
             }
         )
     out = pd.DataFrame(rows)
+    if not r.net_contribution:  # no cost-to-serve: the columns would only say "n/a"
+        out = out.drop(
+            columns=["net contribution per account", "lifetime value after cost-to-serve"]
+        )
     return out if out["lifetime value"].notna().any() else out.iloc[:0]
 
 
@@ -397,7 +432,8 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
         return f"**The programme's effect cannot be measured yet**: {why}", rec, "warn"
     head = (
         f"**{len(green)} of {scored} key-account KPIs are on target** against the baseline "
-        f"before the programme; {len(amber) or 'none'} part of the way, "
+        f"before the programme; {len(amber) or 'none'} {'is' if len(amber) == 1 else 'are'} "
+        "part of the way, "
         f"{len(red) or 'none'} off target."
     )
     parts = []

@@ -13,6 +13,7 @@ import pandas as pd
 from ..core import fmt
 from ..core.evidence import of_pack
 from ..intake.datapack import ERROR, INFO, WARNING, DataPack, Finding
+from ..intake.schema import label, plain, where
 from .decision import Decision
 
 #: What each step needs, and what it does without the optional part.
@@ -65,36 +66,83 @@ READINESS = [
 ]
 
 
+def client_message(f: Finding) -> str:
+    """A finding in the client's words: where (the column and table by their names in
+    words), then what is wrong, the rows and the fix; the file and column as delivered
+    stay in the workbook's findings sheet for the data owner.
+
+    Examples
+    --------
+    >>> f = Finding("warning", "accounts", "accounts.csv", "parent_id", 2, (),
+    ...             "accounts.csv, column 'parent_id': 2 rows loop. Fix the parent_id.", "kept")
+    >>> client_message(f)
+    'Parent account, accounts table: 2 rows loop. Fix the parent account.'
+    """
+    raw = f.source + (f", column '{f.column}'" if f.column else "")
+    body = f.message.removeprefix(raw + ": ") if f.source else f.message
+    if not f.table:
+        return plain(body)
+    place = where(f.table, f.column)
+    return f"{place[0].upper()}{place[1:]}: {plain(body)}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def findings_table(findings: list[Finding]) -> pd.DataFrame:
-    """Findings as a table, errors first, then warnings, then notes."""
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    """Findings as a table, errors first, then warnings, then notes: the table and column
+    in words and the finding in the client's words (:func:`client_message`); the file and
+    the column's name as delivered for the data owner (the workbook's findings sheet)."""
+    order = {ERROR: 0, WARNING: 1, INFO: 2, "note": 2}
     df = pd.DataFrame(
         [
             {
                 "level": "note" if f.level == INFO else f.level,
-                "table": f.table or "(pack)",
-                "source": f.source,
-                "column": f.column,
+                "table": _cap(label(f.table)) if f.table else "Data pack",
+                "column": _cap(label(f.column)) if f.column else "",
                 "rows": f.rows,
                 "examples": "; ".join(f.examples),
+                "finding": client_message(f),
                 "what the analysis does": f.action,
-                "message": f.message,
+                "file": f.source,
+                "column_name": f.column,
             }
             for f in findings
         ],
         columns=[
             "level",
             "table",
-            "source",
             "column",
             "rows",
             "examples",
+            "finding",
             "what the analysis does",
-            "message",
+            "file",
+            "column_name",
         ],
     )
-    order["note"] = order[INFO]
     return df.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def in_words(df: pd.DataFrame) -> pd.DataFrame:
+    """A data review table with its tables and columns named in words (the column's name
+    in the data pack kept beside it, and the file the table came from, for the data owner).
+
+    Examples
+    --------
+    >>> in_words(pd.DataFrame({"table": ["service_ratings"], "column": ["parent_id"]}))
+                 table          column column_name
+    0  Service ratings  Parent account   parent_id
+    """
+    out = df.rename(columns={"source": "file"})
+    if "table" in out:
+        out["table"] = out["table"].map(lambda t: _cap(label(t)))
+    if "column" in out:
+        names = out["column"]
+        out["column"] = names.map(lambda c: _cap(label(c)))
+        out.insert(out.columns.get_loc("column") + 1, "column_name", names)
+    return out
 
 
 def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFrame:
@@ -107,7 +155,7 @@ def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFram
         rows.append(
             {
                 "step": "1–5 all steps",
-                "needs": "revenue, 24 months of history",
+                "needs": "24 months of revenue",
                 "available": "yes" if full else "no",
                 "without it": ""
                 if full
@@ -121,7 +169,7 @@ def readiness(pack: DataPack, as_of: dt.date | str | None = None) -> pd.DataFram
         rows.append(
             {
                 "step": step,
-                "needs": f"{table}.{column}" if column else table,
+                "needs": _cap(where(table, column or "")),
                 # a column filled for some rows only serves those rows
                 "available": ("yes" if filled >= 0.995 else f"partly ({fmt.pct(filled)})")
                 if ok
@@ -219,7 +267,7 @@ def export(
 
 def _short(f: Finding) -> str:
     """A finding's message up to its examples: what is wrong, where."""
-    text = f.message.split(" (rows ")[0].split(" (")[0]
+    text = client_message(f).split(" (rows ")[0].split(" (")[0]
     return text.rstrip(". ")
 
 
@@ -235,8 +283,8 @@ def _review_steps(findings: list[Finding], missing: pd.DataFrame, errors: int) -
     if len(issues) > 3:
         steps.append(f"Check the other {fmt.plural(len(issues) - 3, 'finding')} listed below.")
     if len(missing):
-        needs = ", ".join(dict.fromkeys(missing["needs"]))
-        steps.append(f"Ask the data owner for: {fmt.md_text(needs)}.")
+        needs = "; ".join(n[:1].lower() + n[1:] for n in dict.fromkeys(missing["needs"]))
+        steps.append(f"Ask the data owner for what is missing: {fmt.md_text(needs)}.")
     steps.append(
         "Re-run this review on every new delivery before the results are updated."
         if errors

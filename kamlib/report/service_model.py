@@ -167,7 +167,8 @@ def gap_note(sm_: ServiceModel) -> str:
     return (
         f"Across all groups, key accounts and the others, {fmt.plural(under, 'point')} are "
         f"under-served and {over} over-served (the summary counts the key-account segments "
-        "only); the largest of each are listed, every one is in the Excel export."
+        "only); the largest of each are listed, every one is in the workbook that comes "
+        "with this report."
     )
 
 

@@ -93,14 +93,16 @@ def table_html(
             text = html.escape(cells[c][i])
             if c in tags and text:
                 slug = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
-                text = f'<span class="tag tag-{tags[c]}-{slug}">{text}</span>'
+                # a short tag keeps to one line; a long one may wrap (the table stays in the page)
+                short = " short" if len(cells[c][i]) <= 16 else ""
+                text = f'<span class="tag{short} tag-{tags[c]}-{slug}">{text}</span>'
             tds.append(f'<td class="{"num" if c in numeric else ""}">{text}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
     notes = []
     if max_rows is not None and len(df) > max_rows:
         notes.append(
             f"Showing {max_rows} of {fmt.count(len(df))} rows; the full list is in the "
-            "Excel export."
+            "workbook that comes with this report."
         )
     if note:
         notes.append(note)

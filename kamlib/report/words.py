@@ -332,7 +332,7 @@ def _() -> str:
 
 @words("gap.no_senior")
 def _() -> str:
-    return "no senior contact"
+    return "no senior contact on record"
 
 
 @words("gap.stale_senior")
@@ -482,12 +482,12 @@ def _(growth: float) -> str:
 
 @words("warn.nps_down")
 def _(points: float) -> str:
-    return f"NPS fell: NPS down {points:.0f} points"
+    return f"NPS down {points:.0f} points"
 
 
 @words("warn.no_senior")
 def _() -> str:
-    return "no senior contact"
+    return "no senior contact on record"
 
 
 @words("warn.stale_senior")
@@ -527,8 +527,8 @@ def _(period: str) -> str:
 def _(first: pd.Timestamp | None, since: pd.Timestamp | None) -> str:
     start = f"{first:%B %Y}" if first is not None else "nowhere"
     return (
-        "Retention, revenue growth and ACV growth compare 12 months with the 12 months "
-        f"a year earlier and need 24 months of revenue behind a period end: the data "
+        "Retention, revenue growth and annual contract value growth compare 12 months with "
+        f"the 12 months a year earlier and need 24 months of revenue behind a period end: the data "
         f"starts in {start}, so they are not available "
         + (
             f"before {since:%d %B %Y}."

@@ -196,6 +196,19 @@ GLOSSARY: dict[str, Term] = {
     "pays": _t("Pays for itself", "yesno", "The accounts' gross profit covers the model's cost."),
     "renormalised": _t("Weights re-normalised", "yesno", "A dimension had no rating."),
     "present": _t("Delivered", "yesno", "The column is in the data pack."),
+    "table": _t("Table", "text", "A table of the data pack."),
+    "required": _t("Required", "yesno", "The data pack must hold it for the analysis to run."),
+    "available": _t(
+        "Available", "text", "Delivered (partly: the share of rows with a value) or not."
+    ),
+    "column": _t("Column", "text", "A column of the data pack, in words."),
+    "column_name": _t(
+        "Column name", "text", "The column's name in the data pack, as the data dictionary has it."
+    ),
+    "file": _t("File", "text", "The file (and sheet) the table was read from."),
+    "finding": _t(
+        "Finding", "text", "What is wrong and where, how many rows, a few examples and the fix."
+    ),
     # words
     "signals": _t("Risk signals", "text", "The churn signals in words."),
     "reasons": _t("Reasons", "text", "Why the account is on the list."),
