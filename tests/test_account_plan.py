@@ -94,10 +94,11 @@ def test_risk_signals_known_answers():
     assert joined(r.loc["b", "signals"]) == "no recent senior contact" and r.loc["b", "count"] == 1
 
 
-def test_completeness_score():
-    score, todo = ap.completeness({p: p in ("baselines", "growth", "risks") for p in ap.PARTS})
-    assert score == pytest.approx(3 / 9)
-    assert todo[0] == "relationship" and "swot" in todo and "growth" not in todo
+def test_shares_drafted_and_confirmed():
+    s = ap.part_status({"challenges", "ongoing_projects"}, True, {"strengths", "weaknesses"})
+    drafted, confirmed = ap.shares(s["status"])
+    assert drafted == pytest.approx(3 / 9)  # baselines, relationship and growth
+    assert confirmed == pytest.approx(1 / 8)  # baselines, of the 8 parts the manager writes
 
 
 def test_inputs_workbook_round_trip(tmp_path):
@@ -176,14 +177,19 @@ def test_investment_return_line_by_line():
 
 
 def test_part_status_says_what_is_missing():
-    s = ap.part_status({"challenges", "ongoing_projects", "client_value"}, has_contacts=False)
+    s = ap.part_status(
+        {"challenges", "ongoing_projects", "client_value", "action_plan"},
+        has_contacts=False,
+        drafted={"strengths", "deal_preparation", "client_value"},
+    )
     s = s.set_index("part")
-    assert s.at["baselines", "status"] == "data + inputs"
-    assert s.at["client_value", "status"] == "from inputs"
+    assert s.at["baselines", "status"] == "confirmed"
+    assert s.at["client_value", "status"] == "confirmed"  # the manager's text wins
+    assert s.at["action_plan", "status"] == "drafted"  # one field given, one drafted
     assert s.at["growth", "status"] == "from data"
-    assert s.at["relationship", "missing"] == "strengths, weaknesses, contacts (data pack)"
-    filled = dict(zip(s.index, s["status"] != "to complete", strict=True))
-    assert ap.completeness(filled)[0] == pytest.approx(3 / 9)
+    assert s.at["relationship", "missing"] == ["weaknesses", "contacts"]
+    assert s.at["swot", "missing"] == ["opportunities", "threats"]
+    assert ap.shares(s["status"])[0] == pytest.approx(4 / 9)
 
 
 def test_plan_inputs_helpers():

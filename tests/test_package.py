@@ -137,8 +137,6 @@ LONG_FUNCTIONS = {
     "core/config.py::_check": "one short branch per setting kind: the table of kinds",
     "report/charts.py::stakeholder_map": "one figure drawn layer by layer",
     "report/charts.py::price_cost_matrix": "one figure drawn layer by layer",
-    "report/plan.py::suggested_actions": "the plan's advice rules in order of priority; "
-    "reworked with the plans' advice (issue 17)",
     "method/kpi_review.py::scorecard": "one row per KPI, its target and status rules side by side",
 }
 

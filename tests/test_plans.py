@@ -190,12 +190,14 @@ def test_book_is_cached_until_an_input_file_changes(tmp_path):
 def test_plan_parts_and_views_on_the_example():
     book = plan_book.open_book(str(EXAMPLE))
     p = plan_book.plan(book, "C-10032")
-    assert list(p.parts["part"]) == list(PART_TITLES)
-    assert p.parts.set_index("part").at["growth", "status"] == "from data"
-    # inputs for challenges and ongoing projects are in the example pack
-    assert p.parts.set_index("part").at["baselines", "status"] == "data + inputs"
-    assert set(p.monthly["account_id"]) == {"C-10032"} and len(p.monthly) <= 36
     from kamlib.report import plan as pr
+
+    parts = pr.parts(p).set_index("part")
+    assert list(parts.index) == list(PART_TITLES)
+    assert parts.at["growth", "status"] == "from data"
+    # inputs for challenges and ongoing projects are in the example pack
+    assert parts.at["baselines", "status"] == "confirmed"
+    assert set(p.monthly["account_id"]) == {"C-10032"} and len(p.monthly) <= 36
 
     t = pr.targets_view(p)
     assert list(t["horizon"]) == ["12 months", "24 months", "36 months"]
@@ -386,3 +388,16 @@ def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_pa
     assert cards["Revenue, last 12 months"].startswith("fewer than 12 months of data")
     assert "annualised" in pr.targets_note(p)
     assert any("only 6 of the last 12 months" in n for n in say_all(p.notes))
+
+
+def test_every_demo_plan_without_inputs_is_at_least_two_thirds_drafted_from_data():
+    from kamlib.run.plans import plan_shares
+
+    book = plan_book.open_book("demo")
+    shares = plan_shares(book)
+    given = set(book.inputs["account_id"])
+    bare = {a: s for a, s in shares.items() if a not in given}
+    assert len(bare) >= 200
+    assert min(d for d, _ in bare.values()) >= 2 / 3
+    assert {c for _, c in bare.values()} == {0.0}  # nothing confirmed without inputs
+    assert max(c for a, (_, c) in shares.items() if a in given) == 1.0  # the finished plan

@@ -31,29 +31,59 @@ PART_INPUTS = {
 DATA_PARTS = {"baselines", "relationship", "growth", "investment", "swot", "risks", "action_plan"}
 
 
-def part_status(filled: set[str], has_contacts: bool) -> pd.DataFrame:
-    """Each part's status for one account: ``from data``, ``from inputs``, ``data + inputs``
-    or ``to complete`` with what is missing.
+#: A part's states: computed from data alone (nothing for the manager to write); every
+#: field given by the manager; every field at least drafted from the data; a field
+#: neither given nor drafted.
+FROM_DATA, CONFIRMED, DRAFTED, TO_COMPLETE = "from data", "confirmed", "drafted", "to complete"
+
+
+def part_status(
+    filled: set[str], has_contacts: bool, drafted: set[str] | frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """Each part's status for one account (:data:`CONFIRMED` and the others) and what is
+    missing: the fields neither given by the manager (``filled``) nor drafted from the
+    data (``drafted``), and ``contacts`` for the relationship without any on record.
 
     Examples
     --------
-    >>> s = part_status({"challenges", "ongoing_projects"}, has_contacts=False)
+    >>> s = part_status({"challenges", "ongoing_projects"}, False, {"strengths", "weaknesses"})
     >>> s.set_index("part").loc[["baselines", "relationship", "growth"], "status"].tolist()
-    ['data + inputs', 'to complete', 'from data']
+    ['confirmed', 'to complete', 'from data']
+    >>> s = part_status({"strengths"}, True, {"weaknesses", "challenges"})
+    >>> s = s.set_index("part")
+    >>> s.loc[["relationship", "baselines"], ["status", "missing"]].values.tolist()
+    [['drafted', []], ['to complete', ['ongoing_projects']]]
     """
     rows = []
     for part, needs in PART_INPUTS.items():
-        missing = [f for f in needs if f not in filled]
+        missing = [f for f in needs if f not in filled and f not in drafted]
         if part == "relationship" and not has_contacts:
-            missing.append("contacts (data pack)")
+            missing.append("contacts")
         if missing:
-            status = "to complete"
+            status = TO_COMPLETE
         elif not needs:
-            status = "from data"
+            status = FROM_DATA
         else:
-            status = "data + inputs" if part in DATA_PARTS else "from inputs"
-        rows.append((part, status, ", ".join(missing)))
+            status = CONFIRMED if all(f in filled for f in needs) else DRAFTED
+        rows.append((part, status, missing))
     return pd.DataFrame(rows, columns=["part", "status", "missing"])
+
+
+def shares(status: pd.Series) -> tuple[float, float]:
+    """The share of a plan's parts drafted (from data, drafted or confirmed), and the share
+    of the parts the manager writes that the manager has confirmed.
+
+    Examples
+    --------
+    >>> d, c = shares(pd.Series(["from data", "drafted", "confirmed", "to complete"]))
+    >>> d, round(c, 3)
+    (0.75, 0.333)
+    """
+    if not len(status):
+        return 0.0, 0.0
+    drafted = float((status != TO_COMPLETE).mean())
+    written = int((status != FROM_DATA).sum())
+    return drafted, float((status == CONFIRMED).sum() / written) if written else 1.0
 
 
 PARTS = list(PART_INPUTS)
@@ -242,20 +272,6 @@ def risk_signals(
         axis=1
     )
     return out.rename_axis("account_id").reset_index()
-
-
-def completeness(filled: dict[str, bool]) -> tuple[float, list[str]]:
-    """Share of the plan's parts filled from data or inputs, and the parts still to complete.
-
-    Examples
-    --------
-    >>> completeness({"baselines": True, "swot": False})
-    (0.5, ['swot'])
-    """
-    if not filled:
-        return 0.0, []
-    todo = [k for k, v in filled.items() if not v]
-    return (len(filled) - len(todo)) / len(filled), todo
 
 
 def target_bridge(

@@ -30,11 +30,6 @@ if TYPE_CHECKING:
     from ..intake.engagement import Engagement
 
 
-def _filled_parts(filled: set[str], has_contacts: bool) -> dict[str, bool]:
-    s = ap.part_status(filled, has_contacts)
-    return dict(zip(s["part"], s["status"] != "to complete", strict=True))
-
-
 @dataclass
 class PlanBook:
     """Every key account's plan data (one row or several rows per account per frame)."""
@@ -42,7 +37,7 @@ class PlanBook:
     config: Config
     accounts: pd.DataFrame  # one row per key account: financials, targets, risks, health
     monthly: pd.DataFrame  # account_id, month, revenue, gross_profit (up to 36 months)
-    products: pd.DataFrame  # account_id, product, revenue (trailing 12 months)
+    products: pd.DataFrame  # account_id, product, revenue (trailing 12 months), prior_revenue
     segment_mix: pd.DataFrame  # segment, product, share of the segment's revenue, adoption
     segment_stats: pd.DataFrame  # per segment: accounts and medians
     whitespace: pd.DataFrame
@@ -51,7 +46,7 @@ class PlanBook:
     nps: pd.DataFrame  # account_id, quarter, respondents, nps, csat
     activities: pd.DataFrame  # account_id, activity, quantity, unit_cost, cost
     ratings: pd.DataFrame  # account_id, element, importance, satisfaction (latest round)
-    packages: pd.DataFrame  # segment, element, decision
+    packages: pd.DataFrame  # segment, element, decision, importance (the segment's mean)
     inputs: pd.DataFrame  # account_id, field, text
     notes: list[Note] = field(default_factory=list)
     has: dict[str, bool] = field(default_factory=dict)
@@ -174,9 +169,9 @@ def build_book(engagement: Engagement) -> PlanBook:
         nps=_nps(surveys, cfg.as_of),
         activities=activities,
         ratings=_latest_ratings(table("service_ratings")),
-        packages=model.packages[["segment", "element", "decision"]]
+        packages=model.packages[["segment", "element", "decision", "importance"]]
         if model.packages is not None
-        else pd.DataFrame(columns=["segment", "element", "decision"]),
+        else pd.DataFrame(columns=["segment", "element", "decision", "importance"]),
         inputs=inputs,
         notes=notes,
         has=has,
@@ -211,7 +206,7 @@ def _products(
     if not has["products"]:
         notes.append(note("plan.no_products"))
         return (
-            pd.DataFrame(columns=["account_id", "product", "revenue"]),
+            pd.DataFrame(columns=["account_id", "product", "revenue", "prior_revenue"]),
             pd.DataFrame(columns=["account_id", "segment", "product", "adoption", "value"]),
             pd.DataFrame(columns=["segment", "product", "share", "adoption"]),
         )
@@ -219,6 +214,7 @@ def _products(
     products = cur.groupby(["account_id", "product"], as_index=False)["amount"].sum()
     products = products.rename(columns={"amount": "revenue"})
     seg_of = key.set_index("account_id")["segment"]
+    both = _with_prior(products, revenue, as_of, months, has["history"])
     ws = ap.whitespace(products.rename(columns={"revenue": "amount"}), seg_of, s.min_adoption)
     p = products.assign(segment=products["account_id"].map(seg_of))
     mix = p.groupby(["segment", "product"]).agg(
@@ -228,7 +224,24 @@ def _products(
     mix["adoption"] = (
         mix["buyers"] / seg_of.value_counts().reindex(mix.index.get_level_values(0)).to_numpy()
     )
-    return products, ws, mix.reset_index()[["segment", "product", "share", "adoption"]]
+    return both, ws, mix.reset_index()[["segment", "product", "share", "adoption"]]
+
+
+def _with_prior(
+    products: pd.DataFrame, revenue: pd.DataFrame, as_of: dt.date, months: int, history: bool
+) -> pd.DataFrame:
+    """Each account's products with the revenue of the 12 months before (``prior_revenue``;
+    NaN without a full prior year): a product bought only then has revenue 0."""
+    if not history:
+        return products.assign(prior_revenue=np.nan)
+    before = revenue[in_window(revenue["date"], trailing_window(as_of, months, back=1))]
+    prior = before.groupby(["account_id", "product"], as_index=False)["amount"].sum()
+    prior = prior[prior["account_id"].isin(products["account_id"].unique())]
+    out = products.merge(
+        prior.rename(columns={"amount": "prior_revenue"}), on=["account_id", "product"], how="outer"
+    )
+    out[["revenue", "prior_revenue"]] = out[["revenue", "prior_revenue"]].fillna(0.0)
+    return out.sort_values(["account_id", "product"], kind="stable").reset_index(drop=True)
 
 
 def _pipeline(
@@ -349,18 +362,12 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
 
 
 def _with_inputs(k: pd.DataFrame, cfg: Config, pack: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The managers' inputs (the pack's, with the filled workbook on top) and each plan's
-    completeness."""
+    """The managers' inputs: the pack's, with the filled workbook on top."""
     workbook = pi.workbook_path(cfg)
     known = set(map(str, k.index))
     wb_inputs = pi.read_inputs(workbook, known) if workbook.is_file() else None
     inputs = pi.combine(pack.tables.get("plan_inputs"), wb_inputs)
     inputs = inputs[inputs["account_id"].isin(known)]
-    filled = inputs.groupby("account_id")["field"].agg(set)
-    k["completeness"] = [
-        ap.completeness(_filled_parts(filled.get(a, set()), k.at[a, "contacts"] > 0))[0]
-        for a in k.index
-    ]
     return k, inputs
 
 
@@ -432,7 +439,6 @@ class Plan:
     package: pd.DataFrame
     segment_mix: pd.DataFrame
     inputs: dict[str, str]
-    parts: pd.DataFrame
     currency: str
     as_of: dt.date
     horizons: list[int]
@@ -507,7 +513,6 @@ def plan(book: PlanBook, account: str = "") -> Plan:
         package=book.packages[book.packages["segment"] == seg].reset_index(drop=True),
         segment_mix=book.segment_mix[book.segment_mix["segment"] == seg].reset_index(drop=True),
         inputs=texts,
-        parts=ap.part_status(set(texts), len(contacts) > 0),
         currency=book.currency,
         as_of=book.as_of,
         horizons=[int(h) for h in s.horizons],

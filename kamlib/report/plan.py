@@ -1,8 +1,9 @@
 """What the account plan notebook shows: views of one :class:`~kamlib.method.plan_book.Plan`.
 
 Every figure comes from the plan (its own account's rows and its segment's
-aggregates); text only the account manager can write comes from the plan inputs and
-is otherwise a clearly marked "to complete" box, never invented.
+aggregates). A field the account manager writes shows the manager's text; without it,
+the data's draft (:mod:`kamlib.report.drafts`), marked as one to confirm or correct;
+without either, a "to complete" box saying what to write. Nothing is invented.
 """
 
 from __future__ import annotations
@@ -18,8 +19,23 @@ from ..core import fmt
 from ..intake import plan_inputs as pi
 from ..method import account_plan as ap
 from ..method.plan_book import Plan
+from .drafts import (  # noqa: F401  (the notebook's views, re-exported)
+    _fix,
+    _has_fix,
+    _lost,
+    _path,
+    _role,
+    _stale_seniors,
+    client_value_points,
+    dated_actions,
+    drafts,
+    risk_items,
+    risks_empty,
+    suggested_actions,
+    swot_data,
+)
 from .tables import table_html
-from .words import PART_TITLES, joined, say
+from .words import FIELD_TITLES, PART_TITLES, say
 
 
 def _e(x: object) -> str:
@@ -33,23 +49,48 @@ def _m(x: object) -> str:
 
 
 def field_html(p: Plan, name: str, title: str | None = "") -> str:
-    """One plan input: the manager's text, or a "to complete" box saying what to write.
+    """One field of the plan: the manager's text (with the data's points beneath, when
+    there are any); else the data's draft, marked to confirm or correct; else a "to
+    complete" box saying what to write.
 
     ``title=None`` shows no title (the field sits under a heading of its own).
     """
     if title is not None:
-        title = title or name.replace("_", " ").capitalize()
+        title = title or FIELD_TITLES[name]
     text = p.inputs.get(name, "").strip()
+    points = drafts(p).get(name, [])
     head = f'<div class="plan-field-title">{_e(title)}</div>' if title else ""
+    bullets = "".join(f"<li>{_e(t)}</li>" for t in points)
     if text:
         paras = "".join(f"<p>{_e(t)}</p>" for t in text.splitlines() if t.strip())
-        return f'<div class="plan-field">{head}{paras}</div>'
+        also = f'<p class="also">Also in the data:</p><ul class="from-data">{bullets}</ul>'
+        return f'<div class="plan-field">{head}{paras}{also if points else ""}</div>'
+    if points:
+        return (
+            '<div class="draft"><span class="draft-label">From the data — confirm or '
+            "correct</span>"
+            + (f'<span class="draft-title">{_e(title)}</span>' if title else "")
+            + f"<ul>{bullets}</ul>"
+            + f'<span class="draft-hint">Add what only you know: {_e(_ask(name))}.</span></div>'
+        )
     return (
         '<div class="todo"><span class="todo-label">To complete</span>'
         + (f'<span class="todo-title">{_e(title)}</span>' if title else "")
-        + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])} — in the plan inputs '
-        "workbook, on the row that says so</span></div>"
+        + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])}, in the plan inputs '
+        "workbook.</span></div>"
     )
+
+
+def _ask(name: str) -> str:
+    """What the manager writes in a field, as the end of a sentence."""
+    text = pi.PLAN_FIELDS[name].removeprefix("SWOT: ")
+    return text[:1].lower() + text[1:]
+
+
+def parts(p: Plan) -> pd.DataFrame:
+    """Each part of the plan with its status (from data, drafted, confirmed, to complete)
+    and what is still needed, from the manager's inputs and the data's drafts."""
+    return ap.part_status(set(p.inputs), len(p.contacts) > 0, set(drafts(p)))
 
 
 def fields_html(p: Plan, names: dict[str, str]) -> str:
@@ -118,9 +159,8 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
     """The plan's headline figures; a figure the data cannot give says why."""
     a, c = p.account, p.currency
     h0 = p.horizons[0]
-    score, todo = ap.completeness(
-        dict(zip(p.parts["part"], p.parts["status"] != "to complete", strict=True))
-    )
+    status = parts(p)["status"]
+    drafted, confirmed = ap.shares(status)
     growth = (
         f"{fmt.pct(a['growth'], 1, signed=True)} on the prior year"
         if pd.notna(a.get("growth"))
@@ -152,7 +192,7 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
             f"+{fmt.pct(p.growth_target)} a year",
         ),
         ("Health", fmt.count(a.get("health")), str(a.get("band") or "no data")),
-        ("Plan completeness", fmt.pct(score), f"{fmt.plural(len(todo), 'part')} to complete"),
+        ("Plan drafted", fmt.pct(drafted), f"{fmt.pct(confirmed)} confirmed by the manager"),
     ]
 
 
@@ -182,11 +222,6 @@ def _earnings_sentence(p: Plan) -> str:
     else:
         text += "; what it earns is not known (no cost of goods or activities in the data)"
     return text + "."
-
-
-def _lost(p: Plan) -> bool:
-    """The churn table records the account as lost (it is a key account by override)."""
-    return pd.notna(p.account.get("lost_on"))
 
 
 def _target_sentence(p: Plan) -> str:
@@ -235,53 +270,26 @@ def summary_text(p: Plan) -> str:
     return "\n\n".join(lines)
 
 
-def _has_fix(p: Plan) -> bool:
-    """Profitability flagged the account and one of its actions is worth something."""
-    a = p.account
-    return isinstance(a.get("better_action"), str) and (
-        a["price_increase"] > 0 or a["package_saving"] > 0
-    )
-
-
-def _path(a: pd.Series) -> str:
-    """The price path after the package: ``'+21 % over 2 years'``."""
-    n = int(a.get("price_steps", 0) or 0)
-    years = "in one year" if n == 1 else f"over {n} years"
-    return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
-
-
-def _fix(p: Plan) -> str:
-    """What the profitability step proposes for the account, in one clause."""
-    a, c = p.account, p.currency
-    saving = f"serving it with the segment package saves {fmt.money(a['package_saving'], c)} a year"
-    if a["better_action"] == "package":
-        return saving
-    if a["better_action"] == "renegotiate or exit":
-        return (
-            f"even with the segment package it would need prices "
-            f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the segment margin, "
-            "more than a price path can ask: renegotiate the terms or exit"
-        )
-    path = f"prices {_path(a)} bring it to the segment margin"
-    return f"{saving}, and {path}" if a["better_action"] == "package and price" else path
-
-
 def next_steps(p: Plan, n: int = 3) -> str:
-    """The first suggested actions, as a short list."""
-    s = suggested_actions(p).head(n)
+    """The first suggested actions, as a short list, each with when it is due."""
+    s = dated_actions(p).head(n)
     if s.empty:
         return ""
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
-        f"- {_m(r.action)} ({_m(r.why)})" for r in s.itertuples()
+        f"- {_m(r.action)}, {_m(r.due)} ({_m(r.why)})" for r in s.itertuples()
     )
 
 
 def completeness_view(p: Plan) -> pd.DataFrame:
+    """The parts of the plan, each with its status and what is still needed, in words."""
+    st = parts(p)
     return pd.DataFrame(
         {
-            "part of the plan": p.parts["part"].map(PART_TITLES),
-            "status": p.parts["status"],
-            "still needed": p.parts["missing"].str.replace("_", " "),  # fields in words
+            "part of the plan": st["part"].map(PART_TITLES),
+            "status": st["status"],
+            "still needed": st["missing"].map(
+                lambda m: ", ".join(FIELD_TITLES[f].lower() for f in m)
+            ),
         }
     )
 
@@ -307,13 +315,20 @@ def financials_view(p: Plan) -> pd.DataFrame:
 
 
 def mix_view(p: Plan) -> pd.DataFrame:
-    """Product mix: the account's revenue per product next to its segment's mix."""
+    """Product mix: the account's revenue per product next to its segment's mix, and the
+    change on the prior year where the data has one (a product bought only then: −100 %)."""
     m = p.products.copy()
     m["share"] = m["revenue"] / m["revenue"].sum() if len(m) else []
     seg = p.segment_mix.set_index("product")["share"]
     m["segment share"] = m["product"].map(seg)
-    m = m.sort_values("revenue", ascending=False)
-    return m[["product", "revenue", "share", "segment share"]]
+    m = m.sort_values(["revenue", "prior_revenue"], ascending=False)
+    cols = ["product", "revenue", "share", "segment share"]
+    if "prior_revenue" in m and m["prior_revenue"].notna().any():
+        m["on the prior year"] = (m["revenue"] / m["prior_revenue"] - 1).where(
+            m["prior_revenue"] > 0
+        )
+        cols.append("on the prior year")
+    return m[cols]
 
 
 def contacts_view(p: Plan) -> pd.DataFrame:
@@ -431,30 +446,6 @@ def package_view(p: Plan) -> pd.DataFrame:
     return pk
 
 
-def client_value_points(p: Plan) -> list[str]:
-    """What the account's own ratings say it values most and where we fall short."""
-    r = p.ratings
-    if r.empty or "importance" not in r.columns:
-        return []
-    top = r.sort_values("importance", ascending=False).head(3)
-    out = [
-        f"Rates '{e}' at {i:.0f} of 5" + (f", our delivery at {s:.0f}" if pd.notna(s) else "")
-        for e, i, s in zip(
-            top["element"], top["importance"], top.get("satisfaction", np.nan), strict=True
-        )
-    ]
-    return out
-
-
-def client_value_md(p: Plan) -> str:
-    points = client_value_points(p)
-    if not points:
-        return ""
-    return "**What this account's own service ratings say it values most:**\n\n" + "\n".join(
-        f"- {_m(t)}" for t in points
-    )
-
-
 def cts_view(p: Plan) -> pd.DataFrame:
     """Today's cost-to-serve by activity."""
     a = p.activities.sort_values("cost", ascending=False)
@@ -489,238 +480,26 @@ def investment_view(p: Plan) -> pd.DataFrame:
     return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
 
 
-def suggested_actions(p: Plan) -> pd.DataFrame:
-    """Actions the data suggests, most urgent first; owner and due date to agree."""
-    a, c = p.account, p.currency
-    rows: list[tuple[str, str]] = []
-    if _lost(p):
-        rows.append(
-            ("Decide whether to win the account back", "recorded as lost, nothing bought since")
-        )
-    contacts = p.contacts
-    if a.get("contacts", 0) == 0:
-        rows.append(
-            ("Map the stakeholders: name, role, influence, attitude", "no contacts recorded")
-        )
-    else:
-        if bool(a.get("no_senior")):
-            rows.append(("Win access to a senior decision maker", "no senior contact"))
-        elif bool(a.get("stale_senior")):
-            rows.append(
-                (
-                    "Meet a senior decision maker",
-                    f"last senior contact {int(a['days_since_senior'])} days ago",
-                )
-            )
-        else:
-            for r in _stale_seniors(p).itertuples():
-                rows.append((f"Meet the {_role(r)}", f"last met {int(r.days)} days ago"))
-        if bool(a.get("no_supporter")):
-            rows.append(("Build a supporter in the customer's organisation", "no supporter today"))
-        det = contacts[
-            (contacts.get("attitude") == "detractor") & (contacts.get("influence", 0) >= 4)
-        ]
-        for r in det.itertuples():
-            rows.append(
-                (
-                    f"Win over {r.name} ({r.role})",
-                    f"influential detractor, influence {int(r.influence)}",
-                )
-            )
-    if a.get("signals"):
-        rows.append(("Review the risk signals with the customer", joined(a["signals"])))
-    if _has_fix(p):
-        act = a["better_action"]
-        if act in ("package", "package and price"):
-            rows.append(
-                (
-                    "Move the account to its segment's service package",
-                    f"saves {fmt.money(a['package_saving'], c)} a year",
-                )
-            )
-        if act in ("price", "package and price"):
-            rows.append(
-                (
-                    f"Raise net prices {_path(a)}, on the value delivered",
-                    f"brings it to the segment's net margin ({fmt.pct(a['target_margin'], 1)})",
-                )
-            )
-        if act == "renegotiate or exit":
-            rows.append(
-                (
-                    "Renegotiate the terms, or plan an exit",
-                    f"even with the segment package it would need prices "
-                    f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the "
-                    "segment's net margin",
-                )
-            )
-    for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
-        close = getattr(r, "expected_close", None)
-        when = (
-            f" by {pd.Timestamp(close):%d %b %Y}" if close is not None and pd.notna(close) else ""
-        )
-        rows.append(
-            (
-                f"Close {r.opportunity_id} ({getattr(r, 'product', '')}){when}",
-                f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}",
-            )
-        )
-    for r in p.whitespace[~p.whitespace["in_pipeline"]].head(2).itertuples():
-        rows.append(
-            (
-                f"Propose {r.product}",
-                f"{fmt.pct(r.adoption)} of the segment buy it, "
-                f"typically {fmt.money(r.value, c)} a year",
-            )
-        )
-    return pd.DataFrame(rows, columns=["action", "why"])
-
-
 def action_plan_view(p: Plan) -> pd.DataFrame:
     """The agreed actions from the plan inputs, owner, due date and status."""
     return pi.parse_actions(p.inputs.get("action_plan"))
 
 
-def swot_data(p: Plan) -> dict[str, list[str]]:
-    """What the data contributes to each SWOT quadrant, in words."""
-    a, c = p.account, p.currency
-    data: dict[str, list[str]] = {
-        "strengths": [],
-        "weaknesses": [],
-        "opportunities": [],
-        "threats": [],
-    }
-    if pd.notna(a.get("share_of_wallet")) and a["share_of_wallet"] >= 0.5:
-        data["strengths"].append(f"{fmt.pct(a['share_of_wallet'])} share of wallet")
-    if pd.notna(a.get("growth")) and a["growth"] > 0:
-        data["strengths"].append(
-            f"revenue {fmt.pct(a['growth'], 1, signed=True)} on the prior year"
-        )
-    if a.get("supporters", 0) and a.get("supporters", 0) > 0:
-        data["strengths"].append(
-            fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"
-        )
-    for kind, evidence in risk_items(p):
-        if kind in ("relationship gap", "profitability"):
-            data["weaknesses"].append(evidence)
-    if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
-        data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
-    if pd.notna(a["weighted"]) and a["weighted"] > 0:
-        data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
-    if pd.notna(a.get("headroom")) and a["headroom"] > 0:
-        data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
-    data["threats"] += [
-        e for k, e in risk_items(p) if k in ("lost", "churn signal", "customer sentiment")
-    ]
-    return data
-
-
 def swot_html(p: Plan) -> str:
-    """The SWOT as a 2 x 2 grid: the manager's text, and what the data adds (marked)."""
-    cells = []
-    for name, items in swot_data(p).items():
-        bullets = "".join(
-            f'<li class="from-data">{_e(t)} <span class="src">data</span></li>' for t in items
-        )
-        body = field_html(p, name, None)
-        cells.append(
-            f'<div class="swot-cell swot-{name}"><h4>{name.capitalize()}</h4>'
-            f"{body}<ul>{bullets}</ul></div>"
-        )
+    """The SWOT as a 2 x 2 grid, each quadrant a field of the plan (:func:`field_html`):
+    the manager's text, else the data's draft, else what to write."""
+    cells = [
+        f'<div class="swot-cell swot-{name}"><h4>{name.capitalize()}</h4>'
+        f"{field_html(p, name, None)}</div>"
+        for name in ("strengths", "weaknesses", "opportunities", "threats")
+    ]
     rows = "".join(f'<div class="swot-row">{a}{b}</div>' for a, b in (cells[:2], cells[2:]))
     return f'<div class="swot">{rows}</div>'
-
-
-def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
-    """Every risk the plan's own figures show, as (kind, evidence): the one source for the
-    summary, the risk table, the SWOT's threats and the suggested actions, so that no part
-    of a plan says "no risk" beside a figure that is one.
-
-    Churn signals (declining revenue, margin erosion, falling NPS), a negative NPS even
-    from too few respondents to count (said so), a loss after cost-to-serve, a health in
-    the watch or risk band, relationship gaps, and each senior contact not met for longer
-    than ``stale_days`` (default: the engagement's ``account_plan.stale_days``).
-    """
-    a, c = p.account, p.currency
-    out: list[tuple[str, str]] = []
-    if _lost(p):
-        why = a.get("lost_reason")
-        out.append(
-            ("lost", f"recorded as lost on {pd.Timestamp(a['lost_on']):%d %B %Y}"
-             + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
-        )  # fmt: skip
-    gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
-    stale_gap = any(g.code in ap.SENIOR_GAPS for g in gaps)
-    for sig in signals:
-        if sig.code == "risk.stale_senior" and stale_gap:
-            continue  # the relationship gap says the same with the days
-        out.append(("churn signal", say(sig)))
-    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
-    if pd.notna(nps) and nps < 0 and not any(s.code == "risk.nps_down" for s in signals):
-        few = (
-            ""
-            if a.get("nps_counted", True)
-            else f" (from {fmt.plural(n, 'respondent')}: too few to score, worth a conversation)"
-        )
-        out.append(
-            ("customer sentiment", f"NPS {nps:+.0f} over the last 12 months{few}".replace("-", "−"))
-        )
-    if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
-        out.append(
-            (
-                "profitability",
-                f"loses {fmt.money(-a['net_contribution'], c)} a year after cost-to-serve",
-            )
-        )
-    if a.get("band") in ("watch", "at risk"):
-        out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
-    out += [("relationship gap", say(g)) for g in gaps]
-    limit = stale_days if stale_days is not None else p.stale_days
-    old = _stale_seniors(p, limit)
-    if len(old) and not stale_gap:
-        who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
-        out.append(("relationship gap", f"senior contacts not met for over {limit} days: {who}"))
-    return out
-
-
-def _stale_seniors(p: Plan, limit: int | None = None) -> pd.DataFrame:
-    """The account's senior contacts last met more than ``limit`` days ago."""
-    ct = p.contacts
-    if not len(ct) or not {"senior", "days"} <= set(ct.columns):
-        return ct.iloc[:0]
-    limit = p.stale_days if limit is None else limit
-    return ct[ct["senior"].fillna(False).astype(bool) & (ct["days"] > limit)]
-
-
-def _role(r: object) -> str:
-    role, name = getattr(r, "role", None), getattr(r, "name", None)
-    return str(role if isinstance(role, str) and role else name)
 
 
 def risks_view(p: Plan) -> pd.DataFrame:
     """The risks the plan's figures show (see :func:`risk_items`), each with its evidence."""
     return pd.DataFrame(risk_items(p), columns=["risk", "evidence (from the data)"])
-
-
-def risks_empty(p: Plan) -> str:
-    """What the empty risk table means: which checks the data allowed, and which not."""
-    checked: list[str] = []
-    not_checked: list[str] = []
-    for ok, what, why in (
-        (p.has.get("history", True), "revenue trend", "less than 24 months of revenue"),
-        (p.has.get("cost", True) and p.has.get("history", True), "margin trend",
-         "no cost of goods or no full prior year"),
-        (p.has.get("surveys", True), "NPS", "no surveys"),
-        (p.has.get("contacts", True), "contacts", "no contacts table"),
-        (p.has.get("cost", True) and p.has.get("activities", True), "profitability",
-         "no cost of goods or activities"),
-    ):  # fmt: skip
-        (checked if ok else not_checked).append(what if ok else f"{what} ({why})")
-    text = "No risk in the data checked"
-    text += f" ({', '.join(checked)})." if checked else "."
-    if not_checked:
-        text += " Not checked for lack of data: " + "; ".join(not_checked) + "."
-    return text
 
 
 def cts_empty(p: Plan) -> str:
@@ -760,40 +539,9 @@ def table(df: pd.DataFrame, **kw) -> str:
 
 
 def input_context(p: Plan) -> dict[str, str]:
-    """What the data already says about each plan input field, for the inputs workbook."""
-    a, c = p.account, p.currency
-    out: dict[str, str] = {}
-    out["challenges"] = (
-        f"Revenue {fmt.money(a['revenue'], c)} ({fmt.pct(a['growth'], 1, signed=True)} on the "
-        f"prior year), gross margin {fmt.pct(a['gross_margin'], 1)}"
-    )
-    if len(p.opportunities):
-        out["ongoing_projects"] = "Open opportunities: " + "; ".join(
-            f"{r.opportunity_id} {getattr(r, 'product', '')} ({getattr(r, 'stage', '')})"
-            for r in p.opportunities.itertuples()
-        )
-    for k, items in swot_data(p).items():
-        if items:
-            out[k] = "; ".join(items)
-    suggested = suggested_actions(p)
-    if len(suggested):
-        out["required_actions"] = "; ".join(suggested["action"])
-        out["action_plan"] = "\n".join(
-            f"{x} | owner | due date | status" for x in suggested["action"]
-        )
-    included = p.package[p.package["decision"] == "included"]["element"]
-    if len(included):
-        out["desired_solution"] = "Segment package includes: " + ", ".join(included)
-    points = client_value_points(p)
-    if points:
-        out["client_value"] = "; ".join(points)
-    out["investment"] = (
-        f"Cost-to-serve today {fmt.money(a['cost_to_serve'], c)}; segment package "
-        f"{fmt.money(a.get('package_cost'), c)} per account"
-    )
-    if a.get("signals") or a.get("gaps"):
-        out["risk_mitigation"] = joined([*(a.get("signals") or []), *(a.get("gaps") or [])])
-    return out
+    """The data's draft of each plan input field, one point a line, for the inputs
+    workbook: the manager edits it rather than writes from nothing."""
+    return {name: "\n".join(points) for name, points in drafts(p).items()}
 
 
 def write_inputs_template(

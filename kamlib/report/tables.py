@@ -23,6 +23,8 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
         return lambda v: fmt.pct(v, 1)
     if kind == "pct0":
         return lambda v: fmt.pct(v, 0)
+    if kind == "pct_signed":  # a change: "+12 %", "−100 %"
+        return lambda v: fmt.pct(v, 0, signed=True)
     if kind == "pct_cap":  # a share that cannot pass 100 %: beyond it, say so
         return lambda v: "over 100 %" if not fmt._missing(v) and v > 1 else fmt.pct(v, 0)
     if kind == "int":
@@ -58,8 +60,9 @@ def table_html(
 
     Parameters
     ----------
-    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``pct_cap`` (over
-        100 % said in words), ``int``, ``number``, ``date``, ``month`` or ``text``; numbers
+    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``pct_signed``,
+        ``pct_cap`` (over 100 % said in words), ``int``, ``number``, ``date``, ``month`` or
+        ``text``; numbers
         without a format show as ``int``.
     tags : column -> prefix; each value is drawn as a coloured tag ``tag-<prefix>-<value>``.
     max_rows : show at most this many rows and say how many there are.

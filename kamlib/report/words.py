@@ -419,6 +419,25 @@ def _() -> str:
 
 
 #: The plan's parts, as the plan titles them.
+#: The title of each field the account manager writes, as the plan shows it.
+FIELD_TITLES = {
+    "challenges": "Key challenges",
+    "ongoing_projects": "Ongoing projects",
+    "strengths": "Strengths",
+    "weaknesses": "Weaknesses",
+    "opportunities": "Opportunities",
+    "threats": "Threats",
+    "required_actions": "Required actions",
+    "desired_solution": "The customer's desired solution",
+    "client_value": "Value for the client",
+    "investment": "Planned investment",
+    "action_plan": "Agreed actions",
+    "deal_preparation": "Deal preparation",
+    "risk_mitigation": "Mitigation",
+    "investment_amount": "Investment amount",
+    "contacts": "The customer's contacts",
+}
+
 PART_TITLES = {
     "baselines": "Customer and market baselines",
     "relationship": "Current relationship",

@@ -580,12 +580,26 @@ def _stop_workers(pool: ProcessPoolExecutor, pids: Any) -> None:
     psutil.wait_procs(procs, timeout=10)
 
 
+def plan_shares(book) -> dict[str, tuple[float, float]]:
+    """Per key account, the share of its plan drafted (from data or the manager) and the
+    share confirmed by the manager: the plan's own parts, as the plan shows them."""
+    from ..method import account_plan as ap
+    from ..method.plan_book import plan
+    from ..report.plan import parts
+
+    return {
+        str(aid): ap.shares(parts(plan(book, aid))["status"]) for aid in book.accounts["account_id"]
+    }
+
+
 def index_frame(book, batch: PlanBatch):
-    """One row per key account for the index: tier, segment, revenue, target, completeness,
-    health and the plan's files (present in the folder)."""
+    """One row per key account for the index: tier, segment, revenue, target, the shares
+    of its plan drafted and confirmed, health and the plan's files (present in the
+    folder)."""
     import pandas as pd
 
     a = book.accounts.sort_values("revenue", ascending=False)
+    shares = plan_shares(book)
     h = int(book.config.method.account_plan.horizons[0])
     status = {r.account_id: ("failed" if not r.ok else "rendered") for r in batch.results}
     stems = [file_stem(i, n) for i, n in zip(a["account_id"], a["account_name"], strict=True)]
@@ -599,7 +613,8 @@ def index_frame(book, batch: PlanBatch):
             "manager": a["account_manager"].to_numpy() if "account_manager" in a else None,
             "revenue": a["revenue"].to_numpy(),
             "target": a[f"target_{h}m"].to_numpy(),
-            "completeness": a["completeness"].to_numpy(),
+            "drafted": [shares[str(i)][0] for i in a["account_id"]],
+            "confirmed": [shares[str(i)][1] for i in a["account_id"]],
             "health": a["health"].to_numpy(),
             "band": a["band"].to_numpy(),
             "stem": stems,
@@ -633,14 +648,16 @@ def _index_table(df, currency: str, h: int) -> str:
             html.escape(str(r.manager or "")),
             f'<td class="num">{fmt.money(r.revenue, currency)}',
             f'<td class="num">{fmt.money(r.target, currency)}',
-            f'<td class="num">{fmt.pct(r.completeness)}',
+            f'<td class="num">{fmt.pct(r.drafted)}',
+            f'<td class="num">{fmt.pct(r.confirmed)}',
             f"{fmt.count(r.health)}{tag}",
         ] + ([_PLAN_STATUS.get(r.plan, html.escape(r.plan))] if status else [])
         rows.append("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}" for c in cells))
     head = (
         "<th>Account</th><th>Segment (tier)</th><th>Manager</th>"
         f'<th class="num">Revenue</th><th class="num">Target {h} m</th>'
-        '<th class="num">Complete</th><th>Health</th>' + ("<th>Plan</th>" if status else "")
+        '<th class="num">Drafted</th><th class="num">Confirmed</th><th>Health</th>'
+        + ("<th>Plan</th>" if status else "")
     )
     return (
         f'<div class="table-wrap"><table class="kam-table index"><thead><tr>{head}</tr>'
@@ -663,18 +680,27 @@ def index_notebook(book, batch: PlanBatch):
     failed = int((df["plan"] == "failed").sum())
     at_risk = int((df["band"] == "at risk").sum())
     cards = [
-        ("Key accounts", fmt.count(len(df)), f"{fmt.count(rendered)} plans rendered"),
+        (
+            "Key accounts",
+            fmt.count(len(df)),
+            "a plan for each" if rendered == len(df) else f"{fmt.count(rendered)} plans ready",
+        ),
         ("Revenue", fmt.money(df["revenue"].sum(), c), "last 12 months"),
         (f"Target in {h} months", fmt.money(df["target"].sum(), c), "sum of the plans"),
-        ("Average completeness", fmt.pct(df["completeness"].mean()), "of the plans' parts"),
+        (
+            "Drafted",
+            fmt.pct(df["drafted"].mean()),
+            f"of the plans' parts; {fmt.pct(df['confirmed'].mean())} confirmed by the managers",
+        ),
         ("At risk", fmt.count(at_risk), "health below the risk line")
         if df["health"].notna().any()
         else ("At risk", "n/a", "no account's health can be measured"),
     ]
     intro = (
-        "One plan per key account, largest first. **Complete** is the share of the plan's "
-        "parts filled from data or the account managers' inputs; **health** (0-100) combines "
-        "revenue and margin trend, NPS, contact recency and risk signals."
+        "One plan per key account, largest first. **Drafted** is the share of the plan's "
+        "parts written from the data or by the account manager; **confirmed**, the share the "
+        "account manager has written or confirmed; **health** (0-100) combines revenue and "
+        "margin trend, NPS, contact recency and risk signals."
     )
     if failed:
         missing = df[df["plan"] == "failed"]

@@ -1,0 +1,691 @@
+"""Step 4 — the plan drafted from data: for every field the account manager writes,
+what the account's own figures already say, as points the manager confirms or corrects.
+
+The same facts feed the plan's summary, risk table, suggested actions and SWOT (one
+source: a plan never says one thing in its summary and another in its drafts). A field
+the data cannot speak to has no draft and stays "to complete"; nothing is invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..core import fmt
+from ..method import account_plan as ap
+from ..method.plan_book import Plan
+from .rules import listing
+from .words import joined, say
+
+#: A product whose revenue moved more than this against the prior year is named.
+PRODUCT_MOVE = 0.10
+#: Days within which an action on a risk or a relationship gap is due.
+URGENT_DAYS = 30
+
+
+def _once(p: Plan, key: str, fn: Callable[[Plan], object]) -> object:
+    """``fn(p)`` computed once per plan (a plan's views ask for the same facts often)."""
+    memo = p.__dict__.setdefault("_memo", {})
+    if key not in memo:
+        memo[key] = fn(p)
+    return memo[key]
+
+
+def _lost(p: Plan) -> bool:
+    """The churn table records the account as lost (it is a key account by override)."""
+    return pd.notna(p.account.get("lost_on"))
+
+
+def _has_fix(p: Plan) -> bool:
+    """Profitability flagged the account and one of its actions is worth something."""
+    a = p.account
+    return isinstance(a.get("better_action"), str) and (
+        a["price_increase"] > 0 or a["package_saving"] > 0
+    )
+
+
+def _path(a: pd.Series) -> str:
+    """The price path after the package: ``'+21 % over 2 years'``."""
+    n = int(a.get("price_steps", 0) or 0)
+    years = "in one year" if n == 1 else f"over {n} years"
+    return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
+
+
+def _fix(p: Plan) -> str:
+    """What the profitability step proposes for the account, in one clause."""
+    a, c = p.account, p.currency
+    saving = f"serving it with the segment package saves {fmt.money(a['package_saving'], c)} a year"
+    if a["better_action"] == "package":
+        return saving
+    if a["better_action"] == "renegotiate or exit":
+        return (
+            f"even with the segment package it would need prices "
+            f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the segment margin, "
+            "more than a price path can ask: renegotiate the terms or exit"
+        )
+    path = f"prices {_path(a)} bring it to the segment margin"
+    return f"{saving}, and {path}" if a["better_action"] == "package and price" else path
+
+
+def suggested_actions(p: Plan) -> pd.DataFrame:
+    """Actions the data suggests, most urgent first: ``urgent`` for risks and relationship
+    gaps, ``close`` the expected close date of an opportunity to close."""
+    return _once(p, "actions", _suggested)
+
+
+def _suggested(p: Plan) -> pd.DataFrame:
+    c = p.currency
+    rows = [(act, why, True, None) for act, why in _urgent_actions(p)]
+    rows += [(act, why, urgent, None) for act, why, urgent in _profit_actions(p)]
+    for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
+        close = getattr(r, "expected_close", None)
+        rows.append(
+            (
+                f"Close {r.opportunity_id} ({getattr(r, 'product', '')})",
+                f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}",
+                False,
+                pd.Timestamp(close) if close is not None and pd.notna(close) else None,
+            )
+        )
+    for r in p.whitespace[~p.whitespace["in_pipeline"]].head(2).itertuples():
+        rows.append(
+            (
+                f"Propose {r.product}",
+                f"{fmt.pct(r.adoption)} of the segment buy it, "
+                f"typically {fmt.money(r.value, c)} a year",
+                False,
+                None,
+            )
+        )
+    return pd.DataFrame(rows, columns=["action", "why", "urgent", "close"])
+
+
+def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
+    """Actions on a loss, relationship gaps and risk signals: (action, why)."""
+    a = p.account
+    urgent: list[tuple[str, str]] = []
+    if _lost(p):
+        urgent.append(
+            ("Decide whether to win the account back", "recorded as lost, nothing bought since")
+        )
+    contacts = p.contacts
+    if a.get("contacts", 0) == 0:
+        urgent.append(
+            ("Map the stakeholders: name, role, influence, attitude", "no contacts recorded")
+        )
+    else:
+        if bool(a.get("no_senior")):
+            urgent.append(("Win access to a senior decision maker", "no senior contact"))
+        elif bool(a.get("stale_senior")):
+            urgent.append(
+                (
+                    "Meet a senior decision maker",
+                    f"last senior contact {int(a['days_since_senior'])} days ago",
+                )
+            )
+        else:
+            for r in _stale_seniors(p).itertuples():
+                urgent.append((f"Meet the {_role(r)}", f"last met {int(r.days)} days ago"))
+        if bool(a.get("no_supporter")):
+            urgent.append(
+                ("Build a supporter in the customer's organisation", "no supporter today")
+            )
+        det = contacts[
+            (contacts.get("attitude") == "detractor") & (contacts.get("influence", 0) >= 4)
+        ]
+        for r in det.itertuples():
+            urgent.append(
+                (
+                    f"Win over {r.name}, {r.role}",
+                    f"influential detractor, influence {int(r.influence)}",
+                )
+            )
+    if a.get("signals"):
+        urgent.append(("Review the risk signals with the customer", joined(a["signals"])))
+    return urgent
+
+
+def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
+    """The profitability step's proposal for a flagged account: (action, why, urgent)."""
+    a, c = p.account, p.currency
+    if not _has_fix(p):
+        return []
+    act, out = a["better_action"], []
+    if act in ("package", "package and price"):
+        out.append(
+            (
+                "Move the account to its segment's service package",
+                f"saves {fmt.money(a['package_saving'], c)} a year",
+                False,
+            )
+        )
+    if act in ("price", "package and price"):
+        out.append(
+            (
+                f"Raise net prices {_path(a)}, on the value delivered",
+                f"brings it to the segment's net margin ({fmt.pct(a['target_margin'], 1)})",
+                False,
+            )
+        )
+    if act == "renegotiate or exit":
+        out.append(
+            (
+                "Renegotiate the terms, or plan an exit",
+                f"even with the segment package it would need prices "
+                f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the "
+                "segment's net margin",
+                True,
+            )
+        )
+    return out
+
+
+SWOT = ("strengths", "weaknesses", "opportunities", "threats")
+
+
+def swot_data(p: Plan) -> dict[str, list[str]]:
+    """What the data contributes to each SWOT quadrant, in words: strengths and weaknesses
+    against the segment's median account, opportunities from whitespace, pipeline and
+    wallet, threats from the risks the plan shows (:func:`risk_items`)."""
+    a, c, seg = p.account, p.currency, p.segment
+    data: dict[str, list[str]] = {
+        "strengths": [],
+        "weaknesses": [],
+        "opportunities": [],
+        "threats": [],
+    }
+    sow, sow_m = a.get("share_of_wallet"), seg.get("share_of_wallet")
+    pct0 = lambda v: fmt.pct(v)  # noqa: E731
+    if pd.notna(sow):
+        if sow >= 0.5 and not _gap(sow, sow_m) < 0:
+            data["strengths"].append(
+                f"{fmt.pct(sow)} share of wallet" + _segment_text(p, "share_of_wallet", pct0)
+            )
+        elif _gap(sow, sow_m) < -0.02:
+            data["weaknesses"].append(
+                f"{fmt.pct(sow)} share of wallet" + _segment_text(p, "share_of_wallet", pct0)
+            )
+    growth = a.get("growth")
+    if pd.notna(growth) and growth > 0 and not _gap(growth, seg.get("growth")) < 0:
+        data["strengths"].append(
+            f"revenue {fmt.pct(growth, 1, signed=True)} on the prior year"
+            + _segment_text(p, "growth", lambda v: fmt.pct(v, 1, signed=True))
+        )
+    if _gap(a.get("net_margin"), seg.get("net_margin")) > 0.01:
+        data["strengths"].append(
+            f"net margin {fmt.pct(a['net_margin'], 1)}"
+            + _segment_text(p, "net_margin", lambda v: fmt.pct(v, 1))
+        )
+    nps = a.get("nps")
+    if pd.notna(nps) and nps >= 30 and bool(a.get("nps_counted", True)):
+        data["strengths"].append(f"NPS {nps:+.0f} over the last 12 months")
+    if a.get("supporters", 0) and a.get("supporters", 0) > 0:
+        data["strengths"].append(
+            fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"
+        )
+    data["strengths"] += _rated_well(p)
+    risks = risk_items(p)
+    for kind, evidence in risks:
+        if kind in ("relationship gap", "profitability"):
+            data["weaknesses"].append(evidence)
+    data["weaknesses"] += _service_gaps(p)
+    if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
+        data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
+    if pd.notna(a["weighted"]) and a["weighted"] > 0:
+        data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
+    if pd.notna(a.get("headroom")) and a["headroom"] > 0:
+        data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
+    data["threats"] += [e for k, e in risks if k in ("lost", "churn signal", "customer sentiment")]
+    if pd.notna(sow) and sow < 1:
+        data["threats"].append(
+            f"{fmt.pct(1 - sow)} of its spend on what we sell goes to others "
+            f"(share of wallet {fmt.pct(sow)})"
+        )
+    if not data["threats"]:
+        data["threats"].append(risks_empty(p))
+    return data
+
+
+def _rated_well(p: Plan, n: int = 2) -> list[str]:
+    """Elements the account rates important (4 or more) and our delivery 4 or more."""
+    r = p.ratings
+    if r.empty or not {"importance", "satisfaction"} <= set(r.columns):
+        return []
+    g = r[(r["importance"] >= 4) & (r["satisfaction"] >= 4)]
+    g = g.sort_values(["importance", "satisfaction"], ascending=False).head(n)
+    return [
+        f"rates our {e} at {s:.0f} of 5, where it matters ({i:.0f} of 5)"
+        for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
+    ]
+
+
+def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
+    """Every risk the plan's own figures show (see :func:`_risks`), computed once."""
+    if stale_days is not None:
+        return _risks(p, stale_days)
+    return _once(p, "risks", _risks)  # type: ignore[return-value]
+
+
+def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
+    """Every risk the plan's own figures show, as (kind, evidence): the one source for the
+    summary, the risk table, the SWOT's threats and the suggested actions, so that no part
+    of a plan says "no risk" beside a figure that is one.
+
+    Churn signals (declining revenue, margin erosion, falling NPS), a negative NPS even
+    from too few respondents to count (said so), a loss after cost-to-serve, a health in
+    the watch or risk band, relationship gaps, and each senior contact not met for longer
+    than ``stale_days`` (default: the engagement's ``account_plan.stale_days``).
+    """
+    a, c = p.account, p.currency
+    out: list[tuple[str, str]] = []
+    if _lost(p):
+        why = a.get("lost_reason")
+        out.append(
+            ("lost", f"recorded as lost on {pd.Timestamp(a['lost_on']):%d %B %Y}"
+             + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
+        )  # fmt: skip
+    gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
+    stale_gap = any(g.code in ap.SENIOR_GAPS for g in gaps)
+    for sig in signals:
+        if sig.code == "risk.stale_senior" and stale_gap:
+            continue  # the relationship gap says the same with the days
+        out.append(("churn signal", say(sig)))
+    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
+    if pd.notna(nps) and nps < 0 and not any(s.code == "risk.nps_down" for s in signals):
+        few = (
+            ""
+            if a.get("nps_counted", True)
+            else f" (from {fmt.plural(n, 'respondent')}: too few to score, worth a conversation)"
+        )
+        out.append(
+            ("customer sentiment", f"NPS {nps:+.0f} over the last 12 months{few}".replace("-", "−"))
+        )
+    if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
+        out.append(
+            (
+                "profitability",
+                f"loses {fmt.money(-a['net_contribution'], c)} a year after cost-to-serve",
+            )
+        )
+    if a.get("band") in ("watch", "at risk"):
+        out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
+    out += [("relationship gap", say(g)) for g in gaps]
+    limit = stale_days if stale_days is not None else p.stale_days
+    old = _stale_seniors(p, limit)
+    if len(old) and not stale_gap:
+        who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
+        out.append(("relationship gap", f"senior contacts not met for over {limit} days: {who}"))
+    return out
+
+
+def _stale_seniors(p: Plan, limit: int | None = None) -> pd.DataFrame:
+    """The account's senior contacts last met more than ``limit`` days ago."""
+    ct = p.contacts
+    if not len(ct) or not {"senior", "days"} <= set(ct.columns):
+        return ct.iloc[:0]
+    limit = p.stale_days if limit is None else limit
+    return ct[ct["senior"].fillna(False).astype(bool) & (ct["days"] > limit)]
+
+
+def _role(r: object) -> str:
+    role, name = getattr(r, "role", None), getattr(r, "name", None)
+    return str(role if isinstance(role, str) and role else name)
+
+
+def client_value_points(p: Plan) -> list[str]:
+    """What the account's own ratings say it values most and how we deliver it; without
+    its own ratings, what its segment rates most important (said so)."""
+    r = p.ratings
+    if len(r) and "importance" in r.columns:
+        top = r.sort_values(["importance", "element"], ascending=[False, True]).head(3)
+        sat = top["satisfaction"] if "satisfaction" in top else pd.Series(np.nan, top.index)
+        return [
+            f"Rates {e} at {i:.0f} of 5" + (f", our delivery at {s:.0f}" if pd.notna(s) else "")
+            for e, i, s in zip(top["element"], top["importance"], sat, strict=True)
+        ]
+    pk = p.package
+    if "importance" not in pk or pk["importance"].isna().all():
+        return []
+    top = pk.dropna(subset=["importance"]).sort_values(
+        ["importance", "element"], ascending=[False, True]
+    )
+    return [
+        "Not rated by the account itself; its segment rates most important "
+        + listing(
+            [
+                f"{e} ({i:.1f} of 5)"
+                for e, i in zip(top["element"].head(3), top["importance"].head(3), strict=True)
+            ]
+        )
+    ]
+
+
+def _gap(a: float | None, b: float | None) -> float:
+    """``a − b``, NaN when either is unknown."""
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return float("nan")
+    return float(a) - float(b)
+
+
+def _segment_text(p: Plan, key: str, value_fmt: Callable[[float], str]) -> str:
+    """ ", against the segment's 9.0 %" — empty when the segment has no other account."""
+    m = p.segment.get(key)
+    if m is None or pd.isna(m) or int(p.segment.get("accounts", 0) or 0) < 2:
+        return ""
+    return f", against {value_fmt(m)} for the segment's median account"
+
+
+def _product_moves(p: Plan) -> pd.DataFrame:
+    """The account's products whose revenue moved more than :data:`PRODUCT_MOVE` on the
+    prior year (a product no longer bought: −100 %), largest move in money first."""
+    return _once(p, "moves", _moves)
+
+
+def _moves(p: Plan) -> pd.DataFrame:
+    pr = p.products
+    if pr.empty or "prior_revenue" not in pr or pr["prior_revenue"].isna().all():
+        cols = ["product", "revenue", "prior_revenue", "delta", "change"]
+        return pd.DataFrame(columns=cols)
+    m = pr.assign(
+        delta=pr["revenue"] - pr["prior_revenue"],
+        change=(pr["revenue"] / pr["prior_revenue"] - 1).where(pr["prior_revenue"] > 0),
+    )
+    moved = m[(m["change"].abs() > PRODUCT_MOVE) | (m["prior_revenue"] == 0)]
+    return moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
+
+
+def _service_gaps(p: Plan, n: int = 2) -> list[str]:
+    """Elements the account rates important (4 or more) and our delivery a point or more
+    below, largest gap first."""
+    r = p.ratings
+    if r.empty or not {"importance", "satisfaction"} <= set(r.columns):
+        return []
+    g = r.assign(gap=r["importance"] - r["satisfaction"])
+    g = g[(g["importance"] >= 4) & (g["gap"] >= 1)].sort_values("gap", ascending=False)
+    return [
+        f"rates {e} at {i:.0f} of 5 and our delivery at {s:.0f}"
+        for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
+    ][:n]
+
+
+def challenges(p: Plan) -> list[str]:
+    """The pressures our figures show: revenue falling or growing slower than the
+    segment's, products bought less, margins below the segment's, a loss after
+    cost-to-serve; without any, that the figures show none (and which were compared)."""
+    a, c = p.account, p.currency
+    out = []
+    growth, gm, nm = a.get("growth"), a.get("gross_margin"), a.get("net_margin")
+    signed = lambda v: fmt.pct(v, 1, signed=True)  # noqa: E731
+    one = lambda v: fmt.pct(v, 1)  # noqa: E731
+    if pd.notna(growth) and (growth < 0 or _gap(growth, p.segment.get("growth")) < -0.01):
+        out.append(
+            f"Revenue {signed(growth)} on the prior year" + _segment_text(p, "growth", signed)
+        )
+    down = _product_moves(p)
+    down = down[down["delta"] < 0].head(3)
+    if len(down):
+        out.append(
+            "Buys less "
+            + listing(
+                [
+                    f"{r.product} ({fmt.money(r.delta, c)}"
+                    + (", no longer bought)" if r.revenue == 0 else ")")
+                    for r in down.itertuples()
+                ]
+            )
+            + " than the year before"
+        )
+    if _gap(gm, p.segment.get("gross_margin")) < -0.01:
+        out.append(f"Gross margin {one(gm)}" + _segment_text(p, "gross_margin", one))
+    if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
+        out.append(
+            f"Loses {fmt.money(-a['net_contribution'], c)} a year after "
+            f"{fmt.money(a['cost_to_serve'], c)} of cost-to-serve"
+        )
+    elif _gap(nm, p.segment.get("net_margin")) < -0.01:
+        out.append(f"Net margin {one(nm)}" + _segment_text(p, "net_margin", one))
+    if out:
+        return out
+    compared = [
+        what
+        for what, v in (("revenue growth", growth), ("gross margin", gm), ("net margin", nm))
+        if pd.notna(v)
+    ]
+    if not compared:
+        return []
+    return [
+        f"Our figures show no pressure: {listing(compared)} at or above the segment's median "
+        "account"
+    ]
+
+
+def ongoing_projects(p: Plan) -> list[str]:
+    """Open opportunities (the largest weighted first) and products the account started
+    buying this year."""
+    c = p.currency
+    out = []
+    for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
+        close = getattr(r, "expected_close", None)
+        when = f", expected to close {pd.Timestamp(close):%d %b %Y}" if pd.notna(close) else ""
+        stage = getattr(r, "stage", None)
+        out.append(
+            f"{r.opportunity_id}: {getattr(r, 'product', 'opportunity')}"
+            + (f" at {stage} stage" if isinstance(stage, str) and stage else "")
+            + f", {fmt.money(r.amount, c)}{when}"
+        )
+    moves = _product_moves(p)
+    for r in moves[moves["prior_revenue"] == 0].head(2).itertuples():
+        out.append(f"Started buying {r.product} this year ({fmt.money(r.revenue, c)})")
+    if not out and p.has.get("opportunities", True):
+        out.append("No open opportunity and no product newly bought on record")
+    return out
+
+
+def required_actions(p: Plan) -> list[str]:
+    """The actions the data suggests, most urgent first."""
+    return [f"{r.action}: {r.why}" for r in suggested_actions(p).head(5).itertuples()]
+
+
+def desired_solution(p: Plan) -> list[str]:
+    """What the account (or else its segment) rates most important, what its segment's
+    package includes, and the products its segment buys that it does not."""
+    out = []
+    r = p.ratings
+    if len(r) and "importance" in r.columns:
+        top = r.sort_values(["importance", "element"], ascending=[False, True]).head(3)
+        out.append(
+            "What it rates most important: "
+            + listing(
+                [
+                    f"{e} ({i:.1f} of 5)"
+                    for e, i in zip(top["element"], top["importance"], strict=True)
+                ]
+            )
+        )
+    included = p.package.loc[p.package["decision"] == "included", "element"].tolist()
+    if included:
+        out.append(f"Its segment's package includes {listing(included)}")
+    ws = p.whitespace[~p.whitespace["in_pipeline"]] if len(p.whitespace) else p.whitespace
+    if len(ws):
+        out.append(
+            "Products its segment buys and it does not: " + listing(list(ws["product"].head(3)))
+        )
+    return out
+
+
+def client_value(p: Plan) -> list[str]:
+    """What the account's own service ratings say it values most, and where we fall short."""
+    return client_value_points(p)
+
+
+def investment(p: Plan) -> list[str]:
+    """Today's cost-to-serve against the segment package, and the price path if any."""
+    a, c = p.account, p.currency
+    out = []
+    cts, pkg = a.get("cost_to_serve"), a.get("package_cost")
+    if pd.notna(cts) and pkg is not None and pd.notna(pkg):
+        change = pkg - cts
+        out.append(
+            f"Serving it costs {fmt.money(cts, c)} a year today; its segment's package "
+            f"{fmt.money(pkg, c)} ("
+            + (f"{fmt.money(-change, c)} less" if change < 0 else f"{fmt.money(change, c)} more")
+            + ")"
+        )
+    elif pd.notna(cts):
+        out.append(f"Serving it costs {fmt.money(cts, c)} a year today")
+    if _has_fix(p) and a["better_action"] in ("price", "package and price"):
+        out.append(f"Prices {_path(a)} bring it to the segment's net margin")
+    return out
+
+
+def action_plan(p: Plan) -> list[str]:
+    """The suggested actions as plan lines: action, owner, due, status."""
+    return [f"{r.action} | {r.owner} | {r.due} | to agree" for r in dated_actions(p).itertuples()]
+
+
+def deal_preparation(p: Plan) -> list[str]:
+    """For the largest open opportunity: what, when, and who decides (from the contacts)."""
+    if p.opportunities.empty:
+        ws = p.whitespace[~p.whitespace["in_pipeline"]] if len(p.whitespace) else p.whitespace
+        if not len(ws):
+            return (
+                ["No open opportunity on record and no product its segment buys that it does "
+                 "not: the next deal is to find with the customer"]
+                if p.has.get("opportunities", True)
+                else []
+            )  # fmt: skip
+        w = ws.iloc[0]
+        return [
+            f"No open opportunity on record: the first proposal to prepare is {w['product']}, "
+            f"which {fmt.pct(w['adoption'])} of its segment buy, typically "
+            f"{fmt.money(w['value'], p.currency)} a year"
+        ]
+    o = p.opportunities.sort_values("weighted", ascending=False).iloc[0]
+    c = p.currency
+    close = o.get("expected_close")
+    out = [
+        f"Largest open opportunity {o['opportunity_id']}: {o.get('product', '')}, "
+        f"{fmt.money(o['amount'], c)}"
+        + (f" at {fmt.pct(o['probability'])}" if pd.notna(o.get("probability")) else "")
+        + (f", expected to close {pd.Timestamp(close):%d %b %Y}" if pd.notna(close) else "")
+    ]
+    ct = p.contacts
+    if len(ct) and "influence" in ct.columns:
+        who = ct[ct["influence"] >= 4].sort_values(["influence", "name"], ascending=[False, True])
+        if len(who):
+            out.append(
+                "Who decides, on record: "
+                + listing(
+                    [
+                        f"{r.name} ({_role(r)}"
+                        + (
+                            f", {r.attitude})"
+                            if isinstance(getattr(r, "attitude", None), str)
+                            else ")"
+                        )
+                        for r in who.head(3).itertuples()
+                    ]
+                )
+            )
+        else:
+            out.append("No contact with influence 4 or 5 on record: find who decides")
+    return out
+
+
+#: What to do about each kind of risk the plan shows (:func:`risk_items`).
+MITIGATION = {
+    "lost": "decide on a win-back with sales management before any other effort",
+    "churn signal": "review the decline with the customer's decision maker and agree what "
+    "would bring the spend back",
+    "customer sentiment": "call the detractors, find the cause and agree a fix with a date",
+    "profitability": "",  # the profitability step's own proposal (see below)
+    "health": "review the account's health every month with the sales manager until it "
+    "is back above the watch line",
+    "relationship gap": "meet the senior decision makers within the month",
+}
+
+
+def risk_mitigation(p: Plan) -> list[str]:
+    """A first mitigation for each kind of risk the data shows (one line per kind); with
+    none, what was checked."""
+    if not risk_items(p):
+        return [risks_empty(p)]
+    out, seen = [], set()
+    for kind, evidence in risk_items(p):
+        if kind in seen:
+            continue
+        seen.add(kind)
+        what = (
+            (_fix(p) if _has_fix(p) else "renegotiate the terms or the service with the customer")
+            if kind == "profitability"
+            else MITIGATION[kind]
+        )
+        out.append(f"{evidence[:1].upper()}{evidence[1:]}: {what}")
+    return out
+
+
+#: The data's draft of each plan field the SWOT does not draft (a field missing here
+#: and from the SWOT has none).
+DRAFTS: dict[str, Callable[[Plan], list[str]]] = {
+    "challenges": challenges,
+    "ongoing_projects": ongoing_projects,
+    "required_actions": required_actions,
+    "desired_solution": desired_solution,
+    "client_value": client_value,
+    "investment": investment,
+    "action_plan": action_plan,
+    "deal_preparation": deal_preparation,
+    "risk_mitigation": risk_mitigation,
+}
+
+
+def drafts(p: Plan) -> dict[str, list[str]]:
+    """Every field the data can draft for this plan, with its points (none: not drafted);
+    computed once per plan."""
+    return _once(p, "drafts", _drafts)  # type: ignore[return-value]
+
+
+def _drafts(p: Plan) -> dict[str, list[str]]:
+    found = {**{n: fn(p) for n, fn in DRAFTS.items()}, **swot_data(p)}
+    return {n: found[n] for n in [*DRAFTS, *SWOT] if found.get(n)}
+
+
+def dated_actions(p: Plan) -> pd.DataFrame:
+    """The suggested actions with an owner (the account's manager) and when each is due:
+    risks and relationship gaps within :data:`URGENT_DAYS` days, an opportunity by its
+    close date, the rest within the plan's first quarter."""
+    s = suggested_actions(p)
+    owner = p.account.get("account_manager")
+    owner = owner if isinstance(owner, str) and owner else "the account manager"
+    due = []
+    for r in s.itertuples():
+        if r.close is not None and pd.notna(r.close):
+            due.append(f"by {pd.Timestamp(r.close):%d %b %Y}")
+        elif r.urgent:
+            due.append(f"within {URGENT_DAYS} days")
+        else:
+            due.append("within 3 months")
+    return s.assign(owner=owner, due=due)[["action", "why", "owner", "due"]]
+
+
+def risks_empty(p: Plan) -> str:
+    """What the empty risk table means: which checks the data allowed, and which not."""
+    checked: list[str] = []
+    not_checked: list[str] = []
+    for ok, what, why in (
+        (p.has.get("history", True), "revenue trend", "less than 24 months of revenue"),
+        (p.has.get("cost", True) and p.has.get("history", True), "margin trend",
+         "no cost of goods or no full prior year"),
+        (p.has.get("surveys", True), "NPS", "no surveys"),
+        (p.has.get("contacts", True), "contacts", "no contacts table"),
+        (p.has.get("cost", True) and p.has.get("activities", True), "profitability",
+         "no cost of goods or activities"),
+    ):  # fmt: skip
+        (checked if ok else not_checked).append(what if ok else f"{what} ({why})")
+    text = "No risk in the data checked"
+    text += f" ({', '.join(checked)})." if checked else "."
+    if not_checked:
+        text += " Not checked for lack of data: " + "; ".join(not_checked) + "."
+    return text

@@ -1,0 +1,264 @@
+"""The plan drafted from data: each drafting rule on a small hand-made account."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib.core import fmt
+from kamlib.method import account_plan as ap
+from kamlib.method.plan_book import Plan
+from kamlib.report import drafts as dr
+from kamlib.report import plan as view
+
+EMPTY = {
+    "products": ["account_id", "product", "revenue", "prior_revenue"],
+    "whitespace": ["account_id", "product", "adoption", "value", "in_pipeline"],
+    "opportunities": ["account_id", "opportunity_id", "product", "stage", "amount",
+                      "probability", "weighted", "expected_close"],
+    "contacts": ["account_id", "name", "role", "influence", "attitude", "senior", "days"],
+    "ratings": ["account_id", "element", "importance", "satisfaction"],
+    "package": ["segment", "element", "decision", "importance"],
+}  # fmt: skip
+
+ACCOUNT = {
+    "account_id": "A1",
+    "account_name": "Alpha AG",
+    "account_manager": "Ana Berg",
+    "segment": "Tier 1 · partner (loyalty)",
+    "revenue": 100_000.0,
+    "growth": 0.10,
+    "gross_margin": 0.40,
+    "net_margin": 0.30,
+    "net_contribution": 30_000.0,
+    "cost_to_serve": 10_000.0,
+    "share_of_wallet": 0.60,
+    "headroom": 0.0,
+    "whitespace": 0.0,
+    "weighted": 0.0,
+    "contacts": 0,
+    "supporters": 0,
+    "nps": np.nan,
+    "nps_counted": False,
+    "signals": [],
+    "gaps": [],
+    "band": "healthy",
+    "health": 80.0,
+    "package_cost": np.nan,
+    "better_action": None,
+}
+SEGMENT = {"accounts": 10, "growth": 0.05, "gross_margin": 0.38, "net_margin": 0.25,
+           "share_of_wallet": 0.50}  # fmt: skip
+
+
+def make_plan(account=None, segment=None, inputs=None, **frames) -> Plan:
+    """A plan of one hand-made account: its figures, its segment's medians and frames."""
+    tables = {k: pd.DataFrame(columns=cols) for k, cols in EMPTY.items()}
+    tables.update({k: pd.DataFrame(v) for k, v in frames.items()})
+    return Plan(
+        account=pd.Series({**ACCOUNT, **(account or {})}, dtype=object),
+        segment=pd.Series({**SEGMENT, **(segment or {})}),
+        monthly=pd.DataFrame(columns=["account_id", "month", "revenue", "gross_profit"]),
+        products=tables["products"],
+        whitespace=tables["whitespace"],
+        opportunities=tables["opportunities"],
+        contacts=tables["contacts"],
+        nps=pd.DataFrame(columns=["account_id", "quarter", "respondents", "nps", "csat"]),
+        activities=pd.DataFrame(columns=["account_id", "activity", "quantity", "cost"]),
+        ratings=tables["ratings"],
+        package=tables["package"],
+        segment_mix=pd.DataFrame(columns=["segment", "product", "share", "adoption"]),
+        inputs=dict(inputs or {}),
+        currency="EUR",
+        as_of=dt.date(2026, 9, 30),
+        horizons=[12, 24, 36],
+        growth_target=0.10,
+        sign_off=["Sales"],
+        has={
+            "opportunities": True,
+            "products": True,
+            "history": True,
+            "cost": True,
+            "activities": True,
+            "surveys": True,
+            "contacts": True,
+        },  # fmt: skip
+        notes=[],
+    )
+
+
+@pytest.fixture(autouse=True)
+def _euro():
+    fmt.use_currency("EUR")
+
+
+def test_a_healthy_account_has_no_pressure_and_says_what_was_compared():
+    assert dr.challenges(make_plan()) == [
+        "Our figures show no pressure: revenue growth, gross margin and net margin at or "
+        "above the segment's median account"
+    ]
+
+
+def test_challenges_name_a_slower_revenue_products_bought_less_and_a_loss():
+    p = make_plan(
+        {"growth": -0.05, "net_contribution": -2_000.0, "net_margin": -0.02, "gross_margin": 0.30},
+        products={
+            "account_id": ["A1"] * 3,
+            "product": ["Mobile", "Voice", "Cloud"],
+            "revenue": [50_000.0, 0.0, 30_000.0],
+            "prior_revenue": [60_000.0, 8_000.0, 29_000.0],
+        },
+    )
+    assert dr.challenges(p) == [
+        "Revenue −5.0 % on the prior year, against +5.0 % for the segment's median account",
+        "Buys less Mobile (−€10 k) and Voice (−€8.0 k, no longer bought) than the year before",
+        "Gross margin 30.0 %, against 38.0 % for the segment's median account",
+        "Loses €2.0 k a year after €10 k of cost-to-serve",
+    ]
+
+
+def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
+    p = make_plan(
+        {"share_of_wallet": 0.40, "nps": 45.0, "nps_counted": True, "supporters": 2},
+        ratings={
+            "account_id": ["A1"] * 3,
+            "element": ["logistics", "training", "finance"],
+            "importance": [5.0, 4.0, 2.0],
+            "satisfaction": [5.0, 2.0, 1.0],
+        },
+    )
+    swot = dr.swot_data(p)
+    assert swot["strengths"] == [
+        "revenue +10.0 % on the prior year, against +5.0 % for the segment's median account",
+        "net margin 30.0 %, against 25.0 % for the segment's median account",
+        "NPS +45 over the last 12 months",
+        "2 supporters among the contacts",
+        "rates our logistics at 5 of 5, where it matters (5 of 5)",
+    ]
+    assert swot["weaknesses"] == [
+        "40 % share of wallet, against 50 % for the segment's median account",
+        "rates training at 4 of 5 and our delivery at 2",  # finance is not important to it
+    ]
+    # the rest of its spend goes to others: a threat the data shows
+    assert swot["threats"] == [
+        "60 % of its spend on what we sell goes to others (share of wallet 40 %)"
+    ]
+
+
+def test_an_nps_from_too_few_respondents_is_no_strength():
+    p = make_plan({"nps": 60.0, "nps_counted": False})
+    assert not any("NPS" in s for s in dr.swot_data(p)["strengths"])
+
+
+def test_without_any_threat_the_draft_says_what_was_checked():
+    p = make_plan({"share_of_wallet": np.nan})
+    assert dr.swot_data(p)["threats"] == [dr.risks_empty(p)]
+    assert dr.swot_data(p)["threats"][0].startswith("No risk in the data checked")
+
+
+def test_ongoing_projects_are_the_largest_open_opportunities_and_new_products():
+    p = make_plan(
+        opportunities={
+            "account_id": ["A1", "A1"],
+            "opportunity_id": ["O-1", "O-2"],
+            "product": ["IoT", "Cloud"],
+            "stage": ["proposal", "qualify"],
+            "amount": [20_000.0, 90_000.0],
+            "probability": [0.5, 0.2],
+            "weighted": [10_000.0, 18_000.0],
+            "expected_close": pd.to_datetime(["2027-02-04", None]),
+        },
+        products={
+            "account_id": ["A1"],
+            "product": ["Security"],
+            "revenue": [4_000.0],
+            "prior_revenue": [0.0],
+        },
+    )
+    assert dr.ongoing_projects(p) == [
+        "O-2: Cloud at qualify stage, €90 k",
+        "O-1: IoT at proposal stage, €20 k, expected to close 04 Feb 2027",
+        "Started buying Security this year (€4.0 k)",
+    ]
+    assert dr.ongoing_projects(make_plan()) == [
+        "No open opportunity and no product newly bought on record"
+    ]
+    quiet = make_plan()
+    quiet.has["opportunities"] = False  # nothing to say without an opportunities table
+    assert dr.ongoing_projects(quiet) == []
+
+
+def test_client_value_falls_back_on_the_segments_ratings_and_says_so():
+    own = make_plan(
+        ratings={
+            "account_id": ["A1"],
+            "element": ["training"],
+            "importance": [4.0],
+            "satisfaction": [3.0],
+        }  # fmt: skip
+    )
+    assert dr.client_value(own) == ["Rates training at 4 of 5, our delivery at 3"]
+    seg = make_plan(
+        package={
+            "segment": ["S"] * 2,
+            "element": ["finance", "training"],
+            "decision": ["included", "not offered"],
+            "importance": [4.46, 3.0],
+        }  # fmt: skip
+    )
+    assert dr.client_value(seg) == [
+        "Not rated by the account itself; its segment rates most important finance (4.5 of 5) "
+        "and training (3.0 of 5)"
+    ]
+    assert dr.client_value(make_plan()) == []
+
+
+def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
+    p = make_plan(
+        {"contacts": 0, "net_contribution": -5_000.0, "band": "watch", "health": 60.0},
+        opportunities={
+            "account_id": ["A1"],
+            "opportunity_id": ["O-1"],
+            "product": ["IoT"],
+            "stage": ["proposal"],
+            "amount": [20_000.0],
+            "probability": [0.5],
+            "weighted": [10_000.0],
+            "expected_close": pd.to_datetime(["2027-02-04"]),
+        },
+    )
+    d = dr.dated_actions(p)
+    assert d[["action", "owner", "due"]].values.tolist() == [
+        ["Map the stakeholders: name, role, influence, attitude", "Ana Berg", "within 30 days"],
+        ["Close O-1 (IoT)", "Ana Berg", "by 04 Feb 2027"],
+    ]
+    assert dr.risk_mitigation(p) == [
+        "Loses €5.0 k a year after cost-to-serve: renegotiate the terms or the service with "
+        "the customer",
+        "Health 60 (watch): review the account's health every month with the sales manager "
+        "until it is back above the watch line",
+    ]
+
+
+def test_the_manager_confirms_a_draft_and_the_status_says_which_parts_are_drafted():
+    p = make_plan()
+    st = view.parts(p).set_index("part")["status"]
+    assert st["baselines"] == "drafted"  # challenges and ongoing projects from the data
+    assert st["relationship"] == "to complete"  # no contacts on record
+    assert st["investment"] == "to complete"  # the amount only the manager can plan
+    html = view.field_html(p, "challenges")
+    assert "From the data — confirm or correct" in html and "no pressure" in html
+    given = make_plan(inputs={"challenges": "Consolidating suppliers", "ongoing_projects": "ERP"})
+    html = view.field_html(given, "challenges")
+    assert "Consolidating suppliers" in html and "Also in the data" in html
+    assert view.parts(given).set_index("part").at["baselines", "status"] == "confirmed"
+    drafted, confirmed = ap.shares(view.parts(given)["status"])
+    assert confirmed == pytest.approx(1 / 8)
+    # baselines, growth, action plan and risks: a hand-made account without ratings,
+    # package, contacts, whitespace or pipeline gives the data nothing more to draft
+    assert drafted == pytest.approx(4 / 9)
+    todo = view.field_html(p, "investment_amount")
+    assert "To complete" in todo and "investment_amount" not in todo
