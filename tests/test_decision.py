@@ -125,7 +125,7 @@ def service_model() -> sm.ServiceModel:
                           "training"], "cost_per_account": [40.0, 15.0, 30.0, 20.0]})  # fmt: skip
     gaps = pd.DataFrame({"group": ["S"], "element": ["support"], "importance": [4.5],
                          "respondents": [5], "enough": [True], "satisfaction": [2.5],
-                         "gap": [2.0], "status": ["under-delivered"],
+                         "gap": [2.0], "status": ["under-served"],
                          "priority": [9.0]})  # fmt: skip
     return sm.ServiceModel(["innovation", "logistics", "support", "training"],
                            {}, gaps, pk, costs, today, 0, 3)  # fmt: skip
@@ -168,9 +168,8 @@ def test_the_kpi_verdict_follows_the_scorecard():
     assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
     assert "1 is part of the way, none off target" in d.headline and d.kind == "warn"
     assert d.recommendation.endswith("1 of them is also at risk or on watch.")
-    assert d.next_steps[0] == (
-        "Review the 1 early-warning account with their owners this quarter; the largest by "
-        "revenue: Alpha."
+    assert (
+        d.next_steps[0] == "Review the early-warning account, Alpha, with its owner this quarter."
     )
     d = kpi_view.decision(kpi_review(["green", "red", "amber", "red"]), "EUR")
     assert "1 of 4 key-account KPIs" in d.headline and d.kind == "bad"

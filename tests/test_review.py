@@ -84,7 +84,7 @@ def test_analysis_findings(tmp_path):
     assert "1 row has no revenue at all (row 5: 'A4')" in text
     assert "no revenue in the trailing 12 months" in text and "'A3'" in text
     (outlier,) = [f for f in found if "moved by more than" in f.message]
-    assert outlier.examples == ("A1 (+200 %)",)
+    assert outlier.examples == ("A1 at +200 %",)
     assert "1 accounts" not in outlier.message and "±80 %" in outlier.message
     assert any("has months with no revenue at all" in m for m in text.splitlines())
 
@@ -129,7 +129,8 @@ def test_completeness_and_overview(tmp_path):
     assert comp.loc[("accounts", "industry"), "missing rows"] == 2
     assert comp.loc[("accounts", "region"), "filled"] == 0
     ov = review.table_overview(pack).set_index("table")
-    assert ov.loc["revenue", "rows"] == 1 and ov.loc["revenue", "from"] == "2026-01-01"
+    assert ov.loc["revenue", "rows"] == 1
+    assert ov.loc["revenue", "from"] == pd.Timestamp("2026-01-01")
     assert ov.loc["surveys", "status"] == "missing"
 
 
@@ -189,7 +190,7 @@ def test_findings_speak_of_tables_and_columns_in_words_and_keep_the_file_for_the
     )
     row = reviewv.findings_table([f]).iloc[0]
     assert row["finding"] == (
-        "Estimated wallet, accounts table: 2 rows are negative (row 4: '-5'). Fix: estimated "
+        "Estimated wallet (accounts table): 2 rows are negative (row 4: −5). Fix: estimated "
         "wallet is a number; correct or blank those values."
     )
     assert (row["table"], row["column"]) == ("Accounts", "Estimated wallet")
@@ -201,6 +202,6 @@ def test_readiness_says_when_a_column_is_only_partly_filled(tmp_path):
     n = len(pack["accounts"])
     pack.tables["accounts"] = pack["accounts"].assign(loyalty=[4.0] + [None] * (n - 1))
     ready = reviewv.readiness(pack).set_index("needs")
-    loyalty = "Loyalty rating, accounts table"
+    loyalty = "Loyalty rating (accounts table)"
     assert ready.loc[loyalty, "available"] == f"partly ({round(100 / n)} %)"
     assert ready.loc[loyalty, "without it"].startswith("for the rows without it:")

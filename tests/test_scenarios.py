@@ -65,7 +65,7 @@ def test_the_checker_catches_what_it_is_for(tmp_path):
     export_workbook(run / "01_segmentation.xlsx", {
         "Accounts": pd.DataFrame({"Class": ["Tier 1"], "Revenue growth": [3.09],
                                   "Gross profit": [100.0]}),
-        "Sensitivity": pd.DataFrame({"Pays for itself": ["No"], "Line": ["recommended"]}),
+        "Sensitivity": pd.DataFrame({"Covers its cost": ["No"], "Line": ["recommended"]}),
     })  # fmt: skip
     found = "\n".join(check_deliverables(run, s))
     for expected in (

@@ -216,7 +216,7 @@ def test_overrides_are_applied_last_and_listed():
     )
     out = sg.apply_overrides(classes, ov).set_index("account_id")
     assert out.loc["A1", ["key", "class", "segment"]].tolist() == [False, "Core", "Core"]
-    assert say(out.loc["A1", "override"]) == "Tier 1 → Core: divested (ML)"
+    assert say(out.loc["A1", "override"]) == "Tier 1 → Core. Divested (decided by ML)"
     assert out.loc["A2", ["key", "tier", "segment"]].tolist() == [
         True,
         "Tier 2",
@@ -340,10 +340,10 @@ def test_headline_summary_views_and_export(tmp_path):
     assert segs["share of revenue"].sum() == pytest.approx(1.0)
     assert segs["segment"].iloc[0].startswith("Tier 1")
     view = sgv.sensitivity_view(seg)
-    assert list(view.columns[-2:]) == ["pays", "line"] and "KAMs at 5" in view.columns
-    # the recommended row is marked, and it is a row that pays
+    assert list(view.columns[-2:]) == ["covers its cost", "line"] and "KAMs at 5" in view.columns
+    # the recommended row is marked, and it is a row that covers its cost
     chosen = view[view["line"] == "recommended"]
-    assert len(chosen) == 1 and chosen["pays"].iloc[0] == "yes"
+    assert len(chosen) == 1 and chosen["covers its cost"].iloc[0] == "yes"
     assert chosen["key accounts"].iloc[0] == seg.recommendation["key_accounts"]
     screen = sgv.screen_summary(seg).set_index("class")
     assert screen.loc["All customers", "accounts"] == len(a)

@@ -70,13 +70,13 @@ def test_element_names_match_loosely_and_unknown_are_listed():
 def test_gaps_rank_and_status():
     g = sm.gaps(ratings(), "segment", ELEMENTS, min_respondents=1)
     a = g.set_index(["group", "element"])
-    # L innovation: importance 4.0, satisfaction 3 -> under-delivered, gap 1
-    assert a.loc[("L", "innovation"), "status"] == "under-delivered"
+    # L innovation: importance 4.0, satisfaction 3 -> under-served, gap 1
+    assert a.loc[("L", "innovation"), "status"] == "under-served"
     assert a.loc[("L", "innovation"), "gap"] == pytest.approx(1.0)
     # L finance: importance 2.0, satisfaction 3 -> over-served
     assert a.loc[("L", "finance"), "status"] == "over-served"
     # P finance: importance 4.5 vs 4: a gap of exactly the threshold counts
-    assert a.loc[("P", "finance"), "status"] == "under-delivered"
+    assert a.loc[("P", "finance"), "status"] == "under-served"
     wider = sm.gaps(ratings(), "segment", ELEMENTS, min_respondents=1, threshold=0.6)
     assert wider.set_index(["group", "element"]).loc[("P", "finance"), "status"] == "in line"
     assert g.iloc[0]["priority"] == g["priority"].max()

@@ -92,9 +92,9 @@ def test_say_words_notes_and_passes_text_through():
 
 def test_an_override_that_changes_nothing_says_the_class_stays():
     move = {"before": "Core", "after": "Core", "reason": "kept for now", "by": "AB"}
-    assert words.say(Note("seg.override", move)) == "stays Core: kept for now (AB)"
+    assert words.say(Note("seg.override", move)) == "stays Core. Kept for now (decided by AB)"
     moved = {**move, "after": "Tier 2"}
-    assert words.say(Note("seg.override", moved)) == "Core → Tier 2: kept for now (AB)"
+    assert words.say(Note("seg.override", moved)) == "Core → Tier 2. Kept for now (decided by AB)"
     assert words.say(Note("seg.reason.override", moved)) == "Override by AB: kept for now"
 
 

@@ -29,7 +29,7 @@ def test_a_header_is_the_label_or_the_name_in_words():
     assert wbk.label("net_margin") == "Net margin"
     assert wbk.label("cost: support_ticket") == "Cost: support ticket"
     assert wbk.label("KPI (key accounts)") == "KPI (key accounts)"
-    assert wbk.label("margin to pay") == "Margin to pay"
+    assert wbk.label("margin to cover") == "Margin to cover"
 
 
 def test_the_client_frame_labels_formats_and_says_yes_or_no():
@@ -39,18 +39,18 @@ def test_the_client_frame_labels_formats_and_says_yes_or_no():
             "revenue": [1000.0, 2000.0],
             "growth": [0.1, np.nan],
             "candidate": [True, False],
-            "pays": ["yes", "unknown"],
+            "covers its cost": ["yes", "unknown"],
             "opps_won": [3, 4],
             "account": ["a", "b"],
         }
     )
     out, fmts = wbk.client_frame(df, {"opps_won": "number"})
     assert list(out.columns) == [
-        "Account", "Revenue", "Revenue growth", "Candidate", "Pays for itself",
+        "Account", "Revenue", "Revenue growth", "Candidate", "Covers its cost",
         "Opportunities won", "Account (account)",
     ]  # fmt: skip
     assert out["Candidate"].tolist() == ["Yes", "No"]
-    assert out["Pays for itself"].tolist() == ["Yes", "Unknown"]
+    assert out["Covers its cost"].tolist() == ["Yes", "Unknown"]
     assert fmts["Revenue"] == "money" and fmts["Revenue growth"] == "pct"
     assert fmts["Opportunities won"] == "number"  # the step's format wins
     assert out["Revenue growth"].isna().tolist() == [False, True]  # unknown stays empty

@@ -67,10 +67,13 @@ def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def money(x: float | None, currency: str | None = None, short: bool = True) -> str:
+def money(
+    x: float | None, currency: str | None = None, short: bool = True, scale: str | None = None
+) -> str:
     """Money as a reader wants it: ``€1.2 M``, ``€350 k``, ``€7.8 k``, ``€850``, or in
     full ``€1,234,567``. Short amounts from a thousand up are in k (one decimal below
-    ten thousand), so that a column or a sentence never mixes ``€32 k`` with ``€3,161``.
+    ten thousand), so that a sentence never mixes ``€32 k`` with ``€3,161``. ``scale``
+    (from :func:`money_scale`) puts every amount of a column in one unit.
 
     Examples
     --------
@@ -84,12 +87,22 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
     '€1,235'
     >>> money(5_000, "CHF")
     'CHF 5.0 k'
+    >>> money(751_000, "EUR", scale="M"), money(46_000, "EUR", scale="M")
+    ('€0.8 M', '€0.05 M')
+    >>> money(2_180_000, "EUR", scale="k"), money(536, "EUR", scale="k")
+    ('€2,180 k', '€0.5 k')
     """
     if x is None or _missing(x):
         return "n/a"
     sym = symbol(currency)
     sign = "−" if x < 0 else ""
     a = abs(x)
+    if scale is not None and a > 0:
+        if scale == "M":  # two decimals below a tenth of a million, so no "€0.0 M"
+            return f"{sign}{sym}{a / 1e6:,.{2 if a < 99_500 else 1}f} M"
+        if scale == "k":  # a decimal below ten thousand, as in a sentence: "€0.5 k", "€3.7 k"
+            return f"{sign}{sym}{a / 1e3:,.{1 if a < 9_950 else 0}f} k"
+        return f"{sign}{sym}{a:,.0f}"
     if short and a >= 999_500:
         return f"{sign}{sym}{a / 1e6:,.1f} M"
     if short and a >= 9_950:
@@ -97,6 +110,22 @@ def money(x: float | None, currency: str | None = None, short: bool = True) -> s
     if short and a >= 999.5:
         return f"{sign}{sym}{a / 1e3:,.1f} k"
     return f"{sign}{sym}{a:,.0f}"
+
+
+def money_scale(values: Iterable[float | None]) -> str:
+    """The one unit a column of short amounts is shown in, from its largest: ``""``
+    (whole currency units, all below a thousand), ``"k"`` (all below a million) or ``"M"``.
+
+    Examples
+    --------
+    >>> money_scale([536, 3_200]), money_scale([751_000, 2_180_000]), money_scale([93e6, 5e3])
+    ('k', 'M', 'M')
+    """
+    known = [abs(float(v)) for v in values if v is not None and not _missing(v)]
+    top = max(known, default=0.0)
+    if top < 999.5:
+        return ""
+    return "k" if top < 999_500 else "M"
 
 
 def pct(x: float | None, digits: int = 0, signed: bool = False) -> str:

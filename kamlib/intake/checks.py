@@ -262,5 +262,5 @@ def _outliers(
             "and not a data error.",
             "kept",
             rows=None,
-            keys=[f"{r.account_id} ({fmt.pct(r.change, signed=True)})" for r in big.itertuples()],
+            keys=[f"{r.account_id} at {fmt.pct(r.change, signed=True)}" for r in big.itertuples()],
         )

@@ -271,7 +271,7 @@ def check_deliverables(run: Path, s: Scenario) -> list[str]:
             problems.append(f"plans: {len(plans)} plans for {key} key accounts")
     sweep = _sheet(run / "01_segmentation.xlsx", "Sensitivity")
     if sweep is not None and "Line" in sweep[0]:
-        li, pi = sweep[0].index("Line"), sweep[0].index("Pays for itself")
+        li, pi = sweep[0].index("Line"), sweep[0].index("Covers its cost")
         for r in sweep[1:]:
             if r[li] == "recommended" and r[pi] != "Yes":
                 problems.append("01_segmentation.xlsx: the recommended line does not pay")

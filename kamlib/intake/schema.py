@@ -186,7 +186,7 @@ TABLES: dict[str, Table] = {
                 ),
                 Column("quantity", "number", "How many units of the activity", True, example="4"),
             ),
-            used_by=("3 profitability", "2 service model", "4 account plan"),
+            used_by=("2 service model", "3 profitability", "4 account plans"),
         ),
         Table(
             "activity_rates",
@@ -204,7 +204,7 @@ TABLES: dict[str, Table] = {
                 ),
             ),
             key=("activity",),
-            used_by=("3 profitability", "2 service model"),
+            used_by=("2 service model", "3 profitability"),
         ),
         Table(
             "service_ratings",
@@ -243,7 +243,7 @@ TABLES: dict[str, Table] = {
                 Column("csat", "rating", "Customer satisfaction (1-5)", example="4"),
                 Column("respondent_role", "text", "Role of the respondent", example="CIO"),
             ),
-            used_by=("5 KPI review", "4 account plan"),
+            used_by=("4 account plans", "5 KPI review"),
         ),
         Table(
             "contacts",
@@ -270,7 +270,7 @@ TABLES: dict[str, Table] = {
                 ),
                 Column("senior", "yesno", "Senior decision maker (yes/no)", example="yes"),
             ),
-            used_by=("4 account plan", "5 KPI review"),
+            used_by=("4 account plans", "5 KPI review"),
         ),
         Table(
             "opportunities",
@@ -289,7 +289,7 @@ TABLES: dict[str, Table] = {
                 Column("status", "choice", "Status", True, choices=("open", "won", "lost")),
             ),
             key=("opportunity_id",),
-            used_by=("4 account plan", "5 KPI review"),
+            used_by=("4 account plans", "5 KPI review"),
         ),
         Table(
             "churn",
@@ -335,7 +335,7 @@ TABLES: dict[str, Table] = {
                     example="Consolidating 14 sites onto one network by 2027",
                 ),
             ),
-            used_by=("4 account plan",),
+            used_by=("4 account plans",),
         ),
     ]
 }
@@ -385,9 +385,9 @@ def where(table: str, column: str = "") -> str:
     Examples
     --------
     >>> where("accounts", "estimated_wallet"), where("activity_rates")
-    ('estimated wallet, accounts table', 'activity rates table')
+    ('estimated wallet (accounts table)', 'activity rates table')
     """
-    return f"{label(column)}, {label(table)} table" if column else f"{label(table)} table"
+    return f"{label(column)} ({label(table)} table)" if column else f"{label(table)} table"
 
 
 _NAMES = sorted(

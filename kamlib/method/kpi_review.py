@@ -374,6 +374,7 @@ def scorecard(
     k = table[table["group"] == "key accounts"].sort_values("period_end")
     if k.empty:
         return pd.DataFrame()
+    others = table[table["group"] == "other accounts"].sort_values("period_end")
     last = k.iloc[-1]
     base = k[k["period_end"] == baseline_end] if baseline_end is not None else k.iloc[:0]
     base = base.iloc[-1] if len(base) else None
@@ -429,16 +430,50 @@ def scorecard(
                 "delta": delta,
                 "status": status,
                 "unit": unit,
+                "others_delta": _change_of(others, col, last["period_end"], baseline_end),
             }
         )
     out = pd.DataFrame(
         rows,
-        columns=["column", "baseline", "actual", "target", "delta", "status", "unit"],
-    )
+        columns=[
+            "column", "baseline", "actual", "target", "delta", "status", "unit", "others_delta",
+        ],
+    )  # fmt: skip
     out.attrs["baseline_end"] = base["period_end"] if base is not None else None
     out.attrs["actual_end"] = last["period_end"]
     out.attrs["not_measured"] = missing
     return out
+
+
+def _change_of(
+    group: pd.DataFrame, col: str, end: pd.Timestamp, base_end: pd.Timestamp | None
+) -> float:
+    """A group's change of one KPI from the baseline period end to ``end``, measured as
+    the scorecard measures it (a count per period from the average of the year up to the
+    baseline); NaN where either end is not known.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"period_end": pd.to_datetime(["2025-06-30", "2025-09-30",
+    ...                   "2026-09-30"]), "nps": [1.0, 3.0, 10.0], "opps_won": [4, 6, 9]})
+    >>> _change_of(g, "nps", pd.Timestamp("2026-09-30"), pd.Timestamp("2025-09-30"))
+    7.0
+    >>> _change_of(g, "opps_won", pd.Timestamp("2026-09-30"), pd.Timestamp("2025-09-30"))
+    4.0
+    """
+    if base_end is None or col not in group:
+        return float("nan")
+    now = group.loc[group["period_end"] == end, col]
+    then = group.loc[group["period_end"] == base_end, col]
+    if col in FLOWS:
+        then = group.loc[
+            (group["period_end"] > base_end - pd.DateOffset(months=12))
+            & (group["period_end"] <= base_end),
+            col,
+        ]
+    if now.isna().all() or then.isna().all():
+        return float("nan")
+    return float(now.iloc[-1] - then.mean())
 
 
 def baseline_end(
@@ -529,6 +564,7 @@ class KpiReview:
     measured: Note | None = None  # why the programme's effect cannot be measured; None: it can
     # per account and year, per group, after cost-to-serve (step 3's); empty without it
     net_contribution: dict = field(default_factory=dict)
+    stale_days: int = 180  # a contact older than this is stale (health: contact recency)
 
 
 def cohorts(
@@ -612,6 +648,7 @@ def analyse(
     return KpiReview(
         table, card, now, warn, dict(h.weights), period, notes, gp,
         h.nps_min_respondents, s.discount_rate, measured, nc,
+        cfg.method.account_plan.stale_days,
     )  # fmt: skip
 
 

@@ -458,6 +458,8 @@ def headline(p: Profitability) -> dict:
         "gross_profit": float(t["gross_profit"].sum()) if p.has_cost else nan,
         "unprofitable_gp": int((t["gross_profit"] < 0).sum()) if p.has_cost else 0,
         "unprofitable": int((nc < 0).sum()) if p.earns else 0,
+        # no revenue and no cost in the window: they earn nothing, nor lose
+        "idle": int(((t["net_revenue"] == 0) & (nc == 0)).sum()) if p.earns else 0,
         "unprofitable_key": int((k["net_contribution"] < 0).sum()) if p.earns else 0,
         "key_accounts": len(k),
         "aggressive_key": int((k["quadrant"] == "aggressive").sum()),

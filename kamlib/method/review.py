@@ -48,8 +48,8 @@ def table_overview(pack: DataPack) -> pd.DataFrame:
                 "rows": len(df) if present else 0,
                 "columns filled": (int(df.notna().any().sum()) if present else 0),
                 "columns known": len(spec.columns),
-                "from": first.strftime("%Y-%m-%d") if first is not None else "",
-                "to": last.strftime("%Y-%m-%d") if last is not None else "",
+                "from": first,
+                "to": last,
                 "used by": ", ".join(spec.used_by),
             }
         )
@@ -101,6 +101,8 @@ def headline(
     return {
         "accounts": len(pack["accounts"]),
         "invoiced_accounts": int(cur["account_id"].nunique()),
+        # of the customers not invoiced in the window: bought before (lapsed) or never
+        "never_invoiced": int((~pack["accounts"]["account_id"].isin(rev["account_id"])).sum()),
         "revenue_rows": len(rev),
         "trailing_revenue": float(cur["amount"].sum()),
         "first_month": rev["date"].min().strftime("%b %Y"),

@@ -948,6 +948,7 @@ def line_bridge(
         left_out & ~low
     )
     cols = ["account_id", "account_name", "revenue", "rank", "class", "by", "missed"]
+    cols += [c for c in ("growth", "potential_basis") if c in a]
     pick = lambda m: a.loc[m, cols].reset_index(drop=True)  # noqa: E731
     return {
         "line": int(in_line.sum()),

@@ -3,7 +3,7 @@
 1. :func:`rated` joins the interview ratings to the groups they are compared by;
 2. :func:`importance_matrix` — mean importance per element and group, with respondent
    counts; cells below the minimum are kept but marked and left out of decisions;
-3. :func:`gaps` — importance against satisfaction: under-delivered and over-served;
+3. :func:`gaps` — importance against satisfaction: under-served and over-served;
 4. :func:`packages` — per segment and element: included, charged separately or not
    offered, by the stated rules on importance and buyer orientation, then overrides;
 5. :func:`package_cost` — what each segment's package costs per account, from the
@@ -97,7 +97,7 @@ def gaps(
 ) -> pd.DataFrame:
     """Importance against satisfaction per element and group, ranked by what matters most.
 
-    ``under-delivered``: important (mean importance at least 3.5) and satisfaction lower
+    ``under-served``: important (mean importance at least 3.5) and satisfaction lower
     by ``threshold`` or more; ``over-served``: unimportant (importance at most 2.5) and
     satisfaction higher by ``threshold`` or more; otherwise ``in line``. The rank puts the
     largest importance-weighted shortfall first.
@@ -111,7 +111,7 @@ def gaps(
             (g["importance"] >= IMPORTANT_AT) & (g["gap"] >= threshold),
             (g["importance"] <= UNIMPORTANT_AT) & (-g["gap"] >= threshold),
         ],
-        ["under-delivered", "over-served"],
+        ["under-served", "over-served"],
         "in line",
     )
     g.loc[g["satisfaction"].isna(), "status"] = "no satisfaction rating"
@@ -268,7 +268,9 @@ def package_cost(
     An included element costs what the segment's accounts spend on average on the
     activities that deliver it (trailing 12 months, from
     :func:`kamlib.method.costing.activity_cost`);
-    elements charged separately or not offered cost nothing in the package.
+    elements charged separately or not offered cost nothing in the package. An included
+    element without any activity behind it cannot be costed: ``not_costed`` lists them
+    (the package cost leaves them out, and the report says so).
     """
     c = cost.assign(segment=cost["account_id"].map(segment_of))
     n = segment_of.value_counts()
@@ -277,6 +279,8 @@ def package_cost(
     for seg_name, g in pk.groupby("segment"):
         included = g.loc[g["decision"] == INCLUDED, "element"]
         acts = sorted({a for e in included for a in element_activities.get(e, [])})
+        # an element no activity delivers in the data has no cost here: said, not zero
+        uncosted = [e for e in included if not element_activities.get(e)]
         total = float(sum(per_seg.get((seg_name, a), 0.0) for a in acts))
         accounts = int(n.get(seg_name, 0))
         gp = (
@@ -292,6 +296,7 @@ def package_cost(
                 "gross_profit": gp,
                 "cost_share": total / gp if gp and gp > 0 else np.nan,
                 "included": int(len(included)),
+                "not_costed": uncosted,
             }
         )
     out = pd.DataFrame(rows)

@@ -285,17 +285,17 @@ def sensitivity_curves(sens: pd.DataFrame, line: int, currency: str | None = Non
              label="the model's cost per account")  # fmt: skip
     from matplotlib.lines import Line2D
 
-    marks = [(palette()[0], "the line pays"), (OKABE_ITO[5], "the line does not pay"),
+    marks = [(palette()[0], "the line covers its cost"), (OKABE_ITO[5], "it does not"),
              (GREY, "not known without gross profit")]  # fmt: skip
     shown = set(colours)
     extra = [Line2D([], [], ls="", marker="o", ms=5, color=c, label=t)
              for c, t in marks if c in shown]  # fmt: skip
     money_axis(ax2, currency)
     ax2.set_xlabel("Number of key accounts")
-    ax2.set_ylabel("A year")
+    ax2.set_ylabel("Per account and year")
     ax2.set_title("What an added account brings against its cost")
     handles, _ = ax2.get_legend_handles_labels()
-    ax2.legend(handles=handles + extra, fontsize=7, loc="upper left")
+    ax2.legend(handles=handles + extra, fontsize=7, loc="upper right")  # the curve falls
     if line:
         for ax in (ax1, ax2):
             ax.axvline(line, color=GREY, lw=1, ls=":")
@@ -389,9 +389,9 @@ def portfolio_matrix(table: pd.DataFrame, label: int = 8) -> Figure | None:
                 bbox=box)  # fmt: skip
     ax.set_xlim(0, 105)
     ax.set_ylim(0, 106)
-    ax.set_xlabel("Compatibility: strategic fit and attitude (percentile)")
+    ax.set_xlabel("Our position: strategic fit and attitude (percentile)")
     ax.set_ylabel("Attractiveness: revenue, profit, potential\n(percentile among these accounts)")
-    ax.set_title("Portfolio matrix")
+    ax.set_title("Attractiveness against our position with the customer")
     legend = ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for handle in legend.legend_handles:
         if isinstance(handle, PathCollection):  # the scatter's markers, drawn larger
@@ -489,23 +489,23 @@ def importance_heatmap(
 
 
 def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
-    """The largest gaps between importance and satisfaction, under-delivered and over-served."""
+    """The largest gaps between importance and satisfaction, under-served and over-served."""
     if gaps is None:
         return None
-    g = gaps[gaps["enough"] & gaps["status"].isin(["under-delivered", "over-served"])]
-    under = g[g["status"] == "under-delivered"].head(top // 2 + top % 2)
+    g = gaps[gaps["enough"] & gaps["status"].isin(["under-served", "over-served"])]
+    under = g[g["status"] == "under-served"].head(top // 2 + top % 2)
     over = g[g["status"] == "over-served"].sort_values("gap").head(top // 2)
     d = pd.concat([under, over]).iloc[::-1]
     if d.empty:
         return None
     fig, ax = plt.subplots(figsize=(8.4, 0.34 * len(d) + 1.2))
-    colours = [OKABE_ITO[5] if s == "under-delivered" else OKABE_ITO[4] for s in d["status"]]
+    colours = [OKABE_ITO[5] if s == "under-served" else OKABE_ITO[4] for s in d["status"]]
     labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["group"], strict=True)]
     ax.barh(labels, d["gap"], color=colours)
     ax.axvline(0, color=INK, lw=0.8)
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=OKABE_ITO[5], label="under-delivered"),
+    ax.legend(handles=[Patch(color=OKABE_ITO[5], label="under-served"),
                        Patch(color=OKABE_ITO[4], label="over-served")],
               fontsize=8, frameon=False, loc="lower right")  # fmt: skip
     ax.set_xlabel("importance minus satisfaction (points on the 1–5 scale)")

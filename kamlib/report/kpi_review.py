@@ -94,8 +94,28 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
             _change(shown_delta(a, b, k), k)
             for a, b, k in zip(c["actual"], c["baseline"], c["column"], strict=True)
         ]
+        if "others_delta" in c and c["others_delta"].notna().any():
+            out["other accounts' change"] = [
+                _change(d, k) for d, k in zip(c["others_delta"], c["column"], strict=True)
+            ]
         out["status"] = c["status"]
     return out
+
+
+def shared_gains(r: KpiReview) -> list[str]:
+    """The KPIs on target whose gain the other accounts largely made as well (at least
+    half as large, same direction): the programme can claim only the difference. Their
+    labels, in scorecard order.
+
+    A gain shared with the rest of the customer base points to the market or to how the
+    figure is measured, not to key account management.
+    """
+    c = r.scorecard
+    if r.measured is not None or c.empty or "others_delta" not in c:
+        return []
+    won = c[(c["status"] == "green") & c["others_delta"].notna() & (c["delta"] > 0)]
+    return [KPI_LABELS[k] for k, d, o in zip(won["column"], won["delta"], won["others_delta"],
+                                              strict=True) if o >= d / 2]  # fmt: skip
 
 
 #: The KPIs of each period table (headers: the glossary's labels).
@@ -130,9 +150,10 @@ def weights_view(r: KpiReview) -> pd.DataFrame:
     how = {
         "revenue_trend": "revenue change on the prior 12 months: −20 % = 0, flat = 50, +20 % = 100",
         "margin_trend": "gross margin change: −5 points = 0, +5 points = 100",
-        "nps": f"NPS of the last 12 months, from {r.nps_min_respondents} respondents: "
-        "−100 = 0, +100 = 100",
-        "engagement": "days since the last contact: today = 100, twice the stale limit = 0",
+        "nps": "NPS of the last 12 months, counted for an account with "
+        f"{r.nps_min_respondents} respondents or more: −100 = 0, +100 = 100",
+        "engagement": f"days since the last contact: today = 100, {2 * r.stale_days} days or "
+        "more = 0; an account with no contact on record is left out of it",
         "risks": "open risk signals: none = 100, each one −25",
     }
     return pd.DataFrame(
@@ -196,16 +217,21 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         return "\n\n".join(
             [
                 fmt.md_text(say(r.measured)),
-                f"**Key accounts at {last:%d %B %Y}:** "
+                f"**Key accounts at {last:%-d %B %Y}:** "
                 + ("; ".join(now) if now else "no KPI can be measured")
                 + ".",
                 risk,
             ]
         )
     base = c.attrs["baseline_end"]
+    t = r.table
+    cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
+    n = f"the {fmt.count(int(cohort.iloc[0]))} " if len(cohort) and pd.notna(cohort.iloc[0]) else ""
     lines = [
-        f"Key accounts at {last:%d %B %Y} against the baseline at {base:%d %B %Y}, the "
-        "last period end before the programme started.",
+        f"Key accounts at {last:%-d %B %Y} against the baseline at {base:%-d %B %Y}, the "
+        f"last period end before the programme started. Each period counts {n}accounts that "
+        "were key at its start (12 months before its end), not today's list: a key account "
+        "that stopped buying counts against retention.",
         "**On target:** " + ("; ".join(said(c[c["status"] == "green"])) or "none") + ".",
         "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
         "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",
@@ -273,10 +299,11 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
 
 
 PERIOD_FORMATS = {
-    "period end": "date",
+    "period end": "day",
     "group": "text",
     **{page_header(c): "pct" for c in PERIOD_COLUMNS["revenue"]},
-    **{page_header(c): "number" for c in ("nps", "csat")},
+    page_header("nps"): "points",
+    page_header("csat"): "number2",
     **{page_header(c): "int" for c in ("respondents", "opps_identified", "opps_won")},
 }
 
@@ -447,6 +474,14 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     if not parts:
         parts.append("hold the course and raise the targets where they are already met")
     rec = parts[0][0].upper() + parts[0][1:] + "".join("; " + p for p in parts[1:]) + "."
+    shared = shared_gains(r)
+    if shared:
+        rec += (
+            f" For {_and([s[:1].lower() + s[1:] if not s[:2].isupper() else s for s in shared])}"
+            " the other accounts gained at least half as much in the same time: the programme "
+            "can claim only the difference, and the cause (the market, or how the figure is "
+            "measured) is to check before the gain is reported."
+        )
     return head, rec, "bad" if red else ("warn" if amber else "good")
 
 
@@ -485,8 +520,11 @@ def decision(
         top = r.warnings.sort_values("revenue", ascending=False).head(2)
         largest = " and ".join(fmt.md_text(fmt.shorten(n, 50)) for n in top["account"])
         steps.append(
-            f"Review the {fmt.plural(len(r.warnings), 'early-warning account')} with their "
-            f"owners this {r.period}; the largest by revenue: {largest}."
+            f"Review the early-warning account, {largest}, with its owner this {r.period}."
+            if len(r.warnings) == 1
+            else f"Review the {fmt.plural(len(r.warnings), 'early-warning account')} with their "
+            f"owners this {r.period}, the largest by revenue first: {largest} (every one is "
+            "in the workbook)."
         )
     steps += [
         "Confirm the targets with management: they are stated with the scorecard, beside "

@@ -7,7 +7,6 @@ The numbers come from :mod:`kamlib.method.profitability`.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..method.profitability import (
@@ -18,6 +17,7 @@ from ..method.profitability import (
     waterfall,
 )
 from .decision import Decision
+from .rules import listing
 from .words import say_all
 
 #: What cost-to-serve covers and what it leaves out: stated under every profitability figure.
@@ -180,11 +180,12 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
         )
         return " ".join(parts)
     worst = p.actions.iloc[0] if len(p.actions) else None
-    cross = p.whale_stats["zero_crossing_share"]
+    idle = h.get("idle", 0)
     tail = (
-        f" and take the curve below zero after {fmt.pct(cross)} of customers"
-        if not np.isnan(cross)
-        else ", though the curve never falls below zero"
+        f"; the other {fmt.plural(idle, 'customer')} ({fmt.pct(idle / len(p.table))}) bought "
+        "nothing in the last 12 months and earn nothing"
+        if idle
+        else ""
     )
     text = (
         f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a year, "
@@ -377,12 +378,15 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
 
     count = p.actions["better_action"].value_counts()
     said = {
-        PACKAGE: "the segment's service package alone",
-        BOTH: "the package and a price path",
-        PRICE: "a price path alone",
-        RENEGOTIATE: "renegotiated terms, or an exit: no acceptable price path closes the gap",
+        PACKAGE: "to move to their segment's service package",
+        BOTH: "to the package and a price path",
+        PRICE: "to a price path alone",
+        RENEGOTIATE: "to renegotiate their terms or exit, as no acceptable price path closes "
+        "the gap",
     }
-    parts = [f"{fmt.plural(int(count[a]), 'account')}: {said[a]}" for a in said if count.get(a, 0)]
+    parts = [f"{fmt.count(int(count[a]))} {said[a]}" for a in said if count.get(a, 0)]
+    if parts and count.get(PACKAGE, 0) == 1:
+        parts[0] = parts[0].replace("their segment's", "its segment's")
     effects = [f"the packages save up to {fmt.money(h['saving_total'], currency)} a year"]
     if h["price_total"]:
         effects.append(
@@ -391,11 +395,13 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
     return (
         f"Act on the {fmt.plural(h['flagged'], 'flagged key account')} (losing money, or "
         "paying less and costing more than their peers): "
-        + "; ".join(parts)
+        + listing(parts)
         + ". "
         + " and ".join(effects)[0].upper()
         + " and ".join(effects)[1:]
-        + ", at the packages' cost as they stand and if the accounts keep buying as before."
+        + ", at the packages' cost as the service model puts it today (elements no activity "
+        "delivers are not costed, and a package it asks to rework moves the saving with it) "
+        "and if the accounts keep buying as before."
     )
 
 

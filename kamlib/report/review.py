@@ -7,6 +7,7 @@ The numbers come from :mod:`kamlib.method.review`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -29,21 +30,26 @@ READINESS = [
         "1 Segmentation",
         "accounts",
         "estimated_wallet",
-        "potential falls back to revenue growth (with 24 months of revenue), else none",
+        "potential falls back to revenue growth (with 24 months of revenue) or is not scored",
     ),
     (
         "1 Segmentation",
         "accounts",
         "strategic_fit",
-        "strategic compatibility is not scored; weights are re-normalised",
+        "strategic compatibility is not scored; finance and attitude count for more",
     ),
-    ("1 Segmentation", "accounts", "loyalty", "attitude is not scored; weights are re-normalised"),
+    (
+        "1 Segmentation",
+        "accounts",
+        "loyalty",
+        "attitude is not scored; finance and strategy count for more",
+    ),
     (
         "1 Segmentation",
         "accounts",
         "buyer_orientation",
         "orientation is derived from attitude ratings or discount depth where the data "
-        "has them, else unknown",
+        "has them, or left unknown",
     ),
     (
         "2 Service model",
@@ -76,14 +82,23 @@ def client_message(f: Finding) -> str:
     >>> f = Finding("warning", "accounts", "accounts.csv", "parent_id", 2, (),
     ...             "accounts.csv, column 'parent_id': 2 rows loop. Fix the parent_id.", "kept")
     >>> client_message(f)
-    'Parent account, accounts table: 2 rows loop. Fix the parent account.'
+    'Parent account (accounts table): 2 rows loop. Fix the parent account.'
     """
+    place, body = _parts(f)
+    return f"{_cap(place.removeprefix('the '))}: {body}" if place else body
+
+
+def _parts(f: Finding) -> tuple[str, str]:
+    """Where a finding is, in words ("" for the pack), and what it says (in words, a
+    number quoted from the file read as a number: '-250.76' -> −250.76)."""
     raw = f.source + (f", column '{f.column}'" if f.column else "")
     body = f.message.removeprefix(raw + ": ") if f.source else f.message
+    body = re.sub(r"'(-?)(\d[\d,]*(?:\.\d+)?)'", lambda m: ("−" if m[1] else "") + m[2], body)
     if not f.table:
-        return plain(body)
-    place = where(f.table, f.column)
-    return f"{place[0].upper()}{place[1:]}: {plain(body)}"
+        return "", plain(body)
+    if not f.column:
+        return f"the {label(f.table)} table", plain(body)
+    return f"the {label(f.column)} ({label(f.table)} table)", plain(body)
 
 
 def _cap(text: str) -> str:
@@ -101,7 +116,7 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
                 "level": "note" if f.level == INFO else f.level,
                 "table": _cap(label(f.table)) if f.table else "Data pack",
                 "column": _cap(label(f.column)) if f.column else "",
-                "rows": f.rows,
+                "rows": f.rows or None,  # not counted in rows (a loop, a date): blank
                 "examples": "; ".join(f.examples),
                 "finding": client_message(f),
                 "what the analysis does": f.action,
@@ -192,9 +207,17 @@ def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
 
     n, window = head.get("window_months", 12), head.get("window", 12)
     partial = n < window
+    idle = head["accounts"] - head["invoiced_accounts"]
+    never = head.get("never_invoiced", 0)
+    idle_note = (
+        f"; {fmt.count(idle - never)} lapsed, {fmt.count(never)} never invoiced"
+        if idle and never
+        else (f"; {fmt.count(idle)} lapsed" if idle else "")
+    )
     return [
         ("customers in the pack", fmt.count(head["accounts"]),
-         f"{fmt.count(head['invoiced_accounts'])} invoiced in the last {window} months"),
+         f"{fmt.count(head['invoiced_accounts'])} invoiced in the last {window} months"
+         + idle_note),
         (f"revenue, last {window} months",
          fmt.money(head["trailing_revenue"]),
          f"only {n} months of data" if partial else f"to {pd.Timestamp(as_of):%d %b %Y}"),
@@ -202,8 +225,9 @@ def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
          f"{head['first_month']} to {head['last_month']}"),
         ("tables delivered", f"{head['tables_present']} of {head['tables_known']}",
          "accounts and revenue are required"),
-        ("errors, warnings", f"{head['errors']}, {head['warnings']}",
-         "each listed below with its fix"),
+        ("errors" if head["errors"] != 1 else "error", fmt.count(head["errors"]),
+         f"{fmt.plural(head['warnings'], 'warning')} and {fmt.plural(head['notes'], 'note')}"
+         ", each with its fix"),
     ]  # fmt: skip
 
 
@@ -266,25 +290,42 @@ def export(
 
 
 def _short(f: Finding) -> str:
-    """A finding's message up to its examples: what is wrong, where."""
-    text = client_message(f).split(" (rows ")[0].split(" (")[0]
-    return text.rstrip(". ")
+    """A finding in one clause for the next steps: where, then what is wrong up to its
+    examples ("the amount (revenue table): 217 rows are negative")."""
+    place, body = _parts(f)
+    what = re.split(r" \((?:rows? [\d,]|[^()]*[;,] )", body)[0].split(". ")[0].rstrip(". ")
+    return f"{place}: {what}" if place else what
 
 
-def _review_steps(findings: list[Finding], missing: pd.DataFrame, errors: int) -> list[str]:
+def _review_steps(
+    findings: list[Finding], missing: pd.DataFrame, errors: int, ready: pd.DataFrame
+) -> list[str]:
     """The data owner's next steps: the first findings to fix or check, what to deliver,
     and what happens then."""
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     issues = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])
     steps = [
-        f"{'Fix' if f.level == ERROR else 'Check'} at the source: {fmt.md_text(_short(f))}."
+        f"{'Fix' if f.level == ERROR else 'Check'} at the source {fmt.md_text(_short(f))}."
         for f in issues[:3]
     ]
-    if len(issues) > 3:
-        steps.append(f"Check the other {fmt.plural(len(issues) - 3, 'finding')} listed below.")
+    if len(findings) > 3:
+        steps.append(
+            f"Check the other {fmt.plural(len(findings) - len(issues[:3]), 'finding')} in the "
+            "findings section."
+        )
     if len(missing):
         needs = "; ".join(n[:1].lower() + n[1:] for n in dict.fromkeys(missing["needs"]))
         steps.append(f"Ask the data owner for what is missing: {fmt.md_text(needs)}.")
+    partly = ready[ready["available"].str.startswith("partly")] if len(ready) else ready
+    if len(partly):
+        gaps = "; ".join(
+            f"{n[:1].lower() + n[1:]}, {a.removeprefix('partly (').rstrip(')')} filled"
+            for n, a in zip(partly["needs"], partly["available"], strict=True)
+        )
+        steps.append(
+            f"Ask the data owner to complete what is partly filled: {fmt.md_text(gaps)}; "
+            "the steps that use it say what they do without it."
+        )
     steps.append(
         "Re-run this review on every new delivery before the results are updated."
         if errors
@@ -338,7 +379,7 @@ def decision(
         headline=head_text,
         tiles=kpi_cards(head, as_of),
         recommendation=rec,
-        next_steps=_review_steps(findings, missing, errors),
+        next_steps=_review_steps(findings, missing, errors, ready),
         detail=summary_text(head, currency),
         kind=kind,
     )

@@ -7,6 +7,8 @@ The numbers come from :mod:`kamlib.method.segmentation`.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -104,7 +106,7 @@ def kpi_cards(h: dict, currency: str | None = None) -> list[tuple[str, str, str]
     if not h.get("line_decided", True):
         line = ("recommended line", "not yet", "needs cost of goods or a margin")
     elif h.get("line_none_pay", False):
-        line = ("recommended line", "none", "no line pays for the model")
+        line = ("recommended line", "none", "no line covers the model's cost")
     else:
         line = (
             "recommended line",
@@ -210,8 +212,12 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
     }
     if seg.notes:
         sheets["Notes"] = pd.DataFrame({"note": say_all(seg.notes)})
-    sens = {c: "pct" for c in (*shares.values(), "margin to pay")}
-    money = {"from revenue": "money", "model cost": "money", "GP per added account": "money"}
+    sens = {c: "pct" for c in (*shares.values(), "margin to cover")}
+    money = {
+        "from revenue": "money",
+        "model cost": "money",
+        "gross profit per added account": "money",
+    }
     return export_workbook(
         output_dir,
         "01_segmentation.xlsx",
@@ -238,9 +244,9 @@ SENSITIVITY_FORMATS = {
     "revenue": "pct0",
     "gross profit": "pct0",
     "model cost": "money_short",
-    "GP per added account": "money_short",
+    "gross profit per added account": "money_short",
     "cost-to-serve per added account": "money_short",
-    "margin to pay": "pct_cap",
+    "margin to cover": "pct_cap",
 }
 
 
@@ -271,8 +277,9 @@ def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None 
                 "costs."
             )
     said.append(
-        "Margin to pay: the gross margin at which the accounts added at a line, and the "
-        "whole line, would pay for the model."
+        "Covers its cost: the gross profit the accounts added at a line bring covers what "
+        "the model adds per account, and the whole line's covers the model's whole cost. "
+        "Margin to cover: the gross margin at which both would."
     )
     basis = s.attrs.get("gp_basis", "data")
     if basis == "assumed":
@@ -282,8 +289,8 @@ def sensitivity_note(seg: Segmentation, settings: settings_.Segmentation | None 
         )
     elif basis == "none":
         said.append(
-            "Without cost of goods, gross profit is not known; 'margin to pay' is the gross "
-            "margin the added accounts would need to pay for the model."
+            "Without cost of goods, gross profit is not known; 'margin to cover' is the gross "
+            "margin the added accounts would need to cover the model's cost."
         )
     if s.attrs.get("annualised_from"):
         said.append(
@@ -297,7 +304,7 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
     """The sensitivity table with reader-facing column names.
 
     Without cost of goods the gross-profit columns are "n/a" (or say they are assumed),
-    and "pays" is "unknown" where only a gross margin would tell; the recommended line
+    and "covers its cost" is "unknown" where only a gross margin would tell; the recommended line
     is marked.
     """
     s = seg.sensitivity
@@ -307,7 +314,7 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
         (c for c in s.columns if c.startswith("managers_at_")),
         key=lambda c: -int(c.rsplit("_", 1)[1]),
     )
-    gp_label = "GP per added account"
+    gp_label = "gross profit per added account"
     pays = [
         "unknown" if not isinstance(v, bool | np.bool_) else ("yes" if v else "no")
         for v in s["pays"]
@@ -328,8 +335,8 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
                 if "marginal_cts" in s and s["marginal_cts"].notna().any()
                 else {}
             ),
-            "margin to pay": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
-            "pays": pays,
+            "margin to cover": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
+            "covers its cost": pays,
             "line": np.where(s["key_accounts"] == line, "recommended", ""),
         }
     )
@@ -431,12 +438,23 @@ def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
     said = [
         f"{fmt.shorten(r.account_name, 40)} ({fmt.money(r.revenue, currency)}, "
         f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'}"
-        + (f"; decided by {r.by}" if isinstance(getattr(r, "by", None), str) else "")
+        + (f"; decided by {_unbracket(r.by)}" if isinstance(getattr(r, "by", None), str) else "")
         + ")"
         for r in rows.head(names).itertuples()
     ]
     more = len(rows) - len(said)
     return ", ".join(said) + (f" and {more} more" if more > 0 else "")
+
+
+def _unbracket(text: str) -> str:
+    """A name with its role in brackets, for inside brackets: "A (role)" -> "A, role".
+
+    Examples
+    --------
+    >>> _unbracket("Lukas Meyer (sales director)"), _unbracket("M. Laurent")
+    ('Lukas Meyer, sales director', 'M. Laurent')
+    """
+    return re.sub(r"\s*\(([^()]*)\)\s*$", r", \1", text)
 
 
 def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
@@ -488,12 +506,38 @@ def _why_left(row: pd.Series) -> str:
     """Why the rules leave an account above the line out, in a few words."""
     if "missed" not in row or pd.isna(row.get("missed")):
         return "whose compatibility is below the minimum"
-    return f"whose {row['missed']} is below the Tier 3 minimum"
+    text = f"whose {row['missed']} is below the Tier 3 minimum"
+    if row["missed"] == "potential" and _from_growth(row):
+        g = row.get("growth")
+        moved = f", and its revenue moved {fmt.pct(g, signed=True)}" if pd.notna(g) else ""
+        text += f" (without a wallet estimate its potential comes from revenue growth{moved})"
+    return text
+
+
+def _from_growth(row: pd.Series) -> bool:
+    """The account's potential is its revenue growth: the data has no wallet estimate."""
+    return str(row.get("potential_basis", "")) == "growth"
+
+
+def _wallet_step(bridge: dict, currency: str | None) -> str:
+    """Ask for wallet estimates where growth alone kept an account above the line out."""
+    bt = bridge["below_tier"]
+    need = bt[(bt["missed"] == "potential") & bt.apply(_from_growth, axis=1)] if len(bt) else bt
+    if not len(need):
+        return ""
+    return (
+        f"Ask the sales team for a wallet estimate of {_which(need, currency)}: without one "
+        "its potential comes from revenue growth alone, and an estimate may make it key."
+        if len(need) == 1
+        else f"Ask the sales team for wallet estimates of {_which(need, currency)}: without "
+        "one their potential comes from revenue growth alone, and an estimate may make them key."
+    )
 
 
 def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
-    """What the model costs at the recommended line, that it rests on planning
-    assumptions, and the gross profit uplift that would pay for it."""
+    """What the model costs at the recommended line (planning assumptions), and the two
+    tests apart: the accounts' gross profit covers that cost (why the line is where it
+    is), and the lift in gross profit the programme needs to pay back (its ambition)."""
     s, n = seg.sensitivity, seg.recommendation.get("key_accounts", 0)
     row = s[s["key_accounts"] == n] if n and "model_cost" in s else s.iloc[:0]
     if row.empty:
@@ -508,9 +552,11 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
     gp = r.get("gross_profit", np.nan)
     if pd.notna(gp) and gp > 0:
         text += (
-            f". To pay for itself it has to add that much gross profit a year, "
-            f"{fmt.pct(r['model_cost'] / gp)} of the {fmt.money(gp, currency)} these accounts "
-            "earn today, or keep as much from being lost"
+            f". The gross profit these accounts earn today, {fmt.money(gp, currency)}, covers "
+            "that cost, which is why the line is here; the programme pays back only if it "
+            f"adds {fmt.money(r['model_cost'], currency)} of gross profit a year "
+            f"({fmt.pct(r['model_cost'] / gp)} more) or keeps as much from being lost: the "
+            "ambition to agree with the client"
         )
     return text + "."
 
@@ -563,6 +609,9 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
             f"Confirm the {fmt.plural(k, 'key account')} with the sales leadership"
             f"{decide}{overrides}."
         )
+        wallet = _wallet_step(bridge, currency)
+        if wallet:
+            steps.append(wallet)
         tier_1 = int(h["tiers"].get("Tier 1", 0))
         cover = "covers" if h["managers_high"] == 1 else "cover"
         them = "it" if k == 1 else "them"

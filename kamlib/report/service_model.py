@@ -13,6 +13,7 @@ from ..core import fmt
 from ..method.service_model import (
     DIMENSION_LABELS,
     INCLUDED,
+    UNIMPORTANT_AT,
     ServiceModel,
     catalogue,
     orientation_contrast,
@@ -31,7 +32,7 @@ def _gaps_sentence(sm_: ServiceModel) -> list[str]:
         return parts
     key = sm_.gaps["group"].isin(set(sm_.packages["segment"])) if sm_.packages is not None else True
     g = sm_.gaps[sm_.gaps["enough"] & key]
-    under = g[g["status"] == "under-delivered"]
+    under = g[g["status"] == "under-served"]
     over = g[g["status"] == "over-served"]
     if len(under):
         u = under.iloc[0]
@@ -59,8 +60,8 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
         if sm_.packages is not None:
             c = orientation_contrast(sm_.packages)
             if len(c) >= 4:
-                loyal = ", ".join(c.head(2)["element"])
-                price = ", ".join(c.tail(2)["element"].iloc[::-1])
+                loyal = listing(list(c.head(2)["element"]))
+                price = listing(list(c.tail(2)["element"].iloc[::-1]))
                 parts.append(
                     f"Loyalty-oriented key accounts value **{fmt.md_text(loyal)}** far more than "
                     f"price-oriented ones, who value **{fmt.md_text(price)}** more than loyal "
@@ -102,12 +103,14 @@ def export(output_dir: str, sm_: ServiceModel, colour: str = "#0B3D91") -> str:
 
     sheets = {f"Importance by {DIMENSION_LABELS[d]}": m for d, m in sm_.matrices.items()}
     if sm_.gaps is not None:
-        sheets["Gaps"] = sm_.gaps
+        sheets["Gaps"] = sm_.gaps.drop(columns="priority", errors="ignore")
     if sm_.packages is not None:
         sheets["Packages"] = catalogue(sm_.packages).reset_index()
         sheets["Package decisions"] = sm_.packages
     if sm_.costs is not None:
-        sheets["Package costs"] = sm_.costs
+        sheets["Package costs"] = sm_.costs.assign(
+            not_costed=[", ".join(u) for u in sm_.costs["not_costed"]]
+        )
     if sm_.cost_today is not None:
         sheets["Cost today"] = sm_.cost_today
     if sm_.notes or not sheets:
@@ -132,13 +135,19 @@ def heat(sm_: ServiceModel, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
-    """The largest gaps with enough respondents: under-delivered first, then over-served,
-    each kind ranked, at most ``top`` rows (room kept for both kinds)."""
+    """The largest gaps with enough respondents: under-served first, then over-served,
+    each kind ranked, at most ``top`` rows (room kept for both kinds). Importance and
+    satisfaction are shown to one decimal and the gap is their difference as shown, so
+    that it subtracts as printed; the rank (largest importance-weighted shortfall first)
+    is on the figures as shown too."""
     if sm_.gaps is None:
         return pd.DataFrame()
-    g = sm_.gaps[sm_.gaps["enough"] & (sm_.gaps["status"] != "in line")]
-    under = g[g["status"] == "under-delivered"]
-    over = g[g["status"] == "over-served"].sort_values("gap")
+    g = sm_.gaps[sm_.gaps["enough"] & (sm_.gaps["status"] != "in line")].copy()
+    g["importance"], g["satisfaction"] = g["importance"].round(1), g["satisfaction"].round(1)
+    g["gap"] = (g["importance"] - g["satisfaction"]).round(1)
+    g["priority"] = g["gap"] * g["importance"]
+    under = g[g["status"] == "under-served"].sort_values("priority", ascending=False, kind="stable")
+    over = g[g["status"] == "over-served"].sort_values("gap", kind="stable")
     n_over = min(len(over), max(top // 3, top - len(under)))
     g = pd.concat([under.head(top - n_over), over.head(n_over)])
     return g.rename(columns={"group": "segment"})[
@@ -160,7 +169,7 @@ def gap_note(sm_: ServiceModel) -> str:
     if sm_.gaps is None:
         return ""
     g = sm_.gaps[sm_.gaps["enough"]]
-    under = int((g["status"] == "under-delivered").sum())
+    under = int((g["status"] == "under-served").sum())
     over = int((g["status"] == "over-served").sum())
     if under + over <= len(gap_view(sm_)):
         return ""
@@ -188,7 +197,10 @@ def cost_view(sm_: ServiceModel) -> pd.DataFrame:
         {
             "segment": c["segment"],
             "accounts": c["accounts"],
-            "elements included": c["included"],
+            "elements included": [
+                f"{n} ({len(u)} not costed)" if u else str(n)
+                for n, u in zip(c["included"], c["not_costed"], strict=True)
+            ],
             "package cost per account": c["package_cost"],
             "gross profit per account": c["gross_profit"],
             "cost / gross profit": c["cost_share"],
@@ -197,6 +209,32 @@ def cost_view(sm_: ServiceModel) -> pd.DataFrame:
             ],  # fmt: skip
         }
     )
+
+
+def thin_note(sm_: ServiceModel) -> str:
+    """What a grey cell of the importance matrices means, with the engagement's minimum."""
+    if not sm_.has_ratings:
+        return ""
+    return (
+        f"A cell with fewer than {sm_.min_respondents} respondents is grey: too few to read, "
+        "it takes no part in the decisions."
+    )
+
+
+def uncosted_note(sm_: ServiceModel) -> str:
+    """Which included elements have no activity behind them in the data, so no cost in
+    the packages: said under the cost table, never a silent zero."""
+    if sm_.costs is None or not len(sm_.costs):
+        return ""
+    names = sorted({e for u in sm_.costs["not_costed"] for e in u})
+    if not names:
+        return ""
+    one = len(names) == 1
+    return (
+        f"{listing(names)[:1].upper()}{listing(names)[1:]} {'has' if one else 'have'} no activity "
+        "behind {0} in the data, so the package costs leave {0} out: the costs above are of "
+        "the other elements, and what {1} cost is to add before a package is promised."
+    ).format("it" if one else "them", "it would" if one else "they would")
 
 
 def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
@@ -225,8 +263,8 @@ def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str,
             )
         )
     if sm_.gaps is not None:
-        under = int(((sm_.gaps["status"] == "under-delivered") & sm_.gaps["enough"]).sum())
-        cards.append(("under-delivered cells", fmt.count(under), "important, low satisfaction"))
+        under = int(((sm_.gaps["status"] == "under-served") & sm_.gaps["enough"]).sum())
+        cards.append(("under-served cells", fmt.count(under), "important, low satisfaction"))
     if sm_.costs is not None and len(sm_.costs):
         cards.append(("segments", fmt.count(len(sm_.costs)), "each with its package"))
         if sm_.costs["affordable"].notna().any():
@@ -244,8 +282,9 @@ def rework(
     """For a segment that cannot afford its package: the included elements to charge
     separately instead, costliest first (cost per account today), until the package
     costs at most ``affordable`` of the gross profit; never one of ``keep`` (what
-    loyalty-oriented segments always get) nor one where the segment's key accounts are
-    already under-served. Returns them and the package's share of gross profit after."""
+    loyalty-oriented segments always get) unless the segment rates it unimportant, nor
+    one where the segment's key accounts are already under-served. Returns them and the
+    package's share of gross profit after."""
     empty = pd.DataFrame(columns=["element", "cost_per_account"])
     if sm_.packages is None or sm_.cost_today is None or sm_.costs is None:
         return empty, float("nan")
@@ -253,12 +292,17 @@ def rework(
     pk = sm_.packages
     short = (
         set(sm_.gaps.loc[(sm_.gaps["group"] == segment)
-                         & (sm_.gaps["status"] == "under-delivered"), "element"])
+                         & (sm_.gaps["status"] == "under-served"), "element"])
         if sm_.gaps is not None
         else set()
     )  # fmt: skip
-    inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED)
-             & ~((pk["orientation"] == "loyalty") & pk["element"].isin(keep))
+    # what loyal buyers always get stays, unless this segment rates it unimportant
+    kept = (
+        (pk["orientation"] == "loyalty")
+        & pk["element"].isin(keep)
+        & ~(pk["importance"] <= UNIMPORTANT_AT)
+    )
+    inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED) & ~kept
              & ~pk["element"].isin(short)]["element"]  # fmt: skip
     c = sm_.cost_today[(sm_.cost_today["segment"] == segment)
                        & sm_.cost_today["element"].isin(inc)]  # fmt: skip
@@ -375,7 +419,7 @@ def decision(
     key_segments = set(sm_.packages["segment"])
     g = sm_.gaps
     under = (
-        g[(g["status"] == "under-delivered") & g["enough"] & g["group"].isin(key_segments)]
+        g[(g["status"] == "under-served") & g["enough"] & g["group"].isin(key_segments)]
         if g is not None
         else pd.DataFrame()
     )

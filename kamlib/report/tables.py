@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -29,10 +30,16 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
         return lambda v: "over 100 %" if not fmt._missing(v) and v > 1 else fmt.pct(v, 0)
     if kind == "int":
         return fmt.count
+    if kind == "points":  # NPS and the like: a signed whole number, "+34", "−16"
+        return lambda v: "n/a" if fmt._missing(v) else f"{v:+.0f}".replace("-", "−")
+    if kind == "number2":  # a 1-5 score: two decimals, as the scorecard shows it
+        return lambda v: "n/a" if fmt._missing(v) else f"{v:,.2f}".replace("-", "−")
     if kind == "number":
         return lambda v: "n/a" if fmt._missing(v) else f"{v:,.1f}".replace("-", "−")
     if kind == "date":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
+    if kind == "day":
+        return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%-d %b %Y")
     if kind == "month":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%b %Y")
     # text: a name of 10,000 characters is cut (the Excel export keeps it whole); a
@@ -40,6 +47,10 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
     return lambda v: (
         "" if v is None or (isinstance(v, float) and pd.isna(v)) else fmt.shorten(v, 400)
     )
+
+
+def _money_in(v: Any, currency: str | None, scale: str) -> str:
+    return fmt.money(v, currency, scale=scale)
 
 
 KEEP_ROWS = 15  # tables up to this many rows are kept on one page
@@ -60,10 +71,10 @@ def table_html(
 
     Parameters
     ----------
-    formats : column -> ``money``, ``money_short``, ``pct``, ``pct0``, ``pct_signed``,
-        ``pct_cap`` (over 100 % said in words), ``int``, ``number``, ``date``, ``month`` or
-        ``text``; numbers
-        without a format show as ``int``.
+    formats : column -> ``money``, ``money_short`` (in one unit per column: k or M),
+        ``pct``, ``pct0``, ``pct_signed``, ``pct_cap`` (over 100 % said in words), ``int``,
+        ``number``, ``number2``, ``points`` (+34), ``date``, ``day`` (1 Oct 2023),
+        ``month`` or ``text``; numbers without a format show as ``int``.
     tags : column -> prefix; each value is drawn as a coloured tag ``tag-<prefix>-<value>``.
     max_rows : show at most this many rows and say how many there are.
     wide : a smaller font for tables with many columns.
@@ -84,6 +95,9 @@ def table_html(
     for c in df.columns:
         kind = formats.get(c, "int" if c in numeric else "text")
         f = _formatter(kind, currency)
+        if kind == "money_short":  # one unit for the column: never €751 k beside €2.2 M
+            scale = fmt.money_scale(shown[c])
+            f = partial(_money_in, currency=currency, scale=scale)
         cells[c] = [f(v) for v in shown[c]]
     head = "".join(
         f'<th class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>'

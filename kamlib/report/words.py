@@ -9,6 +9,7 @@ every wording is used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -159,7 +160,9 @@ def _(before: str, after: str, reason: str, by: str) -> str:
 @words("seg.override")
 def _(before: str, after: str, reason: str, by: str) -> str:
     move = f"{before} → {after}" if after != before else f"stays {before}"
-    return f"{move}: {reason} ({by})"
+    who = re.sub(r"\s*\(([^()]*)\)\s*$", r", \1", by)  # "A (role)" -> "A, role"
+    why = reason.strip().rstrip(".")
+    return f"{move}. {why[:1].upper()}{why[1:]} (decided by {who})"
 
 
 @words("seg.line.no_revenue")
@@ -170,10 +173,10 @@ def _() -> str:
 @words("seg.line.no_cost")
 def _() -> str:
     return (
-        "Without cost of goods the data cannot show where the key-account "
-        "model stops paying: the column 'margin to pay' gives the gross margin at which "
-        "each line would pay. The cost of goods, or a typical gross margin, would draw "
-        "the line."
+        "Without cost of goods the data cannot show where the accounts stop covering the "
+        "key-account model's cost: the column 'margin to cover' gives the gross margin at "
+        "which each line would cover it. The cost of goods, or a typical gross margin, "
+        "would draw the line."
     )
 
 
@@ -196,7 +199,8 @@ def _(
 @words("seg.line.every_band_pays")
 def _(assumed_margin: float | None) -> str:
     return (
-        f"Every band in the sweep still pays for the key-account model{_assumed(assumed_margin)}."
+        "Every band in the sweep still covers its share of the key-account model's cost"
+        f"{_assumed(assumed_margin)}."
     )
 
 
@@ -215,7 +219,7 @@ def _(
         else f"{fmt.money(revenue, currency)} of revenue"
     )
     return (
-        f"No line pays: the {fmt.plural(accounts, 'largest account')} "
+        f"No line covers its cost: the {fmt.plural(accounts, 'largest account')} "
         f"bring {brings} a year, less than the "
         f"{fmt.money(model_cost, currency)} the key-account model would cost "
         "for them, and wider lines do not make up for it. We recommend no "

@@ -164,7 +164,7 @@ GLOSSARY: dict[str, Term] = {
     "score": _t("Compatibility", "number", "The weighted finance, strategy and attitude score."),
     "importance": _t("Importance", "number", "Average importance rating (1–5)."),
     "satisfaction": _t("Satisfaction", "number", "Average satisfaction rating (1–5)."),
-    "gap": _t("Gap", "number", "Importance minus satisfaction: above zero, under-delivered."),
+    "gap": _t("Gap", "number", "Importance minus satisfaction: above zero, under-served."),
     "priority": _t("Priority", "number", "Gap weighted by importance: the order to act in."),
     "health": _t("Health", "number", "The weighted health score, 0–100."),
     "health_before": _t("Health a period before", "number", "The health score a period earlier."),
@@ -173,7 +173,7 @@ GLOSSARY: dict[str, Term] = {
     "csat": _t("CSAT", "number", "Average satisfaction score of the survey answers."),
     "factor": _t("Unit cost factor", "number", "Every unit cost multiplied by this."),
     "accounts": _t("Accounts", "count", "Number of accounts."),
-    "respondents": _t("Respondents", "count", "People who answered."),
+    "respondents": _t("Respondents", "count", "The answers behind the figure."),
     "nps_respondents": _t("NPS respondents", "count", "Answers behind the NPS."),
     "included": _t("Elements included", "count", "Service elements in the package."),
     "days_since_contact": _t("Days since last contact", "count", "Days since anyone met them."),
@@ -186,14 +186,41 @@ GLOSSARY: dict[str, Term] = {
     "unprofitable_accounts": _t(
         "Accounts losing money", "count", "Accounts with a negative net contribution."
     ),
-    "rows": _t("Rows", "count", "Rows of the table."),
+    "rows": _t("Rows", "count", "Rows of the table (blank: a finding not counted in rows)."),
+    "level": _t(
+        "Level", "text", "Error (stops the analysis), warning (handled as stated) or note."
+    ),
+    "examples": _t("Examples", "text", "The first rows or customers the finding is about."),
+    "what the analysis does": _t(
+        "What the analysis does", "text", "How the analysis treats the rows until they are fixed."
+    ),
+    "missing rows": _t("Missing rows", "count", "Rows without a value in the column."),
+    "filled": _t("Filled", "pct", "The share of rows with a value."),
+    "used by": _t("Used by", "text", "The steps of the engagement that use the table."),
+    "from": _t("From", "date", "The earliest date in the table."),
+    "to": _t("To", "date", "The latest date in the table."),
+    "columns filled": _t("Columns filled", "count", "Columns of the table with any value."),
+    "columns known": _t("Columns known", "count", "Columns the data dictionary describes."),
+    "step": _t("Step", "text", "A step of the engagement."),
+    "needs": _t("Needs", "text", "The data the step would use."),
+    "without it": _t("Without it", "text", "What the step does without that data."),
     # dates and flags
     "period_end": _t("Period end", "date", "The last day of the period."),
     "lost_on": _t("Lost on", "date", "When the churn table records the account as lost."),
     "candidate": _t("Candidate", "yesno", "Passes the financial thresholds."),
-    "enough": _t("Enough respondents", "yesno", "Enough answers to read the figure."),
+    "enough": _t(
+        "Enough respondents", "yesno", "At least the minimum of answers (3 unless set) to read it."
+    ),
+    "not_costed": _t(
+        "Not costed", "text", "Included elements no activity delivers in the data: no cost here."
+    ),
     "affordable": _t("Affordable", "yesno", "The package costs no more than its limit."),
-    "pays": _t("Pays for itself", "yesno", "The accounts' gross profit covers the model's cost."),
+    "covers its cost": _t(
+        "Covers its cost",
+        "yesno",
+        "The gross profit of the accounts added at the line covers what the model adds per "
+        "account, and the whole line's covers its whole cost.",
+    ),
     "renormalised": _t("Weights re-normalised", "yesno", "A dimension had no rating."),
     "present": _t("Delivered", "yesno", "The column is in the data pack."),
     "table": _t("Table", "text", "A table of the data pack."),
@@ -213,7 +240,12 @@ GLOSSARY: dict[str, Term] = {
     "signals": _t("Risk signals", "text", "The churn signals in words."),
     "reasons": _t("Reasons", "text", "Why the account is on the list."),
     "band": _t("Health band", "text", "Healthy, watch or at risk."),
-    "status": _t("Status", "text", "The row's status."),
+    "status": _t(
+        "Status",
+        "text",
+        "Where the row stands: a table present or missing, a KPI against its target, a "
+        "part of a plan drafted, confirmed or to complete.",
+    ),
     "element": _t("Service element", "text", "A part of the service offer."),
     "decision": _t("Decision", "text", "Included, charged or not offered."),
     "basis": _t(
@@ -284,9 +316,9 @@ def client_frame(
 
     Examples
     --------
-    >>> f, fm = client_frame(pd.DataFrame({"net_margin": [0.1], "pays": [True]}))
-    >>> list(f.columns), f["Pays for itself"].tolist(), fm["Net margin"]
-    (['Net margin', 'Pays for itself'], ['Yes'], 'pct')
+    >>> f, fm = client_frame(pd.DataFrame({"net_margin": [0.1], "covers its cost": [True]}))
+    >>> list(f.columns), f["Covers its cost"].tolist(), fm["Net margin"]
+    (['Net margin', 'Covers its cost'], ['Yes'], 'pct')
     """
     given = dict(formats or {})
     out, fmts = {}, {}
