@@ -294,3 +294,20 @@ def test_opportunities_won_start_from_the_year_before_the_programme():
     row = c.set_index("column").loc["opps_won"]
     assert row["baseline"] == 25 and row["target"] == pytest.approx(30)
     assert row["delta"] == 4 and row["status"] == "amber"  # 4 of the 5 targeted: amber
+
+
+def test_a_gain_the_other_accounts_largely_shared_is_named():
+    from types import SimpleNamespace
+
+    card = pd.DataFrame(
+        {
+            "column": ["nps", "csat", "opps_won"],
+            "status": ["green", "green", "green"],
+            "delta": [50.0, 0.5, 36.0],
+            "others_delta": [8.0, 0.3, 33.0],  # NPS: a sixth; CSAT and opportunities: most
+        }
+    )
+    r = SimpleNamespace(scorecard=card, measured=None)
+    assert kpisv.shared_gains(r) == ["CSAT", "Opportunities won"]
+    r.measured = "no baseline"  # nothing is claimed without a baseline
+    assert kpisv.shared_gains(r) == []

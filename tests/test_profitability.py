@@ -246,3 +246,17 @@ def test_export_has_the_cost_of_each_activity_per_account(tmp_path):
     row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
     activity_sum = sum(v or 0 for h, v in row.items() if h.startswith("Cost: "))
     assert activity_sum == pytest.approx(row["Cost-to-serve"])
+
+
+def test_robustness_says_how_many_key_accounts_lose_money_at_each_end():
+    from types import SimpleNamespace
+
+    from kamlib.report import profitability as pv
+
+    sens = pd.DataFrame({"unit_costs": [-0.2, 0.0, 0.2], "unprofitable_key_share": [0.1, 0.2, 0.3]})
+    p = SimpleNamespace(sensitivity=sens, key=pd.DataFrame(index=range(10)))
+    text = pv.robustness_text(p)
+    assert text.startswith("With every unit cost 20 % lower, 1 key account loses money")
+    assert "20 % higher, 3; as given, 2." in text and "holds across this range" in text
+    p.sensitivity = sens.assign(unprofitable_key_share=[0.0, 0.1, 0.2])
+    assert "depends on the unit costs" in pv.robustness_text(p)

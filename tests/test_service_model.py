@@ -206,3 +206,18 @@ def test_no_package_without_a_key_account_among_the_respondents(tmp_path):
     assert any("No key account rated" in n for n in say_all(model.notes))
     cards = dict((label, note) for label, _, note in smv.kpi_cards(model))
     assert cards["service elements"].endswith(", 0 key")
+
+
+def test_included_elements_without_activities_are_named_not_costed_at_zero():
+    from types import SimpleNamespace
+
+    from kamlib.report import service_model as smv
+
+    sm_ = SimpleNamespace(costs=pd.DataFrame({"not_costed": [["finance", "training"], []]}))
+    assert smv.uncosted_note(sm_) == (
+        "Finance and training have no activity behind them in the data, so the package "
+        "costs leave them out: the costs above are of the other elements, and what they "
+        "would cost is to add before a package is promised."
+    )
+    sm_.costs = pd.DataFrame({"not_costed": [[], []]})
+    assert smv.uncosted_note(sm_) == ""

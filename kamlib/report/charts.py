@@ -140,6 +140,7 @@ def monthly_revenue(
     ax2 = ax.twinx()
     ax2.plot(x, monthly["accounts"], color=OKABE_ITO[1], lw=2, label="Invoiced accounts")
     ax2.set_ylabel("Invoiced accounts")
+    ax2.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))  # 1,400
     ax2.grid(False)
     ax2.set_ylim(0, monthly["accounts"].max() * 1.15 if len(monthly) else 1)
     if window_start is not None and len(x):

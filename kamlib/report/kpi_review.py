@@ -35,6 +35,8 @@ def _fmt(v: float, unit: str, column: str) -> str:
 
 def _as_shown(v: float, column: str) -> float:
     """A KPI value rounded as :func:`_fmt` shows it."""
+    if pd.isna(v):
+        return float("nan")
     if column in ("nps", "opps_won"):
         return float(round(v))
     return round(v, 2) if column == "csat" else round(v, 3)
@@ -263,10 +265,13 @@ def scorecard_numbers(r: KpiReview) -> pd.DataFrame:
     out = pd.DataFrame({"KPI (key accounts)": c["column"].map(KPI_LABELS),
                         "unit": [u for u, _ in unit]})  # fmt: skip
     cols = ("actual",) if r.measured else ("baseline", "actual", "target")
-    for col in cols:
-        out[col] = c[col] * scale
+    for col in cols:  # rounded as the page prints them: one figure, one value
+        out[col] = [_as_shown(v, k) for v, k in zip(c[col], c["column"], strict=True)] * scale
     if not r.measured:
-        out["change since baseline"] = c["delta"] * scale
+        out["change since baseline"] = [
+            shown_delta(a, b, k) for a, b, k in zip(c["actual"], c["baseline"], c["column"],
+                                                    strict=True)
+        ] * scale  # fmt: skip
         out["status"] = c["status"]
     return out
 

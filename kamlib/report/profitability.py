@@ -268,6 +268,41 @@ def sensitivity_view(p: Profitability) -> pd.DataFrame:
     )
 
 
+def robustness_text(p: Profitability) -> str:
+    """Whether the conclusions hold when every unit cost is lower or higher: the key
+    accounts losing money and the net contribution at the extremes, against as given."""
+    from ..core import fmt
+
+    s = p.sensitivity
+    if s.empty or s["unprofitable_key_share"].isna().all():
+        return ""
+    n = len(p.key)
+    losing = [round(v * n) for v in s["unprofitable_key_share"]]
+    base = s.index[s["unit_costs"] == 0]
+    if not len(base):
+        return ""
+    b = losing[s.index.get_loc(base[0])]
+    lo, hi = losing[0], losing[-1]
+    text = (
+        f"With every unit cost {fmt.pct(abs(s['unit_costs'].iloc[0]))} lower, "
+        f"{fmt.plural(lo, 'key account')} {'loses' if lo == 1 else 'lose'} money; "
+        f"{fmt.pct(s['unit_costs'].iloc[-1])} "
+        f"higher, {fmt.count(hi)}; as given, {fmt.count(b)}. "
+    )
+    if b and lo == 0:
+        return text + (
+            "Whether any key account loses money depends on the unit costs: have them "
+            "checked by the client's controlling before any action is agreed."
+        )
+    return text + (
+        "That a group of key accounts loses money holds across this range; which accounts "
+        "sit at its edge depends on the unit costs, so have the largest activities' unit "
+        "costs checked before the actions are agreed."
+        if b
+        else "No key account loses money across this range."
+    )
+
+
 EXPORT = [
     "account_id",
     "account_name",

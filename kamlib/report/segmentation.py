@@ -421,6 +421,8 @@ def key_account_list(seg: Segmentation) -> pd.DataFrame:
             "growth": k["growth"],
             "gross margin": k["gross_margin"],
             "compatibility": k["score"],
+            # partial evidence is labelled: the dimensions the score could not rate
+            "not rated": k["missing_dimensions"].fillna("") if "missing_dimensions" in k else "",
             "manager": k.get("account_manager", ""),
         }
     )
