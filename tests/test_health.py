@@ -32,8 +32,10 @@ def test_component_scores_map_each_signal_to_0_100_and_clip():
         days_since_contact=pd.Series({"a": 0.0, "b": 500.0}),
         risk_count=pd.Series({"a": 0, "b": 2}),
         stale_days=180,
+        net_margin=pd.Series({"a": -0.3, "b": 0.04}),
     )
-    assert c.loc["a"].tolist() == [100.0, 50.0, 0.0, 100.0, 100.0]
+    assert c.loc["a"].tolist() == [100.0, 50.0, 0.0, 0.0, 100.0, 100.0]  # a loses 30 %
+    assert c.loc["b", "profitability"] == pytest.approx(60.0)  # 4 % net margin
     assert c.loc["b", "revenue_trend"] == 25 and c.loc["b", "margin_trend"] == 0
     assert math.isnan(c.loc["b", "nps"]) and c.loc["b", "engagement"] == 0
     assert c.loc["b", "risks"] == 50
@@ -50,7 +52,7 @@ def test_health_score_renormalises_over_the_components_present_and_bands():
     )
     w = {"revenue_trend": 0.5, "margin_trend": 0.25, "nps": 0.25, "engagement": 0.0}
     h = hl.health_score(c, w, watch_below=70, risk_below=40)
-    assert h.loc["a", "health"] == pytest.approx(83.3)  # (50 + 12.5) / 0.75
+    assert h.loc["a", "health"] == 83  # (50 + 12.5) / 0.75 = 83.3, a whole number
     assert h.loc["a", "band"] == "healthy" and h.loc["a", "basis"] == "revenue_trend, margin_trend"
     assert h.loc["b", "health"] == 30 and h.loc["b", "band"] == "at risk"
     assert math.isnan(h.loc["c", "health"]) and h.loc["c", "band"] == ""
@@ -71,15 +73,7 @@ def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signa
             for _ in range(n)
         ]
     )
-    settings = Health(
-        weights={"revenue_trend": 0.5, "nps": 0.5},
-        watch_below=70,
-        risk_below=40,
-        revenue_decline=0.05,
-        margin_erosion=0.02,
-        nps_drop=10,
-        nps_min_respondents=3,
-    )
+    settings = _settings({"revenue_trend": 0.5, "nps": 0.5})
     h = hl.account_health(revenue, surveys, None, pd.Index(["few", "many"]), "2026-06-30", settings)
     assert h.loc["few", "nps"] == -100 and h.loc["few", "nps_respondents"] == 2
     assert not h.loc["few", "nps_counted"] and not h.loc["few", "falling_nps"]
@@ -89,3 +83,50 @@ def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signa
     assert h.loc["many", "health"] == pytest.approx(
         25.0
     )  # flat revenue 50, NPS -100 -> 0; risks weigh nothing here
+
+
+def test_an_account_that_loses_money_after_cost_to_serve_scores_low_on_profitability():
+    months = pd.date_range("2024-07-31", "2026-06-30", freq="ME")
+    revenue = pd.DataFrame(
+        [
+            {"account_id": a, "date": d, "amount": 100.0, "cost": 60.0}
+            for a in ("lean", "costly")
+            for d in months
+        ]
+    )  # 40 % gross margin for both, 1,200 of revenue in the last 12 months
+    activities = pd.DataFrame(
+        {
+            "account_id": ["lean", "costly"],
+            "date": pd.to_datetime(["2026-01-15", "2026-01-15"]),
+            "activity": ["visit", "visit"],
+            "quantity": [1, 10],
+        }
+    )
+    rates = pd.Series({"visit": 60.0}, name="unit_cost")
+    settings = _settings({"revenue_trend": 0.5, "profitability": 0.5})
+    ids = pd.Index(["lean", "costly"])
+    h = hl.account_health(
+        revenue, None, None, ids, "2026-06-30", settings, activities=activities, rates=rates
+    )
+    # lean: 40 % − 60 / 1,200 = 35 % net margin; costly: 40 % − 600 / 1,200 = −10 %
+    assert h.loc["lean", "net_margin"] == pytest.approx(0.35)
+    assert h.loc["costly", "net_margin"] == pytest.approx(-0.10)
+    assert h.loc["lean", "score_profitability"] == 100
+    assert h.loc["costly", "score_profitability"] == pytest.approx(25)
+    assert h.loc["lean", "health"] == 75 and h.loc["costly", "health"] == 38  # 37.5: as printed
+    assert h.loc["costly", "band"] == "at risk"
+    blind = hl.account_health(revenue, None, None, ids, "2026-06-30", settings)
+    assert math.isnan(blind.loc["costly", "score_profitability"])  # no activities: not known
+
+
+def _settings(weights: dict[str, float]) -> Health:
+    """Health settings with the engagement's default lines and these weights."""
+    return Health(
+        weights=weights,
+        watch_below=70,
+        risk_below=40,
+        revenue_decline=0.05,
+        margin_erosion=0.02,
+        nps_drop=10,
+        nps_min_respondents=3,
+    )

@@ -401,3 +401,23 @@ def test_every_demo_plan_without_inputs_is_at_least_two_thirds_drafted_from_data
     assert min(d for d, _ in bare.values()) >= 2 / 3
     assert {c for _, c in bare.values()} == {0.0}  # nothing confirmed without inputs
     assert max(c for a, (_, c) in shares.items() if a in given) == 1.0  # the finished plan
+
+
+def test_targets_follow_the_accounts_situation_and_say_why():
+    from kamlib.report import plan as pr
+
+    book = plan_book.open_book("demo")
+    a = book.accounts.set_index("account_id")
+    loss = a[a["net_contribution"] < 0]
+    assert len(loss) and (loss["target_basis"] == "break even").all()
+    assert loss["target_12m"].to_numpy() == pytest.approx(loss["annual_revenue"].to_numpy())
+    p = plan_book.plan(book, loss.index[0])
+    assert "first target is to break even" in pr.summary_text(p)
+    assert pr.summary_cards(p)[3][2] == "break even first"
+    watch = a[(a["band"] == "watch") & (a["net_contribution"] >= 0)]
+    assert len(watch) and (watch["target_growth"] <= 0.05 + 1e-9).all()  # half, or the wallet
+    assert (watch["target_basis"] == "recover").all()
+    grow = a[a["target_basis"] == "growth"]
+    assert grow["target_12m"].to_numpy() == pytest.approx(
+        (grow["annual_revenue"] * 1.10).to_numpy()
+    )

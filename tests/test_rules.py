@@ -26,7 +26,7 @@ def test_the_defaults_read_as_the_method_states_them(tmp_path):
         "marketing support" in packages  # fmt: skip
     assert "more than half of the gross profit" in rules_text(cfg, "package_cost")
     assert "**amber**: at least half of the targeted gain" in rules_text(cfg, "kpi_status")
-    assert "from five components" in rules_text(cfg, "health")
+    assert "from six components" in rules_text(cfg, "health")
     assert "20 % lower or higher" in rules_text(cfg, "cost_sensitivity")
     assert "gap of half a point" in rules_text(cfg, "gaps")
 
@@ -41,7 +41,7 @@ def test_a_changed_setting_changes_the_sentence(tmp_path):
         "    affordable_share: 0.6\n"
         "  kpi_review:\n    amber: 0.75\n"
         "  health:\n    weights: {revenue_trend: 0.5, margin_trend: 0.5, nps: 0, engagement: 0,"
-        " risks: 0}\n",
+        " risks: 0, profitability: 0}\n",
     )
     packages = rules_text(cfg, "packages")
     assert "always get training, and every element they rate 3.0 or higher" in packages

@@ -360,10 +360,13 @@ SCHEMA: dict[str, Any] = {
         },
         "health": {
             "weights": {
-                "revenue_trend": Setting("share", 0.3, "Weight of the revenue trend"),
-                "margin_trend": Setting("share", 0.2, "Weight of the gross margin trend"),
+                "revenue_trend": Setting("share", 0.25, "Weight of the revenue trend"),
+                "margin_trend": Setting("share", 0.15, "Weight of the gross margin trend"),
+                "profitability": Setting(
+                    "share", 0.15, "Weight of the net margin after cost-to-serve"
+                ),
                 "nps": Setting("share", 0.2, "Weight of the account's NPS"),
-                "engagement": Setting("share", 0.15, "Weight of contact recency"),
+                "engagement": Setting("share", 0.1, "Weight of contact recency"),
                 "risks": Setting("share", 0.15, "Weight of the open risk signals"),
             },
             "watch_below": Setting(

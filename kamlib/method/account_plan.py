@@ -142,10 +142,71 @@ def weighted_pipeline(opportunities: pd.DataFrame) -> pd.DataFrame:
     return g.reset_index()
 
 
-def targets(
-    base: pd.Series, growth: float, horizons: list[int], weighted: pd.Series | None = None
+#: Why an account's target grows as it does (:func:`target_growth`).
+GROWTH, WALLET, RECOVER, STABILISE, BREAK_EVEN = (
+    "growth", "wallet", "recover", "stabilise", "break even",
+)  # fmt: skip
+
+
+def target_growth(
+    accounts: pd.DataFrame, rate: float, watch: str = "watch", at_risk: str = "at risk"
 ) -> pd.DataFrame:
-    """Revenue targets per account: management's annual growth applied to each account.
+    """Each account's annual growth target and why, from management's ``rate`` and the
+    account's situation, first rule that applies:
+
+    * losing money after cost-to-serve (``net_contribution`` below zero): no growth
+      target: its first target is to break even (``break even``);
+    * health at risk: no growth until it is stabilised (``stabilise``);
+    * revenue falling, or health on watch: half the rate while it recovers (``recover``);
+    * an estimated wallet the rate would pass: the rate that reaches the wallet in a year
+      (``wallet``; none when it is already spent);
+    * otherwise management's rate (``growth``).
+
+    ``accounts`` is indexed by account, with ``annual_revenue`` and, where known,
+    ``net_contribution``, ``band``, ``growth`` and ``estimated_wallet``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"annual_revenue": [100.0] * 5,
+    ...                   "net_contribution": [-5.0, 10, 10, 10, 10],
+    ...                   "band": ["healthy", "at risk", "watch", "healthy", "healthy"],
+    ...                   "growth": [0.2, 0.1, 0.1, 0.1, 0.1],
+    ...                   "estimated_wallet": [None, None, None, 104.0, None]},
+    ...                  index=list("abcde"))
+    >>> t = target_growth(a, 0.10)
+    >>> t["rate"].round(3).tolist(), t["basis"].tolist()
+    ([0.0, 0.0, 0.05, 0.04, 0.1], ['break even', 'stabilise', 'recover', 'wallet', 'growth'])
+    """
+    idx = accounts.index
+    col = lambda c: accounts[c] if c in accounts else pd.Series(np.nan, index=idx)  # noqa: E731
+    nc, band, growth = col("net_contribution"), col("band"), col("growth")
+    wallet, annual = col("estimated_wallet"), col("annual_revenue")
+    reach = (wallet / annual - 1).where(annual > 0).clip(lower=0)
+    loss, risk = nc < 0, band == at_risk
+    recover = (growth < 0) | (band == watch)
+    capped = reach.notna() & (reach < rate)
+    basis = np.select(
+        [loss, risk, recover, capped], [BREAK_EVEN, STABILISE, RECOVER, WALLET], GROWTH
+    )
+    out = pd.DataFrame({"basis": basis}, index=idx)
+    out["rate"] = np.select(
+        [loss | risk, recover], [0.0, rate / 2], np.where(capped, reach, rate)
+    ).astype(float)
+    # a recovering account is not asked past its wallet either
+    out.loc[recover & ~loss & ~risk, "rate"] = np.minimum(
+        out.loc[recover & ~loss & ~risk, "rate"], reach[recover & ~loss & ~risk].fillna(np.inf)
+    )
+    return out[["rate", "basis"]]
+
+
+def targets(
+    base: pd.Series,
+    growth: float | pd.Series,
+    horizons: list[int],
+    weighted: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Revenue targets per account: an annual growth rate (management's, or each
+    account's from :func:`target_growth`) applied to each account.
 
     ``target_<h>m = base x (1 + growth) ^ (h / 12)``. ``from_pipeline`` is how much of the
     first horizon's increase the weighted open pipeline covers; ``to_find`` the rest.
@@ -157,8 +218,9 @@ def targets(
     [[110.0, 121.0, 4.0, 6.0]]
     """
     out = pd.DataFrame({"account_id": base.index, "base": base.to_numpy()})
+    rate = growth.reindex(base.index).to_numpy() if isinstance(growth, pd.Series) else growth
     for h in horizons:
-        out[f"target_{h}m"] = out["base"] * (1 + growth) ** (h / 12)
+        out[f"target_{h}m"] = out["base"] * (1 + rate) ** (h / 12)
     first = out[f"target_{horizons[0]}m"] - out["base"]
     w = (
         weighted.reindex(base.index).fillna(0.0).to_numpy()

@@ -1,17 +1,21 @@
 """Account health: NPS and a 0-100 health score per account, shared by steps 4 and 5.
 
-The score is a weighted mean of five components, each mapped to 0-100:
+The score is a weighted mean of six components, each mapped to 0-100:
 
 * ``revenue_trend`` — trailing 12-month revenue change: -20 % or worse is 0, +20 % or
   better is 100, flat is 50;
 * ``margin_trend`` — change of the gross margin in points: -5 points is 0, +5 is 100;
+* ``profitability`` — net margin after cost-to-serve over the trailing 12 months: -20 %
+  or worse is 0, break-even is 50, +20 % or better is 100 (an account losing money is
+  never healthy on its trend alone);
 * ``nps`` — the account's NPS over the last 12 months: -100 is 0, +100 is 100;
 * ``engagement`` — days since the last contact with anyone at the account: today is 100,
   twice the stale limit (default 360 days) or more is 0;
 * ``risks`` — open risk signals: none is 100, each one takes 25 off.
 
 A component without data is left out and the weights of the others re-normalised, so
-an account is never penalised for data the client did not deliver.
+an account is never penalised for data the client did not deliver. The score is a whole
+number, and its band is decided on that number: the one every report prints.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ..core.periods import in_window, trailing_window
 from ..core.settings import Health
 from . import account_plan as ap
 
-COMPONENTS = ["revenue_trend", "margin_trend", "nps", "engagement", "risks"]
+COMPONENTS = ["revenue_trend", "margin_trend", "profitability", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
 
 
@@ -68,6 +72,7 @@ def component_scores(
     days_since_contact: pd.Series,
     risk_count: pd.Series,
     stale_days: int = 180,
+    net_margin: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Each component on 0-100 (NaN where the data is missing), indexed like ``growth``.
 
@@ -75,14 +80,16 @@ def component_scores(
     --------
     >>> c = component_scores(pd.Series({"a": 0.1}), pd.Series({"a": -0.01}),
     ...                      pd.Series({"a": 20.0}), pd.Series({"a": 90.0}),
-    ...                      pd.Series({"a": 1}))
+    ...                      pd.Series({"a": 1}), net_margin=pd.Series({"a": -0.1}))
     >>> c.loc["a"].round(1).tolist()
-    [75.0, 40.0, 60.0, 75.0, 75.0]
+    [75.0, 40.0, 25.0, 60.0, 75.0, 75.0]
     """
     idx = growth.index
     out = pd.DataFrame(index=idx)
     out["revenue_trend"] = (50 + 250 * growth).clip(0, 100)
     out["margin_trend"] = (50 + 1000 * margin_change.reindex(idx)).clip(0, 100)
+    nm = net_margin.reindex(idx) if net_margin is not None else pd.Series(np.nan, index=idx)
+    out["profitability"] = (50 + 250 * nm).clip(0, 100)
     out["nps"] = (nps_now.reindex(idx) + 100) / 2
     out["engagement"] = (100 * (1 - days_since_contact.reindex(idx) / (2 * stale_days))).clip(
         0, 100
@@ -103,7 +110,9 @@ def health_score(
     --------
     >>> c = pd.DataFrame({"revenue_trend": [80.0], "nps": [float("nan")], "risks": [50.0]})
     >>> health_score(c, {"revenue_trend": 0.5, "nps": 0.3, "risks": 0.2}).values.tolist()
-    [[71.4, 'healthy', 'revenue_trend, risks']]
+    [[71.0, 'healthy', 'revenue_trend, risks']]
+    >>> str(health_score(c.assign(revenue_trend=[69.6]), {"revenue_trend": 1.0})["band"].iloc[0])
+    'healthy'
     >>> float(health_score(c.assign(revenue_trend=np.nan), {"revenue_trend": 0.5,
     ...                    "risks": 0.2})["health"].iloc[0])
     nan
@@ -117,9 +126,10 @@ def health_score(
     # open risks are counted from the same data: with nothing else measured, "no risk
     # found" is no evidence of health, so there is no score (never a perfect 100)
     measured = present[[c for c in cols if c != "risks"]].any(axis=1)
-    score = score.where(measured)
+    # a whole number, banded as printed: 69.6 is shown 70 and is healthy at a line of 70
+    score = score.where(measured).round(0)
     out = pd.DataFrame(index=components.index)
-    out["health"] = score.round(1)
+    out["health"] = score
     out["band"] = np.select(
         [score >= watch_below, score >= risk_below, score.notna()], list(BANDS), default=""
     )
@@ -136,9 +146,12 @@ def account_health(
     settings: Health,
     stale_days: int = 180,
     evidence: Evidence | None = None,
+    activities: pd.DataFrame | None = None,
+    rates: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Health of the accounts ``ids`` at ``as_of``: the components, the score, the band,
-    the risk signals in words, and the facts behind them (growth, margin change, NPS).
+    the risk signals in words, and the facts behind them (growth, margin change, NPS,
+    net margin after cost-to-serve with ``activities`` and their unit costs ``rates``).
 
     ``settings`` is the config's ``method.health``. Contacts last met after ``as_of``
     are not known at that date and count as no data. When ``evidence`` shows that the
@@ -149,6 +162,7 @@ def account_health(
     as_of = pd.Timestamp(as_of)
     out = pd.DataFrame(index=ids)
     gm_now, gm_before = _revenue_facts(out, revenue, ids, as_of, evidence)
+    _profit_facts(out, gm_now, activities, rates, ids, as_of)
     nps_now, nps_before = _nps_facts(out, surveys, ids, as_of, settings.nps_min_respondents)
     stale = _contact_facts(out, contacts, ids, as_of, stale_days)
     risks = ap.risk_signals(
@@ -171,6 +185,7 @@ def account_health(
         out["days_since_contact"],
         out["risk_count"],
         stale_days,
+        out["net_margin"],
     )
     score = health_score(comp, settings.weights, settings.watch_below, settings.risk_below)
     return out.join(comp.add_prefix("score_")).join(score)
@@ -206,6 +221,27 @@ def _revenue_facts(
         gm_now = gm_before = pd.Series(np.nan, index=ids)
     out["margin_change"] = gm_now - gm_before
     return gm_now, gm_before
+
+
+def _profit_facts(
+    out: pd.DataFrame,
+    gross_margin: pd.Series,
+    activities: pd.DataFrame | None,
+    rates: pd.Series | None,
+    ids: pd.Index,
+    as_of: pd.Timestamp,
+) -> None:
+    """Net margin after cost-to-serve over the trailing 12 months into ``out`` (NaN
+    without cost of goods or without activities: not known, never break-even)."""
+    from .costing import activity_cost
+
+    if activities is None or rates is None or gross_margin.isna().all():
+        out["net_margin"] = np.nan
+        return
+    cost = activity_cost(activities[activities["account_id"].isin(ids)], rates, as_of, 12)
+    cts = cost.groupby("account_id")["cost"].sum().reindex(ids).fillna(0.0)
+    revenue = out["revenue"]
+    out["net_margin"] = (gross_margin - cts / revenue).where(revenue > 0)
 
 
 def _nps_facts(

@@ -642,7 +642,8 @@ def analyse(
     card = scorecard(card_table, None if measured else base_end, s.targets, s.amber, s.min_accounts)
     _scorecard_notes(card, measured, base_end, s.min_accounts, notes)
     notes.append(_cohort_note(bool(set(every) - measurable)))
-    now, warn = _health_now(engagement, acc, key, revenue, surveys, ends[-1], period)
+    units = segmentation.units(pack["accounts"]) if seg.grouped else None
+    now, warn = _health_now(engagement, acc, key, revenue, surveys, ends[-1], period, units)
     h = cfg.method.health
     gp, nc = per_account_year(acc)
     return KpiReview(
@@ -770,9 +771,10 @@ def _health_now(
     surveys: pd.DataFrame | None,
     last_end: pd.Timestamp,
     period: str,
+    units: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Today's key accounts' health with its change since the period before the last one
-    shown, and the early warnings."""
+    shown, and the early warnings (``units``: the groups accounts roll up to, if any)."""
     from . import health as hl
 
     cfg, pack, ev = engagement.config, engagement.pack, engagement.evidence
@@ -780,14 +782,34 @@ def _health_now(
     stale = cfg.method.account_plan.stale_days
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
-    now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev)
+    acts, rates = _priced_activities(engagement, units)
+    now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev, acts, rates)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
-    before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev)
+    before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev, acts, rates)
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
     warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
     return now.join(info[["account_name", "segment"]]), warn
+
+
+def _priced_activities(
+    engagement: Engagement, units: pd.Series | None = None
+) -> tuple[pd.DataFrame | None, pd.Series | None]:
+    """The pack's activities (rolled up to ``units`` when accounts are scored as groups)
+    and their unit costs, for health's profitability; (None, None) without activities."""
+    from . import costing
+
+    pack, cfg = engagement.pack, engagement.config
+    if not pack.has("activities"):
+        return None, None
+    acts = pack["activities"]
+    if units is not None:
+        acts = acts.assign(account_id=acts["account_id"].map(units).to_numpy())
+    rates = costing.unit_costs(
+        pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates
+    )
+    return acts, rates
 
 
 def at_risk(r: KpiReview) -> dict:

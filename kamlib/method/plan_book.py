@@ -147,7 +147,8 @@ def build_book(engagement: Engagement) -> PlanBook:
     k = _targets(key, seg, months, s, pipe, ws, notes)
     k, contacts = _relationship(k, table("contacts"), cfg.as_of, s.stale_days, notes)
     surveys = table("surveys")
-    k = _with_health(k, revenue, surveys, table("contacts"), engagement)
+    k = _with_health(k, revenue, surveys, table("contacts"), engagement, units)
+    k = _with_targets(k, s)
     k = _with_investment(k, model, prof)
     k, inputs = _with_inputs(k, cfg, pack)
     activities = prof.activities
@@ -276,18 +277,14 @@ def _targets(
     ws: pd.DataFrame,
     notes: list[Note],
 ) -> pd.DataFrame:
-    """Per key account (indexed by id): targets reconciled with the pipeline, whitespace
-    and wallet. Targets grow a year's revenue: fewer months of data are annualised first
-    (and said)."""
+    """Per key account (indexed by id): a year's revenue (fewer months of data are
+    annualised first, and said), the pipeline, whitespace and wallet headroom the targets
+    are reconciled with (:func:`_with_targets`, once health is known)."""
     k = key.set_index("account_id")
     scale = seg.comparison.to_year if seg.comparison is not None else 1.0
     if seg.comparison is not None and scale != 1.0:
         notes.append(note("plan.part_year", covered=seg.comparison.current_months, months=months))
     k["annual_revenue"] = k["revenue"] * scale
-    tg = ap.targets(
-        k["annual_revenue"], s.growth_target, [int(x) for x in s.horizons], pipe["weighted"]
-    ).set_index("account_id")
-    k = k.join(tg.drop(columns=["base"]))
     pipeline = ["open_opportunities", "pipeline", "weighted"]
     k = k.join(pipe[pipeline])
     k[pipeline] = k[pipeline].fillna(0)
@@ -295,6 +292,20 @@ def _targets(
     k["whitespace"] = k["whitespace"].fillna(0.0)
     k["headroom"] = (k["estimated_wallet"] - k["annual_revenue"]).clip(lower=0)
     return k
+
+
+def _with_targets(k: pd.DataFrame, s: Any) -> pd.DataFrame:
+    """Each account's targets: management's growth rate, scaled to its situation
+    (:func:`~kamlib.method.account_plan.target_growth`: break even first for a loss,
+    stabilise an account at risk, half while it recovers, no further than its wallet)."""
+    tg = ap.target_growth(k, float(s.growth_target))
+    t = ap.targets(k["annual_revenue"], tg["rate"], [int(x) for x in s.horizons], k["weighted"])
+    t = t.set_index("account_id").drop(columns=["base"])
+    return (
+        k.drop(columns=[c for c in t.columns if c in k])
+        .join(t)
+        .assign(target_growth=tg["rate"], target_basis=tg["basis"])
+    )
 
 
 def _relationship(
@@ -323,12 +334,17 @@ def _with_health(
     surveys: pd.DataFrame | None,
     contacts: pd.DataFrame | None,
     engagement: Engagement,
+    units: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Risks and health: the same function as the KPI review's."""
+    """Risks and health: the same function as the KPI review's (``units``: the groups
+    accounts roll up to, if any)."""
     cfg = engagement.config
+    from .kpi_review import _priced_activities
+
+    acts, rates = _priced_activities(engagement, units)
     health = hl.account_health(
         revenue, surveys, contacts, k.index, cfg.as_of, cfg.method.health,
-        cfg.method.account_plan.stale_days, engagement.evidence,
+        cfg.method.account_plan.stale_days, engagement.evidence, acts, rates,
     )  # fmt: skip
     cols = ["nps", "nps_respondents", "nps_counted", "signals", "risk_count", "health", "band"]
     k = k.join(health[[*cols, "basis"]])

@@ -140,6 +140,7 @@ def period_view(r: KpiReview, part: str = "revenue") -> pd.DataFrame:
 COMPONENT_LABELS = {
     "revenue_trend": "revenue trend",
     "margin_trend": "gross margin trend",
+    "profitability": "profitability",
     "nps": "NPS",
     "engagement": "contact recency",
     "risks": "open risk signals",
@@ -152,6 +153,7 @@ def weights_view(r: KpiReview) -> pd.DataFrame:
     how = {
         "revenue_trend": "revenue change on the prior 12 months: −20 % = 0, flat = 50, +20 % = 100",
         "margin_trend": "gross margin change: −5 points = 0, +5 points = 100",
+        "profitability": "net margin after cost-to-serve: −20 % = 0, break-even = 50, +20 % = 100",
         "nps": "NPS of the last 12 months, counted for an account with "
         f"{r.nps_min_respondents} respondents or more: −100 = 0, +100 = 100",
         "engagement": f"days since the last contact: today = 100, {2 * r.stale_days} days or "

@@ -186,11 +186,7 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
         ("Revenue, last 12 months", fmt.money(a["revenue"], c), growth),
         earns,
         wallet,
-        (
-            f"Target in {h0} months",
-            fmt.money(a[f"target_{h0}m"], c),
-            f"+{fmt.pct(p.growth_target)} a year",
-        ),
+        (f"Target in {h0} months", fmt.money(a[f"target_{h0}m"], c), _rate_note(p)),
         ("Health", fmt.count(a.get("health")), str(a.get("band") or "no data")),
         ("Plan drafted", fmt.pct(drafted), f"{fmt.pct(confirmed)} confirmed by the manager"),
     ]
@@ -233,9 +229,11 @@ def _target_sentence(p: Plan) -> str:
             f"({fmt.money(b['target'], c)} in {int(b['months'])} months at management's "
             "rate) only applies once a win-back is decided."
         )
+    if not _rate(p)[0]:
+        return f"**Target:** hold today's {fmt.money(b['target'], c)} a year: {target_reason(p)}."
     text = (
         f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
-        f"(+{fmt.money(b['increase'], c)})."
+        f"(+{fmt.money(b['increase'], c)}), {target_reason(p)}."
     )
     parts = []
     if p.has.get("opportunities", True):
@@ -415,17 +413,73 @@ def targets_view(p: Plan) -> pd.DataFrame:
     return out
 
 
+def _rate(p: Plan) -> tuple[float, str]:
+    """The account's annual growth target and why (see
+    :func:`~kamlib.method.account_plan.target_growth`)."""
+    a = p.account
+    rate = a.get("target_growth")
+    if rate is None or pd.isna(rate):
+        return p.growth_target, ap.GROWTH
+    return float(rate), str(a.get("target_basis") or ap.GROWTH)
+
+
+def _rate_note(p: Plan) -> str:
+    """The target tile's note: the rate, and the situation that set it."""
+    rate, basis = _rate(p)
+    return {
+        ap.BREAK_EVEN: "break even first",
+        ap.STABILISE: "stabilise first",
+        ap.RECOVER: f"{fmt.pct(rate, signed=True)} a year while it recovers",
+        ap.WALLET: f"{fmt.pct(rate, signed=True)} a year, up to the wallet",
+    }.get(basis, f"{fmt.pct(rate, signed=True)} a year")
+
+
+def target_reason(p: Plan) -> str:
+    """Why the target grows as it does, in one clause: management's rate, or the
+    account's situation that scales it."""
+    a, c = p.account, p.currency
+    rate, basis = _rate(p)
+    if basis == ap.BREAK_EVEN:
+        return (
+            f"it loses {fmt.money(-a['net_contribution'], c)} a year after cost-to-serve, so "
+            "its first target is to break even within 12 months"
+        )
+    if basis == ap.STABILISE:
+        return f"its health of {fmt.count(a.get('health'))} is at risk, to stabilise first"
+    if basis == ap.RECOVER:
+        why = (
+            f"revenue {fmt.pct(a['growth'], signed=True)} on the prior year"
+            if pd.notna(a.get("growth")) and a["growth"] < 0
+            else f"health on watch at {fmt.count(a.get('health'))}"
+        )
+        return (
+            f"{fmt.pct(rate, signed=True)} a year, half management's rate while it recovers ({why})"
+        )
+    if basis == ap.WALLET:
+        wallet = fmt.money(a.get("estimated_wallet"), c)
+        return (
+            f"its estimated wallet ({wallet}) is already spent"
+            if rate == 0
+            else f"{fmt.pct(rate, signed=True)} a year, up to its estimated wallet ({wallet})"
+        )
+    return f"management's growth target of {fmt.pct(rate)} a year"
+
+
 def targets_note(p: Plan) -> str:
     a, c = p.account, p.currency
     b = _bridge(p)
+    reason = target_reason(p)
+    start = fmt.money(_annual(p), c) + (
+        " (the months of data there are, annualised)" if _partial(p) else ""
+    )
     text = (
-        f"Management's growth target of {fmt.pct(p.growth_target)} a year applied to "
-        f"{fmt.money(_annual(p), c)}"
-        + (" (the months of data there are, annualised)" if _partial(p) else "")
-        + f": target = revenue x (1 + {fmt.pct(p.growth_target)}) ^ "
-        "(months / 12). The weighted pipeline (amount x probability of each open "
-        "opportunity) is counted first, then the typical spend of whitespace products not "
-        "yet in the pipeline."
+        f"The targets hold today's {start} a year: {reason}."
+        if not _rate(p)[0]
+        else f"The targets start from {start} a year: {reason}, each year on the one before."
+    ) + (
+        " The weighted pipeline (each open opportunity's amount times its probability) is "
+        "counted first, then the typical spend of whitespace products not yet in the "
+        "pipeline."
     )
     over = b[b["within_wallet"] == False]  # noqa: E712
     if len(over):
@@ -470,6 +524,12 @@ def investment_view(p: Plan) -> pd.DataFrame:
             vals.append(
                 fmt.pct(amount) if pd.notna(amount) else ("n/a" if planned else "to complete")
             )
+        elif (
+            line in ("extra revenue (12 months)", "extra gross profit")
+            and not _rate(p)[0]
+            and not amount
+        ):
+            vals.append("none: no growth target")  # a target held flat, not a missing figure
         elif amount is None or pd.isna(amount):
             todo = line == "planned extra investment" or (
                 line == "net return" and "investment_amount" not in p.inputs

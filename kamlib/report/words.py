@@ -377,7 +377,7 @@ def _() -> str:
 @words("how.cost_to_serve")
 def _(known: bool) -> str:
     if known:
-        return "activities x unit costs, trailing 12 months"
+        return "each activity of the last 12 months at its unit cost"
     return "needs cost-to-serve activities, which the data does not hold"
 
 
@@ -389,37 +389,37 @@ def _() -> str:
 @words("how.change")
 def _(priced: bool) -> str:
     if priced:
-        return "package cost - cost-to-serve today"
+        return "the package's cost less what serving the account costs today"
     return "no package cost: the service model could not price the package"
 
 
 @words("how.investment")
 def _() -> str:
-    return "from the plan inputs"
+    return "the account manager's figure, in the plan inputs"
 
 
 @words("how.extra_revenue")
 def _() -> str:
-    return "12-month target - revenue"
+    return "the 12-month target less today's revenue"
 
 
 @words("how.extra_gross_profit")
 def _(margin: float | None) -> str:
     if margin is not None:
-        return f"extra revenue x gross margin ({fmt.pct(margin, 1)})"
+        return f"the extra revenue at the account's gross margin of {fmt.pct(margin, 1)}"
     return "needs the gross margin: cost of goods is not in the data"
 
 
 @words("how.net_return")
 def _(priced: bool) -> str:
-    return "extra gross profit - change in cost-to-serve - investment" + (
-        "" if priced else " (no package change counted)"
+    return "the extra gross profit less the change in cost-to-serve and the investment" + (
+        "" if priced else "; no package change counted"
     )
 
 
 @words("how.return")
 def _() -> str:
-    return "net return / planned extra investment"
+    return "the net return for each unit of extra investment"
 
 
 #: The plan's parts, as the plan titles them.
