@@ -562,8 +562,10 @@ def waterfall_chart(
     fig, ax = plt.subplots(figsize=(8.4, 3.6))
     prev = 0.0
     for i, r in enumerate(w.itertuples()):
+        top = max(r.level, prev, 0.0)  # the label sits above the bar, never across its edge
         if r.kind == "total":
-            ax.bar(i, r.level, color=palette()[0], width=0.6)
+            # a total below zero (a loss) is coloured as one
+            ax.bar(i, r.level, color=palette()[0] if r.level >= 0 else "#D55E00", width=0.6)
             prev = r.level
         else:
             bottom = min(prev, r.level)
@@ -571,7 +573,7 @@ def waterfall_chart(
             prev = r.level
         ax.text(
             i,
-            max(r.level, prev, 0),
+            top,
             fmt.money(r.amount, currency),
             ha="center",
             va="bottom",
@@ -820,19 +822,27 @@ def stakeholder_map(
     return _done(fig, {**MARGINS, "right": 0.98, "top": 0.86, "bottom": 0.16})
 
 
-def nps_history(nps: pd.DataFrame) -> Figure | None:
-    """NPS per quarter (bars, in points) with the number of respondents above each bar."""
+def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:
+    """NPS per quarter (bars, in points, each within its quarter: none past the data's
+    date) with the respondents and CSAT above each bar; a quarter with fewer than
+    ``min_respondents`` answers is drawn pale and hatched, and the legend says why."""
     if nps.empty:
         return None
     fig, ax = plt.subplots(figsize=(8.0, 2.6))
-    x = nps["quarter"]
+    # the quarter's middle: a bar centred on the quarter's last day would run past it
+    x = pd.to_datetime(nps["quarter"]) - pd.Timedelta(days=45)
+    few = (nps["respondents"] < min_respondents).to_numpy()
     colours = ["#009E73" if v >= 0 else "#D55E00" for v in nps["nps"]]
-    ax.bar(x, nps["nps"], width=50, color=colours)
+    bars = ax.bar(x, nps["nps"], width=60, color=colours)
+    for bar, thin in zip(bars, few, strict=True):
+        if thin:
+            bar.set_alpha(0.35)
+            bar.set_hatch("///")
     csat = nps["csat"] if "csat" in nps.columns else [float("nan")] * len(nps)
     for q, v, n, c in zip(x, nps["nps"], nps["respondents"], csat, strict=True):
         extra = "" if pd.isna(c) else f"\nCSAT {c:.1f}"
         ax.annotate(
-            f"{v:+.0f} (n={int(n)}){extra}",
+            f"{v:+.0f} (n={int(n)}){extra}".replace("-", "−"),
             (q, v),
             xytext=(0, 3 if v >= 0 else -3),
             textcoords="offset points",
@@ -849,6 +859,15 @@ def nps_history(nps: pd.DataFrame) -> Figure | None:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title("NPS per quarter", y=TITLE_Y)
+    from matplotlib.patches import Patch
+
+    marks = [Patch(color="#009E73", label="positive"), Patch(color="#D55E00", label="negative")]
+    if few.any():
+        marks.append(
+            Patch(facecolor="white", edgecolor=GREY, hatch="///",
+                  label=f"fewer than {min_respondents} respondents: too few to count")
+        )  # fmt: skip
+    ax.legend(handles=marks, fontsize=7, loc="upper left", ncol=len(marks), frameon=False)
     return _done(fig, {**MARGINS, "right": 0.98, "bottom": 0.12})
 
 
