@@ -230,12 +230,16 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
     base = c.attrs["baseline_end"]
     t = r.table
     cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
-    n = f"the {fmt.count(int(cohort.iloc[0]))} " if len(cohort) and pd.notna(cohort.iloc[0]) else ""
+    n = (
+        f" ({fmt.count(int(cohort.iloc[0]))} at {last:%-d %B %Y})"
+        if len(cohort) and pd.notna(cohort.iloc[0])
+        else ""
+    )
     lines = [
         f"Key accounts at {last:%-d %B %Y} against the baseline at {base:%-d %B %Y}, the "
-        f"last period end before the programme started. Each period counts {n}accounts that "
-        "were key at its start (12 months before its end), not today's list: a key account "
-        "that stopped buying counts against retention.",
+        "last period end before the programme started. Each period counts the accounts "
+        f"that were key at its start, 12 months before its end{n}, not today's list: a key "
+        "account that stopped buying counts against retention.",
         "**On target:** " + ("; ".join(said(c[c["status"] == "green"])) or "none") + ".",
         "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
         "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",

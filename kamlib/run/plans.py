@@ -655,7 +655,7 @@ def _index_table(df, currency: str, h: int) -> str:
         rows.append("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}" for c in cells))
     head = (
         "<th>Account</th><th>Segment (tier)</th><th>Manager</th>"
-        f'<th class="num">Revenue</th><th class="num">Target {h} m</th>'
+        f'<th class="num">Revenue</th><th class="num">Target in {h}&nbsp;months</th>'
         '<th class="num">Drafted</th><th class="num">Confirmed</th><th>Health</th>'
         + ("<th>Plan</th>" if status else "")
     )
@@ -699,8 +699,8 @@ def index_notebook(book, batch: PlanBatch):
     intro = (
         "One plan per key account, largest first. **Drafted** is the share of the plan's "
         "parts written from the data or by the account manager; **confirmed**, the share the "
-        "account manager has written or confirmed; **health** (0-100) combines revenue and "
-        "margin trend, NPS, contact recency and risk signals."
+        "account manager has written or confirmed; **health** (0–100) combines the revenue and "
+        "margin trends, profitability, NPS, contact recency and risk signals."
     )
     if failed:
         missing = df[df["plan"] == "failed"]
