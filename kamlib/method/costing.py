@@ -63,11 +63,27 @@ def cost_to_serve(cost: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def priced_activities(
+    engagement: Engagement, units: pd.Series | None = None
+) -> tuple[pd.DataFrame | None, pd.Series | None]:
+    """The pack's activities (rolled up to ``units`` when accounts are scored as groups)
+    and their unit costs (pack rates, the config's on top); (None, None) without
+    activities."""
+    cfg, pack = engagement.config, engagement.pack
+    if not pack.has("activities"):
+        return None, None
+    acts = pack["activities"]
+    if units is not None:
+        acts = acts.assign(account_id=acts["account_id"].map(units).to_numpy())
+    rates = unit_costs(pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates)
+    return acts, rates
+
+
 def engagement_activity_cost(engagement: Engagement) -> pd.DataFrame | None:
     """Trailing activity costs of an engagement (pack rates, the config's on top); None
     when the pack has no activities."""
-    cfg, pack = engagement.config, engagement.pack
-    if not pack.has("activities"):
+    acts, rates = priced_activities(engagement)
+    if acts is None or rates is None:
         return None
-    rates = unit_costs(pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates)
-    return activity_cost(pack["activities"], rates, cfg.as_of, cfg.method.trailing_months)
+    cfg = engagement.config
+    return activity_cost(acts, rates, cfg.as_of, cfg.method.trailing_months)

@@ -386,12 +386,7 @@ def scorecard(
         if np.isnan(a):
             missing.append(col)
             continue
-        b = float(base[col]) if base is not None and pd.notna(base[col]) else np.nan
-        if col in FLOWS and base is not None and not np.isnan(b):
-            # a count per period is noisy: its baseline is the year before the programme
-            year = k[(k["period_end"] > base["period_end"] - pd.DateOffset(months=12))
-                     & (k["period_end"] <= base["period_end"])][col]  # fmt: skip
-            b = float(year.mean())
+        b = baseline_value(k, col, baseline_end) if base is not None else np.nan
         t = targets.get(tkey, np.nan)
         size = "respondents" if col in ("nps", "csat") else "accounts"
         sizes = [r.get(size) for r in (last, base) if r is not None]
@@ -445,12 +440,40 @@ def scorecard(
     return out
 
 
+def baseline_value(group: pd.DataFrame, col: str, base_end: pd.Timestamp | None) -> float:
+    """A group's KPI at the baseline period end; a count per period (:data:`FLOWS`) is
+    noisy, so its baseline is the average period of the year up to then. NaN where the
+    baseline period has no value.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"period_end": pd.to_datetime(["2025-06-30", "2025-09-30"]),
+    ...                   "nps": [1.0, 3.0], "opps_won": [4, 6]})
+    >>> baseline_value(g, "nps", pd.Timestamp("2025-09-30"))
+    3.0
+    >>> baseline_value(g, "opps_won", pd.Timestamp("2025-09-30"))
+    5.0
+    """
+    if base_end is None or col not in group:
+        return float("nan")
+    at = group.loc[group["period_end"] == base_end, col]
+    if at.isna().all():
+        return float("nan")
+    if col not in FLOWS:
+        return float(at.iloc[-1])
+    year = group.loc[
+        (group["period_end"] > base_end - pd.DateOffset(months=12))
+        & (group["period_end"] <= base_end),
+        col,
+    ]
+    return float(year.mean())
+
+
 def _change_of(
     group: pd.DataFrame, col: str, end: pd.Timestamp, base_end: pd.Timestamp | None
 ) -> float:
-    """A group's change of one KPI from the baseline period end to ``end``, measured as
-    the scorecard measures it (a count per period from the average of the year up to the
-    baseline); NaN where either end is not known.
+    """A group's change of one KPI from the baseline (:func:`baseline_value`) to ``end``,
+    measured as the scorecard measures it; NaN where either end is not known.
 
     Examples
     --------
@@ -461,19 +484,12 @@ def _change_of(
     >>> _change_of(g, "opps_won", pd.Timestamp("2026-09-30"), pd.Timestamp("2025-09-30"))
     4.0
     """
-    if base_end is None or col not in group:
+    if col not in group:
         return float("nan")
     now = group.loc[group["period_end"] == end, col]
-    then = group.loc[group["period_end"] == base_end, col]
-    if col in FLOWS:
-        then = group.loc[
-            (group["period_end"] > base_end - pd.DateOffset(months=12))
-            & (group["period_end"] <= base_end),
-            col,
-        ]
-    if now.isna().all() or then.isna().all():
+    if now.isna().all():
         return float("nan")
-    return float(now.iloc[-1] - then.mean())
+    return float(now.iloc[-1]) - baseline_value(group, col, base_end)
 
 
 def baseline_end(
@@ -775,6 +791,7 @@ def _health_now(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Today's key accounts' health with its change since the period before the last one
     shown, and the early warnings (``units``: the groups accounts roll up to, if any)."""
+    from . import costing
     from . import health as hl
 
     cfg, pack, ev = engagement.config, engagement.pack, engagement.evidence
@@ -782,7 +799,7 @@ def _health_now(
     stale = cfg.method.account_plan.stale_days
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
-    acts, rates = _priced_activities(engagement, units)
+    acts, rates = costing.priced_activities(engagement, units)
     now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev, acts, rates)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
     before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev, acts, rates)
@@ -791,25 +808,6 @@ def _health_now(
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
     warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
     return now.join(info[["account_name", "segment"]]), warn
-
-
-def _priced_activities(
-    engagement: Engagement, units: pd.Series | None = None
-) -> tuple[pd.DataFrame | None, pd.Series | None]:
-    """The pack's activities (rolled up to ``units`` when accounts are scored as groups)
-    and their unit costs, for health's profitability; (None, None) without activities."""
-    from . import costing
-
-    pack, cfg = engagement.pack, engagement.config
-    if not pack.has("activities"):
-        return None, None
-    acts = pack["activities"]
-    if units is not None:
-        acts = acts.assign(account_id=acts["account_id"].map(units).to_numpy())
-    rates = costing.unit_costs(
-        pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates
-    )
-    return acts, rates
 
 
 def at_risk(r: KpiReview) -> dict:

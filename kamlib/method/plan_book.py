@@ -339,9 +339,9 @@ def _with_health(
     """Risks and health: the same function as the KPI review's (``units``: the groups
     accounts roll up to, if any)."""
     cfg = engagement.config
-    from .kpi_review import _priced_activities
+    from .costing import priced_activities
 
-    acts, rates = _priced_activities(engagement, units)
+    acts, rates = priced_activities(engagement, units)
     health = hl.account_health(
         revenue, surveys, contacts, k.index, cfg.as_of, cfg.method.health,
         cfg.method.account_plan.stale_days, engagement.evidence, acts, rates,

@@ -7,8 +7,6 @@ The numbers come from :mod:`kamlib.method.segmentation`.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -21,7 +19,7 @@ from ..method.segmentation import (
     segment_totals,
 )
 from .decision import Decision
-from .words import say, say_all
+from .words import say, say_all, unbracket
 
 
 def recommendation_text(h: dict, currency: str | None = None) -> str:
@@ -440,23 +438,12 @@ def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
     said = [
         f"{fmt.shorten(r.account_name, 40)} ({fmt.money(r.revenue, currency)}, "
         f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'}"
-        + (f"; decided by {_unbracket(r.by)}" if isinstance(getattr(r, "by", None), str) else "")
+        + (f"; decided by {unbracket(r.by)}" if isinstance(getattr(r, "by", None), str) else "")
         + ")"
         for r in rows.head(names).itertuples()
     ]
     more = len(rows) - len(said)
     return ", ".join(said) + (f" and {more} more" if more > 0 else "")
-
-
-def _unbracket(text: str) -> str:
-    """A name with its role in brackets, for inside brackets: "A (role)" -> "A, role".
-
-    Examples
-    --------
-    >>> _unbracket("Lukas Meyer (sales director)"), _unbracket("M. Laurent")
-    ('Lukas Meyer, sales director', 'M. Laurent')
-    """
-    return re.sub(r"\s*\(([^()]*)\)\s*$", r", \1", text)
 
 
 def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:

@@ -62,6 +62,18 @@ def joined(items: Iterable[Note | str] | None, sep: str = "; ") -> str:
     return sep.join(say(n) for n in items or ())
 
 
+def unbracket(text: str) -> str:
+    """A name with its role in brackets, for a sentence that is itself in brackets:
+    "A (role)" -> "A, role".
+
+    Examples
+    --------
+    >>> unbracket("Lukas Meyer (sales director)"), unbracket("M. Laurent")
+    ('Lukas Meyer, sales director', 'M. Laurent')
+    """
+    return re.sub(r"\s*\(([^()]*)\)\s*$", r", \1", text)
+
+
 def codes() -> set[str]:
     """Every code worded here."""
     return set(_WORDS)
@@ -160,7 +172,7 @@ def _(before: str, after: str, reason: str, by: str) -> str:
 @words("seg.override")
 def _(before: str, after: str, reason: str, by: str) -> str:
     move = f"{before} → {after}" if after != before else f"stays {before}"
-    who = re.sub(r"\s*\(([^()]*)\)\s*$", r", \1", by)  # "A (role)" -> "A, role"
+    who = unbracket(by)
     why = reason.strip().rstrip(".")
     return f"{move}. {why[:1].upper()}{why[1:]} (decided by {who})"
 
