@@ -14,7 +14,7 @@ def test_charts_build_from_small_frames():
     assert charts.palette()[-1] == charts.OKABE_ITO[0]
     screen = pd.DataFrame({"revenue": [50.0, 30, 10, 5, 5], "gross_profit": [10.0, 9, 4, 2, -1]})
     fig = charts.pareto_curve(sg.pareto(screen), sg.pareto(screen, "gross_profit"), 0.4)
-    assert fig.axes[0].get_title(loc="left") == "Pareto curve"
+    assert fig.axes[0].get_title(loc="left") == "40 % of customers make 80 % of revenue"
     sens = sg.threshold_sensitivity(screen, shares=(0.2, 0.4, 0.6, 1.0))
     assert len(charts.sensitivity_curves(sens, 2).axes) == 2
     table = pd.DataFrame(
@@ -82,3 +82,34 @@ def test_money_ticks_share_one_unit():
     assert [f(v) for v in (20_000, -40_000)] == ["€20 k", "−€40 k"]
     f.set_locs([0, 200, 400])
     assert f(400) == "€400"
+
+
+def test_kpi_trends_put_the_target_band_and_the_programme_start_in_the_legend():
+    ends = pd.to_datetime(["2025-06-30", "2025-09-30", "2025-12-31", "2026-03-31"])
+    table = pd.DataFrame(
+        {
+            "period_end": list(ends) * 2,
+            "group": ["key accounts"] * 4 + ["other accounts"] * 4,
+            "nrr": [0.98, 0.99, 1.02, 1.05, 0.95, 0.94, 0.95, 0.96],
+        }
+    )
+    card = pd.DataFrame({"column": ["nrr"], "target": [1.03]})
+    fig = charts.kpi_trends(table, card, "2025-10-01")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["key accounts", "other accounts", "key-account target and above",
+                      "programme start (1 Oct 2025)"]  # fmt: skip
+    # a start outside the periods shown draws no line and names none
+    fig = charts.kpi_trends(table, card, "2027-01-01")
+    assert not any("programme" in t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_health_charts_say_their_finding_and_name_every_colour():
+    health = pd.DataFrame({"health": [30.0, 55.0, 80.0, 90.0],
+                           "revenue": [100_000.0, 50_000.0, 200_000.0, 300_000.0]})  # fmt: skip
+    fig = charts.health_vs_revenue(health, "EUR", watch=70, risk=40)
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "€100 k of revenue with key accounts at risk, €50 k on watch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "at risk (below 40)", "on watch (40–70)", "healthy (70 and over)"]  # fmt: skip
+    fig = charts.health_distribution(health, watch=70, risk=40)
+    assert fig.axes[0].get_title(loc="left") == "2 of 4 key accounts are healthy, 1 at risk"

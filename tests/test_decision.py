@@ -210,10 +210,22 @@ def test_one_key_account_reads_in_the_singular():
          "overrides": 2, "tiers": {"Tier 1": 0}, "managers_low": 1, "managers_high": 1,
          "development": 0}  # fmt: skip
     head = seg_view._decision_headline(h, drawn=False)
-    assert head.startswith("**1 customer is a key account by a decision on the account, but")
+    assert head == (
+        "**1 customer is a key account by a decision on the account, but no line can be "
+        "confirmed yet.**"
+    )  # the reason is the recommendation's, said once
     b = {"low_score": pd.DataFrame(columns=["rank"]), "below_tier": pd.DataFrame(columns=["rank"])}
     steps = seg_view._decision_steps(h, b, drawn=False, currency="EUR")
     assert steps[:2] == [
         "Confirm the 1 key account with the sales leadership, deciding on the 2 overrides.",
         "Make sure 1 key account manager covers it.",
     ]
+
+
+def test_the_scorecard_workbook_formats_each_kpi_as_the_page_prints_it():
+    r = kpi_review(["green", "green", "amber", "red"])  # nrr, growth, nps, csat
+    f = kpi_view.scorecard_formats(r)
+    assert f["baseline"] == ["0.0", "0.0", "#,##0", "0.00"]
+    assert f["change since baseline"][2] == '+#,##0;"−"#,##0;#,##0'
+    numbers = kpi_view.scorecard_numbers(r)
+    assert numbers["baseline"].tolist() == [90.0, 90.0, 1.0, 0.9]  # percent for shares

@@ -78,3 +78,11 @@ def test_same_content_same_bytes_no_time_of_saving_inside(tmp_path):
     second = export_workbook(tmp_path / "b.xlsx", {"Accounts": df})
     assert first.read_bytes() == second.read_bytes()
     assert load_workbook(second)["Accounts"]["B2"].value == 1500
+
+
+def test_a_column_may_carry_one_format_per_row(tmp_path):
+    df = pd.DataFrame({"kpi": ["retention", "NPS"], "value": [96.9, -16.0]})
+    fmts = {"S": {"value": ["0.0", "#,##0"]}}
+    ws = load_workbook(export_workbook(tmp_path / "x.xlsx", {"S": df}, formats=fmts))["S"]
+    assert [ws.cell(r, 2).number_format for r in (2, 3)] == ["0.0", "#,##0"]
+    assert ws.cell(3, 2).value == -16  # a number, not text

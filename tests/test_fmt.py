@@ -14,6 +14,7 @@ def test_money_pct_count():
     assert fmt.pct(-0.051, 1, signed=True) == "−5.1 %"
     assert fmt.count(1500) == "1,500"
     assert fmt.plural(1, "account") == "1 account" and fmt.plural(2, "account") == "2 accounts"
+    assert fmt.day("2025-10-01") == "1 Oct 2025" and fmt.day(None) == ""
 
 
 def test_table_html_formats_escapes_and_limits_rows():
@@ -33,6 +34,20 @@ def test_table_html_formats_escapes_and_limits_rows():
     assert '<div class="table-wrap keep">' in html  # short: printed whole on one page
     long = table_html(pd.DataFrame({"n": range(KEEP_ROWS + 1)}))
     assert '<div class="table-wrap">' in long and "keep" not in long
+
+
+def test_dates_and_short_words_keep_to_one_line_while_the_row_fits():
+    df = pd.DataFrame({"period end": pd.to_datetime(["2024-12-31"]), "group": ["other accounts"],
+                       "reasons": ["revenue down 18 % on the prior 12 months, more"]})  # fmt: skip
+    html = table_html(df, formats={"period end": "day"})
+    assert '<td class="nw">31 Dec 2024</td>' in html
+    assert '<td class="nw">other accounts</td>' in html
+    assert '<td class="">revenue down' in html  # a sentence may wrap
+    long = table_html(pd.DataFrame({"segment": ["Tier 1 · price-driven, the largest buyers"]}))
+    assert '<span class="nw">price-driven</span>' in long  # but never at a hyphen
+    # fourteen short columns would not fit across the page unbroken: all may wrap
+    wide = pd.DataFrame({f"c{i}": ["fourteen chars"] for i in range(14)})
+    assert 'class="nw"' not in table_html(wide)
 
 
 def test_show_displays_so_two_tables_in_one_cell_both_appear():

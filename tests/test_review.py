@@ -80,7 +80,7 @@ def test_analysis_findings(tmp_path):
     )
     found = checks.analysis_findings(pack, "2026-03-31", 12, outlier_change=0.8)
     text = "\n".join(f.message for f in found)
-    assert "1 row is dated after the as-of date 2026-03-31" in text
+    assert "1 row is dated after the as-of date 31 March 2026" in text
     assert "1 row has no revenue at all (row 5: 'A4')" in text
     assert "no revenue in the trailing 12 months" in text and "'A3'" in text
     (outlier,) = [f for f in found if "moved by more than" in f.message]

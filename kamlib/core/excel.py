@@ -22,6 +22,8 @@ FORMULA_START = ("=", "+", "-", "@")
 MONEY_WORDS = ("revenue", "profit", "cost", "contribution", "amount", "value", "wallet",
                "potential", "price", "discount", "pipeline", "acv", "saving", "investment",
                "whitespace", "target", "headroom")  # fmt: skip
+#: A column's number format: a kind of ``FORMATS`` or an Excel format, or one per row.
+Format = str | list[str]
 FORMATS = {
     "money": "#,##0",
     "money2": "#,##0.00",
@@ -79,12 +81,13 @@ def write_frame(
     ws: Worksheet,
     df: pd.DataFrame,
     colour: str = "#0B3D91",
-    formats: Mapping[str, str] | None = None,
+    formats: Mapping[str, Format] | None = None,
     start_row: int = 1,
 ) -> None:
     """Write a frame as a table: styled frozen header, filters, number formats, widths.
 
-    ``formats`` maps a column to a key of ``FORMATS`` or an Excel number format.
+    ``formats`` maps a column to a key of ``FORMATS`` or an Excel number format, or to a
+    list of them, one per row (a column whose rows hold different quantities).
     """
     formats = dict(formats or {})
     fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
@@ -96,13 +99,16 @@ def write_frame(
     number_formats = []
     for name in df.columns:
         fmt = formats.get(name) or _guess_format(str(name), df[name])
-        number_formats.append(number_format(fmt) if fmt else None)
+        if isinstance(fmt, list | tuple):  # one format per row
+            number_formats.append([number_format(f) if f else None for f in fmt])
+        else:
+            number_formats.append([number_format(fmt) if fmt else None] * len(df))
     values = df.astype(object).where(df.notna(), None).to_numpy()
-    for i, row in enumerate(values, start_row + 1):
-        for j, (v, fmt) in enumerate(zip(row, number_formats, strict=True), 1):
-            cell = put(ws, i, j, v)
-            if fmt:
-                cell.number_format = fmt
+    for k, row in enumerate(values):
+        for j, (v, fmts) in enumerate(zip(row, number_formats, strict=True), 1):
+            cell = put(ws, start_row + 1 + k, j, v)
+            if fmts[k]:
+                cell.number_format = fmts[k]
     for j, name in enumerate(df.columns, 1):
         letter = get_column_letter(j)
         sample = [len(str(name))] + [len(str(v)) for v in df[name].head(200) if v is not None]
@@ -151,7 +157,7 @@ def export_workbook(
     path: str | Path,
     sheets: Mapping[str, pd.DataFrame],
     colour: str = "#0B3D91",
-    formats: Mapping[str, Mapping[str, str]] | None = None,
+    formats: Mapping[str, Mapping[str, Format]] | None = None,
 ) -> Path:
     """Write several frames to one workbook, one sheet each (names cut to Excel's 31 chars).
 
@@ -175,7 +181,7 @@ def export_report(
     name: str,
     sheets: Mapping[str, pd.DataFrame],
     colour: str = "#0B3D91",
-    formats: Mapping[str, Mapping[str, str]] | None = None,
+    formats: Mapping[str, Mapping[str, Format]] | None = None,
 ) -> str:
     """A step's Excel export: ``<output_dir>/<name>``, or nothing ("") without a folder
     (a notebook run by hand writes no file)."""

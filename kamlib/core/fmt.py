@@ -6,6 +6,8 @@ import math
 import re
 from collections.abc import Iterable
 
+import pandas as pd
+
 #: Currencies written with a symbol; every other currency is written with its ISO code
 #: and a space (``CHF 1,200``, ``SEK 350 k``).
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
@@ -151,6 +153,21 @@ def pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
 def count(x: float | None) -> str:
     """A whole number with thousands separators: ``1500 -> '1,500'``."""
     return "n/a" if _missing(x) else f"{x:,.0f}".replace("-", "−")
+
+
+def day(x: object) -> str:
+    """A date as tables and charts print it: ``day('2025-10-01') -> '1 Oct 2025'``; empty
+    when missing."""
+    return "" if _no_date(x) else pd.Timestamp(x).strftime("%-d %b %Y")
+
+
+def day_long(x: object) -> str:
+    """A date as a sentence writes it: ``day_long('2025-10-01') -> '1 October 2025'``."""
+    return "" if _no_date(x) else pd.Timestamp(x).strftime("%-d %B %Y")
+
+
+def _no_date(x: object) -> bool:
+    return x is None or bool(pd.isna(x))
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

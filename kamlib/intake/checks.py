@@ -96,7 +96,7 @@ def _old_ratings(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> None
             pack.sources["service_ratings"],
             "date",
             f"the latest interview is from {ratings['date'].max():%B %Y}, {age} months before "
-            f"the as-of date {as_of_ts:%Y-%m-%d}",
+            f"the as-of date {fmt.day_long(as_of_ts)}",
             "Refresh the interviews: what the key accounts value may have moved since.",
             "used as they are; the service model says how old they are",
         )
@@ -112,7 +112,7 @@ def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.S
             "revenue",
             src_rev,
             "date",
-            f"are dated after the as-of date {as_of_ts:%Y-%m-%d}",
+            f"are dated after the as-of date {fmt.day_long(as_of_ts)}",
             "They are left out of every figure; move the as-of date if they should count.",
             "left out",
             rows=rev.index[later],
@@ -143,12 +143,20 @@ def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months:
     recent = set(rev.loc[in_window(rev["date"], window), "account_id"])
     idle = acc.loc[acc["account_id"].isin(invoiced) & ~acc["account_id"].isin(recent), "account_id"]
     if len(idle):
+        churn = pack.tables.get("churn")
+        recorded = (
+            int(idle.isin(churn["account_id"]).sum())
+            if churn is not None and "account_id" in churn.columns
+            else 0
+        )
+        verb = "is" if recorded == 1 else "are"
+        also = f"; {fmt.count(recorded)} of them {verb} in the churn table" if recorded else ""
         out.add(
             INFO,
             "accounts",
             src_acc,
             "account_id",
-            f"have no revenue in the trailing {months} months: lapsed customers",
+            f"have no revenue in the trailing {months} months: lapsed customers{also}",
             "They count as churned in the KPI review unless revenue is missing from the data pack.",
             "treated as lapsed",
             rows=idle.index,
@@ -182,7 +190,7 @@ def _history(
                 "revenue",
                 src_rev,
                 "date",
-                f"starts on {first:%Y-%m-%d}: the {months} months before the last {months} "
+                f"starts on {fmt.day_long(first)}: the {months} months before the last {months} "
                 + (
                     f"hold only {plural(comparison.prior_months, 'month')} of revenue"
                     if comparison.prior_months

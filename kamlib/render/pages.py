@@ -26,6 +26,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from ..core import fmt
 from ..core.paths import TEMPLATES, atomic_path
 
 REMOVE_TAGS = {"remove", "parameters", "injected-parameters"}
@@ -151,7 +152,7 @@ def report_meta(config, title: str) -> dict:
         "client": shorten(config.client, 100),
         "engagement": shorten(config.engagement, 100),
         "title": title,
-        "as_of": f"{config.as_of:%-d %B %Y}",
+        "as_of": f"{fmt.day_long(config.as_of)}",
         "colour": config.brand.primary_colour,
         "paper": config.brand.paper,
         "logo": _data_uri(Path(logo)) if logo else "",

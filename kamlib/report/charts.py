@@ -196,7 +196,8 @@ def completeness_bars(comp: pd.DataFrame) -> Figure:
 def pareto_curve(
     revenue: pd.DataFrame, gross_profit: pd.DataFrame | None = None, key_share: float | None = None
 ) -> Figure:
-    """Cumulative share of revenue (and gross profit) against the share of customers."""
+    """Cumulative share of revenue (and gross profit) against the share of customers,
+    titled with the share of customers that makes 80 % of revenue."""
     fig, ax = plt.subplots(figsize=(8.0, 3.8))
     ax.plot(
         revenue["customer_share"],
@@ -224,11 +225,13 @@ def pareto_curve(
             color=INK,
         )
     hit = revenue.loc[revenue["value_share"] >= 0.8, "customer_share"]
+    title = "How concentrated revenue is"
     if len(hit):
         x = float(hit.iloc[0])
+        title = f"{fmt.pct(x)} of customers make 80 % of revenue"
         ax.plot([x, x, 0], [0, 0.8, 0.8], color=INK, lw=0.8, ls="--")
         ax.annotate(
-            f"{fmt.pct(x)} of customers make 80 % of revenue",
+            f"{fmt.pct(x)} of customers, 80 % of revenue",
             (x, 0.8),
             xytext=(x + 0.06, 0.62),
             fontsize=8,
@@ -246,7 +249,7 @@ def pareto_curve(
     )
     ax.set_xlabel("Share of customers, largest first")
     ax.set_ylabel("Cumulative share")
-    ax.set_title("Pareto curve")
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     return _done(fig)
 
@@ -881,10 +884,13 @@ KPI_PANELS = [
 ]
 
 
-def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
+def kpi_trends(
+    table: pd.DataFrame, scorecard: pd.DataFrame, programme_start: object = None
+) -> Figure | None:
     """KPI trend lines, key accounts against the rest, with the key accounts' target as a
-    shaded band from the target upwards. Only KPIs with data get a panel; the time axis
-    spans the period ends shown. None when no KPI has data."""
+    shaded band from the target upwards and the programme's start as a vertical line when
+    it falls in the periods shown; both in the legend. Only KPIs with data get a panel; the
+    time axis spans the period ends shown. None when no KPI has data."""
     if table.empty:
         return None
     # a trend needs two points: only KPIs measured at two period ends or more get a panel
@@ -900,6 +906,8 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(9.0, 2.6 * rows + 0.2), squeeze=False)
     pad = pd.Timedelta(days=20)
+    start = pd.Timestamp(programme_start) if programme_start else None
+    extra: dict = {}  # legend entries beyond the two groups, drawn where they apply
     for ax, (col, title, kind) in zip(axes.ravel(), panels, strict=False):
         for group, colour, style in (
             ("key accounts", palette()[0], "-"),
@@ -912,7 +920,8 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
         if target is not None and pd.notna(target):
             ax.axhline(target, color="#009E73", lw=1, ls=":")
             top = ax.get_ylim()[1]
-            ax.axhspan(target, max(top, target), color="#009E73", alpha=0.08, lw=0)
+            band = ax.axhspan(target, max(top, target), color="#009E73", alpha=0.08, lw=0)
+            extra.setdefault("key-account target and above", band)
         if kind == "pct":
             ax.yaxis.set_major_formatter(Percent())
         ax.set_title(title, fontsize=9.5)
@@ -920,16 +929,30 @@ def kpi_trends(table: pd.DataFrame, scorecard: pd.DataFrame) -> Figure | None:
         # each panel spans the period ends its KPI was measured at, no more
         dates = pd.to_datetime(table.loc[table[col].notna(), "period_end"])
         ax.set_xlim(dates.min() - pad, dates.max() + pad)
+        if start is not None and dates.min() < start <= dates.max():
+            mark = ax.axvline(start, color=INK, lw=0.9, ls="-.", alpha=0.7)
+            extra.setdefault(f"programme start ({fmt.day(start)})", mark)
         locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
+    handles, labels = handles + list(extra.values()), labels + list(extra)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06 if rows > 1 else 0.1, 1, 1))
     plt.close(fig)
     return fig
+
+
+def _health_bands(watch: float, risk: float) -> list:
+    """The three health bands as legend entries, in the bands' colours."""
+    from matplotlib.patches import Patch
+
+    bands = [("#D55E00", f"at risk (below {risk:g})"),
+             ("#E69F00", f"on watch ({risk:g}–{watch:g})"),
+             ("#009E73", f"healthy ({watch:g} and over)")]  # fmt: skip
+    return [Patch(color=c, label=t) for c, t in bands]
 
 
 def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 40) -> Figure | None:
@@ -945,17 +968,13 @@ def health_distribution(health: pd.DataFrame, watch: float = 70, risk: float = 4
         p.set_facecolor("#D55E00" if left < risk else ("#E69F00" if left < watch else "#009E73"))
     for x in (risk, watch):
         ax.axvline(x, color=INK, lw=0.8, ls=":")
-    from matplotlib.patches import Patch
-
-    bands = [("#D55E00", f"at risk (below {risk:g})"),
-             ("#E69F00", f"on watch ({risk:g}–{watch:g})"),
-             ("#009E73", f"healthy ({watch:g} and over)")]  # fmt: skip
-    ax.legend(handles=[Patch(color=c, label=t) for c, t in bands], fontsize=8, frameon=False,
-              loc="upper left")  # fmt: skip
+    ax.legend(handles=_health_bands(watch, risk), fontsize=8, frameon=False, loc="upper left")
     ax.set_xlabel("Health (0–100)")
     ax.set_ylabel("Key accounts")
     ax.set_xlim(0, 100)
-    ax.set_title("Health of the key accounts")
+    healthy, at_risk = int((h >= watch).sum()), int((h < risk).sum())
+    ax.set_title(f"{fmt.count(healthy)} of {fmt.count(len(h))} key accounts are healthy, "
+                 f"{fmt.count(at_risk)} at risk")  # fmt: skip
     return _done(fig)
 
 
@@ -978,9 +997,15 @@ def health_vs_revenue(
     ax.set_xlim(0, 100)
     ax.set_xlabel("Health (0–100)")
     ax.set_ylabel("Revenue, last 12 months")
-    for band, lo, hi in (("at risk", 0, risk), ("watch", risk, watch)):
-        total = h.loc[(h["health"] >= lo) & (h["health"] < hi), "revenue"].sum()
-        ax.text((lo + hi) / 2, ax.get_ylim()[1] * 0.95, f"{band}\n{fmt.money(total, currency)}",
+    totals = {}
+    for band, lo, hi in (("at risk", 0, risk), ("on watch", risk, watch)):
+        totals[band] = h.loc[(h["health"] >= lo) & (h["health"] < hi), "revenue"].sum()
+        ax.text((lo + hi) / 2, ax.get_ylim()[1] * 0.95,
+                f"{band}\n{fmt.money(totals[band], currency)}",
                 ha="center", va="top", fontsize=8, color=INK)  # fmt: skip
-    ax.set_title("Health against revenue: the revenue at risk")
+    ax.legend(handles=_health_bands(watch, risk), fontsize=8, frameon=False, loc="upper right")
+    ax.set_title(
+        f"{fmt.money(totals['at risk'], currency)} of revenue with key accounts at risk, "
+        f"{fmt.money(totals['on watch'], currency)} on watch"
+    )
     return _done(fig)

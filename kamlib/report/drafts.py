@@ -283,7 +283,7 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     if _lost(p):
         why = a.get("lost_reason")
         out.append(
-            ("lost", f"recorded as lost on {pd.Timestamp(a['lost_on']):%d %B %Y}"
+            ("lost", f"recorded as lost on {fmt.day_long(pd.Timestamp(a['lost_on']))}"
              + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
         )  # fmt: skip
     gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
@@ -468,7 +468,7 @@ def ongoing_projects(p: Plan) -> list[str]:
     out = []
     for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
         close = getattr(r, "expected_close", None)
-        when = f", expected to close {pd.Timestamp(close):%d %b %Y}" if pd.notna(close) else ""
+        when = f", expected to close {fmt.day(close)}" if pd.notna(close) else ""
         stage = getattr(r, "stage", None)
         out.append(
             f"{r.opportunity_id}: {getattr(r, 'product', 'opportunity')}"
@@ -569,7 +569,7 @@ def deal_preparation(p: Plan) -> list[str]:
         f"Largest open opportunity {o['opportunity_id']}: {o.get('product', '')}, "
         f"{fmt.money(o['amount'], c)}"
         + (f" at {fmt.pct(o['probability'])}" if pd.notna(o.get("probability")) else "")
-        + (f", expected to close {pd.Timestamp(close):%d %b %Y}" if pd.notna(close) else "")
+        + (f", expected to close {fmt.day(close)}" if pd.notna(close) else "")
     ]
     ct = p.contacts
     if len(ct) and "influence" in ct.columns:
@@ -662,7 +662,7 @@ def dated_actions(p: Plan) -> pd.DataFrame:
     due = []
     for r in s.itertuples():
         if r.close is not None and pd.notna(r.close):
-            due.append(f"by {pd.Timestamp(r.close):%d %b %Y}")
+            due.append(f"by {fmt.day(r.close)}")
         elif r.urgent:
             due.append(f"within {URGENT_DAYS} days")
         else:

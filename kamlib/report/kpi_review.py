@@ -221,7 +221,7 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         return "\n\n".join(
             [
                 fmt.md_text(say(r.measured)),
-                f"**Key accounts at {last:%-d %B %Y}:** "
+                f"**Key accounts at {fmt.day_long(last)}:** "
                 + ("; ".join(now) if now else "no KPI can be measured")
                 + ".",
                 risk,
@@ -231,12 +231,12 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
     t = r.table
     cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
     n = (
-        f" ({fmt.count(int(cohort.iloc[0]))} at {last:%-d %B %Y})"
+        f" ({fmt.count(int(cohort.iloc[0]))} at {fmt.day_long(last)})"
         if len(cohort) and pd.notna(cohort.iloc[0])
         else ""
     )
     lines = [
-        f"Key accounts at {last:%-d %B %Y} against the baseline at {base:%-d %B %Y}, the "
+        f"Key accounts at {fmt.day_long(last)} against the baseline at {fmt.day_long(base)}, the "
         "last period end before the programme started. Each period counts the accounts "
         f"that were key at its start, 12 months before its end{n}, not today's list: a key "
         "account that stopped buying counts against retention.",
@@ -258,6 +258,8 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
 #: turns the method's value into it (shares become percent).
 SCORECARD_UNITS = {"nps": ("NPS points", 1.0), "csat": ("score", 1.0),
                    "opps_won": ("count", 1.0)}  # fmt: skip
+#: The Excel format of a scorecard row's values, by KPI (else one decimal: percent)
+SCORECARD_FORMATS = {"nps": "#,##0", "csat": "0.00", "opps_won": "#,##0"}
 
 
 def scorecard_numbers(r: KpiReview) -> pd.DataFrame:
@@ -272,13 +274,27 @@ def scorecard_numbers(r: KpiReview) -> pd.DataFrame:
                         "unit": [u for u, _ in unit]})  # fmt: skip
     cols = ("actual",) if r.measured else ("baseline", "actual", "target")
     for col in cols:  # rounded as the page prints them: one figure, one value
-        out[col] = [_as_shown(v, k) for v, k in zip(c[col], c["column"], strict=True)] * scale
+        shown = [_as_shown(v, k) for v, k in zip(c[col], c["column"], strict=True)]
+        out[col] = (pd.Series(shown, index=c.index) * scale).round(4)
     if not r.measured:
-        out["change since baseline"] = [
+        out["change since baseline"] = (pd.Series([
             shown_delta(a, b, k) for a, b, k in zip(c["actual"], c["baseline"], c["column"],
                                                     strict=True)
-        ] * scale  # fmt: skip
+        ], index=c.index) * scale).round(4)  # fmt: skip
         out["status"] = c["status"]
+    return out
+
+
+def scorecard_formats(r: KpiReview) -> dict[str, list[str]]:
+    """The Excel format of each scorecard cell, row by row: whole NPS points and counts,
+    CSAT to two decimals, percentages to one (as the page prints them); the change
+    signed."""
+    kinds = [SCORECARD_FORMATS.get(k, "0.0") for k in r.scorecard["column"]]
+    signed = [f'+{k};"−"{k};{k}' for k in kinds]
+    cols = ("actual",) if r.measured else ("baseline", "actual", "target")
+    out = {c: kinds for c in cols}
+    if not r.measured:
+        out["change since baseline"] = signed
     return out
 
 
@@ -292,6 +308,8 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
             "nps", "nps_respondents", "days_since_contact", "risk_count", "signals", "health",
             "band", "health_before", "change"]  # fmt: skip
     health = health[[c for c in keep if c in health.columns]]
+    if "margin_change" in health.columns:  # in points, as the pages say it
+        health = health.assign(margin_change=health["margin_change"] * 100)
     if "signals" in health.columns:
         health = health.assign(signals=health["signals"].map(joined))
     sheets = {
@@ -303,10 +321,8 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
     notes = say_all(([r.measured] if r.measured else []) + r.notes)
     if notes:
         sheets["Notes"] = pd.DataFrame({"note": notes})
-    number = {c: "number" for c in ("baseline", "actual", "target", "change since baseline")}
-    return export_report(
-        output_dir, "05_kpi_review.xlsx", sheets, colour, formats={"Scorecard": number}
-    )
+    formats = {"Scorecard": scorecard_formats(r) if len(r.scorecard) else {}}
+    return export_report(output_dir, "05_kpi_review.xlsx", sheets, colour, formats=formats)
 
 
 PERIOD_FORMATS = {

@@ -220,7 +220,7 @@ def kpi_cards(head: dict, as_of: dt.date | str) -> list[tuple[str, str, str]]:
          + idle_note),
         (f"revenue, last {window} months",
          fmt.money(head["trailing_revenue"]),
-         f"only {n} months of data" if partial else f"to {pd.Timestamp(as_of):%d %b %Y}"),
+         f"only {n} months of data" if partial else f"to {fmt.day(as_of)}"),
         ("months of revenue", fmt.count(head["months"]),
          f"{head['first_month']} to {head['last_month']}"),
         ("tables delivered", f"{head['tables_present']} of {head['tables_known']}",

@@ -569,9 +569,9 @@ def _decision_headline(h: dict, drawn: bool) -> str:
         are = "customer is a key account" if k == 1 else "customers are key accounts"
         by_decision = "by a decision on the account" if k == 1 else "by decisions on the accounts"
         how = by_decision if h.get("key_by_override") == k else "by the rules"
-        head = f"**{fmt.count(k)} {are} {how}, but no line can be confirmed yet**: "
-        return head + say(h["line_reason"])
-    return f"**No customer should be run as a key account yet.** {say(h['line_reason'])}"
+        # the reason follows in the recommendation: the headline does not repeat it
+        return f"**{fmt.count(k)} {are} {how}, but no line can be confirmed yet.**"
+    return "**No customer should be run as a key account yet.**"
 
 
 def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) -> list[str]:

@@ -38,9 +38,8 @@ def _gaps_sentence(sm_: ServiceModel) -> list[str]:
         u = under.iloc[0]
         parts.append(
             f"The largest shortfall: **{fmt.md_text(u['element'])}** for "
-            f"{fmt.md_text(u['group'])} "
-            f"(importance {u['importance']:.1f}, satisfaction "
-            f"{u['satisfaction']:.1f}); key accounts are under-served on "
+            f"{fmt.md_text(u['group'])}, rated {u['importance']:.1f} in importance and "
+            f"{u['satisfaction']:.1f} in satisfaction; key accounts are under-served on "
             f"{fmt.plural(len(under), 'point')} and over-served on {len(over)}."
         )
     return parts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -39,7 +40,7 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
     if kind == "date":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
     if kind == "day":
-        return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%-d %b %Y")
+        return fmt.day
     if kind == "month":
         return lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%b %Y")
     # text: a name of 10,000 characters is cut (the Excel export keeps it whole); a
@@ -49,11 +50,29 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
     )
 
 
+def _one_line(cells: dict[str, list[str]], numeric: set, formats: dict, tags: dict) -> set[str]:
+    """The text columns kept to one line: dates and short words ("31 Dec 2024", "other
+    accounts"), as long as the row still fits across the page with them unbroken."""
+    widest = {c: max((len(v) for v in cells[c]), default=0) for c in cells}
+    keep = {
+        c
+        for c in cells
+        if c not in numeric
+        and c not in tags
+        and (formats.get(c) in ("day", "month") or widest[c] <= SHORT_TEXT)
+    }
+    fixed = sum(widest[c] for c in keep | numeric)
+    return keep if fixed <= LINE_CHARS else set()
+
+
 def _money_in(v: Any, currency: str | None, scale: str) -> str:
     return fmt.money(v, currency, scale=scale)
 
 
 KEEP_ROWS = 15  # tables up to this many rows are kept on one page
+SHORT_TEXT = 16  # a cell this short keeps to one line (a date, "other accounts", a tag)
+HYPHENATED = re.compile(r"(\w+(?:-\w+)+)")
+LINE_CHARS = 100  # about as many characters as a table row holds across the page
 
 
 def table_html(
@@ -99,6 +118,7 @@ def table_html(
             scale = fmt.money_scale(shown[c])
             f = partial(_money_in, currency=currency, scale=scale)
         cells[c] = [f(v) for v in shown[c]]
+    nowrap = _one_line(cells, numeric, formats, tags)
     head = "".join(
         f'<th class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>'
         for c in df.columns
@@ -108,12 +128,15 @@ def table_html(
         tds = []
         for c in df.columns:
             text = html.escape(cells[c][i])
+            if c not in numeric and c not in nowrap:  # "price-driven" never breaks at its hyphen
+                text = HYPHENATED.sub(r'<span class="nw">\1</span>', text)
             if c in tags and text:
                 slug = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
                 # a short tag keeps to one line; a long one may wrap (the table stays in the page)
-                short = " short" if len(cells[c][i]) <= 16 else ""
+                short = " short" if len(cells[c][i]) <= SHORT_TEXT else ""
                 text = f'<span class="tag{short} tag-{tags[c]}-{slug}">{text}</span>'
-            tds.append(f'<td class="{"num" if c in numeric else ""}">{text}</td>')
+            kind = "num" if c in numeric else ("nw" if c in nowrap else "")
+            tds.append(f'<td class="{kind}">{text}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
     notes = []
     if max_rows is not None and len(df) > max_rows:

@@ -161,7 +161,7 @@ def _(revenue_pct: float, potential_pct: float) -> str:
 
 @words("seg.reason.lost")
 def _(lost_on: pd.Timestamp, why: Any) -> str:
-    return f"Lost on {lost_on:%d %B %Y}" + (f" ({why})" if why else "") + "; not a candidate"
+    return f"Lost on {fmt.day_long(lost_on)}" + (f" ({why})" if why else "") + "; not a candidate"
 
 
 @words("seg.reason.override")
@@ -549,7 +549,7 @@ def _(today_for_some: bool) -> str:
 def _(first: pd.Timestamp, start: pd.Timestamp, period: str) -> str:
     return (
         f"The revenue data starts in {first:%B %Y}: the review starts at "
-        f"{start:%d %B %Y}, the first period end with a whole {period} of data."
+        f"{fmt.day_long(start)}, the first period end with a whole {period} of data."
     )
 
 
@@ -566,7 +566,7 @@ def _(first: pd.Timestamp | None, since: pd.Timestamp | None) -> str:
         f"the 12 months a year earlier and need 24 months of revenue behind a period end: the data "
         f"starts in {start}, so they are not available "
         + (
-            f"before {since:%d %B %Y}."
+            f"before {fmt.day_long(since)}."
             if since is not None
             else "for any period end of this review."
         )
@@ -599,8 +599,8 @@ def _() -> str:
 @words("kr.starts_later")
 def _(start: pd.Timestamp, last: pd.Timestamp) -> str:
     return (
-        f"The programme starts on {start:%d %B %Y}, after the last "
-        f"complete period ({last:%d %B %Y}): its effect cannot be measured yet. "
+        f"The programme starts on {fmt.day_long(start)}, after the last "
+        f"complete period ({fmt.day_long(last)}): its effect cannot be measured yet. "
         "The KPIs below are the starting point, without targets or status."
     )
 
@@ -608,7 +608,7 @@ def _(start: pd.Timestamp, last: pd.Timestamp) -> str:
 @words("kr.started_before_data")
 def _(start: pd.Timestamp, first: pd.Timestamp) -> str:
     return (
-        f"The programme started on {start:%d %B %Y}, before the data "
+        f"The programme started on {fmt.day_long(start)}, before the data "
         f"begins ({first:%B %Y}): there is no baseline before it, so its effect "
         "cannot be measured and the KPIs are shown without targets or status."
     )
@@ -625,7 +625,7 @@ def _(min_accounts: int) -> str:
 @words("kr.no_baseline_for")
 def _(at: pd.Timestamp, kpis: list[str]) -> str:
     return (
-        f"No baseline at {at:%d %B %Y} for: {', '.join(KPI_LABELS[k] for k in kpis)} (the "
+        f"No baseline at {fmt.day_long(at)} for: {', '.join(KPI_LABELS[k] for k in kpis)} (the "
         "data does not reach back far enough); they are shown without target or status."
     )
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.excel import Format
+
 #: How a kind of quantity is formatted in Excel (keys of ``kamlib.core.excel.FORMATS``).
 KIND_FORMAT = {"money": "money", "pct": "pct", "count": "int", "number": "number",
-               "date": "date", "text": None, "yesno": None}  # fmt: skip
+               "number2": "0.00", "date": "date", "text": None, "yesno": None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,11 @@ GLOSSARY: dict[str, Term] = {
         "Account retention", "pct", "Share of the cohort's accounts still buying a year later."
     ),
     "acv_growth": _t("Annual contract value growth", "pct", "ACV against a year before."),
-    "margin_change": _t("Gross margin change", "pct", "Gross margin against a year before."),
+    "margin_change": _t(
+        "Gross margin change (points)",
+        "number",
+        "Gross margin over the last 12 months minus the 12 months before, in percentage points.",
+    ),
     "revenue_pct": _t("Revenue percentile", "pct", "Rank of the account's revenue in the base."),
     "potential_pct": _t("Potential percentile", "pct", "Rank of its potential in the base."),
     # scores and counts
@@ -166,11 +172,11 @@ GLOSSARY: dict[str, Term] = {
     "satisfaction": _t("Satisfaction", "number", "Average satisfaction rating (1–5)."),
     "gap": _t("Gap", "number", "Importance minus satisfaction: above zero, under-served."),
     "priority": _t("Priority", "number", "Gap weighted by importance: the order to act in."),
-    "health": _t("Health", "number", "The weighted health score, 0–100."),
-    "health_before": _t("Health a period before", "number", "The health score a period earlier."),
-    "change": _t("Health change", "number", "Health now minus health a period before."),
-    "nps": _t("NPS", "number", "Net promoter score: % promoters (9-10) − % detractors (0-6)."),
-    "csat": _t("CSAT", "number", "Average satisfaction score of the survey answers."),
+    "health": _t("Health", "count", "The weighted health score, 0–100."),
+    "health_before": _t("Health a period before", "count", "The health score a period earlier."),
+    "change": _t("Health change", "count", "Health now minus health a period before."),
+    "nps": _t("NPS", "count", "Net promoter score: % promoters (9-10) − % detractors (0-6)."),
+    "csat": _t("CSAT", "number2", "Average satisfaction score of the survey answers (1–5)."),
     "factor": _t("Unit cost factor", "number", "Every unit cost multiplied by this."),
     "accounts": _t("Accounts", "count", "Number of accounts."),
     "respondents": _t("Respondents", "count", "The answers behind the figure."),
@@ -309,8 +315,8 @@ def page_header(name: str) -> str:
 
 
 def client_frame(
-    df: pd.DataFrame, formats: Mapping[str, str] | None = None
-) -> tuple[pd.DataFrame, dict[str, str]]:
+    df: pd.DataFrame, formats: Mapping[str, Format] | None = None
+) -> tuple[pd.DataFrame, dict[str, Format]]:
     """A sheet for the client: glossary labels as headers, Yes/No for flags; and the number
     format of each column (``formats`` given by the step win, by column name or label).
 
@@ -360,7 +366,7 @@ def export(
     name: str,
     sheets: Mapping[str, pd.DataFrame],
     colour: str = "#0B3D91",
-    formats: Mapping[str, Mapping[str, str]] | None = None,
+    formats: Mapping[str, Mapping[str, Format]] | None = None,
 ) -> str:
     """A step's workbook ``<output_dir>/<name>`` for the client: every sheet through
     :func:`client_frame`, then the definitions; nothing ("") without a folder."""
