@@ -229,3 +229,17 @@ def test_the_scorecard_workbook_formats_each_kpi_as_the_page_prints_it():
     assert f["change since baseline"][2] == '+#,##0;"−"#,##0;#,##0'
     numbers = kpi_view.scorecard_numbers(r)
     assert numbers["baseline"].tolist() == [90.0, 90.0, 1.0, 0.9]  # percent for shares
+
+
+def test_the_line_on_gross_profit_is_set_against_the_line_after_todays_cost_to_serve():
+    from types import SimpleNamespace
+
+    sens = pd.DataFrame({"key_accounts": [5, 10, 20], "marginal_gp": [60.0, 50.0, 40.0],
+                         "marginal_cts": [10.0, 15.0, 10.0], "cost_per_account": 40.0,
+                         "gross_profit": [300.0, 550.0, 950.0],
+                         "cost_to_serve": [50.0, 125.0, 225.0], "model_cost": 40.0})  # fmt: skip
+    seg = SimpleNamespace(sensitivity=sens)
+    text = seg_view._net_text(seg, sens.iloc[1], "EUR")  # the line at 10 on gross profit
+    assert "the last accounts added contribute €35 each, under the model's €40" in text
+    assert "on net contribution only the 5 largest accounts cover it" in text
+    assert seg_view._net_text(seg, sens.iloc[0], "EUR") == ""  # the same line: nothing to add

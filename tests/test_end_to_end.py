@@ -148,6 +148,32 @@ def test_plans_command_renders_named_accounts_and_keeps_the_others(example_copy)
     assert "KAM_CHROMIUM=off" in bad.stderr and sorted(root.iterdir()) == runs
 
 
+def test_fact_packs_are_the_datas_part_for_the_kick_off_and_kept_beside_the_plans(example_copy):
+    root, _ = example_copy
+    plans = {p.name for p in (root / "latest" / "plans").iterdir()}
+    done = kam("plans", str(EXAMPLE), "--fact-pack", "-a", "C-10032", "--reports", str(root.parent))
+    assert done.returncode == 0, done.stderr
+    assert re.search(
+        r"1 fact pack \(html, pdf by (Chromium|WeasyPrint)\) and fact-packs/", done.stdout
+    )
+    packs = root / "latest" / "fact-packs"
+    html = (packs / "C-10032-tauern-region-ab.html").read_text(encoding="utf-8")
+    assert "Account fact pack: Tauern Region AB" in html and "From the data — to discuss" in html
+    assert "To complete" not in html and "Sign-off" not in html and "Agreed actions" not in html
+    assert "Account fact packs" in (packs / "index.html").read_text(encoding="utf-8")
+    assert (root / "latest" / "client" / "fact-packs" / "C-10032-tauern-region-ab.pdf").is_file()
+    # the plans are carried over untouched; a later run keeps the fact packs
+    assert {p.name for p in (root / "latest" / "plans").iterdir()} == plans
+    manifest = json.loads((root / "latest" / "manifest.json").read_text())
+    assert [s["step"] for s in manifest["steps"]] == ["fact_packs"]
+    done = kam("run", str(EXAMPLE), "--only", "kpi_review", "--no-pdf", "--reports",
+               str(root.parent))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (root / "latest" / "fact-packs" / "C-10032-tauern-region-ab.html").is_file()
+    bad = kam_here("plans", str(EXAMPLE), "--fact-pack", "--inputs-template")
+    assert bad.returncode == 2 and "one at a time" in bad.stderr
+
+
 def test_html_is_a_client_deliverable(example_run):
     html = (example_run[0] / "latest" / "00_data_review.html").read_text()
     assert "Example Client (small pack)" in html
@@ -462,16 +488,20 @@ def test_no_page_is_left_nearly_empty_and_numbers_keep_one_style(example_run):
     from kamlib.render.pages import page_fill
 
     root, _ = example_run
-    for page in sorted((root / "latest").glob("0*.html")):
+    plans = sorted((root / "latest" / "plans").glob("*.html"))
+    assert plans
+    for page in sorted((root / "latest").glob("0*.html")) + plans:
         html = page.read_text(encoding="utf-8")
-        fills = page_fill(html)
-        thin = [i + 1 for i, f in enumerate(fills[:-1]) if f < 1 / 3]
-        assert not thin, f"{page.name}: pages {thin} are less than a third full ({fills})"
+        if page.parent.name != "plans":  # a plan is printed compact, section after section
+            fills = page_fill(html)
+            thin = [i + 1 for i, f in enumerate(fills[:-1]) if f < 1 / 3]
+            assert not thin, f"{page.name}: pages {thin} are less than a third full ({fills})"
         text = BeautifulSoup(html, "html.parser").get_text(" ")
         assert not re.findall(r"\d%", text), page.name  # "17 %", never "17%"
         # a true minus ("−3"); a value quoted from the client's file stays as written
         assert not re.findall(r"(?<![\w.'])-\d", text), page.name
-        assert not re.findall(r"[€$£]\d{1,3},\d{3}\b(?!,)", text), page.name  # €7.8 k
+        # €78 k, never €78,150 (a unit cost below ten thousand may be exact: €1,500)
+        assert not re.findall(r"[€$£](?:\d{2,3}|\d{1,3},\d{3}),\d{3}\b", text), page.name
 
 
 def test_libreoffice_opens_every_workbook_with_its_formats(example_run, tmp_path):

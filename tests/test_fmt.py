@@ -15,6 +15,7 @@ def test_money_pct_count():
     assert fmt.count(1500) == "1,500"
     assert fmt.plural(1, "account") == "1 account" and fmt.plural(2, "account") == "2 accounts"
     assert fmt.day("2025-10-01") == "1 Oct 2025" and fmt.day(None) == ""
+    assert fmt.signed(-40) == "−40" and fmt.signed(2.5, 1) == "+2.5" and fmt.signed(None) == "n/a"
 
 
 def test_table_html_formats_escapes_and_limits_rows():

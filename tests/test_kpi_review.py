@@ -163,6 +163,7 @@ def test_early_warnings_name_the_reasons_and_the_owner():
             ],
             "no_senior": [False, True, False],
             "days_since_senior": [10.0, float("nan"), 400.0],
+            "net_margin": [0.1, -0.05, float("nan")],  # b loses money; c's is not known
         },
         index=["a", "b", "c"],
     )
@@ -175,7 +176,9 @@ def test_early_warnings_name_the_reasons_and_the_owner():
         == "health down 15 points to 35; revenue −20 % on the prior 12 months"
     )
     assert w.loc["a", "owner"] == "Ann" and w.loc["a", "account"] == "Alpha"
-    assert joined(w.loc["b", "reasons"]) == "no senior contact on record"
+    assert joined(w.loc["b", "reasons"]) == (
+        "loses €10 a year after cost-to-serve (net margin −5.0 %); no senior contact on record"
+    )
     assert joined(w.loc["c", "reasons"]) == "NPS down 30 points; no senior contact for 400 days"
     assert list(w.index) == ["a", "c", "b"]  # lowest health first
 
@@ -309,5 +312,9 @@ def test_a_gain_the_other_accounts_largely_shared_is_named():
     )
     r = SimpleNamespace(scorecard=card, measured=None)
     assert kpisv.shared_gains(r) == ["CSAT", "Opportunities won"]
+    head, _, _ = kpisv._verdict(r)
+    assert head.endswith(
+        "none off target; for 2 of the 3 the other accounts gained at least half as much."
+    )
     r.measured = "no baseline"  # nothing is claimed without a baseline
     assert kpisv.shared_gains(r) == []

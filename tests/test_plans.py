@@ -145,7 +145,7 @@ def test_filled_inputs_change_the_plan_and_empty_fields_stay_to_complete(batch):
     assert rows == 3 * len(plan_inputs.PLAN_FIELDS)
     html = _html(result, FILLED)
     assert TEXT in html
-    assert "€20,000" in html  # the planned investment, used in the return
+    assert "€20\xa0k" in html  # the planned investment, used in the return
     assert "To complete" in html and "in the plan inputs workbook" in html
     assert "client_value" not in html  # the manager reads the field's description, not its key
     # the pack's own plan_inputs still reach their account
@@ -207,6 +207,23 @@ def test_plan_parts_and_views_on_the_example():
     )
     assert isinstance(pr.summary_text(p), str) and p.name in pr.summary_text(p)
     assert pd.api.types.is_numeric_dtype(pr.cts_view(p)["cost"])
+
+
+def test_a_fact_pack_shows_the_datas_drafts_to_discuss_and_nothing_to_complete():
+    from kamlib.report import plan as pr
+
+    book = plan_book.open_book(str(EXAMPLE))
+    plan, pack = plan_book.plan(book, "C-10032"), plan_book.plan(book, "C-10032", fact_pack=True)
+    assert plan.inputs and not pack.inputs  # the manager's texts wait for the plan
+    draft = pr.field_html(pack, "challenges")
+    assert "From the data — to discuss" in draft and "confirm or correct" not in draft
+    assert pr.field_html(pack, "investment_amount") == ""  # nothing the data can say
+    assert "60000" in pr.field_html(plan, "investment_amount")  # the manager's figure
+    assert "Plan drafted" not in [c[0] for c in pr.summary_cards(pack)]
+    assert "Plan drafted" in [c[0] for c in pr.summary_cards(plan)]
+    assert "to complete" not in pr.investment_view(pack)["per year"].tolist()
+    assert "not planned yet" in pr.investment_view(pack)["per year"].tolist()
+    assert "To complete" not in pr.swot_html(pack)
 
 
 def test_a_damaged_inputs_workbook_is_one_message_and_force_replaces_it(tmp_path):
@@ -401,6 +418,14 @@ def test_every_demo_plan_without_inputs_is_at_least_two_thirds_drafted_from_data
     assert min(d for d, _ in bare.values()) >= 2 / 3
     assert {c for _, c in bare.values()} == {0.0}  # nothing confirmed without inputs
     assert max(c for a, (_, c) in shares.items() if a in given) == 1.0  # the finished plan
+    # no plan advises a price move beyond the configured path: a step a year, so many years
+    pf = book.config.method.profitability
+    a = book.accounts
+    priced = a[a["better_action"].isin(["price", "package and price"])]
+    assert len(priced) >= 5
+    assert (priced["price_steps"] <= pf.price_steps).all()
+    assert (priced["price_after_package_pct"] <= (1 + pf.price_step) ** priced["price_steps"] - 1
+            + 1e-9).all()  # fmt: skip
 
 
 def test_targets_follow_the_accounts_situation_and_say_why():

@@ -340,7 +340,9 @@ def test_headline_summary_views_and_export(tmp_path):
     assert segs["share of revenue"].sum() == pytest.approx(1.0)
     assert segs["segment"].iloc[0].startswith("Tier 1")
     view = sgv.sensitivity_view(seg)
-    assert list(view.columns[-2:]) == ["covers its cost", "line"] and "KAMs at 5" in view.columns
+    assert (
+        list(view.columns[-2:]) == ["covers its cost", "line"] and "managers at 5" in view.columns
+    )
     # the recommended row is marked, and it is a row that covers its cost
     chosen = view[view["line"] == "recommended"]
     assert len(chosen) == 1 and chosen["covers its cost"].iloc[0] == "yes"

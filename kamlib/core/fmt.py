@@ -155,6 +155,12 @@ def count(x: float | None) -> str:
     return "n/a" if _missing(x) else f"{x:,.0f}".replace("-", "−")
 
 
+def signed(x: float | None, digits: int = 0) -> str:
+    """A change with its sign and a true minus: ``signed(-40) -> '−40'``,
+    ``signed(2.5, 1) -> '+2.5'``."""
+    return "n/a" if _missing(x) else f"{x:+,.{digits}f}".replace("-", "−")
+
+
 def day(x: object) -> str:
     """A date as tables and charts print it: ``day('2025-10-01') -> '1 Oct 2025'``; empty
     when missing."""

@@ -978,8 +978,8 @@ def _check_accounts(
                 (
                     "1 account is its own parent"
                     if len(cycle) == 1
-                    else f"{len(cycle)} accounts form loops of parents, each its own parent "
-                    "through its parents"
+                    else f"{len(cycle)} accounts form loops of parents: following each one's "
+                    "parents leads back to itself"
                 ),
                 "Fix the parent_id of one account in each loop; until then group roll-up "
                 "treats each of them as its own group.",

@@ -13,7 +13,7 @@ import pandas as pd
 
 #: What only the account manager knows: field name -> what to write.
 PLAN_FIELDS = {
-    "challenges": "The customer's key business challenges for the next 12-36 months",
+    "challenges": "The customer's key business challenges for the next 12–36 months",
     "ongoing_projects": "Ongoing projects at the customer that touch our offer",
     "strengths": "Strengths of our relationship",
     "weaknesses": "Weaknesses of our relationship",

@@ -530,7 +530,8 @@ def early_warnings(
 ) -> pd.DataFrame:
     """Key accounts to act on, each with its reasons (a list of notes) and owner: health down
     ``health_drop`` points or more since the last period, declining revenue, falling NPS,
-    or no senior contact in ``senior_days`` days. ``now`` / ``before`` come from
+    a loss after cost-to-serve, or no senior contact in ``senior_days`` days; the weakest
+    health first. ``now`` / ``before`` come from
     :func:`kamlib.method.health.account_health`."""
     change = now["health"] - before["health"].reindex(now.index)
     rows = []
@@ -544,6 +545,9 @@ def early_warnings(
         if r.get("falling_nps"):
             fell = next(s for s in r["signals"] if s.code == "risk.nps_down")
             why.append(note("warn.nps_down", points=fell.values["points"]))
+        margin = r.get("net_margin", np.nan)
+        if pd.notna(margin) and margin < 0:
+            why.append(note("warn.loss", amount=-margin * r["revenue"], margin=margin))
         if bool(r.get("no_senior")):
             why.append(note("warn.no_senior"))
         elif pd.notna(r.get("days_since_senior")) and r["days_since_senior"] > senior_days:

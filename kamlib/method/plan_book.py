@@ -367,6 +367,14 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
         else pd.Series(dtype=float)
     )
     k["package_cost"] = k["segment"].map(pkg_cost)
+    # the service model's verdict on the segment's package: a move onto one it finds
+    # unaffordable waits for the rework
+    fits = (
+        model.costs.set_index("segment")["affordable"]
+        if model.costs is not None and "affordable" in model.costs
+        else pd.Series(dtype=object)
+    )
+    k["package_affordable"] = k["segment"].map(fits)
     if prof.actions.empty:
         return k
     act = prof.actions.set_index("account_id")
@@ -463,6 +471,9 @@ class Plan:
     has: dict[str, bool]
     notes: list[Note]
     stale_days: int = 180  # a senior contact not met for longer is a risk
+    # the kick-off fact pack: the data's facts and drafts only, no manager's text and
+    # nothing to complete
+    fact_pack: bool = False
 
     @property
     def id(self) -> str:
@@ -504,15 +515,16 @@ def _own(frame: pd.DataFrame, account_id: str) -> pd.DataFrame:
     return frame[frame["account_id"] == account_id].reset_index(drop=True)
 
 
-def plan(book: PlanBook, account: str = "") -> Plan:
-    """One key account's plan, cut out of the book."""
+def plan(book: PlanBook, account: str = "", fact_pack: bool = False) -> Plan:
+    """One key account's plan, cut out of the book; ``fact_pack``: its fact pack, the
+    data's facts and drafts without the manager's inputs."""
     aid = find_account(book, account)
     row = book.accounts.set_index("account_id").loc[aid]
     row = pd.concat([pd.Series({"account_id": aid}), row])
     seg = row["segment"]
     stats = book.segment_stats.loc[seg] if seg in book.segment_stats.index else pd.Series()
     inputs = book.inputs[book.inputs["account_id"] == aid]
-    texts = inputs.groupby("field")["text"].agg("\n".join).to_dict()
+    texts = {} if fact_pack else inputs.groupby("field")["text"].agg("\n".join).to_dict()
     s = book.config.method.account_plan
     contacts = _own(book.contacts, aid)
     return Plan(
@@ -537,4 +549,5 @@ def plan(book: PlanBook, account: str = "") -> Plan:
         has=book.has,
         notes=book.notes,
         stale_days=int(s.stale_days),
+        fact_pack=fact_pack,
     )

@@ -515,6 +515,7 @@ def threshold_sensitivity(
                 # what serving the added accounts costs today (step 3's cost-to-serve):
                 # already in their costs, shown beside the model's added cost
                 "marginal_cts": float(cts.iloc[prev:n].mean()) * scale,
+                "cost_to_serve": float(cts.iloc[:n].sum(min_count=1)) * scale,
             }
         )
         prev = n
@@ -547,6 +548,35 @@ def _pays(out: pd.DataFrame, basis: str) -> pd.DataFrame:
         out["band_pays"] = out["marginal_gp"] >= out["cost_per_account"]
         out["pays"] = out["band_pays"] & (out["gross_profit"] >= out["model_cost"])
     return out
+
+
+def net_line(sensitivity: pd.DataFrame) -> int | None:
+    """Where the line would sit if what serving the accounts costs today (step 3's
+    cost-to-serve) came off their gross profit first: the widest line up to which every
+    added band's net contribution covers the model's cost per account and the whole
+    line's its whole cost. None without cost-to-serve or gross profit.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"key_accounts": [5, 10, 20], "marginal_gp": [60.0, 50.0, 40.0],
+    ...                   "marginal_cts": [10.0, 15.0, 10.0], "cost_per_account": 40.0,
+    ...                   "gross_profit": [300.0, 550.0, 950.0],
+    ...                   "cost_to_serve": [50.0, 125.0, 225.0], "model_cost": 40.0})
+    >>> net_line(t)  # the second band nets 35 per account, under 40
+    5
+    """
+    need = ("marginal_gp", "marginal_cts", "cost_to_serve", "gross_profit")
+    if sensitivity.empty or any(c not in sensitivity for c in need):
+        return None
+    s = sensitivity
+    if s["marginal_cts"].isna().all() or s["gross_profit"].isna().all():
+        return None
+    band = (s["marginal_gp"] - s["marginal_cts"].fillna(0)) >= s["cost_per_account"]
+    whole = (s["gross_profit"] - s["cost_to_serve"].fillna(0)) >= s["model_cost"]
+    fails = (~band).to_numpy()
+    stop = int(np.argmax(fails)) if fails.any() else len(fails)
+    paying = [i for i in range(stop) if bool(whole.iloc[i])]
+    return int(s["key_accounts"].iloc[paying[-1]]) if paying else 0
 
 
 def recommend_line(sensitivity: pd.DataFrame) -> dict:

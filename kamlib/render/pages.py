@@ -185,7 +185,24 @@ def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
     contents list)."""
     meta = {**meta, "running_head_css": css_string(meta.get("running_head", ""))}
     body, _ = _exporter().from_notebook_node(nb, resources={"kam": meta})
-    return body if meta.get("compact") else add_contents(body)
+    return keep_units_text(body) if meta.get("compact") else add_contents(body)
+
+
+#: The text between two tags (never an attribute, a style sheet or an embedded image)
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def keep_units_text(html: str) -> str:
+    """:func:`_keep_units` for a compact report (the plans, drawn by the hundred): the
+    same no-break space between a number and its unit, on the HTML text without parsing
+    it.
+
+    Examples
+    --------
+    >>> keep_units_text('<td class="x">17.6 %</td><p>€1.8 M</p>')
+    '<td class="x">17.6\xa0%</td><p>€1.8\xa0M</p>'
+    """
+    return _TEXT.sub(lambda m: ">" + _UNIT.sub("\\1\u00a0\\2", m.group(1)) + "<", html)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

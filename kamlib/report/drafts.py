@@ -56,7 +56,11 @@ def _path(a: pd.Series) -> str:
 def _fix(p: Plan) -> str:
     """What the profitability step proposes for the account, in one clause."""
     a, c = p.account, p.currency
-    saving = f"serving it with the segment package saves {fmt.money(a['package_saving'], c)} a year"
+    rework = a.get("package_affordable") is False or a.get("package_affordable") is np.False_
+    saving = (
+        f"serving it with the segment package{', once reworked,' if rework else ''} saves "
+        f"{fmt.money(a['package_saving'], c)} a year"
+    )
     if a["better_action"] == "package":
         return saving
     if a["better_action"] == "renegotiate or exit":
@@ -154,10 +158,17 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
         return []
     act, out = a["better_action"], []
     if act in ("package", "package and price"):
+        rework = a.get("package_affordable") is False or a.get("package_affordable") is np.False_
         out.append(
             (
-                "Move the account to its segment's service package",
-                f"saves {fmt.money(a['package_saving'], c)} a year",
+                "Move the account to its segment's service package"
+                + (" once it is reworked" if rework else ""),
+                f"saves {fmt.money(a['package_saving'], c)} a year"
+                + (
+                    " at today's package, which the service model finds its segment cannot afford"
+                    if rework
+                    else ""
+                ),
                 False,
             )
         )
@@ -220,7 +231,7 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         )
     nps = a.get("nps")
     if pd.notna(nps) and nps >= 30 and bool(a.get("nps_counted", True)):
-        data["strengths"].append(f"NPS {nps:+.0f} over the last 12 months")
+        data["strengths"].append(f"NPS {fmt.signed(nps)} over the last 12 months")
     if a.get("supporters", 0) and a.get("supporters", 0) > 0:
         data["strengths"].append(
             fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"

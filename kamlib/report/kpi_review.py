@@ -420,6 +420,7 @@ def warnings_empty(r: KpiReview, settings: settings_.KpiReview) -> str:
         (h["health"].notna().any(), f"health down {drop:g} points"),
         (h["growth"].notna().any(), "declining revenue"),
         (h["nps"].notna().any(), "falling NPS"),
+        ("net_margin" in h and h["net_margin"].notna().any(), "a loss after cost-to-serve"),
         (h["days_since_contact"].notna().any(), f"no senior contact for {senior} days"),
     ]
     done = [w for ok, w in checks if ok]
@@ -490,6 +491,14 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
         "part of the way, "
         f"{len(red) or 'none'} off target."
     )
+    shared = shared_gains(r)
+    if shared:  # the headline says what the programme can claim, not more
+        n = len(shared)
+        head = head[:-1] + (
+            f"; for {n} of the {len(green)} the other accounts gained at least half as much."
+            if n > 1
+            else f"; for one of the {len(green)} the other accounts gained at least half as much."
+        )
     parts = []
     if red:
         parts.append(
@@ -501,7 +510,6 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     if not parts:
         parts.append("hold the course and raise the targets where they are already met")
     rec = parts[0][0].upper() + parts[0][1:] + "".join("; " + p for p in parts[1:]) + "."
-    shared = shared_gains(r)
     if shared:
         rec += (
             f" For {_and([s[:1].lower() + s[1:] if not s[:2].isupper() else s for s in shared])}"
@@ -539,18 +547,19 @@ def decision(
         both = int(r.warnings["account_id"].isin(banded).sum())
         rec += (
             f" The early-warning list ({fmt.plural(len(r.warnings), 'account')}) flags what "
-            f"changed: health falling, revenue declining, NPS dropping, no senior contact; "
+            f"to act on: health falling, revenue declining, NPS dropping, a loss after "
+            "cost-to-serve, no senior contact; "
             f"{fmt.count(both)} of them {'is' if both == 1 else 'are'} also at risk or on watch."
         )
     steps = []
     if len(r.warnings):
-        top = r.warnings.sort_values("revenue", ascending=False).head(2)
+        top = r.warnings.head(2)  # the list's order: the weakest health first
         largest = " and ".join(fmt.md_text(fmt.shorten(n, 50)) for n in top["account"])
         steps.append(
             f"Review the early-warning account, {largest}, with its owner this {r.period}."
             if len(r.warnings) == 1
             else f"Review the {fmt.plural(len(r.warnings), 'early-warning account')} with their "
-            f"owners this {r.period}, the largest by revenue first: {largest} (every one is "
+            f"owners this {r.period}, the weakest health first: {largest} (every one is "
             "in the workbook)."
         )
     steps += [

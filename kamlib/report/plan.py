@@ -66,19 +66,28 @@ def field_html(p: Plan, name: str, title: str | None = "") -> str:
         also = f'<p class="also">Also in the data:</p><ul class="from-data">{bullets}</ul>'
         return f'<div class="plan-field">{head}{paras}{also if points else ""}</div>'
     if points:
+        label, hint = DRAFT_WORDS[p.fact_pack]
         return (
-            '<div class="draft"><span class="draft-label">From the data — confirm or '
-            "correct</span>"
+            f'<div class="draft"><span class="draft-label">{label}</span>'
             + (f'<span class="draft-title">{_e(title)}</span>' if title else "")
             + f"<ul>{bullets}</ul>"
-            + f'<span class="draft-hint">Add what only you know: {_e(_ask(name))}.</span></div>'
+            + f'<span class="draft-hint">{hint} {_e(_ask(name))}.</span></div>'
         )
+    if p.fact_pack:  # a fact pack shows what the data says, nothing to complete
+        return ""
     return (
         '<div class="todo"><span class="todo-label">To complete</span>'
         + (f'<span class="todo-title">{_e(title)}</span>' if title else "")
         + f'<span class="todo-hint">{_e(pi.PLAN_FIELDS[name])}, in the plan inputs '
         "workbook.</span></div>"
     )
+
+
+#: A draft's label and hint: in a plan (to confirm) and in a fact pack (to discuss)
+DRAFT_WORDS = {
+    False: ("From the data — confirm or correct", "Add what only you know:"),
+    True: ("From the data — to discuss", "At the kick-off, add what only you know:"),
+}
 
 
 def _ask(name: str) -> str:
@@ -94,8 +103,12 @@ def parts(p: Plan) -> pd.DataFrame:
 
 
 def fields_html(p: Plan, names: dict[str, str]) -> str:
-    """Several inputs side by side: ``{field: title}``."""
-    cells = "".join(f'<div class="plan-col">{field_html(p, n, t)}</div>' for n, t in names.items())
+    """Several inputs side by side: ``{field: title}``; nothing when none has anything to
+    show (a fact pack where the data drafts neither)."""
+    shown = [field_html(p, n, t) for n, t in names.items()]
+    if not any(shown):
+        return ""
+    cells = "".join(f'<div class="plan-col">{c}</div>' for c in shown)
     return f'<div class="plan-cols">{cells}</div>'
 
 
@@ -188,8 +201,9 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
         wallet,
         (f"Target in {h0} months", fmt.money(a[f"target_{h0}m"], c), _rate_note(p)),
         ("Health", fmt.count(a.get("health")), str(a.get("band") or "no data")),
+    ] + ([] if p.fact_pack else [
         ("Plan drafted", fmt.pct(drafted), f"{fmt.pct(confirmed)} confirmed by the manager"),
-    ]
+    ])  # fmt: skip
 
 
 def _earnings_sentence(p: Plan) -> str:
@@ -354,13 +368,14 @@ def nps_note(p: Plan) -> str:
     nps12, n = p.account.get("nps"), int(p.account.get("nps_respondents", 0) or 0)
     last = " No answers in the last 12 months."
     if nps12 is not None and pd.notna(nps12):
-        last = f" Over the last 12 months: **{nps12:+.0f}** from {fmt.plural(n, 'respondent')}" + (
+        score = f"**{fmt.signed(nps12)}** from {fmt.plural(n, 'respondent')}"
+        last = f" Over the last 12 months: {score}" + (
             "."
             if p.account.get("nps_counted", True)
             else ": too few to count in the health score or as a falling-NPS signal."
         )
     return (
-        "NPS per quarter in points (% promoters scoring 9-10 minus % detractors 0-6), with "
+        "NPS per quarter in points (% promoters scoring 9–10 minus % detractors 0–6), with "
         f"the number of respondents (n) and the mean CSAT (1–5).{last}"
     )
 
@@ -517,12 +532,14 @@ def cts_view(p: Plan) -> pd.DataFrame:
 
 def investment_view(p: Plan) -> pd.DataFrame:
     r = _investment(p)
+    money = r.loc[r["line"] != "return on investment", "amount"]
+    scale = fmt.money_scale(money)  # one unit for every amount of the column
     vals = []
     for line, amount in zip(r["line"], r["amount"], strict=True):
         if line == "return on investment":
             planned = "investment_amount" in p.inputs
             vals.append(
-                fmt.pct(amount) if pd.notna(amount) else ("n/a" if planned else "to complete")
+                fmt.pct(amount) if pd.notna(amount) else ("n/a" if planned else _to_plan(p))
             )
         elif (
             line in ("extra revenue (12 months)", "extra gross profit")
@@ -534,10 +551,16 @@ def investment_view(p: Plan) -> pd.DataFrame:
             todo = line == "planned extra investment" or (
                 line == "net return" and "investment_amount" not in p.inputs
             )
-            vals.append("to complete" if todo else "n/a")
+            vals.append(_to_plan(p) if todo else "n/a")
         else:
-            vals.append(fmt.money(amount, p.currency, short=False))
+            vals.append(fmt.money(amount, p.currency, scale=scale))
     return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
+
+
+def _to_plan(p: Plan) -> str:
+    """A figure the manager's planned investment gives: to complete in a plan, not yet
+    planned in a fact pack."""
+    return "not planned yet" if p.fact_pack else "to complete"
 
 
 def action_plan_view(p: Plan) -> pd.DataFrame:
@@ -545,12 +568,15 @@ def action_plan_view(p: Plan) -> pd.DataFrame:
     return pi.parse_actions(p.inputs.get("action_plan"))
 
 
+_NONE_SHOWN = '<p class="table-note">None the data shows.</p>'
+
+
 def swot_html(p: Plan) -> str:
     """The SWOT as a 2 x 2 grid, each quadrant a field of the plan (:func:`field_html`):
     the manager's text, else the data's draft, else what to write."""
     cells = [
         f'<div class="swot-cell swot-{name}"><h4>{name.capitalize()}</h4>'
-        f"{field_html(p, name, None)}</div>"
+        f"{field_html(p, name, None) or _NONE_SHOWN}</div>"
         for name in ("strengths", "weaknesses", "opportunities", "threats")
     ]
     rows = "".join(f'<div class="swot-row">{a}{b}</div>' for a, b in (cells[:2], cells[2:]))

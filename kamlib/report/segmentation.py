@@ -325,7 +325,7 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
             "from revenue": s["min_revenue"],
             "revenue": s["revenue_share"],
             "gross profit": s["gross_profit_share"],
-            **{f"KAMs at {c.rsplit('_', 1)[1]}": s[c] for c in per},
+            **{f"managers at {c.rsplit('_', 1)[1]}": s[c] for c in per},
             "model cost": s["model_cost"],
             gp_label: s["marginal_gp"],
             **(
@@ -535,19 +535,37 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
     text = (
         f" For the {fmt.count(n)} accounts at the line the key-account model costs "
         f"{fmt.money(r['model_cost'], currency)} a year "
-        f"({fmt.money(r['cost_per_account'], currency)} per account: planning assumptions "
-        "to be replaced by the client's own figures before the line is final)"
+        f"({fmt.money(r['cost_per_account'], currency)} per account, planning assumptions "
+        "until the client's own figures replace them)"
     )
     gp = r.get("gross_profit", np.nan)
     if pd.notna(gp) and gp > 0:
         text += (
-            f". The gross profit these accounts earn today, {fmt.money(gp, currency)}, covers "
-            "that cost, which is why the line is here; the programme pays back only if it "
-            f"adds {fmt.money(r['model_cost'], currency)} of gross profit a year "
-            f"({fmt.pct(r['model_cost'] / gp)} more) or keeps as much from being lost: the "
-            "ambition to agree with the client"
+            f". Their gross profit today, {fmt.money(gp, currency)}, covers it, which is why "
+            "the line is here; the programme pays back only if it adds "
+            f"{fmt.money(r['model_cost'], currency)} a year ({fmt.pct(r['model_cost'] / gp)} "
+            "more) or keeps as much from being lost"
         )
-    return text + "."
+    return text + "." + _net_text(seg, r, currency)
+
+
+def _net_text(seg: Segmentation, r: pd.Series, currency: str | None) -> str:
+    """The line on gross profit (the method's) against the line after today's
+    cost-to-serve: said when they differ, so the reader sees both."""
+    from ..method.segmentation import net_line
+
+    at = net_line(seg.sensitivity)
+    cts = r.get("marginal_cts", np.nan)
+    if at is None or pd.isna(cts) or at >= int(r["key_accounts"]):
+        return ""
+    net = r["marginal_gp"] - cts
+    who = f"only the {fmt.count(at)} largest accounts cover" if at else "no line covers"
+    return (
+        f" After today's cost-to-serve ({fmt.money(cts, currency)} per account, profitability "
+        f"report) the last accounts added contribute {fmt.money(net, currency)} each, under "
+        f"the model's {fmt.money(r['cost_per_account'], currency)}: on net contribution {who} "
+        "it, the others only through the profitability report's actions."
+    )
 
 
 def _decision_headline(h: dict, drawn: bool) -> str:
@@ -619,6 +637,20 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
         "segmentation again to draw the line."
     )
     return steps
+
+
+#: Notes on how the candidate list is drawn: said under the line, not on the decision page
+LINE_NOTES = ("seg.line_as_threshold", "seg.lost_excluded")
+
+
+def decision_notes(seg: Segmentation) -> list:
+    """The notes the decision page carries: what the data could not do."""
+    return [n for n in seg.notes if n.code not in LINE_NOTES]
+
+
+def line_notes(seg: Segmentation) -> list:
+    """The notes on how the candidates are drawn, shown where the line is discussed."""
+    return [n for n in seg.notes if n.code in LINE_NOTES]
 
 
 def decision(

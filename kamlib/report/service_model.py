@@ -379,7 +379,12 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
             f"{fmt.md_text(g.element)} for {fmt.md_text(g.group)}"
             for g in under.head(3).itertuples()
         )
-        steps.append(f"Close the largest service gaps first, within each package's budget: {said}.")
+        budget = (
+            "paid for by what reworking the unaffordable packages frees"
+            if len(bad)
+            else "within each package's budget"
+        )
+        steps.append(f"Close the largest service gaps first, {budget}: {said}.")
     steps.append(
         "Brief every key account manager on their segment's package: what to promise, "
         "what to charge, what not to offer."

@@ -520,6 +520,11 @@ def _(points: float) -> str:
     return f"NPS down {points:.0f} points"
 
 
+@words("warn.loss")
+def _(amount: float, margin: float) -> str:
+    return f"loses {fmt.money(amount)} a year after cost-to-serve (net margin {fmt.pct(margin, 1)})"
+
+
 @words("warn.no_senior")
 def _() -> str:
     return "no senior contact on record"

@@ -175,7 +175,7 @@ GLOSSARY: dict[str, Term] = {
     "health": _t("Health", "count", "The weighted health score, 0–100."),
     "health_before": _t("Health a period before", "count", "The health score a period earlier."),
     "change": _t("Health change", "count", "Health now minus health a period before."),
-    "nps": _t("NPS", "count", "Net promoter score: % promoters (9-10) − % detractors (0-6)."),
+    "nps": _t("NPS", "count", "Net promoter score: % promoters (9–10) − % detractors (0–6)."),
     "csat": _t("CSAT", "number2", "Average satisfaction score of the survey answers (1–5)."),
     "factor": _t("Unit cost factor", "number", "Every unit cost multiplied by this."),
     "accounts": _t("Accounts", "count", "Number of accounts."),

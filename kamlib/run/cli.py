@@ -211,16 +211,30 @@ def plans(
         bool,
         typer.Option(help="With --inputs-template: replace an existing workbook (kept as .bak)."),
     ] = False,
+    fact_pack: Annotated[
+        bool,
+        typer.Option(
+            "--fact-pack",
+            help="Write each key account's fact pack for the kick-off workshop (what the data "
+            "says and drafts, nothing to complete) into fact-packs/, instead of the plans.",
+        ),
+    ] = False,
     reports: Annotated[
         Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDFs.")] = True,
     as_of: Annotated[str, typer.Option(help="As-of date YYYY-MM-DD (default: the config's).")] = "",
 ) -> None:
-    """Draft a plan per key account (HTML + PDF) and their index, or the inputs workbook."""
+    """Draft a plan per key account (HTML + PDF) and their index, or the inputs workbook,
+    or the fact packs for the kick-off."""
+    from ..core.errors import ParameterError
     from .runner import RunOptions, run_engagement
 
     t0 = time.perf_counter()
+    if fact_pack and inputs_template:
+        raise ParameterError(
+            "--fact-pack and --inputs-template write different things: run them one at a time."
+        )
     if inputs_template:
         from ..report.plan import write_inputs_template
 
@@ -231,13 +245,14 @@ def plans(
             f"`kam plans {engagement}` again: the plans show the texts."
         )
         return
+    what, folder = ("fact packs", "fact-packs") if fact_pack else ("plans", "plans")
     _say(
-        f"Drafting account plans for {engagement}"
+        f"Drafting account {what} for {engagement}"
         + (f": {', '.join(accounts)}" if accounts else "")
     )
     with _on_interrupt():
         options = RunOptions(
-            only=("account_plans",),
+            only=("fact_packs",) if fact_pack else ("account_plans",),
             reports=reports,
             pdf=pdf,
             parameters={"as_of": as_of} if as_of else {},
@@ -245,7 +260,7 @@ def plans(
             jobs=jobs,
         )
         result = run_engagement(engagement, options, progress=lambda line: _say(f"  {line}"))
-    _say(f"Index: {result.latest}/plans/index.html")
+    _say(f"Index: {result.latest}/{folder}/index.html")
     _finish(result, t0, engagement)
 
 

@@ -119,6 +119,7 @@ class WorkerSetup:
     notebook: Path
     chromium: str | None = None  # the browser that prints the PDFs; None: WeasyPrint
     pdf: bool = True
+    fact_pack: bool = False  # the kick-off fact packs, not the plans
 
 
 #: Plans allocate many short-lived objects (layout boxes, frames): with the default
@@ -290,6 +291,7 @@ class PlanWorker:
                 "as_of": self.setup.as_of,
                 "account": account_id,
                 "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
+                "fact_pack": self.setup.fact_pack,
             },
             engine_name=self.engine,
             kernel_name="python3",
@@ -304,10 +306,9 @@ class PlanWorker:
         from ..render.chromium import ChromiumError
         from ..render.pages import render_node, report_meta
 
-        meta = {**report_meta(self.config, f"Account plan: {shorten(name, 80)}"), "compact": True}
-        meta["running_head"] = (
-            f"{shorten(self.config.client, 50)} · Account plan · {shorten(name, 50)}"
-        )
+        kind = KINDS[self.setup.fact_pack][0]
+        meta = {**report_meta(self.config, f"{kind}: {shorten(name, 80)}"), "compact": True}
+        meta["running_head"] = f"{shorten(self.config.client, 50)} · {kind} · {shorten(name, 50)}"
         folder, pdf = self.setup.folder, self.setup.pdf
         try:
             return render_node(nb, folder, stem, meta, pdf=pdf, browser=self.browser)
@@ -456,6 +457,7 @@ class BatchOptions:
     as_of: str = ""
     notebook: str | Path | None = None
     chromium: str | None = None
+    fact_pack: bool = False  # the kick-off fact packs: the data's part of each plan
 
 
 def render_plans(
@@ -496,6 +498,7 @@ def render_plans(
         notebook=Path(o.notebook or NOTEBOOKS / NOTEBOOK),
         chromium=browser,
         pdf=o.pdf,
+        fact_pack=o.fact_pack,
     )
     save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
     results: list[PlanResult] = []
@@ -509,7 +512,7 @@ def render_plans(
     results.sort(key=lambda r: order[r.account_id])
     batch = PlanBatch(folder, results, time.perf_counter() - t0)
     batch.notes = sorted({r.note for r in results if r.note})
-    batch.index = write_index(book, batch, pdf=o.pdf)
+    batch.index = write_index(book, batch, pdf=o.pdf, fact_pack=o.fact_pack)
     return batch
 
 
@@ -580,26 +583,36 @@ def _stop_workers(pool: ProcessPoolExecutor, pids: Any) -> None:
     psutil.wait_procs(procs, timeout=10)
 
 
-def plan_shares(book) -> dict[str, tuple[float, float]]:
+#: What a batch renders, by ``fact_pack``: one document's name, the documents' name, and
+#: the word the index uses
+KINDS = {
+    False: ("Account plan", "Account plans", "plan"),
+    True: ("Account fact pack", "Account fact packs", "fact pack"),
+}
+
+
+def plan_shares(book, fact_pack: bool = False) -> dict[str, tuple[float, float]]:
     """Per key account, the share of its plan drafted (from data or the manager) and the
-    share confirmed by the manager: the plan's own parts, as the plan shows them."""
+    share confirmed by the manager: the plan's own parts, as the plan shows them (in a
+    fact pack, from the data alone: nothing confirmed)."""
     from ..method import account_plan as ap
     from ..method.plan_book import plan
     from ..report.plan import parts
 
     return {
-        str(aid): ap.shares(parts(plan(book, aid))["status"]) for aid in book.accounts["account_id"]
+        str(aid): ap.shares(parts(plan(book, aid, fact_pack))["status"])
+        for aid in book.accounts["account_id"]
     }
 
 
-def index_frame(book, batch: PlanBatch):
+def index_frame(book, batch: PlanBatch, fact_pack: bool = False):
     """One row per key account for the index: tier, segment, revenue, target, the shares
     of its plan drafted and confirmed, health and the plan's files (present in the
     folder)."""
     import pandas as pd
 
     a = book.accounts.sort_values("revenue", ascending=False)
-    shares = plan_shares(book)
+    shares = plan_shares(book, fact_pack)
     h = int(book.config.method.account_plan.horizons[0])
     status = {r.account_id: ("failed" if not r.ok else "rendered") for r in batch.results}
     stems = [file_stem(i, n) for i, n in zip(a["account_id"], a["account_name"], strict=True)]
@@ -630,12 +643,13 @@ def index_frame(book, batch: PlanBatch):
 _PLAN_STATUS = {"rendered": "", "failed": "to follow", "not rendered": "not drafted yet"}
 
 
-def _index_table(df, currency: str, h: int) -> str:
+def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
     import html
 
     from ..core import fmt
 
     status = bool((df["plan"] != "rendered").any())
+    scale = fmt.money_scale([*df["revenue"], *df["target"]])  # one unit for both columns
     rows = []
     for r in df.itertuples():
         name = html.escape(fmt.shorten(r.account, 120))
@@ -646,18 +660,23 @@ def _index_table(df, currency: str, h: int) -> str:
             f"{link}<br><small>{html.escape(str(r.account_id))}</small>",
             html.escape(f"{r.segment}"),
             html.escape(str(r.manager or "")),
-            f'<td class="num">{fmt.money(r.revenue, currency)}',
-            f'<td class="num">{fmt.money(r.target, currency)}',
+            f'<td class="num">{fmt.money(r.revenue, currency, scale=scale)}',
+            f'<td class="num">{fmt.money(r.target, currency, scale=scale)}',
             f'<td class="num">{fmt.pct(r.drafted)}',
-            f'<td class="num">{fmt.pct(r.confirmed)}',
+            *([] if fact_pack else [f'<td class="num">{fmt.pct(r.confirmed)}']),
             f"{fmt.count(r.health)}{tag}",
         ] + ([_PLAN_STATUS.get(r.plan, html.escape(r.plan))] if status else [])
         rows.append("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}" for c in cells))
     head = (
         "<th>Account</th><th>Segment (tier)</th><th>Manager</th>"
         f'<th class="num">Revenue</th><th class="num">Target in {h}&nbsp;months</th>'
-        '<th class="num">Drafted</th><th class="num">Confirmed</th><th>Health</th>'
-        + ("<th>Plan</th>" if status else "")
+        + (
+            '<th class="num">Drafted from the data</th>'
+            if fact_pack
+            else '<th class="num">Drafted</th><th class="num">Confirmed</th>'
+        )
+        + "<th>Health</th>"
+        + (f"<th>{KINDS[fact_pack][2].capitalize()}</th>" if status else "")
     )
     return (
         f'<div class="table-wrap"><table class="kam-table index"><thead><tr>{head}</tr>'
@@ -665,29 +684,24 @@ def _index_table(df, currency: str, h: int) -> str:
     )
 
 
-def index_notebook(book, batch: PlanBatch):
-    """The index as a notebook of outputs, rendered by the same template as every report."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
+def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, str, str]]:
+    """The index's headline figures: accounts, revenue, target, drafted, at risk."""
     from ..core import fmt
-    from ..report.decision import kpis_html
 
-    df = index_frame(book, batch)
-    h = int(book.config.method.account_plan.horizons[0])
-    c = book.currency
+    one = KINDS[fact_pack][2]
     rendered = int((df["plan"] == "rendered").sum())
-    failed = int((df["plan"] == "failed").sum())
     at_risk = int((df["band"] == "at risk").sum())
-    cards = [
+    return [
         (
             "Key accounts",
             fmt.count(len(df)),
-            "a plan for each" if rendered == len(df) else f"{fmt.count(rendered)} plans ready",
+            f"a {one} for each" if rendered == len(df) else f"{fmt.plural(rendered, one)} ready",
         ),
-        ("Revenue", fmt.money(df["revenue"].sum(), c), "last 12 months"),
-        (f"Target in {h} months", fmt.money(df["target"].sum(), c), "sum of the plans"),
-        (
+        ("Revenue", fmt.money(df["revenue"].sum(), currency), "last 12 months"),
+        (f"Target in {h} months", fmt.money(df["target"].sum(), currency), "sum of the plans"),
+        ("Drafted from the data", fmt.pct(df["drafted"].mean()), "of the plans' parts")
+        if fact_pack
+        else (
             "Drafted",
             fmt.pct(df["drafted"].mean()),
             f"of the plans' parts; {fmt.pct(df['confirmed'].mean())} confirmed by the managers",
@@ -696,12 +710,27 @@ def index_notebook(book, batch: PlanBatch):
         if df["health"].notna().any()
         else ("At risk", "n/a", "no account's health can be measured"),
     ]
-    intro = (
-        "One plan per key account, largest first. **Drafted** is the share of the plan's "
-        "parts written from the data or by the account manager; **confirmed**, the share the "
-        "account manager has written or confirmed; **health** (0–100) combines the revenue and "
-        "margin trends, profitability, NPS, contact recency and risk signals."
+
+
+def _index_intro(df, fact_pack: bool) -> str:
+    """What the index lists and what its columns mean; the plans still to follow."""
+    from ..core import fmt
+
+    one = KINDS[fact_pack][2]
+    health = (
+        "**health** (0–100) combines the revenue and margin trends, profitability, NPS, "
+        "contact recency and risk signals."
     )
+    intro = (
+        "One fact pack per key account, largest first: what the data says about the account "
+        "and the plan it drafts, for the kick-off workshop with its manager. **Drafted from "
+        f"the data** is the share of the plan's parts the data can write; {health}"
+        if fact_pack
+        else "One plan per key account, largest first. **Drafted** is the share of the plan's "
+        "parts written from the data or by the account manager; **confirmed**, the share the "
+        f"account manager has written or confirmed; {health}"
+    )
+    failed = int((df["plan"] == "failed").sum())
     if failed:
         missing = df[df["plan"] == "failed"]
         names = [
@@ -711,30 +740,45 @@ def index_notebook(book, batch: PlanBatch):
         listed = fmt.md_text(", ".join(names[:10])) + (
             f" and {len(names) - 10} more" if len(names) > 10 else ""
         )
-        which = "The plan for" if failed == 1 else "The plans for"
+        which = f"The {one} for" if failed == 1 else f"The {one}s for"
         intro += (
             f"\n\n**Not yet complete:** {which} {listed} will follow; "
             f"{'it is' if failed == 1 else 'they are'} marked *to follow* below, without a link."
         )
+    return intro
+
+
+def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
+    """The index as a notebook of outputs, rendered by the same template as every report."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from ..report.decision import kpis_html
+
+    df = index_frame(book, batch, fact_pack)
+    h = int(book.config.method.account_plan.horizons[0])
+    c = book.currency
     nb = new_notebook()
     out = new_code_cell("")
     out.outputs = [
-        new_output("display_data", data={"text/html": kpis_html(cards)}),
-        new_output("display_data", data={"text/html": _index_table(df, c, h)}),
+        new_output(
+            "display_data", data={"text/html": kpis_html(_index_cards(df, h, c, fact_pack))}
+        ),
+        new_output("display_data", data={"text/html": _index_table(df, c, h, fact_pack)}),
     ]
-    nb.cells = [new_markdown_cell("## Plans\n\n" + intro), out]
+    nb.cells = [new_markdown_cell("## The key accounts\n\n" + _index_intro(df, fact_pack)), out]
     return nbformat.from_dict(nb)
 
 
-def write_index(book, batch: PlanBatch, pdf: bool = True) -> list[Path]:
+def write_index(book, batch: PlanBatch, pdf: bool = True, fact_pack: bool = False) -> list[Path]:
     """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs)."""
     import gc
 
     from ..core.paths import atomic_path
     from ..render.pages import render_html, render_pdf, report_meta
 
-    meta = {**report_meta(book.config, "Account plans"), "compact": True}
-    html = render_html(index_notebook(book, batch), meta)
+    meta = {**report_meta(book.config, KINDS[fact_pack][1]), "compact": True}
+    html = render_html(index_notebook(book, batch, fact_pack), meta)
     written = [batch.folder / "index.html"]
     with atomic_path(written[0]) as tmp:
         tmp.write_text(html, encoding="utf-8")

@@ -43,7 +43,9 @@ class Step:
     name: str
     notebook: str
     title: str
-    batch: bool = False  # one report per key account (the plans), into plans/
+    batch: bool = False  # one report per key account, into its folder
+    folder: str = ""  # a batch's folder in the run: plans/, fact-packs/
+    default: bool = True  # run by `kam run` without --only
 
 
 STEPS = [
@@ -51,7 +53,16 @@ STEPS = [
     Step("segmentation", "01_segmentation.ipynb", "Key account segmentation"),
     Step("service_model", "02_service_model.ipynb", "Service model"),
     Step("profitability", "03_profitability.ipynb", "Account profitability"),
-    Step("account_plans", "04_account_plan.ipynb", "Account plans", batch=True),
+    Step("account_plans", "04_account_plan.ipynb", "Account plans", batch=True, folder="plans"),
+    # the plans' data part alone, for the kick-off workshops: on request (kam plans --fact-pack)
+    Step(
+        "fact_packs",
+        "04_account_plan.ipynb",
+        "Account fact packs",
+        batch=True,
+        folder="fact-packs",
+        default=False,
+    ),  # fmt: skip
     Step("kpi_review", "05_kpi_review.ipynb", "KPI review"),
 ]
 PACKAGES = [
@@ -79,7 +90,7 @@ def available_steps() -> list[Step]:
 def select_steps(only: list[str] | None) -> list[Step]:
     steps = available_steps()
     if not only:
-        return steps
+        return [s for s in steps if s.default]
     names = {s.name: s for s in steps}
     unknown = [o for o in only if o not in names]
     if unknown:
@@ -278,8 +289,8 @@ def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
     carried = {}
     for step in others:
         if step.batch:
-            if (previous / PLANS).is_dir():
-                _link_tree(previous / PLANS, run / PLANS)
+            if (previous / step.folder).is_dir():
+                _link_tree(previous / step.folder, run / step.folder)
                 carried[step.name] = origin.get(step.name, os.readlink(previous))
             continue
         files = sorted(previous.glob(f"{Path(step.notebook).stem}.*"))
@@ -291,7 +302,6 @@ def _carry_over(root: Path, run: Path, others: list[Step]) -> dict[str, str]:
     return carried
 
 
-PLANS = "plans"
 CLIENT = "client"  # what is sent to the client, beside the audit trail
 
 
@@ -327,36 +337,43 @@ def _check_plans(engagement: Engagement, accounts: list[str] | None) -> None:
         find_account(book, a)
 
 
-def _run_plans(job: _Job, run: Path) -> dict:
+def _run_plans(job: _Job, run: Path, step: Step) -> dict:
     from ..core.fmt import plural
-    from .plans import BatchOptions, render_plans
+    from .plans import KINDS, BatchOptions, render_plans
 
     root, o, progress = job.root, job.options, job.progress
     t0 = time.perf_counter()
-    folder = run / PLANS
-    if o.accounts and (root / "latest" / PLANS).is_dir():
-        _link_tree(root / "latest" / PLANS, folder)  # the other plans stay as they were
+    folder = run / step.folder
+    fact_pack = step.name == "fact_packs"
+    if o.accounts and (root / "latest" / step.folder).is_dir():
+        # the other plans stay as they were
+        _link_tree(root / "latest" / step.folder, folder)
         for stale in ("index.html", "index.pdf"):
             (folder / stale).unlink(missing_ok=True)
     batch_options = BatchOptions(
-        accounts=tuple(o.accounts), jobs=o.jobs, pdf=o.pdf, as_of=o.parameters.get("as_of", "")
+        accounts=tuple(o.accounts),
+        jobs=o.jobs,
+        pdf=o.pdf,
+        as_of=o.parameters.get("as_of", ""),
+        fact_pack=fact_pack,
     )
     with _kernel_stderr_to(run / "kernel.log"):
         batch = render_plans(job.engagement, folder, batch_options, _every_tenth(progress))
     done = len(batch.results) - len(batch.failed)
     took = time.perf_counter() - t0
     engines = " and ".join(batch.engines)
+    one = KINDS[fact_pack][2]
     progress(
-        f"{'account plans':<28} {took:6.1f} s  → {plural(done, 'plan')} (html"
+        f"{step.title.lower():<28} {took:6.1f} s  → {plural(done, one)} (html"
         + ((f", pdf by {engines}" if engines else ", pdf") if o.pdf else "")
-        + ") and plans/index"
+        + f") and {step.folder}/index"
         + (f"; {len(batch.failed)} FAILED" if batch.failed else "")
     )
     for note in batch.notes:
         progress(f"{'':<28} note: PDFs printed by WeasyPrint because {note}")
     return {
-        "step": "account_plans",
-        "notebook": "04_account_plan.ipynb",
+        "step": step.name,
+        "notebook": step.notebook,
         "seconds": round(took, 2),
         "plans": done,
         "pdf_engine": engines,
@@ -368,7 +385,7 @@ def _run_plans(job: _Job, run: Path) -> dict:
             }
             for r in batch.failed
         ],
-        "outputs": [f"{PLANS}/{p.name}" for p in batch.index],
+        "outputs": [f"{step.folder}/{p.name}" for p in batch.index],
         "_failed": batch.failed,
     }
 
@@ -438,14 +455,15 @@ def _forget_machine_paths(executed: Path, step: Step) -> None:
 
 def client_folder(run: Path) -> list[str]:
     """Put what the client is sent in ``run/client``: each report's PDF (its HTML when no
-    PDF was made) and workbook, and the account plans with their index the same way. The
-    audit trail (executed notebooks, kernel log, manifest) stays beside it. Files are
-    hard links where the file system allows (no second copy). Returns the files, relative
-    to the folder."""
+    PDF was made) and workbook, and the account plans (and fact packs) with their index
+    the same way. The audit trail (executed notebooks, kernel log, manifest) stays beside
+    it. Files are hard links where the file system allows (no second copy). Returns the
+    files, relative to the folder."""
     out = run / CLIENT
     shutil.rmtree(out, ignore_errors=True)
     sent = []
-    for folder, pattern in ((run, "[0-9][0-9]_*"), (run / PLANS, "*")):
+    batches = [(run / s.folder, "*") for s in STEPS if s.batch]
+    for folder, pattern in [(run, "[0-9][0-9]_*"), *batches]:
         for f in sorted(folder.glob(pattern)):
             pdf = f.with_suffix(".pdf")
             if f.suffix in (".pdf", ".xlsx") or (f.suffix == ".html" and not pdf.exists()):
@@ -578,7 +596,7 @@ def run_engagement(
         _check_plans(engagement_, list(o.accounts))
     root = (Path(o.reports) if o.reports else reports_root()) / config.name
     job = _Job(engagement_, root.resolve(), steps, per_step, params, o, progress)
-    what = "kam plans" if [s.name for s in steps] == ["account_plans"] else "kam run"
+    what = "kam plans" if all(s.batch for s in steps) else "kam run"
     with engagement_lock(job.root, what):
         removed = tidy(job.root)
         if removed:
@@ -672,7 +690,7 @@ def _run_steps(job: _Job) -> RunResult:
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         for step in job.steps:
             if step.batch:
-                entry = _run_plans(job, run)
+                entry = _run_plans(job, run, step)
                 result.failed_plans = entry.pop("_failed")
             else:
                 entry = _run_step(step, job, run, pack_file)
