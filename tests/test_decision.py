@@ -243,3 +243,29 @@ def test_the_line_on_gross_profit_is_set_against_the_line_after_todays_cost_to_s
     assert "the last accounts added contribute €35 each, under the model's €40" in text
     assert "on net contribution only the 5 largest accounts cover it" in text
     assert seg_view._net_text(seg, sens.iloc[0], "EUR") == ""  # the same line: nothing to add
+
+
+def test_the_staffing_step_says_how_many_managers_hold_the_key_accounts_today():
+    h = {"key_accounts": 40, "key_by_override": 0, "line_reason": "", "overrides": 0,
+         "tiers": {"Tier 1": 10}, "managers_low": 4, "managers_high": 8, "development": 0,
+         "per_manager": (5, 10), "managers_today": 2, "most_per_manager": 25}  # fmt: skip
+    b = {"low_score": pd.DataFrame(columns=["rank"]), "below_tier": pd.DataFrame(columns=["rank"])}
+    steps = seg_view._decision_steps(h, b, drawn=True, currency="EUR")
+    assert (
+        "Make sure 4 to 8 key account managers cover them, the 10 Tier 1 accounts first "
+        "(today 2 account managers hold them, up to 25 each)." in steps
+    )
+    h["most_per_manager"] = 9  # within the rule: nothing to say
+    assert "today" not in " ".join(seg_view._decision_steps(h, b, drawn=True, currency="EUR"))
+
+
+def test_the_kpi_page_says_whom_the_scorecard_follows():
+    r = kpi_review(["green", "green"])
+    assert kpi_view._cohort_sentence(r) == ""  # no periods: nothing to say
+    r.table = pd.DataFrame({"period_end": [pd.Timestamp("2026-09-30")] * 2,
+                            "group": ["key accounts", "other accounts"],
+                            "accounts": [175, 900]})  # fmt: skip
+    assert kpi_view._cohort_sentence(r) == (
+        " The scorecard follows the 175 accounts that were key a year before 30 September "
+        "2026, not today's 2: a key account lost in the year counts against the programme."
+    )

@@ -148,16 +148,22 @@ GROWTH, WALLET, RECOVER, STABILISE, BREAK_EVEN = (
 )  # fmt: skip
 
 
+#: A loss after cost-to-serve above this share of revenue makes breaking even the
+#: account's first target; a smaller one only halves its growth target
+MATERIAL_LOSS = 0.02
+
+
 def target_growth(
     accounts: pd.DataFrame, rate: float, watch: str = "watch", at_risk: str = "at risk"
 ) -> pd.DataFrame:
     """Each account's annual growth target and why, from management's ``rate`` and the
     account's situation, first rule that applies:
 
-    * losing money after cost-to-serve (``net_contribution`` below zero): no growth
-      target: its first target is to break even (``break even``);
+    * losing money after cost-to-serve, more than ``MATERIAL_LOSS`` of its revenue: no
+      growth target: its first target is to break even (``break even``);
     * health at risk: no growth until it is stabilised (``stabilise``);
-    * revenue falling, or health on watch: half the rate while it recovers (``recover``);
+    * revenue falling, health on watch or a small loss: half the rate while it recovers
+      (``recover``);
     * an estimated wallet the rate would pass: the rate that reaches the wallet in a year
       (``wallet``; none when it is already spent);
     * otherwise management's rate (``growth``).
@@ -167,23 +173,26 @@ def target_growth(
 
     Examples
     --------
-    >>> a = pd.DataFrame({"annual_revenue": [100.0] * 5,
-    ...                   "net_contribution": [-5.0, 10, 10, 10, 10],
-    ...                   "band": ["healthy", "at risk", "watch", "healthy", "healthy"],
-    ...                   "growth": [0.2, 0.1, 0.1, 0.1, 0.1],
-    ...                   "estimated_wallet": [None, None, None, 104.0, None]},
-    ...                  index=list("abcde"))
+    >>> a = pd.DataFrame({"annual_revenue": [100.0] * 6,
+    ...                   "net_contribution": [-5.0, 10, 10, 10, 10, -1],
+    ...                   "band": ["healthy", "at risk", "watch", "healthy", "healthy",
+    ...                            "healthy"],
+    ...                   "growth": [0.2, 0.1, 0.1, 0.1, 0.1, 0.1],
+    ...                   "estimated_wallet": [None, None, None, 104.0, None, None]},
+    ...                  index=list("abcdef"))
     >>> t = target_growth(a, 0.10)
-    >>> t["rate"].round(3).tolist(), t["basis"].tolist()
-    ([0.0, 0.0, 0.05, 0.04, 0.1], ['break even', 'stabilise', 'recover', 'wallet', 'growth'])
+    >>> t["rate"].round(3).tolist()
+    [0.0, 0.0, 0.05, 0.04, 0.1, 0.05]
+    >>> t["basis"].tolist()  # f loses 1 % of its revenue: it recovers, growing
+    ['break even', 'stabilise', 'recover', 'wallet', 'growth', 'recover']
     """
     idx = accounts.index
     col = lambda c: accounts[c] if c in accounts else pd.Series(np.nan, index=idx)  # noqa: E731
     nc, band, growth = col("net_contribution"), col("band"), col("growth")
     wallet, annual = col("estimated_wallet"), col("annual_revenue")
     reach = (wallet / annual - 1).where(annual > 0).clip(lower=0)
-    loss, risk = nc < 0, band == at_risk
-    recover = (growth < 0) | (band == watch)
+    loss, risk = (nc < 0) & (nc < -MATERIAL_LOSS * annual), band == at_risk
+    recover = (growth < 0) | (band == watch) | (nc < 0)
     capped = reach.notna() & (reach < rate)
     basis = np.select(
         [loss, risk, recover, capped], [BREAK_EVEN, STABILISE, RECOVER, WALLET], GROWTH

@@ -861,7 +861,17 @@ def headline(seg: Segmentation) -> dict:
         "overrides": len(seg.overrides),
         "key_by_override": int(k["override"].notna().sum()) if "override" in k else 0,
         "renormalised": int((a["candidate"] & a["renormalised"]).sum()),
+        **_managers_today(k),
     }
+
+
+def _managers_today(k: pd.DataFrame) -> dict:
+    """How many account managers hold the key accounts today, and the most one holds
+    (from the accounts table's manager; nothing without it)."""
+    if "account_manager" not in k or k["account_manager"].isna().all():
+        return {}
+    held = k["account_manager"].dropna().astype(str).value_counts()
+    return {"managers_today": len(held), "most_per_manager": int(held.max())}
 
 
 def segment_totals(seg: Segmentation) -> pd.DataFrame:

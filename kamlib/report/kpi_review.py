@@ -520,6 +520,26 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     return head, rec, "bad" if red else ("warn" if amber else "good")
 
 
+def _cohort_sentence(r: KpiReview) -> str:
+    """Whom the scorecard follows: the accounts key at the start of the latest period's
+    comparison, said beside today's key accounts when the two differ."""
+    from ..core import fmt
+
+    c, t = r.scorecard, r.table
+    if r.measured is not None or c.empty or t.empty or "actual_end" not in c.attrs:
+        return ""
+    last = c.attrs["actual_end"]
+    cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
+    today = len(r.health)
+    if not len(cohort) or pd.isna(cohort.iloc[0]) or int(cohort.iloc[0]) == today:
+        return ""
+    return (
+        f" The scorecard follows the {fmt.count(int(cohort.iloc[0]))} accounts that were key "
+        f"a year before {fmt.day_long(last)}, not today's {fmt.count(today)}: a key account "
+        "lost in the year counts against the programme."
+    )
+
+
 def decision(
     r: KpiReview, currency: str | None = None, watch: float = 70, risk: float = 40
 ) -> Decision:
@@ -533,6 +553,7 @@ def decision(
         return Decision("**No key accounts: there is nothing to review.**", tiles,
                         "Run the segmentation first.", kind="warn")  # fmt: skip
     head, rec, kind = _verdict(r)
+    rec += _cohort_sentence(r)
     risk_rev, risk_n = at_risk(r)["at risk"]
     watch_rev, watch_n = at_risk(r)["watch"]
     if risk_n or watch_n:

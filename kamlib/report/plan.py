@@ -462,13 +462,15 @@ def target_reason(p: Plan) -> str:
     if basis == ap.STABILISE:
         return f"its health of {fmt.count(a.get('health'))} is at risk, to stabilise first"
     if basis == ap.RECOVER:
-        why = (
-            f"revenue {fmt.pct(a['growth'], signed=True)} on the prior year"
-            if pd.notna(a.get("growth")) and a["growth"] < 0
-            else f"health on watch at {fmt.count(a.get('health'))}"
-        )
+        nc = a.get("net_contribution")
+        if pd.notna(a.get("growth")) and a["growth"] < 0:
+            why = f"revenue {fmt.pct(a['growth'], signed=True)} on the prior year"
+        elif nc is not None and pd.notna(nc) and nc < 0:
+            why = f"a small loss after cost-to-serve, {fmt.money(-nc, c)} a year"
+        else:
+            why = f"health on watch at {fmt.count(a.get('health'))}"
         return (
-            f"{fmt.pct(rate, signed=True)} a year, half management's rate while it recovers ({why})"
+            f"{fmt.pct(rate, signed=True)} a year, half the usual target while it recovers ({why})"
         )
     if basis == ap.WALLET:
         wallet = fmt.money(a.get("estimated_wallet"), c)

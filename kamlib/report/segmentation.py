@@ -623,7 +623,14 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
         cover = "covers" if h["managers_high"] == 1 else "cover"
         them = "it" if k == 1 else "them"
         first = f", the {fmt.plural(tier_1, 'Tier 1 account')} first" if 0 < tier_1 < k else ""
-        steps.append(f"Make sure {_managers(h)} {cover} {them}{first}.")
+        today = ""
+        if h.get("managers_today") and h["most_per_manager"] > h["per_manager"][1]:
+            today = (
+                f" (today {fmt.plural(h['managers_today'], 'account manager')} "
+                f"{'holds' if h['managers_today'] == 1 else 'hold'} {them}, up to "
+                f"{h['most_per_manager']} each)"
+            )
+        steps.append(f"Make sure {_managers(h)} {cover} {them}{first}{today}.")
     if h["development"]:
         steps.append(
             f"Give the {fmt.plural(h['development'], 'development-track account')} a growth "

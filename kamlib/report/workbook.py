@@ -126,7 +126,10 @@ GLOSSARY: dict[str, Term] = {
     "net_margin": _t("Net margin", "pct", "Net contribution over net revenue."),
     "target_margin": _t("Target net margin", "pct", "The net margin the price increase aims at."),
     "price_increase_pct": _t(
-        "Price increase needed (%)", "pct", "The price increase over today's net revenue."
+        "Price increase needed (%)",
+        "pct",
+        "The price increase over today's net revenue that alone would reach the target "
+        "margin: a measure of the gap, not a proposal (see Action).",
     ),
     "price_after_package_pct": _t(
         "Price increase after the package (%)",
