@@ -262,3 +262,36 @@ def test_the_manager_confirms_a_draft_and_the_status_says_which_parts_are_drafte
     assert drafted == pytest.approx(4 / 9)
     todo = view.field_html(p, "investment_amount")
     assert "To complete" in todo and "investment_amount" not in todo
+
+
+def test_the_summary_says_why_profitability_flagged_the_account():
+    loss = make_plan(account={"net_contribution": -5_000.0, "net_margin": -0.05})
+    assert view._flagged_for(loss) == "it loses €5.0 k a year after cost-to-serve"
+    low = make_plan(account={"net_margin": 0.05, "target_margin": 0.08})
+    assert view._flagged_for(low) == "a net margin of 5.0 %, below its segment's 8.0 %"
+    # above its segment's margin: flagged for the quadrant, never said to be below it
+    above = make_plan(account={"net_margin": 0.30, "target_margin": 0.08})
+    assert "aggressive quadrant" in view._flagged_for(above)
+
+
+def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
+    ratings = {"account_id": ["A1", "A1"], "element": ["technical support", "training"],
+               "importance": [5.0, 2.0], "satisfaction": [2.0, 2.0]}  # fmt: skip
+    p = make_plan(
+        account={"better_action": "package", "package_saving": 10_000.0, "price_increase": 0.0,
+                 "package_affordable": False},
+        ratings=ratings,
+    )  # fmt: skip
+    ((action, why, urgent),) = dr._profit_actions(p)
+    assert action == "Move the account to its segment's service package once it is reworked"
+    assert why == (
+        "saves €10 k a year at today's package, which the service model finds its segment "
+        "cannot afford; keep what it needs most: it rates technical support at 5 of 5 and our "
+        "delivery at 2"
+    )
+
+
+def test_agreed_actions_show_due_dates_as_the_plan_writes_dates():
+    p = make_plan(inputs={"action_plan": "Workshop | Ana | 2026-11-15 | planned\nCall | Bo | "
+                                         "after the audit | open"})  # fmt: skip
+    assert view.action_plan_view(p)["due"].tolist() == ["15 Nov 2026", "after the audit"]

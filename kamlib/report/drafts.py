@@ -168,7 +168,8 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
                     " at today's package, which the service model finds its segment cannot afford"
                     if rework
                     else ""
-                ),
+                )
+                + _protect(p),
                 False,
             )
         )
@@ -405,6 +406,13 @@ def _moves(p: Plan) -> pd.DataFrame:
     )
     moved = m[(m["change"].abs() > PRODUCT_MOVE) | (m["prior_revenue"] == 0)]
     return moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
+
+
+def _protect(p: Plan) -> str:
+    """What a cheaper package must not cut: the service the account rates important and
+    badly delivered (its own ratings), as the end of the move's reason."""
+    gaps = _service_gaps(p, 1)
+    return f"; keep what it needs most: it {gaps[0]}" if gaps else ""
 
 
 def _service_gaps(p: Plan, n: int = 2) -> list[str]:

@@ -272,7 +272,7 @@ def summary_text(p: Plan) -> str:
     if risks:
         lines.append("**Risks:** " + "; ".join(_m(e) for _, e in risks) + ".")
     if _has_fix(p):
-        lines.append(f"**Profitability:** below its segment's net margin; {_fix(p)}.")
+        lines.append(f"**Profitability:** {_flagged_for(p)}; {_fix(p)}.")
     elif isinstance(a.get("better_action"), str):
         lines.append(
             "**Profitability:** a lower net price and a higher cost-to-serve than its peers "
@@ -280,6 +280,18 @@ def summary_text(p: Plan) -> str:
             "though still at its segment's net margin: watch its cost-to-serve."
         )
     return "\n\n".join(lines)
+
+
+def _flagged_for(p: Plan) -> str:
+    """Why the profitability step flagged the account, as its own figures say it: a loss,
+    a net margin below its segment's, or the aggressive quadrant."""
+    a, c = p.account, p.currency
+    nc, margin, goal = a.get("net_contribution"), a.get("net_margin"), a.get("target_margin")
+    if nc is not None and pd.notna(nc) and nc < 0:
+        return f"it loses {fmt.money(-nc, c)} a year after cost-to-serve"
+    if pd.notna(margin) and goal is not None and pd.notna(goal) and margin < goal:
+        return f"a net margin of {fmt.pct(margin, 1)}, below its segment's {fmt.pct(goal, 1)}"
+    return "a lower net price and a higher cost-to-serve than its peers (the aggressive quadrant)"
 
 
 def next_steps(p: Plan, n: int = 3) -> str:
@@ -566,8 +578,13 @@ def _to_plan(p: Plan) -> str:
 
 
 def action_plan_view(p: Plan) -> pd.DataFrame:
-    """The agreed actions from the plan inputs, owner, due date and status."""
-    return pi.parse_actions(p.inputs.get("action_plan"))
+    """The agreed actions from the plan inputs, owner, due date and status; a due date
+    written as a date is shown as the plan writes dates ("15 Nov 2026"), any other text
+    as written."""
+    out = pi.parse_actions(p.inputs.get("action_plan"))
+    when = pd.to_datetime(out["due"], format="%Y-%m-%d", errors="coerce")
+    out["due"] = [fmt.day(w) if pd.notna(w) else d for w, d in zip(when, out["due"], strict=True)]
+    return out
 
 
 _NONE_SHOWN = '<p class="table-note">None the data shows.</p>'
