@@ -253,7 +253,7 @@ def test_the_staffing_step_says_how_many_managers_hold_the_key_accounts_today():
     steps = seg_view._decision_steps(h, b, drawn=True, currency="EUR")
     assert (
         "Make sure 4 to 8 key account managers cover them, the 10 Tier 1 accounts first "
-        "(today 2 account managers hold them, up to 25 each)." in steps
+        "(today 2 account managers hold the 40 key accounts, up to 25 each)." in steps
     )
     h["most_per_manager"] = 9  # within the rule: nothing to say
     assert "today" not in " ".join(seg_view._decision_steps(h, b, drawn=True, currency="EUR"))
@@ -268,4 +268,14 @@ def test_the_kpi_page_says_whom_the_scorecard_follows():
     assert kpi_view._cohort_sentence(r) == (
         " The scorecard follows the 175 accounts that were key a year before 30 September "
         "2026, not today's 2: a key account lost in the year counts against the programme."
+    )
+
+
+def test_the_kpi_page_names_the_baseline_cohort_when_it_differs():
+    r = kpi_review(["green"])
+    r.table = pd.DataFrame({"period_end": pd.to_datetime(["2025-09-30", "2026-09-30"]),
+                            "group": ["key accounts"] * 2, "accounts": [195, 175]})  # fmt: skip
+    assert (
+        "follows the 175 accounts that were key a year before 30 September 2026 (195 at "
+        "the baseline), not today's 2" in kpi_view._cohort_sentence(r)
     )

@@ -122,7 +122,7 @@ def test_challenges_name_a_slower_revenue_products_bought_less_and_a_loss():
 
 def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
     p = make_plan(
-        {"share_of_wallet": 0.40, "nps": 45.0, "nps_counted": True, "supporters": 2},
+        {"share_of_wallet": 0.40, "nps": 45.0, "nps_counted": True, "supporters": 2, "contacts": 3},
         ratings={
             "account_id": ["A1"] * 3,
             "element": ["logistics", "training", "finance"],
@@ -186,9 +186,6 @@ def test_ongoing_projects_are_the_largest_open_opportunities_and_new_products():
     assert dr.ongoing_projects(make_plan()) == [
         "No open opportunity and no product newly bought on record"
     ]
-    quiet = make_plan()
-    quiet.has["opportunities"] = False  # nothing to say without an opportunities table
-    assert dr.ongoing_projects(quiet) == []
 
 
 def test_client_value_falls_back_on_the_segments_ratings_and_says_so():
@@ -295,3 +292,14 @@ def test_agreed_actions_show_due_dates_as_the_plan_writes_dates():
     p = make_plan(inputs={"action_plan": "Workshop | Ana | 2026-11-15 | planned\nCall | Bo | "
                                          "after the audit | open"})  # fmt: skip
     assert view.action_plan_view(p)["due"].tolist() == ["15 Nov 2026", "after the audit"]
+
+
+def test_weaknesses_name_a_low_margin_a_negative_nps_and_no_contact():
+    p = make_plan(account={"net_margin": 0.10, "nps": -50.0, "nps_respondents": 2,
+                           "nps_counted": False})  # fmt: skip
+    swot = dr.swot_data(p)
+    weak = swot["weaknesses"]
+    assert "net margin 10.0 %, against 25.0 % for the segment's median account" in weak
+    assert "no contact at the account on record" in weak
+    # a negative NPS the risks already name is a threat, said once
+    assert not any("NPS" in w for w in weak) and any("NPS −50" in t for t in swot["threats"])

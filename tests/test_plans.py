@@ -140,13 +140,15 @@ def test_a_plan_shows_no_other_accounts_name_or_figures(batch):
             assert name not in html, (r.account_id, name)
 
 
-def test_filled_inputs_change_the_plan_and_empty_fields_stay_to_complete(batch):
+def test_filled_inputs_change_the_plan_and_empty_fields_keep_the_datas_draft(batch):
     result, book, rows = batch
     assert rows == 3 * len(plan_inputs.PLAN_FIELDS)
     html = _html(result, FILLED)
     assert TEXT in html
     assert "€20\xa0k" in html  # the planned investment, used in the return
-    assert "To complete" in html and "in the plan inputs workbook" in html
+    # the fields it left empty show the data's draft, or say what to write where
+    assert "From the data — confirm or correct" in html
+    assert "To complete" not in html or "in the plan inputs workbook" in html
     assert "client_value" not in html  # the manager reads the field's description, not its key
     # the pack's own plan_inputs still reach their account
     assert "SD-WAN rollout" in _html(result, "C-10032")

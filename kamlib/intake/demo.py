@@ -819,8 +819,9 @@ FULL_PLAN = [
     ),
     (
         "client_value",
-        "About 10 % lower total telecom cost through consolidation, fewer outages at the "
-        "sites, and one contract to manage instead of four.",
+        "About 10 % lower total telecom cost by consolidating four suppliers into one, fewer "
+        "outages at the sites, and one contract to manage instead of four; for us, the "
+        "share of its spend that goes to the other three.",
     ),
     (
         "investment",
@@ -856,12 +857,17 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
     texts = [
         (
             "challenges",
-            "Consolidating its sites onto one managed network before the current "
-            "contract ends; board pressure to cut telecom spend by 10 %.",
+            "Consolidating its sites and four telecom suppliers onto one managed network "
+            "before the current contracts end; board pressure to cut total telecom cost by "
+            "10 %.",
         ),
-        ("ongoing_projects", "SD-WAN rollout (phase 2 of 3); mobile fleet renewal."),
-        ("strengths", "Trusted by the CIO; strong service record on the core network."),
-        ("weaknesses", "Finance sees us only through invoices; slow quote turnaround."),
+        ("ongoing_projects", "SD-WAN design study for the sites; mobile fleet renewal."),
+        ("strengths", "We run its core network and know every site; regular access to the CIO."),
+        (
+            "weaknesses",
+            "Finance sees us only through invoices; slow quote turnaround; technical support "
+            "below what the CIO expects.",
+        ),
     ]
     for i, a in enumerate(top):
         for field, text in texts + (FULL_PLAN if i == 0 else []):

@@ -242,7 +242,7 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
     for kind, evidence in risks:
         if kind in ("relationship gap", "profitability"):
             data["weaknesses"].append(evidence)
-    data["weaknesses"] += _service_gaps(p)
+    data["weaknesses"] += _service_gaps(p) + _weak_spots(p, [k for k, _ in risks])
     if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
         data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
     if pd.notna(a["weighted"]) and a["weighted"] > 0:
@@ -406,6 +406,20 @@ def _moves(p: Plan) -> pd.DataFrame:
     )
     moved = m[(m["change"].abs() > PRODUCT_MOVE) | (m["prior_revenue"] == 0)]
     return moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
+
+
+def _weak_spots(p: Plan, risks: list[str]) -> list[str]:
+    """Weaknesses the risks do not already name: a net margin below the segment's, no
+    contact on record (a negative NPS is a risk, a threat in the SWOT)."""
+    a, seg, out = p.account, p.segment, []
+    if _gap(a.get("net_margin"), seg.get("net_margin")) < -0.01 and "profitability" not in risks:
+        out.append(
+            f"net margin {fmt.pct(a['net_margin'], 1)}"
+            + _segment_text(p, "net_margin", lambda v: fmt.pct(v, 1))
+        )
+    if p.has.get("contacts", True) and not int(a.get("contacts", 0) or 0):
+        out.append("no contact at the account on record")
+    return out
 
 
 def _protect(p: Plan) -> str:

@@ -528,15 +528,20 @@ def _cohort_sentence(r: KpiReview) -> str:
     c, t = r.scorecard, r.table
     if r.measured is not None or c.empty or t.empty or "actual_end" not in c.attrs:
         return ""
-    last = c.attrs["actual_end"]
-    cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
-    today = len(r.health)
-    if not len(cohort) or pd.isna(cohort.iloc[0]) or int(cohort.iloc[0]) == today:
+
+    def cohort(end: object) -> int | None:
+        n = t.loc[(t["group"] == "key accounts") & (t["period_end"] == end), "accounts"]
+        return int(n.iloc[0]) if len(n) and pd.notna(n.iloc[0]) else None
+
+    last, now, today = c.attrs["actual_end"], cohort(c.attrs["actual_end"]), len(r.health)
+    if now is None or now == today:
         return ""
+    base = cohort(c.attrs.get("baseline_end"))
+    at_base = f" ({fmt.count(base)} at the baseline)" if base is not None and base != now else ""
     return (
-        f" The scorecard follows the {fmt.count(int(cohort.iloc[0]))} accounts that were key "
-        f"a year before {fmt.day_long(last)}, not today's {fmt.count(today)}: a key account "
-        "lost in the year counts against the programme."
+        f" The scorecard follows the {fmt.count(now)} accounts that were key a year before "
+        f"{fmt.day_long(last)}{at_base}, not today's {fmt.count(today)}: a key account lost "
+        "in the year counts against the programme."
     )
 
 
@@ -584,8 +589,9 @@ def decision(
             "in the workbook)."
         )
     steps += [
-        "Confirm the targets with management: they are stated with the scorecard, beside "
-        "what a comparable programme aimed at and reported.",
+        "Confirm the targets with management: until they are agreed the statuses above are "
+        "provisional; they are stated with the scorecard, beside what a comparable programme "
+        "aimed at and reported.",
         f"Repeat this review every {r.period} and report it to the steering committee.",
     ]
     # the KPIs one by one follow on the next page (the scorecard): the page stays one page

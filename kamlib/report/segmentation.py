@@ -564,7 +564,9 @@ def _net_text(seg: Segmentation, r: pd.Series, currency: str | None) -> str:
         f" After today's cost-to-serve ({fmt.money(cts, currency)} per account, profitability "
         f"report) the last accounts added contribute {fmt.money(net, currency)} each, under "
         f"the model's {fmt.money(r['cost_per_account'], currency)}: on net contribution {who} "
-        "it, the others only through the profitability report's actions."
+        "it, the others only through the profitability report's actions. The line stays on "
+        "gross profit, as the method draws it: today's cost-to-serve is the service the "
+        "programme reshapes, not a cost it adds."
     )
 
 
@@ -627,8 +629,8 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
         if h.get("managers_today") and h["most_per_manager"] > h["per_manager"][1]:
             today = (
                 f" (today {fmt.plural(h['managers_today'], 'account manager')} "
-                f"{'holds' if h['managers_today'] == 1 else 'hold'} {them}, up to "
-                f"{h['most_per_manager']} each)"
+                f"{'holds' if h['managers_today'] == 1 else 'hold'} the "
+                f"{fmt.plural(k, 'key account')}, up to {h['most_per_manager']} each)"
             )
         steps.append(f"Make sure {_managers(h)} {cover} {them}{first}{today}.")
     if h["development"]:

@@ -649,7 +649,9 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
     from ..core import fmt
 
     status = bool((df["plan"] != "rendered").any())
-    scale = fmt.money_scale([*df["revenue"], *df["target"]])  # one unit for both columns
+    # one unit for both columns: k while most accounts are below a million
+    money = [*df["revenue"], *df["target"]]
+    scale = "k" if len(df) and df["revenue"].median() < 1e6 else fmt.money_scale(money)
     rows = []
     for r in df.itertuples():
         name = html.escape(fmt.shorten(r.account, 120))
