@@ -870,7 +870,9 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:
             Patch(facecolor="white", edgecolor=GREY, hatch="///",
                   label=f"fewer than {min_respondents} respondents: too few to count")
         )  # fmt: skip
-    ax.legend(handles=marks, fontsize=7, loc="upper left", ncol=len(marks), frameon=False)
+    # above the plot, right of the title: never over the bars' labels
+    ax.legend(handles=marks, fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+              ncol=len(marks), frameon=False, borderaxespad=0.2)  # fmt: skip
     return _done(fig, {**MARGINS, "right": 0.98, "bottom": 0.12})
 
 
