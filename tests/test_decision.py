@@ -279,3 +279,13 @@ def test_the_kpi_page_names_the_baseline_cohort_when_it_differs():
         "follows the 175 accounts that were key a year before 30 September 2026 (195 at "
         "the baseline), not today's 2" in kpi_view._cohort_sentence(r)
     )
+
+
+def test_the_workbook_leaves_the_retention_bridge_blank_where_retention_is_not_measured():
+    r = kpi_review(["green"])
+    r.table = pd.DataFrame({"period_end": pd.to_datetime(["2024-12-31", "2025-12-31"]),
+                            "group": ["key accounts"] * 2, "start": [13.2, 50.0],
+                            "expansion": [39.5, 4.0], "nrr": [np.nan, 1.05]})  # fmt: skip
+    t = kpi_view.period_numbers(r)
+    assert t["start"].isna().tolist() == [True, False]
+    assert t["expansion"].tolist()[1] == 4.0 and r.table["start"].notna().all()  # a copy

@@ -285,6 +285,17 @@ def scorecard_numbers(r: KpiReview) -> pd.DataFrame:
     return out
 
 
+def period_numbers(r: KpiReview) -> pd.DataFrame:
+    """The KPIs per period for the workbook: the retention bridge (starting revenue,
+    churn, contraction, expansion) left blank where retention is not measured, as the
+    page shows it ("n/a"), never a figure from too short a history."""
+    t = r.table.copy()
+    bridge = [c for c in ("start", "churn", "contraction", "expansion") if c in t]
+    if "nrr" in t and bridge:
+        t.loc[t["nrr"].isna(), bridge] = np.nan
+    return t
+
+
 def scorecard_formats(r: KpiReview) -> dict[str, list[str]]:
     """The Excel format of each scorecard cell, row by row: whole NPS points and counts,
     CSAT to two decimals, percentages to one (as the page prints them); the change
@@ -314,7 +325,7 @@ def export(output_dir: str, r: KpiReview, colour: str = "#0B3D91") -> str:
         health = health.assign(signals=health["signals"].map(joined))
     sheets = {
         "Scorecard": scorecard_numbers(r),
-        "KPIs per period": r.table,
+        "KPIs per period": period_numbers(r),
         "Health": health,
         "Early warnings": r.warnings.assign(reasons=r.warnings["reasons"].map(joined)),
     }
