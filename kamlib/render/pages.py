@@ -117,9 +117,9 @@ def add_contents(html: str) -> str:
         items.append(
             f'<li class="toc-{h.name}"><a href="#{h["id"]}">{h.get_text(strip=True)}</a></li>'
         )
-    _keep_units(soup)
     _mark_text_cells(soup)
-    return str(soup).replace("<!-- kam:toc -->", f"<ol>{''.join(items)}</ol>", 1)
+    html = str(soup).replace("<!-- kam:toc -->", f"<ol>{''.join(items)}</ol>", 1)
+    return keep_units_text(html)
 
 
 #: A number and its unit never break across lines: ``73 %``, ``€1.2 M``, ``+3 pts``.
@@ -133,14 +133,6 @@ def _mark_text_cells(soup: BeautifulSoup) -> None:
         outputs = cell.find_all("div", class_="jp-OutputArea-output", recursive=False)
         if outputs and all(o.get("data-mime-type") == "text/markdown" for o in outputs):
             cell["class"] = " ".join([*cell.get_attribute_list("class"), "jp-TextCell"])
-
-
-def _keep_units(soup: BeautifulSoup) -> None:
-    """Join each number to its unit with a no-break space in the report's text (tiles,
-    tables, prose), so that a "%" never wraps onto its own line."""
-    for text in soup.find_all(string=_UNIT):
-        if text.parent is not None and text.parent.name not in ("script", "style"):
-            text.replace_with(_UNIT.sub("\\1\u00a0\\2", str(text)))
 
 
 def report_meta(config, title: str) -> dict:
@@ -188,21 +180,26 @@ def render_html(nb: nbformat.NotebookNode, meta: dict) -> str:
     return keep_units_text(body) if meta.get("compact") else add_contents(body)
 
 
-#: The text between two tags (never an attribute, a style sheet or an embedded image)
-_TEXT = re.compile(r">([^<]+)<")
+#: A style sheet or script, kept as it is, or the text between two tags (never an
+#: attribute or an embedded image)
+_TEXT = re.compile(r"(<(?:style|script)\b.*?</(?:style|script)>)|>([^<]+)<", re.S | re.I)
 
 
 def keep_units_text(html: str) -> str:
-    """:func:`_keep_units` for a compact report (the plans, drawn by the hundred): the
-    same no-break space between a number and its unit, on the HTML text without parsing
-    it.
+    """Join each number to its unit with a no-break space in the report's text (tiles,
+    tables, prose), so that a "%" never wraps onto its own line; on the HTML text, without
+    parsing it (the plans are drawn by the hundred).
 
     Examples
     --------
-    >>> keep_units_text('<td class="x">17.6 %</td><p>€1.8 M</p>')
-    '<td class="x">17.6\xa0%</td><p>€1.8\xa0M</p>'
+    >>> keep_units_text('<style>a { b: 1 M }</style><td class="x">17.6 %</td><p>€1.8 M</p>')
+    '<style>a { b: 1 M }</style><td class="x">17.6\xa0%</td><p>€1.8\xa0M</p>'
     """
-    return _TEXT.sub(lambda m: ">" + _UNIT.sub("\\1\u00a0\\2", m.group(1)) + "<", html)
+
+    def join(m: re.Match) -> str:
+        return m.group(1) or ">" + _UNIT.sub("\\1\u00a0\\2", m.group(2)) + "<"
+
+    return _TEXT.sub(join, html)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -53,10 +53,16 @@ def _path(a: pd.Series) -> str:
     return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
 
 
+def _to_rework(a: pd.Series) -> bool:
+    """The service model finds the account's segment package unaffordable: a move onto it
+    waits for the rework."""
+    return a.get("package_affordable") is False or a.get("package_affordable") is np.False_
+
+
 def _fix(p: Plan) -> str:
     """What the profitability step proposes for the account, in one clause."""
     a, c = p.account, p.currency
-    rework = a.get("package_affordable") is False or a.get("package_affordable") is np.False_
+    rework = _to_rework(a)
     saving = (
         f"serving it with the segment package{', once reworked,' if rework else ''} saves "
         f"{fmt.money(a['package_saving'], c)} a year"
@@ -158,7 +164,7 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
         return []
     act, out = a["better_action"], []
     if act in ("package", "package and price"):
-        rework = a.get("package_affordable") is False or a.get("package_affordable") is np.False_
+        rework = _to_rework(a)
         out.append(
             (
                 "Move the account to its segment's service package"
@@ -295,7 +301,7 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     if _lost(p):
         why = a.get("lost_reason")
         out.append(
-            ("lost", f"recorded as lost on {fmt.day_long(pd.Timestamp(a['lost_on']))}"
+            ("lost", f"recorded as lost on {fmt.day_long(a['lost_on'])}"
              + (f" ({why})" if isinstance(why, str) and why else "") + ", nothing bought since")
         )  # fmt: skip
     gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])

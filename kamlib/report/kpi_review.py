@@ -228,13 +228,8 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
             ]
         )
     base = c.attrs["baseline_end"]
-    t = r.table
-    cohort = t.loc[(t["group"] == "key accounts") & (t["period_end"] == last), "accounts"]
-    n = (
-        f" ({fmt.count(int(cohort.iloc[0]))} at {fmt.day_long(last)})"
-        if len(cohort) and pd.notna(cohort.iloc[0])
-        else ""
-    )
+    held = _cohort(r, last)
+    n = f" ({fmt.count(held)} at {fmt.day_long(last)})" if held is not None else ""
     lines = [
         f"Key accounts at {fmt.day_long(last)} against the baseline at {fmt.day_long(base)}, the "
         "last period end before the programme started. Each period counts the accounts "
@@ -531,23 +526,26 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     return head, rec, "bad" if red else ("warn" if amber else "good")
 
 
+def _cohort(r: KpiReview, end: object) -> int | None:
+    """How many accounts the key-account cohort of the period ending ``end`` holds."""
+    t = r.table
+    n = t.loc[(t["group"] == "key accounts") & (t["period_end"] == end), "accounts"]
+    return int(n.iloc[0]) if len(n) and pd.notna(n.iloc[0]) else None
+
+
 def _cohort_sentence(r: KpiReview) -> str:
     """Whom the scorecard follows: the accounts key at the start of the latest period's
     comparison, said beside today's key accounts when the two differ."""
     from ..core import fmt
 
-    c, t = r.scorecard, r.table
-    if r.measured is not None or c.empty or t.empty or "actual_end" not in c.attrs:
+    c = r.scorecard
+    if r.measured is not None or c.empty or r.table.empty or "actual_end" not in c.attrs:
         return ""
-
-    def cohort(end: object) -> int | None:
-        n = t.loc[(t["group"] == "key accounts") & (t["period_end"] == end), "accounts"]
-        return int(n.iloc[0]) if len(n) and pd.notna(n.iloc[0]) else None
-
-    last, now, today = c.attrs["actual_end"], cohort(c.attrs["actual_end"]), len(r.health)
+    last, today = c.attrs["actual_end"], len(r.health)
+    now = _cohort(r, last)
     if now is None or now == today:
         return ""
-    base = cohort(c.attrs.get("baseline_end"))
+    base = _cohort(r, c.attrs.get("baseline_end"))
     at_base = f" ({fmt.count(base)} at the baseline)" if base is not None and base != now else ""
     return (
         f" The scorecard follows the {fmt.count(now)} accounts that were key a year before "

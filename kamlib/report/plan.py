@@ -287,9 +287,9 @@ def _flagged_for(p: Plan) -> str:
     a net margin below its segment's, or the aggressive quadrant."""
     a, c = p.account, p.currency
     nc, margin, goal = a.get("net_contribution"), a.get("net_margin"), a.get("target_margin")
-    if nc is not None and pd.notna(nc) and nc < 0:
+    if pd.notna(nc) and nc < 0:
         return f"it loses {fmt.money(-nc, c)} a year after cost-to-serve"
-    if pd.notna(margin) and goal is not None and pd.notna(goal) and margin < goal:
+    if pd.notna(margin) and pd.notna(goal) and margin < goal:
         return f"a net margin of {fmt.pct(margin, 1)}, below its segment's {fmt.pct(goal, 1)}"
     return "a lower net price and a higher cost-to-serve than its peers (the aggressive quadrant)"
 
@@ -477,7 +477,7 @@ def target_reason(p: Plan) -> str:
         nc = a.get("net_contribution")
         if pd.notna(a.get("growth")) and a["growth"] < 0:
             why = f"revenue {fmt.pct(a['growth'], signed=True)} on the prior year"
-        elif nc is not None and pd.notna(nc) and nc < 0:
+        elif pd.notna(nc) and nc < 0:
             why = f"a small loss after cost-to-serve, {fmt.money(-nc, c)} a year"
         else:
             why = f"health on watch at {fmt.count(a.get('health'))}"
