@@ -289,3 +289,11 @@ def test_the_workbook_leaves_the_retention_bridge_blank_where_retention_is_not_m
     t = kpi_view.period_numbers(r)
     assert t["start"].isna().tolist() == [True, False]
     assert t["expansion"].tolist()[1] == 4.0 and r.table["start"].notna().all()  # a copy
+
+
+def test_targets_are_called_provisional_only_where_a_status_rests_on_them():
+    steps = kpi_view.decision(kpi_review(["green", "amber"]), "EUR").next_steps
+    assert any("the statuses above are provisional" in s for s in steps)
+    unscored = kpi_review(["no baseline"])
+    steps = kpi_view.decision(unscored, "EUR").next_steps
+    assert not any("provisional" in s for s in steps)

@@ -597,10 +597,14 @@ def decision(
             f"owners this {r.period}, the weakest health first: {largest} (every one is "
             "in the workbook)."
         )
+    provisional = (
+        "until they are agreed the statuses above are provisional; "
+        if r.measured is None and r.scorecard["status"].isin(["green", "amber", "red"]).any()
+        else ""
+    )
     steps += [
-        "Confirm the targets with management: until they are agreed the statuses above are "
-        "provisional; they are stated with the scorecard, beside what a comparable programme "
-        "aimed at and reported.",
+        f"Confirm the targets with management: {provisional}they are stated with the "
+        "scorecard, beside what a comparable programme aimed at and reported.",
         f"Repeat this review every {r.period} and report it to the steering committee.",
     ]
     # the KPIs one by one follow on the next page (the scorecard): the page stays one page
