@@ -174,6 +174,10 @@ def test_investment_return_line_by_line():
     assert np.isnan(unknown.at["return on investment", "amount"])
     no_package = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, 20.0).set_index("line")
     assert no_package.at["net return", "amount"] == pytest.approx(40.0)  # 60 - 20
+    # the package's own elements at the segment's average: 15 less, whatever the package's
+    # average cost (what it charges for or leaves out is not counted)
+    own = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, 250.0, 20.0, package_change=-15.0)
+    assert own.set_index("line").at["net return", "amount"] == pytest.approx(55.0)  # 60+15-20
 
 
 def test_part_status_says_what_is_missing():

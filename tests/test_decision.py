@@ -147,6 +147,22 @@ def test_an_unaffordable_package_is_reworked_without_touching_what_must_stay():
     assert chosen.empty and after == pytest.approx(100 / 150)
 
 
+def test_what_loyal_buyers_always_get_stays_even_when_rated_unimportant():
+    m = service_model()
+    m.packages.loc[m.packages["element"] == "training", "importance"] = 1.5
+    chosen, _ = sm_view.rework(m, "S", 0.5, keep=["innovation", "training"])
+    assert "training" not in chosen["element"].tolist()
+
+
+def test_the_reworked_packages_charge_what_the_rework_picks():
+    pk = sm.reworked(service_model(), 0.5, keep=["innovation"])
+    charged = pk[pk["decision"] == sm.CHARGED]
+    assert charged["element"].tolist() == ["logistics", "training"]
+    assert set(charged["basis"]) == {"rework"}
+    # innovation and support (short already) stay included
+    assert set(pk.loc[pk["decision"] == sm.INCLUDED, "element"]) == {"innovation", "support"}
+
+
 def kpi_review(statuses: list[str]) -> KpiReview:
     cols = ["nrr", "growth", "nps", "csat"][: len(statuses)]
     card = pd.DataFrame({"column": cols, "baseline": 0.9, "actual": 1.0, "target": 1.0,
@@ -168,6 +184,12 @@ def test_the_kpi_verdict_follows_the_scorecard():
     assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
     assert "1 is part of the way, none off target" in d.headline and d.kind == "warn"
     assert d.recommendation.endswith("1 of them is also at risk or on watch.")
+    losing = kpi_review(["green"])
+    losing.warnings["reasons"] = [[note("warn.loss", amount=50.0, margin=-0.5)]]
+    assert kpi_view.decision(losing, "EUR").recommendation.endswith(
+        "1 of them is also at risk or on watch, and 1 loses money after cost-to-serve (the "
+        "profitability review acts on those)."
+    )
     assert (
         d.next_steps[0] == "Review the early-warning account, Alpha, with its owner this quarter."
     )

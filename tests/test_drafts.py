@@ -276,15 +276,18 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
                "importance": [5.0, 2.0], "satisfaction": [2.0, 2.0]}  # fmt: skip
     p = make_plan(
         account={"better_action": "package", "package_saving": 10_000.0, "price_increase": 0.0,
-                 "package_affordable": False},
+                 "package_affordable": False, "package_charge": 4_000.0, "package_stop": 0.0},
         ratings=ratings,
     )  # fmt: skip
     ((action, why, urgent),) = dr._profit_actions(p)
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
-        "saves €10 k a year at today's package, which the service model finds its segment "
-        "cannot afford; keep what it needs most: it rates technical support at 5 of 5 and our "
-        "delivery at 2"
+        "serving the elements it includes at the segment's average cost saves €10 k a year on "
+        "the package as reworked, as the service model finds today's beyond what its segment "
+        "can afford; "
+        "up to €4.0 k more if it pays for what the package charges separately and gives up "
+        "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
+        "and our delivery at 2"
     )
 
 

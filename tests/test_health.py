@@ -58,6 +58,19 @@ def test_health_score_renormalises_over_the_components_present_and_bands():
     assert math.isnan(h.loc["c", "health"]) and h.loc["c", "band"] == ""
 
 
+def test_a_loss_after_cost_to_serve_caps_the_health_score():
+    # everything else excellent; net margins -59 %, -10 %, -1 % and +5 %
+    c = pd.DataFrame({"revenue_trend": 100.0, "nps": 100.0,
+                      "profitability": [0.0, 25.0, 47.5, 62.5]}, index=list("abcd"))  # fmt: skip
+    w = {"revenue_trend": 0.4, "nps": 0.4, "profitability": 0.2}
+    h = hl.health_score(c, w, watch_below=70, risk_below=40)
+    assert h["health"].tolist() == [39, 69, 90, 92]  # a: at risk; b: never healthy
+    assert h["band"].tolist() == ["at risk", "watch", "healthy", "healthy"]
+    assert h["capped"].tolist() == [True, True, False, False]
+    # without the profitability component, no cap
+    assert not hl.health_score(c, {"revenue_trend": 1.0})["capped"].any()
+
+
 def test_an_nps_from_too_few_respondents_is_shown_but_neither_scored_nor_a_signal():
     months = pd.date_range("2024-07-31", "2026-06-30", freq="ME")
     revenue = pd.DataFrame(

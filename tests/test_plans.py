@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -448,6 +449,29 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     assert len(watch) and (watch["target_growth"] <= 0.05 + 1e-9).all()  # half, or the wallet
     assert (watch["target_basis"] == "recover").all()
     grow = a[a["target_basis"] == "growth"]
-    assert grow["target_12m"].to_numpy() == pytest.approx(
-        (grow["annual_revenue"] * 1.10).to_numpy()
+    # management's 10 %, or today plus the weighted pipeline where that promises more
+    expected = np.maximum(grow["annual_revenue"] * 1.10, grow["annual_revenue"] + grow["weighted"])
+    assert grow["target_12m"].to_numpy() == pytest.approx(expected.to_numpy())
+    floored = grow[grow["pipeline_floor"]]
+    assert len(floored) and (floored["weighted"] > 0.10 * floored["annual_revenue"]).all()
+    said = pr.target_reason(plan_book.plan(book, floored.index[0]))
+    assert said.endswith("so the 12-month target is today's revenue plus that pipeline")
+
+
+def test_a_loss_making_plan_shows_how_it_breaks_even():
+    from kamlib.report import plan as pr
+
+    book = plan_book.open_book("demo")
+    a = book.accounts.set_index("account_id")
+    worst = a[a["target_basis"] == "break even"]["net_contribution"].idxmin()
+    p = plan_book.plan(book, worst)
+    assert pr.breaks_even(p)
+    v = pr.break_even_view(p)
+    acct = a.loc[worst]
+    assert v["net contribution after"].iloc[0] == pytest.approx(acct["net_contribution"])
+    assert v["net contribution after"].iloc[1] == pytest.approx(
+        acct["net_contribution"] + acct["package_saving"]
     )
+    assert v["adds a year"].iloc[0] == ""
+    note = pr.targets_note(p)
+    assert "first target is to break even" in note and "The actions above" in note

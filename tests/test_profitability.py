@@ -124,8 +124,28 @@ def test_euro_effects_of_actions():
     x = pf.price_to_target(pd.Series([100.0, 200.0]), pd.Series([-10.0, 50.0]), 0.2)
     assert x.tolist() == pytest.approx([37.5, 0.0])  # (0.2*100 + 10) / 0.8; B already at 25 %
     assert (-10 + 37.5) / (100 + 37.5) == pytest.approx(0.2)
-    s = pf.package_saving(pd.Series([500.0, 100.0]), pd.Series([200.0, 300.0]))
-    assert s.tolist() == [300.0, 0.0]
+
+
+def test_the_package_trims_its_own_elements_and_names_what_it_charges_or_drops():
+    # S's two accounts: visits 90 and 30 (average 60), tickets 40 and 0, courses 10 and 0
+    cost = pd.DataFrame({"account_id": ["a", "a", "a", "b", "a"],
+                         "activity": ["visit", "ticket", "course", "visit", "audit"],
+                         "cost": [90.0, 40.0, 10.0, 30.0, 7.0]})  # fmt: skip
+    seg = pd.Series({"a": "S", "b": "S"})
+    pk = pd.DataFrame({"segment": "S", "element": ["advice", "support", "training"],
+                       "decision": ["included", "charged separately", "not offered"]})  # fmt: skip
+    acts = {"advice": ["visit"], "support": ["ticket"], "training": ["course"]}
+    mean = pf.segment_cost(cost, seg)
+    assert mean[("S", "visit")] == 60.0 and mean[("S", "ticket")] == 20.0
+    e = pf.package_effect(cost, seg, mean, pk, acts)
+    # a: 30 above the average on advice; pays for support (40); training (10) stops;
+    # the audit no element delivers stays as it is
+    assert e.loc["a"].to_dict() == {"trim": 30.0, "lift": 0.0, "charge": 40.0, "stop": 10.0}
+    # b is 30 below the average on advice: serving the package costs 30 more
+    assert e.loc["b"].to_dict() == {"trim": 0.0, "lift": 30.0, "charge": 0.0, "stop": 0.0}
+    # a segment without a package changes nothing
+    none = pf.package_effect(cost, pd.Series({"a": "T"}), mean, pk, acts)
+    assert none.loc["a"].sum() == 0.0
 
 
 def test_price_paths_are_steps_a_customer_can_accept():
@@ -150,7 +170,11 @@ def test_actions_take_the_package_first_then_a_capped_price_path():
     costs = pd.DataFrame({"segment": ["S"], "package_cost": [10.0]})
     model = ServiceModel([], {}, None, None, costs, None, 0, 3)
     s = settings_.Profitability(0.1, None, None, 0.10, 3, {})
-    a = pf._actions(t, s, model, None, None).set_index("account_id")
+    effects = pd.DataFrame({"trim": [20.0, 30.0, 0.0], "lift": 0.0, "charge": [0.0, 5.0, 0.0],
+                            "stop": 0.0, "reworked": [False, True, False]},
+                           index=pd.Index(["A", "B", "C"], name="account_id"))  # fmt: skip
+    a = pf._actions(t, s, model, effects).set_index("account_id")
+    assert a.loc["B", "package_charge"] == 5.0 and bool(a.loc["B", "package_reworked"])
     # A: the package saves 20 -> NC 10 = 10 % margin: the package alone closes it
     assert a.loc["A", "package_saving"] == 20 and a.loc["A", "better_action"] == pf.PACKAGE
     # B: saves 30 -> NC -30; (0.1*100 + 30) / 0.9 = 44.4 (+44 %): 4 steps > 3

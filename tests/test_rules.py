@@ -27,6 +27,7 @@ def test_the_defaults_read_as_the_method_states_them(tmp_path):
     assert "more than half of the gross profit" in rules_text(cfg, "package_cost")
     assert "**amber**: at least half of the targeted gain" in rules_text(cfg, "kpi_status")
     assert "from six components" in rules_text(cfg, "health")
+    assert "more than 2 % of revenue is never healthy (at most 69)" in rules_text(cfg, "health")
     assert "20 % lower or higher" in rules_text(cfg, "cost_sensitivity")
     assert "gap of half a point" in rules_text(cfg, "gaps")
 

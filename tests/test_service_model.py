@@ -221,3 +221,41 @@ def test_included_elements_without_activities_are_named_not_costed_at_zero():
     )
     sm_.costs = pd.DataFrame({"not_costed": [[], []]})
     assert smv.uncosted_note(sm_) == ""
+
+
+def test_each_heatmap_says_where_its_groups_differ_most():
+    m = pd.DataFrame({
+        "group": ["direct", "online"] * 3, "element": ["training"] * 2 + ["support"] * 2
+        + ["quality"] * 2, "importance": [3.5, 2.1, 4.2, 3.4, 4.0, 4.2], "enough": True,
+        "respondents": 5,
+    })  # fmt: skip
+    model = sm.ServiceModel(["training", "support", "quality"], {"channel": m}, None, None,
+                            None, None, 10, 3)  # fmt: skip
+    said = smv.heat_takeaway(model, "channel")
+    assert said == (
+        "Where the channels differ most: training, 3.5 for direct against 2.1 for online; "
+        "support, 4.2 for direct against 3.4 for online. On the other elements they are "
+        "within 0.5 points."
+    )
+    same = dataclasses.replace(model, matrices={"channel": m.assign(importance=4.0)})
+    assert "the same package can serve them all" in smv.heat_takeaway(same, "channel")
+    assert smv.heat_takeaway(model, "region") == ""
+
+
+def test_the_gap_chart_ranks_as_the_gap_table():
+    from kamlib.report import charts
+
+    # raw means rank b above a; shown to one decimal they tie, and the table keeps a first
+    g = pd.DataFrame({
+        "group": ["S", "S", "S"], "element": ["a", "b", "c"],
+        "importance": [4.04, 4.049, 2.0], "satisfaction": [2.96, 2.951, 3.0],
+        "respondents": 5, "enough": True,
+        "status": ["under-served", "under-served", "over-served"],
+    })  # fmt: skip
+    g["gap"] = g["importance"] - g["satisfaction"]
+    model = sm.ServiceModel(["a", "b", "c"], {}, g, None, None, None, 10, 3)
+    table = smv.gap_view(model)
+    fig = charts.gap_bars(table)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()][::-1]  # top first
+    assert labels == [f"{e} — S" for e in table["element"]]
+    assert table["element"].tolist() == ["a", "b", "c"]

@@ -213,29 +213,46 @@ def targets(
     growth: float | pd.Series,
     horizons: list[int],
     weighted: pd.Series | None = None,
+    floor: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Revenue targets per account: an annual growth rate (management's, or each
     account's from :func:`target_growth`) applied to each account.
 
     ``target_<h>m = base x (1 + growth) ^ (h / 12)``. ``from_pipeline`` is how much of the
     first horizon's increase the weighted open pipeline covers; ``to_find`` the rest.
+    Where ``floor`` is true and the weighted pipeline promises more than the first
+    horizon's increase, the target is never below today plus that pipeline (the later
+    horizons grow from it at the same rate; ``pipeline_floor`` says so).
 
     Examples
     --------
     >>> t = targets(pd.Series({"a": 100.0}), 0.1, [12, 24], pd.Series({"a": 4.0}))
     >>> t[["target_12m", "target_24m", "from_pipeline", "to_find"]].round(2).values.tolist()
     [[110.0, 121.0, 4.0, 6.0]]
+    >>> t = targets(pd.Series({"a": 100.0}), 0.1, [12, 24], pd.Series({"a": 30.0}),
+    ...             floor=pd.Series({"a": True}))
+    >>> t[["target_12m", "target_24m", "from_pipeline", "pipeline_floor"]].values.tolist()
+    [[130.0, 143.0, 30.0, True]]
     """
     out = pd.DataFrame({"account_id": base.index, "base": base.to_numpy()})
     rate = growth.reindex(base.index).to_numpy() if isinstance(growth, pd.Series) else growth
-    for h in horizons:
-        out[f"target_{h}m"] = out["base"] * (1 + rate) ** (h / 12)
-    first = out[f"target_{horizons[0]}m"] - out["base"]
     w = (
         weighted.reindex(base.index).fillna(0.0).to_numpy()
         if weighted is not None
         else np.zeros(len(out))
     )
+    h0 = horizons[0]
+    grown = out["base"] * (1 + rate) ** (h0 / 12)
+    lift = (
+        floor.reindex(base.index).fillna(False).astype(bool).to_numpy()
+        if floor is not None
+        else np.zeros(len(out), dtype=bool)
+    ) & (out["base"] + w > grown).to_numpy()
+    start = np.where(lift, out["base"] + w, grown)
+    for h in horizons:
+        out[f"target_{h}m"] = start * (1 + rate) ** ((h - h0) / 12)
+    out["pipeline_floor"] = lift
+    first = out[f"target_{h0}m"] - out["base"]
     out["from_pipeline"] = np.minimum(w, first.clip(lower=0).to_numpy())
     out["to_find"] = (first - out["from_pipeline"]).clip(lower=0)
     return out
@@ -345,6 +362,39 @@ def risk_signals(
     return out.rename_axis("account_id").reset_index()
 
 
+def break_even_path(
+    net_contribution: float,
+    package_saving: float,
+    price_first_year: float,
+    price_total: float,
+    steps: int,
+) -> pd.DataFrame:
+    """How a loss-making account breaks even: today's net contribution, then what the
+    segment's package saves, the first year's price step and the rest of the price path
+    (``price_total`` over ``steps`` yearly steps), each with the net contribution after it.
+    A step worth nothing is left out; prices move revenue, not cost, so each euro of price
+    is a euro of net contribution.
+
+    Examples
+    --------
+    >>> b = break_even_path(-100.0, 60.0, 25.0, 45.0, 2)
+    >>> b["step"].tolist()
+    ['today', 'the package', 'price, first year', 'price, later years']
+    >>> b["net_contribution"].tolist()
+    [-100.0, -40.0, -15.0, 5.0]
+    """
+    rows = [("today", np.nan, net_contribution)]
+    level = net_contribution
+    first = min(max(price_first_year, 0.0), max(price_total, 0.0)) if steps else 0.0
+    later = max(price_total, 0.0) - first if steps > 1 else 0.0
+    for step, effect in (("the package", package_saving), ("price, first year", first),
+                         ("price, later years", later)):  # fmt: skip
+        if pd.notna(effect) and effect > 0:
+            level += effect
+            rows.append((step, effect, level))
+    return pd.DataFrame(rows, columns=["step", "effect", "net_contribution"])
+
+
 def target_bridge(
     base: float,
     targets: dict[int, float],
@@ -380,12 +430,16 @@ def investment_return(
     cost_to_serve: float,
     package_cost: float | None,
     investment: float | None,
+    package_change: float | None = None,
 ) -> pd.DataFrame:
     """The first year's return of the plan, line by line.
 
     Extra gross profit = (12-month target - revenue) x gross margin; serving the account
-    with its segment's package changes cost-to-serve by ``package - today``; the net
-    return is the extra gross profit less that change and the planned investment.
+    with its segment's package changes cost-to-serve by ``package_change`` (the elements
+    the package includes at the segment's average cost: ``lift - trim`` of
+    :func:`kamlib.method.profitability.package_effect`), or by ``package - today`` where
+    that is not given; the net return is the extra gross profit less that change and the
+    planned investment.
     A package not priced counts as no change and says so; an investment not planned yet,
     a gross margin or a cost-to-serve the data does not hold leaves what depends on it
     unknown (NaN), never zero.
@@ -402,7 +456,10 @@ def investment_return(
     extra_rev = max(target_12m - base, 0.0)
     extra_gp = extra_rev * gross_margin if pd.notna(gross_margin) else np.nan
     priced = package_cost is not None and bool(pd.notna(package_cost))
-    change = package_cost - cost_to_serve if package_cost is not None and priced else np.nan
+    if package_change is not None and pd.notna(package_change) and priced:
+        change = float(package_change)
+    else:
+        change = package_cost - cost_to_serve if package_cost is not None and priced else np.nan
     planned = investment is not None and bool(pd.notna(investment))
     # not planned yet: the return is to complete
     inv = float(investment) if investment is not None and planned else np.nan

@@ -6,8 +6,9 @@ The score is a weighted mean of six components, each mapped to 0-100:
   better is 100, flat is 50;
 * ``margin_trend`` — change of the gross margin in points: -5 points is 0, +5 is 100;
 * ``profitability`` — net margin after cost-to-serve over the trailing 12 months: -20 %
-  or worse is 0, break-even is 50, +20 % or better is 100 (an account losing money is
-  never healthy on its trend alone);
+  or worse is 0, break-even is 50, +20 % or better is 100. A loss also caps the score:
+  an account losing more than 2 % of its revenue is never healthy (69 at most), one
+  losing 20 % or more is at risk (39 at most), whatever its other components;
 * ``nps`` — the account's NPS over the last 12 months: -100 is 0, +100 is 100;
 * ``engagement`` — days since the last contact with anyone at the account: today is 100,
   twice the stale limit (default 360 days) or more is 0;
@@ -110,7 +111,7 @@ def health_score(
     --------
     >>> c = pd.DataFrame({"revenue_trend": [80.0], "nps": [float("nan")], "risks": [50.0]})
     >>> health_score(c, {"revenue_trend": 0.5, "nps": 0.3, "risks": 0.2}).values.tolist()
-    [[71.0, 'healthy', 'revenue_trend, risks']]
+    [[71.0, 'healthy', 'revenue_trend, risks', False]]
     >>> str(health_score(c.assign(revenue_trend=[69.6]), {"revenue_trend": 1.0})["band"].iloc[0])
     'healthy'
     >>> float(health_score(c.assign(revenue_trend=np.nan), {"revenue_trend": 0.5,
@@ -128,13 +129,35 @@ def health_score(
     measured = present[[c for c in cols if c != "risks"]].any(axis=1)
     # a whole number, banded as printed: 69.6 is shown 70 and is healthy at a line of 70
     score = score.where(measured).round(0)
+    score, capped = _loss_cap(components, cols, score, watch_below, risk_below)
     out = pd.DataFrame(index=components.index)
     out["health"] = score
     out["band"] = np.select(
         [score >= watch_below, score >= risk_below, score.notna()], list(BANDS), default=""
     )
     out["basis"] = [", ".join(c for c in cols if present.at[i, c]) for i in components.index]
+    out["capped"] = capped
     return out
+
+
+#: Net margins after cost-to-serve that cap the health score: a loss of more than
+#: LOSS_WATCH of revenue is never healthy, one of LOSS_RISK or more is at risk.
+LOSS_WATCH, LOSS_RISK = 0.02, 0.20
+
+
+def _loss_cap(
+    components: pd.DataFrame, cols: list[str], score: pd.Series, watch: float, risk: float
+) -> tuple[pd.Series, pd.Series]:
+    """The score capped by the account's loss after cost-to-serve (the profitability
+    component: 0 at a loss of LOSS_RISK, 50 at break-even), and whether it was."""
+    if "profitability" not in cols:
+        return score, pd.Series(False, index=score.index)
+    p = components["profitability"]
+    cap = np.select(
+        [p <= 50 - 250 * LOSS_RISK, p < 50 - 250 * LOSS_WATCH], [risk - 1, watch - 1], np.inf
+    )
+    capped = score.notna() & (score > cap)
+    return score.where(~capped, cap), capped
 
 
 def account_health(

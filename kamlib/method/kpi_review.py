@@ -44,7 +44,8 @@ def retention(start: pd.Series, end: pd.Series, lost: set | None = None) -> dict
     left out. Churn is the start revenue of accounts with nothing at the end,
     contraction the loss of those that shrank, expansion the gain of those that grew.
     ``lost``: accounts the churn table records as lost in the window; they count as churned
-    in logo retention even with revenue before they left (revenue measures are unchanged).
+    even with revenue before they left: in logo retention, and what their revenue fell by
+    is churn rather than contraction (GRR and NRR are unchanged).
 
     ``GRR = (start - churn - contraction) / start`` (at most 100 %);
     ``NRR = (start - churn - contraction + expansion) / start``.
@@ -56,12 +57,15 @@ def retention(start: pd.Series, end: pd.Series, lost: set | None = None) -> dict
     >>> r = retention(s, e)
     >>> round(r["grr"], 3), round(r["nrr"], 3), r["logo_retention"]
     (0.85, 1.03, 0.6666666666666666)
+    >>> r = retention(s, e, lost={"b"})
+    >>> round(r["churn"], 2), round(r["contraction"], 2), round(r["grr"], 3)
+    (1.5, 0.0, 0.85)
     """
     s = start[start > 0]
     e = end.reindex(s.index).fillna(0.0).clip(lower=0)
     total = float(s.sum())
-    churned = e <= 0
-    churn = float(s[churned].sum())
+    churned = (e <= 0) | s.index.isin(list(lost or ()))
+    churn = float((s - e)[churned].clip(lower=0).sum())
     contraction = float((s - e)[~churned & (e < s)].sum())
     expansion = float((e - s)[e > s].sum())
     if total <= 0:
@@ -84,7 +88,7 @@ def retention(start: pd.Series, end: pd.Series, lost: set | None = None) -> dict
         "expansion": expansion,
         "grr": min(1.0, (total - churn - contraction) / total),
         "nrr": (total - churn - contraction + expansion) / total,
-        "logo_retention": float((~(churned | s.index.isin(list(lost or ())))).sum() / len(s)),
+        "logo_retention": float((~churned).sum() / len(s)),
     }
 
 

@@ -299,7 +299,10 @@ def _with_targets(k: pd.DataFrame, s: Any) -> pd.DataFrame:
     (:func:`~kamlib.method.account_plan.target_growth`: break even first for a loss,
     stabilise an account at risk, half while it recovers, no further than its wallet)."""
     tg = ap.target_growth(k, float(s.growth_target))
-    t = ap.targets(k["annual_revenue"], tg["rate"], [int(x) for x in s.horizons], k["weighted"])
+    grows = tg["basis"].isin([ap.GROWTH, ap.RECOVER, ap.WALLET])  # never past the pipeline
+    t = ap.targets(
+        k["annual_revenue"], tg["rate"], [int(x) for x in s.horizons], k["weighted"], grows
+    )
     t = t.set_index("account_id").drop(columns=["base"])
     return (
         k.drop(columns=[c for c in t.columns if c in k])
@@ -375,12 +378,16 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
         else pd.Series(dtype=object)
     )
     k["package_affordable"] = k["segment"].map(fits)
+    if prof.package is not None:  # what the package changes, element by element
+        e = prof.package.reindex(k.index)
+        k["package_change"] = e["lift"] - e["trim"]
+        k["package_charge"], k["package_stop"] = e["charge"], e["stop"]
     if prof.actions.empty:
         return k
     act = prof.actions.set_index("account_id")
     cols = [
         "price_increase", "price_increase_pct", "target_margin", "package_saving",
-        "price_after_package", "price_after_package_pct", "price_steps",
+        "price_after_package", "price_after_package_pct", "price_steps", "price_first_year",
     ]  # fmt: skip
     return k.join(act[[*cols, "better_action"]])
 

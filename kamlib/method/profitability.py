@@ -280,9 +280,76 @@ def action(saving: pd.Series, steps: pd.Series, max_steps: int) -> pd.Series:
     return pd.Series(np.where(steps > max_steps, RENEGOTIATE, out), index=saving.index)
 
 
-def package_saving(cost_to_serve: pd.Series, package_cost: pd.Series) -> pd.Series:
-    """What moving an account to its segment's package saves (never negative)."""
-    return (cost_to_serve - package_cost).clip(lower=0.0)
+def segment_cost(cost: pd.DataFrame, segment_of: pd.Series) -> pd.Series:
+    """What a segment's key accounts spend on average on each activity a year, by
+    (segment, activity): the cost the segment's package is set at."""
+    c = cost.assign(segment=cost["account_id"].map(segment_of))
+    n = segment_of.value_counts()
+    return c.groupby(["segment", "activity"])["cost"].sum().div(n, level="segment")
+
+
+def package_effect(
+    cost: pd.DataFrame,
+    segment_of: pd.Series,
+    mean: pd.Series,
+    packages: pd.DataFrame,
+    element_activities: dict[str, list[str]],
+) -> pd.DataFrame:
+    """What serving each account (``segment_of``: account id -> segment) with its
+    segment's package changes a year, element by element:
+
+    * ``trim`` — what it costs above the segment's average (``mean``, from
+      :func:`segment_cost`) on the elements its package includes;
+    * ``lift`` — what it would cost more to bring those elements up to the average;
+    * ``charge`` — what it costs on the elements its package charges separately (recovered
+      by charging, or saved where the account stops asking);
+    * ``stop`` — what it costs on the elements its package does not offer.
+
+    Activities no element maps to stay as they are, as does a segment without a package.
+
+    Examples
+    --------
+    >>> cost = pd.DataFrame({"account_id": ["a", "a", "a", "b"],
+    ...     "activity": ["visit", "ticket", "course", "visit"], "cost": [50.0, 30.0, 9.0, 10.0]})
+    >>> seg = pd.Series({"a": "S", "b": "S"})
+    >>> pk = pd.DataFrame({"segment": "S", "element": ["advice", "support", "training"],
+    ...     "decision": ["included", "charged separately", "not offered"]})
+    >>> acts = {"advice": ["visit"], "support": ["ticket"], "training": ["course"]}
+    >>> e = package_effect(cost, seg, segment_cost(cost, seg), pk, acts)
+    >>> e.loc["a"].tolist(), e.loc["b"].tolist()
+    ([20.0, 0.0, 30.0, 9.0], [0.0, 20.0, 0.0, 0.0])
+    """
+    from .service_model import CHARGED, INCLUDED, NOT_OFFERED
+
+    element_of = {a: e for e, acts in element_activities.items() for a in acts}
+    c = cost[cost["account_id"].isin(segment_of.index)]
+    c = c.assign(segment=c["account_id"].map(segment_of), element=c["activity"].map(element_of))
+    c = c[c["element"].notna()]
+    # an element the segment gets at its average: its accounts without the activity too
+    grid = pd.DataFrame(
+        [(a, s, e) for a, s in segment_of.items() for e in element_activities],
+        columns=["account_id", "segment", "element"],
+    )
+    spend = c.groupby(["account_id", "element"])["cost"].sum()
+    here = pd.MultiIndex.from_frame(grid[["account_id", "element"]])
+    grid["cost"] = spend.reindex(here).fillna(0.0).to_numpy()
+    avg = pd.Series(
+        {(s, e): float(sum(mean.get((s, a), 0.0) for a in acts))
+         for s in segment_of.unique() for e, acts in element_activities.items()}, dtype=float,
+    )  # fmt: skip
+    keys = pd.MultiIndex.from_frame(grid[["segment", "element"]])
+    grid["mean"] = avg.reindex(keys).fillna(0.0).to_numpy()
+    decided = packages.set_index(["segment", "element"])["decision"]
+    grid["decision"] = decided.reindex(keys).to_numpy()
+    over = grid["cost"] - grid["mean"]
+    included = grid["decision"] == INCLUDED
+    grid["trim"] = over.clip(lower=0.0).where(included, 0.0)
+    grid["lift"] = (-over).clip(lower=0.0).where(included, 0.0)
+    grid["charge"] = grid["cost"].where(grid["decision"] == CHARGED, 0.0)
+    grid["stop"] = grid["cost"].where(grid["decision"] == NOT_OFFERED, 0.0)
+    cols = ["trim", "lift", "charge", "stop"]
+    out = grid.groupby("account_id", sort=False)[cols].sum()
+    return out.reindex(segment_of.index, fill_value=0.0).rename_axis("account_id")
 
 
 #: The unit-cost factors of the robustness check: every unit cost 20 % lower and higher.
@@ -328,6 +395,10 @@ class Profitability:
     price_cut: float = float("nan")  # the one cut for everyone; NaN: each peer group's own
     cost_cut: float = float("nan")
     has_cost: bool = True  # cost of goods delivered: gross profit is known
+    # per key account, what its segment's package changes (package_effect); None without
+    package: pd.DataFrame | None = None
+    # what the key-account model costs a year at the recommended line (segmentation)
+    programme_cost: float = float("nan")
 
     @property
     def earns(self) -> bool:
@@ -344,7 +415,7 @@ def analyse(
 ) -> Profitability:
     """Run step 3; ``seg`` and ``model`` are steps 1 and 2 (computed when not given)."""
     from ..core.periods import in_window, trailing_window
-    from . import costing, segmentation
+    from . import costing, segmentation, service_model
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.profitability
@@ -371,7 +442,13 @@ def analyse(
     earns = has_cts and has_cost  # net contribution is known
     curve = whale_curve(t) if earns else pd.DataFrame()
     stats = whale_stats(curve) if earns else {}
-    actions = _actions(t, s, model, engagement, seg) if earns else pd.DataFrame()
+    model = model or service_model.analyse(engagement, seg)
+    effects = (
+        _package_effects(t, act, model, cfg.method.service_model)
+        if has_cts and act is not None
+        else None
+    )
+    actions = _actions(t, s, model, effects) if earns else pd.DataFrame()
     sens = cost_sensitivity(t, t["key"]) if earns else pd.DataFrame()
     # one cut for everyone (the engagement's cut-offs), else NaN: each peer group has its own
     price_cut, cost_cut = (
@@ -380,7 +457,10 @@ def analyse(
     )
     return Profitability(
         t, act, curve, stats, actions, sens, has_cts, has_list, notes, price_cut, cost_cut,
-        has_cost=has_cost,
+        has_cost=has_cost, package=effects,
+        programme_cost=segmentation.programme_cost(
+            seg.sensitivity, seg.recommendation.get("key_accounts", 0)
+        ),
     )  # fmt: skip
 
 
@@ -390,11 +470,34 @@ def segment_margins(table: pd.DataFrame) -> pd.Series:
     return (g["net_contribution"] / g["net_revenue"]).where(g["net_revenue"] > 0)
 
 
-def _actions(
-    t: pd.DataFrame, settings: settings_.Profitability, model, engagement, seg
-) -> pd.DataFrame:
+def _package_effects(
+    t: pd.DataFrame, act: pd.DataFrame, model: ServiceModel, sm: settings_.ServiceModel
+) -> pd.DataFrame | None:
+    """:func:`package_effect` for every key account, on the packages as they would be
+    promised (reworked where the segment cannot afford its own); ``reworked`` marks the
+    accounts whose package waits for that rework. None without packages."""
     from . import service_model
 
+    pk = service_model.reworked(model, sm.affordable_share, sm.loyalty_always)
+    if pk is None:
+        return None
+    key = t[t["key"]]
+    segment_of = key.set_index("account_id")["segment"]
+    e = package_effect(act, segment_of, segment_cost(act, segment_of), pk, sm.element_activities)
+    bad = (
+        set(model.costs.loc[model.costs["affordable"] == False, "segment"])  # noqa: E712
+        if model.costs is not None and len(model.costs)
+        else set()
+    )
+    return e.assign(reworked=segment_of.reindex(e.index).isin(bad).to_numpy())
+
+
+def _actions(
+    t: pd.DataFrame,
+    settings: settings_.Profitability,
+    model: ServiceModel,
+    effects: pd.DataFrame | None,
+) -> pd.DataFrame:
     flagged = t[t["key"] & ((t["net_contribution"] < 0) | (t["quadrant"] == "aggressive"))]
     if flagged.empty:
         return pd.DataFrame()
@@ -404,7 +507,6 @@ def _actions(
         if settings.target_margin is None
         else pd.Series(settings.target_margin, index=flagged.index)
     )
-    model = model or service_model.analyse(engagement, seg)
     pkg = (
         model.costs.set_index("segment")["package_cost"]
         if model.costs is not None
@@ -412,7 +514,13 @@ def _actions(
     )
     package = flagged["segment"].map(pkg)
     raise_by = price_to_target(flagged["net_revenue"], flagged["net_contribution"], goal)
-    save = package_saving(flagged["cost_to_serve"], package.fillna(flagged["cost_to_serve"]))
+    e = (
+        effects.reindex(flagged["account_id"]).fillna(0.0)
+        if effects is not None
+        else pd.DataFrame(0.0, index=flagged["account_id"], columns=["trim", "charge", "stop"])
+    )
+    # the sure part: the package's own elements served at the segment's average
+    save = pd.Series(e["trim"].to_numpy(), index=flagged.index)
     # after the package, what prices still have to close, and in how many yearly steps
     rest = price_to_target(flagged["net_revenue"], flagged["net_contribution"] + save, goal)
     rest_pct = rest / flagged["net_revenue"]
@@ -433,6 +541,12 @@ def _actions(
             "cost_to_serve": flagged["cost_to_serve"],
             "package_cost": package,
             "package_saving": save,
+            # and what the package charges for or leaves out, if the account accepts it
+            "package_charge": e["charge"].to_numpy(),
+            "package_stop": e["stop"].to_numpy(),
+            "package_reworked": (
+                e["reworked"].astype(bool).to_numpy() if "reworked" in e else False
+            ),
             "price_after_package": rest,
             "price_after_package_pct": rest_pct,
             "price_steps": steps,
@@ -478,7 +592,24 @@ def headline(p: Profitability) -> dict:
         "renegotiate": int((p.actions["better_action"] == RENEGOTIATE).sum())
         if len(p.actions)
         else 0,
-        "saving_total": float(p.actions["package_saving"].sum()) if len(p.actions) else 0.0,
+        **_savings(p.actions),
+    }
+
+
+def _savings(a: pd.DataFrame) -> dict:
+    """What the packages bring the flagged accounts a year: the sure part (their own
+    elements at the segment's average), and the most, should the accounts also pay for or
+    give up what their package charges for or leaves out; and of each, what waits for a
+    package to be reworked."""
+    if a.empty:
+        return dict.fromkeys(["saving_total", "saving_high", "saving_later", "later_high"], 0.0)
+    high = a["package_saving"] + a["package_charge"] + a["package_stop"]
+    later = a["package_reworked"].astype(bool)
+    return {
+        "saving_total": float(a["package_saving"].sum()),
+        "saving_high": float(high.sum()),
+        "saving_later": float(a.loc[later, "package_saving"].sum()),
+        "later_high": float(high[later].sum()),
     }
 
 

@@ -830,6 +830,22 @@ def _mark_lost(classes: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
     return classes
 
 
+def programme_cost(sensitivity: pd.DataFrame, key_accounts: int) -> float:
+    """What the key-account model costs a year at a line of ``key_accounts`` accounts
+    (planning assumptions, from the sweep); NaN where the sweep has no such line.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"key_accounts": [10, 20], "model_cost": [5.0, 9.0]})
+    >>> programme_cost(s, 20), programme_cost(s, 0)
+    (9.0, nan)
+    """
+    if not key_accounts or sensitivity is None or "model_cost" not in sensitivity:
+        return float("nan")
+    row = sensitivity.loc[sensitivity["key_accounts"] == key_accounts, "model_cost"]
+    return float(row.iloc[0]) if len(row) else float("nan")
+
+
 def headline(seg: Segmentation) -> dict:
     """The numbers of the executive summary."""
     a, k = seg.accounts, seg.key_accounts

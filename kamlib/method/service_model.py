@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 INCLUDED, CHARGED, NOT_OFFERED = "included", "charged separately", "not offered"
 
+#: Groups differ on an element when their mean importance is this far apart (1-5 scale).
+GAP_DIFF = 0.5
+
 
 def rated(ratings: pd.DataFrame, groups: pd.DataFrame, elements: list[str]) -> pd.DataFrame:
     """Ratings of the configured elements with each account's groups (segment, channel, ...).
@@ -83,6 +86,32 @@ def wide(matrix: pd.DataFrame, value: str = "importance") -> pd.DataFrame:
     """Element x group table of ``value`` (for the heatmap), elements in configured order."""
     order = list(dict.fromkeys(matrix["element"]))
     return matrix.pivot(index="element", columns="group", values=value).reindex(order)
+
+
+def differences(matrix: pd.DataFrame, at_least: float = GAP_DIFF) -> pd.DataFrame:
+    """Per element rated by two groups or more with enough respondents: the group that
+    values it most and the one that values it least, and the spread between them (on
+    the means shown, to one decimal); spreads of at least ``at_least``, largest first.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"group": ["a", "b", "a", "b"], "element": ["x", "x", "y", "y"],
+    ...     "importance": [4.04, 2.96, 3.0, 3.2], "enough": True})
+    >>> differences(m)[["element", "high", "low", "spread"]].values.tolist()
+    [['x', 'a', 'b', 1.0]]
+    """
+    m = matrix[matrix["enough"]].assign(shown=lambda d: d["importance"].round(1))
+    rows = []
+    for element, g in m.groupby("element", sort=False):
+        if len(g) < 2:
+            continue
+        hi, lo = g.loc[g["shown"].idxmax()], g.loc[g["shown"].idxmin()]
+        rows.append((element, hi["group"], hi["shown"], lo["group"], lo["shown"],
+                     round(hi["shown"] - lo["shown"], 1)))  # fmt: skip
+    cols = ["element", "high", "high_importance", "low", "low_importance", "spread"]
+    out = pd.DataFrame(rows, columns=cols)
+    out = out[out["spread"] >= at_least - 1e-9]
+    return out.sort_values("spread", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: Gap analysis: an element is important from this mean importance, unimportant up to the
@@ -328,6 +357,60 @@ def element_cost_today(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def rework(
+    sm_: ServiceModel, segment: str, affordable: float = 0.5,
+    keep: list[str] | tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, float]:  # fmt: skip
+    """For a segment that cannot afford its package: the included elements to charge
+    separately instead, costliest first (cost per account today), until the package
+    costs at most ``affordable`` of the gross profit; never one of ``keep`` (what
+    loyalty-oriented segments always get, whatever the ratings), nor one where the
+    segment's key accounts are already under-served. Returns them and the package's
+    share of gross profit after."""
+    empty = pd.DataFrame(columns=["element", "cost_per_account"])
+    if sm_.packages is None or sm_.cost_today is None or sm_.costs is None:
+        return empty, float("nan")
+    row = sm_.costs.set_index("segment").loc[segment]
+    pk = sm_.packages
+    short = (
+        set(sm_.gaps.loc[(sm_.gaps["group"] == segment)
+                         & (sm_.gaps["status"] == "under-served"), "element"])
+        if sm_.gaps is not None
+        else set()
+    )  # fmt: skip
+    # what loyal buyers always get stays, as the package rules promise it
+    kept = (pk["orientation"] == "loyalty") & pk["element"].isin(keep)
+    inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED) & ~kept
+             & ~pk["element"].isin(short)]["element"]  # fmt: skip
+    c = sm_.cost_today[(sm_.cost_today["segment"] == segment)
+                       & sm_.cost_today["element"].isin(inc)]  # fmt: skip
+    c = c[c["cost_per_account"] > 0].sort_values("cost_per_account", ascending=False)
+    cost, gp, chosen = float(row["package_cost"]), float(row["gross_profit"]), []
+    for r in c.itertuples():
+        if cost / gp <= affordable:
+            break
+        chosen.append(r.Index)
+        cost -= r.cost_per_account
+    return c.loc[chosen].reset_index(drop=True), cost / gp
+
+
+def reworked(
+    model: ServiceModel, affordable: float = 0.5, keep: list[str] | tuple[str, ...] = ()
+) -> pd.DataFrame | None:
+    """The packages as they would be promised: where a segment cannot afford its package,
+    the elements :func:`rework` picks are charged separately (``basis``: "rework")."""
+    if model.packages is None:
+        return None
+    pk = model.packages.copy()
+    if model.costs is None or not len(model.costs):
+        return pk
+    for seg_name in model.costs.loc[model.costs["affordable"] == False, "segment"]:  # noqa: E712
+        costly, _ = rework(model, seg_name, affordable, keep)
+        hit = (pk["segment"] == seg_name) & pk["element"].isin(costly["element"])
+        pk.loc[hit, ["decision", "basis"]] = [CHARGED, "rework"]
+    return pk
 
 
 DIMENSION_LABELS = {

@@ -493,18 +493,19 @@ def importance_heatmap(
 
 
 def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
-    """The largest gaps between importance and satisfaction, under-served and over-served."""
-    if gaps is None:
+    """The largest gaps between importance and satisfaction, under-served and over-served,
+    in the order of the gap table (``gaps``: :func:`kamlib.report.service_model.gap_view`,
+    so the chart and the table rank alike)."""
+    if gaps is None or gaps.empty:
         return None
-    g = gaps[gaps["enough"] & gaps["status"].isin(["under-served", "over-served"])]
-    under = g[g["status"] == "under-served"].head(top // 2 + top % 2)
-    over = g[g["status"] == "over-served"].sort_values("gap").head(top // 2)
+    under = gaps[gaps["status"] == "under-served"].head(top // 2 + top % 2)
+    over = gaps[gaps["status"] == "over-served"].head(top // 2)
     d = pd.concat([under, over]).iloc[::-1]
     if d.empty:
         return None
     fig, ax = plt.subplots(figsize=(8.4, 0.34 * len(d) + 1.2))
     colours = [OKABE_ITO[5] if s == "under-served" else OKABE_ITO[4] for s in d["status"]]
-    labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["group"], strict=True)]
+    labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["segment"], strict=True)]
     ax.barh(labels, d["gap"], color=colours)
     ax.axvline(0, color=INK, lw=0.8)
     from matplotlib.patches import Patch

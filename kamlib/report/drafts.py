@@ -59,6 +59,18 @@ def _to_rework(a: pd.Series) -> bool:
     return a.get("package_affordable") is False or a.get("package_affordable") is np.False_
 
 
+def _in_full(a: pd.Series, c: str | None) -> str:
+    """What applying the package in full would recover: charging for what it charges
+    separately and ending what it does not offer (today's cost of each)."""
+    parts = []
+    charge, stop = a.get("package_charge", 0.0), a.get("package_stop", 0.0)
+    if pd.notna(charge) and charge > 0:
+        parts.append(f"charge for what it charges separately ({fmt.money(charge, c)} today)")
+    if pd.notna(stop) and stop > 0:
+        parts.append(f"end what it does not offer ({fmt.money(stop, c)} today)")
+    return f" on the package in full ({' and '.join(parts)})" if parts else ""
+
+
 def _fix(p: Plan) -> str:
     """What the profitability step proposes for the account, in one clause."""
     a, c = p.account, p.currency
@@ -73,7 +85,7 @@ def _fix(p: Plan) -> str:
         return (
             f"even with the segment package it would need prices "
             f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the segment margin, "
-            "more than a price path can ask: renegotiate the terms or exit"
+            f"more than a price path can ask: renegotiate the terms{_in_full(a, c)} or exit"
         )
     path = f"prices {_path(a)} bring it to the segment margin"
     return f"{saving}, and {path}" if a["better_action"] == "package and price" else path
@@ -157,6 +169,17 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
     return urgent
 
 
+def _more_in_full(a: pd.Series, c: str | None) -> str:
+    """The rest of the package's effect, should the account accept it in full."""
+    more = sum(v for v in (a.get("package_charge"), a.get("package_stop")) if pd.notna(v))
+    if more <= 0:
+        return ""
+    return (
+        f"; up to {fmt.money(more, c)} more if it pays for what the package charges "
+        "separately and gives up what it does not offer"
+    )
+
+
 def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
     """The profitability step's proposal for a flagged account: (action, why, urgent)."""
     a, c = p.account, p.currency
@@ -169,12 +192,15 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
             (
                 "Move the account to its segment's service package"
                 + (" once it is reworked" if rework else ""),
-                f"saves {fmt.money(a['package_saving'], c)} a year"
+                f"serving the elements it includes at the segment's average cost saves "
+                f"{fmt.money(a['package_saving'], c)} a year"
                 + (
-                    " at today's package, which the service model finds its segment cannot afford"
+                    " on the package as reworked, as the service model finds today's beyond "
+                    "what its segment can afford"
                     if rework
                     else ""
                 )
+                + _more_in_full(a, c)
                 + _protect(p),
                 False,
             )
@@ -183,7 +209,7 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
         out.append(
             (
                 f"Raise net prices {_path(a)}, on the value delivered",
-                f"brings it to the segment's net margin ({fmt.pct(a['target_margin'], 1)})",
+                f"brings it to the segment's net margin of {fmt.pct(a['target_margin'], 1)}",
                 False,
             )
         )
@@ -563,14 +589,17 @@ def investment(p: Plan) -> list[str]:
     """Today's cost-to-serve against the segment package, and the price path if any."""
     a, c = p.account, p.currency
     out = []
-    cts, pkg = a.get("cost_to_serve"), a.get("package_cost")
-    if pd.notna(cts) and pkg is not None and pd.notna(pkg):
-        change = pkg - cts
+    cts, change = a.get("cost_to_serve"), a.get("package_change")
+    if pd.notna(cts) and change is not None and pd.notna(change):
         out.append(
-            f"Serving it costs {fmt.money(cts, c)} a year today; its segment's package "
-            f"{fmt.money(pkg, c)} ("
-            + (f"{fmt.money(-change, c)} less" if change < 0 else f"{fmt.money(change, c)} more")
-            + ")"
+            f"Serving it costs {fmt.money(cts, c)} a year today; with its segment's package, "
+            "the elements it includes at the segment's average cost, "
+            + (
+                f"{fmt.money(-change, c)} less"
+                if change < 0
+                else (f"{fmt.money(change, c)} more" if change > 0 else "as much")
+            )
+            + _more_in_full(a, c)
         )
     elif pd.notna(cts):
         out.append(f"Serving it costs {fmt.money(cts, c)} a year today")

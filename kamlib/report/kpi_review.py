@@ -580,11 +580,21 @@ def decision(
         hl = r.health if "account_id" in r.health else r.health.reset_index()
         banded = set(hl.loc[hl["band"].isin(["at risk", "watch"]), "account_id"])
         both = int(r.warnings["account_id"].isin(banded).sum())
+        losing = int(
+            r.warnings["reasons"].map(lambda why: any(n.code == "warn.loss" for n in why)).sum()
+        )
+        loss = (
+            f", and {fmt.count(losing)} {'loses' if losing == 1 else 'lose'} money after "
+            "cost-to-serve (the profitability review acts on those)"
+            if losing
+            else ""
+        )
         rec += (
             f" The early-warning list ({fmt.plural(len(r.warnings), 'account')}) flags what "
             f"to act on: health falling, revenue declining, NPS dropping, a loss after "
             "cost-to-serve, no senior contact; "
-            f"{fmt.count(both)} of them {'is' if both == 1 else 'are'} also at risk or on watch."
+            f"{fmt.count(both)} of them {'is' if both == 1 else 'are'} also at risk or on "
+            f"watch{loss}."
         )
     steps = []
     if len(r.warnings):
@@ -604,7 +614,7 @@ def decision(
     )
     steps += [
         f"Confirm the targets with management: {provisional}they are stated with the "
-        "scorecard, beside what a comparable programme aimed at and reported.",
+        "scorecard, beside what a published case of a comparable programme aimed at and reported.",
         f"Repeat this review every {r.period} and report it to the steering committee.",
     ]
     # the KPIs one by one follow on the next page (the scorecard): the page stays one page

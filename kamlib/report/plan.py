@@ -145,6 +145,7 @@ def _investment(p: Plan) -> pd.DataFrame:
         float(a["cost_to_serve"]),
         a.get("package_cost"),
         amount,
+        a.get("package_change"),
     )
 
 
@@ -453,6 +454,8 @@ def _rate(p: Plan) -> tuple[float, str]:
 def _rate_note(p: Plan) -> str:
     """The target tile's note: the rate, and the situation that set it."""
     rate, basis = _rate(p)
+    if bool(p.account.get("pipeline_floor", False)):
+        return "today plus the weighted pipeline"
     return {
         ap.BREAK_EVEN: "break even first",
         ap.STABILISE: "stabilise first",
@@ -463,7 +466,19 @@ def _rate_note(p: Plan) -> str:
 
 def target_reason(p: Plan) -> str:
     """Why the target grows as it does, in one clause: management's rate, or the
-    account's situation that scales it."""
+    account's situation that scales it; and the weighted pipeline where it sets the
+    first target."""
+    a, c = p.account, p.currency
+    why = _target_reason(p)
+    if bool(a.get("pipeline_floor", False)):
+        why += (
+            f"; the weighted open pipeline, {fmt.money(a['weighted'], c)}, already promises "
+            f"more, so the {p.horizons[0]}-month target is today's revenue plus that pipeline"
+        )
+    return why
+
+
+def _target_reason(p: Plan) -> str:
     a, c = p.account, p.currency
     rate, basis = _rate(p)
     if basis == ap.BREAK_EVEN:
@@ -494,6 +509,39 @@ def target_reason(p: Plan) -> str:
     return f"management's growth target of {fmt.pct(rate)} a year"
 
 
+def breaks_even(p: Plan) -> bool:
+    """The account's first target is to break even (its revenue targets hold today's)."""
+    return _rate(p)[1] == ap.BREAK_EVEN and not bool(p.account.get("pipeline_floor", False))
+
+
+def break_even_view(p: Plan) -> pd.DataFrame:
+    """For an account whose first target is to break even: what the profitability
+    actions bring, step by step, and the net contribution after each, a year."""
+    a = p.account
+    num = lambda c: float(a[c]) if pd.notna(a.get(c)) else 0.0  # noqa: E731
+    act = a.get("better_action")
+    priced = act in ("price", "package and price")
+    b = ap.break_even_path(
+        float(a["net_contribution"]),
+        num("package_saving") if isinstance(act, str) else 0.0,
+        num("price_first_year") if priced else 0.0,
+        num("price_after_package") if priced else 0.0,
+        int(num("price_steps")) if priced else 0,
+    )
+    names = {"today": "today", "the package": "serve it with its segment's package",
+             "price, first year": "prices, first year's step",
+             "price, later years": "prices, the later steps"}  # fmt: skip
+    return pd.DataFrame(
+        {
+            "step": b["step"].map(names),
+            "adds a year": [
+                "" if pd.isna(v) else "+" + fmt.money(v, p.currency) for v in b["effect"]
+            ],  # fmt: skip
+            "net contribution after": b["net_contribution"],
+        }
+    )
+
+
 def targets_note(p: Plan) -> str:
     a, c = p.account, p.currency
     b = _bridge(p)
@@ -501,6 +549,15 @@ def targets_note(p: Plan) -> str:
     start = fmt.money(_annual(p), c) + (
         " (the months of data there are, annualised)" if _partial(p) else ""
     )
+    if breaks_even(p):
+        b = break_even_view(p)
+        after = float(b["net contribution after"].iloc[-1])
+        return f"The revenue targets hold today's {start} a year: {reason}. " + (
+            f"The actions above take it to {fmt.money(after, c)} a year."
+            if after >= 0
+            else f"The actions above leave it at {fmt.money(after, c)} a year: renegotiate "
+            "the terms on the package in full, or exit."
+        )
     text = (
         f"The targets hold today's {start} a year: {reason}."
         if not _rate(p)[0]

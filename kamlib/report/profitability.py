@@ -117,7 +117,9 @@ def actions_view(p: Profitability, step: float = 0.10, max_steps: int = 3) -> pd
             "net contribution": a["net_contribution"],
             "net margin": a["net_margin"],
             "target": a["target_margin"],
-            "saving with package": a["package_saving"],
+            "package saves": a["package_saving"],
+            # what the package charges for or leaves out: more, should the account accept it
+            "more in full": a["package_charge"] + a["package_stop"],
             "price path after it": [
                 price_path(x, int(n), step, max_steps)
                 for x, n in zip(a["price_after_package_pct"], a["price_steps"], strict=True)
@@ -145,8 +147,53 @@ def _actions_sentence(h: dict, worst: pd.Series, currency: str | None) -> str:
     return (
         f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
         f"({fmt.money(worst['net_contribution'], currency)}). For the "
-        f"{h['flagged']} flagged key accounts, moving each to its segment's package "
-        f"would save up to {fmt.money(h['saving_total'], currency)} a year{prices}.{rest}"
+        f"{h['flagged']} flagged key accounts, serving each with its segment's package "
+        f"saves {fmt.money(h['saving_total'], currency)} a year, up to "
+        f"{fmt.money(h['saving_high'], currency)} if applied in full{prices}.{rest}"
+    )
+
+
+def savings_text(h: dict, currency: str | None) -> str:
+    """What the packages save the flagged key accounts: the sure part, what of it waits
+    for a reworked package, and the most if the accounts accept their package in full."""
+    from ..core import fmt
+
+    later = (
+        f" ({fmt.money(h['saving_later'], currency)} of it once the packages the service "
+        "model finds unaffordable are reworked)"
+        if h["saving_later"]
+        else ""
+    )
+    more = h["saving_high"] - h["saving_total"]
+    full = (
+        f"; should the accounts also pay for what their package charges separately and give "
+        f"up what it does not offer, {fmt.money(more, currency)} more"
+        if more > 0
+        else ""
+    )
+    return (
+        "Serving each with its package, the elements it includes at its segment's average "
+        f"cost, saves {fmt.money(h['saving_total'], currency)} a year{later}{full}."
+    )
+
+
+def business_case(h: dict, programme_cost: float, currency: str | None) -> str:
+    """The fixes set against what the key-account model costs (segmentation's line)."""
+    from ..core import fmt
+
+    sure = h["saving_total"] + h["price_total"]
+    if pd.isna(programme_cost) or programme_cost <= 0 or sure <= 0:
+        return ""
+    prices = " and the price paths" if h["price_total"] else ""
+    verdict = (
+        "they pay for the programme on their own"
+        if sure >= programme_cost
+        else "the rest has to come from the growth and retention the plans target"
+    )
+    return (
+        f" Together the sure savings{prices} bring {fmt.money(sure, currency)} a year against "
+        f"the {fmt.money(programme_cost, currency)} the key-account model costs a year at the "
+        f"recommended line (segmentation, planning assumptions): {verdict}."
     )
 
 
@@ -422,21 +469,20 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
     parts = [f"{fmt.count(int(count[a]))} {said[a]}" for a in said if count.get(a, 0)]
     if parts and count.get(PACKAGE, 0) == 1:
         parts[0] = parts[0].replace("their segment's", "its segment's")
-    effects = [f"the packages save up to {fmt.money(h['saving_total'], currency)} a year"]
-    if h["price_total"]:
-        effects.append(
-            f"the price paths add {fmt.money(h['price_total'], currency)} a year once complete"
-        )
+    prices = (
+        f" The price paths add {fmt.money(h['price_total'], currency)} a year once complete, "
+        "if the accounts keep buying as before."
+        if h["price_total"]
+        else ""
+    )
     return (
         f"Act on the {fmt.plural(h['flagged'], 'flagged key account')} (losing money, or "
         "paying less and costing more than their peers): "
         + listing(parts)
         + ". "
-        + " and ".join(effects)[0].upper()
-        + " and ".join(effects)[1:]
-        + ", at the packages' cost as the service model puts it today (elements no activity "
-        "delivers are not costed, and a package it asks to rework moves the saving with it) "
-        "and if the accounts keep buying as before."
+        + savings_text(h, currency)
+        + prices
+        + business_case(h, p.programme_cost, currency)
     )
 
 

@@ -106,8 +106,9 @@ def _kpi_targets(cfg: Config) -> str:
         f"{_points(t['share_of_wallet'])}; NPS +{t['nps']:g} points; CSAT "
         f"{fmt.pct(t['satisfaction'], signed=True)}; opportunities won "
         f"{fmt.pct(t['opportunities'], signed=True)} on the average {k.period} of the year "
-        "before the programme. For scale, a comparable key account programme at a European "
-        f"telecom aimed in its first year at retention {span('retention')}, customer "
+        "before the programme. For scale, a published case of a key account programme at a "
+        "European telecom (Flevy Management Insights) aimed in its first year at retention "
+        f"{span('retention')}, customer "
         f"satisfaction {span('satisfaction')} and key-account revenue {span('revenue_growth')}, "
         f"and reported retention {fmt.pct(said['retention'], signed=True)} and key-account "
         f"revenue {fmt.pct(said['revenue_growth'], signed=True)}."
@@ -129,6 +130,8 @@ def _cost_sensitivity(cfg: Config) -> str:
 
 
 def _health(cfg: Config) -> str:
+    from ..method.health import LOSS_RISK, LOSS_WATCH
+
     weights = cfg.method.health.weights
     n = sum(1 for w in weights.values() if w)
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -136,6 +139,14 @@ def _health(cfg: Config) -> str:
         f"A health score (0–100) for every key account, from {words.get(n, str(n))} "
         f"component{'s' if n != 1 else ''} with the weights below; a component without data "
         "is left out and the other weights re-normalised."
+        + (
+            f" A loss after cost-to-serve caps it: more than {fmt.pct(LOSS_WATCH)} of revenue "
+            f"is never healthy (at most {fmt.count(cfg.method.health.watch_below - 1)}), "
+            f"{fmt.pct(LOSS_RISK)} or more is at risk (at most "
+            f"{fmt.count(cfg.method.health.risk_below - 1)})."
+            if weights.get("profitability")
+            else ""
+        )
     )
 
 

@@ -12,11 +12,10 @@ import pandas as pd
 from ..core import fmt
 from ..method.service_model import (
     DIMENSION_LABELS,
-    INCLUDED,
-    UNIMPORTANT_AT,
     ServiceModel,
     catalogue,
     orientation_contrast,
+    rework,
     wide,
 )
 from .decision import Decision
@@ -131,6 +130,38 @@ def heat(sm_: ServiceModel, dimension: str) -> tuple[pd.DataFrame, pd.DataFrame]
     if dimension == "segment":  # the key-account segments, which get packages
         m = m[m["group"].str.startswith("Tier")]
     return wide(m, "importance"), wide(m, "respondents").fillna(0).astype(int)
+
+
+def heat_takeaway(sm_: ServiceModel, dimension: str) -> str:
+    """What the heatmap of ``dimension`` shows, in a sentence: the elements its groups
+    value most differently, or that they agree."""
+    from ..method.service_model import GAP_DIFF, differences
+
+    if dimension not in sm_.matrices:
+        return ""
+    m = sm_.matrices[dimension]
+    if dimension == "segment":
+        m = m[m["group"].str.startswith("Tier")]
+    d = differences(m)
+    label = DIMENSION_LABELS.get(dimension, dimension)
+    if d.empty:
+        return (
+            f"Every {label} rates each element within {GAP_DIFF:.1f} points of the "
+            "others: the same package can serve them all."
+        )
+    said = [
+        f"{fmt.md_text(r.element)}, {r.high_importance:.1f} for {fmt.md_text(r.high)} against "
+        f"{r.low_importance:.1f} for {fmt.md_text(r.low)}"
+        for r in d.head(2).itertuples()
+    ]
+    rest = len(d) - len(said)
+    tail = (
+        f" {fmt.plural(rest, 'other element')} {'differs' if rest == 1 else 'differ'} by "
+        f"{GAP_DIFF:.1f} points or more."
+        if rest
+        else f" On the other elements they are within {GAP_DIFF:.1f} points."
+    )
+    return f"Where the {label}s differ most: {'; '.join(said)}.{tail}"
 
 
 def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
@@ -274,47 +305,6 @@ def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str,
     return cards
 
 
-def rework(
-    sm_: ServiceModel, segment: str, affordable: float = 0.5,
-    keep: list[str] | tuple[str, ...] = (),
-) -> tuple[pd.DataFrame, float]:  # fmt: skip
-    """For a segment that cannot afford its package: the included elements to charge
-    separately instead, costliest first (cost per account today), until the package
-    costs at most ``affordable`` of the gross profit; never one of ``keep`` (what
-    loyalty-oriented segments always get) unless the segment rates it unimportant, nor
-    one where the segment's key accounts are already under-served. Returns them and the
-    package's share of gross profit after."""
-    empty = pd.DataFrame(columns=["element", "cost_per_account"])
-    if sm_.packages is None or sm_.cost_today is None or sm_.costs is None:
-        return empty, float("nan")
-    row = sm_.costs.set_index("segment").loc[segment]
-    pk = sm_.packages
-    short = (
-        set(sm_.gaps.loc[(sm_.gaps["group"] == segment)
-                         & (sm_.gaps["status"] == "under-served"), "element"])
-        if sm_.gaps is not None
-        else set()
-    )  # fmt: skip
-    # what loyal buyers always get stays, unless this segment rates it unimportant
-    kept = (
-        (pk["orientation"] == "loyalty")
-        & pk["element"].isin(keep)
-        & ~(pk["importance"] <= UNIMPORTANT_AT)
-    )
-    inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED) & ~kept
-             & ~pk["element"].isin(short)]["element"]  # fmt: skip
-    c = sm_.cost_today[(sm_.cost_today["segment"] == segment)
-                       & sm_.cost_today["element"].isin(inc)]  # fmt: skip
-    c = c[c["cost_per_account"] > 0].sort_values("cost_per_account", ascending=False)
-    cost, gp, chosen = float(row["package_cost"]), float(row["gross_profit"]), []
-    for r in c.itertuples():
-        if cost / gp <= affordable:
-            break
-        chosen.append(r.Index)
-        cost -= r.cost_per_account
-    return c.loc[chosen].reset_index(drop=True), cost / gp
-
-
 def decision_tiles(sm_: ServiceModel, under: int) -> list[tuple[str, str, str]]:
     """The numbers that matter: segments with a package, packages not affordable, gaps
     on key accounts, who was interviewed."""
@@ -391,8 +381,11 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
     )
     if len(bad):
         steps.append(
-            f"Rework the package of {listing([fmt.md_text(s) for s in bad['segment']])} "
-            "with the segment's account managers before it is promised."
+            f"Rework the package of {fmt.md_text(bad['segment'].iloc[0])} with the "
+            "segment's account managers before it is promised."
+            if len(bad) == 1
+            else f"Rework the packages of {listing([fmt.md_text(s) for s in bad['segment']])} "
+            "with each segment's account managers before they are promised."
         )
     thin = int((~sm_.matrices["segment"]["enough"]).sum()) if sm_.has_ratings else 0
     if thin:

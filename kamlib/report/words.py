@@ -401,7 +401,10 @@ def _() -> str:
 @words("how.change")
 def _(priced: bool) -> str:
     if priced:
-        return "the package's cost less what serving the account costs today"
+        return (
+            "serving the elements the package includes at the segment's average cost, against "
+            "today (what it charges for or leaves out not counted)"
+        )
     return "no package cost: the service model could not price the package"
 
 

@@ -86,7 +86,24 @@ GLOSSARY: dict[str, Term] = {
     "package_saving": _t(
         "Saving from the package",
         "money",
-        "Cost-to-serve saved by serving the account with its package.",
+        "Cost-to-serve saved by serving the elements the package includes at the segment's "
+        "average cost.",
+    ),
+    "package_charge": _t(
+        "Cost of what the package charges for",
+        "money",
+        "What the account costs today on elements its package charges separately: recovered "
+        "if it pays for them.",
+    ),
+    "package_stop": _t(
+        "Cost of what the package leaves out",
+        "money",
+        "What the account costs today on elements its package does not offer: saved if they stop.",
+    ),
+    "package_reworked": _t(
+        "Package to be reworked first",
+        "yesno",
+        "The service model finds the segment's package unaffordable as it stands.",
     ),
     "price_increase": _t(
         "Price increase needed",
@@ -257,6 +274,12 @@ GLOSSARY: dict[str, Term] = {
     ),
     "element": _t("Service element", "text", "A part of the service offer."),
     "decision": _t("Decision", "text", "Included, charged or not offered."),
+    "capped": _t(
+        "Capped by a loss",
+        "yesno",
+        "The account loses money after cost-to-serve: over 2 % of revenue is never healthy, "
+        "20 % or more is at risk.",
+    ),
     "basis": _t(
         "Decided on",
         "text",
