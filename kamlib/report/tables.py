@@ -119,9 +119,9 @@ def table_html(
             f = partial(_money_in, currency=currency, scale=scale)
         cells[c] = [f(v) for v in shown[c]]
     nowrap = _one_line(cells, numeric, formats, tags)
+    # a header breaks between words, never inside "cost-to-serve"
     head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>'
-        for c in df.columns
+        f'<th class="{"num" if c in numeric else ""}">{_unbroken(str(c))}</th>' for c in df.columns
     )
     body = []
     for i in range(len(shown)):
@@ -156,6 +156,11 @@ def table_html(
         f'<div class="{wrap}"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{foot}</div>"
     )
+
+
+def _unbroken(text: str) -> str:
+    """Escaped text whose hyphenated words never break across lines."""
+    return HYPHENATED.sub(r'<span class="nw">\1</span>', html.escape(text))
 
 
 def show(df: pd.DataFrame, **kwargs: Any) -> None:
