@@ -319,3 +319,13 @@ def test_targets_are_called_provisional_only_where_a_status_rests_on_them():
     unscored = kpi_review(["no baseline"])
     steps = kpi_view.decision(unscored, "EUR").next_steps
     assert not any("provisional" in s for s in steps)
+
+
+def test_packages_resting_on_old_interviews_are_refreshed_before_they_are_adopted():
+    m = service_model()
+    m.notes = [note("sm.old_ratings", latest=pd.Timestamp("2025-08-15"), months=13)]
+    d = sm_view.decision(m, "EUR", keep=["innovation"], affordable=0.5)
+    assert d.recommendation.startswith(
+        "First refresh the interviews: the latest is from August 2025, and what the key "
+        "accounts value may have moved since. Then: rework the package before it is promised."
+    )

@@ -157,6 +157,9 @@ def test_without_any_threat_the_draft_says_what_was_checked():
     p = make_plan({"share_of_wallet": np.nan})
     assert dr.swot_data(p)["threats"] == [dr.risks_empty(p)]
     assert dr.swot_data(p)["threats"][0].startswith("No risk in the data checked")
+    # the mitigation draft does not repeat it: it says how to keep it so
+    (mitigation,) = dr.risk_mitigation(p)
+    assert mitigation.startswith("Nothing to mitigate on the data today")
 
 
 def test_ongoing_projects_are_the_largest_open_opportunities_and_new_products():
@@ -282,9 +285,9 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     ((action, why, urgent),) = dr._profit_actions(p)
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
-        "serving the elements it includes at the segment's average cost saves €10 k a year on "
-        "the package as reworked, as the service model finds today's beyond what its segment "
-        "can afford; "
+        "saves €10 k a year by serving the elements it includes at the segment's average "
+        "cost; counted on the package as reworked, as the service model finds today's beyond "
+        "what the segment can afford; "
         "up to €4.0 k more if it pays for what the package charges separately and gives up "
         "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
         "and our delivery at 2"
@@ -306,3 +309,32 @@ def test_weaknesses_name_a_low_margin_a_negative_nps_and_no_contact():
     assert "no contact at the account on record" in weak
     # a negative NPS the risks already name is a threat, said once
     assert not any("NPS" in w for w in weak) and any("NPS −50" in t for t in swot["threats"])
+
+
+def test_what_the_account_needs_most_is_offered_as_paid_where_its_package_charges_it():
+    ratings = {"account_id": ["A1", "A1"], "element": ["technical support", "training"],
+               "importance": [5.0, 4.0], "satisfaction": [2.0, 4.0]}  # fmt: skip
+    account = {"better_action": "package", "package_saving": 10_000.0, "price_increase": 0.0}
+    p = make_plan(account=account, ratings=ratings)
+    p.package = pd.DataFrame({"element": ["technical support", "training"],
+                              "decision": ["charged separately", "included"]})  # fmt: skip
+    assert dr._protect(p) == (
+        "; its package charges separately for what it needs most, so offer it as a paid "
+        "service at the level it needs: it rates technical support at 5 of 5 and our delivery at 2"
+    )
+    # a strength is never also a gap: training is delivered within a point of what it needs
+    assert dr._rated_well(p) == ["rates our training at 4 of 5, where it matters (4 of 5)"]
+    p.ratings.loc[p.ratings["element"] == "training", "importance"] = 5.0
+    assert dr._rated_well(p) == []
+
+
+def test_the_investment_draft_says_both_parts_of_the_package_change():
+    p = make_plan(account={"cost_to_serve": 198_000.0, "package_change": -19_000.0,
+                           "package_trim": 22_000.0, "package_lift": 3_000.0,
+                           "package_charge": 0.0, "package_stop": 0.0})  # fmt: skip
+    (first, *_) = dr.investment(p)
+    assert first == (
+        "Serving it costs €198 k a year today; with its segment's package, the elements it "
+        "includes at the segment's average cost, €19 k less, that is €22 k saved where it "
+        "costs more than the segment's average and €3.0 k more where it gets less"
+    )

@@ -441,7 +441,12 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     assert len(loss) and (loss["target_basis"] == "break even").all()
     small = a[(a["net_contribution"] < 0) & ~material]  # a small loss: it grows, at half
     assert (small["target_basis"].isin(["recover", "stabilise", "wallet"])).all()
-    assert loss["target_12m"].to_numpy() == pytest.approx(loss["annual_revenue"].to_numpy())
+    # no volume growth: today's revenue, plus the price path where profitability proposes one
+    priced = loss["better_action"].isin(["price", "package and price"])
+    rise = loss["price_after_package"].where(priced, 0.0).fillna(0.0)
+    expected = np.minimum(loss["annual_revenue"] * 1.10, loss["annual_revenue"] + rise)
+    assert loss["target_12m"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert priced.any() and (~priced).any()
     p = plan_book.plan(book, loss.index[0])
     assert "first target is to break even" in pr.summary_text(p)
     assert pr.summary_cards(p)[3][2] == "break even first"
@@ -455,7 +460,8 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     floored = grow[grow["pipeline_floor"]]
     assert len(floored) and (floored["weighted"] > 0.10 * floored["annual_revenue"]).all()
     said = pr.target_reason(plan_book.plan(book, floored.index[0]))
-    assert said.endswith("so the 12-month target is today's revenue plus that pipeline")
+    assert said.startswith("today's revenue plus the weighted open pipeline, €")
+    assert said.endswith("which promises more than management's growth target of 10 % a year")
 
 
 def test_a_loss_making_plan_shows_how_it_breaks_even():
@@ -475,3 +481,29 @@ def test_a_loss_making_plan_shows_how_it_breaks_even():
     assert v["adds a year"].iloc[0] == ""
     note = pr.targets_note(p)
     assert "first target is to break even" in note and "The actions above" in note
+    # when it breaks even follows from its own actions
+    after = v["net contribution after"]
+    first_year = after[v["step"] != "prices, the later steps"]
+    when = "within 12 months" if (first_year >= 0).any() else "years, as its price path"
+    assert when in pr.target_reason(p)
+
+
+def test_the_plans_together_are_set_against_the_model_cost():
+    from types import SimpleNamespace
+
+    from kamlib.report import plan as pr
+
+    accounts = pd.DataFrame({
+        "annual_revenue": [100.0, 200.0, 50.0], "revenue": [100.0, 200.0, 50.0],
+        "target_12m": [110.0, 200.0, 60.0], "gross_margin": [0.4, 0.3, 0.2],
+        "target_basis": ["growth", "stabilise", "break even"],
+    })  # fmt: skip
+    cfg = SimpleNamespace(method=SimpleNamespace(account_plan=SimpleNamespace(horizons=[12])))
+    book = SimpleNamespace(accounts=accounts, config=cfg, fixes=8.0, programme_cost=20.0)
+    pf = plan_book.portfolio(book)
+    # the break-even account's +10 is price, counted by profitability: growth is 10 (A)
+    assert (pf["increase"], pf["growth"], pf["extra_gross_profit"]) == (20.0, 10.0, 4.0)
+    said = pr.portfolio_text(pf, "EUR")
+    assert "their growth adds €10 of revenue, about €4 of gross profit" in said
+    assert said.endswith("that is €12 a year against the €20 the key-account model costs a "
+                         "year: €8 short of paying for it in the first year.")  # fmt: skip

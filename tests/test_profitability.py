@@ -162,17 +162,19 @@ def test_actions_take_the_package_first_then_a_capped_price_path():
     from kamlib.method.service_model import ServiceModel
 
     t = pd.DataFrame({
-        "account_id": ["A", "B", "C"], "account_name": ["A", "B", "C"], "key": True,
-        "segment": "S", "quadrant": [None, None, "aggressive"],
-        "net_revenue": [100.0, 100.0, 100.0], "net_contribution": [-10.0, -60.0, 5.0],
-        "net_margin": [-0.1, -0.6, 0.05], "cost_to_serve": [30.0, 40.0, 10.0],
+        "account_id": ["A", "B", "C", "D"], "account_name": ["A", "B", "C", "D"], "key": True,
+        "segment": "S", "quadrant": [None, None, "aggressive", None],
+        "net_revenue": [100.0, 100.0, 100.0, 100.0],
+        "net_contribution": [-10.0, -60.0, 5.0, -1.5],
+        "net_margin": [-0.1, -0.6, 0.05, -0.015], "cost_to_serve": [30.0, 40.0, 10.0, 20.0],
     })  # fmt: skip
     costs = pd.DataFrame({"segment": ["S"], "package_cost": [10.0]})
     model = ServiceModel([], {}, None, None, costs, None, 0, 3)
     s = settings_.Profitability(0.1, None, None, 0.10, 3, {})
-    effects = pd.DataFrame({"trim": [20.0, 30.0, 0.0], "lift": 0.0, "charge": [0.0, 5.0, 0.0],
-                            "stop": 0.0, "reworked": [False, True, False]},
-                           index=pd.Index(["A", "B", "C"], name="account_id"))  # fmt: skip
+    effects = pd.DataFrame({"trim": [20.0, 30.0, 0.0, 10.0], "lift": 0.0,
+                            "charge": [0.0, 5.0, 0.0, 0.0], "stop": 0.0,
+                            "reworked": [False, True, False, False]},
+                           index=pd.Index(["A", "B", "C", "D"], name="account_id"))  # fmt: skip
     a = pf._actions(t, s, model, effects).set_index("account_id")
     assert a.loc["B", "package_charge"] == 5.0 and bool(a.loc["B", "package_reworked"])
     # A: the package saves 20 -> NC 10 = 10 % margin: the package alone closes it
@@ -183,6 +185,9 @@ def test_actions_take_the_package_first_then_a_capped_price_path():
     # C is flagged as aggressive at 5 %: no package saving (CTS 10 = package), +5.6 % in one step
     assert a.loc["C", "better_action"] == pf.PRICE and a.loc["C", "price_steps"] == 1
     assert a.loc["C", "price_first_year"] == pytest.approx(5 / 0.9)
+    # D: the package leaves (10 - 8.5) / 0.9 = 1.7 % to close, too little to ask: package only
+    assert a.loc["D", "price_after_package_pct"] == pytest.approx(1.5 / 0.9 / 100)
+    assert a.loc["D", "better_action"] == pf.PACKAGE and a.loc["D", "price_first_year"] == 0
 
 
 def test_cost_sensitivity_moves_the_conclusions():
@@ -284,3 +289,19 @@ def test_robustness_says_how_many_key_accounts_lose_money_at_each_end():
     assert "20 % higher, 3; as given, 2." in text and "holds across this range" in text
     p.sensitivity = sens.assign(unprofitable_key_share=[0.0, 0.1, 0.2])
     assert "depends on the unit costs" in pv.robustness_text(p)
+
+
+def test_the_business_case_sets_the_fixes_against_the_model_cost():
+    from kamlib.report import profitability as view
+
+    h = {"saving_total": 2.0e6, "price_total": 1.0e6, "saving_high": 4.0e6, "saving_later": 0.5e6}
+    said = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR")
+    assert "bring €3.0 M a year against the €11.0 M a year" in said
+    assert "€8.0 M a year has to come from the growth and retention" in said
+    assert "more than all key accounts earn after cost-to-serve today (€7.7 M)" in said
+    covered = view.business_case(h, 2.5e6, 50, 7.7e6, "EUR")
+    assert "bring €3.0 M a year, more than the €2.5 M" in covered
+    assert view.business_case(h, float("nan"), 0, 7.7e6, "EUR") == ""
+    text = view.savings_text(h, "EUR")
+    assert "saves €2.0 M a year, €500 k of it only once" in text
+    assert "could save up to €2.0 M more, if the accounts accept it" in text

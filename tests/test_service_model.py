@@ -259,3 +259,13 @@ def test_the_gap_chart_ranks_as_the_gap_table():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()][::-1]  # top first
     assert labels == [f"{e} — S" for e in table["element"]]
     assert table["element"].tolist() == ["a", "b", "c"]
+
+
+def test_the_buyer_contrast_subtracts_as_printed():
+    pk = pd.DataFrame({"segment": ["L", "P"], "orientation": ["loyalty", "price"],
+                       "element": "supply chain", "importance": [3.76, 2.44],
+                       "decision": sm.INCLUDED, "basis": "segment ratings"})  # fmt: skip
+    model = sm.ServiceModel(["supply chain"], {}, None, pk, None, None, 10, 3)
+    row = smv.contrast_view(model).iloc[0]
+    # raw 3.76 - 2.44 = 1.32 shown 1.3 beside 3.8 and 2.4: the difference is 1.4 as printed
+    assert (row["loyalty"], row["price"], row["difference"]) == (3.8, 2.4, 1.4)

@@ -101,12 +101,11 @@ def test_an_override_that_changes_nothing_says_the_class_stays():
 def test_a_reason_states_the_percentiles_it_rests_on():
     key = note("seg.reason.key", tier="Tier 1", score=71.6, revenue_pct=0.987,
                potential_pct=float("nan"))  # fmt: skip
-    assert words.say(key) == "Tier 1: revenue percentile 99; compatibility 72"
+    assert words.say(key) == "Tier 1: top 1 % by revenue; compatibility 72 of 100"
     low = note("seg.reason.low_score", score=38.2, min_score=40.0, revenue_pct=0.9,
                potential_pct=0.55)  # fmt: skip
     assert words.say(low) == (
-        "Candidate, but compatibility 38 is below 40; revenue percentile 90, potential "
-        "percentile 55"
+        "Candidate, but compatibility 38 is below 40; top 10 % by revenue, top 45 % by potential"
     )
 
 

@@ -362,6 +362,27 @@ def risk_signals(
     return out.rename_axis("account_id").reset_index()
 
 
+def price_targets(
+    base: pd.Series, price_rise: pd.Series, step: float, horizons: list[int]
+) -> pd.DataFrame:
+    """Revenue targets of accounts whose first target is to break even: today's revenue
+    plus their price path, a yearly ``step`` at most, until it has added ``price_rise``
+    (no volume growth is asked of them).
+
+    Examples
+    --------
+    >>> t = price_targets(pd.Series({"a": 100.0, "b": 100.0}), pd.Series({"a": 15.0,
+    ...     "b": 5.0}), 0.10, [12, 24, 36])
+    >>> t.round(2).values.tolist()
+    [[110.0, 115.0, 115.0], [105.0, 105.0, 105.0]]
+    """
+    rise = price_rise.reindex(base.index).fillna(0.0).clip(lower=0.0)
+    return pd.DataFrame(
+        {f"target_{h}m": np.minimum(base * (1 + step) ** (h / 12), base + rise) for h in horizons},
+        index=base.index,
+    )
+
+
 def break_even_path(
     net_contribution: float,
     package_saving: float,

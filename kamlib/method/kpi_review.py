@@ -363,7 +363,9 @@ def scorecard(
     opportunities won (a count per period, :data:`FLOWS`) start from the average period of
     the year up to the baseline;
     ``satisfaction`` and ``opportunities`` are relative improvements; ``nps`` adds NPS
-    points; ``revenue_growth`` is the growth rate to reach.
+    points; ``revenue_growth`` is the growth rate to reach. Where the key accounts'
+    revenue growth is their NRR less 100 % (:func:`growth_is_nrr`), it is not scored twice:
+    NRR's target is the higher of its own and 100 % plus the growth target.
 
     Examples
     --------
@@ -383,8 +385,9 @@ def scorecard(
     base = k[k["period_end"] == baseline_end] if baseline_end is not None else k.iloc[:0]
     base = base.iloc[-1] if len(base) else None
     rows, missing = [], []
+    folded = growth_is_nrr(k)
     for col, tkey, unit in SCORECARD:
-        if col not in k.columns:
+        if col not in k.columns or (col == "growth" and folded):
             continue
         a = float(last[col]) if pd.notna(last[col]) else np.nan
         if np.isnan(a):
@@ -404,6 +407,8 @@ def scorecard(
             if unit == "points":
                 # a share cannot pass 100 %, and a year closes at most half of what is left
                 target = min(b + t, b + (1.0 - b) / 2) if col != "nrr" else b + t
+                if col == "nrr" and folded:  # it carries the growth ambition too
+                    target = max(target, 1 + targets.get("revenue_growth", -np.inf))
             elif unit == "nps":
                 target = min(100.0, b + t)
             elif unit == "relative":
@@ -441,7 +446,26 @@ def scorecard(
     out.attrs["baseline_end"] = base["period_end"] if base is not None else None
     out.attrs["actual_end"] = last["period_end"]
     out.attrs["not_measured"] = missing
+    out.attrs["growth_is_nrr"] = folded
     return out
+
+
+def growth_is_nrr(k: pd.DataFrame) -> bool:
+    """The key accounts' revenue growth is their net revenue retention less 100 % at
+    every period end where both are measured: the same accounts followed over a year
+    (no new account among them), so the scorecard counts it once, as NRR.
+
+    Examples
+    --------
+    >>> growth_is_nrr(pd.DataFrame({"growth": [0.088, np.nan], "nrr": [1.088, np.nan]}))
+    True
+    >>> growth_is_nrr(pd.DataFrame({"growth": [0.10], "nrr": [1.05]}))
+    False
+    """
+    if not {"growth", "nrr"} <= set(k.columns):
+        return False
+    both = k[["growth", "nrr"]].dropna()
+    return bool(len(both)) and bool(np.allclose(both["growth"], both["nrr"] - 1, atol=1e-9))
 
 
 def baseline_value(group: pd.DataFrame, col: str, base_end: pd.Timestamp | None) -> float:

@@ -50,6 +50,10 @@ class PlanBook:
     inputs: pd.DataFrame  # account_id, field, text
     notes: list[Note] = field(default_factory=list)
     has: dict[str, bool] = field(default_factory=dict)
+    # profitability's package savings and price paths a year, and what the key-account
+    # model costs a year at the segmentation's line: the rest of the business case
+    fixes: float = float("nan")
+    programme_cost: float = float("nan")
 
     @property
     def currency(self) -> str:
@@ -150,6 +154,7 @@ def build_book(engagement: Engagement) -> PlanBook:
     k = _with_health(k, revenue, surveys, table("contacts"), engagement, units)
     k = _with_targets(k, s)
     k = _with_investment(k, model, prof)
+    k = _with_price_targets(k, cfg.method.profitability.price_step, [int(x) for x in s.horizons])
     k, inputs = _with_inputs(k, cfg, pack)
     activities = prof.activities
     activities = (
@@ -176,7 +181,47 @@ def build_book(engagement: Engagement) -> PlanBook:
         inputs=inputs,
         notes=notes,
         has=has,
+        fixes=_fixes(prof),
+        programme_cost=prof.programme_cost,
     )
+
+
+def _fixes(prof: Any) -> float:
+    """What profitability's actions bring a year: package savings and price paths."""
+    from .profitability import headline
+
+    if not prof.earns:
+        return float("nan")
+    h = headline(prof)
+    return float(h["saving_total"] + h["price_total"])
+
+
+def portfolio(book: PlanBook) -> dict[str, float]:
+    """The plans together: revenue today and at the first horizon's targets, the extra
+    gross profit at each account's gross margin (NaN where a margin is unknown), what
+    profitability's actions bring and what the key-account model costs a year.
+
+    The increase counts only accounts whose target is above today's revenue; the growth
+    (and its gross profit) leaves out the price rises of accounts breaking even first,
+    which profitability's actions count already.
+    """
+    a = book.accounts
+    h = int(book.config.method.account_plan.horizons[0])
+    base = a["annual_revenue"].where(a["annual_revenue"].notna(), a["revenue"])
+    up = (a[f"target_{h}m"] - base).clip(lower=0)
+    growth = up.where(a["target_basis"] != ap.BREAK_EVEN, 0.0)
+    return {
+        "months": float(h),
+        "revenue": float(base.sum()),
+        "target": float(a[f"target_{h}m"].sum()),
+        "increase": float(up.sum()),
+        "growth": float(growth.sum()),
+        "extra_gross_profit": float((growth * a["gross_margin"]).sum())
+        if a["gross_margin"].notna().all()
+        else float("nan"),
+        "fixes": book.fixes,
+        "programme_cost": book.programme_cost,
+    }
 
 
 def _available(pack: Any, key: pd.DataFrame, prof: Any, seg: Any) -> dict[str, bool]:
@@ -381,6 +426,7 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
     if prof.package is not None:  # what the package changes, element by element
         e = prof.package.reindex(k.index)
         k["package_change"] = e["lift"] - e["trim"]
+        k["package_trim"], k["package_lift"] = e["trim"], e["lift"]
         k["package_charge"], k["package_stop"] = e["charge"], e["stop"]
     if prof.actions.empty:
         return k
@@ -390,6 +436,23 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
         "price_after_package", "price_after_package_pct", "price_steps", "price_first_year",
     ]  # fmt: skip
     return k.join(act[[*cols, "better_action"]])
+
+
+def _with_price_targets(k: pd.DataFrame, step: float, horizons: list[int]) -> pd.DataFrame:
+    """An account breaking even first: its revenue targets are today's plus the price path
+    profitability proposes (``price_targets``), so the targets and the actions agree."""
+    if "better_action" not in k:
+        return k
+    priced = (k["target_basis"] == ap.BREAK_EVEN) & k["better_action"].isin(
+        ["price", "package and price"]
+    )
+    if not priced.any():
+        return k
+    t = ap.price_targets(
+        k.loc[priced, "annual_revenue"], k.loc[priced, "price_after_package"], step, horizons
+    )
+    k.loc[priced, t.columns] = t
+    return k
 
 
 def _with_inputs(k: pd.DataFrame, cfg: Config, pack: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -262,6 +262,10 @@ def price_steps(increase: pd.Series, step: float = 0.10) -> pd.Series:
     return n.clip(lower=0).astype(int)
 
 
+#: A price increase below this share of revenue is not put to a customer after a package
+#: saving: the package alone is the action.
+MIN_PRICE_STEP = 0.02
+
 #: What to do with a flagged key account, from the cheapest to the hardest.
 PACKAGE, PRICE, BOTH, RENEGOTIATE = "package", "price", "package and price", "renegotiate or exit"
 
@@ -399,6 +403,7 @@ class Profitability:
     package: pd.DataFrame | None = None
     # what the key-account model costs a year at the recommended line (segmentation)
     programme_cost: float = float("nan")
+    programme_accounts: int = 0  # the accounts at that line
 
     @property
     def earns(self) -> bool:
@@ -461,6 +466,7 @@ def analyse(
         programme_cost=segmentation.programme_cost(
             seg.sensitivity, seg.recommendation.get("key_accounts", 0)
         ),
+        programme_accounts=int(seg.recommendation.get("key_accounts", 0) or 0),
     )  # fmt: skip
 
 
@@ -492,6 +498,13 @@ def _package_effects(
     return e.assign(reworked=segment_of.reindex(e.index).isin(bad).to_numpy())
 
 
+def _effects_of(flagged: pd.DataFrame, effects: pd.DataFrame | None) -> pd.DataFrame:
+    """The package effects of the flagged accounts, in their order (none: nothing)."""
+    if effects is None:
+        return pd.DataFrame(0.0, index=flagged["account_id"], columns=["trim", "charge", "stop"])
+    return effects.reindex(flagged["account_id"]).fillna(0.0)
+
+
 def _actions(
     t: pd.DataFrame,
     settings: settings_.Profitability,
@@ -514,18 +527,15 @@ def _actions(
     )
     package = flagged["segment"].map(pkg)
     raise_by = price_to_target(flagged["net_revenue"], flagged["net_contribution"], goal)
-    e = (
-        effects.reindex(flagged["account_id"]).fillna(0.0)
-        if effects is not None
-        else pd.DataFrame(0.0, index=flagged["account_id"], columns=["trim", "charge", "stop"])
-    )
+    e = _effects_of(flagged, effects)
     # the sure part: the package's own elements served at the segment's average
     save = pd.Series(e["trim"].to_numpy(), index=flagged.index)
     # after the package, what prices still have to close, and in how many yearly steps
     rest = price_to_target(flagged["net_revenue"], flagged["net_contribution"] + save, goal)
     rest_pct = rest / flagged["net_revenue"]
     s = settings.price_step
-    steps = price_steps(rest_pct, s)
+    # a remainder too small to take to a customer: the package alone is the action
+    steps = price_steps(rest_pct, s).where(~((rest_pct < MIN_PRICE_STEP) & (save > 0)), 0)
     out = pd.DataFrame(
         {
             "account_id": flagged["account_id"],
@@ -551,7 +561,9 @@ def _actions(
             "price_after_package_pct": rest_pct,
             "price_steps": steps,
             # what the path adds in its first year: one step, or less when less is needed
-            "price_first_year": flagged["net_revenue"] * np.minimum(rest_pct, s),
+            "price_first_year": (flagged["net_revenue"] * np.minimum(rest_pct, s)).where(
+                steps > 0, 0.0
+            ),
         }
     )
     out["better_action"] = action(out["package_saving"], out["price_steps"], settings.price_steps)

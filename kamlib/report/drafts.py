@@ -169,6 +169,19 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
     return urgent
 
 
+def _both_ways(a: pd.Series, c: str | None) -> str:
+    """Where the package saves on some elements and costs more on others: both parts."""
+    trim, lift = a.get("package_trim"), a.get("package_lift")
+    if trim is None or lift is None or not (pd.notna(trim) and pd.notna(lift)):
+        return ""
+    if trim <= 0 or lift <= 0:
+        return ""
+    return (
+        f", that is {fmt.money(trim, c)} saved where it costs more than the segment's "
+        f"average and {fmt.money(lift, c)} more where it gets less"
+    )
+
+
 def _more_in_full(a: pd.Series, c: str | None) -> str:
     """The rest of the package's effect, should the account accept it in full."""
     more = sum(v for v in (a.get("package_charge"), a.get("package_stop")) if pd.notna(v))
@@ -192,11 +205,11 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
             (
                 "Move the account to its segment's service package"
                 + (" once it is reworked" if rework else ""),
-                f"serving the elements it includes at the segment's average cost saves "
-                f"{fmt.money(a['package_saving'], c)} a year"
+                f"saves {fmt.money(a['package_saving'], c)} a year by serving the elements "
+                "it includes at the segment's average cost"
                 + (
-                    " on the package as reworked, as the service model finds today's beyond "
-                    "what its segment can afford"
+                    "; counted on the package as reworked, as the service model finds "
+                    "today's beyond what the segment can afford"
                     if rework
                     else ""
                 )
@@ -209,7 +222,8 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
         out.append(
             (
                 f"Raise net prices {_path(a)}, on the value delivered",
-                f"brings it to the segment's net margin of {fmt.pct(a['target_margin'], 1)}",
+                f"brings it to {fmt.pct(a['target_margin'], 1)}, the net margin of its "
+                "segment's accounts taken together",
                 False,
             )
         )
@@ -297,7 +311,9 @@ def _rated_well(p: Plan, n: int = 2) -> list[str]:
     r = p.ratings
     if r.empty or not {"importance", "satisfaction"} <= set(r.columns):
         return []
-    g = r[(r["importance"] >= 4) & (r["satisfaction"] >= 4)]
+    # well delivered: 4 or more and within a point of how much it matters (else a gap)
+    g = r[(r["importance"] >= 4) & (r["satisfaction"] >= 4)
+          & (r["importance"] - r["satisfaction"] < 1)]  # fmt: skip
     g = g.sort_values(["importance", "satisfaction"], ascending=False).head(n)
     return [
         f"rates our {e} at {s:.0f} of 5, where it matters ({i:.0f} of 5)"
@@ -458,17 +474,33 @@ def _protect(p: Plan) -> str:
     """What a cheaper package must not cut: the service the account rates important and
     badly delivered (its own ratings), as the end of the move's reason."""
     gaps = _service_gaps(p, 1)
-    return f"; keep what it needs most: it {gaps[0]}" if gaps else ""
+    if not gaps:
+        return ""
+    element = _gap_frame(p)["element"].iloc[0]
+    pk = p.package.set_index("element")["decision"] if len(p.package) else pd.Series()
+    how = {"charged separately": "charges separately for", "not offered": "does not offer"}
+    if pk.get(element) in how:
+        return (
+            f"; its package {how[pk[element]]} what it needs most, so offer it as a paid "
+            f"service at the level it needs: it {gaps[0]}"
+        )
+    return f"; keep what it needs most: it {gaps[0]}"
+
+
+def _gap_frame(p: Plan) -> pd.DataFrame:
+    """The account's own ratings where we deliver a point or more below what matters
+    (importance 4 or more), largest gap first."""
+    r = p.ratings
+    if r.empty or not {"importance", "satisfaction"} <= set(r.columns):
+        return pd.DataFrame(columns=["element", "importance", "satisfaction", "gap"])
+    g = r.assign(gap=r["importance"] - r["satisfaction"])
+    return g[(g["importance"] >= 4) & (g["gap"] >= 1)].sort_values("gap", ascending=False)
 
 
 def _service_gaps(p: Plan, n: int = 2) -> list[str]:
     """Elements the account rates important (4 or more) and our delivery a point or more
     below, largest gap first."""
-    r = p.ratings
-    if r.empty or not {"importance", "satisfaction"} <= set(r.columns):
-        return []
-    g = r.assign(gap=r["importance"] - r["satisfaction"])
-    g = g[(g["importance"] >= 4) & (g["gap"] >= 1)].sort_values("gap", ascending=False)
+    g = _gap_frame(p)
     return [
         f"rates {e} at {i:.0f} of 5 and our delivery at {s:.0f}"
         for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
@@ -599,6 +631,7 @@ def investment(p: Plan) -> list[str]:
                 if change < 0
                 else (f"{fmt.money(change, c)} more" if change > 0 else "as much")
             )
+            + _both_ways(a, c)
             + _more_in_full(a, c)
         )
     elif pd.notna(cts):
@@ -677,9 +710,12 @@ MITIGATION = {
 
 def risk_mitigation(p: Plan) -> list[str]:
     """A first mitigation for each kind of risk the data shows (one line per kind); with
-    none, what was checked."""
+    none, how to keep it so (the risk table says what was checked)."""
     if not risk_items(p):
-        return [risks_empty(p)]
+        return [
+            "Nothing to mitigate on the data today: review the account's health, revenue "
+            "and contacts every quarter to see a risk early"
+        ]
     out, seen = [], set()
     for kind, evidence in risk_items(p):
         if kind in seen:

@@ -234,7 +234,14 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         f"Key accounts at {fmt.day_long(last)} against the baseline at {fmt.day_long(base)}, the "
         "last period end before the programme started. Each period counts the accounts "
         f"that were key at its start, 12 months before its end{n}, not today's list: a key "
-        "account that stopped buying counts against retention.",
+        "account that stopped buying counts against retention."
+        + (
+            " Their revenue growth is their net revenue retention less 100 % (the same "
+            "accounts followed over a year), so it is scored once, as net revenue retention, "
+            "against the higher of its own target and the growth target."
+            if c.attrs.get("growth_is_nrr")
+            else ""
+        ),
         "**On target:** " + ("; ".join(said(c[c["status"] == "green"])) or "none") + ".",
         "**Part of the way:** " + ("; ".join(said(c[c["status"] == "amber"])) or "none") + ".",
         "**Off target:** " + ("; ".join(said(c[c["status"] == "red"])) or "none") + ".",
@@ -520,8 +527,8 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
         rec += (
             f" For {_and([s[:1].lower() + s[1:] if not s[:2].isupper() else s for s in shared])}"
             " the other accounts gained at least half as much in the same time: the programme "
-            "can claim only the difference, and the cause (the market, or how the figure is "
-            "measured) is to check before the gain is reported."
+            "can claim only the difference; check what moved both (the market, or how the "
+            "figure is measured) before the gain is reported."
         )
     return head, rec, "bad" if red else ("warn" if amber else "good")
 

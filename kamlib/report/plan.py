@@ -244,12 +244,19 @@ def _target_sentence(p: Plan) -> str:
             f"({fmt.money(b['target'], c)} in {int(b['months'])} months at management's "
             "rate) only applies once a win-back is decided."
         )
-    if not _rate(p)[0]:
+    if breaks_even(p) and b["increase"] > 0:
+        return (
+            f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
+            f"(+{fmt.money(b['increase'], c)}, from prices alone): {target_reason(p)}."
+        )
+    if not _rate(p)[0] and not bool(p.account.get("pipeline_floor", False)):
         return f"**Target:** hold today's {fmt.money(b['target'], c)} a year: {target_reason(p)}."
     text = (
         f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
         f"(+{fmt.money(b['increase'], c)}), {target_reason(p)}."
     )
+    if bool(p.account.get("pipeline_floor", False)):
+        return text  # the pipeline is the whole increase
     parts = []
     if p.has.get("opportunities", True):
         parts.append(f"the weighted open pipeline covers {fmt.money(b['pipeline'], c)}")
@@ -257,7 +264,11 @@ def _target_sentence(p: Plan) -> str:
         parts.append(f"whitespace products not yet offered {fmt.money(b['whitespace'], c)}")
     if parts:
         text = text[:-1] + ": " + ", ".join(parts) + "; "
-        text += f"**{fmt.money(b['to_find'], c)} is still to find**."
+        text += (
+            f"**{fmt.money(b['to_find'], c)} is still to find**."
+            if b["to_find"] > 0
+            else "nothing is left to find."
+        )
     return text
 
 
@@ -300,8 +311,9 @@ def next_steps(p: Plan, n: int = 3) -> str:
     s = dated_actions(p).head(n)
     if s.empty:
         return ""
+    # the first clause of each reason: the whole of it is in the action plan
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
-        f"- {_m(r.action)}, {_m(r.due)} ({_m(r.why)})" for r in s.itertuples()
+        f"- {_m(r.action)}, {_m(r.due)} ({_m(r.why.split('; ')[0])})" for r in s.itertuples()
     )
 
 
@@ -471,9 +483,9 @@ def target_reason(p: Plan) -> str:
     a, c = p.account, p.currency
     why = _target_reason(p)
     if bool(a.get("pipeline_floor", False)):
-        why += (
-            f"; the weighted open pipeline, {fmt.money(a['weighted'], c)}, already promises "
-            f"more, so the {p.horizons[0]}-month target is today's revenue plus that pipeline"
+        return (
+            f"today's revenue plus the weighted open pipeline, {fmt.money(a['weighted'], c)}, "
+            f"which promises more than {why}"
         )
     return why
 
@@ -484,7 +496,7 @@ def _target_reason(p: Plan) -> str:
     if basis == ap.BREAK_EVEN:
         return (
             f"it loses {fmt.money(-a['net_contribution'], c)} a year after cost-to-serve, so "
-            "its first target is to break even within 12 months"
+            f"its first target is to break even {_break_even_when(p)}"
         )
     if basis == ap.STABILISE:
         return f"its health of {fmt.count(a.get('health'))} is at risk, to stabilise first"
@@ -497,7 +509,7 @@ def _target_reason(p: Plan) -> str:
         else:
             why = f"health on watch at {fmt.count(a.get('health'))}"
         return (
-            f"{fmt.pct(rate, signed=True)} a year, half the usual target while it recovers ({why})"
+            f"{fmt.pct(rate, signed=True)} a year, half the usual target while it recovers: {why}"
         )
     if basis == ap.WALLET:
         wallet = fmt.money(a.get("estimated_wallet"), c)
@@ -507,6 +519,56 @@ def _target_reason(p: Plan) -> str:
             else f"{fmt.pct(rate, signed=True)} a year, up to its estimated wallet ({wallet})"
         )
     return f"management's growth target of {fmt.pct(rate)} a year"
+
+
+def _break_even_when(p: Plan) -> str:
+    """When the account's actions take it to break even: within the first year, as its
+    price path completes, or not at all on today's terms."""
+    v = break_even_view(p)
+    b = v["net contribution after"]
+    first = b[v["step"] != "prices, the later steps"]  # what the first year brings
+    if (first >= 0).any():
+        return "within 12 months"
+    if b.iloc[-1] >= 0:
+        n = int(p.account.get("price_steps") or 0)
+        return f"within {n} years, as its price path completes"
+    return "on new terms: the package and a price path cannot get it there"
+
+
+def portfolio_text(pf: dict, currency: str | None) -> str:
+    """The plans together as a business case (:func:`kamlib.method.plan_book.portfolio`):
+    what the targets add, what profitability's actions add, against the model's cost."""
+    c, h = currency, int(pf["months"])
+    text = (
+        f"Together the {h}-month targets take the key accounts from "
+        f"{fmt.money(pf['revenue'], c)} to {fmt.money(pf['target'], c)} a year"
+    )
+    gp = pf["extra_gross_profit"]
+    if pd.isna(gp):
+        return text + "."
+    text += (
+        f"; their growth adds {fmt.money(pf['growth'], c)} of revenue, about "
+        f"{fmt.money(gp, c)} of gross profit at each account's margin."
+    )
+    fixes, cost = pf["fixes"], pf["programme_cost"]
+    if pd.isna(cost) or cost <= 0:
+        return text
+    total = gp + (fixes if pd.notna(fixes) else 0.0)
+    with_fixes = (
+        f"With the {fmt.money(fixes, c)} a year profitability's package savings and price "
+        f"paths bring, that is {fmt.money(total, c)}"
+        if pd.notna(fixes) and fixes > 0
+        else f"That is {fmt.money(total, c)}"
+    )
+    verdict = (
+        "enough to pay for it"
+        if total >= cost
+        else f"{fmt.money(cost - total, c)} short of paying for it in the first year"
+    )
+    return (
+        f"{text} {with_fixes} a year against the {fmt.money(cost, c)} the key-account model "
+        f"costs a year: {verdict}."
+    )
 
 
 def breaks_even(p: Plan) -> bool:
@@ -552,7 +614,12 @@ def targets_note(p: Plan) -> str:
     if breaks_even(p):
         b = break_even_view(p)
         after = float(b["net contribution after"].iloc[-1])
-        return f"The revenue targets hold today's {start} a year: {reason}. " + (
+        lead = (
+            f"The revenue targets are today's {start} a year plus the price path"
+            if float(_bridge(p)["increase"].max()) > 0
+            else f"The revenue targets hold today's {start} a year"
+        )
+        return f"{lead}: {reason}. " + (
             f"The actions above take it to {fmt.money(after, c)} a year."
             if after >= 0
             else f"The actions above leave it at {fmt.money(after, c)} a year: renegotiate "

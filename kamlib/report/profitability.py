@@ -85,11 +85,13 @@ def price_path(pct: float, steps: int, step: float, max_steps: int) -> str:
     ('+3 % in one year', '+21 % over 2 years, at most +10 % a year')
     >>> price_path(0.74, 6, 0.10, 3), price_path(0.0, 0, 0.10, 3)
     ('+74 %: more than 3 yearly steps', 'none needed')
+    >>> price_path(0.006, 0, 0.10, 3)
+    'none: the package all but closes it'
     """
     from ..core import fmt
 
     if steps <= 0:
-        return "none needed"
+        return "none needed" if not pct > 0 else "none: the package all but closes it"
     if steps > max_steps:
         return f"{fmt.pct(pct, signed=True)}: more than {fmt.plural(max_steps, 'yearly step')}"
     if steps == 1:
@@ -154,46 +156,62 @@ def _actions_sentence(h: dict, worst: pd.Series, currency: str | None) -> str:
 
 
 def savings_text(h: dict, currency: str | None) -> str:
-    """What the packages save the flagged key accounts: the sure part, what of it waits
-    for a reworked package, and the most if the accounts accept their package in full."""
+    """What the packages save the flagged key accounts: what the elements they include
+    save, how much of it waits for a reworked package, and what charging for or ending
+    the rest could add if the accounts accept it."""
     from ..core import fmt
 
     later = (
-        f" ({fmt.money(h['saving_later'], currency)} of it once the packages the service "
-        "model finds unaffordable are reworked)"
+        f", {fmt.money(h['saving_later'], currency)} of it only once the packages the service "
+        "model finds unaffordable are reworked"
         if h["saving_later"]
         else ""
     )
     more = h["saving_high"] - h["saving_total"]
     full = (
-        f"; should the accounts also pay for what their package charges separately and give "
-        f"up what it does not offer, {fmt.money(more, currency)} more"
+        " Charging for what the packages charge separately and ending what they do not "
+        f"offer could save up to {fmt.money(more, currency)} more, if the accounts accept it."
         if more > 0
         else ""
     )
     return (
-        "Serving each with its package, the elements it includes at its segment's average "
-        f"cost, saves {fmt.money(h['saving_total'], currency)} a year{later}{full}."
+        "Serving each with the elements its package includes, at its segment's average cost, "
+        f"saves {fmt.money(h['saving_total'], currency)} a year{later}.{full}"
     )
 
 
-def business_case(h: dict, programme_cost: float, currency: str | None) -> str:
-    """The fixes set against what the key-account model costs (segmentation's line)."""
+def business_case(
+    h: dict, programme_cost: float, accounts: int, key_net: float, currency: str | None
+) -> str:
+    """The fixes set against what the key-account model costs a year for the ``accounts``
+    segmentation recommends (its planning assumptions), the gap said in money, and set
+    against what the key accounts earn today (``key_net``) when the model costs more."""
     from ..core import fmt
 
-    sure = h["saving_total"] + h["price_total"]
-    if pd.isna(programme_cost) or programme_cost <= 0 or sure <= 0:
+    fixes = h["saving_total"] + h["price_total"]
+    if pd.isna(programme_cost) or programme_cost <= 0 or fixes <= 0:
         return ""
     prices = " and the price paths" if h["price_total"] else ""
-    verdict = (
-        "they pay for the programme on their own"
-        if sure >= programme_cost
-        else "the rest has to come from the growth and retention the plans target"
+    cost = (
+        f"the {fmt.money(programme_cost, currency)} a year the key-account model costs for "
+        f"the {fmt.count(accounts)} accounts the segmentation recommends (its planning "
+        "assumptions)"
+    )
+    if fixes >= programme_cost:
+        return (
+            f" The package savings{prices} bring {fmt.money(fixes, currency)} a year, more "
+            f"than {cost}."
+        )
+    more = (
+        f" The model costs more than all key accounts earn after cost-to-serve today "
+        f"({fmt.money(key_net, currency)}): check its cost assumptions before it is approved."
+        if pd.notna(key_net) and key_net < programme_cost
+        else ""
     )
     return (
-        f" Together the sure savings{prices} bring {fmt.money(sure, currency)} a year against "
-        f"the {fmt.money(programme_cost, currency)} the key-account model costs a year at the "
-        f"recommended line (segmentation, planning assumptions): {verdict}."
+        f" The package savings{prices} bring {fmt.money(fixes, currency)} a year against "
+        f"{cost}: {fmt.money(programme_cost - fixes, currency)} a year has to come from the "
+        f"growth and retention the account plans target.{more}"
     )
 
 
@@ -482,7 +500,13 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
         + ". "
         + savings_text(h, currency)
         + prices
-        + business_case(h, p.programme_cost, currency)
+        + business_case(
+            h,
+            p.programme_cost,
+            p.programme_accounts,
+            float(p.key["net_contribution"].sum()),
+            currency,
+        )
     )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..core import fmt
 from ..method.service_model import (
+    CHARGED,
     DIMENSION_LABELS,
     ServiceModel,
     catalogue,
@@ -84,8 +85,9 @@ def summary_text(sm_: ServiceModel, currency: str | None = None) -> str:
         parts.append(
             "Each key-account segment has a package; "
             + (
-                f"**{len(bad)} cannot afford theirs** ({', '.join(bad['segment'])}: "
-                f"the package costs more than half of the gross profit per account)."
+                f"**{len(bad)} cannot afford theirs**, "
+                f"{listing([fmt.md_text(x) for x in bad['segment']])}: each package costs more "
+                "than half of the segment's gross profit per account."
                 if len(bad)
                 else "every segment can afford its package."
             )
@@ -164,6 +166,17 @@ def heat_takeaway(sm_: ServiceModel, dimension: str) -> str:
     return f"Where the {label}s differ most: {'; '.join(said)}.{tail}"
 
 
+def contrast_view(sm_: ServiceModel) -> pd.DataFrame:
+    """Loyalty- against price-oriented key accounts per element, the means shown to one
+    decimal and the difference taken of them, so that it subtracts as printed."""
+    t = orientation_contrast(sm_.packages)
+    if t.empty:
+        return t
+    t = t.assign(loyalty=t["loyalty"].round(1), price=t["price"].round(1))
+    t["difference"] = (t["loyalty"] - t["price"]).round(1)
+    return t.sort_values("difference", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
     """The largest gaps with enough respondents: under-served first, then over-served,
     each kind ranked, at most ``top`` rows (room kept for both kinds). Importance and
@@ -180,9 +193,11 @@ def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
     over = g[g["status"] == "over-served"].sort_values("gap", kind="stable")
     n_over = min(len(over), max(top // 3, top - len(under)))
     g = pd.concat([under.head(top - n_over), over.head(n_over)])
+    g["weighted gap"] = (g["gap"] * g["importance"]).round(1)  # the rank, as printed
     return g.rename(columns={"group": "segment"})[
-        ["status", "element", "segment", "importance", "satisfaction", "gap", "respondents"]
-    ]
+        ["status", "element", "segment", "importance", "satisfaction", "gap", "weighted gap",
+         "respondents"]
+    ]  # fmt: skip
 
 
 def costs_missing(sm_: ServiceModel) -> str:
@@ -234,9 +249,11 @@ def cost_view(sm_: ServiceModel) -> pd.DataFrame:
             "package cost per account": c["package_cost"],
             "gross profit per account": c["gross_profit"],
             "cost / gross profit": c["cost_share"],
+            # an element not costed could still tip a "yes": said so; a "no" stands
             "affordable": [
-                "unknown" if v is None else ("yes" if v else "no") for v in c["affordable"]
-            ],  # fmt: skip
+                "unknown" if v is None else ("no" if not v else ("yes, as costed" if u else "yes"))
+                for v, u in zip(c["affordable"], c["not_costed"], strict=True)
+            ],
         }
     )
 
@@ -365,16 +382,24 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
     """Next steps: the largest gaps, the briefing, the packages to rework, the thin cells."""
     steps = []
     if len(under):
+        decided = (
+            sm_.packages.set_index(["segment", "element"])["decision"]
+            if sm_.packages is not None
+            else pd.Series(dtype=object)
+        )
         said = "; ".join(
             f"{fmt.md_text(g.element)} for {fmt.md_text(g.group)}"
+            + (
+                ", a paid service in its package: deliver it better and charge for it"
+                if decided.get((g.group, g.element)) == CHARGED
+                else ""
+            )
             for g in under.head(3).itertuples()
         )
-        budget = (
-            "paid for by what reworking the unaffordable packages frees"
-            if len(bad)
-            else "within each package's budget"
+        steps.append(
+            "Close the largest service gaps first, costing what closing each takes before "
+            f"it is promised: {said}."
         )
-        steps.append(f"Close the largest service gaps first, {budget}: {said}.")
     steps.append(
         "Brief every key account manager on their segment's package: what to promise, "
         "what to charge, what not to offer."
@@ -394,6 +419,18 @@ def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) ->
             f"than {sm_.min_respondents} answers ({thin} of them)."
         )
     return steps
+
+
+def _refresh_first(sm_: ServiceModel, rec: str) -> str:
+    """The recommendation, after refreshing the interviews where they may be out of date."""
+    old = next((n for n in sm_.notes if n.code == "sm.old_ratings"), None)
+    if old is None:
+        return rec
+    return (
+        f"First refresh the interviews: the latest is from "
+        f"{pd.Timestamp(old.values['latest']):%B %Y}, and what the key accounts value may "
+        "have moved since. Then: " + rec[:1].lower() + rec[1:]
+    )
 
 
 def decision(
@@ -433,13 +470,19 @@ def decision(
         )
     if len(bad):
         good = len(key_segments) - len(bad)
-        rec = (
+        adopt = (
             f"Adopt the packages of the {fmt.plural(good, 'segment')} that can afford them "
             "as what each is promised (the sales force promises what is included, charges "
             "for what is charged separately, offers nothing else); rework the other "
             f"{fmt.plural(len(bad), 'package')} before they are promised."
-            + _rework_text(sm_, bad, affordable, keep, currency)
         )
+        if not good:
+            adopt = (
+                "Rework the package before it is promised."
+                if len(bad) == 1
+                else "Rework every package before they are promised."
+            )
+        rec = adopt + _rework_text(sm_, bad, affordable, keep, currency)
     else:
         rec = (
             "Adopt the packages below as what each segment is promised: the sales force "
@@ -449,7 +492,7 @@ def decision(
     return Decision(
         headline=head + ".",
         tiles=decision_tiles(sm_, len(under)),
-        recommendation=rec,
+        recommendation=_refresh_first(sm_, rec),
         next_steps=_service_steps(sm_, under, bad),
         detail=summary_text(sm_, currency),
         kind="warn" if len(bad) else "good",

@@ -117,16 +117,21 @@ def _assumed(margin: float | None) -> str:
 # --- step 1: segmentation -------------------------------------------------------------
 
 
+def _top(pct: float) -> str:
+    """A percentile as the share of customers at or above it: 0.987 -> "top 2 %"."""
+    return f"top {max(1, round((1 - pct) * 100))} %"
+
+
 def _where(revenue_pct: float, potential_pct: float) -> str:
-    out = f"revenue percentile {round(revenue_pct * 100)}"
+    out = f"{_top(revenue_pct)} by revenue"
     if pd.notna(potential_pct):
-        out += f", potential percentile {round(potential_pct * 100)}"
+        out += f", {_top(potential_pct)} by potential"
     return out
 
 
 @words("seg.reason.key")
 def _(tier: str, score: float, revenue_pct: float, potential_pct: float) -> str:
-    return f"{tier}: {_where(revenue_pct, potential_pct)}; compatibility {score:.0f}"
+    return f"{tier}: {_where(revenue_pct, potential_pct)}; compatibility {score:.0f} of 100"
 
 
 @words("seg.reason.low_score")

@@ -714,8 +714,9 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
     ]
 
 
-def _index_intro(df, fact_pack: bool) -> str:
-    """What the index lists and what its columns mean; the plans still to follow."""
+def _index_intro(df, fact_pack: bool, portfolio: str = "") -> str:
+    """What the index lists and what its columns mean, the plans together as a business
+    case (``portfolio``); the plans still to follow."""
     from ..core import fmt
 
     one = KINDS[fact_pack][2]
@@ -732,6 +733,8 @@ def _index_intro(df, fact_pack: bool) -> str:
         "parts written from the data or by the account manager; **confirmed**, the share the "
         f"account manager has written or confirmed; {health}"
     )
+    if portfolio:
+        intro += "\n\n" + portfolio
     failed = int((df["plan"] == "failed").sum())
     if failed:
         missing = df[df["plan"] == "failed"]
@@ -768,7 +771,14 @@ def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
         ),
         new_output("display_data", data={"text/html": _index_table(df, c, h, fact_pack)}),
     ]
-    nb.cells = [new_markdown_cell("## The key accounts\n\n" + _index_intro(df, fact_pack)), out]
+    from ..method.plan_book import portfolio
+    from ..report.plan import portfolio_text
+
+    whole = "" if fact_pack else portfolio_text(portfolio(book), c)
+    nb.cells = [
+        new_markdown_cell("## The key accounts\n\n" + _index_intro(df, fact_pack, whole)),
+        out,
+    ]
     return nbformat.from_dict(nb)
 
 
