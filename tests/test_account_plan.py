@@ -160,24 +160,26 @@ def test_target_bridge_fills_pipeline_then_whitespace_and_checks_the_wallet():
 
 
 def test_investment_return_line_by_line():
-    r = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, 250.0, 20.0).set_index("line")
+    r = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, -50.0, 20.0).set_index("line")
     assert r.at["extra gross profit", "amount"] == pytest.approx(60.0)
-    assert r.at["change in cost-to-serve", "amount"] == pytest.approx(-50.0)  # the package saves
+    # the lines add up as printed: 300 today, 50 saved, 250 with the package
+    assert r.at["change with package", "amount"] == pytest.approx(-50.0)
+    assert r.at["cost-to-serve with package", "amount"] == pytest.approx(250.0)
     assert r.at["net return", "amount"] == pytest.approx(90.0)  # 60 + 50 - 20
     assert r.at["return on investment", "amount"] == pytest.approx(4.5)
     # no package priced: no change counted, and said; no investment planned yet: the return
     # is to complete, not the gross profit alone
     unknown = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, None).set_index("line")
-    assert np.isnan(unknown.at["change in cost-to-serve", "amount"])
-    assert "no package cost" in say(unknown.at["change in cost-to-serve", "how"])
+    assert np.isnan(unknown.at["change with package", "amount"])
+    assert "no package cost" in say(unknown.at["change with package", "how"])
     assert np.isnan(unknown.at["net return", "amount"])
     assert np.isnan(unknown.at["return on investment", "amount"])
     no_package = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, None, 20.0).set_index("line")
     assert no_package.at["net return", "amount"] == pytest.approx(40.0)  # 60 - 20
-    # the package's own elements at the segment's average: 15 less, whatever the package's
-    # average cost (what it charges for or leaves out is not counted)
-    own = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, 250.0, 20.0, package_change=-15.0)
-    assert own.set_index("line").at["net return", "amount"] == pytest.approx(55.0)  # 60+15-20
+    # a price rise is gross profit in full: 200 of price, not 200 x 30 %
+    price = ap.investment_return(2000.0, 2200.0, 0.3, 300.0, -50.0, 20.0, price_rise=200.0)
+    assert price.set_index("line").at["extra gross profit", "amount"] == pytest.approx(200.0)
+    assert "the price rise in full" in say(price.set_index("line").at["extra gross profit", "how"])
 
 
 def test_part_status_says_what_is_missing():

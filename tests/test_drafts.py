@@ -286,8 +286,8 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
         "saves €10 k a year by serving the elements it includes at the segment's average "
-        "cost; counted on the package as reworked, as the service model finds today's beyond "
-        "what the segment can afford; "
+        "cost; once its segment's package is reworked, as the service model finds today's "
+        "too costly for the segment; "
         "up to €4.0 k more if it pays for what the package charges separately and gives up "
         "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
         "and our delivery at 2"
@@ -328,13 +328,14 @@ def test_what_the_account_needs_most_is_offered_as_paid_where_its_package_charge
     assert dr._rated_well(p) == []
 
 
-def test_the_investment_draft_says_both_parts_of_the_package_change():
-    p = make_plan(account={"cost_to_serve": 198_000.0, "package_change": -19_000.0,
+def test_the_investment_draft_says_what_lifting_the_account_would_cost():
+    p = make_plan(account={"cost_to_serve": 198_000.0, "package_change": -22_000.0,
                            "package_trim": 22_000.0, "package_lift": 3_000.0,
                            "package_charge": 0.0, "package_stop": 0.0})  # fmt: skip
     (first, *_) = dr.investment(p)
     assert first == (
         "Serving it costs €198 k a year today; with its segment's package, the elements it "
-        "includes at the segment's average cost, €19 k less, that is €22 k saved where it "
-        "costs more than the segment's average and €3.0 k more where it gets less"
+        "includes at the segment's average cost, €22 k less; bringing it up to the segment's "
+        "average where it gets less would cost €3.0 k more, worth it where it is short on "
+        "what it values"
     )

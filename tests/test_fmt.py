@@ -64,3 +64,12 @@ def test_show_displays_so_two_tables_in_one_cell_both_appear():
     assert first is None  # nothing left for the cell to display twice
     shown = [o.data["text/html"] for o in cap.outputs]
     assert len(shown) == 2 and "First" in shown[0] and "Second" in shown[1]
+
+
+def test_no_change_is_written_without_a_sign():
+    assert (fmt.signed(0), fmt.signed(-0.2), fmt.signed(3), fmt.signed(-40)) == (
+        "0",
+        "0",
+        "+3",
+        "−40",
+    )

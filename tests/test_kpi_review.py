@@ -245,6 +245,9 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
     assert clv.loc["key accounts", "lifetime value"] == pytest.approx(
         gp * 1.10 / (1.10 - (1 - churn))
     )
+    # what it amounts to, bounded by the discount: at most 11 years of gross profit at 10 %
+    years = clv.loc["key accounts", "years of gross profit"]
+    assert years == pytest.approx(1.10 / (1.10 - (1 - churn))) and years <= 11
     # after cost-to-serve: the same on gross profit minus step 3's cost-to-serve
     nc = clv.loc["key accounts", "net contribution per account"]
     assert 0 < nc < gp

@@ -344,7 +344,7 @@ def test_headline_summary_views_and_export(tmp_path):
         list(view.columns[-2:]) == ["covers its cost", "line"] and "managers at 5" in view.columns
     )
     # the recommended row is marked, and it is a row that covers its cost
-    chosen = view[view["line"] == "recommended"]
+    chosen = view[view["line"] == "here"]
     assert len(chosen) == 1 and chosen["covers its cost"].iloc[0] == "yes"
     assert chosen["key accounts"].iloc[0] == seg.recommendation["key_accounts"]
     screen = sgv.screen_summary(seg).set_index("class")

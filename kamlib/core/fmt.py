@@ -158,7 +158,10 @@ def count(x: float | None) -> str:
 def signed(x: float | None, digits: int = 0) -> str:
     """A change with its sign and a true minus: ``signed(-40) -> '−40'``,
     ``signed(2.5, 1) -> '+2.5'``."""
-    return "n/a" if _missing(x) else f"{x:+,.{digits}f}".replace("-", "−")
+    if _missing(x):
+        return "n/a"
+    text = f"{x:+,.{digits}f}".replace("-", "−")
+    return text[1:] if text[1:].strip("0.,") == "" else text  # no change: "0", not "+0"
 
 
 def day(x: object) -> str:

@@ -265,7 +265,7 @@ def _outliers(
             "amount",
             f"{len(big):,} {'account' + chr(39) + 's' if len(big) == 1 else 'accounts' + chr(39)} "
             f"revenue over the trailing {months} months moved by more than "
-            f"±{fmt.pct(outlier_change)} against the {months} months before",
+            f"{fmt.pct(outlier_change)}, up or down, against the {months} months before",
             "Kept; check each is real (lost contract, acquisition, re-billing) "
             "and not a data error.",
             "kept",

@@ -449,38 +449,42 @@ def investment_return(
     target_12m: float,
     gross_margin: float,
     cost_to_serve: float,
-    package_cost: float | None,
+    package_change: float | None,
     investment: float | None,
-    package_change: float | None = None,
+    price_rise: float = 0.0,
 ) -> pd.DataFrame:
-    """The first year's return of the plan, line by line.
+    """The first year's return of the plan, line by line, adding up as printed.
 
-    Extra gross profit = (12-month target - revenue) x gross margin; serving the account
-    with its segment's package changes cost-to-serve by ``package_change`` (the elements
-    the package includes at the segment's average cost: ``lift - trim`` of
-    :func:`kamlib.method.profitability.package_effect`), or by ``package - today`` where
-    that is not given; the net return is the extra gross profit less that change and the
-    planned investment.
-    A package not priced counts as no change and says so; an investment not planned yet,
-    a gross margin or a cost-to-serve the data does not hold leaves what depends on it
-    unknown (NaN), never zero.
+    Serving the account with its segment's package changes cost-to-serve by
+    ``package_change`` (the trim of :func:`kamlib.method.profitability.package_effect`,
+    negative: what it costs above its segment's average on the elements its package
+    includes), giving its cost-to-serve with package. Extra gross profit: of the
+    increase to the 12-month target, the part that is a price rise (``price_rise``) in
+    full, the rest at the gross margin; the net return is the extra gross profit less the
+    change in cost-to-serve and the planned investment. A package not priced (None) counts
+    as no change and says so; an investment not planned yet, a gross margin or a
+    cost-to-serve the data does not hold leaves what depends on it unknown (NaN), never 0.
 
     Examples
     --------
-    >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, 100.0, 15.0).set_index("line")
-    >>> r.loc[["extra gross profit", "change in cost-to-serve", "net return"], "amount"].tolist()
-    [40.0, -20.0, 45.0]
-    >>> r = investment_return(1000.0, 1100.0, float("nan"), float("nan"), 100.0, 15.0)
+    >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, -20.0, 15.0).set_index("line")
+    >>> r.loc[["cost-to-serve with package", "extra gross profit", "net return"],
+    ...       "amount"].tolist()
+    [100.0, 40.0, 45.0]
+    >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, -20.0, 15.0, price_rise=100.0)
+    >>> float(r.set_index("line").at["extra gross profit", "amount"])
+    100.0
+    >>> r = investment_return(1000.0, 1100.0, float("nan"), float("nan"), -20.0, 15.0)
     >>> r.set_index("line").loc[["extra gross profit", "net return"], "amount"].isna().all()
     np.True_
     """
     extra_rev = max(target_12m - base, 0.0)
-    extra_gp = extra_rev * gross_margin if pd.notna(gross_margin) else np.nan
-    priced = package_cost is not None and bool(pd.notna(package_cost))
-    if package_change is not None and pd.notna(package_change) and priced:
-        change = float(package_change)
-    else:
-        change = package_cost - cost_to_serve if package_cost is not None and priced else np.nan
+    price = min(max(price_rise, 0.0), extra_rev)
+    extra_gp = price + (extra_rev - price) * gross_margin if pd.notna(gross_margin) else np.nan
+    if price and not extra_rev - price:  # all of it is price: no margin needed
+        extra_gp = price
+    priced = package_change is not None and bool(pd.notna(package_change))
+    change = float(package_change) if package_change is not None and priced else np.nan
     planned = investment is not None and bool(pd.notna(investment))
     # not planned yet: the return is to complete
     inv = float(investment) if investment is not None and planned else np.nan
@@ -490,11 +494,13 @@ def investment_return(
     rows = [
         ("cost-to-serve today", cost_to_serve,
          note("how.cost_to_serve", known=bool(pd.notna(cost_to_serve)))),
-        ("segment package cost", package_cost, note("how.package")),
-        ("change in cost-to-serve", change, note("how.change", priced=priced)),
+        ("change with package", change, note("how.change", priced=priced)),
+        ("cost-to-serve with package", cost_to_serve + change if priced else np.nan,
+         note("how.with_package")),
         ("planned extra investment", investment, note("how.investment")),
         ("extra revenue (12 months)", extra_rev, note("how.extra_revenue")),
-        ("extra gross profit", extra_gp, note("how.extra_gross_profit", margin=margin)),
+        ("extra gross profit", extra_gp,
+         note("how.extra_gross_profit", margin=margin, price=price or None)),
         ("net return", net, note("how.net_return", priced=priced)),
         ("return on investment", roi, note("how.return")),
     ]  # fmt: skip

@@ -425,7 +425,8 @@ def _with_investment(k: pd.DataFrame, model: Any, prof: Any) -> pd.DataFrame:
     k["package_affordable"] = k["segment"].map(fits)
     if prof.package is not None:  # what the package changes, element by element
         e = prof.package.reindex(k.index)
-        k["package_change"] = e["lift"] - e["trim"]
+        # the saving the package brings; bringing it up where it gets less is a choice
+        k["package_change"] = -e["trim"]
         k["package_trim"], k["package_lift"] = e["trim"], e["lift"]
         k["package_charge"], k["package_stop"] = e["charge"], e["stop"]
     if prof.actions.empty:

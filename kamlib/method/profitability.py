@@ -403,7 +403,9 @@ class Profitability:
     package: pd.DataFrame | None = None
     # what the key-account model costs a year at the recommended line (segmentation)
     programme_cost: float = float("nan")
-    programme_accounts: int = 0  # the accounts at that line
+    programme_accounts: int = 0  # the key accounts it is counted for
+    # the line after today's cost-to-serve: the accounts whose net contribution covers it
+    net_line: int | None = None
 
     @property
     def earns(self) -> bool:
@@ -464,9 +466,10 @@ def analyse(
         t, act, curve, stats, actions, sens, has_cts, has_list, notes, price_cut, cost_cut,
         has_cost=has_cost, package=effects,
         programme_cost=segmentation.programme_cost(
-            seg.sensitivity, seg.recommendation.get("key_accounts", 0)
+            seg.sensitivity, seg.recommendation.get("key_accounts", 0), int(t["key"].sum())
         ),
-        programme_accounts=int(seg.recommendation.get("key_accounts", 0) or 0),
+        programme_accounts=int(t["key"].sum()),
+        net_line=segmentation.net_line(seg.sensitivity),
     )  # fmt: skip
 
 
@@ -605,6 +608,9 @@ def headline(p: Profitability) -> dict:
         if len(p.actions)
         else 0,
         **_savings(p.actions),
+        # what bringing the key accounts served below their segment's average up to it
+        # would cost (a choice; the flagged accounts' savings do not net it)
+        "lift_total": float(p.package["lift"].sum()) if p.package is not None else 0.0,
     }
 
 

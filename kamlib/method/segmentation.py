@@ -830,20 +830,21 @@ def _mark_lost(classes: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
     return classes
 
 
-def programme_cost(sensitivity: pd.DataFrame, key_accounts: int) -> float:
-    """What the key-account model costs a year at a line of ``key_accounts`` accounts
-    (planning assumptions, from the sweep); NaN where the sweep has no such line.
+def programme_cost(sensitivity: pd.DataFrame, line: int, accounts: int) -> float:
+    """What the key-account model costs a year for ``accounts`` key accounts at its cost
+    per account at the recommended ``line`` (planning assumptions, from the sweep); NaN
+    where the sweep has no such line.
 
     Examples
     --------
-    >>> s = pd.DataFrame({"key_accounts": [10, 20], "model_cost": [5.0, 9.0]})
-    >>> programme_cost(s, 20), programme_cost(s, 0)
-    (9.0, nan)
+    >>> s = pd.DataFrame({"key_accounts": [10, 20], "cost_per_account": [0.5, 0.45]})
+    >>> programme_cost(s, 20, 18), programme_cost(s, 0, 18)
+    (8.1, nan)
     """
-    if not key_accounts or sensitivity is None or "model_cost" not in sensitivity:
+    if not line or sensitivity is None or "cost_per_account" not in sensitivity:
         return float("nan")
-    row = sensitivity.loc[sensitivity["key_accounts"] == key_accounts, "model_cost"]
-    return float(row.iloc[0]) if len(row) else float("nan")
+    row = sensitivity.loc[sensitivity["key_accounts"] == line, "cost_per_account"]
+    return round(float(row.iloc[0]) * accounts, 6) if len(row) else float("nan")
 
 
 def headline(seg: Segmentation) -> dict:

@@ -170,15 +170,14 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
 
 
 def _both_ways(a: pd.Series, c: str | None) -> str:
-    """Where the package saves on some elements and costs more on others: both parts."""
-    trim, lift = a.get("package_trim"), a.get("package_lift")
-    if trim is None or lift is None or not (pd.notna(trim) and pd.notna(lift)):
-        return ""
-    if trim <= 0 or lift <= 0:
+    """What bringing the account up to its segment's average where it gets less would
+    cost: a choice, not counted in the change."""
+    lift = a.get("package_lift")
+    if lift is None or not pd.notna(lift) or lift <= 0:
         return ""
     return (
-        f", that is {fmt.money(trim, c)} saved where it costs more than the segment's "
-        f"average and {fmt.money(lift, c)} more where it gets less"
+        f"; bringing it up to the segment's average where it gets less would cost "
+        f"{fmt.money(lift, c)} more, worth it where it is short on what it values"
     )
 
 
@@ -208,8 +207,8 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
                 f"saves {fmt.money(a['package_saving'], c)} a year by serving the elements "
                 "it includes at the segment's average cost"
                 + (
-                    "; counted on the package as reworked, as the service model finds "
-                    "today's beyond what the segment can afford"
+                    "; once its segment's package is reworked, as the service model finds "
+                    "today's too costly for the segment"
                     if rework
                     else ""
                 )

@@ -354,6 +354,7 @@ LIFETIME_FORMATS = {
     "annual churn": "pct",
     "discount rate": "pct0",
     "lifetime value": "money_short",
+    "years of gross profit": "number",
     "lifetime value after cost-to-serve": "money_short",
 }
 
@@ -367,12 +368,17 @@ def lifetime_note(r: KpiReview) -> str:
     >>> lifetime_note(SimpleNamespace(discount_rate=0.1, net_contribution={}))[:46]
     'Customer lifetime value: what the gross profit'
     """
+    d = r.discount_rate
     text = (
         "Customer lifetime value: what the gross profit an account brings each year is worth "
         "today, for as long as it stays, with the chance of staying each year taken from "
-        "the latest period's retention and each later year discounted by "
-        f"{fmt.pct(r.discount_rate)}."
+        f"the latest period's retention and each later year discounted by {fmt.pct(d)}."
     )
+    if d > 0:  # what a value amounts to: with little churn, the discount bounds it
+        text += (
+            " *Years of gross profit* says what it amounts to: with little churn the "
+            f"discount bounds it, at most {fmt.count((1 + d) / d)} years of today's gross profit."
+        )
     if r.net_contribution:
         text += (
             " After cost-to-serve: the same on the net contribution, the gross profit minus "
@@ -400,6 +406,8 @@ def lifetime_view(r: KpiReview) -> pd.DataFrame:
                 "annual churn": churn,
                 "discount rate": r.discount_rate,
                 "lifetime value": v["clv"] if v else np.nan,
+                # what it amounts to: the discount rate bounds it when churn is low
+                "years of gross profit": v["clv"] / gp if v and gp else np.nan,
                 "lifetime value after cost-to-serve": w["clv"] if w else np.nan,
             }
         )

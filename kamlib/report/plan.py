@@ -138,14 +138,17 @@ def _investment(p: Plan) -> pd.DataFrame:
     amount = (
         pi.parse_amount(p.inputs["investment_amount"]) if "investment_amount" in p.inputs else None
     )
+    target = float(a[f"target_{p.horizons[0]}m"])
+    # an account breaking even first grows by its price path alone
+    price = max(target - _annual(p), 0.0) if breaks_even(p) else 0.0
     return ap.investment_return(
         _annual(p),
-        float(a[f"target_{p.horizons[0]}m"]),
+        target,
         a["gross_margin"],
         float(a["cost_to_serve"]),
-        a.get("package_cost"),
-        amount,
         a.get("package_change"),
+        amount,
+        price_rise=price,
     )
 
 
@@ -480,14 +483,13 @@ def target_reason(p: Plan) -> str:
     """Why the target grows as it does, in one clause: management's rate, or the
     account's situation that scales it; and the weighted pipeline where it sets the
     first target."""
-    a, c = p.account, p.currency
-    why = _target_reason(p)
+    a = p.account
     if bool(a.get("pipeline_floor", False)):
         return (
-            f"today's revenue plus the weighted open pipeline, {fmt.money(a['weighted'], c)}, "
-            f"which promises more than {why}"
+            "today's revenue plus the weighted open pipeline, which alone brings more than "
+            f"its usual target of {fmt.pct(_rate(p)[0], signed=True)} a year"
         )
-    return why
+    return _target_reason(p)
 
 
 def _target_reason(p: Plan) -> str:
@@ -546,9 +548,17 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
     gp = pf["extra_gross_profit"]
     if pd.isna(gp):
         return text + "."
+    priced = pf["increase"] - pf["growth"]
     text += (
-        f"; their growth adds {fmt.money(pf['growth'], c)} of revenue, about "
-        f"{fmt.money(gp, c)} of gross profit at each account's margin."
+        f": growth adds {fmt.money(pf['growth'], c)} of revenue, about "
+        f"{fmt.money(gp, c)} of gross profit at each account's margin"
+        + (
+            f", and the price paths of the accounts breaking even first "
+            f"{fmt.money(priced, c)}, which profitability counts"
+            if priced > 0.5
+            else ""
+        )
+        + "."
     )
     fixes, cost = pf["fixes"], pf["programme_cost"]
     if pd.isna(cost) or cost <= 0:
@@ -625,11 +635,20 @@ def targets_note(p: Plan) -> str:
             else f"The actions above leave it at {fmt.money(after, c)} a year: renegotiate "
             "the terms on the package in full, or exit."
         )
-    text = (
-        f"The targets hold today's {start} a year: {reason}."
-        if not _rate(p)[0]
-        else f"The targets start from {start} a year: {reason}, each year on the one before."
-    ) + (
+    if bool(a.get("pipeline_floor", False)):
+        text = (
+            f"The {p.horizons[0]}-month target is today's {start} plus the weighted open "
+            f"pipeline ({fmt.money(a['weighted'], c)}), which alone brings more than its usual "
+            f"target of {fmt.pct(_rate(p)[0], signed=True)} a year; the later targets grow from "
+            "it at that rate."
+        )
+    else:
+        text = (
+            f"The targets hold today's {start} a year: {reason}."
+            if not _rate(p)[0]
+            else f"The targets start from {start} a year: {reason}, each year on the one before."
+        )
+    text += (
         " The weighted pipeline (each open opportunity's amount times its probability) is "
         "counted first, then the typical spend of whitespace products not yet in the "
         "pipeline."

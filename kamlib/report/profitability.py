@@ -136,7 +136,7 @@ def _actions_sentence(h: dict, worst: pd.Series, currency: str | None) -> str:
     from ..core import fmt
 
     prices = (
-        f", and price paths would add {fmt.money(h['price_total'], currency)} a year once complete"
+        f" Price paths would add {fmt.money(h['price_total'], currency)} a year once complete."
         if h["price_total"]
         else ""
     )
@@ -149,13 +149,12 @@ def _actions_sentence(h: dict, worst: pd.Series, currency: str | None) -> str:
     return (
         f" The largest loss is {fmt.md_text(fmt.shorten(worst['account'], 100))} "
         f"({fmt.money(worst['net_contribution'], currency)}). For the "
-        f"{h['flagged']} flagged key accounts, serving each with its segment's package "
-        f"saves {fmt.money(h['saving_total'], currency)} a year, up to "
-        f"{fmt.money(h['saving_high'], currency)} if applied in full{prices}.{rest}"
+        f"{h['flagged']} flagged key accounts: {savings_text(h, currency)[:1].lower()}"
+        f"{savings_text(h, currency)[1:]}{prices}{rest}"
     )
 
 
-def savings_text(h: dict, currency: str | None) -> str:
+def savings_text(h: dict, currency: str | None, detail: bool = True) -> str:
     """What the packages save the flagged key accounts: what the elements they include
     save, how much of it waits for a reworked package, and what charging for or ending
     the rest could add if the accounts accept it."""
@@ -174,18 +173,33 @@ def savings_text(h: dict, currency: str | None) -> str:
         if more > 0
         else ""
     )
+    lift = h.get("lift_total", 0.0)
+    up = (
+        " Bringing the key accounts served below their segment's average up to it would cost "
+        f"{fmt.money(lift, currency)} a year: worth it only where an account is short on what "
+        "it values."
+        if lift > 0
+        else ""
+    )
     return (
         "Serving each with the elements its package includes, at its segment's average cost, "
-        f"saves {fmt.money(h['saving_total'], currency)} a year{later}.{full}"
+        f"saves {fmt.money(h['saving_total'], currency)} a year{later}."
+        + (f"{full}{up}" if detail else "")
     )
 
 
 def business_case(
-    h: dict, programme_cost: float, accounts: int, key_net: float, currency: str | None
+    h: dict,
+    programme_cost: float,
+    accounts: int,
+    key_net: float,
+    currency: str | None,
+    net_line: int | None = None,
 ) -> str:
     """The fixes set against what the key-account model costs a year for the ``accounts``
-    segmentation recommends (its planning assumptions), the gap said in money, and set
-    against what the key accounts earn today (``key_net``) when the model costs more."""
+    key accounts (segmentation's planning assumptions), the gap said in money and what to
+    decide: the model's cost checked, or a programme started with the ``net_line``
+    accounts whose net contribution covers it today."""
     from ..core import fmt
 
     fixes = h["saving_total"] + h["price_total"]
@@ -194,25 +208,31 @@ def business_case(
     prices = " and the price paths" if h["price_total"] else ""
     cost = (
         f"the {fmt.money(programme_cost, currency)} a year the key-account model costs for "
-        f"the {fmt.count(accounts)} accounts the segmentation recommends (its planning "
-        "assumptions)"
+        f"the {fmt.plural(accounts, 'key account')} (the segmentation's planning assumptions)"
     )
     if fixes >= programme_cost:
         return (
             f" The package savings{prices} bring {fmt.money(fixes, currency)} a year, more "
             f"than {cost}."
         )
-    more = (
-        f" The model costs more than all key accounts earn after cost-to-serve today "
-        f"({fmt.money(key_net, currency)}): check its cost assumptions before it is approved."
-        if pd.notna(key_net) and key_net < programme_cost
-        else ""
-    )
-    return (
+    text = (
         f" The package savings{prices} bring {fmt.money(fixes, currency)} a year against "
         f"{cost}: {fmt.money(programme_cost - fixes, currency)} a year has to come from the "
-        f"growth and retention the account plans target.{more}"
+        "growth and retention the account plans target."
     )
+    if pd.notna(key_net) and key_net < programme_cost:
+        start = (
+            f", or start with the {fmt.plural(net_line, 'largest account')} whose net "
+            "contribution covers it today"
+            if net_line and net_line < accounts
+            else ""
+        )
+        text += (
+            " The model costs more than all key accounts earn after cost-to-serve today "
+            f"({fmt.money(key_net, currency)}): before it is approved, replace its planning "
+            f"assumptions with the client's own costs{start}."
+        )
+    return text
 
 
 def summary_text(p: Profitability, currency: str | None = None) -> str:
@@ -498,7 +518,7 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
         "paying less and costing more than their peers): "
         + listing(parts)
         + ". "
-        + savings_text(h, currency)
+        + savings_text(h, currency, detail=False)
         + prices
         + business_case(
             h,
@@ -506,6 +526,7 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
             p.programme_accounts,
             float(p.key["net_contribution"].sum()),
             currency,
+            p.net_line,
         )
     )
 

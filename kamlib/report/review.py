@@ -305,7 +305,7 @@ def _review_steps(
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     issues = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])
     steps = [
-        f"{'Fix' if f.level == ERROR else 'Check'} at the source {fmt.md_text(_short(f))}."
+        f"{'Fix' if f.level == ERROR else 'Check'} {fmt.md_text(_short(f))} at the source."
         for f in issues[:3]
     ]
     if len(findings) > 3:

@@ -205,7 +205,10 @@ def export(output_dir: str, seg: Segmentation, colour: str = "#0B3D91") -> str:
               "gross profit": "share of gross profit"}  # fmt: skip
     sheets = {
         "Accounts": export_table(seg),
-        "Sensitivity": sensitivity_view(seg).rename(columns=shares),
+        # the report marks the line "here" (a narrow column); the workbook says what it is
+        "Sensitivity": sensitivity_view(seg)
+        .rename(columns=shares)
+        .replace({"line": {"here": "recommended"}}),
         "Segments": by_segment(seg),
     }
     if seg.notes:
@@ -335,7 +338,7 @@ def sensitivity_view(seg: Segmentation) -> pd.DataFrame:
             ),
             "margin to cover": s["break_even_margin"].where(np.isfinite(s["break_even_margin"])),
             "covers its cost": pays,
-            "line": np.where(s["key_accounts"] == line, "recommended", ""),
+            "line": np.where(s["key_accounts"] == line, "here", ""),
         }
     )
 

@@ -251,7 +251,9 @@ def cost_view(sm_: ServiceModel) -> pd.DataFrame:
             "cost / gross profit": c["cost_share"],
             # an element not costed could still tip a "yes": said so; a "no" stands
             "affordable": [
-                "unknown" if v is None else ("no" if not v else ("yes, as costed" if u else "yes"))
+                "unknown"
+                if v is None
+                else ("no" if not v else ("yes, on the costed elements" if u else "yes"))
                 for v, u in zip(c["affordable"], c["not_costed"], strict=True)
             ],
         }

@@ -121,7 +121,7 @@ def table_html(
     nowrap = _one_line(cells, numeric, formats, tags)
     # a header breaks between words, never inside "cost-to-serve"
     head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{_unbroken(str(c))}</th>' for c in df.columns
+        f'<th class="{"num" if c in numeric else ""}">{unbroken(str(c))}</th>' for c in df.columns
     )
     body = []
     for i in range(len(shown)):
@@ -158,7 +158,7 @@ def table_html(
     )
 
 
-def _unbroken(text: str) -> str:
+def unbroken(text: str) -> str:
     """Escaped text whose hyphenated words never break across lines."""
     return HYPHENATED.sub(r'<span class="nw">\1</span>', html.escape(text))
 

@@ -398,19 +398,19 @@ def _(known: bool) -> str:
     return "needs cost-to-serve activities, which the data does not hold"
 
 
-@words("how.package")
-def _() -> str:
-    return "the segment's package from the service model, per account"
-
-
 @words("how.change")
 def _(priced: bool) -> str:
     if priced:
         return (
-            "serving the elements the package includes at the segment's average cost, against "
-            "today (what it charges for or leaves out not counted)"
+            "what it costs above its segment's average on the elements its package includes, "
+            "saved; what the package charges for or leaves out not counted"
         )
     return "no package cost: the service model could not price the package"
+
+
+@words("how.with_package")
+def _() -> str:
+    return "today's cost-to-serve with that change"
 
 
 @words("how.investment")
@@ -424,7 +424,11 @@ def _() -> str:
 
 
 @words("how.extra_gross_profit")
-def _(margin: float | None) -> str:
+def _(margin: float | None, price: float | None = None) -> str:
+    if price:
+        return f"the price rise in full ({fmt.money(price)}), the rest at the gross margin" + (
+            f" of {fmt.pct(margin, 1)}" if margin is not None else ""
+        )
     if margin is not None:
         return f"the extra revenue at the account's gross margin of {fmt.pct(margin, 1)}"
     return "needs the gross margin: cost of goods is not in the data"

@@ -647,6 +647,7 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
     import html
 
     from ..core import fmt
+    from ..report.tables import unbroken as _unbroken
 
     status = bool((df["plan"] != "rendered").any())
     # one unit for both columns: k while most accounts are below a million
@@ -660,7 +661,7 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
         tag = f' <span class="tag tag-band-{band.replace(" ", "-")}">{band}</span>' if band else ""
         cells = [
             f"{link}<br><small>{html.escape(str(r.account_id))}</small>",
-            html.escape(f"{r.segment}"),
+            _unbroken(f"{r.segment}"),  # never "price-/driven"
             html.escape(str(r.manager or "")),
             f'<td class="num">{fmt.money(r.revenue, currency, scale=scale)}',
             f'<td class="num">{fmt.money(r.target, currency, scale=scale)}',
