@@ -187,3 +187,17 @@ def test_the_typed_settings_have_exactly_the_schemas_keys():
     assert cfg.method.kpi_review.periods == 8 and cfg.method.health.watch_below == 70
     assert cfg.method.service_model.include_at == {"loyalty": 3.5, "price": 4.0}
     assert cfg.brand.paper == "A4"
+
+
+def test_a_programme_runs_from_its_start_up_to_the_as_of_date():
+    import dataclasses
+    import datetime as dt
+
+    from kamlib.core.config import load_config
+
+    cfg = load_config("demo")
+    assert cfg.running_since == dt.date(2025, 10, 1)  # the demo started a year before
+    later = dataclasses.replace(
+        cfg, method=dataclasses.replace(cfg.method, programme_start=dt.date(2027, 1, 1))
+    )
+    assert later.running_since is None

@@ -339,3 +339,10 @@ def test_the_investment_draft_says_what_lifting_the_account_would_cost():
         "average where it gets less would cost €3.0 k more, worth it where it is short on "
         "what it values"
     )
+
+
+def test_a_falling_nps_is_said_with_its_level():
+    from kamlib.core.notes import note
+
+    p = make_plan({"nps": -100.0, "signals": [note("risk.nps_down", points=20.0)]})
+    assert ("churn signal", "NPS −100 over the last 12 months, down 20 points") in dr.risk_items(p)

@@ -303,6 +303,8 @@ def test_the_business_case_sets_the_fixes_against_the_model_cost():
     start = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR", net_line=15)
     assert start.endswith("with the client's own costs, or start with the 15 largest accounts "
                           "whose net contribution covers it today.")  # fmt: skip
+    running = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR", 15, running=True)
+    assert "before its budget is renewed, replace its planning assumptions" in running
     covered = view.business_case(h, 2.5e6, 50, 7.7e6, "EUR")
     assert "bring €3.0 M a year, more than the €2.5 M" in covered
     assert view.business_case(h, float("nan"), 0, 7.7e6, "EUR") == ""

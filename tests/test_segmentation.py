@@ -406,3 +406,16 @@ def test_without_cost_a_band_below_the_models_cost_does_not_pay_at_any_margin():
     # half a year of data: what the added accounts bring is annualised before it is weighed
     half = sg.threshold_sensitivity(sc, (1, 1), 100.0, 0.0, shares=(0.25,), months=6)
     assert half["marginal_revenue"].iloc[0] == 800.0 and half.attrs["annualised_from"] == 6
+
+
+def test_a_running_programme_reviews_its_key_account_list():
+    import datetime as dt
+
+    from kamlib.report.segmentation import _running
+
+    steps = ["Confirm the 219 key accounts with the sales leadership.", "Make sure ..."]
+    assert _running(steps, None) == steps
+    assert _running(steps, dt.date(2025, 10, 1))[0] == (
+        "Review the 219 key accounts with the sales leadership, against the list the "
+        "programme started with on 1 October 2025."
+    )

@@ -434,6 +434,13 @@ class Config:
     def folder(self) -> Path:
         return self.path.parent
 
+    @property
+    def running_since(self) -> dt.date | None:
+        """The programme's start when it has started by the as-of date (the steps then
+        review a running programme rather than propose one), else None."""
+        start = self.method.programme_start
+        return start if start is not None and start <= self.as_of else None
+
 
 def _suggest(key: str, options: list[str]) -> str:
     match = difflib.get_close_matches(key, options, n=1, cutoff=0.5)

@@ -846,7 +846,7 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:
     for q, v, n, c in zip(x, nps["nps"], nps["respondents"], csat, strict=True):
         extra = "" if pd.isna(c) else f"\nCSAT {c:.1f}"
         ax.annotate(
-            f"{v:+.0f} (n={int(n)}){extra}".replace("-", "−"),
+            f"{fmt.signed(v)} (n={int(n)}){extra}",
             (q, v),
             xytext=(0, 3 if v >= 0 else -3),
             textcoords="offset points",

@@ -347,11 +347,15 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
         )  # fmt: skip
     gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
     stale_gap = any(g.code in ap.SENIOR_GAPS for g in gaps)
+    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
     for sig in signals:
         if sig.code == "risk.stale_senior" and stale_gap:
             continue  # the relationship gap says the same with the days
+        if sig.code == "risk.nps_down" and pd.notna(nps):  # the level, not only the fall
+            down = f"down {sig.values['points']:.0f} points"
+            out.append(("churn signal", f"NPS {fmt.signed(nps)} over the last 12 months, {down}"))
+            continue
         out.append(("churn signal", say(sig)))
-    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
     if pd.notna(nps) and nps < 0 and not any(s.code == "risk.nps_down" for s in signals):
         few = (
             ""

@@ -195,6 +195,7 @@ def business_case(
     key_net: float,
     currency: str | None,
     net_line: int | None = None,
+    running: bool = False,
 ) -> str:
     """The fixes set against what the key-account model costs a year for the ``accounts``
     key accounts (segmentation's planning assumptions), the gap said in money and what to
@@ -220,6 +221,7 @@ def business_case(
         f"{cost}: {fmt.money(programme_cost - fixes, currency)} a year has to come from the "
         "growth and retention the account plans target."
     )
+    when = "its budget is renewed" if running else "it is approved"
     if pd.notna(key_net) and key_net < programme_cost:
         start = (
             f", or start with the {fmt.plural(net_line, 'largest account')} whose net "
@@ -229,7 +231,7 @@ def business_case(
         )
         text += (
             " The model costs more than all key accounts earn after cost-to-serve today "
-            f"({fmt.money(key_net, currency)}): before it is approved, replace its planning "
+            f"({fmt.money(key_net, currency)}): before {when}, replace its planning "
             f"assumptions with the client's own costs{start}."
         )
     return text
@@ -491,7 +493,7 @@ def _no_earnings(p: Profitability, currency: str | None) -> Decision:
     )
 
 
-def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
+def _act_on(p: Profitability, h: dict, currency: str | None, running: bool = False) -> str:
     """The recommendation: the flagged key accounts grouped by action."""
     from ..core import fmt
     from ..method.profitability import BOTH, PACKAGE, PRICE, RENEGOTIATE
@@ -527,11 +529,14 @@ def _act_on(p: Profitability, h: dict, currency: str | None) -> str:
             float(p.key["net_contribution"].sum()),
             currency,
             p.net_line,
+            running,
         )
     )
 
 
-def decision(p: Profitability, currency: str | None = None) -> Decision:
+def decision(
+    p: Profitability, currency: str | None = None, running_since: object = None
+) -> Decision:
     """The profitability step's decision page: what the customer base earns after serving
     it, which key accounts to act on, and how (package, price path, or renegotiate)."""
     from ..core import fmt
@@ -551,7 +556,7 @@ def decision(p: Profitability, currency: str | None = None) -> Decision:
     )
     if len(a):
         worst = a.iloc[0]
-        rec = _act_on(p, h, currency)
+        rec = _act_on(p, h, currency, running_since is not None)
         steps = [
             f"Start with {fmt.md_text(fmt.shorten(worst['account'], 60))}, the largest loss "
             f"({fmt.money(worst['net_contribution'], currency)} a year).",

@@ -665,11 +665,30 @@ def line_notes(seg: Segmentation) -> list:
     return [n for n in seg.notes if n.code in LINE_NOTES]
 
 
+def _running(steps: list[str], since: object) -> list[str]:
+    """A running programme reviews its key-account list rather than confirming a new one."""
+    if since is None or not steps or not steps[0].startswith("Confirm the "):
+        return steps
+    first = steps[0].replace("Confirm the ", "Review the ", 1)
+    first = first.replace(
+        " with the sales leadership",
+        f" with the sales leadership, against the list the programme started with on "
+        f"{fmt.day_long(since)}",
+        1,
+    )
+    return [first, *steps[1:]]
+
+
 def decision(
-    seg: Segmentation, min_score: float, currency: str | None = None, tier_3: tuple | None = None
+    seg: Segmentation,
+    min_score: float,
+    currency: str | None = None,
+    tier_3: tuple | None = None,
+    running_since: object = None,
 ) -> Decision:
     """The segmentation's decision page: who is a key account, the line and how the list
-    follows from it (the bridge), the managers needed, and what to do next."""
+    follows from it (the bridge), the managers needed, and what to do next (a review of the
+    list when the programme has run since ``running_since``)."""
     from ..method.segmentation import headline, line_bridge
 
     h = headline(seg)
@@ -681,7 +700,7 @@ def decision(
         headline=_decision_headline(h, drawn),
         tiles=kpi_cards(h, currency),
         recommendation=rec,
-        next_steps=_decision_steps(h, bridge, drawn, currency),
+        next_steps=_running(_decision_steps(h, bridge, drawn, currency), running_since),
         bridge=table,
         bridge_caption="From the recommended line to the key-account list",
         kind="good" if drawn else "warn",

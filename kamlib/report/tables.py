@@ -32,7 +32,7 @@ def _formatter(kind: str, currency: str | None) -> Formatter:
     if kind == "int":
         return fmt.count
     if kind == "points":  # NPS and the like: a signed whole number, "+34", "−16"
-        return lambda v: "n/a" if fmt._missing(v) else f"{v:+.0f}".replace("-", "−")
+        return lambda v: fmt.signed(v)  # "0" for no change, never "+0"
     if kind == "number2":  # a 1-5 score: two decimals, as the scorecard shows it
         return lambda v: "n/a" if fmt._missing(v) else f"{v:,.2f}".replace("-", "−")
     if kind == "number":
