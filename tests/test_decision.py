@@ -329,3 +329,15 @@ def test_packages_resting_on_old_interviews_are_refreshed_before_they_are_adopte
         "First refresh the interviews: the latest is from August 2025, and what the key "
         "accounts value may have moved since. Then: rework the package before it is promised."
     )
+
+
+def test_accounts_at_risk_for_a_loss_are_told_apart_from_a_churn_risk():
+    from kamlib.method.kpi_review import at_risk_for_loss
+
+    r = kpi_review(["green"])
+    assert at_risk_for_loss(r) == 0  # no cap recorded
+    r.health["capped"] = [True, False]
+    assert at_risk_for_loss(r) == 1
+    d = kpi_view.decision(r, "EUR")
+    assert "1 of those at risk is there for losing 20 % or more of revenue" in d.recommendation
+    assert ("Revenue at risk", "€100", "1 key account, 1 of them for a loss") in d.tiles

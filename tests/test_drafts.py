@@ -136,7 +136,7 @@ def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
         "net margin 30.0 %, against 25.0 % for the segment's median account",
         "NPS +45 over the last 12 months",
         "2 supporters among the contacts",
-        "rates our logistics at 5 of 5, where it matters (5 of 5)",
+        "rates our logistics at 5 of 5, on something it rates 5 of 5 in importance",
     ]
     assert swot["weaknesses"] == [
         "40 % share of wallet, against 50 % for the segment's median account",
@@ -286,8 +286,7 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
         "saves €10 k a year by serving the elements it includes at the segment's average "
-        "cost; once its segment's package is reworked, as the service model finds today's "
-        "too costly for the segment; "
+        "cost; the service model finds today's package too costly for the segment; "
         "up to €4.0 k more if it pays for what the package charges separately and gives up "
         "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
         "and our delivery at 2"
@@ -323,7 +322,9 @@ def test_what_the_account_needs_most_is_offered_as_paid_where_its_package_charge
         "service at the level it needs: it rates technical support at 5 of 5 and our delivery at 2"
     )
     # a strength is never also a gap: training is delivered within a point of what it needs
-    assert dr._rated_well(p) == ["rates our training at 4 of 5, where it matters (4 of 5)"]
+    assert dr._rated_well(p) == [
+        "rates our training at 4 of 5, on something it rates 4 of 5 in importance"
+    ]
     p.ratings.loc[p.ratings["element"] == "training", "importance"] = 5.0
     assert dr._rated_well(p) == []
 

@@ -506,8 +506,8 @@ def test_the_plans_together_are_set_against_the_model_cost():
     # the break-even account's +10 is price, counted by profitability: growth is 10 (A)
     assert (pf["increase"], pf["growth"], pf["extra_gross_profit"]) == (20.0, 10.0, 4.0)
     said = pr.portfolio_text(pf, "EUR")
-    assert ("a year: growth adds €10 of revenue, about €4 of gross profit at each account's "
-            "margin, and the price paths of the accounts breaking even first €10, which "
-            "profitability counts.") in said  # fmt: skip
-    assert said.endswith("that is €12 a year against the €20 the key-account model costs a "
-                         "year: €8 short of paying for it in the first year.")  # fmt: skip
+    assert ("Growth makes €10 of it, about €4 of gross profit at each account's margin; the "
+            "rest is the price rises of the accounts breaking even first, €10, counted with "
+            "profitability's actions.") in said  # fmt: skip
+    assert said.endswith("In all, €12 a year against the €20 the key-account model costs a "
+                         "year: €8 short of paying for it.")  # fmt: skip

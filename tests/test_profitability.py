@@ -300,9 +300,9 @@ def test_the_business_case_sets_the_fixes_against_the_model_cost():
     assert "€8.0 M a year has to come from the growth and retention" in said
     assert "more than all key accounts earn after cost-to-serve today (€7.7 M)" in said
     assert "the €11.0 M a year the key-account model costs for the 225 key accounts" in said
-    start = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR", net_line=15)
-    assert start.endswith("with the client's own costs, or start with the 15 largest accounts "
-                          "whose net contribution covers it today.")  # fmt: skip
+    start = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR", covering=94)
+    assert start.endswith("with the client's own costs, or start with the 94 key accounts "
+                          "whose net contribution covers its €49 k each today.")  # fmt: skip
     running = view.business_case(h, 11.0e6, 225, 7.7e6, "EUR", 15, running=True)
     assert "before its budget is renewed, replace its planning assumptions" in running
     covered = view.business_case(h, 2.5e6, 50, 7.7e6, "EUR")

@@ -850,6 +850,16 @@ def at_risk(r: KpiReview) -> dict:
             for b in ("healthy", "watch", "at risk")}  # fmt: skip
 
 
+def at_risk_for_loss(r: KpiReview) -> int:
+    """Of the key accounts at risk, how many are there because they lose 20 % or more of
+    their revenue after cost-to-serve (the health score's loss cap), not for a falling
+    trend or sentiment."""
+    h = r.health
+    if "capped" not in h:
+        return 0
+    return int((h["capped"].fillna(False).astype(bool) & (h["band"] == "at risk")).sum())
+
+
 def segment_health(r: KpiReview) -> pd.DataFrame:
     """Per key-account segment: accounts, median health now and its change, accounts and
     revenue at risk."""

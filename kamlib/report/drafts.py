@@ -165,7 +165,7 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
                 )
             )
     if a.get("signals"):
-        urgent.append(("Review the risk signals with the customer", joined(a["signals"])))
+        urgent.append(("Review the risk signals with the account team", joined(a["signals"])))
     return urgent
 
 
@@ -207,8 +207,7 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
                 f"saves {fmt.money(a['package_saving'], c)} a year by serving the elements "
                 "it includes at the segment's average cost"
                 + (
-                    "; once its segment's package is reworked, as the service model finds "
-                    "today's too costly for the segment"
+                    "; the service model finds today's package too costly for the segment"
                     if rework
                     else ""
                 )
@@ -315,7 +314,7 @@ def _rated_well(p: Plan, n: int = 2) -> list[str]:
           & (r["importance"] - r["satisfaction"] < 1)]  # fmt: skip
     g = g.sort_values(["importance", "satisfaction"], ascending=False).head(n)
     return [
-        f"rates our {e} at {s:.0f} of 5, where it matters ({i:.0f} of 5)"
+        f"rates our {e} at {s:.0f} of 5, on something it rates {i:.0f} of 5 in importance"
         for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
     ]
 
@@ -772,6 +771,8 @@ def dated_actions(p: Plan) -> pd.DataFrame:
             due.append(f"by {fmt.day(r.close)}")
         elif r.urgent:
             due.append(f"within {URGENT_DAYS} days")
+        elif r.action.endswith("once it is reworked"):  # waits for the rework, undated
+            due.append("once the package is reworked")
         else:
             due.append("within 3 months")
     return s.assign(owner=owner, due=due)[["action", "why", "owner", "due"]]

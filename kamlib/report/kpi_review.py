@@ -12,7 +12,13 @@ import pandas as pd
 
 from ..core import fmt
 from ..core import settings as settings_
-from ..method.kpi_review import KpiReview, at_risk, lifetime_value, segment_health
+from ..method.kpi_review import (
+    KpiReview,
+    at_risk,
+    at_risk_for_loss,
+    lifetime_value,
+    segment_health,
+)
 from .decision import Decision
 from .rules import listing
 from .words import KPI_LABELS, joined, say, say_all
@@ -458,6 +464,14 @@ def warnings_view(r: KpiReview) -> pd.DataFrame:
     return w.drop(columns=["account_id"])
 
 
+def _risk_note(r: KpiReview, n: int) -> str:
+    """The at-risk tile's note: how many accounts, and how many of them for a loss."""
+    from ..core import fmt
+
+    loss = at_risk_for_loss(r)
+    return fmt.plural(n, "key account") + (f", {loss} of them for a loss" if loss else "")
+
+
 def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str, str]]:
     from ..core import fmt
 
@@ -482,10 +496,10 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
         card("growth", KPI_LABELS["growth"]),
         card("nps", KPI_LABELS["nps"]),
         card("csat", KPI_LABELS["csat"]),
-        ("Revenue at risk", fmt.money(risk_rev, currency), fmt.plural(risk_n, "key account"))
+        ("Revenue at risk", fmt.money(risk_rev, currency), _risk_note(r, risk_n))
         if measured
         else ("Revenue at risk", "n/a", "health not measurable"),
-        ("Early warnings", fmt.count(len(r.warnings)), "key accounts to act on"),
+        ("Early warnings", fmt.count(len(r.warnings)), "key accounts to review with their owners"),
     ]
     return [x for x in cards if x is not None]
 
@@ -569,6 +583,29 @@ def _cohort_sentence(r: KpiReview) -> str:
     )
 
 
+def _banded_sentence(r: KpiReview, currency: str | None, watch: float, risk: float) -> str:
+    """The key-account revenue at risk or on watch, and how many at risk are there for a
+    loss after cost-to-serve rather than a falling trend."""
+    from ..core import fmt
+
+    risk_rev, risk_n = at_risk(r)["at risk"]
+    watch_rev, watch_n = at_risk(r)["watch"]
+    if not (risk_n or watch_n):
+        return ""
+    return (
+        f" {fmt.money(risk_rev + watch_rev, currency)} of key-account revenue sits with "
+        f"accounts at risk ({fmt.count(risk_n)}, health below {risk:g}) or on "
+        f"watch ({fmt.count(watch_n)}, below {watch:g})"
+        + (
+            f"; {fmt.count(capped)} of those at risk {'is' if capped == 1 else 'are'} there "
+            "for losing 20 % or more of revenue after cost-to-serve, a profit risk more "
+            "than a churn risk."
+            if (capped := at_risk_for_loss(r))
+            else "."
+        )
+    )
+
+
 def decision(
     r: KpiReview, currency: str | None = None, watch: float = 70, risk: float = 40
 ) -> Decision:
@@ -585,12 +622,7 @@ def decision(
     rec += _cohort_sentence(r)
     risk_rev, risk_n = at_risk(r)["at risk"]
     watch_rev, watch_n = at_risk(r)["watch"]
-    if risk_n or watch_n:
-        rec += (
-            f" {fmt.money(risk_rev + watch_rev, currency)} of key-account revenue sits with "
-            f"accounts at risk ({fmt.count(risk_n)}, health below {risk:g}) or on "
-            f"watch ({fmt.count(watch_n)}, below {watch:g})."
-        )
+    rec += _banded_sentence(r, currency, watch, risk)
     if len(r.warnings) and (risk_n or watch_n):
         hl = r.health if "account_id" in r.health else r.health.reset_index()
         banded = set(hl.loc[hl["band"].isin(["at risk", "watch"]), "account_id"])

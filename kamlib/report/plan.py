@@ -543,18 +543,19 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
     c, h = currency, int(pf["months"])
     text = (
         f"Together the {h}-month targets take the key accounts from "
-        f"{fmt.money(pf['revenue'], c)} to {fmt.money(pf['target'], c)} a year"
+        f"{fmt.money(pf['revenue'], c)} to {fmt.money(pf['target'], c)} a year, "
+        f"{fmt.money(pf['increase'], c)} more."
     )
     gp = pf["extra_gross_profit"]
     if pd.isna(gp):
-        return text + "."
+        return text
     priced = pf["increase"] - pf["growth"]
     text += (
-        f": growth adds {fmt.money(pf['growth'], c)} of revenue, about "
-        f"{fmt.money(gp, c)} of gross profit at each account's margin"
+        f" Growth makes {fmt.money(pf['growth'], c)} of it, about {fmt.money(gp, c)} of gross "
+        "profit at each account's margin"
         + (
-            f", and the price paths of the accounts breaking even first "
-            f"{fmt.money(priced, c)}, which profitability counts"
+            f"; the rest is the price rises of the accounts breaking even first, "
+            f"{fmt.money(priced, c)}, counted with profitability's actions"
             if priced > 0.5
             else ""
         )
@@ -563,21 +564,20 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
     fixes, cost = pf["fixes"], pf["programme_cost"]
     if pd.isna(cost) or cost <= 0:
         return text
+    if pd.notna(fixes) and fixes > 0:
+        text += (
+            f" Those actions, package savings and price paths, bring {fmt.money(fixes, c)} a "
+            "year once complete."
+        )
     total = gp + (fixes if pd.notna(fixes) else 0.0)
-    with_fixes = (
-        f"With the {fmt.money(fixes, c)} a year profitability's package savings and price "
-        f"paths bring, that is {fmt.money(total, c)}"
-        if pd.notna(fixes) and fixes > 0
-        else f"That is {fmt.money(total, c)}"
-    )
     verdict = (
         "enough to pay for it"
         if total >= cost
-        else f"{fmt.money(cost - total, c)} short of paying for it in the first year"
+        else f"{fmt.money(cost - total, c)} short of paying for it"
     )
     return (
-        f"{text} {with_fixes} a year against the {fmt.money(cost, c)} the key-account model "
-        f"costs a year: {verdict}."
+        f"{text} In all, {fmt.money(total, c)} a year against the {fmt.money(cost, c)} the "
+        f"key-account model costs a year: {verdict}."
     )
 
 

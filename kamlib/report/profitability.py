@@ -22,7 +22,7 @@ from .words import say_all
 
 #: What cost-to-serve covers and what it leaves out: stated under every profitability figure.
 ALLOCATION_NOTE = (
-    "Cost-to-serve allocates the activities in the data pack (visits, tickets, dispatches, "
+    "Cost-to-serve allocates the activities in the data delivered (visits, tickets, dispatches, "
     "change requests, training, marketing support, engineering time...) at their unit costs. "
     "Overheads with no activity driver (finance, IT, management) are not allocated, so net "
     "contribution is a contribution before those overheads, not a net profit."
@@ -194,13 +194,13 @@ def business_case(
     accounts: int,
     key_net: float,
     currency: str | None,
-    net_line: int | None = None,
+    covering: int | None = None,
     running: bool = False,
 ) -> str:
     """The fixes set against what the key-account model costs a year for the ``accounts``
     key accounts (segmentation's planning assumptions), the gap said in money and what to
-    decide: the model's cost checked, or a programme started with the ``net_line``
-    accounts whose net contribution covers it today."""
+    decide: the model's cost checked, or a programme started with the ``covering`` key
+    accounts whose own net contribution covers the model's cost per account today."""
     from ..core import fmt
 
     fixes = h["saving_total"] + h["price_total"]
@@ -223,10 +223,11 @@ def business_case(
     )
     when = "its budget is renewed" if running else "it is approved"
     if pd.notna(key_net) and key_net < programme_cost:
+        per = fmt.money(programme_cost / accounts, currency) if accounts else ""
         start = (
-            f", or start with the {fmt.plural(net_line, 'largest account')} whose net "
-            "contribution covers it today"
-            if net_line and net_line < accounts
+            f", or start with the {fmt.plural(covering, 'key account')} whose net contribution "
+            f"covers its {per} each today"
+            if covering and covering < accounts
             else ""
         )
         text += (
@@ -493,6 +494,14 @@ def _no_earnings(p: Profitability, currency: str | None) -> Decision:
     )
 
 
+def _covering(p: Profitability) -> int | None:
+    """Key accounts whose own net contribution covers the model's cost per account."""
+    if not p.programme_accounts or pd.isna(p.programme_cost):
+        return None
+    per = p.programme_cost / p.programme_accounts
+    return int((p.key["net_contribution"] >= per).sum())
+
+
 def _act_on(p: Profitability, h: dict, currency: str | None, running: bool = False) -> str:
     """The recommendation: the flagged key accounts grouped by action."""
     from ..core import fmt
@@ -528,7 +537,7 @@ def _act_on(p: Profitability, h: dict, currency: str | None, running: bool = Fal
             p.programme_accounts,
             float(p.key["net_contribution"].sum()),
             currency,
-            p.net_line,
+            _covering(p),
             running,
         )
     )
@@ -562,8 +571,9 @@ def decision(
             f"({fmt.money(worst['net_contribution'], currency)} a year).",
             "Give each flagged account's manager its action from this report's actions "
             "table, to be agreed in the account plan.",
-            "Check the unit costs of the largest activities with the client's controlling: "
-            "every figure here rests on them.",
+            "Check the unit costs of the largest activities with the client's controlling, "
+            "and the activity counts behind the largest losses: every figure here rests on "
+            "them.",
         ]
     else:
         rec = (

@@ -190,7 +190,8 @@ def gap_view(sm_: ServiceModel, top: int = 20) -> pd.DataFrame:
     g["gap"] = (g["importance"] - g["satisfaction"]).round(1)
     g["priority"] = g["gap"] * g["importance"]
     under = g[g["status"] == "under-served"].sort_values("priority", ascending=False, kind="stable")
-    over = g[g["status"] == "over-served"].sort_values("gap", kind="stable")
+    # over-served: the largest weighted excess first, as the caption says
+    over = g[g["status"] == "over-served"].sort_values("priority", kind="stable")
     n_over = min(len(over), max(top // 3, top - len(under)))
     g = pd.concat([under.head(top - n_over), over.head(n_over)])
     g["weighted gap"] = (g["gap"] * g["importance"]).round(1)  # the rank, as printed
@@ -381,8 +382,17 @@ def _rework_text(
 
 
 def _service_steps(sm_: ServiceModel, under: pd.DataFrame, bad: pd.DataFrame) -> list[str]:
-    """Next steps: the largest gaps, the briefing, the packages to rework, the thin cells."""
-    steps = []
+    """Next steps: the interviews to refresh first where they are old, the largest gaps,
+    the briefing, the packages to rework, the thin cells."""
+    old = next((n for n in sm_.notes if n.code == "sm.old_ratings"), None)
+    steps = (
+        [
+            f"Refresh the interviews (the latest is from "
+            f"{pd.Timestamp(old.values['latest']):%B %Y}) before the packages are promised."
+        ]
+        if old is not None
+        else []
+    )
     if len(under):
         decided = (
             sm_.packages.set_index(["segment", "element"])["decision"]
