@@ -404,8 +404,6 @@ class Profitability:
     # what the key-account model costs a year at the recommended line (segmentation)
     programme_cost: float = float("nan")
     programme_accounts: int = 0  # the key accounts it is counted for
-    # the line after today's cost-to-serve: the accounts whose net contribution covers it
-    net_line: int | None = None
 
     @property
     def earns(self) -> bool:
@@ -469,7 +467,6 @@ def analyse(
             seg.sensitivity, seg.recommendation.get("key_accounts", 0), int(t["key"].sum())
         ),
         programme_accounts=int(t["key"].sum()),
-        net_line=segmentation.net_line(seg.sensitivity),
     )  # fmt: skip
 
 

@@ -169,7 +169,7 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
     return urgent
 
 
-def _both_ways(a: pd.Series, c: str | None) -> str:
+def _lift_note(a: pd.Series, c: str | None) -> str:
     """What bringing the account up to its segment's average where it gets less would
     cost: a choice, not counted in the change."""
     lift = a.get("package_lift")
@@ -633,7 +633,7 @@ def investment(p: Plan) -> list[str]:
                 if change < 0
                 else (f"{fmt.money(change, c)} more" if change > 0 else "as much")
             )
-            + _both_ways(a, c)
+            + _lift_note(a, c)
             + _more_in_full(a, c)
         )
     elif pd.notna(cts):
