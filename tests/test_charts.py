@@ -113,3 +113,16 @@ def test_health_charts_say_their_finding_and_name_every_colour():
         "at risk (below 40)", "on watch (40–70)", "healthy (70 and over)"]  # fmt: skip
     fig = charts.health_distribution(health, watch=70, risk=40)
     assert fig.axes[0].get_title(loc="left") == "2 of 4 key accounts are healthy, 1 at risk"
+
+
+def test_the_waterfall_labels_every_step_in_one_unit():
+    from kamlib.report.charts import waterfall_chart
+
+    w = pd.DataFrame({"step": ["net revenue", "cost of goods", "gross profit", "cost-to-serve",
+                               "net contribution"],
+                      "amount": [3.4e6, -1.2e6, 2.2e6, -2.07e6, 0.127e6],
+                      "level": [3.4e6, 2.2e6, 2.2e6, 0.127e6, 0.127e6],
+                      "kind": ["total", "step", "total", "step", "total"]})  # fmt: skip
+    fig = waterfall_chart(w, "EUR")
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["€3.4 M", "−€1.2 M", "€2.2 M", "−€2.1 M", "€0.1 M"]  # not "€127 k"

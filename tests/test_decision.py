@@ -181,7 +181,15 @@ def kpi_review(statuses: list[str]) -> KpiReview:
 
 def test_the_kpi_verdict_follows_the_scorecard():
     d = kpi_view.decision(kpi_review(["green", "green", "amber"]), "EUR")
-    assert d.headline.startswith("**2 of 3 key-account KPIs are on target** against the baseline")
+    assert d.headline.startswith(
+        "**2 of 3 key-account KPIs meet the proposed targets** against the baseline"
+    )
+    assert any(s.startswith("Confirm the targets with management") for s in d.next_steps)
+    agreed = kpi_review(["green", "green", "amber"])
+    agreed.targets_agreed = True  # agreed with management: final statuses, nothing to confirm
+    d2 = kpi_view.decision(agreed, "EUR")
+    assert d2.headline.startswith("**2 of 3 key-account KPIs are on target**")
+    assert not any(s.startswith("Confirm the targets") for s in d2.next_steps)
     assert "1 is part of the way, none off target" in d.headline and d.kind == "warn"
     assert d.recommendation.endswith("1 of them is also at risk or on watch.")
     losing = kpi_review(["green"])
@@ -260,10 +268,12 @@ def test_the_line_on_gross_profit_is_set_against_the_line_after_todays_cost_to_s
                          "marginal_cts": [10.0, 15.0, 10.0], "cost_per_account": 40.0,
                          "gross_profit": [300.0, 550.0, 950.0],
                          "cost_to_serve": [50.0, 125.0, 225.0], "model_cost": 40.0})  # fmt: skip
-    seg = SimpleNamespace(sensitivity=sens)
+    acc = pd.DataFrame({"key": [True] * 3 + [False], "gross_profit": [90.0, 60.0, 50.0, 99.0],
+                        "cost_to_serve": [30.0, 30.0, 5.0, 0.0]})  # fmt: skip
+    seg = SimpleNamespace(sensitivity=sens, accounts=acc)
     text = seg_view._net_text(seg, sens.iloc[1], "EUR")  # the line at 10 on gross profit
     assert "the last accounts added contribute €35 each, under the model's €40" in text
-    assert "on net contribution only the 5 largest accounts cover it" in text
+    assert "; 2 of the 3 key accounts earn it on their own" in text  # 60 and 45; 30 does not
     assert seg_view._net_text(seg, sens.iloc[0], "EUR") == ""  # the same line: nothing to add
 
 

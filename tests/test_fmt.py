@@ -73,3 +73,11 @@ def test_no_change_is_written_without_a_sign():
         "+3",
         "−40",
     )
+
+
+def test_a_share_column_adds_up_to_100_percent_as_printed():
+    from kamlib.report.tables import table_html
+
+    df = pd.DataFrame({"segment": list("abc"), "share": [1 / 3, 1 / 3, 1 / 3]})
+    out = table_html(df, formats={"share": "share"})
+    assert out.count("33.3 %") == 2 and out.count("33.4 %") == 1  # not three 33.3 %

@@ -486,7 +486,13 @@ def test_a_loss_making_plan_shows_how_it_breaks_even():
     # when it breaks even follows from its own actions
     after = v["net contribution after"]
     first_year = after[v["step"] != "prices, the later steps"]
-    when = "within 12 months" if (first_year >= 0).any() else "years, as its price path"
+    when = (
+        "within 12 months"
+        if (first_year >= 0).any()
+        else "years, as its price path"
+        if after.iloc[-1] >= 0
+        else "on new terms: the package and a price path cannot get it there"
+    )
     assert when in pr.target_reason(p)
 
 
@@ -511,3 +517,13 @@ def test_the_plans_together_are_set_against_the_model_cost():
             "profitability's actions.") in said  # fmt: skip
     assert said.endswith("In all, €12 a year against the €20 the key-account model costs a "
                          "year: €8 short of paying for it.")  # fmt: skip
+    # as printed, and as the profitability report adds its actions
+    big = {**pf, "revenue": 10.04e6, "target": 15.58e6, "increase": 5.54e6, "growth": 4.76e6,
+           "extra_gross_profit": 1.66e6, "fixes": 4.38e6, "savings": 2.84e6,
+           "price_paths": 1.54e6, "programme_cost": 10.73e6}  # fmt: skip
+    said = pr.portfolio_text(big, "EUR")
+    assert "from €10.0 M to €15.6 M a year, €5.6 M more" in said
+    assert "the accounts breaking even first, €800 k," in said  # 5.6 − 4.8
+    assert "bring €4.3 M a year once complete" in said
+    assert said.endswith("In all, €6.0 M a year against the €10.7 M the key-account model costs "
+                         "a year: €4.7 M short of paying for it.")  # fmt: skip

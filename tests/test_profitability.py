@@ -308,6 +308,11 @@ def test_the_business_case_sets_the_fixes_against_the_model_cost():
     covered = view.business_case(h, 2.5e6, 50, 7.7e6, "EUR")
     assert "bring €3.0 M a year, more than the €2.5 M" in covered
     assert view.business_case(h, float("nan"), 0, 7.7e6, "EUR") == ""
+    # added and subtracted as printed: €2.8 M + €1.5 M, not the €4.4 M of the unrounded sum
+    odd = {**h, "saving_total": 2.84e6, "price_total": 1.54e6}
+    sums = view.business_case(odd, 10.73e6, 219, 7.7e6, "EUR")
+    assert "bring €4.3 M a year against the €10.7 M" in sums
+    assert "€6.4 M a year has to come from" in sums
     text = view.savings_text(h, "EUR")
     assert "saves €2.0 M a year, €500 k of it only once" in text
     assert "could save up to €2.0 M more, if the accounts accept it" in text

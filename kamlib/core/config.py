@@ -338,6 +338,12 @@ SCHEMA: dict[str, Any] = {
                     "year before the programme",
                 ),
             },
+            "targets_agreed": Setting(
+                "bool",
+                False,
+                "The targets are agreed with management: the scorecard's statuses are final, "
+                "not measured against proposed targets",
+            ),
             "amber": Setting(
                 "share", 0.5, "Amber when at least this share of the targeted gain is reached"
             ),

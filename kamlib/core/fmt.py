@@ -114,6 +114,48 @@ def money(
     return f"{sign}{sym}{a:,.0f}"
 
 
+def rounded(x: float) -> float:
+    """An amount rounded as :func:`money` shows it short, so that figures a sentence adds
+    or subtracts add up as printed (``€2.8 M + €1.5 M`` makes ``€4.3 M``, not the
+    ``€4.4 M`` of the unrounded sum).
+
+    Examples
+    --------
+    >>> rounded(2_840_000), rounded(1_540_000), rounded(-48_700), rounded(7_849), rounded(612.4)
+    (2800000.0, 1500000.0, -49000.0, 7800.0, 612.0)
+    """
+    if _missing(x):
+        return x
+    a = abs(x)
+    unit = 1e5 if a >= 999_500 else 1e3 if a >= 9_950 else 100.0 if a >= 999.5 else 1.0
+    return math.copysign(round(a / unit) * unit, x)
+
+
+def shares(values: Iterable[float | None], digits: int = 1) -> list[str]:
+    """Parts of a whole as percentages that add up to 100 % as printed: rounded down,
+    then the largest remainders rounded up (a table never totals 100.1 %).
+
+    Examples
+    --------
+    >>> shares([0.1733, 0.1037, 0.1306, 0.5924])
+    ['17.3 %', '10.4 %', '13.1 %', '59.2 %']
+    >>> shares([1 / 3, 1 / 3, 1 / 3], 0), shares([0.5, None])
+    (['34 %', '33 %', '33 %'], ['50.0 %', 'n/a'])
+    """
+    vals = [None if v is None or _missing(v) else float(v) for v in values]
+    known = [v for v in vals if v is not None]
+    unit = 10.0**digits * 100
+    if not known or abs(sum(known) - 1) > 0.5 / unit * len(known):  # not a whole: as is
+        return [pct(v, digits) for v in vals]
+    raw = [v * unit for v in known]
+    base = [math.floor(x + 1e-9) for x in raw]
+    short = round(unit) - sum(base)
+    for i in sorted(range(len(raw)), key=lambda i: (base[i] - raw[i], i))[: max(short, 0)]:
+        base[i] += 1
+    it = iter(base)
+    return ["n/a" if v is None else pct(next(it) / unit, digits) for v in vals]
+
+
 def money_scale(values: Iterable[float | None]) -> str:
     """The one unit a column of short amounts is shown in, from its largest: ``""``
     (whole currency units, all below a thousand), ``"k"`` (all below a million) or ``"M"``.

@@ -85,6 +85,7 @@ class KpiReview:
     period: str
     periods: int
     targets: dict[str, float]
+    targets_agreed: bool
     amber: float
     discount_rate: float
     min_accounts: int

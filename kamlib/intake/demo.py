@@ -50,6 +50,9 @@ ACTIVITY_BASE = np.array([0.55, 6.5, 1.10, 0.50, 0.05, 0.025, 3.2])
 ACTIVITY_ELASTICITY = np.array([0.75, 0.35, 0.40, 0.85, 0.95, 1.05, 0.95])
 # relationship activities depend on the channel; tickets and dispatches do not
 RELATIONSHIP = np.array([True, False, False, False, True, True, True])
+# what one account can plausibly use in a month, however demanding: two visits a week,
+# a campaign, three training days, one solution engineer full time
+ACTIVITY_CAP = np.array([8.0, np.inf, np.inf, np.inf, 3.0, 1.0, 160.0])
 
 INDUSTRIES = {
     "Manufacturing": 0.18,
@@ -320,18 +323,16 @@ def _names(rng: np.random.Generator, industry: np.ndarray, country: np.ndarray) 
             for c, k in zip(country, rng.integers(0, 6, len(industry)), strict=True)
         ]
     )
-    names = pd.Series([f"{s} {w} {lf}" for s, w, lf in zip(stems, words, legal, strict=True)])
-    # the same name twice reads like one company: number the later ones by city-style suffix
-    dup = names.groupby(names).cumcount()
-    names = names.where(
-        dup == 0,
-        names.str.replace(r" (\S+)$", "", regex=True)
-        + " "
-        + (dup + 1).astype(str)
-        + " "
-        + names.str.extract(r" (\S+)$")[0],
-    )
-    return names.to_numpy()
+    base = pd.Series([f"{s} {w}" for s, w in zip(stems, words, strict=True)])
+    full = base + " " + legal
+    # the same name twice reads like one company: the later ones get a word companies use
+    # to tell their entities apart ("Orbis Stores Services AG"), not a number
+    dup = full.groupby(full).cumcount()
+    extra = [
+        "" if d == 0 else " " + [w for w in ENTITY_WORDS if w not in b][(d - 1) % 5]
+        for b, d in zip(base, dup, strict=True)
+    ]  # never "Municipal Services Services"
+    return (base + pd.Series(extra) + " " + legal).to_numpy()
 
 
 def _accounts(rng: np.random.Generator, spec: DemoSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -415,6 +416,9 @@ def _accounts(rng: np.random.Generator, spec: DemoSpec) -> tuple[pd.DataFrame, p
     df["account_name"] = _unique(df["account_name"], df["country"])
     return df, hidden
 
+
+#: Words that tell entities of one name apart, in the order they are used
+ENTITY_WORDS = ("Services", "Holding", "International", "Systems", "Solutions", "Group")
 
 CITIES = {
     "DE": "Hamburg",
@@ -581,6 +585,10 @@ def _activities(
     )
     lam[:, 0] *= np.where(channel == "direct", 1.0, 0.2)  # partners do their own visits
     qty = rng.poisson(np.repeat(lam[:, :, None], m, axis=2))
+    # scaled down to what one account can use, after the draw: the random stream, and so
+    # every table generated after this one, stays as it was
+    thin = np.minimum(1.0, ACTIVITY_CAP[None, :] / np.maximum(lam, 1e-12))
+    qty = np.rint(qty * thin[:, :, None]).astype(qty.dtype)
     qty = qty * active[:, None, :]
     a, k, t = np.nonzero(qty)
     return (
@@ -787,7 +795,7 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd
                 "tier": "Tier 3",
                 "segment": None,
                 "reason": "Innovation lighthouse: joint 5G campus pilot with a large wallet",
-                "by": "Sophie Laurent (engagement lead)",
+                "by": "Nadia Okafor (engagement lead)",
             }
         )
     if len(trailing) > 30:  # a large, active account the client wants out of the programme
@@ -799,7 +807,7 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd
                 "segment": None,
                 "reason": "Announced sale of its European operations; "
                 "relationship to be managed by the acquirer's account team",
-                "by": "Lukas Meyer (sales director)",
+                "by": "Martin Roth (sales director)",
             }
         )
     return pd.DataFrame(rows, columns=["account_id", "key", "tier", "segment", "reason", "by"])

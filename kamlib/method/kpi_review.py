@@ -613,6 +613,7 @@ class KpiReview:
     # per account and year, per group, after cost-to-serve (step 3's); empty without it
     net_contribution: dict = field(default_factory=dict)
     stale_days: int = 180  # a contact older than this is stale (health: contact recency)
+    targets_agreed: bool = False  # agreed with management; else the targets are proposed
 
 
 def cohorts(
@@ -697,7 +698,7 @@ def analyse(
     return KpiReview(
         table, card, now, warn, dict(h.weights), period, notes, gp,
         h.nps_min_respondents, s.discount_rate, measured, nc,
-        cfg.method.account_plan.stale_days,
+        cfg.method.account_plan.stale_days, bool(s.targets_agreed),
     )  # fmt: skip
 
 

@@ -53,6 +53,7 @@ class PlanBook:
     # profitability's package savings and price paths a year, and what the key-account
     # model costs a year at the segmentation's line: the rest of the business case
     fixes: float = float("nan")
+    fix_parts: tuple[float, float] = (float("nan"), float("nan"))  # savings, price paths
     programme_cost: float = float("nan")
 
     @property
@@ -181,19 +182,20 @@ def build_book(engagement: Engagement) -> PlanBook:
         inputs=inputs,
         notes=notes,
         has=has,
-        fixes=_fixes(prof),
+        fixes=sum(_fixes(prof)),
+        fix_parts=_fixes(prof),
         programme_cost=prof.programme_cost,
     )
 
 
-def _fixes(prof: Any) -> float:
+def _fixes(prof: Any) -> tuple[float, float]:
     """What profitability's actions bring a year: package savings and price paths."""
     from .profitability import headline
 
     if not prof.earns:
-        return float("nan")
+        return float("nan"), float("nan")
     h = headline(prof)
-    return float(h["saving_total"] + h["price_total"])
+    return float(h["saving_total"]), float(h["price_total"])
 
 
 def portfolio(book: PlanBook) -> dict[str, float]:
@@ -220,6 +222,8 @@ def portfolio(book: PlanBook) -> dict[str, float]:
         if a["gross_margin"].notna().all()
         else float("nan"),
         "fixes": book.fixes,
+        "savings": getattr(book, "fix_parts", (np.nan, np.nan))[0],
+        "price_paths": getattr(book, "fix_parts", (np.nan, np.nan))[1],
         "programme_cost": book.programme_cost,
     }
 

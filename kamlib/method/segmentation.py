@@ -579,6 +579,23 @@ def net_line(sensitivity: pd.DataFrame) -> int | None:
     return int(s["key_accounts"].iloc[paying[-1]]) if paying else 0
 
 
+def covering(accounts: pd.DataFrame, per_account: float) -> int | None:
+    """Key accounts whose own net contribution (gross profit − today's cost-to-serve)
+    covers the model's cost per account; None without cost-to-serve.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"key": [True, True, True, False], "gross_profit": [90.0, 60, 50, 99],
+    ...                   "cost_to_serve": [30.0, 20, 5, 0]})
+    >>> covering(a, 45.0)  # 60 and 45 cover it, 40 does not; the other account is not key
+    2
+    """
+    k = accounts[accounts["key"]]
+    if "cost_to_serve" not in k or k["cost_to_serve"].isna().all() or pd.isna(per_account):
+        return None
+    return int(((k["gross_profit"] - k["cost_to_serve"]) >= per_account).sum())
+
+
 def recommend_line(sensitivity: pd.DataFrame) -> dict:
     """The recommended line: the widest that pays as a whole, and up to which every added
     band still pays its share of the model.

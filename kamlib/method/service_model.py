@@ -164,12 +164,23 @@ def decide(
     orientation's include level of mean importance, charged separately from its charge
     level, and not offered below. Price-oriented segments have the higher levels: a lean
     standard package with extras charged. Unknown orientation uses the price levels.
+    The importance is compared as the report prints it, to one decimal: a 2.96 shown as
+    3.0 is charged from 3.0, as the page says.
+
+    Examples
+    --------
+    >>> levels = {"loyalty": 3.5, "price": 4.0}, {"loyalty": 2.5, "price": 3.0}
+    >>> decide(2.96, "price", "technical support", *levels, [])
+    'charged separately'
+    >>> decide(2.94, "price", "technical support", *levels, [])
+    'not offered'
     """
     side = "loyalty" if orientation == "loyalty" else "price"
     if side == "loyalty" and element in loyalty_always:
         return INCLUDED
     if pd.isna(importance):
         return CHARGED
+    importance = float(f"{importance:.1f}")  # as printed
     if importance >= include_at[side]:
         return INCLUDED
     if importance >= charge_at[side]:

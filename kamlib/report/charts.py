@@ -565,6 +565,7 @@ def waterfall_chart(
         return None
     fig, ax = plt.subplots(figsize=(8.4, 3.6))
     prev = 0.0
+    scale = fmt.money_scale(w["amount"])  # one unit for every label: never €2.2 M beside €127 k
     for i, r in enumerate(w.itertuples()):
         top = max(r.level, prev, 0.0)  # the label sits above the bar, never across its edge
         if r.kind == "total":
@@ -578,7 +579,7 @@ def waterfall_chart(
         ax.text(
             i,
             top,
-            fmt.money(r.amount, currency),
+            fmt.money(r.amount, currency, scale=scale),
             ha="center",
             va="bottom",
             fontsize=8,
@@ -605,7 +606,8 @@ def whale_chart(curve: pd.DataFrame, stats: dict) -> Figure | None:
     ax.annotate(
         f"peak {fmt.pct(y)} of the total net contribution\nafter {fmt.pct(x)} of customers",
         (x, y),
-        xytext=(x - 0.35, y * 0.75),
+        # in the empty space under the curve, clear of the 100 % line
+        xytext=(max(0.05, min(x - 0.1, 0.6)), y * 0.45 if y > 0 else 0.5),
         fontsize=8,
         color=INK,
         arrowprops={"arrowstyle": "-", "color": GREY},
@@ -657,6 +659,9 @@ def price_cost_matrix(table: pd.DataFrame, label: pd.DataFrame | None = None) ->
                 min(ymin, float(y[named].min()) - 0.02),
                 max(ymax, float(y[named].max()) + 0.02),
             )
+    # an empty strip above and below the points holds the quadrant names, never over a point
+    pad = (ymax - ymin) * 0.09
+    ymin, ymax = ymin - pad, ymax + pad
     for text, left, top in (
         ("carriage trade", False, True),
         ("passive", True, True),
@@ -796,7 +801,7 @@ def stakeholder_map(
         )
     ax.set_xticks(range(3), [a.capitalize() for a in ATTITUDES])
     ax.set_xlim(-0.6, 2.6)
-    ax.set_ylim(0.3, 5.6)
+    ax.set_ylim(0.2, 6.0)  # room for a name above the top row and below the bottom one
     ax.set_yticks(range(1, 6))
     ax.set_ylabel("Influence (1–5)")
     ax.grid(axis="x", visible=False)

@@ -240,7 +240,9 @@ def summary_text(r: KpiReview, currency: str | None = None) -> str:
         f"Key accounts at {fmt.day_long(last)} against the baseline at {fmt.day_long(base)}, the "
         "last period end before the programme started. Each period counts the accounts "
         f"that were key at its start, 12 months before its end{n}, not today's list: a key "
-        "account that stopped buying counts against retention."
+        "account that stopped buying counts against retention. They are the accounts the "
+        "segmentation's rules select on the data of that date: if the list the programme "
+        "started with differed, the scorecard follows these accounts, not that list."
         + (
             " Their revenue growth is their net revenue retention less 100 % (the same "
             "accounts followed over a year), so it is scored once, as net revenue retention, "
@@ -520,8 +522,9 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
             f"measure against them every {r.period} from here."
         )
         return f"**The programme's effect cannot be measured yet**: {why}", rec, "warn"
+    on = "are on target" if getattr(r, "targets_agreed", False) else "meet the proposed targets"
     head = (
-        f"**{len(green)} of {scored} key-account KPIs are on target** against the baseline "
+        f"**{len(green)} of {scored} key-account KPIs {on}** against the baseline "
         f"before the programme; {len(amber) or 'none'} {'is' if len(amber) == 1 else 'are'} "
         "part of the way, "
         f"{len(red) or 'none'} off target."
@@ -659,11 +662,13 @@ def decision(
         if r.measured is None and r.scorecard["status"].isin(["green", "amber", "red"]).any()
         else ""
     )
-    steps += [
-        f"Confirm the targets with management: {provisional}they are stated with the "
-        "scorecard, beside what a published case of a comparable programme aimed at and reported.",
-        f"Repeat this review every {r.period} and report it to the steering committee.",
-    ]
+    if not getattr(r, "targets_agreed", False):
+        steps.append(
+            f"Confirm the targets with management: {provisional}they are stated with the "
+            "scorecard, beside what a published case of a comparable programme aimed at and "
+            "reported."
+        )
+    steps.append(f"Repeat this review every {r.period} and report it to the steering committee.")
     # the KPIs one by one follow on the next page (the scorecard): the page stays one page
     return Decision(headline=head, tiles=tiles, recommendation=rec, next_steps=steps, kind=kind)
 

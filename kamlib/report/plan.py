@@ -539,41 +539,48 @@ def _break_even_when(p: Plan) -> str:
 
 def portfolio_text(pf: dict, currency: str | None) -> str:
     """The plans together as a business case (:func:`kamlib.method.plan_book.portfolio`):
-    what the targets add, what profitability's actions add, against the model's cost."""
-    c, h = currency, int(pf["months"])
+    what the targets add, what profitability's actions add, against the model's cost.
+    Figures are added and subtracted as printed (:func:`kamlib.core.fmt.rounded`), so
+    the sentence adds up and its actions match the profitability report's."""
+    c, h, r = currency, int(pf["months"]), fmt.rounded
+    increase = r(pf["target"]) - r(pf["revenue"]) if pf["increase"] else 0.0
     text = (
         f"Together the {h}-month targets take the key accounts from "
         f"{fmt.money(pf['revenue'], c)} to {fmt.money(pf['target'], c)} a year, "
-        f"{fmt.money(pf['increase'], c)} more."
+        f"{fmt.money(increase, c)} more."
     )
     gp = pf["extra_gross_profit"]
     if pd.isna(gp):
         return text
-    priced = pf["increase"] - pf["growth"]
+    priced = increase - r(pf["growth"])
     text += (
         f" Growth makes {fmt.money(pf['growth'], c)} of it, about {fmt.money(gp, c)} of gross "
         "profit at each account's margin"
         + (
             f"; the rest is the price rises of the accounts breaking even first, "
             f"{fmt.money(priced, c)}, counted with profitability's actions"
-            if priced > 0.5
+            if pf["increase"] - pf["growth"] > 0.5 and priced > 0
             else ""
         )
         + "."
     )
-    fixes, cost = pf["fixes"], pf["programme_cost"]
+    cost = pf["programme_cost"]
     if pd.isna(cost) or cost <= 0:
         return text
+    parts = [pf.get("savings", np.nan), pf.get("price_paths", np.nan)]
+    fixes = (
+        sum(r(v) for v in parts) if all(pd.notna(v) for v in parts) else r(pf["fixes"])
+    )  # as the profitability report adds them
     if pd.notna(fixes) and fixes > 0:
         text += (
             f" Those actions, package savings and price paths, bring {fmt.money(fixes, c)} a "
             "year once complete."
         )
-    total = gp + (fixes if pd.notna(fixes) else 0.0)
+    total = r(gp) + (fixes if pd.notna(fixes) else 0.0)
     verdict = (
         "enough to pay for it"
-        if total >= cost
-        else f"{fmt.money(cost - total, c)} short of paying for it"
+        if total >= r(cost)
+        else f"{fmt.money(r(cost) - total, c)} short of paying for it"
     )
     return (
         f"{text} In all, {fmt.money(total, c)} a year against the {fmt.money(cost, c)} the "

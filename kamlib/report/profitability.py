@@ -203,7 +203,8 @@ def business_case(
     accounts whose own net contribution covers the model's cost per account today."""
     from ..core import fmt
 
-    fixes = h["saving_total"] + h["price_total"]
+    # added and subtracted as printed
+    fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])
     if pd.isna(programme_cost) or programme_cost <= 0 or fixes <= 0:
         return ""
     prices = " and the price paths" if h["price_total"] else ""
@@ -218,7 +219,8 @@ def business_case(
         )
     text = (
         f" The package savings{prices} bring {fmt.money(fixes, currency)} a year against "
-        f"{cost}: {fmt.money(programme_cost - fixes, currency)} a year has to come from the "
+        f"{cost}: {fmt.money(fmt.rounded(programme_cost) - fixes, currency)} a year has to "
+        "come from the "
         "growth and retention the account plans target."
     )
     when = "its budget is renewed" if running else "it is approved"

@@ -553,23 +553,29 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
 
 
 def _net_text(seg: Segmentation, r: pd.Series, currency: str | None) -> str:
-    """The line on gross profit (the method's) against the line after today's
-    cost-to-serve: said when they differ, so the reader sees both."""
-    from ..method.segmentation import net_line
+    """The line on gross profit (the method's) against today's cost-to-serve: said when
+    the last bands added do not cover the model after it, with how many key accounts
+    cover it on their own (the profitability report's count)."""
+    from ..method.segmentation import covering, net_line
 
     at = net_line(seg.sensitivity)
     cts = r.get("marginal_cts", np.nan)
     if at is None or pd.isna(cts) or at >= int(r["key_accounts"]):
         return ""
     net = r["marginal_gp"] - cts
-    who = f"only the {fmt.count(at)} largest accounts cover" if at else "no line covers"
+    per = r["cost_per_account"]
+    n = covering(seg.accounts, per) if hasattr(seg, "accounts") else None
+    keys = int(seg.accounts["key"].sum()) if n is not None else 0
+    who = (
+        f"; {fmt.count(n)} of the {fmt.count(keys)} key accounts earn it on their own, the "
+        "others only with the profitability report's actions"
+        if n is not None
+        else ""
+    )
     return (
         f" After today's cost-to-serve ({fmt.money(cts, currency)} per account, profitability "
         f"report) the last accounts added contribute {fmt.money(net, currency)} each, under "
-        f"the model's {fmt.money(r['cost_per_account'], currency)}: on net contribution {who} "
-        "it, the others only through the profitability report's actions. The line stays on "
-        "gross profit, as the method draws it: today's cost-to-serve is the service the "
-        "programme reshapes, not a cost it adds."
+        f"the model's {fmt.money(per, currency)}{who}."
     )
 
 
@@ -603,10 +609,15 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
     k, steps = h["key_accounts"], []
     if k:
         left = pd.concat([bridge["low_score"], bridge["below_tier"]]).sort_values("rank")
+        wallet = _wallet_step(bridge, currency)
+        first = (  # the wallet step names them: no need to say it twice
+            ""
+            if wallet or not len(left)
+            else f", first {_which(left.head(1), currency)}, {_why_left(left.iloc[0])},"
+        )
         decide = (
             f", deciding on the {fmt.plural(len(left), 'account')} above the line that the "
-            f"rules leave out, first {_which(left.head(1), currency)}, "
-            f"{_why_left(left.iloc[0])},"
+            f"rules leave out{first or ' (table above)'}"
             if len(left)
             else ""
         )
@@ -621,7 +632,6 @@ def _decision_steps(h: dict, bridge: dict, drawn: bool, currency: str | None) ->
             f"Confirm the {fmt.plural(k, 'key account')} with the sales leadership"
             f"{decide}{overrides}."
         )
-        wallet = _wallet_step(bridge, currency)
         if wallet:
             steps.append(wallet)
         tier_1 = int(h["tiers"].get("Tier 1", 0))
