@@ -9,11 +9,13 @@ SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
                  fonts-dejavu-core fonts-noto-color-emoji)
 # optional, each with what goes without it (a warning, not a failure): the plan batch
 # prints its PDFs with Chromium's headless shell (several times faster than WeasyPrint);
-# the tests open every workbook in LibreOffice as an analyst would
-OPTIONAL_PACKAGES=(chromium-headless-shell libreoffice-calc-nogui)
+# the tests open every workbook in LibreOffice as an analyst would, and the
+# steering-committee deck in LibreOffice Impress
+OPTIONAL_PACKAGES=(chromium-headless-shell libreoffice-calc-nogui libreoffice-impress-nogui)
 declare -A WITHOUT=(
   [chromium-headless-shell]="account plans will be printed by WeasyPrint (slower)"
   [libreoffice-calc-nogui]="the test that opens the workbooks in LibreOffice is skipped"
+  [libreoffice-impress-nogui]="the test that opens the deck in LibreOffice Impress is skipped"
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@";

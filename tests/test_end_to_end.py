@@ -116,7 +116,8 @@ def test_latest_holds_the_deliverables_and_manifest(example_run):
     assert manifest["versions"]["papermill"]
     assert manifest["steps"][0]["execute_seconds"] > 0
     (plans,) = [s for s in manifest["steps"] if s["step"] == "account_plans"]
-    assert [s["step"] for s in manifest["steps"]][-2:] == ["account_plans", "kpi_review"]
+    assert [s["step"] for s in manifest["steps"]][-3:] == ["account_plans", "kpi_review", "deck"]
+    assert (latest / "client" / "steering-committee.pptx").is_file()
     assert plans["step"] == "account_plans" and plans["plans"] == 3 and plans["failed"] == []
     assert {"plans/index.html", "plans/index.pdf"} == set(plans["outputs"])
     assert len(list((latest / "plans").glob("C-*.pdf"))) == 3
@@ -437,6 +438,7 @@ def test_only_one_step_keeps_the_others_in_latest(example_copy):
         "profitability",
         "account_plans",
         "kpi_review",
+        "deck",
     }
     assert (latest / "plans" / "index.pdf").is_file()
 
@@ -525,7 +527,8 @@ def test_the_client_folder_holds_what_is_sent_and_nothing_written_holds_a_machin
              "05_kpi_review"]  # fmt: skip
     plans = sorted(f"plans/{p.name}" for p in (latest / "plans").glob("*.pdf"))
     assert len(plans) == 4  # three plans and their index
-    assert sent == sorted([f"{s}.{x}" for s in steps for x in ("pdf", "xlsx")] + plans)
+    deck = ["steering-committee.pptx"]  # the steering-committee deck, sent as it is
+    assert sent == sorted([f"{s}.{x}" for s in steps for x in ("pdf", "xlsx")] + plans + deck)
     manifest = json.loads((latest / "manifest.json").read_text())
     assert sorted(manifest["sent"]) == sent
     # the same bytes, not a second copy

@@ -410,6 +410,13 @@ SCHEMA: dict[str, Any] = {
             nullable=True,
         ),
         "paper": Setting("choice", "A4", "Paper size of the PDF", choices=("A4", "Letter")),
+        "deck_template": Setting(
+            "path",
+            None,
+            "The firm's PowerPoint template (.pptx) the steering-committee deck uses, "
+            "relative to this file; none: a clean built-in design in the primary colour",
+            nullable=True,
+        ),
     },
 }
 
@@ -674,6 +681,14 @@ def load_config(ref: str | Path, overrides: dict | None = None) -> Config:
                 "(relative to the config) or remove the setting."
             )
         brand["logo"] = logo
+    if brand["deck_template"]:
+        deck = (path.parent / brand["deck_template"]).resolve()
+        if not deck.is_file():
+            raise ConfigError(
+                f"{path}: 'brand.deck_template' file {deck} does not exist. Fix the path "
+                "(relative to the config) or remove the setting."
+            )
+        brand["deck_template"] = deck
     return Config(
         path=path,
         client=isolate(values["client"]),  # a right-to-left control cannot spill over

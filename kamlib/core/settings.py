@@ -127,6 +127,7 @@ class Brand:
     primary_colour: str
     logo: Path | None
     paper: str
+    deck_template: Path | None = None
 
 
 T = TypeVar("T")

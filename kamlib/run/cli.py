@@ -265,6 +265,45 @@ def plans(
 
 
 @app.command()
+def deck(
+    engagement: Annotated[
+        str, typer.Argument(help="Engagement folder, config file, or name under data/.")
+    ],
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            help="The firm's PowerPoint template (.pptx): its slide masters and layouts "
+            "(Title Slide, Title and Content, Two Content, Section Header) are used. "
+            "Default: brand.deck_template in the config, else a built-in design."
+        ),
+    ] = None,
+    accounts: Annotated[
+        int, typer.Option(min=0, help="Key accounts with a one-slide plan, largest first.")
+    ] = 3,
+    reports: Annotated[
+        Path | None, typer.Option(help="Reports folder (default: reports/ of the workbook).")
+    ] = None,
+    as_of: Annotated[str, typer.Option(help="As-of date YYYY-MM-DD (default: the config's).")] = "",
+) -> None:
+    """Write the steering-committee deck (editable PowerPoint) next to the reports."""
+    from .runner import RunOptions, run_engagement
+
+    t0 = time.perf_counter()
+    _say(f"Building the steering-committee deck for {engagement}")
+    with _on_interrupt():
+        options = RunOptions(
+            only=("deck",),
+            reports=reports,
+            parameters={"as_of": as_of} if as_of else {},
+            deck_template=template,
+            deck_accounts=accounts,
+        )
+        result = run_engagement(engagement, options, progress=lambda line: _say(f"  {line}"))
+    _say(f"Deck: {result.latest}/client/steering-committee.pptx")
+    _finish(result, t0, engagement)
+
+
+@app.command()
 def clean(
     engagement: Annotated[
         str, typer.Argument(help="Engagement folder, config file, or name under data/.")

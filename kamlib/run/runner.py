@@ -46,6 +46,7 @@ class Step:
     batch: bool = False  # one report per key account, into its folder
     folder: str = ""  # a batch's folder in the run: plans/, fact-packs/
     default: bool = True  # run by `kam run` without --only
+    in_process: bool = False  # built here from the step results, no notebook (the deck)
 
 
 STEPS = [
@@ -64,6 +65,8 @@ STEPS = [
         default=False,
     ),  # fmt: skip
     Step("kpi_review", "05_kpi_review.ipynb", "KPI review"),
+    # the steering-committee deck, from the same step results: its file is its "notebook"
+    Step("deck", "steering-committee.pptx", "Steering-committee deck", in_process=True),
 ]
 PACKAGES = [
     "kamlib",
@@ -84,7 +87,7 @@ PACKAGES = [
 
 def available_steps() -> list[Step]:
     """The steps whose notebook exists in this version of the workbook."""
-    return [s for s in STEPS if (NOTEBOOKS / s.notebook).is_file()]
+    return [s for s in STEPS if s.in_process or (NOTEBOOKS / s.notebook).is_file()]
 
 
 def select_steps(only: list[str] | None) -> list[Step]:
@@ -194,7 +197,11 @@ def step_parameters(
     names: list[str] = []
     for step in steps:
         # the batch passes as_of on (as text) and sets the account itself
-        declared = {"as_of": None} if step.batch else declared_parameters(NOTEBOOKS / step.notebook)
+        declared = (
+            {"as_of": None}
+            if step.batch or step.in_process
+            else declared_parameters(NOTEBOOKS / step.notebook)
+        )
         names += [n for n in declared if n not in names and n not in RESERVED]
         mine = {k: v for k, v in params.items() if k in declared}
         out[step.name] = {k: _typed(k, v, declared[k]) for k, v in mine.items()}
@@ -463,10 +470,12 @@ def client_folder(run: Path) -> list[str]:
     shutil.rmtree(out, ignore_errors=True)
     sent = []
     batches = [(run / s.folder, "*") for s in STEPS if s.batch]
-    for folder, pattern in [(run, "[0-9][0-9]_*"), *batches]:
+    decks = [(run, s.notebook) for s in STEPS if s.in_process]
+    for folder, pattern in [(run, "[0-9][0-9]_*"), *batches, *decks]:
         for f in sorted(folder.glob(pattern)):
             pdf = f.with_suffix(".pdf")
-            if f.suffix in (".pdf", ".xlsx") or (f.suffix == ".html" and not pdf.exists()):
+            sent_as_is = f.suffix in (".pdf", ".xlsx", ".pptx")
+            if sent_as_is or (f.suffix == ".html" and not pdf.exists()):
                 target = out / f.relative_to(run)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link(f, target)
@@ -568,6 +577,8 @@ class RunOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     accounts: tuple[str, ...] = ()
     jobs: int | None = None
+    deck_template: str | Path | None = None  # the firm's .pptx (default: the config's)
+    deck_accounts: int = 3  # the deck's one-slide account plans, largest first
 
 
 def run_engagement(
@@ -594,6 +605,10 @@ def run_engagement(
         params.update(typed)
     if any(s.batch for s in steps):
         _check_plans(engagement_, list(o.accounts))
+    if any(s.in_process for s in steps):  # a bad template fails before anything is written
+        from ..render.slides import open_template
+
+        open_template(o.deck_template or config.brand.deck_template)
     root = (Path(o.reports) if o.reports else reports_root()) / config.name
     job = _Job(engagement_, root.resolve(), steps, per_step, params, o, progress)
     what = "kam plans" if all(s.batch for s in steps) else "kam run"
@@ -677,6 +692,18 @@ def _run_step(step: Step, job: _Job, run: Path, pack_file: Path | None) -> dict:
     return entry
 
 
+def _run_deck(job: _Job, run: Path, step: Step) -> dict:
+    """The steering-committee deck, built in this process from the step results."""
+    from .deck import write_deck
+
+    t0 = time.perf_counter()
+    o = job.options
+    path = write_deck(job.engagement, run / step.notebook, o.deck_template, o.deck_accounts)
+    took = time.perf_counter() - t0
+    job.progress(f"{step.notebook:<28} {took:6.1f} s  → pptx")
+    return {"step": step.name, "seconds": round(took, 2), "outputs": [path.name]}
+
+
 def _run_steps(job: _Job) -> RunResult:
     """The run itself, under the engagement's lock: a new run folder, each step, the
     manifest, then ``latest``."""
@@ -692,6 +719,8 @@ def _run_steps(job: _Job) -> RunResult:
             if step.batch:
                 entry = _run_plans(job, run, step)
                 result.failed_plans = entry.pop("_failed")
+            elif step.in_process:
+                entry = _run_deck(job, run, step)
             else:
                 entry = _run_step(step, job, run, pack_file)
             manifest["steps"].append(entry)

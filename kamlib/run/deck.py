@@ -1,0 +1,584 @@
+"""The steering-committee deck: the engagement's story as an editable PowerPoint.
+
+One slide per question the committee asks, in the order of the method: title, executive
+summary, data basis, segmentation (Pareto, the line, the list by tier), service model
+(importance, packages, what they cost), profitability (waterfall, whale curve, accounts
+to fix), account plans (the portfolio and the top accounts), KPI review (scorecard,
+early warnings), decisions and next steps, and an appendix (definitions, method notes).
+
+Every figure comes from the same step results and the same report functions as the
+reports (their decision pages, views and words), so deck and reports never disagree.
+Charts are native (their data travels with them); the importance heatmap has no native
+equivalent and is a sharp picture with its data in the speaker notes. Every slide's
+notes say where its figures come from and what they rest on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core import fmt
+from ..render import slides as S
+from ..report.decision import Decision
+from ..report.words import say_all
+
+DECK_NAME = "steering-committee.pptx"
+OTHER = "#E69F00"  # a second series, as the reports' charts
+LOSS = "#D55E00"
+
+
+@dataclass
+class Story:
+    """Every step's result for the deck, computed once."""
+
+    engagement: Any
+    review: dict
+    seg: Any
+    model: Any
+    prof: Any
+    book: Any
+    kpi: Any
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        return self.engagement.config
+
+
+def gather(engagement: Any) -> Story:
+    """Run the steps in process (as the notebooks do) and write their decisions."""
+    from ..intake import checks
+    from ..method import kpi_review as kr
+    from ..method import plan_book, review
+    from ..method import profitability as pf
+    from ..method import segmentation as sg
+    from ..method import service_model as sm
+    from ..report import kpi_review as krv
+    from ..report import profitability as pfv
+    from ..report import review as rv
+    from ..report import segmentation as sgv
+    from ..report import service_model as smv
+
+    cfg, pack = engagement.config, engagement.pack
+    months = cfg.method.trailing_months
+    findings = pack.findings + checks.analysis_findings(
+        pack, cfg.as_of, months, cfg.method.data_review.outlier_change,
+        cfg.method.data_review.examples,
+    )  # fmt: skip
+    head = review.headline(pack, findings, cfg.as_of, months)
+    ready = rv.readiness(pack, cfg.as_of)
+    seg = sg.segment(engagement)
+    model = sm.analyse(engagement, seg)
+    prof = pf.analyse(engagement, seg, model)
+    kpi = kr.analyse(engagement, seg)
+    book = plan_book.open_book(engagement) if int(seg.accounts["key"].sum()) else None
+    s, h, c = cfg.method.service_model, cfg.method.health, cfg.currency
+    decisions = {
+        "data": rv.decision(head, findings, ready, cfg.as_of, c),
+        "segmentation": sgv.decision(
+            seg, cfg.method.segmentation.min_score, c,
+            cfg.method.segmentation.tiers["tier_3"], cfg.running_since,
+        ),
+        "service": smv.decision(model, c, s.loyalty_always, s.affordable_share),
+        "profitability": pfv.decision(prof, c, cfg.running_since),
+        "kpi": krv.decision(kpi, c, h.watch_below, h.risk_below),
+    }  # fmt: skip
+    overview = rv.in_words(review.table_overview(pack))
+    data = {"head": head, "findings": findings, "ready": ready, "overview": overview}
+    return Story(engagement, data, seg, model, prof, book, kpi, decisions)
+
+
+class Deck:
+    """Slides on the template's layouts, each with a title and speaker notes."""
+
+    def __init__(self, story: Story, template: str | Path | None = None) -> None:
+        cfg = story.config
+        self.story = story
+        self.colour = cfg.brand.primary_colour
+        self.source = str(template) if template else "the built-in design"
+        self.prs = S.open_template(template, self.colour)
+        self.layouts = S.find_layouts(self.prs, self.source)
+        self.currency = cfg.currency
+        self.as_of = cfg.as_of
+        self.titles: list[str] = []
+
+    def slide(self, kind: str, title: str, source: str, caveats: Sequence[str] = ()) -> Any:
+        """A new slide of layout ``kind`` with its title and notes: the source (report,
+        section, data date) and the caveats the report shows beside the figures."""
+        sl = self.prs.slides.add_slide(self.layouts[kind])
+        S.set_title(sl, title)
+        self.titles.append(S.action_title(title))  # as the slide shows it
+        lines = [f"Source: {source}. Data as of {fmt.day_long(self.as_of)}."]
+        lines += [f"Caveat: {S.plain(c)}" for c in caveats if c]
+        S.notes(sl, "\n".join(lines))
+        return sl
+
+    def money_format(self, values: Sequence[float]) -> str:
+        """One Office number format for a chart's amounts, in the unit the reports use."""
+        scale = fmt.money_scale(values)
+        return S.number_format(fmt.symbol(self.currency), scale, 1 if scale == "M" else 0)
+
+    def axis_format(self, values: Sequence[float]) -> str:
+        """An axis's ticks: whole units ("€20 M"), in the unit of the chart's labels."""
+        return S.number_format(fmt.symbol(self.currency), fmt.money_scale(values), 0)
+
+
+def _first_sentence(text: str) -> str:
+    text = S.plain(text).strip()
+    for end in (". ", ": "):
+        if end in text:
+            return text.split(end, 1)[0].rstrip(".") + "."
+    return text
+
+
+def _tiles_text(d: Decision) -> list[str]:
+    return [f"**{value}** {label.lower()} ({note})" if note else f"**{value}** {label.lower()}"
+            for label, value, note in d.tiles]  # fmt: skip
+
+
+def title_slide(deck: Deck) -> None:
+    cfg = deck.story.config
+    sl = deck.prs.slides.add_slide(deck.layouts["title"])
+    sl.shapes.title.text = cfg.engagement
+    deck.titles.append(cfg.engagement)
+    sub = [ph for ph in sl.placeholders if ph.placeholder_format.idx == 1]
+    lines = [cfg.client, f"Steering committee · data as of {fmt.day_long(cfg.as_of)}",
+             "Confidential"]  # fmt: skip
+    if sub:
+        tf = sub[0].text_frame
+        for i, line in enumerate(lines):
+            para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+            para.text = line
+    from pptx.enum.text import PP_ALIGN
+
+    for ph in sl.placeholders:  # the cover reads from the left, as the reports' covers
+        for para in ph.text_frame.paragraphs:
+            para.alignment = PP_ALIGN.LEFT
+    S.notes(sl, f"Source: the engagement's step reports. Data as of {fmt.day_long(cfg.as_of)}.")
+
+
+STEPS = (
+    ("data", "Data review", "00_data_review.pdf"),
+    ("segmentation", "Key accounts", "01_segmentation.pdf"),
+    ("service", "Service model", "02_service_model.pdf"),
+    ("profitability", "Profitability", "03_profitability.pdf"),
+    ("kpi", "Programme KPIs", "05_kpi_review.pdf"),
+)
+
+
+def summary_slide(deck: Deck) -> None:
+    """The decision of each step, in one slide."""
+    d = deck.story.decisions
+    rows = [(name, S.plain(d[key].headline), _tile(d[key])) for key, name, _ in STEPS if key in d]
+    book = deck.story.book
+    if book is not None:
+        from ..method.plan_book import portfolio
+        from ..report.plan import portfolio_text
+
+        said = _first_sentence(portfolio_text(portfolio(book), deck.currency))
+        rows.insert(4, ("Account plans", said, ""))
+    sl = deck.slide("content", "Executive summary", "the decision page of each step report")
+    box = S.content_box(sl)
+    frame = pd.DataFrame(rows, columns=["step", "what the analysis shows", "the number"])
+    S.table(sl, box, frame, deck.colour, size=11, widths=(1.3, 6.2, 2.0))
+
+
+def _tile(d: Decision) -> str:
+    if not d.tiles:
+        return ""
+    label, value, _ = d.tiles[0]
+    return f"{value} {label.lower()}"
+
+
+def data_slide(deck: Deck) -> None:
+    """What was delivered, its period, and what it enables."""
+    r = deck.story.review
+    d = deck.story.decisions["data"]
+    sl = deck.slide("two", d.headline, "00_data_review.pdf, summary and tables delivered",
+                    [d.recommendation])  # fmt: skip
+    left, right = S.body_boxes(sl)
+    ov = r["overview"]
+    have = ov[ov["status"].astype(str).str.len() > 0] if "status" in ov else ov
+    frame = pd.DataFrame(
+        {
+            "table": have["table"].astype(str),
+            "rows": [fmt.count(v) if pd.notna(v) else "" for v in have["rows"]],
+            "from": [fmt.day(v) if pd.notna(v) else "" for v in have["from"]],
+            "to": [fmt.day(v) if pd.notna(v) else "" for v in have["to"]],
+        }
+    )
+    S.table(sl, left, frame, deck.colour, size=10, widths=(2.4, 1.2, 1.4, 1.4),
+            numeric=("rows",))  # fmt: skip
+    S.text_box(sl, right, _tiles_text(d) + d.next_steps[:2], size=13)
+
+
+def segmentation_slides(deck: Deck) -> None:
+    st = deck.story
+    seg, d = st.seg, st.decisions["segmentation"]
+    caveats = say_all(seg.notes)[:3] if hasattr(seg, "notes") else []
+    # the Pareto curve, the decision's numbers beside it
+    sl = deck.slide("two", d.headline, "01_segmentation.pdf, Financial screen", caveats)
+    left, right = S.body_boxes(sl)
+    series = {"Revenue": _curve(seg.pareto_revenue)}
+    if seg.pareto_gross_profit is not None and len(seg.pareto_gross_profit):
+        series["Gross profit"] = _curve(seg.pareto_gross_profit)
+    S.xy_chart(sl, left, series, [deck.colour, OTHER], x_title="Share of customers, largest first",
+               y_title="Cumulative share")  # fmt: skip
+    S.text_box(sl, right, _tiles_text(d), size=13)
+    _sweep_slide(deck)
+    # the list by tier
+    from ..report.segmentation import by_segment
+
+    t = by_segment(seg)
+    sl = deck.slide("content", _tier_title(seg), "01_segmentation.pdf, Tiers and segments")
+    box = S.content_box(sl)
+    frame = pd.DataFrame(
+        {
+            "segment": t["segment"].astype(str),
+            "accounts": [fmt.count(v) for v in t["accounts"]],
+            "revenue": _money_column(t["revenue"], deck.currency),
+            "gross profit": _money_column(t["gross profit"], deck.currency),
+            "share of revenue": fmt.shares(t["share of revenue"]),
+        }
+    )
+    S.table(sl, box, frame, deck.colour, size=11, widths=(3, 1, 1.3, 1.3, 1.3),
+            numeric=("accounts", "revenue", "gross profit", "share of revenue"))  # fmt: skip
+
+
+def _tier_title(seg: Any) -> str:
+    from ..method.segmentation import headline
+
+    h = headline(seg)
+    tiers = h.get("tiers", {})
+    said = ", ".join(f"{fmt.count(int(n))} in {t}" for t, n in tiers.items() if n)
+    return f"The key-account list by tier: {said}" if said else "The key-account list by tier"
+
+
+def _money_column(values: pd.Series, currency: str) -> list[str]:
+    scale = fmt.money_scale(values)
+    return [fmt.money(v, currency, scale=scale) for v in values]
+
+
+def _curve(frame: pd.DataFrame, points: int = 120) -> tuple[list[float], list[float]]:
+    """A cumulative curve from the origin, thinned to about ``points`` points."""
+    step = max(1, len(frame) // points)
+    f = frame.iloc[::step]
+    if len(frame) and f.index[-1] != frame.index[-1]:
+        f = pd.concat([f, frame.iloc[[-1]]])
+    return [0.0, *f["customer_share"].tolist()], [0.0, *f["value_share"].tolist()]
+
+
+def _sweep_slide(deck: Deck) -> None:
+    """Where to draw the line: what each added band brings against the model's cost."""
+    seg = deck.story.seg
+    s = seg.sensitivity
+    if s.empty or "marginal_gp" not in s or s["marginal_gp"].isna().all():
+        return
+    n = seg.recommendation.get("key_accounts", 0)
+    title = (
+        f"The line at the {fmt.count(n)} largest accounts: beyond it, an added account earns "
+        "less than the model costs"
+        if n
+        else "Where to draw the line"
+    )
+    sl = deck.slide(
+        "content", title, "01_segmentation.pdf, Where to draw the line",
+        ["The model's cost per account is a planning assumption until the client's own "
+         "figures replace it."],
+    )  # fmt: skip
+    box = S.content_box(sl)
+    cats = [fmt.count(int(k)) for k in s["key_accounts"]]
+    values = {
+        "gross profit per added account": s["marginal_gp"].tolist(),
+        "model cost per account": s["cost_per_account"].tolist(),
+    }
+    chart = S.category_chart(
+        sl, box, cats, values, [deck.colour, LOSS], kind="line",
+        value_format=deck.money_format(s["marginal_gp"]),
+    )  # fmt: skip
+    chart.category_axis.has_title = True
+    chart.category_axis.axis_title.text_frame.text = "Key accounts at the line"
+
+
+def service_slides(deck: Deck) -> None:
+    from ..report import charts
+    from ..report import service_model as smv
+
+    st = deck.story
+    m, d = st.model, st.decisions["service"]
+    caveats = say_all(m.notes)[:3]
+    if m.has_ratings:
+        sl = deck.slide("content", d.headline, "02_service_model.pdf, What each segment values",
+                        caveats)  # fmt: skip
+        box = S.content_box(sl)
+        matrix, counts = smv.heat(m, "segment")
+        fig = charts.importance_heatmap(matrix, counts, m.min_respondents, "Importance by segment")
+        if fig is not None:
+            S.picture(sl, box, fig)
+        # the picture's data in the notes, as the evidence rules ask
+        table = matrix.round(1).to_string() if hasattr(matrix, "to_string") else ""
+        tf = sl.notes_slide.notes_text_frame
+        tf.text = tf.text + "\nMean importance (1–5) by element and segment:\n" + table
+    pk = smv.package_view(m)
+    if len(pk):
+        sl = deck.slide("content", "What each segment's package includes, charges and does "
+                        "not offer", "02_service_model.pdf, Service packages", caveats)  # fmt: skip
+        box = S.content_box(sl)
+        frame = pk.rename(columns={"element": "service element"})
+        frame = frame.astype(str)
+        S.table(sl, box, frame, deck.colour, size=9,
+                widths=[2.4] + [1.0] * (len(frame.columns) - 1))  # fmt: skip
+    cv = smv.cost_view(m)
+    if len(cv):
+        sl = deck.slide("content", _cost_title(cv), "02_service_model.pdf, What the packages "
+                        "cost", [smv.uncosted_note(m)])  # fmt: skip
+        box = S.content_box(sl)
+        values = {
+            "package cost per account": cv["package cost per account"].tolist(),
+            "gross profit per account": cv["gross profit per account"].tolist(),
+        }
+        S.category_chart(sl, box, cv["segment"].astype(str).tolist(), values,
+                         [deck.colour, "#9CA3AF"], kind="bar",
+                         value_format=deck.money_format(cv["gross profit per account"]),
+                         labels=True)  # fmt: skip
+
+
+def _cost_title(cv: pd.DataFrame) -> str:
+    bad = cv[cv["affordable"].astype(str) == "no"]
+    if not len(bad):
+        return "Every segment can afford its package"
+    names = ", ".join(str(s) for s in bad["segment"])
+    n = len(bad)
+    return (
+        f"{n} {'package costs' if n == 1 else 'packages cost'} more than half the gross "
+        f"profit of {'its segment' if n == 1 else 'their segments'}: {names}"
+    )
+
+
+def profitability_slides(deck: Deck) -> None:
+    from ..method import profitability as pf
+    from ..report import profitability as pfv
+
+    st = deck.story
+    p, d = st.prof, st.decisions["profitability"]
+    caveats = say_all(p.notes)[:3]
+    w = pf.waterfall(p.table)
+    if len(w) >= 2:
+        sl = deck.slide("two", d.headline, "03_profitability.pdf, Price waterfall", caveats)
+        left, right = S.body_boxes(sl)
+        left, right = S.Box(left.left, left.top, right.left + right.width - left.left,
+                            left.height).split(0.62)  # fmt: skip
+        scale = fmt.money_scale(w["amount"])
+        S.waterfall(sl, left, w["step"].tolist(), w["amount"].tolist(), w["level"].tolist(),
+                    (w["kind"] == "total").tolist(), deck.colour, deck.axis_format(w["amount"]),
+                    [fmt.money(v, deck.currency, scale=scale) for v in w["amount"]])  # fmt: skip
+        S.text_box(sl, right, _tiles_text(d), size=13)
+    if p.whale is not None and len(p.whale):
+        ws = p.whale_stats
+        title = (
+            f"The most profitable {fmt.pct(ws['peak_customer_share'])} of customers earn "
+            f"{fmt.pct(ws['peak_share'])} of the net contribution; the rest destroy "
+            f"{fmt.money(ws['value_destroyed'], deck.currency)}"
+        )
+        sl = deck.slide("content", title, "03_profitability.pdf, Whale curve", caveats)
+        box = S.content_box(sl)
+        frame = p.whale.rename(columns={"cumulative_share": "value_share"})
+        S.xy_chart(sl, box, {"Cumulative net contribution": _curve(frame)}, [deck.colour],
+                   x_title="Share of customers, most profitable first",
+                   y_title="Cumulative net contribution")  # fmt: skip
+    acts = pfv.actions_view(p)
+    if len(acts):
+        top = acts.head(10)
+        h = pf.headline(p)
+        fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
+        title = (
+            f"{fmt.count(len(acts))} key accounts to fix: the package savings and price paths "
+            f"bring {fmt.money(fixes, deck.currency)} a year"
+        )
+        sl = deck.slide("content", title, "03_profitability.pdf, Actions for the flagged key "
+                        "accounts", caveats)  # fmt: skip
+        box = S.content_box(sl)
+        c = deck.currency
+        frame = pd.DataFrame(
+            {
+                "account": top["account"].astype(str),
+                "segment": top["segment"].astype(str),
+                "net contribution": _money_column(top["net contribution"], c),
+                "package saves": _money_column(top["package saves"], c),
+                "price path": top["price path after it"].astype(str),
+                "action": top["action"].astype(str),
+            }
+        )
+        S.table(sl, box, frame, deck.colour, size=10, widths=(2.2, 2.0, 1.2, 1.1, 2.4, 1.5),
+                numeric=("net contribution", "package saves"))  # fmt: skip
+
+
+def plan_slides(deck: Deck, accounts: int) -> None:
+    from ..method.plan_book import plan, portfolio
+    from ..report import plan as pr
+    from .plans import plan_shares
+
+    book = deck.story.book
+    if book is None:
+        return
+    c = deck.currency
+    a = book.accounts.sort_values("revenue", ascending=False)
+    h = int(book.config.method.account_plan.horizons[0])
+    text = pr.portfolio_text(portfolio(book), c)
+    sl = deck.slide("content", _first_sentence(text), "plans/index.pdf, the plans together",
+                    [text])  # fmt: skip
+    box = S.content_box(sl)
+    shares = plan_shares(book)
+    top = a.head(10)
+    frame = pd.DataFrame(
+        {
+            "account": top["account_name"].astype(str),
+            "segment": top["segment"].astype(str),
+            "revenue": _money_column(top["revenue"], c),
+            f"target in {h} months": _money_column(top[f"target_{h}m"], c),
+            "health": [f"{v:.0f} ({b})" if pd.notna(v) else "n/a"
+                       for v, b in zip(top["health"], top["band"], strict=True)],
+            "plan drafted": [fmt.pct(shares[str(i)][0]) for i in top["account_id"]],
+            "confirmed": [fmt.pct(shares[str(i)][1]) for i in top["account_id"]],
+        }
+    )  # fmt: skip
+    S.table(sl, box, frame, deck.colour, size=10, widths=(2.4, 2.2, 1.1, 1.2, 1.2, 1.0, 1.0),
+            numeric=("revenue", f"target in {h} months", "plan drafted", "confirmed"))  # fmt: skip
+    for aid in a["account_id"].head(accounts):
+        p = plan(book, str(aid))
+        name = str(p.account["account_name"])
+        reason = pr.target_reason(p)
+        room = S.TITLE_CHARS - len(name) - 2
+        title = f"{name}: {S.action_title(reason, room)}" if reason and room > 30 else name
+        sl = deck.slide("two", title, f"the account plan of {name}")
+        left, right = S.body_boxes(sl)
+        paras = [s for s in pr.summary_text(p).split("\n\n") if s.strip()]
+        S.text_box(sl, left, paras, size=11)
+        acc = p.account
+        rows = [
+            ("revenue, last 12 months", fmt.money(acc["revenue"], c)),
+            (f"target in {h} months", fmt.money(acc[f"target_{h}m"], c)),
+            ("net contribution", fmt.money(acc.get("net_contribution"), c)),
+            ("health", f"{acc['health']:.0f} ({acc['band']})" if pd.notna(acc["health"])
+             else "n/a"),
+            ("plan drafted / confirmed", " / ".join(fmt.pct(v) for v in shares[str(aid)])),
+        ]  # fmt: skip
+        S.table(sl, right, pd.DataFrame(rows, columns=["", "figure"]), deck.colour, size=12,
+                widths=(2.2, 1.4), numeric=("figure",))  # fmt: skip
+
+
+def kpi_slides(deck: Deck) -> None:
+    from ..report import kpi_review as krv
+
+    st = deck.story
+    r, d = st.kpi, st.decisions["kpi"]
+    caveats = say_all(r.notes)[:4]
+    card = krv.scorecard_view(r)
+    sl = deck.slide("content", d.headline, "05_kpi_review.pdf, Baseline against programme",
+                    caveats)  # fmt: skip
+    box = S.content_box(sl)
+    S.table(sl, box, card.astype(str), deck.colour, size=11,
+            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9),
+            numeric=("baseline", "actual", "target", "change",
+                     "other accounts' change"))  # fmt: skip
+    warn = krv.warnings_view(r)
+    if len(warn):
+        sl = deck.slide(
+            "content",
+            f"{fmt.count(len(warn))} key accounts show early warnings: to review with their "
+            "owners this quarter",
+            "05_kpi_review.pdf, Early warnings", caveats,
+        )  # fmt: skip
+        box = S.content_box(sl)
+        top = warn.head(8)
+        frame = pd.DataFrame(
+            {
+                "account": top["account"].astype(str),
+                "owner": top["owner"].astype(str),
+                "health": [f"{v:.0f}" for v in top["health"]],
+                "change": [fmt.signed(v) for v in top["change"]],
+                "revenue": _money_column(top["revenue"], deck.currency),
+                "reasons": top["reasons"].astype(str),
+            }
+        )
+        S.table(sl, box, frame, deck.colour, size=9, widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
+                numeric=("health", "change", "revenue"))  # fmt: skip
+
+
+def next_steps_slide(deck: Deck) -> None:
+    d = deck.story.decisions
+    sl = deck.slide("two", "Decisions asked of the committee, and the next steps",
+                    "the decision page of each step report")  # fmt: skip
+    left, right = S.body_boxes(sl)
+    asks = [
+        f"**{name}:** {_first_sentence(d[key].recommendation)}"
+        for key, name, _ in STEPS[1:]
+        if key in d and d[key].recommendation
+    ]
+    steps = [d[key].next_steps[0] for key, _, _ in STEPS if key in d and d[key].next_steps]
+    S.text_box(sl, left, ["**Decide**", *asks], size=12)
+    S.text_box(sl, right, ["**Next steps**", *[f"{i}. {s}" for i, s in enumerate(steps, 1)]],
+               size=12)  # fmt: skip
+
+
+def appendix_slides(deck: Deck) -> None:
+    from ..report.workbook import GLOSSARY
+
+    sl = deck.prs.slides.add_slide(deck.layouts["section"])
+    sl.shapes.title.text = "Appendix"
+    deck.titles.append("Appendix")
+    S.clear_placeholders(sl)
+    S.notes(sl, "Definitions and method notes behind the figures of this deck.")
+    terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "nrr", "grr",
+             "share_of_wallet", "nps", "csat", "health", "importance", "satisfaction"]  # fmt: skip
+    rows = [(GLOSSARY[t].label, GLOSSARY[t].means) for t in terms if t in GLOSSARY]
+    sl = deck.slide("content", "Definitions", "the glossary of the step reports")
+    box = S.content_box(sl)
+    S.table(sl, box, pd.DataFrame(rows, columns=["term", "what it means"]), deck.colour,
+            size=10, widths=(1.6, 6.0))  # fmt: skip
+    st = deck.story
+    notes = []
+    for label, items in (
+        ("Segmentation", getattr(st.seg, "notes", [])),
+        ("Service model", st.model.notes),
+        ("Profitability", st.prof.notes),
+        ("KPI review", st.kpi.notes),
+    ):
+        notes += [f"**{label}:** {n}" for n in say_all(items)[:2]]
+    sl = deck.slide("content", "Method notes: what the figures rest on",
+                    "the notes of each step report")  # fmt: skip
+    box = S.content_box(sl)
+    S.text_box(sl, box, notes[:8], size=11)
+
+
+def build(story: Story, template: str | Path | None = None, accounts: int = 3) -> Deck:
+    """The deck's slides from the step results."""
+    deck = Deck(story, template)
+    title_slide(deck)
+    summary_slide(deck)
+    data_slide(deck)
+    segmentation_slides(deck)
+    service_slides(deck)
+    profitability_slides(deck)
+    plan_slides(deck, accounts)
+    kpi_slides(deck)
+    next_steps_slide(deck)
+    appendix_slides(deck)
+    return deck
+
+
+def write_deck(
+    engagement: Any, out: str | Path, template: str | Path | None = None, accounts: int = 3
+) -> Path:
+    """Build the deck of an opened engagement and write it to ``out`` (atomically)."""
+    cfg = engagement.config
+    template = template or cfg.brand.deck_template
+    deck = build(gather(engagement), template, accounts)
+    when = cfg.as_of if isinstance(cfg.as_of, dt.date) else dt.date.fromisoformat(str(cfg.as_of))
+    return S.save(deck.prs, out, when, f"{cfg.client}: {cfg.engagement}", cfg.client)

@@ -1,0 +1,187 @@
+"""The steering-committee deck: its story from the step results, native charts carrying
+the same figures, the engagement's currency, the firm's template, the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kamlib.core.errors import ConfigError
+from kamlib.intake.engagement import open_engagement
+from kamlib.render import slides as S
+from kamlib.run import deck as dk
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example"
+
+
+@pytest.fixture(scope="module")
+def story():
+    return dk.gather(open_engagement(str(EXAMPLE)))
+
+
+@pytest.fixture(scope="module")
+def built(story):
+    return dk.build(story)
+
+
+def _charts(prs):
+    return [
+        (i, sh.chart)
+        for i, slide in enumerate(prs.slides)
+        for sh in slide.shapes
+        if getattr(sh, "has_chart", False) and sh.has_chart
+    ]
+
+
+def _text(slide) -> str:
+    out = []
+    for sh in slide.shapes:
+        if sh.has_text_frame:
+            out.append(sh.text_frame.text)
+        if getattr(sh, "has_table", False) and sh.has_table:
+            out += [c.text for row in sh.table.rows for c in row.cells]
+    return "\n".join(out)
+
+
+def test_the_deck_tells_the_story_in_the_methods_order(built, story):
+    t = built.titles
+    assert 15 <= len(t) <= 25
+    assert t[0] == story.config.engagement and t[1] == "Executive summary"
+    order = [S.action_title(story.decisions[k].headline) for k in
+             ("data", "segmentation", "profitability", "kpi")]  # fmt: skip
+    assert [t.index(o) for o in order] == sorted(t.index(o) for o in order)
+    assert t[-3:] == ["Appendix", "Definitions", "Method notes: what the figures rest on"]
+    # the executive summary says each step's decision
+    summary = _text(built.prs.slides[1])
+    for key in ("data", "segmentation", "service", "profitability", "kpi"):
+        assert S.plain(story.decisions[key].headline) in summary
+
+
+def test_every_slide_says_in_its_notes_where_its_figures_come_from(built):
+    for slide in built.prs.slides:
+        notes = slide.notes_slide.notes_text_frame.text
+        assert notes.startswith(("Source:", "Definitions")), notes[:60]
+        assert "Data as of 30 September 2026" in notes or "Definitions" in notes
+
+
+def test_the_charts_carry_the_step_results(built, story):
+    from kamlib.method import profitability as pf
+
+    charts = dict(_charts(built.prs))
+    assert charts, "native charts"
+    w = pf.waterfall(story.prof.table)
+    fall = next(c for c in charts.values() if len(c.plots[0].series) == 2
+                and c.plots[0].series[0].name == "base")  # fmt: skip
+    shown = list(fall.plots[0].series[1].values)
+    assert shown == pytest.approx([abs(v) for v in w["amount"]])  # every bar is the step's amount
+    cats = list(fall.plots[0].categories)
+    assert cats[0].startswith("list revenue\n€") and "\n−€" in cats[1]  # signed, in euros
+    s = story.seg.sensitivity
+    first = "gross profit per added account"
+    sweep = next(c for c in charts.values() if c.plots[0].series[0].name == first)
+    assert list(sweep.plots[0].series[0].values) == pytest.approx(s["marginal_gp"].tolist())
+
+
+def test_a_waterfall_is_a_stacked_chart_with_an_invisible_base():
+    prs = S.open_template(None)
+    slide = prs.slides.add_slide(S.find_layouts(prs, "built-in")["content"])
+    box = S.content_box(slide)
+    # net revenue 100, cost of goods −60, gross profit 40, cost-to-serve −50, net −10
+    c = S.waterfall(slide, box, ["net revenue", "cost of goods", "gross profit",
+                                 "cost-to-serve", "net contribution"],
+                    [100, -60, 40, -50, -10], [100, 40, 40, -10, -10],
+                    [True, False, True, False, True], "#0B3D91", S.PERCENT)  # fmt: skip
+    base, bar = c.plots[0].series
+    assert list(base.values) == [0, 40, 0, -10, -10]
+    assert list(bar.values) == [100, 60, 40, 50, 10]
+
+
+def test_every_amount_is_in_the_engagements_currency(tmp_path):
+    from kamlib.intake.scenarios import Scenario, write_scenario
+
+    write_scenario(Scenario(accounts=60, currency="CHF"), tmp_path / "chf")
+    d = dk.build(dk.gather(open_engagement(str(tmp_path / "chf"))))
+    text = "\n".join(_text(s) for s in d.prs.slides) + "\n".join(d.titles)
+    assert "CHF" in text and "€" not in text
+    for _, chart in _charts(d.prs):
+        xml = chart._chartSpace.xml
+        assert "€" not in xml
+
+
+def test_a_pack_without_costs_or_history_still_makes_a_deck_that_says_so(tmp_path):
+    from kamlib.intake.scenarios import Scenario, write_scenario
+
+    write_scenario(Scenario(accounts=80, months=14, cost=False, service_ratings=False),
+                   tmp_path / "thin")  # fmt: skip
+    d = dk.build(dk.gather(open_engagement(str(tmp_path / "thin"))))
+    said = "\n".join(d.titles)
+    assert "cannot be measured yet" in said  # profitability and the KPIs say why
+    assert "n/a" not in said and "nan" not in said.lower()
+
+
+def test_the_same_inputs_make_the_same_bytes(story, tmp_path):
+    a = S.save(dk.build(story).prs, tmp_path / "a.pptx", dt.date(2026, 9, 30), "t", "c")
+    b = S.save(dk.build(story).prs, tmp_path / "b.pptx", dt.date(2026, 9, 30), "t", "c")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def _firm_template(path: Path, drop: str = "") -> Path:
+    """A firm's template: 4:3, its own names for two layouts, an example slide."""
+    from pptx import Presentation
+
+    prs = Presentation()
+    names = {lay.name: lay for lay in prs.slide_layouts}
+    names["Title and Content"].name = "Title, Content"
+    names["Section Header"].name = "Section Title"
+    ex = prs.slides.add_slide(names["Title Only"])
+    ex.shapes.title.text = "EXAMPLE SLIDE OF THE FIRM"
+    if drop:
+        lay = names[drop]
+        prs.slide_layouts.remove(lay)
+    prs.save(str(path))
+    return path
+
+
+def test_a_firm_template_is_honoured(story, tmp_path):
+    tpl = _firm_template(tmp_path / "firm.pptx")
+    d = dk.build(story, tpl)
+    assert (d.prs.slide_width, d.prs.slide_height) == (9_144_000, 6_858_000)  # its 4:3
+    used = {s.slide_layout.name for s in d.prs.slides}
+    assert {"Title, Content", "Section Title", "Two Content", "Title Slide"} <= used
+    assert "EXAMPLE SLIDE OF THE FIRM" not in "\n".join(_text(s) for s in d.prs.slides)
+
+
+def test_a_template_missing_a_layout_is_named_before_anything_is_written(tmp_path):
+    tpl = _firm_template(tmp_path / "firm.pptx", drop="Two Content")
+    with pytest.raises(ConfigError, match="no layout named 'Two Content' .layouts found: "):
+        S.open_template(tpl)
+    from kamlib.run.runner import RunOptions, run_engagement
+
+    with pytest.raises(ConfigError, match="Two Content"):
+        run_engagement(str(EXAMPLE), RunOptions(only=("deck",), reports=tmp_path / "r",
+                                                deck_template=tpl))  # fmt: skip
+    assert not (tmp_path / "r" / "example" / "latest").exists()
+
+
+def test_the_deck_opens_in_libreoffice_impress(built, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    impress = soffice and any(
+        (Path(soffice).resolve().parent / n).exists() for n in ("libsdlo.so", "pagein-impress")
+    )
+    if not impress:
+        pytest.skip(
+            "LibreOffice Impress is not installed (make test installs it where apt-get can)"
+        )
+    path = S.save(built.prs, tmp_path / "deck.pptx", dt.date(2026, 9, 30), "t", "c")
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    from pypdf import PdfReader
+
+    assert len(PdfReader(tmp_path / "deck.pdf").pages) == len(built.prs.slides)
