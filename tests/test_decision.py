@@ -272,7 +272,10 @@ def test_the_line_on_gross_profit_is_set_against_the_line_after_todays_cost_to_s
                         "cost_to_serve": [30.0, 30.0, 5.0, 0.0]})  # fmt: skip
     seg = SimpleNamespace(sensitivity=sens, accounts=acc)
     text = seg_view._net_text(seg, sens.iloc[1], "EUR")  # the line at 10 on gross profit
-    assert "the last accounts added contribute €35 each, under the model's €40" in text
+    assert (
+        "the last accounts added, from the activities the profitability report costs) they "
+        "contribute €35 each, under the model's €40" in text
+    )
     assert "; 2 of the 3 key accounts earn it on their own" in text  # 60 and 45; 30 does not
     assert seg_view._net_text(seg, sens.iloc[0], "EUR") == ""  # the same line: nothing to add
 
@@ -339,6 +342,12 @@ def test_packages_resting_on_old_interviews_are_refreshed_before_they_are_adopte
         "First refresh the interviews: the latest is from August 2025, and what the key "
         "accounts value may have moved since. Then: rework the package before it is promised."
     )
+    # old interviews speak of then, not now; one of each in the singular
+    assert (
+        "key accounts were under-served on 1 point that matters to them when last "
+        "interviewed (August 2025)" in d.headline
+    )
+    assert d.headline.startswith("**The key-account segment gets its own service package**")
 
 
 def test_accounts_at_risk_for_a_loss_are_told_apart_from_a_churn_risk():

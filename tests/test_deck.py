@@ -48,17 +48,25 @@ def _text(slide) -> str:
 
 
 def test_the_deck_tells_the_story_in_the_methods_order(built, story):
+    from kamlib.method.segmentation import headline
+
     t = built.titles
     assert 15 <= len(t) <= 25
-    assert t[0] == story.config.engagement and t[1] == "Executive summary"
+    n = headline(story.seg)["key_accounts"]
+    # the answer first: the key accounts, and what their plans and fixes bring against the cost
+    assert t[0] == story.config.engagement and t[1].startswith(f"{n} key accounts bring ")
+    assert "the model costs" in t[1] and len(t[1]) <= S.TITLE_CHARS
     order = [S.action_title(story.decisions[k].headline) for k in
-             ("data", "segmentation", "profitability", "kpi")]  # fmt: skip
+             ("segmentation", "profitability", "kpi")]  # fmt: skip
     assert [t.index(o) for o in order] == sorted(t.index(o) for o in order)
-    assert t[-3:] == ["Appendix", "Definitions", "Method notes: what the figures rest on"]
-    # the executive summary says each step's decision
-    summary = _text(built.prs.slides[1])
+    assert t.index("Decisions asked of the committee, and the next steps") < t.index("Appendix")
+    assert t[-2:] == ["Definitions", "Method notes: what the figures rest on"]
+    # each step's decision, in the appendix
+    steps = _text(built.prs.slides[t.index("What each step found")])
     for key in ("data", "segmentation", "service", "profitability", "kpi"):
-        assert S.plain(story.decisions[key].headline) in summary
+        assert S.plain(story.decisions[key].headline) in steps
+    # every slide but the cover carries its number
+    assert all(str(i) in _text(s).split() for i, s in enumerate(built.prs.slides, 1) if i > 1)
 
 
 def test_every_slide_says_in_its_notes_where_its_figures_come_from(built):
@@ -185,3 +193,22 @@ def test_the_deck_opens_in_libreoffice_impress(built, tmp_path):
     from pypdf import PdfReader
 
     assert len(PdfReader(tmp_path / "deck.pdf").pages) == len(built.prs.slides)
+
+
+def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
+    from kamlib.core import fmt
+    from kamlib.method.plan_book import portfolio
+
+    v = dk.value_case(built)
+    pf = portfolio(story.book)
+    assert v["growth"] == fmt.rounded(pf["extra_gross_profit"])
+    assert v["savings"] + v["prices"] == fmt.rounded(pf["savings"]) + fmt.rounded(pf["price_paths"])
+    assert v["total"] == v["growth"] + v["savings"] + v["prices"]
+    assert v["gap"] == v["cost"] - v["total"]
+    chart = next(c for _, c in _charts(built.prs) if c.plots[0].series[0].name == "a year")
+    assert list(chart.plots[0].series[0].values) == pytest.approx(
+        [v["growth"], v["savings"], v["prices"], v["total"], v["cost"]]
+    )
+    asks = dk.decisions(built)
+    assert asks[0].startswith(f"Approve the {story.seg.accounts['key'].sum()} key accounts")
+    assert not any("(table above)" in a or "workbook" in a for a in asks)

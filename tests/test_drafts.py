@@ -182,8 +182,8 @@ def test_ongoing_projects_are_the_largest_open_opportunities_and_new_products():
         },
     )
     assert dr.ongoing_projects(p) == [
-        "O-2: Cloud at qualify stage, €90 k",
-        "O-1: IoT at proposal stage, €20 k, expected to close 4 Feb 2027",
+        "Cloud opportunity at qualify stage, €90 k",
+        "IoT opportunity at proposal stage, €20 k, expected to close 4 Feb 2027",
         "Started buying Security this year (€4.0 k)",
     ]
     assert dr.ongoing_projects(make_plan()) == [
@@ -233,7 +233,7 @@ def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
     d = dr.dated_actions(p)
     assert d[["action", "owner", "due"]].values.tolist() == [
         ["Map the stakeholders: name, role, influence, attitude", "Ana Berg", "within 30 days"],
-        ["Close O-1 (IoT)", "Ana Berg", "by 4 Feb 2027"],
+        ["Close the €20 k IoT deal", "Ana Berg", "by 4 Feb 2027"],
     ]
     assert dr.risk_mitigation(p) == [
         "Loses €5.0 k a year after cost-to-serve: renegotiate the terms or the service with "

@@ -100,6 +100,8 @@ def test_without_chromium_weasyprint_prints_the_plans(batch, tmp_path, monkeypat
 def test_index_lists_every_key_account_with_links(batch):
     result, book, _ = batch
     html = (result.folder / "index.html").read_text(encoding="utf-8")
+    # a legal form never breaks from the name ("Sp. z o.o.", "A/S"): read it as words
+    html = html.replace("\u00a0", " ").replace("\u2060", "")
     pdf_index = result.folder / "index.pdf"
     assert pdf_index.stat().st_size > 1000
     for a in book.accounts.itertuples():
@@ -527,3 +529,18 @@ def test_the_plans_together_are_set_against_the_model_cost():
     assert "bring €4.3 M a year once complete" in said
     assert said.endswith("In all, €6.0 M a year against the €10.7 M the key-account model costs "
                          "a year: €4.7 M short of paying for it.")  # fmt: skip
+
+
+def test_a_move_waiting_for_a_rework_says_so_once():
+    from kamlib.report import plan as pr
+
+    book = plan_book.open_book("demo")
+    waiting = [
+        aid
+        for aid in book.accounts.sort_values("revenue", ascending=False)["account_id"].head(30)
+        if "reworked" in pr.next_steps(plan_book.plan(book, aid))
+    ]
+    assert waiting, "the demo has key accounts whose package waits for its rework"
+    for aid in waiting:
+        text = pr.next_steps(plan_book.plan(book, aid))
+        assert "once it is reworked (" in text and "once the package is reworked" not in text

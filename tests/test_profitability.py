@@ -315,4 +315,7 @@ def test_the_business_case_sets_the_fixes_against_the_model_cost():
     assert "€6.4 M a year has to come from" in sums
     text = view.savings_text(h, "EUR")
     assert "saves €2.0 M a year, €500 k of it only once" in text
-    assert "could save up to €2.0 M more, if the accounts accept it" in text
+    assert (
+        "could bring up to €2.0 M more a year (fees, and costs no longer incurred), if "
+        "the accounts accept it" in text
+    )

@@ -205,3 +205,15 @@ def test_readiness_says_when_a_column_is_only_partly_filled(tmp_path):
     loyalty = "Loyalty rating (accounts table)"
     assert ready.loc[loyalty, "available"] == f"partly ({round(100 / n)} %)"
     assert ready.loc[loyalty, "without it"].startswith("for the rows without it:")
+
+
+def test_old_service_interviews_are_asked_for_again_first():
+    from kamlib.report.review import _interview_step
+
+    old = {"ratings_latest": pd.Timestamp("2025-08-12")}
+    assert _interview_step(old, "2026-09-30") == [
+        "Ask for new service interviews with the key accounts: the latest is from August "
+        "2025, and the service packages rest on them."
+    ]
+    assert _interview_step({"ratings_latest": pd.Timestamp("2026-03-01")}, "2026-09-30") == []
+    assert _interview_step({"ratings_latest": None}, "2026-09-30") == []

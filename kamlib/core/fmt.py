@@ -282,6 +282,26 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069" if has_bidi_controls(text) else text
 
 
+def unbreakable_tail(name: str) -> str:
+    """A company name whose legal form never breaks across lines: the short words at its
+    end joined to the word before by no-break spaces, no break after a slash ("A/S").
+
+    Examples
+    --------
+    >>> unbreakable_tail("Wendel Maschinenbau A/S") == "Wendel Maschinenbau\u00a0A/\u2060S"
+    True
+    >>> unbreakable_tail("Tiber Hospitality Sp. z o.o.").count("\u00a0")
+    3
+    """
+    words = name.split(" ")
+    tail = 1
+    while tail < len(words) - 1 and len(words[-tail - 1]) <= 5:
+        tail += 1
+    if len(words) > 1 and len(words[-1]) <= 5:
+        words = [*words[: -tail - 1], "\u00a0".join(words[-tail - 1 :])]
+    return " ".join(words).replace("/", "/\u2060")
+
+
 def shorten(text: object, limit: int = 120) -> str:
     """A text fit for a title, running head or table cell: cut to ``limit`` characters
     with an ellipsis, and a word too long for a line (over 40 characters) given places

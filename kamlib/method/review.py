@@ -113,6 +113,10 @@ def headline(
         "tables_present": len(present),
         "tables_known": len(TABLES),
         "optional_missing": [t for t in TABLES if t not in present],
+        # the latest service interview: the service model rests on it
+        "ratings_latest": pd.Timestamp(pack["service_ratings"]["date"].max())
+        if pack.has("service_ratings", "date") and len(pack["service_ratings"])
+        else None,
         "errors": sum(f.level == ERROR for f in findings),
         "warnings": sum(f.level == WARNING for f in findings),
         "notes": sum(f.level == INFO for f in findings),

@@ -297,9 +297,11 @@ def table(
     size: float = 11,
     widths: Sequence[float] | None = None,
     numeric: Sequence[str] = (),
+    fills: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Any:
     """A native table of already formatted text: the header in the brand colour, numbers
-    right-aligned, rows as tall as their text."""
+    right-aligned, rows as tall as their text; ``fills`` colours a column's cells by their
+    value (a status: green, amber, red)."""
     from pptx.dml.color import RGBColor
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Pt
@@ -332,8 +334,9 @@ def table(
                     r.font.bold = True
             p.alignment = PP_ALIGN.RIGHT if right else PP_ALIGN.LEFT
             cell.fill.solid()
+            tint = (fills or {}).get(str(name), {}).get(value) if i else None
             cell.fill.fore_color.rgb = (
-                brand if i == 0 else RGBColor.from_string("FFFFFF" if i % 2 else SOFT)
+                brand if i == 0 else RGBColor.from_string(tint or ("FFFFFF" if i % 2 else SOFT))
             )
     return shape
 
@@ -489,6 +492,36 @@ def category_chart(
             dl.number_format_is_linked = False
         dl.position = XL_LABEL_POSITION.OUTSIDE_END if kind in ("bar", "column") else None
     return chart
+
+
+def colour_points(chart: Any, colours: Mapping[int, str], default: str) -> None:
+    """One series' bars coloured one by one: ``colours`` by position, the rest ``default``."""
+    from pptx.dml.color import RGBColor
+
+    series = chart.plots[0].series[0]
+    for i in range(len(list(series.values))):
+        pt = series.points[i]
+        pt.format.fill.solid()
+        pt.format.fill.fore_color.rgb = RGBColor.from_string(
+            colours.get(i, default).lstrip("#").upper()
+        )
+
+
+def number_slides(prs: Any, size: float = 10) -> None:
+    """The slide number at the foot of every slide but the cover: a committee refers to
+    slides by number."""
+    from pptx.enum.text import PP_ALIGN
+    from pptx.util import Emu
+
+    w, h = int(prs.slide_width), int(prs.slide_height)
+    for i, slide in enumerate(prs.slides, 1):
+        if i == 1:
+            continue
+        tb = slide.shapes.add_textbox(Emu(w - 1_100_000), Emu(h - 420_000), Emu(800_000),
+                                      Emu(300_000))  # fmt: skip
+        p = tb.text_frame.paragraphs[0]
+        runs(p, str(i), size, GREY)
+        p.alignment = PP_ALIGN.RIGHT
 
 
 def waterfall(

@@ -97,6 +97,20 @@ def suggested_actions(p: Plan) -> pd.DataFrame:
     return _once(p, "actions", _suggested)
 
 
+def _product_of(r: object) -> str:
+    """An opportunity by what it sells (its CRM id is no words for a manager)."""
+    get = r.get if isinstance(r, (dict, pd.Series)) else lambda k, d=None: getattr(r, k, d)
+    product = get("product", None)
+    return str(product) if isinstance(product, str) and product.strip() else "unnamed"
+
+
+def _close_text(r: object, currency: str) -> str:
+    """'Close the €146 k Mobile deal': the amount and the product, not the CRM id."""
+    return f"Close the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
+        f"{_product_of(r)} deal" if _product_of(r) != "unnamed" else "deal"
+    )
+
+
 def _suggested(p: Plan) -> pd.DataFrame:
     c = p.currency
     rows = [(act, why, True, None) for act, why in _urgent_actions(p)]
@@ -105,7 +119,7 @@ def _suggested(p: Plan) -> pd.DataFrame:
         close = getattr(r, "expected_close", None)
         rows.append(
             (
-                f"Close {r.opportunity_id} ({getattr(r, 'product', '')})",
+                _close_text(r, c),
                 f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}",
                 False,
                 pd.Timestamp(close) if close is not None and pd.notna(close) else None,
@@ -570,7 +584,7 @@ def ongoing_projects(p: Plan) -> list[str]:
         when = f", expected to close {fmt.day(close)}" if pd.notna(close) else ""
         stage = getattr(r, "stage", None)
         out.append(
-            f"{r.opportunity_id}: {getattr(r, 'product', 'opportunity')}"
+            f"{_product_of(r)[:1].upper()}{_product_of(r)[1:]} opportunity"
             + (f" at {stage} stage" if isinstance(stage, str) and stage else "")
             + f", {fmt.money(r.amount, c)}{when}"
         )
@@ -669,8 +683,7 @@ def deal_preparation(p: Plan) -> list[str]:
     c = p.currency
     close = o.get("expected_close")
     out = [
-        f"Largest open opportunity {o['opportunity_id']}: {o.get('product', '')}, "
-        f"{fmt.money(o['amount'], c)}"
+        f"Largest open opportunity: {_product_of(o)}, {fmt.money(o['amount'], c)}"
         + (f" at {fmt.pct(o['probability'])}" if pd.notna(o.get("probability")) else "")
         + (f", expected to close {fmt.day(close)}" if pd.notna(close) else "")
     ]

@@ -488,7 +488,9 @@ def kpi_cards(r: KpiReview, currency: str | None = None) -> list[tuple[str, str,
         value = _fmt(row["actual"], row["unit"], col)
         if row["status"] not in ("green", "amber", "red"):
             return (label, value, "not scored: " + row["status"])
-        return (label, value, f"{row['status']} · baseline "
+        # a status against a target nobody agreed yet says so
+        on = "" if getattr(r, "targets_agreed", False) else " on the proposed target"
+        return (label, value, f"{row['status']}{on} · baseline "
                 f"{_fmt(row['baseline'], row['unit'], col)}")  # fmt: skip
 
     risk_rev, risk_n = at_risk(r)["at risk"]

@@ -315,8 +315,12 @@ def next_steps(p: Plan, n: int = 3) -> str:
     if s.empty:
         return ""
     # the first clause of each reason: the whole of it is in the action plan
+    # a move that waits for the rework says so in its own words: no "once ... once ..."
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
-        f"- {_m(r.action)}, {_m(r.due)} ({_m(r.why.split('; ')[0])})" for r in s.itertuples()
+        f"- {_m(r.action)}"
+        + ("" if "reworked" in r.action and "reworked" in r.due else f", {_m(r.due)}")
+        + f" ({_m(r.why.split('; ')[0])})"
+        for r in s.itertuples()
     )
 
 

@@ -169,7 +169,8 @@ def savings_text(h: dict, currency: str | None, detail: bool = True) -> str:
     more = h["saving_high"] - h["saving_total"]
     full = (
         " Charging for what the packages charge separately and ending what they do not "
-        f"offer could save up to {fmt.money(more, currency)} more, if the accounts accept it."
+        f"offer could bring up to {fmt.money(more, currency)} more a year (fees, and costs "
+        "no longer incurred), if the accounts accept it."
         if more > 0
         else ""
     )
@@ -465,14 +466,14 @@ def account_waterfall(p: Profitability, account: str = "") -> tuple[str, pd.Data
             (p.key, "the largest key account") if len(p.key) else (t, "the largest customer")
         )
         row = pool.loc[pool["net_revenue"].idxmax()]
-        title = f"{row['account_name']} ({row['account_id']}), {why}"
+        title = f"{row['account_name']}, {why}"  # the name the client knows, not its id
     else:
         hit = t[(t["account_id"] == account) | (t["account_name"] == account)]
         if hit.empty:
             hint = did_you_mean(account, list(t["account_id"]) + list(t["account_name"]), n=3)
             raise ParameterError(f"account '{account}' is not in the accounts table.{hint}")
         row = hit.iloc[0]
-        title = f"{row['account_name']} ({row['account_id']})"
+        title = str(row["account_name"])
     return title, waterfall(t[t["account_id"] == row["account_id"]])
 
 

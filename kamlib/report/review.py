@@ -335,6 +335,19 @@ def _review_steps(
     return steps
 
 
+def _interview_step(head: dict, as_of: dt.date | str) -> list[str]:
+    """Service interviews older than a year: new ones first, as the service model asks."""
+    latest = head.get("ratings_latest")
+    if latest is None or pd.isna(latest):
+        return []
+    if latest > pd.Timestamp(as_of) - pd.DateOffset(months=12):
+        return []
+    return [
+        f"Ask for new service interviews with the key accounts: the latest is from "
+        f"{latest:%B %Y}, and the service packages rest on them."
+    ]
+
+
 def decision(
     head: dict, findings: list[Finding], ready: pd.DataFrame, as_of: dt.date | str,
     currency: str | None = None,
@@ -372,14 +385,14 @@ def decision(
         kind = "good"
     if warnings and not errors:
         rec += (
-            f" The {fmt.plural(warnings, 'warning')} below each say what the analysis does "
-            "about them; have them fixed at the source before the next delivery."
+            f" The {fmt.plural(warnings, 'warning')} in the findings table each say what the "
+            "analysis does about them; have them fixed at the source before the next delivery."
         )
     return Decision(
         headline=head_text,
         tiles=kpi_cards(head, as_of),
         recommendation=rec,
-        next_steps=_review_steps(findings, missing, errors, ready),
+        next_steps=_interview_step(head, as_of) + _review_steps(findings, missing, errors, ready),
         detail=summary_text(head, currency),
         kind=kind,
     )

@@ -573,8 +573,9 @@ def _net_text(seg: Segmentation, r: pd.Series, currency: str | None) -> str:
         else ""
     )
     return (
-        f" After today's cost-to-serve ({fmt.money(cts, currency)} per account, profitability "
-        f"report) the last accounts added contribute {fmt.money(net, currency)} each, under "
+        f" After what serving them costs today ({fmt.money(cts, currency)} per account for "
+        "the last accounts added, from the activities the profitability report costs) they "
+        f"contribute {fmt.money(net, currency)} each, under "
         f"the model's {fmt.money(per, currency)}{who}."
     )
 

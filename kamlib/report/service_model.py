@@ -445,6 +445,31 @@ def _refresh_first(sm_: ServiceModel, rec: str) -> str:
     )
 
 
+def _service_headline(sm_: ServiceModel, segments: int, bad: int, under: int) -> str:
+    """The service model's answer in one sentence; gaps from old interviews in the past."""
+    head = (
+        f"**Each of the {segments} key-account segments gets its own service package**"
+        if segments != 1
+        else "**The key-account segment gets its own service package**"
+    )
+    if bad:
+        its = "its" if bad == 1 else "theirs"
+        head += f"; {fmt.plural(bad, 'segment')} cannot afford {its} as it stands"
+    if under:
+        old = next((n for n in sm_.notes if n.code == "sm.old_ratings"), None)
+        # old interviews speak of then, not now
+        were, when = (
+            ("were", f" when last interviewed ({pd.Timestamp(old.values['latest']):%B %Y})")
+            if old is not None
+            else ("are", "")
+        )
+        head += (
+            f", and key accounts {were} under-served on {fmt.plural(under, 'point')} "
+            f"that {'matters' if under == 1 else 'matter'} to them{when}"
+        )
+    return head
+
+
 def decision(
     sm_: ServiceModel, currency: str | None = None, keep: list[str] | tuple[str, ...] = (),
     affordable: float = 0.5,
@@ -471,15 +496,7 @@ def decision(
     )
     c = sm_.costs
     bad = c[c["affordable"] == False] if c is not None and len(c) else pd.DataFrame()  # noqa: E712
-    head = f"**Each of the {len(key_segments)} key-account segments gets its own service package**"
-    if len(bad):
-        its = "its" if len(bad) == 1 else "theirs"
-        head += f"; {fmt.plural(len(bad), 'segment')} cannot afford {its} as it stands"
-    if len(under):
-        head += (
-            f", and key accounts are under-served on {fmt.plural(len(under), 'point')} "
-            "that matter to them"
-        )
+    head = _service_headline(sm_, len(key_segments), len(bad), len(under))
     if len(bad):
         good = len(key_segments) - len(bad)
         adopt = (

@@ -91,7 +91,8 @@ def table_html(
     Parameters
     ----------
     formats : column -> ``money``, ``money_short`` (in one unit per column: k or M),
-        ``pct``, ``share`` (parts of a whole, adding up to 100 % as printed), ``pct0``,
+        ``pct``, ``share``/``share0`` (parts of a whole, adding up to 100 % as printed, to
+        one decimal or none), ``pct0``,
         ``pct_signed``, ``pct_cap`` (over 100 % said in words), ``int``,
         ``number``, ``number2``, ``points`` (+34), ``date``, ``day`` (1 Oct 2023),
         ``month`` or ``text``; numbers without a format show as ``int``.
@@ -118,8 +119,8 @@ def table_html(
         if kind == "money_short":  # one unit for the column: never €751 k beside €2.2 M
             scale = fmt.money_scale(shown[c])
             f = partial(_money_in, currency=currency, scale=scale)
-        if kind == "share":  # parts of a whole: they add up to 100 % as printed
-            cells[c] = fmt.shares(df[c])[: len(shown)]
+        if kind in ("share", "share0"):  # parts of a whole: they add up to 100 % as printed
+            cells[c] = fmt.shares(df[c], 0 if kind == "share0" else 1)[: len(shown)]
             continue
         cells[c] = [f(v) for v in shown[c]]
     nowrap = _one_line(cells, numeric, formats, tags)

@@ -29,6 +29,8 @@ from ..report.decision import Decision
 from ..report.words import say_all
 
 DECK_NAME = "steering-committee.pptx"
+#: The scorecard's statuses, coloured as in the reports (the word stays)
+STATUS_FILLS = {"green": "D1FAE5", "amber": "FEF3C7", "red": "FEE2E2"}
 OTHER = "#E69F00"  # a second series, as the reports' charts
 LOSS = "#D55E00"
 
@@ -114,6 +116,8 @@ class Deck:
         sl = self.prs.slides.add_slide(self.layouts[kind])
         S.set_title(sl, title)
         self.titles.append(S.action_title(title))  # as the slide shows it
+        for file, name in REPORTS.items():  # the report's name, as the client knows it
+            source = source.replace(file, name)
         lines = [f"Source: {source}. Data as of {fmt.day_long(self.as_of)}."]
         lines += [f"Caveat: {S.plain(c)}" for c in caveats if c]
         S.notes(sl, "\n".join(lines))
@@ -142,6 +146,14 @@ def _tiles_text(d: Decision) -> list[str]:
             for label, value, note in d.tiles]  # fmt: skip
 
 
+def section(deck: Deck, title: str) -> None:
+    sl = deck.prs.slides.add_slide(deck.layouts["section"])
+    sl.shapes.title.text = title
+    deck.titles.append(title)
+    S.clear_placeholders(sl)
+    S.notes(sl, "Definitions: the details and method notes behind the figures of this deck.")
+
+
 def title_slide(deck: Deck) -> None:
     cfg = deck.story.config
     sl = deck.prs.slides.add_slide(deck.layouts["title"])
@@ -163,6 +175,16 @@ def title_slide(deck: Deck) -> None:
     S.notes(sl, f"Source: the engagement's step reports. Data as of {fmt.day_long(cfg.as_of)}.")
 
 
+#: The reports the notes point to, by the names on their covers
+REPORTS = {
+    "00_data_review.pdf": "the data review report",
+    "01_segmentation.pdf": "the key account segmentation report",
+    "02_service_model.pdf": "the service model report",
+    "03_profitability.pdf": "the account profitability report",
+    "05_kpi_review.pdf": "the KPI review report",
+    "plans/index.pdf": "the account plans' index",
+}
+
 STEPS = (
     ("data", "Data review", "00_data_review.pdf"),
     ("segmentation", "Key accounts", "01_segmentation.pdf"),
@@ -170,6 +192,168 @@ STEPS = (
     ("profitability", "Profitability", "03_profitability.pdf"),
     ("kpi", "Programme KPIs", "05_kpi_review.pdf"),
 )
+
+
+def value_case(deck: Deck) -> dict | None:
+    """The programme's business case as the plans index states it, added as printed:
+    the plans' growth in gross profit, the package savings and the price paths, against
+    what the key-account model costs a year."""
+    from ..method.plan_book import portfolio
+
+    book = deck.story.book
+    if book is None:
+        return None
+    pf = portfolio(book)
+    r = fmt.rounded
+    parts = [pf.get("savings", float("nan")), pf.get("price_paths", float("nan"))]
+    if (
+        pd.isna(pf["extra_gross_profit"])
+        or pd.isna(pf["programme_cost"])
+        or any(pd.isna(v) for v in parts)
+    ):
+        return None
+    v = {
+        "growth": r(pf["extra_gross_profit"]),
+        "savings": r(parts[0]),
+        "prices": r(parts[1]),
+        "cost": r(pf["programme_cost"]),
+    }
+    v["total"] = v["growth"] + v["savings"] + v["prices"]
+    v["gap"] = v["cost"] - v["total"]
+    return v
+
+
+def _value_words(v: dict, c: str) -> str:
+    short = (
+        f"{fmt.money(v['gap'], c)} short of paying for it"
+        if v["gap"] > 0
+        else "enough to pay for it"
+    )
+    return (
+        f"the plans and fixes bring {fmt.money(v['total'], c)} a year against the "
+        f"{fmt.money(v['cost'], c)} the key-account model costs: {short}"
+    )
+
+
+def answer_slide(deck: Deck) -> None:
+    """The answer first: the finding in one title, the numbers that carry it, and what
+    the committee is asked to decide."""
+    st, c = deck.story, deck.currency
+    from ..method.segmentation import headline
+
+    h = headline(st.seg)
+    v = value_case(deck)
+    n = int(h["key_accounts"] or 0)
+    value = (
+        f"their plans and fixes bring {fmt.money(v['total'], c)} a year of the "
+        f"{fmt.money(v['cost'], c)} the model costs"
+        if v
+        else "the programme's cost cannot be set against them yet"
+    )
+    title = (
+        f"{fmt.count(n)} key accounts bring {fmt.pct(h['revenue_share'])} of revenue; {value}"
+        if n
+        else S.plain(st.decisions["segmentation"].headline)
+    )
+    sl = deck.slide("two", title, "the decision page of each step report")
+    left, right = S.body_boxes(sl)
+    found = [
+        S.action_title(st.decisions[k].headline, 110)
+        for k in ("segmentation", "service", "profitability", "kpi")
+        if k in st.decisions
+    ]
+    if v:
+        words = _value_words(v, c)
+        found.insert(3, words[0].upper() + words[1:])
+    S.text_box(sl, left, ["**What we found**", *found], size=13)
+    S.text_box(sl, right, ["**What we ask the committee to decide**",
+                           *[f"{i}. {d}" for i, d in enumerate(decisions(deck), 1)]],
+               size=13)  # fmt: skip
+
+
+def value_slide(deck: Deck) -> None:
+    """The business case in one chart: what the plans and fixes bring against the cost."""
+    v = value_case(deck)
+    if v is None:
+        return
+    from ..method.plan_book import portfolio
+    from ..report.plan import portfolio_text
+
+    c = deck.currency
+    text = portfolio_text(portfolio(deck.story.book), c)
+    words = _value_words(v, c)
+    source = "the account plans' index and the account profitability report"
+    sl = deck.slide("content", words[0].upper() + words[1:], source, [text])
+    box = S.content_box(sl)
+    cats = ["growth the plans target (gross profit)", "package savings", "price paths",
+            "all of them", "what the key-account model costs"]  # fmt: skip
+    values = [v["growth"], v["savings"], v["prices"], v["total"], v["cost"]]
+    scale = fmt.money_scale(values)
+    labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
+    chart = S.category_chart(sl, box, labels, {"a year": values}, [deck.colour], kind="bar",
+                             value_format=deck.axis_format(values), legend=False)  # fmt: skip
+    S.colour_points(chart, {3: deck.colour, 4: LOSS}, default="#9CA3AF")
+
+
+def decisions(deck: Deck) -> list[str]:
+    """What the committee is asked to decide, from the steps' results: the list, the
+    model's budget, the fixes, the packages, the targets."""
+    from ..method import profitability as pf
+    from ..method.segmentation import covering, headline
+
+    st, c, out = deck.story, deck.currency, []
+    h = headline(st.seg)
+    n = int(h["key_accounts"] or 0)
+    if n:
+        out.append(
+            f"Approve the {fmt.count(n)} key accounts and the {S.plain(_managers(h))} to "
+            "serve them."
+        )
+    v = value_case(deck)
+    p = st.prof
+    if v and v["gap"] > 0 and n:
+        per = v["cost"] / n
+        cover = covering(st.seg.accounts, per)
+        start = (
+            f", or start with the {fmt.count(cover)} key accounts whose net contribution "
+            f"covers its {fmt.money(per, c)} each"
+            if cover and cover < n
+            else ""
+        )
+        out.append(
+            f"Set the key-account model's budget on the client's own costs: as costed "
+            f"({fmt.money(v['cost'], c)} a year) it is {fmt.money(v['gap'], c)} short{start}."
+        )
+    if p.earns and len(p.actions):
+        count = p.actions["better_action"].value_counts()
+        exits = int(count.get(pf.RENEGOTIATE, 0))
+        out.append(
+            f"Give the {fmt.count(len(p.actions))} flagged key accounts their fixes (package, "
+            "price path"
+            + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
+            + ")."
+        )
+    m = st.model
+    if m.costs is not None and len(m.costs):
+        bad = int((m.costs["affordable"] == False).sum())  # noqa: E712
+        good = len(m.costs) - bad
+        old = any(x.code == "sm.old_ratings" for x in m.notes)
+        out.append(
+            f"Adopt the service packages of the {fmt.plural(good, 'segment')} that can afford "
+            "them"
+            + (" once the interviews are refreshed" if old else "")
+            + (f"; rework the other {fmt.count(bad)}" if bad else "")
+            + "."
+        )
+    if not getattr(st.kpi, "targets_agreed", False) and len(st.kpi.scorecard):
+        out.append("Agree the KPI targets: until then the scorecard's statuses are provisional.")
+    return out
+
+
+def _managers(h: dict) -> str:
+    from ..report.segmentation import _managers as managers
+
+    return managers(h)
 
 
 def summary_slide(deck: Deck) -> None:
@@ -183,7 +367,7 @@ def summary_slide(deck: Deck) -> None:
 
         said = _first_sentence(portfolio_text(portfolio(book), deck.currency))
         rows.insert(4, ("Account plans", said, ""))
-    sl = deck.slide("content", "Executive summary", "the decision page of each step report")
+    sl = deck.slide("content", "What each step found", "the decision page of each step report")
     box = S.content_box(sl)
     frame = pd.DataFrame(rows, columns=["step", "what the analysis shows", "the number"])
     S.table(sl, box, frame, deck.colour, size=11, widths=(1.3, 6.2, 2.0))
@@ -228,8 +412,14 @@ def segmentation_slides(deck: Deck) -> None:
     series = {"Revenue": _curve(seg.pareto_revenue)}
     if seg.pareto_gross_profit is not None and len(seg.pareto_gross_profit):
         series["Gross profit"] = _curve(seg.pareto_gross_profit)
-    S.xy_chart(sl, left, series, [deck.colour, OTHER], x_title="Share of customers, largest first",
-               y_title="Cumulative share")  # fmt: skip
+    from ..method.segmentation import headline
+
+    hd = headline(seg)
+    if hd["key_accounts"]:  # where the key accounts end on the curve
+        x = float(hd["key_share"])
+        series[f"{fmt.count(int(hd['key_accounts']))} key accounts"] = ([x, x], [0.0, 1.0])
+    S.xy_chart(sl, left, series, [deck.colour, OTHER, "#6B7280"],
+               x_title="Share of customers, largest first", y_title="Cumulative share")  # fmt: skip
     S.text_box(sl, right, _tiles_text(d), size=13)
     _sweep_slide(deck)
     # the list by tier
@@ -306,14 +496,16 @@ def _sweep_slide(deck: Deck) -> None:
     chart.category_axis.axis_title.text_frame.text = "Key accounts at the line"
 
 
-def service_slides(deck: Deck) -> None:
+def service_slides(
+    deck: Deck, heatmap: bool = True, packages: bool = True, costs: bool = True
+) -> None:
     from ..report import charts
     from ..report import service_model as smv
 
     st = deck.story
     m, d = st.model, st.decisions["service"]
     caveats = say_all(m.notes)[:3]
-    if m.has_ratings:
+    if m.has_ratings and heatmap:
         sl = deck.slide("content", d.headline, "02_service_model.pdf, What each segment values",
                         caveats)  # fmt: skip
         box = S.content_box(sl)
@@ -326,16 +518,16 @@ def service_slides(deck: Deck) -> None:
         tf = sl.notes_slide.notes_text_frame
         tf.text = tf.text + "\nMean importance (1–5) by element and segment:\n" + table
     pk = smv.package_view(m)
-    if len(pk):
+    if len(pk) and packages:
         sl = deck.slide("content", "What each segment's package includes, charges and does "
                         "not offer", "02_service_model.pdf, Service packages", caveats)  # fmt: skip
         box = S.content_box(sl)
         frame = pk.rename(columns={"element": "service element"})
         frame = frame.astype(str)
-        S.table(sl, box, frame, deck.colour, size=9,
+        S.table(sl, box, frame, deck.colour, size=10,
                 widths=[2.4] + [1.0] * (len(frame.columns) - 1))  # fmt: skip
     cv = smv.cost_view(m)
-    if len(cv):
+    if len(cv) and costs:
         sl = deck.slide("content", _cost_title(cv), "02_service_model.pdf, What the packages "
                         "cost", [smv.uncosted_note(m)])  # fmt: skip
         box = S.content_box(sl)
@@ -419,8 +611,10 @@ def profitability_slides(deck: Deck) -> None:
                 numeric=("net contribution", "package saves"))  # fmt: skip
 
 
-def plan_slides(deck: Deck, accounts: int) -> None:
-    from ..method.plan_book import plan, portfolio
+def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
+    """The plans together (largest accounts, drafted and confirmed), and a one-slide plan
+    for each of the ``accounts`` largest."""
+    from ..method.plan_book import plan
     from ..report import plan as pr
     from .plans import plan_shares
 
@@ -430,26 +624,9 @@ def plan_slides(deck: Deck, accounts: int) -> None:
     c = deck.currency
     a = book.accounts.sort_values("revenue", ascending=False)
     h = int(book.config.method.account_plan.horizons[0])
-    text = pr.portfolio_text(portfolio(book), c)
-    sl = deck.slide("content", _first_sentence(text), "plans/index.pdf, the plans together",
-                    [text])  # fmt: skip
-    box = S.content_box(sl)
     shares = plan_shares(book)
-    top = a.head(10)
-    frame = pd.DataFrame(
-        {
-            "account": top["account_name"].astype(str),
-            "segment": top["segment"].astype(str),
-            "revenue": _money_column(top["revenue"], c),
-            f"target in {h} months": _money_column(top[f"target_{h}m"], c),
-            "health": [f"{v:.0f} ({b})" if pd.notna(v) else "n/a"
-                       for v, b in zip(top["health"], top["band"], strict=True)],
-            "plan drafted": [fmt.pct(shares[str(i)][0]) for i in top["account_id"]],
-            "confirmed": [fmt.pct(shares[str(i)][1]) for i in top["account_id"]],
-        }
-    )  # fmt: skip
-    S.table(sl, box, frame, deck.colour, size=10, widths=(2.4, 2.2, 1.1, 1.2, 1.2, 1.0, 1.0),
-            numeric=("revenue", f"target in {h} months", "plan drafted", "confirmed"))  # fmt: skip
+    if portfolio:
+        _portfolio_slide(deck, a, h, shares)
     for aid in a["account_id"].head(accounts):
         p = plan(book, str(aid))
         name = str(p.account["account_name"])
@@ -459,7 +636,7 @@ def plan_slides(deck: Deck, accounts: int) -> None:
         sl = deck.slide("two", title, f"the account plan of {name}")
         left, right = S.body_boxes(sl)
         paras = [s for s in pr.summary_text(p).split("\n\n") if s.strip()]
-        S.text_box(sl, left, paras, size=11)
+        S.text_box(sl, left, paras, size=12)
         acc = p.account
         rows = [
             ("revenue, last 12 months", fmt.money(acc["revenue"], c)),
@@ -469,8 +646,36 @@ def plan_slides(deck: Deck, accounts: int) -> None:
              else "n/a"),
             ("plan drafted / confirmed", " / ".join(fmt.pct(v) for v in shares[str(aid)])),
         ]  # fmt: skip
-        S.table(sl, right, pd.DataFrame(rows, columns=["", "figure"]), deck.colour, size=12,
-                widths=(2.2, 1.4), numeric=("figure",))  # fmt: skip
+        S.table(sl, right, pd.DataFrame(rows, columns=["figure", "value"]), deck.colour,
+                size=12, widths=(2.2, 1.4), numeric=("value",))  # fmt: skip
+
+
+def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
+    """The largest key accounts' plans: revenue, target, health, drafted and confirmed."""
+    c = deck.currency
+    done = sum(1 for v in shares.values() if v[1] >= 0.995)
+    title = (
+        f"The {fmt.count(len(a))} plans are drafted from the data; "
+        f"{fmt.count(done)} {'is' if done == 1 else 'are'} confirmed in full by "
+        f"{'its manager' if done == 1 else 'their managers'}"
+    )
+    sl = deck.slide("content", title, "plans/index.pdf, the key accounts")
+    box = S.content_box(sl)
+    top = a.head(10)
+    frame = pd.DataFrame(
+        {
+            "account (largest 10)": top["account_name"].astype(str),
+            "segment": top["segment"].astype(str),
+            "revenue": _money_column(top["revenue"], c),
+            f"target in {h} months": _money_column(top[f"target_{h}m"], c),
+            "health": [f"{v:.0f} ({b})" if pd.notna(v) else "n/a"
+                       for v, b in zip(top["health"], top["band"], strict=True)],
+            "drafted": [fmt.pct(shares[str(i)][0]) for i in top["account_id"]],
+            "confirmed": [fmt.pct(shares[str(i)][1]) for i in top["account_id"]],
+        }
+    )  # fmt: skip
+    S.table(sl, box, frame, deck.colour, size=11, widths=(2.4, 2.2, 1.1, 1.2, 1.2, 1.0, 1.0),
+            numeric=("revenue", f"target in {h} months", "drafted", "confirmed"))  # fmt: skip
 
 
 def kpi_slides(deck: Deck) -> None:
@@ -484,7 +689,7 @@ def kpi_slides(deck: Deck) -> None:
                     caveats)  # fmt: skip
     box = S.content_box(sl)
     S.table(sl, box, card.astype(str), deck.colour, size=11,
-            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9),
+            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9), fills={"status": STATUS_FILLS},
             numeric=("baseline", "actual", "target", "change",
                      "other accounts' change"))  # fmt: skip
     warn = krv.warnings_view(r)
@@ -507,7 +712,7 @@ def kpi_slides(deck: Deck) -> None:
                 "reasons": top["reasons"].astype(str),
             }
         )
-        S.table(sl, box, frame, deck.colour, size=9, widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
+        S.table(sl, box, frame, deck.colour, size=10, widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
                 numeric=("health", "change", "revenue"))  # fmt: skip
 
 
@@ -516,25 +721,28 @@ def next_steps_slide(deck: Deck) -> None:
     sl = deck.slide("two", "Decisions asked of the committee, and the next steps",
                     "the decision page of each step report")  # fmt: skip
     left, right = S.body_boxes(sl)
-    asks = [
-        f"**{name}:** {_first_sentence(d[key].recommendation)}"
-        for key, name, _ in STEPS[1:]
-        if key in d and d[key].recommendation
+    asks = [f"{i}. {a}" for i, a in enumerate(decisions(deck), 1)]
+    steps = [
+        _for_slides(d[key].next_steps[0])
+        for key, _, _ in STEPS[1:]
+        if key in d and d[key].next_steps
     ]
-    steps = [d[key].next_steps[0] for key, _, _ in STEPS if key in d and d[key].next_steps]
     S.text_box(sl, left, ["**Decide**", *asks], size=12)
     S.text_box(sl, right, ["**Next steps**", *[f"{i}. {s}" for i, s in enumerate(steps, 1)]],
                size=12)  # fmt: skip
 
 
+def _for_slides(step: str) -> str:
+    """A report's next step on a slide: no pointer to a table or workbook not on it."""
+    for aside in (" (table above)", " (every one is in the workbook)", " (every one is in "
+                  "the workbook)"):  # fmt: skip
+        step = step.replace(aside, "")
+    return step
+
+
 def appendix_slides(deck: Deck) -> None:
     from ..report.workbook import GLOSSARY
 
-    sl = deck.prs.slides.add_slide(deck.layouts["section"])
-    sl.shapes.title.text = "Appendix"
-    deck.titles.append("Appendix")
-    S.clear_placeholders(sl)
-    S.notes(sl, "Definitions and method notes behind the figures of this deck.")
     terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "nrr", "grr",
              "share_of_wallet", "nps", "csat", "health", "importance", "satisfaction"]  # fmt: skip
     rows = [(GLOSSARY[t].label, GLOSSARY[t].means) for t in terms if t in GLOSSARY]
@@ -561,15 +769,21 @@ def build(story: Story, template: str | Path | None = None, accounts: int = 3) -
     """The deck's slides from the step results."""
     deck = Deck(story, template)
     title_slide(deck)
-    summary_slide(deck)
-    data_slide(deck)
+    answer_slide(deck)
     segmentation_slides(deck)
-    service_slides(deck)
+    service_slides(deck, packages=False)
     profitability_slides(deck)
-    plan_slides(deck, accounts)
+    value_slide(deck)
+    plan_slides(deck, 0)
     kpi_slides(deck)
     next_steps_slide(deck)
+    section(deck, "Appendix")
+    summary_slide(deck)
+    data_slide(deck)
+    service_slides(deck, heatmap=False, costs=False)
+    plan_slides(deck, accounts, portfolio=False)
     appendix_slides(deck)
+    S.number_slides(deck.prs)
     return deck
 
 

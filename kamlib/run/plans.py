@@ -655,7 +655,7 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
     scale = "k" if len(df) and df["revenue"].median() < 1e6 else fmt.money_scale(money)
     rows = []
     for r in df.itertuples():
-        name = html.escape(fmt.shorten(r.account, 120))
+        name = html.escape(fmt.unbreakable_tail(fmt.shorten(r.account, 120)))
         link = f'<a href="{html.escape(r.stem)}.html">{name}</a>' if r.plan == "rendered" else name
         band = html.escape(str(r.band or ""))
         tag = f' <span class="tag tag-band-{band.replace(" ", "-")}">{band}</span>' if band else ""
@@ -694,6 +694,12 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
     one = KINDS[fact_pack][2]
     rendered = int((df["plan"] == "rendered").sum())
     at_risk = int((df["band"] == "at risk").sum())
+    done = int((df["confirmed"] >= 0.995).sum()) if "confirmed" in df else 0
+    full = fmt.count(done)
+    # the sum of targets the data drafted, until the managers confirm their plans
+    target_note = (
+        "sum of the plans" if done == len(df) and not fact_pack else "drafted from the data"
+    )
     return [
         (
             "Key accounts",
@@ -701,13 +707,13 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
             f"a {one} for each" if rendered == len(df) else f"{fmt.plural(rendered, one)} ready",
         ),
         ("Revenue", fmt.money(df["revenue"].sum(), currency), "last 12 months"),
-        (f"Target in {h} months", fmt.money(df["target"].sum(), currency), "sum of the plans"),
+        (f"Target in {h} months", fmt.money(df["target"].sum(), currency), target_note),
         ("Drafted from the data", fmt.pct(df["drafted"].mean()), "of the plans' parts")
         if fact_pack
         else (
             "Drafted",
             fmt.pct(df["drafted"].mean()),
-            f"of the plans' parts; {fmt.pct(df['confirmed'].mean())} confirmed by the managers",
+            f"of the plans' parts; {full} of {fmt.count(len(df))} confirmed in full",
         ),
         ("At risk", fmt.count(at_risk), "health below the risk line")
         if df["health"].notna().any()
@@ -715,15 +721,23 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
     ]
 
 
-def _index_intro(df, fact_pack: bool, portfolio: str = "") -> str:
+def _index_intro(
+    df, fact_pack: bool, portfolio: str = "", bands: tuple[float, float] = (70.0, 40.0)
+) -> str:
     """What the index lists and what its columns mean, the plans together as a business
     case (``portfolio``); the plans still to follow."""
     from ..core import fmt
 
     one = KINDS[fact_pack][2]
+    from ..method.health import LOSS_RISK, LOSS_WATCH
+
+    watch, risk = bands
     health = (
         "**health** (0–100) combines the revenue and margin trends, profitability, NPS, "
-        "contact recency and risk signals."
+        f"contact recency and risk signals: healthy from {watch:.0f}, on watch from "
+        f"{risk:.0f}, at risk below. A loss after cost-to-serve caps it: more than "
+        f"{fmt.pct(LOSS_WATCH)} of revenue is never healthy ({watch - 1:.0f} at most), "
+        f"{fmt.pct(LOSS_RISK)} or more is at risk ({risk - 1:.0f} at most)."
     )
     intro = (
         "One fact pack per key account, largest first: what the data says about the account "
@@ -754,6 +768,12 @@ def _index_intro(df, fact_pack: bool, portfolio: str = "") -> str:
     return intro
 
 
+def _bands(book) -> tuple[float, float]:
+    """The health bands of the engagement: healthy from, at risk below."""
+    h = book.config.method.health
+    return float(h.watch_below), float(h.risk_below)
+
+
 def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
     """The index as a notebook of outputs, rendered by the same template as every report."""
     import nbformat
@@ -777,7 +797,9 @@ def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
 
     whole = "" if fact_pack else portfolio_text(portfolio(book), c)
     nb.cells = [
-        new_markdown_cell("## The key accounts\n\n" + _index_intro(df, fact_pack, whole)),
+        new_markdown_cell(
+            "## The key accounts\n\n" + _index_intro(df, fact_pack, whole, _bands(book))
+        ),
         out,
     ]
     return nbformat.from_dict(nb)
