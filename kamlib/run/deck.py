@@ -235,6 +235,16 @@ def _value_words(v: dict, c: str) -> str:
     )
 
 
+def _assumed(deck: Deck, v: dict) -> str:
+    """The model's cost is the segmentation's planning assumption: said beside it."""
+    n = int(deck.story.seg.accounts["key"].sum())
+    per = fmt.money(v["cost"] / n, deck.currency) if n else ""
+    return (
+        f" (the cost is a planning assumption, {per} per key account, until the client's own "
+        "figures replace it)"
+    )
+
+
 def answer_slide(deck: Deck) -> None:
     """The answer first: the finding in one title, the numbers that carry it, and what
     the committee is asked to decide."""
@@ -264,7 +274,7 @@ def answer_slide(deck: Deck) -> None:
     ]
     if v:
         words = _value_words(v, c)
-        found.insert(3, words[0].upper() + words[1:])
+        found.insert(3, words[0].upper() + words[1:] + _assumed(deck, v))
     S.text_box(sl, left, ["**What we found**", *found], size=13)
     S.text_box(sl, right, ["**What we ask the committee to decide**",
                            *[f"{i}. {d}" for i, d in enumerate(decisions(deck), 1)]],
@@ -283,10 +293,10 @@ def value_slide(deck: Deck) -> None:
     text = portfolio_text(portfolio(deck.story.book), c)
     words = _value_words(v, c)
     source = "the account plans' index and the account profitability report"
-    sl = deck.slide("content", words[0].upper() + words[1:], source, [text])
+    sl = deck.slide("content", words[0].upper() + words[1:], source, [text + _assumed(deck, v)])
     box = S.content_box(sl)
     cats = ["growth the plans target (gross profit)", "package savings", "price paths",
-            "all of them", "what the key-account model costs"]  # fmt: skip
+            "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
     values = [v["growth"], v["savings"], v["prices"], v["total"], v["cost"]]
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
@@ -572,11 +582,12 @@ def profitability_slides(deck: Deck) -> None:
                     [fmt.money(v, deck.currency, scale=scale) for v in w["amount"]])  # fmt: skip
         S.text_box(sl, right, _tiles_text(d), size=13)
     if p.whale is not None and len(p.whale):
-        ws = p.whale_stats
+        ws, hh = p.whale_stats, pf.headline(p)
         title = (
             f"The most profitable {fmt.pct(ws['peak_customer_share'])} of customers earn "
-            f"{fmt.pct(ws['peak_share'])} of the net contribution; the rest destroy "
-            f"{fmt.money(ws['value_destroyed'], deck.currency)}"
+            f"{fmt.pct(ws['peak_share'])} of the net contribution; the "
+            f"{fmt.count(hh['unprofitable'])} that lose money destroy "
+            f"{fmt.money(hh['destroyed'], deck.currency)}"
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Whale curve", caveats)
         box = S.content_box(sl)
@@ -685,19 +696,22 @@ def kpi_slides(deck: Deck) -> None:
     r, d = st.kpi, st.decisions["kpi"]
     caveats = say_all(r.notes)[:4]
     card = krv.scorecard_view(r)
+    if not getattr(r, "targets_agreed", False) and "status" in card:
+        card = card.rename(columns={"status": "status (proposed targets)"})
     sl = deck.slide("content", d.headline, "05_kpi_review.pdf, Baseline against programme",
                     caveats)  # fmt: skip
     box = S.content_box(sl)
     S.table(sl, box, card.astype(str), deck.colour, size=11,
-            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9), fills={"status": STATUS_FILLS},
+            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9),
+            fills={"status": STATUS_FILLS, "status (proposed targets)": STATUS_FILLS},
             numeric=("baseline", "actual", "target", "change",
                      "other accounts' change"))  # fmt: skip
     warn = krv.warnings_view(r)
     if len(warn):
         sl = deck.slide(
             "content",
-            f"{fmt.count(len(warn))} key accounts show early warnings: to review with their "
-            "owners this quarter",
+            f"{fmt.count(len(warn))} key accounts show early warnings; the "
+            f"{fmt.count(min(8, len(warn)))} weakest, to review with their owners this quarter",
             "05_kpi_review.pdf, Early warnings", caveats,
         )  # fmt: skip
         box = S.content_box(sl)
@@ -737,7 +751,7 @@ def _for_slides(step: str) -> str:
     for aside in (" (table above)", " (every one is in the workbook)", " (every one is in "
                   "the workbook)"):  # fmt: skip
         step = step.replace(aside, "")
-    return step
+    return step.replace("..", ".")
 
 
 def appendix_slides(deck: Deck) -> None:
