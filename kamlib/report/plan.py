@@ -568,28 +568,48 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
         )
         + "."
     )
-    cost = pf["programme_cost"]
-    if pd.isna(cost) or cost <= 0:
+    v = case_figures(pf)
+    if v is None:
         return text
-    parts = [pf.get("savings", np.nan), pf.get("price_paths", np.nan)]
-    fixes = (
-        sum(r(v) for v in parts) if all(pd.notna(v) for v in parts) else r(pf["fixes"])
-    )  # as the profitability report adds them
+    fixes = v["savings"] + v["prices"] if pd.notna(v["savings"]) else v["fixes"]
     if pd.notna(fixes) and fixes > 0:
         text += (
             f" Those actions, package savings and price paths, bring {fmt.money(fixes, c)} a "
             "year once complete."
         )
-    total = r(gp) + (fixes if pd.notna(fixes) else 0.0)
     verdict = (
         "enough to pay for it"
-        if total >= r(cost)
-        else f"{fmt.money(r(cost) - total, c)} short of paying for it"
+        if v["gap"] <= 0
+        else f"{fmt.money(v['gap'], c)} short of paying for it"
     )
     return (
-        f"{text} In all, {fmt.money(total, c)} a year against the {fmt.money(cost, c)} the "
-        f"key-account model costs a year: {verdict}."
+        f"{text} In all, {fmt.money(v['total'], c)} a year against the "
+        f"{fmt.money(pf['programme_cost'], c)} the key-account model costs a year: {verdict}."
     )
+
+
+def case_figures(pf: dict) -> dict | None:
+    """The plans' business case (:func:`kamlib.method.plan_book.portfolio`) added as
+    printed (:func:`kamlib.core.fmt.rounded`): the growth in gross profit, the package
+    savings and price paths as the profitability report adds them (NaN apart where only
+    their sum is known), their total, the model's cost and the gap; None without a gross
+    margin or a cost."""
+    r = fmt.rounded
+    gp, cost = pf["extra_gross_profit"], pf["programme_cost"]
+    if pd.isna(gp) or pd.isna(cost) or cost <= 0:
+        return None
+    parts = [pf.get("savings", np.nan), pf.get("price_paths", np.nan)]
+    known = all(pd.notna(x) for x in parts)
+    v = {
+        "growth": r(gp),
+        "savings": r(parts[0]) if known else np.nan,
+        "prices": r(parts[1]) if known else np.nan,
+        "fixes": r(parts[0]) + r(parts[1]) if known else r(pf["fixes"]),
+        "cost": r(cost),
+    }
+    v["total"] = v["growth"] + (v["fixes"] if pd.notna(v["fixes"]) else 0.0)
+    v["gap"] = v["cost"] - v["total"]
+    return v
 
 
 def breaks_even(p: Plan) -> bool:

@@ -199,28 +199,13 @@ def value_case(deck: Deck) -> dict | None:
     the plans' growth in gross profit, the package savings and the price paths, against
     what the key-account model costs a year."""
     from ..method.plan_book import portfolio
+    from ..report.plan import case_figures
 
     book = deck.story.book
     if book is None:
         return None
-    pf = portfolio(book)
-    r = fmt.rounded
-    parts = [pf.get("savings", float("nan")), pf.get("price_paths", float("nan"))]
-    if (
-        pd.isna(pf["extra_gross_profit"])
-        or pd.isna(pf["programme_cost"])
-        or any(pd.isna(v) for v in parts)
-    ):
-        return None
-    v = {
-        "growth": r(pf["extra_gross_profit"]),
-        "savings": r(parts[0]),
-        "prices": r(parts[1]),
-        "cost": r(pf["programme_cost"]),
-    }
-    v["total"] = v["growth"] + v["savings"] + v["prices"]
-    v["gap"] = v["cost"] - v["total"]
-    return v
+    v = case_figures(portfolio(book))
+    return v if v is not None and pd.notna(v["savings"]) else None
 
 
 def _value_words(v: dict, c: str) -> str:
