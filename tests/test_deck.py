@@ -131,6 +131,17 @@ def test_a_pack_without_costs_or_history_still_makes_a_deck_that_says_so(tmp_pat
     assert "n/a" not in said and "nan" not in said.lower()
 
 
+def test_one_key_account_reads_in_the_singular(tmp_path):
+    from kamlib.intake.scenarios import Scenario, write_scenario
+
+    write_scenario(Scenario(accounts=150, months=14, currency="CHF", cost=False),
+                   tmp_path / "one")  # fmt: skip
+    d = dk.build(dk.gather(open_engagement(str(tmp_path / "one"))))
+    assert d.titles[1].startswith("1 key account brings ")
+    assert "The 1 plan is drafted from the data" in "\n".join(d.titles)
+    assert dk.decisions(d)[0].startswith("Approve the 1 key account and ")
+
+
 def test_the_same_inputs_make_the_same_bytes(story, tmp_path):
     a = S.save(dk.build(story).prs, tmp_path / "a.pptx", dt.date(2026, 9, 30), "t", "c")
     b = S.save(dk.build(story).prs, tmp_path / "b.pptx", dt.date(2026, 9, 30), "t", "c")

@@ -246,7 +246,8 @@ def answer_slide(deck: Deck) -> None:
         else "the programme's cost cannot be set against them yet"
     )
     title = (
-        f"{fmt.count(n)} key accounts bring {fmt.pct(h['revenue_share'])} of revenue; {value}"
+        f"{fmt.plural(n, 'key account')} {'brings' if n == 1 else 'bring'} "
+        f"{fmt.pct(h['revenue_share'])} of revenue; {value}"
         if n
         else S.plain(st.decisions["segmentation"].headline)
     )
@@ -301,8 +302,8 @@ def decisions(deck: Deck) -> list[str]:
     n = int(h["key_accounts"] or 0)
     if n:
         out.append(
-            f"Approve the {fmt.count(n)} key accounts and the {S.plain(_managers(h))} to "
-            "serve them."
+            f"Approve the {fmt.plural(n, 'key account')} and the {S.plain(_managers(h))} to "
+            f"serve {'it' if n == 1 else 'them'}."
         )
     v = value_case(deck)
     p = st.prof
@@ -651,7 +652,8 @@ def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
     c = deck.currency
     done = sum(1 for v in shares.values() if v[1] >= 0.995)
     title = (
-        f"The {fmt.count(len(a))} plans are drafted from the data; "
+        f"The {fmt.plural(len(a), 'plan')} {'is' if len(a) == 1 else 'are'} drafted from the "
+        "data; "
         f"{fmt.count(done)} {'is' if done == 1 else 'are'} confirmed in full by "
         f"{'its manager' if done == 1 else 'their managers'}"
     )
