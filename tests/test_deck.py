@@ -89,9 +89,12 @@ def test_the_charts_carry_the_step_results(built, story):
     cats = list(fall.plots[0].categories)
     assert cats[0].startswith("list revenue\n€") and "\n−€" in cats[1]  # signed, in euros
     s = story.seg.sensitivity
-    first = "gross profit per added account"
+    first = "gross profit of each added customer (average of the band)"
     sweep = next(c for c in charts.values() if c.plots[0].series[0].name == first)
     assert list(sweep.plots[0].series[0].values) == pytest.approx(s["marginal_gp"].tolist())
+    # a numeric axis: the bands sit at their customer counts, not evenly spaced
+    xs = sweep._chartSpace.xpath(".//c:ser[1]/c:xVal//c:v/text()")
+    assert [float(x) for x in xs] == pytest.approx(s["key_accounts"].astype(float).tolist())
 
 
 def test_a_waterfall_is_a_stacked_chart_with_an_invisible_base():
@@ -216,10 +219,45 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     assert v["savings"] + v["prices"] == fmt.rounded(pf["savings"]) + fmt.rounded(pf["price_paths"])
     assert v["total"] == v["growth"] + v["savings"] + v["prices"]
     assert v["gap"] == v["cost"] - v["total"]
+    # the firm part: the savings of packages that need no rework
+    a = story.prof.actions
+    later = (
+        fmt.rounded(a.loc[a["package_reworked"].astype(bool), "package_saving"].sum())
+        if len(a)
+        else 0.0
+    )
+    assert v["later"] == later and v["firm"] + v["later"] == v["savings"]
     chart = next(c for _, c in _charts(built.prs) if c.plots[0].series[0].name == "a year")
     assert list(chart.plots[0].series[0].values) == pytest.approx(
-        [v["growth"], v["savings"], v["prices"], v["total"], v["cost"]]
+        [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     )
+    assert list(chart.plots[0].categories)[0].startswith("firm: package savings")
     asks = dk.decisions(built)
     assert asks[0].startswith(f"Approve the {story.seg.accounts['key'].sum()} key accounts")
     assert not any("(table above)" in a or "workbook" in a for a in asks)
+
+
+def test_the_pareto_slide_bridges_the_line_to_the_list(built, story):
+    from kamlib.method.segmentation import line_bridge
+
+    ms = story.config.method.segmentation
+    b = line_bridge(story.seg, ms.min_score, ms.tiers["tier_3"])
+    lines = dk._bridge_lines(built)
+    if len(lines) <= 3:
+        pytest.skip("the example's line and list agree")
+    assert lines[1].startswith(f"**{b['line']}** largest customers")
+    assert lines[-1] == f"**= {b['key']}** key accounts"
+    # every difference is signed, and they add up from the line to the list
+    steps = [int(x.split("**")[1].replace("−", "-").replace("+", "")) for x in lines[2:-1]]
+    assert b["line"] + sum(steps) == b["key"]
+
+
+def test_the_scorecard_says_whom_it_follows_and_which_gains_are_shared(story):
+    from kamlib.report import kpi_review as krv
+
+    shared = krv.shared_gains(story.kpi)
+    said = " ".join(dk._scorecard_notes(story.kpi, shared))
+    assert ("Shared:" in said) == bool(shared)
+    key = story.kpi.table.query("group == 'key accounts'")
+    if "respondents" in key and key["respondents"].notna().any():
+        assert "respondents at the baseline" in said

@@ -416,11 +416,11 @@ def xy_chart(
     colour_series(chart, colours, line=True)
     _axes(chart, x_format, y_format, x_title, y_title)
     xs_all = [float(x) for xs, _ in series.values() for x in xs]
-    if xs_all and 0 <= min(xs_all) and max(xs_all) <= 1:  # shares: the axis ends at 100 %
+    if xs_all and 0 <= min(xs_all) and max(xs_all) <= 1 + 1e-9:  # shares: ends at 100 %
         chart.category_axis.minimum_scale = 0.0
         chart.category_axis.maximum_scale = 1.0
     ys_all = [float(y) for _, ys in series.values() for y in ys]
-    if ys_all and 0 <= min(ys_all) and max(ys_all) <= 1:
+    if ys_all and 0 <= min(ys_all) and max(ys_all) <= 1 + 1e-9:
         chart.value_axis.minimum_scale = 0.0
         chart.value_axis.maximum_scale = 1.0
     return chart

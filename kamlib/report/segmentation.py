@@ -449,10 +449,10 @@ def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
     return ", ".join(said) + (f" and {more} more" if more > 0 else "")
 
 
-def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
+def bridge_table(b: dict, h: dict, currency: str | None = None, names: int = 2) -> pd.DataFrame:
     """From the recommended line to the key-account list (see
     :func:`kamlib.method.segmentation.line_bridge`): one row per difference, signed
-    counts, the accounts named, largest first; rows without an account left out."""
+    counts, the ``names`` largest accounts of each named; rows without an account left out."""
     rows = [
         (
             f"The recommended line: the {fmt.count(b['line'])} largest customers",
@@ -487,7 +487,11 @@ def bridge_table(b: dict, h: dict, currency: str | None = None) -> pd.DataFrame:
     for label, frame, sign in steps:
         if len(frame):
             rows.append(
-                (label, ("+" if sign > 0 else "−") + fmt.count(len(frame)), _which(frame, currency))
+                (
+                    label,
+                    ("+" if sign > 0 else "−") + fmt.count(len(frame)),
+                    _which(frame, currency, names),
+                )
             )
     tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())
     rows.append(("Key accounts", fmt.count(b["key"]), tiers))

@@ -199,13 +199,18 @@ def value_case(deck: Deck) -> dict | None:
     the plans' growth in gross profit, the package savings and the price paths, against
     what the key-account model costs a year."""
     from ..method.plan_book import portfolio
+    from ..method.profitability import headline
     from ..report.plan import case_figures
 
     book = deck.story.book
     if book is None:
         return None
     v = case_figures(portfolio(book))
-    return v if v is not None and pd.notna(v["savings"]) else None
+    if v is None or pd.isna(v["savings"]):
+        return None
+    # the package savings that wait for a package to be reworked, and the firm rest
+    later = fmt.rounded(headline(deck.story.prof)["saving_later"])
+    return {**v, "later": later, "firm": v["savings"] - later}
 
 
 def _value_words(v: dict, c: str) -> str:
@@ -215,8 +220,22 @@ def _value_words(v: dict, c: str) -> str:
         else "enough to pay for it"
     )
     return (
-        f"the plans and fixes bring {fmt.money(v['total'], c)} a year against the "
+        f"the plans and fixes could bring {fmt.money(v['total'], c)} a year against the "
         f"{fmt.money(v['cost'], c)} the key-account model costs: {short}"
+    )
+
+
+def _firm(v: dict, c: str) -> str:
+    """The firm part, in the unit of the total it is part of."""
+    return fmt.money(v["firm"], c, scale=fmt.money_scale([v["total"], v["firm"]]))
+
+
+def _firm_words(v: dict, c: str) -> str:
+    """How much of the value case is firm: package savings from packages ready to adopt;
+    the rest waits for reworked packages, accepted prices and plans that land."""
+    return (
+        f"{_firm(v, c)} of it is firm (package savings of packages ready to "
+        "adopt); the rest needs reworked packages, accepted prices and plans that land"
     )
 
 
@@ -240,7 +259,7 @@ def answer_slide(deck: Deck) -> None:
     v = value_case(deck)
     n = int(h["key_accounts"] or 0)
     value = (
-        f"their plans and fixes bring {fmt.money(v['total'], c)} a year of the "
+        f"their plans and fixes could bring {fmt.money(v['total'], c)} a year of the "
         f"{fmt.money(v['cost'], c)} the model costs"
         if v
         else "the programme's cost cannot be set against them yet"
@@ -260,7 +279,9 @@ def answer_slide(deck: Deck) -> None:
     ]
     if v:
         words = _value_words(v, c)
-        found.insert(3, words[0].upper() + words[1:] + _assumed(deck, v))
+        found.insert(
+            3, words[0].upper() + words[1:] + _assumed(deck, v) + "; " + _firm_words(v, c) + "."
+        )
     S.text_box(sl, left, ["**What we found**", *found], size=13)
     S.text_box(sl, right, ["**What we ask the committee to decide**",
                            *[f"{i}. {d}" for i, d in enumerate(decisions(deck), 1)]],
@@ -277,18 +298,25 @@ def value_slide(deck: Deck) -> None:
 
     c = deck.currency
     text = portfolio_text(portfolio(deck.story.book), c)
-    words = _value_words(v, c)
     source = "the account plans' index and the account profitability report"
-    sl = deck.slide("content", words[0].upper() + words[1:], source, [text + _assumed(deck, v)])
+    title = (
+        f"The plans and fixes could bring {fmt.money(v['total'], c)} a year against the "
+        f"{fmt.money(v['cost'], c)} the model costs; {_firm(v, c)} of it is firm"
+    )
+    notes = [text + _assumed(deck, v), _firm_words(v, c)[0].upper() + _firm_words(v, c)[1:]]
+    sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
-    cats = ["growth the plans target (gross profit)", "package savings", "price paths",
+    cats = ["firm: package savings, packages ready to adopt",
+            "package savings once their packages are reworked",
+            "price paths, if the customers accept them",
+            "growth the plans target (gross profit), if it lands",
             "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
-    values = [v["growth"], v["savings"], v["prices"], v["total"], v["cost"]]
+    values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
     chart = S.category_chart(sl, box, labels, {"a year": values}, [deck.colour], kind="bar",
                              value_format=deck.axis_format(values), legend=False)  # fmt: skip
-    S.colour_points(chart, {3: deck.colour, 4: LOSS}, default="#9CA3AF")
+    S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS}, default="#9CA3AF")
 
 
 def decisions(deck: Deck) -> list[str]:
@@ -300,32 +328,38 @@ def decisions(deck: Deck) -> list[str]:
     st, c, out = deck.story, deck.currency, []
     h = headline(st.seg)
     n = int(h["key_accounts"] or 0)
-    if n:
-        out.append(
-            f"Approve the {fmt.plural(n, 'key account')} and the {S.plain(_managers(h))} to "
-            f"serve {'it' if n == 1 else 'them'}."
-        )
     v = value_case(deck)
     p = st.prof
+    approve = (
+        f"Approve the {fmt.plural(n, 'key account')} and the {S.plain(_managers(h))} to "
+        f"serve {'it' if n == 1 else 'them'}"
+    )
     if v and v["gap"] > 0 and n:
         per = v["cost"] / n
         cover = covering(st.seg.accounts, per)
-        start = (
-            f", or start with the {fmt.count(cover)} key accounts whose net contribution "
-            f"covers its {fmt.money(per, c)} each"
-            if cover and cover < n
-            else ""
-        )
-        out.append(
-            f"Set the key-account model's budget on the client's own costs: as costed "
-            f"({fmt.money(v['cost'], c)} a year) it is {fmt.money(v['gap'], c)} short{start}."
-        )
+        if cover and cover < n:
+            earn = _covering_earns(st.seg.accounts, per)
+            approve += (
+                f", in two phases: first the {fmt.count(cover)} whose own net contribution "
+                f"covers the model's {fmt.money(per, c)} each (they earn {fmt.money(earn, c)} "
+                f"a year of the key accounts' {fmt.money(_key_earns(st.seg.accounts), c)}); "
+                f"the other {fmt.count(n - cover)} once the model's budget rests on the "
+                f"client's own costs (as costed, {fmt.money(v['cost'], c)} a year, it is "
+                f"{fmt.money(v['gap'], c)} short)"
+            )
+        else:
+            approve += (
+                f", with the model's budget set on the client's own costs (as costed, "
+                f"{fmt.money(v['cost'], c)} a year, it is {fmt.money(v['gap'], c)} short)"
+            )
+    if n:
+        out.append(approve + ".")
     if p.earns and len(p.actions):
         count = p.actions["better_action"].value_counts()
         exits = int(count.get(pf.RENEGOTIATE, 0))
         out.append(
-            f"Give the {fmt.count(len(p.actions))} flagged key accounts their fixes (package, "
-            "price path"
+            f"Give the {fmt.count(len(p.actions))} key accounts that lose money or are priced low "
+            "for their cost their fixes (package, price path"
             + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
             + ")."
         )
@@ -344,6 +378,20 @@ def decisions(deck: Deck) -> list[str]:
     if not getattr(st.kpi, "targets_agreed", False) and len(st.kpi.scorecard):
         out.append("Agree the KPI targets: until then the scorecard's statuses are provisional.")
     return out
+
+
+def _key_earns(accounts: pd.DataFrame) -> float:
+    """The key accounts' net contribution (gross profit − cost-to-serve) a year."""
+    k = accounts[accounts["key"]]
+    return float((k["gross_profit"] - k["cost_to_serve"]).sum())
+
+
+def _covering_earns(accounts: pd.DataFrame, per_account: float) -> float:
+    """The net contribution of the key accounts that cover the model's cost each
+    (:func:`kamlib.method.segmentation.covering`)."""
+    k = accounts[accounts["key"]]
+    nc = k["gross_profit"] - k["cost_to_serve"]
+    return float(nc[nc >= per_account].sum())
 
 
 def _managers(h: dict) -> str:
@@ -416,7 +464,8 @@ def segmentation_slides(deck: Deck) -> None:
         series[f"{fmt.count(int(hd['key_accounts']))} key accounts"] = ([x, x], [0.0, 1.0])
     S.xy_chart(sl, left, series, [deck.colour, OTHER, "#6B7280"],
                x_title="Share of customers, largest first", y_title="Cumulative share")  # fmt: skip
-    S.text_box(sl, right, _tiles_text(d), size=13)
+    bridge = _bridge_lines(deck)
+    S.text_box(sl, right, _tiles_text(d) + bridge, size=12 if bridge else 13)
     _sweep_slide(deck)
     # the list by tier
     from ..report.segmentation import by_segment
@@ -435,6 +484,23 @@ def segmentation_slides(deck: Deck) -> None:
     )
     S.table(sl, box, frame, deck.colour, size=11, widths=(3, 1, 1.3, 1.3, 1.3),
             numeric=("accounts", "revenue", "gross profit", "share of revenue"))  # fmt: skip
+
+
+def _bridge_lines(deck: Deck) -> list[str]:
+    """From the recommended line to the key-account list, one line per difference, the
+    largest account of each named (:func:`kamlib.report.segmentation.bridge_table`)."""
+    from ..method.segmentation import headline, line_bridge
+    from ..report.segmentation import bridge_table
+
+    seg, ms = deck.story.seg, deck.story.config.method.segmentation
+    b = line_bridge(seg, ms.min_score, ms.tiers["tier_3"])
+    t = bridge_table(b, headline(seg), deck.currency, names=1)
+    if not b["line"] or len(t) <= 2:
+        return []
+    rows = ["**From the line to the list**",
+            f"**{t['accounts'].iloc[0]}** largest customers ({t['which'].iloc[0]})"]  # fmt: skip
+    rows += [f"**{r.accounts}** {r.step}: {r.which}" for r in t.iloc[1:-1].itertuples()]
+    return [*rows, f"**= {t['accounts'].iloc[-1]}** key accounts"]
 
 
 def _tier_title(seg: Any) -> str:
@@ -466,10 +532,11 @@ def _sweep_slide(deck: Deck) -> None:
     s = seg.sensitivity
     if s.empty or "marginal_gp" not in s or s["marginal_gp"].isna().all():
         return
-    n = seg.recommendation.get("key_accounts", 0)
+    n = int(seg.recommendation.get("key_accounts", 0) or 0)
+    per = float(s["cost_per_account"].iloc[0]) if len(s) else float("nan")
     title = (
-        f"The line at the {fmt.count(n)} largest accounts: beyond it, an added account earns "
-        "less than the model costs"
+        f"Beyond the {fmt.count(n)} largest customers, an added customer's whole gross profit "
+        f"is below the model's {fmt.money(per, deck.currency)} per account"
         if n
         else "Where to draw the line"
     )
@@ -479,23 +546,22 @@ def _sweep_slide(deck: Deck) -> None:
          "figures replace it."],
     )  # fmt: skip
     box = S.content_box(sl)
-    cats = [fmt.count(int(k)) for k in s["key_accounts"]]
-    values = {
-        "gross profit per added account": s["marginal_gp"].tolist(),
-        "model cost per account": s["cost_per_account"].tolist(),
+    xs = [float(k) for k in s["key_accounts"]]
+    gp = s["marginal_gp"].astype(float)
+    series = {
+        "gross profit of each added customer (average of the band)": (xs, gp.tolist()),
+        "model cost per account (planning assumption)": (xs, s["cost_per_account"].tolist()),
     }
-    chart = S.category_chart(
-        sl, box, cats, values, [deck.colour, LOSS], kind="line",
-        value_format=deck.money_format(s["marginal_gp"]),
-    )  # fmt: skip
-    chart.category_axis.has_title = True
-    chart.category_axis.axis_title.text_frame.text = "Key accounts at the line"
+    if n:  # where the line is drawn
+        series[f"the line: {fmt.count(n)} largest"] = ([n, n], [0.0, float(gp.max())])
+    S.xy_chart(sl, box, series, [deck.colour, LOSS, "#6B7280"], x_format="#,##0",
+               y_format=deck.money_format(gp), x_title="Customers above the line, largest first",
+               y_title="A year")  # fmt: skip
 
 
 def service_slides(
     deck: Deck, heatmap: bool = True, packages: bool = True, costs: bool = True
 ) -> None:
-    from ..report import charts
     from ..report import service_model as smv
 
     st = deck.story
@@ -506,13 +572,10 @@ def service_slides(
                         caveats)  # fmt: skip
         box = S.content_box(sl)
         matrix, counts = smv.heat(m, "segment")
-        fig = charts.importance_heatmap(matrix, counts, m.min_respondents, "Importance by segment")
-        if fig is not None:
-            S.picture(sl, box, fig)
-        # the picture's data in the notes, as the evidence rules ask
-        table = matrix.round(1).to_string() if hasattr(matrix, "to_string") else ""
-        tf = sl.notes_slide.notes_text_frame
-        tf.text = tf.text + "\nMean importance (1–5) by element and segment:\n" + table
+        frame, fills = heat_table(matrix, counts, m.min_respondents)
+        S.table(sl, box, frame, deck.colour, size=10,
+                widths=[2.6] + [1.0] * (len(frame.columns) - 1), numeric=tuple(frame.columns[1:]),
+                fills=fills)  # fmt: skip
     pk = smv.package_view(m)
     if len(pk) and packages:
         sl = deck.slide("content", "What each segment's package includes, charges and does "
@@ -537,6 +600,46 @@ def service_slides(
                          labels=True)  # fmt: skip
 
 
+#: The importance scale's shades, 1 to 5: light enough for dark text on every cell.
+HEAT = ("F1F5FA", "7FA3D6")
+
+
+def heat_table(
+    matrix: pd.DataFrame, counts: pd.DataFrame, min_respondents: int
+) -> tuple[pd.DataFrame, dict]:
+    """The importance heatmap as a native table: mean importance (1–5) per element and
+    segment, each cell shaded by its value; a segment's respondents in its header; a
+    cell resting on fewer than ``min_respondents`` greyed and marked.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"A": [5.0, 1.0]}, index=pd.Index(["x", "y"], name="element"))
+    >>> f, fills = heat_table(m, pd.DataFrame({"A": [9, 2]}, index=m.index), 3)
+    >>> f.columns.tolist(), f.iloc[:, 1].tolist(), fills["A (9 answers)"]["5.0"]
+    (['service element', 'A (9 answers)'], ['5.0', 'under 3'], '7FA3D6')
+    """
+    from ..report.rules import rating
+
+    out = pd.DataFrame({"service element": matrix.index.astype(str)})
+    fills: dict[str, dict[str, str]] = {}
+    lo, hi = (tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) for h in HEAT)
+    for col in matrix.columns:
+        n = int(counts[col].max()) if len(counts) else 0
+        name = f"{col} ({fmt.count(n)} answers)"
+        cells, shade = [], {f"under {min_respondents}": "E5E7EB"}
+        for v, k in zip(matrix[col], counts[col], strict=True):
+            if pd.isna(v) or k < min_respondents:
+                cells.append(f"under {min_respondents}")
+                continue
+            t = min(max((float(v) - 1) / 4, 0.0), 1.0)
+            shade[rating(v)] = "".join(
+                f"{round(a + (b - a) * t):02X}" for a, b in zip(lo, hi, strict=True)
+            )
+            cells.append(rating(v))
+        out[name], fills[name] = cells, shade
+    return out, fills
+
+
 def _cost_title(cv: pd.DataFrame) -> str:
     bad = cv[cv["affordable"].astype(str) == "no"]
     if not len(bad):
@@ -551,7 +654,6 @@ def _cost_title(cv: pd.DataFrame) -> str:
 
 def profitability_slides(deck: Deck) -> None:
     from ..method import profitability as pf
-    from ..report import profitability as pfv
 
     st = deck.story
     p, d = st.prof, st.decisions["profitability"]
@@ -581,6 +683,15 @@ def profitability_slides(deck: Deck) -> None:
         S.xy_chart(sl, box, {"Cumulative net contribution": _curve(frame)}, [deck.colour],
                    x_title="Share of customers, most profitable first",
                    y_title="Cumulative net contribution")  # fmt: skip
+    _fix_slide(deck, caveats)
+
+
+def _fix_slide(deck: Deck, caveats: list[str]) -> None:
+    """The ten largest losses among the flagged key accounts, with their fixes."""
+    from ..method import profitability as pf
+    from ..report import profitability as pfv
+
+    p = deck.story.prof
     acts = pfv.actions_view(p)
     if len(acts):
         top = acts.head(10)
@@ -599,13 +710,18 @@ def profitability_slides(deck: Deck) -> None:
                 "account": top["account"].astype(str),
                 "segment": top["segment"].astype(str),
                 "net contribution": _money_column(top["net contribution"], c),
+                "net margin → target": [
+                    f"{fmt.pct(m, signed=False)} → {fmt.pct(t)}"
+                    for m, t in zip(top["net margin"], top["target"], strict=True)
+                ],
                 "package saves": _money_column(top["package saves"], c),
                 "price path": top["price path after it"].astype(str),
                 "action": top["action"].astype(str),
             }
         )
-        S.table(sl, box, frame, deck.colour, size=10, widths=(2.2, 2.0, 1.2, 1.1, 2.4, 1.5),
-                numeric=("net contribution", "package saves"))  # fmt: skip
+        S.table(sl, box, frame, deck.colour, size=10,
+                widths=(2.1, 1.9, 1.1, 1.3, 1.0, 2.3, 1.4),
+                numeric=("net contribution", "net margin → target", "package saves"))  # fmt: skip
 
 
 def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
@@ -683,22 +799,69 @@ def kpi_slides(deck: Deck) -> None:
     r, d = st.kpi, st.decisions["kpi"]
     caveats = say_all(r.notes)[:4]
     card = krv.scorecard_view(r)
+    shared = krv.shared_gains(r)
+    if "status" in card:  # a gain the other accounts made too is not the programme's alone
+        first = card.columns[0]
+        card["status"] = [
+            f"{v}, shared" if k in shared else v
+            for k, v in zip(card[first], card["status"], strict=True)
+        ]
     if not getattr(r, "targets_agreed", False) and "status" in card:
         card = card.rename(columns={"status": "status (proposed targets)"})
     sl = deck.slide("content", d.headline, "05_kpi_review.pdf, Baseline against programme",
                     caveats)  # fmt: skip
     box = S.content_box(sl)
-    S.table(sl, box, card.astype(str), deck.colour, size=11,
-            widths=(2.6, 1, 1, 1, 1.2, 1.6, 0.9),
-            fills={"status": STATUS_FILLS, "status (proposed targets)": STATUS_FILLS},
+    top, under = box.below(int(box.height * 0.68))
+    fills = {**STATUS_FILLS, **{f"{k}, shared": "E5E7EB" for k in STATUS_FILLS}}
+    S.table(sl, top, card.astype(str), deck.colour, size=11,
+            widths=(2.6, 1, 1, 1, 1.2, 1.6, 1.1),
+            fills={"status": fills, "status (proposed targets)": fills},
             numeric=("baseline", "actual", "target", "change",
                      "other accounts' change"))  # fmt: skip
-    warn = krv.warnings_view(r)
+    S.text_box(sl, under, _scorecard_notes(r, shared), size=11, colour=S.GREY)
+    _warnings_slide(deck, caveats)
+
+
+def _scorecard_notes(r: Any, shared: list[str]) -> list[str]:
+    """Under the scorecard: which gains are shared with the other accounts, how many
+    answered the surveys, and whom the scorecard follows."""
+    from ..report import kpi_review as krv
+
+    out = []
+    if shared:
+        out.append(
+            f"Shared: the other accounts gained at least half as much in {krv._and(shared)}; "
+            "the programme can claim only the difference."
+        )
+    t, c = r.table, r.scorecard
+    if "respondents" in t and "baseline_end" in c.attrs:
+        key = t[t["group"] == "key accounts"].set_index("period_end")["respondents"]
+        b, a = key.get(c.attrs["baseline_end"]), key.get(c.attrs["actual_end"])
+        if b is not None and a is not None and pd.notna(b) and pd.notna(a):
+            out.append(
+                f"NPS and CSAT rest on {fmt.count(b)} key-account respondents at the baseline "
+                f"and {fmt.count(a)} now."
+            )
+    cohort = krv._cohort_sentence(r).strip()
+    return out + ([cohort] if cohort else [])
+
+
+def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
+    """The weakest key accounts showing early warnings, and how the list meets the
+    accounts profitability flags."""
+    from ..report import kpi_review as krv
+
+    st = deck.story
+    warn = krv.warnings_view(st.kpi)
     if len(warn):
+        acts = st.prof.actions
+        ids = st.kpi.warnings["account_id"]
+        both = int(ids.isin(acts["account_id"]).sum()) if len(acts) else 0
+        also = f", {fmt.count(both)} also among the {fmt.count(len(acts))} to fix" if both else ""
         sl = deck.slide(
             "content",
-            f"{fmt.count(len(warn))} key accounts show early warnings; the "
-            f"{fmt.count(min(8, len(warn)))} weakest, to review with their owners this quarter",
+            f"{fmt.count(len(warn))} key accounts show early warnings{also}; the "
+            f"{fmt.count(min(8, len(warn)))} weakest to review this quarter",
             "05_kpi_review.pdf, Early warnings", caveats,
         )  # fmt: skip
         box = S.content_box(sl)
