@@ -13,6 +13,7 @@ from ..core import fmt
 from ..method.service_model import (
     CHARGED,
     DIMENSION_LABELS,
+    INCLUDED,
     ServiceModel,
     catalogue,
     orientation_contrast,
@@ -287,12 +288,47 @@ def uncosted_note(sm_: ServiceModel) -> str:
     ).format("it" if one else "them", "it would" if one else "they would")
 
 
-def cost_today_view(sm_: ServiceModel) -> pd.DataFrame:
-    """What each element costs per account today, element x segment."""
-    if sm_.cost_today is None:
+def cost_today_view(sm_: ServiceModel, currency: str | None = None) -> pd.DataFrame:
+    """What each element costs per account today, element x segment, as printed (one
+    unit per segment): an element the segment's package does not include is marked
+    (charged separately, not offered), and the last row is the package's cost, what its
+    included elements add up to (:func:`kamlib.method.service_model.package_cost`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> m = NS(cost_today=pd.DataFrame({"element": ["a", "b"], "segment": ["S", "S"],
+    ...                                 "cost_per_account": [1_200.0, 800.0]}),
+    ...        packages=pd.DataFrame({"segment": ["S", "S"], "element": ["a", "b"],
+    ...                               "decision": ["included", "charged separately"]}),
+    ...        costs=pd.DataFrame({"segment": ["S"], "package_cost": [1_200.0]}))
+    >>> cost_today_view(m, "EUR")["S"].tolist()
+    ['€1.2 k', '€0.8 k, charged separately', '€1.2 k']
+    """
+    if sm_.cost_today is None or not len(sm_.cost_today):
         return pd.DataFrame()
     t = sm_.cost_today.pivot(index="element", columns="segment", values="cost_per_account")
-    return t.reset_index()
+    pk, costs = sm_.packages, sm_.costs
+    decided = pk.set_index(["segment", "element"])["decision"] if pk is not None else None
+    package = costs.set_index("segment")["package_cost"] if costs is not None else None
+    rows = list(t.index.astype(str))
+    if package is not None:
+        rows.append(PACKAGE_ROW)
+    out = pd.DataFrame({"element": rows})
+    for seg in t.columns:
+        scale = fmt.money_scale(t[seg])
+        cells = []
+        for el, v in t[seg].items():
+            d = decided.get((seg, el), INCLUDED) if decided is not None else INCLUDED
+            cells.append(fmt.money(v, currency, scale=scale) + ("" if d == INCLUDED else f", {d}"))
+        if package is not None:
+            cells.append(fmt.money(package.get(seg), currency, scale=scale))
+        out[seg] = cells
+    return out
+
+
+#: The last row of :func:`cost_today_view`.
+PACKAGE_ROW = "the package: its included elements"
 
 
 def kpi_cards(sm_: ServiceModel, currency: str | None = None) -> list[tuple[str, str, str]]:

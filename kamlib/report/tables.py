@@ -65,8 +65,47 @@ def _one_line(cells: dict[str, list[str]], numeric: set, formats: dict, tags: di
     return keep if fixed <= LINE_CHARS else set()
 
 
+def _row_scale(frame: pd.DataFrame, columns: list[str]) -> str:
+    """One unit for several money columns: the unit most of them would take alone (their
+    median largest amount), so a row never mixes €1.1 M with €403 k.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"a": [1_134_000.0], "b": [-403_000.0], "c": [82_000.0]})
+    >>> _row_scale(f, ["a", "b", "c"]), _row_scale(f, ["a"])
+    ('k', 'M')
+    """
+    if not columns:
+        return ""
+    tops = sorted(float(frame[c].abs().max()) for c in columns)
+    return fmt.money_scale([tops[len(tops) // 2]])
+
+
 def _money_in(v: Any, currency: str | None, scale: str) -> str:
     return fmt.money(v, currency, scale=scale)
+
+
+def _cells(
+    df: pd.DataFrame,
+    shown: pd.DataFrame,
+    formats: Mapping[str, str],
+    numeric: set,
+    currency: str | None,
+) -> dict[str, list[str]]:
+    """Every shown cell as text, column by column, in its format (see :func:`table_html`)."""
+    cells = {}
+    row_scale = _row_scale(shown, [c for c in df.columns if formats.get(c) == "money_row"])
+    for c in df.columns:
+        kind = formats.get(c, "int" if c in numeric else "text")
+        f = _formatter(kind, currency)
+        if kind in ("money_short", "money_row"):  # one unit: never €751 k beside €2.2 M
+            scale = fmt.money_scale(shown[c]) if kind == "money_short" else row_scale
+            f = partial(_money_in, currency=currency, scale=scale)
+        if kind in ("share", "share0"):  # parts of a whole: they add up to 100 % as printed
+            cells[c] = fmt.shares(df[c], 0 if kind == "share0" else 1)[: len(shown)]
+            continue
+        cells[c] = [f(v) for v in shown[c]]
+    return cells
 
 
 KEEP_ROWS = 15  # tables up to this many rows are kept on one page
@@ -91,6 +130,7 @@ def table_html(
     Parameters
     ----------
     formats : column -> ``money``, ``money_short`` (in one unit per column: k or M),
+        ``money_row`` (one unit for all such columns, so a row reads in one unit),
         ``pct``, ``share``/``share0`` (parts of a whole, adding up to 100 % as printed, to
         one decimal or none), ``pct0``,
         ``pct_signed``, ``pct_cap`` (over 100 % said in words), ``int``,
@@ -112,17 +152,7 @@ def table_html(
         for c in df.columns
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
     }
-    cells = {}
-    for c in df.columns:
-        kind = formats.get(c, "int" if c in numeric else "text")
-        f = _formatter(kind, currency)
-        if kind == "money_short":  # one unit for the column: never €751 k beside €2.2 M
-            scale = fmt.money_scale(shown[c])
-            f = partial(_money_in, currency=currency, scale=scale)
-        if kind in ("share", "share0"):  # parts of a whole: they add up to 100 % as printed
-            cells[c] = fmt.shares(df[c], 0 if kind == "share0" else 1)[: len(shown)]
-            continue
-        cells[c] = [f(v) for v in shown[c]]
+    cells = _cells(df, shown, formats, numeric, currency)
     nowrap = _one_line(cells, numeric, formats, tags)
     # a header breaks between words, never inside "cost-to-serve"
     head = "".join(
