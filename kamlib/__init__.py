@@ -27,6 +27,7 @@ _EXPORTS = {
     "callout": "report.notebook",
     "decision": "report.notebook",
     "figure": "report.notebook",
+    "glossary": "report.notebook",
     "html": "report.notebook",
     "kpis": "report.notebook",
     "md": "report.notebook",
@@ -53,6 +54,7 @@ __all__ = [
     "decision",
     "figure",
     "fmt",
+    "glossary",
     "html",
     "in_window",
     "kpis",
@@ -77,7 +79,18 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .core.periods import in_window, trailing_window
     from .intake.datapack import DataPack, Finding, load_datapack, read_datapack
     from .intake.engagement import Engagement, open_engagement
-    from .report.notebook import callout, decision, figure, html, kpis, md, notes, setup, start
+    from .report.notebook import (
+        callout,
+        decision,
+        figure,
+        glossary,
+        html,
+        kpis,
+        md,
+        notes,
+        setup,
+        start,
+    )
     from .report.rules import rules_text
     from .report.tables import show
 

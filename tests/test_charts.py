@@ -126,3 +126,17 @@ def test_the_waterfall_labels_every_step_in_one_unit():
     fig = waterfall_chart(w, "EUR")
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert labels == ["€3.4 M", "−€1.2 M", "€2.2 M", "−€2.1 M", "€0.1 M"]  # not "€127 k"
+
+
+def test_a_heatmap_whose_columns_rest_on_one_count_says_it_once_per_column():
+    from kamlib.report import charts
+
+    m = pd.DataFrame({"A": [4.0, 2.0], "B": [3.0, 1.5]}, index=["x", "y"])
+    n = pd.DataFrame({"A": [9, 9], "B": [2, 2]}, index=m.index)
+    fig = charts.importance_heatmap(m, n, 3, "t")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A\n(n=9)", "B\n(n=2)"]
+    cells = [t.get_text() for t in ax.texts]
+    # A's cells carry their value alone; B's, too few, say so in the cell
+    assert "4.0" in cells and not any(c.startswith("n=9") for c in cells)
+    assert cells.count("n=2 (too few)") == 2

@@ -154,6 +154,25 @@ def test_what_loyal_buyers_always_get_stays_even_when_rated_unimportant():
     assert "training" not in chosen["element"].tolist()
 
 
+def test_a_rework_never_charges_what_a_lower_tier_includes():
+    m = service_model()
+    # S becomes Tier 1 of the loyalty buyers; their Tier 3 includes training
+    m.packages["segment"] = "Tier 1 · S"
+    m.costs["segment"] = "Tier 1 · S"
+    m.cost_today["segment"] = "Tier 1 · S"
+    m.gaps["group"] = "Tier 1 · S"
+    lower = pd.DataFrame({"segment": "Tier 3 · S", "orientation": "loyalty",
+                          "element": ["training"], "importance": 4.0,
+                          "decision": sm.INCLUDED, "basis": "segment ratings"})  # fmt: skip
+    m.packages = pd.concat([m.packages, lower], ignore_index=True)
+    chosen, after = sm_view.rework(m, "Tier 1 · S", 0.5, keep=["innovation"])
+    # training stays (Tier 3 gets it), so logistics alone: 100 -> 85 of 150
+    assert chosen["element"].tolist() == ["logistics"]
+    assert after == pytest.approx(85 / 150)
+    d = sm_view.decision(m, "EUR", keep=["innovation"], affordable=0.5)
+    assert "move the accounts that cannot carry it down a tier" in d.recommendation
+
+
 def test_the_reworked_packages_charge_what_the_rework_picks():
     pk = sm.reworked(service_model(), 0.5, keep=["innovation"])
     charged = pk[pk["decision"] == sm.CHARGED]
@@ -272,10 +291,7 @@ def test_the_line_on_gross_profit_is_set_against_the_line_after_todays_cost_to_s
                         "cost_to_serve": [30.0, 30.0, 5.0, 0.0]})  # fmt: skip
     seg = SimpleNamespace(sensitivity=sens, accounts=acc)
     text = seg_view._net_text(seg, sens.iloc[1], "EUR")  # the line at 10 on gross profit
-    assert (
-        "the last accounts added, from the activities the profitability report costs) they "
-        "contribute €35 each, under the model's €40" in text
-    )
+    assert "the last accounts added) they contribute €35 each, under the model's €40" in text
     assert "; 2 of the 3 key accounts earn it on their own" in text  # 60 and 45; 30 does not
     assert seg_view._net_text(seg, sens.iloc[0], "EUR") == ""  # the same line: nothing to add
 

@@ -237,6 +237,12 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     assert not any("(table above)" in a or "workbook" in a for a in asks)
 
 
+def test_the_deck_is_readable_by_whoever_receives_the_folder(built, tmp_path):
+    path = S.save(built.prs, tmp_path / "deck.pptx", dt.date(2026, 9, 30), "t", "c")
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.pptx"]  # no temporary file left
+
+
 def test_the_pareto_slide_bridges_the_line_to_the_list(built, story):
     from kamlib.method.segmentation import line_bridge
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -275,6 +276,16 @@ def test_export_has_the_cost_of_each_activity_per_account(tmp_path):
     row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
     activity_sum = sum(v or 0 for h, v in row.items() if h.startswith("Cost: "))
     assert activity_sum == pytest.approx(row["Cost-to-serve"])
+    defined = [c.value for c in load_workbook(pfv.export(str(tmp_path), p))["Definitions"]["A"]]
+    assert "Cost: (each activity)" in defined
+
+
+def test_the_workbook_gives_no_price_path_where_the_action_is_to_renegotiate():
+    a = pd.DataFrame({"better_action": [pf.RENEGOTIATE, pf.PRICE], "price_steps": [5, 2],
+                      "price_first_year": [42_000.0, 8_000.0]})  # fmt: skip
+    out = pfv.actions_numbers(SimpleNamespace(actions=a))
+    assert out["price_steps"].isna().tolist() == [True, False]
+    assert out["price_first_year"].tolist()[1] == 8_000.0 and a["price_steps"][0] == 5
 
 
 def test_robustness_says_how_many_key_accounts_lose_money_at_each_end():

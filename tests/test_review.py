@@ -190,7 +190,7 @@ def test_findings_speak_of_tables_and_columns_in_words_and_keep_the_file_for_the
     )
     row = reviewv.findings_table([f]).iloc[0]
     assert row["finding"] == (
-        "Estimated wallet (accounts table): 2 rows are negative (row 4: −5). Fix: estimated "
+        "Estimated wallet (accounts table): 2 rows are negative (−5 in row 4). Fix: estimated "
         "wallet is a number; correct or blank those values."
     )
     assert (row["table"], row["column"]) == ("Accounts", "Estimated wallet")

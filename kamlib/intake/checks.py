@@ -156,8 +156,9 @@ def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months:
             "accounts",
             src_acc,
             "account_id",
-            f"have no revenue in the trailing {months} months: lapsed customers{also}",
-            "They count as churned in the KPI review unless revenue is missing from the data pack.",
+            f"have no revenue in the trailing {months} months: lapsed customers",
+            f"They count as churned in the KPI review unless revenue is missing from the data "
+            f"pack{also}.",
             "treated as lapsed",
             rows=idle.index,
             values=idle,

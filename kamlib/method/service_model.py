@@ -378,8 +378,9 @@ def rework(
     separately instead, costliest first (cost per account today), until the package
     costs at most ``affordable`` of the gross profit; never one of ``keep`` (what
     loyalty-oriented segments always get, whatever the ratings), nor one where the
-    segment's key accounts are already under-served. Returns them and the package's
-    share of gross profit after."""
+    segment's key accounts are already under-served, nor one a lower tier of the same
+    buyer orientation includes (a higher tier never gets less). Returns them and the
+    package's share of gross profit after."""
     empty = pd.DataFrame(columns=["element", "cost_per_account"])
     if sm_.packages is None or sm_.cost_today is None or sm_.costs is None:
         return empty, float("nan")
@@ -394,7 +395,8 @@ def rework(
     # what loyal buyers always get stays, as the package rules promise it
     kept = (pk["orientation"] == "loyalty") & pk["element"].isin(keep)
     inc = pk[(pk["segment"] == segment) & (pk["decision"] == INCLUDED) & ~kept
-             & ~pk["element"].isin(short)]["element"]  # fmt: skip
+             & ~pk["element"].isin(short) & ~pk["element"].isin(_lower_tiers_include(pk, segment))
+             ]["element"]  # fmt: skip
     c = sm_.cost_today[(sm_.cost_today["segment"] == segment)
                        & sm_.cost_today["element"].isin(inc)]  # fmt: skip
     c = c[c["cost_per_account"] > 0].sort_values("cost_per_account", ascending=False)
@@ -405,6 +407,30 @@ def rework(
         chosen.append(r.Index)
         cost -= r.cost_per_account
     return c.loc[chosen].reset_index(drop=True), cost / gp
+
+
+def _lower_tiers_include(pk: pd.DataFrame, segment: str) -> set[str]:
+    """The elements a lower tier of ``segment``'s buyer orientation includes.
+
+    Examples
+    --------
+    >>> pk = pd.DataFrame({"segment": ["Tier 1 · a", "Tier 3 · a", "Tier 3 · b"],
+    ...     "orientation": ["loyalty", "loyalty", "price"], "element": ["x", "y", "z"],
+    ...     "decision": "included"})
+    >>> sorted(_lower_tiers_include(pk, "Tier 1 · a"))  # not z: another orientation
+    ['y']
+    >>> _lower_tiers_include(pk, "Tier 3 · a")
+    set()
+    """
+    from .segmentation import TIERS
+
+    level = {t: i for i, t in enumerate(TIERS)}
+    tier = pk["segment"].str.split(" · ").str[0].map(level)
+    mine = pk.loc[pk["segment"] == segment]
+    if mine.empty or pd.isna(tier[mine.index[0]]):
+        return set()
+    lower = (pk["orientation"] == mine["orientation"].iloc[0]) & (tier > tier[mine.index[0]])
+    return set(pk.loc[lower & (pk["decision"] == INCLUDED), "element"])
 
 
 def reworked(

@@ -616,8 +616,7 @@ def save(prs: Any, path: str | Path, when: dt.date, title: str, author: str) -> 
     """Write the deck atomically, byte for byte the same for the same content: fixed
     document dates and revision, fixed zip dates, and the same for the workbooks each
     chart carries."""
-    import os
-    import tempfile
+    from ..core.paths import atomic_path
 
     cp = prs.core_properties
     stamp = dt.datetime(when.year, when.month, when.day)
@@ -629,11 +628,8 @@ def save(prs: Any, path: str | Path, when: dt.date, title: str, author: str) -> 
     prs.save(raw)
     out = _stable_zip(raw.getvalue(), stamp)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".deck-", suffix=".pptx")
-    with os.fdopen(fd, "wb") as f:
-        f.write(out)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # readable by all, as the other deliverables
+        tmp.write_bytes(out)
     return path
 
 

@@ -7,6 +7,8 @@ computes nothing. One style for all: seaborn's white grid, a colour-blind-safe p
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
@@ -452,6 +454,26 @@ def importance_heatmap(
         linecolor="white",
         cbar_kws={"label": "mean importance", "shrink": 0.7},
     )
+    # respondents per column when every cell of it rests on the same answers: said once,
+    # under the column's name, not in small print in every cell
+    same = bool(len(counts)) and all(counts[c].nunique() == 1 for c in counts.columns)
+    _heat_labels(ax, mean, counts, thin, cmap, same)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    names = [t.get_text().replace(" · ", "\n") for t in ax.get_xticklabels()]
+    if same:
+        names = [f"{t}\n(n={int(counts.iloc[0, j])})" for j, t in enumerate(names)]
+    ax.set_xticklabels(names, rotation=0, fontsize=8)
+    ax.set_yticklabels(ax.get_yticklabels(), fontsize=8)
+    ax.set_title(title)
+    return _done(fig)
+
+
+def _heat_labels(
+    ax: Any, mean: pd.DataFrame, counts: pd.DataFrame, thin: pd.DataFrame, cmap: Any, same: bool
+) -> None:
+    """Each heatmap cell's value, and its respondents where they differ within a column or
+    are too few (grey cells); white on a dark cell, ink on a light one."""
     for i in range(mean.shape[0]):
         for j in range(mean.shape[1]):
             v, n = mean.iat[i, j], counts.iat[i, j]
@@ -465,31 +487,25 @@ def importance_heatmap(
             dark = not low and 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55
             ax.text(
                 j + 0.5,
-                i + 0.45,
+                i + (0.5 if same and not low else 0.45),
                 f"{v:.1f}",
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=9,
                 color="white" if dark else INK,
                 fontweight="bold",
             )
+            if same and not low:
+                continue
             ax.text(
                 j + 0.5,
                 i + 0.78,
                 f"n={int(n)}" + (" (too few)" if low else ""),
                 ha="center",
                 va="center",
-                fontsize=5.5,
+                fontsize=7,
                 color="white" if dark else INK,
             )
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_xticklabels(
-        [t.get_text().replace(" · ", "\n") for t in ax.get_xticklabels()], rotation=0, fontsize=7.5
-    )
-    ax.set_yticklabels(ax.get_yticklabels(), fontsize=8)
-    ax.set_title(title)
-    return _done(fig)
 
 
 def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
@@ -503,7 +519,7 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
     d = pd.concat([under, over]).iloc[::-1]
     if d.empty:
         return None
-    fig, ax = plt.subplots(figsize=(8.4, 0.34 * len(d) + 1.2))
+    fig, ax = plt.subplots(figsize=(7.2, 0.36 * len(d) + 1.2))
     colours = [OKABE_ITO[5] if s == "under-served" else OKABE_ITO[4] for s in d["status"]]
     labels = [f"{e} — {grp}" for e, grp in zip(d["element"], d["segment"], strict=True)]
     ax.barh(labels, d["gap"], color=colours)
@@ -515,7 +531,7 @@ def gap_bars(gaps: pd.DataFrame | None, top: int = 12) -> Figure | None:
               fontsize=8, frameon=False, loc="lower right")  # fmt: skip
     ax.set_xlabel("importance minus satisfaction (points on the 1–5 scale)")
     ax.set_title("Where it matters and we under-deliver (right); where we over-serve (left)")
-    ax.tick_params(axis="y", labelsize=7.5)
+    ax.tick_params(axis="y", labelsize=9)
     return _done(fig)
 
 
@@ -693,6 +709,11 @@ def price_cost_matrix(table: pd.DataFrame, label: pd.DataFrame | None = None) ->
                 )
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
+    beyond = int(((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)).sum())
+    if beyond:  # the axes end before the extremes: said, so no account goes missing unseen
+        ax.text(1.0, -0.16, f"{beyond} {'customer lies' if beyond == 1 else 'customers lie'} "
+                "beyond the axes", transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                color=GREY)  # fmt: skip
     if by_peers:
         points = mticker.FuncFormatter(
             lambda v, _: "0" if round(v * 100) == 0 else f"{v * 100:+.0f}".replace("-", "−")

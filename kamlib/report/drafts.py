@@ -65,10 +65,10 @@ def _in_full(a: pd.Series, c: str | None) -> str:
     parts = []
     charge, stop = a.get("package_charge", 0.0), a.get("package_stop", 0.0)
     if pd.notna(charge) and charge > 0:
-        parts.append(f"charge for what it charges separately ({fmt.money(charge, c)} today)")
+        parts.append(f"charging for what it charges separately, {fmt.money(charge, c)} today")
     if pd.notna(stop) and stop > 0:
-        parts.append(f"end what it does not offer ({fmt.money(stop, c)} today)")
-    return f" on the package in full ({' and '.join(parts)})" if parts else ""
+        parts.append(f"ending what it does not offer, {fmt.money(stop, c)} today")
+    return f" on the package in full ({'; '.join(parts)})" if parts else ""
 
 
 def _fix(p: Plan) -> str:

@@ -110,3 +110,12 @@ def notes(items: list[Note] | list[str]) -> None:
     :mod:`kamlib.report.words`); nothing when empty."""
     for text in say_all(items):
         callout(text, "warn")
+
+
+def glossary(step: str) -> None:
+    """A report's last section: the terms it uses, defined as in its workbook
+    (:func:`kamlib.report.workbook.glossary_table`)."""
+    from .tables import show
+    from .workbook import glossary_table
+
+    show(glossary_table(step), wide=False)

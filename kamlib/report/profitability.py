@@ -7,9 +7,11 @@ The numbers come from :mod:`kamlib.method.profitability`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..method.profitability import (
+    RENEGOTIATE,
     Profitability,
     activity_totals,
     group_totals,
@@ -413,6 +415,15 @@ EXPORT = [
 ]
 
 
+def actions_numbers(p: Profitability) -> pd.DataFrame:
+    """The actions for the workbook: as computed, but no price path where the action is to
+    renegotiate or exit (the path would pass the cap on yearly steps), as the page says."""
+    a = p.actions.copy()
+    out = a["better_action"] == RENEGOTIATE
+    a.loc[out, ["price_steps", "price_first_year"]] = np.nan
+    return a
+
+
 def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     """Write ``03_profitability.xlsx``: the account profitability table and the actions."""
     from .workbook import export as export_report
@@ -430,7 +441,7 @@ def export(output_dir: str, p: Profitability, colour: str = "#0B3D91") -> str:
     pct = {c: "pct" for c in ("net_margin", "price_level", "cts_share")}
     sheets = {"Accounts": t}
     if len(p.actions):
-        sheets["Actions"] = p.actions
+        sheets["Actions"] = actions_numbers(p)
     if len(p.sensitivity):
         sheets["Cost sensitivity"] = p.sensitivity
     if p.notes:

@@ -90,10 +90,26 @@ def client_message(f: Finding) -> str:
 
 def _parts(f: Finding) -> tuple[str, str]:
     """Where a finding is, in words ("" for the pack), and what it says (in words, a
-    number quoted from the file read as a number: '-250.76' -> −250.76)."""
+    number quoted from the file read as a number: '-250.76' -> −250.76; each example
+    before its row: "C-10060 in row 31").
+
+    Examples
+    --------
+    >>> f = Finding("warning", "revenue", "r.csv", "amount", 2, (),
+    ...             "r.csv, column 'amount': 2 rows are negative (rows 5: '-10.5', 9: 'A B').", "")
+    >>> _parts(f)[1]
+    "2 rows are negative (−10.5 in row 5, 'A B' in row 9)."
+    """
     raw = f.source + (f", column '{f.column}'" if f.column else "")
     body = f.message.removeprefix(raw + ": ") if f.source else f.message
+    # the examples as a reader names them: "C-10060 in row 31", not "row 31: 'C-10060'"
+    body = re.sub(
+        r"\(rows? ((?:\d+: '[^']*'(?:, )?)+)",
+        lambda m: "(" + re.sub(r"(\d+): ('[^']*')", r"\2 in row \1", m[1]),
+        body,
+    )
     body = re.sub(r"'(-?)(\d[\d,]*(?:\.\d+)?)'", lambda m: ("−" if m[1] else "") + m[2], body)
+    body = re.sub(r"'([^'\s]+)' in row", r"\1 in row", body)
     if not f.table:
         return "", plain(body)
     if not f.column:
@@ -284,6 +300,10 @@ def export(
     """Write the data review's tables to one Excel workbook; nothing when no folder is given."""
     from .workbook import export as export_report
 
+    ready = sheets.get("Readiness")
+    if ready is not None and "available" in ready:  # "Yes", "Partly (63 %)", as other sheets
+        cap = ready["available"].astype(str).map(lambda v: v[:1].upper() + v[1:])
+        sheets = {**sheets, "Readiness": ready.assign(available=cap)}
     return export_report(
         output_dir, name, sheets, colour, formats={"Completeness": {"filled": "pct"}}
     )
@@ -298,10 +318,17 @@ def _short(f: Finding) -> str:
 
 
 def _review_steps(
-    findings: list[Finding], missing: pd.DataFrame, errors: int, ready: pd.DataFrame
+    findings: list[Finding],
+    missing: pd.DataFrame,
+    errors: int,
+    ready: pd.DataFrame,
+    interviews: bool = False,
 ) -> list[str]:
     """The data owner's next steps: the first findings to fix or check, what to deliver,
-    and what happens then."""
+    and what happens then; ``interviews``: a step already asks for new interviews, so the
+    finding on their age is not counted again."""
+    if interviews:
+        findings = [f for f in findings if not _old_ratings(f)]
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     issues = sorted((f for f in findings if f.level != INFO), key=lambda f: order[f.level])
     steps = [
@@ -333,6 +360,11 @@ def _review_steps(
         "profitability, account plans and KPI review."
     )
     return steps
+
+
+def _old_ratings(f: Finding) -> bool:
+    """The finding that the service interviews are old (see :func:`_interview_step`)."""
+    return f.table == "service_ratings" and f.column == "date" and "latest interview" in f.message
 
 
 def _interview_step(head: dict, as_of: dt.date | str) -> list[str]:
@@ -388,11 +420,12 @@ def decision(
             f" The {fmt.plural(warnings, 'warning')} in the findings table each say what the "
             "analysis does about them; have them fixed at the source before the next delivery."
         )
+    interview = _interview_step(head, as_of)
     return Decision(
         headline=head_text,
         tiles=kpi_cards(head, as_of),
         recommendation=rec,
-        next_steps=_interview_step(head, as_of) + _review_steps(findings, missing, errors, ready),
+        next_steps=interview + _review_steps(findings, missing, errors, ready, bool(interview)),
         detail=summary_text(head, currency),
         kind=kind,
     )

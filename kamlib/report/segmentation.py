@@ -539,9 +539,17 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
     if row.empty:
         return ""
     r = row.iloc[0]
+    keys = int(seg.accounts["key"].sum()) if hasattr(seg, "accounts") else n
+    # the list differs from the line: its own cost too, the figure later steps use
+    listed = (
+        f", {fmt.money(r['cost_per_account'] * keys, currency)} for the {fmt.count(keys)} on "
+        "the list"
+        if keys and keys != n
+        else ""
+    )
     text = (
         f" For the {fmt.count(n)} accounts at the line the key-account model costs "
-        f"{fmt.money(r['model_cost'], currency)} a year "
+        f"{fmt.money(r['model_cost'], currency)} a year{listed} "
         f"({fmt.money(r['cost_per_account'], currency)} per account, planning assumptions "
         "until the client's own figures replace them)"
     )
@@ -549,9 +557,8 @@ def _model_cost_text(seg: Segmentation, currency: str | None) -> str:
     if pd.notna(gp) and gp > 0:
         text += (
             f". Their gross profit today, {fmt.money(gp, currency)}, covers it, which is why "
-            "the line is here; the programme pays back only if it adds "
-            f"{fmt.money(r['model_cost'], currency)} a year ({fmt.pct(r['model_cost'] / gp)} "
-            "more) or keeps as much from being lost"
+            "the line is here; the programme pays back only if it adds as much a year "
+            f"({fmt.pct(r['model_cost'] / gp)} more) or keeps as much from being lost"
         )
     return text + "." + _net_text(seg, r, currency)
 
@@ -578,8 +585,7 @@ def _net_text(seg: Segmentation, r: pd.Series, currency: str | None) -> str:
     )
     return (
         f" After what serving them costs today ({fmt.money(cts, currency)} per account for "
-        "the last accounts added, from the activities the profitability report costs) they "
-        f"contribute {fmt.money(net, currency)} each, under "
+        f"the last accounts added) they contribute {fmt.money(net, currency)} each, under "
         f"the model's {fmt.money(per, currency)}{who}."
     )
 

@@ -388,32 +388,39 @@ def _rework_text(
     currency: str | None,
 ) -> str:  # fmt: skip
     """Per segment that cannot afford its package: its cost, and what to charge
-    separately to bring it within reach (see :func:`rework`), or that prices must move."""
-    text = ""
+    separately to bring it within reach (see :func:`rework`), or that prices must move;
+    the segments where no element may go are said together."""
+    text, stuck = "", []
     for r in bad.itertuples():
         costly, after = rework(sm_, r.segment, affordable, keep)
+        cost = (
+            f"the package costs {fmt.money(r.package_cost, currency)} per account, "
+            f"{fmt.pct(r.cost_share)} of its gross profit"
+        )
+        if not len(costly):
+            stuck.append(f"{fmt.md_text(r.segment)} ({cost})")
+            continue
         what = listing([
             f"{fmt.md_text(e)} ({fmt.money(c, currency)})"
             for e, c in zip(costly["element"], costly["cost_per_account"], strict=True)
-        ]) if len(costly) else ""  # fmt: skip
+        ])  # fmt: skip
+        text += f" {fmt.md_text(r.segment)}: {cost}. "
         text += (
-            f" {fmt.md_text(r.segment)}: the package costs {fmt.money(r.package_cost, currency)} "
-            f"per account, {fmt.pct(r.cost_share)} of its gross profit. "
+            f"Charging separately for {what} per account brings it to {fmt.pct(after)}."
+            if after <= affordable
+            else f"Even charging separately for {what} per account leaves {fmt.pct(after)}: "
+            "raise its prices over time as well, or move the accounts that cannot carry it "
+            "down a tier."
         )
-        if what and after <= affordable:
-            text += f"Charging separately for {what} per account brings it to {fmt.pct(after)}."
-        elif what:
-            text += (
-                f"Even charging separately for {what} per account leaves {fmt.pct(after)}: "
-                "raise its prices over time as well, or serve the accounts that cannot carry "
-                "it with a leaner package."
-            )
-        else:
-            text += (
-                "What it includes is what its accounts value most or are short of: raise "
-                "its prices over time, or serve the accounts that cannot carry it with a "
-                "leaner package."
-            )
+    if stuck:
+        one = len(stuck) == 1
+        its, pkg = ("its", "its package includes") if one else ("their", "their packages include")
+        text += (
+            f" {listing(stuck)}: every element {pkg} is one {its} accounts value most, are "
+            "short of, or a lower tier already gets (a higher tier never gets less), so none "
+            f"can be charged separately: raise {its} prices over time, or move the accounts "
+            f"that cannot carry {'it' if one else 'them'} down a tier."
+        )
     return text
 
 

@@ -145,8 +145,8 @@ def _(score: float, min_score: float, revenue_pct: float, potential_pct: float) 
 @words("seg.reason.below_tier")
 def _(revenue_min: float, potential_min: float, revenue_pct: float, potential_pct: float) -> str:
     return (
-        f"Candidate, but below the Tier 3 rule ({fmt.pct(revenue_min)} / "
-        f"{fmt.pct(potential_min)}); "
+        f"Candidate, but outside Tier 3 ({_top(revenue_min)} by revenue and "
+        f"{_top(potential_min)} by potential); "
         f"{_where(revenue_pct, potential_pct)}"
     )
 

@@ -302,7 +302,92 @@ GLOSSARY: dict[str, Term] = {
     ),
     "orientation_basis": _t("Orientation from", "text", "Stated in the data or derived."),
     "lost_reason": _t("Lost because", "text", "The reason the churn table gives."),
+    # the line's sweep (segmentation workbook, "Sensitivity")
+    "key accounts": _t("Key accounts", "count", "The largest customers down to the line."),
+    "share of customers": _t(
+        "Share of customers", "pct", "The line's accounts among all customers."
+    ),
+    "from revenue": _t("From revenue", "money", "The smallest revenue above the line."),
+    "share of revenue": _t("Share of revenue", "pct", "The line's accounts' share of revenue."),
+    "share of gross profit": _t(
+        "Share of gross profit", "pct", "The line's accounts' share of gross profit."
+    ),
+    "model cost": _t(
+        "Model cost",
+        "money",
+        "What the key-account model costs a year at the line: its cost per account (a planning "
+        "assumption until the client's own figures replace it) times the key accounts.",
+    ),
+    "gross profit per added account": _t(
+        "Gross profit per added account",
+        "money",
+        "Average gross profit of the accounts the row adds to the line above it.",
+    ),
+    "cost-to-serve per added account": _t(
+        "Cost-to-serve per added account",
+        "money",
+        "Average cost-to-serve of the accounts the row adds to the line above it.",
+    ),
+    "margin to cover": _t(
+        "Margin to cover",
+        "pct",
+        "The gross margin the accounts would need for their gross profit to pay the model's cost.",
+    ),
+    "line": _t("Line", "text", "Where the recommended line is drawn."),
+    # the KPI scorecard
+    "KPI (key accounts)": _t(
+        "KPI (key accounts)", "text", "A programme KPI, over the key accounts."
+    ),
+    "unit": _t("Unit", "text", "The unit of the row's figures: %, points, a 1–5 score or a count."),
+    "baseline": _t("Baseline", "text", "The KPI in the 12 months before the programme started."),
+    "actual": _t("Actual", "text", "The KPI in the latest 12 months."),
+    "target": _t(
+        "Target", "text", "The KPI's target: proposed until the steering committee agrees it."
+    ),
+    "change since baseline": _t(
+        "Change since baseline", "text", "Actual minus baseline, in the row's unit."
+    ),
+    "lapsed": _t(
+        "Lapsed customer", "text", "Invoiced before, but not in the 12 months to the as-of date."
+    ),
 }
+
+
+#: The terms each step report defines on its last page (glossary keys), in reading order.
+REPORT_TERMS: dict[str, tuple[str, ...]] = {
+    "data_review": ("revenue", "gross_profit", "cost_to_serve", "estimated_wallet", "lapsed",
+                    "lost_on", "level", "required", "available", "without it"),
+    "segmentation": ("revenue", "gross_profit", "gross_margin", "growth", "potential",
+                     "estimated_wallet", "candidate", "score", "finance", "strategy", "attitude",
+                     "class", "tier", "orientation", "segment", "cost_to_serve",
+                     "net_contribution", "covers its cost", "override"),
+    "service_model": ("element", "importance", "satisfaction", "respondents", "enough", "gap",
+                      "priority", "orientation", "segment", "decision", "package_cost",
+                      "gross_profit", "cost_share", "affordable", "not_costed"),
+    "profitability": ("list_revenue", "discounts", "net_revenue", "cost_of_goods",
+                      "gross_profit", "cost_to_serve", "net_contribution", "net_margin",
+                      "price_level", "cts_share", "quadrant", "whale_peak", "package_saving",
+                      "price_after_package", "price_steps", "target_margin", "better_action"),
+    "kpi_review": ("logo_retention", "grr", "nrr", "growth", "acv", "acv_growth",
+                   "share_of_wallet", "nps", "csat", "respondents", "opps_identified",
+                   "opps_won", "status", "health", "band", "change", "net_contribution"),
+}  # fmt: skip
+
+
+def glossary_table(step: str) -> pd.DataFrame:
+    """A step report's definitions page: each term of :data:`REPORT_TERMS` with what it
+    means, as the workbooks label and define it.
+
+    Examples
+    --------
+    >>> glossary_table("kpi_review").iloc[1].tolist()
+    ['Gross revenue retention', '(start − churn − contraction) / start.']
+    """
+    keys = REPORT_TERMS[step]
+    return pd.DataFrame(
+        [(GLOSSARY[k].label, GLOSSARY[k].means) for k in keys],
+        columns=["term", "what it means"],
+    )
 
 
 def label(name: str) -> str:
@@ -383,8 +468,35 @@ def definitions(sheets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         (GLOSSARY[n].label, GLOSSARY[n].means, ", ".join(dict.fromkeys(s)))
         for n, s in where.items()
     ]
+    rows += _family_rows(sheets)
     out = pd.DataFrame(rows, columns=["Column", "What it means", "Sheets"])
     return out.drop_duplicates("Column").sort_values("Column", kind="stable")
+
+
+def _family_rows(sheets: Mapping[str, pd.DataFrame]) -> list[tuple[str, str, str]]:
+    """Definitions of the columns named after the client's data (one row per family):
+    the cost of each activity, the managers needed at each accounts-per-manager ratio.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame(columns=["cost: support_ticket", "cost: visit", "managers at 5"])
+    >>> [r[0] for r in _family_rows({"S": f})]
+    ['Cost: (each activity)', 'Managers at 5']
+    """
+    rows, seen = [], set()
+    for sheet, df in sheets.items():
+        for name in map(str, df.columns):
+            if name.startswith("cost: ") and "cost" not in seen:
+                seen.add("cost")
+                rows.append(("Cost: (each activity)", "What the account's use of the activity "
+                             "cost in the 12 months: its quantity at the activity's unit cost.",
+                             sheet))  # fmt: skip
+            elif name.startswith("managers at ") and name not in seen:
+                seen.add(name)
+                n = name.rsplit(" ", 1)[1]
+                rows.append((label(name), f"Key account managers needed at {n} key accounts "
+                             "each.", sheet))  # fmt: skip
+    return rows
 
 
 def export(
