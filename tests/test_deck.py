@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kamlib.core.errors import ConfigError
@@ -56,15 +57,20 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
     # the answer first: the key accounts, and what their plans and fixes bring against the cost
     assert t[0] == story.config.engagement and t[1].startswith(f"{n} key accounts bring ")
     assert "the model costs" in t[1] and len(t[1]) <= S.TITLE_CHARS
-    order = [S.action_title(story.decisions[k].headline) for k in
-             ("segmentation", "profitability", "kpi")]  # fmt: skip
+    from kamlib.method import profitability as pf
+    from kamlib.report import kpi_review as krv
+
+    fall = dk._waterfall_title(pf.waterfall(story.prof.table), story.config.currency)
+    card = dk._scorecard_title(story.kpi, krv.shared_gains(story.kpi))
+    order = [S.action_title(story.decisions["segmentation"].headline),
+             S.action_title(fall), S.action_title(card)]  # fmt: skip
     assert [t.index(o) for o in order] == sorted(t.index(o) for o in order)
     assert t.index("Decisions asked of the committee, and the next steps") < t.index("Appendix")
     assert t[-2:] == ["Definitions", "Method notes: what the figures rest on"]
     # each step's decision, in the appendix
     steps = _text(built.prs.slides[t.index("What each step found")])
     for key in ("data", "segmentation", "service", "profitability", "kpi"):
-        assert S.plain(story.decisions[key].headline) in steps
+        assert S.unbroken(S.plain(story.decisions[key].headline)) in steps
     # every slide but the cover carries its number
     assert all(str(i) in _text(s).split() for i, s in enumerate(built.prs.slides, 1) if i > 1)
 
@@ -231,9 +237,13 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     assert list(chart.plots[0].series[0].values) == pytest.approx(
         [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     )
-    assert list(chart.plots[0].categories)[0].startswith("firm: package savings")
+    assert list(chart.plots[0].categories)[0].startswith("ready now: package savings")
     asks = dk.decisions(built)
-    assert asks[0].startswith(f"Approve the {story.seg.accounts['key'].sum()} key accounts")
+    n = int(story.seg.accounts["key"].sum())
+    ph = dk.phase_one(built)
+    assert asks[0].startswith(
+        f"Approve phase 1: the {ph['cover']} key account" if ph else f"Approve the {n} key accounts"
+    )
     assert not any("(table above)" in a or "workbook" in a for a in asks)
 
 
@@ -267,3 +277,53 @@ def test_the_scorecard_says_whom_it_follows_and_which_gains_are_shared(story):
     key = story.kpi.table.query("group == 'key accounts'")
     if "respondents" in key and key["respondents"].notna().any():
         assert "respondents at the baseline" in said
+
+
+def _fake_deck(programme_cost: float = 135.0):
+    from types import SimpleNamespace as NS
+
+    accounts = pd.DataFrame({"key": [True, True, True, False],
+                             "gross_profit": [90.0, 60.0, 50.0, 99.0],
+                             "cost_to_serve": [30.0, 20.0, 5.0, 0.0]})  # fmt: skip
+    cfg = NS(method=NS(segmentation=NS(accounts_per_manager=[5, 10])))
+    story = NS(seg=NS(accounts=accounts), prof=NS(programme_cost=programme_cost), config=cfg)
+    return NS(story=story, currency="EUR")
+
+
+def test_phase_one_starts_with_the_key_accounts_that_carry_the_model(monkeypatch):
+    # net contributions 60, 40, 45 against 45 each: two carry it, one does not
+    monkeypatch.setattr(dk, "value_case", lambda deck: {"cost": 135.0, "gap": 10.0})
+    ph = dk.phase_one(_fake_deck())
+    assert (ph["cover"], ph["rest"], ph["earn"], ph["rest_earns"]) == (2, 1, 105.0, 40.0)
+    assert ph["budget"] == 90.0 and ph["managers"] == (1, 1) and ph["key_earns"] == 145.0
+    # the model pays for itself: nothing to phase
+    monkeypatch.setattr(dk, "value_case", lambda deck: {"cost": 135.0, "gap": -1.0})
+    assert dk.phase_one(_fake_deck()) is None
+
+
+def test_the_waterfall_and_scorecard_titles_say_what_their_slides_show():
+    from types import SimpleNamespace as NS
+
+    w = pd.DataFrame({"step": ["list revenue", "discounts", "net revenue", "net contribution"],
+                      "amount": [200e6, -50e6, 150e6, 20e6]})  # fmt: skip
+    assert dk._waterfall_title(w, "EUR") == (
+        "Of €200.0 M at list price, €20.0 M is left after discounts (25 %), cost of goods and "
+        "cost-to-serve"
+    )
+    card = pd.DataFrame({"column": ["nrr", "csat", "nps", "grr"],
+                         "status": ["green", "green", "amber", "red"]})  # fmt: skip
+    r = NS(scorecard=card, measured=None, targets_agreed=False)
+    assert dk._scorecard_title(r, ["CSAT"]) == (
+        "1 of 4 key-account KPIs meet the proposed targets on the programme's own gains; 1 rose "
+        "as much at the other accounts; 1 is part of the way; 1 is off target"
+    )
+
+
+def test_the_tier_slide_subtotals_the_key_accounts(built, story):
+    t = dk.tier_table(built)
+    sub = t[t["segment"] == "Key accounts (all tiers)"]
+    tiers = t[t["segment"].str.startswith("Tier")]
+    assert len(sub) == 1 and sub.index[0] == tiers.index.max() + 1  # right after the tiers
+    assert int(sub["accounts"].iloc[0]) == int(story.seg.accounts["key"].sum())
+    printed = sum(float(x.split()[0]) for x in tiers["share of revenue"])
+    assert sub["share of revenue"].iloc[0] == f"{printed:.1f} %"

@@ -56,6 +56,10 @@ class Box:
             Box(self.left + w + gap, self.top, self.width - w - gap, self.height),
         )
 
+    def split_below(self, share: float, gap: int = 91_440) -> tuple[Box, Box]:
+        """The top ``share`` of the height and what is left under it."""
+        return self.below(int(self.height * share), gap)
+
     def below(self, height: int, gap: int = 91_440) -> tuple[Box, Box]:
         """The top ``height`` and what is left under it."""
         return (
@@ -219,12 +223,27 @@ def runs(paragraph: Any, text: str, size: float | None = None, colour: str | Non
         if not chunk:
             continue
         r = paragraph.add_run()
-        r.text = chunk.replace("\\", "")
+        r.text = unbroken(chunk.replace("\\", ""))
         r.font.bold = bold or None
         if size:
             r.font.size = Pt(size)
         if colour:
             r.font.color.rgb = RGBColor.from_string(colour)
+
+
+#: A figure and its unit: "26 %", "€41 k", "€10.7 M".
+UNIT = re.compile(r"(\d) (%|k\b|M\b)")
+
+
+def unbroken(text: str) -> str:
+    """A figure never parted from its unit at a line's end (a no-break space between).
+
+    Examples
+    --------
+    >>> unbroken("(26 %) and €41 k, €10.7 M") == "(26\u00a0%) and €41\u00a0k, €10.7\u00a0M"
+    True
+    """
+    return UNIT.sub("\\1\u00a0\\2", text)
 
 
 def plain(text: str) -> str:

@@ -56,7 +56,9 @@ GLOSSARY: dict[str, Term] = {
     "quadrant": _t(
         "Price / cost-to-serve quadrant",
         "text",
-        "Where the account sits on price level against cost-to-serve share.",
+        "Where the account sits on price level against cost-to-serve share, each against its "
+        "peers: carriage trade (high price, high cost), passive (high price, low cost), "
+        "bargain basement (low price, low cost) or aggressive (low price, high cost).",
     ),
     # money, trailing 12 months unless said
     "revenue": _t("Revenue", "money", "Net revenue over the 12 months to the as-of date."),
@@ -187,7 +189,12 @@ GLOSSARY: dict[str, Term] = {
     "finance": _t("Finance score", "number", "Revenue, margin and potential as a rank, 0–100."),
     "strategy": _t("Strategy score", "number", "The strategic ratings as a rank, 0–100."),
     "attitude": _t("Attitude score", "number", "The relationship ratings as a rank, 0–100."),
-    "score": _t("Compatibility", "number", "The weighted finance, strategy and attitude score."),
+    "score": _t(
+        "Compatibility",
+        "number",
+        "The weighted finance, strategy and attitude score, 0–100: how well the customer fits "
+        "as a key account.",
+    ),
     "importance": _t("Importance", "number", "Average importance rating (1–5)."),
     "satisfaction": _t("Satisfaction", "number", "Average satisfaction rating (1–5)."),
     "gap": _t("Gap", "number", "Importance minus satisfaction: above zero, under-served."),
@@ -265,7 +272,12 @@ GLOSSARY: dict[str, Term] = {
     # words
     "signals": _t("Risk signals", "text", "The churn signals in words."),
     "reasons": _t("Reasons", "text", "Why the account is on the list."),
-    "band": _t("Health band", "text", "Healthy, watch or at risk."),
+    "band": _t(
+        "Health band",
+        "text",
+        "Healthy, watch or at risk, by the health score's thresholds; an account that loses "
+        "money after cost-to-serve is never healthy.",
+    ),
     "status": _t(
         "Status",
         "text",
@@ -286,7 +298,12 @@ GLOSSARY: dict[str, Term] = {
         "What the decision rests on; 'as Tier 3': a higher tier never gets less than a lower "
         "tier of the same buyer orientation.",
     ),
-    "orientation": _t("Buyer orientation", "text", "Partner (loyalty) or price-driven."),
+    "orientation": _t(
+        "Buyer orientation",
+        "text",
+        "Partner (loyalty): values the relationship and pays for extras; price-driven: buys a "
+        "standard package at the best price.",
+    ),
     "better_action": _t(
         "Action",
         "text",

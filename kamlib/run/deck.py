@@ -234,15 +234,17 @@ def _firm_words(v: dict, c: str) -> str:
     """How much of the value case is firm: package savings from packages ready to adopt;
     the rest waits for reworked packages, accepted prices and plans that land."""
     return (
-        f"{_firm(v, c)} of it is firm (package savings of packages ready to "
-        "adopt); the rest needs reworked packages, accepted prices and plans that land"
+        f"{_firm(v, c)} of it is ready now (package savings of packages the client can adopt "
+        "today); the rest needs reworked packages, price paths the customers accept and "
+        "plans that reach their targets"
     )
 
 
 def _assumed(deck: Deck, v: dict) -> str:
     """The model's cost is the segmentation's planning assumption: said beside it."""
     n = int(deck.story.seg.accounts["key"].sum())
-    per = fmt.money(v["cost"] / n, deck.currency) if n else ""
+    cost = deck.story.prof.programme_cost
+    per = fmt.money((cost if pd.notna(cost) else v["cost"]) / n, deck.currency) if n else ""
     return (
         f" (the cost is a planning assumption, {per} per key account, until the client's own "
         "figures replace it)"
@@ -270,6 +272,13 @@ def answer_slide(deck: Deck) -> None:
         if n
         else S.plain(st.decisions["segmentation"].headline)
     )
+    ph = phase_one(deck)
+    if ph and ph["cost"] > ph["key_earns"]:
+        title = (
+            f"The model costs {fmt.money(ph['cost'], c)} a year, more than the key accounts' "
+            f"{fmt.money(ph['key_earns'], c)} after cost-to-serve; start with the "
+            f"{fmt.count(ph['cover'])} that carry it"
+        )
     sl = deck.slide("two", title, "the decision page of each step report")
     left, right = S.body_boxes(sl)
     found = [
@@ -277,10 +286,17 @@ def answer_slide(deck: Deck) -> None:
         for k in ("segmentation", "service", "profitability", "kpi")
         if k in st.decisions
     ]
+    if ph:
+        found.insert(3, (
+            f"{fmt.count(ph['rest'])} of the {fmt.count(ph['keys'])} key accounts together earn "
+            f"{fmt.money(ph['rest_earns'], c)} a year after cost-to-serve; the other "
+            f"{fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)}"
+        ))  # fmt: skip
     if v:
         words = _value_words(v, c)
         found.insert(
-            3, words[0].upper() + words[1:] + _assumed(deck, v) + "; " + _firm_words(v, c) + "."
+            4 if ph else 3,
+            words[0].upper() + words[1:] + _assumed(deck, v) + "; " + _firm_words(v, c) + ".",
         )
     S.text_box(sl, left, ["**What we found**", *found], size=13)
     S.text_box(sl, right, ["**What we ask the committee to decide**",
@@ -301,15 +317,16 @@ def value_slide(deck: Deck) -> None:
     source = "the account plans' index and the account profitability report"
     title = (
         f"The plans and fixes could bring {fmt.money(v['total'], c)} a year against the "
-        f"{fmt.money(v['cost'], c)} the model costs; {_firm(v, c)} of it is firm"
+        f"{fmt.money(v['cost'], c)} the model costs; {_firm(v, c)} of it is ready now"
     )
     notes = [text + _assumed(deck, v), _firm_words(v, c)[0].upper() + _firm_words(v, c)[1:]]
     sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
-    cats = ["firm: package savings, packages ready to adopt",
+    steps = int(deck.story.config.method.profitability.price_steps)
+    cats = ["ready now: package savings, packages the client can adopt today",
             "package savings once their packages are reworked",
-            "price paths, if the customers accept them",
-            "growth the plans target (gross profit), if it lands",
+            f"price paths, if the customers accept them (up to {steps} years)",
+            "growth the plans target (gross profit), if they reach it",
             "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
     values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     scale = fmt.money_scale(values)
@@ -323,7 +340,7 @@ def decisions(deck: Deck) -> list[str]:
     """What the committee is asked to decide, from the steps' results: the list, the
     model's budget, the fixes, the packages, the targets."""
     from ..method import profitability as pf
-    from ..method.segmentation import covering, headline
+    from ..method.segmentation import headline
 
     st, c, out = deck.story, deck.currency, []
     h = headline(st.seg)
@@ -334,24 +351,26 @@ def decisions(deck: Deck) -> list[str]:
         f"Approve the {fmt.plural(n, 'key account')} and the {S.plain(_managers(h))} to "
         f"serve {'it' if n == 1 else 'them'}"
     )
-    if v and v["gap"] > 0 and n:
-        per = v["cost"] / n
-        cover = covering(st.seg.accounts, per)
-        if cover and cover < n:
-            earn = _covering_earns(st.seg.accounts, per)
-            approve += (
-                f", in two phases: first the {fmt.count(cover)} whose own net contribution "
-                f"covers the model's {fmt.money(per, c)} each (they earn {fmt.money(earn, c)} "
-                f"a year of the key accounts' {fmt.money(_key_earns(st.seg.accounts), c)}); "
-                f"the other {fmt.count(n - cover)} once the model's budget rests on the "
-                f"client's own costs (as costed, {fmt.money(v['cost'], c)} a year, it is "
-                f"{fmt.money(v['gap'], c)} short)"
+    ph = phase_one(deck)
+    if ph:
+        lo, hi = ph["managers"]
+        approve = (
+            f"Approve phase 1: the {fmt.plural(ph['cover'], 'key account')} whose own net "
+            f"contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
+            f"{fmt.money(ph['budget'], c)} a year and "
+            + (
+                fmt.plural(lo, "key account manager")
+                if lo == hi
+                else f"{lo} to {hi} key account managers"
             )
-        else:
-            approve += (
-                f", with the model's budget set on the client's own costs (as costed, "
-                f"{fmt.money(v['cost'], c)} a year, it is {fmt.money(v['gap'], c)} short)"
-            )
+            + f"; decide the other {fmt.count(ph['rest'])} on the client's own cost per key "
+            "account and phase 1's results"
+        )
+    elif v and v["gap"] > 0 and n:
+        approve += (
+            f", with the model's budget set on the client's own costs (as costed, "
+            f"{fmt.money(v['cost'], c)} a year, it is {fmt.money(v['gap'], c)} short)"
+        )
     if n:
         out.append(approve + ".")
     if p.earns and len(p.actions):
@@ -378,6 +397,36 @@ def decisions(deck: Deck) -> list[str]:
     if not getattr(st.kpi, "targets_agreed", False) and len(st.kpi.scorecard):
         out.append("Agree the KPI targets: until then the scorecard's statuses are provisional.")
     return out
+
+
+def phase_one(deck: Deck) -> dict | None:
+    """Where the model as costed is short of what it brings: the key accounts that carry
+    its cost on their own (their net contribution covers it), what they earn, what the
+    rest earn, the first phase's budget and managers; None when there is nothing to phase.
+
+    The managers follow the segmentation's accounts-per-manager rule (whole managers)."""
+    import math
+
+    from ..method.segmentation import covering
+
+    st = deck.story
+    v = value_case(deck)
+    n = int(st.seg.accounts["key"].sum())
+    if not v or v["gap"] <= 0 or not n:
+        return None
+    cost = st.prof.programme_cost  # unrounded: the model's cost per account exactly
+    per = cost / n if pd.notna(cost) and cost > 0 else v["cost"] / n
+    cover = covering(st.seg.accounts, per)
+    if not cover or cover >= n:
+        return None
+    lo, hi = (int(x) for x in st.config.method.segmentation.accounts_per_manager)
+    earn, total = _covering_earns(st.seg.accounts, per), _key_earns(st.seg.accounts)
+    return {
+        "keys": n, "per": per, "cover": cover, "earn": earn, "key_earns": total,
+        "rest": n - cover, "rest_earns": total - earn,
+        "budget": per * cover, "managers": (math.ceil(cover / hi), math.ceil(cover / lo)),
+        "cost": v["cost"], "gap": v["gap"],
+    }  # fmt: skip
 
 
 def _key_earns(accounts: pd.DataFrame) -> float:
@@ -468,22 +517,43 @@ def segmentation_slides(deck: Deck) -> None:
     S.text_box(sl, right, _tiles_text(d) + bridge, size=12 if bridge else 13)
     _sweep_slide(deck)
     # the list by tier
+    sl = deck.slide("content", _tier_title(seg), "01_segmentation.pdf, Tiers and segments; "
+                    "03_profitability.pdf, Net contribution by tier and segment")  # fmt: skip
+    frame = tier_table(deck)
+    S.table(sl, S.content_box(sl), frame, deck.colour, size=11,
+            widths=[3, 1, 1.3, 1.3, 1.3, 1.3][: len(frame.columns)],
+            numeric=tuple(frame.columns[1:]))  # fmt: skip
+
+
+def tier_table(deck: Deck) -> pd.DataFrame:
+    """The segments with their accounts, revenue, gross profit and (with cost-to-serve)
+    net contribution, and the key accounts' subtotal after the tiers; shares of revenue
+    that add up as printed, the subtotal the sum of its rows as printed."""
+    from ..method.profitability import group_totals
     from ..report.segmentation import by_segment
 
-    t = by_segment(seg)
-    sl = deck.slide("content", _tier_title(seg), "01_segmentation.pdf, Tiers and segments")
-    box = S.content_box(sl)
-    frame = pd.DataFrame(
-        {
-            "segment": t["segment"].astype(str),
-            "accounts": [fmt.count(v) for v in t["accounts"]],
-            "revenue": _money_column(t["revenue"], deck.currency),
-            "gross profit": _money_column(t["gross profit"], deck.currency),
-            "share of revenue": fmt.shares(t["share of revenue"]),
-        }
-    )
-    S.table(sl, box, frame, deck.colour, size=11, widths=(3, 1, 1.3, 1.3, 1.3),
-            numeric=("accounts", "revenue", "gross profit", "share of revenue"))  # fmt: skip
+    st, c = deck.story, deck.currency
+    t = by_segment(st.seg).reset_index(drop=True)
+    if st.prof.earns:
+        nc = group_totals(st.prof, "segment").set_index("segment")["net_contribution"]
+        t["net contribution"] = t["segment"].map(nc)
+    key = t["segment"].astype(str).str.startswith("Tier")
+    shares = fmt.shares(t["share of revenue"])
+    sub = {"segment": "Key accounts (all tiers)", "accounts": t.loc[key, "accounts"].sum()}
+    for col in ("revenue", "gross profit", "net contribution"):
+        if col in t:
+            sub[col] = t.loc[key, col].sum()
+    printed = sum(float(x.split()[0]) for x, k in zip(shares, key, strict=True) if k)
+    at = int(key[key].index.max()) + 1 if key.any() else 0
+    rows = pd.concat([t.iloc[:at], pd.DataFrame([sub]), t.iloc[at:]], ignore_index=True)
+    shares = shares[:at] + ([f"{printed:.1f} %"] if key.any() else []) + shares[at:]
+    out = pd.DataFrame({"segment": rows["segment"].astype(str),
+                        "accounts": [fmt.count(v) for v in rows["accounts"]]})  # fmt: skip
+    for col in ("revenue", "gross profit", "net contribution"):
+        if col in rows:
+            out[col] = _money_column(rows[col], c)
+    out["share of revenue"] = shares if key.any() else fmt.shares(t["share of revenue"])
+    return out
 
 
 def _bridge_lines(deck: Deck) -> list[str]:
@@ -545,7 +615,7 @@ def _sweep_slide(deck: Deck) -> None:
         ["The model's cost per account is a planning assumption until the client's own "
          "figures replace it."],
     )  # fmt: skip
-    box = S.content_box(sl)
+    box, under = S.content_box(sl).split_below(0.84)
     xs = [float(k) for k in s["key_accounts"]]
     gp = s["marginal_gp"].astype(float)
     series = {
@@ -554,9 +624,25 @@ def _sweep_slide(deck: Deck) -> None:
     }
     if n:  # where the line is drawn
         series[f"the line: {fmt.count(n)} largest"] = ([n, n], [0.0, float(gp.max())])
-    S.xy_chart(sl, box, series, [deck.colour, LOSS, "#6B7280"], x_format="#,##0",
-               y_format=deck.money_format(gp), x_title="Customers above the line, largest first",
-               y_title="A year")  # fmt: skip
+    chart = S.xy_chart(sl, box, series, [deck.colour, LOSS, "#6B7280"], x_format="#,##0",
+                       y_format=deck.money_format(gp),
+                       x_title="Number of key accounts (largest customers first)",
+                       y_title="A year")  # fmt: skip
+    chart.category_axis.minimum_scale, chart.category_axis.maximum_scale = 0.0, max(xs)
+    S.text_box(sl, under, [_cost_basis(deck, per)], size=11, colour=S.GREY)
+
+
+def _cost_basis(deck: Deck, per: float) -> str:
+    """What the model's cost per account is made of, from the segmentation's settings."""
+    s, c = deck.story.config.method.segmentation, deck.currency
+    lo, hi = (int(x) for x in s.accounts_per_manager)
+    mid = (lo + hi) / 2
+    return (
+        f"The model's {fmt.money(per, c)} per account: a key account manager's "
+        f"{fmt.money(s.manager_cost, c)} a year shared by {mid:g} accounts "
+        f"({fmt.money(s.manager_cost / mid, c)}) and {fmt.money(s.service_cost, c)} of added "
+        "service; planning assumptions until the client's own figures replace them."
+    )
 
 
 def service_slides(
@@ -565,10 +651,16 @@ def service_slides(
     from ..report import service_model as smv
 
     st = deck.story
-    m, d = st.model, st.decisions["service"]
+    m = st.model
     caveats = say_all(m.notes)[:3]
     if m.has_ratings and heatmap:
-        sl = deck.slide("content", d.headline, "02_service_model.pdf, What each segment values",
+        old = next((x for x in m.notes if x.code == "sm.old_ratings"), None)
+        when = f", the latest in {pd.Timestamp(old.values['latest']):%B %Y}" if old else ""
+        title = (
+            f"What each key-account segment values: importance from 1 to 5, "
+            f"{fmt.count(m.key_respondents)} key accounts interviewed{when}"
+        )
+        sl = deck.slide("content", title, "02_service_model.pdf, What each segment values",
                         caveats)  # fmt: skip
         box = S.content_box(sl)
         matrix, counts = smv.heat(m, "segment")
@@ -589,7 +681,8 @@ def service_slides(
     if len(cv) and costs:
         sl = deck.slide("content", _cost_title(cv), "02_service_model.pdf, What the packages "
                         "cost", [smv.uncosted_note(m)])  # fmt: skip
-        box = S.content_box(sl)
+        box, under = S.content_box(sl).split_below(0.84)
+        S.text_box(sl, under, [S.plain(smv.uncosted_note(m))], size=11, colour=S.GREY)
         values = {
             "package cost per account": cv["package cost per account"].tolist(),
             "gross profit per account": cv["gross profit per account"].tolist(),
@@ -660,7 +753,8 @@ def profitability_slides(deck: Deck) -> None:
     caveats = say_all(p.notes)[:3]
     w = pf.waterfall(p.table)
     if len(w) >= 2:
-        sl = deck.slide("two", d.headline, "03_profitability.pdf, Price waterfall", caveats)
+        sl = deck.slide("two", _waterfall_title(w, deck.currency) or d.headline,
+                        "03_profitability.pdf, Price waterfall", caveats)  # fmt: skip
         left, right = S.body_boxes(sl)
         left, right = S.Box(left.left, left.top, right.left + right.width - left.left,
                             left.height).split(0.62)  # fmt: skip
@@ -672,10 +766,10 @@ def profitability_slides(deck: Deck) -> None:
     if p.whale is not None and len(p.whale):
         ws, hh = p.whale_stats, pf.headline(p)
         title = (
-            f"The most profitable {fmt.pct(ws['peak_customer_share'])} of customers earn "
-            f"{fmt.pct(ws['peak_share'])} of the net contribution; the "
-            f"{fmt.count(hh['unprofitable'])} that lose money destroy "
-            f"{fmt.money(hh['destroyed'], deck.currency)}"
+            f"{fmt.count(hh['unprofitable'])} customers lose "
+            f"{fmt.money(hh['destroyed'], deck.currency)} a year after cost-to-serve, "
+            f"{fmt.count(hh['unprofitable_key'])} of them key accounts; the others earn "
+            f"{fmt.pct(ws['peak_share'])} of the net contribution"
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Whale curve", caveats)
         box = S.content_box(sl)
@@ -684,6 +778,18 @@ def profitability_slides(deck: Deck) -> None:
                    x_title="Share of customers, most profitable first",
                    y_title="Cumulative net contribution")  # fmt: skip
     _fix_slide(deck, caveats)
+
+
+def _waterfall_title(w: pd.DataFrame, currency: str) -> str:
+    """What the waterfall shows, in one sentence: from list price to net contribution."""
+    a = w.set_index("step")["amount"]
+    if not {"list revenue", "discounts", "net contribution"} <= set(a.index):
+        return ""
+    return (
+        f"Of {fmt.money(a['list revenue'], currency)} at list price, "
+        f"{fmt.money(a['net contribution'], currency)} is left after discounts "
+        f"({fmt.pct(-a['discounts'] / a['list revenue'])}), cost of goods and cost-to-serve"
+    )
 
 
 def _fix_slide(deck: Deck, caveats: list[str]) -> None:
@@ -698,8 +804,9 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
         h = pf.headline(p)
         fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
         title = (
-            f"{fmt.count(len(acts))} key accounts to fix: the package savings and price paths "
-            f"bring {fmt.money(fixes, deck.currency)} a year"
+            f"The {fmt.count(len(top))} largest losses of the {fmt.count(len(acts))} key accounts "
+            f"to fix; package savings and price paths bring {fmt.money(fixes, deck.currency)} a "
+            "year"
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Actions for the flagged key "
                         "accounts", caveats)  # fmt: skip
@@ -715,13 +822,15 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
                     for m, t in zip(top["net margin"], top["target"], strict=True)
                 ],
                 "package saves": _money_column(top["package saves"], c),
+                "outside the package today": _money_column(top["more in full"], c),
                 "price path": top["price path after it"].astype(str),
                 "action": top["action"].astype(str),
             }
         )
         S.table(sl, box, frame, deck.colour, size=10,
-                widths=(2.1, 1.9, 1.1, 1.3, 1.0, 2.3, 1.4),
-                numeric=("net contribution", "net margin → target", "package saves"))  # fmt: skip
+                widths=(2.0, 1.8, 1.1, 1.3, 1.0, 1.1, 2.2, 1.4),
+                numeric=("net contribution", "net margin → target", "package saves",
+                         "outside the package today"))  # fmt: skip
 
 
 def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
@@ -743,7 +852,7 @@ def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
     for aid in a["account_id"].head(accounts):
         p = plan(book, str(aid))
         name = str(p.account["account_name"])
-        reason = pr.target_reason(p)
+        reason = (pr.target_reason(p) or "").replace(": ", ", ")
         room = S.TITLE_CHARS - len(name) - 2
         title = f"{name}: {S.action_title(reason, room)}" if reason and room > 30 else name
         sl = deck.slide("two", title, f"the account plan of {name}")
@@ -808,8 +917,8 @@ def kpi_slides(deck: Deck) -> None:
         ]
     if not getattr(r, "targets_agreed", False) and "status" in card:
         card = card.rename(columns={"status": "status (proposed targets)"})
-    sl = deck.slide("content", d.headline, "05_kpi_review.pdf, Baseline against programme",
-                    caveats)  # fmt: skip
+    sl = deck.slide("content", _scorecard_title(r, shared) or d.headline,
+                    "05_kpi_review.pdf, Baseline against programme", caveats)  # fmt: skip
     box = S.content_box(sl)
     top, under = box.below(int(box.height * 0.68))
     fills = {**STATUS_FILLS, **{f"{k}, shared": "E5E7EB" for k in STATUS_FILLS}}
@@ -820,6 +929,30 @@ def kpi_slides(deck: Deck) -> None:
                      "other accounts' change"))  # fmt: skip
     S.text_box(sl, under, _scorecard_notes(r, shared), size=11, colour=S.GREY)
     _warnings_slide(deck, caveats)
+
+
+def _scorecard_title(r: Any, shared: list[str]) -> str:
+    """The scorecard in one sentence: the KPIs on target that the programme can claim,
+    those the other accounts matched, those part of the way or off target."""
+    from ..report.words import KPI_LABELS
+
+    c = r.scorecard
+    if c.empty or "status" not in c or r.measured is not None:
+        return ""
+    st = c["status"]
+    won = c.loc[st == "green", "column"].map(KPI_LABELS)
+    mine = sum(1 for k in won if k not in shared)
+    n, amber, red = len(c), int((st == "amber").sum()), int((st == "red").sum())
+    agreed = "targets" if getattr(r, "targets_agreed", False) else "proposed targets"
+    parts = [f"{fmt.count(mine)} of {fmt.count(n)} key-account KPIs meet the {agreed} on the "
+             "programme's own gains"]  # fmt: skip
+    if len(won) - mine:
+        parts.append(f"{fmt.count(len(won) - mine)} rose as much at the other accounts")
+    if amber:
+        parts.append(f"{fmt.count(amber)} {'is' if amber == 1 else 'are'} part of the way")
+    if red:
+        parts.append(f"{fmt.count(red)} {'is' if red == 1 else 'are'} off target")
+    return "; ".join(parts)
 
 
 def _scorecard_notes(r: Any, shared: list[str]) -> list[str]:
@@ -858,14 +991,23 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
         ids = st.kpi.warnings["account_id"]
         both = int(ids.isin(acts["account_id"]).sum()) if len(acts) else 0
         also = f", {fmt.count(both)} also among the {fmt.count(len(acts))} to fix" if both else ""
+        from ..method.kpi_review import at_risk
+
+        rev, n_risk = at_risk(st.kpi)["at risk"]
+        risk_below = st.config.method.health.risk_below
+        shown = int(min(14, max(8, (warn["health"] < risk_below).sum())))
+        top = warn.head(shown)
+        said = (
+            f"the {fmt.count(n_risk)} at risk hold {fmt.money(rev, deck.currency)} of revenue"
+            if n_risk
+            else f"the {fmt.count(len(top))} weakest to review this quarter"
+        )
         sl = deck.slide(
             "content",
-            f"{fmt.count(len(warn))} key accounts show early warnings{also}; the "
-            f"{fmt.count(min(8, len(warn)))} weakest to review this quarter",
+            f"{fmt.count(len(warn))} key accounts show early warnings{also}; {said}",
             "05_kpi_review.pdf, Early warnings", caveats,
         )  # fmt: skip
         box = S.content_box(sl)
-        top = warn.head(8)
         frame = pd.DataFrame(
             {
                 "account": top["account"].astype(str),
@@ -876,7 +1018,8 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
                 "reasons": top["reasons"].astype(str),
             }
         )
-        S.table(sl, box, frame, deck.colour, size=10, widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
+        S.table(sl, box, frame, deck.colour, size=10 if len(top) <= 10 else 9,
+                widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
                 numeric=("health", "change", "revenue"))  # fmt: skip
 
 
@@ -907,13 +1050,14 @@ def _for_slides(step: str) -> str:
 def appendix_slides(deck: Deck) -> None:
     from ..report.workbook import GLOSSARY
 
-    terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "nrr", "grr",
-             "share_of_wallet", "nps", "csat", "health", "importance", "satisfaction"]  # fmt: skip
+    terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "tier",
+             "orientation", "score", "model cost", "package_cost", "price_steps", "quadrant",
+             "nrr", "grr", "share_of_wallet", "nps", "csat", "importance", "band"]  # fmt: skip
     rows = [(GLOSSARY[t].label, GLOSSARY[t].means) for t in terms if t in GLOSSARY]
     sl = deck.slide("content", "Definitions", "the glossary of the step reports")
     box = S.content_box(sl)
     S.table(sl, box, pd.DataFrame(rows, columns=["term", "what it means"]), deck.colour,
-            size=10, widths=(1.6, 6.0))  # fmt: skip
+            size=9, widths=(1.6, 6.0))  # fmt: skip
     st = deck.story
     notes = []
     for label, items in (
