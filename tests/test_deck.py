@@ -314,8 +314,8 @@ def test_the_waterfall_and_scorecard_titles_say_what_their_slides_show():
                          "status": ["green", "green", "amber", "red"]})  # fmt: skip
     r = NS(scorecard=card, measured=None, targets_agreed=False)
     assert dk._scorecard_title(r, ["CSAT"]) == (
-        "1 of 4 key-account KPIs meet the proposed targets on the programme's own gains; 1 rose "
-        "as much at the other accounts; 1 is part of the way; 1 is off target"
+        "2 of 4 key-account KPIs meet the proposed targets, 1 clearly ahead of the other "
+        "accounts; 1 is part of the way; 1 is off target"
     )
 
 

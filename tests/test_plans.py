@@ -463,8 +463,8 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     assert len(floored) and (floored["weighted"] > 0.10 * floored["annual_revenue"]).all()
     said = pr.target_reason(plan_book.plan(book, floored.index[0]))
     assert said == (
-        "today's revenue plus the weighted open pipeline, which alone brings more than its "
-        "usual target of +10 % a year"
+        "today's revenue plus the weighted open pipeline, which alone brings more than the "
+        "+10 % a year its situation would set"
     )
 
 

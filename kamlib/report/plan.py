@@ -491,7 +491,7 @@ def target_reason(p: Plan) -> str:
     if bool(a.get("pipeline_floor", False)):
         return (
             "today's revenue plus the weighted open pipeline, which alone brings more than "
-            f"its usual target of {fmt.pct(_rate(p)[0], signed=True)} a year"
+            f"the {fmt.pct(_rate(p)[0], signed=True)} a year its situation would set"
         )
     return _target_reason(p)
 
@@ -515,7 +515,8 @@ def _target_reason(p: Plan) -> str:
         else:
             why = f"health on watch at {fmt.count(a.get('health'))}"
         return (
-            f"{fmt.pct(rate, signed=True)} a year, half the usual target while it recovers: {why}"
+            f"{fmt.pct(rate, signed=True)} a year, half management's "
+            f"{fmt.pct(p.growth_target)} while it recovers: {why}"
         )
     if basis == ap.WALLET:
         wallet = fmt.money(a.get("estimated_wallet"), c)

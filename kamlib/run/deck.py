@@ -240,11 +240,16 @@ def _firm_words(v: dict, c: str) -> str:
     )
 
 
-def _assumed(deck: Deck, v: dict) -> str:
-    """The model's cost is the segmentation's planning assumption: said beside it."""
+def _per_key(deck: Deck, v: dict) -> float:
+    """The model's cost per key account, unrounded (the value case's total is rounded)."""
     n = int(deck.story.seg.accounts["key"].sum())
     cost = deck.story.prof.programme_cost
-    per = fmt.money((cost if pd.notna(cost) else v["cost"]) / n, deck.currency) if n else ""
+    return (cost if pd.notna(cost) and cost > 0 else v["cost"]) / n if n else float("nan")
+
+
+def _assumed(deck: Deck, v: dict) -> str:
+    """The model's cost is the segmentation's planning assumption: said beside it."""
+    per = fmt.money(_per_key(deck, v), deck.currency)
     return (
         f" (the cost is a planning assumption, {per} per key account, until the client's own "
         "figures replace it)"
@@ -288,9 +293,9 @@ def answer_slide(deck: Deck) -> None:
     ]
     if ph:
         found.insert(3, (
-            f"{fmt.count(ph['rest'])} of the {fmt.count(ph['keys'])} key accounts together earn "
-            f"{fmt.money(ph['rest_earns'], c)} a year after cost-to-serve; the other "
-            f"{fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)}"
+            f"{fmt.count(ph['rest'])} of the {fmt.count(ph['keys'])} key accounts earn "
+            f"{fmt.money(ph['rest_earns'], c)} a year between them after cost-to-serve; the "
+            f"other {fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)}"
         ))  # fmt: skip
     if v:
         words = _value_words(v, c)
@@ -331,8 +336,16 @@ def value_slide(deck: Deck) -> None:
     values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
+    box, under = box.split_below(0.84)
     chart = S.category_chart(sl, box, labels, {"a year": values}, [deck.colour], kind="bar",
                              value_format=deck.axis_format(values), legend=False)  # fmt: skip
+    n = int(deck.story.seg.accounts["key"].sum())
+    S.text_box(sl, under, [
+        f"A year once each is complete: price paths take up to {steps} years and reworked "
+        "packages wait for the rework; growth is the gross profit of the plans' 12-month "
+        f"targets. The model's cost is the full cost of {fmt.plural(n, 'key account')} at "
+        f"{fmt.money(_per_key(deck, v), deck.currency)} each, a planning assumption."
+    ], size=11, colour=S.GREY)  # fmt: skip
     S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS}, default="#9CA3AF")
 
 
@@ -353,17 +366,12 @@ def decisions(deck: Deck) -> list[str]:
     )
     ph = phase_one(deck)
     if ph:
-        lo, hi = ph["managers"]
         approve = (
             f"Approve phase 1: the {fmt.plural(ph['cover'], 'key account')} whose own net "
             f"contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
-            f"{fmt.money(ph['budget'], c)} a year and "
-            + (
-                fmt.plural(lo, "key account manager")
-                if lo == hi
-                else f"{lo} to {hi} key account managers"
-            )
-            + f"; decide the other {fmt.count(ph['rest'])} on the client's own cost per key "
+            f"{fmt.money(ph['budget'], c)} a year (about "
+            f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
+            f"each); decide the other {fmt.count(ph['rest'])} on the client's own cost per key "
             "account and phase 1's results"
         )
     elif v and v["gap"] > 0 and n:
@@ -425,6 +433,7 @@ def phase_one(deck: Deck) -> dict | None:
         "keys": n, "per": per, "cover": cover, "earn": earn, "key_earns": total,
         "rest": n - cover, "rest_earns": total - earn,
         "budget": per * cover, "managers": (math.ceil(cover / hi), math.ceil(cover / lo)),
+        "ratio": (lo + hi) / 2, "mid_managers": math.ceil(cover / ((lo + hi) / 2)),
         "cost": v["cost"], "gap": v["gap"],
     }  # fmt: skip
 
@@ -629,7 +638,27 @@ def _sweep_slide(deck: Deck) -> None:
                        x_title="Number of key accounts (largest customers first)",
                        y_title="A year")  # fmt: skip
     chart.category_axis.minimum_scale, chart.category_axis.maximum_scale = 0.0, max(xs)
-    S.text_box(sl, under, [_cost_basis(deck, per)], size=11, colour=S.GREY)
+    S.text_box(sl, under, [_cost_basis(deck, per) + _line_basis(deck, s, n, per)], size=11,
+               colour=S.GREY)  # fmt: skip
+
+
+def _line_basis(deck: Deck, s: pd.DataFrame, n: int, per: float) -> str:
+    """The line is drawn on gross profit: what the accounts at it contribute after
+    today's cost-to-serve, and why that leads to a first phase."""
+    row = s[s["key_accounts"] == n]
+    if row.empty or "marginal_cts" not in row or pd.isna(row["marginal_cts"].iloc[0]):
+        return ""
+    r, c = row.iloc[0], deck.currency
+    net = r["marginal_gp"] - r["marginal_cts"]
+    if net >= per:
+        return ""
+    ph = phase_one(deck)
+    why = f": hence a first phase of {fmt.count(ph['cover'])}" if ph else ""
+    return (
+        f" The line is drawn on gross profit; after today's cost-to-serve "
+        f"({fmt.money(r['marginal_cts'], c)}) the accounts at it contribute "
+        f"{fmt.money(net, c)} each, under the {fmt.money(per, c)}{why}."
+    )
 
 
 def _cost_basis(deck: Deck, per: float) -> str:
@@ -765,12 +794,14 @@ def profitability_slides(deck: Deck) -> None:
         S.text_box(sl, right, _tiles_text(d), size=13)
     if p.whale is not None and len(p.whale):
         ws, hh = p.whale_stats, pf.headline(p)
+        k = p.key["net_contribution"]
         title = (
             f"{fmt.count(hh['unprofitable'])} customers lose "
-            f"{fmt.money(hh['destroyed'], deck.currency)} a year after cost-to-serve, "
-            f"{fmt.count(hh['unprofitable_key'])} of them key accounts; the others earn "
-            f"{fmt.pct(ws['peak_share'])} of the net contribution"
+            f"{fmt.money(hh['destroyed'], deck.currency)} a year after cost-to-serve; "
+            f"{fmt.count(hh['unprofitable_key'])} key accounts lose "
+            f"{fmt.money(-k[k < 0].sum(), deck.currency)} of it"
         )
+        del ws
         sl = deck.slide("content", title, "03_profitability.pdf, Whale curve", caveats)
         box = S.content_box(sl)
         frame = p.whale.rename(columns={"cumulative_share": "value_share"})
@@ -822,15 +853,15 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
                     for m, t in zip(top["net margin"], top["target"], strict=True)
                 ],
                 "package saves": _money_column(top["package saves"], c),
-                "outside the package today": _money_column(top["more in full"], c),
+                "services outside the package": _money_column(top["more in full"], c),
                 "price path": top["price path after it"].astype(str),
                 "action": top["action"].astype(str),
             }
         )
         S.table(sl, box, frame, deck.colour, size=10,
-                widths=(2.0, 1.8, 1.1, 1.3, 1.0, 1.1, 2.2, 1.4),
+                widths=(1.9, 1.6, 1.3, 1.3, 1.0, 1.3, 2.0, 1.4),
                 numeric=("net contribution", "net margin → target", "package saves",
-                         "outside the package today"))  # fmt: skip
+                         "services outside the package"))  # fmt: skip
 
 
 def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
@@ -944,10 +975,9 @@ def _scorecard_title(r: Any, shared: list[str]) -> str:
     mine = sum(1 for k in won if k not in shared)
     n, amber, red = len(c), int((st == "amber").sum()), int((st == "red").sum())
     agreed = "targets" if getattr(r, "targets_agreed", False) else "proposed targets"
-    parts = [f"{fmt.count(mine)} of {fmt.count(n)} key-account KPIs meet the {agreed} on the "
-             "programme's own gains"]  # fmt: skip
-    if len(won) - mine:
-        parts.append(f"{fmt.count(len(won) - mine)} rose as much at the other accounts")
+    parts = [f"{fmt.count(len(won))} of {fmt.count(n)} key-account KPIs meet the {agreed}"
+             + (f", {fmt.count(mine)} clearly ahead of the other accounts" if mine < len(won)
+                else "")]  # fmt: skip
     if amber:
         parts.append(f"{fmt.count(amber)} {'is' if amber == 1 else 'are'} part of the way")
     if red:
@@ -1018,8 +1048,18 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
                 "reasons": top["reasons"].astype(str),
             }
         )
+        from ..method.kpi_review import at_risk_for_loss
+
+        loss = at_risk_for_loss(st.kpi)
+        if loss and n_risk:
+            above, box = box.below(420_000)  # the note above the table, which grows down
+            S.text_box(sl, above, [
+                f"{fmt.count(loss)} of the {fmt.count(n_risk)} at risk are there for their loss "
+                "after cost-to-serve, which caps their health, rather than a falling trend: a "
+                "profit risk more than a risk of losing the customer."
+            ], size=11, colour=S.GREY)  # fmt: skip
         S.table(sl, box, frame, deck.colour, size=10 if len(top) <= 10 else 9,
-                widths=(2.0, 1.4, 0.7, 0.7, 0.9, 5.0),
+                widths=(1.9, 1.2, 0.6, 0.7, 0.8, 5.5),
                 numeric=("health", "change", "revenue"))  # fmt: skip
 
 
