@@ -140,3 +140,28 @@ def test_a_heatmap_whose_columns_rest_on_one_count_says_it_once_per_column():
     # A's cells carry their value alone; B's, too few, say so in the cell
     assert "4.0" in cells and not any(c.startswith("n=9") for c in cells)
     assert cells.count("n=2 (too few)") == 2
+
+
+def test_a_crowded_stakeholder_map_keeps_every_name_clear_and_every_point_in_its_band():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kamlib.report import charts
+
+    c = pd.DataFrame({
+        "name": ["Francesca Peeters", "Tomáš Becker", "Tomáš López", "Tomáš Martin",
+                 "Julia Johansson", "Markus Fischer", "Ana Berg"],
+        "role": ["CFO", "CIO", "Head of IT", "Procurement", "COO", "Facility Manager", "Engineer"],
+        "attitude": ["neutral"] * 4 + ["supporter", "supporter", "neutral"],
+        "influence": [4, 3, 4, 4, 3, 4, 4],
+        "senior": [True, True, False, False, True, False, False],
+        "days": [10, 200, 30, 100, 40, 50, 20],
+    })  # fmt: skip
+    fig = charts.stakeholder_map(c)
+    ax = fig.axes[0]
+    r = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(r) for t in ax.texts]
+    assert len(boxes) == len(c)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    # four neutral contacts at influence 4 stay inside the neutral column (0.5 to 1.5)
+    xs = ax.collections[0].get_offsets()[:, 0]
+    assert ((xs > 0.5) & (xs < 1.5)).sum() == 5

@@ -154,7 +154,7 @@ def test_an_nps_from_too_few_respondents_is_no_strength():
 
 
 def test_without_any_threat_the_draft_says_what_was_checked():
-    p = make_plan({"share_of_wallet": np.nan})
+    p = make_plan({"share_of_wallet": np.nan, "contacts": 3})
     assert dr.swot_data(p)["threats"] == [dr.risks_empty(p)]
     assert dr.swot_data(p)["threats"][0].startswith("No risk in the data checked")
     # the mitigation draft does not repeat it: it says how to keep it so
@@ -240,7 +240,23 @@ def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
         "the customer",
         "Health 60 (watch): review the account's health every month with the sales manager "
         "until it is back above the watch line",
+        "No contact at the account on record: meet the senior decision makers within the month",
     ]
+
+
+def test_no_contact_and_a_badly_served_priority_are_risks_not_only_weaknesses():
+    ratings = {"element": ["technical support", "training"], "importance": [5.0, 4.0],
+               "satisfaction": [1.0, 2.0]}  # fmt: skip
+    p = make_plan({"contacts": 0}, ratings=ratings)
+    kinds = dict(dr.risk_items(p))
+    assert kinds["relationship gap"] == "no contact at the account on record"
+    # importance 5 delivered at 1 is a risk; training (4, delivered at 2) stays a weakness
+    assert kinds["service gap"] == "rates technical support at 5 of 5 and our delivery at 1"
+    assert [k for k, _ in dr.risk_items(p)].count("service gap") == 1
+    assert not dr.risks_empty(p) == dr.swot_data(p)["threats"][0]
+    # with a contact on record and the service fixed, neither is a risk
+    fine = make_plan({"contacts": 2}, ratings={**ratings, "satisfaction": [4.0, 4.0]})
+    assert {k for k, _ in dr.risk_items(fine)}.isdisjoint({"relationship gap", "service gap"})
 
 
 def test_the_manager_confirms_a_draft_and_the_status_says_which_parts_are_drafted():

@@ -877,8 +877,23 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
             "below what the CIO expects.",
         ),
     ]
+    # the second account's manager wrote their own words, not the first one's
+    second = [
+        (
+            "challenges",
+            "Opening three new clinics next year on a flat IT budget; patient-data rules keep "
+            "its records in the country.",
+        ),
+        ("ongoing_projects", "Clinic Wi-Fi refresh; a tender for nurse-call devices in spring."),
+        ("strengths", "Trusted by its operations director for the clinics' connectivity."),
+        (
+            "weaknesses",
+            "Little contact with the new CFO; seen as a connectivity supplier, not a partner "
+            "for digital care.",
+        ),
+    ]
     for i, a in enumerate(top):
-        for field, text in texts + (FULL_PLAN if i == 0 else []):
+        for field, text in texts + FULL_PLAN if i == 0 else second:
             rows.append({"account_id": acc.at[a, "account_id"], "field": field, "text": text})
     return pd.DataFrame(rows)
 

@@ -784,7 +784,8 @@ def stakeholder_map(
     c = c.sort_values(["x", "y", "name"]).reset_index(drop=True)
     rank = c.groupby(["x", "y"]).cumcount()
     size = c.groupby(["x", "y"])["name"].transform("size")
-    c["x"] = c["x"] + (rank - (size - 1) / 2) * 0.34
+    # side by side within the cell, never out of its band (at most 0.8 of a column wide)
+    c["x"] = c["x"] + (rank - (size - 1) / 2) * np.minimum(0.34, 0.8 / size.clip(lower=1))
     c["above"] = (rank % 2 == 1).to_numpy()  # neighbours' labels alternate above and below
     days = c["days"] if "days" in c.columns else pd.Series(float("nan"), index=c.index)
     colour = [
@@ -809,20 +810,10 @@ def stakeholder_map(
         linewidths=[2.0 if s else 0.8 for s in senior] if isinstance(senior, pd.Series) else 0.8,
         zorder=3,
     )
-    for r in c.itertuples():
-        ax.annotate(
-            f"{r.name}\n{getattr(r, 'role', '')}",
-            (r.x, r.y),
-            xytext=(0, 11 if r.above else -11),
-            textcoords="offset points",
-            ha="center",
-            va="bottom" if r.above else "top",
-            fontsize=6.5,
-            color=INK,
-        )
     ax.set_xticks(range(3), [a.capitalize() for a in ATTITUDES])
     ax.set_xlim(-0.6, 2.6)
     ax.set_ylim(0.2, 6.0)  # room for a name above the top row and below the bottom one
+    _place_labels(ax, c)
     ax.set_yticks(range(1, 6))
     ax.set_ylabel("Influence (1–5)")
     ax.grid(axis="x", visible=False)
@@ -850,6 +841,36 @@ def stakeholder_map(
         )
         ax.set_title("Stakeholder map", pad=18, y=TITLE_Y)
     return _done(fig, {**MARGINS, "right": 0.98, "top": 0.86, "bottom": 0.16})
+
+
+def _place_labels(ax: Any, c: pd.DataFrame) -> None:
+    """Each contact's name and role beside its point, where it overlaps no label placed
+    before it: above or below first (as ``above`` says), then beside, then further out."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    for r in c.itertuples():
+        first = (0, 11) if r.above else (0, -11)
+        tries = [first, (0, -first[1]), (14, 0), (-14, 0), (0, 2 * first[1]), (0, -2 * first[1])]
+        label = None
+        for dx, dy in tries:
+            if label is not None:
+                label.remove()
+            label = ax.annotate(
+                f"{r.name}\n{getattr(r, 'role', '')}",
+                (r.x, r.y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="center" if dx == 0 else ("left" if dx > 0 else "right"),
+                va="center" if dy == 0 else ("bottom" if dy > 0 else "top"),
+                fontsize=6.5,
+                color=INK,
+            )
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed):
+                break
+        if label is not None:
+            placed.append(label.get_window_extent(renderer))
 
 
 def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:

@@ -333,6 +333,11 @@ def _rated_well(p: Plan, n: int = 2) -> list[str]:
     ]
 
 
+#: A service gap that is a risk, not only a weakness: importance at least the first,
+#: our delivery at most the second (1–5).
+SEVERE = (4.5, 2.0)
+
+
 def risk_items(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     """Every risk the plan's own figures show (see :func:`_risks`), computed once."""
     if stale_days is not None:
@@ -348,7 +353,9 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     Churn signals (declining revenue, margin erosion, falling NPS), a negative NPS even
     from too few respondents to count (said so), a loss after cost-to-serve, a health in
     the watch or risk band, relationship gaps, and each senior contact not met for longer
-    than ``stale_days`` (default: the engagement's ``account_plan.stale_days``).
+    than ``stale_days`` (default: the engagement's ``account_plan.stale_days``); no
+    contact on record at all; an element the account rates most important that we
+    deliver badly (:data:`SEVERE`).
     """
     a, c = p.account, p.currency
     out: list[tuple[str, str]] = []
@@ -388,6 +395,15 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     if a.get("band") in ("watch", "at risk"):
         out.append(("health", f"health {fmt.count(a['health'])} ({a['band']})"))
     out += [("relationship gap", say(g)) for g in gaps]
+    if not gaps and p.has.get("contacts", True) and not int(a.get("contacts", 0) or 0):
+        out.append(("relationship gap", "no contact at the account on record"))
+    g = _gap_frame(p)
+    severe = g[(g["importance"] >= SEVERE[0]) & (g["satisfaction"] <= SEVERE[1])]
+    out += [
+        ("service gap", f"rates {e} at {i:.0f} of 5 and our delivery at {v:.0f}")
+        for e, i, v in zip(severe["element"], severe["importance"], severe["satisfaction"],
+                           strict=True)
+    ]  # fmt: skip
     limit = stale_days if stale_days is not None else p.stale_days
     old = _stale_seniors(p, limit)
     if len(old) and not stale_gap:
@@ -720,6 +736,7 @@ MITIGATION = {
     "health": "review the account's health every month with the sales manager until it "
     "is back above the watch line",
     "relationship gap": "meet the senior decision makers within the month",
+    "service gap": "agree a service fix with a date with the customer's decision maker",
 }
 
 
