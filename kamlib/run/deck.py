@@ -172,7 +172,27 @@ def title_slide(deck: Deck) -> None:
     for ph in sl.placeholders:  # the cover reads from the left, as the reports' covers
         for para in ph.text_frame.paragraphs:
             para.alignment = PP_ALIGN.LEFT
+    if deck.source == "the built-in design" and sub:  # a firm's template keeps its own cover
+        _cover_style(sl, sub[0], deck.colour)
     S.notes(sl, f"Source: the engagement's step reports. Data as of {fmt.day_long(cfg.as_of)}.")
+
+
+def _cover_style(sl: Any, sub: Any, colour: str) -> None:
+    """The built-in cover: the engagement large in the brand colour, the client, the
+    meeting and the confidentiality beneath it, all from the same left edge."""
+    from pptx.dml.color import RGBColor
+    from pptx.util import Pt
+
+    title = sl.shapes.title
+    top, height = title.top + title.height + 182_880, 1_371_600  # under the title, 1.5 in
+    sub.left, sub.top, sub.width, sub.height = title.left, top, title.width, height
+    for r in title.text_frame.paragraphs[0].runs:
+        r.font.size, r.font.bold = Pt(36), True
+        r.font.color.rgb = RGBColor.from_string(colour.lstrip("#").upper())
+    for i, para in enumerate(sub.text_frame.paragraphs):
+        for r in para.runs:
+            r.font.size = Pt(22 if i == 0 else 16)
+            r.font.color.rgb = RGBColor.from_string("1F2937" if i == 0 else S.GREY)
 
 
 #: The reports the notes point to, by the names on their covers
