@@ -151,7 +151,12 @@ def section(deck: Deck, title: str) -> None:
     sl.shapes.title.text = title
     deck.titles.append(title)
     S.clear_placeholders(sl)
-    S.notes(sl, "Definitions: the details and method notes behind the figures of this deck.")
+    S.notes(
+        sl,
+        f"Source: the step reports. Data as of {fmt.day_long(deck.story.config.as_of)}. The "
+        "appendix holds what each step found, the data basis, the packages, the largest "
+        "accounts' plans, definitions and method notes.",
+    )
 
 
 def title_slide(deck: Deck) -> None:
