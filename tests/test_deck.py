@@ -138,6 +138,10 @@ def test_a_pack_without_costs_or_history_still_makes_a_deck_that_says_so(tmp_pat
     said = "\n".join(d.titles)
     assert "cannot be measured yet" in said  # profitability and the KPIs say why
     assert "n/a" not in said and "nan" not in said.lower()
+    assert "0 of " not in said and "0 key accounts interviewed" not in said
+    # the key accounts' gross profit is unknown without cost of goods, never a zero
+    sub = dk.tier_table(d).set_index("segment").loc["Key accounts (all tiers)"]
+    assert sub["gross profit"] == "n/a"
 
 
 def test_one_key_account_reads_in_the_singular(tmp_path):

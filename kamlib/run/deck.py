@@ -576,7 +576,7 @@ def tier_table(deck: Deck) -> pd.DataFrame:
     sub = {"segment": "Key accounts (all tiers)", "accounts": t.loc[key, "accounts"].sum()}
     for col in ("revenue", "gross profit", "net contribution"):
         if col in t:
-            sub[col] = t.loc[key, col].sum()
+            sub[col] = t.loc[key, col].sum(min_count=1)  # unknown stays unknown, not 0
     printed = sum(float(x.split()[0]) for x, k in zip(shares, key, strict=True) if k)
     at = int(key[key].index.max()) + 1 if key.any() else 0
     rows = pd.concat([t.iloc[:at], pd.DataFrame([sub]), t.iloc[at:]], ignore_index=True)
@@ -707,7 +707,7 @@ def service_slides(
     st = deck.story
     m = st.model
     caveats = say_all(m.notes)[:3]
-    if m.has_ratings and heatmap:
+    if m.has_ratings and heatmap and m.key_respondents:
         old = next((x for x in m.notes if x.code == "sm.old_ratings"), None)
         when = f", the latest in {pd.Timestamp(old.values['latest']):%B %Y}" if old else ""
         title = (
@@ -996,6 +996,8 @@ def _scorecard_title(r: Any, shared: list[str]) -> str:
     if c.empty or "status" not in c or r.measured is not None:
         return ""
     st = c["status"]
+    if not st.isin(["green", "amber", "red"]).any():  # nothing measured against a target
+        return ""
     won = c.loc[st == "green", "column"].map(KPI_LABELS)
     mine = sum(1 for k in won if k not in shared)
     n, amber, red = len(c), int((st == "amber").sum()), int((st == "red").sum())
