@@ -593,7 +593,13 @@ def covering(accounts: pd.DataFrame, per_account: float) -> int | None:
     k = accounts[accounts["key"]]
     if "cost_to_serve" not in k or k["cost_to_serve"].isna().all() or pd.isna(per_account):
         return None
-    return int(((k["gross_profit"] - k["cost_to_serve"]) >= per_account).sum())
+    return int((key_net(accounts) >= per_account).sum())
+
+
+def key_net(accounts: pd.DataFrame) -> pd.Series:
+    """Each key account's own net contribution today: gross profit − cost-to-serve."""
+    k = accounts[accounts["key"]]
+    return k["gross_profit"] - k["cost_to_serve"]
 
 
 def recommend_line(sensitivity: pd.DataFrame) -> dict:

@@ -447,8 +447,7 @@ def phase_one(deck: Deck) -> dict | None:
     n = int(st.seg.accounts["key"].sum())
     if not v or v["gap"] <= 0 or not n:
         return None
-    cost = st.prof.programme_cost  # unrounded: the model's cost per account exactly
-    per = cost / n if pd.notna(cost) and cost > 0 else v["cost"] / n
+    per = _per_key(deck, v)  # unrounded: the model's cost per account exactly
     cover = covering(st.seg.accounts, per)
     if not cover or cover >= n:
         return None
@@ -465,15 +464,17 @@ def phase_one(deck: Deck) -> dict | None:
 
 def _key_earns(accounts: pd.DataFrame) -> float:
     """The key accounts' net contribution (gross profit − cost-to-serve) a year."""
-    k = accounts[accounts["key"]]
-    return float((k["gross_profit"] - k["cost_to_serve"]).sum())
+    from ..method.segmentation import key_net
+
+    return float(key_net(accounts).sum())
 
 
 def _covering_earns(accounts: pd.DataFrame, per_account: float) -> float:
     """The net contribution of the key accounts that cover the model's cost each
     (:func:`kamlib.method.segmentation.covering`)."""
-    k = accounts[accounts["key"]]
-    nc = k["gross_profit"] - k["cost_to_serve"]
+    from ..method.segmentation import key_net
+
+    nc = key_net(accounts)
     return float(nc[nc >= per_account].sum())
 
 
