@@ -165,3 +165,55 @@ def test_a_crowded_stakeholder_map_keeps_every_name_clear_and_every_point_in_its
     # four neutral contacts at influence 4 stay inside the neutral column (0.5 to 1.5)
     xs = ax.collections[0].get_offsets()[:, 0]
     assert ((xs > 0.5) & (xs < 1.5)).sum() == 5
+
+
+def test_an_nps_bar_on_too_few_respondents_is_hatched_and_no_bar_runs_past_its_quarter():
+    import matplotlib.colors as mc
+    import matplotlib.dates as mdates
+
+    nps = pd.DataFrame({"quarter": pd.to_datetime(["2026-06-30", "2026-09-30"]),
+                        "respondents": [5, 1], "nps": [20.0, -100.0],
+                        "csat": [4.0, 2.0]})  # fmt: skip
+    fig = charts.nps_history(nps, min_respondents=3)
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert [b.get_hatch() for b in bars] == [None, "///"]
+    assert bars[1].get_alpha() == 0.35 and bars[0].get_alpha() in (None, 1.0)
+    # positive green, negative orange
+    assert mc.to_hex(bars[0].get_facecolor()) == "#009e73"
+    assert mc.to_hex(bars[1].get_facecolor()) == "#d55e00"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "fewer than 3 respondents: too few to count" in legend
+    # the September quarter's bar ends by 30 September, the data's date
+    assert bars[1].get_x() + bars[1].get_width() <= mdates.date2num(pd.Timestamp("2026-09-30"))
+    # enough respondents everywhere: no hatching and no such legend entry
+    full = charts.nps_history(nps.assign(respondents=5), min_respondents=3).axes[0]
+    assert all(b.get_hatch() is None for b in full.patches)
+    assert len(full.get_legend().get_texts()) == 2
+
+
+def test_a_loss_is_drawn_as_a_loss_in_the_waterfall():
+    import matplotlib.colors as mc
+
+    w = pd.DataFrame({"step": ["gross profit", "cost-to-serve", "net contribution"],
+                      "amount": [100.0, -130.0, -30.0], "level": [100.0, -30.0, -30.0],
+                      "kind": ["total", "step", "total"]})  # fmt: skip
+    bars = charts.waterfall_chart(w).axes[0].patches
+    assert mc.to_hex(bars[0].get_facecolor()) == charts.palette()[0].lower()
+    assert mc.to_hex(bars[2].get_facecolor()) == "#d55e00"
+    assert bars[2].get_height() == -30.0  # below the axis, not a positive bar
+
+
+def test_an_accounts_trend_ends_with_its_last_month_of_data():
+    import matplotlib.dates as mdates
+
+    monthly = pd.DataFrame({"month": pd.date_range("2025-08-01", periods=14, freq="MS"),
+                            "revenue": 10.0, "gross_profit": 4.0})  # fmt: skip
+    ax = charts.account_trend(monthly).axes[0]
+    end = mdates.date2num(pd.Timestamp("2026-10-01"))  # the end of September, the last month
+    assert ax.get_xlim()[1] <= end
+    last = ax.patches[-1]
+    assert last.get_x() + last.get_width() <= end
+    assert last.get_x() >= mdates.date2num(pd.Timestamp("2026-09-01"))
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert max(ticks) <= end  # no "Oct" after the data

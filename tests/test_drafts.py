@@ -301,8 +301,9 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     ((action, why, urgent),) = dr._profit_actions(p)
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
-        "saves €10 k a year by serving the elements it includes at the segment's average "
-        "cost; the service model finds today's package too costly for the segment; "
+        "saves €10 k a year; it serves the elements the package includes at the segment's cost "
+        "for an account of its size; the service model finds today's package too costly for "
+        "the segment; "
         "up to €4.0 k more if it pays for what the package charges separately and gives up "
         "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
         "and our delivery at 2"
@@ -352,10 +353,75 @@ def test_the_investment_draft_says_what_lifting_the_account_would_cost():
     (first, *_) = dr.investment(p)
     assert first == (
         "Serving it costs €198 k a year today; with its segment's package, the elements it "
-        "includes at the segment's average cost, €22 k less; bringing it up to the segment's "
+        "includes at the segment's cost for an account of its size, €22 k less; bringing it up "
+        "to the segment's "
         "average where it gets less would cost €3.0 k more, worth it where it is short on "
         "what it values"
     )
+
+
+def test_breaking_even_on_a_package_still_to_rework_is_not_dated():
+    # -100 today; the package saves 60, prices +45 in one step
+    fix = {
+        "net_contribution": -100.0,
+        "package_saving": 60.0,
+        "price_first_year": 45.0,
+        "price_after_package": 45.0,
+        "price_steps": 1,
+        "better_action": "package and price",
+    }
+    ready = make_plan(account={**fix, "package_affordable": True})
+    assert view._break_even_when(ready) == "within 12 months"
+    # the same actions on a package the service model must rework first: prices alone
+    # leave -55, so breaking even waits for the rework
+    waits = make_plan(account={**fix, "package_affordable": False})
+    assert view._break_even_when(waits) == (
+        "once its segment's package is reworked (not dated yet) and prices take their first step"
+    )
+    assert view.break_even_view(waits)["step"].iloc[1].endswith(", once reworked")
+    # prices alone enough: the rework does not hold it back
+    small = make_plan(account={**fix, "net_contribution": -30.0, "package_affordable": False})
+    assert view._break_even_when(small) == "within 12 months"
+    # a two-year path that needs the package to end above zero
+    path = make_plan(account={**fix, "price_first_year": 25.0, "price_steps": 2,
+                              "package_affordable": False})  # fmt: skip
+    assert view._break_even_when(path) == (
+        "once its segment's package is reworked (not dated yet) and its 2-year price path completes"
+    )
+
+
+def test_the_first_years_return_leaves_out_a_package_still_to_rework():
+    from kamlib.report.words import say
+
+    a = {"cost_to_serve": 120.0, "package_change": -20.0, "gross_margin": 0.4,
+         "revenue": 1000.0, "target_12m": 1100.0}  # fmt: skip
+    inputs = {"investment_amount": "10"}
+    ready = view._investment(make_plan({**a, "package_affordable": True}, inputs=inputs))
+    waits = view._investment(make_plan({**a, "package_affordable": False}, inputs=inputs))
+    ready, waits = ready.set_index("line"), waits.set_index("line")
+    # both show the change; only the ready package counts it: 40 + 20 - 10 against 40 - 10
+    assert ready.at["change with package", "amount"] == waits.at["change with package", "amount"]
+    assert ready.at["net return", "amount"] == pytest.approx(50.0)
+    assert waits.at["net return", "amount"] == pytest.approx(30.0)
+    assert "waits for the rework and is not counted" in say(waits.at["net return", "how"])
+
+
+def test_projects_the_pipeline_does_not_hold_are_asked_for():
+    p = make_plan(inputs={"ongoing_projects": "SD-WAN design study"})
+    assert dr.unrecorded_projects(p)
+    acts = dr.suggested_actions(p)
+    assert "Record the ongoing projects in the pipeline" in acts["action"].tolist()
+    opp = {"account_id": ["A1"], "product": ["SD-WAN"], "amount": [50_000.0],
+           "probability": [0.5], "weighted": [25_000.0], "stage": ["proposal"]}  # fmt: skip
+    assert not dr.unrecorded_projects(make_plan(inputs={"ongoing_projects": "x"},
+                                                opportunities=opp))  # fmt: skip
+    assert not dr.unrecorded_projects(make_plan())
+
+
+def test_the_confirmed_tile_counts_only_the_parts_the_manager_writes():
+    s = pd.Series(["confirmed", "from data", "drafted", "confirmed"])
+    assert view._confirmed_note(s) == "2 of 3 manager's parts confirmed"
+    assert view._confirmed_note(pd.Series(["from data"])) == "all from the data"
 
 
 def test_a_falling_nps_is_said_with_its_level():
@@ -363,3 +429,64 @@ def test_a_falling_nps_is_said_with_its_level():
 
     p = make_plan({"nps": -100.0, "signals": [note("risk.nps_down", points=20.0)]})
     assert ("churn signal", "NPS −100 over the last 12 months, down 20 points") in dr.risk_items(p)
+
+
+def test_swot_opportunities_are_whitespace_pipeline_and_wallet_and_never_zero():
+    p = make_plan({"whitespace": 65_000.0, "weighted": 25_000.0, "headroom": 900_000.0})
+    assert dr.swot_data(p)["opportunities"] == [
+        "whitespace worth €65 k a year",
+        "weighted open pipeline €25 k",
+        "wallet headroom €900 k",
+    ]
+    # nothing to add: no zero or unknown figure is offered as an opportunity
+    none = make_plan({"whitespace": 0.0, "weighted": np.nan, "headroom": 0.0})
+    assert dr.swot_data(none)["opportunities"] == []
+
+
+def test_the_desired_solution_starts_from_what_the_account_rates_most_important():
+    ratings = {"account_id": "A1", "element": ["training", "advice", "support", "finance"],
+               "importance": [3.0, 4.5, 4.5, 2.0],
+               "satisfaction": [3.0, 3.0, 4.0, 2.0]}  # fmt: skip
+    package = {"segment": "S", "element": ["advice", "support", "training"],
+               "decision": ["included", "included", "charged separately"],
+               "importance": [4.5, 4.5, 3.0]}  # fmt: skip
+    ws = {"account_id": "A1", "product": ["IoT", "Security"], "adoption": [0.6, 0.5],
+          "value": [50_000.0, 40_000.0], "in_pipeline": [True, False]}  # fmt: skip
+    p = make_plan(ratings=ratings, package=package, whitespace=ws)
+    assert dr.desired_solution(p) == [
+        # ties in importance in the order of the elements' names; three at most
+        "What it rates most important: advice (4.5 of 5), support (4.5 of 5) and training "
+        "(3.0 of 5)",
+        "Its segment's package includes advice and support",  # not what it charges for
+        "Products its segment buys and it does not: Security",  # IoT is in the pipeline
+    ]
+    assert dr.desired_solution(make_plan()) == []
+
+
+def test_deal_preparation_names_the_largest_deal_and_who_decides_or_the_first_proposal():
+    opp = {"account_id": "A1", "opportunity_id": ["O-1", "O-2"], "product": ["IoT", "SD-WAN"],
+           "stage": "proposal", "amount": [20_000.0, 90_000.0], "probability": [0.9, 0.5],
+           "weighted": [18_000.0, 45_000.0],
+           "expected_close": pd.to_datetime(["2027-01-31", "2027-02-28"])}  # fmt: skip
+    contacts = {"account_id": "A1", "name": ["Ada", "Bo", "Cy"], "role": ["CIO", "CFO", "IT"],
+                "influence": [5, 4, 2], "attitude": ["supporter", "neutral", "supporter"],
+                "senior": [True, True, False], "days": [10, 20, 30]}  # fmt: skip
+    p = make_plan(opportunities=opp, contacts=contacts)
+    assert dr.deal_preparation(p) == [
+        "Largest open opportunity: SD-WAN, €90 k at 50 %, expected to close 28 Feb 2027",
+        "Who decides, on record: Ada (CIO, supporter) and Bo (CFO, neutral)",
+    ]
+    weak = {**contacts, "influence": [3, 3, 2]}
+    assert dr.deal_preparation(make_plan(opportunities=opp, contacts=weak))[1] == (
+        "No contact with influence 4 or 5 on record: find who decides"
+    )
+    ws = {"account_id": "A1", "product": ["Security"], "adoption": [0.59],
+          "value": [65_000.0], "in_pipeline": [False]}  # fmt: skip
+    assert dr.deal_preparation(make_plan(whitespace=ws)) == [
+        "No open opportunity on record: the first proposal to prepare is Security, which "
+        "59 % of its segment buy, typically €65 k a year"
+    ]
+    assert dr.deal_preparation(make_plan()) == [
+        "No open opportunity on record and no product its segment buys that it does not: the "
+        "next deal is to find with the customer"
+    ]

@@ -149,6 +149,25 @@ def test_the_package_trims_its_own_elements_and_names_what_it_charges_or_drops()
     assert none.loc["a"].sum() == 0.0
 
 
+def test_the_package_is_measured_at_the_accounts_size():
+    # S: revenue 800, 100, 100; visits 80, 10, 60 -> average 50 an account, 0.15 a unit
+    cost = pd.DataFrame({"account_id": ["a", "b", "c"], "activity": "visit",
+                         "cost": [80.0, 10.0, 60.0]})  # fmt: skip
+    seg = pd.Series({"a": "S", "b": "S", "c": "S"})
+    pk = pd.DataFrame({"segment": ["S"], "element": ["advice"], "decision": ["included"]})
+    acts = {"advice": ["visit"]}
+    rev = pd.Series({"a": 800.0, "b": 100.0, "c": 100.0})
+    e = pf.package_effect(cost, seg, pf.segment_cost(cost, seg), pk, acts, rev)
+    # a is served at 80 where its size allows 120: nothing to save (the average said 30)
+    assert e.loc["a", "trim"] == 0.0
+    # c's size allows 15, below the average of 50 it keeps: 10 above it
+    assert e.loc["c", "trim"] == pytest.approx(10.0)
+    # bringing b up is measured against the average, not its size
+    assert e.loc["b", "lift"] == pytest.approx(40.0)
+    flat = pf.package_effect(cost, seg, pf.segment_cost(cost, seg), pk, acts)
+    assert flat.loc["a", "trim"] == pytest.approx(30.0)
+
+
 def test_price_paths_are_steps_a_customer_can_accept():
     # compounding: +21 % is two steps of +10 %, +33.1 % three, +34 % four
     steps = pf.price_steps(pd.Series([0.0, 0.05, 0.10, 0.21, 0.331, 0.34, 1.24]), 0.10)

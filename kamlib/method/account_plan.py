@@ -452,18 +452,21 @@ def investment_return(
     package_change: float | None,
     investment: float | None,
     price_rise: float = 0.0,
+    waits: bool = False,
 ) -> pd.DataFrame:
     """The first year's return of the plan, line by line, adding up as printed.
 
     Serving the account with its segment's package changes cost-to-serve by
     ``package_change`` (the trim of :func:`kamlib.method.profitability.package_effect`,
-    negative: what it costs above its segment's average on the elements its package
+    negative: what it costs above its segment's package at its size on the elements it
     includes), giving its cost-to-serve with package. Extra gross profit: of the
     increase to the 12-month target, the part that is a price rise (``price_rise``) in
     full, the rest at the gross margin; the net return is the extra gross profit less the
-    change in cost-to-serve and the planned investment. A package not priced (None) counts
-    as no change and says so; an investment not planned yet, a gross margin or a
-    cost-to-serve the data does not hold leaves what depends on it unknown (NaN), never 0.
+    change in cost-to-serve and the planned investment. A package that ``waits`` for the
+    service model's rework is shown but not counted in the first year's return, and says
+    so; a package not priced (None) counts as no change and says so; an investment not
+    planned yet, a gross margin or a cost-to-serve the data does not hold leaves what
+    depends on it unknown (NaN), never 0.
 
     Examples
     --------
@@ -474,6 +477,9 @@ def investment_return(
     >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, -20.0, 15.0, price_rise=100.0)
     >>> float(r.set_index("line").at["extra gross profit", "amount"])
     100.0
+    >>> r = investment_return(1000.0, 1100.0, 0.4, 120.0, -20.0, 15.0, waits=True)
+    >>> float(r.set_index("line").at["net return", "amount"])
+    25.0
     >>> r = investment_return(1000.0, 1100.0, float("nan"), float("nan"), -20.0, 15.0)
     >>> r.set_index("line").loc[["extra gross profit", "net return"], "amount"].isna().all()
     np.True_
@@ -488,20 +494,21 @@ def investment_return(
     planned = investment is not None and bool(pd.notna(investment))
     # not planned yet: the return is to complete
     inv = float(investment) if investment is not None and planned else np.nan
-    net = extra_gp - (change if priced else 0.0) - inv
+    counted = priced and not waits
+    net = extra_gp - (change if counted else 0.0) - inv
     roi = net / inv if inv > 0 else float("nan")
     margin = gross_margin if pd.notna(gross_margin) else None
     rows = [
         ("cost-to-serve today", cost_to_serve,
          note("how.cost_to_serve", known=bool(pd.notna(cost_to_serve)))),
-        ("change with package", change, note("how.change", priced=priced)),
+        ("change with package", change, note("how.change", priced=priced, waits=waits)),
         ("cost-to-serve with package", cost_to_serve + change if priced else np.nan,
          note("how.with_package")),
         ("planned extra investment", investment, note("how.investment")),
         ("extra revenue (12 months)", extra_rev, note("how.extra_revenue")),
         ("extra gross profit", extra_gp,
          note("how.extra_gross_profit", margin=margin, price=price or None)),
-        ("net return", net, note("how.net_return", priced=priced)),
+        ("net return", net, note("how.net_return", priced=priced, waits=waits)),
         ("return on investment", roi, note("how.return")),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["line", "amount", "how"])

@@ -298,12 +298,16 @@ def package_effect(
     mean: pd.Series,
     packages: pd.DataFrame,
     element_activities: dict[str, list[str]],
+    revenue: pd.Series | None = None,
 ) -> pd.DataFrame:
     """What serving each account (``segment_of``: account id -> segment) with its
     segment's package changes a year, element by element:
 
-    * ``trim`` — what it costs above the segment's average (``mean``, from
-      :func:`segment_cost`) on the elements its package includes;
+    * ``trim`` — what it costs above the package at its size on the elements its package
+      includes. The package at its size is the larger of the segment's average per
+      account (``mean``, from :func:`segment_cost`) and, given each account's net
+      ``revenue``, the segment's cost per unit of revenue times the account's: a large
+      account is not asked to live on a small one's service;
     * ``lift`` — what it would cost more to bring those elements up to the average;
     * ``charge`` — what it costs on the elements its package charges separately (recovered
       by charging, or saved where the account stops asking);
@@ -322,6 +326,12 @@ def package_effect(
     >>> e = package_effect(cost, seg, segment_cost(cost, seg), pk, acts)
     >>> e.loc["a"].tolist(), e.loc["b"].tolist()
     ([20.0, 0.0, 30.0, 9.0], [0.0, 20.0, 0.0, 0.0])
+
+    With four times b's revenue, a's advice at its size is 48 (60 for 500 of revenue).
+
+    >>> rev = pd.Series({"a": 400.0, "b": 100.0})
+    >>> package_effect(cost, seg, segment_cost(cost, seg), pk, acts, rev).loc["a"].tolist()
+    [2.0, 0.0, 30.0, 9.0]
     """
     from .service_model import CHARGED, INCLUDED, NOT_OFFERED
 
@@ -343,17 +353,30 @@ def package_effect(
     )  # fmt: skip
     keys = pd.MultiIndex.from_frame(grid[["segment", "element"]])
     grid["mean"] = avg.reindex(keys).fillna(0.0).to_numpy()
+    grid["size"] = _at_size(grid, revenue)
     decided = packages.set_index(["segment", "element"])["decision"]
     grid["decision"] = decided.reindex(keys).to_numpy()
-    over = grid["cost"] - grid["mean"]
     included = grid["decision"] == INCLUDED
-    grid["trim"] = over.clip(lower=0.0).where(included, 0.0)
-    grid["lift"] = (-over).clip(lower=0.0).where(included, 0.0)
+    above = grid["cost"] - np.maximum(grid["mean"], grid["size"])
+    grid["trim"] = above.clip(lower=0.0).where(included, 0.0)
+    grid["lift"] = (grid["mean"] - grid["cost"]).clip(lower=0.0).where(included, 0.0)
     grid["charge"] = grid["cost"].where(grid["decision"] == CHARGED, 0.0)
     grid["stop"] = grid["cost"].where(grid["decision"] == NOT_OFFERED, 0.0)
     cols = ["trim", "lift", "charge", "stop"]
     out = grid.groupby("account_id", sort=False)[cols].sum()
     return out.reindex(segment_of.index, fill_value=0.0).rename_axis("account_id")
+
+
+def _at_size(grid: pd.DataFrame, revenue: pd.Series | None) -> pd.Series:
+    """Each (account, element)'s cost at the segment's cost per unit of revenue times the
+    account's revenue; 0 without revenue (the average per account alone applies)."""
+    if revenue is None:
+        return pd.Series(0.0, index=grid.index)
+    rev = grid["account_id"].map(revenue).fillna(0.0).clip(lower=0.0)
+    per_segment = rev.groupby([grid["segment"], grid["element"]]).transform("sum")
+    spend = grid.groupby(["segment", "element"])["cost"].transform("sum")
+    rate = (spend / per_segment).where(per_segment > 0, 0.0)
+    return rate * rev
 
 
 #: The unit-cost factors of the robustness check: every unit cost 20 % lower and higher.
@@ -489,7 +512,9 @@ def _package_effects(
         return None
     key = t[t["key"]]
     segment_of = key.set_index("account_id")["segment"]
-    e = package_effect(act, segment_of, segment_cost(act, segment_of), pk, sm.element_activities)
+    revenue = key.set_index("account_id")["net_revenue"]
+    mean = segment_cost(act, segment_of)
+    e = package_effect(act, segment_of, mean, pk, sm.element_activities, revenue)
     bad = (
         set(model.costs.loc[model.costs["affordable"] == False, "segment"])  # noqa: E712
         if model.costs is not None and len(model.costs)
@@ -528,7 +553,7 @@ def _actions(
     package = flagged["segment"].map(pkg)
     raise_by = price_to_target(flagged["net_revenue"], flagged["net_contribution"], goal)
     e = _effects_of(flagged, effects)
-    # the sure part: the package's own elements served at the segment's average
+    # the sure part: the package's own elements served at the segment's cost at its size
     save = pd.Series(e["trim"].to_numpy(), index=flagged.index)
     # after the package, what prices still have to close, and in how many yearly steps
     rest = price_to_target(flagged["net_revenue"], flagged["net_contribution"] + save, goal)
@@ -613,7 +638,7 @@ def headline(p: Profitability) -> dict:
 
 def _savings(a: pd.DataFrame) -> dict:
     """What the packages bring the flagged accounts a year: the sure part (their own
-    elements at the segment's average), and the most, should the accounts also pay for or
+    elements at the segment's cost at its size), and the most, should the accounts also pay for or
     give up what their package charges for or leaves out; and of each, what waits for a
     package to be reworked."""
     if a.empty:

@@ -740,12 +740,14 @@ MARGINS = {"left": 0.1, "right": 0.91, "top": 0.9, "bottom": 0.2}
 
 
 def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure | None:
-    """One account's revenue per month (bars) and gross margin (line), up to 36 months."""
+    """One account's revenue per month (bars) and gross margin (line), up to 36 months:
+    each month drawn within itself and the axis ending with the last month of data."""
     if monthly.empty:
         return None
     fig, ax = plt.subplots(figsize=(8.0, 3.0))
-    x = monthly["month"]
-    ax.bar(x, monthly["revenue"], width=20, color=palette()[0], label="Revenue")
+    start = pd.to_datetime(monthly["month"])
+    x = start + pd.Timedelta(days=15)  # the month's middle
+    ax.bar(x, monthly["revenue"], width=24, color=palette()[0], label="Revenue")
     money_axis(ax, currency)
     handles = ax.get_legend_handles_labels()[0]
     labels = ["Revenue"]
@@ -758,6 +760,7 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
         ax2.grid(False)
         handles += ax2.get_legend_handles_labels()[0]
         labels.append("Gross margin")
+    ax.set_xlim(start.min(), start.max() + pd.offsets.MonthEnd(1) + pd.Timedelta(days=1))
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))

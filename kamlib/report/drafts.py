@@ -53,6 +53,19 @@ def _path(a: pd.Series) -> str:
     return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
 
 
+def _median_margin(p: Plan) -> str:
+    """The segment's median account's net margin, where it differs from the segment's
+    margin taken together (the key financials show the median)."""
+    m, goal = p.segment.get("net_margin"), p.account.get("target_margin")
+    if m is None or not pd.notna(m) or not pd.notna(goal) or fmt.pct(m, 1) == fmt.pct(goal, 1):
+        return ""
+    return (
+        f" (its median account earns {fmt.pct(m, 1)}; larger accounts earn less)"
+        if (m > goal)
+        else f" (its median account earns {fmt.pct(m, 1)}; larger accounts earn more)"
+    )
+
+
 def _to_rework(a: pd.Series) -> bool:
     """The service model finds the account's segment package unaffordable: a move onto it
     waits for the rework."""
@@ -125,6 +138,16 @@ def _suggested(p: Plan) -> pd.DataFrame:
                 pd.Timestamp(close) if close is not None and pd.notna(close) else None,
             )
         )
+    if unrecorded_projects(p):
+        rows.append(
+            (
+                "Record the ongoing projects in the pipeline",
+                "the targets count recorded opportunities only; add amount, probability and "
+                "close date",
+                False,
+                None,
+            )
+        )
     for r in p.whitespace[~p.whitespace["in_pipeline"]].head(2).itertuples():
         rows.append(
             (
@@ -136,6 +159,13 @@ def _suggested(p: Plan) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(rows, columns=["action", "why", "urgent", "close"])
+
+
+def unrecorded_projects(p: Plan) -> bool:
+    """The manager names ongoing projects and no open opportunity is on record: the
+    targets cannot count them until they are in the pipeline."""
+    named = str(p.inputs.get("ongoing_projects") or "").strip()
+    return bool(named) and p.has.get("opportunities", True) and p.opportunities.empty
 
 
 def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
@@ -218,8 +248,8 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
             (
                 "Move the account to its segment's service package"
                 + (" once it is reworked" if rework else ""),
-                f"saves {fmt.money(a['package_saving'], c)} a year by serving the elements "
-                "it includes at the segment's average cost"
+                f"saves {fmt.money(a['package_saving'], c)} a year; it serves the elements "
+                "the package includes at the segment's cost for an account of its size"
                 + (
                     "; the service model finds today's package too costly for the segment"
                     if rework
@@ -235,7 +265,7 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
             (
                 f"Raise net prices {_path(a)}, on the value delivered",
                 f"brings it to {fmt.pct(a['target_margin'], 1)}, the net margin of its "
-                "segment's accounts taken together",
+                f"segment's accounts taken together{_median_margin(p)}",
                 False,
             )
         )
@@ -657,7 +687,7 @@ def investment(p: Plan) -> list[str]:
     if pd.notna(cts) and change is not None and pd.notna(change):
         out.append(
             f"Serving it costs {fmt.money(cts, c)} a year today; with its segment's package, "
-            "the elements it includes at the segment's average cost, "
+            "the elements it includes at the segment's cost for an account of its size, "
             + (
                 f"{fmt.money(-change, c)} less"
                 if change < 0

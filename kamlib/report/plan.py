@@ -26,6 +26,7 @@ from .drafts import (  # noqa: F401  (the notebook's views, re-exported)
     _path,
     _role,
     _stale_seniors,
+    _to_rework,
     client_value_points,
     dated_actions,
     drafts,
@@ -33,6 +34,7 @@ from .drafts import (  # noqa: F401  (the notebook's views, re-exported)
     risks_empty,
     suggested_actions,
     swot_data,
+    unrecorded_projects,
 )
 from .tables import table_html
 from .words import FIELD_TITLES, PART_TITLES, say
@@ -149,6 +151,7 @@ def _investment(p: Plan) -> pd.DataFrame:
         a.get("package_change"),
         amount,
         price_rise=price,
+        waits=_to_rework(a),
     )
 
 
@@ -206,8 +209,18 @@ def summary_cards(p: Plan) -> list[tuple[str, str, str]]:
         (f"Target in {h0} months", fmt.money(a[f"target_{h0}m"], c), _rate_note(p)),
         ("Health", fmt.count(a.get("health")), str(a.get("band") or "no data")),
     ] + ([] if p.fact_pack else [
-        ("Plan drafted", fmt.pct(drafted), f"{fmt.pct(confirmed)} confirmed by the manager"),
+        ("Plan drafted", fmt.pct(drafted), _confirmed_note(status)),
     ])  # fmt: skip
+
+
+def _confirmed_note(status: pd.Series) -> str:
+    """How many of the parts the manager writes are confirmed, counted as parts so that a
+    part only the data fills (the targets) never reads as the manager's."""
+    written = status[status != ap.FROM_DATA]
+    n, done = len(written), int((written == ap.CONFIRMED).sum())
+    if not n:
+        return "all from the data"
+    return f"{done} of {n} manager's parts confirmed"
 
 
 def _earnings_sentence(p: Plan) -> str:
@@ -266,11 +279,13 @@ def _target_sentence(p: Plan) -> str:
     if p.has.get("products", True):
         parts.append(f"whitespace products not yet offered {fmt.money(b['whitespace'], c)}")
     if parts:
+        if unrecorded_projects(p) and not b["pipeline"]:
+            parts[0] += " (the manager's ongoing projects are not in it yet)"
         text = text[:-1] + ": " + ", ".join(parts) + "; "
         text += (
             f"**{fmt.money(b['to_find'], c)} is still to find**."
             if b["to_find"] > 0
-            else "nothing is left to find."
+            else "together they cover the increase."
         )
     return text
 
@@ -530,15 +545,25 @@ def _target_reason(p: Plan) -> str:
 
 def _break_even_when(p: Plan) -> str:
     """When the account's actions take it to break even: within the first year, as its
-    price path completes, or not at all on today's terms."""
+    price path completes, or not at all on today's terms. A package waiting for the service
+    model's rework is not dated: what rests on it says so."""
     v = break_even_view(p)
     b = v["net contribution after"]
-    first = b[v["step"] != "prices, the later steps"]  # what the first year brings
-    if (first >= 0).any():
+    later = v["step"] == "prices, the later steps"
+    on_package = v["step"].str.startswith("serve it")
+    waits = _to_rework(p.account) and bool(on_package.any())
+    saving = float(p.account.get("package_saving") or 0.0) if waits else 0.0
+    dated = b - saving * (on_package.cumsum() > 0)  # without an undated package
+    n = int(p.account.get("price_steps") or 0)
+    rework = "once its segment's package is reworked (not dated yet)"
+    if (dated[~later & ~on_package] >= 0).any():
         return "within 12 months"
-    if b.iloc[-1] >= 0:
-        n = int(p.account.get("price_steps") or 0)
+    if (b[~later] >= 0).any():
+        return f"{rework} and prices take their first step"
+    if dated.iloc[-1] >= 0:
         return f"within {n} years, as its price path completes"
+    if b.iloc[-1] >= 0:
+        return f"{rework} and its {n}-year price path completes"
     return "on new terms: the package and a price path cannot get it there"
 
 
@@ -632,7 +657,8 @@ def break_even_view(p: Plan) -> pd.DataFrame:
         num("price_after_package") if priced else 0.0,
         int(num("price_steps")) if priced else 0,
     )
-    names = {"today": "today", "the package": "serve it with its segment's package",
+    package = "serve it with its segment's package" + (", once reworked" if _to_rework(a) else "")
+    names = {"today": "today", "the package": package,
              "price, first year": "prices, first year's step",
              "price, later years": "prices, the later steps"}  # fmt: skip
     return pd.DataFrame(

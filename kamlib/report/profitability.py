@@ -185,7 +185,8 @@ def savings_text(h: dict, currency: str | None, detail: bool = True) -> str:
         else ""
     )
     return (
-        "Serving each with the elements its package includes, at its segment's average cost, "
+        "Serving each with the elements its package includes, at its segment's cost for an "
+        "account of its size, "
         f"saves {fmt.money(h['saving_total'], currency)} a year{later}."
         + (f"{full}{up}" if detail else "")
     )

@@ -399,11 +399,16 @@ def _(known: bool) -> str:
 
 
 @words("how.change")
-def _(priced: bool) -> str:
+def _(priced: bool, waits: bool = False) -> str:
+    if priced and waits:
+        return (
+            "what it costs above its segment's package for an account of its size, saved once "
+            "the service model's rework of the package is done: not counted in the first year"
+        )
     if priced:
         return (
-            "what it costs above its segment's average on the elements its package includes, "
-            "saved; what the package charges for or leaves out not counted"
+            "what it costs above its segment's package for an account of its size, on the "
+            "elements the package includes, saved; what it charges for or leaves out not counted"
         )
     return "no package cost: the service model could not price the package"
 
@@ -435,7 +440,12 @@ def _(margin: float | None, price: float | None = None) -> str:
 
 
 @words("how.net_return")
-def _(priced: bool) -> str:
+def _(priced: bool, waits: bool = False) -> str:
+    if priced and waits:
+        return (
+            "the extra gross profit less the investment; the package change waits for the "
+            "rework and is not counted"
+        )
     return "the extra gross profit less the change in cost-to-serve and the investment" + (
         "" if priced else "; no package change counted"
     )

@@ -89,7 +89,8 @@ GLOSSARY: dict[str, Term] = {
         "Saving from the package",
         "money",
         "Cost-to-serve saved by serving the elements the package includes at the segment's "
-        "average cost.",
+        "cost for an account of its size: the larger of its average per account and its cost "
+        "per unit of revenue times the account's revenue.",
     ),
     "package_charge": _t(
         "Cost of what the package charges for",
