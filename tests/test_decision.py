@@ -70,6 +70,23 @@ def test_the_bridge_table_names_the_accounts_largest_first():
     assert seg_view._ordinal(22) == "22nd"
 
 
+def test_the_deck_bridge_says_why_each_named_account_moved():
+    seg = segmentation()
+    seg.accounts["growth"] = [0.1, 0.0, -0.114, 0.0, 0.0, 0.0, 0.0]
+    seg.accounts["potential_basis"] = "growth"
+    h = {"line_min_revenue": 30.0, "tiers": {"Tier 1": 1, "Tier 3": 1}}
+    t = seg_view.bridge_table(line_bridge(seg, 40), h, "EUR", names=1, reasons=True)
+    t = t.set_index("step")["which"]
+    # a decision gives its reason; growth standing in for a wallet is said
+    assert t["taken out by a decision on the account"] == "D (€40, 4th largest; decided by AB: r)"
+    assert t["below the Tier 3 minimum for potential: not key"] == (
+        "C (€60, 3rd largest; potential from revenue growth of −11.4 %, no wallet estimate)"
+    )
+    # the report's own table keeps to names and ranks
+    plain = seg_view.bridge_table(line_bridge(seg, 40), h, "EUR").set_index("step")["which"]
+    assert plain["taken out by a decision on the account"] == "D (€40, 4th largest; decided by AB)"
+
+
 def test_decision_page_parts_and_limits():
     d = Decision(
         headline="**Run 3 customers** as key accounts",

@@ -288,7 +288,8 @@ def _fake_deck(programme_cost: float = 135.0):
 
     accounts = pd.DataFrame({"key": [True, True, True, False],
                              "gross_profit": [90.0, 60.0, 50.0, 99.0],
-                             "cost_to_serve": [30.0, 20.0, 5.0, 0.0]})  # fmt: skip
+                             "cost_to_serve": [30.0, 20.0, 5.0, 0.0],
+                             "account_manager": ["Ana", "Bo", "Ana", "Bo"]})  # fmt: skip
     cfg = NS(method=NS(segmentation=NS(accounts_per_manager=[5, 10])))
     story = NS(seg=NS(accounts=accounts), prof=NS(programme_cost=programme_cost), config=cfg)
     return NS(story=story, currency="EUR")
@@ -300,6 +301,9 @@ def test_phase_one_starts_with_the_key_accounts_that_carry_the_model(monkeypatch
     ph = dk.phase_one(_fake_deck())
     assert (ph["cover"], ph["rest"], ph["earn"], ph["rest_earns"]) == (2, 1, 105.0, 40.0)
     assert ph["budget"] == 90.0 and ph["managers"] == (1, 1) and ph["key_earns"] == 145.0
+    # Ana serves the two today, among the 2 customers she serves in all (Bo's are not in it)
+    assert (ph["today"], ph["served"]) == (1, 2)
+    assert dk._today(ph) == ", where 1 account manager serves them today among 2 customers"
     # the model pays for itself: nothing to phase
     monkeypatch.setattr(dk, "value_case", lambda deck: {"cost": 135.0, "gap": -1.0})
     assert dk.phase_one(_fake_deck()) is None

@@ -321,3 +321,29 @@ def test_a_gain_the_other_accounts_largely_shared_is_named():
     )
     r.measured = "no baseline"  # nothing is claimed without a baseline
     assert kpisv.shared_gains(r) == []
+
+
+def test_a_large_nps_move_is_checked_against_sampling_before_it_is_credited():
+    from kamlib.report.words import say
+
+    # at most 1.96 * 100 * sqrt((1 - 0.16^2) / 191) = 14.0 points either side
+    assert kpis.nps_margin(-16.0, 191) == pytest.approx(14.0, abs=0.05)
+    assert kpis.nps_margin(-100.0, 50) == 0.0  # everyone a detractor: no spread
+    t = pd.DataFrame({"group": ["key accounts"] * 3 + ["other accounts"] * 3,
+                      "period_end": pd.to_datetime(["2025-06-30", "2025-09-30",
+                                                    "2025-12-31"] * 2),
+                      "nps": [-14.0, -16.0, 20.0, 0.0, 80.0, 0.0],
+                      "respondents": [255, 191, 193, 9, 9, 9]})  # fmt: skip
+    j = kpis.nps_jump(t)
+    assert (j["from"], j["to"]) == (pd.Timestamp("2025-09-30"), pd.Timestamp("2025-12-31"))
+    assert j["beyond_sampling"]  # 36 points against 14 + 14
+    text = say(note("kr.nps_jump", period="quarter", **j))
+    assert text.startswith(
+        "The key accounts' NPS moved +36 points in one quarter, from −16 on 30 Sep 2025 to +20 "
+        "on 31 Dec 2025: more than sampling explains at 191 and 193 respondents (at most ±14 "
+        "points)."
+    )
+    # on 20 respondents a 30-point move is within sampling; below 30 points nothing is said
+    few = t.assign(respondents=[20, 20, 20, 9, 9, 9], nps=[0.0, 0.0, 30.0, 0, 0, 0])
+    assert not kpis.nps_jump(few)["beyond_sampling"]
+    assert kpis.nps_jump(t.assign(nps=[0.0, 10.0, 35.0, 0, 0, 0])) is None

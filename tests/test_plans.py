@@ -504,6 +504,12 @@ def test_the_plans_together_are_set_against_the_model_cost():
     pf = plan_book.portfolio(book)
     # the break-even account's +10 is price, counted by profitability: growth is 10 (A)
     assert (pf["increase"], pf["growth"], pf["extra_gross_profit"]) == (20.0, 10.0, 4.0)
+    # some of the plans (phase 1): their own figures, the model's cost the whole's
+    book.accounts["account_id"] = ["A", "B", "C"]
+    part = plan_book.portfolio(book, ["A", "B"])
+    assert (part["revenue"], part["growth"], part["extra_gross_profit"]) == (300.0, 10.0, 4.0)
+    assert plan_book.portfolio(book, ["B"])["growth"] == 0.0
+    assert part["programme_cost"] == 20.0
     said = pr.portfolio_text(pf, "EUR")
     assert ("Growth makes €10 of it, about €4 of gross profit at each account's margin; the "
             "rest is the price rises of the accounts breaking even first, €10, counted with "

@@ -690,6 +690,9 @@ def analyse(
     measured = _unmeasurable(start, base_end, ends, engagement.evidence)
     card = scorecard(card_table, None if measured else base_end, s.targets, s.amber, s.min_accounts)
     _scorecard_notes(card, measured, base_end, s.min_accounts, notes)
+    jump = nps_jump(card_table)
+    if jump:
+        notes.append(note("kr.nps_jump", period=period, **jump))
     notes.append(_cohort_note(bool(set(every) - measurable)))
     units = segmentation.units(pack["accounts"]) if seg.grouped else None
     now, warn = _health_now(engagement, acc, key, revenue, surveys, ends[-1], period, units)
@@ -792,6 +795,63 @@ def _unmeasurable(
     if ev.first is not None and base_end < ev.first:
         return note("kr.started_before_data", start=pd.Timestamp(start), first=ev.first)
     return None
+
+
+#: A move of the key accounts' NPS of at least this many points from one period to the
+#: next is checked before the programme is credited with it.
+NPS_JUMP = 30.0
+
+
+def nps_margin(nps: float, respondents: float, z: float = 1.96) -> float:
+    """The widest sampling error of an NPS, in points at 95 % (``z``), from the NPS and its
+    respondents alone: promoters and detractors together are at most all respondents, so
+    the variance is at most 1 − NPS² (NPS as a share).
+
+    Examples
+    --------
+    >>> round(nps_margin(0.0, 100), 1), round(nps_margin(50.0, 400), 1)
+    (19.6, 8.5)
+    """
+    if not respondents or pd.isna(respondents) or pd.isna(nps):
+        return float("nan")
+    share = min(abs(float(nps)) / 100, 1.0)
+    return float(z * 100 * np.sqrt((1 - share**2) / float(respondents)))
+
+
+def nps_jump(table: pd.DataFrame, points: float = NPS_JUMP) -> dict | None:
+    """The key accounts' largest NPS move from one period to the next, when it reaches
+    ``points``: the periods, the values, the respondents and whether the move is more
+    than the two periods' sampling errors (:func:`nps_margin`) together; None otherwise.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"group": "key accounts", "period_end": pd.to_datetime(
+    ...     ["2025-06-30", "2025-09-30", "2025-12-31"]), "nps": [-14.0, -16.0, 20.0],
+    ...     "respondents": [255, 191, 193]})
+    >>> j = nps_jump(t)
+    >>> j["before"], j["after"], j["beyond_sampling"], round(j["margin"], 1)
+    (-16.0, 20.0, True, 14.0)
+    """
+    if "nps" not in table or "respondents" not in table:
+        return None
+    k = table[table["group"] == "key accounts"].sort_values("period_end")
+    k = k[k["nps"].notna() & (k["respondents"] > 0)]
+    if len(k) < 2:
+        return None
+    move = k["nps"].diff()
+    i = move.abs().idxmax()
+    if pd.isna(move[i]) or abs(move[i]) < points:
+        return None
+    j = k.index.get_loc(i)
+    prev, now = k.iloc[j - 1], k.iloc[j]
+    m0 = nps_margin(prev["nps"], prev["respondents"])
+    m1 = nps_margin(now["nps"], now["respondents"])
+    return {
+        "from": prev["period_end"], "to": now["period_end"],
+        "before": float(prev["nps"]), "after": float(now["nps"]),
+        "respondents": (int(prev["respondents"]), int(now["respondents"])),
+        "margin": max(m0, m1), "beyond_sampling": bool(abs(move[i]) > m0 + m1),
+    }  # fmt: skip
 
 
 def _scorecard_notes(

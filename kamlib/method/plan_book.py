@@ -10,6 +10,7 @@ account's rows and its segment's aggregates, never another account's figures.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,16 +199,19 @@ def _fixes(prof: Any) -> tuple[float, float]:
     return float(h["saving_total"]), float(h["price_total"])
 
 
-def portfolio(book: PlanBook) -> dict[str, float]:
+def portfolio(book: PlanBook, ids: Iterable[str] | None = None) -> dict[str, float]:
     """The plans together: revenue today and at the first horizon's targets, the extra
     gross profit at each account's gross margin (NaN where a margin is unknown), what
     profitability's actions bring and what the key-account model costs a year.
 
     The increase counts only accounts whose target is above today's revenue; the growth
     (and its gross profit) leaves out the price rises of accounts breaking even first,
-    which profitability's actions count already.
+    which profitability's actions count already. Given ``ids``, the plans' figures are of
+    those accounts only (profitability's actions and the model's cost stay the whole's).
     """
     a = book.accounts
+    if ids is not None:
+        a = a[a["account_id"].astype(str).isin({str(i) for i in ids})]
     h = int(book.config.method.account_plan.horizons[0])
     base = a["annual_revenue"].where(a["annual_revenue"].notna(), a["revenue"])
     up = (a[f"target_{h}m"] - base).clip(lower=0)

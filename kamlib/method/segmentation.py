@@ -1022,12 +1022,13 @@ def line_bridge(
     low = left_out & (a["score"].isna() | (a["score"] < min_score))
     lost = in_line & a["lost_on"].notna() if "lost_on" in a else in_line & False
     a["by"] = a["override"].map(lambda n: n.values.get("by") if n is not None else None)
+    a["why"] = a["override"].map(lambda n: n.values.get("reason") if n is not None else None)
     rmin = tier_3[0] if tier_3 is not None else 0.0
     short = a["revenue_pct"] < rmin if "revenue_pct" in a else a["key"] & False
     a["missed"] = pd.Series(np.where(short, "revenue", "potential"), index=a.index).where(
         left_out & ~low
     )
-    cols = ["account_id", "account_name", "revenue", "rank", "class", "by", "missed"]
+    cols = ["account_id", "account_name", "revenue", "rank", "class", "by", "why", "missed"]
     cols += [c for c in ("growth", "potential_basis") if c in a]
     pick = lambda m: a.loc[m, cols].reset_index(drop=True)  # noqa: E731
     return {

@@ -7,6 +7,8 @@ The numbers come from :mod:`kamlib.method.segmentation`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -435,13 +437,14 @@ def _ordinal(n: int) -> str:
     return f"{n:,}{suffix}"
 
 
-def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
+def _which(rows: pd.DataFrame, currency: str | None, names: int = 2, reasons: bool = False) -> str:
     """The largest accounts of a group by name, revenue and rank (and who decided, for a
-    decision on the account); the rest counted."""
+    decision on the account, with its reason given ``reasons``); the rest counted."""
     said = [
         f"{fmt.shorten(r.account_name, 40)} ({fmt.money(r.revenue, currency)}, "
         f"{'the largest customer' if r.rank == 1 else _ordinal(int(r.rank)) + ' largest'}"
         + (f"; decided by {unbracket(r.by)}" if isinstance(getattr(r, "by", None), str) else "")
+        + (_reason(r) if reasons else "")
         + ")"
         for r in rows.head(names).itertuples()
     ]
@@ -449,10 +452,31 @@ def _which(rows: pd.DataFrame, currency: str | None, names: int = 2) -> str:
     return ", ".join(said) + (f" and {more} more" if more > 0 else "")
 
 
-def bridge_table(b: dict, h: dict, currency: str | None = None, names: int = 2) -> pd.DataFrame:
+def _reason(r: Any) -> str:
+    """Why an account named in the bridge is where it is: the decision's reason, or the
+    growth its potential comes from when the data has no wallet estimate."""
+    why = getattr(r, "why", None)
+    if isinstance(why, str) and why.strip():
+        return f": {unbracket(fmt.shorten(why.split(';')[0].strip(), 90))}"
+    growth = getattr(r, "growth", None)
+    if (
+        getattr(r, "missed", None) == "potential"
+        and str(getattr(r, "potential_basis", "")) == ("growth")
+        and growth is not None
+        and pd.notna(growth)
+    ):
+        g = fmt.pct(growth, 1, signed=True)
+        return f"; potential from revenue growth of {g}, no wallet estimate"
+    return ""
+
+
+def bridge_table(
+    b: dict, h: dict, currency: str | None = None, names: int = 2, reasons: bool = False
+) -> pd.DataFrame:
     """From the recommended line to the key-account list (see
     :func:`kamlib.method.segmentation.line_bridge`): one row per difference, signed
-    counts, the ``names`` largest accounts of each named; rows without an account left out."""
+    counts, the ``names`` largest accounts of each named (with why, given ``reasons``);
+    rows without an account left out."""
     rows = [
         (
             f"The recommended line: the {fmt.count(b['line'])} largest customers",
@@ -490,7 +514,7 @@ def bridge_table(b: dict, h: dict, currency: str | None = None, names: int = 2) 
                 (
                     label,
                     ("+" if sign > 0 else "−") + fmt.count(len(frame)),
-                    _which(frame, currency, names),
+                    _which(frame, currency, names, reasons),
                 )
             )
     tiers = ", ".join(f"{v} in {t}" for t, v in h["tiers"].items())

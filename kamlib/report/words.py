@@ -657,6 +657,31 @@ def _(at: pd.Timestamp, kpis: list[str]) -> str:
     )
 
 
+@words("kr.nps_jump")
+def _(
+    period: str,
+    before: float,
+    after: float,
+    respondents: tuple[int, int],
+    margin: float,
+    beyond_sampling: bool,
+    **when: object,
+) -> str:
+    move = fmt.signed(after - before)
+    n = " and ".join(fmt.count(x) for x in respondents)
+    what = (
+        f"more than sampling explains at {n} respondents (at most ±{margin:.0f} points)"
+        if beyond_sampling
+        else f"within what sampling alone can move at {n} respondents (±{margin:.0f} points)"
+    )
+    return (
+        f"The key accounts' NPS moved {move} points in one {period}, from {fmt.signed(before)} "
+        f"on {fmt.day(when['from'])} to {fmt.signed(after)} on {fmt.day(when['to'])}: {what}. "
+        "Check that the survey and who answered it stayed the same before crediting the "
+        "programme with it."
+    )
+
+
 @words("kr.not_measured")
 def _(kpis: list[str]) -> str:
     return "Not measured, so not on the scorecard: " + ", ".join(KPI_LABELS[k] for k in kpis) + "."

@@ -26,7 +26,7 @@ import pandas as pd
 from ..core import fmt
 from ..render import slides as S
 from ..report.decision import Decision
-from ..report.words import say_all
+from ..report.words import say, say_all
 
 DECK_NAME = "steering-committee.pptx"
 #: The scorecard's statuses, coloured as in the reports (the word stays)
@@ -320,7 +320,8 @@ def answer_slide(deck: Deck) -> None:
         found.insert(3, (
             f"{fmt.count(ph['rest'])} of the {fmt.count(ph['keys'])} key accounts earn "
             f"{fmt.money(ph['rest_earns'], c)} a year between them after cost-to-serve; the "
-            f"other {fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)}"
+            f"other {fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)} (the line is drawn "
+            "on gross profit, before cost-to-serve)"
         ))  # fmt: skip
     if v:
         words = _value_words(v, c)
@@ -361,7 +362,7 @@ def value_slide(deck: Deck) -> None:
     values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
-    box, under = box.split_below(0.84)
+    box, under = box.split_below(0.8)
     chart = S.category_chart(sl, box, labels, {"a year": values}, [deck.colour], kind="bar",
                              value_format=deck.axis_format(values), legend=False)  # fmt: skip
     n = int(deck.story.seg.accounts["key"].sum())
@@ -370,8 +371,27 @@ def value_slide(deck: Deck) -> None:
         "packages wait for the rework; growth is the gross profit of the plans' 12-month "
         f"targets. The model's cost is the full cost of {fmt.plural(n, 'key account')} at "
         f"{fmt.money(_per_key(deck, v), deck.currency)} each, a planning assumption."
+        + _phase_words(deck)
     ], size=11, colour=S.GREY)  # fmt: skip
     S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS}, default="#9CA3AF")
+
+
+def _phase_words(deck: Deck) -> str:
+    """Phase 1 beside the value case: its budget, what its accounts earn and what their
+    own plans target; empty when there is no phase 1."""
+    ph, c = phase_one(deck), deck.currency
+    if not ph:
+        return ""
+    grows = (
+        f"; their plans target {fmt.money(ph['growth'], c)} more gross profit a year"
+        if pd.notna(ph["growth"])
+        else ""
+    )
+    return (
+        f" Phase 1, the {fmt.count(ph['cover'])} key accounts that carry the model, costs "
+        f"{fmt.money(ph['budget'], c)} a year; they earn {fmt.money(ph['earn'], c)} after "
+        f"cost-to-serve today{grows}."
+    )
 
 
 def decisions(deck: Deck) -> list[str]:
@@ -396,8 +416,8 @@ def decisions(deck: Deck) -> list[str]:
             f"contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
             f"{fmt.money(ph['budget'], c)} a year (about "
             f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
-            f"each); decide the other {fmt.count(ph['rest'])} on the client's own cost per key "
-            "account and phase 1's results"
+            f"each{_today(ph)}); decide the other {fmt.count(ph['rest'])} on the client's own "
+            "cost per key account and phase 1's results"
         )
     elif v and v["gap"] > 0 and n:
         approve += (
@@ -453,13 +473,39 @@ def phase_one(deck: Deck) -> dict | None:
         return None
     lo, hi = (int(x) for x in st.config.method.segmentation.accounts_per_manager)
     earn, total = _covering_earns(st.seg.accounts, per), _key_earns(st.seg.accounts)
+    from ..method.segmentation import key_net
+
+    a = st.seg.accounts
+    nc = key_net(a)
+    first = a.loc[nc[nc >= per].index]  # phase 1's accounts
+    growth = float("nan")
+    book = getattr(st, "book", None)
+    if book is not None and "account_id" in first:  # what their own plans target
+        from ..method.plan_book import portfolio
+
+        growth = portfolio(book, first["account_id"])["extra_gross_profit"]
+    # who serves phase 1's accounts today, and how many customers they serve in all
+    today = set(first["account_manager"].dropna()) if "account_manager" in first else set()
+    served = int(a["account_manager"].isin(today).sum()) if today else 0
     return {
+        "growth": growth, "today": len(today), "served": served,
         "keys": n, "per": per, "cover": cover, "earn": earn, "key_earns": total,
         "rest": n - cover, "rest_earns": total - earn,
         "budget": per * cover, "managers": (math.ceil(cover / hi), math.ceil(cover / lo)),
         "ratio": (lo + hi) / 2, "mid_managers": math.ceil(cover / ((lo + hi) / 2)),
         "cost": v["cost"], "gap": v["gap"],
     }  # fmt: skip
+
+
+def _today(ph: dict) -> str:
+    """Who serves phase 1's accounts today, beside the managers it asks for."""
+    if not ph["today"]:
+        return ""
+    return (
+        f", where {fmt.plural(ph['today'], 'account manager')} "
+        f"{'serves' if ph['today'] == 1 else 'serve'} them today among "
+        f"{fmt.count(ph['served'])} customers"
+    )
 
 
 def _key_earns(accounts: pd.DataFrame) -> float:
@@ -599,7 +645,7 @@ def _bridge_lines(deck: Deck) -> list[str]:
 
     seg, ms = deck.story.seg, deck.story.config.method.segmentation
     b = line_bridge(seg, ms.min_score, ms.tiers["tier_3"])
-    t = bridge_table(b, headline(seg), deck.currency, names=1)
+    t = bridge_table(b, headline(seg), deck.currency, names=1, reasons=True)
     if not b["line"] or len(t) <= 2:
         return []
     rows = ["**From the line to the list**",
@@ -933,11 +979,15 @@ def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
     """The largest key accounts' plans: revenue, target, health, drafted and confirmed."""
     c = deck.currency
     done = sum(1 for v in shares.values() if v[1] >= 0.995)
+    confirmed = (
+        "none is confirmed by its manager yet"
+        if not done
+        else f"{fmt.count(done)} {'is' if done == 1 else 'are'} confirmed in full by "
+        f"{'its manager' if done == 1 else 'their managers'}"
+    )
     title = (
         f"The {fmt.plural(len(a), 'plan')} {'is' if len(a) == 1 else 'are'} drafted from the "
-        "data; "
-        f"{fmt.count(done)} {'is' if done == 1 else 'are'} confirmed in full by "
-        f"{'its manager' if done == 1 else 'their managers'}"
+        f"data; {confirmed}"
     )
     sl = deck.slide("content", title, "plans/index.pdf, the key accounts")
     box = S.content_box(sl)
@@ -1033,6 +1083,9 @@ def _scorecard_notes(r: Any, shared: list[str]) -> list[str]:
                 f"NPS and CSAT rest on {fmt.count(b)} key-account respondents at the baseline "
                 f"and {fmt.count(a)} now."
             )
+    jump = next((n for n in r.notes if n.code == "kr.nps_jump"), None)
+    if jump:
+        out.append(say(jump))
     cohort = krv._cohort_sentence(r).strip()
     return out + ([cohort] if cohort else [])
 
