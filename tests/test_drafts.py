@@ -404,6 +404,10 @@ def test_the_first_years_return_leaves_out_a_package_still_to_rework():
     assert ready.at["net return", "amount"] == pytest.approx(50.0)
     assert waits.at["net return", "amount"] == pytest.approx(30.0)
     assert "waits for the rework and is not counted" in say(waits.at["net return", "how"])
+    # a package that saves nothing has nothing to wait for
+    zero = view._investment(make_plan({**a, "package_change": 0.0, "package_affordable": False},
+                                      inputs=inputs)).set_index("line")  # fmt: skip
+    assert "rework" not in say(zero.at["change with package", "how"])
 
 
 def test_projects_the_pipeline_does_not_hold_are_asked_for():
@@ -490,3 +494,18 @@ def test_deal_preparation_names_the_largest_deal_and_who_decides_or_the_first_pr
         "No open opportunity on record and no product its segment buys that it does not: the "
         "next deal is to find with the customer"
     ]
+
+
+def test_without_any_weakness_the_draft_says_what_was_compared():
+    # share of wallet 60 % and net margin 30 % against 50 % and 25 %; two contacts, no gap
+    p = make_plan({"contacts": 2, "supporters": 1})
+    assert dr.swot_data(p)["weaknesses"] == [
+        "Our figures show no clear weakness: share of wallet and net margin not clearly below "
+        "the segment's median account; no relationship or service gap on record"
+    ]
+    # a real weakness replaces it
+    low = make_plan({"contacts": 2, "supporters": 1, "share_of_wallet": 0.40})
+    assert dr.swot_data(low)["weaknesses"][0].startswith("40 % share of wallet")
+    # nothing to compare: nothing drafted
+    none = make_plan({"contacts": 2, "share_of_wallet": np.nan, "net_margin": np.nan})
+    assert dr.swot_data(none)["weaknesses"] == []

@@ -331,6 +331,8 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         if kind in ("relationship gap", "profitability"):
             data["weaknesses"].append(evidence)
     data["weaknesses"] += _service_gaps(p) + _weak_spots(p, [k for k, _ in risks])
+    if not data["weaknesses"]:
+        data["weaknesses"] += _no_weakness(p)
     if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
         data["opportunities"].append(f"whitespace worth {fmt.money(a['whitespace'], c)} a year")
     if pd.notna(a["weighted"]) and a["weighted"] > 0:
@@ -645,6 +647,23 @@ def ongoing_projects(p: Plan) -> list[str]:
 def required_actions(p: Plan) -> list[str]:
     """The actions the data suggests, most urgent first."""
     return [f"{r.action}: {r.why}" for r in suggested_actions(p).head(5).itertuples()]
+
+
+def _no_weakness(p: Plan) -> list[str]:
+    """Where the data finds no weakness, what it compared, for the manager to confirm."""
+    a, seg = p.account, p.segment
+    compared = [
+        what
+        for what, key in (("share of wallet", "share_of_wallet"), ("net margin", "net_margin"))
+        if pd.notna(a.get(key)) and pd.notna(seg.get(key))
+    ]
+    if not compared:
+        return []
+    return [
+        f"Our figures show no clear weakness: {listing(compared)} not clearly below the "
+        "segment's median account"
+        + ("; no relationship or service gap on record" if a.get("contacts", 0) else "")
+    ]
 
 
 def desired_solution(p: Plan) -> list[str]:

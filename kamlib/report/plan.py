@@ -151,7 +151,8 @@ def _investment(p: Plan) -> pd.DataFrame:
         a.get("package_change"),
         amount,
         price_rise=price,
-        waits=_to_rework(a),
+        # a saving that waits for the rework; nothing to wait for where it saves nothing
+        waits=_to_rework(a) and bool(pd.notna(a.get("package_change")) and a["package_change"]),
     )
 
 
