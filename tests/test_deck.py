@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kamlib.core import fmt
 from kamlib.core.errors import ConfigError
 from kamlib.intake.engagement import open_engagement
 from kamlib.render import slides as S
@@ -55,13 +56,21 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
     assert 15 <= len(t) <= 25
     n = headline(story.seg)["key_accounts"]
     # the answer first: the key accounts, and what their plans and fixes bring against the cost
-    assert t[0] == story.config.engagement and t[1].startswith(f"{n} key accounts bring ")
-    assert "the model costs" in t[1] and len(t[1]) <= S.TITLE_CHARS
+    assert t[0] == story.config.engagement and len(t[1]) <= S.TITLE_CHARS
+    ph = dk.phase_one(built)
+    if ph:  # short of paying for itself: the gap, and the accounts to test it on
+        gap = fmt.money(dk.value_case(built)["gap"], story.config.currency)
+        assert t[1].startswith("The model costs ") and f"{gap} more than the plans" in t[1]
+        assert t[1].endswith(f"test it on the {ph['cover']} that can carry it")
+    else:
+        assert t[1].startswith(f"{n} key accounts bring ") and "the model costs" in t[1]
     from kamlib.method import profitability as pf
     from kamlib.report import kpi_review as krv
 
-    fall = dk._waterfall_title(pf.waterfall(story.prof.table), story.config.currency)
-    card = dk._scorecard_title(story.kpi, krv.shared_gains(story.kpi))
+    fall = dk._waterfall_title(
+        pf.waterfall(story.prof.table), story.config.currency, len(story.prof.table)
+    )
+    card = dk._scorecard_title(story.kpi, krv.shared_gains(story.kpi), krv.to_check(story.kpi))
     order = [S.action_title(story.decisions["segmentation"].headline),
              S.action_title(fall), S.action_title(card)]  # fmt: skip
     assert [t.index(o) for o in order] == sorted(t.index(o) for o in order)
@@ -241,12 +250,15 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     assert list(chart.plots[0].series[0].values) == pytest.approx(
         [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
     )
-    assert list(chart.plots[0].categories)[0].startswith("ready now: package savings")
+    assert list(chart.plots[0].categories)[0].startswith(f"{dk._ready(built)}: package savings")
     asks = dk.decisions(built)
     n = int(story.seg.accounts["key"].sum())
     ph = dk.phase_one(built)
     assert asks[0].startswith(
-        f"Approve phase 1: the {ph['cover']} key account" if ph else f"Approve the {n} key accounts"
+        f"{'Refocus the programme on phase 1' if dk._running_since(built) else 'Approve phase 1'}"
+        f" for 12 months: the {ph['cover']} key account"
+        if ph
+        else f"Approve the {n} key accounts"
     )
     assert not any("(table above)" in a or "workbook" in a for a in asks)
 
@@ -325,6 +337,12 @@ def test_the_waterfall_and_scorecard_titles_say_what_their_slides_show():
         "2 of 4 key-account KPIs meet the proposed targets, 1 clearly ahead of the other "
         "accounts; 1 is part of the way; 1 is off target"
     )
+    # an NPS to check is not counted as clearly ahead, and says so
+    r.scorecard = card.assign(status=["green", "amber", "green", "red"])
+    assert dk._scorecard_title(r, [], ["NPS"]) == (
+        "2 of 4 key-account KPIs meet the proposed targets, 1 clearly ahead of the other "
+        "accounts (NPS to check); 1 is part of the way; 1 is off target"
+    )
 
 
 def test_the_tier_slide_subtotals_the_key_accounts(built, story):
@@ -335,3 +353,40 @@ def test_the_tier_slide_subtotals_the_key_accounts(built, story):
     assert int(sub["accounts"].iloc[0]) == int(story.seg.accounts["key"].sum())
     printed = sum(float(x.split()[0]) for x in tiers["share of revenue"])
     assert sub["share of revenue"].iloc[0] == f"{printed:.1f} %"
+
+
+def test_the_deck_names_what_it_flags_and_when_a_saving_is_ready():
+    import datetime as dt_
+    from types import SimpleNamespace as NS
+
+    from kamlib.core.notes import note
+
+    acts = pd.DataFrame({"net_contribution": [-5.0, -1.0, 3.0]})
+    assert dk._flagged(NS(actions=acts)) == (
+        "3 flagged key accounts (2 losing money, 1 priced low for their cost)"
+    )
+    old = NS(story=NS(model=NS(notes=[note("sm.old_ratings", latest="2025-08-12")])))
+    assert dk._ready(old) == "ready once the interviews are refreshed"
+    assert dk._ready(NS(story=NS(model=NS(notes=[])))) == "ready now"
+    cfg = lambda start: NS(method=NS(programme_start=start), as_of=dt_.date(2026, 9, 30))  # noqa: E731
+    running = NS(story=NS(config=cfg(dt_.date(2025, 10, 1))))
+    assert dk._running_since(running).startswith("The programme has run since 1 October 2025")
+    assert dk._running_since(NS(story=NS(config=cfg(dt_.date(2026, 12, 1))))) == ""
+    assert dk._running_since(NS(story=NS(config=cfg(None)))) == ""
+
+
+def test_the_tier_slide_leads_with_the_key_accounts_share_of_net_contribution(monkeypatch):
+    from types import SimpleNamespace as NS
+
+    import kamlib.method.segmentation as sg
+
+    monkeypatch.setattr(
+        sg, "headline", lambda seg: {"revenue_share": 0.64, "tiers": {"Tier 1": 2, "Tier 2": 0}}
+    )
+    t = pd.DataFrame({"key": [True, True, False], "net_contribution": [30.0, 14.0, 56.0]})
+    assert dk._tier_title(None, NS(table=t, earns=True)) == (
+        "Key accounts bring 64 % of revenue and 44 % of net contribution: 2 in Tier 1"
+    )
+    assert dk._tier_title(None, NS(table=t, earns=False)) == (
+        "The key-account list by tier: 2 in Tier 1"
+    )

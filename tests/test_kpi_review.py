@@ -347,3 +347,15 @@ def test_a_large_nps_move_is_checked_against_sampling_before_it_is_credited():
     few = t.assign(respondents=[20, 20, 20, 9, 9, 9], nps=[0.0, 0.0, 30.0, 0, 0, 0])
     assert not kpis.nps_jump(few)["beyond_sampling"]
     assert kpis.nps_jump(t.assign(nps=[0.0, 10.0, 35.0, 0, 0, 0])) is None
+
+
+def test_a_green_nps_that_jumped_is_to_check():
+    from types import SimpleNamespace as NS
+
+    card = pd.DataFrame({"column": ["nps", "csat"], "status": ["green", "green"]})
+    jump = note("kr.nps_jump", period="quarter", before=-16.0, after=20.0,
+                respondents=(191, 193), margin=14.0, beyond_sampling=True)  # fmt: skip
+    assert kpisv.to_check(NS(scorecard=card, measured=None, notes=[jump])) == ["NPS"]
+    assert kpisv.to_check(NS(scorecard=card, measured=None, notes=[])) == []
+    amber = card.assign(status=["amber", "green"])
+    assert kpisv.to_check(NS(scorecard=amber, measured=None, notes=[jump])) == []

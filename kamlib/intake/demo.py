@@ -794,8 +794,8 @@ def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd
                 "key": "yes",
                 "tier": "Tier 3",
                 "segment": None,
-                "reason": "Innovation lighthouse: joint 5G campus pilot with a large wallet",
-                "by": "Nadia Okafor (engagement lead)",
+                "reason": "Strategic innovation partner: joint 5G campus pilot with a large wallet",
+                "by": "Katrin Vogel (chief sales officer)",
             }
         )
     if len(trailing) > 30:  # a large, active account the client wants out of the programme

@@ -126,6 +126,17 @@ def shared_gains(r: KpiReview) -> list[str]:
                                               strict=True) if o >= d / 2]  # fmt: skip
 
 
+def to_check(r: KpiReview) -> list[str]:
+    """The KPIs on target whose move is to check before it is credited: the NPS when it
+    jumped from one period to the next (:func:`kamlib.method.kpi_review.nps_jump`)."""
+    c = r.scorecard
+    if r.measured is not None or c.empty or "status" not in c:
+        return []
+    jumped = any(n.code == "kr.nps_jump" for n in getattr(r, "notes", []))
+    green = set(c.loc[c["status"] == "green", "column"])
+    return [KPI_LABELS["nps"]] if jumped and "nps" in green else []
+
+
 #: The KPIs of each period table (headers: the glossary's labels).
 PERIOD_COLUMNS = {
     "revenue": ("logo_retention", "grr", "nrr", "growth", "acv_growth", "share_of_wallet"),
@@ -550,6 +561,8 @@ def _verdict(r: KpiReview) -> tuple[str, str, str]:
     if not parts:
         parts.append("hold the course and raise the targets where they are already met")
     rec = parts[0][0].upper() + parts[0][1:] + "".join("; " + p for p in parts[1:]) + "."
+    if to_check(r):
+        rec += " Check the NPS survey before the NPS gain is reported: it jumped in one period."
     if shared:
         rec += (
             f" For {_and([s[:1].lower() + s[1:] if not s[:2].isupper() else s for s in shared])}"

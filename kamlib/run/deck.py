@@ -245,7 +245,8 @@ def _value_words(v: dict, c: str) -> str:
         else "enough to pay for it"
     )
     return (
-        f"the plans and fixes could bring {fmt.money(v['total'], c)} a year against the "
+        f"the plans and fixes could bring {fmt.money(v['total'], c)} a year once complete "
+        "against the "
         f"{fmt.money(v['cost'], c)} the key-account model costs: {short}"
     )
 
@@ -255,13 +256,32 @@ def _firm(v: dict, c: str) -> str:
     return fmt.money(v["firm"], c, scale=fmt.money_scale([v["total"], v["firm"]]))
 
 
-def _firm_words(v: dict, c: str) -> str:
+def _firm_words(v: dict, c: str, ready: str = "ready now") -> str:
     """How much of the value case is firm: package savings from packages ready to adopt;
     the rest waits for reworked packages, accepted prices and plans that land."""
     return (
-        f"{_firm(v, c)} of it is ready now (package savings of packages the client can adopt "
-        "today); the rest needs reworked packages, price paths the customers accept and "
-        "plans that reach their targets"
+        f"{_firm(v, c)} of it is {ready} (package savings of packages the client can adopt "
+        "without a rework); the rest needs reworked packages, price paths the customers "
+        "accept and plans that reach their targets"
+    )
+
+
+def _ready(deck: Deck) -> str:
+    """When the packages that need no rework can be adopted: now, or once the interviews
+    they rest on are refreshed (the service model's own condition)."""
+    old = any(x.code == "sm.old_ratings" for x in deck.story.model.notes)
+    return "ready once the interviews are refreshed" if old else "ready now"
+
+
+def _running_since(deck: Deck) -> str:
+    """A programme already running says so first: the review measures its first period."""
+    cfg = deck.story.config
+    start = cfg.method.programme_start
+    if start is None or pd.Timestamp(start) > pd.Timestamp(cfg.as_of):
+        return ""
+    return (
+        f"The programme has run since {fmt.day_long(start)}: the KPI review measures it; this "
+        "analysis sets its next phase"
     )
 
 
@@ -303,11 +323,11 @@ def answer_slide(deck: Deck) -> None:
         else S.plain(st.decisions["segmentation"].headline)
     )
     ph = phase_one(deck)
-    if ph and ph["cost"] > ph["key_earns"]:
+    if ph and v:
         title = (
-            f"The model costs {fmt.money(ph['cost'], c)} a year, more than the key accounts' "
-            f"{fmt.money(ph['key_earns'], c)} after cost-to-serve; start with the "
-            f"{fmt.count(ph['cover'])} that carry it"
+            f"The model costs {fmt.money(ph['cost'], c)} a year, {fmt.money(v['gap'], c)} more "
+            f"than the plans and fixes could bring; test it on the {fmt.count(ph['cover'])} "
+            "that can carry it"
         )
     sl = deck.slide("two", title, "the decision page of each step report")
     left, right = S.body_boxes(sl)
@@ -327,8 +347,16 @@ def answer_slide(deck: Deck) -> None:
         words = _value_words(v, c)
         found.insert(
             4 if ph else 3,
-            words[0].upper() + words[1:] + _assumed(deck, v) + "; " + _firm_words(v, c) + ".",
+            words[0].upper()
+            + words[1:]
+            + _assumed(deck, v)
+            + "; "
+            + _firm_words(v, c, _ready(deck))
+            + ".",
         )
+    since = _running_since(deck)
+    if since:
+        found.insert(0, since)
     S.text_box(sl, left, ["**What we found**", *found], size=13)
     S.text_box(sl, right, ["**What we ask the committee to decide**",
                            *[f"{i}. {d}" for i, d in enumerate(decisions(deck), 1)]],
@@ -346,15 +374,18 @@ def value_slide(deck: Deck) -> None:
     c = deck.currency
     text = portfolio_text(portfolio(deck.story.book), c)
     source = "the account plans' index and the account profitability report"
+    steps = int(deck.story.config.method.profitability.price_steps)
+    ready = _ready(deck)
     title = (
-        f"The plans and fixes could bring {fmt.money(v['total'], c)} a year against the "
-        f"{fmt.money(v['cost'], c)} the model costs; {_firm(v, c)} of it is ready now"
+        f"Once complete (up to {steps} years) the plans and fixes bring "
+        f"{fmt.money(v['total'], c)} a year against the model's {fmt.money(v['cost'], c)}; "
+        f"{_firm(v, c)} is {ready}"
     )
-    notes = [text + _assumed(deck, v), _firm_words(v, c)[0].upper() + _firm_words(v, c)[1:]]
+    firm = _firm_words(v, c, ready)
+    notes = [text + _assumed(deck, v), firm[0].upper() + firm[1:]]
     sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
-    steps = int(deck.story.config.method.profitability.price_steps)
-    cats = ["ready now: package savings, packages the client can adopt today",
+    cats = [f"{ready}: package savings of packages needing no rework",
             "package savings once their packages are reworked",
             f"price paths, if the customers accept them (up to {steps} years)",
             "growth the plans target (gross profit), if they reach it",
@@ -368,12 +399,25 @@ def value_slide(deck: Deck) -> None:
     n = int(deck.story.seg.accounts["key"].sum())
     S.text_box(sl, under, [
         f"A year once each is complete: price paths take up to {steps} years and reworked "
-        "packages wait for the rework; growth is the gross profit of the plans' 12-month "
-        f"targets. The model's cost is the full cost of {fmt.plural(n, 'key account')} at "
+        "packages wait for the rework; growth is the gross profit (before cost-to-serve) of "
+        f"the plans' 12-month targets{_confirmed_words(deck)}. The model's cost is the full "
+        f"cost of {fmt.plural(n, 'key account')} at "
         f"{fmt.money(_per_key(deck, v), deck.currency)} each, a planning assumption."
         + _phase_words(deck)
     ], size=11, colour=S.GREY)  # fmt: skip
     S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS}, default="#9CA3AF")
+
+
+def _confirmed_words(deck: Deck) -> str:
+    """How many of the plans behind the growth their managers have confirmed."""
+    from .plans import plan_shares
+
+    book = deck.story.book
+    if book is None:
+        return ""
+    shares = plan_shares(book)
+    done = sum(1 for x in shares.values() if x[1] >= 0.995)
+    return f", {fmt.count(done)} of {fmt.count(len(shares))} plans confirmed by their managers"
 
 
 def _phase_words(deck: Deck) -> str:
@@ -388,9 +432,9 @@ def _phase_words(deck: Deck) -> str:
         else ""
     )
     return (
-        f" Phase 1, the {fmt.count(ph['cover'])} key accounts that carry the model, costs "
-        f"{fmt.money(ph['budget'], c)} a year; they earn {fmt.money(ph['earn'], c)} after "
-        f"cost-to-serve today{grows}."
+        f" Phase 1, the {fmt.count(ph['cover'])} key accounts that can carry the model, costs "
+        f"{fmt.money(ph['budget'], c)} a year and pays back only if they add as much: they "
+        f"earn {fmt.money(ph['earn'], c)} after cost-to-serve today, with or without it{grows}."
     )
 
 
@@ -411,13 +455,20 @@ def decisions(deck: Deck) -> list[str]:
     )
     ph = phase_one(deck)
     if ph:
+        verb = "Refocus the programme on phase 1" if _running_since(deck) else "Approve phase 1"
+        grows = (
+            f"; their plans identify {fmt.money(ph['growth'], c)} of gross profit so far"
+            if pd.notna(ph["growth"])
+            else ""
+        )
         approve = (
-            f"Approve phase 1: the {fmt.plural(ph['cover'], 'key account')} whose own net "
-            f"contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
+            f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} whose own "
+            f"net contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
             f"{fmt.money(ph['budget'], c)} a year (about "
             f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
-            f"each{_today(ph)}); decide the other {fmt.count(ph['rest'])} on the client's own "
-            "cost per key account and phase 1's results"
+            f"each{_today(ph)}). It pays back only if these accounts add as much{grows}. Decide "
+            f"the other {fmt.count(ph['rest'])}, and whether to go on, on the client's own cost "
+            "per key account and phase 1's results"
         )
     elif v and v["gap"] > 0 and n:
         approve += (
@@ -430,10 +481,9 @@ def decisions(deck: Deck) -> list[str]:
         count = p.actions["better_action"].value_counts()
         exits = int(count.get(pf.RENEGOTIATE, 0))
         out.append(
-            f"Give the {fmt.count(len(p.actions))} key accounts that lose money or are priced low "
-            "for their cost their fixes (package, price path"
+            f"Approve the fixes for the {_flagged(p)}: packages, price paths"
             + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
-            + ")."
+            + "."
         )
     m = st.model
     if m.costs is not None and len(m.costs):
@@ -495,6 +545,17 @@ def phase_one(deck: Deck) -> dict | None:
         "ratio": (lo + hi) / 2, "mid_managers": math.ceil(cover / ((lo + hi) / 2)),
         "cost": v["cost"], "gap": v["gap"],
     }  # fmt: skip
+
+
+def _flagged(p: Any) -> str:
+    """The key accounts profitability flags, and why: losing money, or priced low for what
+    they cost to serve."""
+    a = p.actions
+    losing = int((a["net_contribution"] < 0).sum())
+    rest = len(a) - losing
+    why = [f"{fmt.count(losing)} losing money"] if losing else []
+    why += [f"{fmt.count(rest)} priced low for their cost"] if rest else []
+    return f"{fmt.plural(len(a), 'flagged key account')} ({', '.join(why)})"
 
 
 def _today(ph: dict) -> str:
@@ -598,7 +659,8 @@ def segmentation_slides(deck: Deck) -> None:
     S.text_box(sl, right, _tiles_text(d) + bridge, size=12 if bridge else 13)
     _sweep_slide(deck)
     # the list by tier
-    sl = deck.slide("content", _tier_title(seg), "01_segmentation.pdf, Tiers and segments; "
+    sl = deck.slide("content", _tier_title(seg, st.prof),
+                    "01_segmentation.pdf, Tiers and segments; "
                     "03_profitability.pdf, Net contribution by tier and segment")  # fmt: skip
     frame = tier_table(deck)
     S.table(sl, S.content_box(sl), frame, deck.colour, size=11,
@@ -654,12 +716,21 @@ def _bridge_lines(deck: Deck) -> list[str]:
     return [*rows, f"**= {t['accounts'].iloc[-1]}** key accounts"]
 
 
-def _tier_title(seg: Any) -> str:
+def _tier_title(seg: Any, prof: Any = None) -> str:
+    """The list by tier, led by what the key accounts bring: their share of revenue and,
+    with cost-to-serve, of net contribution."""
     from ..method.segmentation import headline
 
     h = headline(seg)
     tiers = h.get("tiers", {})
     said = ", ".join(f"{fmt.count(int(n))} in {t}" for t, n in tiers.items() if n)
+    t = prof.table if prof is not None and prof.earns else None
+    if t is not None and said and t["net_contribution"].sum() > 0:
+        share = t.loc[t["key"], "net_contribution"].sum() / t["net_contribution"].sum()
+        return (
+            f"Key accounts bring {fmt.pct(h['revenue_share'])} of revenue and "
+            f"{fmt.pct(share)} of net contribution: {said}"
+        )
     return f"The key-account list by tier: {said}" if said else "The key-account list by tier"
 
 
@@ -854,7 +925,8 @@ def profitability_slides(deck: Deck) -> None:
     caveats = say_all(p.notes)[:3]
     w = pf.waterfall(p.table)
     if len(w) >= 2:
-        sl = deck.slide("two", _waterfall_title(w, deck.currency) or d.headline,
+        sl = deck.slide("two", _waterfall_title(w, deck.currency, len(deck.story.prof.table))
+                        or d.headline,
                         "03_profitability.pdf, Price waterfall", caveats)  # fmt: skip
         left, right = S.body_boxes(sl)
         left, right = S.Box(left.left, left.top, right.left + right.width - left.left,
@@ -883,13 +955,15 @@ def profitability_slides(deck: Deck) -> None:
     _fix_slide(deck, caveats)
 
 
-def _waterfall_title(w: pd.DataFrame, currency: str) -> str:
-    """What the waterfall shows, in one sentence: from list price to net contribution."""
+def _waterfall_title(w: pd.DataFrame, currency: str, customers: int | None = None) -> str:
+    """What the waterfall shows, in one sentence: from list price to net contribution,
+    over all ``customers`` (given)."""
     a = w.set_index("step")["amount"]
     if not {"list revenue", "discounts", "net contribution"} <= set(a.index):
         return ""
+    who = f" (all {fmt.count(customers)} customers)" if customers else ""
     return (
-        f"Of {fmt.money(a['list revenue'], currency)} at list price, "
+        f"Of {fmt.money(a['list revenue'], currency)} at list price{who}, "
         f"{fmt.money(a['net contribution'], currency)} is left after discounts "
         f"({fmt.pct(-a['discounts'] / a['list revenue'])}), cost of goods and cost-to-serve"
     )
@@ -906,10 +980,11 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
         top = acts.head(10)
         h = pf.headline(p)
         fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
+        steps = int(deck.story.config.method.profitability.price_steps)
         title = (
-            f"The {fmt.count(len(top))} largest losses of the {fmt.count(len(acts))} key accounts "
-            f"to fix; package savings and price paths bring {fmt.money(fixes, deck.currency)} a "
-            "year"
+            f"The {fmt.count(len(top))} largest losses of {fmt.count(len(acts))} flagged key "
+            f"accounts; the fixes bring {fmt.money(fixes, deck.currency)} a year once complete "
+            f"(up to {steps} years)"
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Actions for the flagged key "
                         "accounts", caveats)  # fmt: skip
@@ -1015,20 +1090,21 @@ def kpi_slides(deck: Deck) -> None:
     r, d = st.kpi, st.decisions["kpi"]
     caveats = say_all(r.notes)[:4]
     card = krv.scorecard_view(r)
-    shared = krv.shared_gains(r)
+    shared, check = krv.shared_gains(r), krv.to_check(r)
     if "status" in card:  # a gain the other accounts made too is not the programme's alone
         first = card.columns[0]
         card["status"] = [
-            f"{v}, shared" if k in shared else v
+            f"{v}, shared" if k in shared else (f"{v}, to check" if k in check else v)
             for k, v in zip(card[first], card["status"], strict=True)
         ]
     if not getattr(r, "targets_agreed", False) and "status" in card:
         card = card.rename(columns={"status": "status (proposed targets)"})
-    sl = deck.slide("content", _scorecard_title(r, shared) or d.headline,
+    sl = deck.slide("content", _scorecard_title(r, shared, check) or d.headline,
                     "05_kpi_review.pdf, Baseline against programme", caveats)  # fmt: skip
     box = S.content_box(sl)
     top, under = box.below(int(box.height * 0.68))
-    fills = {**STATUS_FILLS, **{f"{k}, shared": "E5E7EB" for k in STATUS_FILLS}}
+    fills = {**STATUS_FILLS, **{f"{k}, {w}": "E5E7EB" for k in STATUS_FILLS
+                                for w in ("shared", "to check")}}  # fmt: skip
     S.table(sl, top, card.astype(str), deck.colour, size=11,
             widths=(2.6, 1, 1, 1, 1.2, 1.6, 1.1),
             fills={"status": fills, "status (proposed targets)": fills},
@@ -1038,9 +1114,11 @@ def kpi_slides(deck: Deck) -> None:
     _warnings_slide(deck, caveats)
 
 
-def _scorecard_title(r: Any, shared: list[str]) -> str:
+def _scorecard_title(r: Any, shared: list[str], check: list[str] | tuple = ()) -> str:
     """The scorecard in one sentence: the KPIs on target that the programme can claim,
-    those the other accounts matched, those part of the way or off target."""
+    those the other accounts matched or still to check, those part of the way or off
+    target."""
+    from ..report import kpi_review as krv
     from ..report.words import KPI_LABELS
 
     c = r.scorecard
@@ -1050,12 +1128,13 @@ def _scorecard_title(r: Any, shared: list[str]) -> str:
     if not st.isin(["green", "amber", "red"]).any():  # nothing measured against a target
         return ""
     won = c.loc[st == "green", "column"].map(KPI_LABELS)
-    mine = sum(1 for k in won if k not in shared)
+    mine = sum(1 for k in won if k not in shared and k not in check)
     n, amber, red = len(c), int((st == "amber").sum()), int((st == "red").sum())
     agreed = "targets" if getattr(r, "targets_agreed", False) else "proposed targets"
     parts = [f"{fmt.count(len(won))} of {fmt.count(n)} key-account KPIs meet the {agreed}"
              + (f", {fmt.count(mine)} clearly ahead of the other accounts" if mine < len(won)
-                else "")]  # fmt: skip
+                else "")
+             + (f" ({krv._and(list(check))} to check)" if check else "")]  # fmt: skip
     if amber:
         parts.append(f"{fmt.count(amber)} {'is' if amber == 1 else 'are'} part of the way")
     if red:
@@ -1101,7 +1180,7 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
         acts = st.prof.actions
         ids = st.kpi.warnings["account_id"]
         both = int(ids.isin(acts["account_id"]).sum()) if len(acts) else 0
-        also = f", {fmt.count(both)} also among the {fmt.count(len(acts))} to fix" if both else ""
+        also = f", {fmt.count(both)} of them also flagged for a profitability fix" if both else ""
         from ..method.kpi_review import at_risk
 
         rev, n_risk = at_risk(st.kpi)["at risk"]
