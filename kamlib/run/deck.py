@@ -279,10 +279,7 @@ def _running_since(deck: Deck) -> str:
     start = cfg.method.programme_start
     if start is None or pd.Timestamp(start) > pd.Timestamp(cfg.as_of):
         return ""
-    return (
-        f"The programme has run since {fmt.day_long(start)}: the KPI review measures it; this "
-        "analysis sets its next phase"
-    )
+    return f"The programme has run since {fmt.day_long(start)}; this analysis sets its next phase"
 
 
 def _per_key(deck: Deck, v: dict) -> float:
@@ -410,13 +407,13 @@ def value_slide(deck: Deck) -> None:
 
 def _confirmed_words(deck: Deck) -> str:
     """How many of the plans behind the growth their managers have confirmed."""
-    from .plans import plan_shares
+    from .plans import confirmed_in_full, plan_shares
 
     book = deck.story.book
     if book is None:
         return ""
     shares = plan_shares(book)
-    done = sum(1 for x in shares.values() if x[1] >= 0.995)
+    done = confirmed_in_full(shares)
     return f", {fmt.count(done)} of {fmt.count(len(shares))} plans confirmed by their managers"
 
 
@@ -1053,7 +1050,9 @@ def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
 def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
     """The largest key accounts' plans: revenue, target, health, drafted and confirmed."""
     c = deck.currency
-    done = sum(1 for v in shares.values() if v[1] >= 0.995)
+    from .plans import confirmed_in_full
+
+    done = confirmed_in_full(shares)
     confirmed = (
         "none is confirmed by its manager yet"
         if not done

@@ -591,6 +591,15 @@ KINDS = {
 }
 
 
+#: A plan whose confirmed share reaches this is confirmed in full (rounding aside).
+FULL = 0.995
+
+
+def confirmed_in_full(shares: dict[str, tuple[float, float]]) -> int:
+    """How many plans (:func:`plan_shares`) their managers have confirmed in full."""
+    return sum(1 for _, confirmed in shares.values() if confirmed >= FULL)
+
+
 def plan_shares(book, fact_pack: bool = False) -> dict[str, tuple[float, float]]:
     """Per key account, the share of its plan drafted (from data or the manager) and the
     share confirmed by the manager: the plan's own parts, as the plan shows them (in a
@@ -694,7 +703,7 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
     one = KINDS[fact_pack][2]
     rendered = int((df["plan"] == "rendered").sum())
     at_risk = int((df["band"] == "at risk").sum())
-    done = int((df["confirmed"] >= 0.995).sum()) if "confirmed" in df else 0
+    done = int((df["confirmed"] >= FULL).sum()) if "confirmed" in df else 0
     full = fmt.count(done)
     # the sum of targets the data drafted, until the managers confirm their plans
     target_note = (
