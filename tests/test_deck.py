@@ -58,10 +58,16 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
     # the answer first: the key accounts, and what their plans and fixes bring against the cost
     assert t[0] == story.config.engagement and len(t[1]) <= S.TITLE_CHARS
     ph = dk.phase_one(built)
-    if ph:  # short of paying for itself: the gap, and the accounts to test it on
-        gap = fmt.money(dk.value_case(built)["gap"], story.config.currency)
-        assert t[1].startswith("The model costs ") and f"{gap} more than the plans" in t[1]
-        assert t[1].endswith(f"test it on the {ph['cover']} that can carry it")
+    if ph:  # short of paying for itself: the accounts to test it on, the fixes apart
+        assert t[1].startswith(
+            f"Test the key-account model on the {fmt.plural(ph['cover'], 'account')} that can "
+            "carry its cost"
+        )
+        flagged = len(story.prof.actions) if story.prof.earns else 0
+        if flagged:
+            assert t[1].endswith(f"fix the {fmt.plural(flagged, 'flagged account')} either way")
+        # the Pareto slide: who qualifies, who carries the cost
+        assert f"{n} customers qualify as key accounts; {ph['cover']} of them carry" in t[2]
     else:
         assert t[1].startswith(f"{n} key accounts bring ") and "the model costs" in t[1]
     from kamlib.method import profitability as pf
@@ -71,8 +77,8 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
         pf.waterfall(story.prof.table), story.config.currency, len(story.prof.table)
     )
     card = dk._scorecard_title(story.kpi, krv.shared_gains(story.kpi), krv.to_check(story.kpi))
-    order = [S.action_title(story.decisions["segmentation"].headline),
-             S.action_title(fall), S.action_title(card)]  # fmt: skip
+    pareto = t[2] if ph else S.action_title(story.decisions["segmentation"].headline)
+    order = [pareto, S.action_title(fall), S.action_title(card)]
     assert [t.index(o) for o in order] == sorted(t.index(o) for o in order)
     assert t.index("Decisions asked of the committee, and the next steps") < t.index("Appendix")
     assert t[-2:] == ["Definitions", "Method notes: what the figures rest on"]
@@ -247,13 +253,19 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     )
     assert v["later"] == later and v["firm"] + v["later"] == v["savings"]
     chart = next(c for _, c in _charts(built.prs) if c.plots[0].series[0].name == "a year")
+    ph = dk.phase_one(built)
+    phase = [fmt.rounded(ph["budget"]), fmt.rounded(ph["growth"])] if ph else []
     assert list(chart.plots[0].series[0].values) == pytest.approx(
-        [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
+        [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"], *phase]
     )
-    assert list(chart.plots[0].categories)[0].startswith(f"{dk._ready(built)}: package savings")
+    cats = list(chart.plots[0].categories)
+    assert cats[0].startswith(f"package savings needing no rework ({dk._ready(built)})")
+    if ph:  # phase 1 beside the whole: its cost and its plans' growth
+        assert cats[6].startswith(f"phase 1 ({fmt.plural(ph['cover'], 'account')}): the model")
+    # every label shown, none skipped where they crowd
+    assert chart._chartSpace.xpath(".//c:catAx/c:tickLblSkip/@val") == ["1"]
     asks = dk.decisions(built)
     n = int(story.seg.accounts["key"].sum())
-    ph = dk.phase_one(built)
     assert asks[0].startswith(
         f"{'Refocus the programme on phase 1' if dk._running_since(built) else 'Approve phase 1'}"
         f" for 12 months: the {ph['cover']} key account"
@@ -261,6 +273,11 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
         else f"Approve the {n} key accounts"
     )
     assert not any("(table above)" in a or "workbook" in a for a in asks)
+    # the fixes are decided apart from the model, with what they bring
+    for fixes in (a for a in asks if a.startswith("Approve the fixes")):
+        assert "a year once complete, whatever is decided on the model" in fixes
+    kpis = next(a for a in asks if a.startswith("Agree the KPI targets"))
+    assert "for the next 12 months, set from today's level by the same rules" in kpis
 
 
 def test_the_deck_is_readable_by_whoever_receives_the_folder(built, tmp_path):
@@ -315,7 +332,13 @@ def test_phase_one_starts_with_the_key_accounts_that_carry_the_model(monkeypatch
     assert ph["budget"] == 90.0 and ph["managers"] == (1, 1) and ph["key_earns"] == 145.0
     # Ana serves the two today, among the 2 customers she serves in all (Bo's are not in it)
     assert (ph["today"], ph["served"]) == (1, 2)
-    assert dk._today(ph) == ", where 1 account manager serves them today among 2 customers"
+    # one manager for phase 1, drawn from those serving the accounts; more would be hires
+    assert dk._today(ph) == (
+        ", drawn from the 1 account manager who serves these accounts today: no new hires"
+    )
+    assert dk._today({**ph, "mid_managers": 3}) == (
+        ": 2 more than the 1 account manager who serves these accounts today"
+    )
     # the model pays for itself: nothing to phase
     monkeypatch.setattr(dk, "value_case", lambda deck: {"cost": 135.0, "gap": -1.0})
     assert dk.phase_one(_fake_deck()) is None
@@ -390,3 +413,29 @@ def test_the_tier_slide_leads_with_the_key_accounts_share_of_net_contribution(mo
     assert dk._tier_title(None, NS(table=t, earns=False)) == (
         "The key-account list by tier: 2 in Tier 1"
     )
+
+
+def test_the_packages_to_rework_are_named_in_the_title():
+    cv = pd.DataFrame({"segment": ["Tier 1 · a", "Tier 2 · b", "Tier 3 · c"],
+                       "affordable": ["no", "yes", "no"]})  # fmt: skip
+    assert dk._cost_title(cv) == (
+        "Rework the Tier 1 · a and Tier 3 · c packages: each over half its segment's gross profit"
+    )
+    assert dk._cost_title(cv.assign(affordable="yes")) == "Every segment can afford its package"
+
+
+def test_an_account_slide_says_its_target_and_what_stands_in_its_way(built):
+    from kamlib.method.plan_book import plan
+    from kamlib.report import plan as pr
+
+    book = built.story.book
+    for aid in book.accounts.sort_values("revenue", ascending=False)["account_id"].head(15):
+        p = plan(book, aid)
+        said = dk.account_message(p)
+        b = pr._bridge(p).iloc[0]
+        if pr.breaks_even(p):
+            assert said.startswith("break even first (it loses "), aid
+        elif b["increase"] > 0:
+            assert said.startswith(fmt.money(b["target"], p.currency) + " in 12 months"), aid
+            if b["to_find"] > 0:
+                assert said.endswith(f"{fmt.money(b['to_find'], p.currency)} of it still to find")

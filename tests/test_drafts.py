@@ -41,8 +41,9 @@ ACCOUNT = {
     "weighted": 0.0,
     "contacts": 0,
     "supporters": 0,
-    "nps": np.nan,
-    "nps_counted": False,
+    "nps": 20.0,  # answered, neither a strength nor a risk
+    "nps_respondents": 5,
+    "nps_counted": True,
     "signals": [],
     "gaps": [],
     "band": "healthy",
@@ -97,12 +98,12 @@ def _euro():
 
 def test_a_healthy_account_has_no_pressure_and_says_what_was_compared():
     assert dr.challenges(make_plan()) == [
-        "Our figures show no pressure: revenue growth, gross margin and net margin at or "
-        "above the segment's median account"
+        "Our figures show no pressure on its spend: revenue +10.0 % on the prior year, against "
+        "+5.0 % for the segment's median account"
     ]
 
 
-def test_challenges_name_a_slower_revenue_products_bought_less_and_a_loss():
+def test_challenges_are_the_customers_a_slower_revenue_products_bought_less_not_our_margin():
     p = make_plan(
         {"growth": -0.05, "net_contribution": -2_000.0, "net_margin": -0.02, "gross_margin": 0.30},
         products={
@@ -115,9 +116,8 @@ def test_challenges_name_a_slower_revenue_products_bought_less_and_a_loss():
     assert dr.challenges(p) == [
         "Revenue −5.0 % on the prior year, against +5.0 % for the segment's median account",
         "Buys less Mobile (−€10 k) and Voice (−€8.0 k, no longer bought) than the year before",
-        "Gross margin 30.0 %, against 38.0 % for the segment's median account",
-        "Loses €2.0 k a year after €10 k of cost-to-serve",
-    ]
+    ]  # our low margin and the loss are ours: weaknesses and risks, not its challenges
+    assert "loses €2.0 k a year after cost-to-serve" in dr.swot_data(p)["weaknesses"]
 
 
 def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
@@ -134,13 +134,14 @@ def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
     assert swot["strengths"] == [
         "revenue +10.0 % on the prior year, against +5.0 % for the segment's median account",
         "net margin 30.0 %, against 25.0 % for the segment's median account",
-        "NPS +45 over the last 12 months",
+        "NPS +45 over the last 12 months, from 5 respondents",
         "2 supporters among the contacts",
-        "rates our logistics at 5 of 5, on something it rates 5 of 5 in importance",
+        "rates logistics 5 of 5 in importance and our delivery of it 5 of 5",
     ]
     assert swot["weaknesses"] == [
         "40 % share of wallet, against 50 % for the segment's median account",
-        "rates training at 4 of 5 and our delivery at 2",  # finance is not important to it
+        # finance is not important to it
+        "rates training 4 of 5 in importance and our delivery of it 2 of 5",
     ]
     # the rest of its spend goes to others: a threat the data shows
     assert swot["threats"] == [
@@ -200,7 +201,9 @@ def test_client_value_falls_back_on_the_segments_ratings_and_says_so():
             "satisfaction": [3.0],
         }  # fmt: skip
     )
-    assert dr.client_value(own) == ["Rates training at 4 of 5, our delivery at 3"]
+    assert dr.client_value(own) == [
+        "Rates training 4 of 5 in importance and our delivery of it 3 of 5"
+    ]
     seg = make_plan(
         package={
             "segment": ["S"] * 2,
@@ -251,7 +254,9 @@ def test_no_contact_and_a_badly_served_priority_are_risks_not_only_weaknesses():
     kinds = dict(dr.risk_items(p))
     assert kinds["relationship gap"] == "no contact at the account on record"
     # importance 5 delivered at 1 is a risk; training (4, delivered at 2) stays a weakness
-    assert kinds["service gap"] == "rates technical support at 5 of 5 and our delivery at 1"
+    assert kinds["service gap"] == (
+        "rates technical support 5 of 5 in importance and our delivery of it 1 of 5"
+    )
     assert [k for k, _ in dr.risk_items(p)].count("service gap") == 1
     assert not dr.risks_empty(p) == dr.swot_data(p)["threats"][0]
     # with a contact on record and the service fixed, neither is a risk
@@ -287,7 +292,9 @@ def test_the_summary_says_why_profitability_flagged_the_account():
     assert view._flagged_for(low) == "a net margin of 5.0 %, below its segment's 8.0 %"
     # above its segment's margin: flagged for the quadrant, never said to be below it
     above = make_plan(account={"net_margin": 0.30, "target_margin": 0.08})
-    assert "aggressive quadrant" in view._flagged_for(above)
+    assert view._flagged_for(above) == (
+        "a lower net price and a higher cost-to-serve than its peers"
+    )
 
 
 def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
@@ -304,9 +311,10 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
         "saves €10 k a year; it serves the elements the package includes at the segment's cost "
         "for an account of its size; the service model finds today's package too costly for "
         "the segment; "
-        "up to €4.0 k more if it pays for what the package charges separately and gives up "
-        "what it does not offer; keep what it needs most: it rates technical support at 5 of 5 "
-        "and our delivery at 2"
+        "it would save up to €4.0 k more if it paid for what the package charges separately "
+        "and gave up "
+        "what it does not offer; keep what it needs most: it rates technical support 5 of 5 in "
+        "importance and our delivery of it 2 of 5"
     )
 
 
@@ -336,11 +344,12 @@ def test_what_the_account_needs_most_is_offered_as_paid_where_its_package_charge
                               "decision": ["charged separately", "included"]})  # fmt: skip
     assert dr._protect(p) == (
         "; its package charges separately for what it needs most, so offer it as a paid "
-        "service at the level it needs: it rates technical support at 5 of 5 and our delivery at 2"
+        "service at the level it needs: it rates technical support 5 of 5 in importance and "
+        "our delivery of it 2 of 5"
     )
     # a strength is never also a gap: training is delivered within a point of what it needs
     assert dr._rated_well(p) == [
-        "rates our training at 4 of 5, on something it rates 4 of 5 in importance"
+        "rates training 4 of 5 in importance and our delivery of it 4 of 5"
     ]
     p.ratings.loc[p.ratings["element"] == "training", "importance"] = 5.0
     assert dr._rated_well(p) == []
@@ -355,9 +364,16 @@ def test_the_investment_draft_says_what_lifting_the_account_would_cost():
         "Serving it costs €198 k a year today; with its segment's package, the elements it "
         "includes at the segment's cost for an account of its size, €22 k less; bringing it up "
         "to the segment's "
-        "average where it gets less would cost €3.0 k more, worth it where it is short on "
-        "what it values"
+        "average where it gets less would cost €3.0 k more; ask the customer what it is short "
+        "on before spending it (it has not rated us)"
     )
+    # worth it only where its own ratings show a gap on what matters to it
+    short = {"account_id": ["A1"] * 2, "element": ["training", "logistics"],
+             "importance": [5.0, 4.0], "satisfaction": [2.0, 4.0]}  # fmt: skip
+    gap = make_plan(account=dict(p.account), ratings=short)
+    assert dr.investment(gap)[0].endswith("€3.0 k more, worth it for training, where it is short")
+    fine = make_plan(account=dict(p.account), ratings={**short, "satisfaction": [5.0, 4.0]})
+    assert dr.investment(fine)[0].endswith("€3.0 k more, which its own ratings do not call for")
 
 
 def test_breaking_even_on_a_package_still_to_rework_is_not_dated():
@@ -424,7 +440,7 @@ def test_projects_the_pipeline_does_not_hold_are_asked_for():
 
 def test_the_confirmed_tile_counts_only_the_parts_the_manager_writes():
     s = pd.Series(["confirmed", "from data", "drafted", "confirmed"])
-    assert view._confirmed_note(s) == "2 of 3 manager's parts confirmed"
+    assert view._confirmed_note(s) == "2 of 4 parts confirmed by the manager"
     assert view._confirmed_note(pd.Series(["from data"])) == "all from the data"
 
 
@@ -432,7 +448,10 @@ def test_a_falling_nps_is_said_with_its_level():
     from kamlib.core.notes import note
 
     p = make_plan({"nps": -100.0, "signals": [note("risk.nps_down", points=20.0)]})
-    assert ("churn signal", "NPS −100 over the last 12 months, down 20 points") in dr.risk_items(p)
+    assert (
+        "churn signal",
+        "NPS −100 over the last 12 months, from 5 respondents, down 20 points",
+    ) in dr.risk_items(p)
 
 
 def test_swot_opportunities_are_whitespace_pipeline_and_wallet_and_never_zero():
@@ -509,3 +528,136 @@ def test_without_any_weakness_the_draft_says_what_was_compared():
     # nothing to compare: nothing drafted
     none = make_plan({"contacts": 2, "share_of_wallet": np.nan, "net_margin": np.nan})
     assert dr.swot_data(none)["weaknesses"] == []
+
+
+def test_an_account_silent_in_the_surveys_is_a_risk_to_survey_now():
+    p = make_plan({"nps": np.nan, "nps_respondents": 0, "nps_counted": False})
+    # answered once, 18 months before the data date (30 Sep 2026)
+    p.nps = pd.DataFrame({"account_id": ["A1"], "quarter": pd.to_datetime(["2025-03-31"]),
+                          "respondents": [2], "nps": [-50.0], "csat": [3.0]})  # fmt: skip
+    kinds = dict(dr.risk_items(p))
+    assert kinds["survey gap"] == (
+        "no survey answered for 18 months (the last in Q1 2025): we do not know what it "
+        "thinks of us today"
+    )
+    s = dr.suggested_actions(p).set_index("action")
+    assert s.loc["Survey its decision makers", "why"] == "no survey answered for 18 months"
+    assert any(m.endswith("ask its decision makers for a score and what to improve, this quarter")
+               for m in dr.risk_mitigation(p))  # fmt: skip
+    assert kinds["survey gap"] in dr.swot_data(p)["threats"]
+    # never answered; and a pack without surveys says nothing of it
+    never = make_plan(dict(p.account))
+    assert dict(dr.risk_items(never))["survey gap"].startswith("no survey answered on record")
+    none = make_plan(dict(p.account))
+    none.has["surveys"] = False
+    assert "survey gap" not in dict(dr.risk_items(none))
+    # answered within the year: no gap
+    assert "survey gap" not in dict(dr.risk_items(make_plan()))
+
+
+def test_a_role_the_manager_names_and_no_contact_holds_is_a_relationship_gap():
+    contacts = {"account_id": ["A1"] * 2, "name": ["Eva Roth", "Jan Ek"],
+                "role": ["Chief Information Officer", "Finance Director"],
+                "influence": [4, 3], "attitude": ["supporter", "detractor"],
+                "senior": [True, True], "days": [10, 20]}  # fmt: skip
+    inputs = {"deal_preparation": "Decision by the CIO with the CFO and the CEO; CTOs excluded."}
+    p = make_plan({"contacts": 2, "supporters": 1}, inputs=inputs, contacts=contacts)
+    assert dr.missing_roles(p) == ["CEO"]  # the CIO and CFO are on record in full words
+    assert ("relationship gap", "the CEO the plan names is not among the contacts on record") in (
+        dr.risk_items(p)
+    )
+    assert "Meet the CEO and add them to the contacts" in list(dr.suggested_actions(p)["action"])
+    # every detractor is a weakness, by name and role
+    assert (
+        "1 detractor among the contacts: Jan Ek (Finance Director)"
+        in (dr.swot_data(p)["weaknesses"])
+    )
+    assert dr.missing_roles(make_plan(contacts=contacts)) == []  # no text names a role
+
+
+def test_a_price_rise_says_why_it_is_fair_and_waits_for_the_renewal_and_the_service_fix():
+    acc = {"better_action": "price", "price_increase": 5_400.0, "package_saving": 0.0,
+           "price_after_package": 5_400.0, "price_after_package_pct": 0.054, "price_steps": 1,
+           "target_margin": 0.046, "net_contribution": -600.0, "net_margin": -0.006,
+           "discount": 0.413}  # fmt: skip
+    p = make_plan(acc, {"discount": 0.381})
+    ((action, why, _),) = dr._profit_actions(p)
+    assert action == "Raise net prices +5.4 % in one year"
+    assert why.startswith(
+        "its discount off list, 41.3 %, is above its segment's median account's 38.1 %; it "
+        "brings its net margin to 4.6 %"
+    )
+    d = dr.dated_actions(p)
+    assert d.loc[d["action"] == action, "due"].item() == "at the next renewal"
+    assert dr._fix(p) == (
+        "prices +5.4 % in one year add €5.4 k a year, which brings it to its segment's net "
+        "margin of 4.6 %"
+    )
+    gap = {"account_id": ["A1"], "element": ["support"], "importance": [5.0],
+           "satisfaction": [2.0]}  # fmt: skip
+    assert dr._profit_actions(make_plan(acc, {"discount": 0.50}, ratings=gap))[0][1].startswith(
+        "asked on the value delivered"
+    )
+    assert dr._profit_actions(make_plan(acc, ratings=gap))[0][1].endswith(
+        "; ask it only once the service fix is agreed"
+    )
+
+
+def test_a_loss_maker_reviews_its_costliest_services_before_any_new_product():
+    acc = {"net_contribution": -20_000.0, "net_margin": -0.2}
+    ws = {"account_id": ["A1"], "product": ["IoT"], "adoption": [0.6], "value": [9_000.0],
+          "in_pipeline": [False]}  # fmt: skip
+    p = make_plan(acc, whitespace=ws)
+    p.activities = pd.DataFrame({"account_id": ["A1"] * 3,
+                                 "activity": ["support_ticket", "visit", "training_day"],
+                                 "quantity": [400, 20, 2],
+                                 "cost": [14_000.0, 9_000.0, 1_800.0]})  # fmt: skip
+    s = dr.suggested_actions(p)
+    assert "Propose IoT" not in list(s["action"])
+    why = s.loc[s["action"] == "Review with operations what serving it costs most", "why"].item()
+    assert why.startswith("support ticket and visit, 93 % of its €25 k cost-to-serve; ")
+    # a small loss (2 % of revenue or less) keeps its growth proposals
+    small = make_plan({"net_contribution": -1_500.0}, whitespace=ws)
+    small.activities = p.activities
+    assert "Propose IoT" in list(dr.suggested_actions(small)["action"])
+
+
+def test_an_account_that_has_not_rated_us_gets_its_package_in_one_sentence():
+    package = {"segment": ["S"] * 3, "element": ["support", "training", "finance"],
+               "decision": ["included", "charged separately", "not offered"],
+               "importance": [4.0, 3.0, 2.0]}  # fmt: skip
+    p = make_plan(package=package)
+    assert view.package_view(p).empty  # no table of n/a
+    assert view.package_empty(p) == (
+        "The account has not rated our service itself: its segment's package (service model) "
+        "charges separately for training and does not offer finance; the rest is included."
+    )
+    own = {"account_id": ["A1"], "element": ["support"], "importance": [5.0],
+           "satisfaction": [3.0]}  # fmt: skip
+    v = view.package_view(make_plan(package=package, ratings=own))
+    assert len(v) == 3 and v["importance here"].iloc[0] == 5.0
+
+
+def test_a_return_on_an_investment_for_deals_not_in_the_pipeline_is_not_stated():
+    acc = {"target_12m": 110_000.0, "target_24m": 121_000.0, "target_36m": 133_100.0,
+           "target_growth": 0.10, "target_basis": "growth", "package_change": np.nan,
+           "estimated_wallet": np.nan}  # fmt: skip
+    inputs = {"ongoing_projects": "Managed network tender", "investment_amount": "60000"}
+    v = view.investment_view(make_plan(acc, inputs=inputs))
+    later = v[v[""].isin(["net return", "return on investment"])]
+    assert set(later["per year"]) == {"not measurable yet"}
+    assert later["how"].str.contains("not in the pipeline").all()
+    # once a deal is on record, the return is stated
+    opp = {"account_id": ["A1"], "opportunity_id": ["O1"], "product": ["Network"],
+           "stage": ["proposal"], "amount": [50_000.0], "probability": [0.5],
+           "weighted": [25_000.0], "expected_close": pd.to_datetime(["2027-01-31"])}  # fmt: skip
+    v = view.investment_view(make_plan(acc, inputs=inputs, opportunities=opp))
+    assert v.loc[v[""] == "return on investment", "per year"].item().endswith("%")
+
+
+def test_the_index_states_the_target_rules_once():
+    from kamlib.run.plans import targets_rule
+
+    rule = targets_rule(0.08)
+    assert "management's 8 % a year" in rule and "more than 2 % of its revenue" in rule
+    assert "half of it" in rule and "estimated wallet" in rule

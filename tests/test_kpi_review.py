@@ -146,6 +146,10 @@ def test_scorecard_baseline_targets_and_rag():
     assert c.loc["csat", "target"] == pytest.approx(3.45) and c.loc["csat", "status"] == "green"
     assert c.loc["nps", "status"] == "red"  # +2 of +5 points
     assert c.loc["opps_won", "status"] == "red" and c.loc["share_of_wallet", "status"] == "red"
+    # the next period's target: the same rules, from where each KPI is now
+    assert c.loc["csat", "next_target"] == pytest.approx(3.6 * 1.15)
+    assert c.loc["nps", "next_target"] == pytest.approx(12 + 5)
+    assert c.loc["share_of_wallet", "next_target"] == pytest.approx(0.43)
 
 
 def test_early_warnings_name_the_reasons_and_the_owner():

@@ -256,7 +256,8 @@ def test_profitability_advice_is_never_a_negative_or_empty_saving():
         text = pr.summary_text(p) + " ".join(pr.suggested_actions(p)["why"])
         assert "saves −" not in text and "saves €0 " not in text, aid
         if aid in set(worthless["account_id"]):
-            assert "aggressive quadrant" in text and "Negotiate" not in text, aid
+            assert "though still at its segment's net margin" in text, aid
+            assert "Negotiate" not in text and "quadrant" not in text, aid
 
 
 def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
@@ -278,8 +279,13 @@ def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
         table = pr.risks_view(p)
         assert list(table["evidence (from the data)"]) == evidence  # one source
         summary = pr.summary_text(p)
-        if risks:
-            assert "**Risks:**" in summary
+        if risks:  # each risk in the summary; a loss once, where profitability says it
+            assert "**Risks:**" in summary or [k for k, _ in risks] == ["profitability"], aid
+            for e in evidence:
+                assert e in summary.replace("**", "") or e.startswith("loses"), (aid, e)
+            if pd.notna(p.account["net_contribution"]) and p.account["net_contribution"] < 0:
+                loss = fmt.money(-p.account["net_contribution"], p.currency)
+                assert summary.count(f"loses {loss} a year") == 1, aid
         else:
             assert "No risk in the data checked" in pr.risks_empty(p)
     # the largest account: NPS -40 and a CEO last met 232 days ago are risks, and an action
@@ -511,21 +517,30 @@ def test_the_plans_together_are_set_against_the_model_cost():
     assert plan_book.portfolio(book, ["B"])["growth"] == 0.0
     assert part["programme_cost"] == 20.0
     said = pr.portfolio_text(pf, "EUR")
-    assert ("Growth makes €10 of it, about €4 of gross profit at each account's margin; the "
-            "rest is the price rises of the accounts breaking even first, €10, counted with "
-            "profitability's actions.") in said  # fmt: skip
-    assert said.endswith("In all, €12 a year against the €20 the key-account model costs a "
-                         "year: €8 short of paying for it.")  # fmt: skip
+    # the first year's targets, then once complete: each time frame in its own sentence
+    assert said.startswith(
+        "Together the 12-month targets take the key accounts from €350 to €370 a year, €20 "
+        "more: €10 from growth, worth about €4 of gross profit at each account's own gross "
+        "margin (40 % on average), and €10 from the first price steps of the accounts that "
+        "must break even first. "
+    )
+    assert said.endswith(
+        "Once complete, profitability's package savings and price paths, those first steps "
+        "included, add €8 a year of net contribution; with growth's gross profit, €12 a year "
+        "against the €20 the key-account model costs a year: €8 short of paying for it."
+    )
     # as printed, and as the profitability report adds its actions
     big = {**pf, "revenue": 10.04e6, "target": 15.58e6, "increase": 5.54e6, "growth": 4.76e6,
            "extra_gross_profit": 1.66e6, "fixes": 4.38e6, "savings": 2.84e6,
            "price_paths": 1.54e6, "programme_cost": 10.73e6}  # fmt: skip
     said = pr.portfolio_text(big, "EUR")
     assert "from €10.0 M to €15.6 M a year, €5.6 M more" in said
-    assert "the accounts breaking even first, €800 k," in said  # 5.6 − 4.8
-    assert "bring €4.3 M a year once complete" in said
-    assert said.endswith("In all, €6.0 M a year against the €10.7 M the key-account model costs "
-                         "a year: €4.7 M short of paying for it.")  # fmt: skip
+    assert "and €800 k from the first price steps" in said  # 5.6 − 4.8
+    assert "add €4.3 M a year of net contribution" in said
+    assert said.endswith(
+        "with growth's gross profit, €6.0 M a year against the €10.7 M the key-account model "
+        "costs a year: €4.7 M short of paying for it."
+    )
 
 
 def test_a_move_waiting_for_a_rework_says_so_once():

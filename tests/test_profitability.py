@@ -349,3 +349,7 @@ def test_the_business_case_sets_the_fixes_against_the_model_cost():
         "could bring up to €2.0 M more a year (fees, and costs no longer incurred), if "
         "the accounts accept it" in text
     )
+
+
+def test_the_customers_that_make_money_earn_the_total_plus_what_the_others_lose():
+    assert pfv.earned({"net_contribution": 18.9e6, "destroyed": 3.2e6}) == pytest.approx(22.1e6)

@@ -853,8 +853,8 @@ FULL_PLAN = [
     ("threats", "A competitor's bundled offer to procurement; budget freeze if Q4 is weak."),
     (
         "risk_mitigation",
-        "Quarterly business reviews with the CIO and the CFO from November; "
-        "price held during the pilot.",
+        "Quarterly business reviews with the CIO and the CFO from November; a fix for "
+        "technical support agreed with the CIO before the pilot starts.",
     ),
 ]
 

@@ -25,7 +25,7 @@ PLAN_FIELDS = {
     "investment": "What we must invest (people, pilots, pricing) and what it returns",
     "action_plan": "Actions as 'action | owner | due date | status', one per line",
     "deal_preparation": "How we prepare the deal: decision makers, timing, proposal",
-    "risk_mitigation": "How we mitigate the risks listed in the plan",
+    "risk_mitigation": "How we mitigate each risk, those the data shows and those you know of",
     "investment_amount": "Planned extra investment per year: a number in the engagement's "
     "currency (e.g. 25000)",
 }

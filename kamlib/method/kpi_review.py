@@ -404,17 +404,7 @@ def scorecard(
         elif few:
             target, delta, status = np.nan, a - b, "too few"
         else:
-            if unit == "points":
-                # a share cannot pass 100 %, and a year closes at most half of what is left
-                target = min(b + t, b + (1.0 - b) / 2) if col != "nrr" else b + t
-                if col == "nrr" and folded:  # it carries the growth ambition too
-                    target = max(target, 1 + targets.get("revenue_growth", -np.inf))
-            elif unit == "nps":
-                target = min(100.0, b + t)
-            elif unit == "relative":
-                target = b * (1 + t) if b > 0 else np.nan  # +10 % of nothing is no target
-            else:
-                target = t
+            target = target_from(col, unit, b, t, targets, folded)
             delta = a - b
             need = target - b
             if np.isnan(target):
@@ -435,12 +425,17 @@ def scorecard(
                 "status": status,
                 "unit": unit,
                 "others_delta": _change_of(others, col, last["period_end"], baseline_end),
+                # the next period's target: the same rule, from where the KPI is now
+                "next_target": target_from(col, unit, a, t, targets, folded)
+                if not np.isnan(target)
+                else np.nan,
             }
         )
     out = pd.DataFrame(
         rows,
         columns=[
             "column", "baseline", "actual", "target", "delta", "status", "unit", "others_delta",
+            "next_target",
         ],
     )  # fmt: skip
     out.attrs["baseline_end"] = base["period_end"] if base is not None else None
@@ -448,6 +443,34 @@ def scorecard(
     out.attrs["not_measured"] = missing
     out.attrs["growth_is_nrr"] = folded
     return out
+
+
+def target_from(
+    col: str, unit: str, start: float, step: float, targets: dict[str, float], folded: bool
+) -> float:
+    """A KPI's target a period on from ``start`` (:func:`scorecard`'s rules): points added
+    to a share, at most half of the way to 100 %; NPS points up to 100; a relative
+    improvement of something; a level as given.
+
+    Examples
+    --------
+    >>> target_from("logo_retention", "points", 0.97, 0.05, {}, False)
+    0.985
+    >>> target_from("nps", "nps", 34.0, 10.0, {}, False), target_from("csat", "relative", 0.0,
+    ...                                                                  0.1, {}, False)
+    (44.0, nan)
+    """
+    if unit == "points":
+        # a share cannot pass 100 %, and a year closes at most half of what is left
+        target = min(start + step, start + (1.0 - start) / 2) if col != "nrr" else start + step
+        if col == "nrr" and folded:  # it carries the growth ambition too
+            target = max(target, 1 + targets.get("revenue_growth", -np.inf))
+        return float(target)
+    if unit == "nps":
+        return float(min(100.0, start + step))
+    if unit == "relative":
+        return float(start * (1 + step)) if start > 0 else np.nan  # +10 % of nothing is none
+    return float(step)
 
 
 def growth_is_nrr(k: pd.DataFrame) -> bool:

@@ -229,6 +229,9 @@ def portfolio(book: PlanBook, ids: Iterable[str] | None = None) -> dict[str, flo
         "savings": getattr(book, "fix_parts", (np.nan, np.nan))[0],
         "price_paths": getattr(book, "fix_parts", (np.nan, np.nan))[1],
         "programme_cost": book.programme_cost,
+        "price_steps": float(
+            getattr(getattr(book.config.method, "profitability", None), "price_steps", 0)
+        ),
     }
 
 

@@ -377,7 +377,7 @@ def number_format(currency_symbol: str, scale: str = "", decimals: int = 1) -> s
     return f'"{currency_symbol}"{body}{cut}{unit};"−{currency_symbol}"{body}{cut}{unit}'
 
 
-PERCENT = '0%;"−"0%'
+PERCENT = '0"\u00a0"%;"−"0"\u00a0"%'  # "15 %", the reports' style
 
 
 def _style_chart(chart: Any, size: float = 11, legend: bool = True) -> None:
@@ -465,6 +465,23 @@ def _axes(chart: Any, x_format: str, y_format: str, x_title: str, y_title: str) 
                     r.font.bold = False
 
 
+def _every_label(chart: Any) -> None:
+    """Every category's label shown: a viewer otherwise skips some where they crowd."""
+    from pptx.oxml.ns import qn
+
+    ax = chart.category_axis._element
+    for old in ax.findall(qn("c:tickLblSkip")):
+        ax.remove(old)
+    skip = ax.makeelement(qn("c:tickLblSkip"), {"val": "1"})
+    # the schema's order: tickLblSkip follows lblOffset (or lblAlgn, auto) when present
+    after = [qn(t) for t in ("c:lblOffset", "c:lblAlgn", "c:auto", "c:crossAx")]
+    anchor = next((ax.find(t) for t in after if ax.find(t) is not None), None)
+    if anchor is not None:
+        anchor.addnext(skip)
+    else:
+        ax.append(skip)
+
+
 def category_chart(
     slide: Any,
     box: Box,
@@ -502,6 +519,7 @@ def category_chart(
     if kind == "bar":
         chart.category_axis.reverse_order = True  # the first category on top, as listed
         chart.plots[0].gap_width = 60
+    _every_label(chart)
     if labels:
         plot = chart.plots[0]
         plot.has_data_labels = True

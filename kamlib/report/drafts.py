@@ -50,7 +50,7 @@ def _path(a: pd.Series) -> str:
     """The price path after the package: ``'+21 % over 2 years'``."""
     n = int(a.get("price_steps", 0) or 0)
     years = "in one year" if n == 1 else f"over {n} years"
-    return f"{fmt.pct(a['price_after_package_pct'], signed=True)} {years}"
+    return f"{fmt.pct(a['price_after_package_pct'], 1, signed=True)} {years}"
 
 
 def _median_margin(p: Plan) -> str:
@@ -60,9 +60,9 @@ def _median_margin(p: Plan) -> str:
     if m is None or not pd.notna(m) or not pd.notna(goal) or fmt.pct(m, 1) == fmt.pct(goal, 1):
         return ""
     return (
-        f" (its median account earns {fmt.pct(m, 1)}; larger accounts earn less)"
+        f" (its median account earns {fmt.pct(m, 1)}, its larger accounts less)"
         if (m > goal)
-        else f" (its median account earns {fmt.pct(m, 1)}; larger accounts earn more)"
+        else f" (its median account earns {fmt.pct(m, 1)}, its larger accounts more)"
     )
 
 
@@ -97,11 +97,23 @@ def _fix(p: Plan) -> str:
     if a["better_action"] == "renegotiate or exit":
         return (
             f"even with the segment package it would need prices "
-            f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach the segment margin, "
+            f"{fmt.pct(a['price_after_package_pct'], signed=True)} to reach its segment's net "
+            "margin, "
             f"more than a price path can ask: renegotiate the terms{_in_full(a, c)} or exit"
         )
-    path = f"prices {_path(a)} bring it to the segment margin"
-    return f"{saving}, and {path}" if a["better_action"] == "package and price" else path
+    goal = fmt.pct(a["target_margin"], 1)
+    price = f"prices {_path(a)} add {fmt.money(a['price_after_package'], c)} a year"
+    if a["better_action"] == "price":
+        return f"{price}, which brings it to its segment's net margin of {goal}"
+    text = f"{saving} and {price}: together they bring it to its segment's net margin of {goal}"
+    nc, first = a.get("net_contribution"), a.get("price_first_year")
+    year1 = float(nc) + (float(first) if pd.notna(first) else 0.0) if pd.notna(nc) else 0.0
+    if rework and year1 < 0:
+        text += (
+            f"; until the package is reworked, it still loses {fmt.money(-year1, c)} a year "
+            "after the first price step"
+        )
+    return text
 
 
 def suggested_actions(p: Plan) -> pd.DataFrame:
@@ -128,6 +140,12 @@ def _suggested(p: Plan) -> pd.DataFrame:
     c = p.currency
     rows = [(act, why, True, None) for act, why in _urgent_actions(p)]
     rows += [(act, why, urgent, None) for act, why, urgent in _profit_actions(p)]
+    rows += [(act, why, urgent, None) for act, why, urgent in _cost_actions(p)]
+    silent = _unsurveyed(p)
+    if silent:
+        rows.append(
+            ("Survey its decision makers", silent.split(" (")[0].split(":")[0], False, None)
+        )
     for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
         close = getattr(r, "expected_close", None)
         rows.append(
@@ -148,7 +166,7 @@ def _suggested(p: Plan) -> pd.DataFrame:
                 None,
             )
         )
-    for r in p.whitespace[~p.whitespace["in_pipeline"]].head(2).itertuples():
+    for r in p.whitespace[~p.whitespace["in_pipeline"]].head(0 if _losing(p) else 2).itertuples():
         rows.append(
             (
                 f"Propose {r.product}",
@@ -208,21 +226,36 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
                     f"influential detractor, influence {int(r.influence)}",
                 )
             )
+        for role in missing_roles(p):
+            urgent.append(
+                (
+                    f"Meet the {role} and add them to the contacts",
+                    f"the plan names the {role}; no contact on record holds the role",
+                )
+            )
     if a.get("signals"):
         urgent.append(("Review the risk signals with the account team", joined(a["signals"])))
     return urgent
 
 
-def _lift_note(a: pd.Series, c: str | None) -> str:
+def _lift_note(p: Plan) -> str:
     """What bringing the account up to its segment's average where it gets less would
-    cost: a choice, not counted in the change."""
+    cost: a choice, not counted in the change, worth it only where its own ratings show
+    a gap on what matters to it."""
+    a, c = p.account, p.currency
     lift = a.get("package_lift")
     if lift is None or not pd.notna(lift) or lift <= 0:
         return ""
-    return (
-        f"; bringing it up to the segment's average where it gets less would cost "
-        f"{fmt.money(lift, c)} more, worth it where it is short on what it values"
+    text = (
+        "; bringing it up to the segment's average where it gets less would cost "
+        f"{fmt.money(lift, c)} more"
     )
+    gaps = _gap_frame(p)
+    if len(gaps):
+        return text + f", worth it for {listing(list(gaps['element'].head(2)))}, where it is short"
+    if len(p.ratings) and "importance" in p.ratings.columns:
+        return text + ", which its own ratings do not call for"
+    return text + "; ask the customer what it is short on before spending it (it has not rated us)"
 
 
 def _more_in_full(a: pd.Series, c: str | None) -> str:
@@ -231,8 +264,8 @@ def _more_in_full(a: pd.Series, c: str | None) -> str:
     if more <= 0:
         return ""
     return (
-        f"; up to {fmt.money(more, c)} more if it pays for what the package charges "
-        "separately and gives up what it does not offer"
+        f"; it would save up to {fmt.money(more, c)} more if it paid for what the package "
+        "charges separately and gave up what it does not offer"
     )
 
 
@@ -261,14 +294,7 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
             )
         )
     if act in ("price", "package and price"):
-        out.append(
-            (
-                f"Raise net prices {_path(a)}, on the value delivered",
-                f"brings it to {fmt.pct(a['target_margin'], 1)}, the net margin of its "
-                f"segment's accounts taken together{_median_margin(p)}",
-                False,
-            )
-        )
+        out.append((f"{PRICE_ACTION} {_path(a)}", _price_why(p), False))
     if act == "renegotiate or exit":
         out.append(
             (
@@ -282,6 +308,65 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
     return out
 
 
+#: How a price action starts (its due date is the next renewal, see :func:`dated_actions`).
+PRICE_ACTION = "Raise net prices"
+
+
+def _price_why(p: Plan) -> str:
+    """Why a price rise is fair to ask and what it reaches: a discount off list above the
+    segment's median account, else the value delivered; where we deliver badly on what
+    matters to the account, only once the service fix is agreed."""
+    a, seg = p.account, p.segment
+    disc = a.get("discount")
+    basis = (
+        f"its discount off list, {fmt.pct(disc, 1)}, is above its segment's median "
+        f"account's {fmt.pct(seg.get('discount'), 1)}"
+        if _gap(disc, seg.get("discount")) >= 0.005
+        else "asked on the value delivered"
+    )
+    reach = (
+        ("with the package, " if a["better_action"] == "package and price" else "")
+        + f"it brings its net margin to {fmt.pct(a['target_margin'], 1)}, its segment's "
+        f"accounts' taken together{_median_margin(p)}"
+    )
+    fix = "; ask it only once the service fix is agreed" if _gap_frame(p).size else ""
+    return f"{basis}; {reach}{fix}"
+
+
+def _losing(p: Plan) -> bool:
+    """It loses more than :data:`~kamlib.method.account_plan.MATERIAL_LOSS` of its revenue
+    after cost-to-serve (the loss whose first target is to break even): its effort goes to
+    the margin before growth."""
+    nc, rev = p.account.get("net_contribution"), p.account.get("revenue")
+    return bool(pd.notna(nc) and pd.notna(rev) and rev > 0 and -nc > ap.MATERIAL_LOSS * rev)
+
+
+def _cost_actions(p: Plan) -> list[tuple[str, str, bool]]:
+    """For an account that loses money: the two activities that cost most to serve it,
+    to review with operations (growth proposals wait until it earns)."""
+    c, act = p.currency, p.activities
+    if not _losing(p) or not len(act) or "cost" not in act.columns:
+        return []
+    top = act.sort_values("cost", ascending=False).head(2)
+    total = float(act["cost"].sum())
+    names = [str(x).replace("_", " ") for x in top["activity"]]
+    what = listing(
+        [
+            f"{n} ({fmt.count(q)} a year, {fmt.money(v, c)})"
+            for n, q, v in zip(names, top["quantity"], top["cost"], strict=True)
+        ]
+    )
+    return [
+        (
+            "Review with operations what serving it costs most",
+            f"{listing(names)}, {fmt.pct(top['cost'].sum() / total)} of its "
+            f"{fmt.money(total, c)} cost-to-serve; {what}; agree how often and at what level "
+            "it gets them",
+            False,
+        )
+    ]
+
+
 SWOT = ("strengths", "weaknesses", "opportunities", "threats")
 
 
@@ -289,7 +374,7 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
     """What the data contributes to each SWOT quadrant, in words: strengths and weaknesses
     against the segment's median account, opportunities from whitespace, pipeline and
     wallet, threats from the risks the plan shows (:func:`risk_items`)."""
-    a, c, seg = p.account, p.currency, p.segment
+    a, seg = p.account, p.segment
     data: dict[str, list[str]] = {
         "strengths": [],
         "weaknesses": [],
@@ -320,17 +405,26 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         )
     nps = a.get("nps")
     if pd.notna(nps) and nps >= 30 and bool(a.get("nps_counted", True)):
-        data["strengths"].append(f"NPS {fmt.signed(nps)} over the last 12 months")
+        data["strengths"].append(nps_text(a))
     if a.get("supporters", 0) and a.get("supporters", 0) > 0:
         data["strengths"].append(
             fmt.plural(int(a["supporters"]), "supporter") + " among the contacts"
         )
     data["strengths"] += _rated_well(p)
     risks = risk_items(p)
+    _swot_risks(p, data, risks)
+    return data
+
+
+def _swot_risks(p: Plan, data: dict[str, list[str]], risks: list[tuple[str, str]]) -> None:
+    """The SWOT's weaknesses, opportunities and threats beyond the strengths, into
+    ``data``: from the risks, the ratings, the contacts, whitespace, pipeline and wallet."""
+    a, c = p.account, p.currency
+    sow = a.get("share_of_wallet")
     for kind, evidence in risks:
         if kind in ("relationship gap", "profitability"):
             data["weaknesses"].append(evidence)
-    data["weaknesses"] += _service_gaps(p) + _weak_spots(p, [k for k, _ in risks])
+    data["weaknesses"] += _service_gaps(p) + _detractors(p) + _weak_spots(p, [k for k, _ in risks])
     if not data["weaknesses"]:
         data["weaknesses"] += _no_weakness(p)
     if pd.notna(a["whitespace"]) and a["whitespace"] > 0:
@@ -339,7 +433,9 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         data["opportunities"].append(f"weighted open pipeline {fmt.money(a['weighted'], c)}")
     if pd.notna(a.get("headroom")) and a["headroom"] > 0:
         data["opportunities"].append(f"wallet headroom {fmt.money(a['headroom'], c)}")
-    data["threats"] += [e for k, e in risks if k in ("lost", "churn signal", "customer sentiment")]
+    data["threats"] += [
+        e for k, e in risks if k in ("lost", "churn signal", "customer sentiment", "survey gap")
+    ]
     if pd.notna(sow) and sow < 1:
         data["threats"].append(
             f"{fmt.pct(1 - sow)} of its spend on what we sell goes to others "
@@ -347,7 +443,19 @@ def swot_data(p: Plan) -> dict[str, list[str]]:
         )
     if not data["threats"]:
         data["threats"].append(risks_empty(p))
-    return data
+
+
+def _detractors(p: Plan) -> list[str]:
+    """The detractors among the contacts, by name and role (an influential one is also an
+    urgent action)."""
+    ct = p.contacts
+    if not len(ct) or "attitude" not in ct.columns:
+        return []
+    det = ct[ct["attitude"] == "detractor"]
+    if det.empty:
+        return []
+    who = listing([f"{r.name} ({_role(r)})" for r in det.head(3).itertuples()])
+    return [fmt.plural(len(det), "detractor") + f" among the contacts: {who}"]
 
 
 def _rated_well(p: Plan, n: int = 2) -> list[str]:
@@ -360,9 +468,9 @@ def _rated_well(p: Plan, n: int = 2) -> list[str]:
           & (r["importance"] - r["satisfaction"] < 1)]  # fmt: skip
     g = g.sort_values(["importance", "satisfaction"], ascending=False).head(n)
     return [
-        f"rates our {e} at {s:.0f} of 5, on something it rates {i:.0f} of 5 in importance"
-        for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
-    ]
+        rated(e, i, s) for e, i, s in zip(g["element"], g["importance"], g["satisfaction"],
+                                          strict=True)
+    ]  # fmt: skip
 
 
 #: A service gap that is a risk, not only a weakness: importance at least the first,
@@ -399,24 +507,21 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
         )  # fmt: skip
     gaps, signals = list(a.get("gaps") or []), list(a.get("signals") or [])
     stale_gap = any(g.code in ap.SENIOR_GAPS for g in gaps)
-    nps, n = a.get("nps"), int(a.get("nps_respondents", 0) or 0)
+    nps = a.get("nps")
     for sig in signals:
         if sig.code == "risk.stale_senior" and stale_gap:
             continue  # the relationship gap says the same with the days
         if sig.code == "risk.nps_down" and pd.notna(nps):  # the level, not only the fall
             down = f"down {sig.values['points']:.0f} points"
-            out.append(("churn signal", f"NPS {fmt.signed(nps)} over the last 12 months, {down}"))
+            out.append(("churn signal", f"{nps_text(a)}, {down}"))
             continue
         out.append(("churn signal", say(sig)))
     if pd.notna(nps) and nps < 0 and not any(s.code == "risk.nps_down" for s in signals):
-        few = (
-            ""
-            if a.get("nps_counted", True)
-            else f" (from {fmt.plural(n, 'respondent')}: too few to score, worth a conversation)"
-        )
-        out.append(
-            ("customer sentiment", f"NPS {nps:+.0f} over the last 12 months{few}".replace("-", "−"))
-        )
+        few = "" if a.get("nps_counted", True) else ": too few to score, worth a conversation"
+        out.append(("customer sentiment", nps_text(a) + few))
+    silent = _unsurveyed(p)
+    if silent:
+        out.append(("survey gap", silent))
     if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
         out.append(
             (
@@ -432,15 +537,73 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     g = _gap_frame(p)
     severe = g[(g["importance"] >= SEVERE[0]) & (g["satisfaction"] <= SEVERE[1])]
     out += [
-        ("service gap", f"rates {e} at {i:.0f} of 5 and our delivery at {v:.0f}")
+        ("service gap", rated(e, i, v))
         for e, i, v in zip(severe["element"], severe["importance"], severe["satisfaction"],
                            strict=True)
     ]  # fmt: skip
+    out += [
+        ("relationship gap", f"the {role} the plan names is not among the contacts on record")
+        for role in missing_roles(p)
+    ]
     limit = stale_days if stale_days is not None else p.stale_days
     old = _stale_seniors(p, limit)
     if len(old) and not stale_gap:
         who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
         out.append(("relationship gap", f"senior contacts not met for over {limit} days: {who}"))
+    return out
+
+
+def nps_text(a: pd.Series) -> str:
+    """``'NPS −50 over the last 12 months, from 4 respondents'``: a score of a handful of
+    answers is read for what it is."""
+    n = int(a.get("nps_respondents", 0) or 0)
+    return f"NPS {fmt.signed(a['nps'])} over the last 12 months" + (
+        f", from {fmt.plural(n, 'respondent')}" if n else ""
+    )
+
+
+def _unsurveyed(p: Plan) -> str:
+    """Where the pack holds surveys and this account answered none in the last 12 months:
+    since when it is silent (its last answered quarter), else that it never answered."""
+    if not p.has.get("surveys", True) or pd.notna(p.account.get("nps")):
+        return ""
+    if not len(p.nps):
+        return "no survey answered on record: we do not know what it thinks of us"
+    last = pd.Timestamp(p.nps["quarter"].max())
+    months = (p.as_of.year - last.year) * 12 + p.as_of.month - last.month
+    return (
+        f"no survey answered for {months} months (the last in Q{last.quarter} {last.year}): "
+        "we do not know what it thinks of us today"
+    )
+
+
+#: Roles a manager names in a plan that should be among the contacts, with the words a
+#: contact's role may spell them in.
+ROLES = {
+    "CEO": ("ceo", "chief executive", "managing director", "general manager"),
+    "CFO": ("cfo", "chief financial", "finance director", "head of finance"),
+    "CIO": ("cio", "chief information officer", "it director", "head of it"),
+    "CTO": ("cto", "chief technology", "technical director"),
+    "COO": ("coo", "chief operating", "operations director", "head of operations"),
+    "CISO": ("ciso", "chief information security", "head of security"),
+}
+
+
+def missing_roles(p: Plan) -> list[str]:
+    """Roles the manager's texts name (``"decision by the CIO with the CFO"``) that no
+    contact on record holds: the plan counts on someone we have not mapped."""
+    import re
+
+    text = " ".join(str(v) for v in p.inputs.values())
+    if not text or not p.has.get("contacts", True):
+        return []
+    roles = " | ".join(str(r).lower() for r in p.contacts.get("role", []) if isinstance(r, str))
+    out = []
+    for role, spellings in ROLES.items():
+        if re.search(rf"\b{role}\b", text) and not any(
+            re.search(rf"\b{w}\b", roles) for w in spellings
+        ):
+            out.append(role)
     return out
 
 
@@ -466,7 +629,7 @@ def client_value_points(p: Plan) -> list[str]:
         top = r.sort_values(["importance", "element"], ascending=[False, True]).head(3)
         sat = top["satisfaction"] if "satisfaction" in top else pd.Series(np.nan, top.index)
         return [
-            f"Rates {e} at {i:.0f} of 5" + (f", our delivery at {s:.0f}" if pd.notna(s) else "")
+            rated(e, i, s, cap=True)
             for e, i, s in zip(top["element"], top["importance"], sat, strict=True)
         ]
     pk = p.package
@@ -484,6 +647,15 @@ def client_value_points(p: Plan) -> list[str]:
             ]
         )
     ]
+
+
+def rated(element: str, importance: float, satisfaction: float, cap: bool = False) -> str:
+    """How much an element matters to the account and how it rates our delivery of it:
+    ``'rates technical support 5 of 5 in importance and our delivery of it 2 of 5'``."""
+    text = f"rates {element} {importance:.0f} of 5 in importance" + (
+        f" and our delivery of it {satisfaction:.0f} of 5" if pd.notna(satisfaction) else ""
+    )
+    return text[:1].upper() + text[1:] if cap else text
 
 
 def _gap(a: float | None, b: float | None) -> float:
@@ -566,20 +738,20 @@ def _service_gaps(p: Plan, n: int = 2) -> list[str]:
     below, largest gap first."""
     g = _gap_frame(p)
     return [
-        f"rates {e} at {i:.0f} of 5 and our delivery at {s:.0f}"
-        for e, i, s in zip(g["element"], g["importance"], g["satisfaction"], strict=True)
-    ][:n]
+        rated(e, i, s) for e, i, s in zip(g["element"], g["importance"], g["satisfaction"],
+                                          strict=True)
+    ][:n]  # fmt: skip
 
 
 def challenges(p: Plan) -> list[str]:
-    """The pressures our figures show: revenue falling or growing slower than the
-    segment's, products bought less, margins below the segment's, a loss after
-    cost-to-serve; without any, that the figures show none (and which were compared)."""
+    """The pressures on the customer's spend our figures show: revenue falling or growing
+    slower than the segment's, products bought less; without any, that the figures show
+    none. Our own margin on the account is our problem, not the customer's: it is in the
+    weaknesses and risks, not here."""
     a, c = p.account, p.currency
     out = []
-    growth, gm, nm = a.get("growth"), a.get("gross_margin"), a.get("net_margin")
+    growth = a.get("growth")
     signed = lambda v: fmt.pct(v, 1, signed=True)  # noqa: E731
-    one = lambda v: fmt.pct(v, 1)  # noqa: E731
     if pd.notna(growth) and (growth < 0 or _gap(growth, p.segment.get("growth")) < -0.01):
         out.append(
             f"Revenue {signed(growth)} on the prior year" + _segment_text(p, "growth", signed)
@@ -598,27 +770,11 @@ def challenges(p: Plan) -> list[str]:
             )
             + " than the year before"
         )
-    if _gap(gm, p.segment.get("gross_margin")) < -0.01:
-        out.append(f"Gross margin {one(gm)}" + _segment_text(p, "gross_margin", one))
-    if pd.notna(a.get("net_contribution")) and a["net_contribution"] < 0:
-        out.append(
-            f"Loses {fmt.money(-a['net_contribution'], c)} a year after "
-            f"{fmt.money(a['cost_to_serve'], c)} of cost-to-serve"
-        )
-    elif _gap(nm, p.segment.get("net_margin")) < -0.01:
-        out.append(f"Net margin {one(nm)}" + _segment_text(p, "net_margin", one))
-    if out:
+    if out or not pd.notna(growth):
         return out
-    compared = [
-        what
-        for what, v in (("revenue growth", growth), ("gross margin", gm), ("net margin", nm))
-        if pd.notna(v)
-    ]
-    if not compared:
-        return []
     return [
-        f"Our figures show no pressure: {listing(compared)} at or above the segment's median "
-        "account"
+        f"Our figures show no pressure on its spend: revenue {signed(growth)} on the prior "
+        "year" + _segment_text(p, "growth", signed)
     ]
 
 
@@ -646,7 +802,10 @@ def ongoing_projects(p: Plan) -> list[str]:
 
 def required_actions(p: Plan) -> list[str]:
     """The actions the data suggests, most urgent first."""
-    return [f"{r.action}: {r.why}" for r in suggested_actions(p).head(5).itertuples()]
+    return [
+        f"{r.action}. {r.why[:1].upper()}{r.why[1:]}."
+        for r in suggested_actions(p).head(5).itertuples()
+    ]
 
 
 def _no_weakness(p: Plan) -> list[str]:
@@ -710,9 +869,9 @@ def investment(p: Plan) -> list[str]:
             + (
                 f"{fmt.money(-change, c)} less"
                 if change < 0
-                else (f"{fmt.money(change, c)} more" if change > 0 else "as much")
+                else (f"{fmt.money(change, c)} more" if change > 0 else "the same")
             )
-            + _lift_note(a, c)
+            + _lift_note(p)
             + _more_in_full(a, c)
         )
     elif pd.notna(cts):
@@ -739,11 +898,16 @@ def deal_preparation(p: Plan) -> list[str]:
                 else []
             )  # fmt: skip
         w = ws.iloc[0]
-        return [
-            f"No open opportunity on record: the first proposal to prepare is {w['product']}, "
-            f"which {fmt.pct(w['adoption'])} of its segment buy, typically "
+        seen = (
+            f"{w['product']}, which {fmt.pct(w['adoption'])} of its segment buy, typically "
             f"{fmt.money(w['value'], p.currency)} a year"
-        ]
+        )
+        if unrecorded_projects(p):
+            return [
+                "No open opportunity on record: the ongoing projects named in this plan are "
+                f"not in the pipeline yet. A further product to propose later: {seen}"
+            ]
+        return [f"No open opportunity on record: the first proposal to prepare is {seen}"]
     o = p.opportunities.sort_values("weighted", ascending=False).iloc[0]
     c = p.currency
     close = o.get("expected_close")
@@ -786,6 +950,7 @@ MITIGATION = {
     "is back above the watch line",
     "relationship gap": "meet the senior decision makers within the month",
     "service gap": "agree a service fix with a date with the customer's decision maker",
+    "survey gap": "ask its decision makers for a score and what to improve, this quarter",
 }
 
 
@@ -852,6 +1017,8 @@ def dated_actions(p: Plan) -> pd.DataFrame:
             due.append(f"within {URGENT_DAYS} days")
         elif r.action.endswith("once it is reworked"):  # waits for the rework, undated
             due.append("once the package is reworked")
+        elif r.action.startswith(PRICE_ACTION):
+            due.append("at the next renewal")
         else:
             due.append("within 3 months")
     return s.assign(owner=owner, due=due)[["action", "why", "owner", "due"]]

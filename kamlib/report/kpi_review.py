@@ -107,6 +107,11 @@ def scorecard_view(r: KpiReview) -> pd.DataFrame:
                 _change(d, k) for d, k in zip(c["others_delta"], c["column"], strict=True)
             ]
         out["status"] = c["status"]
+        if "next_target" in c and c["next_target"].notna().any():  # from where it is now
+            out["next target"] = [
+                _fmt(v, u, k) if pd.notna(v) else ""
+                for v, u, k in zip(c["next_target"], c["unit"], c["column"], strict=True)
+            ]
     return out
 
 

@@ -36,6 +36,7 @@ from .drafts import (  # noqa: F401  (the notebook's views, re-exported)
     swot_data,
     unrecorded_projects,
 )
+from .rules import listing
 from .tables import table_html
 from .words import FIELD_TITLES, PART_TITLES, say
 
@@ -218,10 +219,10 @@ def _confirmed_note(status: pd.Series) -> str:
     """How many of the parts the manager writes are confirmed, counted as parts so that a
     part only the data fills (the targets) never reads as the manager's."""
     written = status[status != ap.FROM_DATA]
-    n, done = len(written), int((written == ap.CONFIRMED).sum())
-    if not n:
+    done = int((written == ap.CONFIRMED).sum())
+    if not len(written):
         return "all from the data"
-    return f"{done} of {n} manager's parts confirmed"
+    return f"{done} of {len(status)} parts confirmed by the manager"
 
 
 def _earnings_sentence(p: Plan) -> str:
@@ -264,10 +265,13 @@ def _target_sentence(p: Plan) -> str:
     if breaks_even(p) and b["increase"] > 0:
         return (
             f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
-            f"(+{fmt.money(b['increase'], c)}, from prices alone): {target_reason(p)}."
+            f"(+{fmt.money(b['increase'], c)}, from prices alone). {_cap(target_reason(p))}."
         )
     if not _rate(p)[0] and not bool(p.account.get("pipeline_floor", False)):
-        return f"**Target:** hold today's {fmt.money(b['target'], c)} a year: {target_reason(p)}."
+        return (
+            f"**Target:** hold today's {fmt.money(b['target'], c)} a year. "
+            f"{_cap(target_reason(p))}."
+        )
     text = (
         f"**Target:** {fmt.money(b['target'], c)} in {int(b['months'])} months "
         f"(+{fmt.money(b['increase'], c)}), {target_reason(p)}."
@@ -282,7 +286,7 @@ def _target_sentence(p: Plan) -> str:
     if parts:
         if unrecorded_projects(p) and not b["pipeline"]:
             parts[0] += " (the manager's ongoing projects are not in it yet)"
-        text = text[:-1] + ": " + ", ".join(parts) + "; "
+        text += " " + _cap(" and ".join(parts)) + "; "
         text += (
             f"**{fmt.money(b['to_find'], c)} is still to find**."
             if b["to_find"] > 0
@@ -291,23 +295,44 @@ def _target_sentence(p: Plan) -> str:
     return text
 
 
+def _cap(text: str) -> str:
+    """A clause as the start of a sentence."""
+    return text[:1].upper() + text[1:]
+
+
+def _why_key(p: Plan) -> str:
+    """Why the account is a key account, in the plan's words: where it ranks and how
+    well it fits (the segmentation report explains the score)."""
+    r = p.account.get("reason")
+    v = getattr(r, "values", None) or {}
+    if getattr(r, "code", "") != "seg.reason.key" or "score" not in v:
+        return say(r)
+    where = say(r).split(":", 1)[1].split(";", 1)[0].strip().replace(", top", " and the top")
+    return (
+        f"among the {where}, with a compatibility score of {v['score']:.0f} of 100 (how well "
+        "it fits as a key account)"
+    )
+
+
 def summary_text(p: Plan) -> str:
     """The one-page summary in words, written from the plan's numbers."""
     a = p.account
     lines = [
-        f"**{_m(p.name)}** is a **{_m(a['segment'])}** key account: {_m(say(a['reason']))}.",
+        f"**{_m(p.name)}** is a **{_m(a['segment'])}** key account: {_m(_why_key(p))}.",
         _earnings_sentence(p),
         _target_sentence(p),
     ]
-    risks = risk_items(p)
+    # the loss is said once: by the target of an account breaking even, else by the
+    # profitability line
+    risks = [(k, e) for k, e in risk_items(p) if not (k == "profitability" and _has_fix(p))]
     if risks:
         lines.append("**Risks:** " + "; ".join(_m(e) for _, e in risks) + ".")
     if _has_fix(p):
-        lines.append(f"**Profitability:** {_flagged_for(p)}; {_fix(p)}.")
+        why = "" if breaks_even(p) else f"{_flagged_for(p)}; "  # its target says the loss
+        lines.append(f"**Profitability:** {why}{_fix(p)}.")
     elif isinstance(a.get("better_action"), str):
         lines.append(
-            "**Profitability:** a lower net price and a higher cost-to-serve than its peers "
-            "(the aggressive quadrant), "
+            "**Profitability:** a lower net price and a higher cost-to-serve than its peers, "
             "though still at its segment's net margin: watch its cost-to-serve."
         )
     return "\n\n".join(lines)
@@ -315,14 +340,14 @@ def summary_text(p: Plan) -> str:
 
 def _flagged_for(p: Plan) -> str:
     """Why the profitability step flagged the account, as its own figures say it: a loss,
-    a net margin below its segment's, or the aggressive quadrant."""
+    a net margin below its segment's, or a low price with a high cost-to-serve."""
     a, c = p.account, p.currency
     nc, margin, goal = a.get("net_contribution"), a.get("net_margin"), a.get("target_margin")
     if pd.notna(nc) and nc < 0:
         return f"it loses {fmt.money(-nc, c)} a year after cost-to-serve"
     if pd.notna(margin) and pd.notna(goal) and margin < goal:
         return f"a net margin of {fmt.pct(margin, 1)}, below its segment's {fmt.pct(goal, 1)}"
-    return "a lower net price and a higher cost-to-serve than its peers (the aggressive quadrant)"
+    return "a lower net price and a higher cost-to-serve than its peers"
 
 
 def next_steps(p: Plan, n: int = 3) -> str:
@@ -335,9 +360,23 @@ def next_steps(p: Plan, n: int = 3) -> str:
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
         f"- {_m(r.action)}"
         + ("" if "reworked" in r.action and "reworked" in r.due else f", {_m(r.due)}")
-        + f" ({_m(r.why.split('; ')[0])})"
+        + f" ({_m(first_clause(r.why))})"
         for r in s.itertuples()
     )
+
+
+def first_clause(text: str) -> str:
+    """The text up to its first ``'; '`` outside brackets.
+
+    >>> first_clause("brings it to 4 % (its median earns 9 %; larger ones less); at renewal")
+    'brings it to 4 % (its median earns 9 %; larger ones less)'
+    """
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and text.startswith("; ", i):
+            return text[:i]
+    return text
 
 
 def completeness_view(p: Plan) -> pd.DataFrame:
@@ -532,7 +571,7 @@ def _target_reason(p: Plan) -> str:
             why = f"health on watch at {fmt.count(a.get('health'))}"
         return (
             f"{fmt.pct(rate, signed=True)} a year, half management's "
-            f"{fmt.pct(p.growth_target)} while it recovers: {why}"
+            f"{fmt.pct(p.growth_target)}, while it recovers ({why})"
         )
     if basis == ap.WALLET:
         wallet = fmt.money(a.get("estimated_wallet"), c)
@@ -570,48 +609,56 @@ def _break_even_when(p: Plan) -> str:
 
 def portfolio_text(pf: dict, currency: str | None) -> str:
     """The plans together as a business case (:func:`kamlib.method.plan_book.portfolio`):
-    what the targets add, what profitability's actions add, against the model's cost.
-    Figures are added and subtracted as printed (:func:`kamlib.core.fmt.rounded`), so
-    the sentence adds up and its actions match the profitability report's."""
+    what the targets add in their first year, then, once complete, what growth and
+    profitability's actions earn against the model's cost, each time frame in its own
+    sentence. Figures are added and subtracted as printed (:func:`kamlib.core.fmt.rounded`),
+    so the sentences add up and the actions match the profitability report's."""
     c, h, r = currency, int(pf["months"]), fmt.rounded
     increase = r(pf["target"]) - r(pf["revenue"]) if pf["increase"] else 0.0
     text = (
         f"Together the {h}-month targets take the key accounts from "
         f"{fmt.money(pf['revenue'], c)} to {fmt.money(pf['target'], c)} a year, "
-        f"{fmt.money(increase, c)} more."
+        f"{fmt.money(increase, c)} more"
     )
     gp = pf["extra_gross_profit"]
     if pd.isna(gp):
-        return text
+        return text + "."
     priced = increase - r(pf["growth"])
-    text += (
-        f" Growth makes {fmt.money(pf['growth'], c)} of it, about {fmt.money(gp, c)} of gross "
-        "profit at each account's margin"
-        + (
-            f"; the rest is the price rises of the accounts breaking even first, "
-            f"{fmt.money(priced, c)}, counted with profitability's actions"
-            if pf["increase"] - pf["growth"] > 0.5 and priced > 0
-            else ""
-        )
-        + "."
+    share = gp / pf["growth"] if pf["growth"] else np.nan
+    text += f": {fmt.money(pf['growth'], c)} from growth" + (
+        f", worth about {fmt.money(gp, c)} of gross profit at each account's own gross margin "
+        f"({fmt.pct(share)} on average)"
+        if pd.notna(share)
+        else ""
     )
+    if pf["increase"] - pf["growth"] > 0.5 and priced > 0:
+        text += (
+            f", and {fmt.money(priced, c)} from the first price steps of the accounts that "
+            "must break even first"
+        )
+    text += "."
     v = case_figures(pf)
     if v is None:
         return text
     fixes = v["savings"] + v["prices"] if pd.notna(v["savings"]) else v["fixes"]
+    years = int(pf.get("price_steps", 0) or 0)
+    when = f"Once complete (up to {years} years)" if years > 1 else "Once complete"
     if pd.notna(fixes) and fixes > 0:
         text += (
-            f" Those actions, package savings and price paths, bring {fmt.money(fixes, c)} a "
-            "year once complete."
+            f" {when}, profitability's package savings and price paths, those first steps "
+            f"included, add {fmt.money(fixes, c)} a year of net contribution"
         )
+        total = f"; with growth's gross profit, {fmt.money(v['total'], c)} a year against the "
+    else:
+        total = f" {when}, growth's gross profit is {fmt.money(v['total'], c)} a year against the "
     verdict = (
         "enough to pay for it"
         if v["gap"] <= 0
         else f"{fmt.money(v['gap'], c)} short of paying for it"
     )
     return (
-        f"{text} In all, {fmt.money(v['total'], c)} a year against the "
-        f"{fmt.money(pf['programme_cost'], c)} the key-account model costs a year: {verdict}."
+        f"{text}{total}{fmt.money(pf['programme_cost'], c)} the key-account model costs a "
+        f"year: {verdict}."
     )
 
 
@@ -688,7 +735,15 @@ def targets_note(p: Plan) -> str:
             if float(_bridge(p)["increase"].max()) > 0
             else f"The revenue targets hold today's {start} a year"
         )
-        return f"{lead}: {reason}. " + (
+        growth = a.get("growth")
+        held = (
+            f" The targets count no volume growth (it grew {fmt.pct(growth, 1, signed=True)} "
+            "on the prior year): until it breaks even the plan's effort goes to its margin, "
+            "and any growth comes on top."
+            if pd.notna(growth) and growth > 0
+            else ""
+        )
+        return f"{lead}. {_cap(reason)}.{held} " + (
             f"The actions above take it to {fmt.money(after, c)} a year."
             if after >= 0
             else f"The actions above leave it at {fmt.money(after, c)} a year: renegotiate "
@@ -722,13 +777,45 @@ def targets_note(p: Plan) -> str:
     return text
 
 
+def _rated(p: Plan) -> bool:
+    """The account has rated our service itself (importance or satisfaction)."""
+    r = p.ratings
+    return bool(len(r)) and any(
+        c in r and r[c].notna().any() for c in ("importance", "satisfaction")
+    )
+
+
 def package_view(p: Plan) -> pd.DataFrame:
-    """The segment's service package next to what this account says matters to it."""
+    """The segment's service package next to what this account says matters to it; empty
+    where the account has not rated us (:func:`package_empty` says it in a sentence)."""
     pk = p.package[["element", "decision"]].rename(columns={"decision": "segment package"})
+    if not _rated(p):
+        return pk.iloc[:0]
     r = p.ratings.set_index("element") if len(p.ratings) else pd.DataFrame()
     for col, name in (("importance", "importance here"), ("satisfaction", "satisfaction here")):
         pk[name] = pk["element"].map(r[col]) if col in r.columns else np.nan
     return pk
+
+
+def package_empty(p: Plan) -> str:
+    """Where the package table would be empty: no package, or the package in one sentence
+    beside the fact that the account has not rated us."""
+    pk = p.package
+    if not len(pk):
+        return "No service package: the service model had no ratings to decide on."
+    by = {d: list(pk.loc[pk["decision"] == d, "element"]) for d in pk["decision"].unique()}
+    parts = (
+        [f"charges separately for {listing(by['charged separately'])}"]
+        if by.get("charged separately")
+        else []
+    )
+    parts += [f"does not offer {listing(by['not offered'])}"] if by.get("not offered") else []
+    what = (
+        f"its segment's package (service model) {' and '.join(parts)}; the rest is included"
+        if parts
+        else "its segment's package (service model) includes every element"
+    )
+    return f"The account has not rated our service itself: {what}."
 
 
 def cts_view(p: Plan) -> pd.DataFrame:
@@ -770,7 +857,16 @@ def investment_view(p: Plan) -> pd.DataFrame:
             vals.append(_to_plan(p) if todo else "n/a")
         else:
             vals.append(fmt.money(amount, p.currency, scale=scale))
-    return pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
+    out = pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
+    if unrecorded_projects(p) and "investment_amount" in p.inputs:
+        # the investment serves deals the targets cannot count yet: no return to state
+        later = out[""].isin(["net return", "return on investment"])
+        out.loc[later, "per year"] = "not measurable yet"
+        out.loc[later, "how"] = (
+            "the investment serves the ongoing projects named in this plan, which are not in "
+            "the pipeline; record them (amount, probability, close date) to count their return"
+        )
+    return out
 
 
 def _to_plan(p: Plan) -> str:

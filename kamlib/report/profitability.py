@@ -284,8 +284,8 @@ def summary_text(p: Profitability, currency: str | None = None) -> str:
     text = (
         f"Serving customers costs **{fmt.money(h['cost_to_serve'], currency)}** a year, "
         f"{fmt.pct(h['cts_share'])} of net revenue, leaving a net contribution of "
-        f"**{fmt.money(h['net_contribution'], currency)}**. The most profitable "
-        f"{fmt.pct(h['whale_at'])} of customers earn **{fmt.pct(h['whale_peak'])} of it**; the "
+        f"**{fmt.money(h['net_contribution'], currency)}**. The {fmt.pct(h['whale_at'])} of "
+        f"customers that make money earn **{fmt.money(earned(h), currency)}**; the "
         f"{fmt.plural(h['unprofitable'], 'customer')} that lose money "
         f"({fmt.pct(h['unprofitable'] / len(p.table))} of all) destroy "
         f"{fmt.money(h['destroyed'], currency)}{tail}. "
@@ -324,9 +324,10 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
         ("net contribution", fmt.money(h["net_contribution"], currency), "after cost-to-serve"),
         ("cost-to-serve", fmt.pct(h["cts_share"]), "of net revenue"),
         (
-            "earned by the best customers",
-            fmt.pct(h["whale_peak"]),
-            f"of the net contribution, by the top {fmt.pct(h['whale_at'])}",
+            "earned by the customers that make money",
+            fmt.money(earned(h), currency),
+            f"the top {fmt.pct(h['whale_at'])}; the rest lose "
+            f"{fmt.money(h['destroyed'], currency)}",
         ),
         (
             "unprofitable key accounts",
@@ -335,6 +336,12 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
         ),
         ("aggressive key accounts", fmt.count(h["aggressive_key"]), "low price, high cost"),
     ]
+
+
+def earned(h: dict) -> float:
+    """What the customers that make money earn between them (the whale curve's peak): the
+    net contribution plus what the others lose."""
+    return float(h["net_contribution"]) + float(h["destroyed"])
 
 
 def sensitivity_view(p: Profitability) -> pd.DataFrame:
@@ -569,8 +576,8 @@ def decision(
         return _no_earnings(p, currency)
     h, a = headline(p), p.actions
     whale = (
-        f"the most profitable {fmt.pct(h['whale_at'])} of customers earn "
-        f"{fmt.pct(h['whale_peak'])} of the net contribution"
+        f"the {fmt.pct(h['whale_at'])} of customers that make money earn "
+        f"{fmt.money(earned(h), currency)}, the rest lose {fmt.money(h['destroyed'], currency)}"
     )
     head = (
         f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money after "

@@ -49,7 +49,13 @@ GLOSSARY: dict[str, Term] = {
     "channel": _t("Channel", "text", "How the customer is served (direct, partner, ...)."),
     "region": _t("Region", "text", "The customer's region."),
     "members": _t("Group members", "count", "Accounts rolled up into this group."),
-    "class": _t("Class", "text", "Tier 1-3 (key accounts), development, core or transactional."),
+    "class": _t(
+        "Class",
+        "text",
+        "Tier 1–3: the key accounts. Development: high potential, not key yet. Core: a solid "
+        "share of revenue, served as today. Transactional: the smallest customers, served at "
+        "the lowest cost.",
+    ),
     "tier": _t("Tier", "text", "The key-account tier: 1 is the most strategic."),
     "segment": _t("Segment", "text", "The tier and buyer orientation (or the class)."),
     "group": _t("Group", "text", "The accounts a figure is computed over."),

@@ -320,11 +320,12 @@ def answer_slide(deck: Deck) -> None:
         else S.plain(st.decisions["segmentation"].headline)
     )
     ph = phase_one(deck)
+    flagged = len(st.prof.actions) if st.prof.earns else 0
     if ph and v:
         title = (
-            f"The model costs {fmt.money(ph['cost'], c)} a year, {fmt.money(v['gap'], c)} more "
-            f"than the plans and fixes could bring; test it on the {fmt.count(ph['cover'])} "
-            "that can carry it"
+            f"Test the key-account model on the {fmt.plural(ph['cover'], 'account')} that can "
+            "carry its cost"
+            + (f"; fix the {fmt.plural(flagged, 'flagged account')} either way" if flagged else "")
         )
     sl = deck.slide("two", title, "the decision page of each step report")
     left, right = S.body_boxes(sl)
@@ -334,22 +335,17 @@ def answer_slide(deck: Deck) -> None:
         if k in st.decisions
     ]
     if ph:
-        found.insert(3, (
-            f"{fmt.count(ph['rest'])} of the {fmt.count(ph['keys'])} key accounts earn "
-            f"{fmt.money(ph['rest_earns'], c)} a year between them after cost-to-serve; the "
-            f"other {fmt.count(ph['cover'])} earn {fmt.money(ph['earn'], c)} (the line is drawn "
-            "on gross profit, before cost-to-serve)"
+        found.insert(1, (
+            f"{fmt.count(ph['cover'])} of them earn {fmt.money(ph['earn'], c)} after "
+            f"cost-to-serve, enough to carry the model; the other {fmt.count(ph['rest'])}, "
+            f"{fmt.money(ph['rest_earns'], c)} between them"
         ))  # fmt: skip
     if v:
-        words = _value_words(v, c)
         found.insert(
             4 if ph else 3,
-            words[0].upper()
-            + words[1:]
-            + _assumed(deck, v)
-            + "; "
-            + _firm_words(v, c, _ready(deck))
-            + ".",
+            f"Plans and fixes: {fmt.money(v['total'], c)} a year once complete, against the "
+            f"model's {fmt.money(v['cost'], c)} (a planning assumption); {_firm(v, c)} is "
+            f"{_ready(deck)}",
         )
     since = _running_since(deck)
     if since:
@@ -373,26 +369,38 @@ def value_slide(deck: Deck) -> None:
     source = "the account plans' index and the account profitability report"
     steps = int(deck.story.config.method.profitability.price_steps)
     ready = _ready(deck)
+    ph = phase_one(deck)
     title = (
         f"Once complete (up to {steps} years) the plans and fixes bring "
         f"{fmt.money(v['total'], c)} a year against the model's {fmt.money(v['cost'], c)}; "
-        f"{_firm(v, c)} is {ready}"
+        + (f"phase 1 costs {fmt.money(ph['budget'], c)}" if ph else f"{_firm(v, c)} is {ready}")
     )
     firm = _firm_words(v, c, ready)
     notes = [text + _assumed(deck, v), firm[0].upper() + firm[1:]]
     sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
-    cats = [f"{ready}: package savings of packages needing no rework",
+    cats = [f"package savings needing no rework ({ready})",
             "package savings once their packages are reworked",
-            f"price paths, if the customers accept them (up to {steps} years)",
-            "growth the plans target (gross profit), if they reach it",
+            f"price paths, if customers accept them (up to {steps} years)",
+            "growth the plans target (gross profit), if reached",
             "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
     values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
+    if ph:  # the first phase: what it costs and what its own plans target
+        cats += [f"phase 1 ({fmt.plural(ph['cover'], 'account')}): the model's cost"]
+        values += [fmt.rounded(ph["budget"])]
+        if pd.notna(ph["growth"]):
+            cats += ["phase 1: growth their plans target (gross profit)"]
+            values += [fmt.rounded(ph["growth"])]
+    chart_font = 10 if len(cats) > 6 else None  # every label shown, each on its own lines
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
     box, under = box.split_below(0.8)
     chart = S.category_chart(sl, box, labels, {"a year": values}, [deck.colour], kind="bar",
                              value_format=deck.axis_format(values), legend=False)  # fmt: skip
+    if chart_font:
+        from pptx.util import Pt
+
+        chart.category_axis.tick_labels.font.size = Pt(chart_font)
     n = int(deck.story.seg.accounts["key"].sum())
     S.text_box(sl, under, [
         f"A year once each is complete: price paths take up to {steps} years and reworked "
@@ -402,7 +410,8 @@ def value_slide(deck: Deck) -> None:
         f"{fmt.money(_per_key(deck, v), deck.currency)} each, a planning assumption."
         + _phase_words(deck)
     ], size=11, colour=S.GREY)  # fmt: skip
-    S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS}, default="#9CA3AF")
+    S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS, 6: LOSS},
+                    default="#9CA3AF")  # fmt: skip
 
 
 def _confirmed_words(deck: Deck) -> str:
@@ -430,15 +439,15 @@ def _phase_words(deck: Deck) -> str:
     )
     return (
         f" Phase 1, the {fmt.count(ph['cover'])} key accounts that can carry the model, costs "
-        f"{fmt.money(ph['budget'], c)} a year and pays back only if they add as much: they "
-        f"earn {fmt.money(ph['earn'], c)} after cost-to-serve today, with or without it{grows}."
+        f"{fmt.money(ph['budget'], c)} a year and pays back only if they add as much net "
+        f"contribution: they earn {fmt.money(ph['earn'], c)} after cost-to-serve today, with or "
+        f"without it{grows}."
     )
 
 
 def decisions(deck: Deck) -> list[str]:
     """What the committee is asked to decide, from the steps' results: the list, the
     model's budget, the fixes, the packages, the targets."""
-    from ..method import profitability as pf
     from ..method.segmentation import headline
 
     st, c, out = deck.story, deck.currency, []
@@ -452,21 +461,7 @@ def decisions(deck: Deck) -> list[str]:
     )
     ph = phase_one(deck)
     if ph:
-        verb = "Refocus the programme on phase 1" if _running_since(deck) else "Approve phase 1"
-        grows = (
-            f"; their plans identify {fmt.money(ph['growth'], c)} of gross profit so far"
-            if pd.notna(ph["growth"])
-            else ""
-        )
-        approve = (
-            f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} whose own "
-            f"net contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
-            f"{fmt.money(ph['budget'], c)} a year (about "
-            f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
-            f"each{_today(ph)}). It pays back only if these accounts add as much{grows}. Decide "
-            f"the other {fmt.count(ph['rest'])}, and whether to go on, on the client's own cost "
-            "per key account and phase 1's results"
-        )
+        approve = _phase_ask(deck, ph)
     elif v and v["gap"] > 0 and n:
         approve += (
             f", with the model's budget set on the client's own costs (as costed, "
@@ -475,13 +470,7 @@ def decisions(deck: Deck) -> list[str]:
     if n:
         out.append(approve + ".")
     if p.earns and len(p.actions):
-        count = p.actions["better_action"].value_counts()
-        exits = int(count.get(pf.RENEGOTIATE, 0))
-        out.append(
-            f"Approve the fixes for the {_flagged(p)}: packages, price paths"
-            + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
-            + "."
-        )
+        out.append(_fixes_ask(p, c))
     m = st.model
     if m.costs is not None and len(m.costs):
         bad = int((m.costs["affordable"] == False).sum())  # noqa: E712
@@ -495,8 +484,61 @@ def decisions(deck: Deck) -> list[str]:
             + "."
         )
     if not getattr(st.kpi, "targets_agreed", False) and len(st.kpi.scorecard):
-        out.append("Agree the KPI targets: until then the scorecard's statuses are provisional.")
+        c_ = st.kpi.scorecard
+        past = int((c_["actual"] > c_["target"]).sum()) if "target" in c_ else 0
+        out.append(
+            "Agree the KPI targets for the next 12 months, set from today's level by the same "
+            "rules"
+            + (
+                f" ({fmt.count(past)} KPIs already beat the targets proposed from the baseline)"
+                if past
+                else ""
+            )
+            + "; until then the scorecard's statuses are provisional."
+        )
     return out
+
+
+def _phase_ask(deck: Deck, ph: dict) -> str:
+    """The committee's first decision where the model is short: phase 1, its budget, its
+    managers and what it must add."""
+    c = deck.currency
+    verb = "Refocus the programme on phase 1" if _running_since(deck) else "Approve phase 1"
+    grows = (
+        f"; their plans identify {fmt.money(ph['growth'], c)} of gross profit so far"
+        if pd.notna(ph["growth"])
+        else ""
+    )
+    return (
+        f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} whose own "
+        f"net contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
+        f"{fmt.money(ph['budget'], c)} a year (about "
+        f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
+        f"each{_today(ph)}). It pays back only if these accounts add "
+        f"{fmt.money(ph['budget'], c)} a year of net contribution{grows}. Decide "
+        f"the other {fmt.count(ph['rest'])}, and whether to go on, on the client's own cost "
+        "per key account and phase 1's results"
+    )
+
+
+def _fixes_ask(p: Any, c: str) -> str:
+    """The fixes for the flagged key accounts, a decision apart from the model's."""
+    from ..method import profitability as pf
+
+    exits = int(p.actions["better_action"].value_counts().get(pf.RENEGOTIATE, 0))
+    h = pf.headline(p)
+    fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
+    return (
+        f"Approve the fixes for the {_flagged(p)}: packages, price paths"
+        + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
+        + (
+            f". They bring {fmt.money(fixes, c)} a year once complete, whatever is decided "
+            "on the model"
+            if fixes > 0
+            else ""
+        )
+        + "."
+    )
 
 
 def phase_one(deck: Deck) -> dict | None:
@@ -559,10 +601,15 @@ def _today(ph: dict) -> str:
     """Who serves phase 1's accounts today, beside the managers it asks for."""
     if not ph["today"]:
         return ""
+    n, mid = int(ph["today"]), int(ph["mid_managers"])
+    if mid <= n:
+        return (
+            f", drawn from the {fmt.plural(n, 'account manager')} who "
+            f"{'serves' if n == 1 else 'serve'} these accounts today: no new hires"
+        )
     return (
-        f", where {fmt.plural(ph['today'], 'account manager')} "
-        f"{'serves' if ph['today'] == 1 else 'serve'} them today among "
-        f"{fmt.count(ph['served'])} customers"
+        f": {fmt.count(mid - n)} more than the {fmt.plural(n, 'account manager')} who "
+        f"{'serves' if n == 1 else 'serve'} these accounts today"
     )
 
 
@@ -597,8 +644,11 @@ def summary_slide(deck: Deck) -> None:
         from ..method.plan_book import portfolio
         from ..report.plan import portfolio_text
 
-        said = _first_sentence(portfolio_text(portfolio(book), deck.currency))
-        rows.insert(4, ("Account plans", said, ""))
+        pf_ = portfolio(book)
+        said = _first_sentence(portfolio_text(pf_, deck.currency))
+        more = fmt.rounded(pf_["target"]) - fmt.rounded(pf_["revenue"])
+        number = f"{fmt.money(more, deck.currency)} more revenue in {int(pf_['months'])} months"
+        rows.insert(4, ("Account plans", said, number if pf_["increase"] else ""))
     sl = deck.slide("content", "What each step found", "the decision page of each step report")
     box = S.content_box(sl)
     frame = pd.DataFrame(rows, columns=["step", "what the analysis shows", "the number"])
@@ -631,7 +681,7 @@ def data_slide(deck: Deck) -> None:
     )
     S.table(sl, left, frame, deck.colour, size=10, widths=(2.4, 1.2, 1.4, 1.4),
             numeric=("rows",))  # fmt: skip
-    S.text_box(sl, right, _tiles_text(d) + d.next_steps[:2], size=13)
+    S.text_box(sl, right, _tiles_text(d) + d.next_steps[:1], size=13)
 
 
 def segmentation_slides(deck: Deck) -> None:
@@ -639,7 +689,14 @@ def segmentation_slides(deck: Deck) -> None:
     seg, d = st.seg, st.decisions["segmentation"]
     caveats = say_all(seg.notes)[:3] if hasattr(seg, "notes") else []
     # the Pareto curve, the decision's numbers beside it
-    sl = deck.slide("two", d.headline, "01_segmentation.pdf, Financial screen", caveats)
+    ph = phase_one(deck)
+    title = (
+        f"{fmt.count(ph['keys'])} customers qualify as key accounts; {fmt.count(ph['cover'])} "
+        "of them carry the model's cost today"
+        if ph
+        else d.headline
+    )
+    sl = deck.slide("two", title, "01_segmentation.pdf, Financial screen", caveats)
     left, right = S.body_boxes(sl)
     series = {"Revenue": _curve(seg.pareto_revenue)}
     if seg.pareto_gross_profit is not None and len(seg.pareto_gross_profit):
@@ -906,12 +963,14 @@ def _cost_title(cv: pd.DataFrame) -> str:
     bad = cv[cv["affordable"].astype(str) == "no"]
     if not len(bad):
         return "Every segment can afford its package"
-    names = ", ".join(str(s) for s in bad["segment"])
+    names = " and ".join(str(s) for s in bad["segment"]) if len(bad) <= 2 else ""
     n = len(bad)
-    return (
-        f"{n} {'package costs' if n == 1 else 'packages cost'} more than half the gross "
-        f"profit of {'its segment' if n == 1 else 'their segments'}: {names}"
-    )
+    if names:
+        return (
+            f"Rework the {names} {'package' if n == 1 else 'packages'}: "
+            f"{'it costs' if n == 1 else 'each'} over half its segment's gross profit"
+        )
+    return f"Rework {n} packages: each costs over half its segment's gross profit"
 
 
 def profitability_slides(deck: Deck) -> None:
@@ -1027,9 +1086,9 @@ def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
     for aid in a["account_id"].head(accounts):
         p = plan(book, str(aid))
         name = str(p.account["account_name"])
-        reason = (pr.target_reason(p) or "").replace(": ", ", ")
+        message = account_message(p)
         room = S.TITLE_CHARS - len(name) - 2
-        title = f"{name}: {S.action_title(reason, room)}" if reason and room > 30 else name
+        title = f"{name}: {S.action_title(message, room)}" if message and room > 30 else name
         sl = deck.slide("two", title, f"the account plan of {name}")
         left, right = S.body_boxes(sl)
         paras = [s for s in pr.summary_text(p).split("\n\n") if s.strip()]
@@ -1045,6 +1104,26 @@ def plan_slides(deck: Deck, accounts: int, portfolio: bool = True) -> None:
         ]  # fmt: skip
         S.table(sl, right, pd.DataFrame(rows, columns=["figure", "value"]), deck.colour,
                 size=12, widths=(2.2, 1.4), numeric=("value",))  # fmt: skip
+
+
+def account_message(p: Any) -> str:
+    """An account slide's title after the name: its 12-month target and what stands most
+    in its way (what is still to find, the loss to turn, the first risk)."""
+    from ..report import drafts as dr
+    from ..report import plan as pr
+
+    a, c, h = p.account, p.currency, p.horizons[0]
+    b = pr._bridge(p).iloc[0]
+    if pr.breaks_even(p):
+        head = f"break even first (it loses {fmt.money(-a['net_contribution'], c)} a year)"
+    elif b["increase"] > 0:
+        head = f"{fmt.money(b['target'], c)} in {h} months (+{fmt.money(b['increase'], c)})"
+    else:
+        head = f"hold {fmt.money(b['target'], c)} a year"
+    if not pr.breaks_even(p) and b["to_find"] > 0:
+        return f"{head}, {fmt.money(b['to_find'], c)} of it still to find"
+    risks = [e for k, e in dr.risk_items(p) if k != "profitability"]
+    return f"{head}; {pr.first_clause(risks[0].split(', from ')[0])}" if risks else head
 
 
 def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
@@ -1104,8 +1183,8 @@ def kpi_slides(deck: Deck) -> None:
     top, under = box.below(int(box.height * 0.68))
     fills = {**STATUS_FILLS, **{f"{k}, {w}": "E5E7EB" for k in STATUS_FILLS
                                 for w in ("shared", "to check")}}  # fmt: skip
-    S.table(sl, top, card.astype(str), deck.colour, size=11,
-            widths=(2.6, 1, 1, 1, 1.2, 1.6, 1.1),
+    S.table(sl, top, card.astype(str), deck.colour, size=10,
+            widths=(2.4, 0.9, 0.9, 0.9, 1.1, 1.2, 1.3, 0.9)[: len(card.columns)],
             fills={"status": fills, "status (proposed targets)": fills},
             numeric=("baseline", "actual", "target", "change",
                      "other accounts' change"))  # fmt: skip
@@ -1186,6 +1265,12 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
         risk_below = st.config.method.health.risk_below
         shown = int(min(14, max(8, (warn["health"] < risk_below).sum())))
         top = warn.head(shown)
+        hl = st.kpi.health
+        capped = (
+            set(hl.index[hl["capped"].fillna(False).astype(bool)].astype(str))
+            if "capped" in hl
+            else set()
+        )
         said = (
             f"the {fmt.count(n_risk)} at risk hold {fmt.money(rev, deck.currency)} of revenue"
             if n_risk
@@ -1202,7 +1287,10 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
                 "account": top["account"].astype(str),
                 "owner": top["owner"].astype(str),
                 "health": [f"{v:.0f}" for v in top["health"]],
-                "change": [fmt.signed(v) for v in top["change"]],
+                "change": [
+                    "capped" if i in capped and not v else fmt.signed(v)
+                    for i, v in zip(ids.loc[top.index], top["change"], strict=True)
+                ],
                 "revenue": _money_column(top["revenue"], deck.currency),
                 "reasons": top["reasons"].astype(str),
             }
@@ -1214,8 +1302,9 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
             above, box = box.below(420_000)  # the note above the table, which grows down
             S.text_box(sl, above, [
                 f"{fmt.count(loss)} of the {fmt.count(n_risk)} at risk are there for their loss "
-                "after cost-to-serve, which caps their health, rather than a falling trend: a "
-                "profit risk more than a risk of losing the customer."
+                "after cost-to-serve, which caps their health (\u201ccapped\u201d: held at the cap "
+                "both times), rather than a falling trend: a profit risk more than a risk of "
+                "losing the customer."
             ], size=11, colour=S.GREY)  # fmt: skip
         S.table(sl, box, frame, deck.colour, size=10 if len(top) <= 10 else 9,
                 widths=(1.9, 1.2, 0.6, 0.7, 0.8, 5.5),
@@ -1250,8 +1339,9 @@ def appendix_slides(deck: Deck) -> None:
     from ..report.workbook import GLOSSARY
 
     terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "tier",
-             "orientation", "score", "model cost", "package_cost", "price_steps", "quadrant",
-             "nrr", "grr", "share_of_wallet", "nps", "csat", "importance", "band"]  # fmt: skip
+             "class", "orientation", "score", "model cost", "package_cost", "price_steps",
+             "quadrant", "nrr", "grr", "share_of_wallet", "nps", "csat", "importance",
+             "band"]  # fmt: skip
     rows = [(GLOSSARY[t].label, GLOSSARY[t].means) for t in terms if t in GLOSSARY]
     sl = deck.slide("content", "Definitions", "the glossary of the step reports")
     box = S.content_box(sl)

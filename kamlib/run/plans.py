@@ -731,7 +731,11 @@ def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, 
 
 
 def _index_intro(
-    df, fact_pack: bool, portfolio: str = "", bands: tuple[float, float] = (70.0, 40.0)
+    df,
+    fact_pack: bool,
+    portfolio: str = "",
+    bands: tuple[float, float] = (70.0, 40.0),
+    growth: float = 0.10,
 ) -> str:
     """What the index lists and what its columns mean, the plans together as a business
     case (``portfolio``); the plans still to follow."""
@@ -758,7 +762,7 @@ def _index_intro(
         f"account manager has written or confirmed; {health}"
     )
     if portfolio:
-        intro += "\n\n" + portfolio
+        intro += "\n\n" + targets_rule(growth) + "\n\n" + portfolio
     failed = int((df["plan"] == "failed").sum())
     if failed:
         missing = df[df["plan"] == "failed"]
@@ -775,6 +779,23 @@ def _index_intro(
             f"{'it is' if failed == 1 else 'they are'} marked *to follow* below, without a link."
         )
     return intro
+
+
+def targets_rule(rate: float) -> str:
+    """How every plan sets its growth target, said once for the index (the rules of
+    :func:`kamlib.method.account_plan.target_growth`)."""
+    from ..core import fmt
+    from ..method.account_plan import MATERIAL_LOSS
+
+    return (
+        f"**How the targets are set.** A healthy account's target grows at management's "
+        f"{fmt.pct(rate)} a year; one that recovers (revenue falling, health on watch or a "
+        "small loss) at half of it; one at risk holds today's revenue until it is stable; one "
+        f"losing more than {fmt.pct(MATERIAL_LOSS)} of its revenue after cost-to-serve holds "
+        "today's volume plus its first price step, as its first target is to break even; and "
+        "no target passes the account's estimated wallet. Where the weighted open pipeline "
+        "alone brings more, the first target is today's revenue plus that pipeline."
+    )
 
 
 def _bands(book) -> tuple[float, float]:
@@ -807,7 +828,14 @@ def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
     whole = "" if fact_pack else portfolio_text(portfolio(book), c)
     nb.cells = [
         new_markdown_cell(
-            "## The key accounts\n\n" + _index_intro(df, fact_pack, whole, _bands(book))
+            "## The key accounts\n\n"
+            + _index_intro(
+                df,
+                fact_pack,
+                whole,
+                _bands(book),
+                float(book.config.method.account_plan.growth_target),
+            )
         ),
         out,
     ]
