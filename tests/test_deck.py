@@ -59,13 +59,12 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
     assert t[0] == story.config.engagement and len(t[1]) <= S.TITLE_CHARS
     ph = dk.phase_one(built)
     if ph:  # short of paying for itself: the accounts to test it on, the fixes apart
-        assert t[1].startswith(
-            f"Test the key-account model on the {fmt.plural(ph['cover'], 'account')} that can "
-            "carry its cost"
+        # a decision with its budget, and when the rest is decided
+        assert t[1] == (
+            f"Run the key-account model on {fmt.plural(ph['cover'], 'account')} for 12 months "
+            f"({fmt.money(ph['budget'], story.config.currency)}); decide the other {ph['rest']} "
+            "on the client's own costs"
         )
-        flagged = len(story.prof.actions) if story.prof.earns else 0
-        if flagged:
-            assert t[1].endswith(f"fix the {fmt.plural(flagged, 'flagged account')} either way")
         # the Pareto slide: who qualifies, who carries the cost
         assert f"{n} customers qualify as key accounts; {ph['cover']} of them carry" in t[2]
     else:
@@ -254,14 +253,19 @@ def test_the_value_case_adds_up_as_the_plans_index_prints_it(built, story):
     assert v["later"] == later and v["firm"] + v["later"] == v["savings"]
     chart = next(c for _, c in _charts(built.prs) if c.plots[0].series[0].name == "a year")
     ph = dk.phase_one(built)
-    phase = [fmt.rounded(ph["budget"]), fmt.rounded(ph["growth"])] if ph else []
-    assert list(chart.plots[0].series[0].values) == pytest.approx(
-        [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"], *phase]
-    )
     cats = list(chart.plots[0].categories)
-    assert cats[0].startswith(f"package savings needing no rework ({dk._ready(built)})")
-    if ph:  # phase 1 beside the whole: its cost and its plans' growth
-        assert cats[6].startswith(f"phase 1 ({fmt.plural(ph['cover'], 'account')}): the model")
+    if ph:  # nothing added up: the fixes, then phase 1 and all key accounts, cost vs growth
+        assert list(chart.plots[0].series[0].values) == pytest.approx(
+            [v["firm"], v["later"], v["prices"], fmt.rounded(ph["budget"]),
+             fmt.rounded(ph["growth"]), v["cost"], v["growth"]]
+        )  # fmt: skip
+        assert cats[0].startswith(f"fixes: package savings needing no rework ({dk._ready(built)})")
+        assert cats[3].startswith(f"phase 1 ({fmt.plural(ph['cover'], 'account')}): what the")
+    else:
+        assert list(chart.plots[0].series[0].values) == pytest.approx(
+            [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
+        )
+        assert cats[0].startswith(f"package savings needing no rework ({dk._ready(built)})")
     # every label shown, none skipped where they crowd
     assert chart._chartSpace.xpath(".//c:catAx/c:tickLblSkip/@val") == ["1"]
     asks = dk.decisions(built)
@@ -333,11 +337,9 @@ def test_phase_one_starts_with_the_key_accounts_that_carry_the_model(monkeypatch
     # Ana serves the two today, among the 2 customers she serves in all (Bo's are not in it)
     assert (ph["today"], ph["served"]) == (1, 2)
     # one manager for phase 1, drawn from those serving the accounts; more would be hires
-    assert dk._today(ph) == (
-        ", drawn from the 1 account manager who serves these accounts today: no new hires"
-    )
+    assert dk._today(ph) == " drawn from the 1 who serve these accounts today, no new hires"
     assert dk._today({**ph, "mid_managers": 3}) == (
-        ": 2 more than the 1 account manager who serves these accounts today"
+        ", 2 more than the 1 who serve these accounts today"
     )
     # the model pays for itself: nothing to phase
     monkeypatch.setattr(dk, "value_case", lambda deck: {"cost": 135.0, "gap": -1.0})
@@ -386,7 +388,7 @@ def test_the_deck_names_what_it_flags_and_when_a_saving_is_ready():
 
     acts = pd.DataFrame({"net_contribution": [-5.0, -1.0, 3.0]})
     assert dk._flagged(NS(actions=acts)) == (
-        "3 flagged key accounts (2 losing money, 1 priced low for their cost)"
+        "3 key accounts to fix on profit (2 losing money, 1 priced low for their cost)"
     )
     old = NS(story=NS(model=NS(notes=[note("sm.old_ratings", latest="2025-08-12")])))
     assert dk._ready(old) == "ready once the interviews are refreshed"
@@ -439,3 +441,15 @@ def test_an_account_slide_says_its_target_and_what_stands_in_its_way(built):
             assert said.startswith(fmt.money(b["target"], p.currency) + " in 12 months"), aid
             if b["to_find"] > 0:
                 assert said.endswith(f"{fmt.money(b['to_find'], p.currency)} of it still to find")
+
+
+def test_a_tile_counting_one_reads_in_the_singular():
+    from types import SimpleNamespace as NS
+
+    d = NS(tiles=[("Key accounts", "1", "0.7 % of 150 customers"),
+                  ("Key account managers", "1", ""), ("Key accounts", "219", "")])  # fmt: skip
+    assert dk._tiles_text(d) == [
+        "**1** key account (0.7 % of 150 customers)",
+        "**1** key account manager",
+        "**219** key accounts",
+    ]

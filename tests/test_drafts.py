@@ -98,8 +98,8 @@ def _euro():
 
 def test_a_healthy_account_has_no_pressure_and_says_what_was_compared():
     assert dr.challenges(make_plan()) == [
-        "Our figures show no pressure on its spend: revenue +10.0 % on the prior year, against "
-        "+5.0 % for the segment's median account"
+        "Our figures show only its spend with us, and no pressure on it: revenue +10.0 % on the "
+        "prior year, against +5.0 % for the segment's median account"
     ]
 
 
@@ -116,8 +116,9 @@ def test_challenges_are_the_customers_a_slower_revenue_products_bought_less_not_
     assert dr.challenges(p) == [
         "Revenue −5.0 % on the prior year, against +5.0 % for the segment's median account",
         "Buys less Mobile (−€10 k) and Voice (−€8.0 k, no longer bought) than the year before",
-    ]  # our low margin and the loss are ours: weaknesses and risks, not its challenges
-    assert "loses €2.0 k a year after cost-to-serve" in dr.swot_data(p)["weaknesses"]
+    ]  # our low margin and the loss are ours: a risk, not its challenges
+    assert ("profitability", "loses €2.0 k a year after cost-to-serve") in dr.risk_items(p)
+    assert dr.swot_data(p)["weaknesses"] == ["no contact at the account on record"]  # once
 
 
 def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
@@ -134,7 +135,7 @@ def test_strengths_and_weaknesses_compare_with_the_segment_and_the_ratings():
     assert swot["strengths"] == [
         "revenue +10.0 % on the prior year, against +5.0 % for the segment's median account",
         "net margin 30.0 %, against 25.0 % for the segment's median account",
-        "NPS +45 over the last 12 months, from 5 respondents",
+        "NPS +45 over the last 12 months, from only 5 respondents",
         "2 supporters among the contacts",
         "rates logistics 5 of 5 in importance and our delivery of it 5 of 5",
     ]
@@ -242,7 +243,7 @@ def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
         "Loses €5.0 k a year after cost-to-serve: renegotiate the terms or the service with "
         "the customer",
         "Health 60 (watch): review the account's health every month with the sales manager "
-        "until it is back above the watch line",
+        "until it is healthy again",
         "No contact at the account on record: meet the senior decision makers within the month",
     ]
 
@@ -309,11 +310,10 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     assert action == "Move the account to its segment's service package once it is reworked"
     assert why == (
         "saves €10 k a year; it serves the elements the package includes at the segment's cost "
-        "for an account of its size; the service model finds today's package too costly for "
-        "the segment; "
-        "it would save up to €4.0 k more if it paid for what the package charges separately "
-        "and gave up "
-        "what it does not offer; keep what it needs most: it rates technical support 5 of 5 in "
+        "for an account of its size; as it stands the package costs its segment too much, and "
+        "the service model reworks it first; it would save up to €4.0 k more if it paid for the "
+        "services the package charges separately (€4.0 k), to negotiate; keep what it needs "
+        "most: it rates technical support 5 of 5 in "
         "importance and our delivery of it 2 of 5"
     )
 
@@ -394,7 +394,9 @@ def test_breaking_even_on_a_package_still_to_rework_is_not_dated():
     assert view._break_even_when(waits) == (
         "once its segment's package is reworked (not dated yet) and prices take their first step"
     )
-    assert view.break_even_view(waits)["step"].iloc[1].endswith(", once reworked")
+    # the price step first, as it comes in time; the package when it is reworked
+    steps = view.break_even_view(waits)["step"].tolist()
+    assert steps[1] == "prices, first year's step" and steps[2].endswith(", once reworked")
     # prices alone enough: the rework does not hold it back
     small = make_plan(account={**fix, "net_contribution": -30.0, "package_affordable": False})
     assert view._break_even_when(small) == "within 12 months"
@@ -440,7 +442,7 @@ def test_projects_the_pipeline_does_not_hold_are_asked_for():
 
 def test_the_confirmed_tile_counts_only_the_parts_the_manager_writes():
     s = pd.Series(["confirmed", "from data", "drafted", "confirmed"])
-    assert view._confirmed_note(s) == "2 of 4 parts confirmed by the manager"
+    assert view._confirmed_note(s) == "2 of 3 manager's parts confirmed"
     assert view._confirmed_note(pd.Series(["from data"])) == "all from the data"
 
 
@@ -450,7 +452,7 @@ def test_a_falling_nps_is_said_with_its_level():
     p = make_plan({"nps": -100.0, "signals": [note("risk.nps_down", points=20.0)]})
     assert (
         "churn signal",
-        "NPS −100 over the last 12 months, from 5 respondents, down 20 points",
+        "NPS −100 over the last 12 months, from only 5 respondents, down 20 points",
     ) in dr.risk_items(p)
 
 
@@ -563,9 +565,10 @@ def test_a_role_the_manager_names_and_no_contact_holds_is_a_relationship_gap():
     inputs = {"deal_preparation": "Decision by the CIO with the CFO and the CEO; CTOs excluded."}
     p = make_plan({"contacts": 2, "supporters": 1}, inputs=inputs, contacts=contacts)
     assert dr.missing_roles(p) == ["CEO"]  # the CIO and CFO are on record in full words
-    assert ("relationship gap", "the CEO the plan names is not among the contacts on record") in (
-        dr.risk_items(p)
-    )
+    assert (
+        "relationship gap",
+        "the CEO (named in this plan) is not among the contacts on record",
+    ) in (dr.risk_items(p))
     assert "Meet the CEO and add them to the contacts" in list(dr.suggested_actions(p)["action"])
     # every detractor is a weakness, by name and role
     assert (
@@ -585,13 +588,14 @@ def test_a_price_rise_says_why_it_is_fair_and_waits_for_the_renewal_and_the_serv
     assert action == "Raise net prices +5.4 % in one year"
     assert why.startswith(
         "its discount off list, 41.3 %, is above its segment's median account's 38.1 %; it "
-        "brings its net margin to 4.6 %"
+        "brings it to 4.6 %, the net margin of its segment's accounts taken together"
     )
     d = dr.dated_actions(p)
     assert d.loc[d["action"] == action, "due"].item() == "at the next renewal"
     assert dr._fix(p) == (
-        "prices +5.4 % in one year add €5.4 k a year, which brings it to its segment's net "
-        "margin of 4.6 %"
+        "prices +5.4 % in one year add €5.4 k a year, which brings it to 4.6 %, the net margin of "
+        "its segment's accounts taken together (its median account earns 25.0 %, its larger "
+        "accounts less)"
     )
     gap = {"account_id": ["A1"], "element": ["support"], "importance": [5.0],
            "satisfaction": [2.0]}  # fmt: skip
@@ -599,7 +603,8 @@ def test_a_price_rise_says_why_it_is_fair_and_waits_for_the_renewal_and_the_serv
         "asked on the value delivered"
     )
     assert dr._profit_actions(make_plan(acc, ratings=gap))[0][1].endswith(
-        "; ask it only once the service fix is agreed"
+        "; ask it once our delivery of support is fixed (it rates it 5 of 5 in importance, our "
+        "delivery 2 of 5)"
     )
 
 
@@ -661,3 +666,46 @@ def test_the_index_states_the_target_rules_once():
     rule = targets_rule(0.08)
     assert "management's 8 % a year" in rule and "more than 2 % of its revenue" in rule
     assert "half of it" in rule and "estimated wallet" in rule
+
+
+def test_a_package_move_that_saves_less_than_the_service_it_lacks_waits_for_the_fix():
+    ratings = {"account_id": ["A1"], "element": ["technical support"], "importance": [5.0],
+               "satisfaction": [2.0]}  # fmt: skip
+    acc = {"better_action": "package", "package_saving": 5_200.0, "price_increase": 0.0,
+           "package_lift": 8_100.0, "package_affordable": True}  # fmt: skip
+    p = make_plan(acc, ratings=ratings)
+    ((action, why, _),) = dr._profit_actions(p)
+    assert action == "Fix technical support before any package move"
+    assert why == (
+        "its segment's package would save €5.2 k a year, but bringing it up to the segment's "
+        "level where it is short (technical support) costs €8.1 k: fix that service first, then "
+        "review the package"
+    )
+    assert dr._fix(p) == why  # the summary says the same
+    # a lift smaller than the saving: the move stands
+    cheap = make_plan({**acc, "package_lift": 1_000.0}, ratings=ratings)
+    assert dr._profit_actions(cheap)[0][0].startswith("Move the account to its segment's")
+
+
+def test_the_identity_says_an_override_in_words_and_the_orientation_once():
+    from kamlib.core.notes import note
+
+    why = note("seg.reason.override", before="Core", after="Tier 3", by="Katrin Vogel (CSO)",
+               reason="Strategic innovation partner.")  # fmt: skip
+    p = make_plan({"reason": why, "orientation": "loyalty"})
+    assert view._why_key(p) == "decided by Katrin Vogel (CSO), as Strategic innovation partner"
+    facts = view.header_facts(p)
+    assert "Buyer orientation" not in facts  # "Tier 1 · partner (loyalty)" says it
+    assert "Buyer orientation" in view.header_facts(make_plan({"orientation": "price"}))
+
+
+def test_the_nps_chart_runs_to_the_data_date_so_silence_shows():
+    from kamlib.report import charts
+
+    nps = pd.DataFrame({"account_id": ["A1"], "quarter": pd.to_datetime(["2025-03-31"]),
+                        "respondents": [4], "nps": [-50.0], "csat": [3.0]})  # fmt: skip
+    fig = charts.nps_history(nps, 3, dt.date(2026, 9, 30))
+    import matplotlib.dates as mdates
+
+    right = mdates.num2date(fig.axes[0].get_xlim()[1]).date()
+    assert right == dt.date(2026, 9, 30)

@@ -469,8 +469,8 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     assert len(floored) and (floored["weighted"] > 0.10 * floored["annual_revenue"]).all()
     said = pr.target_reason(plan_book.plan(book, floored.index[0]))
     assert said == (
-        "today's revenue plus the weighted open pipeline, which alone brings more than the "
-        "+10 % a year its situation would set"
+        "today's revenue plus the weighted open pipeline, which alone brings more than its "
+        "usual target, management's growth target of 10 % a year"
     )
 
 
@@ -527,7 +527,8 @@ def test_the_plans_together_are_set_against_the_model_cost():
     assert said.endswith(
         "Once complete, profitability's package savings and price paths, those first steps "
         "included, add €8 a year of net contribution; with growth's gross profit, €12 a year "
-        "against the €20 the key-account model costs a year: €8 short of paying for it."
+        "against the €20 the key-account model costs a year (a planning assumption until the "
+        "client's own figures replace it): €8 short of paying for it."
     )
     # as printed, and as the profitability report adds its actions
     big = {**pf, "revenue": 10.04e6, "target": 15.58e6, "increase": 5.54e6, "growth": 4.76e6,
@@ -539,7 +540,8 @@ def test_the_plans_together_are_set_against_the_model_cost():
     assert "add €4.3 M a year of net contribution" in said
     assert said.endswith(
         "with growth's gross profit, €6.0 M a year against the €10.7 M the key-account model "
-        "costs a year: €4.7 M short of paying for it."
+        "costs a year (a planning assumption until the client's own figures replace it): "
+        "€4.7 M short of paying for it."
     )
 
 

@@ -389,12 +389,14 @@ def break_even_path(
     price_first_year: float,
     price_total: float,
     steps: int,
+    package_first: bool = True,
 ) -> pd.DataFrame:
     """How a loss-making account breaks even: today's net contribution, then what the
     segment's package saves, the first year's price step and the rest of the price path
     (``price_total`` over ``steps`` yearly steps), each with the net contribution after it.
     A step worth nothing is left out; prices move revenue, not cost, so each euro of price
-    is a euro of net contribution.
+    is a euro of net contribution. A package that waits (``package_first=False``, a package
+    still to rework) comes after the first price step, as it will in time.
 
     Examples
     --------
@@ -403,13 +405,16 @@ def break_even_path(
     ['today', 'the package', 'price, first year', 'price, later years']
     >>> b["net_contribution"].tolist()
     [-100.0, -40.0, -15.0, 5.0]
+    >>> break_even_path(-100.0, 60.0, 25.0, 45.0, 2, package_first=False)["step"].tolist()
+    ['today', 'price, first year', 'the package', 'price, later years']
     """
     rows = [("today", np.nan, net_contribution)]
     level = net_contribution
     first = min(max(price_first_year, 0.0), max(price_total, 0.0)) if steps else 0.0
     later = max(price_total, 0.0) - first if steps > 1 else 0.0
-    for step, effect in (("the package", package_saving), ("price, first year", first),
-                         ("price, later years", later)):  # fmt: skip
+    order = [("the package", package_saving), ("price, first year", first)]
+    for step, effect in [*(order if package_first else order[::-1]),
+                         ("price, later years", later)]:  # fmt: skip
         if pd.notna(effect) and effect > 0:
             level += effect
             rows.append((step, effect, level))

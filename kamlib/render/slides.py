@@ -438,6 +438,7 @@ def xy_chart(
     if xs_all and 0 <= min(xs_all) and max(xs_all) <= 1 + 1e-9:  # shares: ends at 100 %
         chart.category_axis.minimum_scale = 0.0
         chart.category_axis.maximum_scale = 1.0
+        chart.category_axis.major_unit = 0.2  # six labels, level, none turned on its side
     ys_all = [float(y) for _, ys in series.values() for y in ys]
     if ys_all and 0 <= min(ys_all) and max(ys_all) <= 1 + 1e-9:
         chart.value_axis.minimum_scale = 0.0

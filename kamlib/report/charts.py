@@ -828,8 +828,10 @@ def stakeholder_map(
         Line2D([], [], marker="o", ls="", color="#E69F00", label=f"≤ {stale_days} days"),
         Line2D([], [], marker="o", ls="", color="#D55E00", label=f"> {stale_days} days"),
         Line2D([], [], marker="o", ls="", mfc="white", mec=INK, mew=2, label="senior"),
-    ]
-    ax.legend(handles=legend, loc="upper center", ncol=4, fontsize=7.5, bbox_to_anchor=(0.5, -0.08))
+        Line2D([], [], marker="o", ls="", color=GREY, markersize=9,
+               label="larger: stronger relationship (1–5)"),
+    ]  # fmt: skip
+    ax.legend(handles=legend, loc="upper center", ncol=5, fontsize=7.5, bbox_to_anchor=(0.5, -0.08))
     if gaps:
         ax.text(
             0.0,
@@ -876,10 +878,11 @@ def _place_labels(ax: Any, c: pd.DataFrame) -> None:
             placed.append(label.get_window_extent(renderer))
 
 
-def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:
+def nps_history(nps: pd.DataFrame, min_respondents: int = 1, as_of: object = None) -> Figure | None:
     """NPS per quarter (bars, in points, each within its quarter: none past the data's
     date) with the respondents and CSAT above each bar; a quarter with fewer than
-    ``min_respondents`` answers is drawn pale and hatched, and the legend says why."""
+    ``min_respondents`` answers is drawn pale and hatched, and the legend says why. Given
+    ``as_of``, the axis runs to it: quarters without answers since show as a gap."""
     if nps.empty:
         return None
     fig, ax = plt.subplots(figsize=(8.0, 2.6))
@@ -913,6 +916,8 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1) -> Figure | None:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title("NPS per quarter", y=TITLE_Y)
+    if as_of is not None:  # silence since the last answer is seen, not cut off
+        ax.set_xlim(x.min() - pd.Timedelta(days=60), pd.Timestamp(str(as_of)))
     from matplotlib.patches import Patch
 
     marks = [Patch(color="#009E73", label="positive"), Patch(color="#D55E00", label="negative")]

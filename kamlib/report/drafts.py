@@ -21,6 +21,8 @@ from .words import joined, say
 
 #: A product whose revenue moved more than this against the prior year is named.
 PRODUCT_MOVE = 0.10
+#: Fewer answers than this in a year: an NPS said "from only N respondents".
+FEW_ANSWERS = 10
 #: Days within which an action on a risk or a relationship gap is due.
 URGENT_DAYS = 30
 
@@ -66,6 +68,16 @@ def _median_margin(p: Plan) -> str:
     )
 
 
+def _goal(p: Plan) -> str:
+    """The net margin a fix brings the account to, and what it is: ``'11.2 %, the net
+    margin of its segment's accounts taken together (its median account earns 18.3 %, its
+    larger accounts less)'``."""
+    return (
+        f"{fmt.pct(p.account['target_margin'], 1)}, the net margin of its segment's accounts "
+        f"taken together{_median_margin(p)}"
+    )
+
+
 def _to_rework(a: pd.Series) -> bool:
     """The service model finds the account's segment package unaffordable: a move onto it
     waits for the rework."""
@@ -93,7 +105,8 @@ def _fix(p: Plan) -> str:
         f"{fmt.money(a['package_saving'], c)} a year"
     )
     if a["better_action"] == "package":
-        return saving
+        short = _lift_first(p)
+        return short or saving
     if a["better_action"] == "renegotiate or exit":
         return (
             f"even with the segment package it would need prices "
@@ -101,11 +114,10 @@ def _fix(p: Plan) -> str:
             "margin, "
             f"more than a price path can ask: renegotiate the terms{_in_full(a, c)} or exit"
         )
-    goal = fmt.pct(a["target_margin"], 1)
     price = f"prices {_path(a)} add {fmt.money(a['price_after_package'], c)} a year"
     if a["better_action"] == "price":
-        return f"{price}, which brings it to its segment's net margin of {goal}"
-    text = f"{saving} and {price}: together they bring it to its segment's net margin of {goal}"
+        return f"{price}, which brings it to {_goal(p)}"
+    text = f"{saving} and {price}: together they bring it to {_goal(p)}"
     nc, first = a.get("net_contribution"), a.get("price_first_year")
     year1 = float(nc) + (float(first) if pd.notna(first) else 0.0) if pd.notna(nc) else 0.0
     if rework and year1 < 0:
@@ -139,8 +151,11 @@ def _close_text(r: object, currency: str) -> str:
 def _suggested(p: Plan) -> pd.DataFrame:
     c = p.currency
     rows = [(act, why, True, None) for act, why in _urgent_actions(p)]
-    rows += [(act, why, urgent, None) for act, why, urgent in _profit_actions(p)]
-    rows += [(act, why, urgent, None) for act, why, urgent in _cost_actions(p)]
+    # what the manager controls first where the package waits for a rework
+    profit, cost = _profit_actions(p), _cost_actions(p)
+    later = _to_rework(p.account)
+    rows += [(act, why, urgent, None) for act, why, urgent in (cost + profit if later
+                                                              else profit + cost)]  # fmt: skip
     silent = _unsurveyed(p)
     if silent:
         rows.append(
@@ -230,7 +245,7 @@ def _urgent_actions(p: Plan) -> list[tuple[str, str]]:
             urgent.append(
                 (
                     f"Meet the {role} and add them to the contacts",
-                    f"the plan names the {role}; no contact on record holds the role",
+                    "named in this plan; no contact on record holds the role",
                 )
             )
     if a.get("signals"):
@@ -258,14 +273,35 @@ def _lift_note(p: Plan) -> str:
     return text + "; ask the customer what it is short on before spending it (it has not rated us)"
 
 
-def _more_in_full(a: pd.Series, c: str | None) -> str:
-    """The rest of the package's effect, should the account accept it in full."""
-    more = sum(v for v in (a.get("package_charge"), a.get("package_stop")) if pd.notna(v))
-    if more <= 0:
+def _lift_first(p: Plan) -> str:
+    """Where the account is short on what matters to it (its own ratings) and bringing it
+    up to its segment's level costs at least what the package would save: the package
+    move does not pay until the service is fixed (empty otherwise)."""
+    a, c = p.account, p.currency
+    lift, save = a.get("package_lift"), a.get("package_saving")
+    gaps = _gap_frame(p)
+    if not len(gaps) or not pd.notna(lift) or not pd.notna(save) or lift < save or save <= 0:
         return ""
     return (
-        f"; it would save up to {fmt.money(more, c)} more if it paid for what the package "
-        "charges separately and gave up what it does not offer"
+        f"its segment's package would save {fmt.money(save, c)} a year, but bringing it up to "
+        f"the segment's level where it is short ({listing(list(gaps['element'].head(2)))}) "
+        f"costs {fmt.money(lift, c)}: fix that service first, then review the package"
+    )
+
+
+def _more_in_full(a: pd.Series, c: str | None) -> str:
+    """The rest of the package's effect, should the account accept it in full."""
+    charge, stop = (float(v) if pd.notna(v) else 0.0
+                    for v in (a.get("package_charge"), a.get("package_stop")))  # fmt: skip
+    if charge + stop <= 0:
+        return ""
+    how = [f"paid for the services the package charges separately ({fmt.money(charge, c)})"]
+    how = how if charge > 0 else []
+    how += [f"stopped those the package does not offer ({fmt.money(stop, c)})"] if stop > 0 else []
+    return (
+        f"; it would save up to {fmt.money(charge + stop, c)} more if it "
+        + " and ".join(how)
+        + ", to negotiate"
     )
 
 
@@ -275,7 +311,11 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
     if not _has_fix(p):
         return []
     act, out = a["better_action"], []
-    if act in ("package", "package and price"):
+    first = _lift_first(p) if act == "package" else ""
+    if first:
+        element = _gap_frame(p)["element"].iloc[0]
+        out.append((f"Fix {element} before any package move", first, False))
+    elif act in ("package", "package and price"):
         rework = _to_rework(a)
         out.append(
             (
@@ -284,7 +324,8 @@ def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
                 f"saves {fmt.money(a['package_saving'], c)} a year; it serves the elements "
                 "the package includes at the segment's cost for an account of its size"
                 + (
-                    "; the service model finds today's package too costly for the segment"
+                    "; as it stands the package costs its segment too much, and the service "
+                    "model reworks it first"
                     if rework
                     else ""
                 )
@@ -325,11 +366,16 @@ def _price_why(p: Plan) -> str:
         else "asked on the value delivered"
     )
     reach = (
-        ("with the package, " if a["better_action"] == "package and price" else "")
-        + f"it brings its net margin to {fmt.pct(a['target_margin'], 1)}, its segment's "
-        f"accounts' taken together{_median_margin(p)}"
+        "with the package, " if a["better_action"] == "package and price" else ""
+    ) + f"it brings it to {_goal(p)}"
+    g = _gap_frame(p)
+    fix = (
+        f"; ask it once our delivery of {g['element'].iloc[0]} is fixed (it rates it "
+        f"{g['importance'].iloc[0]:.0f} of 5 in importance, our delivery "
+        f"{g['satisfaction'].iloc[0]:.0f} of 5)"
+        if len(g)
+        else ""
     )
-    fix = "; ask it only once the service fix is agreed" if _gap_frame(p).size else ""
     return f"{basis}; {reach}{fix}"
 
 
@@ -422,7 +468,7 @@ def _swot_risks(p: Plan, data: dict[str, list[str]], risks: list[tuple[str, str]
     a, c = p.account, p.currency
     sow = a.get("share_of_wallet")
     for kind, evidence in risks:
-        if kind in ("relationship gap", "profitability"):
+        if kind == "relationship gap":
             data["weaknesses"].append(evidence)
     data["weaknesses"] += _service_gaps(p) + _detractors(p) + _weak_spots(p, [k for k, _ in risks])
     if not data["weaknesses"]:
@@ -542,7 +588,7 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
                            strict=True)
     ]  # fmt: skip
     out += [
-        ("relationship gap", f"the {role} the plan names is not among the contacts on record")
+        ("relationship gap", f"the {role} (named in this plan) is not among the contacts on record")
         for role in missing_roles(p)
     ]
     limit = stale_days if stale_days is not None else p.stale_days
@@ -557,8 +603,9 @@ def nps_text(a: pd.Series) -> str:
     """``'NPS −50 over the last 12 months, from 4 respondents'``: a score of a handful of
     answers is read for what it is."""
     n = int(a.get("nps_respondents", 0) or 0)
+    few = " only" if 0 < n < FEW_ANSWERS else ""
     return f"NPS {fmt.signed(a['nps'])} over the last 12 months" + (
-        f", from {fmt.plural(n, 'respondent')}" if n else ""
+        f", from{few} {fmt.plural(n, 'respondent')}" if n else ""
     )
 
 
@@ -701,7 +748,11 @@ def _weak_spots(p: Plan, risks: list[str]) -> list[str]:
             f"net margin {fmt.pct(a['net_margin'], 1)}"
             + _segment_text(p, "net_margin", lambda v: fmt.pct(v, 1))
         )
-    if p.has.get("contacts", True) and not int(a.get("contacts", 0) or 0):
+    if (
+        p.has.get("contacts", True)
+        and not int(a.get("contacts", 0) or 0)
+        and "relationship gap" not in risks  # the risk says it already
+    ):
         out.append("no contact at the account on record")
     return out
 
@@ -773,8 +824,8 @@ def challenges(p: Plan) -> list[str]:
     if out or not pd.notna(growth):
         return out
     return [
-        f"Our figures show no pressure on its spend: revenue {signed(growth)} on the prior "
-        "year" + _segment_text(p, "growth", signed)
+        f"Our figures show only its spend with us, and no pressure on it: revenue "
+        f"{signed(growth)} on the prior year" + _segment_text(p, "growth", signed)
     ]
 
 
@@ -877,7 +928,8 @@ def investment(p: Plan) -> list[str]:
     elif pd.notna(cts):
         out.append(f"Serving it costs {fmt.money(cts, c)} a year today")
     if _has_fix(p) and a["better_action"] in ("price", "package and price"):
-        out.append(f"Prices {_path(a)} bring it to the segment's net margin")
+        both = ", with the package," if a["better_action"] == "package and price" else ""
+        out.append(f"Prices {_path(a)}{both} bring it to {_goal(p)}")
     return out
 
 
@@ -905,7 +957,7 @@ def deal_preparation(p: Plan) -> list[str]:
         if unrecorded_projects(p):
             return [
                 "No open opportunity on record: the ongoing projects named in this plan are "
-                f"not in the pipeline yet. A further product to propose later: {seen}"
+                f"not in the pipeline yet; record them first. Also to propose: {seen}"
             ]
         return [f"No open opportunity on record: the first proposal to prepare is {seen}"]
     o = p.opportunities.sort_values("weighted", ascending=False).iloc[0]
@@ -947,7 +999,7 @@ MITIGATION = {
     "customer sentiment": "call the detractors, find the cause and agree a fix with a date",
     "profitability": "",  # the profitability step's own proposal (see below)
     "health": "review the account's health every month with the sales manager until it "
-    "is back above the watch line",
+    "is healthy again",
     "relationship gap": "meet the senior decision makers within the month",
     "service gap": "agree a service fix with a date with the customer's decision maker",
     "survey gap": "ask its decision makers for a score and what to improve, this quarter",

@@ -168,10 +168,14 @@ def header_facts(p: Plan) -> str:
         ("Region", a.get("region")),
         ("Channel", a.get("channel")),
     ]
+    seg = str(a.get("segment") or "")
     items = "".join(
         f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>"
         for k, v in facts
-        if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != ""
+        if v is not None
+        and not (isinstance(v, float) and np.isnan(v))
+        and str(v) != ""
+        and not (k == "Buyer orientation" and f"({v})" in seg)  # the segment says it
     )
     head = f'<p class="plan-account">{_e(p.name)} <span>{_e(p.id)}</span></p>'
     return f'{head}<dl class="facts">{items}</dl>'
@@ -222,7 +226,7 @@ def _confirmed_note(status: pd.Series) -> str:
     done = int((written == ap.CONFIRMED).sum())
     if not len(written):
         return "all from the data"
-    return f"{done} of {len(status)} parts confirmed by the manager"
+    return f"{done} of {len(written)} manager's parts confirmed"
 
 
 def _earnings_sentence(p: Plan) -> str:
@@ -285,7 +289,9 @@ def _target_sentence(p: Plan) -> str:
         parts.append(f"whitespace products not yet offered {fmt.money(b['whitespace'], c)}")
     if parts:
         if unrecorded_projects(p) and not b["pipeline"]:
-            parts[0] += " (the manager's ongoing projects are not in it yet)"
+            parts[0] += (
+                " (the manager's ongoing projects are not in it yet, so the target is provisional)"
+            )
         text += " " + _cap(" and ".join(parts)) + "; "
         text += (
             f"**{fmt.money(b['to_find'], c)} is still to find**."
@@ -305,12 +311,14 @@ def _why_key(p: Plan) -> str:
     well it fits (the segmentation report explains the score)."""
     r = p.account.get("reason")
     v = getattr(r, "values", None) or {}
+    if getattr(r, "code", "") == "seg.reason.override" and "by" in v:
+        return f"decided by {v['by']}, as {_cap(str(v.get('reason', '')).rstrip('.'))}"
     if getattr(r, "code", "") != "seg.reason.key" or "score" not in v:
         return say(r)
     where = say(r).split(":", 1)[1].split(";", 1)[0].strip().replace(", top", " and the top")
     return (
-        f"among the {where}, with a compatibility score of {v['score']:.0f} of 100 (how well "
-        "it fits as a key account)"
+        f"among the {where}, with a compatibility score of {v['score']:.0f} of 100 (its fit as "
+        "a key account)"
     )
 
 
@@ -360,9 +368,13 @@ def next_steps(p: Plan, n: int = 3) -> str:
     return "**Next steps suggested by the data:**\n\n" + "\n".join(
         f"- {_m(r.action)}"
         + ("" if "reworked" in r.action and "reworked" in r.due else f", {_m(r.due)}")
-        + f" ({_m(first_clause(r.why))})"
+        + (f" ({_m(first_clause(r.why))})" if len(first_clause(r.why)) <= WHY_CHARS else "")
         for r in s.itertuples()
     )
+
+
+#: A next step's reason longer than this is left to the action plan (page one stays one).
+WHY_CHARS = 90
 
 
 def first_clause(text: str) -> str:
@@ -441,7 +453,7 @@ def contacts_view(p: Plan) -> pd.DataFrame:
             "senior": np.where(c.get("senior", False) == True, "yes", "no"),  # noqa: E712
             "influence": c.get("influence"),
             "attitude": c.get("attitude"),
-            "strength": c.get("relationship_strength"),
+            "relationship (1–5)": c.get("relationship_strength"),
             "days since contact": c.get("days"),
         }
     )
@@ -546,7 +558,7 @@ def target_reason(p: Plan) -> str:
     if bool(a.get("pipeline_floor", False)):
         return (
             "today's revenue plus the weighted open pipeline, which alone brings more than "
-            f"the {fmt.pct(_rate(p)[0], signed=True)} a year its situation would set"
+            f"its usual target, {_target_reason(p)}"
         )
     return _target_reason(p)
 
@@ -658,7 +670,7 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
     )
     return (
         f"{text}{total}{fmt.money(pf['programme_cost'], c)} the key-account model costs a "
-        f"year: {verdict}."
+        f"year (a planning assumption until the client's own figures replace it): {verdict}."
     )
 
 
@@ -704,6 +716,7 @@ def break_even_view(p: Plan) -> pd.DataFrame:
         num("price_first_year") if priced else 0.0,
         num("price_after_package") if priced else 0.0,
         int(num("price_steps")) if priced else 0,
+        package_first=not _to_rework(a),  # a package to rework comes when it is reworked
     )
     package = "serve it with its segment's package" + (", once reworked" if _to_rework(a) else "")
     names = {"today": "today", "the package": package,

@@ -326,7 +326,7 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
         (
             "earned by the customers that make money",
             fmt.money(earned(h), currency),
-            f"the top {fmt.pct(h['whale_at'])}; the rest lose "
+            f"the top {fmt.pct(h['whale_at'])}; {fmt.count(h['unprofitable'])} others lose "
             f"{fmt.money(h['destroyed'], currency)}",
         ),
         (
@@ -577,7 +577,8 @@ def decision(
     h, a = headline(p), p.actions
     whale = (
         f"the {fmt.pct(h['whale_at'])} of customers that make money earn "
-        f"{fmt.money(earned(h), currency)}, the rest lose {fmt.money(h['destroyed'], currency)}"
+        f"{fmt.money(earned(h), currency)}; {fmt.plural(h['unprofitable'], 'customer')} lose "
+        f"{fmt.money(h['destroyed'], currency)}"
     )
     head = (
         f"**{h['unprofitable_key']} of {h['key_accounts']} key accounts lose money after "

@@ -26,6 +26,7 @@ import pandas as pd
 from ..core import fmt
 from ..render import slides as S
 from ..report.decision import Decision
+from ..report.rules import listing
 from ..report.words import say, say_all
 
 DECK_NAME = "steering-committee.pptx"
@@ -142,8 +143,15 @@ def _first_sentence(text: str) -> str:
 
 
 def _tiles_text(d: Decision) -> list[str]:
-    return [f"**{value}** {label.lower()} ({note})" if note else f"**{value}** {label.lower()}"
-            for label, value, note in d.tiles]  # fmt: skip
+    """A decision's tiles as lines: ``'**219** key accounts (15 % of 1,500 customers)'``;
+    a count of one in the singular (``'**1** key account manager'``)."""
+    out = []
+    for label, value, note in d.tiles:
+        label = label.lower()
+        if str(value).strip() == "1" and label.endswith("s"):
+            label = label[:-1]
+        out.append(f"**{value}** {label} ({note})" if note else f"**{value}** {label}")
+    return out
 
 
 def section(deck: Deck, title: str) -> None:
@@ -238,19 +246,6 @@ def value_case(deck: Deck) -> dict | None:
     return {**v, "later": later, "firm": v["savings"] - later}
 
 
-def _value_words(v: dict, c: str) -> str:
-    short = (
-        f"{fmt.money(v['gap'], c)} short of paying for it"
-        if v["gap"] > 0
-        else "enough to pay for it"
-    )
-    return (
-        f"the plans and fixes could bring {fmt.money(v['total'], c)} a year once complete "
-        "against the "
-        f"{fmt.money(v['cost'], c)} the key-account model costs: {short}"
-    )
-
-
 def _firm(v: dict, c: str) -> str:
     """The firm part, in the unit of the total it is part of."""
     return fmt.money(v["firm"], c, scale=fmt.money_scale([v["total"], v["firm"]]))
@@ -320,12 +315,11 @@ def answer_slide(deck: Deck) -> None:
         else S.plain(st.decisions["segmentation"].headline)
     )
     ph = phase_one(deck)
-    flagged = len(st.prof.actions) if st.prof.earns else 0
     if ph and v:
         title = (
-            f"Test the key-account model on the {fmt.plural(ph['cover'], 'account')} that can "
-            "carry its cost"
-            + (f"; fix the {fmt.plural(flagged, 'flagged account')} either way" if flagged else "")
+            f"Run the key-account model on {fmt.plural(ph['cover'], 'account')} for 12 months "
+            f"({fmt.money(ph['budget'], c)}); decide the other {fmt.count(ph['rest'])} on the "
+            "client's own costs"
         )
     sl = deck.slide("two", title, "the decision page of each step report")
     left, right = S.body_boxes(sl)
@@ -334,18 +328,24 @@ def answer_slide(deck: Deck) -> None:
         for k in ("segmentation", "service", "profitability", "kpi")
         if k in st.decisions
     ]
+    from ..report import kpi_review as krv
+
+    card = _scorecard_title(st.kpi, krv.shared_gains(st.kpi), krv.to_check(st.kpi))
+    if card and "kpi" in st.decisions:
+        found[-1] = card[:1].upper() + card[1:]
     if ph:
         found.insert(1, (
-            f"{fmt.count(ph['cover'])} of them earn {fmt.money(ph['earn'], c)} after "
-            f"cost-to-serve, enough to carry the model; the other {fmt.count(ph['rest'])}, "
-            f"{fmt.money(ph['rest_earns'], c)} between them"
+            f"{fmt.count(ph['cover'])} of them each earn more after cost-to-serve than the "
+            f"model's {fmt.money(ph['per'], c)} per account; it pays back only if they add "
+            f"{fmt.money(ph['budget'], c)} a year"
+            + (f" (their plans identify {fmt.money(ph['growth'], c)} so far)"
+               if pd.notna(ph["growth"]) else "")
         ))  # fmt: skip
     if v:
         found.insert(
             4 if ph else 3,
-            f"Plans and fixes: {fmt.money(v['total'], c)} a year once complete, against the "
-            f"model's {fmt.money(v['cost'], c)} (a planning assumption); {_firm(v, c)} is "
-            f"{_ready(deck)}",
+            f"The fixes bring up to {fmt.money(v['savings'] + v['prices'], c)} a year once "
+            f"complete, whatever is decided on the model; {_firm(v, c)} of it is {_ready(deck)}",
         )
     since = _running_since(deck)
     if since:
@@ -370,27 +370,24 @@ def value_slide(deck: Deck) -> None:
     steps = int(deck.story.config.method.profitability.price_steps)
     ready = _ready(deck)
     ph = phase_one(deck)
+    fixes = v["savings"] + v["prices"]
     title = (
         f"Once complete (up to {steps} years) the plans and fixes bring "
         f"{fmt.money(v['total'], c)} a year against the model's {fmt.money(v['cost'], c)}; "
-        + (f"phase 1 costs {fmt.money(ph['budget'], c)}" if ph else f"{_firm(v, c)} is {ready}")
+        f"{_firm(v, c)} is {ready}"
     )
+    if ph:  # the fixes apart; each scope of the model against what its plans target
+        title = (
+            f"The fixes bring up to {fmt.money(fixes, c)} a year whatever is decided; phase 1 "
+            f"costs {fmt.money(ph['budget'], c)} a year"
+            + (f" against {fmt.money(ph['growth'], c)} its plans identify"
+               if pd.notna(ph["growth"]) else "")
+        )  # fmt: skip
     firm = _firm_words(v, c, ready)
-    notes = [text + _assumed(deck, v), firm[0].upper() + firm[1:]]
+    notes = [text + _assumed(deck, v), firm[0].upper() + firm[1:], _phase_words(deck).strip()]
     sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
-    cats = [f"package savings needing no rework ({ready})",
-            "package savings once their packages are reworked",
-            f"price paths, if customers accept them (up to {steps} years)",
-            "growth the plans target (gross profit), if reached",
-            "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
-    values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
-    if ph:  # the first phase: what it costs and what its own plans target
-        cats += [f"phase 1 ({fmt.plural(ph['cover'], 'account')}): the model's cost"]
-        values += [fmt.rounded(ph["budget"])]
-        if pd.notna(ph["growth"]):
-            cats += ["phase 1: growth their plans target (gross profit)"]
-            values += [fmt.rounded(ph["growth"])]
+    cats, values, colours = _value_bars(deck, v, ph)
     chart_font = 10 if len(cats) > 6 else None  # every label shown, each on its own lines
     scale = fmt.money_scale(values)
     labels = [f"{k}\n{fmt.money(x, c, scale=scale)}" for k, x in zip(cats, values, strict=True)]
@@ -401,17 +398,45 @@ def value_slide(deck: Deck) -> None:
         from pptx.util import Pt
 
         chart.category_axis.tick_labels.font.size = Pt(chart_font)
-    n = int(deck.story.seg.accounts["key"].sum())
     S.text_box(sl, under, [
         f"A year once each is complete: price paths take up to {steps} years and reworked "
         "packages wait for the rework; growth is the gross profit (before cost-to-serve) of "
-        f"the plans' 12-month targets{_confirmed_words(deck)}. The model's cost is the full "
-        f"cost of {fmt.plural(n, 'key account')} at "
-        f"{fmt.money(_per_key(deck, v), deck.currency)} each, a planning assumption."
-        + _phase_words(deck)
+        f"the plans' 12-month targets{_confirmed_words(deck)}. The model's cost is "
+        f"{fmt.money(_per_key(deck, v), deck.currency)} per key account, a planning "
+        "assumption."
+        + (" The fixes are not added to growth: they are decided apart from the model."
+           if ph else "")
     ], size=11, colour=S.GREY)  # fmt: skip
-    S.colour_points(chart, {0: deck.colour, 4: deck.colour, 5: LOSS, 6: LOSS},
-                    default="#9CA3AF")  # fmt: skip
+    S.colour_points(chart, colours, default="#9CA3AF")
+
+
+def _value_bars(deck: Deck, v: dict, ph: dict | None) -> tuple[list[str], list[float], dict]:
+    """The value chart's bars, values and colours: the case added up; or, where phase 1
+    exists, nothing added up (the fixes, then phase 1 and all key accounts, cost against
+    growth)."""
+    ready = _ready(deck)
+    steps = int(deck.story.config.method.profitability.price_steps)
+    cats = [f"package savings needing no rework ({ready})",
+            "package savings once their packages are reworked",
+            f"price paths, if customers accept them (up to {steps} years)",
+            "growth the plans target (gross profit), if reached",
+            "all of them", "what the key-account model costs (planning assumption)"]  # fmt: skip
+    values = [v["firm"], v["later"], v["prices"], v["growth"], v["total"], v["cost"]]
+    colours = {0: deck.colour, 4: deck.colour, 5: LOSS}
+    if ph:  # not added up: fixes, then phase 1, then all key accounts, each cost vs growth
+        n_all = int(deck.story.seg.accounts["key"].sum())
+        cats = [f"fixes: package savings needing no rework ({ready})",
+                "fixes: package savings once packages are reworked",
+                f"fixes: price paths, if customers accept them (up to {steps} years)",
+                f"phase 1 ({fmt.plural(ph['cover'], 'account')}): what the model costs",
+                "phase 1: growth their plans target (gross profit)",
+                f"all {fmt.count(n_all)} key accounts: what the model costs",
+                "all key accounts: growth their plans target (gross profit)"]  # fmt: skip
+        values = [v["firm"], v["later"], v["prices"], fmt.rounded(ph["budget"]),
+                  fmt.rounded(ph["growth"]) if pd.notna(ph["growth"]) else 0.0,
+                  v["cost"], v["growth"]]  # fmt: skip
+        colours = {0: deck.colour, 3: LOSS, 4: deck.colour, 5: LOSS, 6: deck.colour}
+    return cats, values, colours
 
 
 def _confirmed_words(deck: Deck) -> str:
@@ -476,10 +501,14 @@ def decisions(deck: Deck) -> list[str]:
         bad = int((m.costs["affordable"] == False).sum())  # noqa: E712
         good = len(m.costs) - bad
         old = any(x.code == "sm.old_ratings" for x in m.notes)
+        uncosted = (
+            sorted({e for u in m.costs["not_costed"] for e in u}) if "not_costed" in m.costs else []
+        )
         out.append(
             f"Adopt the service packages of the {fmt.plural(good, 'segment')} that can afford "
             "them"
             + (" once the interviews are refreshed" if old else "")
+            + (f" and {listing(uncosted)} are costed" if uncosted else "")
             + (f"; rework the other {fmt.count(bad)}" if bad else "")
             + "."
         )
@@ -510,14 +539,11 @@ def _phase_ask(deck: Deck, ph: dict) -> str:
         else ""
     )
     return (
-        f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} whose own "
-        f"net contribution covers the model's {fmt.money(ph['per'], c)} each, a budget of "
-        f"{fmt.money(ph['budget'], c)} a year (about "
-        f"{fmt.plural(ph['mid_managers'], 'key account manager')} at {ph['ratio']:g} accounts "
-        f"each{_today(ph)}). It pays back only if these accounts add "
-        f"{fmt.money(ph['budget'], c)} a year of net contribution{grows}. Decide "
-        f"the other {fmt.count(ph['rest'])}, and whether to go on, on the client's own cost "
-        "per key account and phase 1's results"
+        f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} that each earn "
+        f"more than the model's {fmt.money(ph['per'], c)}, {fmt.money(ph['budget'], c)} a year, "
+        f"{fmt.plural(ph['mid_managers'], 'key account manager')}{_today(ph)}. It pays back only "
+        f"if they add {fmt.money(ph['budget'], c)} a year{grows}. Decide the other "
+        f"{fmt.count(ph['rest'])} on the client's own costs and phase 1's results"
     )
 
 
@@ -528,12 +554,23 @@ def _fixes_ask(p: Any, c: str) -> str:
     exits = int(p.actions["better_action"].value_counts().get(pf.RENEGOTIATE, 0))
     h = pf.headline(p)
     fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
+    later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
+    firm = fmt.rounded(h["saving_total"]) - later
+    price = fmt.rounded(h["price_total"])
+    unit = fmt.money_scale([fixes, firm, later, price])  # one unit in the sentence
+    parts = [f"{fmt.money(firm, c, scale=unit)} from packages ready to adopt"] if firm > 0 else []
+    parts += [f"{fmt.money(later, c, scale=unit)} once packages are reworked"] if later > 0 else []
+    parts += (
+        [f"{fmt.money(price, c, scale=unit)} if customers accept the price paths"]
+        if price > 0
+        else []
+    )
     return (
         f"Approve the fixes for the {_flagged(p)}: packages, price paths"
         + (f", and {fmt.count(exits)} to renegotiate or exit" if exits else "")
         + (
-            f". They bring {fmt.money(fixes, c)} a year once complete, whatever is decided "
-            "on the model"
+            f". Up to {fmt.money(fixes, c)} a year once complete ({', '.join(parts)}), whatever "
+            "is decided on the model"
             if fixes > 0
             else ""
         )
@@ -594,7 +631,7 @@ def _flagged(p: Any) -> str:
     rest = len(a) - losing
     why = [f"{fmt.count(losing)} losing money"] if losing else []
     why += [f"{fmt.count(rest)} priced low for their cost"] if rest else []
-    return f"{fmt.plural(len(a), 'flagged key account')} ({', '.join(why)})"
+    return f"{fmt.plural(len(a), 'key account')} to fix on profit ({', '.join(why)})"
 
 
 def _today(ph: dict) -> str:
@@ -603,14 +640,8 @@ def _today(ph: dict) -> str:
         return ""
     n, mid = int(ph["today"]), int(ph["mid_managers"])
     if mid <= n:
-        return (
-            f", drawn from the {fmt.plural(n, 'account manager')} who "
-            f"{'serves' if n == 1 else 'serve'} these accounts today: no new hires"
-        )
-    return (
-        f": {fmt.count(mid - n)} more than the {fmt.plural(n, 'account manager')} who "
-        f"{'serves' if n == 1 else 'serve'} these accounts today"
-    )
+        return f" drawn from the {fmt.count(n)} who serve these accounts today, no new hires"
+    return f", {fmt.count(mid - n)} more than the {fmt.count(n)} who serve these accounts today"
 
 
 def _key_earns(accounts: pd.DataFrame) -> float:
@@ -706,7 +737,7 @@ def segmentation_slides(deck: Deck) -> None:
     hd = headline(seg)
     if hd["key_accounts"]:  # where the key accounts end on the curve
         x = float(hd["key_share"])
-        series[f"{fmt.count(int(hd['key_accounts']))} key accounts"] = ([x, x], [0.0, 1.0])
+        series[fmt.plural(int(hd["key_accounts"]), "key account")] = ([x, x], [0.0, 1.0])
     S.xy_chart(sl, left, series, [deck.colour, OTHER, "#6B7280"],
                x_title="Share of customers, largest first", y_title="Cumulative share")  # fmt: skip
     bridge = _bridge_lines(deck)
@@ -907,8 +938,16 @@ def service_slides(
     if len(cv) and costs:
         sl = deck.slide("content", _cost_title(cv), "02_service_model.pdf, What the packages "
                         "cost", [smv.uncosted_note(m)])  # fmt: skip
-        box, under = S.content_box(sl).split_below(0.84)
-        S.text_box(sl, under, [S.plain(smv.uncosted_note(m))], size=11, colour=S.GREY)
+        box, under = S.content_box(sl).split_below(0.80)
+        seg_ = deck.story.config.method.segmentation
+        overlap = (
+            "The model's cost per key account assumes "
+            f"{fmt.money(seg_.service_cost, deck.currency)} a year of service beyond today's; "
+            "the package costs here are each package's whole cost at today's unit costs. The "
+            "two overlap and are never added in this deck; the client's own figures replace "
+            "the assumption."
+        )
+        S.text_box(sl, under, [S.plain(smv.uncosted_note(m)), overlap], size=11, colour=S.GREY)
         values = {
             "package cost per account": cv["package cost per account"].tolist(),
             "gross profit per account": cv["gross profit per account"].tolist(),
@@ -1122,7 +1161,8 @@ def account_message(p: Any) -> str:
         head = f"hold {fmt.money(b['target'], c)} a year"
     if not pr.breaks_even(p) and b["to_find"] > 0:
         return f"{head}, {fmt.money(b['to_find'], c)} of it still to find"
-    risks = [e for k, e in dr.risk_items(p) if k != "profitability"]
+    quiet = ("profitability", "customer sentiment", "survey gap", "churn signal")
+    risks = [e for k, e in dr.risk_items(p) if k not in quiet]
     return f"{head}; {pr.first_clause(risks[0].split(', from ')[0])}" if risks else head
 
 
@@ -1258,7 +1298,7 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
         acts = st.prof.actions
         ids = st.kpi.warnings["account_id"]
         both = int(ids.isin(acts["account_id"]).sum()) if len(acts) else 0
-        also = f", {fmt.count(both)} of them also flagged for a profitability fix" if both else ""
+        also = f", {fmt.count(both)} of them also among those to fix on profit" if both else ""
         from ..method.kpi_review import at_risk
 
         rev, n_risk = at_risk(st.kpi)["at risk"]
@@ -1322,6 +1362,13 @@ def next_steps_slide(deck: Deck) -> None:
         for key, _, _ in STEPS[1:]
         if key in d and d[key].next_steps
     ]
+    if phase_one(deck):  # what the first decision rests on
+        steps.insert(0, "Replace the planning assumption of the model's cost per key account "
+                        "with the client's own figures (finance), before phase 1's budget is "
+                        "set.")  # fmt: skip
+    if any(n.code == "kr.nps_jump" for n in deck.story.kpi.notes):
+        steps.append("Check the NPS survey (who answered, and how) before the programme is "
+                     "credited with the jump.")  # fmt: skip
     S.text_box(sl, left, ["**Decide**", *asks], size=12)
     S.text_box(sl, right, ["**Next steps**", *[f"{i}. {s}" for i, s in enumerate(steps, 1)]],
                size=12)  # fmt: skip
@@ -1340,7 +1387,7 @@ def appendix_slides(deck: Deck) -> None:
 
     terms = ["revenue", "gross_profit", "cost_to_serve", "net_contribution", "tier",
              "class", "orientation", "score", "model cost", "package_cost", "price_steps",
-             "quadrant", "nrr", "grr", "share_of_wallet", "nps", "csat", "importance",
+             "nrr", "grr", "share_of_wallet", "nps", "csat", "importance",
              "band"]  # fmt: skip
     rows = [(GLOSSARY[t].label, GLOSSARY[t].means) for t in terms if t in GLOSSARY]
     sl = deck.slide("content", "Definitions", "the glossary of the step reports")

@@ -758,8 +758,9 @@ def _index_intro(
         f"the data** is the share of the plan's parts the data can write; {health}"
         if fact_pack
         else "One plan per key account, largest first. **Drafted** is the share of the plan's "
-        "parts written from the data or by the account manager; **confirmed**, the share the "
-        f"account manager has written or confirmed; {health}"
+        "parts written from the data or by the account manager; **confirmed**, the share of "
+        "the parts the account manager writes that they have written or confirmed (the targets "
+        f"come from the data); {health}"
     )
     if portfolio:
         intro += "\n\n" + targets_rule(growth) + "\n\n" + portfolio
@@ -792,7 +793,8 @@ def targets_rule(rate: float) -> str:
         f"{fmt.pct(rate)} a year; one that recovers (revenue falling, health on watch or a "
         "small loss) at half of it; one at risk holds today's revenue until it is stable; one "
         f"losing more than {fmt.pct(MATERIAL_LOSS)} of its revenue after cost-to-serve holds "
-        "today's volume plus its first price step, as its first target is to break even; and "
+        "today's volume plus its first price step (today's alone where only new terms can get it "
+        "there), as its first target is to break even; and "
         "no target passes the account's estimated wallet. Where the weighted open pipeline "
         "alone brings more, the first target is today's revenue plus that pipeline."
     )
