@@ -63,8 +63,8 @@ def test_the_deck_tells_the_story_in_the_methods_order(built, story):
         assert t[1] == (
             f"Run the key-account model on {fmt.plural(ph['cover'], 'account')} for 12 months "
             f"({fmt.money(ph['budget'], story.config.currency)}); decide the other {ph['rest']} "
-            "on the client's own costs"
-        )
+            "once its real costs are known"
+        ) or t[1].startswith("The full model costs ")
         # the Pareto slide: who qualifies, who carries the cost
         assert f"{n} customers qualify as key accounts; {ph['cover']} of them carry" in t[2]
     else:
@@ -388,7 +388,8 @@ def test_the_deck_names_what_it_flags_and_when_a_saving_is_ready():
 
     acts = pd.DataFrame({"net_contribution": [-5.0, -1.0, 3.0]})
     assert dk._flagged(NS(actions=acts)) == (
-        "3 key accounts to fix on profit (2 losing money, 1 priced low for their cost)"
+        "3 key accounts to fix on profit (2 losing money, 1 profitable but priced low for what "
+        "they cost to serve)"
     )
     old = NS(story=NS(model=NS(notes=[note("sm.old_ratings", latest="2025-08-12")])))
     assert dk._ready(old) == "ready once the interviews are refreshed"
@@ -453,3 +454,13 @@ def test_a_tile_counting_one_reads_in_the_singular():
         "**1** key account manager",
         "**219** key accounts",
     ]
+
+
+def test_the_answer_page_asks_in_few_words_and_the_decisions_slide_in_full(built):
+    short, full = dk.brief(built), dk.decisions(built)
+    assert len(short) == len(full)
+    assert all(len(s) <= 230 for s in short)
+    assert not any(" (" in s and "€" in s.split(" (")[1][:12] for s in short[1:])  # no detail
+    if dk.phase_one(built):
+        assert "review after 12 months and stop unless they add" in short[0]
+        assert "stop after 12 months if they do not" in full[0]

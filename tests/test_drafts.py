@@ -98,8 +98,8 @@ def _euro():
 
 def test_a_healthy_account_has_no_pressure_and_says_what_was_compared():
     assert dr.challenges(make_plan()) == [
-        "Our figures show only its spend with us, and no pressure on it: revenue +10.0 % on the "
-        "prior year, against +5.0 % for the segment's median account"
+        "Its spend with us: revenue +10.0 % on the prior year, against +5.0 % for the segment's "
+        "median account; the challenges behind it are for the manager to write"
     ]
 
 
@@ -242,8 +242,9 @@ def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
     assert dr.risk_mitigation(p) == [
         "Loses €5.0 k a year after cost-to-serve: renegotiate the terms or the service with "
         "the customer",
-        "Health 60 (watch): review the account's health every month with the sales manager "
-        "until it is healthy again",
+        # a 5 % loss holds its health down: the loss is the lever, not the score
+        "Health 60 (watch): review it every month with the sales manager; its loss after "
+        "cost-to-serve holds the score down until the loss is cut",
         "No contact at the account on record: meet the senior decision makers within the month",
     ]
 
@@ -272,7 +273,7 @@ def test_the_manager_confirms_a_draft_and_the_status_says_which_parts_are_drafte
     assert st["relationship"] == "to complete"  # no contacts on record
     assert st["investment"] == "to complete"  # the amount only the manager can plan
     html = view.field_html(p, "challenges")
-    assert "From the data — confirm or correct" in html and "no pressure" in html
+    assert "From the data — confirm or correct" in html and "Its spend with us" in html
     given = make_plan(inputs={"challenges": "Consolidating suppliers", "ongoing_projects": "ERP"})
     html = view.field_html(given, "challenges")
     assert "Consolidating suppliers" in html and "Also in the data" in html
@@ -311,10 +312,9 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     assert why == (
         "saves €10 k a year; it serves the elements the package includes at the segment's cost "
         "for an account of its size; as it stands the package costs its segment too much, and "
-        "the service model reworks it first; it would save up to €4.0 k more if it paid for the "
-        "services the package charges separately (€4.0 k), to negotiate; keep what it needs "
-        "most: it rates technical support 5 of 5 in "
-        "importance and our delivery of it 2 of 5"
+        "the service model reworks it first; charging for what its package bills separately "
+        "(€4.0 k) would recover more, to negotiate; keep what it needs most: it rates technical "
+        "support 5 of 5 in importance and our delivery of it 2 of 5"
     )
 
 
@@ -482,7 +482,7 @@ def test_the_desired_solution_starts_from_what_the_account_rates_most_important(
         # ties in importance in the order of the elements' names; three at most
         "What it rates most important: advice (4.5 of 5), support (4.5 of 5) and training "
         "(3.0 of 5)",
-        "Its segment's package includes advice and support",  # not what it charges for
+        "What its segment's package would give it: advice and support",  # not what it charges for
         "Products its segment buys and it does not: Security",  # IoT is in the pipeline
     ]
     assert dr.desired_solution(make_plan()) == []
@@ -567,7 +567,7 @@ def test_a_role_the_manager_names_and_no_contact_holds_is_a_relationship_gap():
     assert dr.missing_roles(p) == ["CEO"]  # the CIO and CFO are on record in full words
     assert (
         "relationship gap",
-        "the CEO (named in this plan) is not among the contacts on record",
+        "the plan counts on the CEO, who is not among the contacts on record",
     ) in (dr.risk_items(p))
     assert "Meet the CEO and add them to the contacts" in list(dr.suggested_actions(p)["action"])
     # every detractor is a weakness, by name and role
@@ -587,8 +587,9 @@ def test_a_price_rise_says_why_it_is_fair_and_waits_for_the_renewal_and_the_serv
     ((action, why, _),) = dr._profit_actions(p)
     assert action == "Raise net prices +5.4 % in one year"
     assert why.startswith(
-        "its discount off list, 41.3 %, is above its segment's median account's 38.1 %; it "
-        "brings it to 4.6 %, the net margin of its segment's accounts taken together"
+        "its discount off list, 41.3 %, is above its segment's median account's 38.1 %: the "
+        "rise stays within that gap (+5.5 %); it brings it to 4.6 %, the net margin of its "
+        "segment's accounts taken together"
     )
     d = dr.dated_actions(p)
     assert d.loc[d["action"] == action, "due"].item() == "at the next renewal"
@@ -619,8 +620,11 @@ def test_a_loss_maker_reviews_its_costliest_services_before_any_new_product():
                                  "cost": [14_000.0, 9_000.0, 1_800.0]})  # fmt: skip
     s = dr.suggested_actions(p)
     assert "Propose IoT" not in list(s["action"])
-    why = s.loc[s["action"] == "Review with operations what serving it costs most", "why"].item()
-    assert why.startswith("support ticket and visit, 93 % of its €25 k cost-to-serve; ")
+    why = s.loc[s["action"] == "Review with operations what drives its cost-to-serve", "why"]
+    assert why.item() == (
+        "support tickets and visits, 93 % of its €25 k cost-to-serve; 400 support tickets a year "
+        "(€14 k) and 20 visits a year (€9.0 k); agree how often and at what level it gets them"
+    )
     # a small loss (2 % of revenue or less) keeps its growth proposals
     small = make_plan({"net_contribution": -1_500.0}, whitespace=ws)
     small.activities = p.activities
@@ -643,21 +647,24 @@ def test_an_account_that_has_not_rated_us_gets_its_package_in_one_sentence():
     assert len(v) == 3 and v["importance here"].iloc[0] == 5.0
 
 
-def test_a_return_on_an_investment_for_deals_not_in_the_pipeline_is_not_stated():
+def test_a_return_on_an_investment_for_deals_not_in_the_pipeline_says_it_is_provisional():
     acc = {"target_12m": 110_000.0, "target_24m": 121_000.0, "target_36m": 133_100.0,
            "target_growth": 0.10, "target_basis": "growth", "package_change": np.nan,
            "estimated_wallet": np.nan}  # fmt: skip
     inputs = {"ongoing_projects": "Managed network tender", "investment_amount": "60000"}
     v = view.investment_view(make_plan(acc, inputs=inputs))
-    later = v[v[""].isin(["net return", "return on investment"])]
-    assert set(later["per year"]) == {"not measurable yet"}
-    assert later["how"].str.contains("not in the pipeline").all()
+    later = v.set_index("")
+    assert later.loc["net return", "per year"] == "−€56 k"  # on the target as counted
+    assert "leaves out the ongoing projects named in this plan" in later.loc["net return", "how"]
+    assert later.loc["return on investment", "how"] == "provisional, for the same reason"
     # once a deal is on record, the return is stated
     opp = {"account_id": ["A1"], "opportunity_id": ["O1"], "product": ["Network"],
            "stage": ["proposal"], "amount": [50_000.0], "probability": [0.5],
            "weighted": [25_000.0], "expected_close": pd.to_datetime(["2027-01-31"])}  # fmt: skip
     v = view.investment_view(make_plan(acc, inputs=inputs, opportunities=opp))
-    assert v.loc[v[""] == "return on investment", "per year"].item().endswith("%")
+    assert (
+        v.loc[v[""] == "return on investment", "how"].item() != "provisional, for the same reason"
+    )
 
 
 def test_the_index_states_the_target_rules_once():
@@ -709,3 +716,31 @@ def test_the_nps_chart_runs_to_the_data_date_so_silence_shows():
 
     right = mdates.num2date(fig.axes[0].get_xlim()[1]).date()
     assert right == dt.date(2026, 9, 30)
+
+
+def test_a_price_rise_waits_for_a_deal_about_to_close():
+    acc = {"better_action": "price", "price_increase": 5_400.0, "package_saving": 0.0,
+           "price_after_package": 5_400.0, "price_after_package_pct": 0.054, "price_steps": 1,
+           "target_margin": 0.046, "net_contribution": -600.0}  # fmt: skip
+    opp = {"account_id": ["A1", "A1"], "opportunity_id": ["O1", "O2"],
+           "product": ["Mobile", "IoT"], "stage": ["negotiation", "proposal"],
+           "amount": [146_000.0, 20_000.0], "probability": [0.7, 0.2],
+           "weighted": [102_200.0, 4_000.0],
+           "expected_close": pd.to_datetime(["2026-12-09", "2028-01-31"])}  # fmt: skip
+    why = dr._price_why(make_plan(acc, opportunities=opp))
+    assert why.endswith("; not before the €146 k Mobile deal closes (9 Dec 2026)")
+    # an opportunity below even odds is qualified, not closed
+    s = dr.suggested_actions(make_plan(acc, opportunities=opp))
+    assert {"Close the €146 k Mobile deal", "Qualify the €20 k IoT opportunity"} <= set(s["action"])
+    order = list(s["action"])  # the deals first, then the price rise
+    assert order.index("Raise net prices +5.4 % in one year") > order.index(
+        "Close the €146 k Mobile deal"
+    )
+    assert dr._plural("field engineer dispatch") == "field engineer dispatches"
+
+
+def test_the_summary_puts_the_managers_agreed_actions_before_the_suggested_ones():
+    inputs = {"action_plan": "Workshop | AM | 2026-11-15 | planned\nPilot | SA | 2027-01-31 | done"}
+    text = view.next_steps(make_plan({"contacts": 0}, inputs=inputs))
+    assert text.startswith("**Agreed with the account manager:** Workshop, 15 Nov 2026.")
+    assert "Map the stakeholders" in text  # then what the data suggests

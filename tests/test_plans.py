@@ -291,7 +291,7 @@ def test_a_plans_summary_risks_swot_and_actions_agree_with_its_own_figures():
     # the largest account: NPS -40 and a CEO last met 232 days ago are risks, and an action
     p = plan_book.plan(book)
     text = " ".join(e for _, e in pr.risk_items(p))
-    assert "NPS −40" in text and "CEO (232 days)" in text
+    assert "NPS −40" in text and "a senior contact not met for 232 days: the CEO" in text
     assert "Meet the CEO" in set(pr.suggested_actions(p)["action"])
     assert "NPS −40" in " ".join(pr.swot_data(p)["threats"])
 
@@ -469,8 +469,7 @@ def test_targets_follow_the_accounts_situation_and_say_why():
     assert len(floored) and (floored["weighted"] > 0.10 * floored["annual_revenue"]).all()
     said = pr.target_reason(plan_book.plan(book, floored.index[0]))
     assert said == (
-        "today's revenue plus the weighted open pipeline, which alone brings more than its "
-        "usual target, management's growth target of 10 % a year"
+        "today's revenue plus the weighted open pipeline, more than management's 10 % a year"
     )
 
 
@@ -526,9 +525,10 @@ def test_the_plans_together_are_set_against_the_model_cost():
     )
     assert said.endswith(
         "Once complete, profitability's package savings and price paths, those first steps "
-        "included, add €8 a year of net contribution; with growth's gross profit, €12 a year "
+        "included, add €8 a year of net contribution; with the first year's growth, €12 a year "
         "against the €20 the key-account model costs a year (a planning assumption until the "
-        "client's own figures replace it): €8 short of paying for it."
+        "client's own figures replace it): €8 short of paying for it before the growth of the "
+        "later years."
     )
     # as printed, and as the profitability report adds its actions
     big = {**pf, "revenue": 10.04e6, "target": 15.58e6, "increase": 5.54e6, "growth": 4.76e6,
@@ -536,12 +536,12 @@ def test_the_plans_together_are_set_against_the_model_cost():
            "price_paths": 1.54e6, "programme_cost": 10.73e6}  # fmt: skip
     said = pr.portfolio_text(big, "EUR")
     assert "from €10.0 M to €15.6 M a year, €5.6 M more" in said
-    assert "and €800 k from the first price steps" in said  # 5.6 − 4.8
+    assert "and €0.8 M from the first price steps" in said  # 5.6 − 4.8, in one unit
     assert "add €4.3 M a year of net contribution" in said
     assert said.endswith(
-        "with growth's gross profit, €6.0 M a year against the €10.7 M the key-account model "
+        "with the first year's growth, €6.0 M a year against the €10.7 M the key-account model "
         "costs a year (a planning assumption until the client's own figures replace it): "
-        "€4.7 M short of paying for it."
+        "€4.7 M short of paying for it before the growth of the later years."
     )
 
 
@@ -558,3 +558,12 @@ def test_a_move_waiting_for_a_rework_says_so_once():
     for aid in waiting:
         text = pr.next_steps(plan_book.plan(book, aid))
         assert "once it is reworked (" in text and "once the package is reworked" not in text
+
+
+def test_the_index_prints_a_segment_on_two_lines_never_at_its_hyphen():
+    from kamlib.run.plans import _segment_cell
+
+    assert _segment_cell("Tier 2 · price-driven") == (
+        'Tier 2<br><small><span class="nw">price-driven</span></small>'
+    )
+    assert _segment_cell("Core") == "Core"

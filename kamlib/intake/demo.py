@@ -870,7 +870,7 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
             "10 %.",
         ),
         ("ongoing_projects", "SD-WAN design study for the sites; mobile fleet renewal."),
-        ("strengths", "We run its core network and know every site; regular access to the CIO."),
+        ("strengths", "We run its core network and know every site; the CIO supports us."),
         (
             "weaknesses",
             "Finance sees us only through invoices; slow quote turnaround; technical support "

@@ -512,7 +512,8 @@ def investment_return(
         ("planned extra investment", investment, note("how.investment")),
         ("extra revenue (12 months)", extra_rev, note("how.extra_revenue")),
         ("extra gross profit", extra_gp,
-         note("how.extra_gross_profit", margin=margin, price=price or None)),
+         note("how.extra_gross_profit", margin=margin, price=price or None,
+              rest=bool(extra_rev - price))),
         ("net return", net, note("how.net_return", priced=priced, waits=waits)),
         ("return on investment", roi, note("how.return")),
     ]  # fmt: skip

@@ -142,7 +142,13 @@ def _product_of(r: object) -> str:
 
 
 def _close_text(r: object, currency: str) -> str:
-    """'Close the €146 k Mobile deal': the amount and the product, not the CRM id."""
+    """'Close the €146 k Mobile deal': the amount and the product, not the CRM id; an
+    opportunity below even odds is to qualify first."""
+    p = getattr(r, "probability", np.nan)
+    if pd.notna(p) and p < 0.5:
+        return f"Qualify the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
+            f"{_product_of(r)} opportunity" if _product_of(r) != "unnamed" else "opportunity"
+        )
     return f"Close the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
         f"{_product_of(r)} deal" if _product_of(r) != "unnamed" else "deal"
     )
@@ -163,14 +169,13 @@ def _suggested(p: Plan) -> pd.DataFrame:
         )
     for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
         close = getattr(r, "expected_close", None)
-        rows.append(
-            (
-                _close_text(r, c),
-                f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}",
-                False,
-                pd.Timestamp(close) if close is not None and pd.notna(close) else None,
-            )
-        )
+        when = pd.Timestamp(close) if close is not None and pd.notna(close) else None
+        odds = f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}"
+        if _close_text(r, c).startswith("Qualify"):  # first the month, then its close date
+            by = f", expected to close {fmt.day(when)}" if when is not None else ""
+            rows.append((_close_text(r, c), odds + by, True, None))
+            continue
+        rows.append((_close_text(r, c), odds, False, when))
     if unrecorded_projects(p):
         rows.append(
             (
@@ -191,6 +196,13 @@ def _suggested(p: Plan) -> pd.DataFrame:
                 None,
             )
         )
+    if _after_deals(p):  # the deal about to close comes before the price rise
+        price = [r for r in rows if r[0].startswith(PRICE_ACTION)]
+        deals = [r for r in rows if r[0].startswith(("Close the", "Qualify the"))]
+        if price and deals:
+            rest = [r for r in rows if r not in price]
+            at = rest.index(deals[-1]) + 1
+            rows = rest[:at] + price + rest[at:]
     return pd.DataFrame(rows, columns=["action", "why", "urgent", "close"])
 
 
@@ -265,12 +277,21 @@ def _lift_note(p: Plan) -> str:
         "; bringing it up to the segment's average where it gets less would cost "
         f"{fmt.money(lift, c)} more"
     )
-    gaps = _gap_frame(p)
+    gaps = _in_package(p, _gap_frame(p))
     if len(gaps):
         return text + f", worth it for {listing(list(gaps['element'].head(2)))}, where it is short"
     if len(p.ratings) and "importance" in p.ratings.columns:
         return text + ", which its own ratings do not call for"
     return text + "; ask the customer what it is short on before spending it (it has not rated us)"
+
+
+def _in_package(p: Plan, gaps: pd.DataFrame) -> pd.DataFrame:
+    """The gaps on elements its segment's package includes (lifting it is the package's
+    job; what it bills separately or does not offer is not)."""
+    if not len(gaps) or not len(p.package):
+        return gaps
+    included = set(p.package.loc[p.package["decision"] == "included", "element"])
+    return gaps[gaps["element"].isin(included)]
 
 
 def _lift_first(p: Plan) -> str:
@@ -279,7 +300,7 @@ def _lift_first(p: Plan) -> str:
     move does not pay until the service is fixed (empty otherwise)."""
     a, c = p.account, p.currency
     lift, save = a.get("package_lift"), a.get("package_saving")
-    gaps = _gap_frame(p)
+    gaps = _in_package(p, _gap_frame(p))
     if not len(gaps) or not pd.notna(lift) or not pd.notna(save) or lift < save or save <= 0:
         return ""
     return (
@@ -295,14 +316,10 @@ def _more_in_full(a: pd.Series, c: str | None) -> str:
                     for v in (a.get("package_charge"), a.get("package_stop")))  # fmt: skip
     if charge + stop <= 0:
         return ""
-    how = [f"paid for the services the package charges separately ({fmt.money(charge, c)})"]
+    how = [f"charging for what its package bills separately ({fmt.money(charge, c)})"]
     how = how if charge > 0 else []
-    how += [f"stopped those the package does not offer ({fmt.money(stop, c)})"] if stop > 0 else []
-    return (
-        f"; it would save up to {fmt.money(charge + stop, c)} more if it "
-        + " and ".join(how)
-        + ", to negotiate"
-    )
+    how += [f"ending what its package does not offer ({fmt.money(stop, c)})"] if stop > 0 else []
+    return "; " + " and ".join(how) + " would recover more, to negotiate"
 
 
 def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
@@ -358,13 +375,21 @@ def _price_why(p: Plan) -> str:
     segment's median account, else the value delivered; where we deliver badly on what
     matters to the account, only once the service fix is agreed."""
     a, seg = p.account, p.segment
-    disc = a.get("discount")
-    basis = (
-        f"its discount off list, {fmt.pct(disc, 1)}, is above its segment's median "
-        f"account's {fmt.pct(seg.get('discount'), 1)}"
-        if _gap(disc, seg.get("discount")) >= 0.005
-        else "asked on the value delivered"
-    )
+    disc, median = a.get("discount"), seg.get("discount")
+    basis = "asked on the value delivered"
+    if _gap(disc, median) >= 0.005:
+        # the rise that would bring its net price to the median account's discount
+        room = (1 - float(median)) / (1 - float(disc)) - 1
+        within = float(a["price_after_package_pct"]) <= room + 1e-9
+        basis = (
+            f"its discount off list, {fmt.pct(disc, 1)}, is above its segment's median "
+            f"account's {fmt.pct(median, 1)}"
+            + (
+                f": the rise stays within that gap ({fmt.pct(room, 1, signed=True)})"
+                if within
+                else ""
+            )
+        )
     reach = (
         "with the package, " if a["better_action"] == "package and price" else ""
     ) + f"it brings it to {_goal(p)}"
@@ -376,7 +401,36 @@ def _price_why(p: Plan) -> str:
         if len(g)
         else ""
     )
-    return f"{basis}; {reach}{fix}"
+    return f"{basis}; {reach}{fix}{_after_deals(p)}"
+
+
+def _price_conditions(p: Plan) -> str:
+    """What a price rise waits for, in its due date: the service fix and a deal about to
+    close."""
+    g = _gap_frame(p)
+    out = f", once our {g['element'].iloc[0]} is fixed" if len(g) else ""
+    deal = _after_deals(p)
+    return out + (", " + deal.removeprefix("; ") if deal else "")
+
+
+def _after_deals(p: Plan) -> str:
+    """A price rise is not asked while a deal of the account's is about to close: the
+    deals closing within the next six months, named."""
+    o = p.opportunities
+    if not len(o) or "expected_close" not in o:
+        return ""
+    close = pd.to_datetime(o["expected_close"], errors="coerce")
+    soon = o[
+        (close >= pd.Timestamp(p.as_of))
+        & (close <= pd.Timestamp(p.as_of) + pd.DateOffset(months=6))
+    ]
+    if soon.empty:
+        return ""
+    r = soon.sort_values("amount", ascending=False).iloc[0]
+    return (
+        f"; not before the {fmt.money(r['amount'], p.currency)} {_product_of(r)} deal closes "
+        f"({fmt.day(r['expected_close'])})"
+    )
 
 
 def _losing(p: Plan) -> bool:
@@ -395,22 +449,28 @@ def _cost_actions(p: Plan) -> list[tuple[str, str, bool]]:
         return []
     top = act.sort_values("cost", ascending=False).head(2)
     total = float(act["cost"].sum())
-    names = [str(x).replace("_", " ") for x in top["activity"]]
+    names = [_plural(str(x).replace("_", " ")) for x in top["activity"]]
     what = listing(
         [
-            f"{n} ({fmt.count(q)} a year, {fmt.money(v, c)})"
+            f"{fmt.count(q)} {n} a year ({fmt.money(v, c)})"
             for n, q, v in zip(names, top["quantity"], top["cost"], strict=True)
         ]
     )
     return [
         (
-            "Review with operations what serving it costs most",
+            "Review with operations what drives its cost-to-serve",
             f"{listing(names)}, {fmt.pct(top['cost'].sum() / total)} of its "
             f"{fmt.money(total, c)} cost-to-serve; {what}; agree how often and at what level "
             "it gets them",
             False,
         )
     ]
+
+
+def _plural(noun: str) -> str:
+    """``'support ticket'`` -> ``'support tickets'``, ``'field engineer dispatch'`` ->
+    ``'field engineer dispatches'``."""
+    return noun + ("es" if noun.endswith(("ch", "sh", "s", "x")) else "s")
 
 
 SWOT = ("strengths", "weaknesses", "opportunities", "threats")
@@ -580,6 +640,13 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
     out += [("relationship gap", say(g)) for g in gaps]
     if not gaps and p.has.get("contacts", True) and not int(a.get("contacts", 0) or 0):
         out.append(("relationship gap", "no contact at the account on record"))
+    return out + _people_risks(p, stale_gap, stale_days)
+
+
+def _people_risks(p: Plan, stale_gap: bool, stale_days: int | None = None) -> list[tuple[str, str]]:
+    """The risks in whom we serve and how: a priority delivered badly, a role the plan
+    counts on and nobody holds, senior contacts not met for long."""
+    out: list[tuple[str, str]] = []
     g = _gap_frame(p)
     severe = g[(g["importance"] >= SEVERE[0]) & (g["satisfaction"] <= SEVERE[1])]
     out += [
@@ -588,14 +655,24 @@ def _risks(p: Plan, stale_days: int | None = None) -> list[tuple[str, str]]:
                            strict=True)
     ]  # fmt: skip
     out += [
-        ("relationship gap", f"the {role} (named in this plan) is not among the contacts on record")
+        (
+            "relationship gap",
+            f"the plan counts on the {role}, who is not among the contacts on record",
+        )
         for role in missing_roles(p)
     ]
     limit = stale_days if stale_days is not None else p.stale_days
     old = _stale_seniors(p, limit)
     if len(old) and not stale_gap:
-        who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
-        out.append(("relationship gap", f"senior contacts not met for over {limit} days: {who}"))
+        if len(old) == 1:
+            r = next(old.itertuples())
+            out.append(("relationship gap", f"a senior contact not met for {int(r.days)} days: "
+                        f"the {_role(r)}"))  # fmt: skip
+        else:
+            who = ", ".join(f"{_role(r)} ({int(r.days)} days)" for r in old.itertuples())
+            out.append(
+                ("relationship gap", f"senior contacts not met for over {limit} days: {who}")
+            )
     return out
 
 
@@ -673,7 +750,7 @@ def client_value_points(p: Plan) -> list[str]:
     its own ratings, what its segment rates most important (said so)."""
     r = p.ratings
     if len(r) and "importance" in r.columns:
-        top = r.sort_values(["importance", "element"], ascending=[False, True]).head(3)
+        top = _most_important(r)
         sat = top["satisfaction"] if "satisfaction" in top else pd.Series(np.nan, top.index)
         return [
             rated(e, i, s, cap=True)
@@ -703,6 +780,20 @@ def rated(element: str, importance: float, satisfaction: float, cap: bool = Fals
         f" and our delivery of it {satisfaction:.0f} of 5" if pd.notna(satisfaction) else ""
     )
     return text[:1].upper() + text[1:] if cap else text
+
+
+def _most_important(r: pd.DataFrame, n: int = 3, most: int = 5) -> pd.DataFrame:
+    """The ``n`` elements an account rates most important, with those tied with the last
+    (at most ``most``): a list never leaves out an element rated as high as one it names.
+
+    >>> r = pd.DataFrame({"element": list("abcde"), "importance": [5.0, 4, 4, 4, 3]})
+    >>> _most_important(r)["element"].tolist()
+    ['a', 'b', 'c', 'd']
+    """
+    s = r.sort_values(["importance", "element"], ascending=[False, True])
+    if len(s) <= n:
+        return s
+    return s[s["importance"] >= s["importance"].iloc[n - 1]].head(most)
 
 
 def _gap(a: float | None, b: float | None) -> float:
@@ -824,8 +915,9 @@ def challenges(p: Plan) -> list[str]:
     if out or not pd.notna(growth):
         return out
     return [
-        f"Our figures show only its spend with us, and no pressure on it: revenue "
-        f"{signed(growth)} on the prior year" + _segment_text(p, "growth", signed)
+        f"Its spend with us: revenue {signed(growth)} on the prior year"
+        + _segment_text(p, "growth", signed)
+        + "; the challenges behind it are for the manager to write"
     ]
 
 
@@ -882,7 +974,7 @@ def desired_solution(p: Plan) -> list[str]:
     out = []
     r = p.ratings
     if len(r) and "importance" in r.columns:
-        top = r.sort_values(["importance", "element"], ascending=[False, True]).head(3)
+        top = _most_important(r)
         out.append(
             "What it rates most important: "
             + listing(
@@ -894,7 +986,7 @@ def desired_solution(p: Plan) -> list[str]:
         )
     included = p.package.loc[p.package["decision"] == "included", "element"].tolist()
     if included:
-        out.append(f"Its segment's package includes {listing(included)}")
+        out.append(f"What its segment's package would give it: {listing(included)}")
     ws = p.whitespace[~p.whitespace["in_pipeline"]] if len(p.whitespace) else p.whitespace
     if len(ws):
         out.append(
@@ -1024,6 +1116,11 @@ def risk_mitigation(p: Plan) -> list[str]:
             if kind == "profitability"
             else MITIGATION[kind]
         )
+        if kind == "health" and _losing(p):  # its loss caps the score: the loss is the lever
+            what = (
+                "review it every month with the sales manager; its loss after cost-to-serve "
+                "holds the score down until the loss is cut"
+            )
         out.append(f"{evidence[:1].upper()}{evidence[1:]}: {what}")
     return out
 
@@ -1070,7 +1167,7 @@ def dated_actions(p: Plan) -> pd.DataFrame:
         elif r.action.endswith("once it is reworked"):  # waits for the rework, undated
             due.append("once the package is reworked")
         elif r.action.startswith(PRICE_ACTION):
-            due.append("at the next renewal")
+            due.append("at the next renewal" + _price_conditions(p))
         else:
             due.append("within 3 months")
     return s.assign(owner=owner, due=due)[["action", "why", "owner", "due"]]

@@ -288,9 +288,17 @@ def _target_sentence(p: Plan) -> str:
     if p.has.get("products", True):
         parts.append(f"whitespace products not yet offered {fmt.money(b['whitespace'], c)}")
     if parts:
-        if unrecorded_projects(p) and not b["pipeline"]:
-            parts[0] += (
-                " (the manager's ongoing projects are not in it yet, so the target is provisional)"
+        provisional = (
+            " (the manager's ongoing projects are not in it yet, so the target is provisional)"
+            if unrecorded_projects(p) and not b["pipeline"]
+            else ""
+        )
+        parts[0] += provisional
+        if not b["pipeline"] and len(parts) == 2 and b["to_find"] <= 0:  # whitespace alone
+            return (
+                f"{text} Whitespace products not yet offered ({fmt.money(b['whitespace'], c)}) "
+                f"cover the increase; the weighted open pipeline holds {fmt.money(0, c)} so "
+                f"far{provisional}."
             )
         text += " " + _cap(" and ".join(parts)) + "; "
         text += (
@@ -360,17 +368,31 @@ def _flagged_for(p: Plan) -> str:
 
 def next_steps(p: Plan, n: int = 3) -> str:
     """The first suggested actions, as a short list, each with when it is due."""
-    s = dated_actions(p).head(n)
-    if s.empty:
+    agreed = _agreed(p)
+    s = dated_actions(p).head(n - min(len(agreed), 1))
+    if s.empty and not agreed:
         return ""
     # the first clause of each reason: the whole of it is in the action plan
     # a move that waits for the rework says so in its own words: no "once ... once ..."
-    return "**Next steps suggested by the data:**\n\n" + "\n".join(
+    text = "**Next steps suggested by the data:**\n\n" + "\n".join(
         f"- {_m(r.action)}"
         + ("" if "reworked" in r.action and "reworked" in r.due else f", {_m(r.due)}")
         + (f" ({_m(first_clause(r.why))})" if len(first_clause(r.why)) <= WHY_CHARS else "")
         for r in s.itertuples()
     )
+    if agreed:  # the manager's own plan first: what is agreed comes before what is suggested
+        text = "**Agreed with the account manager:** " + "; ".join(agreed) + ".\n\n" + text
+    return text
+
+
+def _agreed(p: Plan, n: int = 2) -> list[str]:
+    """The manager's next agreed actions not done, with their due dates."""
+    if p.fact_pack or "action_plan" not in p.inputs:
+        return []
+    a = action_plan_view(p)
+    if "status" in a:
+        a = a[~a["status"].astype(str).str.lower().isin(["done", "closed", "complete"])]
+    return [f"{_m(r.action)}, {_m(r.due)}" for r in a.head(n).itertuples()]
 
 
 #: A next step's reason longer than this is left to the action plan (page one stays one).
@@ -541,7 +563,7 @@ def _rate_note(p: Plan) -> str:
     """The target tile's note: the rate, and the situation that set it."""
     rate, basis = _rate(p)
     if bool(p.account.get("pipeline_floor", False)):
-        return "today plus the weighted pipeline"
+        return "today + weighted pipeline"
     return {
         ap.BREAK_EVEN: "break even first",
         ap.STABILISE: "stabilise first",
@@ -556,10 +578,17 @@ def target_reason(p: Plan) -> str:
     first target."""
     a = p.account
     if bool(a.get("pipeline_floor", False)):
-        return (
-            "today's revenue plus the weighted open pipeline, which alone brings more than "
-            f"its usual target, {_target_reason(p)}"
-        )
+        rate, basis = _rate(p)
+        usual = (
+            f"management's {fmt.pct(rate)} a year"
+            if basis == ap.GROWTH
+            else f"the {fmt.pct(rate, signed=True)} a year it would get "
+            + {
+                ap.RECOVER: f"while it recovers ({_recover_why(p)})",
+                ap.WALLET: "up to its wallet",
+            }.get(basis, "")  # fmt: skip
+        ).strip()
+        return f"today's revenue plus the weighted open pipeline, more than {usual}"
     return _target_reason(p)
 
 
@@ -574,16 +603,9 @@ def _target_reason(p: Plan) -> str:
     if basis == ap.STABILISE:
         return f"its health of {fmt.count(a.get('health'))} is at risk, to stabilise first"
     if basis == ap.RECOVER:
-        nc = a.get("net_contribution")
-        if pd.notna(a.get("growth")) and a["growth"] < 0:
-            why = f"revenue {fmt.pct(a['growth'], signed=True)} on the prior year"
-        elif pd.notna(nc) and nc < 0:
-            why = f"a small loss after cost-to-serve, {fmt.money(-nc, c)} a year"
-        else:
-            why = f"health on watch at {fmt.count(a.get('health'))}"
         return (
             f"{fmt.pct(rate, signed=True)} a year, half management's "
-            f"{fmt.pct(p.growth_target)}, while it recovers ({why})"
+            f"{fmt.pct(p.growth_target)}, while it recovers ({_recover_why(p)})"
         )
     if basis == ap.WALLET:
         wallet = fmt.money(a.get("estimated_wallet"), c)
@@ -593,6 +615,20 @@ def _target_reason(p: Plan) -> str:
             else f"{fmt.pct(rate, signed=True)} a year, up to its estimated wallet ({wallet})"
         )
     return f"management's growth target of {fmt.pct(rate)} a year"
+
+
+def _recover_why(p: Plan) -> str:
+    """What an account recovers from: falling revenue, a small loss, or a health on
+    watch."""
+    a, c = p.account, p.currency
+    nc = a.get("net_contribution")
+    if pd.notna(a.get("growth")) and a["growth"] <= -0.0005:
+        return f"revenue {fmt.pct(a['growth'], 1, signed=True)} on the prior year"
+    if pd.notna(a.get("growth")) and a["growth"] < 0:
+        return "revenue slightly down on the prior year"
+    if pd.notna(nc) and nc < 0:
+        return f"a small loss after cost-to-serve, {fmt.money(-nc, c)} a year"
+    return f"health on watch at {fmt.count(a.get('health'))}"
 
 
 def _break_even_when(p: Plan) -> str:
@@ -637,16 +673,17 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
         return text + "."
     priced = increase - r(pf["growth"])
     share = gp / pf["growth"] if pf["growth"] else np.nan
-    text += f": {fmt.money(pf['growth'], c)} from growth" + (
-        f", worth about {fmt.money(gp, c)} of gross profit at each account's own gross margin "
-        f"({fmt.pct(share)} on average)"
+    unit = fmt.money_scale([increase, pf["growth"], gp])  # one unit in the sentence
+    text += f": {fmt.money(pf['growth'], c, scale=unit)} from growth" + (
+        f", worth about {fmt.money(gp, c, scale=unit)} of gross profit at each account's own "
+        f"gross margin ({fmt.pct(share)} on average)"
         if pd.notna(share)
         else ""
     )
     if pf["increase"] - pf["growth"] > 0.5 and priced > 0:
         text += (
-            f", and {fmt.money(priced, c)} from the first price steps of the accounts that "
-            "must break even first"
+            f", and {fmt.money(priced, c, scale=unit)} from the first price steps of the "
+            "accounts that must break even first"
         )
     text += "."
     v = case_figures(pf)
@@ -660,7 +697,7 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
             f" {when}, profitability's package savings and price paths, those first steps "
             f"included, add {fmt.money(fixes, c)} a year of net contribution"
         )
-        total = f"; with growth's gross profit, {fmt.money(v['total'], c)} a year against the "
+        total = f"; with the first year's growth, {fmt.money(v['total'], c)} a year against the "
     else:
         total = f" {when}, growth's gross profit is {fmt.money(v['total'], c)} a year against the "
     verdict = (
@@ -668,9 +705,11 @@ def portfolio_text(pf: dict, currency: str | None) -> str:
         if v["gap"] <= 0
         else f"{fmt.money(v['gap'], c)} short of paying for it"
     )
+    later = " before the growth of the later years" if v["gap"] > 0 else ""
     return (
         f"{text}{total}{fmt.money(pf['programme_cost'], c)} the key-account model costs a "
-        f"year (a planning assumption until the client's own figures replace it): {verdict}."
+        f"year (a planning assumption until the client's own figures replace it): "
+        f"{verdict}{later}."
     )
 
 
@@ -873,12 +912,11 @@ def investment_view(p: Plan) -> pd.DataFrame:
     out = pd.DataFrame({"": r["line"], "per year": vals, "how": r["how"].map(say)})
     if unrecorded_projects(p) and "investment_amount" in p.inputs:
         # the investment serves deals the targets cannot count yet: no return to state
-        later = out[""].isin(["net return", "return on investment"])
-        out.loc[later, "per year"] = "not measurable yet"
-        out.loc[later, "how"] = (
-            "the investment serves the ongoing projects named in this plan, which are not in "
-            "the pipeline; record them (amount, probability, close date) to count their return"
+        out.loc[out[""] == "net return", "how"] = (
+            "on the target as counted, which leaves out the ongoing projects named in this plan "
+            "(not in the pipeline); the investment serves them: record them to count their return"
         )
+        out.loc[out[""] == "return on investment", "how"] = "provisional, for the same reason"
     return out
 
 

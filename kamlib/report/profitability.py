@@ -326,7 +326,7 @@ def kpi_cards(p: Profitability, currency: str | None = None) -> list[tuple[str, 
         (
             "earned by the customers that make money",
             fmt.money(earned(h), currency),
-            f"the top {fmt.pct(h['whale_at'])}; {fmt.count(h['unprofitable'])} others lose "
+            f"the top {fmt.pct(h['whale_at'])}; {fmt.count(h['unprofitable'])} of the others lose "
             f"{fmt.money(h['destroyed'], currency)}",
         ),
         (

@@ -407,8 +407,9 @@ def _(priced: bool, waits: bool = False) -> str:
         )
     if priced:
         return (
-            "what it costs above its segment's package for an account of its size, on the "
-            "elements the package includes, saved; what it charges for or leaves out not counted"
+            "the saving on the elements the package includes, against its segment's cost for an "
+            "account of its size; services it bills separately or does not offer are not counted "
+            "here"
         )
     return "no package cost: the service model could not price the package"
 
@@ -429,7 +430,9 @@ def _() -> str:
 
 
 @words("how.extra_gross_profit")
-def _(margin: float | None, price: float | None = None) -> str:
+def _(margin: float | None, price: float | None = None, rest: bool = True) -> str:
+    if price and not rest:
+        return f"the price rise in full ({fmt.money(price)})"
     if price:
         return f"the price rise in full ({fmt.money(price)}), the rest at the gross margin" + (
             f" of {fmt.pct(margin, 1)}" if margin is not None else ""

@@ -264,8 +264,15 @@ def _firm_words(v: dict, c: str, ready: str = "ready now") -> str:
 def _ready(deck: Deck) -> str:
     """When the packages that need no rework can be adopted: now, or once the interviews
     they rest on are refreshed (the service model's own condition)."""
-    old = any(x.code == "sm.old_ratings" for x in deck.story.model.notes)
-    return "ready once the interviews are refreshed" if old else "ready now"
+    m = deck.story.model
+    old = any(x.code == "sm.old_ratings" for x in getattr(m, "notes", []))
+    costs = getattr(m, "costs", None)
+    uncosted = (
+        costs is not None and "not_costed" in costs and any(len(u) for u in costs["not_costed"])
+    )
+    when = [w for w, on in (("the interviews are refreshed", old),
+                            ("the uncosted elements are costed", uncosted)) if on]  # fmt: skip
+    return f"ready once {' and '.join(when)}" if when else "ready now"
 
 
 def _running_since(deck: Deck) -> str:
@@ -275,6 +282,11 @@ def _running_since(deck: Deck) -> str:
     if start is None or pd.Timestamp(start) > pd.Timestamp(cfg.as_of):
         return ""
     return f"The programme has run since {fmt.day_long(start)}; this analysis sets its next phase"
+
+
+def _own(deck: Deck) -> str:
+    """The client's own, by name: ``"Demo Telecom Europe's own"`` (the deck is shown to it)."""
+    return f"{deck.story.config.client}'s own"
 
 
 def _per_key(deck: Deck, v: dict) -> float:
@@ -288,7 +300,7 @@ def _assumed(deck: Deck, v: dict) -> str:
     """The model's cost is the segmentation's planning assumption: said beside it."""
     per = fmt.money(_per_key(deck, v), deck.currency)
     return (
-        f" (the cost is a planning assumption, {per} per key account, until the client's own "
+        f" (the cost is a planning assumption, {per} per key account, until {_own(deck)} "
         "figures replace it)"
     )
 
@@ -318,11 +330,28 @@ def answer_slide(deck: Deck) -> None:
     if ph and v:
         title = (
             f"Run the key-account model on {fmt.plural(ph['cover'], 'account')} for 12 months "
-            f"({fmt.money(ph['budget'], c)}); decide the other {fmt.count(ph['rest'])} on the "
-            "client's own costs"
+            f"({fmt.money(ph['budget'], c)}); decide the other {fmt.count(ph['rest'])} once "
+            "its real costs are known"
         )
+        if v["cost"] > ph["key_earns"]:  # the full model costs more than they all earn
+            title = (
+                f"The full model costs {fmt.money(v['cost'], c)}, more than key accounts earn "
+                f"({fmt.money(ph['key_earns'], c)}); run it on the {fmt.count(ph['cover'])} that "
+                f"earn {fmt.money(ph['earn'], c)}, for 12 months"
+            )
     sl = deck.slide("two", title, "the decision page of each step report")
     left, right = S.body_boxes(sl)
+    found = _findings(deck, ph, v)
+    S.text_box(sl, left, ["**What we found**", *found], size=13)
+    S.text_box(sl, right, ["**What we ask the committee to decide**",
+                           *[f"{i}. {d}" for i, d in enumerate(brief(deck), 1)]],
+               size=13)  # fmt: skip
+
+
+def _findings(deck: Deck, ph: dict | None, v: dict | None) -> list[str]:
+    """The answer page's findings, a line each: the list, phase 1, the packages, the
+    losses, the fixes and the KPIs."""
+    st, c = deck.story, deck.currency
     found = [
         S.action_title(st.decisions[k].headline, 110)
         for k in ("segmentation", "service", "profitability", "kpi")
@@ -333,13 +362,27 @@ def answer_slide(deck: Deck) -> None:
     card = _scorecard_title(st.kpi, krv.shared_gains(st.kpi), krv.to_check(st.kpi))
     if card and "kpi" in st.decisions:
         found[-1] = card[:1].upper() + card[1:]
+    keys = [k for k in ("segmentation", "service", "profitability", "kpi") if k in st.decisions]
+    m, p = st.model, st.prof
+    if "service" in keys and m.costs is not None and len(m.costs):
+        bad = int((m.costs["affordable"] == False).sum())  # noqa: E712
+        found[keys.index("service")] = (
+            f"{fmt.plural(len(m.costs), 'key-account segment')} get their own service package"
+            + (f"; {fmt.count(bad)} of them must be reworked before it is offered" if bad else "")
+        )
+    if "profitability" in keys and p.earns and len(p.key):
+        k = p.key["net_contribution"]
+        found[keys.index("profitability")] = (
+            f"{fmt.count(int((k < 0).sum()))} of {fmt.count(len(k))} key accounts lose money "
+            f"after cost-to-serve, {fmt.money(-k[k < 0].sum(), c)} a year between them"
+        )
     if ph:
         found.insert(1, (
             f"{fmt.count(ph['cover'])} of them each earn more after cost-to-serve than the "
             f"model's {fmt.money(ph['per'], c)} per account; it pays back only if they add "
             f"{fmt.money(ph['budget'], c)} a year"
-            + (f" (their plans identify {fmt.money(ph['growth'], c)} so far)"
-               if pd.notna(ph["growth"]) else "")
+            + (f" (their plans identify {fmt.money(ph['growth'], c)} of gross profit, before "
+               "cost-to-serve, so far)" if pd.notna(ph["growth"]) else "")
         ))  # fmt: skip
     if v:
         found.insert(
@@ -350,10 +393,7 @@ def answer_slide(deck: Deck) -> None:
     since = _running_since(deck)
     if since:
         found.insert(0, since)
-    S.text_box(sl, left, ["**What we found**", *found], size=13)
-    S.text_box(sl, right, ["**What we ask the committee to decide**",
-                           *[f"{i}. {d}" for i, d in enumerate(decisions(deck), 1)]],
-               size=13)  # fmt: skip
+    return found
 
 
 def value_slide(deck: Deck) -> None:
@@ -384,7 +424,9 @@ def value_slide(deck: Deck) -> None:
                if pd.notna(ph["growth"]) else "")
         )  # fmt: skip
     firm = _firm_words(v, c, ready)
-    notes = [text + _assumed(deck, v), firm[0].upper() + firm[1:], _phase_words(deck).strip()]
+    notes = [firm[0].upper() + firm[1:], _phase_words(deck).strip()]
+    if not ph:  # the plans' business case adds the fixes to growth: only where nothing is phased
+        notes.insert(0, text)
     sl = deck.slide("content", title, source, notes)
     box = S.content_box(sl)
     cats, values, colours = _value_bars(deck, v, ph)
@@ -470,6 +512,33 @@ def _phase_words(deck: Deck) -> str:
     )
 
 
+def brief(deck: Deck) -> list[str]:
+    """The decisions in a few words each, for the answer page (the decisions slide holds
+    them in full): the first sentence of each, the figures' conditions after it dropped."""
+    import re
+
+    out = []
+    for d in decisions(deck):
+        plain = re.sub(r" \([^()]*\)", "", d).rstrip(".")  # the brackets' detail dropped
+        said = ""
+        for sentence in plain.split(". "):
+            if said and len(said) + len(sentence) > 190:
+                break
+            said = f"{said}. {sentence}" if said else sentence
+        out.append(said + ".")
+    ph = phase_one(deck)
+    if ph and out:  # the first decision: scope, budget and the stop rule
+        c = deck.currency
+        verb = "Refocus the programme on phase 1" if _running_since(deck) else "Approve phase 1"
+        out[0] = (
+            f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} that each earn "
+            f"more than the model's {fmt.money(ph['per'], c)}, up to "
+            f"{fmt.money(ph['budget'], c)} a year; review after 12 months and stop unless they add "
+            f"{fmt.money(ph['budget'], c)} a year of net contribution."
+        )
+    return out
+
+
 def decisions(deck: Deck) -> list[str]:
     """What the committee is asked to decide, from the steps' results: the list, the
     model's budget, the fixes, the packages, the targets."""
@@ -489,13 +558,13 @@ def decisions(deck: Deck) -> list[str]:
         approve = _phase_ask(deck, ph)
     elif v and v["gap"] > 0 and n:
         approve += (
-            f", with the model's budget set on the client's own costs (as costed, "
+            f", with the model's budget set on {_own(deck)} costs (as costed, "
             f"{fmt.money(v['cost'], c)} a year, it is {fmt.money(v['gap'], c)} short)"
         )
     if n:
         out.append(approve + ".")
     if p.earns and len(p.actions):
-        out.append(_fixes_ask(p, c))
+        out.append(_fixes_ask(p, c, _ready(deck)))
     m = st.model
     if m.costs is not None and len(m.costs):
         bad = int((m.costs["affordable"] == False).sum())  # noqa: E712
@@ -519,6 +588,11 @@ def decisions(deck: Deck) -> list[str]:
             "Agree the KPI targets for the next 12 months, set from today's level by the same "
             "rules"
             + (
+                ", NPS once its survey is checked"
+                if any(x.code == "kr.nps_jump" for x in st.kpi.notes)
+                else ""
+            )
+            + (
                 f" ({fmt.count(past)} KPIs already beat the targets proposed from the baseline)"
                 if past
                 else ""
@@ -534,20 +608,31 @@ def _phase_ask(deck: Deck, ph: dict) -> str:
     c = deck.currency
     verb = "Refocus the programme on phase 1" if _running_since(deck) else "Approve phase 1"
     grows = (
-        f"; their plans identify {fmt.money(ph['growth'], c)} of gross profit so far"
+        f"; their plans identify {fmt.money(ph['growth'], c)} of gross profit (before "
+        "cost-to-serve) so far"
         if pd.notna(ph["growth"])
+        else ""
+    )
+    s = deck.story.config.method.segmentation
+    people = ph["cover"] * s.manager_cost / ph["ratio"]
+    split = (
+        f" (about {fmt.pct(people / ph['budget'])} of it managers' time, counted whether they "
+        "are new or redeployed; the rest service)"
+        if ph["budget"]
         else ""
     )
     return (
         f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} that each earn "
-        f"more than the model's {fmt.money(ph['per'], c)}, {fmt.money(ph['budget'], c)} a year, "
-        f"{fmt.plural(ph['mid_managers'], 'key account manager')}{_today(ph)}. It pays back only "
-        f"if they add {fmt.money(ph['budget'], c)} a year{grows}. Decide the other "
-        f"{fmt.count(ph['rest'])} on the client's own costs and phase 1's results"
+        f"more than the model's {fmt.money(ph['per'], c)}, with a budget of up to "
+        f"{fmt.money(ph['budget'], c)} a year{split}, to be confirmed on {_own(deck)} costs; "
+        f"{fmt.plural(ph['mid_managers'], 'key account manager')}{_today(ph)}. It pays "
+        f"back only if they add {fmt.money(ph['budget'], c)} a year of net contribution{grows}; "
+        f"stop after 12 months if they do not. Decide the other {fmt.count(ph['rest'])} on "
+        f"{_own(deck)} costs and phase 1's results"
     )
 
 
-def _fixes_ask(p: Any, c: str) -> str:
+def _fixes_ask(p: Any, c: str, ready: str = "ready now") -> str:
     """The fixes for the flagged key accounts, a decision apart from the model's."""
     from ..method import profitability as pf
 
@@ -558,10 +643,10 @@ def _fixes_ask(p: Any, c: str) -> str:
     firm = fmt.rounded(h["saving_total"]) - later
     price = fmt.rounded(h["price_total"])
     unit = fmt.money_scale([fixes, firm, later, price])  # one unit in the sentence
-    parts = [f"{fmt.money(firm, c, scale=unit)} from packages ready to adopt"] if firm > 0 else []
+    parts = [f"{fmt.money(firm, c, scale=unit)} {ready}"] if firm > 0 else []
     parts += [f"{fmt.money(later, c, scale=unit)} once packages are reworked"] if later > 0 else []
     parts += (
-        [f"{fmt.money(price, c, scale=unit)} if customers accept the price paths"]
+        [f"{fmt.money(price, c, scale=unit)} if customers accept the price paths and keep buying"]
         if price > 0
         else []
     )
@@ -630,7 +715,11 @@ def _flagged(p: Any) -> str:
     losing = int((a["net_contribution"] < 0).sum())
     rest = len(a) - losing
     why = [f"{fmt.count(losing)} losing money"] if losing else []
-    why += [f"{fmt.count(rest)} priced low for their cost"] if rest else []
+    why += (
+        [f"{fmt.count(rest)} profitable but priced low for what they cost to serve"]
+        if (rest)
+        else []
+    )
     return f"{fmt.plural(len(a), 'key account')} to fix on profit ({', '.join(why)})"
 
 
@@ -849,7 +938,7 @@ def _sweep_slide(deck: Deck) -> None:
     )
     sl = deck.slide(
         "content", title, "01_segmentation.pdf, Where to draw the line",
-        ["The model's cost per account is a planning assumption until the client's own "
+        [f"The model's cost per account is a planning assumption until {_own(deck)} "
          "figures replace it."],
     )  # fmt: skip
     box, under = S.content_box(sl).split_below(0.84)
@@ -898,7 +987,7 @@ def _cost_basis(deck: Deck, per: float) -> str:
         f"The model's {fmt.money(per, c)} per account: a key account manager's "
         f"{fmt.money(s.manager_cost, c)} a year shared by {mid:g} accounts "
         f"({fmt.money(s.manager_cost / mid, c)}) and {fmt.money(s.service_cost, c)} of added "
-        "service; planning assumptions until the client's own figures replace them."
+        f"service; planning assumptions until {_own(deck)} figures replace them."
     )
 
 
@@ -944,7 +1033,7 @@ def service_slides(
             "The model's cost per key account assumes "
             f"{fmt.money(seg_.service_cost, deck.currency)} a year of service beyond today's; "
             "the package costs here are each package's whole cost at today's unit costs. The "
-            "two overlap and are never added in this deck; the client's own figures replace "
+            f"two overlap and are never added in this deck; {_own(deck)} figures replace "
             "the assumption."
         )
         S.text_box(sl, under, [S.plain(smv.uncosted_note(m)), overlap], size=11, colour=S.GREY)
@@ -1075,11 +1164,11 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
         top = acts.head(10)
         h = pf.headline(p)
         fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
-        steps = int(deck.story.config.method.profitability.price_steps)
+        later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
         title = (
-            f"The {fmt.count(len(top))} largest losses of {fmt.count(len(acts))} flagged key "
-            f"accounts; the fixes bring {fmt.money(fixes, deck.currency)} a year once complete "
-            f"(up to {steps} years)"
+            f"The {fmt.count(len(top))} largest losses among the {fmt.count(len(acts))} to fix on "
+            f"profit; fixes bring up to {fmt.money(fixes, deck.currency)} a year once complete"
+            + (f", {fmt.money(later, deck.currency)} after the rework" if later > 0 else "")
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Actions for the flagged key "
                         "accounts", caveats)  # fmt: skip
@@ -1091,7 +1180,7 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
                 "segment": top["segment"].astype(str),
                 "net contribution": _money_column(top["net contribution"], c),
                 "net margin → target": [
-                    f"{fmt.pct(m, signed=False)} → {fmt.pct(t)}"
+                    f"{fmt.pct(m, 1)} → {fmt.pct(t, 1)}"
                     for m, t in zip(top["net margin"], top["target"], strict=True)
                 ],
                 "package saves": _money_column(top["package saves"], c),
@@ -1175,8 +1264,8 @@ def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
     confirmed = (
         "none is confirmed by its manager yet"
         if not done
-        else f"{fmt.count(done)} {'is' if done == 1 else 'are'} confirmed in full by "
-        f"{'its manager' if done == 1 else 'their managers'}"
+        else f"{fmt.count(done)} {'has' if done == 1 else 'have'} every part "
+        f"{'its manager writes' if done == 1 else 'their managers write'} confirmed"
     )
     title = (
         f"The {fmt.plural(len(a), 'plan')} {'is' if len(a) == 1 else 'are'} drafted from the "
@@ -1318,7 +1407,7 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
         )
         sl = deck.slide(
             "content",
-            f"{fmt.count(len(warn))} key accounts show early warnings{also}; {said}",
+            f"{fmt.count(len(warn))} key accounts on the early-warning list{also}; {said}",
             "05_kpi_review.pdf, Early warnings", caveats,
         )  # fmt: skip
         box = S.content_box(sl)
@@ -1328,7 +1417,7 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
                 "owner": top["owner"].astype(str),
                 "health": [f"{v:.0f}" for v in top["health"]],
                 "change": [
-                    "capped" if i in capped and not v else fmt.signed(v)
+                    "0 (held by the loss)" if i in capped and not v else fmt.signed(v)
                     for i, v in zip(ids.loc[top.index], top["change"], strict=True)
                 ],
                 "revenue": _money_column(top["revenue"], deck.currency),
@@ -1342,12 +1431,13 @@ def _warnings_slide(deck: Deck, caveats: list[str]) -> None:
             above, box = box.below(420_000)  # the note above the table, which grows down
             S.text_box(sl, above, [
                 f"{fmt.count(loss)} of the {fmt.count(n_risk)} at risk are there for their loss "
-                "after cost-to-serve, which caps their health (\u201ccapped\u201d: held at the cap "
-                "both times), rather than a falling trend: a profit risk more than a risk of "
-                "losing the customer."
+                "after cost-to-serve rather than a falling trend: a loss above 2 % of revenue "
+                "holds health at 69 or below, 20 % or more at 39, as in both periods for those "
+                "marked \u201cheld by the loss\u201d. A profit risk more than a risk of losing the "
+                "customer."
             ], size=11, colour=S.GREY)  # fmt: skip
         S.table(sl, box, frame, deck.colour, size=10 if len(top) <= 10 else 9,
-                widths=(1.9, 1.2, 0.6, 0.7, 0.8, 5.5),
+                widths=(1.9, 1.2, 0.6, 1.3, 0.8, 4.9),
                 numeric=("health", "change", "revenue"))  # fmt: skip
 
 
@@ -1364,7 +1454,7 @@ def next_steps_slide(deck: Deck) -> None:
     ]
     if phase_one(deck):  # what the first decision rests on
         steps.insert(0, "Replace the planning assumption of the model's cost per key account "
-                        "with the client's own figures (finance), before phase 1's budget is "
+                        f"with {_own(deck)} figures (finance), before phase 1's budget is "
                         "set.")  # fmt: skip
     if any(n.code == "kr.nps_jump" for n in deck.story.kpi.notes):
         steps.append("Check the NPS survey (who answered, and how) before the programme is "

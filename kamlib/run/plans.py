@@ -656,7 +656,6 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
     import html
 
     from ..core import fmt
-    from ..report.tables import unbroken as _unbroken
 
     status = bool((df["plan"] != "rendered").any())
     # one unit for both columns: k while most accounts are below a million
@@ -670,7 +669,7 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
         tag = f' <span class="tag tag-band-{band.replace(" ", "-")}">{band}</span>' if band else ""
         cells = [
             f"{link}<br><small>{html.escape(str(r.account_id))}</small>",
-            _unbroken(f"{r.segment}"),  # never "price-/driven"
+            _segment_cell(str(r.segment)),
             html.escape(str(r.manager or "")),
             f'<td class="num">{fmt.money(r.revenue, currency, scale=scale)}',
             f'<td class="num">{fmt.money(r.target, currency, scale=scale)}',
@@ -694,6 +693,17 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
         f'<div class="table-wrap"><table class="kam-table index"><thead><tr>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _segment_cell(segment: str) -> str:
+    """A segment on two tidy lines, the tier above its orientation: ``'Tier 2<br><small>
+    partner (loyalty)</small>'``; never "price-/driven"."""
+    from ..report.tables import unbroken  # escapes too
+
+    tier, _, rest = segment.partition(" · ")
+    if not rest:
+        return unbroken(segment)
+    return f"{unbroken(tier)}<br><small>{unbroken(rest)}</small>"
 
 
 def _index_cards(df, h: int, currency: str, fact_pack: bool) -> list[tuple[str, str, str]]:
