@@ -84,7 +84,7 @@ def price_path(pct: float, steps: int, step: float, max_steps: int) -> str:
     Examples
     --------
     >>> price_path(0.03, 1, 0.10, 3), price_path(0.21, 2, 0.10, 3)
-    ('+3 % in one year', '+21 % over 2 years, at most +10 % a year')
+    ('+3.0 % in one year', '+21.0 % over 2 years, at most +10 % a year')
     >>> price_path(0.74, 6, 0.10, 3), price_path(0.0, 0, 0.10, 3)
     ('+74 %: more than 3 yearly steps', 'none needed')
     >>> price_path(0.006, 0, 0.10, 3)
@@ -96,10 +96,11 @@ def price_path(pct: float, steps: int, step: float, max_steps: int) -> str:
         return "none needed" if not pct > 0 else "none: the package all but closes it"
     if steps > max_steps:
         return f"{fmt.pct(pct, signed=True)}: more than {fmt.plural(max_steps, 'yearly step')}"
+    # to one decimal, as the plans say it: the margin it reaches adds up
     if steps == 1:
-        return f"{fmt.pct(pct, signed=True)} in one year"
+        return f"{fmt.pct(pct, 1, signed=True)} in one year"
     return (
-        f"{fmt.pct(pct, signed=True)} over {steps} years, at most "
+        f"{fmt.pct(pct, 1, signed=True)} over {steps} years, at most "
         f"{fmt.pct(step, signed=True)} a year"
     )
 

@@ -616,19 +616,18 @@ def _phase_ask(deck: Deck, ph: dict) -> str:
     s = deck.story.config.method.segmentation
     people = ph["cover"] * s.manager_cost / ph["ratio"]
     split = (
-        f" (about {fmt.pct(people / ph['budget'])} of it managers' time, counted whether they "
-        "are new or redeployed; the rest service)"
+        f" (about {fmt.pct(people / ph['budget'])} of it managers' time, new or redeployed)"
         if ph["budget"]
         else ""
     )
     return (
         f"{verb} for 12 months: the {fmt.plural(ph['cover'], 'key account')} that each earn "
         f"more than the model's {fmt.money(ph['per'], c)}, with a budget of up to "
-        f"{fmt.money(ph['budget'], c)} a year{split}, to be confirmed on {_own(deck)} costs; "
+        f"{fmt.money(ph['budget'], c)} a year{split}, confirmed on {_own(deck)} costs; "
         f"{fmt.plural(ph['mid_managers'], 'key account manager')}{_today(ph)}. It pays "
         f"back only if they add {fmt.money(ph['budget'], c)} a year of net contribution{grows}; "
         f"stop after 12 months if they do not. Decide the other {fmt.count(ph['rest'])} on "
-        f"{_own(deck)} costs and phase 1's results"
+        "phase 1's results"
     )
 
 
@@ -1166,9 +1165,9 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
         fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
         later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
         title = (
-            f"The {fmt.count(len(top))} largest losses among the {fmt.count(len(acts))} to fix on "
-            f"profit; fixes bring up to {fmt.money(fixes, deck.currency)} a year once complete"
-            + (f", {fmt.money(later, deck.currency)} after the rework" if later > 0 else "")
+            f"The {fmt.count(len(top))} largest losses of {fmt.count(len(acts))} accounts to fix "
+            f"on profit: up to {fmt.money(fixes, deck.currency)} a year once complete"
+            + (f", {fmt.money(later, deck.currency)} after rework" if later > 0 else "")
         )
         sl = deck.slide("content", title, "03_profitability.pdf, Actions for the flagged key "
                         "accounts", caveats)  # fmt: skip
@@ -1459,7 +1458,7 @@ def next_steps_slide(deck: Deck) -> None:
     if any(n.code == "kr.nps_jump" for n in deck.story.kpi.notes):
         steps.append("Check the NPS survey (who answered, and how) before the programme is "
                      "credited with the jump.")  # fmt: skip
-    S.text_box(sl, left, ["**Decide**", *asks], size=12)
+    S.text_box(sl, left, ["**Decide**", *asks], size=11)
     S.text_box(sl, right, ["**Next steps**", *[f"{i}. {s}" for i, s in enumerate(steps, 1)]],
                size=12)  # fmt: skip
 
