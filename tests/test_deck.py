@@ -464,3 +464,12 @@ def test_the_answer_page_asks_in_few_words_and_the_decisions_slide_in_full(built
     if dk.phase_one(built):
         assert "review after 12 months and stop unless they add" in short[0]
         assert "stop after 12 months if they do not" in full[0]
+
+
+def test_the_tier_table_shows_the_share_of_net_contribution_its_title_states(built, story):
+    frame = dk.tier_table(built)
+    if "share of net contribution" in frame:
+        row = frame.set_index("segment").loc["Key accounts (all tiers)"]
+        said = dk._tier_title(story.seg, story.prof)
+        share = float(row["share of net contribution"].split()[0])
+        assert f"{share:.0f} % of net contribution" in said

@@ -567,3 +567,17 @@ def test_the_index_prints_a_segment_on_two_lines_never_at_its_hyphen():
         'Tier 2<br><small><span class="nw">price-driven</span></small>'
     )
     assert _segment_cell("Core") == "Core"
+
+
+def test_the_index_marks_a_target_that_is_a_price_step_not_growth():
+    from types import SimpleNamespace as NS
+
+    from kamlib.run.plans import _target_note
+
+    assert _target_note(NS(basis="break even", target=110.0, revenue=100.0)) == (
+        "<br><small>price step</small>"
+    )
+    assert _target_note(NS(basis="break even", target=100.0, revenue=100.0)) == (
+        "<br><small>held</small>"
+    )
+    assert _target_note(NS(basis="growth", target=110.0, revenue=100.0)) == ""

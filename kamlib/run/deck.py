@@ -837,7 +837,7 @@ def segmentation_slides(deck: Deck) -> None:
                     "03_profitability.pdf, Net contribution by tier and segment")  # fmt: skip
     frame = tier_table(deck)
     S.table(sl, S.content_box(sl), frame, deck.colour, size=11,
-            widths=[3, 1, 1.3, 1.3, 1.3, 1.3][: len(frame.columns)],
+            widths=[3, 1, 1.3, 1.3, 1.3, 1.3, 1.4][: len(frame.columns)],
             numeric=tuple(frame.columns[1:]))  # fmt: skip
 
 
@@ -869,6 +869,11 @@ def tier_table(deck: Deck) -> pd.DataFrame:
         if col in rows:
             out[col] = _money_column(rows[col], c)
     out["share of revenue"] = shares if key.any() else fmt.shares(t["share of revenue"])
+    nc = t["net contribution"] if "net contribution" in t else pd.Series(dtype=float)
+    if len(nc) and nc.notna().all() and nc.sum() > 0 and key.any():  # as the title says it
+        ncs = fmt.shares(nc / nc.sum())
+        got = sum(float(x.split()[0].replace("−", "-")) for x, k in zip(ncs, key, strict=True) if k)
+        out["share of net contribution"] = ncs[:at] + [f"{got:.1f} %"] + ncs[at:]
     return out
 
 
@@ -907,8 +912,8 @@ def _tier_title(seg: Any, prof: Any = None) -> str:
     return f"The key-account list by tier: {said}" if said else "The key-account list by tier"
 
 
-def _money_column(values: pd.Series, currency: str) -> list[str]:
-    scale = fmt.money_scale(values)
+def _money_column(values: pd.Series, currency: str, scale: str | None = None) -> list[str]:
+    scale = scale if scale is not None else fmt.money_scale(values)
     return [fmt.money(v, currency, scale=scale) for v in values]
 
 
@@ -1273,12 +1278,15 @@ def _portfolio_slide(deck: Deck, a: pd.DataFrame, h: int, shares: dict) -> None:
     sl = deck.slide("content", title, "plans/index.pdf, the key accounts")
     box = S.content_box(sl)
     top = a.head(10)
+    unit = "k" if top["revenue"].median() < 1e6 else None
     frame = pd.DataFrame(
         {
             "account (largest 10)": top["account_name"].astype(str),
             "segment": top["segment"].astype(str),
-            "revenue": _money_column(top["revenue"], c),
-            f"target in {h} months": _money_column(top[f"target_{h}m"], c),
+            # in thousands while most are below a million, as the index prints them: a
+            # +€27 k target is not lost to rounding
+            "revenue": _money_column(top["revenue"], c, unit),
+            f"target in {h} months": _money_column(top[f"target_{h}m"], c, unit),
             "health": [f"{v:.0f} ({b})" if pd.notna(v) else "n/a"
                        for v, b in zip(top["health"], top["band"], strict=True)],
             "drafted": [fmt.pct(shares[str(i)][0]) for i in top["account_id"]],

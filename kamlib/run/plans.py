@@ -635,6 +635,7 @@ def index_frame(book, batch: PlanBatch, fact_pack: bool = False):
             "manager": a["account_manager"].to_numpy() if "account_manager" in a else None,
             "revenue": a["revenue"].to_numpy(),
             "target": a[f"target_{h}m"].to_numpy(),
+            "basis": a["target_basis"].to_numpy() if "target_basis" in a else None,
             "drafted": [shares[str(i)][0] for i in a["account_id"]],
             "confirmed": [shares[str(i)][1] for i in a["account_id"]],
             "health": a["health"].to_numpy(),
@@ -672,7 +673,7 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
             _segment_cell(str(r.segment)),
             html.escape(str(r.manager or "")),
             f'<td class="num">{fmt.money(r.revenue, currency, scale=scale)}',
-            f'<td class="num">{fmt.money(r.target, currency, scale=scale)}',
+            f'<td class="num">{fmt.money(r.target, currency, scale=scale)}' + _target_note(r),
             f'<td class="num">{fmt.pct(r.drafted)}',
             *([] if fact_pack else [f'<td class="num">{fmt.pct(r.confirmed)}']),
             f"{fmt.count(r.health)}{tag}",
@@ -693,6 +694,18 @@ def _index_table(df, currency: str, h: int, fact_pack: bool = False) -> str:
         f'<div class="table-wrap"><table class="kam-table index"><thead><tr>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _target_note(r: object) -> str:
+    """Under a target that is not growth: an account breaking even first grows by its
+    price step alone; one held flat says so."""
+    from ..method import account_plan as ap
+
+    basis, target, revenue = (getattr(r, k, None) for k in ("basis", "target", "revenue"))
+    if basis == ap.BREAK_EVEN:
+        up = target is not None and revenue is not None and target > revenue + 0.5
+        return "<br><small>price step</small>" if up else "<br><small>held</small>"
+    return ""
 
 
 def _segment_cell(segment: str) -> str:
