@@ -898,18 +898,18 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1, as_of: object = Non
     csat = nps["csat"] if "csat" in nps.columns else [float("nan")] * len(nps)
     for q, v, n, c in zip(x, nps["nps"], nps["respondents"], csat, strict=True):
         extra = "" if pd.isna(c) else f"\nCSAT {c:.1f}"
-        ax.annotate(
-            f"{fmt.signed(v)} (n={int(n)}){extra}",
+        ax.annotate(  # stacked, narrow: labels of neighbouring quarters never run together
+            f"{fmt.signed(v)}\nn={int(n)}{extra}",
             (q, v),
             xytext=(0, 3 if v >= 0 else -3),
             textcoords="offset points",
             ha="center",
             va="bottom" if v >= 0 else "top",
-            fontsize=7,
+            fontsize=6.5,
             color=INK,
         )
     ax.axhline(0, color=INK, lw=0.8)
-    ax.set_ylim(-150, 150)
+    ax.set_ylim(-200, 200)  # room for three-line labels at ±100
     ax.set_yticks([-100, -50, 0, 50, 100])
     ax.set_ylabel("NPS (points)")
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
