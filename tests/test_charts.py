@@ -184,6 +184,9 @@ def test_an_nps_bar_on_too_few_respondents_is_hatched_and_no_bar_runs_past_its_q
     assert mc.to_hex(bars[1].get_facecolor()) == "#d55e00"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "fewer than 3 respondents: too few to count" in legend
+    # each label stacked on its own lines, narrow enough not to run into its neighbour's
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["+20\nn=5\nCSAT 4.0", "−100\nn=1\nCSAT 2.0"]
     # the September quarter's bar ends by 30 September, the data's date
     assert bars[1].get_x() + bars[1].get_width() <= mdates.date2num(pd.Timestamp("2026-09-30"))
     # enough respondents everywhere: no hatching and no such legend entry
