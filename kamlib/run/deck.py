@@ -631,14 +631,21 @@ def _phase_ask(deck: Deck, ph: dict) -> str:
     )
 
 
+def _fix_totals(h: dict) -> tuple[float, float]:
+    """What the fixes bring a year once complete, and the package savings of it that wait
+    for a rework, each as printed (profitability's headline)."""
+    fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])
+    later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
+    return fixes, later
+
+
 def _fixes_ask(p: Any, c: str, ready: str = "ready now") -> str:
     """The fixes for the flagged key accounts, a decision apart from the model's."""
     from ..method import profitability as pf
 
     exits = int(p.actions["better_action"].value_counts().get(pf.RENEGOTIATE, 0))
     h = pf.headline(p)
-    fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
-    later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
+    fixes, later = _fix_totals(h)
     firm = fmt.rounded(h["saving_total"]) - later
     price = fmt.rounded(h["price_total"])
     unit = fmt.money_scale([fixes, firm, later, price])  # one unit in the sentence
@@ -1167,8 +1174,7 @@ def _fix_slide(deck: Deck, caveats: list[str]) -> None:
     if len(acts):
         top = acts.head(10)
         h = pf.headline(p)
-        fixes = fmt.rounded(h["saving_total"]) + fmt.rounded(h["price_total"])  # as printed
-        later = fmt.rounded(h["saving_later"]) if pd.notna(h.get("saving_later")) else 0.0
+        fixes, later = _fix_totals(h)
         title = (
             f"The {fmt.count(len(top))} largest losses of {fmt.count(len(acts))} accounts to fix "
             f"on profit: up to {fmt.money(fixes, deck.currency)} a year once complete"
