@@ -73,7 +73,8 @@ def test_same_content_same_bytes_no_time_of_saving_inside(tmp_path):
     df = pd.DataFrame({"account": ["A", "B"], "revenue": [1500.0, 20.0]})
     first = export_workbook(tmp_path / "a.xlsx", {"Accounts": df})
     with zipfile.ZipFile(first) as z:
-        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        # one date for every entry, XlsxWriter's fixed one, never the time of writing
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 31, 0, 0, 0)}
         assert b"1980-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
     second = export_workbook(tmp_path / "b.xlsx", {"Accounts": df})
     assert first.read_bytes() == second.read_bytes()
@@ -86,3 +87,59 @@ def test_a_column_may_carry_one_format_per_row(tmp_path):
     ws = load_workbook(export_workbook(tmp_path / "x.xlsx", {"S": df}, formats=fmts))["S"]
     assert [ws.cell(r, 2).number_format for r in (2, 3)] == ["0.0", "#,##0"]
     assert ws.cell(3, 2).value == -16  # a number, not text
+
+
+def test_every_kind_of_value_reads_back_as_written(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    df = pd.DataFrame(
+        {
+            "name": ["A & B <GmbH>", " spaced ", "bell\x07", None],
+            "flag": [True, False, True, False],
+            "when": pd.to_datetime(["2024-01-31", "2024-02-29", None, "2023-12-31"]),
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+            "revenue": [1.5, np.nan, np.inf, -2.25],
+            "mixed": ["text", 2.5, 7, None],
+        }
+    )
+    ws = load_workbook(export_workbook(tmp_path / "x.xlsx", {"S": df}))["S"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert rows[0] == ["A & B <GmbH>", True, dt.datetime(2024, 1, 31), 1, 1.5, "text"]
+    assert rows[1] == [" spaced ", False, dt.datetime(2024, 2, 29), None, None, 2.5]
+    # a control character is written as Excel escapes it (Excel shows the character;
+    # openpyxl reads the escape), where XML itself could not hold it
+    assert rows[2][:3] == ["bell_x0007_", True, None] and rows[2][4:] == [None, 7]  # inf: empty
+    assert rows[3] == [None, False, dt.datetime(2023, 12, 31), 4, -2.25, None]
+    assert ws["C2"].number_format == "yyyy-mm-dd"
+
+
+def test_rows_are_written_a_block_at_a_time_into_the_same_file(tmp_path, monkeypatch):
+    from kamlib.core import excel
+
+    df = pd.DataFrame({"account": [f"A{i}" for i in range(7)], "revenue": range(7)})
+    one = export_workbook(tmp_path / "a.xlsx", {"S": df})
+    monkeypatch.setattr(excel, "BLOCK_ROWS", 3)
+    blocks = export_workbook(tmp_path / "b.xlsx", {"S": df})
+    assert one.read_bytes() == blocks.read_bytes()
+    assert [c.value for c in load_workbook(blocks)["S"]["A"]][-1] == "A6"
+
+
+def test_a_table_longer_than_excel_holds_says_so_and_keeps_every_row_beside(tmp_path, monkeypatch):
+    from kamlib.core import excel
+
+    monkeypatch.setattr(excel, "EXCEL_ROWS", 6)  # a header, four rows and the note
+    df = pd.DataFrame({"account": [f"A{i}" for i in range(9)], "revenue": range(9)})
+    path = export_workbook(tmp_path / "seg.xlsx", {"Accounts": df, "Small": df.head(2)})
+    ws = load_workbook(path)["Accounts"]
+    assert [c.value for c in ws["A"]][1:5] == ["A0", "A1", "A2", "A3"]
+    note = ws["A6"].value
+    assert (
+        note.startswith("This sheet shows the first 4 of 9 rows")
+        and "seg - Accounts.parquet" in note
+    )
+    assert ws.auto_filter.ref == "A1:B5"  # the note is not filtered with the table
+    beside = pd.read_parquet(tmp_path / "seg - Accounts.parquet")
+    pd.testing.assert_frame_equal(beside, df)
+    assert not (tmp_path / "seg - Small.parquet").exists()

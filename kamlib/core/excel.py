@@ -1,8 +1,15 @@
-"""Excel deliverables: tidy sheets a client can filter, and no cell that becomes a formula."""
+"""Excel deliverables: tidy sheets a client can filter, and no cell that becomes a formula.
+
+The step workbooks are written with XlsxWriter (styles, sheets, the package); the cells
+of each table are rendered a column at a time into the sheet's XML, a block of rows at a
+time, so 100,000 accounts take a second or two and a million never sit in memory as
+cells. The intake form, small and rich (comments, validation lists), uses openpyxl.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import zipfile
 from collections.abc import Mapping
@@ -10,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import xlsxwriter
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet as _XlsxSheet
 
 from .paths import atomic_path
 
@@ -77,46 +87,243 @@ def number_format(kind: str) -> str:
     return FORMATS.get(kind, kind)
 
 
+#: Excel's last row: a sheet holds at most this many rows, its header included.
+EXCEL_ROWS = 1_048_576
+#: Rows rendered into the sheet's XML at a time: memory stays flat however long the table.
+BLOCK_ROWS = 20_000
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
+#: Text as XML character data: markup escaped, control characters as Excel writes them
+#: (``_x0001_``), so any text in the client's data reads back as it was.
+_XML = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    | {chr(c): f"_x{c:04X}_" for c in range(32) if chr(c) not in "\t\n\r"}
+)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _escape(v: str) -> str:
+    return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _text_cell(ref: str, v: str, plain: str, quoted: str, escape=_escape) -> str:
+    """A cell of text; text that looks like a formula carries the quote prefix."""
+    style = quoted if v.startswith(FORMULA_START) else plain
+    t = '<t xml:space="preserve">' if v[:1].isspace() or v[-1:].isspace() else "<t>"
+    return f'{ref}{style} t="inlineStr"><is>{t}{escape(v)}</t></is></c>'
+
+
+def _any_cell(ref: str, v: object, plain: str, quoted: str) -> str:
+    """A cell of any value (a column mixing text and numbers); "" when empty."""
+    if isinstance(v, str):
+        return _text_cell(ref, v, plain, quoted, _translate)
+    if isinstance(v, bool | np.bool_):
+        return f'{ref}{plain} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, dt.date | np.datetime64):
+        serial = (pd.Timestamp(v).to_datetime64() - _EXCEL_EPOCH) / np.timedelta64(1, "D")
+        return f"{ref}{plain}><v>{serial!r}</v></c>"
+    if isinstance(v, int | float | np.number) and np.isfinite(float(v)):
+        return f"{ref}{plain}><v>{v.item() if isinstance(v, np.generic) else v!r}</v></c>"
+    return ""
+
+
+def _translate(v: str) -> str:
+    return v.translate(_XML)
+
+
+def _as_text(num: np.ndarray) -> np.ndarray:
+    """Numbers as the shortest text that reads back as the same number (Arrow's cast:
+    several times faster than numpy's or Python's)."""
+    return pc.cast(pa.array(num), pa.string()).to_numpy(zero_copy_only=False).astype(object)
+
+
+class _Cells:
+    """How one column's cells are written: each row's cell as XML ("" when empty)."""
+
+    def __init__(self, letter: str, plain: np.ndarray, quoted: np.ndarray):
+        self.letter, self.plain, self.quoted = letter, plain, quoted
+
+    def render(self, values: pd.Series, rows: np.ndarray, lo: int) -> np.ndarray:
+        """The cells of ``values`` (a block of the column from row ``lo``) on sheet rows
+        ``rows`` (their numbers as text)."""
+        ref = f'<c r="{self.letter}' + rows + '"'
+        plain, n = self.plain[lo : lo + len(values)], len(values)
+        kind = values.dtype
+        if pd.api.types.is_bool_dtype(kind) and not values.isna().any():
+            v = values.to_numpy(bool).astype(np.int8).astype(str).astype(object)
+            return ref + plain + ' t="b"><v>' + v + "</v></c>"
+        if pd.api.types.is_datetime64_any_dtype(kind):
+            d = values.dt.tz_localize(None) if getattr(kind, "tz", None) else values
+            num = (d.to_numpy("datetime64[ns]") - _EXCEL_EPOCH) / np.timedelta64(1, "D")
+            return self._numbers(ref, plain, num)
+        if pd.api.types.is_integer_dtype(kind) and not values.isna().any():
+            return (
+                ref
+                + plain
+                + "><v>"
+                + values.to_numpy(np.int64).astype(str).astype(object)
+                + "</v></c>"
+            )
+        if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
+            num = values.to_numpy(float, na_value=np.nan)
+            return self._numbers(ref, plain, num)
+        quoted, vals = self.quoted[lo : lo + n], values.to_numpy(object)
+        if pd.api.types.infer_dtype(vals, skipna=True) in ("string", "empty"):
+            na = pd.isna(vals)
+            esc = _translate if _CONTROL.search("".join(vals[~na])) else _escape
+            cells = zip(ref, vals, plain, quoted, na, strict=True)
+            return np.array([("" if m else _text_cell(r, v, p, q, esc))
+                             for r, v, p, q, m in cells], dtype=object)  # fmt: skip
+        mixed = zip(ref, vals, plain, quoted, strict=True)
+        return np.array([_any_cell(r, v, p, q) for r, v, p, q in mixed], dtype=object)
+
+    @staticmethod
+    def _numbers(ref: np.ndarray, plain: np.ndarray, num: np.ndarray):
+        out = ref + plain + "><v>" + _as_text(num) + "</v></c>"
+        out[~np.isfinite(num)] = ""
+        return out
+
+
+class _TableSheet(_XlsxSheet):
+    """An XlsxWriter sheet whose rows are one table, rendered a block at a time when the
+    workbook is saved (the rest — styles, panes, filters, widths — is XlsxWriter's)."""
+
+    table_frame: pd.DataFrame | None = None
+    table_cells: list[_Cells] = []
+    header_xml: str = ""
+    note_xml: str = ""
+
+    def _write_rows(self) -> None:  # XlsxWriter calls it to write <sheetData>'s rows
+        df = self.table_frame
+        if df is None:
+            return super()._write_rows()
+        self.fh.write(self.header_xml)
+        for lo in range(0, len(df), BLOCK_ROWS):
+            block = df.iloc[lo : lo + BLOCK_ROWS]
+            rows = np.arange(lo + 2, lo + 2 + len(block)).astype(str).astype(object)
+            cols = [c.render(block.iloc[:, j], rows, lo) for j, c in enumerate(self.table_cells)]
+            opening = '<row r="' + rows + '">'
+            self.fh.write("".join("".join(r) + "</row>" for r in zip(opening, *cols, strict=True)))
+        self.fh.write(self.note_xml)
+        return None
+
+
+class _FastZip(zipfile.ZipFile):
+    """The package compressed at zlib's fastest level: three times faster to write than
+    the default for a file a quarter larger."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("compresslevel", 1)
+        super().__init__(*args, **kwargs)
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, packaged with :class:`_FastZip`."""
+
+    def _store_workbook(self) -> None:
+        import xlsxwriter.workbook as module
+
+        module.ZipFile, default = _FastZip, module.ZipFile
+        try:
+            super()._store_workbook()
+        finally:
+            module.ZipFile = default
+
+
+class _Styles:
+    """The workbook's cell formats, made once each: the header, and each number format
+    alone and with the quote prefix that keeps text that looks like a formula as text."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, colour: str):
+        self.wb = wb
+        header = {"bold": True, "font_color": "#FFFFFF", "bg_color": colour, "pattern": 1,
+                  "valign": "vcenter", "text_wrap": True}  # fmt: skip
+        self.header = wb.add_format(header)
+        self._made: dict[tuple[str | None, bool], str] = {}
+
+    def attr(self, num_format: str | None, quote: bool = False) -> str:
+        """The cell attribute (``' s="3"'``) of a number format, "" for the default."""
+        key = (num_format, quote)
+        if key not in self._made:
+            props: dict[str, object] = {}
+            if num_format:
+                props["num_format"] = num_format
+            if quote:
+                props["quote_prefix"] = True
+            self._made[key] = f' s="{self.wb.add_format(props)._get_xf_index()}"' if props else ""
+        return self._made[key]
+
+
+def _column_styles(styles: _Styles, fmt: Format | None, n: int) -> tuple[np.ndarray, ...]:
+    """Each row's cell attribute in a column of ``n`` rows, plain and for text kept as
+    text; ``fmt`` is the column's format or a list of them, one per row."""
+    if isinstance(fmt, list | tuple):
+        kinds = [number_format(f) if f else None for f in fmt]
+        plain = np.array([styles.attr(f) for f in kinds], dtype=object)
+        return plain, np.array([styles.attr(f, quote=True) for f in kinds], dtype=object)
+    kind = number_format(fmt) if fmt else None
+    plain = np.full(n, styles.attr(kind), dtype=object)
+    return plain, np.full(n, styles.attr(kind, quote=True), dtype=object)
+
+
+def _width(name: object, s: pd.Series) -> float:
+    sample = [len(str(name))] + [len(str(v)) for v in s.head(200) if v is not None]
+    return min(max(10, max(sample) + 2), 60)
+
+
+def _fit_rows(df: pd.DataFrame, sheet: str, path: Path) -> tuple[pd.DataFrame, str | None]:
+    """A table longer than a sheet can hold: the rows that fit, and the note the sheet ends
+    with; every row goes to a Parquet file beside the workbook."""
+    room = EXCEL_ROWS - 2  # the header, and the note's row
+    if len(df) <= EXCEL_ROWS - 1:
+        return df, None
+    beside = path.with_name(f"{path.stem} - {sheet}.parquet")
+    with atomic_path(beside) as tmp:
+        df.reset_index(drop=True).to_parquet(tmp, index=False)
+    note = (f"This sheet shows the first {room:,} of {len(df):,} rows, as many as Excel holds; "
+            f"every row is in {beside.name} beside this workbook.")  # fmt: skip
+    return df.iloc[:room], note
+
+
 def write_frame(
-    ws: Worksheet,
+    wb: xlsxwriter.Workbook,
+    sheet: str,
     df: pd.DataFrame,
-    colour: str = "#0B3D91",
+    styles: _Styles,
     formats: Mapping[str, Format] | None = None,
-    start_row: int = 1,
+    note: str | None = None,
 ) -> None:
-    """Write a frame as a table: styled frozen header, filters, number formats, widths.
+    """Write a frame as a sheet: styled frozen header, filters, number formats, widths.
 
     ``formats`` maps a column to a key of ``FORMATS`` or an Excel number format, or to a
-    list of them, one per row (a column whose rows hold different quantities).
+    list of them, one per row (a column whose rows hold different quantities). ``note``
+    is a line of text under the table.
     """
     formats = dict(formats or {})
-    fill = PatternFill("solid", fgColor=colour.lstrip("#").upper())
-    header_font = Font(bold=True, color="FFFFFF")
-    for j, name in enumerate(df.columns, 1):
-        c = put(ws, start_row, j, str(name))
-        c.fill, c.font = fill, header_font
-        c.alignment = Alignment(vertical="center", wrap_text=True)
-    number_formats = []
-    for name in df.columns:
+    ws = wb.add_worksheet(sheet, worksheet_class=_TableSheet)
+    cells, head = [], []
+    for j, name in enumerate(df.columns):
+        letter = xl_col_to_name(j)
         fmt = formats.get(name) or _guess_format(str(name), df[name])
-        if isinstance(fmt, list | tuple):  # one format per row
-            number_formats.append([number_format(f) if f else None for f in fmt])
-        else:
-            number_formats.append([number_format(fmt) if fmt else None] * len(df))
-    values = df.astype(object).where(df.notna(), None).to_numpy()
-    for k, row in enumerate(values):
-        for j, (v, fmts) in enumerate(zip(row, number_formats, strict=True), 1):
-            cell = put(ws, start_row + 1 + k, j, v)
-            if fmts[k]:
-                cell.number_format = fmts[k]
-    for j, name in enumerate(df.columns, 1):
-        letter = get_column_letter(j)
-        sample = [len(str(name))] + [len(str(v)) for v in df[name].head(200) if v is not None]
-        ws.column_dimensions[letter].width = min(max(10, max(sample) + 2), 60)
-    ws.freeze_panes = ws.cell(start_row + 1, 1)
+        plain, quoted = _column_styles(styles, fmt, len(df))
+        cells.append(_Cells(letter, plain, quoted))
+        title = str(name).translate(_XML)
+        head.append(f'<c r="{letter}1" s="{styles.header._get_xf_index()}"'
+                    f' t="inlineStr"><is><t>{title}</t></is></c>')  # fmt: skip
+        ws.set_column(j, j, _width(name, df[name]))
+    ws.table_frame, ws.table_cells = df, cells
+    ws.header_xml = '<row r="1">' + "".join(head) + "</row>"
+    last_col = max(len(df.columns) - 1, 0)
+    ws._check_dimensions(0, 0)
+    ws._check_dimensions(len(df) + (1 if note else 0), last_col)
+    if note:
+        row = len(df) + 2
+        ws.note_xml = (f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>'
+                       f"{note.translate(_XML)}</t></is></c></row>")  # fmt: skip
+    ws.freeze_panes(1, 0)
     if len(df.columns):
-        last = get_column_letter(len(df.columns))
-        ws.auto_filter.ref = f"A{start_row}:{last}{start_row + max(len(df), 1)}"
+        ws.autofilter(0, 0, max(len(df), 1), last_col)
 
 
 class _ReproducibleZip(zipfile.ZipFile):
@@ -161,6 +368,10 @@ def export_workbook(
 ) -> Path:
     """Write several frames to one workbook, one sheet each (names cut to Excel's 31 chars).
 
+    Atomic (a crash never leaves half a workbook) and reproducible (no time of saving
+    inside: the same content is the same bytes). A table longer than Excel's rows shows
+    the rows that fit, says so, and leaves every row in a Parquet file beside it.
+
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
@@ -168,12 +379,23 @@ def export_workbook(
     >>> export_workbook(p, {"Accounts": pd.DataFrame({"a": [1]})}).name
     'x.xlsx'
     """
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(str(name)[:31])
-        write_frame(ws, df, colour, (formats or {}).get(name))
-    return atomic_save(wb, path)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb = _Workbook(str(tmp), {"strings_to_formulas": False,
+                                            "strings_to_numbers": False,
+                                            "strings_to_urls": False})  # fmt: skip
+        wb.set_properties({"created": dt.datetime(*_ReproducibleZip.EPOCH)})
+        styles = _Styles(wb, colour)
+        cells = 0
+        for name, df in sheets.items():
+            sheet = str(name)[:31]
+            fitted, note = _fit_rows(df, sheet, path)
+            cells += fitted.size
+            write_frame(wb, sheet, fitted, styles, (formats or {}).get(name), note)
+        if cells > 20_000_000:  # a package past 4 GB before compression
+            wb.use_zip64()
+        wb.close()
+    return path
 
 
 def export_report(
