@@ -363,3 +363,25 @@ def test_a_green_nps_that_jumped_is_to_check():
     assert kpisv.to_check(NS(scorecard=card, measured=None, notes=[])) == []
     amber = card.assign(status=["amber", "green"])
     assert kpisv.to_check(NS(scorecard=amber, measured=None, notes=[jump])) == []
+
+
+def test_trailing_revenue_by_month_is_the_sum_over_the_dates():
+    """The one-pass monthly table gives what a pass per window over the lines gives."""
+    import numpy as np
+
+    from kamlib.method.kpi_review import _trailing_by_dates, period_ends, trailing_revenue
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    rev = pd.DataFrame(
+        {
+            "account_id": rng.choice([f"A{i}" for i in range(300)] + [None], n),
+            "amount": np.where(rng.random(n) < 0.02, np.nan, rng.normal(500, 300, n)),
+            "date": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 1400, n), "D"),
+        }
+    )
+    ends = period_ends("2025-09-30", 8) + [pd.Timestamp("2024-02-29")]
+    fast = trailing_revenue(rev, ends)
+    slow = _trailing_by_dates(rev, ends)
+    assert len(fast) > 250 and list(fast.columns) == ends
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12)

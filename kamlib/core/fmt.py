@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 #: Currencies written with a symbol; every other currency is written with its ISO code
@@ -224,6 +225,23 @@ def _no_date(x: object) -> bool:
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``plural(1, 'account') -> '1 account'``; ``plural(3, 'account') -> '3 accounts'``."""
     return f"{count(n)} {word if n == 1 else (words or word + 's')}"
+
+
+def names_where(mask: pd.DataFrame, sep: str = ", ") -> list[str]:
+    """Per row, the names of the columns where ``mask`` is true, in column order, joined
+    ("" for none): a column at a time, not a row at a time.
+
+    Examples
+    --------
+    >>> names_where(pd.DataFrame({"nps": [True, False], "risks": [True, False]}))
+    ['nps, risks', '']
+    """
+    out = np.full(len(mask), "", dtype=object)
+    for name in mask.columns:
+        hit = mask[name].to_numpy(dtype=bool, na_value=False)
+        lead = np.where(out[hit] == "", "", sep).astype(object)
+        out[hit] = out[hit] + lead + str(name)
+    return out.tolist()
 
 
 def md_text(value: object) -> str:

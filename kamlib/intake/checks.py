@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from ..core import fmt
@@ -203,9 +204,10 @@ def _history(
                 "on to measure it.",
                 "growth left out",
             )
-        months_seen = set(span.dt.to_period("M"))
-        all_months = pd.period_range(first.to_period("M"), as_of_ts.to_period("M"), freq="M")
-        gaps = [str(m) for m in all_months if m not in months_seen]
+        seen = np.unique(span.to_numpy("datetime64[M]"))
+        every = np.arange(first.to_datetime64().astype("datetime64[M]"),
+                          as_of_ts.to_datetime64().astype("datetime64[M]") + 1)  # fmt: skip
+        gaps = [str(m) for m in np.setdiff1d(every, seen)]
         if gaps:
             out.add(
                 WARNING,

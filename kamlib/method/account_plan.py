@@ -341,20 +341,20 @@ def risk_signals(
     out["stale_senior"] = (
         stale_senior.reindex(idx).fillna(False).astype(bool) if stale_senior is not None else False
     )
-    earlier = nps_earlier if nps_earlier is not None else pd.Series(dtype=float)
-    recent = nps_recent if nps_recent is not None else pd.Series(dtype=float)
-    found: list[list[Note]] = []
-    for a in idx:
-        t = []
-        if out.at[a, "declining_revenue"]:
-            t.append(note("risk.revenue_down", change=change[a]))
-        if out.at[a, "margin_erosion"]:
-            t.append(note("risk.margin_down", points=100 * (margin_before[a] - margin_now[a])))
-        if out.at[a, "falling_nps"]:
-            t.append(note("risk.nps_down", points=earlier[a] - recent[a]))
-        if out.at[a, "stale_senior"]:
-            t.append(note("risk.stale_senior"))
-        found.append(t)
+    earlier = nps_earlier.reindex(idx) if nps_earlier is not None else pd.Series(np.nan, idx)
+    recent = nps_recent.reindex(idx) if nps_recent is not None else pd.Series(np.nan, idx)
+    found: list[list[Note]] = [[] for _ in range(len(idx))]
+    figures = (  # each signal, in the order they are listed, with the figure behind it
+        ("declining_revenue", "risk.revenue_down", "change", change),
+        ("margin_erosion", "risk.margin_down", "points", 100 * (margin_before - margin_now)),
+        ("falling_nps", "risk.nps_down", "points", earlier - recent),
+        ("stale_senior", "risk.stale_senior", "", None),
+    )
+    for flag, key, name, values in figures:
+        hit = np.flatnonzero(out[flag].to_numpy(dtype=bool, na_value=False))
+        shown = values.reindex(idx).to_numpy()[hit] if values is not None else [None] * len(hit)
+        for i, v in zip(hit, shown, strict=True):
+            found[i].append(note(key, **{name: v}) if name else note(key))
     out["signals"] = pd.Series(found, index=idx, dtype=object)
     out["count"] = out[["declining_revenue", "margin_erosion", "falling_nps", "stale_senior"]].sum(
         axis=1

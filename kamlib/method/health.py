@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core import fmt
 from ..core.evidence import Evidence
 from ..core.periods import in_window, trailing_window
 from ..core.settings import Health
@@ -135,7 +136,7 @@ def health_score(
     out["band"] = np.select(
         [score >= watch_below, score >= risk_below, score.notna()], list(BANDS), default=""
     )
-    out["basis"] = [", ".join(c for c in cols if present.at[i, c]) for i in components.index]
+    out["basis"] = fmt.names_where(present[cols])
     out["capped"] = capped
     return out
 

@@ -108,13 +108,60 @@ def period_ends(as_of, periods: int, freq: str = "quarter") -> list[pd.Timestamp
 
 
 def trailing_revenue(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.DataFrame:
-    """Revenue per account over the 12 months ending at each date (columns: the ends)."""
+    """Revenue per account over the 12 months ending at each date (columns: the ends; rows:
+    the accounts with revenue lines in any of the windows).
+
+    Windows of whole months (ends at month ends, the period ends) are summed from one
+    account x month table built in a single pass over the lines, not one pass per end.
+
+    Examples
+    --------
+    >>> rev = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
+    ...     "date": pd.to_datetime(["2025-01-15", "2025-12-31", "2024-12-31"])})
+    >>> t = trailing_revenue(rev, [pd.Timestamp("2024-12-31"), pd.Timestamp("2025-12-31")])
+    >>> t.index.tolist(), t.to_numpy().tolist()
+    (['a', 'b'], [[0.0, 3.0], [4.0, 0.0]])
+    """
+    ends = [pd.Timestamp(e) for e in ends]
+    starts = [e - pd.DateOffset(months=12) for e in ends]
+    if ends and all(d.is_month_end and d == d.normalize() for d in ends + starts):
+        return _trailing_by_month(revenue, ends, starts)
+    return _trailing_by_dates(revenue, ends)
+
+
+def _trailing_by_dates(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.DataFrame:
+    """:func:`trailing_revenue` for any dates: one pass over the lines per end."""
     out = {}
     for end in ends:
         start = end - pd.DateOffset(months=12)
         w = revenue[(revenue["date"] > start) & (revenue["date"] <= end)]
         out[end] = w.groupby("account_id")["amount"].sum()
     return pd.DataFrame(out).fillna(0.0)
+
+
+def _trailing_by_month(
+    revenue: pd.DataFrame, ends: list[pd.Timestamp], starts: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """:func:`trailing_revenue` for windows of whole months: each account's revenue per
+    month in one pass (a line's month, counted once), then each window's 12 months."""
+    first = min(starts).to_datetime64().astype("datetime64[M]") + 1
+    last = max(ends).to_datetime64().astype("datetime64[M]")
+    month = (revenue["date"].to_numpy("datetime64[M]") - first).astype(np.int64)
+    width = int((last - first).astype(np.int64)) + 1
+    codes, ids = pd.factorize(revenue["account_id"], sort=True)
+    ok = (codes >= 0) & (month >= 0) & (month < width) & revenue["date"].notna().to_numpy()
+    cell = codes[ok].astype(np.int64) * width + month[ok]
+    amount = np.nan_to_num(revenue["amount"].to_numpy(float)[ok])
+    sums = np.bincount(cell, weights=amount, minlength=len(ids) * width).reshape(-1, width)
+    lines = np.bincount(cell, minlength=len(ids) * width).reshape(-1, width)
+    out, seen = {}, np.zeros(len(ids), dtype=bool)
+    for start, end in zip(starts, ends, strict=True):
+        lo = int((start.to_datetime64().astype("datetime64[M]") + 1 - first).astype(np.int64))
+        hi = int((end.to_datetime64().astype("datetime64[M]") - first).astype(np.int64)) + 1
+        out[end] = sums[:, lo:hi].sum(axis=1)
+        seen |= lines[:, lo:hi].any(axis=1)
+    frame = pd.DataFrame(out, index=pd.Index(ids, name="account_id"))
+    return frame[seen]
 
 
 Cohorts = "pd.Series | dict[pd.Timestamp, pd.Series]"

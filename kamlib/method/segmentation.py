@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..core import fmt
 from ..core.evidence import Comparison
 from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
@@ -203,8 +204,7 @@ def compatibility(screen: pd.DataFrame, accounts: pd.DataFrame, weights: dict) -
         soft.fillna(0).mul(w[["strategy", "attitude"]], axis=1).sum(axis=1) / wsoft
     ).where(wsoft > 0)
     used = [d for d in DIMENSIONS if w[d] > 0]
-    missing = avail[used].apply(lambda r: ", ".join(d for d in used if not r[d]), axis=1)
-    out["missing_dimensions"] = missing.to_numpy()
+    out["missing_dimensions"] = fmt.names_where(~avail[used])
     out["renormalised"] = out["missing_dimensions"] != ""
     return out
 
@@ -309,7 +309,8 @@ def classify(
     df["class"] = np.select([key, dev, core], [df["tier"], "Development", "Core"], "Transactional")
     label = df["orientation"].map(ORIENTATION_LABEL).fillna("orientation unknown")
     df["segment"] = np.where(key, df["tier"].fillna("") + " · " + label, df["class"])
-    df["reason"] = [_reason(r, tiers, min_score) for r in df.to_dict("records")]
+    used = ["revenue_pct", "potential_pct", "key", "tier", "score", "candidate", "class"]
+    df["reason"] = [_reason(r, tiers, min_score) for r in df[used].to_dict("records")]
     return df
 
 
