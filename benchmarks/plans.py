@@ -1,6 +1,7 @@
 """Benchmark: the account-plan batch against a consultant's naive loop.
 
     .venv/bin/python benchmarks/plans.py [--plans 100] [--naive 3] [--jobs N]
+                                         [--scheduler local|tcp://HOST:8786]
 
 Builds a demo engagement big enough for ``--plans`` key accounts (in a temporary
 folder), times ``kam``'s batch on that many plans (HTML + PDF + index), then times the
@@ -69,6 +70,11 @@ def main() -> None:
     ap.add_argument("--plans", type=int, default=100, help="plans in the batch (default 100)")
     ap.add_argument("--naive", type=int, default=3, help="plans in the naive loop (default 3)")
     ap.add_argument("--jobs", type=int, default=None, help="batch workers (default: CPUs)")
+    ap.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the batch on Dask: 'local' (a LocalCluster) or tcp://HOST:8786",
+    )
     args = ap.parse_args()
 
     from kamlib.method.plan_book import open_book
@@ -85,7 +91,9 @@ def main() -> None:
         print(f"{len(key)} key accounts; batch on {len(sample)}, naive loop on {args.naive}")
 
         batch = render_plans(
-            str(eng), tmp / "batch" / "plans", BatchOptions(accounts=tuple(sample), jobs=args.jobs)
+            str(eng),
+            tmp / "batch" / "plans",
+            BatchOptions(accounts=tuple(sample), jobs=args.jobs, scheduler=args.scheduler),
         )
         ok = len(batch.results) - len(batch.failed)
         cpu_w = sum(r.cpu.get("worker", 0) for r in batch.results) / max(ok, 1)
@@ -104,7 +112,7 @@ def main() -> None:
             f"machine      {platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}",
             f"batch        {ok} plans (HTML + PDF) + index in {batch.seconds:.1f} s with "
-            f"{workers} workers; {len(batch.failed)} failed",
+            f"{workers} workers ({args.scheduler or 'process pool'}); {len(batch.failed)} failed",
             f"             {batch_rate:.2f} plans/s; PDFs by {' and '.join(batch.engines)}; "
             f"CPU per plan {cpu_w:.2f} s worker + {cpu_k:.2f} s kernel"
             + (f" + {cpu_b:.2f} s browser" if cpu_b else ""),

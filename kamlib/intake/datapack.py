@@ -522,22 +522,57 @@ def _on_uniques(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Ser
     return out.where(codes >= 0)
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        blank = _on_uniques(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
-        return blank.astype(object).where(blank.notna(), True).astype(bool)
+@dataclass
+class _Distinct:
+    """A text column's distinct values, and per row which one it holds (-1: missing):
+    ids, codes and names repeat across millions of rows, so each check and each cleaning
+    runs once per distinct value."""
+
+    codes: np.ndarray
+    values: pd.Series  # object, one per distinct value
+
+    @classmethod
+    def of(cls, s: pd.Series) -> _Distinct:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return cls(codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+
+    def rows(self, per_value: pd.Series | np.ndarray) -> np.ndarray:
+        """Per row, the flag of the value it holds (False where it holds none)."""
+        flags = np.asarray(per_value, dtype=bool)
+        if not len(flags):  # no value at all
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.where(self.codes >= 0, flags[np.maximum(self.codes, 0)], False)
+
+    def take(self, per_value: pd.Series, index: pd.Index) -> pd.Series:
+        """Per row, the value computed for the value it holds (None where it holds none)."""
+        vals = np.empty(len(per_value) + 1, dtype=object)  # the last: for no value
+        vals[:-1] = per_value.to_numpy(dtype=object)
+        return pd.Series(vals[np.where(self.codes >= 0, self.codes, -1)], index=index,
+                         dtype=object)  # fmt: skip
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s)
+
+
+def _blank(s: pd.Series, distinct: _Distinct | None = None) -> pd.Series:
+    if _is_text(s):
+        d = distinct or _Distinct.of(s)
+        u = d.values
+        blank_u = (u.isna() | (u.astype(str).str.strip() == "")).to_numpy(bool)
+        return pd.Series(d.rows(blank_u) | (d.codes < 0), index=s.index)
     return s.isna()
 
 
 def _isolate_bidi(
-    s: pd.Series, index: pd.Index, table: str, source: str, column: str, out: Collector
-) -> pd.Series:
-    """Names holding direction controls (an unclosed right-to-left override would reverse
-    the id printed next to it) are isolated, and the data owner hears which rows."""
+    s: pd.Series, d: _Distinct, index: pd.Index, table: str, source: str, column: str,
+    out: Collector,
+) -> pd.Series:  # fmt: skip
+    """Names (``s``: the distinct values of ``d``) holding direction controls (an unclosed
+    right-to-left override would reverse the id printed next to it) are isolated, and the
+    data owner hears which rows."""
     from ..core.fmt import BIDI_CONTROLS, isolate
 
-    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
-        return s
     found = s.astype("string").str.contains(f"[{BIDI_CONTROLS}]", regex=True).fillna(False)
     if not found.any():
         return s
@@ -550,7 +585,7 @@ def _isolate_bidi(
         "Each is shown isolated, so it cannot reorder the text printed next to it; remove "
         "the controls at the source unless the name needs them.",
         "isolated",
-        rows=index[found.to_numpy()],
+        rows=index[d.rows(found.to_numpy(bool))],
     )
     return s.where(~found.to_numpy(), s[found.to_numpy()].map(isolate))
 
@@ -559,11 +594,11 @@ LONG_NAME = 200  # characters; longer names are shortened on the reports' pages
 
 
 def _say_long(
-    s: pd.Series, index: pd.Index, table: str, source: str, column: str, out: Collector
-) -> None:
-    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
-        return
-    long = (s.astype("string").str.len() > LONG_NAME).fillna(False).to_numpy()
+    s: pd.Series, d: _Distinct, index: pd.Index, table: str, source: str, column: str,
+    out: Collector,
+) -> None:  # fmt: skip
+    """Names (``s``: the distinct values of ``d``) too long for a page are said."""
+    long = d.rows((s.astype("string").str.len() > LONG_NAME).fillna(False).to_numpy(bool))
     if long.any():
         out.add(
             INFO,
@@ -664,7 +699,8 @@ def _parse_column(
     """One column parsed to its kind; a required value missing, a value that cannot be
     read and one outside its range are errors, named with their rows."""
     s = df[col.name]
-    blank = _blank(s)
+    distinct = _Distinct.of(s) if _is_text(s) else None
+    blank = _blank(s, distinct)
     if col.required and blank.any():
         rows = df.index[blank]
         out.add(
@@ -678,7 +714,7 @@ def _parse_column(
             rows=rows,
         )
     if col.kind == "text":
-        return _parse_text(df, col, blank, table, source, out)
+        return _parse_text(df, col, distinct or _Distinct.of(s), table, source, out)
     parsed, what, fix = _parse_typed(s, col, decimal)
     bad = parsed.isna() & ~blank
     if bad.any():
@@ -713,16 +749,16 @@ def _parse_column(
 
 
 def _parse_text(
-    df: pd.DataFrame, col: Column, blank: pd.Series, table: str, source: str, out: Collector
+    df: pd.DataFrame, col: Column, d: _Distinct, table: str, source: str, out: Collector
 ) -> pd.Series:
     """A text column, trimmed: ids padded with spaces are said; names with direction
-    controls are isolated, and very long ones said."""
-    s = df[col.name]
-    clean = _text(s)
+    controls are isolated, and very long ones said (each checked once per distinct value)."""
+    clean_u = _clean_text(d.values)
     if col.name.endswith("_id"):
         # ids are matched trimmed; the data owner hears which ones carried spaces
-        raw = s.where(~blank).astype("string")
-        padded = raw.notna() & (raw != raw.str.strip())
+        raw_u = d.values.astype("string")
+        padded_u = (raw_u != raw_u.str.strip()) & clean_u.notna().to_numpy()
+        padded = d.rows(padded_u.fillna(False).to_numpy(bool))
         if padded.any():
             out.add(
                 WARNING,
@@ -732,14 +768,14 @@ def _parse_text(
                 "have spaces before or after the id",
                 "They are matched without the spaces; remove them at the source.",
                 "trimmed",
-                rows=df.index[padded.fillna(False).to_numpy()],
-                values=raw[padded.fillna(False)],
+                rows=df.index[padded],
+                values=df[col.name][padded],
             )
-        return clean
-    clean = _isolate_bidi(clean, df.index, table, source, col.name, out)
+        return d.take(clean_u, df.index)
+    clean_u = _isolate_bidi(clean_u, d, df.index, table, source, col.name, out)
     if col.name.endswith("name"):
-        _say_long(clean, df.index, table, source, col.name, out)
-    return clean
+        _say_long(clean_u, d, df.index, table, source, col.name, out)
+    return d.take(clean_u, df.index)
 
 
 def _parse_typed(s: pd.Series, col: Column, decimal: str) -> tuple[pd.Series, str, str]:

@@ -200,6 +200,13 @@ def plans(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Parallel workers (default: one per CPU).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Send the plans to this Dask scheduler (tcp://HOST:8786; 'local' starts one "
+            "on this machine). Default: $KAM_DASK_SCHEDULER, else this machine's workers.",
+        ),
+    ] = None,
     inputs_template: Annotated[
         bool,
         typer.Option(
@@ -258,6 +265,7 @@ def plans(
             parameters={"as_of": as_of} if as_of else {},
             accounts=tuple(accounts or ()),
             jobs=jobs,
+            scheduler=scheduler,
         )
         result = run_engagement(engagement, options, progress=lambda line: _say(f"  {line}"))
     _say(f"Index: {result.latest}/{folder}/index.html")

@@ -5,85 +5,45 @@ steps 1-3 for every plan, then starts nbconvert twice. Here:
 
 * the parent computes the plan book once and saves it for the workers' kernels
   (:func:`kamlib.method.plan_book.save_book`; a kernel uses it only while the inputs match);
-* ``jobs`` long-lived worker processes each start **one kernel** and run plan after
-  plan in it through papermill's Python API (a custom engine that keeps the kernel
-  and its client; the namespace is reset before each plan, modules and the book
-  stay loaded);
+* the plans run on **Dask distributed** (:mod:`kamlib.run.cluster`): a LocalCluster of
+  ``jobs`` worker processes, or a firm's scheduler; each worker starts **one kernel**
+  for the batch and runs plan after plan in it through papermill's Python API (a custom
+  engine that keeps the kernel and its client; the namespace is reset before each plan,
+  modules and the book stay loaded);
 * each worker renders its plans to HTML with one nbconvert exporter, and prints the
   PDFs with its own Chromium headless shell when there is one (:mod:`kamlib.render.chromium`:
   several times cheaper per page than WeasyPrint, same stylesheet), else WeasyPrint;
 * a failing plan is reported and its executed notebook kept in ``failed/``; the others
   go on. A plan whose kernel dies (killed, out of memory) is run once more in a fresh
-  kernel, and the plans of a worker that dies once more in new workers, before they
+  kernel, and the plans of a worker that dies once more on a new worker, before they
   count as failed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing as mp
 import os
 import re
 import shutil
-import signal
 import time
-import traceback
-import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..core.paths import KERNEL_ARGS, NOTEBOOKS, engagement_ref
+from ..core.paths import NOTEBOOKS
+from .worker import (  # noqa: F401 - the batch's names, where callers find them
+    ENGINE,
+    GC_THRESHOLDS,
+    KINDS,
+    NOTEBOOK,
+    PlanResult,
+    PlanWorker,
+    WorkerSetup,
+    file_stem,
+)
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
-
-NOTEBOOK = "04_account_plan.ipynb"
-ENGINE = "kam-warm-kernel"
-
-
-def file_stem(account_id: str, name: str) -> str:
-    """``C-11458``, ``Falk Broadcast GmbH`` -> ``C-11458-falk-broadcast-gmbh``.
-
-    One file per account: an id that had to be changed to make a file name carries a short
-    hash of the real id, so ``4711/01`` and ``4711:01`` never share a file; a name never
-    starts with a dot.
-
-    Examples
-    --------
-    >>> file_stem("C-1", "Müller & Söhne AG")
-    'C-1-muller-sohne-ag'
-    >>> file_stem("4711/01", "Nord") != file_stem("4711:01", "Nord")
-    True
-    >>> file_stem("../../x", "X")[:8]
-    'x-9bdbf2'
-    """
-    import hashlib
-
-    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:40].strip("-")
-    account_id = str(account_id)
-    safe_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", account_id).lstrip(".-")[:60] or "account"
-    if safe_id != account_id:
-        safe_id += "-" + hashlib.sha1(account_id.encode("utf-8")).hexdigest()[:6]
-    return f"{safe_id}-{slug}" if slug else safe_id
-
-
-@dataclass
-class PlanResult:
-    account_id: str
-    name: str
-    ok: bool
-    seconds: float = 0.0
-    files: list[str] = field(default_factory=list)
-    error: str = ""
-    kept: str = ""  # the failed notebook, kept for inspection
-    cpu: dict = field(default_factory=dict)  # CPU seconds of the worker, kernel and browser
-    engine: str = ""  # what printed the PDF: "Chromium" or "WeasyPrint"
-    note: str = ""  # why Chromium, though asked for, did not print it
 
 
 @dataclass
@@ -104,339 +64,6 @@ class PlanBatch:
         return sorted({r.engine for r in self.results if r.ok and r.engine})
 
 
-# --- the worker side -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerSetup:
-    """What every worker of a batch is told once, when it starts."""
-
-    folder: Path  # where the plans are written
-    book_path: Path  # the plan book, saved once for every plan's kernel
-    engagement: str  # the config's path, for the worker process
-    as_of: str
-    log: Path  # the kernels' and browsers' stderr
-    notebook: Path
-    chromium: str | None = None  # the browser that prints the PDFs; None: WeasyPrint
-    pdf: bool = True
-    fact_pack: bool = False  # the kick-off fact packs, not the plans
-
-
-#: Plans allocate many short-lived objects (layout boxes, frames): with the default
-#: thresholds Python's cycle collector takes a fifth of the PDF time. Collections stay
-#: on, just rarer; nothing a plan computes depends on it.
-GC_THRESHOLDS = (100_000, 50, 100)
-
-
-class PlanWorker:
-    """One worker's kernel and browser, kept for the whole batch: plan after plan runs in
-    the same warm kernel (its namespace reset, the libraries and the book kept) and is
-    printed by the same browser. A kernel or browser that dies is replaced."""
-
-    def __init__(self, setup: WorkerSetup) -> None:
-        from ..core.config import load_config
-
-        self.setup = setup
-        self.config = load_config(
-            setup.engagement, overrides={"as_of": setup.as_of} if setup.as_of else None
-        )
-        self.km: Any = None
-        self.kc: Any = None
-        self.browser: Any = None
-        self.browser_failed = ""  # why Chromium, though asked for, could not start
-        self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
-        self.kernel_lost = False
-        self.engine = f"{ENGINE}-{id(self)}"
-
-    def start(self) -> None:
-        import papermill.engines as pe
-
-        pe.papermill_engines.register(self.engine, self._engine())
-        self.start_kernel()
-        self.start_browser()
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.stop_browser()
-        with contextlib.suppress(Exception):
-            self.stop_kernel()
-
-    def _engine(self) -> type:
-        """A papermill engine that runs notebooks in this worker's warm kernel."""
-        from papermill.clientwrap import PapermillNotebookClient
-        from papermill.engines import NBClientEngine
-
-        worker = self
-
-        class WarmKernelEngine(NBClientEngine):
-            @classmethod
-            def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, **kw):
-                client = PapermillNotebookClient(
-                    nb_man,
-                    km=worker.km,
-                    kernel_name=kernel_name,
-                    timeout=execution_timeout,
-                    log_output=False,
-                )
-                client.kc = worker.kc
-                worker.last_nb = nb_man.nb  # kept when the plan fails
-                return client.execute(cleanup_kc=False)
-
-        return WarmKernelEngine
-
-    # -- the kernel
-
-    def start_kernel(self) -> None:
-        """This worker's kernel; one that fails to start (a port taken by another process
-        in between: ``ZMQError: Address already in use``) is started once more."""
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        for attempt in (1, 2):
-            km = AsyncKernelManager(kernel_name="python3")
-            try:
-                run_sync(km.start_kernel)(cwd=str(self.setup.folder), extra_arguments=KERNEL_ARGS)
-                kc = km.client()
-                kc.start_channels()
-                run_sync(kc.wait_for_ready)(timeout=120)
-                break
-            except Exception:
-                with contextlib.suppress(Exception):
-                    run_sync(km.shutdown_kernel)(now=True)
-                if attempt == 2:
-                    raise
-        self.km, self.kc = km, kc
-        run_sync(kc.execute_interactive)(
-            f"import gc; gc.set_threshold{GC_THRESHOLDS}", silent=True, store_history=False
-        )
-
-    def stop_kernel(self) -> None:
-        from jupyter_core.utils import run_sync
-
-        with contextlib.suppress(Exception):
-            self.kc.stop_channels()
-            run_sync(self.km.shutdown_kernel)(now=True)
-
-    def kill_kernel(self) -> None:
-        with contextlib.suppress(Exception):
-            os.kill(self.km.provisioner.pid, signal.SIGKILL)
-
-    def is_alive(self) -> bool:
-        from jupyter_core.utils import run_sync
-
-        return bool(run_sync(self.km.is_alive)())
-
-    def reset_namespace(self) -> None:
-        """Forget the previous plan's variables (modules and the cached book stay loaded)."""
-        from jupyter_core.utils import run_sync
-
-        run_sync(self.kc.execute_interactive)(
-            "get_ipython().reset(new_session=False, aggressive=False); "
-            "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc",
-            silent=True,
-            store_history=False,
-            timeout=60,
-        )
-
-    # -- the browser
-
-    def start_browser(self) -> None:
-        """This worker's Chromium, or none (WeasyPrint prints) when it cannot start."""
-        from ..render.chromium import Browser, ChromiumError
-
-        self.stop_browser()
-        if self.setup.chromium:
-            try:
-                # its profile in the batch's work folder, which the parent removes even
-                # when a worker was killed
-                self.browser = Browser(
-                    self.setup.chromium, scratch=str(self.setup.book_path.parent)
-                )
-            except ChromiumError as exc:
-                self.browser_failed = str(exc)
-
-    def stop_browser(self) -> None:
-        browser, self.browser = self.browser, None
-        if browser is not None:
-            browser.close()
-
-    # -- a plan
-
-    def render(self, account_id: str, name: str) -> PlanResult:
-        """One plan; when its kernel dies (killed, out of memory) it is run once more in
-        a fresh kernel before it counts as failed."""
-        self.kernel_lost = False
-        result = self._render_once(account_id, name)
-        if result.ok or not self.kernel_lost:
-            return result
-        self.kernel_lost = False
-        again = self._render_once(account_id, name)
-        if not again.ok and self.kernel_lost:
-            again.error = f"the kernel stopped twice ({again.error})"
-        again.seconds += result.seconds
-        return again
-
-    def _execute(self, account_id: str) -> Any:
-        import papermill as pm
-
-        if not self.km.has_kernel or not self.is_alive():
-            self.start_kernel()
-        self.reset_namespace()
-        return pm.execute_notebook(
-            str(self.setup.notebook),
-            None,  # rendered from memory; only a failed plan's notebook is written
-            parameters={
-                # the kernel runs in the plans folder: paths relative to it
-                "engagement": engagement_ref(self.setup.engagement, self.setup.folder),
-                "as_of": self.setup.as_of,
-                "account": account_id,
-                "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
-                "fact_pack": self.setup.fact_pack,
-            },
-            engine_name=self.engine,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=600,
-            request_save_on_cell_execute=False,  # papermill saves after every cell otherwise
-        )
-
-    def _print(self, nb: Any, stem: str, name: str) -> list[Path]:
-        from ..core.fmt import shorten
-        from ..render.chromium import ChromiumError
-        from ..render.pages import render_node, report_meta
-
-        kind = KINDS[self.setup.fact_pack][0]
-        meta = {**report_meta(self.config, f"{kind}: {shorten(name, 80)}"), "compact": True}
-        meta["running_head"] = f"{shorten(self.config.client, 50)} · {kind} · {shorten(name, 50)}"
-        folder, pdf = self.setup.folder, self.setup.pdf
-        try:
-            return render_node(nb, folder, stem, meta, pdf=pdf, browser=self.browser)
-        except ChromiumError:  # a browser that stopped or hung: a new one, one more try
-            self.start_browser()
-            return render_node(nb, folder, stem, meta, pdf=pdf, browser=self.browser)
-
-    def _render_once(self, account_id: str, name: str) -> PlanResult:
-        t0 = time.perf_counter()
-        c0 = self.cpu()
-        stem = file_stem(account_id, name)
-        self.last_nb = None
-        try:
-            files = self._print(self._execute(account_id), stem, name)
-        except Exception as exc:  # one plan's failure must not stop the batch
-            return self._failed(account_id, name, stem, exc, time.perf_counter() - t0)
-        cpu = {k: round(max(0.0, v - c0.get(k, 0.0)), 3) for k, v in self.cpu().items()}
-        engine = ("Chromium" if self.browser else "WeasyPrint") if self.setup.pdf else ""
-        note = self.browser_failed if engine == "WeasyPrint" else ""
-        return PlanResult(
-            account_id, name, True, time.perf_counter() - t0, [f.name for f in files],
-            cpu=cpu, engine=engine, note=note,
-        )  # fmt: skip
-
-    def _failed(
-        self, account_id: str, name: str, stem: str, exc: Exception, seconds: float
-    ) -> PlanResult:
-        """The failed plan's result; its notebook kept in ``failed/``, a dead kernel
-        replaced (and the plan marked for one more try)."""
-        from nbclient.exceptions import DeadKernelError
-
-        kept = ""
-        if self.last_nb is not None:
-            import nbformat
-
-            failed = self.setup.folder / "failed"
-            failed.mkdir(exist_ok=True)
-            kept = str(failed / f"{stem}.ipynb")
-            with contextlib.suppress(Exception):
-                record = self.last_nb.metadata.get("papermill", {})
-                record["input_path"] = f"notebooks/{self.setup.notebook.name}"
-                record["output_path"] = f"failed/{stem}.ipynb"
-                nbformat.write(self.last_nb, kept)
-        lost = isinstance(exc, DeadKernelError)
-        with contextlib.suppress(Exception):
-            lost = lost or not self.is_alive()
-        if lost:
-            self.kernel_lost = True
-            with contextlib.suppress(Exception):
-                self.start_kernel()
-        return PlanResult(account_id, name, False, seconds, error=_reason(exc), kept=kept)
-
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by this worker, its kernel and its browser (with the
-        browser's renderer processes), for the benchmark."""
-        out = {"worker": sum(os.times()[:2])}
-        with contextlib.suppress(Exception):
-            import psutil
-
-            out["kernel"] = sum(psutil.Process(self.km.provisioner.process.pid).cpu_times()[:2])
-            if self.browser:
-                top = psutil.Process(self.browser.pid)
-                procs = [top, *top.children(recursive=True)]
-                out["browser"] = sum(sum(p.cpu_times()[:2]) for p in procs)
-        return out
-
-
-def _reason(exc: Exception) -> str:
-    ename = getattr(exc, "ename", None)
-    if ename:  # papermill's execution error: the notebook's own exception
-        cell = getattr(exc, "exec_count", None)
-        where = f" (cell {cell})" if cell else ""
-        return f"{ename}: {getattr(exc, 'evalue', '')}{where}"
-    if type(exc).__name__ == "DeadKernelError":
-        return "killed, or out of memory"
-    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return last
-
-
-# --- a worker process of the pool ------------------------------------------------------
-
-#: The worker of this pool process. A process pool hands its tasks to plain functions,
-#: so the worker its initializer starts is found here; nothing else is kept per process.
-_worker: PlanWorker | None = None
-
-
-def _init_worker(setup: WorkerSetup, pids: Any) -> None:
-    """Start this pool process's worker (kernel and browser), and tell the parent its
-    process id (to stop it at once on Ctrl-C)."""
-    global _worker
-    from multiprocessing import util
-
-    # Ctrl-C reaches the whole terminal group: the parent decides, and stops the workers
-    # with SIGTERM, on which each takes its kernel and browser down with it
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_terminate)
-    fd = os.open(setup.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)  # kernels and renderers talk on stderr: into the log, not the terminal
-    pids.put(os.getpid())
-    _worker = PlanWorker(setup)
-    _worker.start()
-    _tune_gc()
-    util.Finalize(None, _worker.stop, exitpriority=10)
-
-
-def _tune_gc() -> None:
-    import gc
-
-    gc.collect()
-    gc.freeze()  # what is loaded now (the libraries, the book) is never scanned again
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-def _render_plan(account_id: str, name: str) -> PlanResult:
-    assert _worker is not None, "a plan task ran outside a started worker"
-    return _worker.render(account_id, name)
-
-
-def _on_terminate(signum: int, frame: object) -> None:
-    """SIGTERM from the parent (the batch was interrupted): kill this worker's kernel and
-    browser, then leave at once."""
-    if _worker is not None:
-        with contextlib.suppress(Exception):
-            _worker.stop_browser()
-        _worker.kill_kernel()
-    os._exit(128 + signum)
-
-
 # --- the parent side -------------------------------------------------------------------
 
 
@@ -448,7 +75,10 @@ class BatchOptions:
     account); ``jobs`` is the number of workers (default: one per CPU); ``notebook``
     replaces the stock plan notebook (a client's own variant of it); ``chromium`` names
     the browser that prints the PDFs (default: ``$KAM_CHROMIUM`` or the first found, see
-    :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint).
+    :func:`kamlib.render.chromium.find`; ``"off"``: WeasyPrint); ``scheduler`` sends the
+    batch to a Dask scheduler (``tcp://HOST:8786``, or ``local`` for a LocalCluster of
+    ``jobs`` workers; default: ``$KAM_DASK_SCHEDULER``, else this machine's process pool),
+    see :mod:`kamlib.run.cluster`.
     """
 
     accounts: tuple[str, ...] = ()
@@ -458,6 +88,7 @@ class BatchOptions:
     notebook: str | Path | None = None
     chromium: str | None = None
     fact_pack: bool = False  # the kick-off fact packs: the data's part of each plan
+    scheduler: str | None = None
 
 
 def render_plans(
@@ -504,8 +135,8 @@ def render_plans(
     results: list[PlanResult] = []
     try:
         if ids:  # no key accounts: an index that says so, and no workers to start
-            _run_batch(ids, names, setup, min(max(1, o.jobs or os.cpu_count() or 1), len(ids)),
-                       results, progress)  # fmt: skip
+            jobs = min(max(1, o.jobs or os.cpu_count() or 1), len(ids))
+            _run_batch(ids, names, setup, jobs, results, progress, o.scheduler)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     order = {a: i for i, a in enumerate(ids)}
@@ -523,72 +154,13 @@ def _run_batch(
     jobs: int,
     results: list[PlanResult],
     progress: Callable[[str], None],
+    scheduler: str | None = None,
 ) -> None:
-    """Every plan of ``ids`` into ``results``; the plans of a worker that died (killed,
-    out of memory) once more in new workers before they count as failed."""
-    pending = _pool_run(ids, names, jobs, setup, results, progress)
-    if pending:
-        progress(f"  a worker stopped; {len(pending)} plan(s) once more in new workers")
-        pending = _pool_run(pending, names, jobs, setup, results, progress)
-    for a in pending:
-        results.append(PlanResult(a, names[a], False, error="a worker process stopped twice"))
+    """Every plan of ``ids`` into ``results``, on the Dask cluster ``scheduler`` names
+    (default: a LocalCluster of ``jobs`` workers, see :mod:`kamlib.run.cluster`)."""
+    from .cluster import dask_run, scheduler_address
 
-
-def _pool_run(
-    ids: list[str],
-    names: dict[str, str],
-    jobs: int,
-    setup: WorkerSetup,
-    results: list[PlanResult],
-    progress: Callable[[str], None],
-) -> list[str]:
-    """Render ``ids`` in a pool of ``jobs`` workers, appending to ``results``; returns the
-    ids left undone because a worker process died."""
-    total = len(results) + len(ids)
-    ctx = mp.get_context("spawn")
-    pids = ctx.SimpleQueue()  # each worker's process id, to stop it at once on Ctrl-C
-    with ProcessPoolExecutor(
-        min(jobs, len(ids)), mp_context=ctx, initializer=_init_worker, initargs=(setup, pids)
-    ) as pool:
-        futures = {pool.submit(_render_plan, a, names[a]): a for a in ids}
-        try:
-            for fut in as_completed(futures):
-                r = fut.result()
-                results.append(r)
-                mark = "ok" if r.ok else f"FAILED: {r.error}"
-                i = len(results)
-                progress(f"  plan {i:>4}/{total}  {r.account_id:<12} {r.seconds:5.1f} s  {mark}")
-        except KeyboardInterrupt:
-            _stop_workers(pool, pids)
-            raise
-        except BrokenProcessPool:
-            done = {r.account_id for r in results}
-            return [a for a in ids if a not in done]
-    return []
-
-
-def _stop_workers(pool: ProcessPoolExecutor, pids: Any) -> None:
-    """Drop the plans not started and stop the workers now (each kills its kernel and
-    browser on SIGTERM)."""
-    import psutil
-
-    pool.shutdown(wait=False, cancel_futures=True)
-    procs = []
-    while not pids.empty():
-        with contextlib.suppress(psutil.Error):
-            procs.append(psutil.Process(pids.get()))
-    for p in procs:
-        with contextlib.suppress(psutil.Error):
-            p.terminate()
-    psutil.wait_procs(procs, timeout=10)
-
-
-#: What a batch renders, by ``fact_pack``: one document's name, the documents' name, and
-#: the word the index uses
-KINDS = {
-    False: ("Account plan", "Account plans", "plan"),
-    True: ("Account fact pack", "Account fact packs", "fact pack"),
-}
+    dask_run(ids, names, setup, jobs, scheduler_address(scheduler), results, progress)
 
 
 #: A plan whose confirmed share reaches this is confirmed in full (rounding aside).

@@ -75,6 +75,7 @@ PACKAGES = [
     "matplotlib",
     "seaborn",
     "openpyxl",
+    "xlsxwriter",
     "pyarrow",
     "papermill",
     "nbconvert",
@@ -363,6 +364,7 @@ def _run_plans(job: _Job, run: Path, step: Step) -> dict:
         pdf=o.pdf,
         as_of=o.parameters.get("as_of", ""),
         fact_pack=fact_pack,
+        scheduler=o.scheduler,
     )
     with _kernel_stderr_to(run / "kernel.log"):
         batch = render_plans(job.engagement, folder, batch_options, _every_tenth(progress))
@@ -568,7 +570,8 @@ class RunOptions:
     ``<engagement>/<run-id>/`` (default: ``reports/`` or ``$KAM_REPORTS``); ``pdf``: print
     the PDFs too; ``parameters``: notebook parameters as text (``-p NAME=VALUE``);
     ``accounts``: limit the account plans to these key accounts (the others are carried
-    over from the previous run); ``jobs``: plan workers (default: one per CPU).
+    over from the previous run); ``jobs``: plan workers (default: one per CPU);
+    ``scheduler``: the Dask scheduler the plans are sent to (see :mod:`kamlib.run.cluster`).
     """
 
     only: tuple[str, ...] = ()
@@ -577,6 +580,7 @@ class RunOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     accounts: tuple[str, ...] = ()
     jobs: int | None = None
+    scheduler: str | None = None
     deck_template: str | Path | None = None  # the firm's .pptx (default: the config's)
     deck_accounts: int = 3  # the deck's one-slide account plans, largest first
 

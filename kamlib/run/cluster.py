@@ -1,0 +1,213 @@
+"""The plan batch on a Dask cluster: this machine's, or a firm's.
+
+``kam plans --scheduler tcp://HOST:8786`` (or ``$KAM_DASK_SCHEDULER``) sends the batch to
+a running Dask scheduler; ``--scheduler local`` starts a ``LocalCluster`` of one worker
+process per job. Either way:
+
+* every worker keeps **one kernel and one browser for the whole batch**
+  (:class:`PlanWorkerPlugin`, a Dask worker plugin around :class:`~.plans.PlanWorker`),
+  driven from one thread of its own, so plan after plan runs warm;
+* the **plan book is shipped once**, inside the plugin: each worker writes it to its own
+  temporary folder for its kernel, and removes it when the batch ends;
+* **a plan's failure stays with that plan** (its notebook kept in ``failed/``); a worker
+  that dies has its plans run once more elsewhere, then they count as failed;
+* **progress** is reported plan by plan as they finish.
+
+The workers need the same installation of the workbook and must see the engagement and
+reports folders at the same paths (a shared drive): they read the engagement's config
+and write the plans where the batch asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from distributed import WorkerPlugin
+
+from ..core.errors import ConfigError
+from .worker import PlanResult, PlanWorker, WorkerSetup, _tune_gc
+
+#: The environment variable naming the scheduler (``tcp://HOST:8786``, or ``local``).
+SCHEDULER_ENV = "KAM_DASK_SCHEDULER"
+#: Seconds to wait for a scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = 20
+
+
+def scheduler_address(given: str | None = None) -> str:
+    """The scheduler a batch is sent to: ``given``, else ``$KAM_DASK_SCHEDULER``, else
+    "local" (a LocalCluster on this machine)."""
+    return (given or os.environ.get(SCHEDULER_ENV, "")).strip() or "local"
+
+
+class _Seat:
+    """A worker process's plan worker, driven from one thread of its own for the whole
+    batch: its kernel's channels and its browser are always used from the thread that
+    opened them, whichever of Dask's threads runs the task."""
+
+    def __init__(self, setup: WorkerSetup, scratch: Path) -> None:
+        self.scratch = scratch
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="kam-plan")
+        self.worker = PlanWorker(setup)
+
+    def start(self) -> None:
+        self.thread.submit(self.worker.start).result()
+
+    def render(self, account_id: str, name: str) -> PlanResult:
+        return self.thread.submit(self.worker.render, account_id, name).result()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.thread.submit(self.worker.stop).result(timeout=60)
+        self.thread.shutdown(wait=False)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+#: The seats of this worker process, one per batch (by the plugin's name).
+_SEATS: dict[str, _Seat] = {}
+_LOCK = threading.Lock()
+
+
+class PlanWorkerPlugin(WorkerPlugin):
+    """Installed on every worker of the cluster for one batch: writes the plan book it
+    carries to a folder of the worker's own, starts a kernel and a browser there, and
+    takes them down when the batch ends (or the worker closes)."""
+
+    def __init__(self, setup: WorkerSetup, book: bytes | None, local: bool) -> None:
+        self.name = f"kam-plans-{uuid.uuid4().hex[:12]}"
+        self.setup_ = setup
+        self.book = book
+        self.local = local  # this machine's cluster: kernels' stderr into the batch's log
+
+    async def setup(self, worker: Any) -> None:  # Dask calls it on every worker
+        await asyncio.get_running_loop().run_in_executor(None, self._start)
+
+    def _start(self) -> None:
+        scratch = Path(tempfile.mkdtemp(prefix="kam-plans-"))
+        book_path = scratch / "book.pickle"
+        if self.book is not None:
+            book_path.write_bytes(self.book)
+        if self.local:
+            fd = os.open(self.setup_.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 2)
+        seat = _Seat(dataclasses.replace(self.setup_, book_path=book_path), scratch)
+        seat.start()
+        _tune_gc()
+        with _LOCK:
+            _SEATS[self.name] = seat
+
+    def teardown(self, worker: Any) -> None:
+        with _LOCK:
+            seat = _SEATS.pop(self.name, None)
+        if seat is not None:
+            seat.stop()
+
+
+def render_on_worker(batch: str, account_id: str, name: str) -> PlanResult:
+    """The task: one plan, on this worker's seat for ``batch``."""
+    with _LOCK:
+        seat = _SEATS.get(batch)
+    from distributed import get_worker
+
+    where = get_worker().address
+    if seat is None:
+        return PlanResult(account_id, name, False, error="its worker was not set up for plans",
+                          worker=where)  # fmt: skip
+    return dataclasses.replace(seat.render(account_id, name), worker=where)
+
+
+def _connect(address: str, jobs: int) -> tuple[Any, Any]:
+    """A client of the scheduler at ``address`` ("local": a new LocalCluster of ``jobs``
+    worker processes); the cluster it started, or None."""
+    from distributed import Client, LocalCluster
+
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True,
+            dashboard_address=":0", silence_logs=logging.ERROR,  # any free port: no warning
+        )  # fmt: skip
+        return Client(cluster), cluster
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT), None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(
+            f"The Dask scheduler at {address} cannot be reached ({exc}). Start it "
+            "(`dask scheduler`, and `dask worker ADDRESS` on each machine), check the "
+            f"address, or leave --scheduler and ${SCHEDULER_ENV} unset to run the plans on "
+            "this machine."
+        ) from None
+
+
+def _kill_new_processes(before: set) -> None:
+    """Kill what this process started since ``before``: the local cluster's workers with
+    their kernels and browsers (Ctrl-C; the cluster is closed after)."""
+    import psutil
+
+    procs = []
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # multiprocessing's own helper stays
+            if p not in before and "resource_tracker" not in " ".join(p.cmdline()):
+                procs.append(p)
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(procs, timeout=10)
+
+
+def dask_run(
+    ids: list[str],
+    names: dict[str, str],
+    setup: WorkerSetup,
+    jobs: int,
+    address: str,
+    results: list[PlanResult],
+    progress: Callable[[str], None],
+) -> None:
+    """Render ``ids`` on the Dask cluster at ``address``, appending to ``results``."""
+    import psutil
+    from distributed import as_completed
+
+    ours = set(psutil.Process().children(recursive=True))
+    client, cluster = _connect(address, jobs)
+    book = setup.book_path.read_bytes() if setup.book_path.is_file() else None
+    plugin = PlanWorkerPlugin(setup, book, local=cluster is not None)
+    total = len(results) + len(ids)
+    futures: dict[Any, str] = {}
+    try:
+        client.register_plugin(plugin)
+        futures = {
+            client.submit(render_on_worker, plugin.name, a, names[a], pure=False, retries=1): a
+            for a in ids
+        }
+        for fut in as_completed(futures):
+            a = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # its worker died twice: this plan fails, not the batch
+                r = PlanResult(a, names[a], False, error=f"its worker stopped ({exc})")
+            results.append(r)
+            mark = "ok" if r.ok else f"FAILED: {r.error}"
+            progress(f"  plan {len(results):>4}/{total}  {a:<12} {r.seconds:5.1f} s  {mark}")
+    except KeyboardInterrupt:  # stop now: no plan after this one, no process left behind
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))
+        if cluster is not None:
+            _kill_new_processes(ours)
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            client.unregister_worker_plugin(plugin.name)
+        client.close()
+        if cluster is not None:
+            cluster.close()
