@@ -112,7 +112,8 @@ def main() -> None:
             f"machine      {platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}",
             f"batch        {ok} plans (HTML + PDF) + index in {batch.seconds:.1f} s with "
-            f"{workers} workers ({args.scheduler or 'process pool'}); {len(batch.failed)} failed",
+            f"{workers} workers ({args.scheduler or 'local Dask cluster'}); "
+            f"{len(batch.failed)} failed",
             f"             {batch_rate:.2f} plans/s; PDFs by {' and '.join(batch.engines)}; "
             f"CPU per plan {cpu_w:.2f} s worker + {cpu_k:.2f} s kernel"
             + (f" + {cpu_b:.2f} s browser" if cpu_b else ""),

@@ -203,8 +203,8 @@ def plans(
     scheduler: Annotated[
         str | None,
         typer.Option(
-            help="Send the plans to this Dask scheduler (tcp://HOST:8786; 'local' starts one "
-            "on this machine). Default: $KAM_DASK_SCHEDULER, else this machine's workers.",
+            help="Send the plans to this Dask scheduler (tcp://HOST:8786). Default: "
+            "$KAM_DASK_SCHEDULER, else 'local': a cluster of --jobs workers on this machine.",
         ),
     ] = None,
     inputs_template: Annotated[
