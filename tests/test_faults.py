@@ -251,3 +251,24 @@ def test_a_refused_write_while_a_step_runs_is_said_as_such(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert err.startswith("error: cannot write ") and "the disk is full" in err
     assert [r.status for r in runs.runs(tmp_path / "r" / "example")] == ["failed"]
+
+
+def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkeypatch):
+    """A large client's pack is not held twice: while a step's kernel runs, the runner
+    has only the run's file of it; the deck (built in the runner) gets it back."""
+    seen, decks = [], []
+
+    def step(step, job, run, pack_file):
+        seen.append((step.name, job.engagement.pack is None, pack_file.is_file()))
+        return {"step": step.name, "outputs": []}
+
+    def deck(job, run, step):
+        decks.append(len(job.pack["accounts"]))
+        return {"step": step.name, "outputs": []}
+
+    monkeypatch.setattr(runner, "_run_step", step)
+    monkeypatch.setattr(runner, "_run_deck", deck)
+    options = runner.RunOptions(only=("data_review", "segmentation", "deck"), reports=tmp_path)
+    runner.run_engagement(str(EXAMPLE), options)
+    assert seen == [("data_review", True, True), ("segmentation", True, True)]
+    assert decks == [40]

@@ -634,6 +634,7 @@ class _Job:
     params: dict
     options: RunOptions
     progress: Callable[[str], None]
+    _pack_file: Path | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -642,6 +643,25 @@ class _Job:
     @property
     def pack(self) -> DataPack:
         return self.engagement.pack
+
+    def hand_over(self, pack_file: Path | None) -> None:
+        """While a notebook step runs, its kernel holds the pack: this process lets go of
+        its own copy when the kernels can read it from ``pack_file`` (a large client's
+        pack is not held twice)."""
+        if pack_file is not None:
+            self._pack_file = pack_file
+            self.engagement.pack = None  # type: ignore[assignment]
+
+    def take_back(self) -> None:
+        """The pack again in this process (for the plan book and the deck): from the
+        run's file, read once at the start."""
+        if self.engagement.pack is None:
+            from ..core import cache as cached
+            from ..intake.engagement import pack_key
+
+            key = pack_key(self.config)
+            pack = cached.load(self._pack_file, key) or read_pack(self.config)
+            self.engagement.pack = pack
 
 
 def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
@@ -721,11 +741,14 @@ def _run_steps(job: _Job) -> RunResult:
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         for step in job.steps:
             if step.batch:
+                job.take_back()
                 entry = _run_plans(job, run, step)
                 result.failed_plans = entry.pop("_failed")
             elif step.in_process:
+                job.take_back()
                 entry = _run_deck(job, run, step)
             else:
+                job.hand_over(pack_file)
                 entry = _run_step(step, job, run, pack_file)
             manifest["steps"].append(entry)
             result.steps.append(entry)
