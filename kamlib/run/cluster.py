@@ -5,7 +5,7 @@ a running Dask scheduler; ``--scheduler local`` starts a ``LocalCluster`` of one
 process per job. Either way:
 
 * every worker keeps **one kernel and one browser for the whole batch**
-  (:class:`PlanWorkerPlugin`, a Dask worker plugin around :class:`~.plans.PlanWorker`),
+  (:class:`PlanWorkerPlugin`, a Dask worker plugin around :class:`~.worker.PlanWorker`),
   driven from one thread of its own, so plan after plan runs warm;
 * the **plan book is shipped once**, inside the plugin: each worker writes it to its own
   temporary folder for its kernel, and removes it when the batch ends;

@@ -29,12 +29,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..core import cache as cached
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
 from ..core.paths import KERNEL_ARGS, NOTEBOOKS, engagement_ref, reports_root
 from ..intake.datapack import DataPack
-from ..intake.engagement import Engagement, data_files, read_pack, shared_pack
+from ..intake.engagement import Engagement, data_files, pack_key, read_pack, shared_pack
 from .runs import engagement_lock, tidy
 
 
@@ -656,12 +657,8 @@ class _Job:
         """The pack again in this process (for the plan book and the deck): from the
         run's file, read once at the start."""
         if self.engagement.pack is None:
-            from ..core import cache as cached
-            from ..intake.engagement import pack_key
-
-            key = pack_key(self.config)
-            pack = cached.load(self._pack_file, key) or read_pack(self.config)
-            self.engagement.pack = pack
+            saved = cached.load(self._pack_file, pack_key(self.config))
+            self.engagement.pack = saved or read_pack(self.config)
 
 
 def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
