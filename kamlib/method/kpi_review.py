@@ -701,8 +701,7 @@ def cohorts(
         if end not in measurable:
             out[end] = today
             continue
-        seg = segmentation.segment(engagement, as_of=end - pd.DateOffset(years=1))
-        out[end] = pd.Series(seg.accounts["key"].to_numpy(), index=seg.accounts["account_id"])
+        out[end] = segmentation.key_at(engagement, end - pd.DateOffset(years=1))
     return out
 
 

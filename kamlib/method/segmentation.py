@@ -273,8 +273,10 @@ def classify(
     candidate: pd.Series,
     tiers: dict,
     min_score: float,
+    reasons: bool = True,
 ) -> pd.DataFrame:
-    """Tier, class and segment per account, each with the reason in words.
+    """Tier, class and segment per account, each with the reason in words (None for all
+    when not ``reasons``).
 
     Candidates with a compatibility score of at least ``min_score`` take the first tier
     whose revenue and potential percentile minimums they meet. Other accounts go to the
@@ -309,6 +311,9 @@ def classify(
     df["class"] = np.select([key, dev, core], [df["tier"], "Development", "Core"], "Transactional")
     label = df["orientation"].map(ORIENTATION_LABEL).fillna("orientation unknown")
     df["segment"] = np.where(key, df["tier"].fillna("") + " · " + label, df["class"])
+    if not reasons:
+        df["reason"] = None
+        return df
     used = ["revenue_pct", "potential_pct", "key", "tier", "score", "candidate", "class"]
     df["reason"] = [_reason(r, tiers, min_score) for r in df[used].to_dict("records")]
     return df
@@ -697,14 +702,64 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     """Run step 1 on an engagement (see :func:`kamlib.open_engagement`).
 
     ``as_of`` classifies the customers as they stood at another date (the KPI review
-    measures each period on the accounts that were key at its start); default: the
-    engagement's as-of date.
+    measures each period on the accounts that were key at its start, see
+    :func:`key_at`); default: the engagement's as-of date.
     """
+    notes: list[Note] = []
+    d = _decide(engagement, pd.Timestamp(as_of or engagement.config.as_of), notes, True)
+    screen, final, lost = d.screen, d.final, d.lost
+    overrides = engagement.pack.tables.get("overrides")
+    if d.grouped and overrides is not None and not overrides.empty:
+        notes.append(note("seg.overrides_not_applied"))
+    table = screen.merge(d.scores, on="account_id").merge(
+        final.drop(columns=["score"]), on="account_id"
+    )
+    lost_cols = lost.rename(columns={"reason": "lost_reason"})
+    table = table.merge(lost_cols, on="account_id", how="left")
+    return Segmentation(
+        accounts=table,
+        pareto_revenue=pareto(screen, "revenue"),
+        pareto_gross_profit=pareto(screen, "gross_profit") if d.has_cost else None,
+        sensitivity=d.sensitivity,
+        recommendation=d.line,
+        overrides=final[final["override"].notna()][["account_id", "override"]],
+        notes=notes,
+        grouped=d.grouped,
+        comparison=d.comparison,
+    )
+
+
+def key_at(engagement: Engagement, as_of: dt.date | str) -> pd.Series:
+    """account_id -> True for the accounts :func:`segment` makes key at ``as_of``: the
+    same rules on the data of that date, without the reasons and tables around them
+    (the KPI review asks this for every cohort date)."""
+    d = _decide(engagement, pd.Timestamp(as_of), [], False)
+    return pd.Series(d.final["key"].to_numpy(), index=d.final["account_id"].to_numpy())
+
+
+@dataclass
+class _Decision:
+    """What decides each account's class at a date (:func:`_decide`)."""
+
+    screen: pd.DataFrame
+    scores: pd.DataFrame
+    final: pd.DataFrame
+    lost: pd.DataFrame
+    sensitivity: pd.DataFrame
+    line: dict
+    grouped: bool
+    has_cost: bool
+    comparison: Comparison
+
+
+def _decide(
+    engagement: Engagement, as_of: pd.Timestamp, notes: list[Note], reasons: bool
+) -> _Decision:
+    """Screen, score and classify the customers at ``as_of`` (each class's reason in
+    words only when ``reasons``), overrides applied last; notes on what it rests on."""
     cfg, pack = engagement.config, engagement.pack
-    as_of = pd.Timestamp(as_of or cfg.as_of)
     s = cfg.method.segmentation
     months = cfg.method.trailing_months
-    notes: list[Note] = []
     accounts, revenue, grouped = _scored_units(pack, s.roll_up_groups, notes)
     comparison = engagement.evidence.compare(as_of, months)
     screen = financial_screen(accounts, revenue, as_of, months, comparison)
@@ -720,27 +775,12 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     cand = _candidates(screen, s.thresholds, line, lost, notes)
     scores = compatibility(screen, accounts, s.weights)
     orient = buyer_orientation(screen, accounts)
-    classes = _mark_lost(classify(screen, scores, orient, cand, s.tiers, s.min_score), lost)
+    classes = classify(screen, scores, orient, cand, s.tiers, s.min_score, reasons)
+    if reasons:
+        classes = _mark_lost(classes, lost)
     overrides = pack.tables.get("overrides")
     final = apply_overrides(classes, overrides if not grouped else None)
-    if grouped and overrides is not None and not overrides.empty:
-        notes.append(note("seg.overrides_not_applied"))
-    table = screen.merge(scores, on="account_id").merge(
-        final.drop(columns=["score"]), on="account_id"
-    )
-    lost_cols = lost.rename(columns={"reason": "lost_reason"})
-    table = table.merge(lost_cols, on="account_id", how="left")
-    return Segmentation(
-        accounts=table,
-        pareto_revenue=pareto(screen, "revenue"),
-        pareto_gross_profit=pareto(screen, "gross_profit") if has_cost else None,
-        sensitivity=sens,
-        recommendation=line,
-        overrides=final[final["override"].notna()][["account_id", "override"]],
-        notes=notes,
-        grouped=grouped,
-        comparison=comparison,
-    )
+    return _Decision(screen, scores, final, lost, sens, line, grouped, has_cost, comparison)
 
 
 def _cost_to_serve(
