@@ -67,3 +67,35 @@ def test_the_plan_book_is_computed_once_per_inputs_and_handed_over_by_file(tmp_p
     rebuilt = plan_book.open_book(str(eng), cache=str(saved))  # stale: computed again
     assert "saved by the batch" not in rebuilt.notes
     cache.forget()
+
+
+def test_the_kernels_of_a_run_share_the_segmentation_and_the_run_removes_it(tmp_path):
+    """A run's first kernel computes the segmentation and saves it beside the pack; the
+    later kernels read it while the pack and the settings are unchanged; outside a run
+    (no cache) it is always computed; the run removes the file at its end."""
+    from kamlib.method import segmentation as sg
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    config = load_config(str(eng))
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = run / ".step-segmentation.pickle"
+    with shared_pack(config, read_pack(config), run) as path:
+        first = open_engagement(str(eng), cache=path)
+        assert first.run_folder == run
+        seg = sg.segment(first)
+        assert saved.is_file()
+        marked = pickle.loads(saved.read_bytes())
+        marked[1].recommendation = {"marked": True}  # tells the saved one apart
+        saved.write_bytes(pickle.dumps(marked))
+        again = sg.segment(open_engagement(str(eng), cache=path))
+        assert again.recommendation == {"marked": True}
+        assert again.accounts.equals(seg.accounts)
+        other_date = sg.segment(open_engagement(str(eng), as_of="2026-06-30", cache=path))
+        assert other_date.recommendation != {"marked": True}  # another date: computed
+        by_hand = open_engagement(str(eng))
+        assert by_hand.run_folder is None and sg.segment(by_hand).recommendation == (
+            seg.recommendation
+        )
+    assert not saved.exists() and not (run / ".pack.pickle").exists()

@@ -131,7 +131,6 @@ def test_environment_yml_pins_what_uv_lock_pins():
 LONG_FUNCTIONS = {
     "intake/demo.py::_accounts": "the demo client's random draws in one fixed order "
     "(same seed, same pack); split, the order would hide across functions",
-    "intake/demo.py::_revenue": "as _accounts: one table's draws in their fixed order",
     "intake/scenarios.py::check_deliverables": "a checklist of independent checks, read "
     "top to bottom against the scenario",
     "core/config.py::_check": "one short branch per setting kind: the table of kinds",

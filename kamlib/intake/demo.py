@@ -14,6 +14,7 @@ same pack. The patterns the later steps must find are built in on purpose:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -488,7 +489,9 @@ def _activity_matrix(
 
 def _revenue(
     rng: np.random.Generator, spec: DemoSpec, acc: pd.DataFrame, hidden: pd.DataFrame
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[dict, dict]:
+    """Every account's draws for its revenue lines (the lines themselves:
+    :func:`_revenue_lines`), and the facts the other tables follow."""
     months = _months(spec)
     n, m = len(acc), len(months)
     prog = m - spec.programme_months
@@ -520,24 +523,46 @@ def _revenue(
     discount = np.clip(
         0.04 + 0.33 * (1 - pct) ** 6 + 0.05 * price + rng.normal(0, 0.02, n), 0.0, 0.42
     )
-    acc_i, prod_i = np.nonzero(bought)
+    draws = {
+        "ids": acc["account_id"].to_numpy(), "months": months, "active": active,
+        "level": level, "share": share, "trend": trend, "season": season,
+        "discount": discount, "bought": bought,
+    }  # fmt: skip
+    facts = {
+        "active": active,
+        "churn_month": churn_month,
+        "key_like": key_like,
+        "declining": declining,
+        "months": months,
+        "bought": bought,
+        "dormant": dormant,
+    }
+    return draws, facts
+
+
+def _revenue_lines(d: dict, rows: slice, rng: np.random.Generator) -> pd.DataFrame:
+    """The revenue lines of the accounts in ``rows`` (with a few credit notes), from
+    their draws (:func:`_revenue`) and ``rng``."""
+    m = len(d["months"])
+    acc_i, prod_i = np.nonzero(d["bought"][rows])
+    acc_i = acc_i + rows.start
     amount = (
-        level[acc_i, None]
-        * share[acc_i, prod_i, None]
-        * trend[acc_i]
-        * season[None, :]
+        d["level"][acc_i, None]
+        * d["share"][acc_i, prod_i, None]
+        * d["trend"][acc_i]
+        * d["season"][None, :]
         * rng.lognormal(0, 0.07, (len(acc_i), m))
     )
-    mask = active[acc_i]
+    mask = d["active"][acc_i]
     rows_a, rows_m = np.nonzero(mask)
     net = np.round(amount[rows_a, rows_m], 2)
-    disc = discount[acc_i[rows_a]]
+    disc = d["discount"][acc_i[rows_a]]
     lst = np.round(net / (1 - disc), 2)
     cost = np.round(lst * COST_RATIO[prod_i[rows_a]] * rng.normal(1, 0.03, len(rows_a)), 2)
     rev = pd.DataFrame(
         {
-            "account_id": acc["account_id"].to_numpy()[acc_i[rows_a]],
-            "date": months.strftime("%Y-%m").to_numpy()[rows_m],
+            "account_id": d["ids"][acc_i[rows_a]],
+            "date": d["months"].strftime("%Y-%m").to_numpy()[rows_m],
             "product": np.array(PRODUCTS)[prod_i[rows_a]],
             "amount": net,
             "list_amount": lst,
@@ -552,24 +577,15 @@ def _revenue(
     cn["list_amount"] = -np.round(cn["list_amount"] * frac, 2)
     cn["cost"] = 0.0
     rev = pd.concat([rev, cn]).sort_values(["date", "account_id", "product"], kind="stable")
-    rev = rev.reset_index(drop=True)
-    facts = {
-        "active": active,
-        "churn_month": churn_month,
-        "key_like": key_like,
-        "declining": declining,
-        "months": months,
-        "bought": bought,
-        "dormant": dormant,
-    }
-    return rev, facts
+    return rev.reset_index(drop=True)
 
 
 def _activities(
     rng: np.random.Generator, acc: pd.DataFrame, hidden: pd.DataFrame, facts: dict
-) -> pd.DataFrame:
-    months, active = facts["months"], facts["active"]
-    n, m = active.shape
+) -> dict:
+    """Every account's draws for its service activities (the lines themselves:
+    :func:`_activity_lines`)."""
+    n = len(acc)
     size = hidden["revenue"].to_numpy() / 100_000
     intensity = rng.lognormal(0, 0.55, n)
     # some of the largest accounts are very demanding: they use far more service
@@ -584,6 +600,14 @@ def _activities(
         * np.where(RELATIONSHIP[None, :], chan[:, None], 1.0)
     )
     lam[:, 0] *= np.where(channel == "direct", 1.0, 0.2)  # partners do their own visits
+    return {"ids": acc["account_id"].to_numpy(), "lam": lam, **facts}
+
+
+def _activity_lines(d: dict, rows: slice, rng: np.random.Generator) -> pd.DataFrame:
+    """The activity lines of the accounts in ``rows``, from their draws
+    (:func:`_activities`) and ``rng``."""
+    months, active, lam = d["months"], d["active"][rows], d["lam"][rows]
+    m = len(months)
     qty = rng.poisson(np.repeat(lam[:, :, None], m, axis=2))
     # scaled down to what one account can use, after the draw: the random stream, and so
     # every table generated after this one, stays as it was
@@ -594,7 +618,7 @@ def _activities(
     return (
         pd.DataFrame(
             {
-                "account_id": acc["account_id"].to_numpy()[a],
+                "account_id": d["ids"][a + rows.start],
                 "date": months.strftime("%Y-%m").to_numpy()[t],
                 "activity": np.array(list(ACTIVITY_RATES))[k],
                 "quantity": qty[a, k, t],
@@ -777,11 +801,23 @@ def _churn(rng: np.random.Generator, acc: pd.DataFrame, facts: dict) -> pd.DataF
     )
 
 
-def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, rev: pd.DataFrame) -> pd.DataFrame:
+def _trailing(rev: pd.DataFrame) -> pd.Series:
+    """Each account's revenue over the last 12 months of the lines."""
+    last12 = sorted(rev["date"].unique())[-12:]
+    return rev[rev["date"].isin(last12)].groupby("account_id")["amount"].sum()
+
+
+def _expected_trailing(d: dict) -> pd.Series:
+    """Each account's revenue over the last 12 months as its draws (:func:`_revenue`)
+    expect it, before the lines' own noise: a large client's lines are never held whole."""
+    monthly = d["level"][:, None] * d["trend"][:, -12:] * d["season"][None, -12:]
+    total = (monthly * d["active"][:, -12:]).sum(axis=1)
+    return pd.Series(total, index=d["ids"])[total > 0]
+
+
+def _overrides(acc: pd.DataFrame, hidden: pd.DataFrame, trailing: pd.Series) -> pd.DataFrame:
     order = hidden.sort_values("rank").index.to_numpy()
     n = len(order)
-    last12 = sorted(rev["date"].unique())[-12:]
-    trailing = rev[rev["date"].isin(last12)].groupby("account_id")["amount"].sum()
     trailing = trailing.sort_values(ascending=False, kind="stable")
     rows = []
     mid = order[int(n * 0.3) : int(n * 0.45)]
@@ -898,6 +934,32 @@ def _plan_inputs(acc: pd.DataFrame, hidden: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Above this many accounts the revenue and activity lines are drawn, and written, a block
+#: of this many accounts at a time (each block from its own seeded stream): a client of a
+#: million accounts and ~90 M lines is generated without holding its lines in memory.
+BLOCK = 50_000
+
+
+@dataclass
+class Lines:
+    """A large table drawn a block of accounts at a time: iterating it draws its blocks
+    in order (the same blocks every time); ``rows`` counts the rows drawn last time."""
+
+    draw: Callable[[dict, slice, np.random.Generator], pd.DataFrame]
+    draws: dict
+    accounts: int
+    seed: tuple[int, ...]
+    rows: int = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        self.rows = 0
+        for i, start in enumerate(range(0, self.accounts, BLOCK)):
+            rows = slice(start, min(start + BLOCK, self.accounts))
+            block = self.draw(self.draws, rows, np.random.default_rng([*self.seed, i]))
+            self.rows += len(block)
+            yield block
+
+
 def generate(
     accounts: int = 1500, seed: int = 42, as_of: dt.date | str = dt.date(2026, 9, 30)
 ) -> dict[str, pd.DataFrame]:
@@ -915,16 +977,39 @@ def generate(
     >>> sorted(pack)[:3]
     ['accounts', 'activities', 'activity_rates']
     """
+    return {
+        name: t if isinstance(t, pd.DataFrame) else pd.concat(list(t), ignore_index=True)
+        for name, t in draw(accounts, seed, as_of).items()
+    }
+
+
+def draw(
+    accounts: int = 1500, seed: int = 42, as_of: dt.date | str = dt.date(2026, 9, 30)
+) -> dict[str, pd.DataFrame | Lines]:
+    """The demo client's tables as :func:`generate` makes them, except that above
+    :data:`BLOCK` accounts the revenue and activities are :class:`Lines`: drawn a block
+    of accounts at a time as they are written (:func:`kamlib.intake.form.write_pack`)."""
     if accounts < 10:
         raise ValueError("the demo needs at least 10 accounts")
     spec = DemoSpec(accounts=accounts, seed=seed, as_of=pd.Timestamp(as_of).date())
     rng = np.random.default_rng(seed)
     acc, hidden = _accounts(rng, spec)
-    rev, facts = _revenue(rng, spec, acc, hidden)
+    whole = slice(0, accounts)
+    draws, facts = _revenue(rng, spec, acc, hidden)
+    rev: pd.DataFrame | Lines
+    acts: pd.DataFrame | Lines
+    if accounts <= BLOCK:  # drawn at once, in the one stream
+        rev = _revenue_lines(draws, whole, rng)
+        acts = _activity_lines(_activities(rng, acc, hidden, facts), whole, rng)
+        trailing = _trailing(rev)
+    else:
+        rev = Lines(_revenue_lines, draws, accounts, (seed, 1))
+        acts = Lines(_activity_lines, _activities(rng, acc, hidden, facts), accounts, (seed, 2))
+        trailing = _expected_trailing(draws)
     tables = {
         "accounts": acc,
         "revenue": rev,
-        "activities": _activities(rng, acc, hidden, facts),
+        "activities": acts,
         "activity_rates": pd.DataFrame(
             {"activity": list(ACTIVITY_RATES), "unit_cost": list(ACTIVITY_RATES.values())}
         ),
@@ -933,9 +1018,8 @@ def generate(
         "contacts": _contacts(rng, spec, acc, hidden, facts),
         "opportunities": _opportunities(rng, spec, acc, hidden, facts),
         "churn": _churn(rng, acc, facts),
-        "overrides": _overrides(acc, hidden, rev),
+        "overrides": _overrides(acc, hidden, trailing),
         "plan_inputs": _plan_inputs(acc, hidden),
     }
-    acc = tables["accounts"]
     acc["customer_since"] = acc["customer_since"].dt.strftime("%Y-%m-%d")
     return tables

@@ -1,21 +1,27 @@
 """An engagement: its validated config and its validated data pack, loaded once.
 
 The runner reads the pack once and hands it to each notebook as a file (the ``cache``
-parameter, see :mod:`kamlib.core.cache`); a notebook opened by hand reads it itself.
+parameter, see :mod:`kamlib.core.cache`); a notebook opened by hand reads it itself. The
+kernels of one run also share what every later step starts from (the segmentation: see
+:meth:`Engagement.reuse`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..core import cache as cached
 from ..core import fmt
 from ..core.config import Config, load_config
 from ..core.evidence import Evidence, of_pack
 from .datapack import DataPack, Finding, load_datapack, read_datapack
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,6 +30,8 @@ class Engagement:
     pack: DataPack
     extra_findings: list[Finding] = field(default_factory=list)
     _evidence: Evidence | None = field(default=None, repr=False, compare=False)
+    #: the folder of the run whose kernels share step results (None: not run by the runner)
+    run_folder: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def client(self) -> str:
@@ -36,6 +44,21 @@ class Engagement:
     @property
     def currency(self) -> str:
         return self.config.currency
+
+    def reuse(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, computed once per run: a kernel of the runner's run saves the
+        value for the later steps' kernels, which read it back while the pack's files and
+        ``key`` (the settings and date it was computed for) are unchanged. Outside a run
+        (a notebook opened by hand, a test), always ``build()``."""
+        if self.run_folder is None:
+            return build()
+        path = self.run_folder / f"{STEP_RESULT}{kind}.pickle"
+        full = (pack_key(self.config), key)
+        value = cached.load(path, full)
+        if value is None:
+            value = build()
+            cached.save(path, full, value)
+        return value
 
     @property
     def evidence(self) -> Evidence:
@@ -61,8 +84,11 @@ def open_engagement(
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(config.currency)  # no amount falls back to another currency
-    pack = (cached.load(cache, pack_key(config)) if strict else None) or read_pack(config, strict)
-    return Engagement(config=config, pack=pack)
+    shared = cached.load(cache, pack_key(config)) if strict else None
+    pack = shared or read_pack(config, strict)
+    # a kernel of the runner's run: the run folder holds the steps' shared results
+    run = Path(cache).resolve().parent if shared is not None else None
+    return Engagement(config=config, pack=pack, run_folder=run)
 
 
 def read_pack(config: Config, strict: bool = True) -> DataPack:
@@ -107,10 +133,19 @@ def pack_key(config: Config) -> tuple:
     )
 
 
-def shared_pack(
-    config: Config, pack: DataPack, folder: Path
-) -> AbstractContextManager[Path | None]:
+#: how the files of the step results a run's kernels share begin (:meth:`Engagement.reuse`)
+STEP_RESULT = ".step-"
+
+
+@contextlib.contextmanager
+def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path | None]:
     """Save ``pack`` in ``folder`` for the kernels started inside the block: a context
     yielding the file to name in their ``cache`` parameter (None when it cannot be
-    written, a full disk: they then read the pack themselves); removed afterwards."""
-    return cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack)
+    written, a full disk: they then read the pack themselves); removed afterwards, with
+    the step results the kernels shared."""
+    try:
+        with cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack) as path:
+            yield path
+    finally:
+        for p in Path(folder).glob(f"{STEP_RESULT}*.pickle"):
+            p.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -128,24 +129,29 @@ def write_intake(
     return atomic_save(wb, path)
 
 
-def write_pack(tables: dict[str, pd.DataFrame], dest: str | Path, form: str = "csv") -> Path:
+def write_pack(
+    tables: Mapping[str, pd.DataFrame | Iterable[pd.DataFrame]], dest: str | Path, form: str = "csv"
+) -> Path:
     """Write a pack as a CSV folder, a Parquet folder or an Excel intake form.
 
-    The pack appears whole or not at all: it is written beside ``dest`` and moved in.
+    A table given as blocks (an iterable of frames with the same columns, such as a large
+    demo client's lines) is written a block at a time, never held whole; an Excel form
+    takes whole tables only. The pack appears whole or not at all: it is written beside
+    ``dest`` and moved in.
     """
     dest = Path(dest)
     if form == "excel":
-        return write_intake(dest, tables)
+        if not all(isinstance(df, pd.DataFrame) for df in tables.values()):
+            raise ValueError("an Excel intake form takes whole tables: use csv or parquet")
+        return write_intake(dest, tables)  # type: ignore[arg-type]
     if form not in {"csv", "parquet"}:
         raise ValueError(f"unknown pack form {form!r}: use csv, parquet or excel")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
     try:
         for name, df in tables.items():
-            if form == "csv":
-                df.to_csv(tmp / f"{name}.csv", index=False)
-            else:
-                df.to_parquet(tmp / f"{name}.parquet", index=False)
+            blocks = [df] if isinstance(df, pd.DataFrame) else df
+            (_write_csv if form == "csv" else _write_parquet)(blocks, tmp / f"{name}.{form}")
         old = dest.with_name(f".{dest.name}-old")
         if dest.exists():
             os.replace(dest, old)
@@ -154,3 +160,32 @@ def write_pack(tables: dict[str, pd.DataFrame], dest: str | Path, form: str = "c
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def _write_csv(blocks: Iterable[pd.DataFrame], path: Path) -> None:
+    """One CSV file from blocks of rows: the header once, then each block's rows."""
+    first = True
+    for block in blocks:
+        block.to_csv(path, index=False, header=first, mode="w" if first else "a")
+        first = False
+
+
+def _write_parquet(blocks: Iterable[pd.DataFrame], path: Path) -> None:
+    """One Parquet file from blocks of rows, a row group per block (a whole table as
+    pandas writes it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    try:
+        for block in blocks:
+            if writer is None and isinstance(blocks, list):  # one whole table
+                block.to_parquet(path, index=False)
+                return
+            table = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()

@@ -705,8 +705,14 @@ def segment(engagement: Engagement, as_of: dt.date | str | None = None) -> Segme
     measures each period on the accounts that were key at its start, see
     :func:`key_at`); default: the engagement's as-of date.
     """
+    when = pd.Timestamp(as_of or engagement.config.as_of)
+    key = (when, engagement.config.method)  # all it depends on besides the pack
+    return engagement.reuse("segmentation", key, lambda: _segment(engagement, when))
+
+
+def _segment(engagement: Engagement, as_of: pd.Timestamp) -> Segmentation:
     notes: list[Note] = []
-    d = _decide(engagement, pd.Timestamp(as_of or engagement.config.as_of), notes, True)
+    d = _decide(engagement, as_of, notes, True)
     screen, final, lost = d.screen, d.final, d.lost
     overrides = engagement.pack.tables.get("overrides")
     if d.grouped and overrides is not None and not overrides.empty:

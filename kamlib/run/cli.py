@@ -356,7 +356,7 @@ def demo(
 ) -> None:
     """Generate the demo client (a European B2B telecom) and run its engagement."""
     from ..core.paths import CONFIG_NAME, DATA
-    from ..intake.demo import generate
+    from ..intake.demo import draw
     from ..intake.form import write_pack
 
     if form not in {"csv", "parquet", "excel"}:
@@ -364,7 +364,9 @@ def demo(
     folder = (out or DATA / "demo").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    tables = generate(accounts=accounts, seed=seed)
+    tables = draw(accounts=accounts, seed=seed)
+    if form == "excel":
+        _fits_a_sheet(tables, accounts)
     target = folder / ("datapack.xlsx" if form == "excel" else "pack")
     write_pack(tables, target, form)
     config = folder / CONFIG_NAME
@@ -373,11 +375,28 @@ def demo(
         text = template.read_text(encoding="utf-8").replace("data: pack", f"data: {target.name}")
         config.write_text(text, encoding="utf-8")
     _say(
-        f"Demo client: {accounts:,} accounts, {len(tables['revenue']):,} revenue rows → {target} "
+        f"Demo client: {accounts:,} accounts, {_rows(tables['revenue']):,} revenue rows → {target} "
         f"({time.perf_counter() - t0:.1f} s)"
     )
     if run_it:
         run(str(folder), only=None, reports=None, pdf=pdf, param=None)
+
+
+def _rows(table: object) -> int:
+    """The rows of a demo table: a frame's, or those its blocks drew as they were written."""
+    return int(getattr(table, "rows", None) or len(table))  # type: ignore[arg-type]
+
+
+def _fits_a_sheet(tables: dict, accounts: int) -> None:
+    """A KamError unless every demo table fits an Excel sheet (with its header and note)."""
+    from ..core.excel import EXCEL_ROWS
+
+    too_big = [n for n, t in tables.items() if not hasattr(t, "columns") or len(t) > EXCEL_ROWS - 2]
+    if too_big:
+        raise KamError(
+            f"--format excel cannot hold {accounts:,} accounts: the {too_big[0]} table has more "
+            f"rows than a sheet ({EXCEL_ROWS:,}). Use --format parquet or csv."
+        )
 
 
 def main() -> None:

@@ -736,6 +736,8 @@ def _run_steps(job: _Job) -> RunResult:
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
     try:
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
+        if pack_file is not None:  # the plan book and the deck start from the steps' results
+            job.engagement.run_folder = run
         for step in job.steps:
             if step.batch:
                 job.take_back()
