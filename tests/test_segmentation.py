@@ -419,3 +419,47 @@ def test_a_running_programme_reviews_its_key_account_list():
         "Review the 219 key accounts with the sales leadership, against the list the "
         "programme started with on 1 October 2025."
     )
+
+
+def test_key_at_is_the_segmentations_decision_from_month_sums_or_lines():
+    """key_at sums whole-month windows from the pack's month sums and a window in mid-
+    month from the lines: either way the accounts it makes key are segment's, at every
+    date asked."""
+    eng = open_engagement("demo")
+    for day in ("2026-09-30", "2025-06-30", "2024-12-31", "2025-06-15"):
+        seg = sg.segment(eng, as_of=day)
+        want = pd.Series(seg.accounts["key"].to_numpy(), index=seg.accounts["account_id"])
+        got = sg.key_at(eng, day)
+        assert got.sum() == want.sum() > 0, day
+        assert got.reindex(want.index).equals(want), day
+    # each is built once per pack and kept while its tables are the same frames
+    first = sg.revenue_by_month(eng.pack)
+    assert sg.revenue_by_month(eng.pack) is first
+    eng.pack.tables["revenue"] = eng.pack["revenue"].iloc[:-1]  # a replaced table
+    assert sg.revenue_by_month(eng.pack) is not first
+
+
+def test_month_sums_answer_whole_month_windows_as_the_lines_do():
+    """The screen from month sums: the same figures as from the lines (to the cent),
+    and unknown (NaN), not zero, where an account has no value in the window."""
+    from kamlib.method.month_sums import MonthSums
+
+    acc = accounts(3)
+    r = rev(
+        [
+            ("A1", "2026-02-14", 300.10, 200.0, 400.0),
+            ("A1", "2025-06-30", 100.20, np.nan, 125.0),
+            ("A1", "2025-03-31", 200.0, 100.0, 250.0),  # prior window, its last day
+            ("A2", "2026-03-31", 150.0, np.nan, 150.0),  # the window's last day
+            ("A3", "2024-06-01", 80.0, 40.0, 80.0),  # outside both
+        ]
+    )
+    sums = MonthSums.of(pd.Index(acc["account_id"]), r, ["amount", "cost", "list_amount"])
+    a = sg.financial_screen(acc, r, AS_OF)
+    b = sg.financial_screen(acc, r, AS_OF, sums=sums)
+    pd.testing.assert_frame_equal(a, b)
+    assert b.set_index("account_id").loc["A1", "revenue"] == pytest.approx(400.30)
+    w = sums.window(pd.Timestamp("2025-03-31"), pd.Timestamp("2026-03-31"))
+    assert np.isnan(w.loc["A2", "cost"]) and w.loc["A1", "cost"] == 200.0
+    assert np.isnan(w.loc["A3", "amount"])
+    assert sums.window(pd.Timestamp("2025-03-15"), pd.Timestamp("2026-03-31")) is None

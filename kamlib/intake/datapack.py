@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ import pandas as pd
 from ..core.errors import ConfigError, DataPackError
 from .schema import TABLES, Column, Table
 
+T = TypeVar("T")
 ERROR, WARNING, INFO = "error", "warning", "info"
 FORMS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 EXCEL = {".xlsx", ".xlsm"}
@@ -55,6 +57,22 @@ class DataPack:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    #: values derived from the tables (:meth:`derived`): kind -> (the tables, the value)
+    _derived: dict[str, tuple[tuple, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, kind: str, tables: tuple[str, ...], build: Callable[..., T]) -> T:
+        """``build(*frames)`` of the named tables, computed once and kept with the pack
+        while those tables are the same frames (a table replaced, it is computed again).
+        The pack's tables are read, never changed in place: what is derived from them
+        stays true."""
+        frames = tuple(self.tables[t] for t in tables)
+        store = self.__dict__.setdefault("_derived", {})  # a pack pickled before it had one
+        kept = store.get(kind)
+        if kept is not None and all(a is b for a, b in zip(kept[0], frames, strict=True)):
+            return kept[1]
+        value = build(*frames)
+        store[kind] = (frames, value)
+        return value
 
     def has(self, table: str, column: str | None = None) -> bool:
         """True when the table is present (and non-empty) and has the column with some value."""

@@ -9,9 +9,27 @@ Without a churn table, churn is inferred from revenue alone (no revenue in the w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
+if TYPE_CHECKING:
+    from ..intake.datapack import DataPack
+
 COLUMNS = ["account_id", "lost_on", "reason"]
+
+
+def churned_sales(pack: DataPack) -> pd.DataFrame:
+    """The revenue lines of the accounts in the churn table (account, amount, date): all
+    :func:`lost_accounts` reads of a large revenue table, selected once per pack."""
+
+    def build(churn: pd.DataFrame, revenue: pd.DataFrame) -> pd.DataFrame:
+        theirs = revenue["account_id"].isin(churn["account_id"])
+        return revenue.loc[theirs, ["account_id", "amount", "date"]]
+
+    if not pack.has("churn"):
+        return pack["revenue"]
+    return pack.derived("churned_sales", ("churn", "revenue"), build)
 
 
 def lost_accounts(
@@ -21,7 +39,9 @@ def lost_accounts(
     since: object | None = None,
 ) -> pd.DataFrame:
     """The accounts lost by ``as_of`` (and after ``since`` when given), one row each:
-    ``account_id``, ``lost_on`` (the latest recorded date) and ``reason``.
+    ``account_id``, ``lost_on`` (the latest recorded date) and ``reason``. Of ``revenue``,
+    only the lines of the accounts in ``churn`` are read (:func:`churned_sales` selects
+    them once).
 
     Examples
     --------

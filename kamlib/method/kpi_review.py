@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.notes import Note, note
-from .churn import lost_accounts
+from .churn import churned_sales, lost_accounts
+from .month_sums import MonthSums
 
 if TYPE_CHECKING:
     from ..core.evidence import Evidence
@@ -144,24 +145,12 @@ def _trailing_by_month(
 ) -> pd.DataFrame:
     """:func:`trailing_revenue` for windows of whole months: each account's revenue per
     month in one pass (a line's month, counted once), then each window's 12 months."""
-    first = min(starts).to_datetime64().astype("datetime64[M]") + 1
-    last = max(ends).to_datetime64().astype("datetime64[M]")
-    month = (revenue["date"].to_numpy("datetime64[M]") - first).astype(np.int64)
-    width = int((last - first).astype(np.int64)) + 1
-    codes, ids = pd.factorize(revenue["account_id"], sort=True)
-    ok = (codes >= 0) & (month >= 0) & (month < width) & revenue["date"].notna().to_numpy()
-    cell = codes[ok].astype(np.int64) * width + month[ok]
-    amount = np.nan_to_num(revenue["amount"].to_numpy(float)[ok])
-    sums = np.bincount(cell, weights=amount, minlength=len(ids) * width).reshape(-1, width)
-    lines = np.bincount(cell, minlength=len(ids) * width).reshape(-1, width)
-    out, seen = {}, np.zeros(len(ids), dtype=bool)
-    for start, end in zip(starts, ends, strict=True):
-        lo = int((start.to_datetime64().astype("datetime64[M]") + 1 - first).astype(np.int64))
-        hi = int((end.to_datetime64().astype("datetime64[M]") - first).astype(np.int64)) + 1
-        out[end] = sums[:, lo:hi].sum(axis=1)
-        seen |= lines[:, lo:hi].any(axis=1)
-    frame = pd.DataFrame(out, index=pd.Index(ids, name="account_id"))
-    return frame[seen]
+    sums = MonthSums.of(None, revenue, ["amount"])
+    windows = [sums.window(start, end) for start, end in zip(starts, ends, strict=True)]
+    frame = pd.DataFrame(
+        {end: w["amount"] for end, w in zip(ends, windows, strict=True) if w is not None}
+    )
+    return frame[frame.notna().any(axis=1)].fillna(0.0)
 
 
 Cohorts = "pd.Series | dict[pd.Timestamp, pd.Series]"
@@ -178,9 +167,11 @@ def retention_by_period(
     ends: list[pd.Timestamp],
     measurable: set | None = None,
     lost: dict | None = None,
+    t12: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Logo retention, GRR, NRR and revenue growth at each period end, against the same
-    date a year earlier, for key accounts and the rest.
+    date a year earlier, for key accounts and the rest (``t12``: the revenue's
+    :func:`trailing_revenue` at the ends and a year before them, when already summed).
 
     ``key`` is account_id -> bool, one Series for every period or a dict per period end
     (the accounts that were key at the start of each period: then an account that
@@ -200,7 +191,8 @@ def retention_by_period(
     (0.5, 0.6)
     """
     year_before = [e - pd.DateOffset(years=1) for e in ends]
-    t12 = trailing_revenue(revenue, sorted(set(ends) | set(year_before)))
+    if t12 is None:
+        t12 = trailing_revenue(revenue, sorted(set(ends) | set(year_before)))
     rows = []
     for end, before in zip(ends, year_before, strict=True):
         flags = _cohort(key, end)
@@ -297,8 +289,8 @@ def period_kpis(
     opportunity counts of a period that begins before that table's data does.
     ``key``: one Series, or one per period end.
     """
-    table = retention_by_period(revenue, key, ends, measurable, lost)
     t12 = trailing_revenue(revenue, sorted(set(ends) | {e - pd.DateOffset(years=1) for e in ends}))
+    table = retention_by_period(revenue, key, ends, measurable, lost, t12)
     extra = []
 
     def starts(frame: pd.DataFrame | None, column: str) -> pd.Period | None:
@@ -631,10 +623,9 @@ def early_warnings(
     a loss after cost-to-serve, or no senior contact in ``senior_days`` days; the weakest
     health first. ``now`` / ``before`` come from
     :func:`kamlib.method.health.account_health`."""
-    change = now["health"] - before["health"].reindex(now.index)
+    change = (now["health"] - before["health"].reindex(now.index)).to_dict()
     rows = []
-    for a in now.index:
-        r = now.loc[a]
+    for a, r in now.to_dict("index").items():  # a row as a dict: thousands of key accounts
         why = []
         if pd.notna(change.get(a)) and change[a] <= -health_drop:
             why.append(note("warn.health_down", points=-change[a], health=r["health"]))
@@ -744,8 +735,9 @@ def analyse(
     surveys, opps, wallet = _optional_inputs(pack, acc, notes)
     groups = cohorts(engagement, every, key, measurable)
     churn = pack.tables.get("churn") if not seg.grouped else None
+    sales = churned_sales(pack) if churn is not None else revenue
     lost = {
-        e: set(lost_accounts(churn, revenue, e, since=e - pd.DateOffset(years=1))["account_id"])
+        e: set(lost_accounts(churn, sales, e, since=e - pd.DateOffset(years=1))["account_id"])
         for e in every
     }
     full = period_kpis(

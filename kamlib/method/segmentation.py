@@ -30,7 +30,8 @@ from ..core.evidence import Comparison
 from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
 from ..core.settings import Thresholds
-from .churn import lost_accounts
+from .churn import churned_sales, lost_accounts
+from .month_sums import MonthSums
 
 if TYPE_CHECKING:
     from ..intake.datapack import DataPack
@@ -45,8 +46,47 @@ CLASS_ORDER = TIERS + ["Development", "Core", "Transactional"]
 ORIENTATION_LABEL = {"loyalty": "partner (loyalty)", "price": "price-driven"}
 
 
+def money_columns(revenue: pd.DataFrame) -> list[str]:
+    """The revenue table's money columns the screen sums: amount, and cost and list
+    amount when the pack has them."""
+    return ["amount"] + [c for c in ("cost", "list_amount") if c in revenue.columns]
+
+
+def activity_cost_by_month(pack: DataPack, rates: pd.Series) -> MonthSums:
+    """The cost of the pack's activities at ``rates`` (quantity x unit cost; none without
+    a rate) per account and month, once per pack and rates."""
+
+    def build(acc: pd.DataFrame, acts: pd.DataFrame) -> MonthSums:
+        code, names = pd.factorize(acts["activity"])
+        rate = np.append(rates.reindex(names).fillna(0.0).to_numpy(float), 0.0)[code]
+        cost = acts["quantity"].to_numpy(dtype=float, na_value=np.nan) * rate
+        return MonthSums.of(pd.Index(acc["account_id"]), acts.assign(cost=cost), ["cost"])
+
+    kind = f"activity_cost_by_month{sorted(rates.items())}"
+    return pack.derived(kind, ("accounts", "activities"), build)
+
+
+def revenue_by_month(pack: DataPack) -> MonthSums:
+    """The pack's revenue summed per account and month (money columns), once per pack."""
+    return pack.derived(
+        "revenue_by_month", ("accounts", "revenue"),
+        lambda acc, rev: MonthSums.of(pd.Index(acc["account_id"]), rev, money_columns(rev)),
+    )  # fmt: skip
+
+
 def _account_sums(revenue: pd.DataFrame, mask: pd.Series, cols: list[str]) -> pd.DataFrame:
     return revenue.loc[mask, ["account_id", *cols]].groupby("account_id").sum(min_count=1)
+
+
+def _window_sums(
+    revenue: pd.DataFrame, window: tuple, cols: list[str], sums: MonthSums | None
+) -> pd.DataFrame:
+    """Per account, ``cols`` summed over the window: from the month sums when the window
+    is whole months, else from the lines."""
+    got = sums.window(*window) if sums is not None else None
+    if got is not None:
+        return got[cols]
+    return _account_sums(revenue, in_window(revenue["date"], window), cols)
 
 
 def financial_screen(
@@ -55,6 +95,7 @@ def financial_screen(
     as_of: dt.date | str,
     months: int = 12,
     comparison: Comparison | None = None,
+    sums: MonthSums | None = None,
 ) -> pd.DataFrame:
     """Per account over the trailing window: revenue, gross profit, margin, growth, potential.
 
@@ -67,6 +108,9 @@ def financial_screen(
     ``comparison`` (:meth:`kamlib.core.evidence.Evidence.compare`) says whether the data
     covers the prior window: when it does not, prior revenue and growth are not
     available (NaN) rather than computed on the months that happen to be there.
+
+    ``sums``: the revenue's money columns summed per account and month
+    (:func:`revenue_by_month`), which answer windows of whole months without the lines.
 
     Examples
     --------
@@ -81,11 +125,10 @@ def financial_screen(
     ...     ["growth", "potential_basis"]].values.tolist()
     [[nan, 'none']]
     """
-    cur = in_window(revenue["date"], trailing_window(as_of, months))
-    pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
-    money = ["amount"] + [c for c in ("cost", "list_amount") if c in revenue.columns]
-    now = _account_sums(revenue, cur, money)
-    before = _account_sums(revenue, pri, ["amount"]).rename(columns={"amount": "prior_revenue"})
+    money = money_columns(revenue)
+    now = _window_sums(revenue, trailing_window(as_of, months), money, sums)
+    before = _window_sums(revenue, trailing_window(as_of, months, back=1), ["amount"], sums)
+    before = before.rename(columns={"amount": "prior_revenue"})
     keep = ["account_id", "account_name"] + [
         c
         for c in ("parent_id", "industry", "channel", "region", "size_band", "account_manager")
@@ -761,26 +804,34 @@ class _Decision:
 def _decide(
     engagement: Engagement, as_of: pd.Timestamp, notes: list[Note], reasons: bool
 ) -> _Decision:
-    """Screen, score and classify the customers at ``as_of`` (each class's reason in
-    words only when ``reasons``), overrides applied last; notes on what it rests on."""
+    """Screen, score and classify the customers at ``as_of``, overrides applied last;
+    notes on what it rests on. With ``reasons``, each class's reason in words and the
+    buyer orientation; without (:func:`key_at`, asked at many dates), the screen sums the
+    revenue and the cost-to-serve from their month sums, built once per pack."""
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.segmentation
     months = cfg.method.trailing_months
     accounts, revenue, grouped = _scored_units(pack, s.roll_up_groups, notes)
     comparison = engagement.evidence.compare(as_of, months)
-    screen = financial_screen(accounts, revenue, as_of, months, comparison)
+    by_month = not (grouped or reasons)
+    sums = revenue_by_month(pack) if by_month else None
+    screen = financial_screen(accounts, revenue, as_of, months, comparison, sums)
     has_cost = pack.has("revenue", "cost")
-    screen["cost_to_serve"] = _cost_to_serve(engagement, screen, as_of, months, grouped)
+    screen["cost_to_serve"] = _cost_to_serve(engagement, screen, as_of, months, grouped, by_month)
     _what_is_scored(pack, screen, has_cost, comparison, notes)
     sens, line = _line_sweep(screen, s, has_cost, comparison, months, notes)
     lost = (
-        lost_accounts(pack.tables.get("churn"), revenue, as_of)
+        lost_accounts(pack.tables.get("churn"), churned_sales(pack), as_of)
         if not grouped
         else pd.DataFrame(columns=["account_id", "lost_on", "reason"])
     )
     cand = _candidates(screen, s.thresholds, line, lost, notes)
     scores = compatibility(screen, accounts, s.weights)
-    orient = buyer_orientation(screen, accounts)
+    if reasons:
+        orient = buyer_orientation(screen, accounts)
+    else:  # the orientation names a key account's segment; it does not make it key
+        ids = screen["account_id"].to_numpy()
+        orient = pd.DataFrame({"account_id": ids, "orientation": None, "orientation_basis": None})
     classes = classify(screen, scores, orient, cand, s.tiers, s.min_score, reasons)
     if reasons:
         classes = _mark_lost(classes, lost)
@@ -790,10 +841,12 @@ def _decide(
 
 
 def _cost_to_serve(
-    engagement: Engagement, screen: pd.DataFrame, as_of: pd.Timestamp, months: int, grouped: bool
-) -> pd.Series:
+    engagement: Engagement, screen: pd.DataFrame, as_of: pd.Timestamp, months: int,
+    grouped: bool, by_month: bool = False,
+) -> pd.Series:  # fmt: skip
     """Each screened unit's cost-to-serve over the window, as step 3 measures it (NaN for
-    all without activities, 0 for an account without any)."""
+    all without activities, 0 for an account without any); ``by_month``: from the cost
+    per account and month (accounts one by one, not rolled up)."""
     from . import costing
 
     pack, cfg = engagement.pack, engagement.config
@@ -802,6 +855,10 @@ def _cost_to_serve(
     rates = costing.unit_costs(
         pack.tables.get("activity_rates"), cfg.method.profitability.activity_rates
     )
+    if by_month:  # whole months: from the costs per account and month, kept with the pack
+        got = activity_cost_by_month(pack, rates).window(*trailing_window(as_of, months))
+        if got is not None:
+            return screen["account_id"].map(got["cost"]).fillna(0.0)
     cost = costing.activity_cost(pack["activities"], rates, as_of, months)
     if grouped:
         cost = cost.assign(account_id=cost["account_id"].map(units(pack["accounts"])))

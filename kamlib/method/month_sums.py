@@ -1,0 +1,116 @@
+"""A large table's values summed per account and month, once: the sum over any window of
+whole months without touching its lines again.
+
+The segmentation screens the customers at the as-of date and, for the KPI review, at each
+cohort date; each screen sums millions of revenue lines over two trailing windows. Summed
+once per account and month, each window is a slice of a small array (accounts x months).
+A window that does not run from month end to month end (an as-of date in mid-month) is not
+a whole number of months: :meth:`MonthSums.window` says so (None) and the caller sums the
+lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def _month(values: np.ndarray) -> np.ndarray:
+    """Months since 1970 (datetime64[M] as integers) of datetime64 values."""
+    return values.astype("datetime64[M]").astype(np.int64)
+
+
+def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    """The position in ``ids`` of each key (-1 for one that is not there): each distinct
+    key looked up once."""
+    code, distinct = pd.factorize(keys)
+    where = ids.get_indexer(distinct)
+    return np.where(code >= 0, where[code], -1)
+
+
+def is_month_end(day: pd.Timestamp) -> bool:
+    """True for the last day of a month (at midnight)."""
+    return bool(day == day.normalize() and day.is_month_end)
+
+
+@dataclass(frozen=True)
+class MonthSums:
+    """Per account (``ids``, rows) and month (columns from ``first``): each column's sum,
+    and how many lines held a value (one count for the columns without gaps)."""
+
+    ids: pd.Index
+    first: int  # months since 1970 of column 0
+    sums: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, ids: pd.Index | None, lines: pd.DataFrame, columns: list[str]) -> MonthSums:
+        """Sum ``columns`` of ``lines`` (with ``account_id`` and ``date``) per account of
+        ``ids`` (None: the accounts of the lines, sorted) and month; lines of other
+        accounts or without a date are left out.
+
+        Examples
+        --------
+        >>> days = pd.to_datetime(["2026-01-05", "2026-02-01", "2026-02-28"])
+        >>> lines = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
+        ...                       "date": days})
+        >>> s = MonthSums.of(pd.Index(["a", "b"]), lines, ["amount"])
+        >>> s.sums["amount"].tolist()
+        [[1.0, 2.0], [0.0, 4.0]]
+        """
+        if ids is None:
+            codes, distinct = pd.factorize(lines["account_id"], sort=True)
+            ids = pd.Index(distinct, name="account_id")
+        else:
+            codes = _positions(ids, lines["account_id"])
+        day, days = pd.factorize(lines["date"])  # a few distinct days: each converted once
+        ok = (codes >= 0) & (day >= 0)
+        month = _month(days.to_numpy("datetime64[ns]"))[day[ok]]
+        first = int(month.min()) if len(month) else 0
+        width = int(month.max()) - first + 1 if len(month) else 1
+        cell = codes[ok].astype(np.int64) * width + (month - first)
+        size = len(ids) * width
+
+        def cube(weights: np.ndarray | None) -> np.ndarray:
+            return np.bincount(cell, weights=weights, minlength=size).reshape(len(ids), width)
+
+        rows = cube(None).astype(np.int32)
+        sums, counts = {}, {}
+        for c in columns:
+            v = lines[c].to_numpy(dtype=float, na_value=np.nan)[ok]
+            gaps = np.isnan(v)
+            sums[c] = cube(np.where(gaps, 0.0, v))
+            counts[c] = cube((~gaps).astype(float)).astype(np.int32) if gaps.any() else rows
+        return cls(ids, first, sums, counts)
+
+    def window(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame | None:
+        """Each column's sum per account over the window ``(start, end]`` (NaN for an
+        account without a value in it, as a group-by's ``sum(min_count=1)``); None when
+        the window does not run from month end to month end.
+
+        Examples
+        --------
+        >>> days = pd.to_datetime(["2026-01-05", "2026-02-01", "2026-02-28"])
+        >>> lines = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
+        ...                       "date": days})
+        >>> s = MonthSums.of(pd.Index(["a", "b"]), lines, ["amount"])
+        >>> s.window(pd.Timestamp("2026-01-31"), pd.Timestamp("2026-02-28"))["amount"].tolist()
+        [2.0, 4.0]
+        >>> s.window(pd.Timestamp("2025-11-30"), pd.Timestamp("2025-12-31"))["amount"].tolist()
+        [nan, nan]
+        >>> s.window(pd.Timestamp("2026-01-15"), pd.Timestamp("2026-02-28")) is None
+        True
+        """
+        start, end = pd.Timestamp(start), pd.Timestamp(end)
+        if not (is_month_end(start) and is_month_end(end)):
+            return None
+        width = next(iter(self.sums.values())).shape[1] if self.sums else 0
+        lo = min(max(int(_month(np.array([start.asm8]))[0]) + 1 - self.first, 0), width)
+        hi = min(max(int(_month(np.array([end.asm8]))[0]) + 1 - self.first, lo), width)
+        out = {}
+        for c, s in self.sums.items():
+            n = self.counts[c][:, lo:hi].sum(axis=1)
+            out[c] = np.where(n > 0, s[:, lo:hi].sum(axis=1), np.nan)
+        return pd.DataFrame(out, index=self.ids)
