@@ -256,16 +256,28 @@ def test_a_refused_write_while_a_step_runs_is_said_as_such(tmp_path, monkeypatch
 def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkeypatch):
     """A large client's pack is not held twice: while a step's kernel runs, the runner
     has only the run's file of it; the deck (built in the runner) gets it back."""
-    seen, decks = [], []
+    import gc
+    import weakref
+
+    seen, decks, read = [], [], []
+    real_read = runner.read_pack
+
+    def read_pack(config):
+        pack = real_read(config)
+        read.append(weakref.ref(pack))
+        return pack
 
     def step(step, job, run, pack_file):
-        seen.append((step.name, job.engagement.pack is None, pack_file.is_file()))
+        gc.collect()
+        freed = read[0]() is None  # nothing in the runner keeps it: the memory is free
+        seen.append((step.name, job.engagement.pack is None and freed, pack_file.is_file()))
         return {"step": step.name, "outputs": []}
 
     def deck(job, run, step):
         decks.append(len(job.pack["accounts"]))
         return {"step": step.name, "outputs": []}
 
+    monkeypatch.setattr(runner, "read_pack", read_pack)
     monkeypatch.setattr(runner, "_run_step", step)
     monkeypatch.setattr(runner, "_run_deck", deck)
     options = runner.RunOptions(only=("data_review", "segmentation", "deck"), reports=tmp_path)

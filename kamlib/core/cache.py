@@ -88,8 +88,10 @@ def load(path: str | Path | None, key: Hashable) -> Any | None:
 @contextlib.contextmanager
 def shared(path: str | Path, key: Hashable, value: Any) -> Iterator[Path | None]:
     """Save ``value`` at ``path`` for the block (None when it cannot be written) and
-    remove the file afterwards, whatever happens."""
+    remove the file afterwards, whatever happens. The block does not keep ``value``
+    alive: the caller may let go of it while the file stands in for it."""
     saved = save(path, key, value)
+    del value
     try:
         yield saved
     finally:

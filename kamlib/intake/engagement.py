@@ -143,8 +143,10 @@ def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path |
     yielding the file to name in their ``cache`` parameter (None when it cannot be
     written, a full disk: they then read the pack themselves); removed afterwards, with
     the step results the kernels shared."""
+    handed = cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack)
+    del pack  # the runner lets go of its copy while the kernels read the file
     try:
-        with cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack) as path:
+        with handed as path:
             yield path
     finally:
         for p in Path(folder).glob(f"{STEP_RESULT}*.pickle"):

@@ -649,9 +649,10 @@ class _Job:
         """While a notebook step runs, its kernel holds the pack: this process lets go of
         its own copy when the kernels can read it from ``pack_file`` (a large client's
         pack is not held twice)."""
-        if pack_file is not None:
+        if pack_file is not None and self.engagement.pack is not None:
             self._pack_file = pack_file
             self.engagement.pack = None  # type: ignore[assignment]
+            _give_back_memory()
 
     def take_back(self) -> None:
         """The pack again in this process (for the plan book and the deck): from the
@@ -659,6 +660,17 @@ class _Job:
         if self.engagement.pack is None:
             saved = cached.load(self._pack_file, pack_key(self.config))
             self.engagement.pack = saved or read_pack(self.config)
+
+
+def _give_back_memory() -> None:
+    """Return what this process freed to the system now: the C library otherwise keeps
+    freed heap for its own reuse, and a large client's pack would stay counted."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only (Linux)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
