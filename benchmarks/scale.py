@@ -2,7 +2,7 @@
 directly.
 
     .venv/bin/python benchmarks/scale.py [--accounts 100000] [--seed 42] [--packs DIR]
-                                         [--no-run] [--no-pdf]
+                                         [--no-run] [--no-pdf] [--run-only]
 
 Generates the demo client with ``--accounts`` business customers as Parquet (once: kept
 in ``--packs``, by default a folder in the system's temporary folder), then prints
@@ -262,10 +262,18 @@ def _child(part: str, engagement: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def report(accounts: int, made: float | None, c: dict, d: dict, run: dict | None) -> None:
+def report(
+    accounts: int, made: float | None, c: dict | None, d: dict | None, run: dict | None
+) -> None:
     print(f"\n{accounts:,} accounts · {platform.node()} · {os.cpu_count()} CPUs")
     if made is not None:
         print(f"demo pack generated in {made:.1f} s")
+    if c is not None and d is not None:
+        _report_compute(c, d)
+    _report_run(run)
+
+
+def _report_compute(c: dict, d: dict) -> None:
     print(f"\n{'kamlib step':<26}{'s':>8}  {'direct (Polars)':<40}{'s':>7}{'ratio':>8}")
     dsec = d["seconds"]
     total_k = total_d = 0.0
@@ -282,6 +290,9 @@ def report(accounts: int, made: float | None, c: dict, d: dict, run: dict | None
     for name in ("workbook: segmentation", "workbook: profitability"):
         print(f"{name:<26}{c['seconds'][name]:>8.2f}  ({c['accounts']:,} rows; goal <= 5 s)")
     print(f"peak memory, compute process: {c['peak_gb']:.2f} GB")
+
+
+def _report_run(run: dict | None) -> None:
     if run is None:
         return
     if "failed" in run:
@@ -300,6 +311,9 @@ def main() -> None:
     ap.add_argument("--packs", type=Path, default=Path(tempfile.gettempdir()) / "kam-scale")
     ap.add_argument("--no-run", action="store_true", help="skip the whole `kam run`")
     ap.add_argument("--no-pdf", action="store_true", help="`kam run` without PDFs")
+    ap.add_argument("--run-only", action="store_true",
+                    help="only the whole `kam run` (a million accounts: the in-process "
+                    "compute alone takes a quarter of an hour)")  # fmt: skip
     ap.add_argument("--part", choices=["compute", "direct"], help=argparse.SUPPRESS)
     ap.add_argument("--engagement", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -307,7 +321,11 @@ def main() -> None:
         print(json.dumps((compute if a.part == "compute" else direct)(a.engagement)))
         return
     engagement, made = pack_for(a.accounts, a.seed, a.packs)
-    c, d = _child("compute", engagement), _child("direct", engagement)
+    c, d = (
+        (None, None)
+        if a.run_only
+        else (_child("compute", engagement), _child("direct", engagement))
+    )
     run = None if a.no_run else whole_run(engagement, pdf=not a.no_pdf)
     report(a.accounts, made, c, d, run)
 
