@@ -38,7 +38,23 @@ def is_month_end(day: pd.Timestamp) -> bool:
 @dataclass(frozen=True)
 class MonthSums:
     """Per account (``ids``, rows) and month (columns from ``first``): each column's sum,
-    and how many lines held a value (one count for the columns without gaps)."""
+    and how many lines held a value (one count for the columns without gaps).
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2026-01-05", "2026-02-01", "2026-02-28"])
+    >>> lines = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
+    ...                       "date": days})
+    >>> s = MonthSums.of(pd.Index(["a", "b"]), lines, ["amount"])
+    >>> s.sums["amount"].tolist()
+    [[1.0, 2.0], [0.0, 4.0]]
+    >>> s.window(pd.Timestamp("2026-01-31"), pd.Timestamp("2026-02-28"))["amount"].tolist()
+    [2.0, 4.0]
+    >>> s.window(pd.Timestamp("2025-11-30"), pd.Timestamp("2025-12-31"))["amount"].tolist()
+    [nan, nan]
+    >>> s.window(pd.Timestamp("2026-01-15"), pd.Timestamp("2026-02-28")) is None
+    True
+    """
 
     ids: pd.Index
     first: int  # months since 1970 of column 0
@@ -49,17 +65,7 @@ class MonthSums:
     def of(cls, ids: pd.Index | None, lines: pd.DataFrame, columns: list[str]) -> MonthSums:
         """Sum ``columns`` of ``lines`` (with ``account_id`` and ``date``) per account of
         ``ids`` (None: the accounts of the lines, sorted) and month; lines of other
-        accounts or without a date are left out.
-
-        Examples
-        --------
-        >>> days = pd.to_datetime(["2026-01-05", "2026-02-01", "2026-02-28"])
-        >>> lines = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
-        ...                       "date": days})
-        >>> s = MonthSums.of(pd.Index(["a", "b"]), lines, ["amount"])
-        >>> s.sums["amount"].tolist()
-        [[1.0, 2.0], [0.0, 4.0]]
-        """
+        accounts or without a date are left out."""
         if ids is None:
             codes, distinct = pd.factorize(lines["account_id"], sort=True)
             ids = pd.Index(distinct, name="account_id")
@@ -88,21 +94,7 @@ class MonthSums:
     def window(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame | None:
         """Each column's sum per account over the window ``(start, end]`` (NaN for an
         account without a value in it, as a group-by's ``sum(min_count=1)``); None when
-        the window does not run from month end to month end.
-
-        Examples
-        --------
-        >>> days = pd.to_datetime(["2026-01-05", "2026-02-01", "2026-02-28"])
-        >>> lines = pd.DataFrame({"account_id": ["a", "a", "b"], "amount": [1.0, 2.0, 4.0],
-        ...                       "date": days})
-        >>> s = MonthSums.of(pd.Index(["a", "b"]), lines, ["amount"])
-        >>> s.window(pd.Timestamp("2026-01-31"), pd.Timestamp("2026-02-28"))["amount"].tolist()
-        [2.0, 4.0]
-        >>> s.window(pd.Timestamp("2025-11-30"), pd.Timestamp("2025-12-31"))["amount"].tolist()
-        [nan, nan]
-        >>> s.window(pd.Timestamp("2026-01-15"), pd.Timestamp("2026-02-28")) is None
-        True
-        """
+        the window does not run from month end to month end."""
         start, end = pd.Timestamp(start), pd.Timestamp(end)
         if not (is_month_end(start) and is_month_end(end)):
             return None
