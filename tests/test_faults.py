@@ -284,3 +284,25 @@ def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkey
     runner.run_engagement(str(EXAMPLE), options)
     assert seen == [("data_review", True, True), ("segmentation", True, True)]
     assert decks == [40]
+
+
+def test_a_kernels_traceback_in_the_log_names_no_path_of_this_machine(tmp_path):
+    """A kernel that prints a traceback on stderr (ipykernel does, on a shutdown race)
+    names the installation's files: the run's kernel log keeps them relative."""
+    from pathlib import Path
+
+    from kamlib.core.paths import ROOT
+
+    run = tmp_path / "run"
+    run.mkdir()
+    log = run / "kernel.log"
+    log.write_text(
+        f'  File "{ROOT}/.venv/lib/python3.11/site-packages/zmq/sugar/socket.py", line 713\n'
+        f"  cwd {run}/05_kpi_review.ipynb; cache in {Path.home()}/.cache\n",
+        encoding="utf-8",
+    )
+    runner._unplace(log, run)
+    text = log.read_text(encoding="utf-8")
+    assert str(ROOT) not in text and str(run) not in text and str(Path.home()) not in text
+    assert './.venv/lib/python3.11/site-packages/zmq/sugar/socket.py"' in text
+    assert "./05_kpi_review.ipynb" in text and "~/.cache" in text

@@ -125,7 +125,7 @@ def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.S
 def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months: int) -> None:
     """Accounts never invoiced, and accounts with no revenue in the trailing window."""
     acc, rev, src_acc = pack["accounts"], pack["revenue"], pack.sources["accounts"]
-    invoiced = set(rev["account_id"])
+    invoiced = pd.unique(rev["account_id"])  # each id once, not a set of millions of rows
     never = acc.loc[~acc["account_id"].isin(invoiced), "account_id"]
     if len(never):
         out.add(
@@ -141,7 +141,7 @@ def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months:
             values=never,
         )
     window = trailing_window(as_of, months)
-    recent = set(rev.loc[in_window(rev["date"], window), "account_id"])
+    recent = pd.unique(rev.loc[in_window(rev["date"], window), "account_id"])
     idle = acc.loc[acc["account_id"].isin(invoiced) & ~acc["account_id"].isin(recent), "account_id"]
     if len(idle):
         churn = pack.tables.get("churn")

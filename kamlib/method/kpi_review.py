@@ -108,12 +108,16 @@ def period_ends(as_of, periods: int, freq: str = "quarter") -> list[pd.Timestamp
     return [(last - i).end_time.normalize() for i in range(periods - 1, -1, -1)]
 
 
-def trailing_revenue(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.DataFrame:
+def trailing_revenue(
+    revenue: pd.DataFrame, ends: list[pd.Timestamp], sums: MonthSums | None = None
+) -> pd.DataFrame:
     """Revenue per account over the 12 months ending at each date (columns: the ends; rows:
     the accounts with revenue lines in any of the windows).
 
     Windows of whole months (ends at month ends, the period ends) are summed from one
-    account x month table built in a single pass over the lines, not one pass per end.
+    account x month table built in a single pass over the lines, not one pass per end:
+    ``sums`` when the revenue's month sums are already built (the pack's,
+    :func:`kamlib.method.segmentation.revenue_by_month`).
 
     Examples
     --------
@@ -126,7 +130,7 @@ def trailing_revenue(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.Data
     ends = [pd.Timestamp(e) for e in ends]
     starts = [e - pd.DateOffset(months=12) for e in ends]
     if ends and all(d.is_month_end and d == d.normalize() for d in ends + starts):
-        return _trailing_by_month(revenue, ends, starts)
+        return _trailing_by_month(revenue, ends, starts, sums)
     return _trailing_by_dates(revenue, ends)
 
 
@@ -141,16 +145,17 @@ def _trailing_by_dates(revenue: pd.DataFrame, ends: list[pd.Timestamp]) -> pd.Da
 
 
 def _trailing_by_month(
-    revenue: pd.DataFrame, ends: list[pd.Timestamp], starts: list[pd.Timestamp]
-) -> pd.DataFrame:
+    revenue: pd.DataFrame, ends: list[pd.Timestamp], starts: list[pd.Timestamp],
+    sums: MonthSums | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """:func:`trailing_revenue` for windows of whole months: each account's revenue per
     month in one pass (a line's month, counted once), then each window's 12 months."""
-    sums = MonthSums.of(None, revenue, ["amount"])
+    sums = sums or MonthSums.of(None, revenue, ["amount"])
     windows = [sums.window(start, end) for start, end in zip(starts, ends, strict=True)]
     frame = pd.DataFrame(
         {end: w["amount"] for end, w in zip(ends, windows, strict=True) if w is not None}
     )
-    return frame[frame.notna().any(axis=1)].fillna(0.0)
+    return frame[frame.notna().any(axis=1)].fillna(0.0).sort_index()
 
 
 Cohorts = "pd.Series | dict[pd.Timestamp, pd.Series]"
@@ -274,9 +279,10 @@ def period_kpis(
     measurable: set | None = None,
     current: set | None = None,
     lost: dict | None = None,
+    sums: MonthSums | None = None,
 ) -> pd.DataFrame:
     """Every KPI at each period end, for key accounts and the rest: one row per period
-    end and group.
+    end and group (``sums``: the revenue's month sums, when built).
 
     Retention, NRR, GRR, revenue and ACV growth compare the trailing 12 months with the
     12 months a year earlier (annual, free of seasonality); NPS, CSAT and opportunities
@@ -289,7 +295,8 @@ def period_kpis(
     opportunity counts of a period that begins before that table's data does.
     ``key``: one Series, or one per period end.
     """
-    t12 = trailing_revenue(revenue, sorted(set(ends) | {e - pd.DateOffset(years=1) for e in ends}))
+    every = sorted(set(ends) | {e - pd.DateOffset(years=1) for e in ends})
+    t12 = trailing_revenue(revenue, every, sums)
     table = retention_by_period(revenue, key, ends, measurable, lost, t12)
     extra = []
 
@@ -740,8 +747,9 @@ def analyse(
         e: set(lost_accounts(churn, sales, e, since=e - pd.DateOffset(years=1))["account_id"])
         for e in every
     }
+    sums = None if seg.grouped else segmentation.revenue_by_month(pack)  # the cohorts' too
     full = period_kpis(
-        revenue, groups, every, period, surveys, opps, wallet, measurable, current, lost
+        revenue, groups, every, period, surveys, opps, wallet, measurable, current, lost, sums
     )
     # the baseline's values, then the periods shown
     table = full[full["period_end"].isin(ends)].reset_index(drop=True)
@@ -954,6 +962,9 @@ def _health_now(
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     acts, rates = costing.priced_activities(engagement, units)
+    # the key accounts' lines, selected once for the two dates (each call reads only those)
+    revenue = revenue[revenue["account_id"].isin(ids)]
+    acts = acts[acts["account_id"].isin(ids)] if acts is not None else None
     now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev, acts, rates)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
     before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev, acts, rates)

@@ -33,7 +33,7 @@ from ..core import cache as cached
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
-from ..core.paths import KERNEL_ARGS, NOTEBOOKS, engagement_ref, reports_root
+from ..core.paths import KERNEL_ARGS, NOTEBOOKS, ROOT, engagement_ref, reports_root
 from ..intake.datapack import DataPack
 from ..intake.engagement import Engagement, data_files, pack_key, read_pack, shared_pack
 from .runs import engagement_lock, tidy
@@ -267,6 +267,22 @@ def _kernel_stderr_to(log: Path) -> Iterator[None]:
             os.close(saved)
 
 
+def _unplace(log: Path, run: Path) -> None:
+    """The kernel log without this machine's paths (a kernel's traceback names the files
+    of the installation): the run folder, the workbook's folder and the home folder are
+    written relative, as everything else a run writes."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    out = text
+    for path, short in ((run.resolve(), "."), (ROOT, "."), (Path.home(), "~")):
+        out = out.replace(f"{path}{os.sep}", f"{short}{os.sep}").replace(str(path), short)
+    if out != text:
+        with contextlib.suppress(OSError):
+            log.write_text(out, encoding="utf-8")
+
+
 def _new_run_dir(root: Path) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for i in range(100):
@@ -421,7 +437,17 @@ def kernel_lost(exc: BaseException) -> bool:
 def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path) -> None:
     """Execute a step's notebook in ``cwd``; a kernel that dies (on start or later) is
     replaced by a fresh one once before the step counts as failed. The executed notebook
-    records where it came from relative to the workbook, not as this machine's paths."""
+    records where it came from relative to the workbook, not as this machine's paths;
+    so does the kernels' log."""
+    try:
+        _run_notebook(step, executed, parameters, log, progress, cwd)
+    finally:
+        _unplace(log, cwd)
+
+
+def _run_notebook(
+    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path
+) -> None:
     import papermill as pm
 
     for attempt in (1, 2):
