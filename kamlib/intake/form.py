@@ -150,8 +150,11 @@ def write_pack(
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
     try:
         for name, df in tables.items():
-            blocks = [df] if isinstance(df, pd.DataFrame) else df
-            (_write_csv if form == "csv" else _write_parquet)(blocks, tmp / f"{name}.{form}")
+            path = tmp / f"{name}.{form}"
+            if isinstance(df, pd.DataFrame):
+                df.to_csv(path, index=False) if form == "csv" else df.to_parquet(path, index=False)
+            else:
+                (_csv_blocks if form == "csv" else _parquet_blocks)(df, path)
         old = dest.with_name(f".{dest.name}-old")
         if dest.exists():
             os.replace(dest, old)
@@ -162,7 +165,7 @@ def write_pack(
     return dest
 
 
-def _write_csv(blocks: Iterable[pd.DataFrame], path: Path) -> None:
+def _csv_blocks(blocks: Iterable[pd.DataFrame], path: Path) -> None:
     """One CSV file from blocks of rows: the header once, then each block's rows."""
     first = True
     for block in blocks:
@@ -170,18 +173,14 @@ def _write_csv(blocks: Iterable[pd.DataFrame], path: Path) -> None:
         first = False
 
 
-def _write_parquet(blocks: Iterable[pd.DataFrame], path: Path) -> None:
-    """One Parquet file from blocks of rows, a row group per block (a whole table as
-    pandas writes it)."""
+def _parquet_blocks(blocks: Iterable[pd.DataFrame], path: Path) -> None:
+    """One Parquet file from blocks of rows, a row group per block."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer: pq.ParquetWriter | None = None
     try:
         for block in blocks:
-            if writer is None and isinstance(blocks, list):  # one whole table
-                block.to_parquet(path, index=False)
-                return
             table = pa.Table.from_pandas(block, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core.notes import Note, note
 from .churn import churned_sales, lost_accounts
-from .month_sums import MonthSums
+from .month_sums import MonthSums, is_month_end
 
 if TYPE_CHECKING:
     from ..core.evidence import Evidence
@@ -129,7 +129,7 @@ def trailing_revenue(
     """
     ends = [pd.Timestamp(e) for e in ends]
     starts = [e - pd.DateOffset(months=12) for e in ends]
-    if ends and all(d.is_month_end and d == d.normalize() for d in ends + starts):
+    if ends and all(is_month_end(d) for d in ends + starts):
         return _trailing_by_month(revenue, ends, starts, sums)
     return _trailing_by_dates(revenue, ends)
 
@@ -150,7 +150,7 @@ def _trailing_by_month(
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`trailing_revenue` for windows of whole months: each account's revenue per
     month in one pass (a line's month, counted once), then each window's 12 months."""
-    sums = sums or MonthSums.of(None, revenue, ["amount"])
+    sums = sums if sums is not None else MonthSums.of(None, revenue, ["amount"])
     windows = [sums.window(start, end) for start, end in zip(starts, ends, strict=True)]
     frame = pd.DataFrame(
         {end: w["amount"] for end, w in zip(ends, windows, strict=True) if w is not None}
