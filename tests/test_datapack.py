@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -401,3 +403,39 @@ def test_direction_controls_are_isolated_and_long_names_said(tmp_path):
         "1 row has invisible direction controls (such as a right-to-left override) (row 2)" in text
     )
     assert "1 row is longer than 200 characters (row 3). The reports show them shortened" in text
+
+
+def test_a_parquet_pack_is_checked_as_its_csv_is(tmp_path):
+    """Parquet's text columns are read as distinct values and codes: the ids checked once
+    per distinct value (spaces, unknown ids, credit-only accounts) find the same rows as
+    in the CSV (numbered from 1 in Parquet, from 2 under a CSV's header)."""
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    (csv / "accounts.csv").write_text(
+        "account_id,account_name\nA,Alpha\nB,Beta\nC,Gamma\n", encoding="utf-8"
+    )
+    (csv / "revenue.csv").write_text(
+        "account_id,date,amount\nA,2026-01-15,100\nB,2026-02-01,-5\nB ,2026-03-01,-7\n"
+        "C,2026-01-01,3\nZ,2026-01-01,4\nC,2026-02-01,-1\n",
+        encoding="utf-8",
+    )
+    (csv / "activities.csv").write_text(
+        "account_id,date,activity,quantity\nA,2026-01-15,visit,1\nY,2026-01-15,visit,2\n",
+        encoding="utf-8",
+    )
+    pq = tmp_path / "pq"
+    pq.mkdir()
+    for f in csv.glob("*.csv"):
+        pd.read_csv(f, dtype=str).to_parquet(pq / f"{f.stem}.parquet")
+    found = {}
+    for form, folder in (("csv", csv), ("parquet", pq)):
+        pack = read_datapack(folder)
+        found[form] = [f.message.replace(f".{form}", "") for f in pack.findings]
+        assert [len(t) for t in pack.tables.values()] == [3, 6, 1]  # Y's activity left out
+    one_on = [re.sub(r"\b(\d+)(?=: ')", lambda m: str(int(m[1]) + 1), f) for f in found["parquet"]]
+    assert one_on == found["csv"]
+    text = "\n".join(found["parquet"])
+    assert "1 row has spaces before or after the id (row 3: 'B ')" in text
+    assert "1 account has only negative amounts (credit-only) (B)" in text  # B and 'B '
+    assert "1 row is for 1 account id(s) not in the accounts table (row 5: 'Z')" in text
+    assert "(row 2: 'Y')" in text

@@ -509,7 +509,7 @@ def _read_excel(file: Path, sheet: str, table: str, source: str, out: Collector)
 
 def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.DataFrame | None:
     try:
-        df = pd.read_parquet(file)
+        df = pd.read_parquet(file, read_dictionary=_text_columns(file) or None)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         out.add(
             ERROR,
@@ -524,6 +524,17 @@ def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.Dat
     df = df.reset_index(drop=True)
     df.index = pd.RangeIndex(1, len(df) + 1, name="row")
     return df
+
+
+def _text_columns(file: Path) -> list[str]:
+    """The Parquet file's text columns: read as their distinct values and a code per row
+    (Parquet stores them so), each is then checked and cleaned once per distinct value
+    without hashing millions of rows again."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = (pa.types.is_string, pa.types.is_large_string)
+    return [f.name for f in pq.read_schema(file) if any(t(f.type) for t in text)]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -551,6 +562,9 @@ class _Distinct:
 
     @classmethod
     def of(cls, s: pd.Series) -> _Distinct:
+        if isinstance(s.dtype, pd.CategoricalDtype):  # a Parquet text column: coded already
+            values = s.cat.categories.to_numpy(dtype=object)
+            return cls(s.cat.codes.to_numpy(), pd.Series(values, dtype=object))
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         return cls(codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object))
 
@@ -570,7 +584,11 @@ class _Distinct:
 
 
 def _is_text(s: pd.Series) -> bool:
-    return s.dtype == object or pd.api.types.is_string_dtype(s)
+    return (
+        s.dtype == object
+        or pd.api.types.is_string_dtype(s)
+        or isinstance(s.dtype, pd.CategoricalDtype)
+    )
 
 
 def _blank(s: pd.Series, distinct: _Distinct | None = None) -> pd.Series:
@@ -712,7 +730,13 @@ def _yesno(s: pd.Series) -> pd.Series:
 
 
 def _parse_column(
-    df: pd.DataFrame, col: Column, table: str, source: str, decimal: str, out: Collector
+    df: pd.DataFrame,
+    col: Column,
+    table: str,
+    source: str,
+    decimal: str,
+    out: Collector,
+    coded: dict | None = None,
 ) -> pd.Series:
     """One column parsed to its kind; a required value missing, a value that cannot be
     read and one outside its range are errors, named with their rows."""
@@ -732,7 +756,7 @@ def _parse_column(
             rows=rows,
         )
     if col.kind == "text":
-        return _parse_text(df, col, distinct or _Distinct.of(s), table, source, out)
+        return _parse_text(df, col, distinct or _Distinct.of(s), table, source, out, coded)
     parsed, what, fix = _parse_typed(s, col, decimal)
     bad = parsed.isna() & ~blank
     if bad.any():
@@ -767,10 +791,12 @@ def _parse_column(
 
 
 def _parse_text(
-    df: pd.DataFrame, col: Column, d: _Distinct, table: str, source: str, out: Collector
-) -> pd.Series:
+    df: pd.DataFrame, col: Column, d: _Distinct, table: str, source: str, out: Collector,
+    coded: dict | None = None,
+) -> pd.Series:  # fmt: skip
     """A text column, trimmed: ids padded with spaces are said; names with direction
-    controls are isolated, and very long ones said (each checked once per distinct value)."""
+    controls are isolated, and very long ones said (each checked once per distinct value).
+    An id column's distinct values and codes go into ``coded`` (for the references)."""
     clean_u = _clean_text(d.values)
     if col.name.endswith("_id"):
         # ids are matched trimmed; the data owner hears which ones carried spaces
@@ -789,6 +815,8 @@ def _parse_text(
                 rows=df.index[padded],
                 values=df[col.name][padded],
             )
+        if coded is not None:
+            coded[col.name] = _Distinct(d.codes, clean_u)
         return d.take(clean_u, df.index)
     clean_u = _isolate_bidi(clean_u, d, df.index, table, source, col.name, out)
     if col.name.endswith("name"):
@@ -922,15 +950,20 @@ def _check_keys(df: pd.DataFrame, spec: Table, source: str, out: Collector) -> N
 
 
 def _check_references(
-    tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector
+    tables: dict[str, pd.DataFrame],
+    sources: dict[str, str],
+    out: Collector,
+    coded: dict[str, _Distinct] | None = None,
 ) -> None:
+    """Rows for accounts the accounts table does not hold; ``coded``: a table's account
+    ids as read (distinct values and a code per row), checked once per distinct id."""
     if "accounts" not in tables:
         return
     known = set(tables["accounts"]["account_id"].dropna())
     for name, df in list(tables.items()):
         if name == "accounts" or "account_id" not in df.columns or df.empty:
             continue
-        unknown = df["account_id"].notna() & ~df["account_id"].isin(known)
+        unknown = _unknown_ids(df["account_id"], known, (coded or {}).get(name))
         if not unknown.any():
             continue
         rows = df.index[unknown]
@@ -978,6 +1011,15 @@ def _check_references(
                 rows=acc.index[orphan],
                 values=acc.loc[orphan, "parent_id"],
             )
+
+
+def _unknown_ids(s: pd.Series, known: set, coded: _Distinct | None) -> pd.Series:
+    """Per row of ``s``: an id that is not in ``known`` (a missing id is not unknown)."""
+    if coded is None or len(coded.codes) != len(s):
+        return s.notna() & ~s.isin(known)
+    values = coded.values
+    per_value = values.notna().to_numpy() & ~values.isin(known).to_numpy()
+    return pd.Series(coded.rows(per_value), index=s.index)
 
 
 def _parent_cycles(parent: pd.Series) -> list[str]:
@@ -1045,13 +1087,18 @@ def _check_accounts(
             acc.loc[loop, "parent_id"] = None
 
 
-def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out: Collector) -> None:
+def _check_values(
+    tables: dict[str, pd.DataFrame],
+    sources: dict[str, str],
+    out: Collector,
+    ids: dict[str, _Distinct] | None = None,
+) -> None:
     """Values that are readable but suspicious: accounts (duplicates and the like),
     revenue amounts, and activities without a unit cost."""
     _check_accounts(tables, sources, out)
     rev = tables.get("revenue")
     if rev is not None and not rev.empty and "amount" in rev.columns:
-        _check_amounts(rev, sources["revenue"], out)
+        _check_amounts(rev, sources["revenue"], out, (ids or {}).get("revenue"))
     act, rates = tables.get("activities"), tables.get("activity_rates")
     if act is not None and rates is not None and not act.empty and not rates.empty:
         unpriced = ~act["activity"].isin(set(rates["activity"]))
@@ -1070,7 +1117,20 @@ def _check_values(tables: dict[str, pd.DataFrame], sources: dict[str, str], out:
             )
 
 
-def _check_amounts(rev: pd.DataFrame, source: str, out: Collector) -> None:
+def _largest_by_account(rev: pd.DataFrame, coded: _Distinct | None) -> pd.Series:
+    """Each account's largest amount; ``coded``: the table's account ids as read, so that
+    millions of lines are grouped by an integer code, not by their text."""
+    if coded is None or len(coded.codes) != len(rev):
+        return rev.groupby("account_id")["amount"].max()
+    per_code = pd.Series(rev["amount"].to_numpy()).groupby(coded.codes).max()
+    per_code = per_code[per_code.index >= 0]  # no id: no account
+    ids = coded.values.to_numpy()[per_code.index.to_numpy()]
+    return per_code.groupby(ids).max().rename_axis("account_id")
+
+
+def _check_amounts(
+    rev: pd.DataFrame, source: str, out: Collector, coded: _Distinct | None = None
+) -> None:
     """Negative, credit-only and zero amounts, and list amounts below the net amount."""
     neg = rev["amount"] < 0
     if neg.any():
@@ -1085,8 +1145,7 @@ def _check_amounts(rev: pd.DataFrame, source: str, out: Collector) -> None:
             rows=rev.index[neg],
             values=rev.loc[neg, "amount"],
         )
-    by_account = rev.groupby("account_id")["amount"]
-    credit_only = by_account.max() < 0
+    credit_only = _largest_by_account(rev, coded) < 0
     if credit_only.any():
         ids = sorted(credit_only.index[credit_only])
         out.add(
@@ -1154,9 +1213,10 @@ def read_datapack(
         )
     form, found, seen = _detect(path, mapping.get("tables") or {}, out)
     pack = DataPack(path=path, form=form)
+    ids: dict[str, _Distinct] = {}  # each table's account ids, coded
     for name, spec in TABLES.items():
         if name in found:
-            _read_table(pack, name, spec, found[name], mapping, decimal, out)
+            _read_table(pack, name, spec, found[name], mapping, decimal, out, ids)
         elif spec.required and form in {"csv", "parquet", "mixed", "excel"}:
             out.add(
                 ERROR,
@@ -1170,8 +1230,8 @@ def read_datapack(
                 "(mapping.tables).",
                 "stops the run",
             )
-    _check_references(pack.tables, pack.sources, out)
-    _check_values(pack.tables, pack.sources, out)
+    _check_references(pack.tables, pack.sources, out, ids)
+    _check_values(pack.tables, pack.sources, out, ids)
     pack.findings = out.findings
     return pack
 
@@ -1184,9 +1244,11 @@ def _read_table(
     mapping: dict,
     decimal: str,
     out: Collector,
+    ids: dict | None = None,
 ) -> None:
     """One table read from its file or sheet, its columns matched and parsed, its keys
-    checked, into ``pack``; left out (with its findings) when it cannot be used."""
+    checked, into ``pack``; left out (with its findings) when it cannot be used. Its
+    account ids, coded, go into ``ids``."""
     file, sheet = where
     source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
     df: pd.DataFrame | None
@@ -1219,10 +1281,13 @@ def _read_table(
     if matched is None:
         return
     parsed = pd.DataFrame(index=matched.index)
+    coded: dict[str, _Distinct] = {}
     for col in spec.columns:
         if col.name in matched.columns:
-            parsed[col.name] = _parse_column(matched, col, name, source, decimal, out)
+            parsed[col.name] = _parse_column(matched, col, name, source, decimal, out, coded)
     _check_keys(parsed, spec, source, out)
+    if ids is not None and "account_id" in coded:
+        ids[name] = coded["account_id"]
     pack.tables[name] = parsed
     pack.sources[name] = source
 
