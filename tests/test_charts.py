@@ -215,8 +215,11 @@ def test_an_accounts_trend_ends_with_its_last_month_of_data():
     ax = charts.account_trend(monthly).axes[0]
     end = mdates.date2num(pd.Timestamp("2026-10-01"))  # the end of September, the last month
     assert ax.get_xlim()[1] <= end
-    last = ax.patches[-1]
-    assert last.get_x() + last.get_width() <= end
-    assert last.get_x() >= mdates.date2num(pd.Timestamp("2026-09-01"))
+    bars = ax.collections[0].get_paths()  # the months' bars, one shape
+    assert len(bars) == 14
+    last = bars[-1].vertices[:, 0]
+    assert last.max() <= end
+    assert last.min() >= mdates.date2num(pd.Timestamp("2026-09-01"))
+    assert ax.get_ylim()[0] == 0  # revenue from zero
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert max(ticks) <= end  # no "Oct" after the data

@@ -267,11 +267,11 @@ def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkey
         read.append(weakref.ref(pack))
         return pack
 
-    def step(step, job, run, pack_file):
+    def step(step, job, run, pack_file, km=None):
         gc.collect()
         freed = read[0]() is None  # nothing in the runner keeps it: the memory is free
         seen.append((step.name, job.engagement.pack is None and freed, pack_file.is_file()))
-        return {"step": step.name, "outputs": []}
+        return lambda: {"step": step.name, "outputs": []}
 
     def deck(job, run, step):
         decks.append(len(job.pack["accounts"]))
@@ -306,3 +306,76 @@ def test_a_kernels_traceback_in_the_log_names_no_path_of_this_machine(tmp_path):
     assert str(ROOT) not in text and str(run) not in text and str(Path.home()) not in text
     assert './.venv/lib/python3.11/site-packages/zmq/sugar/socket.py"' in text
     assert "./05_kpi_review.ipynb" in text and "~/.cache" in text
+
+
+def test_each_steps_kernel_starts_ahead_and_none_outlives_the_run(tmp_path, monkeypatch):
+    """The next step's kernel starts (and imports) while the current step runs; each
+    step runs in its own, from a clean count, and no kernel outlives the run."""
+    import psutil
+
+    from kamlib.run import pipeline
+
+    started, taken = [], []
+    real_start, real_take = pipeline.KernelsAhead.start, pipeline.KernelsAhead.take
+
+    def start(self):
+        real_start(self)
+        started.append((len(taken), self._ahead[0].provisioner.pid))
+
+    def take(self):
+        km = real_take(self)
+        taken.append(km.provisioner.pid)
+        return km
+
+    monkeypatch.setattr(pipeline.KernelsAhead, "start", start)
+    monkeypatch.setattr(pipeline.KernelsAhead, "take", take)
+    options = runner.RunOptions(
+        only=("data_review", "segmentation"), reports=tmp_path / "r", pdf=False
+    )
+    done = runner.run_engagement(str(EXAMPLE), options)
+    # the first kernel before any step, the second while the first step ran
+    assert [n for n, _ in started] == [0, 1]
+    assert taken == [pid for _, pid in started] and len(set(taken)) == 2
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+                   for pid in taken)  # fmt: skip
+    manifest = json.loads((done.latest / "manifest.json").read_text())
+    assert [s["step"] for s in manifest["steps"]] == ["data_review", "segmentation"]
+    for name in ("00_data_review.ipynb", "01_segmentation.ipynb"):
+        nb = nbformat.read(done.latest / name, as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts[0] == 1  # the import ahead was silent: the notebook counts from 1
+
+
+def test_a_report_that_cannot_be_rendered_fails_the_run_after_the_steps_before(
+    tmp_path, monkeypatch
+):
+    """Reports render while the next step runs: one that fails still fails the run,
+    with the steps rendered before it in the manifest and no kernel left running."""
+    import psutil
+
+    from kamlib.render import pages
+
+    real = pages.render
+
+    def render(executed, *args, **kwargs):
+        if Path(executed).name.startswith("01_"):
+            raise OSError(28, "No space left on device", str(executed))
+        return real(executed, *args, **kwargs)
+
+    monkeypatch.setattr(pages, "render", render)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    options = runner.RunOptions(
+        only=("data_review", "segmentation", "service_model"),
+        reports=tmp_path / "r",
+        pdf=False,
+    )
+    with pytest.raises(OSError, match="No space left"):
+        runner.run_engagement(str(EXAMPLE), options)
+    (run,) = runs.runs(tmp_path / "r" / "example")
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert [s["step"] for s in manifest["steps"]] == ["data_review"]
+    assert not (tmp_path / "r" / "example" / "latest").exists()
+    time.sleep(0.5)
+    left = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert not [p for p in left if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]

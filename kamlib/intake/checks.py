@@ -227,7 +227,7 @@ def _duplicates(out: Collector, pack: DataPack) -> None:
     key_cols = [
         c
         for c in ("account_id", "date", "product", "amount", "invoice_id")
-        if c in rev.columns and rev[c].notna().any()
+        if c in rev.columns and rev[c].first_valid_index() is not None
     ]
     dup = rev.duplicated(key_cols, keep="first")
     if dup.any():

@@ -747,7 +747,7 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
     fig, ax = plt.subplots(figsize=(8.0, 3.0))
     start = pd.to_datetime(monthly["month"])
     x = start + pd.Timedelta(days=15)  # the month's middle
-    ax.bar(x, monthly["revenue"], width=24, color=palette()[0], label="Revenue")
+    _month_bars(ax, x, monthly["revenue"], palette()[0], "Revenue")
     money_axis(ax, currency)
     handles = ax.get_legend_handles_labels()[0]
     labels = ["Revenue"]
@@ -768,6 +768,25 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Figure 
     ax.set_title(title, y=TITLE_Y)
     ax.legend(handles, labels, loc="upper center", ncol=2, fontsize=8, bbox_to_anchor=(0.5, -0.14))
     return _done(fig, MARGINS)
+
+
+def _month_bars(ax: Any, middle: pd.Series, heights: pd.Series, colour: str, label: str) -> None:
+    """Bars 24 days wide around each month's middle, drawn as one shape: a plan draws
+    36 of them, and one shape costs what one bar does."""
+    from matplotlib.collections import PolyCollection
+
+    x = mdates.date2num(pd.DatetimeIndex(middle).to_pydatetime())
+    h = pd.to_numeric(heights, errors="coerce").fillna(0.0).to_numpy(float)
+    left, right = x - 12, x + 12
+    verts = np.stack(
+        [np.column_stack(p) for p in ((left, 0 * h), (left, h), (right, h), (right, 0 * h))],
+        axis=1,
+    )
+    bars = PolyCollection(list(verts), facecolors=colour, edgecolors="none", label=label)
+    bars.sticky_edges.y.append(0.0)  # the axis starts at zero, as under ax.bar
+    ax.add_collection(bars, autolim=True)
+    ax.xaxis_date()
+    ax.autoscale_view()
 
 
 ATTITUDES = ["detractor", "neutral", "supporter"]

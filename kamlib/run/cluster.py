@@ -151,14 +151,27 @@ def _connect(address: str, jobs: int) -> tuple[Any, Any]:
 
 def _kill_new_processes(before: set) -> None:
     """Kill what this process started since ``before``: the local cluster's workers with
-    their kernels and browsers (Ctrl-C; the cluster is closed after)."""
+    their kernels and browsers (Ctrl-C; the cluster is closed after). Each is frozen
+    first, so that a worker starting a kernel at that moment cannot leave it behind."""
     import psutil
 
-    procs = []
-    for p in psutil.Process().children(recursive=True):
-        with contextlib.suppress(psutil.Error):  # multiprocessing's own helper stays
-            if p not in before and "resource_tracker" not in " ".join(p.cmdline()):
-                procs.append(p)
+    procs: list = []
+    for _ in range(5):  # each round freezes what it finds: a frozen worker starts nothing
+        new = []
+        for p in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # multiprocessing's own helper stays
+                if (
+                    p not in before
+                    and p not in procs
+                    and "resource_tracker" not in " ".join(p.cmdline())
+                ):
+                    new.append(p)
+        if not new:
+            break
+        for p in new:
+            with contextlib.suppress(psutil.Error):
+                p.suspend()
+        procs += new
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.kill()

@@ -434,23 +434,29 @@ def kernel_lost(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and not isinstance(exc, refused)
 
 
-def _execute(step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path) -> None:
-    """Execute a step's notebook in ``cwd``; a kernel that dies (on start or later) is
-    replaced by a fresh one once before the step counts as failed. The executed notebook
-    records where it came from relative to the workbook, not as this machine's paths;
-    so does the kernels' log."""
+def _execute(
+    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path, km=None
+) -> None:
+    """Execute a step's notebook in ``cwd`` (in ``km``'s kernel, started ahead in
+    ``cwd``, when given); a kernel that dies (on start or later) is replaced by a fresh
+    one once before the step counts as failed. The executed notebook records where it
+    came from relative to the workbook, not as this machine's paths; so does the
+    kernels' log."""
     try:
-        _run_notebook(step, executed, parameters, log, progress, cwd)
+        _run_notebook(step, executed, parameters, log, progress, cwd, km)
     finally:
         _unplace(log, cwd)
 
 
 def _run_notebook(
-    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path
+    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path, km=None
 ) -> None:
     import papermill as pm
 
+    from .pipeline import engine, shut
+
     for attempt in (1, 2):
+        ahead = {"km": km, "engine_name": engine()} if km is not None and attempt == 1 else {}
         try:
             with _kernel_stderr_to(log):
                 pm.execute_notebook(
@@ -462,6 +468,7 @@ def _run_notebook(
                     log_output=False,
                     cwd=str(cwd),
                     extra_arguments=KERNEL_ARGS,
+                    **ahead,
                 )
             _forget_machine_paths(executed, step)
             return
@@ -475,6 +482,9 @@ def _run_notebook(
                 )
                 continue
             raise _failure(step, executed, exc) from None
+        finally:
+            if ahead:  # nbclient leaves a kernel it was handed running
+                shut(km)
 
 
 def _forget_machine_paths(executed: Path, step: Step) -> None:
@@ -689,14 +699,17 @@ class _Job:
 
 
 def _give_back_memory() -> None:
-    """Return what this process freed to the system now: the C library otherwise keeps
-    freed heap for its own reuse, and a large client's pack would stay counted."""
+    """Return what this process freed to the system now: the C library and Arrow
+    otherwise keep freed memory for their own reuse (a quarter of a gigabyte after
+    reading a 100,000-account pack), and a large client's pack would stay counted."""
     import ctypes
     import gc
 
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # glibc only (Linux)
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+    if "pyarrow" in sys.modules:  # Arrow's own allocator keeps what reading Parquet used
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
 
 
 def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
@@ -717,9 +730,11 @@ def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _run_step(step: Step, job: _Job, run: Path, pack_file: Path | None) -> dict:
-    """One step: its notebook executed, then rendered to HTML (and PDF); its manifest
-    entry."""
+def _run_step(
+    step: Step, job: _Job, run: Path, pack_file: Path | None, km=None
+) -> Callable[[], dict]:
+    """One step's notebook executed (in ``km``'s kernel when one was started ahead);
+    returns what renders it to HTML (and PDF) and gives its manifest entry."""
     from ..render.pages import render, report_meta
 
     t0 = time.perf_counter()
@@ -733,22 +748,28 @@ def _run_step(step: Step, job: _Job, run: Path, pack_file: Path | None) -> dict:
         "output_dir": ".",
         "cache": pack_file.name if pack_file else "",
     }
-    _execute(step, executed, parameters, run / "kernel.log", job.progress, cwd=run)
-    t1 = time.perf_counter()
-    outputs = render(executed, run, report_meta(config, step.title), pdf=job.options.pdf)
-    t2 = time.perf_counter()
-    exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
-    written = [p.name for p in outputs] + exports
-    entry = {
-        "step": step.name,
-        "notebook": step.notebook,
-        "execute_seconds": round(t1 - t0, 2),
-        "render_seconds": round(t2 - t1, 2),
-        "outputs": [executed.name, *written],
-    }
-    kinds = ", ".join(Path(o).suffix.lstrip(".") for o in written)
-    job.progress(f"{step.notebook:<28} {t2 - t0:6.1f} s  → {kinds}")
-    return entry
+    _execute(step, executed, parameters, run / "kernel.log", job.progress, cwd=run, km=km)
+    executing = time.perf_counter() - t0
+    meta = report_meta(config, step.title)
+
+    def rendered() -> dict:
+        t1 = time.perf_counter()
+        outputs = render(executed, run, meta, pdf=job.options.pdf)
+        _give_back_memory()  # what laying out the pages took, while the next step runs
+        rendering = time.perf_counter() - t1
+        exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
+        written = [p.name for p in outputs] + exports
+        kinds = ", ".join(Path(o).suffix.lstrip(".") for o in written)
+        job.progress(f"{step.notebook:<28} {executing + rendering:6.1f} s  → {kinds}")
+        return {
+            "step": step.name,
+            "notebook": step.notebook,
+            "execute_seconds": round(executing, 2),
+            "render_seconds": round(rendering, 2),
+            "outputs": [executed.name, *written],
+        }
+
+    return rendered
 
 
 def _run_deck(job: _Job, run: Path, step: Step) -> dict:
@@ -763,32 +784,66 @@ def _run_deck(job: _Job, run: Path, step: Step) -> dict:
     return {"step": step.name, "seconds": round(took, 2), "outputs": [path.name]}
 
 
+def _each_step(
+    job: _Job, run: Path, pack_file: Path | None, ahead: tuple, record, result: RunResult
+) -> None:
+    """Every step in its order: a notebook's report renders while the next notebook runs
+    in the kernel started for it (``ahead``: the kernels and the renders); the plans and
+    the deck wait for the reports before them."""
+    kernels, renders = ahead
+    for step in job.steps:
+        if step.batch:
+            record(renders.done())
+            job.take_back()
+            entry = _run_plans(job, run, step)
+            result.failed_plans = entry.pop("_failed")
+        elif step.in_process:
+            record(renders.done())
+            job.take_back()
+            entry = _run_deck(job, run, step)
+        else:
+            job.hand_over(pack_file)
+            km = kernels.take()
+            if _next_is_notebook(job.steps, step):
+                kernels.start()  # the next notebook's, while this one runs
+            renders.send(_run_step(step, job, run, pack_file, km))
+            continue
+        record([entry])
+    record(renders.done())
+
+
+def _next_is_notebook(steps: list[Step], step: Step) -> bool:
+    after = steps[steps.index(step) + 1 :]
+    return bool(after) and not (after[0].batch or after[0].in_process)
+
+
 def _run_steps(job: _Job) -> RunResult:
     """The run itself, under the engagement's lock: a new run folder, each step, the
-    manifest, then ``latest``."""
+    manifest, then ``latest``. A step's report renders while the next step runs, and the
+    next notebook's kernel starts while the current one runs (:mod:`.pipeline`)."""
+    from .pipeline import KernelsAhead, Renders
+
     config, root = job.config, job.root
     run = _new_run_dir(root)
     started = dt.datetime.now()
     manifest = _manifest(job, run, started)
     result = RunResult(run_dir=run, latest=root / "latest")
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
+    kernels = shared.enter_context(contextlib.closing(KernelsAhead(run, run / "kernel.log")))
+    renders = shared.enter_context(contextlib.closing(Renders()))
+
+    def record(entries: list[dict]) -> None:
+        manifest["steps"].extend(entries)
+        result.steps.extend(entries)
+
     try:
+        notebooks = [s for s in job.steps if not (s.batch or s.in_process)]
+        if notebooks:  # its libraries load while the pack is saved for the kernels
+            kernels.start()
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         if pack_file is not None:  # the plan book and the deck start from the steps' results
             job.engagement.run_folder = run
-        for step in job.steps:
-            if step.batch:
-                job.take_back()
-                entry = _run_plans(job, run, step)
-                result.failed_plans = entry.pop("_failed")
-            elif step.in_process:
-                job.take_back()
-                entry = _run_deck(job, run, step)
-            else:
-                job.hand_over(pack_file)
-                entry = _run_step(step, job, run, pack_file)
-            manifest["steps"].append(entry)
-            result.steps.append(entry)
+        _each_step(job, run, pack_file, (kernels, renders), record, result)
         manifest["carried_over"] = _carry_over(
             root, run, [s for s in available_steps() if s not in job.steps]
         )
@@ -808,6 +863,8 @@ def _run_steps(job: _Job) -> RunResult:
             f"the incomplete run is kept in {run}; {root / 'latest'} is unchanged."
         ) from None
     finally:
+        with contextlib.suppress(Exception):  # the reports rendered before a failure
+            record(renders.done())
         shared.close()
         manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         (run / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
