@@ -7,6 +7,7 @@ refused with one message, what a killed run left is removed by the next run (or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -284,6 +285,23 @@ def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkey
     runner.run_engagement(str(EXAMPLE), options)
     assert seen == [("data_review", True, True), ("segmentation", True, True)]
     assert decks == [40]
+    # the kernels started ahead for those steps (never used here) ended with the run
+    assert not _kernels_left()
+
+
+def _kernels_left(wait: float = 5.0) -> list:
+    import psutil
+
+    deadline = time.monotonic() + wait
+    while True:
+        left = []
+        for p in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "ipykernel" in " ".join(p.cmdline()) and p.status() != "zombie":
+                    left.append(p)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 def test_a_kernels_traceback_in_the_log_names_no_path_of_this_machine(tmp_path):

@@ -27,11 +27,13 @@ class KernelsAhead:
     """Kernels started before they are needed, in ``cwd`` (the run folder) and printing
     to ``log``: :meth:`start` launches one (it imports the libraries on another core),
     :meth:`take` hands it over. A kernel that died meanwhile is not handed over (the step
-    starts its own); :meth:`close` ends one that was never taken."""
+    starts its own); :meth:`close` ends every kernel it started, taken or not, so none
+    outlives the run whatever happened to the step it was for."""
 
     def __init__(self, cwd: Path, log: Path) -> None:
         self.cwd, self.log = cwd, log
         self._ahead: tuple[Any, Any] | None = None  # the kernel manager and its client
+        self._taken: list[Any] = []  # handed over: the notebook ends them, close() too
 
     def start(self) -> None:
         if self._ahead is not None:
@@ -63,6 +65,7 @@ class KernelsAhead:
             kc.stop_channels()
         try:
             if km.has_kernel and _alive(km):
+                self._taken.append(km)
                 return km
         except Exception:
             pass
@@ -76,6 +79,10 @@ class KernelsAhead:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
             _shut(km)
+        taken, self._taken = self._taken, []
+        for km in taken:  # ended by their notebooks, unless a step never ran its own
+            if km.has_kernel:
+                _shut(km)
 
 
 #: The papermill engine that runs a notebook in a kernel started ahead (:func:`engine`)
