@@ -1091,14 +1091,15 @@ def _check_values(
     tables: dict[str, pd.DataFrame],
     sources: dict[str, str],
     out: Collector,
-    ids: dict[str, _Distinct] | None = None,
+    coded: dict[str, _Distinct] | None = None,
 ) -> None:
     """Values that are readable but suspicious: accounts (duplicates and the like),
-    revenue amounts, and activities without a unit cost."""
+    revenue amounts, and activities without a unit cost (``coded``: the tables' account
+    ids as read)."""
     _check_accounts(tables, sources, out)
     rev = tables.get("revenue")
     if rev is not None and not rev.empty and "amount" in rev.columns:
-        _check_amounts(rev, sources["revenue"], out, (ids or {}).get("revenue"))
+        _check_amounts(rev, sources["revenue"], out, (coded or {}).get("revenue"))
     act, rates = tables.get("activities"), tables.get("activity_rates")
     if act is not None and rates is not None and not act.empty and not rates.empty:
         unpriced = ~act["activity"].isin(set(rates["activity"]))

@@ -51,7 +51,7 @@ class KernelsAhead:
             kc.start_channels()
             kc.execute(WARM_UP, silent=True, store_history=False)  # sent; not waited for
         except Exception:  # no kernel ahead: the step starts its own, as it always could
-            _shut(km)
+            shut(km)
             return
         self._ahead = (km, kc)
 
@@ -69,7 +69,7 @@ class KernelsAhead:
                 return km
         except Exception:
             pass
-        _shut(km)
+        shut(km)
         return None
 
     def close(self) -> None:
@@ -78,11 +78,11 @@ class KernelsAhead:
             self._ahead = None
             with contextlib.suppress(Exception):
                 kc.stop_channels()
-            _shut(km)
+            shut(km)
         taken, self._taken = self._taken, []
         for km in taken:  # ended by their notebooks, unless a step never ran its own
             if km.has_kernel:
-                _shut(km)
+                shut(km)
 
 
 #: The papermill engine that runs a notebook in a kernel started ahead (:func:`engine`)
@@ -126,11 +126,8 @@ def _alive(km: Any) -> bool:
 
 
 def shut(km: Any) -> None:
-    """End a kernel handed over by :meth:`KernelsAhead.take` once its notebook has run."""
-    _shut(km)
-
-
-def _shut(km: Any) -> None:
+    """End a kernel (one handed over by :meth:`KernelsAhead.take`, once its notebook has
+    run); one already ended is left as it is."""
     from jupyter_core.utils import run_sync
 
     with contextlib.suppress(Exception):
@@ -167,6 +164,4 @@ class Renders:
 
     def close(self) -> None:
         """Stop: what has not started is not rendered; what is rendering finishes."""
-        for f in self._pending:
-            f.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
