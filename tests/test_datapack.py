@@ -432,6 +432,10 @@ def test_a_parquet_pack_is_checked_as_its_csv_is(tmp_path):
         pack = read_datapack(folder)
         found[form] = [f.message.replace(f".{form}", "") for f in pack.findings]
         assert [len(t) for t in pack.tables.values()] == [3, 6, 1]  # Y's activity left out
+        # where each line's account is, as read: 'B ' is B, Z is none, Y's line is gone
+        assert pack.account_lines("revenue").tolist() == [0, 1, 1, 2, -1, 2]
+        assert pack.account_lines("activities").tolist() == [0]
+        assert pack.lines_of("revenue", pd.Index(["B", "Z"])).tolist() == [0, 1, 1, 0, 0, 0]
     one_on = [re.sub(r"\b(\d+)(?=: ')", lambda m: str(int(m[1]) + 1), f) for f in found["parquet"]]
     assert one_on == found["csv"]
     text = "\n".join(found["parquet"])

@@ -119,6 +119,32 @@ def test_period_kpis_known_answers_and_no_respondents_means_no_nps():
     assert math.isnan(other_q3["share_of_wallet"])  # no wallet estimate
 
 
+def test_period_kpis_take_each_cohort_as_it_is_ordered_and_whoever_it_holds():
+    """Each period's cohort is looked up once in the trailing revenue, the wallets and the
+    surveys: its own order, an account without revenue, and a cohort that differs from
+    the next period's all give the answers of the accounts it names."""
+    revenue, _, surveys, opps = _reviewable()
+    surveys = pd.concat([surveys, pd.DataFrame({"account_id": ["n1"], "nps": [0],
+        "csat": [1], "date": pd.to_datetime(["2026-08-15"])})], ignore_index=True)  # fmt: skip
+    q2, q3 = pd.Timestamp("2026-06-30"), pd.Timestamp("2026-09-30")
+    key = {
+        q2: pd.Series({"k1": True, "o1": False}),  # k2 not in this cohort
+        q3: pd.Series({"n1": False, "k2": True, "o1": False, "k1": True}),  # n1: no revenue
+    }
+    wallet = pd.Series({"k2": 1000.0, "k1": 2000.0, "o1": 0.0})
+    t = kpis.period_kpis(revenue, key, [q2, q3], "quarter", surveys, opps, wallet)
+    t = t.set_index(["period_end", "group"])
+    assert t.loc[(q2, "key accounts"), "revenue"] == 100 * 3 + 130 * 9  # k1 alone
+    assert t.loc[(q2, "key accounts"), "share_of_wallet"] == pytest.approx(1470 / 2000)
+    assert t.loc[(q3, "key accounts"), "revenue"] == 130 * 12 + 40 * 12
+    assert t.loc[(q3, "key accounts"), "share_of_wallet"] == pytest.approx(2040 / 3000)
+    other = t.loc[(q3, "other accounts")]
+    assert other["revenue"] == 120 and math.isnan(other["share_of_wallet"])  # o1's is 0
+    assert other["respondents"] == 1 and other["nps"] == -100  # n1's answer, o1's in Q1
+    assert other["acv"] == 120  # n1, without revenue, is no active account
+    assert t.loc[(q3, "key accounts"), "respondents"] == 3
+
+
 def test_scorecard_baseline_targets_and_rag():
     table = pd.DataFrame(
         {

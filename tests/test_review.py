@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,6 +58,43 @@ def test_revenue_change_known_answer(tmp_path):
     assert ch.loc["A2", "change"] == pytest.approx(-0.2)
     assert ch.loc["A3", "trailing"] == 0 and ch.loc["A3", "prior"] == 40
     assert ch.loc["A3", "change"] == pytest.approx(-1.0)
+
+
+def test_revenue_change_by_account_positions_is_the_same_as_by_id():
+    rng = np.random.default_rng(7)
+    ids = pd.Index(["b", "a", "c", "d"])
+    at = rng.integers(0, 3, 200)  # d has no line
+    days = pd.Timestamp("2024-04-30") + pd.to_timedelta(rng.integers(0, 730, 200), "D")
+    lines = pd.DataFrame(
+        {"account_id": ids.to_numpy()[at], "amount": rng.normal(100, 50, 200), "date": days}
+    )
+    by_id = checks.revenue_change(lines, "2026-03-31", 12)
+    by_position = checks.revenue_change(lines, "2026-03-31", 12, at, ids)
+    pd.testing.assert_frame_equal(by_position, by_id, check_exact=True)
+    assert by_id["account_id"].tolist() == ["a", "b", "c"]
+
+
+def test_repeated_lines_find_what_duplicated_finds():
+    """The hash only narrows the comparison: equal lines hash alike whatever they hold
+    (missing values, -0.0, no product, an id that is no account's), and different lines
+    that hash alike are still told apart."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    ids = np.array(["A1", "A2", "A3", "X", "Y"], dtype=object)  # X, Y: no account's
+    at = rng.integers(0, 5, n)
+    lines = pd.DataFrame({
+        "account_id": ids[at],
+        "date": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 3, n), "D"),
+        "product": rng.choice(np.array(["p", "q", None], dtype=object), n),
+        "amount": rng.choice([0.0, -0.0, 1.5, np.nan, 2.0], n),
+    })  # fmt: skip
+    lines.loc[::50, "date"] = pd.NaT
+    cols = ["account_id", "date", "product", "amount"]
+    positions = np.where(at < 3, at, -1)  # X and Y: both -1, told apart by their text
+    got = checks.repeated_lines(lines, cols, positions)
+    expected = lines.duplicated(cols, keep="first")
+    assert got.tolist() == expected.tolist() and 0 < expected.sum() < n
+    assert got.index.equals(lines.index)
 
 
 def test_analysis_findings(tmp_path):

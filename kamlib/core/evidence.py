@@ -143,7 +143,13 @@ class Evidence:
 
 
 def of_pack(pack: object) -> Evidence:
-    """The evidence a validated :class:`~kamlib.intake.datapack.DataPack` holds."""
+    """The evidence a validated :class:`~kamlib.intake.datapack.DataPack` holds (once
+    per pack: it reads every table)."""
+    tables = tuple(pack.tables)  # type: ignore[attr-defined]
+    return pack.derived("evidence", tables, lambda *_: _of_pack(pack))  # type: ignore[attr-defined]
+
+
+def _of_pack(pack: object) -> Evidence:
     revenue = pack["revenue"]  # type: ignore[index]
     dates = revenue["date"].dropna() if len(revenue) else pd.Series(dtype="datetime64[ns]")
     first = dates.min().to_period("M").to_timestamp() if len(dates) else None

@@ -21,21 +21,27 @@ from ..core.periods import in_window, trailing_window
 from .datapack import INFO, WARNING, Collector, DataPack, Finding
 
 
-def revenue_change(revenue: pd.DataFrame, as_of: dt.date | str, months: int = 12) -> pd.DataFrame:
-    """Per account: trailing revenue, prior-period revenue and the change between them."""
+def revenue_change(
+    revenue: pd.DataFrame,
+    as_of: dt.date | str,
+    months: int = 12,
+    at: np.ndarray | None = None,
+    ids: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Per account: trailing revenue, prior-period revenue and the change between them
+    (``at``: each line's position among the account ids ``ids``, to group the lines by
+    a number rather than by their text; the same sums, in the same order)."""
     cur = in_window(revenue["date"], trailing_window(as_of, months))
     pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
-    g = (
-        pd.DataFrame(
-            {
-                "account_id": revenue["account_id"],
-                "trailing": revenue["amount"].where(cur, 0.0),
-                "prior": revenue["amount"].where(pri, 0.0),
-            }
-        )
-        .groupby("account_id", sort=True)
-        .sum()
+    sums = pd.DataFrame(
+        {"trailing": revenue["amount"].where(cur, 0.0), "prior": revenue["amount"].where(pri, 0.0)}
     )
+    if at is None or ids is None or (at < 0).any():  # an id that is no account's: by text
+        g = sums.groupby(revenue["account_id"].rename("account_id"), sort=True).sum()
+    else:
+        g = sums.groupby(at).sum()
+        g.index = pd.Index(ids.to_numpy()[g.index.to_numpy()], name="account_id")
+        g = g.sort_index()
     g["change"] = (g["trailing"] / g["prior"] - 1).where(g["prior"] > 0)
     return g.reset_index()
 
@@ -52,7 +58,6 @@ def analysis_findings(
     short or with holes, repeated rows, and accounts whose revenue moved beyond
     ``outlier_change``."""
     out = Collector(examples)
-    rev = pack["revenue"]
     as_of_ts = pd.Timestamp(as_of)
     later = _after_as_of(out, pack, as_of_ts)
     _idle_accounts(out, pack, as_of, months)
@@ -60,7 +65,7 @@ def analysis_findings(
     _history(out, pack, as_of_ts, months, comparison)
     _duplicates(out, pack)
     _old_ratings(out, pack, as_of_ts)
-    _outliers(out, pack, rev[~later], as_of, months, outlier_change, comparison)
+    _outliers(out, pack, ~later.to_numpy(), as_of, months, outlier_change, comparison)
     return out.findings
 
 
@@ -122,11 +127,34 @@ def _after_as_of(out: Collector, pack: DataPack, as_of_ts: pd.Timestamp) -> pd.S
     return later
 
 
+def invoiced_accounts(pack: DataPack, lines: np.ndarray | None = None) -> np.ndarray:
+    """Per account of the accounts table: has it a revenue line (of ``lines`` when
+    given, a mask of the revenue's lines)?
+
+    Examples
+    --------
+    >>> pack = DataPack(".", "csv", {
+    ...     "accounts": pd.DataFrame({"account_id": ["a", "b", "c"]}),
+    ...     "revenue": pd.DataFrame({"account_id": ["c", "a", "c"]})})
+    >>> first = np.array([True, False, False])
+    >>> invoiced_accounts(pack).tolist(), invoiced_accounts(pack, first).tolist()
+    ([True, False, True], [False, False, True])
+    """
+    acc, rev = pack["accounts"], pack["revenue"]
+    at = pack.account_lines("revenue")
+    if at is None:  # ids that repeat: by value
+        ids = rev["account_id"] if lines is None else rev.loc[lines, "account_id"]
+        return acc["account_id"].isin(pd.unique(ids)).to_numpy()
+    at = at if lines is None else at[lines]
+    return np.bincount(at[at >= 0], minlength=len(acc)) > 0
+
+
 def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months: int) -> None:
     """Accounts never invoiced, and accounts with no revenue in the trailing window."""
     acc, rev, src_acc = pack["accounts"], pack["revenue"], pack.sources["accounts"]
-    invoiced = pd.unique(rev["account_id"])  # each id once, not a set of millions of rows
-    never = acc.loc[~acc["account_id"].isin(invoiced), "account_id"]
+    window = trailing_window(as_of, months)
+    invoiced = invoiced_accounts(pack)
+    never = acc.loc[~invoiced, "account_id"]
     if len(never):
         out.add(
             WARNING,
@@ -140,9 +168,8 @@ def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months:
             rows=never.index,
             values=never,
         )
-    window = trailing_window(as_of, months)
-    recent = pd.unique(rev.loc[in_window(rev["date"], window), "account_id"])
-    idle = acc.loc[acc["account_id"].isin(invoiced) & ~acc["account_id"].isin(recent), "account_id"]
+    recent = invoiced_accounts(pack, in_window(rev["date"], window).to_numpy())
+    idle = acc.loc[invoiced & ~recent, "account_id"]
     if len(idle):
         churn = pack.tables.get("churn")
         recorded = (
@@ -221,6 +248,47 @@ def _history(
             )
 
 
+def repeated_lines(rev: pd.DataFrame, columns: list[str], at: np.ndarray | None) -> pd.Series:
+    """``rev.duplicated(columns)``: the lines that repeat an earlier one. With ``at``
+    (each line's account as a number, :meth:`DataPack.account_lines`), only the lines
+    whose columns hash alike to another's are compared: the hash reads numbers, never the
+    text of millions of account ids, and two equal lines always hash alike.
+
+    Examples
+    --------
+    >>> rev = pd.DataFrame({"account_id": ["a", "a", "b", "a"], "amount": [1.0, 1.0, 1.0, -0.0],
+    ...                     "date": pd.to_datetime(["2026-01-01"] * 4)})
+    >>> repeated_lines(rev, ["account_id", "date", "amount"], np.array([0, 0, 1, 0])).tolist()
+    [False, True, False, False]
+    """
+    if at is None or len(rev) < 2:
+        return rev.duplicated(columns, keep="first")
+    h = np.asarray(at).astype(np.uint64)
+    for c in columns:
+        if c == "account_id":
+            continue
+        h = (h ^ _as_numbers(rev[c])) * np.uint64(0x9E3779B97F4A7C15)  # mix each column in
+        h ^= h >> np.uint64(29)
+    ordered = np.sort(h)  # the hashes that occur twice or more, then their lines
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    maybe = pd.Series(h).isin(twice).to_numpy() if len(twice) else np.zeros(len(h), bool)
+    dup = np.zeros(len(rev), dtype=bool)
+    if maybe.any():  # the few lines that may repeat: compared by their values
+        dup[maybe] = rev.loc[maybe, columns].duplicated(keep="first").to_numpy()
+    return pd.Series(dup, index=rev.index)
+
+
+def _as_numbers(s: pd.Series) -> np.ndarray:
+    """A column as 64-bit numbers that are equal where its values are: dates and amounts
+    as they are stored (0.0 and -0.0 alike, every missing value alike), text by code."""
+    if s.dtype.kind in "Mm":
+        return s.to_numpy().view(np.uint64)
+    if s.dtype.kind == "f":
+        v = s.to_numpy(dtype=float) + 0.0  # -0.0 becomes 0.0
+        return np.where(np.isnan(v), np.nan, v).view(np.uint64)
+    return pd.factorize(s)[0].astype(np.uint64)
+
+
 def _duplicates(out: Collector, pack: DataPack) -> None:
     """Revenue rows that repeat an earlier one exactly."""
     rev, src_rev = pack["revenue"], pack.sources["revenue"]
@@ -229,7 +297,8 @@ def _duplicates(out: Collector, pack: DataPack) -> None:
         for c in ("account_id", "date", "product", "amount", "invoice_id")
         if c in rev.columns and rev[c].first_valid_index() is not None
     ]
-    dup = rev.duplicated(key_cols, keep="first")
+    at = pack.account_lines("revenue") if "account_id" in key_cols else None
+    dup = repeated_lines(rev, key_cols, at)
     if dup.any():
         out.add(
             WARNING,
@@ -246,16 +315,19 @@ def _duplicates(out: Collector, pack: DataPack) -> None:
 def _outliers(
     out: Collector,
     pack: DataPack,
-    rev: pd.DataFrame,
+    lines: np.ndarray,
     as_of: dt.date | str,
     months: int,
     outlier_change: float,
     comparison: Comparison,
 ) -> None:
-    """Accounts whose trailing revenue moved more than ``outlier_change`` on the prior
-    window (not checked against a partial prior year)."""
+    """Accounts whose trailing revenue (of the revenue's ``lines``) moved more than
+    ``outlier_change`` on the prior window (not checked against a partial prior year)."""
     src_rev = pack.sources["revenue"]
-    change = revenue_change(rev, as_of, months)
+    at = pack.account_lines("revenue")
+    ids = pd.Index(pack["accounts"]["account_id"])
+    rev = pack["revenue"][lines]
+    change = revenue_change(rev, as_of, months, at[lines] if at is not None else None, ids)
     moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
     big = change[moved].sort_values("change")
     if not comparison.full:  # against a partial year every account "moves": no check

@@ -74,6 +74,41 @@ class DataPack:
         store[kind] = (frames, value)
         return value
 
+    def account_lines(self, table: str) -> np.ndarray | None:
+        """The position in the accounts table of each line's account in ``table`` (-1
+        for one that is not there), once per pack (the reading keeps what it coded): the
+        month sums and the selections of some accounts' lines (:meth:`lines_of`) then
+        look up no account id among millions. None when the accounts' ids are not
+        unique, so that a position would not name one account."""
+        ids = pd.Index(self.tables["accounts"]["account_id"])
+        if not ids.is_unique:
+            return None
+        return self.derived(
+            f"{ACCOUNT_LINES}{table}", ("accounts", table),
+            lambda acc, lines: positions(ids, lines["account_id"]),
+        )  # fmt: skip
+
+    def lines_of(self, table: str, ids: pd.Index) -> np.ndarray:
+        """Which lines of ``table`` belong to the accounts ``ids`` of the accounts table
+        (as ``isin(ids)`` of its account ids; a line whose id is not an account's belongs
+        to none: validation leaves none in a pack).
+
+        Examples
+        --------
+        >>> pack = DataPack(Path("."), "csv", {
+        ...     "accounts": pd.DataFrame({"account_id": ["a", "b"]}),
+        ...     "revenue": pd.DataFrame({"account_id": ["b", "x", "a", "b"]})})
+        >>> pack.lines_of("revenue", pd.Index(["b", "y"])).tolist()
+        [True, False, False, True]
+        """
+        at = self.account_lines(table)
+        if at is None:
+            return self.tables[table]["account_id"].isin(ids).to_numpy()
+        where = pd.Index(self.tables["accounts"]["account_id"]).get_indexer(ids)
+        member = np.zeros(len(self.tables["accounts"]) + 1, dtype=bool)  # the last: none
+        member[where[where >= 0]] = True
+        return member[at]
+
     def has(self, table: str, column: str | None = None) -> bool:
         """True when the table is present (and non-empty) and has the column with some value."""
         df = self.tables.get(table)
@@ -91,6 +126,18 @@ class DataPack:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.level == WARNING]
+
+
+#: how the kinds of :meth:`DataPack.account_lines` begin in :meth:`DataPack.derived`
+ACCOUNT_LINES = "account_lines:"
+
+
+def positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    """The position in ``ids`` (unique) of each key (-1 for one that is not there): each
+    distinct key looked up once."""
+    code, distinct = pd.factorize(keys)
+    where = ids.get_indexer(distinct)
+    return np.where(code >= 0, where[code], -1).astype(np.int32)
 
 
 def norm(name: object) -> str:
@@ -995,6 +1042,8 @@ def _check_references(
                 values=ids,
             )
             tables[name] = df[~unknown]
+            if coded and name in coded:  # the codes of the rows kept
+                coded[name] = _Distinct(coded[name].codes[~unknown.to_numpy()], coded[name].values)
     acc = tables["accounts"]
     if "parent_id" in acc.columns:
         orphan = acc["parent_id"].notna() & ~acc["parent_id"].isin(known)
@@ -1233,8 +1282,26 @@ def read_datapack(
             )
     _check_references(pack.tables, pack.sources, out, ids)
     _check_values(pack.tables, pack.sources, out, ids)
+    _keep_account_lines(pack, ids)
     pack.findings = out.findings
     return pack
+
+
+def _keep_account_lines(pack: DataPack, coded: dict[str, _Distinct]) -> None:
+    """Each table's account ids as the reading coded them, kept as the pack's
+    :meth:`DataPack.account_lines` (a position per line: no id looked up again)."""
+    acc = pack.tables.get("accounts")
+    index = pd.Index(acc["account_id"]) if acc is not None else None
+    if index is None or not index.is_unique:
+        return
+    for name, d in coded.items():
+        lines = pack.tables.get(name)
+        if lines is None or len(d.codes) != len(lines):
+            continue
+        where = index.get_indexer(d.values)
+        at = np.where(d.codes >= 0, where[np.maximum(d.codes, 0)] if len(where) else -1, -1)
+        at = at.astype(np.int32)  # as many accounts as an int32 counts: half the memory
+        pack.derived(f"{ACCOUNT_LINES}{name}", ("accounts", name), lambda *_, at=at: at)
 
 
 def _read_table(

@@ -62,8 +62,13 @@ def retention(start: pd.Series, end: pd.Series, lost: set | None = None) -> dict
     >>> round(r["churn"], 2), round(r["contraction"], 2), round(r["grr"], 3)
     (1.5, 0.0, 0.85)
     """
-    s = start[start > 0]
-    e = end.reindex(s.index).fillna(0.0).clip(lower=0)
+    pos = (start > 0).to_numpy()
+    s = start[pos]
+    if end.index is start.index:  # aligned (the periods' cohorts): no lookup by label
+        e = pd.Series(end.to_numpy()[pos], index=s.index)
+    else:
+        e = end.reindex(s.index)
+    e = e.fillna(0.0).clip(lower=0)
     total = float(s.sum())
     churned = (e <= 0) | s.index.isin(list(lost or ()))
     churn = float((s - e)[churned].clip(lower=0).sum())
@@ -166,6 +171,48 @@ def _cohort(key: pd.Series | dict, end: pd.Timestamp) -> pd.Series:
     return key[end] if isinstance(key, dict) else key
 
 
+def _groups(flags: pd.Series) -> list[tuple[str, np.ndarray]]:
+    """The key accounts and the rest of a cohort: (group, which of its accounts)."""
+    return [
+        ("key accounts", flags.eq(True).to_numpy()),
+        ("other accounts", flags.eq(False).to_numpy()),
+    ]
+
+
+class _Lookups:
+    """Where each account of a cohort is in a table keyed by account (trailing revenue,
+    wallets), and where each line of a table (surveys, opportunities) is in the cohort:
+    looked up once per cohort, not once per period and group (a cohort is often the same
+    for several periods; 100,000 accounts make each lookup count)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, int], tuple[object, pd.Index, np.ndarray]] = {}
+
+    def where(self, values: pd.Index | pd.DataFrame, index: pd.Index) -> np.ndarray:
+        """The position in ``index`` of each of ``values`` (a table: its account ids;
+        -1: not there)."""
+        k = (id(values), id(index))
+        if k not in self._kept:  # both kept with the answer: their ids stay theirs
+            ids = values["account_id"] if isinstance(values, pd.DataFrame) else values
+            self._kept[k] = (values, index, index.get_indexer(ids))
+        return self._kept[k][2]
+
+    def values(
+        self, by_account: pd.DataFrame | pd.Series, flags: pd.Series, members: np.ndarray,
+        column: object = None, fill: float = 0.0,
+    ) -> pd.Series:  # fmt: skip
+        """A series keyed by account (or a frame's ``column``) for the ``members`` of
+        the cohort ``flags``, in its order; ``fill`` for an account without a value."""
+        at = self.where(flags.index, by_account.index)[members]  # the frame's own index
+        col = by_account[column] if isinstance(by_account, pd.DataFrame) else by_account
+        got = np.where(at >= 0, col.to_numpy(dtype=float)[at], fill)
+        return pd.Series(got, index=flags.index[members])
+
+    def lines(self, table: pd.DataFrame, flags: pd.Series, members: np.ndarray) -> np.ndarray:
+        """Which lines of ``table`` are of the cohort's ``members``."""
+        return np.append(members, False)[self.where(table, flags.index)]
+
+
 def retention_by_period(
     revenue: pd.DataFrame,
     key: pd.Series | dict,
@@ -198,13 +245,13 @@ def retention_by_period(
     year_before = [e - pd.DateOffset(years=1) for e in ends]
     if t12 is None:
         t12 = trailing_revenue(revenue, sorted(set(ends) | set(year_before)))
-    rows = []
+    rows, look = [], _Lookups()
     for end, before in zip(ends, year_before, strict=True):
         flags = _cohort(key, end)
-        for group, members in (("key accounts", True), ("other accounts", False)):
-            ids = flags.index[flags == members]
-            s = t12[before].reindex(ids).fillna(0.0)
-            e = t12[end].reindex(ids).fillna(0.0)
+        for group, members in _groups(flags):
+            s = look.values(t12, flags, members, before)
+            e = look.values(t12, flags, members, end)
+            e.index = s.index  # one index: retention pairs them by position
             r = retention(s, e, (lost or {}).get(end))
             growth = e.sum() / s.sum() - 1 if s.sum() > 0 else float("nan")
             if measurable is not None and end not in measurable:
@@ -311,49 +358,75 @@ def period_kpis(
 
     survey_start = starts(surveys, "date")
     opp_start = starts(opportunities, "created")
+    look = _Lookups()
     for end in ends:
         before = end - pd.DateOffset(years=1)
         flags = _cohort(key, end)
-        for group, members in (("key accounts", True), ("other accounts", False)):
-            ids = flags.index[flags == members]
-            now, then = t12[end].reindex(ids).fillna(0.0), t12[before].reindex(ids).fillna(0.0)
+        for group, members in _groups(flags):
+            now = look.values(t12, flags, members, end)
+            then = look.values(t12, flags, members, before)
             acv_now = now[now > 0].mean() if (now > 0).any() else np.nan
             acv_then = then[then > 0].mean() if (then > 0).any() else np.nan
             row = {"period_end": end, "group": group, "acv": acv_now}
             row["acv_growth"] = acv_now / acv_then - 1 if acv_then and acv_then > 0 else np.nan
             if measurable is not None and end not in measurable:
                 row["acv_growth"] = np.nan
-            w = wallet.reindex(ids).dropna() if wallet is not None else pd.Series(dtype=float)
-            w = w[w > 0]
-            row["share_of_wallet"] = now.reindex(w.index).sum() / w.sum() if len(w) else np.nan
+            share = np.nan
+            if wallet is not None:
+                w = look.values(wallet, flags, members, fill=np.nan)
+                has = (w > 0).to_numpy()  # an estimate, above zero
+                share = now[has].sum() / w[has].sum() if has.any() else np.nan
+            row["share_of_wallet"] = share
             if current is not None and end not in current:
                 row["acv"] = row["share_of_wallet"] = np.nan
-            row.update({"nps": np.nan, "respondents": 0, "csat": np.nan})
-            # a score is a rate: answers from part of a period still make one; a period that
-            # ends before the surveys begin has none (unknown, not zero respondents)
-            if surveys is not None and (survey_start is None or end.to_period("M") < survey_start):
-                row["respondents"] = np.nan
-            elif surveys is not None and "nps" in surveys.columns:
-                s = surveys[surveys["account_id"].isin(ids) & _window(surveys["date"], end, freq)]
-                answered = s["nps"].dropna()
-                row["respondents"] = int(len(answered))
-                if len(answered):
-                    from .health import nps
-
-                    row["nps"] = nps(answered)
-                if "csat" in s.columns and s["csat"].notna().any():
-                    row["csat"] = float(s["csat"].mean())
+            mine = None
+            if surveys is not None and survey_start is not None:
+                if end.to_period("M") >= survey_start:
+                    mine = surveys[look.lines(surveys, flags, members)]
+            row.update(_survey_kpis(mine, end, freq, surveys is not None))
             row.update({"opps_identified": np.nan, "opps_won": np.nan, "won_value": np.nan})
             if opportunities is not None and not before_data(opp_start, end):
-                o = opportunities[opportunities["account_id"].isin(ids)]
-                if "created" in o.columns:
-                    row["opps_identified"] = int(_window(o["created"], end, freq).sum())
-                if "expected_close" in o.columns and "status" in o.columns:
-                    won = o[(o["status"] == "won") & _window(o["expected_close"], end, freq)]
-                    row["opps_won"] = int(len(won))
-                    row["won_value"] = float(won["amount"].sum()) if "amount" in won else np.nan
+                o = opportunities[look.lines(opportunities, flags, members)]
+                row.update(_opportunity_kpis(o, end, freq))
             extra.append(row)
     return table.merge(pd.DataFrame(extra), on=["period_end", "group"])
+
+
+def _survey_kpis(
+    surveys: pd.DataFrame | None, end: pd.Timestamp, freq: str, surveyed: bool
+) -> dict:
+    """NPS, respondents and CSAT of a group's ``surveys`` in the period ending at ``end``.
+    None while the pack has surveys (``surveyed``): they begin after the period, so the
+    respondents are unknown, not zero."""
+    row: dict = {"nps": np.nan, "respondents": 0, "csat": np.nan}
+    if surveys is None:
+        return row | {"respondents": np.nan} if surveyed else row
+    if "nps" not in surveys.columns:
+        return row
+    # a score is a rate: answers from part of a period still make one
+    s = surveys[_window(surveys["date"], end, freq)]
+    answered = s["nps"].dropna()
+    row["respondents"] = int(len(answered))
+    if len(answered):
+        from .health import nps
+
+        row["nps"] = nps(answered)
+    if "csat" in s.columns and s["csat"].notna().any():
+        row["csat"] = float(s["csat"].mean())
+    return row
+
+
+def _opportunity_kpis(o: pd.DataFrame, end: pd.Timestamp, freq: str) -> dict:
+    """Opportunities identified, won and their value, of a group in the period ending at
+    ``end``."""
+    row: dict = {}
+    if "created" in o.columns:
+        row["opps_identified"] = int(_window(o["created"], end, freq).sum())
+    if "expected_close" in o.columns and "status" in o.columns:
+        won = o[(o["status"] == "won") & _window(o["expected_close"], end, freq)]
+        row["opps_won"] = int(len(won))
+        row["won_value"] = float(won["amount"].sum()) if "amount" in won else np.nan
+    return row
 
 
 #: The scorecard's KPIs: column, how the target is set, and the unit of the delta (the
@@ -963,8 +1036,8 @@ def _health_now(
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     acts, rates = costing.priced_activities(engagement, units)
     # the key accounts' lines, selected once for the two dates (each call reads only those)
-    revenue = revenue[revenue["account_id"].isin(ids)]
-    acts = acts[acts["account_id"].isin(ids)] if acts is not None else None
+    revenue = _lines_of(pack, "revenue", revenue, ids)
+    acts = _lines_of(pack, "activities", acts, ids) if acts is not None else None
     now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev, acts, rates)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
     before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev, acts, rates)
@@ -973,6 +1046,15 @@ def _health_now(
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
     warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
     return now.join(info[["account_name", "segment"]]), warn
+
+
+def _lines_of(pack: DataPack, table: str, lines: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """The ``lines`` of the accounts ``ids``: of the pack's own ``table``, by where each
+    line's account is (known once per pack); of lines rolled up to groups, by their ids."""
+    own = pack.tables.get(table)
+    if own is not None and lines is own:
+        return own[pack.lines_of(table, ids)]
+    return lines[lines["account_id"].isin(ids)]
 
 
 def at_risk(r: KpiReview) -> dict:

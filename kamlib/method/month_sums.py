@@ -16,18 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..intake.datapack import positions
+
 
 def _month(values: np.ndarray) -> np.ndarray:
     """Months since 1970 (datetime64[M] as integers) of datetime64 values."""
     return values.astype("datetime64[M]").astype(np.int64)
-
-
-def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
-    """The position in ``ids`` of each key (-1 for one that is not there): each distinct
-    key looked up once."""
-    code, distinct = pd.factorize(keys)
-    where = ids.get_indexer(distinct)
-    return np.where(code >= 0, where[code], -1)
 
 
 def is_month_end(day: pd.Timestamp) -> bool:
@@ -62,15 +56,19 @@ class MonthSums:
     counts: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, ids: pd.Index | None, lines: pd.DataFrame, columns: list[str]) -> MonthSums:
+    def of(
+        cls, ids: pd.Index | None, lines: pd.DataFrame, columns: list[str],
+        codes: np.ndarray | None = None,
+    ) -> MonthSums:  # fmt: skip
         """Sum ``columns`` of ``lines`` (with ``account_id`` and ``date``) per account of
         ``ids`` (None: the accounts of the lines, sorted) and month; lines of other
-        accounts or without a date are left out."""
+        accounts or without a date are left out. ``codes``: each line's position in
+        ``ids`` when known (:meth:`~kamlib.intake.datapack.DataPack.account_lines`)."""
         if ids is None:
             codes, distinct = pd.factorize(lines["account_id"], sort=True)
             ids = pd.Index(distinct, name="account_id")
-        else:
-            codes = _positions(ids, lines["account_id"])
+        elif codes is None:
+            codes = positions(ids, lines["account_id"])
         day, days = pd.factorize(lines["date"])  # a few distinct days: each converted once
         ok = (codes >= 0) & (day >= 0)
         month = _month(days.to_numpy("datetime64[ns]"))[day[ok]]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from ..core.evidence import of_pack
 from ..core.periods import in_window, trailing_window
+from ..intake.checks import invoiced_accounts
 from ..intake.datapack import ERROR, INFO, WARNING, DataPack, Finding
 from ..intake.schema import TABLES
 
@@ -102,12 +104,12 @@ def headline(
         "accounts": len(pack["accounts"]),
         "invoiced_accounts": int(cur["account_id"].nunique()),
         # of the customers not invoiced in the window: bought before (lapsed) or never
-        "never_invoiced": int((~pack["accounts"]["account_id"].isin(rev["account_id"])).sum()),
+        "never_invoiced": int((~invoiced_accounts(pack)).sum()),
         "revenue_rows": len(rev),
         "trailing_revenue": float(cur["amount"].sum()),
         "first_month": rev["date"].min().strftime("%b %Y"),
         "last_month": rev["date"].max().strftime("%b %Y"),
-        "months": int(rev["date"].dt.to_period("M").nunique()),
+        "months": len(np.unique(pd.unique(rev["date"].dropna()).astype("datetime64[M]"))),
         "window_months": of_pack(pack).compare(as_of, months).current_months,
         "window": months,
         "tables_present": len(present),

@@ -60,7 +60,10 @@ def activity_cost_by_month(pack: DataPack, rates: pd.Series) -> MonthSums:
         code, names = pd.factorize(acts["activity"])
         rate = np.append(rates.reindex(names).fillna(0.0).to_numpy(float), 0.0)[code]
         cost = acts["quantity"].to_numpy(dtype=float, na_value=np.nan) * rate
-        return MonthSums.of(pd.Index(acc["account_id"]), acts.assign(cost=cost), ["cost"])
+        lines = acts.assign(cost=cost)
+        return MonthSums.of(
+            pd.Index(acc["account_id"]), lines, ["cost"], pack.account_lines("activities")
+        )
 
     kind = f"activity_cost_by_month{sorted(rates.items())}"
     return pack.derived(kind, ("accounts", "activities"), build)
@@ -70,7 +73,9 @@ def revenue_by_month(pack: DataPack) -> MonthSums:
     """The pack's revenue summed per account and month (money columns), once per pack."""
     return pack.derived(
         "revenue_by_month", ("accounts", "revenue"),
-        lambda acc, rev: MonthSums.of(pd.Index(acc["account_id"]), rev, money_columns(rev)),
+        lambda acc, rev: MonthSums.of(
+            pd.Index(acc["account_id"]), rev, money_columns(rev), pack.account_lines("revenue")
+        ),
     )  # fmt: skip
 
 
