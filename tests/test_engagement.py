@@ -44,8 +44,11 @@ def test_a_damaged_or_foreign_cache_file_is_ignored(tmp_path):
     junk.write_bytes(b"not a pickle")
     assert cache.load(junk, "k") is None
     other = tmp_path / "other.pickle"
-    other.write_bytes(pickle.dumps(("another key", "value")))
+    cache.save(other, "another key", "value")
     assert cache.load(other, "k") is None and cache.load(other, "another key") == "value"
+    earlier = tmp_path / "earlier.pickle"  # an earlier version's file: key and value as one
+    earlier.write_bytes(pickle.dumps(("k", "value")))
+    assert cache.load(earlier, "k") is None
     assert len(open_engagement(str(EXAMPLE), cache=junk).pack.tables["accounts"]) == 40
 
 
@@ -86,9 +89,10 @@ def test_the_kernels_of_a_run_share_the_segmentation_and_the_run_removes_it(tmp_
         assert first.run_folder == run
         seg = sg.segment(first)
         assert saved.is_file()
-        marked = pickle.loads(saved.read_bytes())
-        marked[1].recommendation = {"marked": True}  # tells the saved one apart
-        saved.write_bytes(pickle.dumps(marked))
+        with saved.open("rb") as f:  # the key, then the value
+            key, marked = pickle.load(f), pickle.load(f)
+        marked.recommendation = {"marked": True}  # tells the saved one apart
+        cache.save(saved, key, marked)
         again = sg.segment(open_engagement(str(eng), cache=path))
         assert again.recommendation == {"marked": True}
         assert again.accounts.equals(seg.accounts)
@@ -99,3 +103,31 @@ def test_the_kernels_of_a_run_share_the_segmentation_and_the_run_removes_it(tmp_
             seg.recommendation
         )
     assert not saved.exists() and not (run / ".pack.pickle").exists()
+
+
+def test_the_run_computes_the_service_model_once_for_steps_2_and_3(tmp_path):
+    """Step 2's kernel saves the service model beside the pack; step 3's reads it (it
+    needs the packages and their costs) rather than computing it again; a model asked
+    for another segmentation than the engagement's own is computed, never read."""
+    from kamlib.method import profitability as pf
+    from kamlib.method import segmentation as sg
+    from kamlib.method import service_model as sm
+
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    config = load_config(str(eng))
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = run / ".step-service_model.pickle"
+    with shared_pack(config, read_pack(config), run) as path:
+        model = sm.analyse(open_engagement(str(eng), cache=path))
+        assert saved.is_file()
+        with saved.open("rb") as f:
+            key, marked = pickle.load(f), pickle.load(f)
+        marked.notes = ["marked"]
+        cache.save(saved, key, marked)
+        step3 = open_engagement(str(eng), cache=path)
+        assert sm.analyse(step3).notes == ["marked"]
+        assert pf.analyse(step3).table.equals(pf.analyse(step3, sg.segment(step3), model).table)
+        assert sm.analyse(step3, sg.segment(step3)).notes == model.notes  # given: computed
+    assert not saved.exists()

@@ -154,7 +154,7 @@ def test_monthly_revenue_fills_missing_months(tmp_path):
     pack = make_pack(
         tmp_path, rev([("A1", "2026-01", 10), ("A2", "2026-01", 5), ("A1", "2026-03", 7)])
     )
-    m = review.monthly_revenue(pack["revenue"])
+    m = review.monthly_revenue(pack)
     assert m["revenue"].tolist() == [15, 0, 7]
     assert m["accounts"].tolist() == [2, 0, 1]
 

@@ -114,7 +114,11 @@ class DataPack:
         df = self.tables.get(table)
         if df is None or df.empty:
             return False
-        return column is None or (column in df.columns and bool(df[column].notna().any()))
+        return column is None or (column in df.columns and bool(self.filled(table)[column]))
+
+    def filled(self, table: str) -> pd.Series:
+        """How many rows of ``table`` hold a value, per column (counted once per pack)."""
+        return self.derived(f"filled:{table}", (table,), lambda df: df.notna().sum())
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]

@@ -24,7 +24,7 @@ def churned_sales(pack: DataPack) -> pd.DataFrame:
     :func:`lost_accounts` reads of a large revenue table, selected once per pack."""
 
     def build(churn: pd.DataFrame, revenue: pd.DataFrame) -> pd.DataFrame:
-        theirs = revenue["account_id"].isin(churn["account_id"])
+        theirs = pack.lines_of("revenue", pd.Index(churn["account_id"].dropna().unique()))
         return revenue.loc[theirs, ["account_id", "amount", "date"]]
 
     if not pack.has("churn"):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..core.periods import in_window, trailing_window
+from .month_sums import sum_by_account
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -40,14 +42,20 @@ def unit_costs(rates: pd.DataFrame | None, config_rates: dict | None = None) -> 
 
 
 def activity_cost(
-    activities: pd.DataFrame, rates: pd.Series, as_of: dt.date | str, months: int = 12
-) -> pd.DataFrame:
-    """Quantity and cost per account and activity over the trailing window.
+    activities: pd.DataFrame, rates: pd.Series, as_of: dt.date | str, months: int = 12,
+    at: np.ndarray | None = None, ids: pd.Index | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Quantity and cost per account and activity over the trailing window (``at``: each
+    line's position among the account ids ``ids``, to sum them by number).
 
     Activities without a unit cost carry no cost (the data review lists them).
     """
-    cur = activities[in_window(activities["date"], trailing_window(as_of, months))]
-    q = cur.groupby(["account_id", "activity"], as_index=False)["quantity"].sum()
+    cur = in_window(activities["date"], trailing_window(as_of, months)).to_numpy()
+    lines = activities[cur]
+    if at is None or ids is None:
+        q = lines.groupby(["account_id", "activity"], as_index=False)["quantity"].sum()
+    else:
+        q = sum_by_account(lines, ["quantity"], at[cur], ids, by=("activity",)).reset_index()
     q["unit_cost"] = q["activity"].map(rates)
     q["cost"] = q["quantity"] * q["unit_cost"].fillna(0.0)
     return q
@@ -85,5 +93,13 @@ def engagement_activity_cost(engagement: Engagement) -> pd.DataFrame | None:
     acts, rates = priced_activities(engagement)
     if acts is None or rates is None:
         return None
-    cfg = engagement.config
-    return activity_cost(acts, rates, cfg.as_of, cfg.method.trailing_months)
+    cfg, pack = engagement.config, engagement.pack
+    months = cfg.method.trailing_months
+
+    def build(acc: pd.DataFrame, lines: pd.DataFrame, *_: pd.DataFrame) -> pd.DataFrame:
+        at, ids = pack.account_lines("activities"), pd.Index(acc["account_id"])
+        return activity_cost(lines, rates, cfg.as_of, months, at, ids)
+
+    kind = f"activity_cost{sorted(rates.items())}{cfg.as_of}{months}"  # once per pack: steps 2, 3
+    tables = ("accounts", "activities", *(["activity_rates"] if pack.has("activity_rates") else []))
+    return pack.derived(kind, tables, build)

@@ -24,6 +24,37 @@ def _month(values: np.ndarray) -> np.ndarray:
     return values.astype("datetime64[M]").astype(np.int64)
 
 
+def sum_by_account(
+    lines: pd.DataFrame, columns: list[str], at: np.ndarray | None, ids: pd.Index,
+    by: tuple[str, ...] = (), min_count: int = 0,
+) -> pd.DataFrame:  # fmt: skip
+    """``lines.groupby(["account_id", *by])[columns].sum(min_count=min_count)``, grouped by
+    each line's position among the account ids ``ids`` (``at``, see
+    :meth:`~kamlib.intake.datapack.DataPack.account_lines`) rather than by the text of its
+    id: the same sums (each group's lines in the same order), sorted by id as the
+    group-by sorts them. By the ids themselves without positions, or when a line's id is
+    not among them.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"account_id": ["b", "a", "b"], "amount": [1.0, 2.0, 4.0]})
+    >>> sum_by_account(lines, ["amount"], np.array([0, 1, 0]), pd.Index(["b", "a"])).to_dict()
+    {'amount': {'a': 2.0, 'b': 5.0}}
+    """
+    if at is None or len(at) != len(lines) or (at < 0).any():
+        keys = ["account_id", *by]
+        return lines.groupby(keys)[columns].sum(min_count=min_count)
+    g = lines[columns].groupby([at, *(lines[c] for c in by)]).sum(min_count=min_count)
+    names = ["account_id", *by]
+    if by:
+        account = ids.to_numpy()[g.index.get_level_values(0).to_numpy()]
+        levels = [account, *(g.index.get_level_values(i) for i in range(1, len(names)))]
+        g.index = pd.MultiIndex.from_arrays(levels, names=names)
+    else:
+        g.index = pd.Index(ids.to_numpy()[g.index.to_numpy()], dtype=ids.dtype, name=names[0])
+    return g.sort_index()
+
+
 def is_month_end(day: pd.Timestamp) -> bool:
     """True for the last day of a month (at midnight)."""
     return bool(day == day.normalize() and day.is_month_end)

@@ -447,6 +447,7 @@ def analyse(
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.profitability
+    model = model or (service_model.analyse(engagement) if seg is None else None)
     seg = seg or segmentation.segment(engagement)
     notes: list[Note] = []
     revenue = pack["revenue"]

@@ -39,7 +39,7 @@ def table_overview(pack: DataPack) -> pd.DataFrame:
         present = not df.empty
         date_col = DATED.get(name)
         first = last = None
-        if present and date_col and date_col in df.columns and df[date_col].notna().any():
+        if present and date_col and pack.has(name, date_col):
             first, last = df[date_col].min(), df[date_col].max()
         rows.append(
             {
@@ -48,7 +48,7 @@ def table_overview(pack: DataPack) -> pd.DataFrame:
                 "status": "present" if present else "missing",
                 "source": pack.sources.get(name, ""),
                 "rows": len(df) if present else 0,
-                "columns filled": (int(df.notna().any().sum()) if present else 0),
+                "columns filled": (int((pack.filled(name) > 0).sum()) if present else 0),
                 "columns known": len(spec.columns),
                 "from": first,
                 "to": last,
@@ -65,10 +65,9 @@ def completeness(pack: DataPack) -> pd.DataFrame:
     rows = []
     for name, df in pack.tables.items():
         spec = TABLES[name]
+        counts = pack.filled(name) if len(df) else pd.Series(dtype=int)
         for col in spec.columns:
-            filled = (
-                float(df[col.name].notna().mean()) if col.name in df.columns and len(df) else 0.0
-            )
+            filled = float(counts[col.name] / len(df)) if col.name in counts.index else 0.0
             rows.append(
                 {
                     "table": name,
@@ -84,10 +83,38 @@ def completeness(pack: DataPack) -> pd.DataFrame:
     )
 
 
-def monthly_revenue(revenue: pd.DataFrame) -> pd.DataFrame:
-    """Revenue and number of invoiced accounts per calendar month."""
-    df = revenue.assign(month=revenue["date"].dt.to_period("M").dt.to_timestamp())
-    out = df.groupby("month").agg(revenue=("amount", "sum"), accounts=("account_id", "nunique"))
+def monthly_revenue(pack: DataPack) -> pd.DataFrame:
+    """Revenue and number of invoiced accounts per calendar month of the pack's revenue
+    (each line's account counted by its number, :meth:`DataPack.account_lines`, not by
+    the text of its id).
+
+    Examples
+    --------
+    >>> pack = DataPack(".", "csv", {"accounts": pd.DataFrame({"account_id": ["a", "b"]}),
+    ...     "revenue": pd.DataFrame({"account_id": ["a", "b", "a"], "amount": [1.0, 2.0, 4.0],
+    ...         "date": pd.to_datetime(["2026-01-05", "2026-01-31", "2026-03-01"])})})
+    >>> m = monthly_revenue(pack)
+    >>> m["month"].dt.strftime("%b").tolist(), m["revenue"].tolist(), m["accounts"].tolist()
+    (['Jan', 'Feb', 'Mar'], [3.0, 0.0, 4.0], [2, 0, 1])
+    """
+    revenue, at = pack["revenue"], pack.account_lines("revenue")
+    day, days = pd.factorize(revenue["date"])  # a few distinct days: each converted once
+    dated = day >= 0
+    month = pd.DatetimeIndex(days).to_period("M").to_timestamp().to_numpy()[day[dated]]
+    amount = revenue["amount"].to_numpy()[dated]
+    sums = pd.Series(amount).groupby(month).sum().rename("revenue")
+    if at is None or (at < 0).any():  # ids that are no account's: by their text
+        ids = pd.Series(revenue["account_id"].to_numpy()[dated])
+        accounts = ids.groupby(month).nunique()
+    elif len(month):  # distinct (month, account) pairs, counted per month
+        m = month.astype("datetime64[M]").astype(np.int64)
+        m, n = m - m.min(), len(pack["accounts"])
+        pairs = pd.unique(m * n + at[dated])
+        accounts = pd.Series(np.bincount(pairs // n)[np.unique(m)], index=sums.index)
+    else:
+        accounts = sums.astype(np.int64)  # no dated line: no month
+    out = pd.DataFrame({"revenue": sums, "accounts": accounts.astype(np.int64)})
+    out.index.name = "month"
     full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
     return out.reindex(full, fill_value=0).rename_axis("month").reset_index()
 

@@ -31,7 +31,7 @@ from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
 from ..core.settings import Thresholds
 from .churn import churned_sales, lost_accounts
-from .month_sums import MonthSums
+from .month_sums import MonthSums, sum_by_account
 
 if TYPE_CHECKING:
     from ..intake.datapack import DataPack
@@ -79,19 +79,18 @@ def revenue_by_month(pack: DataPack) -> MonthSums:
     )  # fmt: skip
 
 
-def _account_sums(revenue: pd.DataFrame, mask: pd.Series, cols: list[str]) -> pd.DataFrame:
-    return revenue.loc[mask, ["account_id", *cols]].groupby("account_id").sum(min_count=1)
-
-
 def _window_sums(
-    revenue: pd.DataFrame, window: tuple, cols: list[str], sums: MonthSums | None
-) -> pd.DataFrame:
+    revenue: pd.DataFrame, window: tuple, cols: list[str], sums: MonthSums | None,
+    at: np.ndarray | None, ids: pd.Index,
+) -> pd.DataFrame:  # fmt: skip
     """Per account, ``cols`` summed over the window: from the month sums when the window
-    is whole months, else from the lines."""
+    is whole months, else from the lines (``at``: each line's position among ``ids``)."""
     got = sums.window(*window) if sums is not None else None
     if got is not None:
         return got[cols]
-    return _account_sums(revenue, in_window(revenue["date"], window), cols)
+    mask = in_window(revenue["date"], window).to_numpy()
+    lines = revenue.loc[mask, ["account_id", *cols]]
+    return sum_by_account(lines, cols, at[mask] if at is not None else None, ids, min_count=1)
 
 
 def financial_screen(
@@ -101,6 +100,7 @@ def financial_screen(
     months: int = 12,
     comparison: Comparison | None = None,
     sums: MonthSums | None = None,
+    at: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per account over the trailing window: revenue, gross profit, margin, growth, potential.
 
@@ -115,7 +115,9 @@ def financial_screen(
     available (NaN) rather than computed on the months that happen to be there.
 
     ``sums``: the revenue's money columns summed per account and month
-    (:func:`revenue_by_month`), which answer windows of whole months without the lines.
+    (:func:`revenue_by_month`), which answer windows of whole months without the lines;
+    ``at``: each revenue line's position among the accounts
+    (:meth:`~kamlib.intake.datapack.DataPack.account_lines`), to sum the lines by number.
 
     Examples
     --------
@@ -131,8 +133,11 @@ def financial_screen(
     [[nan, 'none']]
     """
     money = money_columns(revenue)
-    now = _window_sums(revenue, trailing_window(as_of, months), money, sums)
-    before = _window_sums(revenue, trailing_window(as_of, months, back=1), ["amount"], sums)
+    ids = pd.Index(accounts["account_id"])
+    now = _window_sums(revenue, trailing_window(as_of, months), money, sums, at, ids)
+    before = _window_sums(
+        revenue, trailing_window(as_of, months, back=1), ["amount"], sums, at, ids
+    )
     before = before.rename(columns={"amount": "prior_revenue"})
     keep = ["account_id", "account_name"] + [
         c
@@ -363,7 +368,8 @@ def classify(
         df["reason"] = None
         return df
     used = ["revenue_pct", "potential_pct", "key", "tier", "score", "candidate", "class"]
-    df["reason"] = [_reason(r, tiers, min_score) for r in df[used].to_dict("records")]
+    rows = zip(*(df[c].tolist() for c in used), strict=True)  # Python values, as records
+    df["reason"] = [_reason(dict(zip(used, r, strict=True)), tiers, min_score) for r in rows]
     return df
 
 
@@ -820,7 +826,8 @@ def _decide(
     comparison = engagement.evidence.compare(as_of, months)
     by_month = not (grouped or reasons)
     sums = revenue_by_month(pack) if by_month else None
-    screen = financial_screen(accounts, revenue, as_of, months, comparison, sums)
+    at = None if grouped else pack.account_lines("revenue")
+    screen = financial_screen(accounts, revenue, as_of, months, comparison, sums, at)
     has_cost = pack.has("revenue", "cost")
     screen["cost_to_serve"] = _cost_to_serve(engagement, screen, as_of, months, grouped, by_month)
     _what_is_scored(pack, screen, has_cost, comparison, notes)
@@ -864,7 +871,8 @@ def _cost_to_serve(
         got = activity_cost_by_month(pack, rates).window(*trailing_window(as_of, months))
         if got is not None:
             return screen["account_id"].map(got["cost"]).fillna(0.0)
-    cost = costing.activity_cost(pack["activities"], rates, as_of, months)
+    at, ids = pack.account_lines("activities"), pd.Index(pack["accounts"]["account_id"])
+    cost = costing.activity_cost(pack["activities"], rates, as_of, months, at, ids)
     if grouped:
         cost = cost.assign(account_id=cost["account_id"].map(units(pack["accounts"])))
     per = cost.groupby("account_id")["cost"].sum()

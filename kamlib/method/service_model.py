@@ -479,12 +479,23 @@ class ServiceModel:
 
 
 def analyse(engagement: Engagement, seg: Segmentation | None = None) -> ServiceModel:
-    """Run step 2 on an engagement; ``seg`` is step 1's result (computed when not given)."""
-    from . import costing, segmentation
+    """Run step 2 on an engagement; ``seg`` is step 1's result (computed when not given:
+    then, in a run, computed once for the run's later steps too, as step 1 is)."""
+    from . import segmentation
+
+    if seg is not None:
+        return _analyse(engagement, seg)
+    key = (pd.Timestamp(engagement.config.as_of), engagement.config.method)
+    return engagement.reuse(
+        "service_model", key, lambda: _analyse(engagement, segmentation.segment(engagement))
+    )
+
+
+def _analyse(engagement: Engagement, seg: Segmentation) -> ServiceModel:
+    from . import costing
 
     cfg, pack = engagement.config, engagement.pack
     s = cfg.method.service_model
-    seg = seg or segmentation.segment(engagement)
     accounts = seg.accounts
     notes: list[Note] = []
     key = accounts[accounts["key"]]

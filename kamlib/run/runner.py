@@ -466,6 +466,9 @@ def _run_notebook(
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
+                    # written when the notebook ends (or fails), not after each of its
+                    # cells: a large client's notebook holds megabytes of tables and charts
+                    request_save_on_cell_execute=False,
                     cwd=str(cwd),
                     extra_arguments=KERNEL_ARGS,
                     **ahead,
