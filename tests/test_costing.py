@@ -36,3 +36,25 @@ def test_activity_cost_and_cost_to_serve_known_answer():
     assert cts.loc["A", "cost_to_serve"] == 1350
     assert cts.loc["B", "cost_to_serve"] == pytest.approx(350)
     assert cts.loc["B", "visit"] == 0
+
+
+def test_activity_cost_by_account_position_is_the_same_as_by_id():
+    """Summed by each line's account position (the pack's account_lines), the costs are
+    those of the group-by on the ids: same rows, same order (by id, then activity), same
+    sums to the last digit."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    ids = pd.Index(["C-2", "A-9", "B-1", "D-0"])  # not in sorted order; D-0 has no line
+    at = rng.integers(0, 3, 500)
+    act = pd.DataFrame({
+        "account_id": ids.to_numpy()[at],
+        "date": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 455, 500), "D"),
+        "activity": rng.choice(np.array(["visit", "ticket", None], dtype=object), 500),
+        "quantity": rng.normal(3, 1, 500),
+    })  # fmt: skip
+    rates = pd.Series({"visit": 450.0, "ticket": 35.0})
+    by_id = costing.activity_cost(act, rates, "2026-03-31")
+    by_position = costing.activity_cost(act, rates, "2026-03-31", at=at, ids=ids)
+    pd.testing.assert_frame_equal(by_position, by_id, check_exact=True)
+    assert by_id["account_id"].tolist()[0] == "A-9" and "D-0" not in set(by_id["account_id"])

@@ -458,6 +458,8 @@ def test_month_sums_answer_whole_month_windows_as_the_lines_do():
     a = sg.financial_screen(acc, r, AS_OF)
     b = sg.financial_screen(acc, r, AS_OF, sums=sums)
     pd.testing.assert_frame_equal(a, b)
+    at = pd.Index(acc["account_id"]).get_indexer(r["account_id"])  # lines summed by position
+    pd.testing.assert_frame_equal(sg.financial_screen(acc, r, AS_OF, at=at), a, check_exact=True)
     assert b.set_index("account_id").loc["A1", "revenue"] == pytest.approx(400.30)
     w = sums.window(pd.Timestamp("2025-03-31"), pd.Timestamp("2026-03-31"))
     assert np.isnan(w.loc["A2", "cost"]) and w.loc["A1", "cost"] == 200.0
