@@ -110,8 +110,13 @@ def _escape(v: str) -> str:
 def _text_cell(ref: str, v: str, plain: str, quoted: str, escape=_escape) -> str:
     """A cell of text; text that looks like a formula carries the quote prefix."""
     style = quoted if v.startswith(FORMULA_START) else plain
+    return f'{ref}{style} t="inlineStr"><is>{_text_body(v, escape)}'
+
+
+def _text_body(v: str, escape=_escape) -> str:
+    """A text cell's content after its reference and style: spaces at either end kept."""
     t = '<t xml:space="preserve">' if v[:1].isspace() or v[-1:].isspace() else "<t>"
-    return f'{ref}{style} t="inlineStr"><is>{t}{escape(v)}</t></is></c>'
+    return f"{t}{escape(v)}</t></is></c>"
 
 
 def _any_cell(ref: str, v: object, plain: str, quoted: str) -> str:
@@ -170,13 +175,23 @@ class _Cells:
             return self._numbers(ref, plain, num)
         quoted, vals = self.quoted[lo : lo + n], values.to_numpy(object)
         if pd.api.types.infer_dtype(vals, skipna=True) in ("string", "empty"):
-            na = pd.isna(vals)
-            esc = _translate if _CONTROL.search("".join(vals[~na])) else _escape
-            cells = zip(ref, vals, plain, quoted, na, strict=True)
-            return np.array([("" if m else _text_cell(r, v, p, q, esc))
-                             for r, v, p, q, m in cells], dtype=object)  # fmt: skip
+            return self._texts(ref, vals, plain, quoted)
         mixed = zip(ref, vals, plain, quoted, strict=True)
         return np.array([_any_cell(r, v, p, q) for r, v, p, q in mixed], dtype=object)
+
+    @staticmethod
+    def _texts(ref: np.ndarray, vals: np.ndarray, plain: np.ndarray, quoted: np.ndarray):
+        """Cells of text: each distinct text escaped once (a column of segments or
+        regions repeats a few), then joined to its rows' references and styles."""
+        codes, distinct = pd.factorize(vals)  # missing: -1
+        distinct = np.asarray(distinct, dtype=object)
+        esc = _translate if _CONTROL.search("".join(distinct)) else _escape
+        body = np.array([*(_text_body(v, esc) for v in distinct), ""], dtype=object)
+        formula = np.array([*(v.startswith(FORMULA_START) for v in distinct), False])
+        style = np.where(formula[codes], quoted, plain)
+        out = ref + style + ' t="inlineStr"><is>' + body[codes]
+        out[codes < 0] = ""
+        return out
 
     @staticmethod
     def _numbers(ref: np.ndarray, plain: np.ndarray, num: np.ndarray):
