@@ -102,10 +102,14 @@ class MonthSums:
             codes = positions(ids, lines["account_id"])
         day, days = pd.factorize(lines["date"])  # a few distinct days: each converted once
         ok = (codes >= 0) & (day >= 0)
-        month = _month(days.to_numpy("datetime64[ns]"))[day[ok]]
-        first = int(month.min()) if len(month) else 0
-        width = int(month.max()) - first + 1 if len(month) else 1
-        cell = codes[ok].astype(np.int64) * width + (month - first)
+        every = bool(ok.all())  # the usual case: no line to leave out, no copy to make
+        of_day = _month(days.to_numpy("datetime64[ns]"))
+        seen = of_day if every else of_day[day[ok]]  # each distinct day is some line's
+        first = int(seen.min()) if len(seen) else 0
+        width = int(seen.max()) - first + 1 if len(seen) else 1
+        cell = (codes if every else codes[ok]).astype(np.int64)
+        cell *= width
+        cell += (of_day - first)[day if every else day[ok]]
         size = len(ids) * width
 
         def cube(weights: np.ndarray | None) -> np.ndarray:
@@ -114,7 +118,8 @@ class MonthSums:
         rows = cube(None).astype(np.int32)
         sums, counts = {}, {}
         for c in columns:
-            v = lines[c].to_numpy(dtype=float, na_value=np.nan)[ok]
+            v = lines[c].to_numpy(dtype=float, na_value=np.nan)
+            v = v if every else v[ok]
             gaps = np.isnan(v)
             sums[c] = cube(np.where(gaps, 0.0, v))
             counts[c] = cube((~gaps).astype(float)).astype(np.int32) if gaps.any() else rows
