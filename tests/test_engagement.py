@@ -72,19 +72,26 @@ def test_the_plan_book_is_computed_once_per_inputs_and_handed_over_by_file(tmp_p
     cache.forget()
 
 
+def _a_run(tmp_path):
+    """An engagement (a copy of the example), a run folder, and the run's shared pack
+    (a context manager: the file the kernels are handed)."""
+    eng = tmp_path / "example"
+    shutil.copytree(EXAMPLE, eng)
+    config = load_config(str(eng))
+    run = tmp_path / "run"
+    run.mkdir()
+    return eng, run, shared_pack(config, read_pack(config), run)
+
+
 def test_the_kernels_of_a_run_share_the_segmentation_and_the_run_removes_it(tmp_path):
     """A run's first kernel computes the segmentation and saves it beside the pack; the
     later kernels read it while the pack and the settings are unchanged; outside a run
     (no cache) it is always computed; the run removes the file at its end."""
     from kamlib.method import segmentation as sg
 
-    eng = tmp_path / "example"
-    shutil.copytree(EXAMPLE, eng)
-    config = load_config(str(eng))
-    run = tmp_path / "run"
-    run.mkdir()
+    eng, run, shared = _a_run(tmp_path)
     saved = run / ".step-segmentation.pickle"
-    with shared_pack(config, read_pack(config), run) as path:
+    with shared as path:
         first = open_engagement(str(eng), cache=path)
         assert first.run_folder == run
         seg = sg.segment(first)
@@ -113,13 +120,9 @@ def test_the_run_computes_the_service_model_once_for_steps_2_and_3(tmp_path):
     from kamlib.method import segmentation as sg
     from kamlib.method import service_model as sm
 
-    eng = tmp_path / "example"
-    shutil.copytree(EXAMPLE, eng)
-    config = load_config(str(eng))
-    run = tmp_path / "run"
-    run.mkdir()
+    eng, run, shared = _a_run(tmp_path)
     saved = run / ".step-service_model.pickle"
-    with shared_pack(config, read_pack(config), run) as path:
+    with shared as path:
         model = sm.analyse(open_engagement(str(eng), cache=path))
         assert saved.is_file()
         with saved.open("rb") as f:
