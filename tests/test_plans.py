@@ -357,6 +357,62 @@ def test_a_worker_whose_browser_died_starts_a_new_one_and_prints_the_plan(tmp_pa
         worker.stop()
 
 
+#: Cells that give every kind of output a notebook client records, the last two after an
+#: error (never run)
+CELLS = [
+    "print('a')\nprint('b')",
+    "from IPython.display import HTML, display\ndisplay(HTML('<b>x</b>'))\n1 + 1",
+    "2 + 2;",
+    "import sys\nprint('note', file=sys.stderr)\n'last'",
+    "x = 3",
+    "x * 2  # a comment after the value",
+    "{'n': x}",
+    "raise ValueError('boom')",
+    "print('never')",
+]
+
+
+def test_a_plans_cells_in_one_request_give_what_a_notebook_client_records(tmp_path):
+    """The batch runs a plan's cells in one request (:mod:`kamlib.run.cells`): each cell's
+    outputs are the ones nbclient records cell by cell (papermill's client), running stops
+    at the first error, and the error is the cell's own."""
+    import json
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    with contextlib.suppress(CellExecutionError):
+        where = {"metadata": {"path": str(tmp_path)}}
+        NotebookClient(nb, kernel_name="python3", resources=where).execute()
+    expected = [c.outputs for c in nb.cells]
+
+    setup = plans.WorkerSetup(
+        folder=tmp_path, book_path=tmp_path / "book.pickle", engagement=str(EXAMPLE),
+        as_of="", log=tmp_path / "kernel.log", notebook=NOTEBOOKS / plans.NOTEBOOK,
+    )  # fmt: skip
+    worker = plans.PlanWorker(setup)
+    try:
+        worker.start_kernel()
+        first = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(CELLS)!r})")
+        # the next plan's cells start from an empty namespace: x is gone
+        second = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(['x'])!r})")
+    finally:
+        worker.stop()
+    assert first["failed"] == 7 and len(first["outputs"]) == 8
+    for got, want in zip(first["outputs"], expected, strict=False):
+        got = [{k: v for k, v in o.items() if k not in ("execution_count", "traceback")}
+               for o in got]  # fmt: skip
+        want = [{k: v for k, v in o.items() if k not in ("execution_count", "traceback")}
+                for o in want]  # fmt: skip
+        assert got == want
+    assert first["outputs"][2] == []  # a value after ";" is not shown
+    error = first["outputs"][7][0]
+    assert (error["ename"], error["evalue"]) == ("ValueError", "boom")
+    assert "ValueError" in error["traceback"][-1]  # as Jupyter shows it, in colour
+    assert second["failed"] == 0 and second["outputs"][0][0]["ename"] == "NameError"
+
+
 def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work(tmp_path):
     """Ctrl-C in the parent (here: raised by the progress callback after the first plan)
     stops the batch now, not after every queued plan, and leaves no process behind."""

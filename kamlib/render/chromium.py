@@ -190,7 +190,7 @@ class Browser:
     def print_pdf(self, html: str | Path, created: dt.date | None = None) -> bytes:
         """The PDF of an HTML file, paged by its stylesheet (``@page``). ``created``
         replaces the printing time in the PDF's dates, so that the same report gives the
-        same bytes."""
+        same bytes. Links to files beside it stay relative (:func:`relative_links`)."""
         self._events.clear()
         nav = self._call("Page.navigate", session=True, url=Path(html).resolve().as_uri())
         if nav.get("errorText"):
@@ -204,7 +204,7 @@ class Browser:
             displayHeaderFooter=False,
             generateTaggedPDF=False,
         )
-        pdf = base64.b64decode(result["data"])
+        pdf = relative_links(base64.b64decode(result["data"]), Path(html).resolve().parent)
         return set_dates(pdf, created) if created else pdf
 
     def close(self) -> None:
@@ -234,6 +234,25 @@ class Browser:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def relative_links(pdf: bytes, folder: Path) -> bytes:
+    """Links to files in ``folder`` made relative again: Chromium writes a relative link
+    as an absolute ``file://`` address, which names this machine's folders and breaks
+    once the files move. The link keeps its length (the rest padded with spaces between
+    tokens), so the file's cross-reference offsets stay right.
+
+    >>> relative_links(b"/URI (file:///tmp/plans/C-1.pdf)>>", Path("/tmp/plans"))
+    b'/URI (C-1.pdf)                  >>'
+    >>> relative_links(b"/URI (https://example.com/x)", Path("/tmp/plans"))
+    b'/URI (https://example.com/x)'
+    """
+    prefix = re.escape(folder.as_uri().encode() + b"/")
+
+    def local(m: re.Match) -> bytes:
+        return b"/URI (" + m.group(1) + b")" + b" " * (len(m.group(0)) - len(m.group(1)) - 7)
+
+    return re.sub(rb"/URI \(" + prefix + rb"([^()\\/]*)\)", local, pdf)
 
 
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 
 from ..core.paths import NOTEBOOKS
 from .worker import (  # noqa: F401 - the batch's names, where callers find them
-    ENGINE,
     GC_THRESHOLDS,
     KINDS,
     NOTEBOOK,
@@ -132,6 +131,7 @@ def render_plans(
         fact_pack=o.fact_pack,
     )
     save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
+    shares = _Background(plan_shares, book, o.fact_pack)  # the index's, while plans render
     results: list[PlanResult] = []
     try:
         if ids:  # no key accounts: an index that says so, and no workers to start
@@ -143,8 +143,35 @@ def render_plans(
     results.sort(key=lambda r: order[r.account_id])
     batch = PlanBatch(folder, results, time.perf_counter() - t0)
     batch.notes = sorted({r.note for r in results if r.note})
-    batch.index = write_index(book, batch, pdf=o.pdf, fact_pack=o.fact_pack)
+    # the index printed like the plans: by Chromium when they were
+    printer = browser if not results or "Chromium" in batch.engines else None
+    batch.index = write_index(book, batch, o.pdf, o.fact_pack, shares.result(), printer)
     return batch
+
+
+class _Background:
+    """``fn(*args)`` computed in a thread of its own (a daemon: an interrupted batch
+    does not wait for it); :meth:`result` waits for it and raises what it raised."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        import threading
+
+        self._out: list = []
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable, args: tuple) -> None:
+        try:
+            self._out.append((True, fn(*args)))
+        except BaseException as exc:  # raised again in the caller's thread
+            self._out.append((False, exc))
+
+    def result(self):
+        self._thread.join()
+        ok, value = self._out[0]
+        if not ok:
+            raise value
+        return value
 
 
 def _run_batch(
@@ -186,14 +213,14 @@ def plan_shares(book, fact_pack: bool = False) -> dict[str, tuple[float, float]]
     }
 
 
-def index_frame(book, batch: PlanBatch, fact_pack: bool = False):
+def index_frame(book, batch: PlanBatch, fact_pack: bool = False, shares: dict | None = None):
     """One row per key account for the index: tier, segment, revenue, target, the shares
     of its plan drafted and confirmed, health and the plan's files (present in the
     folder)."""
     import pandas as pd
 
     a = book.accounts.sort_values("revenue", ascending=False)
-    shares = plan_shares(book, fact_pack)
+    shares = plan_shares(book, fact_pack) if shares is None else shares
     h = int(book.config.method.account_plan.horizons[0])
     status = {r.account_id: ("failed" if not r.ok else "rendered") for r in batch.results}
     stems = [file_stem(i, n) for i, n in zip(a["account_id"], a["account_name"], strict=True)]
@@ -401,14 +428,15 @@ def _bands(book) -> tuple[float, float]:
     return float(h.watch_below), float(h.risk_below)
 
 
-def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
-    """The index as a notebook of outputs, rendered by the same template as every report."""
+def index_notebook(book, batch: PlanBatch, fact_pack: bool = False, shares: dict | None = None):
+    """The index as a notebook of outputs, rendered by the same template as every report
+    (``shares``: :func:`plan_shares`, when already known)."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     from ..report.decision import kpis_html
 
-    df = index_frame(book, batch, fact_pack)
+    df = index_frame(book, batch, fact_pack, shares)
     h = int(book.config.method.account_plan.horizons[0])
     c = book.currency
     nb = new_notebook()
@@ -439,26 +467,54 @@ def index_notebook(book, batch: PlanBatch, fact_pack: bool = False):
     return nbformat.from_dict(nb)
 
 
-def write_index(book, batch: PlanBatch, pdf: bool = True, fact_pack: bool = False) -> list[Path]:
-    """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs)."""
-    import gc
-
+def write_index(
+    book,
+    batch: PlanBatch,
+    pdf: bool = True,
+    fact_pack: bool = False,
+    shares: dict | None = None,
+    chromium: str | None = None,
+) -> list[Path]:
+    """``index.html`` (links to the HTML plans) and ``index.pdf`` (links to the PDFs),
+    printed by ``chromium`` when the plans were (else, or when it fails, WeasyPrint)."""
     from ..core.paths import atomic_path
-    from ..render.pages import render_html, render_pdf, report_meta
+    from ..render.pages import render_html, report_meta
 
     meta = {**report_meta(book.config, KINDS[fact_pack][1]), "compact": True}
-    html = render_html(index_notebook(book, batch, fact_pack), meta)
+    html = render_html(index_notebook(book, batch, fact_pack, shares), meta)
     written = [batch.folder / "index.html"]
     with atomic_path(written[0]) as tmp:
         tmp.write_text(html, encoding="utf-8")
     if pdf:
         written.append(batch.folder / "index.pdf")
-        old = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)  # a long table: see GC_THRESHOLDS
-        try:
-            data = render_pdf(re.sub(r'href="([^"]+)\.html"', r'href="\1.pdf"', html))
-        finally:
-            gc.set_threshold(*old)
+        linked = re.sub(r'href="([^"]+)\.html"', r'href="\1.pdf"', html)
+        data = _index_pdf(linked, batch.folder, meta.get("date"), chromium)
         with atomic_path(written[1]) as tmp:
             tmp.write_bytes(data)
     return written
+
+
+def _index_pdf(html: str, folder: Path, day, chromium: str | None) -> bytes:
+    """The index's PDF: Chromium prints it from a file beside the plans (so that its
+    links stay relative to them) in a fraction of WeasyPrint's time for a long table."""
+    import gc
+
+    from ..render.chromium import Browser, ChromiumError
+    from ..render.pages import render_pdf
+
+    if chromium:
+        page = folder / f".index-{os.getpid()}.html"
+        try:
+            page.write_text(html, encoding="utf-8")
+            with Browser(chromium) as browser:
+                return browser.print_pdf(page, created=day)
+        except (ChromiumError, OSError):
+            pass  # WeasyPrint prints it
+        finally:
+            page.unlink(missing_ok=True)
+    old = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)  # a long table: see GC_THRESHOLDS
+    try:
+        return render_pdf(html)
+    finally:
+        gc.set_threshold(*old)

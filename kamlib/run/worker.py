@@ -1,13 +1,15 @@
 """One plan worker: a kernel and a browser kept for a whole batch, plan after plan.
 
 A naive loop starts a kernel, imports the stack and reads the data for every plan. A
-:class:`PlanWorker` starts **one kernel** and runs plan after plan in it through
-papermill's Python API (a custom engine that keeps the kernel and its client; the
-namespace is reset before each plan, modules and the plan book stay loaded), renders
-each plan to HTML with one nbconvert exporter and prints its PDF with its own Chromium
-headless shell when there is one (:mod:`kamlib.render.chromium`), else WeasyPrint. A
-failing plan is reported and its executed notebook kept in ``failed/``; a plan whose
-kernel dies (killed, out of memory) is run once more in a fresh kernel. The batch
+:class:`PlanWorker` starts **one kernel** and runs plan after plan in it: the plan's
+notebook gets its parameters as papermill gives them (an injected cell after the
+``parameters`` cell) and its code cells go to the kernel in one request
+(:mod:`kamlib.run.cells`: the namespace reset first, modules and the plan book kept;
+every cell's outputs back in one message). Each plan is rendered to HTML with one
+nbconvert exporter and its PDF printed by the worker's own Chromium headless shell when
+there is one (:mod:`kamlib.render.chromium`), else WeasyPrint. A failing plan is
+reported and its executed notebook kept in ``failed/``; a plan whose kernel dies
+(killed, out of memory) is run once more in a fresh kernel. The batch
 (:mod:`kamlib.run.plans`) runs workers on Dask (:mod:`kamlib.run.cluster`).
 """
 
@@ -27,7 +29,8 @@ from typing import Any
 from ..core.paths import KERNEL_ARGS, engagement_ref
 
 NOTEBOOK = "04_account_plan.ipynb"
-ENGINE = "kam-warm-kernel"
+#: How long one plan may run in its kernel before it fails (and the kernel is replaced).
+PLAN_TIMEOUT = 600.0
 
 
 def file_stem(account_id: str, name: str) -> str:
@@ -122,12 +125,9 @@ class PlanWorker:
         self.browser_failed = ""  # why Chromium, though asked for, could not start
         self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
         self.kernel_lost = False
-        self.engine = f"{ENGINE}-{id(self)}"
+        self._notebook: Any = None  # the plan notebook, read once
 
     def start(self) -> None:
-        import papermill.engines as pe
-
-        pe.papermill_engines.register(self.engine, self._engine())
         self.start_kernel()
         self.start_browser()
 
@@ -136,29 +136,6 @@ class PlanWorker:
             self.stop_browser()
         with contextlib.suppress(Exception):
             self.stop_kernel()
-
-    def _engine(self) -> type:
-        """A papermill engine that runs notebooks in this worker's warm kernel."""
-        from papermill.clientwrap import PapermillNotebookClient
-        from papermill.engines import NBClientEngine
-
-        worker = self
-
-        class WarmKernelEngine(NBClientEngine):
-            @classmethod
-            def execute_managed_notebook(cls, nb_man, kernel_name, execution_timeout=None, **kw):
-                client = PapermillNotebookClient(
-                    nb_man,
-                    km=worker.km,
-                    kernel_name=kernel_name,
-                    timeout=execution_timeout,
-                    log_output=False,
-                )
-                client.kc = worker.kc
-                worker.last_nb = nb_man.nb  # kept when the plan fails
-                return client.execute(cleanup_kc=False)
-
-        return WarmKernelEngine
 
     # -- the kernel
 
@@ -202,18 +179,6 @@ class PlanWorker:
 
         return bool(run_sync(self.km.is_alive)())
 
-    def reset_namespace(self) -> None:
-        """Forget the previous plan's variables (modules and the cached book stay loaded)."""
-        from jupyter_core.utils import run_sync
-
-        run_sync(self.kc.execute_interactive)(
-            "get_ipython().reset(new_session=False, aggressive=False); "
-            "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc",
-            silent=True,
-            store_history=False,
-            timeout=60,
-        )
-
     # -- the browser
 
     def start_browser(self) -> None:
@@ -252,30 +217,109 @@ class PlanWorker:
         again.seconds += result.seconds
         return again
 
+    def _parameterized(self, account_id: str) -> Any:
+        """The plan's notebook with its parameters injected, as papermill injects them."""
+        import copy
+
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        if self._notebook is None:  # as papermill reads it: every cell with its tags
+            self._notebook = load_notebook_node(str(self.setup.notebook))
+            self._notebook.metadata.papermill["input_path"] = str(self.setup.notebook)
+        nb = copy.deepcopy(self._notebook)
+        parameters = {
+            # the kernel runs in the plans folder: paths relative to it
+            "engagement": engagement_ref(self.setup.engagement, self.setup.folder),
+            "as_of": self.setup.as_of,
+            "account": account_id,
+            "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
+            "fact_pack": self.setup.fact_pack,
+        }
+        return parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
+
     def _execute(self, account_id: str) -> Any:
-        import papermill as pm
+        """The executed plan notebook: its code cells run in this worker's kernel in one
+        request (:func:`kamlib.run.cells.run`), their outputs set on the cells. A cell
+        that fails raises papermill's execution error, naming the cell and the error."""
+        import json
+
+        import nbformat
+        from papermill.exceptions import PapermillExecutionError
 
         if not self.km.has_kernel or not self.is_alive():
             self.start_kernel()
-        self.reset_namespace()
-        return pm.execute_notebook(
-            str(self.setup.notebook),
-            None,  # rendered from memory; only a failed plan's notebook is written
-            parameters={
-                # the kernel runs in the plans folder: paths relative to it
-                "engagement": engagement_ref(self.setup.engagement, self.setup.folder),
-                "as_of": self.setup.as_of,
-                "account": account_id,
-                "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
-                "fact_pack": self.setup.fact_pack,
-            },
-            engine_name=self.engine,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=600,
-            request_save_on_cell_execute=False,  # papermill saves after every cell otherwise
-        )
+        nb = self.last_nb = self._parameterized(account_id)
+        code = [
+            c for c in nb.cells
+            if c.cell_type == "code" and "skip-execution" not in c.metadata.get("tags", [])
+        ]  # fmt: skip
+        sources = json.dumps([c.source for c in code])
+        done = self._request(f"__import__('kamlib.run.cells').run.cells.run({sources!r})")
+        for i, (cell, outputs) in enumerate(zip(code, done["outputs"], strict=False)):
+            cell.execution_count = i + 1
+            cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        if done["failed"] is not None:
+            cell = code[done["failed"]]
+            error: dict = next((o for o in cell.outputs if o.output_type == "error"), {})
+            raise PapermillExecutionError(
+                nb.cells.index(cell), cell.execution_count, cell.source,
+                error.get("ename", "Error"), error.get("evalue", ""), error.get("traceback", []),
+            )  # fmt: skip
+        return nb
+
+    def _request(self, code: str) -> dict:
+        """Run ``code`` in the kernel and return the outputs it displays as
+        :data:`kamlib.run.cells.MIME`. A kernel that dies raises nbclient's
+        ``DeadKernelError``; one that runs past :data:`PLAN_TIMEOUT` is replaced."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            return run_sync(self._await)(code, self.kc.execute(code, store_history=False))
+        except TimeoutError:
+            self.kill_kernel()
+            self.start_kernel()
+            raise TimeoutError(f"the plan ran longer than {PLAN_TIMEOUT:.0f} s") from None
+
+    async def _await(self, code: str, msg_id: str) -> dict:
+        import queue
+
+        from nbclient.exceptions import DeadKernelError
+
+        from .cells import MIME
+
+        deadline = time.monotonic() + PLAN_TIMEOUT
+        found: dict | None = None
+        error: dict = {}
+        while True:
+            try:
+                msg = await self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                if not await self.km.is_alive():
+                    raise DeadKernelError("Kernel died") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "display_data" and MIME in content.get("data", {}):
+                found = content["data"][MIME]
+            elif kind == "error":
+                error = content
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
+        with contextlib.suppress(queue.Empty):  # the reply, so that none pile up
+            while (await self.kc.get_shell_msg(timeout=10))["parent_header"].get(
+                "msg_id"
+            ) != msg_id:
+                pass
+        if found is None:
+            raise RuntimeError(
+                f"{error.get('ename', 'Error')}: {error.get('evalue', 'no outputs')} "
+                f"(running {code[:40]}...)"
+            )
+        return found
 
     def _print(self, nb: Any, stem: str, name: str) -> list[Path]:
         from ..core.fmt import shorten
