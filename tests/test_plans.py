@@ -114,6 +114,14 @@ def test_index_lists_every_key_account_with_links(batch):
     frame = plans.index_frame(book, result)
     assert set(frame["plan"]) == {"rendered", "failed"}
     assert frame["revenue"].is_monotonic_decreasing
+    # the PDF index links to the PDF plans beside it, by relative links (whichever engine
+    # printed it: Chromium like the plans where there is one)
+    pdf = pdf_index.read_bytes()
+    assert b"file:" not in pdf and str(result.folder).encode() not in pdf
+    if result.engines == ["Chromium"]:
+        assert b"Skia/PDF" in pdf
+        ok = [r for r in result.results if r.ok]
+        assert all(b"/URI (" + Path(r.files[1]).name.encode() + b")" in pdf for r in ok)
 
 
 def test_a_plan_shows_no_other_accounts_name_or_figures(batch):
