@@ -143,9 +143,7 @@ def test_a_heatmap_whose_columns_rest_on_one_count_says_it_once_per_column():
 
 
 def test_a_crowded_stakeholder_map_keeps_every_name_clear_and_every_point_in_its_band():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from kamlib.report import charts
+    from kamlib.report import plan_charts
 
     c = pd.DataFrame({
         "name": ["Francesca Peeters", "Tomáš Becker", "Tomáš López", "Tomáš Martin",
@@ -156,43 +154,43 @@ def test_a_crowded_stakeholder_map_keeps_every_name_clear_and_every_point_in_its
         "senior": [True, True, False, False, True, False, False],
         "days": [10, 200, 30, 100, 40, 50, 20],
     })  # fmt: skip
-    fig = charts.stakeholder_map(c)
-    ax = fig.axes[0]
-    r = FigureCanvasAgg(fig).get_renderer()
-    boxes = [t.get_window_extent(r) for t in ax.texts]
+    chart = plan_charts.stakeholder_map(c)
+    boxes = [t["box"] for t in chart.texts]
     assert len(boxes) == len(c)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     # four neutral contacts at influence 4 stay inside the neutral column (0.5 to 1.5)
-    xs = ax.collections[0].get_offsets()[:, 0]
-    assert ((xs > 0.5) & (xs < 1.5)).sum() == 5
+    xs = [p["x"] for p in chart.points]
+    assert sum(0.5 < x < 1.5 for x in xs) == 5
+    # each name and role in the picture, as text; the legend says what size and ring mean
+    svg = chart.svg()
+    assert all(f">{n}</text>" in svg for n in c["name"]) and ">Procurement</text>" in svg
+    assert "senior" in chart.legend and "larger: stronger relationship (1–5)" in chart.legend
 
 
 def test_an_nps_bar_on_too_few_respondents_is_hatched_and_no_bar_runs_past_its_quarter():
-    import matplotlib.colors as mc
-    import matplotlib.dates as mdates
+    from kamlib.report import plan_charts
 
     nps = pd.DataFrame({"quarter": pd.to_datetime(["2026-06-30", "2026-09-30"]),
                         "respondents": [5, 1], "nps": [20.0, -100.0],
                         "csat": [4.0, 2.0]})  # fmt: skip
-    fig = charts.nps_history(nps, min_respondents=3)
-    ax = fig.axes[0]
-    bars = ax.patches
-    assert [b.get_hatch() for b in bars] == [None, "///"]
-    assert bars[1].get_alpha() == 0.35 and bars[0].get_alpha() in (None, 1.0)
+    chart = plan_charts.nps_history(nps, min_respondents=3)
+    bars = chart.bars
+    assert [b["hatch"] for b in bars] == [None, "///"]
+    assert bars[1]["alpha"] == 0.35 and bars[0]["alpha"] is None
     # positive green, negative orange
-    assert mc.to_hex(bars[0].get_facecolor()) == "#009e73"
-    assert mc.to_hex(bars[1].get_facecolor()) == "#d55e00"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "fewer than 3 respondents: too few to count" in legend
+    assert bars[0]["colour"] == "#009E73" and bars[1]["colour"] == "#D55E00"
+    assert "fewer than 3 respondents: too few to count" in chart.legend
     # each label stacked on its own lines, narrow enough not to run into its neighbour's
-    labels = [t.get_text() for t in ax.texts]
-    assert labels == ["+20\nn=5\nCSAT 4.0", "−100\nn=1\nCSAT 2.0"]
+    assert [t["text"] for t in chart.texts] == ["+20\nn=5\nCSAT 4.0", "−100\nn=1\nCSAT 2.0"]
+    left, right = (t["box"] for t in chart.texts)
+    assert not left.overlaps(right)
     # the September quarter's bar ends by 30 September, the data's date
-    assert bars[1].get_x() + bars[1].get_width() <= mdates.date2num(pd.Timestamp("2026-09-30"))
+    september = pd.Timestamp("2026-09-30").to_datetime64().astype("datetime64[D]")
+    assert bars[1]["x1"] <= september.astype(float)
     # enough respondents everywhere: no hatching and no such legend entry
-    full = charts.nps_history(nps.assign(respondents=5), min_respondents=3).axes[0]
-    assert all(b.get_hatch() is None for b in full.patches)
-    assert len(full.get_legend().get_texts()) == 2
+    full = plan_charts.nps_history(nps.assign(respondents=5), min_respondents=3)
+    assert all(b["hatch"] is None for b in full.bars) and len(full.legend) == 2
+    assert 'fill="url(#hatch' in chart.svg() and "url(#hatch" not in full.svg()
 
 
 def test_a_loss_is_drawn_as_a_loss_in_the_waterfall():
@@ -208,18 +206,26 @@ def test_a_loss_is_drawn_as_a_loss_in_the_waterfall():
 
 
 def test_an_accounts_trend_ends_with_its_last_month_of_data():
-    import matplotlib.dates as mdates
+    from kamlib.report import plan_charts
 
     monthly = pd.DataFrame({"month": pd.date_range("2025-08-01", periods=14, freq="MS"),
                             "revenue": 10.0, "gross_profit": 4.0})  # fmt: skip
-    ax = charts.account_trend(monthly).axes[0]
-    end = mdates.date2num(pd.Timestamp("2026-10-01"))  # the end of September, the last month
-    assert ax.get_xlim()[1] <= end
-    bars = ax.collections[0].get_paths()  # the months' bars, one shape
-    assert len(bars) == 14
-    last = bars[-1].vertices[:, 0]
-    assert last.max() <= end
-    assert last.min() >= mdates.date2num(pd.Timestamp("2026-09-01"))
-    assert ax.get_ylim()[0] == 0  # revenue from zero
-    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
-    assert max(ticks) <= end  # no "Oct" after the data
+    chart = plan_charts.account_trend(monthly)
+    ax = chart.axes[0]
+
+    def day(d: str) -> float:
+        return float(pd.Timestamp(d).to_datetime64().astype("datetime64[D]").astype(float))
+
+    end = day("2026-10-01")  # the end of September, the last month
+    assert ax.xlim[1] <= end
+    assert len(chart.bars) == 14
+    last = chart.bars[-1]
+    assert last["x1"] <= end and last["x0"] >= day("2026-09-01")
+    assert ax.ylim[0] == 0  # revenue from zero
+    assert max(ax.xticks) <= end  # no "Oct" after the data
+    assert chart.legend == ["Revenue", "Gross margin"]
+    # the margin's axis on the right: 40 % is drawn, in the reports' style
+    assert ">40 %</text>" in chart.svg() and ">€10</text>" in chart.svg()
+    # no gross profit: revenue alone, no margin axis
+    alone = plan_charts.account_trend(monthly.assign(gross_profit=float("nan")))
+    assert alone.legend == ["Revenue"] and len(alone.axes) == 1

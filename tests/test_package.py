@@ -134,7 +134,6 @@ LONG_FUNCTIONS = {
     "intake/scenarios.py::check_deliverables": "a checklist of independent checks, read "
     "top to bottom against the scenario",
     "core/config.py::_check": "one short branch per setting kind: the table of kinds",
-    "report/charts.py::stakeholder_map": "one figure drawn layer by layer",
     "report/charts.py::price_cost_matrix": "one figure drawn layer by layer",
     "method/kpi_review.py::scorecard": "one row per KPI, its target and status rules side by side",
 }
