@@ -111,6 +111,10 @@ def test_index_lists_every_key_account_with_links(batch):
             assert f'href="{stem}.html"' not in html and "to follow" in html
         else:
             assert f'href="{stem}.html"' in html
+    # each plan's kernel sent its shares drafted and confirmed: the index's, as computed here
+    ok = [r for r in result.results if r.ok]
+    assert ok and all(r.shares == plans.plan_shares(book, ids=[r.account_id])[r.account_id]
+                      for r in ok)  # fmt: skip
     frame = plans.index_frame(book, result)
     assert set(frame["plan"]) == {"rendered", "failed"}
     assert frame["revenue"].is_monotonic_decreasing
@@ -405,6 +409,9 @@ def test_a_plans_cells_in_one_request_give_what_a_notebook_client_records(tmp_pa
         first = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(CELLS)!r})")
         # the next plan's cells start from an empty namespace: x is gone
         second = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(['x'])!r})")
+        # values asked of the notebook's namespace once its cells ran (user_expressions)
+        asked = json.dumps({"twice": "y * 2", "unknown": "zz"})
+        third = worker._request(f"import kamlib.run.cells as c; c.run('[\"y = 21\"]', {asked!r})")
     finally:
         worker.stop()
     assert first["failed"] == 7 and len(first["outputs"]) == 8
@@ -419,6 +426,8 @@ def test_a_plans_cells_in_one_request_give_what_a_notebook_client_records(tmp_pa
     assert (error["ename"], error["evalue"]) == ("ValueError", "boom")
     assert "ValueError" in error["traceback"][-1]  # as Jupyter shows it, in colour
     assert second["failed"] == 0 and second["outputs"][0][0]["ename"] == "NameError"
+    assert third["failed"] is None and third["values"] == {"twice": 42, "unknown": None}
+    assert first["values"] == {}
 
 
 def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work(tmp_path):

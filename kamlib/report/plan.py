@@ -105,6 +105,12 @@ def parts(p: Plan) -> pd.DataFrame:
     return ap.part_status(set(p.inputs), len(p.contacts) > 0, set(drafts(p)))
 
 
+def shares_of(p: Plan) -> list[float]:
+    """The share of the plan's parts drafted and the share confirmed by the manager
+    (:func:`kamlib.method.account_plan.shares`), for the plan index."""
+    return list(ap.shares(parts(p)["status"]))
+
+
 def fields_html(p: Plan, names: dict[str, str]) -> str:
     """Several inputs side by side: ``{field: title}``; nothing when none has anything to
     show (a fact pack where the data drafts neither)."""

@@ -122,10 +122,14 @@ def run_cell(shell: Any, source: str, count: int) -> tuple[list[dict], bool]:
     return outputs, bool(result.success)
 
 
-def run(cells: str) -> None:
+def run(cells: str, values: str = "{}") -> None:
     """Run a plan's code cells (a JSON list of their sources) after forgetting the
     previous plan, and display every cell's outputs as one :data:`MIME` display:
-    ``{"outputs": [[...], ...], "failed": index or None}``."""
+    ``{"outputs": [[...], ...], "failed": index or None, "values": {...}}``.
+
+    ``values`` (JSON ``{name: expression}``), as Jupyter's ``user_expressions``: each
+    expression evaluated in the notebook's namespace once every cell has run; its value,
+    or None when it cannot be evaluated (or a cell failed)."""
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -140,4 +144,11 @@ def run(cells: str) -> None:
         if not ok:
             failed = i
             break
-    shell.display_pub.publish({MIME: {"outputs": done, "failed": failed}}, {})
+    found = {}
+    for name, expression in json.loads(values).items():
+        try:
+            found[name] = None if failed is not None else eval(expression, shell.user_ns)
+        except Exception:
+            found[name] = None
+    payload = {"outputs": done, "failed": failed, "values": found}
+    shell.display_pub.publish({MIME: payload}, {})

@@ -131,7 +131,10 @@ def render_plans(
         fact_pack=o.fact_pack,
     )
     save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
-    shares = _Background(plan_shares, book, o.fact_pack)  # the index's, while plans render
+    # the index's shares: each plan's kernel sends its own; the other key accounts' are
+    # computed here while the plans render
+    others = [a for a in key["account_id"] if a not in set(ids)]
+    shares = _Background(plan_shares, book, o.fact_pack, others)
     results: list[PlanResult] = []
     try:
         if ids:  # no key accounts: an index that says so, and no workers to start
@@ -145,7 +148,10 @@ def render_plans(
     batch.notes = sorted({r.note for r in results if r.note})
     # the index printed like the plans: by Chromium when they were
     printer = browser if not results or "Chromium" in batch.engines else None
-    batch.index = write_index(book, batch, o.pdf, o.fact_pack, shares.result(), printer)
+    known = {**shares.result(), **{r.account_id: r.shares for r in results if r.shares}}
+    missing = [a for a in key["account_id"] if str(a) not in known]  # failed plans'
+    known.update(plan_shares(book, o.fact_pack, missing))
+    batch.index = write_index(book, batch, o.pdf, o.fact_pack, known, printer)
     return batch
 
 
@@ -199,18 +205,18 @@ def confirmed_in_full(shares: dict[str, tuple[float, float]]) -> int:
     return sum(1 for _, confirmed in shares.values() if confirmed >= FULL)
 
 
-def plan_shares(book, fact_pack: bool = False) -> dict[str, tuple[float, float]]:
-    """Per key account, the share of its plan drafted (from data or the manager) and the
-    share confirmed by the manager: the plan's own parts, as the plan shows them (in a
-    fact pack, from the data alone: nothing confirmed)."""
-    from ..method import account_plan as ap
+def plan_shares(book, fact_pack: bool = False, ids=None) -> dict[str, tuple[float, float]]:
+    """Per key account (or of ``ids``), the share of its plan drafted (from data or the
+    manager) and the share confirmed by the manager: the plan's own parts, as the plan
+    shows them (in a fact pack, from the data alone: nothing confirmed)."""
     from ..method.plan_book import plan
-    from ..report.plan import parts
+    from ..report.plan import shares_of
 
-    return {
-        str(aid): ap.shares(parts(plan(book, aid, fact_pack))["status"])
-        for aid in book.accounts["account_id"]
-    }
+    out: dict[str, tuple[float, float]] = {}
+    for aid in book.accounts["account_id"] if ids is None else ids:
+        drafted, confirmed = shares_of(plan(book, aid, fact_pack))
+        out[str(aid)] = (drafted, confirmed)
+    return out
 
 
 def index_frame(book, batch: PlanBatch, fact_pack: bool = False, shares: dict | None = None):

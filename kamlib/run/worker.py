@@ -16,6 +16,7 @@ reported and its executed notebook kept in ``failed/``; a plan whose kernel dies
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -31,6 +32,12 @@ from ..core.paths import KERNEL_ARGS, engagement_ref
 NOTEBOOK = "04_account_plan.ipynb"
 #: How long one plan may run in its kernel before it fails (and the kernel is replaced).
 PLAN_TIMEOUT = 600.0
+#: What the batch asks of each plan's kernel once its cells have run (``p``: the plan the
+#: notebook drew): its shares drafted and confirmed, for the index, so that the index
+#: does not draw every plan's parts again.
+VALUES = json.dumps(
+    {"shares": "__import__('kamlib.report.plan', fromlist=['shares_of']).shares_of(p)"}
+)
 
 
 def file_stem(account_id: str, name: str) -> str:
@@ -73,6 +80,7 @@ class PlanResult:
     engine: str = ""  # what printed the PDF: "Chromium" or "WeasyPrint"
     note: str = ""  # why Chromium, though asked for, did not print it
     worker: str = ""  # the Dask worker that rendered it (a batch on a cluster)
+    shares: tuple[float, float] | None = None  # drafted and confirmed, for the index
 
 
 #: What a batch renders, by ``fact_pack``: one document's name, the documents' name, and
@@ -126,6 +134,7 @@ class PlanWorker:
         self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
         self.kernel_lost = False
         self._notebook: Any = None  # the plan notebook, read once
+        self.values: dict = {}  # what the last plan's kernel sent back (see VALUES)
 
     def start(self) -> None:
         self.start_kernel()
@@ -242,8 +251,6 @@ class PlanWorker:
         """The executed plan notebook: its code cells run in this worker's kernel in one
         request (:func:`kamlib.run.cells.run`), their outputs set on the cells. A cell
         that fails raises papermill's execution error, naming the cell and the error."""
-        import json
-
         import nbformat
         from papermill.exceptions import PapermillExecutionError
 
@@ -255,7 +262,10 @@ class PlanWorker:
             if c.cell_type == "code" and "skip-execution" not in c.metadata.get("tags", [])
         ]  # fmt: skip
         sources = json.dumps([c.source for c in code])
-        done = self._request(f"__import__('kamlib.run.cells').run.cells.run({sources!r})")
+        done = self._request(
+            f"__import__('kamlib.run.cells').run.cells.run({sources!r}, {VALUES!r})"
+        )
+        self.values = done.get("values") or {}
         for i, (cell, outputs) in enumerate(zip(code, done["outputs"], strict=False)):
             cell.execution_count = i + 1
             cell.outputs = [nbformat.from_dict(o) for o in outputs]
@@ -341,6 +351,7 @@ class PlanWorker:
         c0 = self.cpu()
         stem = file_stem(account_id, name)
         self.last_nb = None
+        self.values = {}
         try:
             files = self._print(self._execute(account_id), stem, name)
         except Exception as exc:  # one plan's failure must not stop the batch
@@ -348,9 +359,11 @@ class PlanWorker:
         cpu = {k: round(max(0.0, v - c0.get(k, 0.0)), 3) for k, v in self.cpu().items()}
         engine = ("Chromium" if self.browser else "WeasyPrint") if self.setup.pdf else ""
         note = self.browser_failed if engine == "WeasyPrint" else ""
+        shares = self.values.get("shares")
         return PlanResult(
             account_id, name, True, time.perf_counter() - t0, [f.name for f in files],
             cpu=cpu, engine=engine, note=note,
+            shares=(float(shares[0]), float(shares[1])) if shares else None,
         )  # fmt: skip
 
     def _failed(
