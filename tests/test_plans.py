@@ -654,3 +654,23 @@ def test_the_index_marks_a_target_that_is_a_price_step_not_growth():
         "<br><small>held</small>"
     )
     assert _target_note(NS(basis="growth", target=110.0, revenue=100.0)) == ""
+
+
+def test_a_plan_kernel_never_loads_matplotlib():
+    """The plan notebook's setup cell, as a plan's kernel runs it: its charts are drawn by
+    plan_charts, so matplotlib (a second of every batch kernel's start) is never loaded."""
+    import subprocess
+    import sys
+
+    nb = nbformat.read(NOTEBOOKS / plans.NOTEBOOK, as_version=4)
+    setup_cell = next(c.source for c in nb.cells if "open_book" in c.source)
+    code = (
+        "import sys\n"
+        + setup_cell.replace("pb.open_book(engagement, as_of, cache)", "None")
+        .replace("p = pb.plan(book, account, fact_pack)", "")
+        .replace("stale = book.config.method.account_plan.stale_days", "")
+        + "\nimport kamlib as kam\nkam.html; kam.show; kam.kpis; kam.md; kam.notes; kam.figure"
+        "\nprint('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -20,6 +20,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from ..core import fmt
+from .svg import money_label, pct_label
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 GREY = "#8A939F"
@@ -37,12 +38,7 @@ class Percent(mticker.Formatter):
         self.ticks = sorted(float(v) for v in np.asarray(locs, dtype=float).ravel())
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        # the fewest decimals that show every tick as it is (92.5 %, not 92 % and 95 %)
-        digits = next(
-            (d for d in (0, 1) if all(abs(round(v * 100, d) - v * 100) < 1e-6 for v in self.ticks)),
-            2,
-        )
-        return fmt.pct(x, digits) if x else "0 %"
+        return pct_label(x, self.ticks)
 
 
 def palette(n: int | None = None, primary: str | None = None) -> list[str]:
@@ -101,15 +97,7 @@ class Money(mticker.Formatter):
         self.ticks = sorted(float(v) for v in np.asarray(locs, dtype=float).ravel())
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        top = max((abs(v) for v in self.ticks), default=abs(x))
-        if top < 999.5 or x == 0:
-            return fmt.money(x, self.currency, short=False)
-        scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k")
-        steps = [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False) if b > a]
-        step = (min(steps) if steps else scale) / scale
-        digits = 0 if step >= 0.999 else (1 if step >= 0.0999 else 2)
-        sign = "−" if x < 0 else ""
-        return f"{sign}{fmt.symbol(self.currency)}{abs(x) / scale:,.{digits}f} {unit}"
+        return money_label(x, self.ticks, self.currency)
 
 
 def money_axis(ax: plt.Axes, currency: str | None = None, axis: str = "y") -> None:

@@ -14,7 +14,6 @@ from IPython.display import HTML, Markdown, display
 
 from ..core.notes import Note
 from ..intake.engagement import Engagement, open_engagement
-from .charts import use_house_style
 from .decision import decision_html, kpis_html
 from .words import say_all
 
@@ -24,10 +23,16 @@ def setup(colour: str | None = None, charts: str = "retina") -> None:
 
     Warnings stay on, for the analyst; a client report never shows one (the renderer
     drops every stderr output, and the data review lists every data issue in words).
-    ``charts="svg"`` draws charts as vector graphics with real text: sharp at any zoom and
-    cheaper to draw than 2x PNGs (the account plans, rendered by the hundred, use it).
+    ``charts="svg"`` draws matplotlib's charts as vector graphics with real text: sharp at
+    any zoom and cheaper to draw than 2x PNGs. ``charts="none"``: the notebook draws no
+    matplotlib chart and never loads it (the account plans, rendered by the hundred, draw
+    theirs with :mod:`kamlib.report.plan_charts`).
     """
     pd.set_option("display.max_columns", 50)
+    if charts == "none":
+        return
+    from .charts import use_house_style
+
     if colour:
         use_house_style(colour)
     try:  # sharp charts in HTML and PDF
@@ -47,6 +52,8 @@ def setup(colour: str | None = None, charts: str = "retina") -> None:
 def start(engagement: str = "demo", as_of: str = "", cache: str = "") -> Engagement:
     """Open the engagement and set up the notebook (see :func:`setup`); ``cache`` is the
     file in which the runner hands over the data pack it read (empty: read it here)."""
+    from .charts import use_house_style
+
     setup()
     eng = open_engagement(engagement, as_of=as_of, cache=cache)
     use_house_style(eng.config.brand.primary_colour)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core import fmt
 from ..core.notes import Note
-from .svg import INK, Axes, Box, Chart, month_ticks, nice_ticks, text_box
+from .svg import INK, Axes, Box, Chart, money_label, month_ticks, nice_ticks, pct_label, text_box
 from .words import joined
 
 GREEN, ORANGE, RED = "#009E73", "#E69F00", "#D55E00"
@@ -57,11 +57,16 @@ def _time_axis(ax: Axes, most: int) -> None:
     ax.xlabels(labels)
 
 
-def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Chart | None:
-    """One account's revenue per month (bars) and gross margin (line, right axis), up to
-    36 months: each month's bar within its month, the axis ending with the last month."""
-    from .charts import Money, Percent, palette
+#: The bars' colour when no brand colour is given (the house default).
+PRIMARY = "#0B3D91"
 
+
+def account_trend(
+    monthly: pd.DataFrame, currency: str | None = None, colour: str = PRIMARY
+) -> Chart | None:
+    """One account's revenue per month (bars, in the client's brand ``colour``) and gross
+    margin (line, right axis), up to 36 months: each month's bar within its month, the
+    axis ending with the last month."""
     if monthly.empty:
         return None
     chart = Chart(8.0, 3.0)
@@ -75,21 +80,18 @@ def account_trend(monthly: pd.DataFrame, currency: str | None = None) -> Chart |
     twin = bool(gp.notna().any())
     ax.grid(_month_starts(ax, 9))
     for mid, h in zip(start + 15, revenue, strict=True):
-        ax.bar(mid - 12, mid + 12, 0.0, float(h), palette()[0])
+        ax.bar(mid - 12, mid + 12, 0.0, float(h), colour)
     ax.spines()
-    money = Money(currency)
-    money.set_locs(ax.yticks)
-    ax.ylabels([money(v) for v in ax.yticks], marks=twin)
-    entries = [("Revenue", {"patch": palette()[0]})]
+    ax.ylabels([money_label(v, ax.yticks, currency) for v in ax.yticks], marks=twin)
+    entries = [("Revenue", {"patch": colour})]
     if twin:
         margin = (gp / monthly["revenue"]).where(monthly["revenue"] > 0).to_numpy(float)
         top = max(0.6, float(np.nanmax(margin)) * 1.2 if np.isfinite(margin).any() else 0.0)
         right = Axes(chart, ax.box, ax.xlim, (0.0, top))
         right.yticks = nice_ticks(0.0, top, ax.box.y1 - ax.box.y0)
         _broken_line(chart, right, start + 15, margin, ORANGE)
-        pct = Percent()
-        pct.set_locs(right.yticks)
-        right.ylabels([pct(v) for v in right.yticks], side="right", marks=True)
+        right.ylabels([pct_label(v, right.yticks) for v in right.yticks], side="right",
+                      marks=True)  # fmt: skip
         entries.append(("Gross margin", {"line": ORANGE}))
     _time_axis(ax, 9)
     ax.title("Revenue and gross margin per month" if twin else "Revenue per month")

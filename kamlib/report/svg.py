@@ -356,6 +356,44 @@ def nice_ticks(lo: float, hi: float, length: float, size: float = 11.0) -> list[
     return [round(float(t), 12) + 0.0 for t in ticks]
 
 
+def money_label(x: float, ticks: list[float], currency: str | None = None) -> str:
+    """An amount on an axis in one unit for all its ``ticks`` (``€0.5 M, €1.0 M``, never
+    ``€500 k`` beside ``€1.0 M``), with the decimals the ticks need.
+
+    >>> [money_label(v, [0, 50e3, 100e3], "EUR") for v in (0, 50e3, 100e3)]
+    ['€0', '€50 k', '€100 k']
+    >>> money_label(1.5e6, [0, 0.5e6, 1e6, 1.5e6], "EUR")
+    '€1.5 M'
+    """
+    from ..core import fmt
+
+    top = max((abs(v) for v in ticks), default=abs(x))
+    if top < 999.5 or x == 0:
+        return fmt.money(x, currency, short=False)
+    scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k")
+    ordered = sorted(ticks)
+    steps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    step = (min(steps) if steps else scale) / scale
+    digits = 0 if step >= 0.999 else (1 if step >= 0.0999 else 2)
+    sign = "−" if x < 0 else ""
+    return f"{sign}{fmt.symbol(currency)}{abs(x) / scale:,.{digits}f} {unit}"
+
+
+def pct_label(x: float, ticks: list[float]) -> str:
+    """A share on an axis (``20 %``) with as many decimals as the ``ticks`` need to
+    differ: never ``100 %, 100 %, 98 %`` on a narrow axis.
+
+    >>> [pct_label(v, [0.9, 0.925, 0.95]) for v in (0.9, 0.925)]
+    ['90.0 %', '92.5 %']
+    """
+    from ..core import fmt
+
+    digits = next(
+        (d for d in (0, 1) if all(abs(round(v * 100, d) - v * 100) < 1e-6 for v in ticks)), 2
+    )
+    return fmt.pct(x, digits) if x else "0 %"
+
+
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
