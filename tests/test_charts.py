@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kamlib.method import segmentation as sg
-from kamlib.report import charts
+from kamlib.report import charts, svg
 
 
 def test_charts_build_from_small_frames():
@@ -226,6 +228,11 @@ def test_an_accounts_trend_ends_with_its_last_month_of_data():
     assert chart.legend == ["Revenue", "Gross margin"]
     # the margin's axis on the right: 40 % is drawn, in the reports' style
     assert ">40 %</text>" in chart.svg() and ">€10</text>" in chart.svg()
+    # amounts in a long currency code move the plot right: no label runs off the chart
+    chf = plan_charts.account_trend(monthly.assign(revenue=2_500.0), "CHF")
+    assert ">CHF 2.5 k</text>" in chf.svg() and chf.axes[0].box.x0 > ax.box.x0
+    ends = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end"[^>]*>([^<]+)<', chf.svg())
+    assert len(ends) == 6 and all(float(x) - svg.text_width(t, 11) >= 0 for x, t in ends)
     # no gross profit: revenue alone, no margin axis
     alone = plan_charts.account_trend(monthly.assign(gross_profit=float("nan")))
     assert alone.legend == ["Revenue"] and len(alone.axes) == 1

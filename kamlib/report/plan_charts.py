@@ -14,7 +14,19 @@ import pandas as pd
 
 from ..core import fmt
 from ..core.notes import Note
-from .svg import INK, Axes, Box, Chart, money_label, month_ticks, nice_ticks, pct_label, text_box
+from .svg import (
+    INK,
+    PAD,
+    Axes,
+    Box,
+    Chart,
+    money_label,
+    month_ticks,
+    nice_ticks,
+    pct_label,
+    text_box,
+    text_width,
+)
 from .words import joined
 
 GREEN, ORANGE, RED = "#009E73", "#E69F00", "#D55E00"
@@ -76,13 +88,16 @@ def account_trend(
     xlim = (float(start.min()), float(_days([end])[0]))
     ax = Axes(chart, _area(chart, MARGINS), xlim, _limits(revenue.min(), revenue.max()))
     ax.yticks = nice_ticks(*ax.ylim, ax.box.y1 - ax.box.y0)
+    labels = [money_label(v, ax.yticks, currency) for v in ax.yticks]
+    # wide amounts ("CHF 2.5 k") move the plot right rather than run off the chart
+    ax.box.x0 = max(ax.box.x0, max(text_width(t, 11.0) for t in labels) + PAD + 4.0)
     gp = monthly["gross_profit"] if "gross_profit" in monthly else pd.Series(dtype=float)
     twin = bool(gp.notna().any())
     ax.grid(_month_starts(ax, 9))
     for mid, h in zip(start + 15, revenue, strict=True):
         ax.bar(mid - 12, mid + 12, 0.0, float(h), colour)
     ax.spines()
-    ax.ylabels([money_label(v, ax.yticks, currency) for v in ax.yticks], marks=twin)
+    ax.ylabels(labels, marks=twin)
     entries = [("Revenue", {"patch": colour})]
     if twin:
         margin = (gp / monthly["revenue"]).where(monthly["revenue"] > 0).to_numpy(float)
