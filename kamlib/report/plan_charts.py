@@ -167,7 +167,7 @@ def stakeholder_map(
     _place_labels(chart, ax, c)
     ax.spines()
     ax.ylabels([str(int(v)) for v in ax.yticks])
-    ax.xlabels([a.capitalize() for a in ATTITUDES])
+    below = ax.xlabels([a.capitalize() for a in ATTITUDES])
     ax.ylabel("Influence (1–5)", ["5"])
     pad = 0.0
     if gaps:
@@ -184,7 +184,8 @@ def stakeholder_map(
         ("larger: stronger relationship (1–5)", {"dot": GREY, "r": 4.5}),
     ]
     height = ax.box.y1 - ax.box.y0
-    chart.draw_legend(legend, (ax.box.x0 + ax.box.x1) / 2, ax.box.y1 + 0.08 * height, 7.5)
+    top = max(ax.box.y1 + 0.08 * height, below + 2.0)  # clear of the attitudes' labels
+    chart.draw_legend(legend, (ax.box.x0 + ax.box.x1) / 2, top, 7.5)
     return chart
 
 
