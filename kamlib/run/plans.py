@@ -133,7 +133,8 @@ def render_plans(
     save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
     # the index's shares: each plan's kernel sends its own; the other key accounts' are
     # computed here while the plans render
-    others = [a for a in key["account_id"] if a not in set(ids)]
+    batch_ids = set(ids)
+    others = [a for a in key["account_id"] if a not in batch_ids]
     shares = _Background(plan_shares, book, o.fact_pack, others)
     results: list[PlanResult] = []
     try:
