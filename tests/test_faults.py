@@ -238,12 +238,10 @@ def test_a_run_with_failed_plans_is_partial_everywhere(tmp_path, monkeypatch, ca
 
 
 def test_a_refused_write_while_a_step_runs_is_said_as_such(tmp_path, monkeypatch, capsys):
-    import papermill as pm
+    def full(nb, executed, *args):
+        raise OSError(28, "No space left on device", str(executed))
 
-    def full(*args, **kwargs):
-        raise OSError(28, "No space left on device", str(tmp_path / "r" / "x.ipynb"))
-
-    monkeypatch.setattr(pm, "execute_notebook", full)
+    monkeypatch.setattr(runner, "_write_executed", full)
     argv = ["kam", "run", str(EXAMPLE), "--only", "kpi_review", "--reports", str(tmp_path / "r")]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as stop:
@@ -326,42 +324,68 @@ def test_a_kernels_traceback_in_the_log_names_no_path_of_this_machine(tmp_path):
     assert "./05_kpi_review.ipynb" in text and "~/.cache" in text
 
 
-def test_each_steps_kernel_starts_ahead_and_none_outlives_the_run(tmp_path, monkeypatch):
-    """The next step's kernel starts (and imports) while the current step runs; each
-    step runs in its own, from a clean count, and no kernel outlives the run."""
+def test_the_steps_run_in_one_kernel_started_ahead_and_it_ends_with_the_run(tmp_path, monkeypatch):
+    """The run's kernel starts (and imports) before the first step, runs every step's
+    notebook (each from a clean count, reading the pack once), and ends with the run."""
     import psutil
 
-    from kamlib.run import pipeline
+    from kamlib.run.kernel import WarmKernel
 
-    started, taken = [], []
-    real_start, real_take = pipeline.KernelsAhead.start, pipeline.KernelsAhead.take
+    ran, ahead = [], []
+    real_execute, real_shared = WarmKernel.execute, runner.shared_pack
 
-    def start(self):
-        real_start(self)
-        started.append((len(taken), self._ahead[0].provisioner.pid))
+    def execute(self, nb, values="{}"):
+        ran.append(self.pid)
+        return real_execute(self, nb, values)
 
-    def take(self):
-        km = real_take(self)
-        taken.append(km.provisioner.pid)
-        return km
+    def shared_pack(*args):
+        ahead.extend(p.pid for p in _kernels_left(wait=0))  # started while the pack is saved
+        return real_shared(*args)
 
-    monkeypatch.setattr(pipeline.KernelsAhead, "start", start)
-    monkeypatch.setattr(pipeline.KernelsAhead, "take", take)
+    monkeypatch.setattr(WarmKernel, "execute", execute)
+    monkeypatch.setattr(runner, "shared_pack", shared_pack)
     options = runner.RunOptions(
         only=("data_review", "segmentation"), reports=tmp_path / "r", pdf=False
     )
     done = runner.run_engagement(str(EXAMPLE), options)
-    # the first kernel before any step, the second while the first step ran
-    assert [n for n, _ in started] == [0, 1]
-    assert taken == [pid for _, pid in started] and len(set(taken)) == 2
-    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
-                   for pid in taken)  # fmt: skip
+    assert len(ran) == 2 and len(set(ran)) == 1 and ahead == ran[:1]
+    pid = ran[0]
+    assert not (psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie")
     manifest = json.loads((done.latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["data_review", "segmentation"]
     for name in ("00_data_review.ipynb", "01_segmentation.ipynb"):
         nb = nbformat.read(done.latest / name, as_version=4)
         counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
-        assert counts[0] == 1  # the import ahead was silent: the notebook counts from 1
+        assert counts[:3] == [1, 2, 3]  # the import ahead was silent: counts from 1
+        assert nb.metadata.papermill["exception"] is False
+        assert all(c.metadata.papermill["duration"] >= 0 for c in nb.cells
+                   if c.cell_type == "code")  # fmt: skip
+
+
+def test_a_kernel_that_runs_several_steps_reads_the_pack_and_the_segmentation_once(
+    tmp_path,
+):
+    """In the run's kernel, the second step takes the pack and the segmentation from
+    memory, not from the run's files again; outside a run, each is built afresh."""
+    from kamlib.core import cache as cached
+    from kamlib.intake.engagement import open_engagement, pack_key, shared_pack
+
+    eng = open_engagement(EXAMPLE)
+    calls = []
+    with shared_pack(eng.config, eng.pack, tmp_path) as saved:
+        first = open_engagement(EXAMPLE, cache=saved)
+        second = open_engagement(EXAMPLE, cache=saved)
+        assert first.pack is second.pack and first.run_folder == tmp_path
+        a = first.reuse("x", 1, lambda: calls.append(1) or [1])
+        b = second.reuse("x", 1, lambda: calls.append(1) or [2])
+        assert a is b and calls == [1]
+        assert (tmp_path / ".step-x.pickle").is_file()  # a fresh kernel reads it back
+        cached.forget()
+        assert open_engagement(EXAMPLE, cache=saved).reuse("x", 1, list) == [1]
+    cached.forget()
+    assert not (tmp_path / ".step-x.pickle").exists()
+    assert open_engagement(EXAMPLE).pack is not eng.pack
+    assert pack_key(eng.config)  # the key the kernel's copy is kept under
 
 
 def test_a_report_that_cannot_be_rendered_fails_the_run_after_the_steps_before(

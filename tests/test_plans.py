@@ -405,13 +405,14 @@ def test_a_plans_cells_in_one_request_give_what_a_notebook_client_records(tmp_pa
     )  # fmt: skip
     worker = plans.PlanWorker(setup)
     try:
-        worker.start_kernel()
-        first = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(CELLS)!r})")
+        worker.kernel.start()
+        run = "import kamlib.run.cells as c; c.run"
+        first = worker.kernel.request(f"{run}({json.dumps(CELLS)!r})")
         # the next plan's cells start from an empty namespace: x is gone
-        second = worker._request(f"import kamlib.run.cells as c; c.run({json.dumps(['x'])!r})")
+        second = worker.kernel.request(f"{run}({json.dumps(['x'])!r})")
         # values asked of the notebook's namespace once its cells ran (user_expressions)
         asked = json.dumps({"twice": "y * 2", "unknown": "zz"})
-        third = worker._request(f"import kamlib.run.cells as c; c.run('[\"y = 21\"]', {asked!r})")
+        third = worker.kernel.request(f"{run}('[\"y = 21\"]', {asked!r})")
     finally:
         worker.stop()
     assert first["failed"] == 7 and len(first["outputs"]) == 8

@@ -48,17 +48,23 @@ class Engagement:
     def reuse(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
         """``build()``, computed once per run: a kernel of the runner's run saves the
         value for the later steps' kernels, which read it back while the pack's files and
-        ``key`` (the settings and date it was computed for) are unchanged. Outside a run
-        (a notebook opened by hand, a test), always ``build()``."""
+        ``key`` (the settings and date it was computed for) are unchanged; a kernel that
+        runs several steps keeps it in memory. Outside a run (a notebook opened by hand,
+        a test), always ``build()``."""
         if self.run_folder is None:
             return build()
         path = self.run_folder / f"{STEP_RESULT}{kind}.pickle"
         full = (pack_key(self.config), key)
-        value = cached.load(path, full)
-        if value is None:
-            value = build()
-            cached.save(path, full, value)
-        return value
+
+        def shared() -> T:
+            value = cached.load(path, full)
+            if value is None:
+                value = build()
+                cached.save(path, full, value)
+            return value
+
+        # a kernel that runs several of the run's steps keeps it too
+        return cached.remember(f"{STEP_RESULT}{kind}", (str(path), full), shared)
 
     @property
     def evidence(self) -> Evidence:
@@ -84,11 +90,21 @@ def open_engagement(
     """
     config = load_config(engagement, overrides={"as_of": as_of} if as_of else None)
     fmt.use_currency(config.currency)  # no amount falls back to another currency
-    shared = cached.load(cache, pack_key(config)) if strict else None
+    shared = _shared_pack(cache, pack_key(config)) if strict else None
     pack = shared or read_pack(config, strict)
     # a kernel of the runner's run: the run folder holds the steps' shared results
     run = Path(cache).resolve().parent if shared is not None else None
     return Engagement(config=config, pack=pack, run_folder=run)
+
+
+def _shared_pack(cache: str | Path, key: tuple) -> DataPack | None:
+    """The pack the runner saved in ``cache`` (None: no such file, or one for other
+    inputs). A kernel that runs several steps of one run reads it once and keeps it:
+    the pack's tables are read, never changed in place."""
+    if not cache:
+        return None
+    path = Path(cache).resolve()
+    return cached.remember("pack", (str(path), key), lambda: cached.load(path, key))
 
 
 def read_pack(config: Config, strict: bool = True) -> DataPack:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+import time
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -125,7 +126,8 @@ def run_cell(shell: Any, source: str, count: int) -> tuple[list[dict], bool]:
 def run(cells: str, values: str = "{}") -> None:
     """Run a plan's code cells (a JSON list of their sources) after forgetting the
     previous plan, and display every cell's outputs as one :data:`MIME` display:
-    ``{"outputs": [[...], ...], "failed": index or None, "values": {...}}``.
+    ``{"outputs": [[...], ...], "failed": index or None, "values": {...},
+    "seconds": [...]}`` (each cell's time).
 
     ``values`` (JSON ``{name: expression}``), as Jupyter's ``user_expressions``: each
     expression evaluated in the notebook's namespace once every cell has run; its value,
@@ -137,9 +139,12 @@ def run(cells: str, values: str = "{}") -> None:
     gc.collect()
     gc.freeze()  # what stays loaded (libraries, the plan book) is never scanned again
     done: list[list[dict]] = []
+    seconds: list[float] = []
     failed = None
     for i, source in enumerate(json.loads(cells)):
+        t0 = time.perf_counter()
         outputs, ok = run_cell(shell, source, i + 1)
+        seconds.append(round(time.perf_counter() - t0, 3))
         done.append(outputs)
         if not ok:
             failed = i
@@ -150,5 +155,5 @@ def run(cells: str, values: str = "{}") -> None:
             found[name] = None if failed is not None else eval(expression, shell.user_ns)
         except Exception:
             found[name] = None
-    payload = {"outputs": done, "failed": failed, "values": found}
+    payload = {"outputs": done, "failed": failed, "values": found, "seconds": seconds}
     shell.display_pub.publish({MIME: payload}, {})

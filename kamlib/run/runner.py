@@ -33,9 +33,10 @@ from ..core import cache as cached
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
-from ..core.paths import KERNEL_ARGS, NOTEBOOKS, ROOT, engagement_ref, reports_root
+from ..core.paths import NOTEBOOKS, ROOT, engagement_ref, reports_root
 from ..intake.datapack import DataPack
 from ..intake.engagement import Engagement, data_files, pack_key, read_pack, shared_pack
+from .kernel import WarmKernel
 from .runs import engagement_lock, tidy
 
 
@@ -435,70 +436,61 @@ def kernel_lost(exc: BaseException) -> bool:
 
 
 def _execute(
-    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path, km=None
+    step: Step, executed: Path, parameters: dict, progress, cwd: Path, kernel: WarmKernel
 ) -> None:
-    """Execute a step's notebook in ``cwd`` (in ``km``'s kernel, started ahead in
-    ``cwd``, when given); a kernel that dies (on start or later) is replaced by a fresh
-    one once before the step counts as failed. The executed notebook records where it
-    came from relative to the workbook, not as this machine's paths; so does the
-    kernels' log."""
+    """Execute a step's notebook in the run's kernel (started in ``cwd``, the run
+    folder); a kernel that dies (on start or later) is replaced by a fresh one once
+    before the step counts as failed. The executed notebook records where it came from
+    relative to the workbook, not as this machine's paths; so does the kernel's log."""
     try:
-        _run_notebook(step, executed, parameters, log, progress, cwd, km)
+        _run_notebook(step, executed, parameters, progress, kernel)
     finally:
-        _unplace(log, cwd)
+        if kernel.log is not None:
+            _unplace(kernel.log, cwd)
 
 
 def _run_notebook(
-    step: Step, executed: Path, parameters: dict, log: Path, progress, cwd: Path, km=None
+    step: Step, executed: Path, parameters: dict, progress, kernel: WarmKernel
 ) -> None:
-    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
 
-    from .pipeline import engine, shut
+    from .kernel import parameterized
 
     for attempt in (1, 2):
-        ahead = {"km": km, "engine_name": engine()} if km is not None and attempt == 1 else {}
+        nb = parameterized(NOTEBOOKS / step.notebook, parameters)
+        t0 = time.perf_counter()
         try:
-            with _kernel_stderr_to(log):
-                pm.execute_notebook(
-                    str(NOTEBOOKS / step.notebook),
-                    str(executed),
-                    parameters=parameters,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    # written when the notebook ends (or fails), not after each of its
-                    # cells: a large client's notebook holds megabytes of tables and charts
-                    request_save_on_cell_execute=False,
-                    cwd=str(cwd),
-                    extra_arguments=KERNEL_ARGS,
-                    **ahead,
-                )
-            _forget_machine_paths(executed, step)
-            return
-        except OSError:  # the executed notebook could not be written: the CLI says why
-            raise
-        except Exception as exc:  # papermill wraps every notebook failure
+            kernel.execute(nb)
+        except PapermillExecutionError as exc:  # a cell's error: its outputs are kept
+            _write_executed(nb, executed, step, time.perf_counter() - t0, exc)
+            raise _failure(step, executed, exc) from None
+        except Exception as exc:
             if attempt == 1 and kernel_lost(exc):
                 progress(
                     f"{step.notebook:<28} the kernel stopped ({type(exc).__name__}); "
                     "once more with a fresh kernel"
                 )
+                kernel.start()
                 continue
+            _write_executed(nb, executed, step, time.perf_counter() - t0, exc)
             raise _failure(step, executed, exc) from None
-        finally:
-            if ahead:  # nbclient leaves a kernel it was handed running
-                shut(km)
+        _write_executed(nb, executed, step, time.perf_counter() - t0)
+        return
 
 
-def _forget_machine_paths(executed: Path, step: Step) -> None:
-    """Papermill records the absolute paths it read and wrote; keep them relative (the
-    step's notebook in the workbook, the executed copy in the run folder)."""
+def _write_executed(
+    nb, executed: Path, step: Step, seconds: float, error: Exception | None = None
+) -> None:
+    """The executed notebook, with papermill's record of the run: where it came from
+    (relative to the workbook, not this machine's paths), how long it took, whether it
+    failed."""
     import nbformat
 
-    nb = nbformat.read(executed, as_version=4)
-    record = nb.metadata.get("papermill", {})
+    record = nb.metadata.setdefault("papermill", {})
     record["input_path"] = f"notebooks/{step.notebook}"
     record["output_path"] = executed.name
+    record["duration"] = round(seconds, 3)
+    record["exception"] = error is not None
     nbformat.write(nb, executed)
 
 
@@ -734,10 +726,10 @@ def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
 
 
 def _run_step(
-    step: Step, job: _Job, run: Path, pack_file: Path | None, km=None
+    step: Step, job: _Job, run: Path, pack_file: Path | None, kernel: WarmKernel
 ) -> Callable[[], dict]:
-    """One step's notebook executed (in ``km``'s kernel when one was started ahead);
-    returns what renders it to HTML (and PDF) and gives its manifest entry."""
+    """One step's notebook executed in the run's kernel; returns what renders it to
+    HTML (and PDF) and gives its manifest entry."""
     from ..render.pages import render, report_meta
 
     t0 = time.perf_counter()
@@ -751,7 +743,7 @@ def _run_step(
         "output_dir": ".",
         "cache": pack_file.name if pack_file else "",
     }
-    _execute(step, executed, parameters, run / "kernel.log", job.progress, cwd=run, km=km)
+    _execute(step, executed, parameters, job.progress, run, kernel)
     executing = time.perf_counter() - t0
     meta = report_meta(config, step.title)
 
@@ -790,10 +782,10 @@ def _run_deck(job: _Job, run: Path, step: Step) -> dict:
 def _each_step(
     job: _Job, run: Path, pack_file: Path | None, ahead: tuple, record, result: RunResult
 ) -> None:
-    """Every step in its order: a notebook's report renders while the next notebook runs
-    in the kernel started for it (``ahead``: the kernels and the renders); the plans and
-    the deck wait for the reports before them."""
-    kernels, renders = ahead
+    """Every step in its order: the notebooks one after another in the run's kernel, a
+    notebook's report rendered while the next notebook runs (``ahead``: the kernel and
+    the renders); the plans and the deck wait for the reports before them."""
+    kernel, renders = ahead
     for step in job.steps:
         if step.batch:
             record(renders.done())
@@ -806,10 +798,9 @@ def _each_step(
             entry = _run_deck(job, run, step)
         else:
             job.hand_over(pack_file)
-            km = kernels.take()
-            if _next_is_notebook(job.steps, step):
-                kernels.start()  # the next notebook's, while this one runs
-            renders.send(_run_step(step, job, run, pack_file, km))
+            renders.send(_run_step(step, job, run, pack_file, kernel))
+            if not _next_is_notebook(job.steps, step):
+                kernel.stop()  # its memory back before the plans or the deck
             continue
         record([entry])
     record(renders.done())
@@ -823,8 +814,9 @@ def _next_is_notebook(steps: list[Step], step: Step) -> bool:
 def _run_steps(job: _Job) -> RunResult:
     """The run itself, under the engagement's lock: a new run folder, each step, the
     manifest, then ``latest``. A step's report renders while the next step runs, and the
-    next notebook's kernel starts while the current one runs (:mod:`.pipeline`)."""
-    from .pipeline import KernelsAhead, Renders
+    notebooks run one after another in one kernel, started (and importing the libraries)
+    while the pack is saved for it (:mod:`.pipeline`)."""
+    from .pipeline import WARM_UP, Renders
 
     config, root = job.config, job.root
     run = _new_run_dir(root)
@@ -832,7 +824,9 @@ def _run_steps(job: _Job) -> RunResult:
     manifest = _manifest(job, run, started)
     result = RunResult(run_dir=run, latest=root / "latest")
     shared = contextlib.ExitStack()  # the parsed pack, for the kernels: read once per run
-    kernels = shared.enter_context(contextlib.closing(KernelsAhead(run, run / "kernel.log")))
+    kernel = WarmKernel(run, run / "kernel.log", setup=WARM_UP)
+    shared.callback(_unplace, run / "kernel.log", run)  # what it printed as it ended, too
+    shared.callback(kernel.stop)
     renders = shared.enter_context(contextlib.closing(Renders()))
 
     def record(entries: list[dict]) -> None:
@@ -841,12 +835,12 @@ def _run_steps(job: _Job) -> RunResult:
 
     try:
         notebooks = [s for s in job.steps if not (s.batch or s.in_process)]
-        if notebooks:  # its libraries load while the pack is saved for the kernels
-            kernels.start()
+        if notebooks:  # its libraries load while the pack is saved for it
+            kernel.start(wait=False)
         pack_file = shared.enter_context(shared_pack(config, job.pack, run))
         if pack_file is not None:  # the plan book and the deck start from the steps' results
             job.engagement.run_folder = run
-        _each_step(job, run, pack_file, (kernels, renders), record, result)
+        _each_step(job, run, pack_file, (kernel, renders), record, result)
         manifest["carried_over"] = _carry_over(
             root, run, [s for s in available_steps() if s not in job.steps]
         )

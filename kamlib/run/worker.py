@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import time
 import traceback
 import unicodedata
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.paths import KERNEL_ARGS, engagement_ref
+from ..core.paths import engagement_ref
 
 NOTEBOOK = "04_account_plan.ipynb"
 #: How long one plan may run in its kernel before it fails (and the kernel is replaced).
@@ -122,13 +121,15 @@ class PlanWorker:
 
     def __init__(self, setup: WorkerSetup) -> None:
         from ..core.config import load_config
+        from .kernel import WarmKernel
 
         self.setup = setup
         self.config = load_config(
             setup.engagement, overrides={"as_of": setup.as_of} if setup.as_of else None
         )
-        self.km: Any = None
-        self.kc: Any = None
+        self.kernel = WarmKernel(
+            setup.folder, setup=f"import gc; gc.set_threshold{GC_THRESHOLDS}", timeout=PLAN_TIMEOUT
+        )
         self.browser: Any = None
         self.browser_failed = ""  # why Chromium, though asked for, could not start
         self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
@@ -137,56 +138,14 @@ class PlanWorker:
         self.values: dict = {}  # what the last plan's kernel sent back (see VALUES)
 
     def start(self) -> None:
-        self.start_kernel()
+        self.kernel.start()
         self.start_browser()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.stop_browser()
         with contextlib.suppress(Exception):
-            self.stop_kernel()
-
-    # -- the kernel
-
-    def start_kernel(self) -> None:
-        """This worker's kernel; one that fails to start (a port taken by another process
-        in between: ``ZMQError: Address already in use``) is started once more."""
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        for attempt in (1, 2):
-            km = AsyncKernelManager(kernel_name="python3")
-            try:
-                run_sync(km.start_kernel)(cwd=str(self.setup.folder), extra_arguments=KERNEL_ARGS)
-                kc = km.client()
-                kc.start_channels()
-                run_sync(kc.wait_for_ready)(timeout=120)
-                break
-            except Exception:
-                with contextlib.suppress(Exception):
-                    run_sync(km.shutdown_kernel)(now=True)
-                if attempt == 2:
-                    raise
-        self.km, self.kc = km, kc
-        run_sync(kc.execute_interactive)(
-            f"import gc; gc.set_threshold{GC_THRESHOLDS}", silent=True, store_history=False
-        )
-
-    def stop_kernel(self) -> None:
-        from jupyter_core.utils import run_sync
-
-        with contextlib.suppress(Exception):
-            self.kc.stop_channels()
-            run_sync(self.km.shutdown_kernel)(now=True)
-
-    def kill_kernel(self) -> None:
-        with contextlib.suppress(Exception):
-            os.kill(self.km.provisioner.pid, signal.SIGKILL)
-
-    def is_alive(self) -> bool:
-        from jupyter_core.utils import run_sync
-
-        return bool(run_sync(self.km.is_alive)())
+            self.kernel.stop()
 
     # -- the browser
 
@@ -228,15 +187,10 @@ class PlanWorker:
 
     def _parameterized(self, account_id: str) -> Any:
         """The plan's notebook with its parameters injected, as papermill injects them."""
-        import copy
+        from .kernel import parameterized, read_notebook
 
-        from papermill.iorw import load_notebook_node
-        from papermill.parameterize import parameterize_notebook
-
-        if self._notebook is None:  # as papermill reads it: every cell with its tags
-            self._notebook = load_notebook_node(str(self.setup.notebook))
-            self._notebook.metadata.papermill["input_path"] = str(self.setup.notebook)
-        nb = copy.deepcopy(self._notebook)
+        if self._notebook is None:
+            self._notebook = read_notebook(self.setup.notebook)
         parameters = {
             # the kernel runs in the plans folder: paths relative to it
             "engagement": engagement_ref(self.setup.engagement, self.setup.folder),
@@ -245,91 +199,14 @@ class PlanWorker:
             "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
             "fact_pack": self.setup.fact_pack,
         }
-        return parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
+        return parameterized(self.setup.notebook, parameters, self._notebook)
 
     def _execute(self, account_id: str) -> Any:
-        """The executed plan notebook: its code cells run in this worker's kernel in one
-        request (:func:`kamlib.run.cells.run`), their outputs set on the cells. A cell
-        that fails raises papermill's execution error, naming the cell and the error."""
-        import nbformat
-        from papermill.exceptions import PapermillExecutionError
-
-        if not self.km.has_kernel or not self.is_alive():
-            self.start_kernel()
+        """The executed plan notebook (:meth:`WarmKernel.execute`); a cell that fails
+        raises papermill's execution error, naming the cell and the error."""
         nb = self.last_nb = self._parameterized(account_id)
-        code = [
-            c for c in nb.cells
-            if c.cell_type == "code" and "skip-execution" not in c.metadata.get("tags", [])
-        ]  # fmt: skip
-        sources = json.dumps([c.source for c in code])
-        done = self._request(
-            f"__import__('kamlib.run.cells').run.cells.run({sources!r}, {VALUES!r})"
-        )
-        self.values = done.get("values") or {}
-        for i, (cell, outputs) in enumerate(zip(code, done["outputs"], strict=False)):
-            cell.execution_count = i + 1
-            cell.outputs = [nbformat.from_dict(o) for o in outputs]
-        if done["failed"] is not None:
-            cell = code[done["failed"]]
-            error: dict = next((o for o in cell.outputs if o.output_type == "error"), {})
-            raise PapermillExecutionError(
-                nb.cells.index(cell), cell.execution_count, cell.source,
-                error.get("ename", "Error"), error.get("evalue", ""), error.get("traceback", []),
-            )  # fmt: skip
+        self.values = self.kernel.execute(nb, VALUES)
         return nb
-
-    def _request(self, code: str) -> dict:
-        """Run ``code`` in the kernel and return the outputs it displays as
-        :data:`kamlib.run.cells.MIME`. A kernel that dies raises nbclient's
-        ``DeadKernelError``; one that runs past :data:`PLAN_TIMEOUT` is replaced."""
-        from jupyter_core.utils import run_sync
-
-        try:
-            return run_sync(self._await)(code, self.kc.execute(code, store_history=False))
-        except TimeoutError:
-            self.kill_kernel()
-            self.start_kernel()
-            raise TimeoutError(f"the plan ran longer than {PLAN_TIMEOUT:.0f} s") from None
-
-    async def _await(self, code: str, msg_id: str) -> dict:
-        import queue
-
-        from nbclient.exceptions import DeadKernelError
-
-        from .cells import MIME
-
-        deadline = time.monotonic() + PLAN_TIMEOUT
-        found: dict | None = None
-        error: dict = {}
-        while True:
-            try:
-                msg = await self.kc.get_iopub_msg(timeout=1)
-            except queue.Empty:
-                if not await self.km.is_alive():
-                    raise DeadKernelError("Kernel died") from None
-                if time.monotonic() > deadline:
-                    raise TimeoutError from None
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "display_data" and MIME in content.get("data", {}):
-                found = content["data"][MIME]
-            elif kind == "error":
-                error = content
-            elif kind == "status" and content.get("execution_state") == "idle":
-                break
-        with contextlib.suppress(queue.Empty):  # the reply, so that none pile up
-            while (await self.kc.get_shell_msg(timeout=10))["parent_header"].get(
-                "msg_id"
-            ) != msg_id:
-                pass
-        if found is None:
-            raise RuntimeError(
-                f"{error.get('ename', 'Error')}: {error.get('evalue', 'no outputs')} "
-                f"(running {code[:40]}...)"
-            )
-        return found
 
     def _print(self, nb: Any, stem: str, name: str) -> list[Path]:
         from ..core.fmt import shorten
@@ -385,13 +262,11 @@ class PlanWorker:
                 record["input_path"] = f"notebooks/{self.setup.notebook.name}"
                 record["output_path"] = f"failed/{stem}.ipynb"
                 nbformat.write(self.last_nb, kept)
-        lost = isinstance(exc, DeadKernelError)
-        with contextlib.suppress(Exception):
-            lost = lost or not self.is_alive()
+        lost = isinstance(exc, DeadKernelError) or not self.kernel.is_alive()
         if lost:
             self.kernel_lost = True
             with contextlib.suppress(Exception):
-                self.start_kernel()
+                self.kernel.start()
         return PlanResult(account_id, name, False, seconds, error=_reason(exc), kept=kept)
 
     def cpu(self) -> dict[str, float]:
@@ -401,7 +276,7 @@ class PlanWorker:
         with contextlib.suppress(Exception):
             import psutil
 
-            out["kernel"] = sum(psutil.Process(self.km.provisioner.process.pid).cpu_times()[:2])
+            out["kernel"] = sum(psutil.Process(self.kernel.pid).cpu_times()[:2])
             if self.browser:
                 top = psutil.Process(self.browser.pid)
                 procs = [top, *top.children(recursive=True)]
