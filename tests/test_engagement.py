@@ -100,6 +100,9 @@ def test_the_kernels_of_a_run_share_the_segmentation_and_the_run_removes_it(tmp_
             key, marked = pickle.load(f), pickle.load(f)
         marked.recommendation = {"marked": True}  # tells the saved one apart
         cache.save(saved, key, marked)
+        # the same kernel keeps its own; a later kernel (nothing in memory) reads the file
+        assert sg.segment(open_engagement(str(eng), cache=path)) is seg
+        cache.forget()
         again = sg.segment(open_engagement(str(eng), cache=path))
         assert again.recommendation == {"marked": True}
         assert again.accounts.equals(seg.accounts)
@@ -129,6 +132,7 @@ def test_the_run_computes_the_service_model_once_for_steps_2_and_3(tmp_path):
             key, marked = pickle.load(f), pickle.load(f)
         marked.notes = ["marked"]
         cache.save(saved, key, marked)
+        cache.forget()  # step 3 in a kernel of its own: from the file
         step3 = open_engagement(str(eng), cache=path)
         assert sm.analyse(step3).notes == ["marked"]
         assert pf.analyse(step3).table.equals(pf.analyse(step3, sg.segment(step3), model).table)

@@ -122,8 +122,12 @@ def test_two_runs_at_once_one_runs_the_other_is_told(tmp_path):
     first = _kam(*args)
     lock = reports / "example" / runs.LOCK
     _wait_for(lambda: lock.is_file() and lock.stat().st_size > 0)
-    second = _kam(*args)
-    out2, err2 = second.communicate(timeout=120)
+    os.kill(first.pid, signal.SIGSTOP)  # still running, however fast, while the second tries
+    try:
+        second = _kam(*args)
+        out2, err2 = second.communicate(timeout=120)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     out1, err1 = first.communicate(timeout=300)
     assert first.returncode == 0, err1
     assert second.returncode == 2
