@@ -249,6 +249,17 @@ def test_actions_are_dated_and_owned_and_the_risks_each_get_a_mitigation():
     ]
 
 
+def test_a_swot_without_threats_does_not_deny_the_risks_the_plan_lists():
+    """No contact on record is a risk (the risk table) and a weakness, not a threat: the
+    threats say that no outside threat was found, never that there is no risk."""
+    p = make_plan({"share_of_wallet": np.nan, "contacts": 0})
+    assert dict(dr.risk_items(p)) == {"relationship gap": "no contact at the account on record"}
+    (threat,) = dr.swot_data(p)["threats"]
+    assert not threat.startswith("No risk") and "No outside threat" in threat
+    assert threat.endswith("the 1 risk it shows is listed under risks.")
+    assert "no contact at the account on record" in dr.swot_data(p)["weaknesses"]
+
+
 def test_no_contact_and_a_badly_served_priority_are_risks_not_only_weaknesses():
     ratings = {"element": ["technical support", "training"], "importance": [5.0, 4.0],
                "satisfaction": [1.0, 2.0]}  # fmt: skip

@@ -548,7 +548,23 @@ def _swot_risks(p: Plan, data: dict[str, list[str]], risks: list[tuple[str, str]
             f"(share of wallet {fmt.pct(sow)})"
         )
     if not data["threats"]:
-        data["threats"].append(risks_empty(p))
+        data["threats"].append(_no_threat(p, risks))
+
+
+def _no_threat(p: Plan, risks: list[tuple[str, str]]) -> str:
+    """The SWOT's threats when the data shows none: what was checked; when the risk table
+    lists risks of another kind (a relationship gap, a loss-making account), it says so
+    rather than that there is no risk."""
+    if not risks:
+        return risks_empty(p)
+    checked = ["lost business", "churn signal"]
+    if p.has.get("surveys", True):
+        checked.append("falling or negative NPS")
+    others = fmt.plural(len(risks), "risk")
+    return (
+        f"No outside threat in the data checked ({', '.join(checked)}); "
+        f"the {others} it shows {'is' if len(risks) == 1 else 'are'} listed under risks."
+    )
 
 
 def _detractors(p: Plan) -> list[str]:
