@@ -195,6 +195,31 @@ def test_an_nps_bar_on_too_few_respondents_is_hatched_and_no_bar_runs_past_its_q
     assert 'fill="url(#hatch' in chart.svg() and "url(#hatch" not in full.svg()
 
 
+def test_the_nps_axis_fits_its_bars_and_labels_and_a_zero_quarter_is_marked():
+    """Every label sits inside the plot, the ticks stop at NPS's own bounds (no
+    unlabelled band of room for labels beyond +-100 when the data stays small), and a
+    quarter at 0 shows a mark under its label rather than nothing."""
+    from kamlib.report import plan_charts
+
+    nps = pd.DataFrame({"quarter": pd.to_datetime(["2026-03-31", "2026-06-30", "2026-09-30"]),
+                        "respondents": [5, 4, 6], "nps": [40.0, 0.0, -10.0],
+                        "csat": [4.0, 3.5, 3.0]})  # fmt: skip
+    chart = plan_charts.nps_history(nps)
+    (ax,) = chart.axes
+    lo, hi = ax.ylim
+    assert -100 < lo < -10 and 40 < hi < 100  # fitted to the data, not +-200
+    assert ax.yticks and all(lo <= t <= hi and -100 <= t <= 100 for t in ax.yticks)
+    for t in chart.texts:  # the labels within the plot area
+        b = t["box"]
+        assert ax.box.y0 - 0.5 <= b.y0 and b.y1 <= ax.box.y1 + 0.5, t["text"]
+    mark = 'stroke-width="2.5"'  # the zero quarter's mark on the zero line
+    assert chart.svg().count(mark) == 1
+    assert mark not in plan_charts.nps_history(nps.assign(nps=[40.0, 5.0, -10.0])).svg()
+    extreme = plan_charts.nps_history(nps.assign(nps=[100.0, -100.0, 0.0]))
+    lo, hi = extreme.axes[0].ylim
+    assert lo < -100 and hi > 100 and max(extreme.axes[0].yticks) == 100
+
+
 def test_a_loss_is_drawn_as_a_loss_in_the_waterfall():
     import matplotlib.colors as mc
 

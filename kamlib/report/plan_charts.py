@@ -226,6 +226,25 @@ def _place_labels(chart: Chart, ax: Axes, c: pd.DataFrame) -> None:
         chart.text(x, box.y0, text, size, anchor=anchor, valign="top", keep=True)
 
 
+#: The NPS chart's labels: their size and their distance from the bar's end, in points
+LABEL, LABEL_GAP = 6.5, 3.0
+
+
+def nps_limits(values: np.ndarray, room: float, height: float) -> tuple[float, float]:
+    """The NPS axis's limits: the bars' range with zero (at least -20 to 20), widened so
+    that a label ``room`` points tall fits beyond each bar's end on an axis ``height``
+    points tall (above the positive bars, below the negative ones).
+
+    >>> nps_limits(np.array([20.0, -100.0]), 30, 150)
+    (-140.0, 60.0)
+    """
+    hi, lo = max(20.0, float(values.max())), min(-20.0, float(values.min()))
+    top = room if (values >= 0).any() else 0.0
+    bottom = room if (values < 0).any() else 0.0
+    span = (hi - lo) / max(0.2, 1 - (top + bottom) / height)
+    return lo - bottom / height * span, hi + top / height * span
+
+
 def nps_history(nps: pd.DataFrame, min_respondents: int = 1, as_of: object = None) -> Chart | None:
     """NPS per quarter (bars, in points, each within its quarter: none past the data's
     date) with the respondents and CSAT above each bar; a quarter with fewer than
@@ -240,18 +259,25 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1, as_of: object = Non
     else:
         left, right = float(x.min()) - 30, float(x.max()) + 30
         xlim = (left - 0.05 * (right - left), right + 0.05 * (right - left))
-    ax = Axes(chart, _area(chart, {**MARGINS, "right": 0.98, "bottom": 0.12}), xlim, (-200, 200))
-    ax.yticks = [-100.0, -50.0, 0.0, 50.0, 100.0]
-    ax.grid(_month_starts(ax, 8))
     few = (nps["respondents"] < min_respondents).to_numpy()
     csat = nps["csat"] if "csat" in nps.columns else pd.Series(np.nan, index=nps.index)
-    for q, v, n, s, thin in zip(x, nps["nps"], nps["respondents"], csat, few, strict=True):
+    labels = [
+        f"{fmt.signed(v)}\nn={int(n)}" + ("" if pd.isna(s) else f"\nCSAT {s:.1f}")
+        for v, n, s in zip(nps["nps"], nps["respondents"], csat, strict=True)
+    ]
+    box = _area(chart, {**MARGINS, "right": 0.98, "bottom": 0.12})
+    room = max(text_box(t, LABEL)[1] for t in labels) + LABEL_GAP + 2
+    ylim = nps_limits(nps["nps"].to_numpy(float), room, box.y1 - box.y0)
+    ax = Axes(chart, box, xlim, ylim)
+    ax.yticks = [t for t in nice_ticks(*ylim, box.y1 - box.y0) if -100 <= t <= 100]
+    ax.grid(_month_starts(ax, 8), ax.yticks)
+    for q, v, label, thin in zip(x, nps["nps"], labels, few, strict=True):
         colour = GREEN if v >= 0 else RED
         ax.bar(q - 30, q + 30, 0.0, float(v), colour, 0.35 if thin else None, bool(thin))
-        extra = "" if pd.isna(s) else f"\nCSAT {s:.1f}"
-        label = f"{fmt.signed(v)}\nn={int(n)}{extra}"
-        y = ax.y(float(v)) + (-3 if v >= 0 else 3)
-        chart.text(ax.x(q), y, label, 6.5, anchor="middle",
+        if v == 0:  # no height to show: a mark on the zero line under its label
+            chart.line([(ax.x(q - 30), ax.y(0)), (ax.x(q + 30), ax.y(0))], colour, 2.5)
+        y = ax.y(float(v)) + (-LABEL_GAP if v >= 0 else LABEL_GAP)
+        chart.text(ax.x(q), y, label, LABEL, anchor="middle",
                    valign="bottom" if v >= 0 else "top", keep=True)  # fmt: skip
     chart.line([(ax.box.x0, ax.y(0)), (ax.box.x1, ax.y(0))], INK, 0.8)
     ax.spines()
