@@ -143,3 +143,29 @@ def test_a_table_longer_than_excel_holds_says_so_and_keeps_every_row_beside(tmp_
     beside = pd.read_parquet(tmp_path / "seg - Accounts.parquet")
     pd.testing.assert_frame_equal(beside, df)
     assert not (tmp_path / "seg - Small.parquet").exists()
+
+
+def test_a_workbook_handed_to_the_runner_is_written_by_it_to_the_same_bytes(tmp_path):
+    """In the runner's kernel a step's workbook is saved beside it for the runner to write
+    while the next step runs: the file it writes is the one the step would have written,
+    byte for byte, and nothing is left of the hand-over; a notebook run by hand writes
+    its own."""
+    from kamlib.core import excel
+
+    sheets = {"Accounts": pd.DataFrame({"id": ["C-1", "=2"], "revenue": [1.5, 2.0]})}
+    (tmp_path / "direct").mkdir()
+    excel.export_report(str(tmp_path / "direct"), "01_x.xlsx", sheets, "#123456")
+    excel.hand_to_runner()
+    try:
+        said = excel.export_report(str(tmp_path), "01_x.xlsx", sheets, "#123456")
+    finally:
+        excel.hand_to_runner(False)
+    assert said == str(tmp_path / "01_x.xlsx") and not (tmp_path / "01_x.xlsx").exists()
+    assert [p.name for p in tmp_path.glob(".workbook-*")] == [".workbook-01_x.xlsx.pickle"]
+    assert excel.write_handed(tmp_path, "02_y") == []  # another step's: not written
+    assert excel.write_handed(tmp_path, "01_x") == [tmp_path / "01_x.xlsx"]
+    assert (tmp_path / "01_x.xlsx").read_bytes() == (tmp_path / "direct" / "01_x.xlsx").read_bytes()
+    assert not list(tmp_path.glob(".workbook-*"))
+    # by hand (the default): written at once
+    excel.export_report(str(tmp_path), "03_z.xlsx", sheets)
+    assert (tmp_path / "03_z.xlsx").is_file() and not list(tmp_path.glob(".workbook-*"))

@@ -357,6 +357,12 @@ def test_the_steps_run_in_one_kernel_started_ahead_and_it_ends_with_the_run(tmp_
     assert not (psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie")
     manifest = json.loads((done.latest / "manifest.json").read_text())
     assert [s["step"] for s in manifest["steps"]] == ["data_review", "segmentation"]
+    # the workbooks the kernel handed over, written by the runner; nothing else left
+    assert [o for s in manifest["steps"] for o in s["outputs"] if o.endswith(".xlsx")] == [
+        "00_data_review.xlsx", "01_segmentation.xlsx"
+    ]  # fmt: skip
+    assert (done.latest / "01_segmentation.xlsx").is_file()
+    assert not [p.name for p in done.latest.iterdir() if p.name.startswith(".")]
     for name in ("00_data_review.ipynb", "01_segmentation.ipynb"):
         nb = nbformat.read(done.latest / name, as_version=4)
         counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]

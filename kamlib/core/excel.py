@@ -421,7 +421,50 @@ def export_report(
     formats: Mapping[str, Mapping[str, Format]] | None = None,
 ) -> str:
     """A step's Excel export: ``<output_dir>/<name>``, or nothing ("") without a folder
-    (a notebook run by hand writes no file)."""
+    (a notebook run by hand writes no file). In the runner's kernel
+    (:func:`hand_to_runner`) the workbook's content is saved beside it instead, and the
+    runner writes it while the next step runs (:func:`write_handed`)."""
     if not output_dir:
         return ""
-    return str(export_workbook(Path(output_dir) / name, sheets, colour, formats))
+    path = Path(output_dir) / name
+    if _HANDING[0] and _hand_over(path, (dict(sheets), colour, formats)):
+        return str(path)
+    return str(export_workbook(path, sheets, colour, formats))
+
+
+#: How a workbook handed to the runner is named while it waits, beside where it goes
+HANDED = ".workbook-"
+#: Whether this process hands its step workbooks to the runner (its kernel: see
+#: :func:`hand_to_runner`); a notebook run by hand writes its own.
+_HANDING = [False]
+
+
+def hand_to_runner(on: bool = True) -> None:
+    """From now on, this process (the runner's kernel) saves each step workbook's content
+    beside the workbook for the runner to write on its own core: the largest workbooks
+    (100,000 accounts: seconds each) are then off the steps' path."""
+    _HANDING[0] = on
+
+
+def _hand_over(path: Path, content: tuple) -> bool:
+    from .cache import save
+
+    return save(path.with_name(f"{HANDED}{path.name}.pickle"), HANDED, content) is not None
+
+
+def write_handed(folder: str | Path, stem: str) -> list[Path]:
+    """Write the workbooks of the step ``stem`` (``01_segmentation``) whose content its
+    kernel handed over in ``folder``; each as :func:`export_workbook` writes it (the same
+    bytes), its handed file removed."""
+    from .cache import load
+
+    written = []
+    for handed in sorted(Path(folder).glob(f"{HANDED}{stem}*.pickle")):
+        content = load(handed, HANDED)
+        if content is None:
+            raise OSError(f"the workbook handed over in {handed.name} cannot be read back")
+        sheets, colour, formats = content
+        name = handed.name[len(HANDED) : -len(".pickle")]
+        written.append(export_workbook(handed.with_name(name), sheets, colour, formats))
+        handed.unlink()
+    return written

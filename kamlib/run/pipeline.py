@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-#: What the run's kernel imports while it waits: the libraries every step's first cell
-#: imports (importing is all it does; the notebook's own cells set everything up)
+#: What the run's kernel does while it waits: import the libraries every step's first
+#: cell imports, and hand its workbooks to the runner (:func:`kamlib.core.excel.
+#: hand_to_runner`: the runner writes them while the next step runs); the notebooks' own
+#: cells set everything else up
 WARM_UP = (
     "import kamlib, kamlib.report.notebook, kamlib.report.tables, kamlib.report.charts\n"
-    "import pandas, numpy, matplotlib.pyplot, seaborn, pyarrow"
+    "import pandas, numpy, matplotlib.pyplot, seaborn, pyarrow, kamlib.core.excel\n"
+    "kamlib.core.excel.hand_to_runner()"
 )
 
 

@@ -748,7 +748,10 @@ def _run_step(
     meta = report_meta(config, step.title)
 
     def rendered() -> dict:
+        from ..core.excel import write_handed
+
         t1 = time.perf_counter()
+        write_handed(run, executed.stem)  # the workbooks its kernel handed over
         outputs = render(executed, run, meta, pdf=job.options.pdf)
         _give_back_memory()  # what laying out the pages took, while the next step runs
         rendering = time.perf_counter() - t1
@@ -863,6 +866,10 @@ def _run_steps(job: _Job) -> RunResult:
         with contextlib.suppress(Exception):  # the reports rendered before a failure
             record(renders.done())
         shared.close()
+        from ..core.excel import HANDED
+
+        for handed in run.glob(f"{HANDED}*"):  # a failed step's, never written
+            handed.unlink(missing_ok=True)
         manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         (run / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _point_latest(root, run)
