@@ -90,7 +90,7 @@ def number_format(kind: str) -> str:
 #: Excel's last row: a sheet holds at most this many rows, its header included.
 EXCEL_ROWS = 1_048_576
 #: Rows rendered into the sheet's XML at a time: memory stays flat however long the table.
-BLOCK_ROWS = 20_000
+BLOCK_ROWS = 5_000
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 #: Text as XML character data: markup escaped, control characters as Excel writes them
 #: (``_x0001_``), so any text in the client's data reads back as it was.

@@ -26,6 +26,8 @@ from typing import Any
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 
+from ..core.memory import give_back
+
 #: The one display that carries a plan's outputs back to the worker.
 MIME = "application/vnd.kam.cells+json"
 
@@ -136,7 +138,7 @@ def run(cells: str, values: str = "{}") -> None:
 
     shell = get_ipython()
     shell.reset(new_session=False, aggressive=False)
-    gc.collect()
+    give_back()  # the previous notebook's memory, before this one needs its own
     gc.freeze()  # what stays loaded (libraries, the plan book) is never scanned again
     done: list[list[dict]] = []
     seconds: list[float] = []

@@ -33,6 +33,7 @@ from ..core import cache as cached
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
+from ..core.memory import give_back
 from ..core.paths import NOTEBOOKS, ROOT, engagement_ref, reports_root
 from ..intake.datapack import DataPack
 from ..intake.engagement import Engagement, data_files, pack_key, read_pack, shared_pack
@@ -683,7 +684,7 @@ class _Job:
         if pack_file is not None and self.engagement.pack is not None:
             self._pack_file = pack_file
             self.engagement.pack = None  # type: ignore[assignment]
-            _give_back_memory()
+            give_back()
 
     def take_back(self) -> None:
         """The pack again in this process (for the plan book and the deck): from the
@@ -691,20 +692,6 @@ class _Job:
         if self.engagement.pack is None:
             saved = cached.load(self._pack_file, pack_key(self.config))
             self.engagement.pack = saved or read_pack(self.config)
-
-
-def _give_back_memory() -> None:
-    """Return what this process freed to the system now: the C library and Arrow
-    otherwise keep freed memory for their own reuse (a quarter of a gigabyte after
-    reading a 100,000-account pack), and a large client's pack would stay counted."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only (Linux)
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    if "pyarrow" in sys.modules:  # Arrow's own allocator keeps what reading Parquet used
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
 
 
 def _manifest(job: _Job, run: Path, started: dt.datetime) -> dict[str, Any]:
@@ -751,9 +738,10 @@ def _run_step(
         from ..core.excel import write_handed
 
         t1 = time.perf_counter()
-        write_handed(run, executed.stem)  # the workbooks its kernel handed over
+        if write_handed(run, executed.stem):  # the workbooks its kernel handed over
+            give_back()  # what writing them took, before the pages are laid out
         outputs = render(executed, run, meta, pdf=job.options.pdf)
-        _give_back_memory()  # what laying out the pages took, while the next step runs
+        give_back()  # what laying out the pages took, while the next step runs
         rendering = time.perf_counter() - t1
         exports = sorted(p.name for p in run.glob(f"{executed.stem}*.xlsx"))
         written = [p.name for p in outputs] + exports
