@@ -256,7 +256,7 @@ def test_a_swot_without_threats_does_not_deny_the_risks_the_plan_lists():
     assert dict(dr.risk_items(p)) == {"relationship gap": "no contact at the account on record"}
     (threat,) = dr.swot_data(p)["threats"]
     assert not threat.startswith("No risk") and "No outside threat" in threat
-    assert threat.endswith("the 1 risk it shows is listed under risks.")
+    assert threat.endswith("; the risk to address is no contact at the account on record.")
     assert "no contact at the account on record" in dr.swot_data(p)["weaknesses"]
 
 

@@ -557,14 +557,14 @@ def _no_threat(p: Plan, risks: list[tuple[str, str]]) -> str:
     rather than that there is no risk."""
     if not risks:
         return risks_empty(p)
-    checked = ["lost business", "churn signal"]
-    if p.has.get("surveys", True):
-        checked.append("falling or negative NPS")
-    others = fmt.plural(len(risks), "risk")
-    return (
-        f"No outside threat in the data checked ({', '.join(checked)}); "
-        f"the {others} it shows {'is' if len(risks) == 1 else 'are'} listed under risks."
+    seen = "no lost business, no churn signal"
+    seen += ", no falling or negative NPS" if p.has.get("surveys", True) else ""
+    address = (
+        f"the risk to address is {risks[0][1]}"
+        if len(risks) == 1
+        else f"the {len(risks)} risks to address are in the risk list"
     )
+    return f"No outside threat shows in the data ({seen}); {address}."
 
 
 def _detractors(p: Plan) -> list[str]:

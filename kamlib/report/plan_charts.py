@@ -269,13 +269,17 @@ def nps_history(nps: pd.DataFrame, min_respondents: int = 1, as_of: object = Non
     room = max(text_box(t, LABEL)[1] for t in labels) + LABEL_GAP + 2
     ylim = nps_limits(nps["nps"].to_numpy(float), room, box.y1 - box.y0)
     ax = Axes(chart, box, xlim, ylim)
-    ax.yticks = [t for t in nice_ticks(*ylim, box.y1 - box.y0) if -100 <= t <= 100]
+    ticks = [t for t in nice_ticks(*ylim, box.y1 - box.y0) if -100 <= t <= 100]
+    if len(ticks) < 4:  # a wide axis: every 50 points, not only -100, 0 and 100
+        ticks = [float(t) for t in range(-100, 101, 50) if ylim[0] <= t <= ylim[1]]
+    ax.yticks = ticks
     ax.grid(_month_starts(ax, 8), ax.yticks)
     for q, v, label, thin in zip(x, nps["nps"], labels, few, strict=True):
         colour = GREEN if v >= 0 else RED
         ax.bar(q - 30, q + 30, 0.0, float(v), colour, 0.35 if thin else None, bool(thin))
-        if v == 0:  # no height to show: a mark on the zero line under its label
-            chart.line([(ax.x(q - 30), ax.y(0)), (ax.x(q + 30), ax.y(0))], colour, 2.5)
+        if v == 0:  # neither positive nor negative: a grey mark on the zero line
+            mark = [(ax.x(q - 30), ax.y(0)), (ax.x(q + 30), ax.y(0))]
+            chart.line(mark, GREY, 2.5, opacity=0.5 if thin else None)
         y = ax.y(float(v)) + (-LABEL_GAP if v >= 0 else LABEL_GAP)
         chart.text(ax.x(q), y, label, LABEL, anchor="middle",
                    valign="bottom" if v >= 0 else "top", keep=True)  # fmt: skip
