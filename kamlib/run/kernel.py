@@ -197,16 +197,13 @@ class WarmKernel:
         return found
 
 
-def parameterized(notebook: Path, parameters: dict, read: Any = None) -> Any:
-    """``notebook`` with ``parameters`` injected after its ``parameters`` cell, as
-    papermill injects them (``read``: the notebook as papermill read it, to copy instead
-    of reading the file again)."""
+def parameterized(read: Any, parameters: dict) -> Any:
+    """A copy of ``read`` (a notebook as :func:`read_notebook` reads it) with
+    ``parameters`` injected after its ``parameters`` cell, as papermill injects them."""
     import copy
 
     from papermill.parameterize import parameterize_notebook
 
-    if read is None:
-        read = read_notebook(notebook)
     nb = copy.deepcopy(read)
     return parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
 

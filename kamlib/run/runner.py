@@ -455,10 +455,11 @@ def _run_notebook(
 ) -> None:
     from papermill.exceptions import PapermillExecutionError
 
-    from .kernel import parameterized
+    from .kernel import parameterized, read_notebook
 
+    read = read_notebook(NOTEBOOKS / step.notebook)
     for attempt in (1, 2):
-        nb = parameterized(NOTEBOOKS / step.notebook, parameters)
+        nb = parameterized(read, parameters)
         t0 = time.perf_counter()
         try:
             kernel.execute(nb)

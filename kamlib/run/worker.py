@@ -199,7 +199,7 @@ class PlanWorker:
             "cache": os.path.relpath(self.setup.book_path, self.setup.folder),
             "fact_pack": self.setup.fact_pack,
         }
-        return parameterized(self.setup.notebook, parameters, self._notebook)
+        return parameterized(self._notebook, parameters)
 
     def _execute(self, account_id: str) -> Any:
         """The executed plan notebook (:meth:`WarmKernel.execute`); a cell that fails
