@@ -318,6 +318,12 @@ def test_data_that_should_not_pass_silently_is_named(tmp_path):
     assert not pack.errors  # the empty lines no longer make a valid file fail
     acc = pack["accounts"].set_index("account_id")
     assert pd.isna(acc.loc["A", "estimated_wallet"]) and pd.isna(acc.loc["A", "parent_id"])
+    # the values the reading counted (text columns: while parsing) are those the tables
+    # hold after the checks cleared some: a wallet, the parents in a loop, blank rows
+    for name, table in pack.tables.items():
+        assert pack.filled(name).to_dict() == table.notna().sum().to_dict(), name
+    assert pack.filled("accounts")[["estimated_wallet", "parent_id"]].tolist() == [1, 0]
+    assert not pack.has("accounts", "parent_id")
 
 
 def test_utf16_and_a_workbook_named_csv_and_repeated_headers(tmp_path):

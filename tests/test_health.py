@@ -130,6 +130,18 @@ def test_an_account_that_loses_money_after_cost_to_serve_scores_low_on_profitabi
     assert h.loc["costly", "band"] == "at risk"
     blind = hl.account_health(revenue, None, None, ids, "2026-06-30", settings)
     assert math.isnan(blind.loc["costly", "score_profitability"])  # no activities: not known
+    # told where each line's account is among ids (as the KPI review knows it for a large
+    # pack), the sums are grouped by number: the same health to the last digit
+    places = {
+        "revenue": ids.get_indexer(revenue["account_id"]),
+        "activities": ids.get_indexer(activities["account_id"]),
+    }
+    placed = hl.account_health(
+        revenue, None, None, ids, "2026-06-30", settings, activities=activities, rates=rates,
+        places=places,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(placed, h, check_exact=True)
+    assert placed.loc["costly", "net_margin"] == pytest.approx(-0.10)
 
 
 def _settings(weights: dict[str, float]) -> Health:

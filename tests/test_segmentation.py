@@ -432,6 +432,10 @@ def test_key_at_is_the_segmentations_decision_from_month_sums_or_lines():
         got = sg.key_at(eng, day)
         assert got.sum() == want.sum() > 0, day
         assert got.reindex(want.index).equals(want), day
+    # the dates' answers share one index, the accounts' (what the KPI review looks up in
+    # a cohort is then looked up once for every cohort)
+    assert sg.key_at(eng, "2025-06-30").index is sg.key_at(eng, "2024-12-31").index
+    assert list(sg.key_at(eng, "2025-06-30").index) == list(eng.pack["accounts"]["account_id"])
     # each is built once per pack and kept while its tables are the same frames
     first = sg.revenue_by_month(eng.pack)
     assert sg.revenue_by_month(eng.pack) is first

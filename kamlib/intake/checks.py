@@ -295,7 +295,7 @@ def _duplicates(out: Collector, pack: DataPack) -> None:
     key_cols = [
         c
         for c in ("account_id", "date", "product", "amount", "invoice_id")
-        if c in rev.columns and rev[c].first_valid_index() is not None
+        if pack.has("revenue", c)  # present with some value (counted once per pack)
     ]
     at = pack.account_lines("revenue") if "account_id" in key_cols else None
     dup = repeated_lines(rev, key_cols, at)

@@ -117,8 +117,24 @@ class DataPack:
         return column is None or (column in df.columns and bool(self.filled(table)[column]))
 
     def filled(self, table: str) -> pd.Series:
-        """How many rows of ``table`` hold a value, per column (counted once per pack)."""
+        """How many rows of ``table`` hold a value, per column (counted once per pack).
+
+        Examples
+        --------
+        >>> pack = DataPack(Path("."), "csv", {"churn": pd.DataFrame(
+        ...     {"account_id": ["a", "b"], "reason": [None, "price"]})})
+        >>> pack.filled("churn").to_dict()
+        {'account_id': 2, 'reason': 1}
+        """
         return self.derived(f"filled:{table}", (table,), lambda df: df.notna().sum())
+
+    def count_filled(self, table: str, known: dict[str, int]) -> None:
+        """Keep :meth:`filled` of ``table`` with the counts the reading ``known`` (its text
+        columns'); the other columns (numbers, dates: cheap) are counted here."""
+        df = self.tables[table]
+        counts = {c: known[c] if c in known else int(df[c].notna().sum()) for c in df.columns}
+        got = pd.Series(counts, index=df.columns, dtype="int64")
+        self.derived(f"filled:{table}", (table,), lambda _df: got)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -788,12 +804,17 @@ def _parse_column(
     decimal: str,
     out: Collector,
     coded: dict | None = None,
+    filled: dict | None = None,
 ) -> pd.Series:
     """One column parsed to its kind; a required value missing, a value that cannot be
-    read and one outside its range are errors, named with their rows."""
+    read and one outside its range are errors, named with their rows. How many rows hold
+    a value once parsed goes into ``filled`` (a text column's blanks are counted here
+    already: millions of rows are not looked at again)."""
     s = df[col.name]
     distinct = _Distinct.of(s) if _is_text(s) else None
     blank = _blank(s, distinct)
+    if filled is not None and col.kind == "text":  # blank, or not: a text keeps its value
+        filled[col.name] = int(len(blank) - np.count_nonzero(blank.to_numpy()))
     if col.required and blank.any():
         rows = df.index[blank]
         out.add(
@@ -1115,7 +1136,11 @@ def _check_accounts(
                 rows=acc.index[neg],
                 values=acc.loc[neg, "estimated_wallet"],
             )
-            acc["estimated_wallet"] = acc["estimated_wallet"].where(~neg)
+            # a new frame, not one changed in place: what the pack keeps derived from the
+            # table read (its counts of values) stays true of the frame it was counted on
+            acc = tables["accounts"] = acc.assign(
+                estimated_wallet=acc["estimated_wallet"].where(~neg)
+            )
     if "parent_id" in acc.columns:
         cycle = _parent_cycles(pd.Series(acc["parent_id"].to_numpy(), index=acc["account_id"]))
         if cycle:
@@ -1136,8 +1161,8 @@ def _check_accounts(
                 rows=None,
                 keys=cycle,
             )
-            loop = acc["account_id"].isin(cycle)
-            acc.loc[loop, "parent_id"] = None
+            loop = acc["account_id"].isin(cycle).to_numpy()
+            tables["accounts"] = acc.assign(parent_id=acc["parent_id"].where(~loop, None))
 
 
 def _check_values(
@@ -1354,14 +1379,18 @@ def _read_table(
         return
     parsed = pd.DataFrame(index=matched.index)
     coded: dict[str, _Distinct] = {}
+    filled: dict[str, int] = {}
     for col in spec.columns:
         if col.name in matched.columns:
-            parsed[col.name] = _parse_column(matched, col, name, source, decimal, out, coded)
+            parsed[col.name] = _parse_column(
+                matched, col, name, source, decimal, out, coded, filled
+            )
     _check_keys(parsed, spec, source, out)
     if ids is not None and "account_id" in coded:
         ids[name] = coded["account_id"]
     pack.tables[name] = parsed
     pack.sources[name] = source
+    pack.count_filled(name, filled)
 
 
 def load_datapack(

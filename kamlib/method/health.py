@@ -29,6 +29,7 @@ from ..core.evidence import Evidence
 from ..core.periods import in_window, trailing_window
 from ..core.settings import Health
 from . import account_plan as ap
+from .month_sums import sum_by_account
 
 COMPONENTS = ["revenue_trend", "margin_trend", "profitability", "nps", "engagement", "risks"]
 BANDS = ("healthy", "watch", "at risk")
@@ -172,10 +173,15 @@ def account_health(
     evidence: Evidence | None = None,
     activities: pd.DataFrame | None = None,
     rates: pd.Series | None = None,
+    places: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Health of the accounts ``ids`` at ``as_of``: the components, the score, the band,
     the risk signals in words, and the facts behind them (growth, margin change, NPS,
     net margin after cost-to-serve with ``activities`` and their unit costs ``rates``).
+
+    ``places``: for ``"revenue"`` and ``"activities"`` when known, each line's position
+    among ``ids`` (lines of these accounts only): their sums are then grouped by number,
+    not by the text of their ids (the same sums, in the same order).
 
     ``settings`` is the config's ``method.health``. Contacts last met after ``as_of``
     are not known at that date and count as no data. When ``evidence`` shows that the
@@ -185,8 +191,9 @@ def account_health(
     """
     as_of = pd.Timestamp(as_of)
     out = pd.DataFrame(index=ids)
-    gm_now, gm_before = _revenue_facts(out, revenue, ids, as_of, evidence)
-    _profit_facts(out, gm_now, activities, rates, ids, as_of)
+    places = places or {}
+    gm_now, gm_before = _revenue_facts(out, revenue, ids, as_of, evidence, places.get("revenue"))
+    _profit_facts(out, gm_now, activities, rates, ids, as_of, places.get("activities"))
     nps_now, nps_before = _nps_facts(out, surveys, ids, as_of, settings.nps_min_respondents)
     stale = _contact_facts(out, contacts, ids, as_of, stale_days)
     risks = ap.risk_signals(
@@ -221,15 +228,21 @@ def _revenue_facts(
     ids: pd.Index,
     as_of: pd.Timestamp,
     evidence: Evidence | None,
+    at: np.ndarray | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Revenue now and a year before, growth and margin change into ``out``; returns the
-    gross margins now and before (NaN without cost, or without a full prior year)."""
-    r = revenue[revenue["account_id"].isin(ids)]
-    cur = r[in_window(r["date"], trailing_window(as_of, 12))]
-    pri = r[in_window(r["date"], trailing_window(as_of, 12, back=1))]
-    money = ["amount"] + (["cost"] if "cost" in r.columns else [])
-    now = cur.groupby("account_id")[money].sum(min_count=1).reindex(ids)
-    before = pri.groupby("account_id")[money].sum(min_count=1).reindex(ids)
+    gross margins now and before (NaN without cost, or without a full prior year).
+    ``at``: each line's position among ``ids``."""
+    if at is None:
+        revenue = revenue[revenue["account_id"].isin(ids)]
+    money = ["amount"] + (["cost"] if "cost" in revenue.columns else [])
+
+    def per_account(back: int) -> pd.DataFrame:
+        w = in_window(revenue["date"], trailing_window(as_of, 12, back=back)).to_numpy()
+        mine = None if at is None else at[w]
+        return sum_by_account(revenue[w], money, mine, ids, min_count=1).reindex(ids)
+
+    now, before = per_account(0), per_account(1)
     out["revenue"] = now["amount"].fillna(0.0)
     out["prior_revenue"] = before["amount"].fillna(0.0)
     if evidence is not None and not evidence.compare(as_of).full:
@@ -254,15 +267,19 @@ def _profit_facts(
     rates: pd.Series | None,
     ids: pd.Index,
     as_of: pd.Timestamp,
+    at: np.ndarray | None = None,
 ) -> None:
     """Net margin after cost-to-serve over the trailing 12 months into ``out`` (NaN
-    without cost of goods or without activities: not known, never break-even)."""
+    without cost of goods or without activities: not known, never break-even). ``at``:
+    each line's position among ``ids``."""
     from .costing import activity_cost
 
     if activities is None or rates is None or gross_margin.isna().all():
         out["net_margin"] = np.nan
         return
-    cost = activity_cost(activities[activities["account_id"].isin(ids)], rates, as_of, 12)
+    if at is None:
+        activities = activities[activities["account_id"].isin(ids)]
+    cost = activity_cost(activities, rates, as_of, 12, at, None if at is None else ids)
     cts = cost.groupby("account_id")["cost"].sum().reindex(ids).fillna(0.0)
     revenue = out["revenue"]
     out["net_margin"] = (gross_margin - cts / revenue).where(revenue > 0)

@@ -1041,12 +1041,15 @@ def _health_now(
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     acts, rates = costing.priced_activities(engagement, units)
-    # the key accounts' lines, selected once for the two dates (each call reads only those)
-    revenue = _lines_of(pack, "revenue", revenue, ids)
-    acts = _lines_of(pack, "activities", acts, ids) if acts is not None else None
-    now = hl.account_health(revenue, surveys, contacts, ids, cfg.as_of, h, stale, ev, acts, rates)
+    # the key accounts' lines, selected once for the two dates (each call reads only
+    # those), with where each line's account is among them when the pack knows it
+    places: dict[str, np.ndarray] = {}
+    revenue = _lines_of(pack, "revenue", revenue, ids, places)
+    acts = _lines_of(pack, "activities", acts, ids, places) if acts is not None else None
+    facts = (surveys, contacts, ids)
+    now = hl.account_health(revenue, *facts, cfg.as_of, h, stale, ev, acts, rates, places)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
-    before = hl.account_health(revenue, surveys, contacts, ids, prev_end, h, stale, ev, acts, rates)
+    before = hl.account_health(revenue, *facts, prev_end, h, stale, ev, acts, rates, places)
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
@@ -1054,13 +1057,23 @@ def _health_now(
     return now.join(info[["account_name", "segment"]]), warn
 
 
-def _lines_of(pack: DataPack, table: str, lines: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+def _lines_of(
+    pack: DataPack, table: str, lines: pd.DataFrame, ids: pd.Index,
+    places: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """The ``lines`` of the accounts ``ids``: of the pack's own ``table``, by where each
-    line's account is (known once per pack); of lines rolled up to groups, by their ids."""
+    line's account is (known once per pack; into ``places``: each kept line's position
+    among ``ids``); of lines rolled up to groups, by their ids."""
     own = pack.tables.get(table)
-    if own is not None and lines is own:
-        return own[pack.lines_of(table, ids)]
-    return lines[lines["account_id"].isin(ids)]
+    at = pack.account_lines(table) if own is not None and lines is own else None
+    if own is None or at is None:
+        return lines[lines["account_id"].isin(ids)]
+    # the position among ids of each account of the pack; -1 (the last) for none
+    among = np.append(ids.get_indexer(pack["accounts"]["account_id"]), -1)[at]
+    kept = among >= 0
+    if places is not None:
+        places[table] = among[kept]
+    return own[kept]
 
 
 def at_risk(r: KpiReview) -> dict:

@@ -24,6 +24,30 @@ def _month(values: np.ndarray) -> np.ndarray:
     return values.astype("datetime64[M]").astype(np.int64)
 
 
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _days(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each date as its day within the span of the dates (-1: no date), and the month
+    (as :func:`_month`) of each day of that span: days by integer arithmetic, months of
+    the few hundred days of the span only, never of millions of lines.
+
+    Examples
+    --------
+    >>> day, month = _days(pd.Series(pd.to_datetime(["2026-02-01", None, "2026-01-31"])))
+    >>> day.tolist(), (month[day[[0, 2]]] - month[0]).tolist()
+    ([1, -1, 0], [1, 0])
+    """
+    raw = dates.to_numpy("datetime64[ns]").view(np.int64)
+    known = raw != np.iinfo(np.int64).min  # NaT
+    if not known.any():
+        return np.full(len(raw), -1, dtype=np.int64), np.empty(0, dtype=np.int64)
+    number = raw // _NS_PER_DAY
+    lo, hi = int(number[known].min()), int(number[known].max())
+    span = (np.arange(lo, hi + 1, dtype=np.int64) * _NS_PER_DAY).astype("datetime64[ns]")
+    return np.where(known, number - lo, -1), _month(span)
+
+
 def sum_by_account(
     lines: pd.DataFrame, columns: list[str], at: np.ndarray | None, ids: pd.Index,
     by: tuple[str, ...] = (), min_count: int = 0,
@@ -100,11 +124,10 @@ class MonthSums:
             ids = pd.Index(distinct, name="account_id")
         elif codes is None:
             codes = positions(ids, lines["account_id"])
-        day, days = pd.factorize(lines["date"])  # a few distinct days: each converted once
+        day, of_day = _days(lines["date"])  # each day of the span converted once
         ok = (codes >= 0) & (day >= 0)
         every = bool(ok.all())  # the usual case: no line to leave out, no copy to make
-        of_day = _month(days.to_numpy("datetime64[ns]"))
-        seen = of_day if every else of_day[day[ok]]  # each distinct day is some line's
+        seen = of_day if every else of_day[day[ok]]  # the span's first and last: lines'
         first = int(seen.min()) if len(seen) else 0
         width = int(seen.max()) - first + 1 if len(seen) else 1
         cell = (codes if every else codes[ok]).astype(np.int64)

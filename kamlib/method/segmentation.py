@@ -794,7 +794,18 @@ def key_at(engagement: Engagement, as_of: dt.date | str) -> pd.Series:
     same rules on the data of that date, without the reasons and tables around them
     (the KPI review asks this for every cohort date)."""
     d = _decide(engagement, pd.Timestamp(as_of), [], False)
-    return pd.Series(d.final["key"].to_numpy(), index=d.final["account_id"].to_numpy())
+    ids = d.final["account_id"].to_numpy()
+    return pd.Series(d.final["key"].to_numpy(), index=_one_index(engagement.pack, ids))
+
+
+def _one_index(pack: DataPack, ids: np.ndarray) -> pd.Index:
+    """``ids`` as an index: the one the pack keeps for its accounts when they are those
+    accounts in their order (the cohorts of every date then share it, and what is looked
+    up in it is looked up once), else their own."""
+    acc = pack.derived("accounts_index", ("accounts",), lambda a: pd.Index(a["account_id"]))
+    if len(acc) == len(ids) and np.array_equal(acc.to_numpy(dtype=object), ids):
+        return acc
+    return pd.Index(ids)
 
 
 @dataclass
