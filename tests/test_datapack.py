@@ -449,3 +449,30 @@ def test_a_parquet_pack_is_checked_as_its_csv_is(tmp_path):
     assert "1 account has only negative amounts (credit-only) (B)" in text  # B and 'B '
     assert "1 row is for 1 account id(s) not in the accounts table (row 5: 'Z')" in text
     assert "(row 2: 'Y')" in text
+
+
+def test_a_text_columns_codes_are_kept_as_read_one_per_value_as_cleaned(tmp_path):
+    """The reading keeps each few-valued text column's codes (a product, an activity):
+    two spellings that clean to one value are one code, a missing value is -1, and a
+    table the checks replace is coded again from its own rows."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("account_id,account_name\nA,Alpha\nB,Beta\n")
+    (folder / "revenue.csv").write_text(
+        "account_id,date,amount,product\nA,2026-01-15,100,IoT\nB,2026-01-15,100, IoT\n"
+        "A,2026-02-15,5,\nB,2026-02-15,7,Mobile\nA,2026-01-15,100,IoT \n"
+    )
+    (folder / "activities.csv").write_text(
+        "account_id,date,activity,quantity\nA,2026-01-15,visit,1\nZ,2026-01-15,call,2\n"
+    )
+    pack = read_datapack(folder)
+    codes, values = pack.text_codes("revenue", "product")
+    assert values.tolist() == ["IoT", "Mobile"] and codes.tolist() == [0, 0, -1, 1, 0]
+    # the first line is repeated by the last (its product as cleaned): a duplicate
+    from kamlib.intake.checks import analysis_findings
+
+    found = analysis_findings(pack, "2026-02-28", 12, 0.5, 5)
+    assert any("duplicates" in f.message and "(row 6)" in f.message for f in found)
+    # Z's activity was left out: the table replaced, its codes are its own rows'
+    codes, values = pack.text_codes("activities", "activity")
+    assert values.tolist() == ["visit"] and codes.tolist() == [0]

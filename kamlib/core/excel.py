@@ -146,14 +146,15 @@ def _as_text(num: np.ndarray) -> np.ndarray:
 class _Cells:
     """How one column's cells are written: each row's cell as XML ("" when empty)."""
 
-    def __init__(self, letter: str, plain: np.ndarray, quoted: np.ndarray):
+    def __init__(self, letter: str, plain: Styles, quoted: Styles):
         self.letter, self.plain, self.quoted = letter, plain, quoted
 
     def render(self, values: pd.Series, rows: np.ndarray, lo: int) -> np.ndarray:
         """The cells of ``values`` (a block of the column from row ``lo``) on sheet rows
         ``rows`` (their numbers as text)."""
         ref = f'<c r="{self.letter}' + rows + '"'
-        plain, n = self.plain[lo : lo + len(values)], len(values)
+        n = len(values)
+        plain = _block(self.plain, lo, n)
         kind = values.dtype
         if pd.api.types.is_bool_dtype(kind) and not values.isna().any():
             v = values.to_numpy(bool).astype(np.int8).astype(str).astype(object)
@@ -173,14 +174,15 @@ class _Cells:
         if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
             num = values.to_numpy(float, na_value=np.nan)
             return self._numbers(ref, plain, num)
-        quoted, vals = self.quoted[lo : lo + n], values.to_numpy(object)
+        quoted, vals = _block(self.quoted, lo, n), values.to_numpy(object)
         if pd.api.types.infer_dtype(vals, skipna=True) in ("string", "empty"):
             return self._texts(ref, vals, plain, quoted)
-        mixed = zip(ref, vals, plain, quoted, strict=True)
+        each = [np.broadcast_to(np.asarray(s, dtype=object), n) for s in (plain, quoted)]
+        mixed = zip(ref, vals, *each, strict=True)
         return np.array([_any_cell(r, v, p, q) for r, v, p, q in mixed], dtype=object)
 
     @staticmethod
-    def _texts(ref: np.ndarray, vals: np.ndarray, plain: np.ndarray, quoted: np.ndarray):
+    def _texts(ref: np.ndarray, vals: np.ndarray, plain: Styles, quoted: Styles):
         """Cells of text: each distinct text escaped once (a column of segments or
         regions repeats a few), then joined to its rows' references and styles."""
         codes, distinct = pd.factorize(vals)  # missing: -1
@@ -188,13 +190,13 @@ class _Cells:
         esc = _translate if _CONTROL.search("".join(distinct)) else _escape
         body = np.array([*(_text_body(v, esc) for v in distinct), ""], dtype=object)
         formula = np.array([*(v.startswith(FORMULA_START) for v in distinct), False])
-        style = np.where(formula[codes], quoted, plain)
+        style = np.where(formula[codes], *(np.asarray(s, dtype=object) for s in (quoted, plain)))
         out = ref + style + ' t="inlineStr"><is>' + body[codes]
         out[codes < 0] = ""
         return out
 
     @staticmethod
-    def _numbers(ref: np.ndarray, plain: np.ndarray, num: np.ndarray):
+    def _numbers(ref: np.ndarray, plain: Styles, num: np.ndarray):
         out = ref + plain + "><v>" + _as_text(num) + "</v></c>"
         out[~np.isfinite(num)] = ""
         return out
@@ -270,16 +272,24 @@ class _Styles:
         return self._made[key]
 
 
-def _column_styles(styles: _Styles, fmt: Format | None, n: int) -> tuple[np.ndarray, ...]:
-    """Each row's cell attribute in a column of ``n`` rows, plain and for text kept as
-    text; ``fmt`` is the column's format or a list of them, one per row."""
+#: A column's cell attribute: one for every row (the usual case), or one per row
+Styles = str | np.ndarray
+
+
+def _column_styles(styles: _Styles, fmt: Format | None) -> tuple[Styles, Styles]:
+    """A column's cell attribute, plain and for text kept as text: one for all its rows,
+    or one per row when ``fmt`` is a list of formats, one per row."""
     if isinstance(fmt, list | tuple):
         kinds = [number_format(f) if f else None for f in fmt]
         plain = np.array([styles.attr(f) for f in kinds], dtype=object)
         return plain, np.array([styles.attr(f, quote=True) for f in kinds], dtype=object)
     kind = number_format(fmt) if fmt else None
-    plain = np.full(n, styles.attr(kind), dtype=object)
-    return plain, np.full(n, styles.attr(kind, quote=True), dtype=object)
+    return styles.attr(kind), styles.attr(kind, quote=True)
+
+
+def _block(style: Styles, lo: int, n: int) -> Styles:
+    """The attribute of the rows ``lo`` to ``lo + n``: the column's own when it has one."""
+    return style[lo : lo + n] if isinstance(style, np.ndarray) else style
 
 
 def _width(name: object, s: pd.Series) -> float:
@@ -321,7 +331,7 @@ def write_frame(
     for j, name in enumerate(df.columns):
         letter = xl_col_to_name(j)
         fmt = formats.get(name) or _guess_format(str(name), df[name])
-        plain, quoted = _column_styles(styles, fmt, len(df))
+        plain, quoted = _column_styles(styles, fmt)
         cells.append(_Cells(letter, plain, quoted))
         title = str(name).translate(_XML)
         head.append(f'<c r="{letter}1" s="{styles.header._get_xf_index()}"'

@@ -248,11 +248,15 @@ def _history(
             )
 
 
-def repeated_lines(rev: pd.DataFrame, columns: list[str], at: np.ndarray | None) -> pd.Series:
+def repeated_lines(
+    rev: pd.DataFrame, columns: list[str], at: np.ndarray | None,
+    codes: dict[str, np.ndarray] | None = None,
+) -> pd.Series:  # fmt: skip
     """``rev.duplicated(columns)``: the lines that repeat an earlier one. With ``at``
     (each line's account as a number, :meth:`DataPack.account_lines`), only the lines
     whose columns hash alike to another's are compared: the hash reads numbers, never the
-    text of millions of account ids, and two equal lines always hash alike.
+    text of millions of account ids, and two equal lines always hash alike. ``codes``:
+    text columns as the reading coded them (:meth:`DataPack.text_codes`).
 
     Examples
     --------
@@ -267,7 +271,9 @@ def repeated_lines(rev: pd.DataFrame, columns: list[str], at: np.ndarray | None)
     for c in columns:
         if c == "account_id":
             continue
-        h = (h ^ _as_numbers(rev[c])) * np.uint64(0x9E3779B97F4A7C15)  # mix each column in
+        number = (codes or {}).get(c)
+        number = _as_numbers(rev[c]) if number is None else number.astype(np.uint64)
+        h = (h ^ number) * np.uint64(0x9E3779B97F4A7C15)  # mix each column in
         h ^= h >> np.uint64(29)
     ordered = np.sort(h)  # the hashes that occur twice or more, then their lines
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
@@ -298,7 +304,8 @@ def _duplicates(out: Collector, pack: DataPack) -> None:
         if pack.has("revenue", c)  # present with some value (counted once per pack)
     ]
     at = pack.account_lines("revenue") if "account_id" in key_cols else None
-    dup = repeated_lines(rev, key_cols, at)
+    texts = [c for c in key_cols if c != "account_id" and rev[c].dtype.kind not in "Mmf"]
+    dup = repeated_lines(rev, key_cols, at, {c: pack.text_codes("revenue", c)[0] for c in texts})
     if dup.any():
         out.add(
             WARNING,

@@ -109,6 +109,23 @@ class DataPack:
         member[where[where >= 0]] = True
         return member[at]
 
+    def text_codes(self, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A text column as a code per row (-1: no value) and the distinct values the
+        codes number, once per pack: the reading keeps what it coded, so that grouping
+        by a product or an activity hashes no million texts again.
+
+        Examples
+        --------
+        >>> pack = DataPack(Path("."), "csv", {"activities": pd.DataFrame(
+        ...     {"activity": ["visit", None, "call", "visit"]})})
+        >>> codes, values = pack.text_codes("activities", "activity")
+        >>> codes.tolist(), values.tolist()
+        ([0, -1, 1, 0], ['visit', 'call'])
+        """
+        return self.derived(
+            f"{TEXT_CODES}{table}:{column}", (table,), lambda df: _codes_of(df[column])
+        )
+
     def has(self, table: str, column: str | None = None) -> bool:
         """True when the table is present (and non-empty) and has the column with some value."""
         df = self.tables.get(table)
@@ -150,6 +167,21 @@ class DataPack:
 
 #: how the kinds of :meth:`DataPack.account_lines` begin in :meth:`DataPack.derived`
 ACCOUNT_LINES = "account_lines:"
+#: and those of :meth:`DataPack.text_codes`
+TEXT_CODES = "text_codes:"
+
+
+def _codes_of(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, values = pd.factorize(s, use_na_sentinel=True)
+    return _small(codes), np.asarray(values, dtype=object)
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Codes in the smallest integer type that holds them (a million rows of a few
+    products: a megabyte, not eight)."""
+    top = int(codes.max()) if len(codes) else 0
+    kind = np.int8 if top < 2**7 else np.int16 if top < 2**15 else np.int32
+    return codes.astype(kind, copy=False)
 
 
 def positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
@@ -893,6 +925,8 @@ def _parse_text(
     clean_u = _isolate_bidi(clean_u, d, df.index, table, source, col.name, out)
     if col.name.endswith("name"):
         _say_long(clean_u, d, df.index, table, source, col.name, out)
+    if coded is not None:
+        coded[col.name] = _Distinct(d.codes, clean_u)
     return d.take(clean_u, df.index)
 
 
@@ -1387,10 +1421,27 @@ def _read_table(
             )
     _check_keys(parsed, spec, source, out)
     if ids is not None and "account_id" in coded:
-        ids[name] = coded["account_id"]
+        ids[name] = coded.pop("account_id")
     pack.tables[name] = parsed
     pack.sources[name] = source
     pack.count_filled(name, filled)
+    for column, d in coded.items():  # what the reading coded: kept with the table
+        _keep_codes(pack, name, column, d)
+
+
+#: The most distinct values of a text column whose codes the reading keeps (products,
+#: activities, stages: a few; an invoice number per line is not worth the memory)
+KEEP_CODES = 2**15 - 1
+
+
+def _keep_codes(pack: DataPack, table: str, column: str, d: _Distinct) -> None:
+    """A text column's codes as read, kept as its :meth:`DataPack.text_codes`: one code
+    per value as cleaned (two spellings of one product, " IoT" and "IoT", are one)."""
+    per_value, values = pd.factorize(d.values, use_na_sentinel=True)
+    if len(values) > KEEP_CODES:
+        return
+    kept = (_small(np.append(per_value, -1)[d.codes]), np.asarray(values, dtype=object))
+    pack.derived(f"{TEXT_CODES}{table}:{column}", (table,), lambda _df: kept)
 
 
 def load_datapack(

@@ -57,7 +57,7 @@ def activity_cost_by_month(pack: DataPack, rates: pd.Series) -> MonthSums:
     a rate) per account and month, once per pack and rates."""
 
     def build(acc: pd.DataFrame, acts: pd.DataFrame) -> MonthSums:
-        code, names = pd.factorize(acts["activity"])
+        code, names = pack.text_codes("activities", "activity")  # as read: no rehashing
         rate = np.append(rates.reindex(names).fillna(0.0).to_numpy(float), 0.0)[code]
         cost = acts["quantity"].to_numpy(dtype=float, na_value=np.nan) * rate
         lines = acts.assign(cost=cost)

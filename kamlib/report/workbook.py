@@ -466,7 +466,9 @@ def client_frame(
     for name in df.columns:
         s, term = df[name], GLOSSARY.get(str(name))
         head = label(str(name))
-        if pd.api.types.is_bool_dtype(s) or (term is not None and term.kind == "yesno"):
+        if pd.api.types.is_bool_dtype(s) and not s.isna().any():  # 100,000 rows at once
+            s = pd.Series(np.where(s.to_numpy(bool), "Yes", "No").astype(object), index=s.index)
+        elif pd.api.types.is_bool_dtype(s) or (term is not None and term.kind == "yesno"):
             s = s.map(_yes_no)
         if head in out:  # two names, one label (account / account_name): keep both
             head = f"{head} ({str(name).replace('_', ' ')})"
