@@ -645,9 +645,14 @@ def _on_uniques(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Ser
     if len(uniques) == 0 or len(uniques) > len(s) // 2:
         return parse(s)
     parsed = parse(pd.Series(uniques, dtype=object))
-    taken = parsed.iloc[np.where(codes < 0, 0, codes)].to_numpy()
-    out = pd.Series(taken, index=s.index, dtype=parsed.dtype)
-    return out.where(codes >= 0)
+    values = parsed.to_numpy()
+    if values.dtype.kind not in "Mmf":  # text and the like: pandas' own take
+        taken = parsed.iloc[np.where(codes < 0, 0, codes)].to_numpy()
+        return pd.Series(taken, index=s.index, dtype=parsed.dtype).where(codes >= 0)
+    # dates and numbers: a numpy take, the last value (NaT, NaN) for a row without one
+    missing = np.array(["NaT" if values.dtype.kind in "Mm" else "nan"]).astype(values.dtype)
+    taken = np.concatenate([values, missing])[codes]
+    return pd.Series(taken, index=s.index, dtype=parsed.dtype, copy=False)
 
 
 @dataclass
@@ -679,7 +684,7 @@ class _Distinct:
         vals = np.empty(len(per_value) + 1, dtype=object)  # the last: for no value
         vals[:-1] = per_value.to_numpy(dtype=object)
         return pd.Series(vals[np.where(self.codes >= 0, self.codes, -1)], index=index,
-                         dtype=object)  # fmt: skip
+                         dtype=object, copy=False)  # fmt: skip
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -756,7 +761,9 @@ def _clean_text(s: pd.Series) -> pd.Series:
             return v.strftime("%Y-%m-%d")
         return v
 
-    out = s.map(one).astype("string").str.strip()
+    # a column of text (the usual case) has nothing to convert
+    plain = pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+    out = (s if plain else s.map(one)).astype("string").str.strip()
     return out.where(out != "", pd.NA).astype(object).where(out.notna(), None)
 
 
@@ -1065,7 +1072,8 @@ def _check_references(
     ids as read (distinct values and a code per row), checked once per distinct id."""
     if "accounts" not in tables:
         return
-    known = set(tables["accounts"]["account_id"].dropna())
+    # the accounts' ids hashed once for every table's distinct ids
+    known = pd.Index(tables["accounts"]["account_id"].dropna().unique(), dtype=object)
     for name, df in list(tables.items()):
         if name == "accounts" or "account_id" not in df.columns or df.empty:
             continue
@@ -1121,12 +1129,12 @@ def _check_references(
             )
 
 
-def _unknown_ids(s: pd.Series, known: set, coded: _Distinct | None) -> pd.Series:
+def _unknown_ids(s: pd.Series, known: pd.Index, coded: _Distinct | None) -> pd.Series:
     """Per row of ``s``: an id that is not in ``known`` (a missing id is not unknown)."""
     if coded is None or len(coded.codes) != len(s):
         return s.notna() & ~s.isin(known)
     values = coded.values
-    per_value = values.notna().to_numpy() & ~values.isin(known).to_numpy()
+    per_value = values.notna().to_numpy() & (known.get_indexer(values) < 0)
     return pd.Series(coded.rows(per_value), index=s.index)
 
 
@@ -1235,10 +1243,14 @@ def _largest_by_account(rev: pd.DataFrame, coded: _Distinct | None) -> pd.Series
     millions of lines are grouped by an integer code, not by their text."""
     if coded is None or len(coded.codes) != len(rev):
         return rev.groupby("account_id")["amount"].max()
-    per_code = pd.Series(rev["amount"].to_numpy()).groupby(coded.codes).max()
-    per_code = per_code[per_code.index >= 0]  # no id: no account
-    ids = coded.values.to_numpy()[per_code.index.to_numpy()]
-    return per_code.groupby(ids).max().rename_axis("account_id")
+    codes, amount = coded.codes, rev["amount"].to_numpy(dtype=float, na_value=np.nan)
+    has = (codes >= 0) & ~np.isnan(amount)  # no id: no account; no amount: none to compare
+    largest = np.full(len(coded.values), -np.inf)
+    np.fmax.at(largest, codes[has], amount[has])  # per code, at C speed
+    seen = np.zeros(len(coded.values), dtype=bool)
+    seen[codes[has]] = True
+    per_code = pd.Series(largest[seen], index=coded.values.to_numpy()[seen])
+    return per_code.groupby(level=0).max().rename_axis("account_id")  # two spellings: one id
 
 
 def _check_amounts(
@@ -1440,7 +1452,7 @@ def _keep_codes(pack: DataPack, table: str, column: str, d: _Distinct) -> None:
     per_value, values = pd.factorize(d.values, use_na_sentinel=True)
     if len(values) > KEEP_CODES:
         return
-    kept = (_small(np.append(per_value, -1)[d.codes]), np.asarray(values, dtype=object))
+    kept = (_small(np.append(per_value, -1))[d.codes], np.asarray(values, dtype=object))
     pack.derived(f"{TEXT_CODES}{table}:{column}", (table,), lambda _df: kept)
 
 

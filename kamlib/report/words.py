@@ -45,7 +45,7 @@ def say(item: Note | str | None) -> str:
     >>> say(note("seg.no_ratings", dimension="strategy"))[:33]
     'No strategy ratings: the strategy'
     """
-    if item is None or (isinstance(item, float) and item != item):  # NaN: no note
+    if item is None or (isinstance(item, float) and item != item) or item is pd.NA:
         return ""
     if isinstance(item, str):
         return item
@@ -122,10 +122,24 @@ def _top(pct: float) -> str:
     return f"top {max(1, round((1 - pct) * 100))} %"
 
 
+def _known(x: object) -> bool:
+    """A value, not None, NaN or NA (plain Python: asked for each of 100,000 rows).
+
+    Examples
+    --------
+    >>> [_known(v) for v in (0.5, None, float("nan"), pd.NA)]
+    [True, False, False, False]
+    """
+    try:
+        return x is not None and bool(x == x)
+    except TypeError:  # pd.NA
+        return False
+
+
 def _where(revenue_pct: float, potential_pct: float) -> str:
     """Where an account ranks (worded for each of a workbook's 100,000 rows: plain
     Python, no pandas call per row)."""
-    if potential_pct is None or potential_pct != potential_pct:  # none, or NaN
+    if not _known(potential_pct):
         return f"{_top(revenue_pct)} by revenue"
     return f"{_top(revenue_pct)} by revenue, {_top(potential_pct)} by potential"
 
