@@ -80,7 +80,7 @@ class DataPack:
         month sums and the selections of some accounts' lines (:meth:`lines_of`) then
         look up no account id among millions. None when the accounts' ids are not
         unique, so that a position would not name one account."""
-        ids = pd.Index(self.tables["accounts"]["account_id"])
+        ids = self.accounts_index()
         if not ids.is_unique:
             return None
         return self.derived(
@@ -104,10 +104,34 @@ class DataPack:
         at = self.account_lines(table)
         if at is None:
             return self.tables[table]["account_id"].isin(ids).to_numpy()
-        where = pd.Index(self.tables["accounts"]["account_id"]).get_indexer(ids)
+        where = self.accounts_index().get_indexer(ids)
         member = np.zeros(len(self.tables["accounts"]) + 1, dtype=bool)  # the last: none
         member[where[where >= 0]] = True
         return member[at]
+
+    def places_of(self, table: str, ids: pd.Index) -> np.ndarray | None:
+        """Each line's position among the accounts ``ids`` (unique; -1 for a line of
+        another account), from where its account is (:meth:`account_lines`): a group-by
+        of those lines then reads numbers, not ids. None when the pack does not know
+        where its lines' accounts are.
+
+        Examples
+        --------
+        >>> pack = DataPack(Path("."), "csv", {
+        ...     "accounts": pd.DataFrame({"account_id": ["a", "b"]}),
+        ...     "revenue": pd.DataFrame({"account_id": ["b", "x", "a", "b"]})})
+        >>> pack.places_of("revenue", pd.Index(["b", "y"])).tolist()
+        [0, -1, -1, 0]
+        """
+        at = self.account_lines(table)
+        if at is None:
+            return None
+        return np.append(ids.get_indexer(self.accounts_index()), -1)[at]  # the last: none
+
+    def accounts_index(self) -> pd.Index:
+        """The accounts' ids as an index, once per pack: what is looked up in it hashes
+        them once (and the answers at every date share it)."""
+        return self.derived("accounts_index", ("accounts",), lambda a: pd.Index(a["account_id"]))
 
     def text_codes(self, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         """A text column as a code per row (-1: no value) and the distinct values the

@@ -173,7 +173,7 @@ def account_health(
     evidence: Evidence | None = None,
     activities: pd.DataFrame | None = None,
     rates: pd.Series | None = None,
-    places: dict[str, np.ndarray] | None = None,
+    places: dict[str, np.ndarray | None] | None = None,
 ) -> pd.DataFrame:
     """Health of the accounts ``ids`` at ``as_of``: the components, the score, the band,
     the risk signals in words, and the facts behind them (growth, margin change, NPS,

@@ -1043,11 +1043,13 @@ def _health_now(
     acts, rates = costing.priced_activities(engagement, units)
     # the key accounts' lines, selected once for the two dates (each call reads only
     # those), with where each line's account is among them when the pack knows it
-    places: dict[str, np.ndarray] = {}
-    money = ("date", "amount", "cost")  # what health reads of the lines, placed
-    revenue = _lines_of(pack, "revenue", revenue, ids, places, money)
+    places: dict[str, np.ndarray | None] = {}
+    revenue, places["revenue"] = _lines_of(
+        pack, "revenue", revenue, ids, ("date", "amount", "cost")
+    )
     if acts is not None:
-        acts = _lines_of(pack, "activities", acts, ids, places, ("date", "activity", "quantity"))
+        what = ("date", "activity", "quantity")  # what health reads of the lines, placed
+        acts, places["activities"] = _lines_of(pack, "activities", acts, ids, what)
     facts = (surveys, contacts, ids)
     now = hl.account_health(revenue, *facts, cfg.as_of, h, stale, ev, acts, rates, places)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
@@ -1060,25 +1062,18 @@ def _health_now(
 
 
 def _lines_of(
-    pack: DataPack, table: str, lines: pd.DataFrame, ids: pd.Index,
-    places: dict[str, np.ndarray] | None = None, columns: tuple[str, ...] = (),
-) -> pd.DataFrame:  # fmt: skip
-    """The ``lines`` of the accounts ``ids``: of the pack's own ``table``, by where each
-    line's account is (known once per pack; into ``places``: each kept line's position
-    among ``ids``, and then only the ``columns`` the table has, when given: a million
-    lines' ids and products are not copied for nothing); of lines rolled up to groups,
-    by their ids."""
+    pack: DataPack, table: str, lines: pd.DataFrame, ids: pd.Index, columns: tuple[str, ...]
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The ``lines`` of the accounts ``ids``, and each one's position among them: of the
+    pack's own ``table``, by where each line's account is (:meth:`DataPack.places_of`),
+    with only the ``columns`` it has (a million lines' ids and products are not copied
+    for nothing); of lines rolled up to groups, by their ids (no positions)."""
     own = pack.tables.get(table)
-    at = pack.account_lines(table) if own is not None and lines is own else None
-    if own is None or at is None:
-        return lines[lines["account_id"].isin(ids)]
-    # the position among ids of each account of the pack; -1 (the last) for none
-    among = np.append(ids.get_indexer(pack["accounts"]["account_id"]), -1)[at]
+    among = pack.places_of(table, ids) if own is not None and lines is own else None
+    if own is None or among is None:
+        return lines[lines["account_id"].isin(ids)], None
     kept = among >= 0
-    if places is None:
-        return own[kept]
-    places[table] = among[kept]
-    return own.loc[kept, [c for c in own.columns if c in columns or not columns]]
+    return own.loc[kept, [c for c in own.columns if c in columns]], among[kept]
 
 
 def at_risk(r: KpiReview) -> dict:

@@ -802,7 +802,7 @@ def _one_index(pack: DataPack, ids: np.ndarray) -> pd.Index:
     """``ids`` as an index: the one the pack keeps for its accounts when they are those
     accounts in their order (the cohorts of every date then share it, and what is looked
     up in it is looked up once), else their own."""
-    acc = pack.derived("accounts_index", ("accounts",), lambda a: pd.Index(a["account_id"]))
+    acc = pack.accounts_index()
     if len(acc) == len(ids) and np.array_equal(acc.to_numpy(dtype=object), ids):
         return acc
     return pd.Index(ids)

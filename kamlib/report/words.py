@@ -45,7 +45,7 @@ def say(item: Note | str | None) -> str:
     >>> say(note("seg.no_ratings", dimension="strategy"))[:33]
     'No strategy ratings: the strategy'
     """
-    if item is None or (isinstance(item, float) and item != item) or item is pd.NA:
+    if item is None or not _known(item):  # None, NaN, NA: no note
         return ""
     if isinstance(item, str):
         return item
