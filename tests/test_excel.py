@@ -115,6 +115,34 @@ def test_every_kind_of_value_reads_back_as_written(tmp_path):
     assert ws["C2"].number_format == "yyyy-mm-dd"
 
 
+def test_text_of_every_kind_is_written_as_the_same_cells(tmp_path):
+    """Object, Python and Arrow strings give the same XML: markup escaped, white space
+    at either end (as Python counts it: an em space, a next-line character) kept, text
+    that starts like a formula quoted, a missing text no cell at all."""
+    import re
+    import zipfile
+
+    texts = ["=1+1", "\u2003lead", "trail\x85", "a&b<c>", "", None, "plain"]
+    kinds = {"object": pd.Series(texts, dtype=object),
+             "python": pd.Series(texts, dtype="string[python]"),
+             "arrow": pd.Series(texts, dtype="string[pyarrow]")}  # fmt: skip
+    sheets = {}
+    for kind, col in kinds.items():
+        path = export_workbook(tmp_path / f"{kind}.xlsx", {"S": pd.DataFrame({"t": col})})
+        sheets[kind] = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert sheets["object"] == sheets["python"] == sheets["arrow"]
+    cells = dict(re.findall(r'<c r="(A\d+)"([^>]*>.*?</c>)', sheets["object"]))
+    assert cells["A3"].endswith('<t xml:space="preserve">\u2003lead</t></is></c>')
+    assert cells["A4"].endswith('<t xml:space="preserve">trail\x85</t></is></c>')
+    assert cells["A5"].endswith("<t>a&amp;b&lt;c&gt;</t></is></c>")
+    assert cells["A6"].endswith("<t></t></is></c>")  # empty text is a cell; missing is none
+    assert "A7" not in cells and "A8" in cells
+    quoted = re.search(r's="(\d+)"', cells["A2"]).group(1)  # =1+1: the quote prefix style
+    assert all(f's="{quoted}"' not in cells[a] for a in ("A3", "A5", "A8"))
+    ws = load_workbook(tmp_path / "arrow.xlsx")["S"]
+    assert ws["A2"].value == "=1+1" and ws["A2"].quotePrefix and ws["A2"].data_type == "s"
+
+
 def test_rows_are_written_a_block_at_a_time_into_the_same_file(tmp_path, monkeypatch):
     from kamlib.core import excel
 

@@ -100,7 +100,7 @@ _XML = str.maketrans(
 )
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _escape(v: str) -> str:
@@ -137,69 +137,110 @@ def _translate(v: str) -> str:
     return v.translate(_XML)
 
 
-def _as_text(num: np.ndarray) -> np.ndarray:
+def _as_text(num: np.ndarray) -> pa.Array:
     """Numbers as the shortest text that reads back as the same number (Arrow's cast:
-    several times faster than numpy's or Python's)."""
-    return pc.cast(pa.array(num), pa.string()).to_numpy(zero_copy_only=False).astype(object)
+    several times faster than numpy's or Python's); missing where not finite."""
+    return pc.cast(pa.array(num, mask=~np.isfinite(num)), pa.string())
+
+
+def _join(*parts: object) -> pa.Array:
+    """Texts joined row by row, each part an array (one text per row) or one text for
+    every row, in Arrow (no Python string per cell); missing where a part is missing."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+_ROWS = pc.JoinOptions(null_handling="replace", null_replacement="")
+
+
+def _rows_xml(rows: pa.Array, cells: list[pa.Array]) -> pa.Buffer:
+    """The XML of a block of rows, as UTF-8 bytes: each row's opening, its cells (a
+    missing cell writes nothing) and its closing."""
+    xml = pc.binary_join_element_wise('<row r="', rows, '">', *cells, "</row>", "", options=_ROWS)
+    at = np.frombuffer(xml.buffers()[1], dtype=np.int32)[[xml.offset, xml.offset + len(xml)]]
+    return xml.buffers()[2].slice(int(at[0]), int(at[1] - at[0]))
 
 
 class _Cells:
-    """How one column's cells are written: each row's cell as XML ("" when empty)."""
+    """How one column's cells are written: each row's cell as XML (missing when empty)."""
 
     def __init__(self, letter: str, plain: Styles, quoted: Styles):
         self.letter, self.plain, self.quoted = letter, plain, quoted
 
-    def render(self, values: pd.Series, rows: np.ndarray, lo: int) -> np.ndarray:
+    def render(self, values: pd.Series, rows: pa.Array, lo: int) -> pa.Array:
         """The cells of ``values`` (a block of the column from row ``lo``) on sheet rows
         ``rows`` (their numbers as text)."""
-        ref = f'<c r="{self.letter}' + rows + '"'
         n = len(values)
         plain = _block(self.plain, lo, n)
         kind = values.dtype
         if pd.api.types.is_bool_dtype(kind) and not values.isna().any():
-            v = values.to_numpy(bool).astype(np.int8).astype(str).astype(object)
-            return ref + plain + ' t="b"><v>' + v + "</v></c>"
+            flags = pc.cast(pa.array(values.to_numpy(bool).astype(np.int8)), pa.string())
+            return self._cell(rows, plain, ' t="b"><v>', flags, "</v></c>")
         if pd.api.types.is_datetime64_any_dtype(kind):
             d = values.dt.tz_localize(None) if getattr(kind, "tz", None) else values
             num = (d.to_numpy("datetime64[ns]") - _EXCEL_EPOCH) / np.timedelta64(1, "D")
-            return self._numbers(ref, plain, num)
+            return self._cell(rows, plain, "><v>", _as_text(num), "</v></c>")
         if pd.api.types.is_integer_dtype(kind) and not values.isna().any():
-            return (
-                ref
-                + plain
-                + "><v>"
-                + values.to_numpy(np.int64).astype(str).astype(object)
-                + "</v></c>"
-            )
+            whole = pc.cast(pa.array(values.to_numpy(np.int64)), pa.string())
+            return self._cell(rows, plain, "><v>", whole, "</v></c>")
         if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
             num = values.to_numpy(float, na_value=np.nan)
-            return self._numbers(ref, plain, num)
-        quoted, vals = _block(self.quoted, lo, n), values.to_numpy(object)
+            return self._cell(rows, plain, "><v>", _as_text(num), "</v></c>")
+        quoted = _block(self.quoted, lo, n)
+        if isinstance(kind, pd.StringDtype):
+            return self._texts(rows, pa.array(values.array, pa.string()), plain, quoted)
+        vals = values.to_numpy(object)
         if pd.api.types.infer_dtype(vals, skipna=True) in ("string", "empty"):
-            return self._texts(ref, vals, plain, quoted)
+            texts = pa.array(vals, pa.string(), from_pandas=True)
+            return self._texts(rows, texts, plain, quoted)
+        ref = f'<c r="{self.letter}' + rows.to_numpy(zero_copy_only=False).astype(object) + '"'
         each = [np.broadcast_to(np.asarray(s, dtype=object), n) for s in (plain, quoted)]
         mixed = zip(ref, vals, *each, strict=True)
-        return np.array([_any_cell(r, v, p, q) for r, v, p, q in mixed], dtype=object)
+        return pa.array([_any_cell(r, v, p, q) or None for r, v, p, q in mixed], pa.string())
 
-    @staticmethod
-    def _texts(ref: np.ndarray, vals: np.ndarray, plain: Styles, quoted: Styles):
+    def _cell(self, rows: pa.Array, style: Styles, kind: str, *content: object) -> pa.Array:
+        """``<c r="A2" s="3"`` then the cell's ``kind`` attribute and ``content``."""
+        if isinstance(style, str):
+            return _join(f'<c r="{self.letter}', rows, f'"{style}{kind}', *content)
+        each = pa.array(style, pa.string())
+        return _join(f'<c r="{self.letter}', rows, '"', each, kind, *content)
+
+    def _texts(self, rows: pa.Array, texts: pa.Array, plain: Styles, quoted: Styles):
         """Cells of text: each distinct text escaped once (a column of segments or
         regions repeats a few), then joined to its rows' references and styles."""
-        codes, distinct = pd.factorize(vals)  # missing: -1
-        distinct = np.asarray(distinct, dtype=object)
-        esc = _translate if _CONTROL.search("".join(distinct)) else _escape
-        body = np.array([*(_text_body(v, esc) for v in distinct), ""], dtype=object)
-        formula = np.array([*(v.startswith(FORMULA_START) for v in distinct), False])
-        style = np.where(formula[codes], *(np.asarray(s, dtype=object) for s in (quoted, plain)))
-        out = ref + style + ' t="inlineStr"><is>' + body[codes]
-        out[codes < 0] = ""
-        return out
+        coded = pc.dictionary_encode(texts)  # missing: a missing code
+        distinct, codes = coded.dictionary, coded.indices
+        bodies = _text_bodies(distinct).take(codes)
+        formula = pc.match_substring_regex(distinct, _FORMULA)
+        if isinstance(plain, str) and not pc.any(formula).as_py():
+            return self._cell(rows, plain, ' t="inlineStr"><is>', bodies)
+        quote = formula.take(codes).fill_null(False).to_numpy(zero_copy_only=False)
+        style = np.where(quote, *(np.asarray(s, dtype=object) for s in (quoted, plain)))
+        return self._cell(rows, style, ' t="inlineStr"><is>', bodies)
 
-    @staticmethod
-    def _numbers(ref: np.ndarray, plain: Styles, num: np.ndarray):
-        out = ref + plain + "><v>" + _as_text(num) + "</v></c>"
-        out[~np.isfinite(num)] = ""
-        return out
+
+#: Text that a spreadsheet would read as a formula (:data:`FORMULA_START`)
+_FORMULA = "^[" + "".join(re.escape(c) for c in FORMULA_START) + "]"
+
+
+def _text_bodies(texts: pa.Array) -> pa.Array:
+    """Each text's cell content after its reference and style (:func:`_text_body`),
+    escaped in Arrow; text holding a control character goes through :data:`_XML`."""
+    if pc.any(pc.match_substring_regex(texts, _CONTROL.pattern)).as_py():
+        return pa.array([_text_body(v, _translate) for v in texts.to_pylist()], pa.string())
+    escaped = texts
+    for mark, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = pc.replace_substring(escaped, mark, entity)
+    spaced = pc.or_(_space(pc.utf8_slice_codeunits(texts, 0, 1)),
+                    _space(pc.utf8_slice_codeunits(texts, -1)))  # fmt: skip
+    opening = pc.if_else(spaced, '<t xml:space="preserve">', "<t>")
+    return _join(opening, escaped, "</t></is></c>")
+
+
+def _space(chars: pa.Array) -> pa.Array:
+    """Whether each text (one character or none) is white space, as Python says."""
+    coded = pc.dictionary_encode(chars)
+    space = [c.isspace() for c in coded.dictionary.to_pylist()]
+    return pa.array(space, pa.bool_()).take(coded.indices)
 
 
 class _TableSheet(_XlsxSheet):
@@ -218,12 +259,19 @@ class _TableSheet(_XlsxSheet):
         self.fh.write(self.header_xml)
         for lo in range(0, len(df), BLOCK_ROWS):
             block = df.iloc[lo : lo + BLOCK_ROWS]
-            rows = np.arange(lo + 2, lo + 2 + len(block)).astype(str).astype(object)
+            rows = pc.cast(pa.array(np.arange(lo + 2, lo + 2 + len(block))), pa.string())
             cols = [c.render(block.iloc[:, j], rows, lo) for j, c in enumerate(self.table_cells)]
-            opening = '<row r="' + rows + '">'
-            self.fh.write("".join("".join(r) + "</row>" for r in zip(opening, *cols, strict=True)))
+            self._write_bytes(_rows_xml(rows, cols))
         self.fh.write(self.note_xml)
         return None
+
+    def _write_bytes(self, xml: pa.Buffer) -> None:
+        """UTF-8 written to the sheet's file as it is (no decoding and encoding again)."""
+        if hasattr(self.fh, "buffer"):
+            self.fh.flush()
+            self.fh.buffer.write(xml)
+        else:  # XlsxWriter's in-memory mode writes to a StringIO
+            self.fh.write(xml.to_pybytes().decode("utf-8"))
 
 
 class _FastZip(zipfile.ZipFile):
