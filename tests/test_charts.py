@@ -192,7 +192,29 @@ def test_an_nps_bar_on_too_few_respondents_is_hatched_and_no_bar_runs_past_its_q
     # enough respondents everywhere: no hatching and no such legend entry
     full = plan_charts.nps_history(nps.assign(respondents=5), min_respondents=3)
     assert all(b["hatch"] is None for b in full.bars) and len(full.legend) == 2
-    assert 'fill="url(#hatch' in chart.svg() and "url(#hatch" not in full.svg()
+    assert 'class="hatch"' in chart.svg() and 'class="hatch"' not in full.svg()
+
+
+def test_a_hatch_is_drawn_as_lines_inside_its_bar_not_as_a_pattern():
+    """A browser prints an SVG fill pattern as a picture (a blur when zoomed): the
+    hatch is lines, each ending on the bar's edges, 6 points apart."""
+    import re
+
+    from kamlib.report.svg import Box, Chart
+
+    chart = Chart(4, 2)
+    chart.rect(Box(10.5, 20, 40, 95.25), "#D55E00", opacity=0.35, hatch="#FFFFFF")
+    svg = chart.svg()
+    assert "<pattern" not in svg and "url(#" not in svg
+    hatch = re.search(r'<path class="hatch" d="([^"]*)"([^>]*)/>', svg)
+    assert 'stroke="#FFFFFF"' in hatch.group(2) and 'stroke-opacity="0.35"' in hatch.group(2)
+    lines = re.findall(r"M ([\d.]+) ([\d.]+) L ([\d.]+) ([\d.]+)", hatch.group(1))
+    ends = [tuple(map(float, line)) for line in lines]
+    assert len(ends) == 17  # u + v = 36, 42, ... 132 cross the 29.5 x 75.25 box
+    for x0, y0, x1, y1 in ends:
+        assert 10.5 <= min(x0, x1) and max(x0, x1) <= 40
+        assert 20 <= min(y0, y1) and max(y0, y1) <= 95.25
+        assert abs((x0 + y0) - (x1 + y1)) < 0.02 and round(x0 + y0, 1) % 6 == 0  # '///'
 
 
 def test_the_nps_axis_fits_its_bars_and_labels_and_a_zero_quarter_is_marked():

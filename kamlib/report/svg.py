@@ -92,6 +92,26 @@ def _attrs(**kw) -> str:
     )
 
 
+def _hatch(x: float, y: float, w: float, h: float, colour: str, opacity: float | None) -> str:
+    """'///' lines over the rectangle at ``x, y`` (``w`` × ``h`` points), 6 points apart
+    on the chart's grid, each cut at the rectangle's edges: drawn as lines, so printed
+    as lines (a browser prints an SVG fill pattern as a picture of a few dots per point).
+
+    Examples
+    --------
+    >>> _hatch(0, 0, 6, 6, "#FFFFFF", None)
+    '<path class="hatch" d="M 0 6 L 6 0" fill="none" stroke="#FFFFFF" stroke-width="1"/>'
+    """
+    d = []
+    for c in np.arange(6 * np.ceil((x + y) / 6), x + w + y + h + 1e-9, 6.0):
+        lo, hi = max(x, c - y - h), min(x + w, c - y)  # where u + v = c crosses the box
+        if hi - lo > 1e-9:
+            d.append(f"M {_n(lo)} {_n(c - lo)} L {_n(hi)} {_n(c - hi)}")
+    lines = " ".join(d)
+    paint = _attrs(stroke=colour, stroke_width=1, stroke_opacity=opacity)
+    return f'<path class="hatch" d="{lines}" fill="none"{paint}/>'
+
+
 @dataclass
 class Chart:
     """An SVG canvas of ``width`` × ``height`` inches; IPython shows it as an SVG image.
@@ -103,7 +123,6 @@ class Chart:
     width: float
     height: float
     parts: list[str] = field(default_factory=list)
-    defs: list[str] = field(default_factory=list)
     bars: list[dict] = field(default_factory=list)
     texts: list[dict] = field(default_factory=list)
     legend: list[str] = field(default_factory=list)
@@ -130,22 +149,7 @@ class Chart:
             f"<rect {at}" + _attrs(fill=fill, fill_opacity=opacity, stroke=stroke) + "/>"
         )
         if hatch:
-            self.parts.append(
-                f'<rect {at} fill="url(#{self._hatch(hatch)})"'
-                + _attrs(fill_opacity=opacity)
-                + "/>"
-            )
-
-    def _hatch(self, colour: str) -> str:
-        """A '///' hatch pattern in ``colour`` (defined once per colour)."""
-        name = "hatch" + colour.lstrip("#").lower()
-        if not any(f'id="{name}"' in d for d in self.defs):
-            self.defs.append(
-                f'<pattern id="{name}" patternUnits="userSpaceOnUse" width="6" height="6">'
-                f'<path d="M -1 1 L 1 -1 M 0 6 L 6 0 M 5 7 L 7 5" stroke="{colour}" '
-                f'stroke-width="1"/></pattern>'
-            )
-        return name
+            self.parts.append(_hatch(x, y, w, h, hatch, opacity))
 
     def line(self, points: list[tuple[float, float]], stroke: str, width: float = 1.0,
              opacity: float | None = None) -> None:  # fmt: skip
@@ -205,14 +209,11 @@ class Chart:
     # --- the whole -------------------------------------------------------------------
 
     def svg(self) -> str:
-        defs = f"<defs>{''.join(self.defs)}</defs>" if self.defs else ""
         return (
             '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(self.w)}pt" '
             f'height="{_n(self.h)}pt" viewBox="0 0 {_n(self.w)} {_n(self.h)}" version="1.1">'
-            f'{defs}<rect width="100%" height="100%" fill="#FFFFFF"/>'
-            + "\n".join(self.parts)
-            + "</svg>\n"
+            '<rect width="100%" height="100%" fill="#FFFFFF"/>' + "\n".join(self.parts) + "</svg>\n"
         )
 
     def _repr_svg_(self) -> str:
