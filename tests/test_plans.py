@@ -431,7 +431,7 @@ def test_a_plans_cells_in_one_request_give_what_a_notebook_client_records(tmp_pa
     assert first["values"] == {}
 
 
-def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work(tmp_path):
+def test_ctrl_c_stops_the_kernels_and_browsers_and_clears_the_work(tmp_path):
     """Ctrl-C in the parent (here: raised by the progress callback after the first plan)
     stops the batch now, not after every queued plan, and leaves no process behind."""
     import time
@@ -455,7 +455,7 @@ def test_ctrl_c_stops_the_workers_their_kernels_and_browsers_and_clears_the_work
         )
     running = {p: c for p, c in running.items() if "resource_tracker" not in c}
     names = " ".join(running.values())
-    assert "spawn_main" in names and "ipykernel" in names and "chrom" in names
+    assert "ipykernel" in names and "chrom" in names  # the local cluster's workers: threads
 
     def lives(p: psutil.Process) -> bool:
         try:

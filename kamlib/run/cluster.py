@@ -2,7 +2,9 @@
 
 ``kam plans --scheduler tcp://HOST:8786`` (or ``$KAM_DASK_SCHEDULER``) sends the batch to
 a running Dask scheduler; ``--scheduler local`` starts a ``LocalCluster`` of one worker
-process per job. Either way:
+per job in this process (the kernels and browsers, where the work is, are processes of
+their own; a worker process each would only import Dask and the workbook twice more per
+job, a second of CPU each, for nothing the batch needs). Either way:
 
 * every worker keeps **one kernel and one browser for the whole batch**
   (:class:`PlanWorkerPlugin`, a Dask worker plugin around :class:`~.worker.PlanWorker`),
@@ -56,10 +58,10 @@ class _Seat:
     batch: its kernel's channels and its browser are always used from the thread that
     opened them, whichever of Dask's threads runs the task."""
 
-    def __init__(self, setup: WorkerSetup, scratch: Path) -> None:
+    def __init__(self, setup: WorkerSetup, scratch: Path, log: Path | None) -> None:
         self.scratch = scratch
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="kam-plan")
-        self.worker = PlanWorker(setup)
+        self.worker = PlanWorker(setup, log)
 
     def start(self) -> None:
         self.thread.submit(self.worker.start).result()
@@ -74,15 +76,17 @@ class _Seat:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-#: The seats of this worker process, one per batch (by the plugin's name).
-_SEATS: dict[str, _Seat] = {}
+#: The seats of this process, one per batch and worker (the plugin's name, the worker's
+#: address): a local cluster's workers share the process.
+_SEATS: dict[tuple[str, str], _Seat] = {}
 _LOCK = threading.Lock()
 
 
 class PlanWorkerPlugin(WorkerPlugin):
     """Installed on every worker of the cluster for one batch: writes the plan book it
-    carries to a folder of the worker's own, starts a kernel and a browser there, and
-    takes them down when the batch ends (or the worker closes)."""
+    carries to a folder of the worker's own (a local cluster's workers read the batch's
+    own file: ``book`` None), starts a kernel and a browser there, and takes them down
+    when the batch ends (or the worker closes)."""
 
     def __init__(self, setup: WorkerSetup, book: bytes | None, local: bool) -> None:
         self.name = f"kam-plans-{uuid.uuid4().hex[:12]}"
@@ -91,36 +95,34 @@ class PlanWorkerPlugin(WorkerPlugin):
         self.local = local  # this machine's cluster: kernels' stderr into the batch's log
 
     async def setup(self, worker: Any) -> None:  # Dask calls it on every worker
-        await asyncio.get_running_loop().run_in_executor(None, self._start)
+        await asyncio.get_running_loop().run_in_executor(None, self._start, worker.address)
 
-    def _start(self) -> None:
+    def _start(self, where: str) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="kam-plans-"))
-        book_path = scratch / "book.pickle"
+        setup = self.setup_
         if self.book is not None:
-            book_path.write_bytes(self.book)
-        if self.local:
-            fd = os.open(self.setup_.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            os.dup2(fd, 2)
-        seat = _Seat(dataclasses.replace(self.setup_, book_path=book_path), scratch)
+            setup = dataclasses.replace(setup, book_path=scratch / "book.pickle")
+            setup.book_path.write_bytes(self.book)
+        seat = _Seat(setup, scratch, setup.log if self.local else None)
         seat.start()
         _tune_gc()
         with _LOCK:
-            _SEATS[self.name] = seat
+            _SEATS[self.name, where] = seat
 
     def teardown(self, worker: Any) -> None:
         with _LOCK:
-            seat = _SEATS.pop(self.name, None)
+            seat = _SEATS.pop((self.name, worker.address), None)
         if seat is not None:
             seat.stop()
 
 
 def render_on_worker(batch: str, account_id: str, name: str) -> PlanResult:
     """The task: one plan, on this worker's seat for ``batch``."""
-    with _LOCK:
-        seat = _SEATS.get(batch)
     from distributed import get_worker
 
     where = get_worker().address
+    with _LOCK:
+        seat = _SEATS.get((batch, where))
     if seat is None:
         return PlanResult(account_id, name, False, error="its worker was not set up for plans",
                           worker=where)  # fmt: skip
@@ -129,13 +131,13 @@ def render_on_worker(batch: str, account_id: str, name: str) -> PlanResult:
 
 def _connect(address: str, jobs: int) -> tuple[Any, Any]:
     """A client of the scheduler at ``address`` ("local": a new LocalCluster of ``jobs``
-    worker processes); the cluster it started, or None."""
+    workers in this process); the cluster it started, or None."""
     from distributed import Client, LocalCluster
 
     if address == "local":
         cluster = LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True,
-            dashboard_address=":0", silence_logs=logging.ERROR,  # any free port: no warning
+            n_workers=jobs, threads_per_worker=1, processes=False,
+            dashboard_address=None, silence_logs=logging.ERROR,
         )  # fmt: skip
         return Client(cluster), cluster
     try:
@@ -193,8 +195,9 @@ def dask_run(
 
     ours = set(psutil.Process().children(recursive=True))
     client, cluster = _connect(address, jobs)
-    book = setup.book_path.read_bytes() if setup.book_path.is_file() else None
-    plugin = PlanWorkerPlugin(setup, book, local=cluster is not None)
+    local = cluster is not None  # its workers read the book where the batch saved it
+    book = setup.book_path.read_bytes() if setup.book_path.is_file() and not local else None
+    plugin = PlanWorkerPlugin(setup, book, local=local)
     total = len(results) + len(ids)
     futures: dict[Any, str] = {}
     try:

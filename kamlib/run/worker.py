@@ -119,7 +119,8 @@ class PlanWorker:
     the same warm kernel (its namespace reset, the libraries and the book kept) and is
     printed by the same browser. A kernel or browser that dies is replaced."""
 
-    def __init__(self, setup: WorkerSetup) -> None:
+    def __init__(self, setup: WorkerSetup, log: Path | None = None) -> None:
+        """``log``: where its kernel's stderr goes (None: this process's stderr)."""
         from ..core.config import load_config
         from .kernel import WarmKernel
 
@@ -128,8 +129,9 @@ class PlanWorker:
             setup.engagement, overrides={"as_of": setup.as_of} if setup.as_of else None
         )
         self.kernel = WarmKernel(
-            setup.folder, setup=f"import gc; gc.set_threshold{GC_THRESHOLDS}", timeout=PLAN_TIMEOUT
-        )
+            setup.folder, log, setup=f"import gc; gc.set_threshold{GC_THRESHOLDS}",
+            timeout=PLAN_TIMEOUT,
+        )  # fmt: skip
         self.browser: Any = None
         self.browser_failed = ""  # why Chromium, though asked for, could not start
         self.last_nb: Any = None  # the notebook being executed, kept when the plan fails
@@ -270,9 +272,10 @@ class PlanWorker:
         return PlanResult(account_id, name, False, seconds, error=_reason(exc), kept=kept)
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by this worker, its kernel and its browser (with the
-        browser's renderer processes), for the benchmark."""
-        out = {"worker": sum(os.times()[:2])}
+        """CPU seconds used so far by this worker's thread (workers may share a process),
+        its kernel and its browser (with the browser's renderer processes), for the
+        benchmark."""
+        out = {"worker": time.thread_time()}
         with contextlib.suppress(Exception):
             import psutil
 
