@@ -438,8 +438,8 @@ def test_ctrl_c_stops_the_kernels_and_browsers_and_clears_the_work(tmp_path):
 
     import psutil
 
-    eng = tmp_path / "example"
-    shutil.copytree(EXAMPLE, eng)
+    eng = tmp_path / "demo"  # 219 key accounts: a batch Ctrl-C stops well before its end
+    shutil.copytree(EXAMPLE.parent / "demo", eng)
     me = psutil.Process()
     running: dict[psutil.Process, str] = {}
 
@@ -471,7 +471,7 @@ def test_ctrl_c_stops_the_kernels_and_browsers_and_clears_the_work(tmp_path):
         time.sleep(0.2)
     assert not alive, [running[p] for p in alive]
     assert not (tmp_path / "plans" / ".work").exists()
-    assert len(list((tmp_path / "plans").glob("*.html"))) < 3  # it did not finish the batch
+    assert len(list((tmp_path / "plans").glob("*.html"))) < 10  # not every queued plan
 
 
 def test_six_months_of_revenue_are_annualised_before_a_target_or_a_wallet(tmp_path):

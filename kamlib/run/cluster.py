@@ -180,6 +180,52 @@ def _kill_new_processes(before: set) -> None:
     psutil.wait_procs(procs, timeout=10)
 
 
+class LocalStart:
+    """A local cluster and its workers' kernels and browsers, started on a thread of its
+    own while the batch computes the plan book: they read the book from ``setup``'s file
+    when their first plan comes, which the batch saves before it sends any."""
+
+    def __init__(self, setup: WorkerSetup, jobs: int) -> None:
+        import psutil
+
+        self.ours = set(psutil.Process().children(recursive=True))
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="kam-cluster")
+        self._started = self._thread.submit(self._start, setup, jobs)
+        self._thread.shutdown(wait=False)
+
+    @staticmethod
+    def _start(setup: WorkerSetup, jobs: int) -> tuple[Any, Any, PlanWorkerPlugin]:
+        client, cluster = _connect("local", jobs)
+        plugin = PlanWorkerPlugin(setup, None, local=True)
+        try:
+            client.register_plugin(plugin)
+        except BaseException:
+            _close(client, cluster, plugin)
+            raise
+        return client, cluster, plugin
+
+    def result(self) -> tuple[Any, Any, PlanWorkerPlugin]:
+        """The client, the cluster and the batch's plugin, once they are up."""
+        return self._started.result()
+
+    def close(self, interrupted: bool = False) -> None:
+        """Take it all down: the batch stopped before its plans were sent (``interrupted``:
+        by Ctrl-C, its kernels and browsers killed first, not waited for)."""
+        if interrupted:
+            _kill_new_processes(self.ours)
+        with contextlib.suppress(BaseException):
+            _close(*self._started.result())
+
+
+def _close(client: Any, cluster: Any, plugin: PlanWorkerPlugin | None) -> None:
+    if plugin is not None:
+        with contextlib.suppress(Exception):
+            client.unregister_worker_plugin(plugin.name)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
 def dask_run(
     ids: list[str],
     names: dict[str, str],
@@ -188,20 +234,28 @@ def dask_run(
     address: str,
     results: list[PlanResult],
     progress: Callable[[str], None],
+    started: LocalStart | None = None,
 ) -> None:
-    """Render ``ids`` on the Dask cluster at ``address``, appending to ``results``."""
+    """Render ``ids`` on the Dask cluster at ``address`` (or on the local cluster
+    ``started`` while the book was computed), appending to ``results``."""
     import psutil
     from distributed import as_completed
 
-    ours = set(psutil.Process().children(recursive=True))
-    client, cluster = _connect(address, jobs)
-    local = cluster is not None  # its workers read the book where the batch saved it
-    book = setup.book_path.read_bytes() if setup.book_path.is_file() and not local else None
-    plugin = PlanWorkerPlugin(setup, book, local=local)
+    ours = started.ours if started else set(psutil.Process().children(recursive=True))
     total = len(results) + len(ids)
     futures: dict[Any, str] = {}
+    client: Any = None
+    cluster: Any = None
+    plugin: PlanWorkerPlugin | None = None
     try:
-        client.register_plugin(plugin)
+        if started is not None:
+            client, cluster, plugin = started.result()
+        else:
+            client, cluster = _connect(address, jobs)
+            local = cluster is not None  # its workers read the book where the batch saved it
+            book = setup.book_path.read_bytes() if setup.book_path.is_file() and not local else None
+            plugin = PlanWorkerPlugin(setup, book, local=local)
+            client.register_plugin(plugin)
         futures = {
             client.submit(render_on_worker, plugin.name, a, names[a], pure=False, retries=1): a
             for a in ids
@@ -218,12 +272,9 @@ def dask_run(
     except KeyboardInterrupt:  # stop now: no plan after this one, no process left behind
         with contextlib.suppress(Exception):
             client.cancel(list(futures))
-        if cluster is not None:
+        if cluster is not None or started is not None:
             _kill_new_processes(ours)
         raise
     finally:
-        with contextlib.suppress(Exception):
-            client.unregister_worker_plugin(plugin.name)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if client is not None:
+            _close(client, cluster, plugin)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.paths import NOTEBOOKS
 from .worker import (  # noqa: F401 - the batch's names, where callers find them
@@ -43,6 +43,7 @@ from .worker import (  # noqa: F401 - the batch's names, where callers find them
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
+    from .cluster import LocalStart
 
 
 @dataclass
@@ -102,7 +103,6 @@ def render_plans(
     ``engagement``: a reference, or the run's opened engagement (its pack is not read
     again; the workers' kernels get the plan book through a file)."""
     from ..core.errors import ConfigError
-    from ..method.plan_book import find_account, open_book, save_book
     from ..render.chromium import ChromiumError, find
 
     o = options or BatchOptions()
@@ -112,37 +112,26 @@ def render_plans(
         raise ConfigError(str(exc)) from None
     t0 = time.perf_counter()
     folder = Path(folder)
-    work = folder / ".work"
-    work.mkdir(parents=True, exist_ok=True)
-    book = open_book(engagement, o.as_of)
-    key = book.accounts.sort_values("revenue", ascending=False)
-    ids = [find_account(book, a) for a in o.accounts] if o.accounts else list(key["account_id"])
-    ids = list(dict.fromkeys(ids))
-    names = dict(zip(key["account_id"], key["account_name"], strict=True))
-    setup = WorkerSetup(
-        folder=folder,
-        book_path=work / "book.pickle",
-        engagement=str(book.config.path),
-        as_of=o.as_of,
-        log=folder.parent / "kernel.log" if folder.parent.exists() else work / "kernel.log",
-        notebook=Path(o.notebook or NOTEBOOKS / NOTEBOOK),
-        chromium=browser,
-        pdf=o.pdf,
-        fact_pack=o.fact_pack,
-    )
-    save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
-    # the index's shares: each plan's kernel sends its own; the other key accounts' are
-    # computed here while the plans render
-    batch_ids = set(ids)
-    others = [a for a in key["account_id"] if a not in batch_ids]
-    shares = _Background(plan_shares, book, o.fact_pack, others)
+    setup = _setup(engagement, folder, o, browser)
+    # this machine's workers start their kernels and browsers while the book is computed
+    jobs = max(1, o.jobs or os.cpu_count() or 1)
+    started = _start_local(setup, min(jobs, len(o.accounts) or jobs), o.scheduler)
     results: list[PlanResult] = []
     try:
-        if ids:  # no key accounts: an index that says so, and no workers to start
-            jobs = min(max(1, o.jobs or os.cpu_count() or 1), len(ids))
-            _run_batch(ids, names, setup, jobs, results, progress, o.scheduler)
+        book, key, ids = _book(engagement, o, setup, started)
+        names = dict(zip(key["account_id"], key["account_name"], strict=True))
+        # the index's shares: each plan's kernel sends its own; the other key accounts' are
+        # computed here while the plans render
+        batch_ids = set(ids)
+        others = [a for a in key["account_id"] if a not in batch_ids]
+        shares = _Background(plan_shares, book, o.fact_pack, others)
+        if ids:  # no key accounts: an index that says so, and no plan to send
+            _run_batch(ids, names, setup, min(jobs, len(ids)), results, progress, o.scheduler,
+                       started)  # fmt: skip
+        elif started is not None:
+            started.close()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(setup.book_path.parent, ignore_errors=True)
     order = {a: i for i, a in enumerate(ids)}
     results.sort(key=lambda r: order[r.account_id])
     batch = PlanBatch(folder, results, time.perf_counter() - t0)
@@ -154,6 +143,46 @@ def render_plans(
     known.update(plan_shares(book, o.fact_pack, missing))
     batch.index = write_index(book, batch, o.pdf, o.fact_pack, known, printer)
     return batch
+
+
+def _setup(
+    engagement: str | Path | Engagement, folder: Path, o: BatchOptions, browser: str | None
+) -> WorkerSetup:
+    """What every worker is told: the batch's folders, the engagement, the notebook, the
+    printer; the batch's work folder (the book's, and the browsers' profiles) made."""
+    work = folder / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    return WorkerSetup(
+        folder=folder,
+        book_path=work / "book.pickle",
+        engagement=str(_config_path(engagement)),
+        as_of=o.as_of,
+        log=folder.parent / "kernel.log" if folder.parent.exists() else work / "kernel.log",
+        notebook=Path(o.notebook or NOTEBOOKS / NOTEBOOK),
+        chromium=browser,
+        pdf=o.pdf,
+        fact_pack=o.fact_pack,
+    )
+
+
+def _book(
+    engagement: str | Path | Engagement, o: BatchOptions, setup: WorkerSetup,
+    started: LocalStart | None,
+) -> tuple[Any, Any, list[str]]:  # fmt: skip
+    """The plan book (saved where the workers read it), the key accounts by revenue and
+    the ids to draft; a failure (or Ctrl-C) here takes the started workers down."""
+    from ..method.plan_book import find_account, open_book, save_book
+
+    try:
+        book = open_book(engagement, o.as_of)
+        key = book.accounts.sort_values("revenue", ascending=False)
+        ids = [find_account(book, a) for a in o.accounts] if o.accounts else list(key["account_id"])
+        save_book(book, setup.book_path)  # when it cannot be written, each kernel computes it
+    except BaseException as exc:
+        if started is not None:
+            started.close(interrupted=isinstance(exc, KeyboardInterrupt))
+        raise
+    return book, key, list(dict.fromkeys(ids))
 
 
 class _Background:
@@ -181,6 +210,24 @@ class _Background:
         return value
 
 
+def _config_path(engagement: str | Path | Engagement) -> Path:
+    """The engagement's config file, for the workers (a bad reference stops the batch
+    here, before any worker starts)."""
+    from ..core.config import load_config
+
+    if isinstance(engagement, str | Path):
+        return load_config(engagement).path
+    return engagement.config.path
+
+
+def _start_local(setup: WorkerSetup, jobs: int, scheduler: str | None) -> LocalStart | None:
+    """The local cluster, started now (None: the batch goes to a firm's cluster, which
+    needs the book in its plugin)."""
+    from .cluster import LocalStart, scheduler_address
+
+    return LocalStart(setup, jobs) if scheduler_address(scheduler) == "local" else None
+
+
 def _run_batch(
     ids: list[str],
     names: dict[str, str],
@@ -189,12 +236,15 @@ def _run_batch(
     results: list[PlanResult],
     progress: Callable[[str], None],
     scheduler: str | None = None,
+    started: LocalStart | None = None,
 ) -> None:
     """Every plan of ``ids`` into ``results``, on the Dask cluster ``scheduler`` names
-    (default: a LocalCluster of ``jobs`` workers, see :mod:`kamlib.run.cluster`)."""
+    (default: a LocalCluster of ``jobs`` workers, see :mod:`kamlib.run.cluster`), or on
+    the local cluster ``started`` while the book was computed."""
     from .cluster import dask_run, scheduler_address
 
-    dask_run(ids, names, setup, jobs, scheduler_address(scheduler), results, progress)
+    address = scheduler_address(scheduler)
+    dask_run(ids, names, setup, jobs, address, results, progress, started)
 
 
 #: A plan whose confirmed share reaches this is confirmed in full (rounding aside).

@@ -112,6 +112,12 @@ class WorkerSetup:
 #: thresholds Python's cycle collector takes a fifth of the PDF time. Collections stay
 #: on, just rarer; nothing a plan computes depends on it.
 GC_THRESHOLDS = (100_000, 50, 100)
+#: Run by a plan kernel as it starts, while the batch computes the book: the plan
+#: notebook's libraries imported before its first plan comes.
+PLAN_WARM_UP = (
+    f"import gc; gc.set_threshold{GC_THRESHOLDS}\n"
+    "import kamlib, kamlib.method.plan_book, kamlib.report.plan, kamlib.report.plan_charts"
+)
 
 
 class PlanWorker:
@@ -129,7 +135,7 @@ class PlanWorker:
             setup.engagement, overrides={"as_of": setup.as_of} if setup.as_of else None
         )
         self.kernel = WarmKernel(
-            setup.folder, log, setup=f"import gc; gc.set_threshold{GC_THRESHOLDS}",
+            setup.folder, log, setup=PLAN_WARM_UP,
             timeout=PLAN_TIMEOUT,
         )  # fmt: skip
         self.browser: Any = None
@@ -140,8 +146,16 @@ class PlanWorker:
         self.values: dict = {}  # what the last plan's kernel sent back (see VALUES)
 
     def start(self) -> None:
-        self.kernel.start()
+        """The kernel launched (it starts and imports the plan's libraries while this
+        goes on), the browser started, and the page renderer loaded: its libraries and
+        template (about a second, once per process) before the first plan, not in it."""
+        self.kernel.start(wait=False)
         self.start_browser()
+        import nbformat
+
+        from ..render.pages import render_html, report_meta
+
+        render_html(nbformat.v4.new_notebook(), {**report_meta(self.config, ""), "compact": True})
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
