@@ -194,6 +194,33 @@ def test_plan_of_an_unknown_or_non_key_account_names_close_matches():
     )
 
 
+def test_a_batch_for_an_unknown_account_stops_its_started_workers_and_writes_nothing(tmp_path):
+    """The local workers start while the book is computed: an account that is not a key
+    account is the usual message, with no kernel or browser left and no plan written."""
+    import time
+
+    import psutil
+
+    before = set(psutil.Process().children(recursive=True))
+    with pytest.raises(ParameterError, match="not a key account.*Did you mean 'C-10032'"):
+        plans.render_plans(
+            str(EXAMPLE), tmp_path / "plans", plans.BatchOptions(accounts=("C-10033",))
+        )
+    time.sleep(3)  # as long as workers left running would take to start their kernels
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = []
+        for p in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if p not in before and p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(p)
+        if not left:
+            break
+        time.sleep(0.2)
+    assert not left, [" ".join(p.cmdline()) for p in left]
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == []  # its work folder gone
+
+
 def test_book_is_cached_until_an_input_file_changes(tmp_path):
     eng = tmp_path / "example"
     shutil.copytree(EXAMPLE, eng)
