@@ -284,3 +284,23 @@ def test_an_accounts_trend_ends_with_its_last_month_of_data():
     # no gross profit: revenue alone, no margin axis
     alone = plan_charts.account_trend(monthly.assign(gross_profit=float("nan")))
     assert alone.legend == ["Revenue"] and len(alone.axes) == 1
+
+
+def test_every_money_tick_is_labelled_with_its_own_value():
+    """An axis stepping by 2.5 k reads €2.5 k, €5.0 k, €7.5 k (not €2 k, €5 k, €8 k)."""
+    import re
+
+    from kamlib.report import plan_charts
+    from kamlib.report.svg import money_label, nice_ticks
+
+    for top in (11_800, 1_180_000, 950, 23_000, 480_000):
+        ticks = nice_ticks(0, top, 151.2)
+        for t in ticks:
+            label = money_label(t, ticks, "EUR")
+            number = float(re.sub(r"[^\d.]", "", label.replace(",", "")) or 0)
+            unit = 1e6 if label.endswith("M") else 1e3 if label.endswith("k") else 1
+            assert abs(number * unit - t) < 1e-6 * max(1, t), (top, t, label)
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    monthly = pd.DataFrame({"month": months, "revenue": [9_000.0, 11_800.0] * 6})
+    svg = plan_charts.account_trend(monthly, "EUR").svg()
+    assert ">€2.5 k<" in svg and ">€7.5 k<" in svg and ">€8 k<" not in svg

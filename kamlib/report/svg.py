@@ -365,19 +365,21 @@ def money_label(x: float, ticks: list[float], currency: str | None = None) -> st
     ['€0', '€50 k', '€100 k']
     >>> money_label(1.5e6, [0, 0.5e6, 1e6, 1.5e6], "EUR")
     '€1.5 M'
+    >>> [money_label(v, [0, 2500, 5000, 7500, 10000], "EUR") for v in (2500, 7500, 10000)]
+    ['€2.5 k', '€7.5 k', '€10.0 k']
     """
     from ..core import fmt
 
     top = max((abs(v) for v in ticks), default=abs(x))
-    if top < 999.5 or x == 0:
+    scale, unit = (1e6, " M") if top >= 999_500 else (1e3, " k") if top >= 999.5 else (1, "")
+    # as many decimals as every tick needs to be shown as it is (2.5 k never "2 k")
+    digits = next(
+        (d for d in (0, 1) if all(abs(round(v / scale, d) - v / scale) < 1e-6 for v in ticks)), 2
+    )
+    if x == 0 or (scale == 1 and digits == 0):
         return fmt.money(x, currency, short=False)
-    scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k")
-    ordered = sorted(ticks)
-    steps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
-    step = (min(steps) if steps else scale) / scale
-    digits = 0 if step >= 0.999 else (1 if step >= 0.0999 else 2)
     sign = "−" if x < 0 else ""
-    return f"{sign}{fmt.symbol(currency)}{abs(x) / scale:,.{digits}f} {unit}"
+    return f"{sign}{fmt.symbol(currency)}{abs(x) / scale:,.{digits}f}{unit}"
 
 
 def pct_label(x: float, ticks: list[float]) -> str:
