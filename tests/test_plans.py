@@ -591,6 +591,14 @@ def test_a_loss_making_plan_shows_how_it_breaks_even():
     assert v["adds a year"].iloc[0] == ""
     note = pr.targets_note(p)
     assert "first target is to break even" in note and "The actions above" in note
+    # the table's title says how it breaks even only when its last line does
+    for a_id in a[a["target_basis"] == "break even"].index:
+        q = plan_book.plan(book, a_id)
+        if not pr.breaks_even(q):
+            continue
+        last = float(pr.break_even_view(q)["net contribution after"].iloc[-1])
+        caption = pr.break_even_caption(q)
+        assert caption.startswith("How it breaks even") == (last >= 0), (a_id, last, caption)
     # when it breaks even follows from its own actions (hand-made cases: test_drafts)
     assert pr._break_even_when(p) in pr.target_reason(p)
 

@@ -778,6 +778,18 @@ def break_even_view(p: Plan) -> pd.DataFrame:
     )
 
 
+def break_even_caption(p: Plan) -> str:
+    """The break-even table's caption: how it breaks even, or, when its actions leave a
+    loss, how far they go (a title never claims what the table's last line denies)."""
+    after = float(break_even_view(p)["net contribution after"].iloc[-1])
+    if after >= 0:
+        return "How it breaks even: what each action adds a year, in the order they come"
+    return (
+        "What each action adds a year, in the order they come: on today's terms not "
+        "enough to break even"
+    )
+
+
 def targets_note(p: Plan) -> str:
     a, c = p.account, p.currency
     b = _bridge(p)
