@@ -596,8 +596,9 @@ def test_a_loss_making_plan_shows_how_it_breaks_even():
         q = plan_book.plan(book, a_id)
         if not pr.breaks_even(q):
             continue
-        last = float(pr.break_even_view(q)["net contribution after"].iloc[-1])
-        caption = pr.break_even_caption(q)
+        path = pr.break_even_view(q)
+        last = float(path["net contribution after"].iloc[-1])
+        caption = pr.break_even_caption(path)
         assert caption.startswith("How it breaks even") == (last >= 0), (a_id, last, caption)
     # when it breaks even follows from its own actions (hand-made cases: test_drafts)
     assert pr._break_even_when(p) in pr.target_reason(p)

@@ -94,35 +94,29 @@ BLOCK_ROWS = 5_000
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 #: Text as XML character data: markup escaped, control characters as Excel writes them
 #: (``_x0001_``), so any text in the client's data reads back as it was.
-_XML = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-    | {chr(c): f"_x{c:04X}_" for c in range(32) if chr(c) not in "\t\n\r"}
-)
+_MARKUP = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_XML = str.maketrans(_MARKUP | {chr(c): f"_x{c:04X}_" for c in range(32) if chr(c) not in "\t\n\r"})
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _escape(v: str) -> str:
-    return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _text_cell(ref: str, v: str, plain: str, quoted: str, escape=_escape) -> str:
+def _text_cell(ref: str, v: str, plain: str, quoted: str) -> str:
     """A cell of text; text that looks like a formula carries the quote prefix."""
     style = quoted if v.startswith(FORMULA_START) else plain
-    return f'{ref}{style} t="inlineStr"><is>{_text_body(v, escape)}'
+    return f'{ref}{style} t="inlineStr"><is>{_text_body(v)}'
 
 
-def _text_body(v: str, escape=_escape) -> str:
+def _text_body(v: str) -> str:
     """A text cell's content after its reference and style: spaces at either end kept."""
     t = '<t xml:space="preserve">' if v[:1].isspace() or v[-1:].isspace() else "<t>"
-    return f"{t}{escape(v)}</t></is></c>"
+    return f"{t}{_translate(v)}</t></is></c>"
 
 
 def _any_cell(ref: str, v: object, plain: str, quoted: str) -> str:
     """A cell of any value (a column mixing text and numbers); "" when empty."""
     if isinstance(v, str):
-        return _text_cell(ref, v, plain, quoted, _translate)
+        return _text_cell(ref, v, plain, quoted)
     if isinstance(v, bool | np.bool_):
         return f'{ref}{plain} t="b"><v>{int(v)}</v></c>'
     if isinstance(v, dt.date | np.datetime64):
@@ -226,9 +220,9 @@ def _text_bodies(texts: pa.Array) -> pa.Array:
     """Each text's cell content after its reference and style (:func:`_text_body`),
     escaped in Arrow; text holding a control character goes through :data:`_XML`."""
     if pc.any(pc.match_substring_regex(texts, _CONTROL.pattern)).as_py():
-        return pa.array([_text_body(v, _translate) for v in texts.to_pylist()], pa.string())
+        return pa.array([_text_body(v) for v in texts.to_pylist()], pa.string())
     escaped = texts
-    for mark, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+    for mark, entity in _MARKUP.items():  # "&" first: the entities' own "&" stay as they are
         escaped = pc.replace_substring(escaped, mark, entity)
     spaced = pc.or_(_space(pc.utf8_slice_codeunits(texts, 0, 1)),
                     _space(pc.utf8_slice_codeunits(texts, -1)))  # fmt: skip

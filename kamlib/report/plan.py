@@ -778,11 +778,11 @@ def break_even_view(p: Plan) -> pd.DataFrame:
     )
 
 
-def break_even_caption(p: Plan) -> str:
-    """The break-even table's caption: how it breaks even, or, when its actions leave a
-    loss, how far they go (a title never claims what the table's last line denies)."""
-    after = float(break_even_view(p)["net contribution after"].iloc[-1])
-    if after >= 0:
+def break_even_caption(path: pd.DataFrame) -> str:
+    """The caption of the break-even table ``path`` (:func:`break_even_view`): how it
+    breaks even, or, when its actions leave a loss, what they add (a title never claims
+    what the table's last line denies)."""
+    if float(path["net contribution after"].iloc[-1]) >= 0:
         return "How it breaks even: what each action adds a year, in the order they come"
     return (
         "What each action adds a year, in the order they come: on today's terms not "

@@ -372,10 +372,7 @@ def money_label(x: float, ticks: list[float], currency: str | None = None) -> st
 
     top = max((abs(v) for v in ticks), default=abs(x))
     scale, unit = (1e6, " M") if top >= 999_500 else (1e3, " k") if top >= 999.5 else (1, "")
-    # as many decimals as every tick needs to be shown as it is (2.5 k never "2 k")
-    digits = next(
-        (d for d in (0, 1) if all(abs(round(v / scale, d) - v / scale) < 1e-6 for v in ticks)), 2
-    )
+    digits = _decimals([v / scale for v in ticks])  # 2.5 k never "2 k"
     if x == 0 or (scale == 1 and digits == 0):
         return fmt.money(x, currency, short=False)
     sign = "−" if x < 0 else ""
@@ -391,10 +388,16 @@ def pct_label(x: float, ticks: list[float]) -> str:
     """
     from ..core import fmt
 
-    digits = next(
-        (d for d in (0, 1) if all(abs(round(v * 100, d) - v * 100) < 1e-6 for v in ticks)), 2
-    )
-    return fmt.pct(x, digits) if x else "0 %"
+    return fmt.pct(x, _decimals([v * 100 for v in ticks])) if x else "0 %"
+
+
+def _decimals(values: list[float]) -> int:
+    """The fewest decimals (0, 1, else 2) that show every tick of an axis as it is.
+
+    >>> _decimals([0, 2.5, 5]), _decimals([0, 20, 40]), _decimals([0.25, 0.5])
+    (1, 0, 2)
+    """
+    return next((d for d in (0, 1) if all(abs(round(v, d) - v) < 1e-6 for v in values)), 2)
 
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
