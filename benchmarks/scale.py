@@ -203,36 +203,69 @@ def _quarter_ends(as_of: dt.date, n: int) -> list[dt.date]:
 
 
 class _PeakRss:
-    """The largest resident memory the process tree of ``pid`` reaches (sampled)."""
+    """The largest memory the process tree of ``pid`` reaches (sampled): resident in all,
+    and held (what the processes allocated: resident less the files they map, such as the
+    pack's columns kept in files, which the system drops and reads again when memory is
+    wanted)."""
 
     def __init__(self, pid: int, every: float = 0.2):
         import psutil
 
-        self.proc, self.every, self.peak = psutil.Process(pid), every, 0
+        self.proc, self.every, self.peak, self.held = psutil.Process(pid), every, 0, 0
+        self.by_kind: dict[str, int] = {}  # the largest held memory of each kind of process
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
+
+    @staticmethod
+    def _held(pid: int) -> int:
+        """Anonymous and shared-memory resident bytes of ``pid`` (``/proc``; 0 elsewhere)."""
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return 0
+        kb = {k: int(v.split()[0]) for k, v in (ln.split(":", 1) for ln in text.splitlines())
+              if k in ("RssAnon", "RssShmem")}  # fmt: skip
+        return 1024 * sum(kb.values())
 
     def _watch(self) -> None:
         import psutil
 
         while not self._stop.is_set():
-            total = 0
+            total = held = 0
+            kinds: dict[str, int] = {}
             try:
                 for p in [self.proc, *self.proc.children(recursive=True)]:
                     try:
                         total += p.memory_info().rss
+                        mine = self._held(p.pid)
+                        held += mine
+                        kind = _kind(p)
+                        kinds[kind] = kinds.get(kind, 0) + mine
                     except psutil.Error:
                         pass
             except psutil.Error:
                 return
-            self.peak = max(self.peak, total)
+            self.peak, self.held = max(self.peak, total), max(self.held, held)
+            for kind, n in kinds.items():
+                self.by_kind[kind] = max(self.by_kind.get(kind, 0), n)
             time.sleep(self.every)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """Peak resident and peak held memory, GB."""
         self._stop.set()
         self._thread.join()
-        return self.peak / 1024**3
+        return self.peak / 1024**3, self.held / 1024**3
+
+
+def _kind(p) -> str:
+    """Which part of a run a process is: the runner, a kernel, the browser, or other."""
+    line = " ".join(p.cmdline()[:3])
+    if "chrom" in line:
+        return "browser"
+    if "ipykernel" in line:
+        return "kernel"
+    return "runner" if "kam" in line else "other"
 
 
 def whole_run(engagement: Path, pdf: bool) -> dict:
@@ -246,12 +279,14 @@ def whole_run(engagement: Path, pdf: bool) -> dict:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         watch = _PeakRss(proc.pid)
         log, _ = proc.communicate()
-        took, peak = time.perf_counter() - t0, watch.stop()
+        took, (peak, held) = time.perf_counter() - t0, watch.stop()
         if proc.returncode:
             return {"failed": log[-2000:]}
         manifest = json.loads(next(Path(reports).glob("*/latest/manifest.json")).read_text())
     steps = {s["step"]: (s["execute_seconds"], s["render_seconds"]) for s in manifest["steps"]}
-    return {"seconds": round(took, 1), "peak_gb": round(peak, 2), "steps": steps}
+    kinds = {k: round(v / 1024**3, 2) for k, v in sorted(watch.by_kind.items())}
+    return {"seconds": round(took, 1), "peak_gb": round(peak, 2), "held_gb": round(held, 2),
+            "held_by_kind": kinds, "steps": steps}  # fmt: skip
 
 
 def _child(part: str, engagement: Path) -> dict:
@@ -299,7 +334,10 @@ def _report_run(run: dict | None) -> None:
         print(f"\nkam run failed:\n{run['failed']}")
         return
     print(f"\nkam run, steps 0-3 and 5: {run['seconds']:.1f} s (goal <= 60 s), "
-          f"peak memory of all its processes {run['peak_gb']:.2f} GB (goal <= 2.5 GB)")  # fmt: skip
+          f"peak memory of all its processes {run['peak_gb']:.2f} GB (goal <= 2.5 GB); "
+          f"held {run['held_gb']:.2f} GB (not counting the pack's files they map)")  # fmt: skip
+    each = ", ".join(f"{k} {v:.2f} GB" for k, v in run["held_by_kind"].items())
+    print(f"  held at most, by kind of process: {each}")
     for step, (ex, rd) in run["steps"].items():
         print(f"  {step:<16} execute {ex:6.1f} s   render {rd:6.1f} s")
 

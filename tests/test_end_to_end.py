@@ -587,16 +587,23 @@ def test_kernels_started_by_the_workbook_keep_no_history(tmp_path):
     assert not list(ipython.rglob("history.sqlite"))
 
 
-def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path):
-    """Reports, PDFs, workbooks and plans (with their SVG charts) carry no time of writing."""
-    runs = []
+def test_two_runs_of_the_same_inputs_write_the_same_bytes(tmp_path, monkeypatch):
+    """Reports, PDFs, workbooks and plans (with their SVG charts) carry no time of writing;
+    nor where the pack's lines were kept: the second run keeps every column it can in
+    files, mapped, as a large client's run does (the kernel and the plan book map them)."""
+    from kamlib.core import spill
+
+    runs, mapped = [], []
+    real = spill._register
+    monkeypatch.setattr(spill, "_register", lambda *a: mapped.append(a[1]) or real(*a))
     for name in ("a", "b"):
-        done = kam(
-            "run", str(EXAMPLE), "--only", "segmentation", "--only", "account_plans",
-            "--reports", str(tmp_path / name),
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        runs.append(tmp_path / name / "example" / "latest")
+        if name == "b":
+            monkeypatch.setattr(spill, "SPILL_ROWS", 1)
+        only = ("segmentation", "account_plans")
+        done = runner.run_engagement(EXAMPLE, runner.RunOptions(only, reports=tmp_path / name))
+        runs.append(done.latest)
+        assert bool(mapped) == (name == "b")  # the runner's own: read, then taken back
+        assert not list((tmp_path / name / "example").glob(".pack-*"))  # removed
     files = sorted(
         p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.suffix in (".html", ".pdf", ".xlsx")
     )

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from conftest import EXAMPLE
+from kamlib.core import spill
 from kamlib.core.paths import NOTEBOOKS
 from kamlib.run import cli, plans, runner, runs
 
@@ -149,10 +150,13 @@ def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path):
     victim.wait(timeout=30)
     (left,) = [r for r in runs.runs(root) if r.status == "killed"]
     assert os.readlink(root / "latest") == latest  # latest is still the complete run
+    columns = root / f"{spill.FOLDER_PREFIX}{victim.pid}-x"  # a large pack's, as it left it
+    columns.mkdir()
+    (columns / "1.bin").write_bytes(bytes(8))
     done = subprocess.run([*KAM, *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"removed 1 killed run ({left.path.name})" in done.stdout
-    assert not left.path.exists()
+    assert not left.path.exists() and not columns.exists()
     assert [r.status for r in runs.runs(root)] == ["succeeded", "succeeded"]
 
 
@@ -265,8 +269,8 @@ def test_the_runner_lets_go_of_the_pack_while_a_kernel_holds_it(tmp_path, monkey
     seen, decks, read = [], [], []
     real_read = runner.read_pack
 
-    def read_pack(config):
-        pack = real_read(config)
+    def read_pack(config, store=None):
+        pack = real_read(config, store=store)
         read.append(weakref.ref(pack))
         return pack
 

@@ -58,15 +58,22 @@ def forget(kind: str | None = None) -> None:
         _LAST.pop(kind, None)
 
 
-def save(path: str | Path, key: Hashable, value: Any) -> Path | None:
+def save(path: str | Path, key: Hashable, value: Any, by_reference: bool = False) -> Path | None:
     """Write ``value`` with its ``key`` to ``path`` for other processes; None when it
-    cannot be written (a full disk): they then compute the value themselves."""
+    cannot be written (a full disk): they then compute the value themselves.
+    ``by_reference``: an array mapped from a file (:mod:`.spill`) is saved as where it
+    is, not as its bytes (the other process is on this machine, during the run)."""
+    from . import spill
+
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with tmp.open("wb") as f:  # the key first: a reader checks it before the value
             pickle.dump(key, f, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            if by_reference:
+                spill.dump(value, f)
+            else:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -91,11 +98,13 @@ def load(path: str | Path | None, key: Hashable) -> Any | None:
 
 
 @contextlib.contextmanager
-def shared(path: str | Path, key: Hashable, value: Any) -> Iterator[Path | None]:
+def shared(
+    path: str | Path, key: Hashable, value: Any, by_reference: bool = False
+) -> Iterator[Path | None]:
     """Save ``value`` at ``path`` for the block (None when it cannot be written) and
     remove the file afterwards, whatever happens. The block does not keep ``value``
     alive: the caller may let go of it while the file stands in for it."""
-    saved = save(path, key, value)
+    saved = save(path, key, value, by_reference)
     del value
     try:
         yield saved

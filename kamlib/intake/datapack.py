@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from ..core import spill
 from ..core.errors import ConfigError, DataPackError
 from .schema import TABLES, Column, Table
 
@@ -632,7 +633,11 @@ def _read_excel(file: Path, sheet: str, table: str, source: str, out: Collector)
 
 def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.DataFrame | None:
     try:
-        df = pd.read_parquet(file, read_dictionary=_text_columns(file) or None)
+        df = pd.read_parquet(  # Arrow's copy let go of column by column as it is converted
+            file,
+            read_dictionary=_text_columns(file) or None,
+            to_pandas_kwargs={"self_destruct": True, "split_blocks": True},
+        )
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         out.add(
             ERROR,
@@ -1338,8 +1343,9 @@ def _check_amounts(
 
 
 def read_datapack(
-    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5
-) -> DataPack:
+    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5,
+    store: spill.Store | None = None,
+) -> DataPack:  # fmt: skip
     """Read and validate a pack; never raises for bad data, returns every finding.
 
     Parameters
@@ -1348,6 +1354,8 @@ def read_datapack(
     mapping : ``{"tables": {table: client name}, "columns": {table: {client col: col}}}``.
     decimal : ``"."`` or ``","``, for numbers written as text.
     examples : how many example rows a finding names.
+    store : where a large table's numbers and codes are kept, mapped from files, as
+        each is parsed (:mod:`~kamlib.core.spill`); None: all in memory.
     """
     mapping = mapping or {}
     out = Collector(examples)
@@ -1365,7 +1373,7 @@ def read_datapack(
     ids: dict[str, _Distinct] = {}  # each table's account ids, coded
     for name, spec in TABLES.items():
         if name in found:
-            _read_table(pack, name, spec, found[name], mapping, decimal, out, ids)
+            _read_table(pack, name, spec, found[name], (mapping, decimal, store), out, ids)
         elif spec.required and form in {"csv", "parquet", "mixed", "excel"}:
             out.add(
                 ERROR,
@@ -1381,12 +1389,14 @@ def read_datapack(
             )
     _check_references(pack.tables, pack.sources, out, ids)
     _check_values(pack.tables, pack.sources, out, ids)
-    _keep_account_lines(pack, ids)
+    _keep_account_lines(pack, ids, store)
     pack.findings = out.findings
     return pack
 
 
-def _keep_account_lines(pack: DataPack, coded: dict[str, _Distinct]) -> None:
+def _keep_account_lines(
+    pack: DataPack, coded: dict[str, _Distinct], store: spill.Store | None = None
+) -> None:
     """Each table's account ids as the reading coded them, kept as the pack's
     :meth:`DataPack.account_lines` (a position per line: no id looked up again)."""
     acc = pack.tables.get("accounts")
@@ -1399,7 +1409,7 @@ def _keep_account_lines(pack: DataPack, coded: dict[str, _Distinct]) -> None:
             continue
         where = index.get_indexer(d.values)
         at = np.where(d.codes >= 0, where[np.maximum(d.codes, 0)] if len(where) else -1, -1)
-        at = at.astype(np.int32)  # as many accounts as an int32 counts: half the memory
+        at = spill.keep(store, at.astype(np.int32))  # int32: half the memory
         pack.derived(f"{ACCOUNT_LINES}{name}", ("accounts", name), lambda *_, at=at: at)
 
 
@@ -1408,15 +1418,16 @@ def _read_table(
     name: str,
     spec: Table,
     where: tuple[Path, str],
-    mapping: dict,
-    decimal: str,
+    how: tuple[dict, str, spill.Store | None],
     out: Collector,
     ids: dict | None = None,
 ) -> None:
     """One table read from its file or sheet, its columns matched and parsed, its keys
     checked, into ``pack``; left out (with its findings) when it cannot be used. Its
-    account ids, coded, go into ``ids``."""
+    account ids, coded, go into ``ids``. ``how``: the mapping, the decimal mark and where
+    a large table's columns are kept (each as it is parsed, its raw column let go)."""
     file, sheet = where
+    mapping, decimal, store = how
     source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
     df: pd.DataFrame | None
     if file.stat().st_size == 0:
@@ -1445,6 +1456,7 @@ def _read_table(
         )
         return
     matched = _match_columns(df, spec, source, mapping.get("columns") or {}, out)
+    del df  # the columns matched are the only ones kept
     if matched is None:
         return
     parsed = pd.DataFrame(index=matched.index)
@@ -1452,9 +1464,13 @@ def _read_table(
     filled: dict[str, int] = {}
     for col in spec.columns:
         if col.name in matched.columns:
-            parsed[col.name] = _parse_column(
-                matched, col, name, source, decimal, out, coded, filled
-            )
+            s = _parse_column(matched, col, name, source, decimal, out, coded, filled)
+            matched = matched.drop(columns=col.name)  # the raw column, let go
+            values = s.to_numpy()
+            kept = spill.keep(store, values)
+            parsed[col.name] = s if kept is values else pd.Series(kept, s.index, copy=False)
+            del s, values, kept
+    del matched
     _check_keys(parsed, spec, source, out)
     if ids is not None and "account_id" in coded:
         ids[name] = coded.pop("account_id")
@@ -1462,7 +1478,7 @@ def _read_table(
     pack.sources[name] = source
     pack.count_filled(name, filled)
     for column, d in coded.items():  # what the reading coded: kept with the table
-        _keep_codes(pack, name, column, d)
+        _keep_codes(pack, name, column, d, store)
 
 
 #: The most distinct values of a text column whose codes the reading keeps (products,
@@ -1470,21 +1486,25 @@ def _read_table(
 KEEP_CODES = 2**15 - 1
 
 
-def _keep_codes(pack: DataPack, table: str, column: str, d: _Distinct) -> None:
+def _keep_codes(
+    pack: DataPack, table: str, column: str, d: _Distinct, store: spill.Store | None = None
+) -> None:
     """A text column's codes as read, kept as its :meth:`DataPack.text_codes`: one code
     per value as cleaned (two spellings of one product, " IoT" and "IoT", are one)."""
     per_value, values = pd.factorize(d.values, use_na_sentinel=True)
     if len(values) > KEEP_CODES:
         return
-    kept = (_small(np.append(per_value, -1))[d.codes], np.asarray(values, dtype=object))
+    codes = spill.keep(store, _small(np.append(per_value, -1))[d.codes])
+    kept = (codes, np.asarray(values, dtype=object))
     pack.derived(f"{TEXT_CODES}{table}:{column}", (table,), lambda _df: kept)
 
 
 def load_datapack(
-    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5
-) -> DataPack:
+    path: str | Path, mapping: dict | None = None, decimal: str = ".", examples: int = 5,
+    store: spill.Store | None = None,
+) -> DataPack:  # fmt: skip
     """Read a pack and raise :class:`DataPackError` listing every error, if there is any."""
-    pack = read_datapack(path, mapping, decimal, examples)
+    pack = read_datapack(path, mapping, decimal, examples, store)
     if pack.errors:
         raise DataPackError(pack.errors, source=str(path))
     return pack

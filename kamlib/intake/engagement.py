@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..core import cache as cached
-from ..core import fmt
+from ..core import fmt, spill
 from ..core.config import Config, load_config
 from ..core.evidence import Evidence, of_pack
 from .datapack import DataPack, Finding, load_datapack, read_datapack
@@ -107,15 +107,17 @@ def _shared_pack(cache: str | Path, key: tuple) -> DataPack | None:
     return cached.remember("pack", (str(path), key), lambda: cached.load(path, key))
 
 
-def read_pack(config: Config, strict: bool = True) -> DataPack:
+def read_pack(config: Config, strict: bool = True, store: spill.Store | None = None) -> DataPack:
     """The pack of ``config`` as its settings say to read it; ``strict``: validated
-    (:class:`~kamlib.core.errors.DataPackError` on errors), else with its findings."""
+    (:class:`~kamlib.core.errors.DataPackError` on errors), else with its findings.
+    ``store``: where a large table's columns are kept, mapped from files."""
     reader = load_datapack if strict else read_datapack
     return reader(
         config.data,
         mapping=config.mapping,
         decimal=config.decimal,
         examples=config.method.data_review.examples,
+        store=store,
     )
 
 
@@ -159,7 +161,8 @@ def shared_pack(config: Config, pack: DataPack, folder: Path) -> Iterator[Path |
     yielding the file to name in their ``cache`` parameter (None when it cannot be
     written, a full disk: they then read the pack themselves); removed afterwards, with
     the step results the kernels shared."""
-    handed = cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack)
+    # its columns kept in files are named, not copied (the kernels map the same files)
+    handed = cached.shared(Path(folder) / ".pack.pickle", pack_key(config), pack, True)
     del pack  # the runner lets go of its copy while the kernels read the file
     try:
         with handed as path:

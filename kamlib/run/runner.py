@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import cache as cached
+from ..core import spill
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, Interrupted, KamError, ParameterError, RunError
 from ..core.fmt import did_you_mean
@@ -636,7 +637,22 @@ def run_engagement(
     steps = select_steps(list(o.only) or None)
     if not steps:
         raise RunError("This workbook has no step notebooks to run.")
-    engagement_ = Engagement(config, read_pack(config))  # read once, handed down
+    root = (Path(o.reports) if o.reports else reports_root()) / config.name
+    # a large client's line tables: their numbers in files of the run, mapped (the
+    # kernels map the same files), removed when the run ends, whatever happens
+    store = spill.Store(root)
+    try:
+        return _run_engagement(config, steps, o, root, store, progress)
+    finally:
+        store.close()
+
+
+def _run_engagement(
+    config: Config, steps: list[Step], o: RunOptions, root: Path, store: spill.Store,
+    progress: Callable[[str], None],
+) -> RunResult:  # fmt: skip
+    """:func:`run_engagement` once its steps are known and its store is open."""
+    engagement_ = Engagement(config, read_pack(config, store=store))  # read once, handed down
     per_step = step_parameters(steps, dict(o.parameters), engagement_.pack)
     params = {"engagement": config.name}  # the manifest's record: no path of this machine
     for typed in per_step.values():
@@ -647,13 +663,14 @@ def run_engagement(
         from ..render.slides import open_template
 
         open_template(o.deck_template or config.brand.deck_template)
-    root = (Path(o.reports) if o.reports else reports_root()) / config.name
     job = _Job(engagement_, root.resolve(), steps, per_step, params, o, progress)
     what = "kam plans" if all(s.batch for s in steps) else "kam run"
     with engagement_lock(job.root, what):
         removed = tidy(job.root)
         if removed:
             progress(removed.summary())
+        for left in spill.stale(job.root):  # a killed run's columns
+            shutil.rmtree(left, ignore_errors=True)
         return _run_steps(job)
 
 
