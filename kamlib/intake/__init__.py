@@ -6,3 +6,5 @@ Excel intake form and pack writer (:mod:`.form`), the account managers' plan inp
 (:mod:`.plan_inputs`), and the packs made here: the demo client (:mod:`.demo`) and packs
 shaped like real clients' (:mod:`.scenarios`). Uses :mod:`kamlib.core` only.
 """
+
+from ..core import frames as _frames  # noqa: F401  (text held as objects)

@@ -9,3 +9,5 @@ leaves as a :class:`~kamlib.core.notes.Note`, and :mod:`kamlib.report` words and
 the results.
 Uses :mod:`kamlib.core` and :mod:`kamlib.intake` only.
 """
+
+from ..core import frames as _frames  # noqa: F401  (text held as objects)

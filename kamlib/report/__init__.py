@@ -9,3 +9,5 @@ become (:mod:`.words`), the rules stated from the settings
 method, intake and core layers: a view selects, orders, renames and formats what the
 method computed (and counts what a sentence needs).
 """
+
+from ..core import frames as _frames  # noqa: F401  (text held as objects)
