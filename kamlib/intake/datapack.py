@@ -127,7 +127,8 @@ class DataPack:
         at = self.account_lines(table)
         if at is None:
             return None
-        return np.append(ids.get_indexer(self.accounts_index()), -1)[at]  # the last: none
+        where = ids.get_indexer(self.accounts_index()).astype(np.int32)  # half of int64's
+        return np.append(where, np.int32(-1))[at]  # the last: none
 
     def accounts_index(self) -> pd.Index:
         """The accounts' ids as an index, once per pack: what is looked up in it hashes

@@ -11,6 +11,7 @@ lines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,27 +26,37 @@ def _month(values: np.ndarray) -> np.ndarray:
 
 
 _NS_PER_DAY = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+
+#: Lines summed at a time: what a build holds beside its result is a block's few
+#: arrays, never one the length of the table (a million accounts' 88 M revenue lines)
+BLOCK = 1 << 22
 
 
-def _days(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each date as its day within the span of the dates (-1: no date), and the month
-    (as :func:`_month`) of each day of that span: days by integer arithmetic, months of
-    the few hundred days of the span only, never of millions of lines.
+def _blocks(n: int) -> range:
+    return range(0, n, BLOCK)
+
+
+def _span(raw: np.ndarray, codes: np.ndarray) -> tuple[int, int] | None:
+    """The first and last day (days since 1970) of the lines with an account (``codes``
+    not negative) and a date (``raw``: nanoseconds, NaT where none), a block at a time;
+    None when there is none.
 
     Examples
     --------
-    >>> day, month = _days(pd.Series(pd.to_datetime(["2026-02-01", None, "2026-01-31"])))
-    >>> day.tolist(), (month[day[[0, 2]]] - month[0]).tolist()
-    ([1, -1, 0], [1, 0])
+    >>> days = pd.to_datetime(["2026-02-01", None, "2026-01-31", "2025-01-01"])
+    >>> raw = days.to_numpy("datetime64[ns]").view(np.int64)
+    >>> _span(raw, np.array([0, 0, 1, -1])) == (20484, 20485)  # 2026-01-31, 2026-02-01
+    True
     """
-    raw = dates.to_numpy("datetime64[ns]").view(np.int64)
-    known = raw != np.iinfo(np.int64).min  # NaT
-    if not known.any():
-        return np.full(len(raw), -1, dtype=np.int64), np.empty(0, dtype=np.int64)
-    number = raw // _NS_PER_DAY
-    lo, hi = int(number[known].min()), int(number[known].max())
-    span = (np.arange(lo, hi + 1, dtype=np.int64) * _NS_PER_DAY).astype("datetime64[ns]")
-    return np.where(known, number - lo, -1), _month(span)
+    found: list[tuple[int, int]] = []
+    for s in _blocks(len(raw)):
+        r, c = raw[s : s + BLOCK], codes[s : s + BLOCK]
+        ok = (r != _NAT) & (c >= 0)
+        if ok.any():
+            days = r[ok] // _NS_PER_DAY
+            found.append((int(days.min()), int(days.max())))
+    return (min(f[0] for f in found), max(f[1] for f in found)) if found else None
 
 
 def sum_by_account(
@@ -87,7 +98,7 @@ def is_month_end(day: pd.Timestamp) -> bool:
 @dataclass(frozen=True)
 class MonthSums:
     """Per account (``ids``, rows) and month (columns from ``first``): each column's sum,
-    and how many lines held a value (one count for the columns without gaps).
+    and whether any line held a value of it there.
 
     Examples
     --------
@@ -108,45 +119,66 @@ class MonthSums:
     ids: pd.Index
     first: int  # months since 1970 of column 0
     sums: dict[str, np.ndarray]
-    counts: dict[str, np.ndarray]
+    held: dict[str, np.ndarray]  # per account and month: a line held a value (bool)
 
     @classmethod
     def of(
         cls, ids: pd.Index | None, lines: pd.DataFrame, columns: list[str],
         codes: np.ndarray | None = None,
+        values: Callable[[str, slice], np.ndarray] | None = None,
     ) -> MonthSums:  # fmt: skip
         """Sum ``columns`` of ``lines`` (with ``account_id`` and ``date``) per account of
         ``ids`` (None: the accounts of the lines, sorted) and month; lines of other
         accounts or without a date are left out. ``codes``: each line's position in
-        ``ids`` when known (:meth:`~kamlib.intake.datapack.DataPack.account_lines`)."""
+        ``ids`` when known (:meth:`~kamlib.intake.datapack.DataPack.account_lines`).
+        ``values(column, block)``: a column's values for a block of lines, when they are
+        computed rather than read (the activities' cost: quantity x unit cost).
+
+        The lines are summed a block at a time, each added in their order to the cell of
+        its account and month: the sums are those of one pass over all of them (to the
+        last bit), and no array the length of the table is made beside them."""
         if ids is None:
             codes, distinct = pd.factorize(lines["account_id"], sort=True)
             ids = pd.Index(distinct, name="account_id")
         elif codes is None:
             codes = positions(ids, lines["account_id"])
-        day, of_day = _days(lines["date"])  # each day of the span converted once
-        ok = (codes >= 0) & (day >= 0)
-        every = bool(ok.all())  # the usual case: no line to leave out, no copy to make
-        seen = of_day if every else of_day[day[ok]]  # the span's first and last: lines'
-        first = int(seen.min()) if len(seen) else 0
-        width = int(seen.max()) - first + 1 if len(seen) else 1
-        cell = (codes if every else codes[ok]).astype(np.int64)
-        cell *= width
-        cell += (of_day - first)[day if every else day[ok]]
+        raw = lines["date"].to_numpy("datetime64[ns]").view(np.int64)
+        span = _span(raw, codes)
+        lo = span[0] if span else 0
+        days = np.arange(lo, (span[1] if span else lo) + 1, dtype=np.int64) * _NS_PER_DAY
+        month = _month(days.astype("datetime64[ns]"))  # of each day of the span: a few
+        first = int(month[0])
+        width = int(month[-1]) - first + 1
         size = len(ids) * width
-
-        def cube(weights: np.ndarray | None) -> np.ndarray:
-            return np.bincount(cell, weights=weights, minlength=size).reshape(len(ids), width)
-
-        rows = cube(None).astype(np.int32)
-        sums, counts = {}, {}
-        for c in columns:
-            v = lines[c].to_numpy(dtype=float, na_value=np.nan)
-            v = v if every else v[ok]
-            gaps = np.isnan(v)
-            sums[c] = cube(np.where(gaps, 0.0, v))
-            counts[c] = cube((~gaps).astype(float)).astype(np.int32) if gaps.any() else rows
-        return cls(ids, first, sums, counts)
+        get = values or (lambda c, b: lines[c].to_numpy(dtype=float, na_value=np.nan)[b])
+        rows = np.zeros(size, dtype=np.int64)
+        sums = {c: np.zeros(size) for c in columns}
+        held: dict[str, np.ndarray] = {}
+        for s in _blocks(len(raw)) if span else ():
+            b = slice(s, s + BLOCK)
+            r, c = raw[b], codes[b]
+            ok = (r != _NAT) & (c >= 0)
+            every = bool(ok.all())
+            cell = (c if every else c[ok]).astype(np.int64) * width
+            cell += (month - first)[(r if every else r[ok]) // _NS_PER_DAY - lo]
+            rows += np.bincount(cell, minlength=size)
+            for col in columns:
+                v = get(col, b)
+                v = v if every else v[ok]
+                gaps = np.isnan(v)
+                if gaps.any() and col not in held:  # the lines so far each held one
+                    held[col] = (rows - np.bincount(cell, minlength=size)) > 0
+                np.add.at(sums[col], cell, np.where(gaps, 0.0, v))
+                if col in held:
+                    held[col][cell[~gaps]] = True
+        shape = (len(ids), width)
+        has = (rows > 0).reshape(shape)
+        return cls(
+            ids,
+            first,
+            {c: v.reshape(shape) for c, v in sums.items()},
+            {c: held[c].reshape(shape) if c in held else has for c in columns},
+        )
 
     def window(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame | None:
         """Each column's sum per account over the window ``(start, end]`` (NaN for an
@@ -160,6 +192,6 @@ class MonthSums:
         hi = min(max(int(_month(np.array([end.asm8]))[0]) + 1 - self.first, lo), width)
         out = {}
         for c, s in self.sums.items():
-            n = self.counts[c][:, lo:hi].sum(axis=1)
-            out[c] = np.where(n > 0, s[:, lo:hi].sum(axis=1), np.nan)
+            some = self.held[c][:, lo:hi].any(axis=1)
+            out[c] = np.where(some, s[:, lo:hi].sum(axis=1), np.nan)
         return pd.DataFrame(out, index=self.ids)

@@ -58,12 +58,12 @@ def activity_cost_by_month(pack: DataPack, rates: pd.Series) -> MonthSums:
 
     def build(acc: pd.DataFrame, acts: pd.DataFrame) -> MonthSums:
         code, names = pack.text_codes("activities", "activity")  # as read: no rehashing
-        rate = np.append(rates.reindex(names).fillna(0.0).to_numpy(float), 0.0)[code]
-        cost = acts["quantity"].to_numpy(dtype=float, na_value=np.nan) * rate
-        lines = acts.assign(cost=cost)
+        rate = np.append(rates.reindex(names).fillna(0.0).to_numpy(float), 0.0)
+        quantity = acts["quantity"].to_numpy(dtype=float, na_value=np.nan)
         return MonthSums.of(
-            pd.Index(acc["account_id"]), lines, ["cost"], pack.account_lines("activities")
-        )
+            pd.Index(acc["account_id"]), acts, ["cost"], pack.account_lines("activities"),
+            values=lambda _c, block: quantity[block] * rate[code[block]],  # a block's cost
+        )  # fmt: skip
 
     kind = f"activity_cost_by_month{sorted(rates.items())}"
     return pack.derived(kind, ("accounts", "activities"), build)
