@@ -88,7 +88,7 @@ def test_risk_signals_known_answers():
         stale_senior=pd.Series([False, True], index=idx),
     ).set_index("account_id")
     assert joined(r.loc["a", "signals"]) == (
-        "revenue −10 % on the prior 12 months; gross margin down 5.0 points; NPS down 30 points"
+        "revenue −10.0 % on the prior 12 months; gross margin down 5.0 points; NPS down 30 points"
     )
     assert r.loc["a", "count"] == 3
     assert joined(r.loc["b", "signals"]) == "no recent senior contact" and r.loc["b", "count"] == 1

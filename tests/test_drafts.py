@@ -323,9 +323,9 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
     assert why == (
         "saves €10 k a year; it serves the elements the package includes at the segment's cost "
         "for an account of its size; as it stands the package costs its segment too much, and "
-        "the service model reworks it first; charging for what its package bills separately "
-        "(€4.0 k) would recover more, to negotiate; keep what it needs most: it rates technical "
-        "support 5 of 5 in importance and our delivery of it 2 of 5"
+        "the service model reworks it first; charging for the services its package bills "
+        "separately (€4.0 k) would recover more, to negotiate; keep what it needs most: it "
+        "rates technical support 5 of 5 in importance and our delivery of it 2 of 5"
     )
 
 
@@ -372,9 +372,9 @@ def test_the_investment_draft_says_what_lifting_the_account_would_cost():
                            "package_charge": 0.0, "package_stop": 0.0})  # fmt: skip
     (first, *_) = dr.investment(p)
     assert first == (
-        "Serving it costs €198 k a year today; with its segment's package, the elements it "
-        "includes at the segment's cost for an account of its size, €22 k less; bringing it up "
-        "to the segment's "
+        "Serving it costs €198 k a year today; its segment's package (the elements it "
+        "includes, at the segment's cost for an account of its size) would cost €22 k less; "
+        "bringing it up to the segment's "
         "average where it gets less would cost €3.0 k more; ask the customer what it is short "
         "on before spending it (it has not rated us)"
     )
@@ -740,9 +740,13 @@ def test_a_price_rise_waits_for_a_deal_about_to_close():
            "expected_close": pd.to_datetime(["2026-12-09", "2028-01-31"])}  # fmt: skip
     why = dr._price_why(make_plan(acc, opportunities=opp))
     assert why.endswith("; not before the €146 k Mobile deal closes (9 Dec 2026)")
-    # an opportunity below even odds is qualified, not closed
+    # an opportunity below even odds is advanced (it is at the proposal), not closed
     s = dr.suggested_actions(make_plan(acc, opportunities=opp))
-    assert {"Close the €146 k Mobile deal", "Qualify the €20 k IoT opportunity"} <= set(s["action"])
+    assert {"Close the €146 k Mobile deal", "Advance the €20 k IoT opportunity"} <= set(s["action"])
+    early = dr.suggested_actions(
+        make_plan(acc, opportunities={**opp, "stage": ["negotiation", "qualify"]})
+    )
+    assert "Qualify the €20 k IoT opportunity" in set(early["action"])  # not yet qualified
     order = list(s["action"])  # the deals first, then the price rise
     assert order.index("Raise net prices +5.4 % in one year") > order.index(
         "Close the €146 k Mobile deal"

@@ -203,7 +203,7 @@ def test_early_warnings_name_the_reasons_and_the_owner():
     ).set_index("account_id")
     assert (
         joined(w.loc["a", "reasons"])
-        == "health down 15 points to 35; revenue −20 % on the prior 12 months"
+        == "health down 15 points to 35; revenue −20.0 % on the prior 12 months"
     )
     assert w.loc["a", "owner"] == "Ann" and w.loc["a", "account"] == "Alpha"
     assert joined(w.loc["b", "reasons"]) == (

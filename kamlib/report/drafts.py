@@ -90,9 +90,9 @@ def _in_full(a: pd.Series, c: str | None) -> str:
     parts = []
     charge, stop = a.get("package_charge", 0.0), a.get("package_stop", 0.0)
     if pd.notna(charge) and charge > 0:
-        parts.append(f"charging for what it charges separately, {fmt.money(charge, c)} today")
+        parts.append(f"charging for the services it bills separately, {fmt.money(charge, c)} today")
     if pd.notna(stop) and stop > 0:
-        parts.append(f"ending what it does not offer, {fmt.money(stop, c)} today")
+        parts.append(f"ending the services it does not offer, {fmt.money(stop, c)} today")
     return f" on the package in full ({'; '.join(parts)})" if parts else ""
 
 
@@ -141,12 +141,36 @@ def _product_of(r: object) -> str:
     return str(product) if isinstance(product, str) and product.strip() else "unnamed"
 
 
+#: How the action on an opportunity below even odds begins
+BELOW_EVEN = ("Qualify the", "Advance the")
+
+#: Sales stages before a proposal (by the words they start with): an opportunity there
+#: is still to qualify; one further on but below even odds is to advance
+EARLY_STAGES = ("lead", "prospect", "qualif", "discover", "identif", "new")
+
+
+def _below_even_verb(r: object) -> str:
+    """'Qualify' an opportunity at an early or unrecorded stage, 'Advance' one already at
+    a proposal or later (qualifying a deal already proposed says it is not).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> [_below_even_verb(R(stage=s)) for s in ("qualify", "Proposal", None)]
+    ['Qualify', 'Advance', 'Qualify']
+    """
+    stage = getattr(r, "stage", None)
+    if not isinstance(stage, str) or not stage.strip():
+        return "Qualify"
+    return "Qualify" if stage.strip().lower().startswith(EARLY_STAGES) else "Advance"
+
+
 def _close_text(r: object, currency: str) -> str:
     """'Close the €146 k Mobile deal': the amount and the product, not the CRM id; an
-    opportunity below even odds is to qualify first."""
+    opportunity below even odds is to qualify first, or to advance once proposed."""
     p = getattr(r, "probability", np.nan)
     if pd.notna(p) and p < 0.5:
-        return f"Qualify the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
+        return f"{_below_even_verb(r)} the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
             f"{_product_of(r)} opportunity" if _product_of(r) != "unnamed" else "opportunity"
         )
     return f"Close the {fmt.money(getattr(r, 'amount', np.nan), currency)} " + (
@@ -171,7 +195,7 @@ def _suggested(p: Plan) -> pd.DataFrame:
         close = getattr(r, "expected_close", None)
         when = pd.Timestamp(close) if close is not None and pd.notna(close) else None
         odds = f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}"
-        if _close_text(r, c).startswith("Qualify"):  # first the month, then its close date
+        if _close_text(r, c).startswith(BELOW_EVEN):  # first the month, then its close date
             by = f", expected to close {fmt.day(when)}" if when is not None else ""
             rows.append((_close_text(r, c), odds + by, True, None))
             continue
@@ -198,7 +222,7 @@ def _suggested(p: Plan) -> pd.DataFrame:
         )
     if _after_deals(p):  # the deal about to close comes before the price rise
         price = [r for r in rows if r[0].startswith(PRICE_ACTION)]
-        deals = [r for r in rows if r[0].startswith(("Close the", "Qualify the"))]
+        deals = [r for r in rows if r[0].startswith(("Close the", *BELOW_EVEN))]
         if price and deals:
             rest = [r for r in rows if r not in price]
             at = rest.index(deals[-1]) + 1
@@ -316,9 +340,13 @@ def _more_in_full(a: pd.Series, c: str | None) -> str:
                     for v in (a.get("package_charge"), a.get("package_stop")))  # fmt: skip
     if charge + stop <= 0:
         return ""
-    how = [f"charging for what its package bills separately ({fmt.money(charge, c)})"]
+    how = [f"charging for the services its package bills separately ({fmt.money(charge, c)})"]
     how = how if charge > 0 else []
-    how += [f"ending what its package does not offer ({fmt.money(stop, c)})"] if stop > 0 else []
+    how += (
+        [f"ending the services its package does not offer ({fmt.money(stop, c)})"]
+        if stop > 0
+        else []
+    )
     return "; " + " and ".join(how) + " would recover more, to negotiate"
 
 
@@ -1023,12 +1051,12 @@ def investment(p: Plan) -> list[str]:
     cts, change = a.get("cost_to_serve"), a.get("package_change")
     if pd.notna(cts) and change is not None and pd.notna(change):
         out.append(
-            f"Serving it costs {fmt.money(cts, c)} a year today; with its segment's package, "
-            "the elements it includes at the segment's cost for an account of its size, "
+            f"Serving it costs {fmt.money(cts, c)} a year today; its segment's package (the "
+            "elements it includes, at the segment's cost for an account of its size) would "
             + (
-                f"{fmt.money(-change, c)} less"
+                f"cost {fmt.money(-change, c)} less"
                 if change < 0
-                else (f"{fmt.money(change, c)} more" if change > 0 else "the same")
+                else (f"cost {fmt.money(change, c)} more" if change > 0 else "cost the same")
             )
             + _lift_note(p)
             + _more_in_full(a, c)

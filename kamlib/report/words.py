@@ -387,8 +387,8 @@ def _(count: int) -> str:
 
 
 @words("risk.revenue_down")
-def _(change: float) -> str:
-    return f"revenue {fmt.pct(change, signed=True)} on the prior 12 months"
+def _(change: float) -> str:  # one decimal, as the plan's and the review's growth reads
+    return f"revenue {fmt.pct(change, 1, signed=True)} on the prior 12 months"
 
 
 @words("risk.margin_down")
@@ -552,7 +552,7 @@ def _(points: float, health: float) -> str:
 
 @words("warn.revenue_down")
 def _(growth: float) -> str:
-    return f"revenue {fmt.pct(growth, signed=True)} on the prior 12 months"
+    return f"revenue {fmt.pct(growth, 1, signed=True)} on the prior 12 months"
 
 
 @words("warn.nps_down")
