@@ -324,7 +324,8 @@ def test_a_cheaper_package_keeps_the_service_the_account_needs_most():
         "saves €10 k a year; it serves the elements the package includes at the segment's cost "
         "for an account of its size; as it stands the package costs its segment too much, and "
         "the service model reworks it first; charging for the services its package bills "
-        "separately (€4.0 k) would recover more, to negotiate; keep what it needs most: it "
+        "separately could recover up to €4.0 k more a year, to negotiate with the customer; "
+        "keep what it needs most: it "
         "rates technical support 5 of 5 in importance and our delivery of it 2 of 5"
     )
 

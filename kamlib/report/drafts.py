@@ -165,6 +165,20 @@ def _below_even_verb(r: object) -> str:
     return "Qualify" if stage.strip().lower().startswith(EARLY_STAGES) else "Advance"
 
 
+def _odds(r: object) -> str:
+    """An opportunity's stage and probability: 'at proposal stage, 40 % probable'.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> _odds(R(stage="proposal", probability=0.4)), _odds(R(stage=None, probability=0.7))
+    ('at proposal stage, 40 % probable', '70 % probable')
+    """
+    stage = getattr(r, "stage", None)
+    at = f"at {stage.strip()} stage, " if isinstance(stage, str) and stage.strip() else ""
+    return f"{at}{fmt.pct(getattr(r, 'probability', np.nan))} probable"
+
+
 def _close_text(r: object, currency: str) -> str:
     """'Close the €146 k Mobile deal': the amount and the product, not the CRM id; an
     opportunity below even odds is to qualify first, or to advance once proposed."""
@@ -194,7 +208,7 @@ def _suggested(p: Plan) -> pd.DataFrame:
     for r in p.opportunities.sort_values("weighted", ascending=False).head(3).itertuples():
         close = getattr(r, "expected_close", None)
         when = pd.Timestamp(close) if close is not None and pd.notna(close) else None
-        odds = f"{fmt.money(r.amount, c)} at {fmt.pct(getattr(r, 'probability', np.nan))}"
+        odds = _odds(r)  # the action names the amount: the why, its stage and probability
         if _close_text(r, c).startswith(BELOW_EVEN):  # first the month, then its close date
             by = f", expected to close {fmt.day(when)}" if when is not None else ""
             rows.append((_close_text(r, c), odds + by, True, None))
@@ -335,19 +349,33 @@ def _lift_first(p: Plan) -> str:
 
 
 def _more_in_full(a: pd.Series, c: str | None) -> str:
-    """The rest of the package's effect, should the account accept it in full."""
+    """The rest of the package's effect, should the account accept it in full: what it
+    could recover a year, and from what (today's cost of each part).
+
+    Examples
+    --------
+    >>> both = pd.Series({"package_charge": 4000.0, "package_stop": 1000.0})
+    >>> print(_more_in_full(both, "EUR"))  # doctest: +NORMALIZE_WHITESPACE
+    ; charging for the services its package bills separately (€4.0 k today) and ending the
+    services its package does not offer (€1.0 k today) could recover up to €5.0 k more a
+    year, to negotiate with the customer
+    """
     charge, stop = (float(v) if pd.notna(v) else 0.0
                     for v in (a.get("package_charge"), a.get("package_stop")))  # fmt: skip
     if charge + stop <= 0:
         return ""
-    how = [f"charging for the services its package bills separately ({fmt.money(charge, c)})"]
-    how = how if charge > 0 else []
-    how += (
-        [f"ending the services its package does not offer ({fmt.money(stop, c)})"]
-        if stop > 0
-        else []
+    parts = [("charging for the services its package bills separately", charge),
+             ("ending the services its package does not offer", stop)]  # fmt: skip
+    parts = [(what, v) for what, v in parts if v > 0]
+    how = (
+        " and ".join(f"{what} ({fmt.money(v, c)} today)" for what, v in parts)
+        if len(parts) > 1
+        else parts[0][0]
     )
-    return "; " + " and ".join(how) + " would recover more, to negotiate"
+    return (
+        f"; {how} could recover up to {fmt.money(charge + stop, c)} more a year, to negotiate "
+        "with the customer"
+    )
 
 
 def _profit_actions(p: Plan) -> list[tuple[str, str, bool]]:
