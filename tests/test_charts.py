@@ -112,7 +112,7 @@ def test_health_charts_say_their_finding_and_name_every_colour():
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == "€100 k of revenue with key accounts at risk, €50 k on watch"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "at risk (below 40)", "on watch (40–70)", "healthy (70 and over)"]  # fmt: skip
+        "at risk (below 40)", "on watch (40 to under 70)", "healthy (70 and over)"]  # fmt: skip
     fig = charts.health_distribution(health, watch=70, risk=40)
     assert fig.axes[0].get_title(loc="left") == "2 of 4 key accounts are healthy, 1 at risk"
 

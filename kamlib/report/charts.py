@@ -799,7 +799,7 @@ def _health_bands(watch: float, risk: float) -> list:
     from matplotlib.patches import Patch
 
     bands = [("#D55E00", f"at risk (below {risk:g})"),
-             ("#E69F00", f"on watch ({risk:g}–{watch:g})"),
+             ("#E69F00", f"on watch ({risk:g} to under {watch:g})"),  # 70 is healthy
              ("#009E73", f"healthy ({watch:g} and over)")]  # fmt: skip
     return [Patch(color=c, label=t) for c, t in bands]
 
