@@ -225,6 +225,31 @@ def test_files_that_are_not_what_their_name_says(pack_dir, tmp_path):
     assert msg.startswith("churn.parquet: is not a readable Parquet file")
 
 
+def test_a_damaged_parquet_column_leaves_its_table_out_with_one_error(pack_dir):
+    """Parquet columns are read one at a time: a column whose pages are damaged, read
+    after the others, still gives the file's error (not a traceback) and no table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    churn = pd.DataFrame({"account_id": ["A1"] * 500, "date": ["2026-01-31"] * 500,
+                          "reason": [f"moved {i}" for i in range(500)]})  # fmt: skip
+    file = pack_dir / "churn.parquet"
+    pq.write_table(pa.Table.from_pandas(churn), file, compression="snappy")
+    good = read_datapack(pack_dir)
+    assert len(good.tables["churn"]) == 500 and good.tables["churn"]["reason"].iloc[-1] == (
+        "moved 499"
+    )
+    chunk = pq.ParquetFile(file).metadata.row_group(0).column(2)  # reason
+    at = chunk.dictionary_page_offset or chunk.data_page_offset
+    raw = bytearray(file.read_bytes())
+    raw[at + 30 : at + 300] = b"\xff" * 270
+    file.write_bytes(bytes(raw))
+    pack = read_datapack(pack_dir)
+    (msg,) = errors_of(pack)
+    assert msg.startswith("churn.parquet: is not a readable Parquet file (OSError)")
+    assert "churn" not in pack.tables
+
+
 def test_missing_path_is_one_clear_error(tmp_path):
     (msg,) = errors_of(read_datapack(tmp_path / "nowhere"))
     assert "does not exist" in msg and "Fix: set 'data'" in msg

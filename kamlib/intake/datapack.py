@@ -632,38 +632,89 @@ def _read_excel(file: Path, sheet: str, table: str, source: str, out: Collector)
     return df
 
 
-def _read_parquet(file: Path, table: str, source: str, out: Collector) -> pd.DataFrame | None:
-    try:
-        df = pd.read_parquet(  # Arrow's copy let go of column by column as it is converted
-            file,
-            read_dictionary=_text_columns(file) or None,
-            to_pandas_kwargs={"self_destruct": True, "split_blocks": True},
-        )
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        out.add(
-            ERROR,
-            table,
-            source,
-            "",
-            f"is not a readable Parquet file ({type(exc).__name__})",
-            "Fix: write it again with pandas/pyarrow, or deliver CSV instead.",
-            "stops the run",
-        )
-        return None
-    df = df.reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
-    return df
-
-
-def _text_columns(file: Path) -> list[str]:
-    """The Parquet file's text columns: read as their distinct values and a code per row
-    (Parquet stores them so), each is then checked and cleaned once per distinct value
-    without hashing millions of rows again."""
-    import pyarrow as pa
+def _read_parquet(file: Path, table: str, source: str, out: Collector) -> _Columns | None:
+    """The Parquet file's columns, each read when it is asked for (:class:`_Columns`)."""
     import pyarrow.parquet as pq
 
-    text = (pa.types.is_string, pa.types.is_large_string)
-    return [f.name for f in pq.read_schema(file) if any(t(f.type) for t in text)]
+    try:
+        schema = pq.read_schema(file)
+        rows = pq.ParquetFile(file).metadata.num_rows
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        _unreadable_parquet(exc, table, source, out)
+        return None
+    return _Columns(file, schema, rows)
+
+
+def _unreadable_parquet(exc: Exception, table: str, source: str, out: Collector) -> None:
+    out.add(
+        ERROR,
+        table,
+        source,
+        "",
+        f"is not a readable Parquet file ({type(exc).__name__})",
+        "Fix: write it again with pandas/pyarrow, or deliver CSV instead.",
+        "stops the run",
+    )
+
+
+class _Unreadable(Exception):
+    """A Parquet column that could not be read (the file is damaged)."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+class _Columns:
+    """A Parquet file's columns, read one at a time when each is asked for: a large
+    table's raw columns are never all in memory at once, only the one being parsed (the
+    parsed ones are kept, or mapped from files). Reads as much of a frame as the table's
+    reading uses: its columns, index and emptiness, a column or a selection of them."""
+
+    def __init__(self, file: Path, schema: Any, rows: int, names: dict[str, str] | None = None):
+        self.file, self.schema, self.rows = file, schema, rows
+        self.names = names if names is not None else {n: n for n in schema.names}  # ours: its
+
+    @property
+    def columns(self) -> pd.Index:
+        return pd.Index(list(self.names), dtype=object)
+
+    @property
+    def index(self) -> pd.RangeIndex:
+        return pd.RangeIndex(1, self.rows + 1, name="row")
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0 or not self.names
+
+    def __getitem__(self, key: str | list[str]) -> Any:
+        if isinstance(key, list):
+            return _Columns(self.file, self.schema, self.rows, {k: self.names[k] for k in key})
+        return self._read(key)
+
+    def _read(self, name: str) -> pd.Series:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        its = self.names[name]
+        text = (pa.types.is_string, pa.types.is_large_string)
+        coded = [its] if any(t(self.schema.field(its).type) for t in text) else None
+        try:  # text as Parquet stores it: its distinct values and a code per row
+            got = pq.read_table(self.file, columns=[its], read_dictionary=coded)
+            s = got.to_pandas(self_destruct=True, split_blocks=True).iloc[:, 0]
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise _Unreadable(exc) from exc
+        s.index = self.index
+        return s.rename(name)
+
+    def rename(self, columns: dict[str, str]) -> _Columns:
+        names = {columns.get(k, k): v for k, v in self.names.items()}
+        return _Columns(self.file, self.schema, self.rows, names)
+
+    def drop(self, columns: str | list[str]) -> _Columns:
+        gone = {columns} if isinstance(columns, str) else set(columns)
+        names = {k: v for k, v in self.names.items() if k not in gone}
+        return _Columns(self.file, self.schema, self.rows, names)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -1428,9 +1479,8 @@ def _read_table(
     account ids, coded, go into ``ids``. ``how``: the mapping, the decimal mark and where
     a large table's columns are kept (each as it is parsed, its raw column let go)."""
     file, sheet = where
-    mapping, decimal, store = how
     source = f"{file.name}, sheet '{sheet}'" if sheet else file.name
-    df: pd.DataFrame | None
+    df: pd.DataFrame | _Columns | None
     if file.stat().st_size == 0:
         df = pd.DataFrame()
     elif sheet:
@@ -1439,6 +1489,24 @@ def _read_table(
         df = _read_csv(file, source, name, out)
     else:
         df = _read_parquet(file, name, source, out)
+    try:
+        _parse_table(pack, df, spec, source, how, out, ids)
+    except _Unreadable as exc:  # a damaged Parquet column: the table is left out
+        _unreadable_parquet(exc.exc, name, source, out)
+
+
+def _parse_table(
+    pack: DataPack,
+    df: pd.DataFrame | _Columns | None,
+    spec: Table,
+    source: str,
+    how: tuple[dict, str, spill.Store | None],
+    out: Collector,
+    ids: dict | None,
+) -> None:
+    """:func:`_read_table` once the table's raw columns are at hand (``df``)."""
+    mapping, decimal, store = how
+    name = spec.name
     if df is not None:
         df = _drop_repeated_headers(df, name, source, out)
     if df is None:
@@ -1465,12 +1533,13 @@ def _read_table(
     filled: dict[str, int] = {}
     for col in spec.columns:
         if col.name in matched.columns:
-            s = _parse_column(matched, col, name, source, decimal, out, coded, filled)
+            raw = matched[col.name].to_frame() if isinstance(matched, _Columns) else matched
+            s = _parse_column(raw, col, name, source, decimal, out, coded, filled)
             matched = matched.drop(columns=col.name)  # the raw column, let go
             values = s.to_numpy()
             kept = spill.keep(store, values)
             parsed[col.name] = s if kept is values else pd.Series(kept, s.index, copy=False)
-            del s, values, kept
+            del raw, s, values, kept
     del matched
     _check_keys(parsed, spec, source, out)
     if ids is not None and "account_id" in coded:
