@@ -27,3 +27,41 @@ def text_as_objects() -> None:
 
 
 text_as_objects()
+
+
+def plain(obj: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """``obj`` with its categorical columns and index levels as the texts they hold.
+
+    A large client's line tables keep their texts (ids, products, activities) as
+    categories whose codes are mapped from files (:mod:`kamlib.intake.datapack`). What
+    is computed from those lines, a few rows per account, holds them as texts again:
+    looked up, joined and written as every other result is.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"product": pd.Categorical(["b", "a", "b"]), "n": [1, 2, 3]})
+    >>> sums = plain(lines.groupby("product").sum())
+    >>> sums.index.dtype, plain(lines)["product"].dtype
+    (dtype('O'), dtype('O'))
+    """
+    out = obj
+    index = obj.index
+    if isinstance(index, pd.MultiIndex):
+        if any(isinstance(lv, pd.CategoricalIndex) for lv in index.levels):
+            out = out.copy(deep=False)
+            out.index = index.set_levels(
+                [
+                    lv.astype(object) if isinstance(lv, pd.CategoricalIndex) else lv
+                    for lv in index.levels
+                ]  # fmt: skip
+            )
+    elif isinstance(index, pd.CategoricalIndex):
+        out = out.copy(deep=False)
+        out.index = index.astype(object)
+    if isinstance(out, pd.DataFrame):
+        cats = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+        if cats:
+            out = out.astype(dict.fromkeys(cats, object))
+    elif isinstance(out.dtype, pd.CategoricalDtype):
+        out = out.astype(object)
+    return out

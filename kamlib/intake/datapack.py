@@ -1536,10 +1536,9 @@ def _parse_table(
             raw = matched[col.name].to_frame() if isinstance(matched, _Columns) else matched
             s = _parse_column(raw, col, name, source, decimal, out, coded, filled)
             matched = matched.drop(columns=col.name)  # the raw column, let go
-            values = s.to_numpy()
-            kept = spill.keep(store, values)
-            parsed[col.name] = s if kept is values else pd.Series(kept, s.index, copy=False)
-            del raw, s, values, kept
+            as_codes = coded.get(col.name) if name in CODED_TABLES else None
+            parsed[col.name] = _kept(s, as_codes, store)
+            del raw, s
     del matched
     _check_keys(parsed, spec, source, out)
     if ids is not None and "account_id" in coded:
@@ -1549,6 +1548,60 @@ def _parse_table(
     pack.count_filled(name, filled)
     for column, d in coded.items():  # what the reading coded: kept with the table
         _keep_codes(pack, name, column, d, store)
+
+
+#: The tables whose texts a large pack keeps as categories (:func:`_kept`): the lines,
+#: tens of millions of them for a large client. The others' texts stay texts.
+CODED_TABLES = ("revenue", "activities")
+
+
+def _kept(s: pd.Series, d: _Distinct | None, store: spill.Store | None) -> pd.Series:
+    """A parsed column as the pack keeps it. A large table's (:data:`~kamlib.core.spill.SPILL_ROWS`
+    lines and a store) is kept in files: its numbers and dates mapped from one; its texts
+    (ids, products, activities: ``d``, as the reading coded them; the lines' only,
+    :data:`CODED_TABLES`) as categories, their
+    distinct values in memory and a code per line mapped from a file, not a pointer per
+    line in memory. A small table's, in memory as parsed."""
+    if store is None or len(s) < spill.SPILL_ROWS:
+        return s
+    if d is not None:
+        coded = _categories(d, store)
+        return s if coded is None else pd.Series(coded, s.index, name=s.name, copy=False)
+    values = s.to_numpy()
+    kept = spill.keep(store, values)
+    return s if kept is values else pd.Series(kept, s.index, name=s.name, copy=False)
+
+
+def _categories(d: _Distinct, store: spill.Store) -> pd.Categorical | None:
+    """A text column as categories in sorted order (so that sorting and grouping by it
+    order as its texts do), one per distinct value as cleaned, and its codes mapped from
+    ``store``; None when its values do not sort (mixed kinds) or the store cannot keep them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = spill.Store(Path(tempfile.mkdtemp()))
+    >>> d = _Distinct(np.array([0, 1, -1, 2, 0]), pd.Series(["b", "a", " b"]).str.strip())
+    >>> c = _categories(d, store)
+    >>> list(c.categories), c.codes.tolist(), spill.where(c.codes) is not None
+    (['a', 'b'], [1, 0, -1, 1, 1], True)
+    >>> store.close()
+    """
+    per_value, values = pd.factorize(d.values, use_na_sentinel=True)
+    distinct = np.asarray(values, dtype=object)
+    try:
+        order = np.argsort(distinct, kind="stable")
+    except TypeError:  # texts and numbers mixed: they have no order
+        return None
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order], rank[-1] = np.arange(len(order)), -1  # the last: no value
+    n = len(distinct)  # the code type pandas gives so many categories (it would copy another)
+    kind = np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
+    codes = store.put(rank[np.append(per_value, -1)][d.codes].astype(kind))
+    if spill.where(codes) is None:
+        return None
+    categories = pd.Index(distinct[order], dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 #: The most distinct values of a text column whose codes the reading keeps (products,

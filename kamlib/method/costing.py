@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.frames import plain
 from ..core.periods import in_window, trailing_window
 from .month_sums import sum_by_account
 
@@ -53,7 +54,7 @@ def activity_cost(
     cur = in_window(activities["date"], trailing_window(as_of, months)).to_numpy()
     lines = activities[cur]
     if at is None or ids is None:
-        q = lines.groupby(["account_id", "activity"], as_index=False)["quantity"].sum()
+        q = plain(lines.groupby(["account_id", "activity"], as_index=False)["quantity"].sum())
     else:
         q = sum_by_account(lines, ["quantity"], at[cur], ids, by=("activity",)).reset_index()
     q["unit_cost"] = q["activity"].map(rates)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.frames import plain
 from ..intake.datapack import positions
 
 
@@ -78,7 +79,7 @@ def sum_by_account(
     """
     if at is None or len(at) != len(lines) or (at < 0).any():
         keys = ["account_id", *by]
-        return lines.groupby(keys)[columns].sum(min_count=min_count)
+        return plain(lines.groupby(keys)[columns].sum(min_count=min_count))
     g = lines[columns].groupby([at, *(lines[c] for c in by)]).sum(min_count=min_count)
     names = ["account_id", *by]
     if by:
@@ -87,7 +88,7 @@ def sum_by_account(
         g.index = pd.MultiIndex.from_arrays(levels, names=names)
     else:
         g.index = pd.Index(ids.to_numpy()[g.index.to_numpy()], dtype=ids.dtype, name=names[0])
-    return g.sort_index()
+    return plain(g.sort_index())
 
 
 def is_month_end(day: pd.Timestamp) -> bool:
