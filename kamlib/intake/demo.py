@@ -457,17 +457,23 @@ def _groups(rng: np.random.Generator, df: pd.DataFrame, hidden: pd.DataFrame) ->
     heads = order[rng.choice(np.arange(min(n, max(n_groups * 4, 4))), n_groups, replace=False)]
     free = np.setdiff1d(np.arange(n), heads)
     members = rng.permutation(free)
+    ids = df["account_id"].to_numpy()
+    names = df["account_name"].to_numpy(dtype=object, copy=True)
+    parent = df["parent_id"].to_numpy(dtype=object, copy=True)
+    at = df.index.get_indexer  # labels to positions: the columns are set whole, once
     pos = 0
     for h in heads:
         k = int(rng.integers(1, 6))
-        sub = members[pos : pos + k]
+        sub = at(members[pos : pos + k])
         pos += k
-        df.loc[h, "parent_id"] = df.loc[h, "account_id"]
-        df.loc[sub, "parent_id"] = df.loc[h, "account_id"]
-        stem = df.loc[h, "account_name"].split(" ")[0]
+        head = at([h])[0]
+        parent[head] = ids[head]
+        parent[sub] = ids[head]
+        stem = names[head].split(" ")[0]
         for m in sub:
-            rest = df.loc[m, "account_name"].split(" ", 1)[1]
-            df.loc[m, "account_name"] = f"{stem} {rest}"
+            names[m] = f"{stem} {names[m].split(' ', 1)[1]}"
+    df["parent_id"] = parent
+    df["account_name"] = names
 
 
 def _activity_matrix(
