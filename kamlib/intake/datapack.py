@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..core import spill
 from ..core.errors import ConfigError, DataPackError
+from ..core.memory import give_back
 from .schema import TABLES, Column, Table
 
 T = TypeVar("T")
@@ -704,6 +705,8 @@ class _Columns:
             s = got.to_pandas(self_destruct=True, split_blocks=True).iloc[:, 0]
         except Exception as exc:  # pyarrow raises several unrelated types for a bad file
             raise _Unreadable(exc) from exc
+        if self.rows >= spill.SPILL_ROWS:  # what reading it took, back before the next
+            give_back(collect=False)
         s.index = self.index
         return s.rename(name)
 
@@ -722,7 +725,10 @@ class _Columns:
 
 def _on_uniques(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Parse each distinct value once: ids, dates and codes repeat across millions of rows."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):  # a Parquet text column: coded already
+        codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
     if len(uniques) == 0 or len(uniques) > len(s) // 2:
         return parse(s)
     parsed = parse(pd.Series(uniques, dtype=object))
@@ -756,16 +762,13 @@ class _Distinct:
     def rows(self, per_value: pd.Series | np.ndarray) -> np.ndarray:
         """Per row, the flag of the value it holds (False where it holds none)."""
         flags = np.asarray(per_value, dtype=bool)
-        if not len(flags):  # no value at all
-            return np.zeros(len(self.codes), dtype=bool)
-        return np.where(self.codes >= 0, flags[np.maximum(self.codes, 0)], False)
+        return np.append(flags, False)[self.codes]  # the last, for no value (-1)
 
     def take(self, per_value: pd.Series, index: pd.Index) -> pd.Series:
         """Per row, the value computed for the value it holds (None where it holds none)."""
         vals = np.empty(len(per_value) + 1, dtype=object)  # the last: for no value
         vals[:-1] = per_value.to_numpy(dtype=object)
-        return pd.Series(vals[np.where(self.codes >= 0, self.codes, -1)], index=index,
-                         dtype=object, copy=False)  # fmt: skip
+        return pd.Series(vals[self.codes], index=index, dtype=object, copy=False)
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -1597,7 +1600,7 @@ def _categories(d: _Distinct, store: spill.Store) -> pd.Categorical | None:
     rank[order], rank[-1] = np.arange(len(order)), -1  # the last: no value
     n = len(distinct)  # the code type pandas gives so many categories (it would copy another)
     kind = np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
-    codes = store.put(rank[np.append(per_value, -1)][d.codes].astype(kind))
+    codes = store.put(rank.astype(kind)[np.append(per_value, -1)][d.codes])
     if spill.where(codes) is None:
         return None
     categories = pd.Index(distinct[order], dtype=object)
