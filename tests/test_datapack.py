@@ -250,6 +250,18 @@ def test_a_damaged_parquet_column_leaves_its_table_out_with_one_error(pack_dir):
     assert "churn" not in pack.tables
 
 
+def test_the_index_pandas_stores_in_a_parquet_file_is_not_a_column(pack_dir):
+    """A frame filtered before ``to_parquet`` keeps its row labels in the file (pandas'
+    ``__index_level_0__``): they are not the client's column, and the rows are numbered
+    from 1 as in every other file."""
+    churn = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "date": ["2026-01-31"] * 3})
+    churn.iloc[[0, 2]].to_parquet(pack_dir / "churn.parquet")
+    pack = read_datapack(pack_dir)
+    assert list(pack.tables["churn"]["account_id"]) == ["A1", "A3"]
+    assert list(pack.tables["churn"].index) == [1, 2]
+    assert not [f for f in pack.findings if f.table == "churn"]
+
+
 def test_missing_path_is_one_clear_error(tmp_path):
     (msg,) = errors_of(read_datapack(tmp_path / "nowhere"))
     assert "does not exist" in msg and "Fix: set 'data'" in msg

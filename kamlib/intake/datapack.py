@@ -674,7 +674,10 @@ class _Columns:
 
     def __init__(self, file: Path, schema: Any, rows: int, names: dict[str, str] | None = None):
         self.file, self.schema, self.rows = file, schema, rows
-        self.names = names if names is not None else {n: n for n in schema.names}  # ours: its
+        if names is None:  # not the index pandas stored with the frame: its rows' labels
+            index = (schema.pandas_metadata or {}).get("index_columns") or []
+            names = {n: n for n in schema.names if n not in index}
+        self.names = names  # ours: the file's
 
     @property
     def columns(self) -> pd.Index:
@@ -699,8 +702,8 @@ class _Columns:
 
         its = self.names[name]
         text = (pa.types.is_string, pa.types.is_large_string)
-        coded = [its] if any(t(self.schema.field(its).type) for t in text) else None
         try:  # text as Parquet stores it: its distinct values and a code per row
+            coded = [its] if any(t(self.schema.field(its).type) for t in text) else None
             got = pq.read_table(self.file, columns=[its], read_dictionary=coded)
             s = got.to_pandas(self_destruct=True, split_blocks=True).iloc[:, 0]
         except Exception as exc:  # pyarrow raises several unrelated types for a bad file
