@@ -728,10 +728,8 @@ class _Columns:
 
 def _on_uniques(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Parse each distinct value once: ids, dates and codes repeat across millions of rows."""
-    if isinstance(s.dtype, pd.CategoricalDtype):  # a Parquet text column: coded already
-        codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
-    else:
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    d = _Distinct.of(s)  # a Parquet text column: coded as read
+    codes, uniques = d.codes, d.values
     if len(uniques) == 0 or len(uniques) > len(s) // 2:
         return parse(s)
     parsed = parse(pd.Series(uniques, dtype=object))
@@ -1562,12 +1560,11 @@ CODED_TABLES = ("revenue", "activities")
 
 
 def _kept(s: pd.Series, d: _Distinct | None, store: spill.Store | None) -> pd.Series:
-    """A parsed column as the pack keeps it. A large table's (:data:`~kamlib.core.spill.SPILL_ROWS`
-    lines and a store) is kept in files: its numbers and dates mapped from one; its texts
-    (ids, products, activities: ``d``, as the reading coded them; the lines' only,
-    :data:`CODED_TABLES`) as categories, their
-    distinct values in memory and a code per line mapped from a file, not a pointer per
-    line in memory. A small table's, in memory as parsed."""
+    """A parsed column as the pack keeps it. A large table's (``SPILL_ROWS`` lines, and a
+    store) is kept in files: its numbers and dates mapped from one; the texts of the
+    lines (:data:`CODED_TABLES`: ids, products, activities, ``d`` as the reading coded
+    them) as categories, their distinct values in memory and a code per line mapped from
+    a file, not a pointer per line in memory. A small table's, in memory as parsed."""
     if store is None or len(s) < spill.SPILL_ROWS:
         return s
     if d is not None:
