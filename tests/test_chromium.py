@@ -84,3 +84,15 @@ def test_a_missing_page_or_a_dead_browser_is_an_error_not_a_hang(tmp_path):
     finally:
         b.close()
     assert b.pid == 0 and not os.path.exists(b._profile)
+
+
+@needs_browser
+def test_the_page_is_drawn_in_the_browsers_own_process(tmp_path):
+    """No renderer, zygote or GPU process beside the browser (a fifth less CPU per page,
+    benchmarks/plans.py): at most one helper (its network service) runs with it."""
+    import psutil
+
+    (tmp_path / "p.html").write_text(PAGE.format(extra=""), encoding="utf-8")
+    with Browser(scratch=str(tmp_path)) as b:
+        assert len(_pages(b.print_pdf(tmp_path / "p.html"))) == 2
+        assert len(psutil.Process(b.pid).children(recursive=True)) <= 1

@@ -124,6 +124,7 @@ def render_plans(
         # computed here while the plans render
         batch_ids = set(ids)
         others = [a for a in key["account_id"] if a not in batch_ids]
+        _import_in_this_thread()  # two threads importing the same modules can fail
         shares = _Background(plan_shares, book, o.fact_pack, others)
         if ids:  # no key accounts: an index that says so, and no plan to send
             _run_batch(ids, names, setup, min(jobs, len(ids)), results, progress, o.scheduler,
@@ -183,6 +184,15 @@ def _book(
             started.close(interrupted=isinstance(exc, KeyboardInterrupt))
         raise
     return book, key, list(dict.fromkeys(ids))
+
+
+def _import_in_this_thread() -> None:
+    """Import what :func:`plan_shares` needs before it runs in a thread: the batch's own
+    thread imports the cluster's modules meanwhile, and Python's import locks let two
+    threads importing the same package circularly see each other's half-made modules
+    (``KeyError: 'IPython'`` from ``plan_shares``, once in a few batches)."""
+    import kamlib.method.plan_book  # noqa: F401
+    import kamlib.report.plan  # noqa: F401
 
 
 class _Background:
