@@ -286,6 +286,25 @@ def test_the_demo_review_measures_each_period_on_its_own_key_accounts():
     )
 
 
+def test_health_scored_in_parts_of_the_key_accounts_lines_is_the_same(monkeypatch):
+    """A million accounts' key accounts are scored in parts of their lines (their lines
+    are copied): each account's health is its own lines', the same to the last bit."""
+    from kamlib import open_engagement
+    from kamlib.method import segmentation
+
+    engagement = open_engagement("demo")
+    seg = segmentation.segment(engagement)
+    whole = kpis.analyse(engagement, seg)
+    ids = pd.Index(seg.accounts.loc[seg.accounts["key"], "account_id"])
+    monkeypatch.setattr(kpis, "HEALTH_LINES", 3000)  # about 20 key accounts a part
+    parts = kpis._health_parts(engagement.pack, ids, grouped=False)
+    assert len(parts) > 5 and pd.Index(np.concatenate(parts)).equals(ids)
+    assert kpis._health_parts(engagement.pack, ids, grouped=True) == [ids]
+    in_parts = kpis.analyse(engagement, seg)
+    pd.testing.assert_frame_equal(in_parts.health, whole.health, check_exact=True)
+    pd.testing.assert_frame_equal(in_parts.warnings, whole.warnings, check_exact=True)
+
+
 def test_net_contribution_per_account_needs_every_accounts_cost_to_serve():
     acc = pd.DataFrame(
         {

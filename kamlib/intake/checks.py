@@ -28,22 +28,60 @@ def revenue_change(
     at: np.ndarray | None = None,
     ids: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """Per account: trailing revenue, prior-period revenue and the change between them
-    (``at``: each line's position among the account ids ``ids``, to group the lines by
-    a number rather than by their text; the same sums, in the same order)."""
-    cur = in_window(revenue["date"], trailing_window(as_of, months))
-    pri = in_window(revenue["date"], trailing_window(as_of, months, back=1))
-    sums = pd.DataFrame(
-        {"trailing": revenue["amount"].where(cur, 0.0), "prior": revenue["amount"].where(pri, 0.0)}
-    )
+    """Per account with a line: trailing revenue, prior-period revenue and the change
+    between them (``at``: each line's position among the account ids ``ids``: the lines
+    are then summed by that number a block at a time, with no array the length of the
+    table beside them; the same sums but for the last bit of rounding)."""
+    windows = [trailing_window(as_of, months, back=b) for b in (0, 1)]
     if at is None or ids is None or (at < 0).any():  # an id that is no account's: by text
+        cur, pri = (in_window(revenue["date"], w) for w in windows)
+        sums = pd.DataFrame(
+            {"trailing": revenue["amount"].where(cur, 0.0),
+             "prior": revenue["amount"].where(pri, 0.0)}
+        )  # fmt: skip
         g = sums.groupby(revenue["account_id"].rename("account_id"), sort=True).sum()
     else:
-        g = sums.groupby(at).sum()
-        g.index = pd.Index(ids.to_numpy()[g.index.to_numpy()], name="account_id")
-        g = g.sort_index()
+        lines, (trailing, prior) = _sums_by_position(revenue, windows, at, len(ids))
+        g = pd.DataFrame(
+            {"trailing": trailing, "prior": prior}, index=pd.Index(ids, name="account_id")
+        )[lines > 0].sort_index()
     g["change"] = (g["trailing"] / g["prior"] - 1).where(g["prior"] > 0)
     return g.reset_index()
+
+
+#: Lines summed at a time by :func:`_sums_by_position`.
+BLOCK = 1 << 22
+
+
+def _sums_by_position(
+    revenue: pd.DataFrame, windows: list[tuple[pd.Timestamp, pd.Timestamp]], at: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, list[np.ndarray]]:  # fmt: skip
+    """Per account position (``at``, each line's; ``n`` accounts): its lines, and the
+    amount of its lines in each window ``(start, end]`` (missing amounts count nothing).
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2026-01-05", "2025-01-05", None, "2026-02-01"])
+    >>> rev = pd.DataFrame({"amount": [1.0, 2.0, np.nan, 8.0], "date": days})
+    >>> w = [(pd.Timestamp("2025-12-31"), pd.Timestamp("2026-01-31"))]
+    >>> lines, (jan,) = _sums_by_position(rev, w, np.array([0, 0, 1, 1]), 3)
+    >>> lines.tolist(), jan.tolist()
+    ([2, 2, 0], [1.0, 0.0, 0.0])
+    """
+    lines = np.zeros(n, dtype=np.int64)
+    sums = [np.zeros(n) for _ in windows]
+    edges = [(np.datetime64(a.asm8, "ns"), np.datetime64(b.asm8, "ns")) for a, b in windows]
+    for s in range(0, len(at), BLOCK):
+        where = np.asarray(at[s : s + BLOCK])
+        lines += np.bincount(where, minlength=n)
+        day = revenue["date"].iloc[s : s + BLOCK].to_numpy("datetime64[ns]")
+        amount = revenue["amount"].iloc[s : s + BLOCK].to_numpy(dtype=float, na_value=np.nan)
+        amount = np.where(np.isnan(amount), 0.0, amount)
+        for total, (start, end) in zip(sums, edges, strict=True):
+            inside = (day > start) & (day <= end)  # NaT: in no window
+            total += np.bincount(where[inside], weights=amount[inside], minlength=n)
+    return lines, sums
 
 
 def analysis_findings(
@@ -267,14 +305,23 @@ def repeated_lines(
     """
     if at is None or len(rev) < 2:
         return rev.duplicated(columns, keep="first")
-    h = np.asarray(at).astype(np.uint64)
-    for c in columns:
-        if c == "account_id":
-            continue
-        number = (codes or {}).get(c)
-        number = _as_numbers(rev[c]) if number is None else number.astype(np.uint64)
-        h = (h ^ number) * np.uint64(0x9E3779B97F4A7C15)  # mix each column in
-        h ^= h >> np.uint64(29)
+    coded = dict(codes or {})
+    for c in columns:  # text not coded by the reading: coded here, the whole column at once
+        if c != "account_id" and c not in coded and rev[c].dtype.kind not in "Mmf":
+            coded[c] = pd.factorize(rev[c])[0]
+    h = np.empty(len(rev), dtype=np.uint64)  # each line's hash, made a block at a time
+    for s in range(0, len(rev), BLOCK):
+        b = slice(s, s + BLOCK)
+        hb = np.asarray(at[b]).astype(np.uint64)
+        for c in columns:
+            if c != "account_id":
+                number = (
+                    coded[c][b].astype(np.uint64) if c in coded else _as_numbers(rev[c].iloc[b])
+                )
+                hb ^= number  # mix each column in
+                hb *= np.uint64(0x9E3779B97F4A7C15)
+                hb ^= hb >> np.uint64(29)
+        h[b] = hb
     ordered = np.sort(h)  # the hashes that occur twice or more, then their lines
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     maybe = pd.Series(h).isin(twice).to_numpy() if len(twice) else np.zeros(len(h), bool)
@@ -285,14 +332,12 @@ def repeated_lines(
 
 
 def _as_numbers(s: pd.Series) -> np.ndarray:
-    """A column as 64-bit numbers that are equal where its values are: dates and amounts
-    as they are stored (0.0 and -0.0 alike, every missing value alike), text by code."""
+    """Dates or amounts as 64-bit numbers that are equal where their values are: as they
+    are stored (0.0 and -0.0 alike, every missing value alike)."""
     if s.dtype.kind in "Mm":
         return s.to_numpy().view(np.uint64)
-    if s.dtype.kind == "f":
-        v = s.to_numpy(dtype=float) + 0.0  # -0.0 becomes 0.0
-        return np.where(np.isnan(v), np.nan, v).view(np.uint64)
-    return pd.factorize(s)[0].astype(np.uint64)
+    v = s.to_numpy(dtype=float) + 0.0  # -0.0 becomes 0.0
+    return np.where(np.isnan(v), np.nan, v).view(np.uint64)
 
 
 def _duplicates(out: Collector, pack: DataPack) -> None:
@@ -333,8 +378,10 @@ def _outliers(
     src_rev = pack.sources["revenue"]
     at = pack.account_lines("revenue")
     ids = pd.Index(pack["accounts"]["account_id"])
-    rev = pack["revenue"][lines]
-    change = revenue_change(rev, as_of, months, at[lines] if at is not None else None, ids)
+    if at is not None:  # the lines after the as-of date are in neither window: not copied
+        change = revenue_change(pack["revenue"], as_of, months, at, ids)
+    else:
+        change = revenue_change(pack["revenue"][lines], as_of, months)
     moved = (change["change"].abs() > outlier_change) & (change["trailing"] > 0)  # lapsed: above
     big = change[moved].sort_values("change")
     if not comparison.full:  # against a partial year every account "moves": no check

@@ -1041,24 +1041,64 @@ def _health_now(
     ids = key.index[key]
     contacts = pack.tables.get("contacts") if pack.has("contacts") else None
     acts, rates = costing.priced_activities(engagement, units)
-    # the key accounts' lines, selected once for the two dates (each call reads only
-    # those), with where each line's account is among them when the pack knows it
-    places: dict[str, np.ndarray | None] = {}
-    revenue, places["revenue"] = _lines_of(
-        pack, "revenue", revenue, ids, ("date", "amount", "cost")
-    )
-    if acts is not None:
-        what = ("date", "activity", "quantity")  # what health reads of the lines, placed
-        acts, places["activities"] = _lines_of(pack, "activities", acts, ids, what)
-    facts = (surveys, contacts, ids)
-    now = hl.account_health(revenue, *facts, cfg.as_of, h, stale, ev, acts, rates, places)
     prev_end = (pd.Period(last_end, freq=FREQS[period]) - 1).end_time.normalize()
-    before = hl.account_health(revenue, *facts, prev_end, h, stale, ev, acts, rates, places)
+    parts: tuple[list[pd.DataFrame], list[pd.DataFrame]] = ([], [])  # now, and before
+    for part in _health_parts(pack, ids, units is not None):
+        # the part's lines, selected once for the two dates (each call reads only those),
+        # with where each line's account is among them when the pack knows it
+        places: dict[str, np.ndarray | None] = {}
+        lines, places["revenue"] = _lines_of(
+            pack, "revenue", revenue, part, ("date", "amount", "cost")
+        )
+        part_acts = None
+        if acts is not None:
+            what = ("date", "activity", "quantity")  # what health reads of the lines, placed
+            part_acts, places["activities"] = _lines_of(pack, "activities", acts, part, what)
+        for out, day in zip(parts, (cfg.as_of, prev_end), strict=True):
+            out.append(hl.account_health(lines, surveys, contacts, part, day, h, stale, ev,
+                                         part_acts, rates, places))  # fmt: skip
+        del lines, part_acts, places  # let go of this part's lines before the next part's
+    now, before = (pd.concat(p) for p in parts)
     now = now.assign(health_before=before["health"], change=now["health"] - before["health"])
     info = acc.set_index("account_id")
     owners = info["account_manager"] if "account_manager" in info else pd.Series(dtype=str)
     warn = early_warnings(now, before, owners, info["account_name"], s.health_drop, s.senior_days)
     return now.join(info[["account_name", "segment"]]), warn
+
+
+#: The key accounts' revenue lines health reads at a time: their dates, amounts and costs
+#: are copied, so a million accounts' key accounts are scored in parts of about this many
+#: lines (each account's health is its own lines': the same scores, part by part).
+HEALTH_LINES = 1 << 22
+
+
+def _health_parts(pack: DataPack, ids: pd.Index, grouped: bool) -> list[pd.Index]:
+    """``ids`` in consecutive parts of about :data:`HEALTH_LINES` revenue lines (an
+    account with more is a part of its own); one part for groups, or when the pack does
+    not know where its lines' accounts are."""
+    at = pack.account_lines("revenue")
+    if grouped or at is None or len(ids) == 0:
+        return [ids]
+    per = pack.derived("lines_per_account", ("accounts", "revenue"), _lines_per_account(at))
+    where = pack.accounts_index().get_indexer(ids)
+    counts = np.where(where >= 0, per[where], 0)
+    part = (np.cumsum(counts) - 1).clip(0) // HEALTH_LINES
+    starts = np.flatnonzero(np.diff(part)) + 1
+    return [ids[p] for p in np.split(np.arange(len(ids)), starts)]
+
+
+def _lines_per_account(at: np.ndarray):
+    """How many lines each account has, of the lines' positions ``at`` (-1: none), a
+    block at a time."""
+
+    def count(acc: pd.DataFrame, _lines: pd.DataFrame) -> np.ndarray:
+        n = np.zeros(len(acc), dtype=np.int64)
+        for s in range(0, len(at), HEALTH_LINES):
+            block = np.asarray(at[s : s + HEALTH_LINES])
+            n += np.bincount(block[block >= 0], minlength=len(acc))
+        return n
+
+    return count
 
 
 def _lines_of(
