@@ -52,7 +52,8 @@ def activity_cost(
     Activities without a unit cost carry no cost (the data review lists them).
     """
     cur = in_window(activities["date"], trailing_window(as_of, months)).to_numpy()
-    lines = activities[cur]
+    what = [c for c in ("account_id", "activity", "quantity") if c in activities.columns]
+    lines = activities.loc[cur, what]  # what is summed (placed lines have no account ids)
     if at is None or ids is None:
         q = plain(lines.groupby(["account_id", "activity"], as_index=False)["quantity"].sum())
     else:

@@ -68,7 +68,9 @@ def account_table(
     >>> t[["net_revenue", "gross_profit", "cost_to_serve", "net_margin"]].values.tolist()
     [[100.0, nan, nan, nan]]
     """
-    r = revenue[window]
+    # the window's lines, of the columns summed here only (a million accounts' lines)
+    money = [c for c in ("list_amount", "cost") if c in revenue.columns]
+    r = revenue.loc[np.asarray(window, dtype=bool), ["account_id", *money]]
     has_list = "list_amount" in r.columns and bool(revenue["list_amount"].notna().any())
     has_cost = "cost" in r.columns and bool(revenue["cost"].notna().any())
     t = screen.copy()
