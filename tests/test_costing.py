@@ -38,7 +38,7 @@ def test_activity_cost_and_cost_to_serve_known_answer():
     assert cts.loc["B", "visit"] == 0
 
 
-def test_activity_cost_by_account_position_is_the_same_as_by_id():
+def test_activity_cost_by_account_position_is_the_same_as_by_id(monkeypatch):
     """Summed by each line's account position (the pack's account_lines), the costs are
     those of the group-by on the ids: same rows, same order (by id, then activity), same
     sums to the last digit."""
@@ -58,3 +58,9 @@ def test_activity_cost_by_account_position_is_the_same_as_by_id():
     by_position = costing.activity_cost(act, rates, "2026-03-31", at=at, ids=ids)
     pd.testing.assert_frame_equal(by_position, by_id, check_exact=True)
     assert by_id["account_id"].tolist()[0] == "A-9" and "D-0" not in set(by_id["account_id"])
+    # a part of the accounts' lines at a time (a million accounts' window): the same
+    from kamlib.method import month_sums
+
+    monkeypatch.setattr(month_sums, "PART_LINES", 40)  # each account a part of its own
+    in_parts = costing.activity_cost(act, rates, "2026-03-31", at=at, ids=ids)
+    pd.testing.assert_frame_equal(in_parts, by_id, check_exact=True)

@@ -31,6 +31,28 @@ def table():
     return pf.account_table(screen, revenue, cts, window)
 
 
+def test_account_table_from_the_lines_places_in_parts_is_the_same(monkeypatch):
+    """With each line's place among the pack's accounts, the window's list amounts and
+    costs are summed a part of the accounts at a time: the same table to the last bit."""
+    from kamlib.method import month_sums
+
+    rng = np.random.default_rng(5)
+    accounts = pd.Index(["K", "A", "M", "B", "Z"])  # Z: no line
+    at = rng.integers(0, 4, 400)
+    revenue = pd.DataFrame({
+        "account_id": accounts.to_numpy()[at], "amount": rng.normal(100, 30, 400),
+        "list_amount": rng.normal(120, 30, 400), "cost": rng.normal(60, 20, 400),
+    })  # fmt: skip
+    revenue.loc[::7, "cost"] = np.nan
+    screen = pd.DataFrame({"account_id": ["A", "B", "K", "M", "Z"], "revenue": 1000.0})
+    window = pd.Series(rng.random(400) < 0.6)
+    by_id = pf.account_table(screen, revenue, None, window)
+    monkeypatch.setattr(month_sums, "PART_LINES", 50)  # about one account a part
+    in_parts = pf.account_table(screen, revenue, None, window, at, accounts)
+    pd.testing.assert_frame_equal(in_parts, by_id, check_exact=True)
+    assert by_id.set_index("account_id").loc["Z", "cost_of_goods"] == 0.0  # no line: none
+
+
 def test_account_table_known_answers():
     t = table().set_index("account_id")
     assert t.loc["A", ["list_revenue", "discounts", "net_revenue"]].tolist() == [100, 20, 80]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..core.frames import plain
 from ..core.periods import in_window, trailing_window
-from .month_sums import sum_by_account
+from .month_sums import sum_in_parts
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -52,12 +52,11 @@ def activity_cost(
     Activities without a unit cost carry no cost (the data review lists them).
     """
     cur = in_window(activities["date"], trailing_window(as_of, months)).to_numpy()
-    what = [c for c in ("account_id", "activity", "quantity") if c in activities.columns]
-    lines = activities.loc[cur, what]  # what is summed (placed lines have no account ids)
     if at is None or ids is None:
+        lines = activities.loc[cur, ["account_id", "activity", "quantity"]]  # what is summed
         q = plain(lines.groupby(["account_id", "activity"], as_index=False)["quantity"].sum())
-    else:
-        q = sum_by_account(lines, ["quantity"], at[cur], ids, by=("activity",)).reset_index()
+    else:  # a part of the accounts' lines at a time
+        q = sum_in_parts(activities, cur, ["quantity"], at, ids, by=("activity",)).reset_index()
     q["unit_cost"] = q["activity"].map(rates)
     q["cost"] = q["quantity"] * q["unit_cost"].fillna(0.0)
     return q

@@ -91,6 +91,45 @@ def sum_by_account(
     return plain(g.sort_index())
 
 
+#: The lines :func:`sum_in_parts` groups at a time (about; an account's lines are never
+#: split between parts).
+PART_LINES = 1 << 22
+
+
+def sum_in_parts(
+    lines: pd.DataFrame, mask: np.ndarray, columns: list[str], at: np.ndarray, ids: pd.Index,
+    by: tuple[str, ...] = (), min_count: int = 0,
+) -> pd.DataFrame:  # fmt: skip
+    """``sum_by_account`` of the lines of ``mask`` (``at``: every line's position among
+    ``ids``), taken a part of whole accounts at a time, about :data:`PART_LINES` lines
+    each: only a part's lines are copied and grouped at once (a million accounts' window
+    holds 25 M activity lines). Each group's sum is its own lines' in their order, so the
+    sums are those of one group-by of all of them, to the last bit, in the same order.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"account_id": ["b", "a", "b", "c"], "amount": [1.0, 2.0, 4.0, 8.0]})
+    >>> mask = np.array([True, True, True, False])
+    >>> sum_in_parts(lines, mask, ["amount"], np.array([0, 1, 0, 2]), pd.Index(["b", "a", "c"])
+    ...              ).to_dict()
+    {'amount': {'a': 2.0, 'b': 5.0}}
+    """
+    rows = np.flatnonzero(mask)
+    where = np.asarray(at)[rows]
+    need = [*columns, *by] + (["account_id"] if "account_id" in lines.columns else [])
+
+    def part(r: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({c: lines[c].take(r) for c in dict.fromkeys(need)})
+        return sum_by_account(frame, columns, w, ids, by, min_count)
+
+    if len(rows) <= PART_LINES or (where < 0).any():  # an id that is no account's: by text
+        return part(rows, where)
+    counts = np.bincount(where, minlength=len(ids))
+    of_line = ((np.cumsum(counts) - 1).clip(0) // PART_LINES)[where]
+    parts = [part(rows[of_line == k], where[of_line == k]) for k in np.unique(of_line)]
+    return pd.concat(parts).sort_index()
+
+
 def is_month_end(day: pd.Timestamp) -> bool:
     """True for the last day of a month (at midnight)."""
     return bool(day == day.normalize() and day.is_month_end)

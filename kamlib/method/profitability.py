@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..core import settings as settings_
 from ..core.notes import Note, note
+from .month_sums import sum_in_parts
 
 if TYPE_CHECKING:
     from ..intake.engagement import Engagement
@@ -49,6 +50,8 @@ def account_table(
     revenue: pd.DataFrame,
     cts: pd.DataFrame | None,
     window: pd.Series,
+    at: np.ndarray | None = None,
+    accounts: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Per account: list revenue, discounts, net revenue, cost of goods, gross profit,
     cost-to-serve, net contribution, net margin, price level and cost-to-serve share.
@@ -58,7 +61,9 @@ def account_table(
     ``cts`` the output of :func:`kamlib.method.costing.cost_to_serve`, or None without
     activities. Unknown is not zero: without list amounts, list revenue and discounts
     are NaN; without cost of goods, gross profit (and all after it) is NaN; without
-    activities, cost-to-serve and net contribution are NaN.
+    activities, cost-to-serve and net contribution are NaN. ``at``: each revenue line's
+    position among the pack's ``accounts``: the window's lines are then summed a part of
+    the accounts at a time (the same sums), not copied whole.
 
     Examples
     --------
@@ -68,23 +73,20 @@ def account_table(
     >>> t[["net_revenue", "gross_profit", "cost_to_serve", "net_margin"]].values.tolist()
     [[100.0, nan, nan, nan]]
     """
-    # the window's lines, of the columns summed here only (a million accounts' lines)
-    money = [c for c in ("list_amount", "cost") if c in revenue.columns]
-    r = revenue.loc[np.asarray(window, dtype=bool), ["account_id", *money]]
-    has_list = "list_amount" in r.columns and bool(revenue["list_amount"].notna().any())
-    has_cost = "cost" in r.columns and bool(revenue["cost"].notna().any())
+    has_list = "list_amount" in revenue.columns and bool(revenue["list_amount"].notna().any())
+    has_cost = "cost" in revenue.columns and bool(revenue["cost"].notna().any())
+    sums = _window_money(revenue, np.asarray(window, dtype=bool), has_list, has_cost, at,
+                         accounts)  # fmt: skip
     t = screen.copy()
     ids = t["account_id"]
     t["net_revenue"] = t["revenue"]
     if has_list:
-        lst = r.groupby("account_id")["list_amount"].sum(min_count=1)
-        t["list_revenue"] = ids.map(lst).fillna(t["net_revenue"]).to_numpy()
+        t["list_revenue"] = ids.map(sums["list_amount"]).fillna(t["net_revenue"]).to_numpy()
     else:
         t["list_revenue"] = np.nan
     t["discounts"] = t["list_revenue"] - t["net_revenue"]
     if has_cost:
-        cogs = r.groupby("account_id")["cost"].sum(min_count=1)
-        t["cost_of_goods"] = ids.map(cogs).fillna(0.0).to_numpy()
+        t["cost_of_goods"] = ids.map(sums["cost"]).fillna(0.0).to_numpy()
     else:
         t["cost_of_goods"] = np.nan
     t["gross_profit"] = t["net_revenue"] - t["cost_of_goods"]
@@ -98,6 +100,21 @@ def account_table(
     t["price_level"] = (t["net_revenue"] / t["list_revenue"]).where(t["list_revenue"] > 0)
     t["cts_share"] = (t["cost_to_serve"] / t["net_revenue"]).where(t["net_revenue"] > 0)
     return t
+
+
+def _window_money(
+    revenue: pd.DataFrame, window: np.ndarray, has_list: bool, has_cost: bool,
+    at: np.ndarray | None, accounts: pd.Index | None,
+) -> pd.DataFrame:  # fmt: skip
+    """Per account, the list amounts and costs of its lines in the ``window`` (those the
+    pack has; NaN for an account without a value): a part of the accounts at a time when
+    the lines' places among ``accounts`` are known (``at``)."""
+    money = [c for c, has in (("list_amount", has_list), ("cost", has_cost)) if has]
+    if not money:
+        return pd.DataFrame()
+    if at is not None and accounts is not None:
+        return sum_in_parts(revenue, window, money, at, accounts, min_count=1)
+    return revenue.loc[window, ["account_id", *money]].groupby("account_id")[money].sum(min_count=1)
 
 
 def waterfall(table: pd.DataFrame) -> pd.DataFrame:
@@ -465,7 +482,8 @@ def analyse(
         notes.append(note("pf.no_list_amounts"))
     if not has_cost:
         notes.append(note("pf.no_cost"))
-    t = account_table(seg.accounts, revenue, cts, window)
+    at = None if seg.grouped else pack.account_lines("revenue")
+    t = account_table(seg.accounts, revenue, cts, window, at, pack.accounts_index())
     q = quadrants(t, s.price_cut, s.cost_cut) if has_cts and has_list else None
     t["quadrant"] = None
     if q is not None:  # each account with its quadrant, its peers and the cuts applied
