@@ -443,7 +443,7 @@ def test_key_at_is_the_segmentations_decision_from_month_sums_or_lines():
     assert sg.revenue_by_month(eng.pack) is not first
 
 
-def test_month_sums_answer_whole_month_windows_as_the_lines_do():
+def test_month_sums_answer_whole_month_windows_as_the_lines_do(monkeypatch):
     """The screen from month sums: the same figures as from the lines (to the cent),
     and unknown (NaN), not zero, where an account has no value in the window."""
     from kamlib.method.month_sums import MonthSums
@@ -464,6 +464,11 @@ def test_month_sums_answer_whole_month_windows_as_the_lines_do():
     pd.testing.assert_frame_equal(a, b)
     at = pd.Index(acc["account_id"]).get_indexer(r["account_id"])  # lines summed by position
     pd.testing.assert_frame_equal(sg.financial_screen(acc, r, AS_OF, at=at), a, check_exact=True)
+    from kamlib.method import month_sums
+
+    monkeypatch.setattr(month_sums, "PART_LINES", 1)  # a part of the accounts at a time
+    pd.testing.assert_frame_equal(sg.financial_screen(acc, r, AS_OF, at=at), a, check_exact=True)
+    monkeypatch.undo()
     assert b.set_index("account_id").loc["A1", "revenue"] == pytest.approx(400.30)
     w = sums.window(pd.Timestamp("2025-03-31"), pd.Timestamp("2026-03-31"))
     assert np.isnan(w.loc["A2", "cost"]) and w.loc["A1", "cost"] == 200.0

@@ -31,7 +31,7 @@ from ..core.notes import Note, note
 from ..core.periods import in_window, trailing_window
 from ..core.settings import Thresholds
 from .churn import churned_sales, lost_accounts
-from .month_sums import MonthSums, sum_by_account
+from .month_sums import MonthSums, sum_by_account, sum_in_parts
 
 if TYPE_CHECKING:
     from ..intake.datapack import DataPack
@@ -89,8 +89,10 @@ def _window_sums(
     if got is not None:
         return got[cols]
     mask = in_window(revenue["date"], window).to_numpy()
+    if at is not None:  # a part of the accounts' lines at a time
+        return sum_in_parts(revenue, mask, cols, at, ids, min_count=1)
     lines = revenue.loc[mask, ["account_id", *cols]]
-    return sum_by_account(lines, cols, at[mask] if at is not None else None, ids, min_count=1)
+    return sum_by_account(lines, cols, None, ids, min_count=1)
 
 
 def financial_screen(
