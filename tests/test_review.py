@@ -206,6 +206,24 @@ def test_readiness_and_headline(tmp_path):
     assert "missing: activities" in text
 
 
+def test_headline_counts_the_windows_accounts_by_place_and_an_unknown_id_by_text(
+    tmp_path, monkeypatch
+):
+    lines = [("A1", "2026-01", 10), ("A2", "2026-02", 5), ("A1", "2026-03", 1),
+             ("A3", "2024-01", 7), ("A2", "2025-01", 2)]  # fmt: skip
+    monkeypatch.setattr(checks, "BLOCK", 2)  # the lines' places read two at a time
+    head = review.headline(make_pack(tmp_path, rev(lines)), [], "2026-03-31", 12)
+    assert head["invoiced_accounts"] == 2 and head["trailing_revenue"] == 16
+    assert head["never_invoiced"] == 0 and head["months"] == 5
+    from kamlib.intake.datapack import read_datapack  # a pack with its error: X9
+
+    tables = {"accounts": accounts_frame(), "revenue": rev([*lines, ("X9", "2026-03", 4)])}
+    unknown = read_datapack(write_csvs(tmp_path / "u", tables))
+    assert unknown.account_lines("revenue").min() == -1  # X9: no account's
+    head = review.headline(unknown, [], "2026-03-31", 12)
+    assert head["invoiced_accounts"] == 3 and head["trailing_revenue"] == 20
+
+
 def test_findings_table_orders_errors_first():
     from kamlib.intake.datapack import Finding
 

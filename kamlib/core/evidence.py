@@ -150,10 +150,9 @@ def of_pack(pack: object) -> Evidence:
 
 
 def _of_pack(pack: object) -> Evidence:
-    revenue = pack["revenue"]  # type: ignore[index]
-    dates = revenue["date"].dropna() if len(revenue) else pd.Series(dtype="datetime64[ns]")
-    first = dates.min().to_period("M").to_timestamp() if len(dates) else None
-    last = dates.max().to_period("M").to_timestamp() if len(dates) else None
+    dates = pack.days_of("revenue")  # type: ignore[attr-defined]  # distinct, sorted
+    first = dates[0].to_period("M").to_timestamp() if len(dates) else None
+    last = dates[-1].to_period("M").to_timestamp() if len(dates) else None
     have = frozenset(
         name
         for name, (table, column, _) in INPUTS.items()

@@ -183,8 +183,25 @@ def invoiced_accounts(pack: DataPack, lines: np.ndarray | None = None) -> np.nda
     if at is None:  # ids that repeat: by value
         ids = rev["account_id"] if lines is None else rev.loc[lines, "account_id"]
         return acc["account_id"].isin(pd.unique(ids)).to_numpy()
-    at = at if lines is None else at[lines]
-    return np.bincount(at[at >= 0], minlength=len(acc)) > 0
+    seen = np.zeros(len(acc), dtype=bool)
+    for s in range(0, len(at), BLOCK):  # a block of lines at a time
+        where = np.asarray(at[s : s + BLOCK])
+        where = where if lines is None else where[lines[s : s + BLOCK]]
+        seen[where[where >= 0]] = True
+    return seen
+
+
+def unplaced(at: np.ndarray, lines: np.ndarray) -> bool:
+    """Is the account of some of the ``lines`` (a mask) not in the accounts table (its
+    place ``at`` -1)? Read a block at a time.
+
+    >>> unplaced(np.array([0, -1, 2]), np.array([True, False, True]))
+    False
+    """
+    return any(
+        bool((np.asarray(at[s : s + BLOCK])[lines[s : s + BLOCK]] < 0).any())
+        for s in range(0, len(at), BLOCK)
+    )
 
 
 def _idle_accounts(out: Collector, pack: DataPack, as_of: dt.date | str, months: int) -> None:
@@ -235,8 +252,9 @@ def _history(
     out: Collector, pack: DataPack, as_of_ts: pd.Timestamp, months: int, comparison: Comparison
 ) -> None:
     """A trailing window or prior year the data does not cover, and months without revenue."""
-    rev, src_rev = pack["revenue"], pack.sources["revenue"]
-    span = rev.loc[rev["date"] <= as_of_ts, "date"]
+    src_rev = pack.sources["revenue"]
+    days = pack.days_of("revenue")  # the distinct dates: the same span and months
+    span = days[days <= as_of_ts]
     if len(span):
         first = span.min()
         if comparison.current_months < months:
@@ -269,7 +287,7 @@ def _history(
                 "on to measure it.",
                 "growth left out",
             )
-        seen = np.unique(span.to_numpy("datetime64[M]"))
+        seen = np.unique(span.to_numpy().astype("datetime64[M]"))
         every = np.arange(first.to_datetime64().astype("datetime64[M]"),
                           as_of_ts.to_datetime64().astype("datetime64[M]") + 1)  # fmt: skip
         gaps = [str(m) for m in np.setdiff1d(every, seen)]
@@ -293,8 +311,10 @@ def repeated_lines(
     """``rev.duplicated(columns)``: the lines that repeat an earlier one. With ``at``
     (each line's account as a number, :meth:`DataPack.account_lines`), only the lines
     whose columns hash alike to another's are compared: the hash reads numbers, never the
-    text of millions of account ids, and two equal lines always hash alike. ``codes``:
-    text columns as the reading coded them (:meth:`DataPack.text_codes`).
+    text of millions of account ids, and two equal lines always hash alike. The hashes
+    are made a block of lines at a time and sorted in place (8 bytes a line held), then
+    made again to find the lines of those that repeat. ``codes``: text columns as the
+    reading coded them (:meth:`DataPack.text_codes`).
 
     Examples
     --------
@@ -309,22 +329,29 @@ def repeated_lines(
     for c in columns:  # text not coded by the reading: coded here, the whole column at once
         if c != "account_id" and c not in coded and rev[c].dtype.kind not in "Mmf":
             coded[c] = pd.factorize(rev[c])[0]
-    h = np.empty(len(rev), dtype=np.uint64)  # each line's hash, made a block at a time
-    for s in range(0, len(rev), BLOCK):
-        b = slice(s, s + BLOCK)
+
+    def hashes(b: slice) -> np.ndarray:
+        """The hash of each line of the block ``b``: its account and columns mixed."""
         hb = np.asarray(at[b]).astype(np.uint64)
         for c in columns:
-            if c != "account_id":
-                number = (
-                    coded[c][b].astype(np.uint64) if c in coded else _as_numbers(rev[c].iloc[b])
-                )
-                hb ^= number  # mix each column in
+            if c != "account_id":  # mix each column in
+                hb ^= coded[c][b].astype(np.uint64) if c in coded else _as_numbers(rev[c].iloc[b])
                 hb *= np.uint64(0x9E3779B97F4A7C15)
                 hb ^= hb >> np.uint64(29)
-        h[b] = hb
-    ordered = np.sort(h)  # the hashes that occur twice or more, then their lines
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    maybe = pd.Series(h).isin(twice).to_numpy() if len(twice) else np.zeros(len(h), bool)
+        return hb
+
+    blocks = [slice(s, s + BLOCK) for s in range(0, len(rev), BLOCK)]
+    h = np.empty(len(rev), dtype=np.uint64)  # every line's hash, made a block at a time
+    for b in blocks:
+        h[b] = hashes(b)
+    h.sort()  # sorted in place: the hashes that occur twice or more
+    twice = np.unique(h[1:][h[1:] == h[:-1]])
+    del h
+    maybe = np.zeros(len(rev), dtype=bool)  # then their lines, hashed again block by block
+    for b in blocks if len(twice) else ():
+        hb = hashes(b)
+        i = np.searchsorted(twice, hb).clip(max=len(twice) - 1)
+        maybe[b] = twice[i] == hb
     dup = np.zeros(len(rev), dtype=bool)
     if maybe.any():  # the few lines that may repeat: compared by their values
         dup[maybe] = rev.loc[maybe, columns].duplicated(keep="first").to_numpy()

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core.evidence import of_pack
 from ..core.periods import in_window, trailing_window
-from ..intake.checks import invoiced_accounts
+from ..intake.checks import invoiced_accounts, unplaced
 from ..intake.datapack import ERROR, INFO, WARNING, DataPack, Finding
 from ..intake.schema import TABLES
 
@@ -119,24 +119,34 @@ def monthly_revenue(pack: DataPack) -> pd.DataFrame:
     return out.reindex(full, fill_value=0).rename_axis("month").reset_index()
 
 
+def _invoiced_in(pack: DataPack, lines: np.ndarray) -> int:
+    """How many distinct account ids the revenue ``lines`` (a mask) name: counted by
+    their places among the accounts (no copy of the lines' ids), by text when some id is
+    no account's."""
+    at = pack.account_lines("revenue")
+    if at is not None and not unplaced(at, lines):
+        return int(invoiced_accounts(pack, lines).sum())
+    return int(pack["revenue"]["account_id"][lines].nunique())
+
+
 def headline(
     pack: DataPack, findings: list[Finding], as_of: dt.date | str, months: int = 12
 ) -> dict:
     """The numbers of the executive summary."""
     rev = pack["revenue"]
-    window = trailing_window(as_of, months)
-    cur = rev.loc[in_window(rev["date"], window)]
+    cur = in_window(rev["date"], trailing_window(as_of, months)).to_numpy()  # the window's
     present = [t for t in TABLES if pack.has(t)]
     return {
         "accounts": len(pack["accounts"]),
-        "invoiced_accounts": int(cur["account_id"].nunique()),
+        "invoiced_accounts": _invoiced_in(pack, cur),
         # of the customers not invoiced in the window: bought before (lapsed) or never
         "never_invoiced": int((~invoiced_accounts(pack)).sum()),
         "revenue_rows": len(rev),
-        "trailing_revenue": float(cur["amount"].sum()),
+        # the window's amounts alone (not their index), summed as pandas sums a column
+        "trailing_revenue": float(pd.Series(rev["amount"].to_numpy()[cur]).sum()),
         "first_month": rev["date"].min().strftime("%b %Y"),
         "last_month": rev["date"].max().strftime("%b %Y"),
-        "months": len(np.unique(pd.unique(rev["date"].dropna()).astype("datetime64[M]"))),
+        "months": len(np.unique(pack.days_of("revenue").to_numpy().astype("datetime64[M]"))),
         "window_months": of_pack(pack).compare(as_of, months).current_months,
         "window": months,
         "tables_present": len(present),
