@@ -296,7 +296,9 @@ def test_health_scored_in_parts_of_the_key_accounts_lines_is_the_same(monkeypatc
     seg = segmentation.segment(engagement)
     whole = kpis.analyse(engagement, seg)
     ids = pd.Index(seg.accounts.loc[seg.accounts["key"], "account_id"])
-    monkeypatch.setattr(kpis, "HEALTH_LINES", 3000)  # about 20 key accounts a part
+    from kamlib.method import month_sums
+
+    monkeypatch.setattr(month_sums, "PART_LINES", 3000)  # about 20 key accounts a part
     parts = kpis._health_parts(engagement.pack, ids, grouped=False)
     assert len(parts) > 5 and pd.Index(np.concatenate(parts)).equals(ids)
     assert kpis._health_parts(engagement.pack, ids, grouped=True) == [ids]

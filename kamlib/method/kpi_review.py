@@ -1066,38 +1066,36 @@ def _health_now(
     return now.join(info[["account_name", "segment"]]), warn
 
 
-#: The key accounts' revenue lines health reads at a time: their dates, amounts and costs
-#: are copied, so a million accounts' key accounts are scored in parts of about this many
-#: lines (each account's health is its own lines': the same scores, part by part).
-HEALTH_LINES = 1 << 22
-
-
 def _health_parts(pack: DataPack, ids: pd.Index, grouped: bool) -> list[pd.Index]:
-    """``ids`` in consecutive parts of about :data:`HEALTH_LINES` revenue lines (an
-    account with more is a part of its own); one part for groups, or when the pack does
-    not know where its lines' accounts are."""
+    """``ids`` in consecutive parts of about :data:`~.month_sums.PART_LINES` revenue lines:
+    their dates, amounts and costs are copied, so a million accounts' key accounts are
+    scored a part at a time (each account's health is its own lines': the same scores).
+    One part for groups, or when the pack does not know where its lines' accounts are."""
+    from . import month_sums
+
     at = pack.account_lines("revenue")
     if grouped or at is None or len(ids) == 0:
         return [ids]
-    per = pack.derived("lines_per_account", ("accounts", "revenue"), _lines_per_account(at))
+    per = pack.derived(
+        "lines_per_account",
+        ("accounts", "revenue"),
+        lambda acc, _: _lines_per_account(at, len(acc)),
+    )
     where = pack.accounts_index().get_indexer(ids)
-    counts = np.where(where >= 0, per[where], 0)
-    part = (np.cumsum(counts) - 1).clip(0) // HEALTH_LINES
+    part = month_sums.account_parts(np.where(where >= 0, per[where], 0), month_sums.PART_LINES)
     starts = np.flatnonzero(np.diff(part)) + 1
     return [ids[p] for p in np.split(np.arange(len(ids)), starts)]
 
 
-def _lines_per_account(at: np.ndarray):
-    """How many lines each account has, of the lines' positions ``at`` (-1: none), a
-    block at a time."""
+def _lines_per_account(at: np.ndarray, n: int) -> np.ndarray:
+    """How many lines each of ``n`` accounts has, of the lines' positions ``at`` (-1:
+    none), a block at a time."""
+    from .month_sums import BLOCK
 
-    def count(acc: pd.DataFrame, _lines: pd.DataFrame) -> np.ndarray:
-        n = np.zeros(len(acc), dtype=np.int64)
-        for s in range(0, len(at), HEALTH_LINES):
-            block = np.asarray(at[s : s + HEALTH_LINES])
-            n += np.bincount(block[block >= 0], minlength=len(acc))
-        return n
-
+    count = np.zeros(n, dtype=np.int64)
+    for s in range(0, len(at), BLOCK):
+        block = np.asarray(at[s : s + BLOCK])
+        count += np.bincount(block[block >= 0], minlength=n)
     return count
 
 

@@ -96,6 +96,16 @@ def sum_by_account(
 PART_LINES = 1 << 22
 
 
+def account_parts(counts: np.ndarray, most: int) -> np.ndarray:
+    """Each account's part, for accounts taken in their order with ``counts`` lines each:
+    consecutive accounts of about ``most`` lines a part (one with more is a part alone).
+
+    >>> account_parts(np.array([2, 3, 0, 5, 1]), 4).tolist()
+    [0, 1, 1, 2, 2]
+    """
+    return (np.cumsum(counts) - 1).clip(0) // most
+
+
 def sum_in_parts(
     lines: pd.DataFrame, mask: np.ndarray, columns: list[str], at: np.ndarray, ids: pd.Index,
     by: tuple[str, ...] = (), min_count: int = 0,
@@ -125,7 +135,7 @@ def sum_in_parts(
     if len(rows) <= PART_LINES or (where < 0).any():  # an id that is no account's: by text
         return part(rows, where)
     counts = np.bincount(where, minlength=len(ids))
-    of_line = ((np.cumsum(counts) - 1).clip(0) // PART_LINES)[where]
+    of_line = account_parts(counts, PART_LINES)[where]
     parts = [part(rows[of_line == k], where[of_line == k]) for k in np.unique(of_line)]
     return pd.concat(parts).sort_index()
 
